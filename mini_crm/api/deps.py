@@ -1,0 +1,60 @@
+"""Shared route dependencies: database sessions and API-key scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from mini_crm.api.errors import ApiError
+from mini_crm.core import apikeys, ratelimit
+from mini_crm.db import session_scope
+from mini_crm.models import ApiKey
+from mini_crm.settings import get_settings
+
+
+def db_session() -> Iterator[Session]:
+    with session_scope() as session:
+        yield session
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return token.strip()
+
+
+def require_scope(scope: str) -> Callable[..., ApiKey]:
+    """A dependency that admits a live API key holding `scope` (401 / 403 otherwise)."""
+    if scope not in apikeys.SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+
+    def check(request: Request) -> ApiKey:
+        token = _bearer(request)
+        with session_scope() as session:
+            key = apikeys.authenticate(session, token)
+        if key is None:
+            raise ApiError(401, "invalid or revoked API key",
+                           headers={"WWW-Authenticate": "Bearer"})
+        if scope not in key.scopes:
+            raise ApiError(403, f"this API key lacks the '{scope}' scope",
+                           details={"required": scope, "granted": key.scopes})
+        limit = get_settings().api_rate_limit_per_minute
+        decision = ratelimit.hit(f"key:{key.key_hash[:16]}", limit)
+        if not decision.allowed:
+            raise ApiError(429, f"rate limit of {limit} requests a minute reached for this key",
+                           headers={"Retry-After": str(decision.retry_after)},
+                           details={"retry_after_seconds": decision.retry_after})
+        request.state.api_key = key
+        return key
+
+    return check
+
+
+def scope(name: str) -> object:
+    """`Depends(...)` shorthand for routes: `key: ApiKey = scope("ingest")`."""
+    return Depends(require_scope(name))

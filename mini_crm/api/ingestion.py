@@ -1,0 +1,163 @@
+"""Ingestion over HTTP: push customers and orders (one or a batch), read them back.
+
+With Redis the valid items go onto a Redis Stream and the answer says
+`"mode": "queued"`; without it they are written at once (`"mode": "stored"`).
+Bodies are parsed by hand so each failure gets its own answer: malformed JSON 400,
+a body over the limit 413, a wrong envelope 422, and per-item errors inside a 202
+that still stores every valid item.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from mini_crm.api.deps import db_session, require_scope
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.core.ingestion import reads, stream
+from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
+from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
+from mini_crm.core.redis_conn import get_redis
+from mini_crm.settings import get_settings
+
+router = APIRouter(prefix="/api/v1", tags=["ingestion"],
+                   responses={400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 403: ERROR_SCHEMA,
+                              413: ERROR_SCHEMA, 422: ERROR_SCHEMA})
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    rejected: int
+    errors: list[dict[str, Any]]
+    mode: str
+
+
+CUSTOMER_EXAMPLE = {"external_id": "cust-1001", "name": "Asha Rao", "email": "asha@example.in",
+                    "phone": "+91 98200 12345", "city": "Pune",
+                    "created_at": "2025-04-01T10:00:00Z", "attributes": {"loyalty_tier": "gold"}}
+ORDER_EXAMPLE = {"external_id": "ord-5001", "customer_external_id": "cust-1001",
+                 "amount": "2499.00", "currency": "INR", "status": "completed",
+                 "ordered_at": "2025-10-20T19:30:00+05:30",
+                 "items": [{"sku": "TEA-01", "name": "Masala chai", "qty": 2, "price": 1249.5}]}
+
+
+def _body_doc(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
+    item = model.model_json_schema()
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"oneOf": [item, {"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": item, "maxItems": 5000}},
+            "additionalProperties": False}]},
+        "examples": {"one": {"value": example}, "batch": {"value": {"items": [example]}}}}}}}
+
+
+async def _items(request: Request) -> list[Any]:
+    limit = get_settings().ingest_max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"body is {declared} bytes; the limit is {limit}")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, f"body is over the limit of {limit} bytes")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ApiError(422, "body must be one object, or {\"items\": [...]}")
+    if "items" not in data:
+        return [data]
+    unknown = sorted(set(data) - {"items"})
+    if unknown:
+        raise ApiError(422, f"unknown top-level field(s): {', '.join(unknown)}; "
+                       "a batch is {\"items\": [...]}", details={"fields": unknown})
+    if not isinstance(data["items"], list):
+        raise ApiError(422, "'items' must be a list")
+    max_items = get_settings().ingest_max_items
+    if len(data["items"]) > max_items:
+        raise ApiError(422, f"at most {max_items} items per request, got {len(data['items'])}")
+    if not data["items"]:
+        raise ApiError(422, "'items' is empty")
+    return data["items"]
+
+
+def _store(kind: str, ingest: Any, items: list[Any]) -> tuple[int, str]:
+    """Write now, or append to the stream for the consumers; runs off the event loop."""
+    mode = get_settings().ingest_mode
+    client = get_redis() if mode != "sync" else None
+    if mode == "queued" and client is None:
+        raise ApiError(503, "ingestion is set to queued mode but Redis does not answer")
+    if client is not None:
+        if items:
+            stream.enqueue(client, kind, items)
+        return len(items), "queued"
+    return (ingest(items) if items else 0), "stored"
+
+
+def _answer(accepted: int, mode: str, errors: list[dict[str, Any]]) -> IngestResult:
+    return IngestResult(accepted=accepted, rejected=len({e["index"] for e in errors}),
+                        errors=errors, mode=mode)
+
+
+@router.post("/customers", status_code=202, response_model=IngestResult,
+             summary="Upsert customers (one, or a batch of up to 5000) by external_id",
+             openapi_extra=_body_doc(CustomerIn, CUSTOMER_EXAMPLE))
+async def post_customers(request: Request,
+                         _key: Any = Depends(require_scope("ingest"))) -> IngestResult:
+    checked = validate_items(await _items(request), CustomerIn)
+    accepted, mode = await run_in_threadpool(_store, "customers", ingest_customers,
+                                             checked.items)
+    return _answer(accepted, mode, checked.errors)
+
+
+@router.post("/orders", status_code=202, response_model=IngestResult,
+             summary="Upsert orders (one, or a batch of up to 5000) by external_id",
+             description="An order for an unknown customer creates a stub customer that "
+                         "later customer data fills in. Cancelled and refunded orders do not "
+                         "count towards a customer's spend.",
+             openapi_extra=_body_doc(OrderIn, ORDER_EXAMPLE))
+async def post_orders(request: Request,
+                      _key: Any = Depends(require_scope("ingest"))) -> IngestResult:
+    checked = validate_items(await _items(request), OrderIn)
+    accepted, mode = await run_in_threadpool(_store, "orders", ingest_orders, checked.items)
+    return _answer(accepted, mode, checked.errors)
+
+
+@router.get("/customers/{external_id}", summary="One customer with stats")
+def get_customer(external_id: str, _key: Any = Depends(require_scope("read")),
+                 session: Session = Depends(db_session)) -> dict[str, Any]:
+    customer = reads.get_customer(session, external_id)
+    if customer is None:
+        raise ApiError(404, f"no customer with external_id {external_id!r}")
+    return reads.customer_json(customer)
+
+
+def _cursor_error(exc: ValueError) -> ApiError:
+    return ApiError(422, str(exc))
+
+
+@router.get("/customers", summary="Customers, oldest first, cursor-paginated")
+def list_customers(cursor: str | None = None, limit: int = Query(100, ge=1, le=500),
+                   _key: Any = Depends(require_scope("read")),
+                   session: Session = Depends(db_session)) -> dict[str, Any]:
+    try:
+        return reads.list_customers(session, cursor, limit)
+    except ValueError as exc:
+        raise _cursor_error(exc) from exc
+
+
+@router.get("/orders", summary="Orders, oldest first, cursor-paginated")
+def list_orders(cursor: str | None = None, limit: int = Query(100, ge=1, le=500),
+                customer_external_id: str | None = None,
+                _key: Any = Depends(require_scope("read")),
+                session: Session = Depends(db_session)) -> dict[str, Any]:
+    try:
+        return reads.list_orders(session, cursor, limit, customer_external_id)
+    except ValueError as exc:
+        raise _cursor_error(exc) from exc

@@ -1,0 +1,146 @@
+"""Segments over HTTP: preview an audience, list and save segments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from mini_crm.api.deps import db_session, require_scope
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.core import segments
+from mini_crm.core.segments import service
+from mini_crm.models import Segment
+
+router = APIRouter(prefix="/api/v1/segments", tags=["segments"],
+                   responses={401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 422: ERROR_SCHEMA})
+
+EXAMPLE_RULES = {"combinator": "and", "not": False, "rules": [
+    {"field": "total_spend", "operator": ">", "value": 5000},
+    {"field": "days_since_last_order", "operator": ">=", "value": 180},
+    {"combinator": "or", "rules": [
+        {"field": "city", "operator": "in", "value": ["Mumbai", "Pune"]},
+        {"field": "order_count", "operator": ">=", "value": 3}]}]}
+
+
+# Database ids are 32-bit on every supported database; larger ones cannot exist.
+SegmentId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+class PreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"rules": EXAMPLE_RULES}]})
+    rules: dict[str, Any]
+    sample: int = Field(default=10, ge=0, le=50)
+
+
+class PreviewOut(BaseModel):
+    size: int
+    sample: list[dict[str, Any]]
+    description: str
+
+
+class SegmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Lapsed big spenders", "rules": EXAMPLE_RULES}]})
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=1000)
+    rules: dict[str, Any]
+
+
+class SegmentOut(BaseModel):
+    id: int
+    name: str
+    description: str | None
+    rules: dict[str, Any]
+    size: int
+    sentence: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _rules_error(exc: segments.RulesError) -> ApiError:
+    return ApiError(422, str(exc), code="invalid_rules", details=exc.as_detail())
+
+
+def _out(session: Session, seg: Segment) -> SegmentOut:
+    tree = segments.parse_rules(seg.rules)
+    return SegmentOut(id=seg.id, name=seg.name, description=seg.description, rules=seg.rules,
+                      size=segments.audience_size(session, tree),
+                      sentence=segments.describe(tree), created_at=seg.created_at,
+                      updated_at=seg.updated_at)
+
+
+@router.post("/preview", response_model=PreviewOut, summary="Audience size and a sample")
+def preview(body: PreviewIn, _key: Any = Depends(require_scope("read")),
+            session: Session = Depends(db_session)) -> PreviewOut:
+    try:
+        tree = segments.parse_rules(body.rules)
+    except segments.RulesError as exc:
+        raise _rules_error(exc) from exc
+    result = segments.preview(session, tree, sample=body.sample)
+    sample = [{**row, "total_spend": str(row["total_spend"]),
+               "last_order_at": row["last_order_at"].isoformat() if row["last_order_at"]
+               else None} for row in result.sample]
+    return PreviewOut(size=result.size, sample=sample, description=segments.describe(tree))
+
+
+@router.get("/fields", summary="Fields and operators rules may use")
+def fields(_key: Any = Depends(require_scope("read"))) -> list[dict[str, Any]]:
+    return segments.catalogue()
+
+
+@router.get("", response_model=list[SegmentOut], summary="Saved segments, newest first")
+def list_segments(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
+                  _key: Any = Depends(require_scope("read")),
+                  session: Session = Depends(db_session)) -> list[SegmentOut]:
+    return [_out(session, s) for s in service.list_segments(session, limit, offset)]
+
+
+@router.post("", response_model=SegmentOut, status_code=201, summary="Save a segment")
+def create_segment(body: SegmentIn, _key: Any = Depends(require_scope("campaigns")),
+                   session: Session = Depends(db_session)) -> SegmentOut:
+    try:
+        seg = service.save_segment(session, name=body.name, rules=body.rules,
+                                   description=body.description)
+    except segments.RulesError as exc:
+        raise _rules_error(exc) from exc
+    except ValueError as exc:
+        raise ApiError(422, str(exc)) from exc
+    return _out(session, seg)
+
+
+def _get(session: Session, segment_id: int) -> Segment:
+    seg = service.get_segment(session, segment_id)
+    if seg is None:
+        raise ApiError(404, f"segment {segment_id} does not exist")
+    return seg
+
+
+@router.get("/{segment_id}", response_model=SegmentOut, summary="One saved segment")
+def get_segment(segment_id: SegmentId, _key: Any = Depends(require_scope("read")),
+                session: Session = Depends(db_session)) -> SegmentOut:
+    return _out(session, _get(session, segment_id))
+
+
+@router.put("/{segment_id}", response_model=SegmentOut, summary="Update a segment")
+def update_segment(segment_id: SegmentId, body: SegmentIn,
+                   _key: Any = Depends(require_scope("campaigns")),
+                   session: Session = Depends(db_session)) -> SegmentOut:
+    _get(session, segment_id)
+    try:
+        seg = service.save_segment(session, segment_id=segment_id, name=body.name,
+                                   rules=body.rules, description=body.description)
+    except segments.RulesError as exc:
+        raise _rules_error(exc) from exc
+    return _out(session, seg)
+
+
+@router.delete("/{segment_id}", status_code=204, summary="Delete a segment")
+def delete_segment(segment_id: SegmentId, _key: Any = Depends(require_scope("campaigns")),
+                   session: Session = Depends(db_session)) -> None:
+    if not service.delete_segment(session, segment_id):
+        raise ApiError(404, f"segment {segment_id} does not exist")

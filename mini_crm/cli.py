@@ -1,0 +1,95 @@
+"""The `mini-crm` command line."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Mini CRM: campaign marketing CRM.", no_args_is_help=True,
+                  add_completion=False)
+apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations (safe to run any number of times)."""
+    from mini_crm import migrations
+    from mini_crm.settings import get_settings
+
+    migrations.upgrade()
+    typer.echo(f"database is up to date ({_safe_url(get_settings().database_url)})")
+
+
+@app.command()
+def seed(
+    customers: Annotated[int, typer.Option(min=1, help="How many customers to create")] = 2000,
+    random_seed: Annotated[int, typer.Option("--seed", help="Random seed")] = 7,
+    if_empty: Annotated[bool, typer.Option(help="Only seed an empty database")] = False,
+) -> None:
+    """Fill the database with realistic demo customers and orders."""
+    from mini_crm.core import seed as seeding
+    from mini_crm.db import session_scope
+
+    with session_scope() as session:
+        if if_empty and not seeding.is_empty(session):
+            typer.echo("database already has customers; not seeding")
+            return
+    summary = seeding.seed(customers=customers, random_seed=random_seed,
+                           progress=lambda msg: typer.echo(msg))
+    typer.echo(summary)
+
+
+@app.command()
+def worker(
+    processes: Annotated[int | None, typer.Option(help="RQ worker processes")] = None,
+    burst: Annotated[bool, typer.Option(help="Exit when the queues are empty")] = False,
+) -> None:
+    """Run RQ worker processes and the periodic sweepers (needs Redis)."""
+    from workers import launcher
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    launcher.run(processes, burst=burst)
+
+
+@app.command()
+def run(
+    port: Annotated[int | None, typer.Option(help="Port for UI, websocket and API")] = None,
+    seed_customers: Annotated[int, typer.Option(help="Demo customers if the DB is empty")] = 2000,
+) -> None:
+    """Migrate, seed an empty database, start workers and the app (what `make run` calls)."""
+    from mini_crm import launcher
+
+    launcher.run(port=port, seed_customers=seed_customers)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. 'shop backend'")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: ingest,campaigns,ai,read")] = "read",
+) -> None:
+    """Create an API key; the key is printed once, on the last line."""
+    from mini_crm.core import apikeys
+    from mini_crm.db import session_scope
+
+    try:
+        parsed = apikeys.parse_scopes(scopes)
+        with session_scope() as session:
+            key = apikeys.create_key(session, name, parsed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"created API key #{key.id} '{key.name}' with scopes {','.join(key.scopes)}")
+    typer.echo("store it now: it is shown only this once")
+    typer.echo(key.secret)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    app()

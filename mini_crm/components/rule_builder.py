@@ -1,0 +1,168 @@
+"""The nested AND/OR rule builder, rendered from the state's flattened rows.
+
+Reflex components cannot recurse at run time, so the tree arrives as a flat list
+of rows (groups and rules with their depth) and indentation shows the nesting.
+Every control is a native button/select/input, so the builder is keyboard usable.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mini_crm.state.segments import SegmentEditorState as S
+
+INDENT_PX = 28
+
+
+def _indent(row: rx.Var) -> rx.Var:
+    return (row["depth"].to(int) * INDENT_PX).to_string() + "px"
+
+
+def _width(row: rx.Var) -> rx.Var:
+    return "calc(100% - " + (row["depth"].to(int) * INDENT_PX).to_string() + "px)"
+
+
+def _group_row(row: rx.Var) -> rx.Component:
+    path = row["path"].to(str)
+    return rx.hstack(
+        rx.segmented_control.root(
+            rx.segmented_control.item("AND", value="and"),
+            rx.segmented_control.item("OR", value="or"),
+            value=row["combinator"].to(str),
+            on_change=lambda _v: S.toggle_combinator(path),
+            size="1",
+            aria_label="Match all (AND) or any (OR)",
+        ),
+        rx.button(rx.icon("ban", size=14), "NOT", size="1",
+                  variant=rx.cond(row["negate"].to(bool), "solid", "outline"),
+                  color_scheme=rx.cond(row["negate"].to(bool), "red", "gray"),
+                  on_click=S.toggle_not(path), aria_pressed=row["negate"].to(bool),
+                  title="Negate this group"),
+        rx.text(rx.cond(row["is_root"].to(bool), "Customers matching",
+                        "Group matching"), " ",
+                rx.cond(row["combinator"].to(str) == "and", "all", "any"), " of:",
+                size="2", color_scheme="gray"),
+        rx.spacer(),
+        rx.button(rx.icon("plus", size=14), "Rule", size="1", variant="soft",
+                  on_click=S.add_rule(path), data_testid="add-rule"),
+        rx.button(rx.icon("brackets", size=14), "Group", size="1", variant="soft",
+                  on_click=S.add_group(path), data_testid="add-group"),
+        rx.cond(
+            row["is_root"].to(bool),
+            rx.fragment(),
+            rx.hstack(
+                rx.icon_button(rx.icon("copy", size=14), size="1", variant="ghost",
+                               on_click=S.duplicate(path), aria_label="Duplicate group"),
+                rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost",
+                               color_scheme="red", on_click=S.remove(path),
+                               aria_label="Remove group"),
+                spacing="1",
+            ),
+        ),
+        align="center",
+        spacing="2",
+        width=_width(row),
+        padding="8px 10px",
+        margin_left=_indent(row),
+        border_radius="8px",
+        background_color=rx.color("accent", 2),
+        border=f"1px solid {rx.color('accent', 5)}",
+        wrap="wrap",
+    )
+
+
+def _value_input(row: rx.Var) -> rx.Component:
+    path = row["path"].to(str)
+    kind = row["input"].to(str)
+    common = {"size": "2"}
+    return rx.match(
+        kind,
+        ("none", rx.text("(no value needed)", size="1", color_scheme="gray")),
+        ("number", rx.input(value=row["value"].to(str), type="number", min=0,
+                            on_change=lambda v: S.set_value(path, v), width="140px",
+                            aria_label="Value", **common)),
+        ("date", rx.input(value=row["value"].to(str), type="date",
+                          on_change=lambda v: S.set_value(path, v), aria_label="Date",
+                          **common)),
+        ("number_pair", rx.hstack(
+            rx.input(value=row["low"].to(str), type="number", width="110px",
+                     on_change=lambda v: S.set_low(path, v), aria_label="From", **common),
+            rx.text("and", size="2"),
+            rx.input(value=row["high"].to(str), type="number", width="110px",
+                     on_change=lambda v: S.set_high(path, v), aria_label="To", **common),
+            align="center")),
+        ("date_pair", rx.hstack(
+            rx.input(value=row["low"].to(str), type="date",
+                     on_change=lambda v: S.set_low(path, v), aria_label="From", **common),
+            rx.text("and", size="2"),
+            rx.input(value=row["high"].to(str), type="date",
+                     on_change=lambda v: S.set_high(path, v), aria_label="To", **common),
+            align="center")),
+        ("list", rx.input(value=row["value"].to(str), placeholder="comma, separated, values",
+                          list="known-cities", on_change=lambda v: S.set_value(path, v),
+                          width="260px", aria_label="Values", **common)),
+        rx.input(value=row["value"].to(str), list="known-cities",
+                 on_change=lambda v: S.set_value(path, v), width="220px", aria_label="Value",
+                 **common),
+    )
+
+
+def _rule_row(row: rx.Var) -> rx.Component:
+    path = row["path"].to(str)
+    return rx.vstack(
+        rx.hstack(
+            rx.el.select(
+                rx.foreach(S.field_options, lambda o: rx.el.option(o["label"],
+                                                                   value=o["value"])),
+                value=row["field"].to(str),
+                on_change=lambda v: S.set_field(path, v),
+                aria_label="Field",
+                class_name="rb-select",
+            ),
+            rx.el.select(
+                rx.foreach(row["operators"].to(list[str]),
+                           lambda op: rx.el.option(op.to(str).replace("_", " "), value=op)),
+                value=row["operator"].to(str),
+                on_change=lambda v: S.set_operator(path, v),
+                aria_label="Operator",
+                class_name="rb-select",
+            ),
+            _value_input(row),
+            rx.cond(row["unit"].to(str) != "", rx.badge(row["unit"].to(str), variant="soft",
+                                                        color_scheme="gray")),
+            rx.spacer(),
+            rx.icon_button(rx.icon("copy", size=14), size="1", variant="ghost",
+                           on_click=S.duplicate(path), aria_label="Duplicate rule"),
+            rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="red",
+                           on_click=S.remove(path), aria_label="Remove rule"),
+            align="center",
+            spacing="2",
+            width="100%",
+            wrap="wrap",
+        ),
+        rx.cond(row["error"].to(str) != "",
+                rx.text(rx.icon("circle-alert", size=12), " ", row["error"].to(str), size="1",
+                        color_scheme="red", role="alert")),
+        spacing="1",
+        width=_width(row),
+        padding="6px 10px",
+        margin_left=_indent(row),
+        border_left=f"3px solid {rx.color('accent', 6)}",
+        data_testid="rule-row",
+    )
+
+
+def rule_builder() -> rx.Component:
+    return rx.vstack(
+        rx.el.datalist(rx.foreach(S.cities, lambda c: rx.el.option(value=c)),
+                       id="known-cities"),
+        rx.foreach(S.rows, lambda row: rx.cond(row["kind"].to(str) == "group",
+                                               _group_row(row), _rule_row(row))),
+        rx.el.style("""
+            .rb-select { padding: 6px 8px; border-radius: 6px; font-size: 14px;
+              border: 1px solid var(--gray-7); background: var(--color-surface); }
+            .rb-select:focus { outline: 2px solid var(--accent-8); }
+        """),
+        spacing="2",
+        width="100%",
+    )

@@ -1,0 +1,155 @@
+"""Small reusable UI pieces: stat cards, empty states, pagination, badges, section cards.
+
+Numbers arrive already formatted (Indian grouping, ₹) from the states, which use
+`mini_crm.core.formatting`; components only lay them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def stat_card(label: str, value: Any, icon: str, hint: Any = "", test_id: str = "",
+              loading: Any = False) -> rx.Component:
+    """A headline figure; `loading` shows a skeleton in place of the value."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(label, size="2", color_scheme="gray", weight="medium"),
+                rx.spacer(),
+                rx.center(rx.icon(icon, size=16), width="30px", height="30px",
+                          border_radius="8px", background_color=rx.color("accent", 3),
+                          color=rx.color("accent", 11)),
+                align="center",
+                width="100%",
+            ),
+            rx.skeleton(
+                rx.heading(value, size=rx.breakpoints(initial="5", sm="6", lg="7"),
+                           weight="bold", data_testid=test_id or None,
+                           white_space="nowrap", overflow="hidden", text_overflow="ellipsis",
+                           max_width="100%"),
+                loading=loading,
+            ),
+            rx.text(hint, size="1", color_scheme="gray"),
+            spacing="2",
+            align="start",
+            width="100%",
+        ),
+        size="2",
+        width="100%",
+    )
+
+
+def section(title: str, *children: rx.Component, actions: rx.Component | None = None,
+            subtitle: Any = "", **props: Any) -> rx.Component:
+    """A titled card: the building block of dashboards and detail pages."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.vstack(
+                    rx.heading(title, size="3", weight="bold"),
+                    *([] if isinstance(subtitle, str) and not subtitle
+                      else [rx.text(subtitle, size="1", color_scheme="gray")]),
+                    spacing="1",
+                ),
+                rx.spacer(),
+                *([actions] if actions is not None else []),
+                align="center",
+                width="100%",
+            ),
+            *children,
+            spacing="4",
+            width="100%",
+        ),
+        size="2",
+        width="100%",
+        **props,
+    )
+
+
+def empty_state(icon: str, title: str, body: Any, action: rx.Component | None = None
+                ) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.center(rx.icon(icon, size=24), width="52px", height="52px", border_radius="50%",
+                      background_color=rx.color("accent", 3), color=rx.color("accent", 10)),
+            rx.heading(title, size="4"),
+            rx.text(body, color_scheme="gray", size="2", text_align="center", max_width="420px"),
+            *([action] if action is not None else []),
+            align="center",
+            spacing="3",
+        ),
+        padding_y="56px",
+        width="100%",
+    )
+
+
+def pager(page: rx.Var, pages: rx.Var, total: rx.Var, on_prev: Any, on_next: Any,
+          noun: str = "rows", summary: Any = None) -> rx.Component:
+    """Previous/next controls; `summary` (e.g. "26–50 of 300") replaces the plain total."""
+    one = noun[:-1] if noun.endswith("s") else noun
+    counted = rx.fragment(total, " ", rx.cond(total == 1, one, noun))
+    return rx.hstack(
+        rx.text(summary if summary is not None else counted, size="2", color_scheme="gray"),
+        rx.spacer(),
+        rx.text("Page ", page, " of ", pages, size="2", color_scheme="gray"),
+        rx.hstack(
+            rx.icon_button(rx.icon("chevron-left", size=16), variant="soft", size="2",
+                           color_scheme="gray", on_click=on_prev, disabled=page <= 1,
+                           aria_label="Previous page"),
+            rx.icon_button(rx.icon("chevron-right", size=16), variant="soft", size="2",
+                           color_scheme="gray", on_click=on_next, disabled=page >= pages,
+                           aria_label="Next page"),
+            spacing="2",
+        ),
+        align="center",
+        width="100%",
+        spacing="4",
+        padding_top="12px",
+    )
+
+
+def sort_header(label: str, column: str, current: rx.Var, descending: rx.Var, on_sort: Any,
+                justify: str = "start") -> rx.Component:
+    """A column header that sorts on click and shows the direction when it is the sort."""
+    active = current == column
+    return rx.table.column_header_cell(
+        rx.button(
+            label,
+            rx.cond(active, rx.icon(rx.cond(descending, "arrow-down", "arrow-up"), size=14),
+                    rx.icon("chevrons-up-down", size=14, opacity="0.4")),
+            variant="ghost",
+            color_scheme=rx.cond(active, "indigo", "gray"),
+            size="2",
+            on_click=on_sort(column),
+            aria_label=f"Sort by {label.lower()}",
+            high_contrast=True,
+            weight="bold",
+        ),
+        justify=justify,
+        aria_sort=rx.cond(active, rx.cond(descending, "descending", "ascending"), "none"),
+    )
+
+
+def loading_bar(loading: rx.Var) -> rx.Component:
+    """A thin progress line that keeps its height either way, so nothing jumps."""
+    return rx.box(rx.cond(loading, rx.progress(duration="1s", size="1")), height="4px",
+                  width="100%", margin_y="-10px")
+
+
+def status_badge(status: rx.Var) -> rx.Component:
+    return rx.badge(
+        status,
+        color_scheme=rx.match(
+            status,
+            ("delivered", "green"), ("completed", "green"), ("sent", "blue"),
+            ("sending", "blue"), ("scheduled", "amber"), ("shipped", "blue"),
+            ("processing", "amber"), ("failed", "red"), ("cancelled", "gray"),
+            ("refunded", "orange"), ("undelivered", "orange"), ("draft", "gray"),
+            "gray",
+        ),
+        variant="soft",
+        radius="full",
+    )

@@ -1,0 +1,70 @@
+"""Human formatting shared by the UI and messages: Indian digit grouping, dates."""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def group_indian(whole: int) -> str:
+    """12345678 -> '1,23,45,678' (last three digits, then pairs)."""
+    sign, digits = ("-", str(-whole)) if whole < 0 else ("", str(whole))
+    if len(digits) <= 3:
+        return sign + digits
+    head, tail = digits[:-3], digits[-3:]
+    pairs = []
+    while len(head) > 2:
+        pairs.insert(0, head[-2:])
+        head = head[:-2]
+    return sign + ",".join([head, *pairs, tail])
+
+
+def rupees(amount: Decimal | float | int | None, *, paise: bool = False) -> str:
+    if amount is None:
+        return "—"
+    value = Decimal(str(amount))
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    if not paise:
+        whole = int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+        return f"{sign if whole else ''}₹{group_indian(whole)}"
+    cents = int((value * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return f"{sign if cents else ''}₹{group_indian(cents // 100)}.{cents % 100:02d}"
+
+
+def count(n: int) -> str:
+    return group_indian(n)
+
+
+def date(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y") if value else "—"
+
+
+def month_label(month: str) -> str:
+    """'2025-03' -> "Mar '25" (short enough for a chart axis)."""
+    year, number = month.split("-")
+    return f"{Date(int(year), int(number), 1):%b} '{year[2:]}"
+
+
+def day_month(value: Date) -> str:
+    """A week's first day on a chart axis: 3 Nov."""
+    return f"{value.day} {value:%b}"
+
+
+def date_time(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y, %H:%M") if value else "—"
+
+
+def days_ago(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "never"
+    days = (now - value).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 60:
+        return f"{days} days ago"
+    if days < 730:
+        return f"{days // 30} months ago"
+    return f"{days // 365} years ago"

@@ -1,0 +1,74 @@
+"""Cursor-paginated reads of customers and orders for the API."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from sqlmodel import Session, select
+
+from mini_crm.models import Customer, Order
+
+MAX_LIMIT = 500
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind != "id" or not value.isdigit():
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("invalid cursor: pass back the next_cursor of a previous page") from exc
+
+
+def customer_json(c: Customer) -> dict[str, Any]:
+    return {
+        "external_id": c.external_id, "name": c.name, "email": c.email, "phone": c.phone,
+        "city": c.city, "attributes": c.attributes, "is_stub": c.is_stub,
+        "created_at": c.created_at.isoformat(), "updated_at": c.updated_at.isoformat(),
+        "stats": {"total_spend": str(c.total_spend), "order_count": c.order_count,
+                  "first_order_at": c.first_order_at.isoformat() if c.first_order_at else None,
+                  "last_order_at": c.last_order_at.isoformat() if c.last_order_at else None},
+    }
+
+
+def order_json(o: Order, customer_external_id: str) -> dict[str, Any]:
+    return {"external_id": o.external_id, "customer_external_id": customer_external_id,
+            "amount": str(o.amount), "currency": o.currency, "status": o.status,
+            "ordered_at": o.ordered_at.isoformat(), "items": o.items}
+
+
+def get_customer(session: Session, external_id: str) -> Customer | None:
+    return session.exec(select(Customer).where(Customer.external_id == external_id)).first()
+
+
+def list_customers(session: Session, cursor: str | None, limit: int) -> dict[str, Any]:
+    after = decode_cursor(cursor)
+    limit = max(1, min(limit, MAX_LIMIT))
+    rows = session.exec(select(Customer).where(Customer.id > after).order_by(Customer.id)
+                        .limit(limit + 1)).all()
+    page = rows[:limit]
+    return {"items": [customer_json(c) for c in page],
+            "next_cursor": encode_cursor(page[-1].id) if len(rows) > limit else None}
+
+
+def list_orders(session: Session, cursor: str | None, limit: int,
+                customer_external_id: str | None = None) -> dict[str, Any]:
+    after = decode_cursor(cursor)
+    limit = max(1, min(limit, MAX_LIMIT))
+    stmt = (select(Order, Customer.external_id).join(Customer, Customer.id == Order.customer_id)
+            .where(Order.id > after).order_by(Order.id).limit(limit + 1))
+    if customer_external_id:
+        stmt = stmt.where(Customer.external_id == customer_external_id)
+    rows = session.exec(stmt).all()
+    page = rows[:limit]
+    return {"items": [order_json(o, ext) for o, ext in page],
+            "next_cursor": encode_cursor(page[-1][0].id) if len(rows) > limit else None}

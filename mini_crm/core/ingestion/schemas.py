@@ -1,0 +1,101 @@
+"""Item schemas and batch validation: each bad item gets its index, field and reason."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: str = Field(min_length=1, max_length=128)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=32)
+    city: str | None = Field(default=None, max_length=100)
+    created_at: datetime | None = None
+    attributes: dict[str, Any] | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v and not EMAIL.match(v):
+            raise ValueError("not a valid email address")
+        return v.lower() if v else v
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        return _naive_utc(v)
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_keys(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is None:
+            return v
+        bad = [k for k in v if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", k)]
+        if bad:
+            raise ValueError(f"attribute keys must be letters, digits and _ (bad: {bad[:3]})")
+        return v
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: str = Field(min_length=1, max_length=128)
+    customer_external_id: str = Field(min_length=1, max_length=128)
+    amount: Decimal = Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)
+    currency: str = Field(default="INR", pattern=r"^[A-Z]{3}$")
+    status: str = Field(default="completed", min_length=1, max_length=32)
+    ordered_at: datetime
+    items: list[dict[str, Any]] | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, v: str) -> str:
+        return v.lower()
+
+    @field_validator("ordered_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return _naive_utc(v)  # type: ignore[return-value]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class Validated(Generic[M]):
+    items: list[M]
+    errors: list[dict[str, Any]]
+
+
+def validate_items(raw: list[Any], model: type[M]) -> Validated[M]:
+    good: list[M] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            errors.append({"index": index, "field": None, "message": "expected an object"})
+            continue
+        try:
+            good.append(model.model_validate(item))
+        except ValidationError as exc:
+            for e in exc.errors():
+                field = ".".join(str(p) for p in e["loc"]) or None
+                errors.append({"index": index, "field": field,
+                               "message": e["msg"].removeprefix("Value error, ")})
+    return Validated(good, errors)

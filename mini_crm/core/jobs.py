@@ -1,0 +1,72 @@
+"""Background jobs: RQ when Redis answers, else an in-process executor.
+
+Both run the very same job functions, so the embedded default and the scaled
+deployment differ only in settings. The database, not the queue, records every
+job's progress, so losing the in-process executor on restart loses nothing:
+periodic sweepers (see `periodic`) re-enqueue whatever is unfinished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from rq import Queue, Retry
+
+from mini_crm.core.redis_conn import get_redis
+from mini_crm.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("high", "default", "low")
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _local_executor() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=get_settings().worker_processes,
+                                           thread_name_prefix="mini-crm-job")
+        return _executor
+
+
+def _run_logged(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    try:
+        return func(*args, **kwargs)
+    except Exception:
+        log.exception("in-process job %s failed", getattr(func, "__name__", func))
+        raise
+
+
+def enqueue(func: Callable[..., Any], *args: Any, queue: str = "default",
+            job_id: str | None = None, retries: int = 0, **kwargs: Any) -> str | Future:
+    """Run `func(*args, **kwargs)` in the background; returns the RQ job id or a Future.
+
+    `func` must be a module-level function (RQ imports it by name in the worker).
+    """
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}; expected one of {QUEUES}")
+    redis = get_redis()
+    if redis is None:
+        return _local_executor().submit(_run_logged, func, args, kwargs)
+    job = Queue(queue, connection=redis).enqueue(
+        func, *args, job_id=job_id, retry=Retry(max=retries) if retries else None,
+        failure_ttl=7 * 24 * 3600, **kwargs)
+    return job.id
+
+
+def mode() -> str:
+    return "rq" if get_redis() is not None else "in-process"
+
+
+def shutdown_local(wait: bool = True) -> None:
+    global _executor
+    with _executor_lock:
+        if _executor is not None:
+            _executor.shutdown(wait=wait, cancel_futures=not wait)
+            _executor = None

@@ -1,0 +1,251 @@
+"""Editing a rules tree by path, and flattening it into rows for the rule builder UI.
+
+A path is the dot-joined child indices from the root group ("" is the root,
+"1.0" the first child of the root's second child). Every function returns a new
+tree; the input is never mutated.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from mini_crm.core.segments.fields import FIELDS, NULLS, SET, field_spec
+
+DEFAULT_RULE = {"field": "total_spend", "operator": ">", "value": "5000"}
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def empty_tree() -> dict[str, Any]:
+    return {"combinator": "and", "not": False, "rules": [copy.deepcopy(DEFAULT_RULE)]}
+
+
+def _indices(path: str) -> list[int]:
+    return [int(p) for p in path.split(".")] if path else []
+
+
+def _node(tree: dict[str, Any], path: str) -> dict[str, Any]:
+    node = tree
+    for i in _indices(path):
+        node = node["rules"][i]
+    return node
+
+
+def _parent(tree: dict[str, Any], path: str) -> tuple[dict[str, Any], int]:
+    indices = _indices(path)
+    if not indices:
+        raise ValueError("the root group has no parent")
+    parent = tree
+    for i in indices[:-1]:
+        parent = parent["rules"][i]
+    return parent, indices[-1]
+
+
+def add_rule(tree: dict[str, Any], group_path: str) -> dict[str, Any]:
+    new = copy.deepcopy(tree)
+    _node(new, group_path)["rules"].append(copy.deepcopy(DEFAULT_RULE))
+    return new
+
+
+def add_group(tree: dict[str, Any], group_path: str) -> dict[str, Any]:
+    new = copy.deepcopy(tree)
+    _node(new, group_path)["rules"].append(
+        {"combinator": "or", "not": False, "rules": [copy.deepcopy(DEFAULT_RULE)]})
+    return new
+
+
+def remove(tree: dict[str, Any], path: str) -> dict[str, Any]:
+    new = copy.deepcopy(tree)
+    parent, i = _parent(new, path)
+    del parent["rules"][i]
+    return new
+
+
+def duplicate(tree: dict[str, Any], path: str) -> dict[str, Any]:
+    new = copy.deepcopy(tree)
+    parent, i = _parent(new, path)
+    parent["rules"].insert(i + 1, copy.deepcopy(parent["rules"][i]))
+    return new
+
+
+def toggle_combinator(tree: dict[str, Any], path: str) -> dict[str, Any]:
+    new = copy.deepcopy(tree)
+    node = _node(new, path)
+    node["combinator"] = "or" if node.get("combinator", "and") == "and" else "and"
+    return new
+
+
+def toggle_not(tree: dict[str, Any], path: str) -> dict[str, Any]:
+    new = copy.deepcopy(tree)
+    node = _node(new, path)
+    node["not"] = not node.get("not", False)
+    return new
+
+
+def set_field(tree: dict[str, Any], path: str, field: str) -> dict[str, Any]:
+    """Change a rule's field; keep the operator if it still applies, else pick the first."""
+    new = copy.deepcopy(tree)
+    rule = _node(new, path)
+    spec = field_spec(field)
+    if spec is None:
+        raise ValueError(f"unknown field {field!r}")
+    rule["field"] = field
+    if rule.get("operator") not in spec.operators:
+        rule["operator"] = spec.operators[0]
+    rule["value"] = _reshape(rule.get("value"), rule["operator"])
+    return new
+
+
+def set_operator(tree: dict[str, Any], path: str, operator: str) -> dict[str, Any]:
+    new = copy.deepcopy(tree)
+    rule = _node(new, path)
+    rule["operator"] = operator
+    rule["value"] = _reshape(rule.get("value"), operator)
+    return new
+
+
+def set_value(tree: dict[str, Any], path: str, value: str, slot: int = 0) -> dict[str, Any]:
+    """Set a value from a text input; slot 1 is the upper bound of `between`."""
+    new = copy.deepcopy(tree)
+    rule = _node(new, path)
+    if rule["operator"] == "between":
+        pair = list(rule.get("value") or ["", ""])[:2] + [""] * 2
+        pair[slot] = value
+        rule["value"] = pair[:2]
+    else:
+        rule["value"] = value
+    return new
+
+
+def _reshape(value: Any, operator: str) -> Any:
+    if operator in NULLS:
+        return ""
+    if operator == "between":
+        return value if isinstance(value, list) and len(value) == 2 else [_first(value), ""]
+    return _first(value) if isinstance(value, list) else (value or "")
+
+
+def _first(value: Any) -> str:
+    if isinstance(value, list):
+        return str(value[0]) if value else ""
+    return "" if value is None else str(value)
+
+
+def to_rules(tree: dict[str, Any]) -> dict[str, Any]:
+    """The builder's tree (values typed as text) as rules JSON with proper types."""
+    out: dict[str, Any] = {"combinator": tree.get("combinator", "and"),
+                           "not": bool(tree.get("not", False)), "rules": []}
+    for node in tree.get("rules", []):
+        if "rules" in node:
+            out["rules"].append(to_rules(node))
+            continue
+        rule = {"field": node["field"], "operator": node["operator"]}
+        if node["operator"] not in NULLS:
+            rule["value"] = _typed_value(node["field"], node["operator"], node.get("value"))
+        out["rules"].append(rule)
+    return out
+
+
+def from_rules(rules: dict[str, Any]) -> dict[str, Any]:
+    """Saved rules JSON back into the builder's text-valued tree."""
+    out: dict[str, Any] = {"combinator": rules.get("combinator", "and"),
+                           "not": bool(rules.get("not", False)), "rules": []}
+    for node in rules.get("rules", []):
+        if "rules" in node:
+            out["rules"].append(from_rules(node))
+            continue
+        value = node.get("value", "")
+        if node.get("operator") == "between":
+            value = [str(v) for v in (value if isinstance(value, list) else ["", ""])]
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        else:
+            value = "" if value is None else str(value)
+        out["rules"].append({"field": node["field"], "operator": node["operator"],
+                             "value": value})
+    return out
+
+
+def _typed_value(field: str, operator: str, value: Any) -> Any:
+    if operator == "between":
+        return [_typed_scalar(field, v) for v in (value or ["", ""])]
+    if operator in SET:
+        text = value if isinstance(value, str) else ", ".join(map(str, value or []))
+        return [_typed_scalar(field, part.strip()) for part in text.split(",") if part.strip()]
+    return _typed_scalar(field, value)
+
+
+def _typed_scalar(field: str, value: Any) -> Any:
+    text = "" if value is None else str(value).strip()
+    spec = field_spec(field)
+    kind = spec.kind if spec else "text"
+    if kind in ("number", "days") and NUMBER.match(text.replace(",", "")):
+        number = float(text.replace(",", ""))
+        return int(number) if number == int(number) else number
+    if kind == "attribute":
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        if NUMBER.match(text):
+            number = float(text)
+            return int(number) if number == int(number) else number
+    return text
+
+
+def flatten(tree: dict[str, Any], error_path: str = "", error_message: str = ""
+            ) -> list[dict[str, Any]]:
+    """Rows for rendering: groups (with their depth) and rules, in display order."""
+    rows: list[dict[str, Any]] = []
+    _flatten(tree, "", 0, rows, _ui_path(error_path), error_message)
+    return rows
+
+
+def _ui_path(error_path: str) -> str:
+    # "rules[1].rules[0]" (RulesError) -> "1.0" (builder path)
+    return ".".join(re.findall(r"\[(\d+)\]", error_path))
+
+
+def _flatten(node: dict[str, Any], path: str, depth: int, rows: list[dict[str, Any]],
+             error_path: str, error_message: str) -> None:
+    if "rules" in node:
+        rows.append({"kind": "group", "path": path, "depth": depth,
+                     "combinator": node.get("combinator", "and"),
+                     "negate": bool(node.get("not", False)), "count": len(node["rules"]),
+                     "is_root": path == "",
+                     "error": error_message if error_path == path and path else ""})
+        for i, child in enumerate(node["rules"]):
+            _flatten(child, f"{path}.{i}" if path else str(i), depth + 1, rows, error_path,
+                     error_message)
+        return
+    spec = field_spec(node["field"])
+    value = node.get("value", "")
+    between = node["operator"] == "between"
+    pair = list(value) + ["", ""] if isinstance(value, list) else [value, ""]
+    rows.append({
+        "kind": "rule", "path": path, "depth": depth, "field": node["field"],
+        "operator": node["operator"],
+        "operators": list(spec.operators) if spec else [],
+        "value": "" if between else _first(value) if isinstance(value, list) else str(value),
+        "low": str(pair[0]) if between else "", "high": str(pair[1]) if between else "",
+        "input": _input_kind(spec.kind if spec else "text", node["operator"]),
+        "unit": spec.unit if spec else "",
+        "error": error_message if error_path == path else "",
+    })
+
+
+def _input_kind(kind: str, operator: str) -> str:
+    if operator in NULLS:
+        return "none"
+    if operator == "between":
+        return "date_pair" if kind == "date" else "number_pair"
+    if operator in SET:
+        return "list"
+    return {"number": "number", "days": "number", "date": "date"}.get(kind, "text")
+
+
+def field_options(attribute_keys: list[str]) -> list[dict[str, str]]:
+    options = [{"value": f.name, "label": f.label} for f in FIELDS.values()]
+    options += [{"value": f"attributes.{k}", "label": f"Attribute: {k}"} for k in attribute_keys]
+    return options

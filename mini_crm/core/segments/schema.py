@@ -1,0 +1,228 @@
+"""The rules tree (react-querybuilder's JSON shape), parsed and validated.
+
+`parse_rules(obj)` turns untrusted JSON into typed `Group`/`Condition` objects or
+raises `RulesError` naming the rule by its path (e.g. `rules[1].rules[0]`), the
+field and what was expected. Everything downstream (SQL, Python evaluation,
+sentences) works on the parsed tree only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from mini_crm.core.segments.fields import ALL_OPERATORS, NULLS, SET, FieldSpec, field_spec
+
+MAX_DEPTH = 6
+MAX_RULES = 200
+MAX_LIST = 500
+MAX_TEXT = 200
+MAX_DAYS = 36_500
+
+
+class RulesError(ValueError):
+    def __init__(self, path: str, message: str, field_name: str | None = None) -> None:
+        where = f"{path or 'rules'}"
+        if field_name:
+            where += f" (field '{field_name}')"
+        super().__init__(f"{where}: {message}")
+        self.path = path or "rules"
+        self.field = field_name
+        self.reason = message
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"path": self.path, "field": self.field, "message": self.reason}
+
+
+Scalar = str | float | int | bool | datetime
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    kind: str
+    operator: str
+    value: Any  # normalised: float/int, datetime (day start), str, bool, list, or pair
+    value_type: str  # "number" | "text" | "bool" | "date" | "none"
+
+
+@dataclass(frozen=True)
+class Group:
+    combinator: str
+    negate: bool = False
+    rules: tuple[Condition | Group, ...] = field(default_factory=tuple)
+
+
+def parse_rules(obj: Any) -> Group:
+    counter = [0]
+    return _group(obj, "", 1, counter)
+
+
+def _group(obj: Any, path: str, depth: int, counter: list[int]) -> Group:
+    if not isinstance(obj, dict):
+        raise RulesError(path, "expected a group object with 'combinator' and 'rules'")
+    if depth > MAX_DEPTH:
+        raise RulesError(path, f"groups may nest at most {MAX_DEPTH} deep")
+    unknown = set(obj) - {"combinator", "not", "rules", "id"}
+    if unknown:
+        raise RulesError(path, f"unknown key(s) {', '.join(sorted(unknown))} in a group")
+    combinator = str(obj.get("combinator", "and")).lower()
+    if combinator not in ("and", "or"):
+        raise RulesError(path, f"combinator must be 'and' or 'or', not {obj.get('combinator')!r}")
+    negate = obj.get("not", False)
+    if not isinstance(negate, bool):
+        raise RulesError(path, "'not' must be true or false")
+    rules = obj.get("rules", [])
+    if not isinstance(rules, list):
+        raise RulesError(path, "'rules' must be a list")
+    parsed: list[Condition | Group] = []
+    for i, item in enumerate(rules):
+        child = f"{path}.rules[{i}]" if path else f"rules[{i}]"
+        counter[0] += 1
+        if counter[0] > MAX_RULES:
+            raise RulesError(child, f"at most {MAX_RULES} rules in one segment")
+        if isinstance(item, dict) and "rules" in item:
+            parsed.append(_group(item, child, depth + 1, counter))
+        else:
+            parsed.append(_condition(item, child))
+    return Group(combinator=combinator, negate=negate, rules=tuple(parsed))
+
+
+def _condition(obj: Any, path: str) -> Condition:
+    if not isinstance(obj, dict):
+        raise RulesError(path, "expected a rule object with 'field', 'operator' and 'value'")
+    unknown = set(obj) - {"field", "operator", "value", "id", "valueSource"}
+    if unknown:
+        raise RulesError(path, f"unknown key(s) {', '.join(sorted(unknown))} in a rule")
+    name = obj.get("field")
+    if not isinstance(name, str) or not name:
+        raise RulesError(path, "a rule needs a 'field'")
+    spec = field_spec(name)
+    if spec is None:
+        raise RulesError(path, "unknown field; use a catalogue field or attributes.<key> "
+                         "(letters, digits, underscore)", name)
+    op = obj.get("operator")
+    if op not in ALL_OPERATORS:
+        raise RulesError(path, f"unknown operator {op!r}; expected one of "
+                         f"{', '.join(ALL_OPERATORS)}", name)
+    if op not in spec.operators:
+        raise RulesError(path, f"operator '{op}' does not apply to a {spec.kind} field; use "
+                         f"one of {', '.join(spec.operators)}", name)
+    if op in NULLS:
+        return Condition(name, spec.kind, op, None, "none")
+    if "value" not in obj:
+        raise RulesError(path, f"operator '{op}' needs a value", name)
+    value, value_type = _value(spec, op, obj["value"], path)
+    return Condition(name, spec.kind, op, value, value_type)
+
+
+def _value(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[Any, str]:
+    if op == "between":
+        pair = _split_list(raw)
+        if len(pair) != 2:
+            raise RulesError(path, "'between' needs exactly two values [low, high]", spec.name)
+        (lo, t1), (hi, t2) = (_scalar(spec, v, path) for v in pair)
+        if t1 != t2 or t1 in ("text", "bool"):
+            raise RulesError(path, "'between' needs two numbers or two dates", spec.name)
+        if lo > hi:
+            raise RulesError(path, f"'between' low value {pair[0]} is above high {pair[1]}",
+                             spec.name)
+        return (lo, hi), t1
+    if op in SET:
+        items = _split_list(raw)
+        if not items:
+            raise RulesError(path, f"'{op}' needs at least one value", spec.name)
+        if len(items) > MAX_LIST:
+            raise RulesError(path, f"'{op}' takes at most {MAX_LIST} values", spec.name)
+        parsed = [_scalar(spec, v, path) for v in items]
+        types = {t for _, t in parsed}
+        if len(types) != 1 or types & {"date", "bool"}:
+            raise RulesError(path, f"'{op}' values must all be numbers or all be text",
+                             spec.name)
+        return tuple(v for v, _ in parsed), types.pop()
+    value, vtype = _scalar(spec, raw, path)
+    if op in ("contains", "not_contains", "starts_with", "ends_with") and vtype != "text":
+        raise RulesError(path, f"'{op}' needs a text value", spec.name)
+    if op in ("<", "<=", ">", ">=") and vtype in ("text", "bool"):
+        raise RulesError(path, f"'{op}' needs a number or a date", spec.name)
+    if vtype == "text" and op in ("contains", "not_contains", "starts_with", "ends_with") \
+            and value == "":
+        raise RulesError(path, f"'{op}' needs a non-empty text", spec.name)
+    return value, vtype
+
+
+def _split_list(raw: Any) -> list[Any]:
+    # react-querybuilder sends multi-values as "a,b" strings; the API sends lists.
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(raw, list | tuple):
+        return list(raw)
+    return [raw]
+
+
+def _scalar(spec: FieldSpec, raw: Any, path: str) -> tuple[Any, str]:
+    if spec.kind in ("number", "days"):
+        number = _number(raw)
+        if number is None:
+            raise RulesError(path, f"expected a number, got {raw!r}", spec.name)
+        if spec.kind == "days" and not (0 <= number <= MAX_DAYS and number == int(number)):
+            raise RulesError(path, f"expected a whole number of days from 0 to {MAX_DAYS}, "
+                             f"got {raw!r}", spec.name)
+        if spec.kind == "number" and number < 0:
+            raise RulesError(path, f"expected a number ≥ 0, got {raw!r}", spec.name)
+        return (int(number) if spec.kind == "days" else number), "number"
+    if spec.kind == "date":
+        day = _date(raw)
+        if day is None:
+            raise RulesError(path, f"expected a date like 2025-01-31, got {raw!r}", spec.name)
+        return day, "date"
+    if spec.kind == "text":
+        if not isinstance(raw, str | int) or isinstance(raw, bool):
+            raise RulesError(path, f"expected text, got {raw!r}", spec.name)
+        return _text(str(raw), spec, path), "text"
+    # attribute: typed by the value itself
+    if isinstance(raw, bool):
+        return raw, "bool"
+    if isinstance(raw, int | float):
+        if not math.isfinite(raw):
+            raise RulesError(path, "expected a finite number", spec.name)
+        return float(raw), "number"
+    if isinstance(raw, str):
+        return _text(raw, spec, path), "text"
+    raise RulesError(path, f"expected text, a number or true/false, got {raw!r}", spec.name)
+
+
+def _text(value: str, spec: FieldSpec, path: str) -> str:
+    if len(value) > MAX_TEXT:
+        raise RulesError(path, f"text values are at most {MAX_TEXT} characters", spec.name)
+    return value
+
+
+def _number(raw: Any) -> float | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        return float(raw) if math.isfinite(raw) else None
+    if isinstance(raw, str):
+        try:
+            value = float(raw.replace(",", "").replace("₹", "").strip())
+        except ValueError:
+            return None
+        return value if math.isfinite(value) else None
+    return None
+
+
+def _date(raw: Any) -> datetime | None:
+    if isinstance(raw, datetime):
+        return datetime(raw.year, raw.month, raw.day)
+    if isinstance(raw, date):
+        return datetime(raw.year, raw.month, raw.day)
+    if isinstance(raw, str):
+        try:
+            d = date.fromisoformat(raw.strip()[:10])
+        except ValueError:
+            return None
+        return datetime(d.year, d.month, d.day)
+    return None

@@ -1,0 +1,136 @@
+"""Segment queries and saved segments: the one place for segment SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from mini_crm.core.segments.compiler import compile_group
+from mini_crm.core.segments.schema import Group, parse_rules
+from mini_crm.models import Customer, Segment, utcnow
+
+SAMPLE_COLUMNS = (Customer.id, Customer.external_id, Customer.name, Customer.email,
+                  Customer.city, Customer.total_spend, Customer.order_count,
+                  Customer.last_order_at)
+
+
+def _tree(rules: dict[str, Any] | Group) -> Group:
+    return rules if isinstance(rules, Group) else parse_rules(rules)
+
+
+def matching_customer_ids(rules: dict[str, Any] | Group, now: datetime | None = None
+                          ) -> sa.Select:
+    """SELECT customer.id WHERE <rules> — embed it in INSERT ... SELECT or IN (...)."""
+    return select(Customer.id).where(compile_group(_tree(rules), now or utcnow()))
+
+
+def audience_size(session: Session, rules: dict[str, Any] | Group,
+                  now: datetime | None = None) -> int:
+    where = compile_group(_tree(rules), now or utcnow())
+    return int(session.exec(select(func.count()).select_from(Customer).where(where)).one())
+
+
+@dataclass(frozen=True)
+class Preview:
+    size: int
+    sample: list[dict[str, Any]]
+
+
+def preview(session: Session, rules: dict[str, Any] | Group, now: datetime | None = None,
+            sample: int = 10) -> Preview:
+    """Audience size plus a few matching customers, newest first.
+
+    Newest-first walks the primary key and stops after `sample` matches; ordering by
+    spend instead made PostgreSQL scan most of the spend index for audiences of
+    low spenders (e.g. "never ordered": 0.9 s at a million customers).
+    """
+    now = now or utcnow()
+    where = compile_group(_tree(rules), now)
+    size = int(session.exec(select(func.count()).select_from(Customer).where(where)).one())
+    rows = session.exec(
+        select(*SAMPLE_COLUMNS).where(where)
+        .order_by(Customer.id.desc()).limit(max(0, min(sample, 50)))
+    ).all() if size else []
+    return Preview(size=size, sample=[dict(r._mapping) for r in rows])
+
+
+# Saved segments ------------------------------------------------------------
+
+def list_segments(session: Session, limit: int = 100, offset: int = 0) -> list[Segment]:
+    return list(session.exec(select(Segment).order_by(Segment.updated_at.desc(), Segment.id.desc())
+                              .offset(offset).limit(limit)).all())
+
+
+def count_segments(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(Segment)).one())
+
+
+def get_segment(session: Session, segment_id: int) -> Segment | None:
+    return session.get(Segment, segment_id)
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("a segment needs a name")
+    if len(name) > 200:
+        raise ValueError("a segment name is at most 200 characters")
+    return name
+
+
+def save_segment(session: Session, *, name: str, rules: dict[str, Any],
+                 description: str | None = None, segment_id: int | None = None,
+                 created_by: int | None = None) -> Segment:
+    """Create or update; the rules are validated first (RulesError names the bad rule)."""
+    parse_rules(rules)
+    name = _clean_name(name)
+    if segment_id is None:
+        segment = Segment(name=name, rules=rules, description=description,
+                          created_by=created_by)
+    else:
+        segment = session.get(Segment, segment_id)
+        if segment is None:
+            raise LookupError(f"segment {segment_id} does not exist")
+        segment.name, segment.rules, segment.description = name, rules, description
+        segment.updated_at = utcnow()
+    session.add(segment)
+    session.flush()
+    return segment
+
+
+def duplicate_segment(session: Session, segment_id: int, created_by: int | None = None
+                      ) -> Segment:
+    original = session.get(Segment, segment_id)
+    if original is None:
+        raise LookupError(f"segment {segment_id} does not exist")
+    return save_segment(session, name=f"{original.name} (copy)"[:200], rules=original.rules,
+                        description=original.description, created_by=created_by)
+
+
+def delete_segment(session: Session, segment_id: int) -> bool:
+    segment = session.get(Segment, segment_id)
+    if segment is None:
+        return False
+    session.delete(segment)
+    session.flush()
+    return True
+
+
+def known_cities(session: Session, limit: int = 200) -> list[str]:
+    rows = session.exec(select(Customer.city).where(Customer.city.is_not(None))
+                        .group_by(Customer.city).order_by(func.count().desc()).limit(limit))
+    return [r for r in rows.all() if r]
+
+
+def attribute_keys(session: Session, sample: int = 500) -> list[str]:
+    """Custom attribute keys seen on recent customers (JSON key listing is not portable SQL)."""
+    rows = session.exec(select(Customer.attributes).order_by(Customer.id.desc()).limit(sample))
+    keys: set[str] = set()
+    for attrs in rows.all():
+        if isinstance(attrs, dict):
+            keys.update(k for k in attrs if isinstance(k, str))
+    return sorted(keys)

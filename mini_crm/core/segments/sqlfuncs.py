@@ -1,0 +1,125 @@
+"""Portable SQL pieces the compiler needs, compiled per dialect.
+
+- `casefold(x)`: lower-case for case-insensitive comparison; on MySQL/MariaDB also a
+  binary collation, because the default *_ci collations treat 'e' = 'é'.
+- `json_text/json_number/json_bool(col, key)`: the attribute's value when it has that
+  JSON type, else NULL, so a rule never errors on a value of another type.
+- `json_present(col, key)`: 1 when the key exists and is not JSON null.
+
+The attribute key is always a bound parameter; it never enters SQL text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class casefold(FunctionElement):  # noqa: N801 - reads like the SQL function it is
+    type = sa.String()
+    name = "casefold"
+    inherit_cache = True
+
+
+@compiles(casefold)
+def _casefold_default(element: casefold, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(casefold, "mysql")
+@compiles(casefold, "mariadb")
+def _casefold_mysql(element: casefold, compiler: Any, **kw: Any) -> str:
+    return f"(LOWER({compiler.process(element.clauses, **kw)}) COLLATE utf8mb4_bin)"
+
+
+class _JsonValue(FunctionElement):
+    # The key travels as an attribute and is bound at compile time, so statements
+    # holding these are not cached (a cache hit would reuse another key's value).
+    inherit_cache = False
+    json_kind = ""
+
+    def __init__(self, column: Any, key: str) -> None:
+        super().__init__(column)
+        self.key = key
+
+
+class json_text(_JsonValue):  # noqa: N801
+    type = sa.String()
+    name = "json_text"
+    inherit_cache = False
+    json_kind = "text"
+
+
+class json_number(_JsonValue):  # noqa: N801
+    type = sa.Float()
+    name = "json_number"
+    inherit_cache = False
+    json_kind = "number"
+
+
+class json_bool(_JsonValue):  # noqa: N801
+    type = sa.Integer()
+    name = "json_bool"
+    inherit_cache = False
+    json_kind = "bool"
+
+
+class json_present(_JsonValue):  # noqa: N801
+    type = sa.Integer()
+    name = "json_present"
+    inherit_cache = False
+    json_kind = "present"
+
+
+def _bind(compiler: Any, value: str, **kw: Any) -> str:
+    return compiler.process(sa.bindparam(None, value, type_=sa.String(), unique=True), **kw)
+
+
+@compiles(_JsonValue, "sqlite")
+def _json_sqlite(element: _JsonValue, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(element.clauses, **kw)
+    path = _bind(compiler, f'$."{element.key}"', **kw)
+    kind = f"json_type({col}, {path})"
+    value = f"json_extract({col}, {path})"
+    return {
+        "text": f"(CASE WHEN {kind} = 'text' THEN {value} END)",
+        "number": f"(CASE WHEN {kind} IN ('integer', 'real') THEN {value} END)",
+        "bool": f"(CASE {kind} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)",
+        "present": f"(CASE WHEN {kind} IS NOT NULL AND {kind} != 'null' THEN 1 ELSE 0 END)",
+    }[element.json_kind]
+
+
+@compiles(_JsonValue, "postgresql")
+def _json_postgresql(element: _JsonValue, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(element.clauses, **kw)
+    key = _bind(compiler, element.key, **kw)
+    kind = f"json_typeof(({col})::json -> {key})"
+    value = f"(({col})::json ->> {key})"
+    return {
+        "text": f"(CASE WHEN {kind} = 'string' THEN {value} END)",
+        "number": f"(CASE WHEN {kind} = 'number' THEN ({value})::float8 END)",
+        "bool": f"(CASE WHEN {kind} = 'boolean' THEN "
+                f"(CASE WHEN {value} = 'true' THEN 1 ELSE 0 END) END)",
+        "present": f"(CASE WHEN {kind} IS NOT NULL AND {kind} != 'null' THEN 1 ELSE 0 END)",
+    }[element.json_kind]
+
+
+@compiles(_JsonValue, "mysql")
+@compiles(_JsonValue, "mariadb")
+def _json_mysql(element: _JsonValue, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(element.clauses, **kw)
+    path = _bind(compiler, f'$."{element.key}"', **kw)
+    raw = f"JSON_EXTRACT({col}, {path})"
+    kind = f"JSON_TYPE({raw})"
+    value = f"JSON_UNQUOTE({raw})"
+    return {
+        "text": f"(CASE WHEN {kind} = 'STRING' THEN {value} END)",
+        "number": f"(CASE WHEN {kind} IN ('INTEGER', 'DOUBLE', 'DECIMAL', 'UNSIGNED INTEGER') "
+                  f"THEN CAST({value} AS DOUBLE) END)",
+        "bool": f"(CASE WHEN {kind} = 'BOOLEAN' THEN "
+                f"(CASE WHEN {value} = 'true' THEN 1 ELSE 0 END) END)",
+        "present": f"(CASE WHEN {raw} IS NOT NULL AND {kind} != 'NULL' THEN 1 ELSE 0 END)",
+    }[element.json_kind]

@@ -1,0 +1,42 @@
+"""The Reflex app: pages plus the FastAPI app (REST API, health, auth) it mounts into."""
+
+import reflex as rx
+
+from mini_crm.api.app import create_api
+from mini_crm.pages.customers import customer_detail_page, customers_page
+from mini_crm.pages.dashboard import dashboard_page
+from mini_crm.pages.data import data_page
+from mini_crm.pages.login import login_page
+from mini_crm.pages.segments import segment_editor_page, segments_page
+from mini_crm.pages.settings import settings_page
+from mini_crm.state.base import AppState
+from mini_crm.state.customers import CustomerDetailState, CustomersState
+from mini_crm.state.dashboard import DashboardState
+from mini_crm.state.data import DataState
+from mini_crm.state.login import LoginState
+from mini_crm.state.segments import SegmentEditorState, SegmentListState
+from mini_crm.state.settings import SettingsState
+
+app = rx.App(
+    api_transformer=create_api(),
+    style={"font_family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
+)
+
+app.add_page(login_page, route="/login", title="Sign in · Mini CRM", on_load=LoginState.open)
+app.add_page(dashboard_page, route="/", title="Dashboard · Mini CRM",
+             on_load=[AppState.guard, DashboardState.load])
+app.add_page(customers_page, route="/customers", title="Customers · Mini CRM",
+             on_load=[AppState.guard, CustomersState.open])
+app.add_page(customer_detail_page, route="/customers/[external_id]",
+             title="Customer · Mini CRM", on_load=[AppState.guard, CustomerDetailState.open])
+# Feature pages register below (one add_page line each).
+app.add_page(segments_page, route="/segments", title="Segments · Mini CRM",
+             on_load=[AppState.guard, SegmentListState.load])
+app.add_page(segment_editor_page, route="/segments/new", title="New segment · Mini CRM",
+             on_load=[AppState.guard, SegmentEditorState.open])
+app.add_page(segment_editor_page, route="/segments/[segment_ref]", title="Segment · Mini CRM",
+             on_load=[AppState.guard, SegmentEditorState.open])
+app.add_page(settings_page, route="/settings", title="Settings · Mini CRM",
+             on_load=[AppState.guard, SettingsState.load])
+app.add_page(data_page, route="/data", title="Data · Mini CRM",
+             on_load=[AppState.guard, DataState.load_dead_letters])

@@ -1,0 +1,224 @@
+"""SQLModel tables: the whole data model of DESIGN.md.
+
+Conventions, chosen so one schema means the same on SQLite, PostgreSQL and MariaDB:
+- timestamps are naive UTC (`utcnow()`); DATETIME(6) on MySQL keeps microseconds;
+- money is NUMERIC(14, 2), never float;
+- strings that are indexed have explicit lengths (MySQL needs them);
+- JSON columns use the portable `sa.JSON`.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlmodel import Field, SQLModel
+
+TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+MONEY = sa.Numeric(14, 2)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _ts(*, nullable: bool = True, index: bool = False, default: bool = False) -> Any:
+    return Field(
+        default_factory=utcnow if default else lambda: None,
+        sa_type=TIMESTAMP,
+        nullable=nullable,
+        index=index,
+    )
+
+
+def _json(default: Any = None, nullable: bool = True) -> Any:
+    return Field(default_factory=lambda: copy.deepcopy(default), sa_type=sa.JSON, nullable=nullable)
+
+
+class CampaignStatus:
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    ALL = (DRAFT, SCHEDULED, SENDING, COMPLETED, CANCELLED, FAILED)
+
+
+class DeliveryStatus:
+    """communication_log.status; RANK orders them so a status only ever moves forward."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    RANK = {QUEUED: 0, SENT: 1, FAILED: 2, DELIVERED: 2, UNDELIVERED: 2}
+
+
+class OrderStatus:
+    """Orders in these statuses do not count towards a customer's spend."""
+
+    NOT_COUNTED = ("cancelled", "refunded")
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+    __table_args__ = (
+        sa.Index("ix_customer_total_spend", "total_spend"),
+        sa.Index("ix_customer_order_count", "order_count"),
+        sa.Index("ix_customer_last_order_at", "last_order_at"),
+        sa.Index("ix_customer_first_order_at", "first_order_at"),
+        sa.Index("ix_customer_created_at", "created_at"),
+        sa.Index("ix_customer_city", "city"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=128, unique=True, index=True)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254, index=True)
+    phone: str | None = Field(default=None, max_length=32)
+    city: str | None = Field(default=None, max_length=100)
+    attributes: dict[str, Any] = _json(default={}, nullable=False)
+    # False for a stub made by an order that arrived before its customer.
+    is_stub: bool = Field(default=False, nullable=False)
+    unsubscribed: bool = Field(default=False, nullable=False)
+    created_at: datetime = _ts(nullable=False, default=True)
+    updated_at: datetime = _ts(nullable=False, default=True)
+    total_spend: Decimal = Field(default=Decimal("0"), sa_type=MONEY, nullable=False)
+    order_count: int = Field(default=0, nullable=False)
+    first_order_at: datetime | None = _ts()
+    last_order_at: datetime | None = _ts()
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "order"
+    __table_args__ = (sa.Index("ix_order_customer_ordered", "customer_id", "ordered_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=128, unique=True, index=True)
+    customer_id: int = Field(foreign_key="customer.id", nullable=False)
+    amount: Decimal = Field(sa_type=MONEY, nullable=False)
+    currency: str = Field(default="INR", max_length=3)
+    status: str = Field(default="completed", max_length=32)
+    ordered_at: datetime = _ts(nullable=False, index=True)
+    items: list[dict[str, Any]] | None = _json()
+    created_at: datetime = _ts(nullable=False, default=True)
+    updated_at: datetime = _ts(nullable=False, default=True)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str | None = Field(default=None, max_length=200)
+    picture_url: str | None = Field(default=None, max_length=1000)
+    role: str = Field(default="marketer", max_length=16)  # admin | marketer | viewer
+    oidc_subject: str | None = Field(default=None, max_length=255)
+    invited: bool = Field(default=False, nullable=False)
+    disabled: bool = Field(default=False, nullable=False)
+    created_at: datetime = _ts(nullable=False, default=True)
+    last_login_at: datetime | None = _ts()
+
+
+class Segment(SQLModel, table=True):
+    __tablename__ = "segment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=1000)
+    rules: dict[str, Any] = _json(default={}, nullable=False)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _ts(nullable=False, default=True)
+    updated_at: datetime = _ts(nullable=False, default=True)
+
+
+class Campaign(SQLModel, table=True):
+    __tablename__ = "campaign"
+    __table_args__ = (sa.Index("ix_campaign_status_scheduled", "status", "scheduled_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    rules: dict[str, Any] = _json(default={}, nullable=False)  # snapshot at launch
+    segment_id: int | None = Field(default=None, foreign_key="segment.id")
+    channel: str = Field(default="sms", max_length=32)
+    message_template: str = Field(sa_type=sa.Text, nullable=False)
+    objective: str | None = Field(default=None, max_length=500)
+    tags: list[str] = _json(default=[], nullable=False)
+    status: str = Field(default=CampaignStatus.DRAFT, max_length=16)
+    scheduled_at: datetime | None = _ts()
+    started_at: datetime | None = _ts()
+    completed_at: datetime | None = _ts()
+    audience_size: int = Field(default=0, nullable=False)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _ts(nullable=False, default=True, index=True)
+
+
+class CommunicationLog(SQLModel, table=True):
+    __tablename__ = "communication_log"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "customer_id", name="uq_log_campaign_customer"),
+        sa.Index("ix_log_campaign_status", "campaign_id", "status"),
+        sa.Index("ix_log_customer_created", "customer_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", nullable=False)
+    customer_id: int = Field(foreign_key="customer.id", nullable=False)
+    message: str | None = Field(default=None, sa_type=sa.Text)
+    status: str = Field(default=DeliveryStatus.QUEUED, max_length=16)
+    vendor_message_id: str | None = Field(default=None, max_length=128, unique=True)
+    attempts: int = Field(default=0, nullable=False)
+    error: str | None = Field(default=None, max_length=1000)
+    # When a worker claimed the row; a stale claim is how the sweeper finds abandoned work.
+    claimed_at: datetime | None = _ts()
+    created_at: datetime = _ts(nullable=False, default=True)
+    sent_at: datetime | None = _ts()
+    delivered_at: datetime | None = _ts()
+    updated_at: datetime = _ts(nullable=False, default=True)
+
+
+class Session(SQLModel, table=True):
+    __tablename__ = "session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # SHA-256 of the cookie value: a database leak does not leak live sessions.
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", nullable=False, index=True)
+    created_at: datetime = _ts(nullable=False, default=True)
+    last_seen_at: datetime = _ts(nullable=False, default=True)
+    expires_at: datetime = _ts(nullable=False)
+    revoked_at: datetime | None = _ts()
+    user_agent: str | None = Field(default=None, max_length=500)
+    ip: str | None = Field(default=None, max_length=64)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    prefix: str = Field(max_length=16, index=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    scopes: list[str] = _json(default=[], nullable=False)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _ts(nullable=False, default=True)
+    last_used_at: datetime | None = _ts()
+    revoked_at: datetime | None = _ts()
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False, default=True, index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id")
+    actor_label: str | None = Field(default=None, max_length=254)
+    action: str = Field(max_length=64, index=True)
+    target: str | None = Field(default=None, max_length=255)
+    details: dict[str, Any] = _json(default={}, nullable=False)

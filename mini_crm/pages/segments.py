@@ -1,0 +1,134 @@
+"""Segments: saved audiences, and the rule builder with a live audience preview."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mini_crm.components.layout import page_shell
+from mini_crm.components.rule_builder import rule_builder
+from mini_crm.components.ui import empty_state, loading_bar
+from mini_crm.state.segments import SegmentEditorState as E
+from mini_crm.state.segments import SegmentListState as L
+
+
+def _segment_row(s: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.link(s["name"], href="/segments/" + s["id"],
+                                         weight="medium")),
+        rx.table.cell(rx.text(s["sentence"], size="2", color_scheme="gray")),
+        rx.table.cell(s["size"], justify="end"),
+        rx.table.cell(s["updated"]),
+        rx.table.cell(rx.hstack(
+            rx.icon_button(rx.icon("copy", size=14), variant="ghost", size="1",
+                           on_click=L.duplicate(s["id"]), aria_label="Duplicate segment"),
+            rx.alert_dialog.root(
+                rx.alert_dialog.trigger(rx.icon_button(rx.icon("trash-2", size=14),
+                                                       variant="ghost", color_scheme="red",
+                                                       size="1", aria_label="Delete segment")),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title("Delete this segment?"),
+                    rx.alert_dialog.description("Campaigns keep their own copy of the rules; "
+                                                "only the saved segment goes."),
+                    rx.hstack(
+                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
+                        rx.alert_dialog.action(rx.button("Delete", color_scheme="red",
+                                                         on_click=L.delete(s["id"]))),
+                        justify="end", spacing="3", margin_top="12px"),
+                ),
+            ),
+            spacing="2")),
+    )
+
+
+def segments_page() -> rx.Component:
+    return page_shell(
+        "Segments",
+        loading_bar(L.loading),
+        rx.cond(L.message != "", rx.callout(L.message, icon="check", color_scheme="green",
+                                            size="1", width="100%")),
+        rx.cond(
+            (L.rows.length() == 0) & ~L.loading,
+            empty_state("filter", "No saved segments yet",
+                        "A segment is a reusable audience: build one with AND/OR rules and "
+                        "see its size as you go.",
+                        rx.link(rx.button(rx.icon("plus"), "New segment"), href="/segments/new")),
+            rx.card(rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Name"),
+                    rx.table.column_header_cell("Audience"),
+                    rx.table.column_header_cell("Size", justify="end"),
+                    rx.table.column_header_cell("Updated"),
+                    rx.table.column_header_cell(""),
+                )),
+                rx.table.body(rx.foreach(L.rows, _segment_row)),
+                width="100%", variant="ghost"), width="100%", overflow_x="auto"),
+        ),
+        subtitle="Reusable audiences built from customer and order data.",
+        actions=rx.link(rx.button(rx.icon("plus", size=16), "New segment", size="3"),
+                        href="/segments/new"),
+    )
+
+
+def _preview_panel() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.text("Audience size", size="2", color_scheme="gray"), rx.spacer(),
+                      rx.cond(E.previewing, rx.spinner(size="1")), width="100%"),
+            rx.heading(E.size_text, size="8", data_testid="audience-size"),
+            rx.cond(E.error != "",
+                    rx.callout(E.error, icon="circle-alert", color_scheme="red", size="1"),
+                    rx.text(E.sentence, size="2", data_testid="audience-sentence")),
+            rx.separator(),
+            rx.text("Sample", size="2", weight="medium"),
+            rx.cond(
+                E.sample.length() == 0,
+                rx.text("No customer matches these rules yet.", size="2", color_scheme="gray"),
+                rx.vstack(rx.foreach(E.sample, lambda c: rx.hstack(
+                    rx.link(c["name"], href="/customers/" + c["external_id"], size="2"),
+                    rx.spacer(),
+                    rx.text(c["city"], size="1", color_scheme="gray"),
+                    rx.text(c["spend"], size="2", weight="medium"),
+                    width="100%", spacing="2")), width="100%", spacing="2"),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        position=["static", "static", "sticky"],
+        top="20px",
+    )
+
+
+def segment_editor_page() -> rx.Component:
+    return page_shell(
+        "Segment",
+        rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("All segments"),
+                          align="center", spacing="1"), href="/segments", size="2"),
+        rx.grid(
+            rx.vstack(
+                rx.card(rx.vstack(
+                    rx.text("Name", size="2", weight="medium"),
+                    rx.input(value=E.name, on_change=E.set_segment_name, size="3",
+                             placeholder="e.g. Lapsed big spenders in Mumbai",
+                             aria_label="Segment name", data_testid="segment-name", width="100%"),
+                    width="100%"), width="100%"),
+                rx.card(rule_builder(), width="100%"),
+                rx.hstack(
+                    rx.button(rx.icon("save", size=16), "Save segment", size="3",
+                              on_click=E.save, data_testid="save-segment"),
+                    rx.cond(E.saved_message != "", rx.text(E.saved_message, color_scheme="green",
+                                                           size="2")),
+                    rx.cond(E.save_error != "", rx.text(E.save_error, color_scheme="red",
+                                                        size="2", role="alert")),
+                    align="center", spacing="3"),
+                spacing="4",
+                width="100%",
+            ),
+            _preview_panel(),
+            columns=rx.breakpoints(initial="1", lg="2fr 1fr"),
+            spacing="4",
+            width="100%",
+            align_items="start",
+        ),
+        subtitle="Build the audience with rules; the size updates as you edit.",
+    )

@@ -1,0 +1,128 @@
+"""Every setting of Mini CRM, read from the environment and an optional `.env`.
+
+One class, one place: code asks `get_settings()` and never reads os.environ itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+_DEV_SECRET_FILE = DATA_DIR / ".secret_key"
+
+
+def _development_secret() -> str:
+    """A random key made once per checkout and kept, so dev sessions survive restarts."""
+    if _DEV_SECRET_FILE.exists():
+        return _DEV_SECRET_FILE.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    _DEV_SECRET_FILE.write_text(key)
+    _DEV_SECRET_FILE.chmod(0o600)
+    return key
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    app_env: Literal["development", "production"] = "development"
+    port: int = 3000
+    app_url: str = ""  # the public URL; defaults to http://localhost:<port>
+    # Timestamps are stored in UTC; customer behaviour (send times, "evening") is read in
+    # the brand's own zone.
+    brand_timezone: str = "Asia/Kolkata"
+    secret_key: str = ""
+
+    database_url: str = f"sqlite:///{DATA_DIR / 'mini_crm.db'}"
+    database_echo: bool = False
+    # Empty means "no Redis": jobs run on the in-process executor.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    worker_processes: int = Field(default=2, ge=1, le=64)
+    job_batch_size: int = Field(default=500, ge=1, le=10_000)
+
+    # Sign-in (OpenID Connect). Google by default; any issuer works.
+    oidc_issuer: str = "https://accounts.google.com"
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    allowed_email_domains: str = ""
+    # The local development provider used when no OIDC client is configured.
+    dev_oidc_port: int = 3101
+    session_idle_minutes: int = 60 * 12
+    session_absolute_hours: int = 24 * 7
+
+    # AI: the offline engine is the default; an OpenAI-compatible endpoint is opt-in.
+    ai_engine: Literal["offline", "llm"] = "offline"
+    llm_base_url: str = ""
+    llm_api_key: str = ""
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = 20.0
+
+    # Delivery vendor: the bundled simulator unless configured otherwise.
+    vendor_kind: Literal["simulator", "webhook", "smtp"] = "simulator"
+    vendor_url: str = ""
+    vendor_secret: str = ""
+    receipt_signing_secret: str = ""
+    simulator_delivered_ratio: float = Field(default=0.9, ge=0.0, le=1.0)
+    simulator_latency_ms: int = Field(default=0, ge=0)
+    simulator_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    simulator_rate_limit_per_second: int = Field(default=0, ge=0)
+    frequency_cap_messages: int = Field(default=3, ge=0)
+    frequency_cap_days: int = Field(default=7, ge=1)
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "campaigns@example.com"
+
+    # auto: queue on a Redis Stream when Redis answers, else write synchronously.
+    ingest_mode: Literal["auto", "sync", "queued"] = "auto"
+    ingest_stream_prefix: str = "mc:ingest"
+    ingest_reclaim_idle_seconds: int = Field(default=30, ge=1)
+    ingest_max_deliveries: int = Field(default=3, ge=1)
+    ingest_max_items: int = 5000
+    ingest_max_body_bytes: int = 10 * 1024 * 1024
+    api_rate_limit_per_minute: int = 600
+
+    @model_validator(mode="after")
+    def _secrets_for_environment(self) -> Settings:
+        if not self.app_url:
+            self.app_url = f"http://localhost:{self.port}"
+        if self.app_env == "production":
+            if len(self.secret_key) < 32:
+                raise ValueError("SECRET_KEY must be set (32+ characters) in production")
+            if not (self.oidc_client_id and self.oidc_client_secret):
+                raise ValueError("OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required in production")
+        elif not self.secret_key:
+            self.secret_key = _development_secret()
+        if not self.receipt_signing_secret:
+            self.receipt_signing_secret = self.secret_key
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def oidc_settings(self) -> tuple[str, str, str]:
+        """(issuer, client id, client secret): the configured provider or the local one."""
+        if self.uses_local_oidc:
+            return f"http://localhost:{self.dev_oidc_port}", "mini-crm-dev", "dev-secret"
+        return self.oidc_issuer.rstrip("/"), self.oidc_client_id, self.oidc_client_secret
+
+    @property
+    def uses_local_oidc(self) -> bool:
+        """Dev sign-in: no Google credentials outside production means the local provider."""
+        return not self.is_production and not self.oidc_client_id
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,214 @@
+"""Customers list and detail states: one page of rows at a time, queried in SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from mini_crm.core import customers, formatting
+from mini_crm.db import session_scope
+from mini_crm.models import Customer, Order, utcnow
+from mini_crm.state.base import AppState
+
+PAGE_SIZE = 25
+
+
+def _customer_row(c: Customer) -> dict[str, str]:
+    return {
+        "external_id": c.external_id,
+        "name": c.name or "(no name)",
+        "initials": "".join(w[0] for w in (c.name or "?").split()[:2]).upper(),
+        "email": c.email or "—",
+        "city": c.city or "—",
+        "spend": formatting.rupees(c.total_spend),
+        "orders": str(c.order_count),
+        "last_order": formatting.days_ago(c.last_order_at, utcnow()),
+    }
+
+
+def _order_row(o: Order) -> dict[str, str]:
+    return {
+        "external_id": o.external_id,
+        "amount": formatting.rupees(o.amount, paise=True),
+        "status": o.status,
+        "ordered_at": formatting.date_time(o.ordered_at),
+        "items": ", ".join(f"{i.get('qty', 1)}× {i.get('name', i.get('sku', '?'))}"
+                           for i in (o.items or []))[:120] or "—",
+    }
+
+
+def _list(query: str, sort: str, descending: bool, page: int) -> dict[str, Any]:
+    with session_scope() as session:
+        result = customers.list_customers(session, query=query, sort=sort,
+                                          descending=descending, page=page,
+                                          page_size=PAGE_SIZE)
+        first = (result.page - 1) * result.page_size + 1 if result.total else 0
+        return {"rows": [_customer_row(c) for c in result.rows], "total": result.total,
+                "pages": result.pages, "page": result.page,
+                "first": first, "last": first + len(result.rows) - 1 if result.rows else 0}
+
+
+class CustomersState(AppState):
+    query: str = ""
+    sort: str = "recent"
+    descending: bool = True
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    first: int = 0
+    last: int = 0
+    rows: list[dict[str, str]] = []
+    loading: bool = True
+
+    @rx.var
+    def showing(self) -> str:
+        if not self.total:
+            return "No customers"
+        return (f"{formatting.count(self.first)}–{formatting.count(self.last)} of "
+                f"{formatting.count(self.total)}")
+
+    @rx.event
+    def open(self):
+        """on_load: a `?q=` in the address (the top bar search) becomes the search."""
+        q = self.router.url.query_parameters.get("q")
+        if q is not None:
+            self.query, self.page = q.strip(), 1
+        return CustomersState.load
+
+    @rx.event(background=True)
+    async def load(self) -> None:
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            self.loading = True
+            key = (self.query, self.sort, self.descending, self.page)
+        result = await rx.run_in_thread(lambda: _list(*key))
+        async with self:
+            # A newer search may have started meanwhile; only the latest one wins.
+            if key == (self.query, self.sort, self.descending, self.page):
+                for name in ("rows", "total", "pages", "page", "first", "last"):
+                    setattr(self, name, result[name])
+                self.loading = False
+
+    @rx.event
+    def search(self, text: str):
+        self.query = text
+        self.page = 1
+        return CustomersState.load
+
+    @rx.event
+    def search_from_anywhere(self, form: dict[str, Any]):
+        return rx.redirect("/customers?" + urlencode({"q": str(form.get("q", "")).strip()}))
+
+    @rx.event
+    def set_sort_order(self, sort: str):
+        """Pick a column from the menu: it starts in its usual direction."""
+        if sort in customers.SORTS:
+            self.sort, self.descending, self.page = sort, customers.default_descending(sort), 1
+            return CustomersState.load
+
+    @rx.event
+    def sort_by(self, sort: str):
+        """Click a column header: the same column again flips the direction."""
+        if sort == self.sort:
+            self.descending, self.page = not self.descending, 1
+            return CustomersState.load
+        return CustomersState.set_sort_order(sort)
+
+    @rx.event
+    def next_page(self):
+        if self.page < self.pages:
+            self.page += 1
+            return CustomersState.load
+
+    @rx.event
+    def prev_page(self):
+        if self.page > 1:
+            self.page -= 1
+            return CustomersState.load
+
+
+def _attr(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _detail(external_id: str, page: int) -> dict[str, Any] | None:
+    now = utcnow()
+    with session_scope() as session:
+        c = customers.get_customer(session, external_id)
+        if c is None:
+            return None
+        orders = customers.customer_orders(session, c.id, page=page)
+        aov = c.total_spend / c.order_count if c.order_count else None
+        return {
+            "customer": {
+                **_customer_row(c),
+                "phone": c.phone or "—",
+                "since": formatting.date(c.created_at),
+                "first_order": formatting.date(c.first_order_at),
+                "last_order_date": formatting.date(c.last_order_at),
+                "aov": formatting.rupees(aov),
+                "status": "unsubscribed" if c.unsubscribed else "subscribed",
+                "last_order": formatting.days_ago(c.last_order_at, now),
+            },
+            "attributes": [{"key": k.replace("_", " ").capitalize(), "value": _attr(v)}
+                           for k, v in sorted((c.attributes or {}).items())],
+            "orders": [_order_row(o) for o in orders.rows],
+            "order_total": orders.total,
+            "order_pages": orders.pages,
+            "order_page": orders.page,
+        }
+
+
+class CustomerDetailState(AppState):
+    customer: dict[str, str] = {}
+    attributes: list[dict[str, str]] = []
+    orders: list[dict[str, str]] = []
+    order_total: int = 0
+    order_pages: int = 1
+    order_page: int = 1
+    found: bool = True
+    loading: bool = True
+
+    @rx.event(background=True)
+    async def load(self) -> None:
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            self.loading = True
+            external_id = str(self.router.page.params.get("external_id", ""))
+            page = self.order_page
+        result = await rx.run_in_thread(lambda: _detail(external_id, page))
+        async with self:
+            self.found = result is not None
+            if result is not None:
+                for key, value in result.items():
+                    setattr(self, key, value)
+            self.loading = False
+
+    @rx.event
+    def open(self):
+        self.order_page = 1
+        self.customer, self.attributes, self.orders = {}, [], []
+        self.found, self.loading = True, True
+        return CustomerDetailState.load
+
+    @rx.event
+    def next_orders(self):
+        if self.order_page < self.order_pages:
+            self.order_page += 1
+            return CustomerDetailState.load
+
+    @rx.event
+    def prev_orders(self):
+        if self.order_page > 1:
+            self.order_page -= 1
+            return CustomerDetailState.load

@@ -1,0 +1,233 @@
+"""Segment list and rule-builder states: they edit a rules tree and call core/segments."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+
+from mini_crm.core import formatting, segments
+from mini_crm.core.segments import editing, service
+from mini_crm.db import session_scope
+from mini_crm.state.base import AppState
+
+PREVIEW_DEBOUNCE_SECONDS = 0.35
+
+
+def _segment_rows() -> list[dict[str, str]]:
+    with session_scope() as session:
+        rows = []
+        for seg in service.list_segments(session, limit=100):
+            try:
+                tree = segments.parse_rules(seg.rules)
+                size, sentence = segments.audience_size(session, tree), segments.describe(tree)
+            except segments.RulesError as exc:
+                size, sentence = -1, f"Invalid rules: {exc}"
+            rows.append({"id": str(seg.id), "name": seg.name, "sentence": sentence,
+                         "size": formatting.count(size) if size >= 0 else "—",
+                         "updated": formatting.date(seg.updated_at)})
+        return rows
+
+
+class SegmentListState(AppState):
+    rows: list[dict[str, str]] = []
+    loading: bool = True
+    message: str = ""
+
+    @rx.event(background=True)
+    async def load(self) -> None:
+        await self.fetch_into(_segment_rows, lambda rows: setattr(self, "rows", rows))
+
+    @rx.event
+    def duplicate(self, segment_id: str):
+        if not self.ensure_signed_in():
+            return
+        with session_scope() as session:
+            copy = service.duplicate_segment(session, int(segment_id))
+            self.message = f"Duplicated as “{copy.name}”."
+        return SegmentListState.load
+
+    @rx.event
+    def delete(self, segment_id: str):
+        if not self.ensure_signed_in():
+            return
+        with session_scope() as session:
+            service.delete_segment(session, int(segment_id))
+        self.message = "Segment deleted."
+        return SegmentListState.load
+
+
+def _preview(rules: dict[str, Any]) -> dict[str, Any]:
+    try:
+        tree = segments.parse_rules(rules)
+    except segments.RulesError as exc:
+        return {"error": exc.reason, "error_path": exc.path}
+    with session_scope() as session:
+        result = segments.preview(session, tree, sample=6)
+    return {
+        "size": result.size, "sentence": segments.describe(tree), "error": "", "error_path": "",
+        "sample": [{"external_id": r["external_id"], "name": r["name"] or "(no name)",
+                    "city": r["city"] or "—", "spend": formatting.rupees(r["total_spend"])}
+                   for r in result.sample],
+    }
+
+
+def _builder_context() -> dict[str, Any]:
+    with session_scope() as session:
+        return {"cities": service.known_cities(session, limit=100),
+                "keys": service.attribute_keys(session)}
+
+
+class SegmentEditorState(AppState):
+    segment_id: int = 0
+    name: str = ""
+    tree: dict[str, Any] = editing.empty_tree()
+    size: int = 0
+    sentence: str = ""
+    error: str = ""
+    error_path: str = ""
+    sample: list[dict[str, str]] = []
+    cities: list[str] = []
+    field_options: list[dict[str, str]] = editing.field_options([])
+    previewing: bool = False
+    saved_message: str = ""
+    save_error: str = ""
+    _generation: int = 0
+
+    @rx.var
+    def rows(self) -> list[dict[str, Any]]:
+        return editing.flatten(self.tree, self.error_path, self.error)
+
+    @rx.var
+    def size_text(self) -> str:
+        return formatting.count(self.size)
+
+    @rx.event(background=True)
+    async def open(self) -> None:
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            raw_id = str(self.router.page.params.get("segment_ref", "") or "")
+            self.saved_message = self.save_error = self.error = self.error_path = ""
+            self._generation += 1
+        context = await rx.run_in_thread(_builder_context)
+        loaded = None
+        if raw_id.isdigit():
+            loaded = await rx.run_in_thread(lambda: _load_segment(int(raw_id)))
+        async with self:
+            self.cities = context["cities"]
+            self.field_options = editing.field_options(context["keys"])
+            if loaded is not None:
+                self.segment_id, self.name = loaded["id"], loaded["name"]
+                self.tree = editing.from_rules(loaded["rules"])
+            else:
+                self.segment_id, self.name, self.tree = 0, "", editing.empty_tree()
+        yield SegmentEditorState.refresh_preview
+
+    def _edit(self, tree: dict[str, Any]):
+        self.tree = tree
+        self.saved_message = ""
+        self._generation += 1
+        return SegmentEditorState.refresh_preview
+
+    @rx.event
+    def add_rule(self, path: str):
+        return self._edit(editing.add_rule(self.tree, path))
+
+    @rx.event
+    def add_group(self, path: str):
+        return self._edit(editing.add_group(self.tree, path))
+
+    @rx.event
+    def remove(self, path: str):
+        return self._edit(editing.remove(self.tree, path))
+
+    @rx.event
+    def duplicate(self, path: str):
+        return self._edit(editing.duplicate(self.tree, path))
+
+    @rx.event
+    def toggle_combinator(self, path: str):
+        return self._edit(editing.toggle_combinator(self.tree, path))
+
+    @rx.event
+    def toggle_not(self, path: str):
+        return self._edit(editing.toggle_not(self.tree, path))
+
+    @rx.event
+    def set_field(self, path: str, field: str):
+        return self._edit(editing.set_field(self.tree, path, field))
+
+    @rx.event
+    def set_operator(self, path: str, operator: str):
+        return self._edit(editing.set_operator(self.tree, path, operator))
+
+    @rx.event
+    def set_value(self, path: str, value: str):
+        return self._edit(editing.set_value(self.tree, path, value))
+
+    @rx.event
+    def set_low(self, path: str, value: str):
+        return self._edit(editing.set_value(self.tree, path, value, slot=0))
+
+    @rx.event
+    def set_high(self, path: str, value: str):
+        return self._edit(editing.set_value(self.tree, path, value, slot=1))
+
+    @rx.event
+    def set_segment_name(self, name: str):
+        self.name = name
+        self.save_error = ""
+
+    @rx.event(background=True)
+    async def refresh_preview(self) -> None:
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            generation = self._generation
+        # Debounce: only the last edit in a burst runs the query.
+        await asyncio.sleep(PREVIEW_DEBOUNCE_SECONDS)
+        async with self:
+            if generation != self._generation:
+                return
+            self.previewing = True
+            rules = editing.to_rules(self.tree)
+        result = await rx.run_in_thread(lambda: _preview(rules))
+        async with self:
+            if generation != self._generation:
+                return
+            self.error, self.error_path = result["error"], result["error_path"]
+            if not result["error"]:
+                self.size, self.sentence = result["size"], result["sentence"]
+                self.sample = result["sample"]
+            self.previewing = False
+
+    @rx.event
+    def save(self):
+        if not self.ensure_signed_in():
+            return
+        rules = editing.to_rules(self.tree)
+        try:
+            with session_scope() as session:
+                seg = service.save_segment(session, name=self.name, rules=rules,
+                                           segment_id=self.segment_id or None)
+                self.segment_id = seg.id
+        except segments.RulesError as exc:
+            self.save_error = f"Fix the highlighted rule first: {exc.reason}"
+            self.error, self.error_path = exc.reason, exc.path
+            return
+        except (ValueError, LookupError) as exc:
+            self.save_error = str(exc)
+            return
+        self.save_error = ""
+        self.saved_message = "Saved."
+        # Stay on the page (no reload, inputs keep focus); only the address changes.
+        return rx.call_script(
+            f"window.history.replaceState(null, '', '/segments/{int(self.segment_id)}')")
+
+
+def _load_segment(segment_id: int) -> dict[str, Any] | None:
+    with session_scope() as session:
+        seg = service.get_segment(session, segment_id)
+        return None if seg is None else {"id": seg.id, "name": seg.name, "rules": seg.rules}

@@ -1,0 +1,126 @@
+"""Browser tests: the real app in production mode, driven by the system Chromium.
+
+One app process serves the whole e2e session: a fresh SQLite database in a temp
+folder, migrated and seeded by the real CLI, embedded mode (no Redis).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from mini_crm.settings import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SEED_CUSTOMERS = 300
+STARTUP_SECONDS = 420
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    port = _free_port()
+    db = Path(tmp_path_factory.mktemp("e2e")) / "e2e.db"
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": f"sqlite:///{db}", "REDIS_URL": "", "PORT": str(port),
+                "APP_URL": f"http://localhost:{port}", "APP_ENV": "development",
+                "OIDC_CLIENT_ID": "", "DEV_OIDC_PORT": str(_free_port()),
+                "ALLOWED_EMAIL_DOMAINS": "brand.in"})
+    return env
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "mini_crm.cli", *args], env=env, cwd=PROJECT_ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr + out.stdout
+    return out.stdout
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _cli(e2e_env, "migrate")
+    _cli(e2e_env, "seed", "--customers", str(SEED_CUSTOMERS), "--seed", "11")
+    url = e2e_env["APP_URL"]
+    log = open(Path(tmp_path_factory.mktemp("e2e-log")) / "app.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "mini_crm.cli", "run", "--port",
+                             e2e_env["PORT"]], env=e2e_env, cwd=PROJECT_ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_until_up(url, proc, log.name)
+        yield url
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+        log.close()
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log_name: str) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app exited with {proc.returncode}:\n{Path(log_name).read_text()[-3000:]}")
+        try:
+            if (httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+                    and httpx.get(url, timeout=5).status_code == 200):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"app did not come up in {STARTUP_SECONDS}s:\n{Path(log_name).read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+ADMIN = "admin@brand.in"  # the first to sign in becomes admin
+
+
+def sign_in(pg: Page, app_url: str, email: str, path: str = "/") -> None:
+    """Through the real flow: app -> login page -> local OIDC provider -> back."""
+    pg.goto(app_url + path)
+    pg.wait_for_url("**/login**")
+    pg.get_by_test_id("sign-in").click()
+    pg.locator("input[name=sub]").fill(email)
+    pg.get_by_role("button", name="Authorize").click()
+    pg.wait_for_url(lambda url: "/login" not in url and url.startswith(app_url))
+
+
+@pytest.fixture
+def anonymous_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def page(anonymous_page: Page, app_url: str) -> Page:
+    """A browser page signed in as the admin."""
+    sign_in(anonymous_page, app_url, ADMIN)
+    return anonymous_page

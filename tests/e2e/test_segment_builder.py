@@ -1,0 +1,73 @@
+"""Build a nested rule in the browser and watch the audience size follow the database."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+from sqlmodel import Session, select
+
+from mini_crm.core import formatting, segments
+from mini_crm.db import create_db_engine
+from mini_crm.models import Segment
+
+
+def _size(e2e_env: dict[str, str], rules: dict) -> str:
+    with Session(create_db_engine(e2e_env["DATABASE_URL"])) as s:
+        return formatting.count(segments.audience_size(s, rules))
+
+
+def test_nested_rules_update_the_preview_and_save(page: Page, app_url: str,
+                                                  e2e_env: dict[str, str]) -> None:
+    page.goto(app_url + "/segments/new")
+    size = page.get_by_test_id("audience-size")
+    spend = {"combinator": "and", "not": False, "rules": [
+        {"field": "total_spend", "operator": ">", "value": 5000}]}
+    expect(size).to_have_text(_size(e2e_env, spend))
+
+    # Add an OR group: (city = Mumbai OR order_count >= 3)
+    page.get_by_test_id("add-group").first.click()
+    rows = page.get_by_test_id("rule-row")
+    expect(rows).to_have_count(2)
+    group_rule = rows.nth(1)
+    group_rule.get_by_label("Field").select_option("city")
+    group_rule.get_by_label("Operator").select_option("=")
+    group_rule.get_by_label("Value").fill("Mumbai")
+    page.get_by_test_id("add-rule").nth(1).click()
+    expect(rows).to_have_count(3)
+    third = rows.nth(2)
+    third.get_by_label("Field").select_option("order_count")
+    third.get_by_label("Operator").select_option(">=")
+    third.get_by_label("Value").fill("3")
+
+    nested = {"combinator": "and", "not": False, "rules": [
+        {"field": "total_spend", "operator": ">", "value": 5000},
+        {"combinator": "or", "not": False, "rules": [
+            {"field": "city", "operator": "=", "value": "Mumbai"},
+            {"field": "order_count", "operator": ">=", "value": 3}]}]}
+    expected = _size(e2e_env, nested)
+    assert expected != _size(e2e_env, spend)
+    expect(size).to_have_text(expected)
+    expect(page.get_by_test_id("audience-sentence")).to_contain_text("are in Mumbai")
+
+    # An invalid value is flagged inline, on the rule that has it.
+    third.get_by_label("Value").fill("")
+    expect(third.get_by_role("alert")).to_contain_text("expected a number")
+    third.get_by_label("Value").fill("3")
+    expect(third.get_by_role("alert")).to_have_count(0)
+    expect(size).to_have_text(expected)
+
+    page.get_by_test_id("segment-name").fill("Big spenders: Mumbai or loyal")
+    page.get_by_test_id("save-segment").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/segments/\d+$"))
+    expect(size).to_have_text(expected)
+    page.screenshot(path="test-results/segment-builder.png", full_page=True)
+    with Session(create_db_engine(e2e_env["DATABASE_URL"])) as s:
+        saved = s.exec(select(Segment).where(Segment.name == "Big spenders: Mumbai or loyal")
+                       ).one()
+        assert segments.parse_rules(saved.rules) == segments.parse_rules(nested)
+
+    page.goto(app_url + "/segments")
+    expect(page.get_by_role("link", name="Big spenders: Mumbai or loyal")).to_be_visible()
+    expect(page.get_by_role("cell", name=expected, exact=True)).to_be_visible()

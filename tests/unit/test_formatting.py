@@ -1,0 +1,40 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from mini_crm.core import formatting
+
+
+@pytest.mark.parametrize(("n", "text"), [
+    (0, "0"), (999, "999"), (1000, "1,000"), (100000, "1,00,000"),
+    (12345678, "1,23,45,678"), (-1234567, "-12,34,567"),
+])
+def test_indian_grouping(n: int, text: str) -> None:
+    assert formatting.group_indian(n) == text
+
+
+def test_rupees() -> None:
+    assert formatting.rupees(Decimal("123456.5")) == "₹1,23,457"
+    assert formatting.rupees(Decimal("123456.5"), paise=True) == "₹1,23,456.50"
+    assert formatting.rupees(None) == "—"
+
+
+def test_days_ago() -> None:
+    now = datetime(2026, 1, 31)
+    assert formatting.days_ago(None, now) == "never"
+    assert formatting.days_ago(datetime(2026, 1, 30), now) == "yesterday"
+    assert formatting.days_ago(datetime(2025, 10, 1), now) == "4 months ago"
+
+
+def test_rupees_sign_and_rounding() -> None:
+    assert formatting.rupees(Decimal("-1234.5")) == "-₹1,235"
+    assert formatting.rupees(Decimal("-0.5"), paise=True) == "-₹0.50"
+    assert formatting.rupees(Decimal("-0.001"), paise=True) == "₹0.00"
+    assert formatting.rupees(Decimal("99.995"), paise=True) == "₹100.00"
+    assert formatting.rupees(0) == "₹0"
+
+
+def test_chart_labels() -> None:
+    assert formatting.month_label("2025-03") == "Mar '25"
+    assert formatting.day_month(date(2026, 11, 2)) == "2 Nov"

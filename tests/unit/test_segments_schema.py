@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+
+from mini_crm.core.segments import RulesError, catalogue, describe, parse_rules
+
+
+def group(*rules, combinator="and", negate=False):
+    return {"combinator": combinator, "not": negate, "rules": list(rules)}
+
+
+@pytest.mark.parametrize(("rules", "path", "needle"), [
+    (group({"field": "shoe_size", "operator": "=", "value": 3}), "rules[0]", "unknown field"),
+    (group({"field": "city", "operator": ">", "value": "x"}), "rules[0]", "does not apply"),
+    (group({"field": "total_spend", "operator": ">", "value": "lots"}), "rules[0]",
+     "expected a number"),
+    (group({"field": "total_spend", "operator": "between", "value": [9, 1]}), "rules[0]",
+     "above high"),
+    (group({"field": "days_since_signup", "operator": ">", "value": 1.5}), "rules[0]",
+     "whole number of days"),
+    (group({"field": "created_at", "operator": "<", "value": "last tuesday"}), "rules[0]",
+     "expected a date"),
+    (group(group({"field": "city", "operator": "in", "value": []})), "rules[0].rules[0]",
+     "at least one value"),
+    (group({"field": "attributes.bad key", "operator": "=", "value": 1}), "rules[0]",
+     "unknown field"),
+    (group({"field": "city", "operator": "like", "value": "x"}), "rules[0]", "unknown operator"),
+    (group({"field": "city", "operator": "=", "value": "x", "sql": "1"}), "rules[0]",
+     "unknown key"),
+    ({"combinator": "xor", "rules": []}, "rules", "combinator"),
+    ([], "rules", "expected a group"),
+])
+def test_errors_name_the_rule_and_field(rules, path: str, needle: str) -> None:
+    with pytest.raises(RulesError) as err:
+        parse_rules(rules)
+    assert err.value.path == path
+    assert needle in str(err.value)
+
+
+def test_react_querybuilder_comma_lists_are_accepted() -> None:
+    tree = parse_rules(group({"field": "city", "operator": "in", "value": "Mumbai, Pune"},
+                             {"field": "total_spend", "operator": "between",
+                              "value": "1000,5000"}))
+    assert tree.rules[0].value == ("Mumbai", "Pune")
+    assert tree.rules[1].value == (1000.0, 5000.0)
+
+
+def test_sentence_reads_like_the_design_example() -> None:
+    rules = group({"field": "city", "operator": "in", "value": ["Mumbai", "Pune"]},
+                  {"field": "total_spend", "operator": ">", "value": 5000},
+                  {"field": "days_since_last_order", "operator": ">=", "value": 180})
+    assert describe(rules) == ("Customers who are in Mumbai or Pune and spent over ₹5,000 and "
+                               "have not ordered in 180 days")
+    nested = group({"field": "order_count", "operator": ">=", "value": 3},
+                   group({"field": "city", "operator": "=", "value": "Pune"},
+                         {"field": "email", "operator": "ends_with", "value": "@gmail.com"},
+                         combinator="or", negate=True))
+    assert describe(nested) == ('Customers who placed at least 3 orders and do not match '
+                                '[(are in Pune or have email ends with "@gmail.com")]')
+    assert describe(group()) == "All customers"
+
+
+def test_catalogue_lists_every_field_with_operators() -> None:
+    names = {f["name"] for f in catalogue()}
+    assert {"total_spend", "days_since_last_order", "city", "attributes.<key>"} <= names
+    assert all(f["operators"] for f in catalogue())
