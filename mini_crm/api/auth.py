@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from html import escape
 
+import httpx
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, Request
@@ -22,6 +23,14 @@ from mini_crm.db import session_scope
 from mini_crm.settings import get_settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+# Authlib talks to the provider through httpx2 where installed, else httpx.
+try:
+    import httpx2
+
+    PROVIDER_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, httpx2.HTTPError)
+except ImportError:  # pragma: no cover - depends on the installed Authlib
+    PROVIDER_ERRORS = (httpx.HTTPError,)
 
 
 @lru_cache
@@ -46,11 +55,20 @@ def _refusal(message: str, status: int) -> HTMLResponse:
     return HTMLResponse(body, status_code=status)
 
 
+def _unreachable() -> HTMLResponse:
+    issuer = get_settings().oidc_settings[0]
+    return _refusal(f"The identity provider at {issuer} does not answer. Please try again in "
+                    "a moment; if it persists, check the OIDC settings.", 503)
+
+
 @router.get("/login", summary="Start sign-in (redirects to the identity provider)")
 async def login(request: Request, next: str | None = None) -> Response:  # noqa: A002
     request.session["next"] = sessions.safe_next(next)
     callback = str(request.url_for("auth_callback"))
-    return await _client().authorize_redirect(request, callback)
+    try:
+        return await _client().authorize_redirect(request, callback)
+    except PROVIDER_ERRORS:  # discovery failed: say so instead of a bare 500
+        return _unreachable()
 
 
 @router.get("/callback", name="auth_callback", summary="Identity provider callback")
@@ -60,6 +78,8 @@ async def callback(request: Request) -> Response:
     except OAuthError as exc:  # bad or replayed state, nonce mismatch, provider error
         return _refusal(f"The sign-in response was not valid ({exc.error}). Please try again.",
                         400)
+    except PROVIDER_ERRORS:
+        return _unreachable()
     claims = token.get("userinfo") or {}
     settings = get_settings()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from oidc_provider_mock import run_server_in_thread
 from sqlmodel import Session
 
 from mini_crm import migrations
@@ -22,7 +23,12 @@ HEADERS: dict[str, str] = {}
 @pytest.fixture(scope="module", autouse=True)
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('st')) / 'st.db'}"
+    # A real local identity provider, so /auth/login can redirect to it.
+    provider = run_server_in_thread(port=0, require_nonce=True)
+    server = provider.__enter__()
     patch = pytest.MonkeyPatch()
+    patch.setenv("DEV_OIDC_PORT", str(server.server_port))
+    patch.setenv("OIDC_CLIENT_ID", "")
     patch.setenv("DATABASE_URL", url)
     patch.setenv("REDIS_URL", "")
     patch.setenv("API_RATE_LIMIT_PER_MINUTE", "1000000")
@@ -35,6 +41,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         s.commit()
     HEADERS["Authorization"] = f"Bearer {key.secret}"
     yield
+    provider.__exit__(None, None, None)
     patch.undo()
     get_settings.cache_clear()
     get_engine.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
@@ -132,3 +133,19 @@ def test_roles() -> None:
     assert not users.can_launch(User(email="v@x", role="viewer"))
     assert users.can_manage(User(email="a@x", role="admin"))
     assert not users.can_manage(User(email="m@x", role="marketer"))
+
+
+def test_unreachable_provider_answers_a_clear_503(app_settings: sa.Engine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    monkeypatch.setenv("OIDC_CLIENT_ID", "")
+    monkeypatch.setenv("DEV_OIDC_PORT", str(dead_port))
+    get_settings.cache_clear()
+    auth_api._oauth.cache_clear()
+    client = TestClient(create_api(), base_url="http://testserver", follow_redirects=False)
+    answer = client.get("/auth/login")
+    assert answer.status_code == 503
+    assert f"localhost:{dead_port} does not answer" in answer.text
+    auth_api._oauth.cache_clear()
