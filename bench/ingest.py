@@ -1,6 +1,8 @@
 """Ingestion throughput: the HTTP API beside raw bulk upserts of the same rows.
 
     .venv/bin/python -m bench.ingest --orders 100000
+    .venv/bin/python -m bench.ingest --customers 50000 --orders 1000000 \
+        --dialects postgresql --modes queued        # the flat-memory run
 
 For SQLite and PostgreSQL, in one run: (1) raw — the same upsert functions the API
 uses, called directly in batches of 1000 on one thread; (2) the API in sync mode —
@@ -149,20 +151,27 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--dialects", default="sqlite,postgresql",
+                        help="comma list of sqlite, postgresql")
+    parser.add_argument("--modes", default="sync,queued",
+                        help="comma list of sync, queued (queued runs on PostgreSQL only)")
     args = parser.parse_args()
+    wanted_modes = set(args.modes.split(","))
     r = redis.Redis.from_url(REDIS_URL)
     print(f"{args.customers:,} customers + {args.orders:,} orders, batches of {BATCH}, "
           f"{CLIENTS} clients")
     print(f"{'database':<12}{'path':<10}{'rows/s':>10}{'raw rows/s':>12}{'ratio':>8}")
     with tempfile.TemporaryDirectory() as tmp:
-        for dialect in ("sqlite", "postgresql"):
+        for dialect in args.dialects.split(","):
             tag = uuid.uuid4().hex[:6]
             cust, ords = customers(args.customers, tag), orders(args.orders, args.customers, tag)
             with fresh_database(dialect, Path(tmp)) as raw_url:
                 migrations.upgrade(raw_url)
                 raw = raw_rate(raw_url, cust, ords)
-            modes = [("sync", {"REDIS_URL": "", "INGEST_MODE": "sync"}, False)]
-            if dialect == "postgresql":
+            modes = []
+            if "sync" in wanted_modes:
+                modes.append(("sync", {"REDIS_URL": "", "INGEST_MODE": "sync"}, False))
+            if dialect == "postgresql" and "queued" in wanted_modes:
                 modes.append(("queued", {"REDIS_URL": REDIS_URL, "INGEST_MODE": "queued",
                                          "INGEST_STREAM_PREFIX": f"bench:{tag}"}, True))
             for mode, env, drain in modes:

@@ -55,11 +55,11 @@ def _seed_if_empty(customers: int) -> None:
 
 def _start_dev_oidc(port: int) -> contextlib.AbstractContextManager:
     """The local development identity provider (never in production: settings refuse)."""
-    from oidc_provider_mock import run_server_in_thread
+    from mini_crm import dev_oidc
 
     print(f"development sign-in: local OIDC provider at http://localhost:{port} "
           "(set OIDC_CLIENT_ID/OIDC_CLIENT_SECRET for Google)", flush=True)
-    return run_server_in_thread(port=port, require_nonce=True)
+    return dev_oidc.serve(port)
 
 
 def run(port: int | None = None, seed_customers: int = 2000) -> None:

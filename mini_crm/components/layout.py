@@ -25,6 +25,7 @@ NAV = [
     ("Segments", "/segments", "filter", "mini_crm.pages.segments"),
     ("Campaigns", "/campaigns", "megaphone", "mini_crm.pages.campaigns"),
     ("Data", "/data", "database", "mini_crm.pages.data"),
+    ("Team & audit", "/settings/team", "shield-check", "mini_crm.pages.admin"),
     ("Settings", "/settings", "settings", "mini_crm.pages.settings"),
 ]
 
@@ -38,7 +39,12 @@ def _is_active(href: str) -> rx.Var:
     path = rx.State.router.page.raw_path
     if href == "/":
         return (path == "/") | (path == "")
-    return path.startswith(href)
+    active = path.startswith(href)
+    # A more specific entry (Team under Settings) takes the highlight from its parent.
+    for _, other, _, _ in NAV:
+        if other != href and other.startswith(href + "/"):
+            active = active & ~path.startswith(other)
+    return active
 
 
 def _nav_item(label: str, href: str, icon: str, module: str) -> rx.Component:

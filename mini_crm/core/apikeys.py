@@ -1,4 +1,8 @@
-"""API keys: made once, stored as SHA-256, checked by hash, scoped."""
+"""API keys: made once, stored as SHA-256, checked by hash, scoped.
+
+Creating and revoking are audited here, in the same transaction as the change,
+so every door (settings page, CLI, scripts) leaves the same trail.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from mini_crm.core.auth import audit
 from mini_crm.models import ApiKey, utcnow
 
 SCOPES = ("ingest", "campaigns", "ai", "read")
@@ -37,7 +42,8 @@ def parse_scopes(text: str | list[str]) -> list[str]:
 
 
 def create_key(session: Session, name: str, scopes: list[str],
-               created_by: int | None = None) -> NewKey:
+               created_by: int | None = None, *, actor: audit.Actor | None = None) -> NewKey:
+    """A new key; `actor` (default: the creating user, else "system") goes in the audit trail."""
     name = name.strip()
     if not name:
         raise ValueError("an API key needs a name")
@@ -48,6 +54,9 @@ def create_key(session: Session, name: str, scopes: list[str],
     session.add(key)
     session.flush()
     assert key.id is not None
+    audit.record_by(session, actor or _default_actor(created_by), audit.APIKEY_CREATED,
+                    target=f"{name} ({key.prefix}…)", details={"key_id": key.id,
+                                                               "scopes": scopes})
     return NewKey(id=key.id, name=name, scopes=scopes, secret=secret)
 
 
@@ -61,13 +70,19 @@ def authenticate(session: Session, secret: str) -> ApiKey | None:
     return key
 
 
-def revoke_key(session: Session, key_id: int) -> bool:
+def revoke_key(session: Session, key_id: int, *, actor: audit.Actor = audit.SYSTEM) -> bool:
     key = session.get(ApiKey, key_id)
     if key is None or key.revoked_at is not None:
         return False
     key.revoked_at = utcnow()
     session.add(key)
+    audit.record_by(session, actor, audit.APIKEY_REVOKED, target=f"{key.name} ({key.prefix}…)",
+                    details={"key_id": key.id})
     return True
+
+
+def _default_actor(created_by: int | None) -> audit.Actor:
+    return audit.Actor(user_id=created_by) if created_by is not None else audit.SYSTEM
 
 
 def list_keys(session: Session) -> list[ApiKey]:

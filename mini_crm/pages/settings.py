@@ -7,7 +7,12 @@ import reflex as rx
 from mini_crm.components.layout import page_shell
 from mini_crm.components.ui import empty_state, loading_bar
 from mini_crm.core.apikeys import SCOPES
+from mini_crm.state.base import AppState
+from mini_crm.state.settings import ADMINS_ONLY
 from mini_crm.state.settings import SettingsState as S
+
+# The server refuses non-admins in every key handler; this only greys the controls out.
+IS_ADMIN = AppState.user_role == "admin"
 
 SCOPE_HELP = {"ingest": "push customers and orders", "campaigns": "create segments and campaigns",
               "ai": "use AI suggestions", "read": "read customers, orders, segments"}
@@ -19,17 +24,40 @@ def _create_form() -> rx.Component:
         rx.text("Keys authenticate the REST API (see ", rx.link("/api/docs", href="/api/docs",
                 is_external=True), "). The key is shown once; only its hash is stored.",
                 size="2", color_scheme="gray"),
+        rx.cond(~IS_ADMIN, rx.callout(
+            ADMINS_ONLY + " You can see which keys exist; ask an admin for a new one.",
+            icon="lock", color_scheme="gray", size="1", width="100%",
+            data_testid="keys-admin-only")),
         rx.input(placeholder="What is it for? e.g. Shop backend", value=S.new_name,
                  on_change=S.set_new_name, width="100%", aria_label="Key name",
-                 data_testid="key-name"),
+                 data_testid="key-name", disabled=~IS_ADMIN),
         rx.hstack(*[rx.checkbox(f"{scope} — {SCOPE_HELP[scope]}",
                                 checked=S.new_scopes.contains(scope),
-                                on_change=lambda _c, s=scope: S.toggle_scope(s))
+                                on_change=lambda _c, s=scope: S.toggle_scope(s),
+                                disabled=~IS_ADMIN)
                     for scope in SCOPES], wrap="wrap", spacing="4"),
         rx.cond(S.error != "", rx.text(S.error, color_scheme="red", size="2", role="alert")),
         rx.button(rx.icon("key-round", size=16), "Create key", on_click=S.create_key,
-                  data_testid="create-key"),
+                  data_testid="create-key", disabled=~IS_ADMIN),
         spacing="3", width="100%"), width="100%")
+
+
+def _team_link() -> rx.Component:
+    return rx.card(rx.hstack(
+        rx.center(rx.icon("users-round", size=18), width="36px", height="36px",
+                  border_radius="9px", background_color=rx.color("accent", 3),
+                  color=rx.color("accent", 11), flex_shrink="0"),
+        rx.vstack(
+            rx.text("Team & audit", weight="bold", size="3"),
+            rx.text("Members and roles, invitations, and the audit trail of sign-ins, keys "
+                    "and launches.", size="2", color_scheme="gray"),
+            spacing="1"),
+        rx.spacer(),
+        rx.cond(IS_ADMIN,
+                rx.link(rx.button("Open", rx.icon("arrow-right", size=15), variant="soft"),
+                        href="/settings/team", data_testid="team-link"),
+                rx.badge("admins only", color_scheme="gray", variant="soft")),
+        align="center", spacing="3", width="100%", wrap="wrap"), width="100%")
 
 
 def _secret_banner() -> rx.Component:
@@ -56,7 +84,7 @@ def _key_row(k: rx.Var) -> rx.Component:
         rx.table.cell(rx.cond(
             k["status"] == "active",
             rx.button("Revoke", size="1", variant="soft", color_scheme="red",
-                      on_click=S.revoke(k["id"])),
+                      on_click=S.revoke(k["id"]), disabled=~IS_ADMIN),
             rx.badge("revoked", color_scheme="gray"))),
     )
 
@@ -80,5 +108,6 @@ def settings_page() -> rx.Component:
                     width="100%", variant="ghost"),
             ),
             width="100%", overflow_x="auto"),
-        subtitle="API access for ingestion clients and integrations.",
+        _team_link(),
+        subtitle="API access for ingestion clients and integrations, and who may sign in.",
     )

@@ -27,5 +27,7 @@ class LoginState(rx.State):
     def start(self):
         # A full-page load (not client-side routing, which would not reach the server
         # route): the websocket must reconnect afterwards with the new session cookie.
-        url = "/auth/login?next=" + quote(sessions.safe_next(self.next_path), safe="/")
+        # Read `next` from the URL again: a click can beat the on_load that stores it.
+        wanted = self.router.page.params.get("next") or self.next_path
+        url = "/auth/login?next=" + quote(sessions.safe_next(str(wanted)), safe="/")
         return rx.call_script(f"window.location.assign({json.dumps(url)})")

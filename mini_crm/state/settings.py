@@ -1,12 +1,19 @@
-"""Settings page state: API keys (created once-visible, revoked, listed with last use)."""
+"""Settings page state: API keys (created once-visible, revoked, listed with last use).
+
+Only admins create or revoke keys: checked here on the server in each handler (the
+page also disables the controls for others). Core records both in the audit trail.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from mini_crm.core import apikeys, formatting
+from mini_crm.core.auth import users
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState
+
+ADMINS_ONLY = "Only admins can create or revoke API keys."
 
 
 def _key_rows() -> list[dict[str, str]]:
@@ -41,13 +48,22 @@ class SettingsState(AppState):
         chosen = set(self.new_scopes) ^ {scope}
         self.new_scopes = [s for s in apikeys.SCOPES if s in chosen]
 
+    def _refuse(self) -> bool:
+        """True (with the refusal shown) unless the session belongs to an admin."""
+        if self.ensure_role("admin"):
+            return False
+        self.error = ADMINS_ONLY if self.signed_in else ""
+        return True
+
     @rx.event
     def create_key(self):
-        if not self.ensure_signed_in():
+        if self._refuse():
             return
         try:
             with session_scope() as session:
-                key = apikeys.create_key(session, self.new_name, self.new_scopes)
+                actor = users.actor(session, self.user_email)
+                key = apikeys.create_key(session, self.new_name, self.new_scopes,
+                                         created_by=actor.user_id, actor=actor)
         except ValueError as exc:
             self.error = str(exc)
             return
@@ -60,8 +76,8 @@ class SettingsState(AppState):
 
     @rx.event
     def revoke(self, key_id: str):
-        if not self.ensure_signed_in():
+        if self._refuse():
             return
         with session_scope() as session:
-            apikeys.revoke_key(session, int(key_id))
+            apikeys.revoke_key(session, int(key_id), actor=users.actor(session, self.user_email))
         return SettingsState.load

@@ -1,25 +1,115 @@
-"""The audit trail: sign-ins, sign-outs, keys, invites, launches."""
+"""The audit trail: sign-ins, sign-outs, keys, invites, role changes, launches.
+
+Append-only: rows are written next to the change they describe, in the same
+transaction, so a change and its audit entry commit (or roll back) together.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from mini_crm.models import AuditEvent
+
+# Action names are stored; the labels are what admins read.
+SIGNIN = "signin"
+SIGNOUT = "signout"
+SIGNIN_REFUSED = "signin_refused"
+APIKEY_CREATED = "apikey_created"
+APIKEY_REVOKED = "apikey_revoked"
+USER_INVITED = "user_invited"
+INVITE_REVOKED = "invite_revoked"
+ROLE_CHANGED = "role_changed"
+USER_DISABLED = "user_disabled"
+USER_ENABLED = "user_enabled"
+# Written by core/campaigns (its own dotted names).
+CAMPAIGN_LAUNCHED = "campaign.launched"
+CAMPAIGN_SCHEDULED = "campaign.scheduled"
+CAMPAIGN_CANCELLED = "campaign.cancelled"
+
+ACTION_LABELS: dict[str, str] = {
+    SIGNIN: "Signed in",
+    SIGNOUT: "Signed out",
+    SIGNIN_REFUSED: "Sign-in refused",
+    APIKEY_CREATED: "API key created",
+    APIKEY_REVOKED: "API key revoked",
+    USER_INVITED: "User invited",
+    INVITE_REVOKED: "Invite revoked",
+    ROLE_CHANGED: "Role changed",
+    USER_DISABLED: "User disabled",
+    USER_ENABLED: "User enabled",
+    CAMPAIGN_LAUNCHED: "Campaign launched",
+    CAMPAIGN_SCHEDULED: "Campaign scheduled",
+    CAMPAIGN_CANCELLED: "Campaign cancelled",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a signed-in user (id and email) or a label such as "cli"."""
+
+    user_id: int | None = None
+    label: str | None = None
+
+
+SYSTEM = Actor(label="system")
 
 
 def record(session: Session, action: str, *, actor_user_id: int | None = None,
            actor_label: str | None = None, target: str | None = None,
            details: dict[str, Any] | None = None) -> AuditEvent:
     event = AuditEvent(action=action, actor_user_id=actor_user_id, actor_label=actor_label,
-                       target=target, details=details or {})
+                       target=(target or "")[:255] or None, details=details or {})
     session.add(event)
     session.flush()
     return event
+
+
+def record_by(session: Session, actor: Actor, action: str, *, target: str | None = None,
+              details: dict[str, Any] | None = None) -> AuditEvent:
+    return record(session, action, actor_user_id=actor.user_id, actor_label=actor.label,
+                  target=target, details=details)
 
 
 def recent(session: Session, limit: int = 100, offset: int = 0) -> list[AuditEvent]:
     return list(session.exec(select(AuditEvent).order_by(AuditEvent.at.desc(),
                                                          AuditEvent.id.desc())
                              .offset(offset).limit(limit)).all())
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[AuditEvent]
+    total: int  # matching the filter, across all pages
+    page: int
+    pages: int
+
+
+def list_events(session: Session, *, action: str | None = None, page: int = 1,
+                per_page: int = 25) -> AuditPage:
+    """One page of the trail, newest first, optionally only one action.
+
+    Offset pagination is fine here: admins page through recent history, and
+    the (at, id) order is stable because ids break ties between equal times.
+    """
+    per_page = max(1, min(per_page, 200))
+    where = [AuditEvent.action == action] if action else []
+    total = session.exec(select(func.count()).select_from(AuditEvent).where(*where)).one()
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(page, pages))
+    events = session.exec(select(AuditEvent).where(*where)
+                          .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                          .offset((page - 1) * per_page).limit(per_page)).all()
+    return AuditPage(events=list(events), total=total, page=page, pages=pages)
+
+
+def known_actions(session: Session) -> list[str]:
+    """Actions for the filter: the labelled ones, plus any other name found in the trail."""
+    stored = session.exec(select(AuditEvent.action).distinct()).all()
+    return list(ACTION_LABELS) + sorted(set(stored) - set(ACTION_LABELS))
+
+
+def label(action: str) -> str:
+    return ACTION_LABELS.get(action, action.replace("_", " ").replace(".", " ").capitalize())

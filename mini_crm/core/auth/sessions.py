@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from mini_crm.models import Session as UserSession
@@ -67,3 +68,13 @@ def safe_next(path: str | None) -> str:
             or any(ord(ch) < 32 for ch in path):
         return "/"
     return path
+
+
+def revoke_all_for_user(session: Session, user_id: int) -> int:
+    """End every live session of a user (a disabled account must stop working at once,
+    not when its cookie expires). Returns how many were revoked."""
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow()))
+    return int(result.rowcount or 0)

@@ -1,0 +1,245 @@
+"""Team & audit page state: members and roles, invites, and the audit trail.
+
+Admin-only. Every handler asks the server (`ensure_role("admin")`) before it reads
+or writes anything; the page's "Only admins…" state is a courtesy, not the check.
+The guard rails (last admin, disabling yourself) live in core/auth/users.py, so
+every door onto the team enforces them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+from sqlmodel import select
+
+from mini_crm.core import formatting
+from mini_crm.core.auth import audit, users
+from mini_crm.db import session_scope
+from mini_crm.models import AuditEvent, User
+from mini_crm.settings import get_settings
+from mini_crm.state.base import AppState
+
+AUDIT_PER_PAGE = 20
+ALL_ACTIONS = "all"
+
+
+def _local(value: datetime | None) -> str:
+    """A stored (naive UTC) time in the brand's zone, e.g. "24 Nov 2026, 18:32 IST"."""
+    if value is None:
+        return "—"
+    zone = ZoneInfo(get_settings().brand_timezone)
+    return value.replace(tzinfo=UTC).astimezone(zone).strftime("%d %b %Y, %H:%M %Z")
+
+
+def _details(event: AuditEvent) -> str:
+    d = event.details or {}
+    if event.action == audit.ROLE_CHANGED:
+        return f"{d.get('from', '?')} → {d.get('to', '?')}"
+    if event.action == audit.USER_INVITED:
+        return f"as {d.get('role', '?')}" + (" (role updated)" if d.get("reinvite") else "")
+    if event.action == audit.APIKEY_CREATED:
+        return "scopes: " + ", ".join(d.get("scopes", []))
+    if event.action == audit.USER_DISABLED:
+        n = int(d.get("sessions_revoked", 0))
+        return f"{n} session{'s' if n != 1 else ''} ended"
+    if event.action == audit.SIGNIN_REFUSED:
+        return str(d.get("reason", ""))
+    if event.action in (audit.CAMPAIGN_LAUNCHED, audit.CAMPAIGN_SCHEDULED) and "name" in d:
+        size = d.get("audience_size")
+        to = f" to {formatting.count(size)} recipients" if isinstance(size, int) else ""
+        return f"“{d['name']}”{to}"
+    return ", ".join(f"{k}: {v}" for k, v in d.items() if k not in ("key_id",))
+
+
+def _audit_rows(action: str, page: int) -> dict[str, Any]:
+    with session_scope() as session:
+        result = audit.list_events(session, action=None if action == ALL_ACTIONS else action,
+                                   page=page, per_page=AUDIT_PER_PAGE)
+        actor_ids = {e.actor_user_id for e in result.events if e.actor_user_id}
+        emails = dict(session.exec(select(User.id, User.email)
+                                   .where(User.id.in_(actor_ids))).all()) if actor_ids else {}
+        first = (result.page - 1) * AUDIT_PER_PAGE + 1
+        return {
+            "rows": [{
+                "id": str(e.id), "at": _local(e.at), "action": e.action,
+                "label": audit.label(e.action),
+                "actor": e.actor_label or emails.get(e.actor_user_id, "") or "—",
+                "target": e.target or "", "details": _details(e),
+            } for e in result.events],
+            "page": result.page, "pages": result.pages, "total": result.total,
+            "range": (f"{first}–{first + len(result.events) - 1} of {result.total}"
+                      if result.total else "No events"),
+            "actions": [{"value": a, "label": audit.label(a)}
+                        for a in audit.known_actions(session)],
+        }
+
+
+def _team(me: str) -> dict[str, Any]:
+    with session_scope() as session:
+        members = [{
+            "id": str(u.id), "email": u.email, "name": u.name or u.email.split("@")[0],
+            "role": u.role, "status": "disabled" if u.disabled else "active",
+            "last_login": _local(u.last_login_at), "is_me": "yes" if u.email == me else "",
+        } for u in users.list_users(session)]
+        invites = [{"id": str(u.id), "email": u.email, "role": u.role,
+                    "invited": _local(u.created_at)} for u in users.list_invites(session)]
+    return {"members": members, "invites": invites}
+
+
+class TeamState(AppState):
+    members: list[dict[str, str]] = []
+    invites: list[dict[str, str]] = []
+    allowed_domains: str = ""
+    loading: bool = True
+    # One message line for the team card; `notice_ok` picks its colour.
+    notice: str = ""
+    notice_ok: bool = True
+
+    invite_email: str = ""
+    invite_role: str = "marketer"
+    invite_error: str = ""
+
+    events: list[dict[str, str]] = []
+    action_options: list[dict[str, str]] = []
+    audit_action: str = ALL_ACTIONS
+    audit_page: int = 1
+    audit_pages: int = 1
+    audit_total: int = 0
+    audit_range: str = ""
+
+    def _refuse(self) -> bool:
+        """True (and nothing loaded) unless the session belongs to an admin."""
+        if self.ensure_role("admin"):
+            return False
+        self.members, self.invites, self.events = [], [], []
+        self.loading = False
+        return True
+
+    def _say(self, text: str, ok: bool = True) -> None:
+        self.notice, self.notice_ok = text, ok
+
+    @rx.event
+    def open(self):
+        """on_load: a fresh visit starts with the whole trail and no stale messages."""
+        self.notice, self.invite_error = "", ""
+        self.audit_action, self.audit_page = ALL_ACTIONS, 1
+        return TeamState.load
+
+    @rx.event(background=True)
+    async def load(self) -> None:
+        async with self:
+            if self._refuse():
+                return
+            self.loading = True
+            me, action, page = self.user_email, self.audit_action, self.audit_page
+        team = await rx.run_in_thread(lambda: _team(me))
+        trail = await rx.run_in_thread(lambda: _audit_rows(action, page))
+        async with self:
+            self.members, self.invites = team["members"], team["invites"]
+            self._apply_trail(trail)
+            domains = sorted(users.allowed_domains(get_settings().allowed_email_domains))
+            self.allowed_domains = ", ".join(domains)
+            self.loading = False
+
+    def _apply_trail(self, trail: dict[str, Any]) -> None:
+        self.events, self.action_options = trail["rows"], trail["actions"]
+        self.audit_page, self.audit_pages = trail["page"], trail["pages"]
+        self.audit_total, self.audit_range = trail["total"], trail["range"]
+
+    @rx.event(background=True)
+    async def load_trail(self) -> None:
+        async with self:
+            if self._refuse():
+                return
+            action, page = self.audit_action, self.audit_page
+        trail = await rx.run_in_thread(lambda: _audit_rows(action, page))
+        async with self:
+            self._apply_trail(trail)
+
+    # --- audit trail navigation -------------------------------------------------------
+
+    @rx.event
+    def filter_action(self, action: str):
+        self.audit_action, self.audit_page = action or ALL_ACTIONS, 1
+        return TeamState.load_trail
+
+    @rx.event
+    def next_page(self):
+        self.audit_page = min(self.audit_page + 1, self.audit_pages)
+        return TeamState.load_trail
+
+    @rx.event
+    def prev_page(self):
+        self.audit_page = max(self.audit_page - 1, 1)
+        return TeamState.load_trail
+
+    # --- invites ----------------------------------------------------------------------
+
+    @rx.event
+    def set_invite_email(self, email: str) -> None:
+        self.invite_email, self.invite_error = email, ""
+
+    @rx.event
+    def set_invite_role(self, role: str) -> None:
+        self.invite_role = role
+
+    @rx.event
+    def invite(self):
+        if self._refuse():
+            return
+        settings = get_settings()
+        try:
+            with session_scope() as session:
+                made = users.invite_member(session, self.invite_email, self.invite_role,
+                                           actor=users.actor(session, self.user_email),
+                                           domains_setting=settings.allowed_email_domains)
+                email, role = made.user.email, made.user.role
+        except users.TeamError as exc:
+            self.invite_error = str(exc)
+            return
+        how = ("Their domain is already allowed; the invite sets their role."
+               if made.domain_allowed else
+               "Their domain is not in the allowed list, so the invite is what lets them in.")
+        self._say(f"Invited {email} as {role}. {how} Nothing is emailed: tell them to sign "
+                  "in with that address.")
+        self.invite_email, self.invite_error = "", ""
+        return TeamState.load
+
+    @rx.event
+    def revoke_invite(self, user_id: str):
+        return self._change(lambda s, actor: users.revoke_invite(s, int(user_id), actor=actor),
+                            "Invite for {} withdrawn.")
+
+    # --- members ----------------------------------------------------------------------
+
+    @rx.event
+    def change_role(self, user_id: str, role: str):
+        return self._change(lambda s, actor: users.set_role(s, int(user_id), role, actor=actor),
+                            "{} is now " + role + ".")
+
+    @rx.event
+    def disable(self, user_id: str):
+        return self._change(lambda s, actor: users.disable_user(s, int(user_id), actor=actor),
+                            "{} is disabled and signed out everywhere.")
+
+    @rx.event
+    def enable(self, user_id: str):
+        return self._change(lambda s, actor: users.enable_user(s, int(user_id), actor=actor),
+                            "{} can sign in again.")
+
+    def _change(self, apply: Any, done: str):
+        """Run one audited team change as the signed-in admin; refusals become the notice."""
+        if self._refuse():
+            return None
+        try:
+            with session_scope() as session:
+                result = apply(session, users.actor(session, self.user_email))
+                who = result if isinstance(result, str) else result.email
+        except ValueError as exc:  # TeamError, or an id that is not a number
+            self._say(str(exc), ok=False)
+            return TeamState.load  # e.g. put a refused role select back
+        self._say(done.format(who))
+        return TeamState.load
