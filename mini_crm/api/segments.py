@@ -94,7 +94,8 @@ def fields(_key: Any = Depends(require_scope("read"))) -> list[dict[str, Any]]:
 
 
 @router.get("", response_model=list[SegmentOut], summary="Saved segments, newest first")
-def list_segments(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=2_147_483_647),
+def list_segments(limit: int = Query(50, ge=1, le=200),
+                  offset: int = Query(0, ge=0, le=2_147_483_647),
                   _key: Any = Depends(require_scope("read")),
                   session: Session = Depends(db_session)) -> list[SegmentOut]:
     return [_out(session, s) for s in service.list_segments(session, limit, offset)]

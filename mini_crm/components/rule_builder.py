@@ -152,8 +152,66 @@ def _rule_row(row: rx.Var) -> rx.Component:
     )
 
 
+def ai_prompt_box() -> rx.Component:
+    """'Describe your audience…': Enter fills the builder below for review (never saves)."""
+    return rx.vstack(
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    rx.input.slot(rx.icon("sparkles", size=16)),
+                    name="prompt",
+                    placeholder="Describe your audience… e.g. people in Pune who haven't "
+                                "shopped in 6 months and spent over ₹5K",
+                    size="3", width="100%", max_length=1000,
+                    aria_label="Describe your audience", data_testid="ai-prompt",
+                ),
+                rx.button(
+                    rx.cond(S.ai_busy, rx.spinner(size="2"), rx.icon("wand-sparkles", size=16)),
+                    "Fill rules", type="submit", size="3", disabled=S.ai_busy,
+                    data_testid="ai-submit",
+                ),
+                width="100%", align="center", spacing="2",
+            ),
+            on_submit=S.describe_audience,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        rx.cond(S.ai_error != "", rx.callout(S.ai_error, icon="circle-alert", color_scheme="red",
+                                             size="1", width="100%", role="alert")),
+        rx.cond(
+            S.ai_explanation.length() > 0,
+            rx.box(
+                rx.hstack(
+                    rx.text("Rules filled in from your description: review them, then save.",
+                            size="2", weight="medium"),
+                    rx.spacer(),
+                    rx.badge(rx.cond(S.ai_engine == "llm", "LLM engine", "Offline engine"),
+                             color_scheme=rx.cond(S.ai_engine == "llm", "violet", "gray"),
+                             variant="soft", data_testid="ai-engine"),
+                    width="100%", align="center", wrap="wrap",
+                ),
+                rx.el.ul(
+                    rx.foreach(S.ai_explanation,
+                               lambda line: rx.el.li(rx.text(line, size="2"))),
+                    style={"margin": "6px 0 0 18px", "list_style": "disc"},
+                    data_testid="ai-explanation",
+                ),
+                width="100%", padding="10px 12px", border_radius="8px",
+                background_color=rx.color("accent", 2),
+            ),
+        ),
+        rx.cond(S.ai_note != "", rx.text(rx.icon("info", size=12), " ", S.ai_note, size="1",
+                                         color_scheme="amber", data_testid="ai-note")),
+        width="100%",
+        spacing="2",
+        padding_bottom="8px",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+    )
+
+
 def rule_builder() -> rx.Component:
     return rx.vstack(
+        ai_prompt_box(),
         rx.el.datalist(rx.foreach(S.cities, lambda c: rx.el.option(value=c)),
                        id="known-cities"),
         rx.foreach(S.rows, lambda row: rx.cond(row["kind"].to(str) == "group",

@@ -46,6 +46,8 @@ def segments_page() -> rx.Component:
         loading_bar(L.loading),
         rx.cond(L.message != "", rx.callout(L.message, icon="check", color_scheme="green",
                                             size="1", width="100%")),
+        rx.cond(L.error != "", rx.callout(L.error, icon="lock", color_scheme="red", size="1",
+                                          width="100%", role="alert")),
         rx.cond(
             (L.rows.length() == 0) & ~L.loading,
             empty_state("filter", "No saved segments yet",
@@ -130,5 +132,6 @@ def segment_editor_page() -> rx.Component:
             width="100%",
             align_items="start",
         ),
-        subtitle="Build the audience with rules; the size updates as you edit.",
+        subtitle="Describe the audience in plain English or build it with rules; the size "
+                 "updates as you edit.",
     )

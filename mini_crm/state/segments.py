@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import reflex as rx
 
 from mini_crm.core import formatting, segments
+from mini_crm.core.ai.segment_rules import segment_rules
 from mini_crm.core.segments import editing, service
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState
 
+logger = logging.getLogger(__name__)
+
 PREVIEW_DEBOUNCE_SECONDS = 0.35
+# Viewers may read segments; changing them takes one of these roles.
+EDITOR_ROLES = ("admin", "marketer")
+NOT_ALLOWED = ("Only admins and marketers can save, duplicate or delete segments; "
+               "ask an admin to change your role.")
 
 
 def _segment_rows() -> list[dict[str, str]]:
@@ -34,6 +42,7 @@ class SegmentListState(AppState):
     rows: list[dict[str, str]] = []
     loading: bool = True
     message: str = ""
+    error: str = ""
 
     @rx.event(background=True)
     async def load(self) -> None:
@@ -41,20 +50,22 @@ class SegmentListState(AppState):
 
     @rx.event
     def duplicate(self, segment_id: str):
-        if not self.ensure_signed_in():
+        if not self.ensure_role(*EDITOR_ROLES):
+            self.message, self.error = "", NOT_ALLOWED
             return
         with session_scope() as session:
             copy = service.duplicate_segment(session, int(segment_id))
-            self.message = f"Duplicated as “{copy.name}”."
+            self.message, self.error = f"Duplicated as “{copy.name}”.", ""
         return SegmentListState.load
 
     @rx.event
     def delete(self, segment_id: str):
-        if not self.ensure_signed_in():
+        if not self.ensure_role(*EDITOR_ROLES):
+            self.message, self.error = "", NOT_ALLOWED
             return
         with session_scope() as session:
             service.delete_segment(session, int(segment_id))
-        self.message = "Segment deleted."
+        self.message, self.error = "Segment deleted.", ""
         return SegmentListState.load
 
 
@@ -93,6 +104,13 @@ class SegmentEditorState(AppState):
     previewing: bool = False
     saved_message: str = ""
     save_error: str = ""
+    # Plain-English prompt: fills the builder for review, never saves.
+    ai_prompt: str = ""
+    ai_busy: bool = False
+    ai_explanation: list[str] = []
+    ai_engine: str = ""
+    ai_note: str = ""
+    ai_error: str = ""
     _generation: int = 0
 
     @rx.var
@@ -110,6 +128,8 @@ class SegmentEditorState(AppState):
                 return
             raw_id = str(self.router.page.params.get("segment_ref", "") or "")
             self.saved_message = self.save_error = self.error = self.error_path = ""
+            self.ai_prompt = self.ai_engine = self.ai_note = self.ai_error = ""
+            self.ai_explanation = []
             self._generation += 1
         context = await rx.run_in_thread(_builder_context)
         loaded = None
@@ -175,6 +195,32 @@ class SegmentEditorState(AppState):
     def set_high(self, path: str, value: str):
         return self._edit(editing.set_value(self.tree, path, value, slot=1))
 
+    @rx.event(background=True)
+    async def describe_audience(self, form: dict[str, Any] | None = None) -> None:
+        """Plain English → rules in the builder (the marketer reviews; nothing is saved)."""
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            prompt = str((form or {}).get("prompt", self.ai_prompt) or "").strip()
+            self.ai_prompt = prompt
+            if not prompt:
+                self.ai_error = "Describe the audience first, e.g. “spent over ₹5K in Pune”."
+                return
+            self.ai_busy, self.ai_error = True, ""
+        answer = await rx.run_in_thread(lambda: _ai_rules(prompt))
+        async with self:
+            self.ai_busy = False
+            self.ai_engine, self.ai_note = answer["engine"], answer["note"]
+            if answer["error"]:
+                self.ai_error, self.ai_explanation = answer["error"], []
+                return
+            self.ai_explanation = answer["explanation"]
+            self.tree = editing.from_rules(answer["rules"])
+            self.saved_message = ""
+            self.error = self.error_path = ""
+            self._generation += 1
+        yield SegmentEditorState.refresh_preview
+
     @rx.event
     def set_segment_name(self, name: str):
         self.name = name
@@ -205,7 +251,8 @@ class SegmentEditorState(AppState):
 
     @rx.event
     def save(self):
-        if not self.ensure_signed_in():
+        if not self.ensure_role(*EDITOR_ROLES):
+            self.save_error = NOT_ALLOWED
             return
         rules = editing.to_rules(self.tree)
         try:
@@ -225,6 +272,26 @@ class SegmentEditorState(AppState):
         # Stay on the page (no reload, inputs keep focus); only the address changes.
         return rx.call_script(
             f"window.history.replaceState(null, '', '/segments/{int(self.segment_id)}')")
+
+
+def _ai_rules(prompt: str) -> dict[str, Any]:
+    try:
+        with session_scope() as session:
+            result = segment_rules(session, prompt)
+    except Exception as exc:  # the spinner must stop and say why, whatever went wrong
+        logger.exception("plain-English segment prompt failed")
+        return {"error": f"Could not read that description ({type(exc).__name__}); try "
+                         "again or build the rules by hand.", "engine": "", "note": "",
+                "rules": {}, "explanation": []}
+    value = result.value
+    note = " ".join([result.note] + (["Not understood: " + "; ".join(
+        f"“{u}”" for u in value.unparsed)] if value.unparsed else [])).strip()
+    if not value.understood:
+        return {"error": "Could not find an audience in that description. Try e.g. "
+                         "“customers in Pune who spent over ₹5,000 in the last 90 days”.",
+                "engine": result.engine, "note": note, "rules": {}, "explanation": []}
+    return {"error": "", "engine": result.engine, "note": note, "rules": value.rules,
+            "explanation": value.explanation}
 
 
 def _load_segment(segment_id: int) -> dict[str, Any] | None:

@@ -1,0 +1,488 @@
+"""The offline parser's lexicon and tokenizer: words, numbers, amounts, periods, dates.
+
+`tokenize(text, names)` turns a prompt into typed tokens:
+
+- `num`    a plain number ("3", "three", "once" → 1 with `times=True`);
+- `money`  an amount with a currency mark or an Indian multiplier (₹5K, Rs 5,000,
+           1.5 lakh, 2 crore, INR 500, 5k);
+- `period` a length of time in days (6 months → 180, a year → 365, a fortnight → 14);
+- `date`   a calendar point (January, March 2025, 2024, 2025-01-31) as (year|None, month, day);
+- `cmp`    a comparison in words or symbols (over, at least, fewer than, <=, between …);
+- `post`   a comparison that follows its number (or more, and above, +, or less);
+- `window` "in the last", "within", "over the past" … (a recency window);
+- `name`   a known name found in the text (a city or an attribute value, see nl_names);
+- `domain` an email domain (@gmail.com, gmail.com) or a mail provider word (gmail);
+- `str`    a quoted literal;
+- `word`, `sym`, `punct` everything else.
+
+Every token keeps its character span in the original prompt so explanations can
+quote what was read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# --- vocabulary -------------------------------------------------------------------------
+
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
+}
+TIMES_WORDS = {"once": 1, "twice": 2, "thrice": 3}
+# Multipliers after a number; Indian units first-class.
+MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "thousands": 1e3, "grand": 1e3,
+               "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "l": 1e5,
+               "crore": 1e7, "crores": 1e7, "cr": 1e7,
+               "million": 1e6, "mn": 1e6, "hundred": 1e2}
+CURRENCY_BEFORE = {"₹", "rs", "inr", "rupees", "rupee"}
+CURRENCY_AFTER = {"rupees", "rupee", "rs", "inr", "/-"}
+UNITS = {"day": 1, "days": 1, "d": 1, "week": 7, "weeks": 7, "wk": 7, "wks": 7,
+         "fortnight": 14, "fortnights": 14, "month": 30, "months": 30, "mo": 30, "mos": 30,
+         "mth": 30, "mths": 30, "quarter": 90, "quarters": 90,
+         "year": 365, "years": 365, "yr": 365, "yrs": 365, "y": 365}
+MONTHS = {"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4,
+          "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8,
+          "aug": 8, "september": 9, "sept": 9, "sep": 9, "october": 10, "oct": 10,
+          "november": 11, "nov": 11, "december": 12, "dec": 12}
+# Words before a month name that make it a date ("may" and "march" are also verbs).
+DATE_LEAD = {"since", "before", "after", "in", "from", "until", "till", "of", "during",
+             "between", "and", "to", "born", "birthday", "birth"}
+
+# Comparisons that precede their number; longest phrases are matched first.
+CMP_PHRASES: dict[str, str] = {
+    "more than": ">", "more then": ">", "greater than": ">", "higher than": ">",
+    "bigger than": ">", "larger than": ">", "longer than": ">", "older than": ">",
+    "over": ">", "above": ">", "exceeding": ">", "exceeds": ">", "exceed": ">",
+    "beyond": ">", "upwards of": ">", "in excess of": ">", "north of": ">",
+    "at least": ">=", "atleast": ">=", "no less than": ">=", "not less than": ">=",
+    "no fewer than": ">=", "not fewer than": ">=", "a minimum of": ">=", "minimum of": ">=",
+    "minimum": ">=", "min": ">=",
+    "less than": "<", "less then": "<", "fewer than": "<", "lower than": "<",
+    "smaller than": "<", "shorter than": "<", "under": "<", "below": "<", "newer than": "<",
+    "at most": "<=", "atmost": "<=", "no more than": "<=", "not more than": "<=",
+    "up to": "<=", "upto": "<=", "a maximum of": "<=", "maximum of": "<=", "maximum": "<=",
+    "max": "<=", "not over": "<=", "not above": "<=", "no more then": "<=",
+    "exactly": "=", "precisely": "=", "equal to": "=", "equals": "=", "only": "=",
+    "just": "=",
+    "between": "between",
+    ">=": ">=", "=>": ">=", "<=": "<=", "=<": "<=", ">": ">", "<": "<",
+}
+# Comparisons that follow their number ("5 or more", "₹5K+").
+POST_PHRASES: dict[str, str] = {
+    "or more": ">=", "or above": ">=", "and above": ">=", "and up": ">=", "or higher": ">=",
+    "and over": ">=", "or over": ">=", "plus": ">=", "+": ">=", "or greater": ">=",
+    "and more": ">=", "or longer": ">=",
+    "or less": "<=", "or fewer": "<=", "or below": "<=", "and below": "<=", "or under": "<=",
+    "and under": "<=", "or lower": "<=", "and less": "<=", "at most": "<=", "max": "<=",
+    "at least": ">=", "minimum": ">=",
+}
+COUNT_NOUNS = {"order", "orders", "purchases", "purchase", "transactions", "times"}
+WINDOW_PHRASES = ("in the last", "in the past", "in last", "in past", "within the last",
+                  "within the past", "within last", "within past", "over the last",
+                  "over the past", "during the last", "during the past", "for the last",
+                  "for the past", "in the previous", "within the previous", "in the recent",
+                  "the last", "the past", "last", "past", "previous", "within", "recent")
+
+# Mail providers known without data (the data's own domains are added at parse time).
+COMMON_MAIL_DOMAINS = ("gmail.com", "yahoo.com", "yahoo.co.in", "outlook.com", "hotmail.com",
+                       "rediffmail.com", "icloud.com", "protonmail.com")
+# Only words that mean nothing else in a prompt ("live" would: "customers who live in").
+PROVIDER_ALIASES = {"rediff": "rediffmail", "googlemail": "gmail", "proton": "protonmail"}
+
+CONTRACTIONS = {"n't": " not", "won't": "will not", "can't": "can not", "cannot": "can not",
+                "ain't": "are not"}
+# One character for one, so positions stay put.
+TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
+                            "\u00a0": " "})
+
+
+@dataclass
+class Tok:
+    kind: str
+    text: str  # normalised (lower-case) text
+    start: int  # span in the original prompt
+    end: int
+    value: Any = None
+    times: bool = False  # "once", "twice": a count of orders by itself
+    glued: bool = False  # no space before this token ("5k", "₹5")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        v = "" if self.value is None else f"={self.value!r}"
+        return f"{self.kind}:{self.text}{v}"
+
+
+_TOKEN = re.compile(r"""
+    (?P<ph>\x00\d+\x00)
+  | (?P<str>"[^"]{1,200}"|'[^']{1,200}')
+  | (?P<iso>\b\d{4}-\d{2}-\d{2}\b)
+  | (?P<domain>@?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|in|net|org|io|co|co\.in|me)\b
+               |@[a-z0-9][a-z0-9.-]*
+               |(?<![a-z0-9])\.(?:com|in|net|org|io|co\.in|co|me)\b)
+  | (?P<num>\d+(?:,\d+)*(?:\.\d+)?|\.\d+)
+  | (?P<sym>>=|<=|=>|=<|!=|<>|/-|[₹$%<>=+:&/-])
+  | (?P<word>[a-z]+(?:'[a-z]+)?)
+  | (?P<punct>[,;.!?()\[\]])
+""", re.VERBOSE)
+
+
+@dataclass
+class Mapped:
+    """Text with, for every character position, the position it came from in the prompt."""
+    text: str
+    origin: list[int]
+
+    @classmethod
+    def of(cls, text: str) -> Mapped:
+        return cls(text, list(range(len(text) + 1)))
+
+    def replace(self, spans: list[tuple[int, int, str]]) -> Mapped:
+        """Replace non-overlapping [start, end) spans; new text maps to the span's start."""
+        out, origin, pos = [], [], 0
+        for start, end, new in sorted(spans):
+            if start < pos:
+                continue
+            out.append(self.text[pos:start])
+            origin.extend(self.origin[pos:start])
+            out.append(new)
+            origin.extend([self.origin[start]] * len(new))
+            pos = end
+        out.append(self.text[pos:])
+        origin.extend(self.origin[pos:])
+        return Mapped("".join(out), origin)
+
+    def source(self, start: int, end: int) -> tuple[int, int]:
+        return self.origin[start], self.origin[end] if end < len(self.origin) else \
+            self.origin[-1]
+
+
+_CONTRACTION = re.compile("|".join(re.escape(k) for k in sorted(CONTRACTIONS, key=len,
+                                                                  reverse=True)))
+
+
+def normalise(text: str) -> Mapped:
+    """Lower-case with contractions and typographic quotes expanded, keeping the mapping
+    back to the prompt so explanations quote the marketer's own words."""
+    lowered = text.translate(TYPOGRAPHY).lower()
+    # lower() may change a length in rare scripts; positions are then approximate.
+    mapped = Mapped(lowered, [min(i, len(text)) for i in range(len(lowered) + 1)])
+    spans = [(m.start(), m.end(), CONTRACTIONS[m.group()])
+             for m in _CONTRACTION.finditer(mapped.text)]
+    return mapped.replace(spans)
+
+
+def lex(text: str, names: dict[str, Any] | None = None) -> list[Tok]:
+    """Raw tokens. `text` is normalised and may hold \\x00N\\x00 placeholders for names."""
+    tokens: list[Tok] = []
+    prev_end = -1
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "word"
+        raw = m.group()
+        tok = Tok(kind, raw, m.start(), m.end(), glued=m.start() == prev_end)
+        if kind == "ph":
+            tok.kind, tok.value = "name", (names or {}).get(raw)
+        elif kind == "str":
+            tok.value = raw[1:-1]
+        elif kind == "num":
+            tok.value = float(raw.replace(",", "")) if raw.replace(",", "") != "." else 0.0
+        elif kind == "iso":
+            y, mo, d = (int(p) for p in raw.split("-"))
+            tok.kind, tok.value = "date", (y, mo, d)
+        tokens.append(tok)
+        prev_end = m.end()
+    return tokens
+
+
+def _phrase_at(tokens: list[Tok], i: int, phrases: Any) -> tuple[str, int] | None:
+    """The longest phrase (space-separated words) starting at token i, with its length."""
+    best: tuple[str, int] | None = None
+    for phrase in phrases:
+        parts = phrase.split(" ")
+        if i + len(parts) > len(tokens):
+            continue
+        if all(tokens[i + k].text == p and tokens[i + k].kind in ("word", "sym")
+               for k, p in enumerate(parts)) and (best is None or len(parts) > best[1]):
+            best = (phrase, len(parts))
+    return best
+
+
+def _merge(tokens: list[Tok], i: int, n: int, kind: str, value: Any, **kw: Any) -> Tok:
+    span = tokens[i:i + n]
+    return Tok(kind, " ".join(t.text for t in span), span[0].start, span[-1].end, value, **kw)
+
+
+def _numbers(tokens: list[Tok]) -> list[Tok]:
+    """Number words, 'a dozen', 'once'/'twice', and multipliers into num/money tokens."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t.kind == "num" and i + 1 < len(tokens) and tokens[i + 1].text == "x" \
+                and tokens[i + 1].glued:  # "2x": two times
+            out.append(Tok("num", t.text + "x", t.start, tokens[i + 1].end, t.value, times=True))
+            i += 2
+            continue
+        if t.kind == "word" and t.text in TIMES_WORDS:
+            out.append(Tok("num", t.text, t.start, t.end, float(TIMES_WORDS[t.text]),
+                           times=True))
+            i += 1
+            continue
+        if t.kind == "word" and t.text in NUMBER_WORDS and not (
+                t.text == "one" and i + 1 < len(tokens) and tokens[i + 1].text == "of"):
+            value = float(NUMBER_WORDS[t.text])
+            j = i + 1
+            # "twenty five", "two hundred"
+            if j < len(tokens) and tokens[j].text in NUMBER_WORDS and value >= 20 \
+                    and NUMBER_WORDS[tokens[j].text] < 10:
+                value += NUMBER_WORDS[tokens[j].text]
+                j += 1
+            out.append(Tok("num", " ".join(x.text for x in tokens[i:j]), t.start,
+                           tokens[j - 1].end, value))
+            i = j
+            continue
+        if t.kind == "word" and t.text in ("a", "an") and i + 1 < len(tokens) \
+                and tokens[i + 1].text == "dozen":
+            out.append(_merge(tokens, i, 2, "num", 12.0))
+            i += 2
+            continue
+        if t.kind == "word" and t.text == "couple" and i + 1 < len(tokens) \
+                and tokens[i + 1].text == "of":
+            out.append(_merge(tokens, i, 2, "num", 2.0))
+            i += 2
+            continue
+        out.append(t)
+        i += 1
+    # multipliers and currency
+    merged: list[Tok] = []
+    i = 0
+    while i < len(out):
+        t = out[i]
+        if t.kind == "num":
+            value, j, money = t.value, i + 1, False
+            while j < len(out) and out[j].kind == "word" and out[j].text in MULTIPLIERS \
+                    and not (out[j].text == "l" and not out[j].glued) \
+                    and not (out[j].text == "hundred" and value >= 100):
+                value *= MULTIPLIERS[out[j].text]
+                money = money or out[j].text not in ("hundred", "dozen")
+                j += 1
+            if j < len(out) and (out[j].text in CURRENCY_AFTER):
+                money, j = True, j + 1
+            tok = Tok("money" if money else "num", " ".join(x.text for x in out[i:j]),
+                      t.start, out[j - 1].end, value, times=t.times)
+            # currency before: "₹ 5,000", "rs. 500", "inr 500"
+            k = len(merged)
+            while k > 0 and (merged[k - 1].text in CURRENCY_BEFORE
+                             or (merged[k - 1].text == "." and k > 1
+                                 and merged[k - 2].text == "rs")):
+                k -= 1
+            if k < len(merged):
+                tok = Tok("money", " ".join([*(m.text for m in merged[k:]), tok.text]),
+                          merged[k].start, tok.end, value)
+                del merged[k:]
+            merged.append(tok)
+            i = j
+            continue
+        merged.append(t)
+        i += 1
+    return merged
+
+
+def _periods(tokens: list[Tok]) -> list[Tok]:
+    """'6 months', 'a year', 'a fortnight', 'half a year', 'last week' → period tokens."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if t.kind == "num" and nxt is not None and nxt.kind == "word" and nxt.text in UNITS \
+                and not (nxt.text in ("d", "y") and not nxt.glued):
+            days = t.value * UNITS[nxt.text]
+            if UNITS[nxt.text] == 30 and t.value % 12 == 0:
+                days = t.value / 12 * 365  # "12 months" is a year, not 360 days
+            out.append(Tok("period", f"{t.text} {nxt.text}", t.start, nxt.end,
+                           int(round(days)), extra={"unit": UNITS[nxt.text]}))
+            i += 2
+            continue
+        if t.text == "half" and nxt is not None and nxt.text in ("a", "an") \
+                and i + 2 < len(tokens) and tokens[i + 2].text in UNITS:
+            out.append(_merge(tokens, i, 3, "period", UNITS[tokens[i + 2].text] // 2
+                              if tokens[i + 2].text not in ("year", "years") else 180))
+            i += 3
+            continue
+        if t.kind == "word" and t.text in ("a", "an", "one", "per") and nxt is not None \
+                and nxt.kind == "word" and nxt.text in UNITS and len(nxt.text) > 1:
+            out.append(_merge(tokens, i, 2, "period", UNITS[nxt.text]))
+            i += 2
+            continue
+        # bare unit after last/past/this/previous: "last week" → 7 days
+        if t.kind == "word" and t.text in UNITS and len(t.text) > 2 and out \
+                and out[-1].text in ("last", "past", "previous", "the"):
+            out.append(Tok("period", t.text, t.start, t.end, UNITS[t.text]))
+            i += 1
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def _dates(tokens: list[Tok]) -> list[Tok]:
+    """Month names (with an optional year) and bare years after since/before/after/in."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        prev = out[-1].text if out else ""
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        # "this year", "this month": year 0 / month 0 stand for the current ones
+        if t.text in ("this", "current") and nxt is not None and nxt.text in ("year", "month"):
+            value = (0, None, 1) if nxt.text == "year" else (0, 0, 1)
+            out.append(_merge(tokens, i, 2, "date", value))
+            i += 2
+            continue
+        if t.kind == "word" and t.text in MONTHS:
+            year_next = nxt is not None and nxt.kind == "num" and 1900 <= nxt.value <= 2100 \
+                and nxt.value == int(nxt.value)
+            day_before = out and out[-1].kind == "num" and 1 <= out[-1].value <= 31 \
+                and len(out) >= 2 and out[-2].text in DATE_LEAD
+            if year_next or prev in DATE_LEAD or day_before or (
+                    len(t.text) > 3 and t.text not in ("march", "may")):
+                day = 1
+                start = t.start
+                if day_before:
+                    day, start = int(out[-1].value), out[-1].start
+                    out.pop()
+                year = int(nxt.value) if year_next else None
+                end = nxt.end if year_next and nxt else t.end
+                out.append(Tok("date", t.text, start, end, (year, MONTHS[t.text], day)))
+                i += 2 if year_next else 1
+                continue
+        if t.kind == "num" and 1900 <= t.value <= 2100 and t.value == int(t.value) \
+                and "," not in t.text and prev in ("since", "before", "after", "in", "until",
+                                                   "till", "during", "of", "from"):
+            out.append(Tok("date", t.text, t.start, t.end, (int(t.value), None, 1)))
+            i += 1
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def _comparisons(tokens: list[Tok]) -> list[Tok]:
+    """Comparison, post-comparison and window phrases into single tokens."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        # a window needs a period (or number) after it: "in the last 30 days", "past week"
+        win = _phrase_at(tokens, i, WINDOW_PHRASES)
+        if win:
+            after = tokens[i + win[1]] if i + win[1] < len(tokens) else None
+            if after is not None and after.kind in ("period", "num", "money"):
+                out.append(_merge(tokens, i, win[1], "window", None))
+                i += win[1]
+                continue
+        # "5 or more", and "3 orders or fewer" (the comparison after the counted noun)
+        counted = len(out) >= 2 and out[-2].kind == "num" and out[-1].text in COUNT_NOUNS
+        if out and (out[-1].kind in ("num", "money", "period") or counted):
+            post = _phrase_at(tokens, i, POST_PHRASES)
+            if post and not (post[0] in ("at least", "at most", "max", "minimum")
+                             and nxt is not None and i + 2 < len(tokens)
+                             and tokens[i + 2].kind in ("num", "money", "period")):
+                out.append(_merge(tokens, i, post[1], "post", POST_PHRASES[post[0]]))
+                i += post[1]
+                continue
+        cmp_ = _phrase_at(tokens, i, CMP_PHRASES)
+        if cmp_:
+            out.append(_merge(tokens, i, cmp_[1], "cmp", CMP_PHRASES[cmp_[0]]))
+            i += cmp_[1]
+            continue
+        if t.kind == "sym" and t.text == "=":
+            out.append(Tok("cmp", "=", t.start, t.end, "="))
+            i += 1
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def _ranges(tokens: list[Tok]) -> list[Tok]:
+    """'between X and Y', 'from X to Y', 'X to Y', 'X-Y' → range tokens (value (lo, hi))."""
+    quantity = ("num", "money", "period")
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        # between / from X (and|to|-) Y
+        if (t.kind == "cmp" and t.value == "between") or t.text == "from":
+            j = i + 1
+            if j + 2 < len(tokens) + 0 and tokens[j].kind in quantity \
+                    and tokens[j + 1].text in ("and", "to", "-", "&") \
+                    and tokens[j + 2].kind in quantity:
+                rng = _range(tokens[j], tokens[j + 2])
+                if rng is not None:
+                    out.append(Tok("range", " ".join(x.text for x in tokens[i:j + 3]), t.start,
+                                   tokens[j + 2].end, rng[0], extra={"kind": rng[1]}))
+                    i = j + 3
+                    continue
+        if t.kind in quantity and i + 2 < len(tokens) and tokens[i + 1].text in ("to", "-") \
+                and tokens[i + 2].kind in quantity:
+            rng = _range(t, tokens[i + 2])
+            if rng is not None:
+                out.append(Tok("range", " ".join(x.text for x in tokens[i:i + 3]), t.start,
+                               tokens[i + 2].end, rng[0], extra={"kind": rng[1]}))
+                i += 3
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def _range(a: Tok, b: Tok) -> tuple[tuple[float, float], str] | None:
+    """Two quantities as one range; '5 to 10k' means 5k to 10k, '3 to 6 months' 90 to 180."""
+    if a.kind == b.kind:
+        lo, hi, kind = a.value, b.value, a.kind
+    elif a.kind == "num" and b.kind == "money":
+        # "5 to 10k": the multiplier carries over when the low end alone would be tiny
+        scale = b.value / _plain(b) if _plain(b) else 1
+        lo = a.value * scale if a.value * scale <= b.value else a.value
+        hi, kind = b.value, "money"
+    elif a.kind == "money" and b.kind == "num":
+        lo, hi, kind = a.value, b.value, "money"
+    elif a.kind == "num" and b.kind == "period":
+        unit = b.extra.get("unit") or (b.value / _plain(b) if _plain(b) else 1)
+        lo = a.value * unit
+        if unit == 30 and a.value % 12 == 0:
+            lo = a.value / 12 * 365
+        lo, hi, kind = int(round(lo)), b.value, "period"
+    else:
+        return None
+    if lo > hi:
+        lo, hi = hi, lo
+    return (lo, hi), kind
+
+
+def _plain(t: Tok) -> float:
+    m = re.search(r"\d[\d,]*(?:\.\d+)?", t.text)
+    if m:
+        return float(m.group().replace(",", "")) or 0.0
+    for w in t.text.split():
+        if w in NUMBER_WORDS:
+            return float(NUMBER_WORDS[w])
+        if w in ("a", "an", "one"):
+            return 1.0
+    return 0.0
+
+
+def tokenize(text: str, names: dict[str, Any] | None = None) -> list[Tok]:
+    """Typed tokens of a normalised text (see the module docstring)."""
+    tokens = lex(text, names)
+    for step in (_numbers, _periods, _dates, _comparisons, _ranges):
+        tokens = step(tokens)
+    return tokens

@@ -1,0 +1,98 @@
+"""Plain English in the rule builder: a prompt fills the rules and the live size follows;
+nothing is saved until the marketer saves, and a viewer cannot save at all."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page, expect
+from sqlmodel import Session, func, select
+
+from mini_crm.core import formatting, segments
+from mini_crm.core.auth import users
+from mini_crm.db import create_db_engine
+from mini_crm.models import Segment
+from tests.e2e.conftest import sign_in
+
+PROMPT = "customers in Mumbai or Pune who spent over ₹5K"
+RULES = {"combinator": "and", "not": False, "rules": [
+    {"field": "city", "operator": "in", "value": ["Mumbai", "Pune"]},
+    {"field": "total_spend", "operator": ">", "value": 5000}]}
+
+
+def _db(e2e_env: dict[str, str]) -> Session:
+    return Session(create_db_engine(e2e_env["DATABASE_URL"]))
+
+
+def test_prompt_fills_the_builder_and_the_size_follows(page: Page, app_url: str,
+                                                      e2e_env: dict[str, str]) -> None:
+    with _db(e2e_env) as s:
+        expected = formatting.count(segments.audience_size(s, RULES))
+        saved_before = s.exec(select(func.count()).select_from(Segment)).one()
+    page.goto(app_url + "/segments/new")
+    size = page.get_by_test_id("audience-size")
+    expect(page.get_by_test_id("rule-row")).to_have_count(1)
+    assert size.inner_text() != expected
+
+    prompt = page.get_by_test_id("ai-prompt")
+    prompt.fill(PROMPT)
+    prompt.press("Enter")  # Enter submits
+
+    expect(page.get_by_test_id("ai-engine")).to_have_text("Offline engine")
+    rows = page.get_by_test_id("rule-row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).get_by_label("Field")).to_have_value("city")
+    expect(rows.nth(0).get_by_label("Operator")).to_have_value("in")
+    expect(rows.nth(0).get_by_label("Values")).to_have_value("Mumbai, Pune")
+    expect(rows.nth(1).get_by_label("Field")).to_have_value("total_spend")
+    expect(rows.nth(1).get_by_label("Value")).to_have_value("5000")
+    explanation = page.get_by_test_id("ai-explanation")
+    expect(explanation).to_contain_text("Customers who are in Mumbai or Pune and spent over "
+                                        "₹5,000")
+    expect(explanation).to_contain_text("“spent over ₹5K”")
+    expect(size).to_have_text(expected)  # the live preview ran on the new rules
+    expect(page.get_by_test_id("audience-sentence")).to_contain_text("are in Mumbai or Pune")
+    page.screenshot(path="test-results/ai-segment-prompt.png", full_page=True)
+
+    # Words it could not read are named; a prompt with no audience is refused clearly.
+    prompt.fill("Pune customers who love cricket")
+    page.get_by_test_id("ai-submit").click()
+    expect(page.get_by_test_id("ai-note")).to_contain_text("love cricket")
+    expect(page.get_by_test_id("rule-row")).to_have_count(1)
+    prompt.fill("hello there")
+    prompt.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="Could not find an audience")
+           ).to_be_visible()
+    with _db(e2e_env) as s:  # AI proposes; nothing was saved
+        assert s.exec(select(func.count()).select_from(Segment)).one() == saved_before
+
+
+def test_a_viewer_can_ask_but_cannot_save(page: Page, browser: Browser, app_url: str,
+                                          e2e_env: dict[str, str]) -> None:
+    with _db(e2e_env) as s:
+        users.invite(s, "ai-viewer@brand.in", role="viewer")
+        s.add(Segment(name="Read-only for viewers", rules=RULES))
+        s.commit()
+        saved_before = s.exec(select(func.count()).select_from(Segment)).one()
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        viewer = context.new_page()
+        viewer.set_default_timeout(20_000)
+        sign_in(viewer, app_url, "ai-viewer@brand.in", "/segments/new")
+        viewer.get_by_test_id("ai-prompt").fill("gmail users")
+        viewer.get_by_test_id("ai-prompt").press("Enter")
+        expect(viewer.get_by_test_id("rule-row").nth(0).get_by_label("Field")
+               ).to_have_value("email")
+        viewer.get_by_test_id("segment-name").fill("Viewer's segment")
+        viewer.get_by_test_id("save-segment").click()
+        expect(viewer.get_by_role("alert").filter(has_text="Only admins and marketers")
+               ).to_be_visible()
+        viewer.screenshot(path="test-results/ai-segment-viewer.png", full_page=True)
+        # the list: a viewer may not duplicate either
+        viewer.goto(app_url + "/segments")
+        row = viewer.get_by_role("row").filter(has_text="Read-only for viewers")
+        row.get_by_label("Duplicate segment").click()
+        expect(viewer.get_by_role("alert").filter(has_text="Only admins and marketers")
+               ).to_be_visible()
+    finally:
+        context.close()
+    with _db(e2e_env) as s:
+        assert s.exec(select(func.count()).select_from(Segment)).one() == saved_before

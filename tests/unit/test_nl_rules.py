@@ -1,0 +1,255 @@
+"""The offline plain-English parser, piece by piece (no database)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mini_crm.core.ai import nl_lexicon as lx
+from mini_crm.core.ai.nl_rules import negate, parse
+from mini_crm.core.segments import parse_rules
+
+CITIES = ["Mumbai", "Pune", "Delhi", "Bengaluru", "New Delhi Cantonment"]
+VALUES: dict[str, list[Any]] = {
+    "loyalty_tier": ["gold", "silver", "platinum", "member"],
+    "preferred_channel": ["whatsapp", "sms", "email"],
+    "gender": ["female", "male"], "app_installed": [True, False],
+    "birthday_month": list(range(1, 13)), "age_band": ["18-24", "25-34", "55+"],
+    "acquisition_source": ["google_ads", "instagram"],
+}
+TODAY = date(2026, 5, 10)
+
+
+def rules_of(text: str, **kw: Any) -> list[dict[str, Any]]:
+    parsed = parse(text, cities=CITIES, attribute_keys=list(VALUES), attribute_values=VALUES,
+                   email_domains=["gmail.com", "yahoo.com", "yahoo.co.in"], today=TODAY, **kw)
+    parse_rules(parsed.rules)  # always valid rules JSON
+    return parsed.rules["rules"]
+
+
+def one(text: str) -> tuple[str, str, Any]:
+    rules = rules_of(text)
+    assert len(rules) == 1, rules
+    r = rules[0]
+    return r["field"], r["operator"], r.get("value")
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("₹5K", 5000), ("Rs 5,000", 5000), ("rs. 5000", 5000), ("5k", 5000), ("1.5 lakh", 150000),
+    ("2 crore", 20_000_000), ("INR 500", 500), ("5000 rupees", 5000), ("1,50,000", 150000),
+    ("2 lakhs", 200000), ("five thousand", 5000), ("₹ 2.5k", 2500), ("3 lacs", 300000),
+    ("10 grand", 10000), ("₹1cr", 10_000_000),
+])
+def test_amounts(text: str, value: int) -> None:
+    assert one(f"spent over {text}") == ("total_spend", ">", value)
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("90 days", 90), ("3 weeks", 21), ("6 months", 180), ("a year", 365), ("2 years", 730),
+    ("a fortnight", 14), ("one month", 30), ("twelve months", 365), ("a week", 7),
+    ("half a year", 180), ("18 months", 540), ("a quarter", 90), ("10 yrs", 3650),
+])
+def test_periods(text: str, days: int) -> None:
+    assert one(f"haven't ordered in {text}") == ("days_since_last_order", ">=", days)
+    assert one(f"ordered in the last {text}") == ("days_since_last_order", "<", days)
+
+
+@pytest.mark.parametrize(("words", "op"), [
+    ("over", ">"), ("more than", ">"), ("above", ">"), ("greater than", ">"),
+    ("at least", ">="), ("no less than", ">="), ("minimum", ">="),
+    ("under", "<"), ("below", "<"), ("less than", "<"), ("fewer than", "<"),
+    ("at most", "<="), ("up to", "<="), ("no more than", "<="), ("exactly", "="),
+    ("not more than", "<="),
+])
+def test_comparisons_in_words(words: str, op: str) -> None:
+    assert one(f"customers with {words} 4 orders") == ("order_count", op, 4)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("3 or more orders", (">=", 3)), ("5+ orders", (">=", 5)), ("2 orders or fewer", ("<=", 2)),
+    ("between 2 and 5 orders", ("between", [2, 5])), ("2-4 orders", ("between", [2, 4])),
+    ("bought twice", ("=", 2)), ("ordered more than once", (">", 1)),
+    ("one-time buyers", ("=", 1)), ("never ordered", ("=", 0)), ("no orders yet", ("=", 0)),
+    ("haven't purchased anything", ("=", 0)), ("repeat customers", (">=", 2)),
+    ("zero orders", ("=", 0)), ("customers who have ordered", (">=", 1)),
+])
+def test_order_counts(text: str, expected: tuple[str, Any]) -> None:
+    f, op, v = one(text)
+    assert (f, op, v) == ("order_count", *expected)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("joined in the last 2 weeks", ("days_since_signup", "<", 14)),
+    ("signed up within 30 days", ("days_since_signup", "<", 30)),
+    ("customers for over a year", ("days_since_signup", ">", 365)),
+    ("members for at least 2 years", ("days_since_signup", ">=", 730)),
+    ("been with us for more than 6 months", ("days_since_signup", ">", 180)),
+    ("registered more than 90 days ago", ("days_since_signup", ">", 90)),
+    ("last ordered more than 60 days ago", ("days_since_last_order", ">", 60)),
+    ("inactive for 45 days", ("days_since_last_order", ">=", 45)),
+    ("no purchase in the past 3 months", ("days_since_last_order", ">=", 90)),
+    ("first order within the last 10 days", ("days_since_first_order", "<", 10)),
+    ("ordered between 30 and 90 days ago", ("days_since_last_order", "between", [30, 90])),
+    ("last purchased 3 to 6 months ago", ("days_since_last_order", "between", [90, 180])),
+])
+def test_recency_and_signup_age(text: str, expected: tuple[str, str, Any]) -> None:
+    assert one(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("haven't ordered since January", ("last_order_at", "<", "2026-01-01")),
+    ("ordered since March", ("last_order_at", ">=", "2026-03-01")),
+    ("joined since June", ("created_at", ">=", "2025-06-01")),  # the last June that passed
+    ("signed up before 2025", ("created_at", "<", "2025-01-01")),
+    ("joined after March 2025", ("created_at", ">", "2025-03-31")),
+    ("signed up in 2024", ("created_at", "between", ["2024-01-01", "2024-12-31"])),
+    ("joined this year", ("created_at", "between", ["2026-01-01", "2026-12-31"])),
+    ("last order before 2026-02-15", ("last_order_at", "<", "2026-02-15")),
+])
+def test_dates(text: str, expected: tuple[str, str, Any]) -> None:
+    assert one(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("customers in Mumbai", ("city", "in", ["Mumbai"])),
+    ("in mumbai, pune or delhi", ("city", "in", ["Mumbai", "Pune", "Delhi"])),
+    ("Bombay customers", ("city", "in", ["Mumbai"])),
+    ("shoppers in Bangalore", ("city", "in", ["Bengaluru"])),
+    ("customers in Banglore", ("city", "in", ["Bengaluru"])),  # a typo
+    ("not in Pune", ("city", "not_in", ["Pune"])),
+    ("outside Mumbai and Delhi", ("city", "not_in", ["Mumbai", "Delhi"])),
+    ("everyone except Delhi", ("city", "not_in", ["Delhi"])),
+    ("in New Delhi Cantonment", ("city", "in", ["New Delhi Cantonment"])),
+])
+def test_cities_from_the_data(text: str, expected: tuple[str, str, Any]) -> None:
+    assert one(text) == expected
+
+
+def test_cities_not_in_the_data_are_not_invented() -> None:
+    parsed = parse("customers in Chennai", cities=CITIES, attribute_keys=[], today=TODAY)
+    assert parsed.rules["rules"] == [] and parsed.unparsed == ["customers in Chennai"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("gmail users", ("email", "ends_with", "@gmail.com")),
+    ("customers with a yahoo address", ("email", "contains", "@yahoo.")),
+    ("emails at acme.co.in", ("email", "ends_with", "@acme.co.in")),
+    ("email ends with .in", ("email", "ends_with", ".in")),
+    ("name contains 'Kumar'", ("name", "contains", "Kumar")),
+    ("name starts with Pri", ("name", "starts_with", "Pri")),
+    ("phone starts with +9198", ("phone", "starts_with", "+9198")),
+    ("customers without an email", ("email", "is_null", None)),
+    ("no phone number", ("phone", "is_null", None)),
+])
+def test_email_domains_text_and_missing_values(text: str, expected: tuple) -> None:
+    assert one(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("tier is gold", ("attributes.loyalty_tier", "=", "gold")),
+    ("gold members", ("attributes.loyalty_tier", "=", "gold")),
+    ("platinum or gold customers", ("attributes.loyalty_tier", "in", ["platinum", "gold"])),
+    ("loyalty tier is not silver", ("attributes.loyalty_tier", "!=", "silver")),
+    ("preferred channel is email", ("attributes.preferred_channel", "=", "email")),
+    ("who prefer whatsapp", ("attributes.preferred_channel", "=", "whatsapp")),
+    ("women", ("attributes.gender", "=", "female")),
+    ("with the app installed", ("attributes.app_installed", "=", True)),
+    ("without the app", ("attributes.app_installed", "=", False)),
+    ("birthday in March", ("attributes.birthday_month", "=", 3)),
+    ("aged 25-34", ("attributes.age_band", "=", "25-34")),
+    ("acquired through google ads", ("attributes.acquisition_source", "=", "google_ads")),
+    ("with attribute plan = pro", ("attributes.plan", "=", "pro")),
+    ("attribute vip is true", ("attributes.vip", "=", True)),
+])
+def test_custom_attributes(text: str, expected: tuple) -> None:
+    assert one(text) == expected
+
+
+def test_and_or_not_combine_as_spoken() -> None:
+    assert rules_of("in Pune who spent over 5k or ordered 3 times") == [
+        {"field": "city", "operator": "in", "value": ["Pune"]},
+        {"combinator": "or", "not": False, "rules": [
+            {"field": "total_spend", "operator": ">", "value": 5000},
+            {"field": "order_count", "operator": "=", "value": 3}]}]
+    assert rules_of("gold members except those who ordered in the last 30 days") == [
+        {"field": "attributes.loyalty_tier", "operator": "=", "value": "gold"},
+        {"combinator": "and", "not": True, "rules": [
+            {"field": "days_since_last_order", "operator": "<", "value": 30}]}]
+    assert rules_of("spent over ₹2K but not in Mumbai") == [
+        {"field": "total_spend", "operator": ">", "value": 2000},
+        {"field": "city", "operator": "not_in", "value": ["Mumbai"]}]
+
+
+def test_explanation_quotes_the_prompt_and_reads_the_rule_back() -> None:
+    parsed = parse("people who haven’t shopped in 6 months and spent over ₹5K",
+                   cities=CITIES, attribute_keys=[], today=TODAY)
+    assert parsed.explanation == ["“haven’t shopped in 6 months” → have not ordered in 180 days",
+                                  "“spent over ₹5K” → spent over ₹5,000"]
+    assert parsed.unparsed == []
+
+
+def test_unknown_words_are_reported_not_guessed() -> None:
+    parsed = parse("high value customers in Pune who love cricket", cities=CITIES,
+                   attribute_keys=[], today=TODAY)
+    assert parsed.rules["rules"] == [{"field": "city", "operator": "in", "value": ["Pune"]}]
+    assert "love cricket" in parsed.unparsed
+    assert parse("", cities=CITIES, attribute_keys=[]).rules["rules"] == []
+
+
+def test_leftover_words_are_reported_and_do_not_join_rules() -> None:
+    parsed = parse("VIP customers in Pune", cities=CITIES, attribute_keys=[], today=TODAY)
+    assert parsed.unparsed == ["VIP"]
+    # the unknown city's "or" must not turn the next clause into an alternative
+    parsed = parse("in Pune or Kochi, with gmail", cities=CITIES, attribute_keys=[],
+                   today=TODAY)
+    assert parsed.rules["rules"] == [
+        {"field": "city", "operator": "in", "value": ["Pune"]},
+        {"field": "email", "operator": "ends_with", "value": "@gmail.com"}]
+    assert parsed.unparsed == ["Kochi"]
+
+
+def test_all_customers_is_understood_as_no_rules() -> None:
+    parsed = parse("all customers", cities=CITIES, attribute_keys=[], today=TODAY)
+    assert parsed.everyone and parsed.rules["rules"] == [] and parsed.unparsed == []
+    assert not parse("hello", cities=CITIES, attribute_keys=[]).everyone
+
+
+def test_out_of_range_numbers_are_dropped() -> None:
+    assert rules_of("spent over 99999999999999 crore") == []
+    assert rules_of("haven't ordered in 500 years") == []
+
+
+def test_negate_keeps_meaning_exact() -> None:
+    assert negate({"field": "order_count", "operator": ">", "value": 3})["operator"] == "<="
+    assert negate({"field": "city", "operator": "in", "value": ["Pune"]})["operator"] == "not_in"
+    # days fields may be null (never ordered): a NOT group, not a flipped operator
+    assert negate({"field": "days_since_last_order", "operator": "<", "value": 30})["not"]
+
+
+def test_tokens_keep_their_place_in_the_prompt() -> None:
+    text = "Spent ₹5K"
+    mapped = lx.normalise(text)
+    money = [t for t in lx.tokenize(mapped.text) if t.kind == "money"][0]
+    start, end = mapped.source(money.start, money.end)
+    assert text[start:end] == "₹5K" and money.value == 5000
+
+
+_WORDS = ("customers in Mumbai Pune or and not never ordered orders spent over under between "
+          "5k 1.5 lakh ₹ rs 3 months a year ago last past within joined since January 2024 "
+          "gmail tier gold attribute plan = pro with without email phone name contains starts "
+          "ends .in @x.com except but who 0 crore times twice once repeat first , ; . ( ) \" ' "
+          "+ - > < >= this month")
+WORDS = _WORDS.split()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=14) | st.text(max_size=80))
+def test_any_text_gives_valid_rules(words: list[str] | str) -> None:
+    text = words if isinstance(words, str) else " ".join(words)
+    parsed = parse(text, cities=CITIES, attribute_keys=list(VALUES), attribute_values=VALUES,
+                   today=TODAY)
+    parse_rules(parsed.rules)
