@@ -65,6 +65,21 @@ def run(
     launcher.run(port=port, seed_customers=seed_customers)
 
 
+@app.command()
+def vendor(
+    port: Annotated[int, typer.Option(help="Port for the vendor simulator")] = 3200,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+) -> None:
+    """Run the bundled vendor simulator alone (point VENDOR_URL at http://HOST:PORT)."""
+    import uvicorn
+
+    from mini_crm.vendor import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s vendor %(message)s")
+    typer.echo(f"vendor simulator at http://{host}:{port}/v1/messages (stats: /v1/stats)")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
 @apikey_app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Option(help="What the key is for, e.g. 'shop backend'")],
@@ -72,12 +87,13 @@ def apikey_create(
 ) -> None:
     """Create an API key; the key is printed once, on the last line."""
     from mini_crm.core import apikeys
+    from mini_crm.core.auth.audit import Actor
     from mini_crm.db import session_scope
 
     try:
         parsed = apikeys.parse_scopes(scopes)
         with session_scope() as session:
-            key = apikeys.create_key(session, name, parsed)
+            key = apikeys.create_key(session, name, parsed, actor=Actor(label="cli"))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(f"created API key #{key.id} '{key.name}' with scopes {','.join(key.scopes)}")

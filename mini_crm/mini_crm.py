@@ -3,13 +3,22 @@
 import reflex as rx
 
 from mini_crm.api.app import create_api
+from mini_crm.core.campaigns import sweeper
+from mini_crm.pages.admin import team_page
+from mini_crm.pages.campaign_detail import campaign_detail_page
+from mini_crm.pages.campaign_wizard import campaign_wizard_page
+from mini_crm.pages.campaigns import campaigns_page
 from mini_crm.pages.customers import customer_detail_page, customers_page
 from mini_crm.pages.dashboard import dashboard_page
 from mini_crm.pages.data import data_page
 from mini_crm.pages.login import login_page
 from mini_crm.pages.segments import segment_editor_page, segments_page
 from mini_crm.pages.settings import settings_page
+from mini_crm.state.admin import TeamState
 from mini_crm.state.base import AppState
+from mini_crm.state.campaign_detail import CampaignDetailState
+from mini_crm.state.campaign_wizard import CampaignWizardState
+from mini_crm.state.campaigns import CampaignListState
 from mini_crm.state.customers import CustomerDetailState, CustomersState
 from mini_crm.state.dashboard import DashboardState
 from mini_crm.state.data import DataState
@@ -21,6 +30,11 @@ app = rx.App(
     api_transformer=create_api(),
     style={"font_family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
 )
+
+# Embedded mode (no Redis): the backend process runs the jobs, so it also runs the
+# sweepers (scheduled launches, resuming abandoned delivery, receipts); with Redis,
+# `mini-crm worker` (or `mini-crm run`) does and this is a no-op.
+app.register_lifespan_task(sweeper.start_embedded)
 
 app.add_page(login_page, route="/login", title="Sign in · Mini CRM", on_load=LoginState.open)
 app.add_page(dashboard_page, route="/", title="Dashboard · Mini CRM",
@@ -38,5 +52,13 @@ app.add_page(segment_editor_page, route="/segments/[segment_ref]", title="Segmen
              on_load=[AppState.guard, SegmentEditorState.open])
 app.add_page(settings_page, route="/settings", title="Settings · Mini CRM",
              on_load=[AppState.guard, SettingsState.load])
+app.add_page(team_page, route="/settings/team", title="Team & audit · Mini CRM",
+             on_load=[AppState.guard, TeamState.open])
 app.add_page(data_page, route="/data", title="Data · Mini CRM",
              on_load=[AppState.guard, DataState.load_dead_letters])
+app.add_page(campaigns_page, route="/campaigns", title="Campaigns · Mini CRM",
+             on_load=[AppState.guard, CampaignListState.load])
+app.add_page(campaign_wizard_page, route="/campaigns/new", title="New campaign · Mini CRM",
+             on_load=[AppState.guard, CampaignWizardState.open])
+app.add_page(campaign_detail_page, route="/campaigns/[campaign_id]", title="Campaign · Mini CRM",
+             on_load=[AppState.guard, CampaignDetailState.open])

@@ -77,10 +77,42 @@ class Settings(BaseSettings):
     simulator_rate_limit_per_second: int = Field(default=0, ge=0)
     frequency_cap_messages: int = Field(default=3, ge=0)
     frequency_cap_days: int = Field(default=7, ge=1)
+    # Campaign delivery (mini_crm.core.campaigns): rows per RQ job, how long a worker's
+    # claim on its rows holds before the sweeper hands them to another worker, vendor
+    # tries per claim and claims per row, and the per-vendor limits shared by all workers.
+    delivery_batch_size: int = Field(default=500, ge=1, le=1000)
+    delivery_job_threads: int = Field(default=2, ge=1, le=16)  # vendor requests per job at once
+    delivery_claim_timeout_seconds: int = Field(default=60, ge=1)
+    delivery_max_attempts: int = Field(default=5, ge=1)
+    delivery_vendor_retries: int = Field(default=4, ge=0)
+    delivery_backoff_max_seconds: float = Field(default=20.0, ge=0.0)
+    delivery_sweep_seconds: float = Field(default=15.0, gt=0)
+    vendor_concurrency: int = Field(default=4, ge=1)
+    vendor_rate_limit_per_second: int = Field(default=0, ge=0)  # messages/s; 0 = no limit
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_from: str = "campaigns@example.com"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    # Vendor clients and receipts (mini_crm.core.delivery): HTTP timeout per vendor call;
+    # receipts are buffered (a Redis list under receipt_buffer_prefix, else in process) and
+    # applied in batches; a receipt whose vendor id is not stored yet is retried with
+    # backoff up to receipt_max_requeues times; signatures older than the window are refused.
+    vendor_timeout_seconds: float = Field(default=10.0, gt=0)
+    receipt_window_seconds: int = Field(default=300, ge=1)
+    receipt_buffer_prefix: str = "mc:receipts"
+    receipt_batch_size: int = Field(default=500, ge=1, le=10_000)
+    receipt_flush_ms: int = Field(default=500, ge=10)
+    receipt_max_requeues: int = Field(default=25, ge=0)
+    receipt_processing_timeout_seconds: int = Field(default=60, ge=1)
+    # The simulator's receipts: how long after acceptance, and how many per callback POST.
+    simulator_receipt_delay_ms: int = Field(default=200, ge=0)
+    simulator_receipt_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Where the mounted simulator keeps its memory in Redis (several app processes).
+    simulator_redis_prefix: str = "mc:vendor-sim"
 
     # auto: queue on a Redis Stream when Redis answers, else write synchronously.
     ingest_mode: Literal["auto", "sync", "queued"] = "auto"

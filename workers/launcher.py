@@ -27,8 +27,10 @@ def _work(redis_url: str, burst: bool) -> None:
     connection = probe(redis_url)
     if connection is None:
         raise SystemExit(f"Redis does not answer at {redis_url}")
+    # No RQ scheduler: nothing is scheduled through RQ (the database-driven sweeper starts
+    # scheduled campaigns), and its forked process would outlive a SIGKILLed worker.
     SimpleWorker(list(jobs.QUEUES), connection=connection).work(
-        burst=burst, with_scheduler=True, logging_level="WARNING")
+        burst=burst, with_scheduler=False, logging_level="WARNING")
 
 
 def _consume(redis_url: str) -> None:

@@ -19,6 +19,10 @@ ROUTERS = [
     "mini_crm.api.segments:router",
     "mini_crm.api.ingestion:router",
     "mini_crm.api.auth:router",
+    "mini_crm.api.receipts:router",
+    "mini_crm.api.ai:router",
+    "mini_crm.api.ai:insights_router",
+    "mini_crm.api.campaigns:router",
 ]
 
 API_DESCRIPTION = """
@@ -40,4 +44,12 @@ def create_api() -> FastAPI:
     for ref in ROUTERS:
         module, attr = ref.split(":")
         api.include_router(getattr(importlib.import_module(module), attr))
+    from mini_crm.core.delivery.vendors import simulator_in_use
+
+    if simulator_in_use(settings):
+        from mini_crm.vendor import create_app as create_vendor_app
+
+        # The bundled vendor simulator; its memory is in Redis when several app
+        # processes serve it (Reflex runs several backend workers with Redis).
+        api.mount("/vendor", create_vendor_app(settings, shared_state=True))
     return api

@@ -58,3 +58,19 @@ def require_scope(scope: str) -> Callable[..., ApiKey]:
 def scope(name: str) -> object:
     """`Depends(...)` shorthand for routes: `key: ApiKey = scope("ingest")`."""
     return Depends(require_scope(name))
+
+
+def require_reader(request: Request) -> object:
+    """Browser downloads: a signed-in session cookie, else an API key with `read`."""
+    from datetime import timedelta
+
+    from mini_crm.core.auth import sessions
+
+    token = request.cookies.get(sessions.COOKIE_NAME)
+    if token:
+        idle = timedelta(minutes=get_settings().session_idle_minutes)
+        with session_scope() as session:
+            user = sessions.lookup(session, token, idle=idle)
+        if user is not None:
+            return user
+    return require_scope("read")(request)

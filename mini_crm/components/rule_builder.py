@@ -170,6 +170,13 @@ def ai_prompt_box() -> rx.Component:
                     "Fill rules", type="submit", size="3", disabled=S.ai_busy,
                     data_testid="ai-submit",
                 ),
+                rx.tooltip(
+                    rx.button(rx.icon("users", size=16), "Lookalikes", type="button",
+                              size="3", variant="soft", disabled=S.ai_busy,
+                              on_click=S.find_lookalikes, data_testid="ai-lookalike"),
+                    content="Replace these rules with rules for customers who resemble "
+                            "this audience (you review before saving)",
+                ),
                 width="100%", align="center", spacing="2",
             ),
             on_submit=S.describe_audience,
@@ -182,7 +189,10 @@ def ai_prompt_box() -> rx.Component:
             S.ai_explanation.length() > 0,
             rx.box(
                 rx.hstack(
-                    rx.text("Rules filled in from your description: review them, then save.",
+                    rx.text(rx.cond(S.ai_source == "lookalike",
+                                    "Lookalike audience: review the rules, then save.",
+                                    "Rules filled in from your description: review them, "
+                                    "then save."),
                             size="2", weight="medium"),
                     rx.spacer(),
                     rx.badge(rx.cond(S.ai_engine == "llm", "LLM engine", "Offline engine"),

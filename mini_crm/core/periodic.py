@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 
 # Modules whose import registers periodic tasks; extended as features land.
-TASK_MODULES: list[str] = []
+TASK_MODULES: list[str] = [
+    "mini_crm.core.delivery.receipts",  # applies buffered delivery receipts
+    "mini_crm.core.campaigns.sweeper",  # starts due campaigns, resumes abandoned delivery
+]
 
 
 @dataclass

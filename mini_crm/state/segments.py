@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core import formatting, segments
+from mini_crm.core.ai.lookalike import LookalikeError, lookalike
 from mini_crm.core.ai.segment_rules import segment_rules
 from mini_crm.core.segments import editing, service
 from mini_crm.db import session_scope
@@ -25,17 +26,10 @@ NOT_ALLOWED = ("Only admins and marketers can save, duplicate or delete segments
 
 def _segment_rows() -> list[dict[str, str]]:
     with session_scope() as session:
-        rows = []
-        for seg in service.list_segments(session, limit=100):
-            try:
-                tree = segments.parse_rules(seg.rules)
-                size, sentence = segments.audience_size(session, tree), segments.describe(tree)
-            except segments.RulesError as exc:
-                size, sentence = -1, f"Invalid rules: {exc}"
-            rows.append({"id": str(seg.id), "name": seg.name, "sentence": sentence,
-                         "size": formatting.count(size) if size >= 0 else "—",
-                         "updated": formatting.date(seg.updated_at)})
-        return rows
+        return [{"id": str(seg.id), "name": seg.name, "sentence": seg.sentence,
+                 "size": "—" if seg.size is None else formatting.count(seg.size),
+                 "updated": formatting.date(seg.updated_at)}
+                for seg in service.segment_summaries(session)]
 
 
 class SegmentListState(AppState):
@@ -111,6 +105,7 @@ class SegmentEditorState(AppState):
     ai_engine: str = ""
     ai_note: str = ""
     ai_error: str = ""
+    ai_source: str = ""  # what filled the builder: "description" or "lookalike"
     _generation: int = 0
 
     @rx.var
@@ -209,17 +204,38 @@ class SegmentEditorState(AppState):
             self.ai_busy, self.ai_error = True, ""
         answer = await rx.run_in_thread(lambda: _ai_rules(prompt))
         async with self:
-            self.ai_busy = False
-            self.ai_engine, self.ai_note = answer["engine"], answer["note"]
-            if answer["error"]:
-                self.ai_error, self.ai_explanation = answer["error"], []
+            filled = self._apply_ai(answer, "description")
+        if filled:
+            yield SegmentEditorState.refresh_preview
+
+    @rx.event(background=True)
+    async def find_lookalikes(self) -> None:
+        """Customers like the current audience (a model of what sets it apart), for review."""
+        async with self:
+            if not self.ensure_signed_in():
                 return
-            self.ai_explanation = answer["explanation"]
-            self.tree = editing.from_rules(answer["rules"])
-            self.saved_message = ""
-            self.error = self.error_path = ""
-            self._generation += 1
-        yield SegmentEditorState.refresh_preview
+            rules = editing.to_rules(self.tree)
+            self.ai_busy, self.ai_error = True, ""
+        answer = await rx.run_in_thread(lambda: _lookalike_rules(rules))
+        async with self:
+            filled = self._apply_ai(answer, "lookalike")
+        if filled:
+            yield SegmentEditorState.refresh_preview
+
+    def _apply_ai(self, answer: dict[str, Any], source: str) -> bool:
+        """Put an AI proposal into the builder; True when the rules changed."""
+        self.ai_busy = False
+        self.ai_engine, self.ai_note = answer["engine"], answer["note"]
+        if answer["error"]:
+            self.ai_error, self.ai_explanation = answer["error"], []
+            return False
+        self.ai_source = source
+        self.ai_explanation = answer["explanation"]
+        self.tree = editing.from_rules(answer["rules"])
+        self.saved_message = ""
+        self.error = self.error_path = ""
+        self._generation += 1
+        return True
 
     @rx.event
     def set_segment_name(self, name: str):
@@ -292,6 +308,24 @@ def _ai_rules(prompt: str) -> dict[str, Any]:
                 "engine": result.engine, "note": note, "rules": {}, "explanation": []}
     return {"error": "", "engine": result.engine, "note": note, "rules": value.rules,
             "explanation": value.explanation}
+
+
+def _lookalike_rules(rules: dict[str, Any]) -> dict[str, Any]:
+    failed = {"engine": "", "note": "", "rules": {}, "explanation": []}
+    try:
+        with session_scope() as session:
+            result = lookalike(session, rules=rules)
+    except (LookalikeError, LookupError, segments.RulesError) as exc:
+        return {**failed, "error": f"Cannot model this audience: {exc}"}
+    except Exception as exc:  # the spinner must stop and say why, whatever went wrong
+        logger.exception("lookalike failed")
+        return {**failed, "error": f"Lookalike failed ({type(exc).__name__}); try again."}
+    value = result.value
+    summary = (f"{formatting.count(value.size)} customers resemble the "
+               f"{formatting.count(value.seed_size)} in the audience you had"
+               + (" (who are left out)." if value.seed_excluded else "."))
+    return {"error": "", "engine": result.engine, "note": result.note, "rules": value.rules,
+            "explanation": [summary, *value.explanation]}
 
 
 def _load_segment(segment_id: int) -> dict[str, Any] | None:

@@ -96,3 +96,25 @@ def test_a_viewer_can_ask_but_cannot_save(page: Page, browser: Browser, app_url:
         context.close()
     with _db(e2e_env) as s:
         assert s.exec(select(func.count()).select_from(Segment)).one() == saved_before
+
+
+def test_lookalikes_replace_the_rules_with_a_modelled_audience(page: Page, app_url: str,
+                                                               e2e_env: dict[str, str]
+                                                               ) -> None:
+    from mini_crm.core.ai.lookalike import lookalike
+
+    seed = {"combinator": "and", "not": False,
+            "rules": [{"field": "order_count", "operator": ">=", "value": 5}]}
+    with _db(e2e_env) as s:
+        expected = lookalike(s, rules=seed).value  # deterministic: same data, same tree
+    page.goto(app_url + "/segments/new")
+    prompt = page.get_by_test_id("ai-prompt")
+    prompt.fill("customers with at least 5 orders")
+    prompt.press("Enter")
+    expect(page.get_by_test_id("rule-row")).to_have_count(1)
+    page.get_by_test_id("ai-lookalike").click()
+    expect(page.get_by_text("Lookalike audience: review the rules")).to_be_visible()
+    expect(page.get_by_test_id("ai-explanation")).to_contain_text(
+        f"{formatting.count(expected.size)} customers resemble")
+    expect(page.get_by_test_id("audience-size")).to_have_text(formatting.count(expected.size))
+    page.screenshot(path="test-results/ai-lookalike.png", full_page=True)

@@ -65,6 +65,31 @@ def list_segments(session: Session, limit: int = 100, offset: int = 0) -> list[S
                               .offset(offset).limit(limit)).all())
 
 
+@dataclass(frozen=True)
+class SegmentSummary:
+    id: int
+    name: str
+    sentence: str
+    size: int | None  # None when the saved rules no longer validate
+    updated_at: datetime
+
+
+def segment_summaries(session: Session, limit: int = 100) -> list[SegmentSummary]:
+    """Saved segments, newest first, each with its audience size now and its sentence."""
+    from mini_crm.core.segments.describe import describe
+    from mini_crm.core.segments.schema import RulesError
+
+    out = []
+    for seg in list_segments(session, limit=limit):
+        try:
+            tree = parse_rules(seg.rules)
+            size, sentence = audience_size(session, tree), describe(tree)
+        except RulesError as exc:
+            size, sentence = None, f"Invalid rules: {exc.reason}"
+        out.append(SegmentSummary(seg.id, seg.name, sentence, size, seg.updated_at))
+    return out
+
+
 def count_segments(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Segment)).one())
 

@@ -1,0 +1,278 @@
+"""Campaign delivery end to end: launch to last receipt applied, beside the simulator's
+own capacity measured in the same run.
+
+    .venv/bin/python -m bench.delivery --customers 100000 --workers 2
+
+PostgreSQL (a fresh database) + Redis (DB 8, its queues emptied first). Processes,
+as deployed: the vendor simulator alone (`mini-crm vendor`, zero latency), the API
+(uvicorn, receives the signed receipts), N RQ SimpleWorker processes, and one process
+running the periodic tasks (delivery sweeper, receipt batcher) — what `mini-crm
+worker` runs. Steps:
+1. capacity: the simulator's own rate, sending batches of 500 straight to it with the
+   same HTTP client and concurrency the workers use (no database, no rendering);
+2. the campaign: one INSERT ... SELECT for N customers, jobs of delivery_batch_size
+   rows, until no row is queued (all sent) and until no row awaits its receipt;
+3. the workers' RSS, sampled every 0.5 s over the run.
+Prints messages/s and the ratio campaign / capacity (goal: >= 60%), and the RSS series.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import redis
+import sqlalchemy as sa
+from rq import Queue
+from rq.registry import FinishedJobRegistry
+
+from mini_crm import migrations
+from mini_crm.models import CommunicationLog, Customer, utcnow
+from mini_crm.settings import PROJECT_ROOT
+from tests.databases import fresh_database
+
+REDIS_URL = "redis://127.0.0.1:6379/8"
+LOG = CommunicationLog.__table__
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGKILL if this process dies, so no orphan outlives a run."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"process for {url} exited with {proc.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+def spawn(code: str, env: dict[str, str], log_name: str) -> subprocess.Popen:
+    log = open(Path(tempfile.gettempdir()) / f"bench-delivery-{log_name}.log", "w")  # noqa: SIM115
+    return subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=_die_with_parent)
+
+
+def rss_mb(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(text.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU of every postgres process on this machine (the bench's share dominates)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+def add_customers(engine: sa.Engine, n: int) -> None:
+    now = utcnow()
+    with engine.begin() as conn:
+        for start in range(0, n, 5000):
+            conn.execute(Customer.__table__.insert(), [
+                {"external_id": f"b-{i}", "name": f"Customer {i}", "email": f"c{i}@example.in",
+                 "phone": f"+91 9{i:09d}", "city": "Pune", "attributes": {},
+                 "is_stub": False, "unsubscribed": False, "created_at": now,
+                 "updated_at": now, "total_spend": Decimal("1000") + i % 5000,
+                 "order_count": 1 + i % 7} for i in range(start, min(n, start + 5000))])
+
+
+def capacity(vendor_url: str, n: int, concurrency: int, batch: int) -> float:
+    """Messages/s the simulator takes when nothing else is in the way."""
+    from mini_crm.core.delivery.vendors import HttpVendorClient, OutgoingMessage
+
+    client = HttpVendorClient(url=f"{vendor_url}/v1/messages", token="sim", callback_url=None)
+    batches = [[OutgoingMessage(f"cap-{i}", "sms", f"+91 9{i:09d}", f"Hi Customer {i} from "
+                                "Pune, your ₹1,000 voucher is waiting")
+                for i in range(s, min(n, s + batch))] for s in range(0, n, batch)]
+    client.send(batches[0][:10])  # warm the connection pool
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(client.send, batches))
+    return n / (time.perf_counter() - t0)
+
+
+def phase_means(client: redis.Redis) -> dict[str, float]:
+    """Mean milliseconds per phase over the finished delivery jobs (their return values)."""
+    from rq.job import Job
+    from rq.registry import FinishedJobRegistry
+
+    registry = FinishedJobRegistry(queue=Queue("default", connection=client))
+    sums: dict[str, float] = {}
+    n = 0
+    for job in Job.fetch_many(registry.get_job_ids(), connection=client):
+        result = job.return_value() if job is not None else None
+        if isinstance(result, dict) and result.get("claimed"):
+            n += 1
+            for k, v in result.items():
+                if k.endswith("_ms"):
+                    sums[k] = sums.get(k, 0) + v
+    return {"jobs": n, **{k: round(v / n, 1) for k, v in sums.items()}} if n else {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=500, help="rows per delivery job")
+    args = parser.parse_args()
+
+    raw = redis.Redis.from_url(REDIS_URL)
+    for name in ("high", "default", "low"):
+        Queue(name, connection=raw).empty()
+        for job_id in FinishedJobRegistry(queue=Queue(name, connection=raw)).get_job_ids():
+            raw.delete(f"rq:job:{job_id}")
+        raw.delete(f"rq:wip:{name}", f"rq:finished:{name}")
+    for pattern in ("mc:delivery:jobs:*", "mc:vendor:*", "mc:bench-*"):
+        for key in raw.scan_iter(pattern):
+            raw.delete(key)
+    tag = uuid.uuid4().hex[:8]
+    with fresh_database("postgresql", Path(tempfile.gettempdir())) as db_url:
+        migrations.upgrade(db_url)
+        vendor_port, api_port = free_port(), free_port()
+        vendor_url = f"http://127.0.0.1:{vendor_port}"
+        env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL,
+               "APP_URL": f"http://127.0.0.1:{api_port}", "VENDOR_KIND": "simulator",
+               "VENDOR_URL": vendor_url, "SIMULATOR_LATENCY_MS": "0",
+               "DELIVERY_BATCH_SIZE": str(args.batch), "FREQUENCY_CAP_MESSAGES": "0",
+               "RECEIPT_BUFFER_PREFIX": f"mc:bench-receipts:{tag}",
+               "SIMULATOR_REDIS_PREFIX": f"mc:bench-sim:{tag}",
+               "API_RATE_LIMIT_PER_MINUTE": "1000000", "WORKER_PROCESSES": str(args.workers)}
+        os.environ.update({k: v for k, v in env.items() if k not in os.environ or
+                           os.environ[k] != v})
+        from mini_crm.core.campaigns import service
+        from mini_crm.db import create_db_engine, session_scope
+        from mini_crm.settings import get_settings
+
+        get_settings.cache_clear()
+        engine = create_db_engine(db_url)
+        t = time.perf_counter()
+        add_customers(engine, args.customers)
+        print(f"customers: {args.customers} inserted in {time.perf_counter() - t:.1f} s")
+
+        procs = [spawn(f"from mini_crm.cli import app; app(['vendor', '--port', "
+                       f"'{vendor_port}'])", env, "vendor"),
+                 spawn(f"import uvicorn; from mini_crm.api.app import create_api; "
+                       f"uvicorn.run(create_api(), host='127.0.0.1', port={api_port}, "
+                       f"log_level='warning')", env, "api")]
+        try:
+            wait_http(f"{vendor_url}/docs", procs[0])
+            wait_http(f"http://127.0.0.1:{api_port}/healthz", procs[1])
+            settings = get_settings()
+            cap_n = min(args.customers, 50_000)
+            cap = capacity(vendor_url, cap_n, settings.vendor_concurrency, args.batch)
+            print(f"simulator capacity: {cap:,.0f} messages/s ({cap_n} messages, "
+                  f"{settings.vendor_concurrency} concurrent requests of {args.batch})")
+            httpx.post(f"{vendor_url}/v1/reset", headers={"Authorization": "Bearer sim"})
+
+            workers = [spawn(f"from workers.launcher import _work; _work({REDIS_URL!r}, "
+                             "False)", env, f"worker{i}") for i in range(args.workers)]
+            procs += workers
+            procs.append(spawn("import threading; from mini_crm.core import periodic; "
+                               "periodic.run_forever(threading.Event())", env, "periodic"))
+            time.sleep(2.0)  # workers connect
+            rss: list[list[float]] = [[rss_mb(w.pid)] for w in workers]
+
+            names = ["vendor", "api"] + [f"worker{i}" for i in range(args.workers)] + [
+                "periodic"]
+            cpu0 = [cpu_seconds(p.pid) for p in procs] + [postgres_cpu(),
+                                                          time.process_time()]
+            t0 = time.perf_counter()
+            with session_scope(engine) as db:
+                campaign = service.create_campaign(
+                    db, name="bench", rules={"combinator": "and", "rules": [
+                        {"field": "city", "operator": "=", "value": "Pune"}]},
+                    segment_id=None, message_template="Hi {first_name}, your {total_spend} "
+                    "of orders in {city} earned a voucher", channel="sms", schedule_at=None,
+                    objective=None, created_by=None)
+            launched = time.perf_counter() - t0
+            sent_at = done_at = None
+            while done_at is None:
+                time.sleep(0.5)
+                for w, series in zip(workers, rss, strict=True):
+                    series.append(rss_mb(w.pid))
+                with engine.connect() as conn:
+                    counts = dict(conn.execute(
+                        sa.select(LOG.c.status, sa.func.count())
+                        .where(LOG.c.campaign_id == campaign.id)
+                        .group_by(LOG.c.status)).all())
+                if sent_at is None and not counts.get("queued"):
+                    sent_at = time.perf_counter() - t0
+                if sent_at is not None and not counts.get("sent"):
+                    done_at = time.perf_counter() - t0
+                if time.perf_counter() - t0 > 1800:
+                    raise SystemExit(f"gave up waiting: {counts}")
+            cpu1 = [cpu_seconds(p.pid) for p in procs] + [postgres_cpu(),
+                                                          time.process_time()]
+            stats = httpx.get(f"{vendor_url}/v1/stats",
+                              headers={"Authorization": "Bearer sim"}).json()
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            engine.dispose()
+    n = campaign.audience_size
+    rate_sent, rate_done = n / sent_at, n / done_at
+    print(f"launch (INSERT ... SELECT of {n} rows + enqueue): {launched:.2f} s")
+    print(f"all sent after {sent_at:.1f} s: {rate_sent:,.0f} messages/s = "
+          f"{rate_sent / cap:.0%} of the simulator's capacity")
+    print(f"last receipt applied after {done_at:.1f} s: {rate_done:,.0f} messages/s end to end "
+          f"= {rate_done / cap:.0%} of capacity")
+    print(f"final statuses: {counts}; vendor accepted {stats['accepted']}, "
+          f"duplicates {stats['duplicates']}")
+    for i, series in enumerate(rss):
+        print(f"worker {i} RSS MB: start {series[0]:.0f}, peak {max(series):.0f}, "
+              f"end {series[-1]:.0f} ({len(series)} samples: "
+              + " ".join(f"{v:.0f}" for v in series[:: max(1, len(series) // 12)]) + ")")
+    print(f"mean ms per job by phase: {phase_means(raw)}")
+    used = {name: b - a for name, a, b in zip([*names, "postgres", "bench (launch, polls)"],
+                                              cpu0, cpu1, strict=True)}
+    print(f"CPU seconds over the campaign ({os.cpu_count()} cores, wall {done_at:.1f} s): "
+          + ", ".join(f"{k} {v:.1f}" for k, v in used.items()))
+    for key in raw.scan_iter(f"mc:bench-*:{tag}*"):
+        raw.delete(key)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,332 @@
+"""AI over HTTP: every /api/v1/ai/* route (scope "ai").
+
+AI proposes, the marketer reviews: nothing here saves a segment or launches a
+campaign. Each answer says which engine produced it ("offline" or "llm") and,
+in `note`, why the offline engine answered when the LLM was configured.
+
+Sections: plain-English segments; then the other AI features (messages, tags,
+send-time, lookalike), each added below its own heading.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from mini_crm.api.deps import db_session, require_scope
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.core import segments
+from mini_crm.core.ai import insights as ai_insights
+from mini_crm.core.ai import lookalike as ai_lookalike
+from mini_crm.core.ai import messages as ai_messages
+from mini_crm.core.ai import segment_rules as nl
+from mini_crm.core.ai import send_time as ai_send_time
+from mini_crm.core.ai import tags as ai_tags
+from mini_crm.models import ApiKey
+
+router = APIRouter(prefix="/api/v1/ai", tags=["ai"],
+                   responses={401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 422: ERROR_SCHEMA})
+
+
+# --- Plain-English segments -------------------------------------------------------------
+
+class SegmentRulesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"prompt": "people in Mumbai or Pune who haven't shopped in 6 months and spent "
+                   "over ₹5K"}]})
+    prompt: str = Field(min_length=1, max_length=nl.MAX_PROMPT,
+                        description="The audience described in plain English")
+
+
+class SegmentRulesOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "rules": {"combinator": "and", "not": False, "rules": [
+            {"field": "city", "operator": "in", "value": ["Mumbai", "Pune"]},
+            {"field": "days_since_last_order", "operator": ">=", "value": 180},
+            {"field": "total_spend", "operator": ">", "value": 5000}]},
+        "explanation": ["Customers who are in Mumbai or Pune and have not ordered in 180 days "
+                        "and spent over ₹5,000",
+                        "“Mumbai or Pune” → city is Mumbai or Pune",
+                        "“haven't shopped in 6 months” → days since last order ≥ 180",
+                        "“spent over ₹5K” → total spend > 5,000"],
+        "engine": "offline", "note": "", "unparsed": [], "size": 42}]})
+    rules: dict[str, Any] = Field(description="Rules JSON to review (never saved by this call)")
+    explanation: list[str] = Field(description="The rules read back: a sentence, then how "
+                                               "each part of the prompt was read")
+    engine: str = Field(description="'offline' or 'llm': which engine answered")
+    note: str = Field(description="Why the offline engine answered instead of the LLM, or "
+                                  "which words were not understood; empty otherwise")
+    unparsed: list[str] = Field(description="Parts of the prompt the offline parser ignored")
+    size: int = Field(description="How many customers the rules select now")
+
+
+@router.post("/segment-rules", response_model=SegmentRulesOut,
+             summary="Plain English to segment rules",
+             description="Turns a description of an audience into rules JSON for the rule "
+                         "builder, with an explanation and the engine that answered. Answers "
+                         "422 when nothing in the prompt describes an audience.")
+def segment_rules(body: SegmentRulesIn, _key: Any = Depends(require_scope("ai")),
+                  session: Session = Depends(db_session)) -> SegmentRulesOut:
+    if not body.prompt.strip():
+        raise ApiError(422, "prompt: describe the audience, e.g. “spent over ₹5K in Pune”")
+    result = nl.segment_rules(session, body.prompt)
+    value = result.value
+    if not value.understood:
+        raise ApiError(422, "could not find an audience in that description; try e.g. "
+                            "“customers in Pune who spent over ₹5,000 in the last 90 days”",
+                       code="not_understood", details={"unparsed": value.unparsed,
+                                                       "engine": result.engine,
+                                                       "note": result.note})
+    notes = [result.note] if result.note else []
+    if value.unparsed:
+        notes.append("Not understood: " + "; ".join(f"“{u}”" for u in value.unparsed))
+    return SegmentRulesOut(rules=value.rules, explanation=value.explanation,
+                           engine=result.engine, note=" ".join(notes), unparsed=value.unparsed,
+                           size=segments.audience_size(session, value.rules))
+
+
+# --- Other AI features (messages, tags, send-time, lookalike) go below ----------------
+
+
+# --- Message suggestions, auto-tags, send times, lookalikes, campaign insights ---------
+# (core: mini_crm/core/ai/messages.py, tags.py, send_time.py, lookalike.py, insights.py)
+
+MAX_ID = 2_147_483_647  # ids are 32-bit on every supported database
+
+
+def _rules_error(exc: segments.RulesError) -> ApiError:
+    return ApiError(422, str(exc), code="invalid_rules", details=exc.as_detail())
+
+
+class MessagesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"objective": "Win back lapsed big spenders with 20% off this weekend",
+         "tone": "friendly", "channel": "sms", "n": 3,
+         "rules": {"combinator": "and", "rules": [
+             {"field": "days_since_last_order", "operator": ">=", "value": 180}]}}]})
+    objective: str = Field(min_length=1, max_length=ai_messages.MAX_OBJECTIVE,
+                           description="What the campaign is for, in plain words")
+    tone: Literal["friendly", "urgent", "premium", "playful", "formal"] = "friendly"
+    rules: dict[str, Any] | None = Field(default=None, description="The audience (rules "
+                                         "JSON); its facts shape the wording")
+    channel: Literal["sms", "email", "whatsapp"] = "sms"
+    n: int = Field(default=3, ge=1, le=ai_messages.MAX_VARIANTS)
+
+
+class MessageVariantOut(BaseModel):
+    text: str = Field(description="Template with personalisation tokens such as {first_name}")
+    rationale: str
+    length: int = Field(description="Characters once rendered for a typical customer")
+
+
+class MessagesOut(BaseModel):
+    variants: list[MessageVariantOut]
+    intent: str = Field(description="The objective's intent, as the tags classifier read it")
+    image_url: str | None = Field(description="An offer image, only where a product "
+                                  "catalogue or image API is configured")
+    image_note: str
+    audience_size: int
+    engine: str
+    note: str
+
+
+@router.post("/messages", response_model=MessagesOut, summary="Message suggestions",
+             description="Message variants for an objective and tone, with personalisation "
+                         "tokens, fitted to the channel (SMS: 160 characters for a typical "
+                         "customer). Nothing is saved or sent.")
+def messages(body: MessagesIn, _key: Any = Depends(require_scope("ai")),
+             session: Session = Depends(db_session)) -> MessagesOut:
+    if not body.objective.strip():
+        raise ApiError(422, "objective: say what the campaign is for")
+    try:
+        result = ai_messages.suggest_messages(session, objective=body.objective,
+                                              tone=body.tone, rules=body.rules,
+                                              channel=body.channel, n=body.n)
+        facts = ai_messages.audience_facts(session, body.rules)
+    except segments.RulesError as exc:
+        raise _rules_error(exc) from exc
+    image = ai_messages.image_suggestion(body.objective)
+    return MessagesOut(
+        variants=[MessageVariantOut(text=v.text, rationale=v.rationale, length=v.length)
+                  for v in result.value],
+        intent=ai_messages.read_objective(body.objective).intent, image_url=image.url,
+        image_note=image.note, audience_size=facts.size, engine=result.engine,
+        note=result.note)
+
+
+class TagsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Diwali win-back", "objective": "bring back lapsed customers for Diwali",
+         "message": "Hi {first_name}, we miss you! 20% off this Diwali."}]})
+    name: str = Field(default="", max_length=200)
+    message: str = Field(default="", max_length=2000)
+    objective: str = Field(default="", max_length=500)
+
+
+class TagsOut(BaseModel):
+    tags: list[str] = Field(description="Intents, most likely first")
+    engine: str
+    note: str
+
+
+@router.post("/tags", response_model=TagsOut, summary="Auto-tags by intent",
+             description="Tags a campaign by intent (win-back, promotion, loyalty, welcome, "
+                         "festive, re-engagement, new-arrivals, abandoned-cart, feedback).")
+def tags(body: TagsIn, _key: Any = Depends(require_scope("ai"))) -> TagsOut:
+    if not (body.name.strip() or body.message.strip() or body.objective.strip()):
+        raise ApiError(422, "give a name, a message or an objective to tag")
+    result = ai_tags.suggest_tags(name=body.name, message=body.message,
+                                  objective=body.objective)
+    return TagsOut(tags=result.value, engine=result.engine, note=result.note)
+
+
+class SendTimeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"rules": {"combinator": "and", "rules": [
+            {"field": "city", "operator": "in", "value": ["Mumbai", "Pune"]}]}}]})
+    rules: dict[str, Any]
+
+
+class SendWindowOut(BaseModel):
+    weekday: int = Field(description="0 = Monday, in the brand time zone")
+    weekday_name: str
+    hour: int = Field(description="0-23, in the brand time zone")
+    score: float = Field(description="Share of the orders in the three hours around `hour`")
+    reason: str
+    next_at: datetime = Field(description="The next such time, UTC")
+
+
+class SendTimeOut(BaseModel):
+    heatmap: list[list[int]] = Field(description="Orders by weekday (Mon = 0) × hour, brand "
+                                                 "time zone")
+    windows: list[SendWindowOut]
+    timezone: str
+    orders: int
+    basis: str
+    audience_size: int
+    engine: str
+    note: str
+
+
+@router.post("/send-time", response_model=SendTimeOut, summary="Send-time suggestions",
+             description="A weekday × hour heatmap of the audience's past orders and the best "
+                         "three send windows with reasons. Nothing is scheduled.")
+def send_time(body: SendTimeIn, _key: Any = Depends(require_scope("ai")),
+              session: Session = Depends(db_session)) -> SendTimeOut:
+    try:
+        result = ai_send_time.suggest_send_times(session, body.rules)
+    except segments.RulesError as exc:
+        raise _rules_error(exc) from exc
+    advice = result.value
+    return SendTimeOut(
+        heatmap=advice.heatmap, timezone=advice.timezone, orders=advice.orders,
+        basis=advice.basis, audience_size=advice.audience_size, engine=result.engine,
+        note=" ".join(filter(None, [result.note, *advice.notes])),
+        windows=[SendWindowOut(weekday=w.weekday, weekday_name=ai_send_time.WEEKDAYS[w.weekday],
+                               hour=w.hour, score=w.score, reason=w.reason,
+                               next_at=w.next_at.replace(tzinfo=UTC))
+                 for w in advice.windows])
+
+
+class LookalikeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"campaign_id": 1},
+        {"rules": {"combinator": "and", "rules": [
+            {"field": "total_spend", "operator": ">", "value": 20000}]}}]})
+    campaign_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    rules: dict[str, Any] | None = None
+    exclude_seed: bool = Field(default=True, description="Leave the seed segment out of "
+                               "the new audience (rules seeds only)")
+
+
+class LookalikeOut(BaseModel):
+    rules: dict[str, Any] = Field(description="Rules JSON to review (never saved by this call)")
+    size: int
+    explanation: list[str]
+    seed_size: int
+    seed: str
+    seed_excluded: bool
+    seed_coverage: float | None
+    sentence: str
+    engine: str
+    note: str
+
+
+@router.post("/lookalike", response_model=LookalikeOut, summary="Lookalike audience",
+             description="Learns what sets a campaign's responders (or delivered recipients) "
+                         "or a segment apart and proposes editable rules for similar "
+                         "customers, with the new audience's size and why.")
+def lookalike(body: LookalikeIn, _key: Any = Depends(require_scope("ai")),
+              session: Session = Depends(db_session)) -> LookalikeOut:
+    if (body.campaign_id is None) == (body.rules is None):
+        raise ApiError(422, "give either campaign_id or rules")
+    try:
+        result = ai_lookalike.lookalike(session, campaign_id=body.campaign_id,
+                                        rules=body.rules, exclude_seed=body.exclude_seed)
+    except segments.RulesError as exc:
+        raise _rules_error(exc) from exc
+    except ai_lookalike.LookalikeError as exc:
+        raise ApiError(422, str(exc), code="no_lookalike") from exc
+    except LookupError as exc:
+        raise ApiError(404, str(exc)) from exc
+    v = result.value
+    return LookalikeOut(rules=v.rules, size=v.size, explanation=v.explanation,
+                        seed_size=v.seed_size, seed=v.seed, seed_excluded=v.seed_excluded,
+                        seed_coverage=v.seed_coverage, sentence=v.sentence,
+                        engine=result.engine, note=result.note)
+
+
+# GET /api/v1/campaigns/{id}/insights: outside the /api/v1/ai prefix, so its own router
+# (registered in api/app.py ROUTERS as "mini_crm.api.ai:insights_router").
+insights_router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"],
+                            responses={401: ERROR_SCHEMA, 403: ERROR_SCHEMA,
+                                       404: ERROR_SCHEMA, 422: ERROR_SCHEMA})
+
+
+def _read_or_ai(request: Request) -> ApiKey:
+    """Admits a key with the 'read' or the 'ai' scope."""
+    try:
+        return require_scope("read")(request)
+    except ApiError as exc:
+        if exc.status != 403:
+            raise
+    return require_scope("ai")(request)
+
+
+class InsightsOut(BaseModel):
+    campaign_id: int
+    summary: str
+    highlights: list[str]
+    overall: dict[str, Any]
+    by_city: list[dict[str, Any]]
+    by_spend_tier: list[dict[str, Any]]
+    by_tenure: list[dict[str, Any]]
+    comparison: dict[str, Any]
+    top_errors: list[dict[str, Any]]
+    engine: str
+    note: str
+
+
+@insights_router.get("/{campaign_id}/insights", response_model=InsightsOut,
+                     summary="Campaign insights",
+                     description="A plain-language summary of how the campaign delivered and "
+                                 "the figures behind it: delivery rate overall and by city, "
+                                 "spend tier and tenure, what stood out (two-proportion "
+                                 "z-test) and the comparison with earlier campaigns.")
+def campaign_insights(campaign_id: int = PathParam(ge=1, le=MAX_ID),
+                      _key: Any = Depends(_read_or_ai),
+                      session: Session = Depends(db_session)) -> InsightsOut:
+    try:
+        result = ai_insights.campaign_insights(session, campaign_id)
+    except LookupError as exc:
+        raise ApiError(404, str(exc)) from exc
+    v = result.value
+    return InsightsOut(campaign_id=campaign_id, summary=v.summary, highlights=v.highlights,
+                       overall=v.overall, by_city=v.by_city, by_spend_tier=v.by_spend_tier,
+                       by_tenure=v.by_tenure, comparison=v.comparison,
+                       top_errors=v.top_errors, engine=result.engine, note=result.note)

@@ -1,0 +1,153 @@
+"""Campaigns over HTTP: create (launch now or schedule), history, one campaign, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from mini_crm.api.deps import db_session, require_reader, require_scope
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.api.segments import EXAMPLE_RULES
+from mini_crm.core.campaigns import reports, service
+from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.db import get_engine
+from mini_crm.models import ApiKey, Campaign
+
+router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"],
+                   responses={401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 422: ERROR_SCHEMA})
+
+MAX_ID = 2_147_483_647  # ids are 32-bit on every supported database
+CampaignId = Annotated[int, Path(ge=1, le=MAX_ID)]
+EXAMPLE = {"name": "Diwali win-back", "rules": EXAMPLE_RULES,
+           "message": "Hi {first_name}, we miss you in {city}! 20% off this week.",
+           "channel": "sms", "objective": "win back lapsed big spenders",
+           "tags": ["festive", "win-back"]}
+
+
+class CampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+    name: str = Field(min_length=1, max_length=200)
+    rules: dict[str, Any] | None = Field(default=None, description="audience rules (or "
+                                         "segment_id); snapshotted at creation")
+    segment_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    message: str = Field(min_length=1, max_length=2000,
+                         description="template with {name} {first_name} {city} {email} "
+                                     "{total_spend} {order_count} {last_order_date}")
+    channel: Literal["sms", "email", "whatsapp"] = "sms"
+    schedule_at: datetime | None = Field(default=None, description="ISO-8601; a time in "
+                                         "the past or absent launches at once")
+    objective: str | None = Field(default=None, max_length=500)
+    # Left out, the campaign is tagged by intent (win-back, festive…) by the classifier.
+    tags: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None,
+                                                                     max_length=10)
+
+
+class CampaignOut(BaseModel):
+    id: int
+    name: str
+    status: str
+    channel: str
+    tags: list[str]
+    objective: str | None
+    created_by_email: str | None
+    created_at: datetime
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    audience_size: int
+    pending: int
+    sent: int
+    failed: int
+    delivered: int
+    undelivered: int
+    delivery_rate: float | None
+
+
+class CampaignDetail(CampaignOut):
+    message: str
+    rules: dict[str, Any]
+    segment_id: int | None
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignOut]
+    total: int
+    limit: int
+    offset: int
+
+
+def _detail(db: Session, campaign_id: int) -> CampaignDetail:
+    stats = reports.get_campaign(db, campaign_id)
+    campaign = db.get(Campaign, campaign_id)
+    if stats is None or campaign is None:
+        raise ApiError(404, f"campaign {campaign_id} does not exist")
+    return CampaignDetail(**stats.as_dict(), message=campaign.message_template,
+                          rules=campaign.rules, segment_id=campaign.segment_id)
+
+
+@router.post("", response_model=CampaignDetail, status_code=201,
+             summary="Create a campaign: launched at once, or scheduled")
+def create_campaign(body: CampaignIn, key: ApiKey = Depends(require_scope("campaigns")),
+                    db: Session = Depends(db_session)) -> CampaignDetail:
+    try:
+        campaign = service.create_campaign(
+            db, name=body.name, rules=body.rules, segment_id=body.segment_id,
+            message_template=body.message, channel=body.channel, schedule_at=body.schedule_at,
+            objective=body.objective, created_by=key.created_by, tags=body.tags)
+    except CampaignError as exc:
+        raise ApiError(422, exc.message, code="invalid_campaign",
+                       details={"field": exc.field}) from exc
+    db.commit()  # enqueues the delivery jobs (after commit), before answering 201
+    return _detail(db, campaign.id)
+
+
+@router.get("", response_model=CampaignPage, summary="Campaign history, newest first")
+def list_campaigns(
+    status: Literal["", "draft", "scheduled", "sending", "completed", "cancelled",
+                    "failed"] = Query("", description="only campaigns in this status"),
+    tag: str = Query("", max_length=40),
+    search: str = Query("", max_length=200, description="part of the name"),
+    limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0, le=1_000_000),
+    _key: Any = Depends(require_scope("read")), db: Session = Depends(db_session),
+) -> CampaignPage:
+    items, total = reports.list_campaigns(db, search=search, status=status, tag=tag,
+                                          limit=limit, offset=offset)
+    return CampaignPage(items=[CampaignOut(**s.as_dict()) for s in items], total=total,
+                        limit=limit, offset=offset)
+
+
+@router.get("/{campaign_id}", response_model=CampaignDetail,
+            summary="One campaign with its counters")
+def get_campaign(campaign_id: CampaignId, _key: Any = Depends(require_scope("read")),
+                 db: Session = Depends(db_session)) -> CampaignDetail:
+    return _detail(db, campaign_id)
+
+
+@router.get("/{campaign_id}/log.csv", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}}, 404: ERROR_SCHEMA},
+            summary="The campaign's delivery log as CSV (streamed)")
+def campaign_log_csv(campaign_id: CampaignId, _reader: Any = Depends(require_reader),
+                     db: Session = Depends(db_session)) -> StreamingResponse:
+    """Signed-in browsers (session cookie) or API keys with the `read` scope."""
+    _detail(db, campaign_id)  # 404 for an unknown campaign
+    return StreamingResponse(
+        reports.iter_log_csv(get_engine(), campaign_id), media_type="text/csv",
+        headers={"Content-Disposition":
+                 f'attachment; filename="campaign-{campaign_id}-log.csv"'})
+
+
+@router.post("/{campaign_id}/cancel", response_model=CampaignDetail,
+             responses={404: ERROR_SCHEMA, 409: ERROR_SCHEMA},
+             summary="Cancel a scheduled or sending campaign")
+def cancel_campaign(campaign_id: CampaignId, key: ApiKey = Depends(require_scope("campaigns")),
+                    db: Session = Depends(db_session)) -> CampaignDetail:
+    current = _detail(db, campaign_id)
+    if not service.cancel_campaign(db, campaign_id, actor_user_id=key.created_by):
+        raise ApiError(409, f"campaign {campaign_id} is {current.status} and cannot be "
+                       "cancelled", details={"status": current.status})
+    return _detail(db, campaign_id)

@@ -1,0 +1,136 @@
+"""The vendor's delivery-receipt callback: verify, buffer, answer 202 at once.
+
+No API key: the HMAC signature over the timestamp and the raw body is the
+authentication (see mini_crm.core.delivery.signing), and a timestamp outside the
+window is refused so a captured callback cannot be replayed later. Receipts are
+applied in bulk by the batcher (mini_crm.core.delivery.receipts), not here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError, error_body
+from mini_crm.core.delivery import receipts, signing
+from mini_crm.settings import get_settings
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_RECEIPTS = 10_000
+
+router = APIRouter(prefix="/api/v1", tags=["receipts"])
+
+
+class ReceiptsAccepted(BaseModel):
+    accepted: int
+
+
+RECEIPTS_EXAMPLE = {"receipts": [
+    {"vendor_message_id": "sim-4f2a9c-1001", "status": "delivered", "error": None,
+     "at": "2025-11-02T10:15:04Z"},
+    {"vendor_message_id": "sim-4f2a9c-1002", "status": "failed",
+     "error": "handset unreachable", "at": "2025-11-02T10:15:04Z"}]}
+
+_BODY_DOC: dict[str, Any] = {
+    "parameters": [
+        {"name": signing.TIMESTAMP_HEADER, "in": "header", "required": True,
+         "schema": {"type": "integer"}, "description": "Unix seconds when the vendor signed."},
+        {"name": signing.SIGNATURE_HEADER, "in": "header", "required": True,
+         "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
+         "description": "`sha256=` + hex HMAC-SHA256(RECEIPT_SIGNING_SECRET, "
+                        "`{timestamp}.` + raw body)."}],
+    "requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "required": ["receipts"], "additionalProperties": False,
+                   "properties": {"receipts": {
+                       "type": "array", "minItems": 1, "maxItems": MAX_RECEIPTS,
+                       "items": receipts.ReceiptIn.model_json_schema()}}},
+        "example": RECEIPTS_EXAMPLE}}},
+}
+
+_ERRORS = {
+    401: {"description": "Bad signature, or a timestamp outside the window",
+          "content": {"application/json": {"examples": {
+              "bad_signature": {"value": error_body(
+                  "bad_signature", "signature does not match the body and timestamp")},
+              "stale_timestamp": {"value": error_body(
+                  "stale_timestamp", "timestamp is 912 s old; the window is 300 s")}}}}},
+    400: ERROR_SCHEMA, 413: ERROR_SCHEMA, 503: ERROR_SCHEMA,
+    422: {"description": "Some receipts are invalid; the valid ones were still accepted",
+          "content": {"application/json": {"example": error_body(
+              "validation_error", "receipts[1].status: Input should be 'delivered' or 'failed'",
+              {"accepted": 1, "errors": [{"index": 1, "loc": ["status"],
+                                          "message": "Input should be 'delivered' or 'failed'"}]},
+          )}}},
+}
+
+
+async def _raw_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, f"body is {declared} bytes; the limit is {MAX_BODY_BYTES}")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, f"body is over the limit of {MAX_BODY_BYTES} bytes")
+    return body
+
+
+def _parse(items: list[Any]) -> tuple[list[receipts.Receipt], list[dict[str, Any]]]:
+    good: list[receipts.Receipt] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            good.append(receipts.Receipt.from_in(receipts.ReceiptIn.model_validate(item)))
+        except ValidationError as exc:
+            errors.extend({"index": index, "loc": list(e["loc"]), "message": e["msg"]}
+                          for e in exc.errors())
+    return good, errors
+
+
+@router.post("/receipts", status_code=202, response_model=ReceiptsAccepted, responses=_ERRORS,
+             summary="Delivery receipts from the vendor (HMAC-signed callback)",
+             description="Answers 202 as soon as the receipts are buffered; a batcher applies "
+                         "them within about a second. Receipts for the same message may arrive "
+                         "twice or out of order: a status only moves forward (sent → delivered "
+                         "or undelivered). No API key: the signature is the authentication.",
+             openapi_extra=_BODY_DOC)
+async def post_receipts(request: Request) -> ReceiptsAccepted:
+    settings = get_settings()
+    body = await _raw_body(request)
+    try:
+        signing.verify(settings.receipt_signing_secret,
+                       request.headers.get(signing.TIMESTAMP_HEADER),
+                       request.headers.get(signing.SIGNATURE_HEADER), body,
+                       now=time.time(), window_seconds=settings.receipt_window_seconds)
+    except signing.SignatureError as exc:
+        raise ApiError(401, exc.reason, code=exc.code) from exc
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("receipts"), list):
+        raise ApiError(422, "body must be {\"receipts\": [...]}")
+    if len(data["receipts"]) > MAX_RECEIPTS:
+        raise ApiError(422, f"at most {MAX_RECEIPTS} receipts per request, "
+                       f"got {len(data['receipts'])}")
+    good, errors = _parse(data["receipts"])
+    if good:
+        try:
+            await run_in_threadpool(receipts.enqueue, good)
+        except redis.RedisError as exc:
+            # Not buffered: a 503 makes the vendor retry the callback later.
+            raise ApiError(503, "receipt buffer unavailable; retry later",
+                           headers={"Retry-After": "5"}) from exc
+    if errors:
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ApiError(422, f"receipts[{first['index']}].{where}: {first['message']}",
+                       details={"accepted": len(good), "errors": errors})
+    return ReceiptsAccepted(accepted=len(good))

@@ -1,0 +1,487 @@
+"""Lookalike audiences: what sets a good audience apart, as editable rules.
+
+Seed: a segment's audience (rules), or a campaign's responders (customers who ordered
+within RESPONSE_DAYS of its start) when there are at least MIN_SEED of them, else the
+customers its messages were delivered to.
+
+Offline engine: one streamed pass over the customer table (yield_per) keeps a fixed-size
+random sample of seed and of non-seed customers (reservoir sampling, seeded, so the
+same data gives the same answer). A decision tree of depth ≤ 3 with balanced class
+weights learns seed vs the rest on total_spend, order_count, days since last order
+(never ordered = a value past any real one), days since signup and one-hot top cities.
+Every leaf where the seed dominates becomes an AND group of its path (bounds merged per
+field), the groups are OR-ed, and the result is validated by the rules schema. For a
+rules seed the seed itself is excluded with a NOT group; a campaign's recipients cannot
+be named by rules, so they stay in and the explanation says so. Coverage and size are
+counted in SQL over the whole table, not the sample.
+
+LLM engine: proposes rules from a statistical profile of seed vs the rest; the answer
+must pass the rules schema, then sizes and coverage are counted the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, field_validator
+from sqlmodel import Session, func, select
+
+from mini_crm.core.ai import engine, llm
+from mini_crm.core.ai.insights import two_proportion_z
+from mini_crm.core.ai.result import AIResult
+from mini_crm.core.formatting import group_indian, rupees
+from mini_crm.core.segments import describe, parse_rules
+from mini_crm.core.segments.compiler import compile_group
+from mini_crm.core.segments.fields import catalogue
+from mini_crm.core.segments.schema import MAX_DAYS, RulesError
+from mini_crm.core.segments.service import audience_size
+from mini_crm.models import Campaign, CommunicationLog, Customer, DeliveryStatus, Order, utcnow
+
+SAMPLE_PER_CLASS = 5000
+MIN_SEED = 20
+RESPONSE_DAYS = 14
+TOP_CITIES = 8
+MAX_DEPTH = 3
+NEVER_DAYS = float(3 * MAX_DAYS)  # "never ordered": far beyond any real days value
+CHUNK = 5000
+# A rule group must hold this share of the seed, at this lift over others, at this z.
+MIN_GROUP_SEED_SHARE = 0.03
+MIN_LIFT = 3.0
+MIN_Z = 3.3
+NUMERIC = ("total_spend", "order_count", "days_since_last_order", "days_since_signup")
+
+
+class LookalikeError(ValueError):
+    """The request cannot be modelled (no seed, seed too small, nothing else to compare)."""
+
+
+@dataclass
+class Lookalike:
+    rules: dict[str, Any]
+    size: int
+    explanation: list[str]
+    seed_size: int
+    seed: str = ""  # what the seed is, in words
+    seed_excluded: bool = False
+    seed_coverage: float | None = None  # share of the seed the rules match
+    sentence: str = ""  # the rules as an English sentence
+    groups: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Seed:
+    where: Any  # SQL boolean over customer: is this customer in the seed?
+    description: str
+    rules: dict[str, Any] | None  # when the seed is expressible as rules
+
+
+# -- seed ---------------------------------------------------------------------
+
+def _seed(session: Session, campaign_id: int | None, rules: dict[str, Any] | None,
+          now: datetime) -> _Seed:
+    if (campaign_id is None) == (rules is None):
+        raise LookalikeError("give either a campaign_id or rules, not both")
+    if rules is not None:
+        tree = parse_rules(rules)
+        return _Seed(compile_group(tree, now), f"the segment “{describe(tree)}”", rules)
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise LookupError(f"campaign {campaign_id} does not exist")
+    start = campaign.started_at or campaign.scheduled_at or campaign.created_at
+    recipients = select(CommunicationLog.customer_id).where(
+        CommunicationLog.campaign_id == campaign_id)
+    responders = select(Order.customer_id).where(
+        Order.customer_id.in_(recipients), Order.ordered_at >= start,
+        Order.ordered_at < start + timedelta(days=RESPONSE_DAYS))
+    n = session.execute(select(func.count()).select_from(Customer)
+                        .where(Customer.id.in_(responders))).scalar_one()
+    if n >= MIN_SEED:
+        return _Seed(Customer.id.in_(responders),
+                     f"the {group_indian(n)} recipients of “{campaign.name}” who ordered "
+                     f"within {RESPONSE_DAYS} days of its start", None)
+    delivered = select(CommunicationLog.customer_id).where(
+        CommunicationLog.campaign_id == campaign_id,
+        CommunicationLog.status == DeliveryStatus.DELIVERED)
+    return _Seed(Customer.id.in_(delivered),
+                 f"the customers “{campaign.name}” was delivered to (fewer than {MIN_SEED} "
+                 f"ordered within {RESPONSE_DAYS} days, too few to model)", None)
+
+
+# -- sampling -----------------------------------------------------------------
+
+def _days(now: datetime, at: datetime | None) -> float:
+    if at is None:
+        return NEVER_DAYS
+    return float(math.floor((now - at).total_seconds() / 86400))
+
+
+def _top_cities(session: Session, seed: _Seed) -> list[str]:
+    rows = session.execute(
+        select(func.lower(func.trim(Customer.city)), func.min(Customer.city), func.count())
+        .where(seed.where, Customer.city.is_not(None))
+        .group_by(func.lower(func.trim(Customer.city)))
+        .order_by(func.count().desc(), func.lower(func.trim(Customer.city))).limit(TOP_CITIES)
+    ).all()
+    return [str(display).strip() for key, display, _ in rows if key]
+
+
+def _sample(session: Session, seed: _Seed, cities: list[str], now: datetime
+            ) -> tuple[list[list[float]], list[int], int, int]:
+    """(features, labels, seed count, others count): one streamed pass, two reservoirs."""
+    rng = random.Random(20240601)
+    reservoirs: tuple[list[list[float]], list[list[float]]] = ([], [])
+    seen = [0, 0]
+    keys = [c.lower() for c in cities]
+    stmt = select(Customer.total_spend, Customer.order_count, Customer.last_order_at,
+                  Customer.created_at, Customer.city,
+                  sa.case((seed.where, 1), else_=0)).order_by(Customer.id)
+    for partition in session.execute(stmt.execution_options(yield_per=CHUNK)).partitions():
+        for spend, count, last, created, city, is_seed in partition:
+            label = int(is_seed)
+            key = (city or "").strip().lower()
+            row = [float(spend or 0), float(count or 0), _days(now, last),
+                   max(0.0, _days(now, created)), *[1.0 if key == k else 0.0 for k in keys]]
+            seen[label] += 1
+            bucket = reservoirs[label]
+            if len(bucket) < SAMPLE_PER_CLASS:
+                bucket.append(row)
+            else:
+                j = rng.randrange(seen[label])
+                if j < SAMPLE_PER_CLASS:
+                    bucket[j] = row
+    x = reservoirs[0] + reservoirs[1]
+    y = [0] * len(reservoirs[0]) + [1] * len(reservoirs[1])
+    return x, y, seen[1], seen[0]
+
+
+# -- tree → rules -------------------------------------------------------------
+
+Bound = tuple[int, str, float]  # feature index, "<=" or ">", threshold
+
+
+def _paths(tree: Any, good: Callable[[int], bool]) -> list[list[Bound]]:
+    """Paths to the nodes whose every leaf is `good` (sibling leaves merged), so a split
+    is kept whenever one side of it is not worth targeting."""
+    left, right = tree.children_left, tree.children_right
+
+    def all_good(node: int) -> bool:
+        if left[node] == -1:
+            return good(node)
+        return all_good(left[node]) and all_good(right[node])
+
+    out: list[list[Bound]] = []
+
+    def walk(node: int, path: list[Bound]) -> None:
+        if all_good(node):
+            out.append(path)
+            return
+        if left[node] == -1:
+            return
+        f, t = int(tree.feature[node]), float(tree.threshold[node])
+        walk(left[node], [*path, (f, "<=", t)])
+        walk(right[node], [*path, (f, ">", t)])
+
+    walk(0, [])
+    return out
+
+
+def _worth_targeting(n_seed: int, n_other: int, seed_total: int, other_total: int) -> bool:
+    """The seed is clearly over-represented: a tree fitted to noise still carves leaves,
+    but not ones holding MIN_GROUP_SEED_SHARE of the seed at MIN_LIFT× the others' rate
+    with z ≥ MIN_Z (p < 0.001)."""
+    seed_share = n_seed / seed_total
+    other_share = n_other / max(1, other_total)
+    return (seed_share >= MIN_GROUP_SEED_SHARE and seed_share >= MIN_LIFT * other_share
+            and two_proportion_z(n_seed, seed_total, n_other, other_total) >= MIN_Z)
+
+
+def _tighten(path: list[Bound]) -> dict[int, tuple[float | None, float | None]]:
+    """Per feature: (strict lower bound, inclusive upper bound)."""
+    bounds: dict[int, tuple[float | None, float | None]] = {}
+    for f, op, t in path:
+        lo, hi = bounds.get(f, (None, None))
+        if op == ">":
+            lo = t if lo is None else max(lo, t)
+        else:
+            hi = t if hi is None else min(hi, t)
+        bounds[f] = (lo, hi)
+    return bounds
+
+
+def _whole(t: float) -> int:
+    return min(MAX_DAYS, max(0, math.floor(t)))
+
+
+def _conditions(bounds: dict[int, tuple[float | None, float | None]], cities: list[str]
+                ) -> tuple[list[dict[str, Any]], list[str]]:
+    rules: list[dict[str, Any]] = []
+    words: list[str] = []
+    for f in sorted(bounds):
+        lo, hi = bounds[f]
+        if f >= len(NUMERIC):
+            continue
+        name = NUMERIC[f]
+        if name == "total_spend":
+            # Thresholds sit midway between two spends; flooring keeps whole-rupee spends
+            # on the same side as the tree put them (x > 15795.5 ⟺ x > 15795).
+            if lo is not None:
+                v = math.floor(lo)
+                rules.append({"field": name, "operator": ">", "value": v})
+                words.append(f"spent over {rupees(v)}")
+            if hi is not None:
+                v = math.floor(hi)
+                rules.append({"field": name, "operator": "<=", "value": v})
+                words.append(f"spent at most {rupees(v)}")
+        elif name == "order_count":
+            if lo is not None:
+                v = math.floor(lo) + 1
+                rules.append({"field": name, "operator": ">=", "value": v})
+                words.append(f"placed at least {v} order{'s' if v != 1 else ''}")
+            if hi is not None:
+                v = math.floor(hi)
+                rules.append({"field": name, "operator": "<=", "value": v})
+                words.append(f"placed at most {v} order{'s' if v != 1 else ''}")
+        elif name == "days_since_last_order":
+            # Never ordered = NEVER_DAYS, far past any real value, so a threshold between
+            # the two lies above MAX_DAYS: bounds there only split ordered / never.
+            never_in = hi is None or hi >= NEVER_DAYS
+            if lo is not None and lo >= MAX_DAYS:
+                rules.append({"field": name, "operator": "is_null"})
+                words.append("have never ordered")
+                if not never_in:  # an empty range; the tree never makes one
+                    rules.append({"field": name, "operator": "is_not_null"})
+                continue
+            parts: list[dict[str, Any]] = []
+            if lo is not None:
+                parts.append({"field": name, "operator": ">=", "value": _whole(lo) + 1})
+            if hi is not None and hi < MAX_DAYS:
+                parts.append({"field": name, "operator": "<=", "value": _whole(hi)})
+            if never_in and lo is not None:
+                rules.append({"combinator": "or", "rules": [
+                    *parts, {"field": name, "operator": "is_null"}]})
+                words.append(f"have not ordered in {_whole(lo) + 1} days or never ordered")
+            elif not never_in and not parts:
+                rules.append({"field": name, "operator": "is_not_null"})
+                words.append("have ordered at least once")
+            elif parts:
+                rules.extend(parts)
+                if lo is not None and len(parts) == 2:
+                    words.append(f"last ordered {_whole(lo) + 1}–{_whole(hi)} days ago")
+                elif lo is not None:
+                    words.append(f"have not ordered in {_whole(lo) + 1} days")
+                else:
+                    words.append(f"ordered in the last {_whole(hi)} days")
+        elif name == "days_since_signup":
+            if lo is not None:
+                v = min(MAX_DAYS, _whole(lo) + 1)
+                rules.append({"field": name, "operator": ">=", "value": v})
+                words.append(f"have been customers for at least {v} days")
+            if hi is not None:
+                v = _whole(hi)
+                rules.append({"field": name, "operator": "<=", "value": v})
+                words.append(f"signed up in the last {v} days")
+    inside = [cities[f - len(NUMERIC)] for f, (lo, _) in bounds.items()
+              if f >= len(NUMERIC) and lo is not None]
+    outside = [cities[f - len(NUMERIC)] for f, (lo, hi) in bounds.items()
+               if f >= len(NUMERIC) and lo is None and hi is not None]
+    if inside:
+        rules.append({"field": "city", "operator": "=", "value": inside[0]})
+        words.append(f"live in {inside[0]}")
+    elif outside:
+        # NOT (city in ...) also keeps customers with no city, as the tree did.
+        rules.append({"combinator": "and", "not": True, "rules": [
+            {"field": "city", "operator": "in", "value": sorted(outside)}]})
+        words.append("do not live in " + " or ".join(sorted(outside)))
+    return rules, words
+
+
+def _fit(x: list[list[float]], y: list[int]) -> Any:
+    from sklearn.tree import DecisionTreeClassifier
+
+    model = DecisionTreeClassifier(max_depth=MAX_DEPTH, class_weight="balanced",
+                                   min_samples_leaf=max(5, len(y) // 100), random_state=0)
+    model.fit(x, y)
+    return model
+
+
+@dataclass
+class _Proposal:
+    rules: dict[str, Any]
+    groups: list[dict[str, Any]]
+    lines: list[str]
+
+
+def _tree_proposal(session: Session, seed: _Seed, now: datetime) -> _Proposal:
+    cities = _top_cities(session, seed)
+    x, y, n_seed, n_other = _sample(session, seed, cities, now)
+    if n_seed < MIN_SEED:
+        raise LookalikeError(f"the seed has {n_seed} customers; at least {MIN_SEED} are "
+                             "needed to learn what sets them apart")
+    if n_other < MIN_SEED:
+        raise LookalikeError("almost every customer is in the seed; there is no one else "
+                             "to find")
+    model = _fit(x, y)
+    seed_sample = sum(y)
+    other_sample = len(y) - seed_sample
+    groups: list[dict[str, Any]] = []
+    or_rules: list[dict[str, Any]] = []
+    lines: list[str] = []
+    # Raw sample counts per leaf (balanced class weights make the tree's own unequal).
+    per_leaf: dict[int, list[int]] = {}
+    for leaf, label in zip(model.apply(x), y, strict=True):
+        per_leaf.setdefault(int(leaf), [0, 0])[label] += 1
+
+    def good(leaf: int) -> bool:
+        n_other, n_seed = per_leaf.get(leaf, [0, 0])
+        return _worth_targeting(n_seed, n_other, seed_sample, other_sample)
+
+    for path in _paths(model.tree_, good):
+        rules, words = _conditions(_tighten(path), cities)
+        if not rules:
+            continue
+        in_group = _evaluate(path, x)
+        n_s = sum(1 for i in in_group if y[i] == 1)
+        n_o = len(in_group) - n_s
+        if not _worth_targeting(n_s, n_o, seed_sample, other_sample):
+            continue
+        seed_share, other_share = n_s / seed_sample, n_o / max(1, other_sample)
+        group = {"combinator": "and", "rules": rules}
+        or_rules.append(group)
+        groups.append({"rules": group, "why": " and ".join(words),
+                       "seed_share": round(seed_share, 4), "others_share": round(other_share, 4)})
+        lines.append(f"Customers who {' and '.join(words)}: {seed_share:.0%} of the seed "
+                     f"sample against {other_share:.1%} of other customers.")
+    if not or_rules:
+        raise LookalikeError("the seed does not differ from other customers in spend, "
+                             "orders, recency, tenure or city; no lookalike rules to propose")
+    rules = or_rules[0] if len(or_rules) == 1 else {"combinator": "or", "rules": or_rules}
+    return _Proposal(rules, groups, lines)
+
+
+def _evaluate(path: list[Bound], x: list[list[float]]) -> list[int]:
+    return [i for i, row in enumerate(x)
+            if all((row[f] <= t) if op == "<=" else (row[f] > t) for f, op, t in path)]
+
+
+# -- assembling the answer ------------------------------------------------------
+
+def _finish(session: Session, seed: _Seed, proposal: _Proposal, now: datetime,
+            exclude_seed: bool) -> Lookalike:
+    parse_rules(proposal.rules)  # the proposal itself must be valid rules
+    seed_size = session.execute(select(func.count()).select_from(Customer)
+                                .where(seed.where)).scalar_one()
+    matched = compile_group(parse_rules(proposal.rules), now)
+    covered = session.execute(select(func.count()).select_from(Customer)
+                              .where(sa.and_(matched, seed.where))).scalar_one()
+    final = proposal.rules
+    excluded = False
+    notes: list[str] = []
+    if exclude_seed and seed.rules is not None:
+        negated = {**seed.rules, "not": not bool(seed.rules.get("not", False))}
+        candidate = {"combinator": "and", "rules": [proposal.rules, negated]}
+        try:
+            parse_rules(candidate)
+            final, excluded = candidate, True
+            notes.append("The seed segment itself is excluded (the last NOT group).")
+        except RulesError:
+            notes.append("The seed segment is nested too deeply to exclude with a NOT group; "
+                         "the rules still match it.")
+    elif seed.rules is None:
+        notes.append("The campaign's own recipients cannot be named by rules, so they are "
+                     "not excluded; add a condition to leave them out if you want.")
+    tree = parse_rules(final)
+    size = audience_size(session, tree, now)
+    coverage = covered / seed_size if seed_size else None
+    explanation = [f"Seed: {seed.description}, {group_indian(seed_size)} customers."]
+    explanation += proposal.lines
+    if coverage is not None:
+        explanation.append(f"The rules match {coverage:.0%} of the seed and "
+                           f"{group_indian(size)} customers in all"
+                           f"{' outside the seed' if excluded else ''}.")
+    explanation += notes
+    return Lookalike(rules=final, size=size, explanation=explanation, seed_size=seed_size,
+                     seed=seed.description, seed_excluded=excluded,
+                     seed_coverage=round(coverage, 4) if coverage is not None else None,
+                     sentence=describe(tree), groups=proposal.groups)
+
+
+# -- LLM engine ---------------------------------------------------------------
+
+class LookalikeAnswer(BaseModel):
+    rules: dict[str, Any]
+    why: list[str] = []
+
+    @field_validator("rules")
+    @classmethod
+    def _valid_rules(cls, rules: dict[str, Any]) -> dict[str, Any]:
+        tree = parse_rules(rules)  # RulesError is a ValueError: invalid answer, retried
+        if not tree.rules:
+            raise ValueError("the rules are empty; propose at least one condition")
+        return rules
+
+    @field_validator("why")
+    @classmethod
+    def _short(cls, why: list[str]) -> list[str]:
+        return [" ".join(w.split())[:300] for w in why[:5]]
+
+
+def _profile(x: list[list[float]], y: list[int], cities: list[str]) -> dict[str, Any]:
+    def stats(rows: list[list[float]], i: int) -> dict[str, float]:
+        values = sorted(r[i] for r in rows if not (i == 2 and r[i] >= NEVER_DAYS))
+        if not values:
+            return {}
+        q = lambda p: values[min(len(values) - 1, int(p * len(values)))]  # noqa: E731
+        return {"p25": q(0.25), "median": q(0.5), "p75": q(0.75)}
+
+    seed = [r for r, label in zip(x, y, strict=True) if label]
+    other = [r for r, label in zip(x, y, strict=True) if not label]
+    out: dict[str, Any] = {}
+    for i, name in enumerate(NUMERIC):
+        out[name] = {"seed": stats(seed, i), "others": stats(other, i)}
+    out["never_ordered_share"] = {
+        "seed": sum(r[2] >= NEVER_DAYS for r in seed) / max(1, len(seed)),
+        "others": sum(r[2] >= NEVER_DAYS for r in other) / max(1, len(other))}
+    out["city_share"] = {c: {"seed": sum(r[len(NUMERIC) + j] for r in seed) / max(1, len(seed)),
+                             "others": sum(r[len(NUMERIC) + j] for r in other)
+                             / max(1, len(other))} for j, c in enumerate(cities)}
+    return out
+
+
+def _llm_proposal(session: Session, seed: _Seed, now: datetime) -> _Proposal:
+    cities = _top_cities(session, seed)
+    x, y, n_seed, _ = _sample(session, seed, cities, now)
+    if n_seed < MIN_SEED:
+        raise llm.LLMUnavailable("the seed is too small to describe")
+    system = (
+        "You build lookalike audiences for a CRM. Given how a seed audience differs from "
+        "other customers, propose segment rules (react-querybuilder JSON: "
+        '{"combinator": "and"|"or", "not": false, "rules": [...]}, each rule '
+        '{"field", "operator", "value"}) that select customers like the seed. Use only '
+        f"these fields and operators: {json.dumps(catalogue())}. Answer "
+        '{"rules": {...}, "why": ["one short reason per condition"]}.')
+    answer = llm.complete_json(system, json.dumps(_profile(x, y, cities)), LookalikeAnswer)
+    return _Proposal(answer.rules, [], [f"Suggested: {w}" for w in answer.why])
+
+
+def lookalike(db: Session, *, campaign_id: int | None = None,
+              rules: dict[str, Any] | None = None, exclude_seed: bool = True,
+              now: datetime | None = None) -> AIResult[Lookalike]:
+    """Raises LookupError (no such campaign), RulesError (bad seed rules) or
+    LookalikeError (nothing to model) before any engine runs."""
+    now = now or utcnow()
+    seed = _seed(db, campaign_id, rules, now)
+
+    def offline() -> Lookalike:
+        return _finish(db, seed, _tree_proposal(db, seed, now), now, exclude_seed)
+
+    def with_llm() -> Lookalike:
+        return _finish(db, seed, _llm_proposal(db, seed, now), now, exclude_seed)
+
+    return engine.run(with_llm, offline)

@@ -1,0 +1,104 @@
+"""Launch: the audience goes into communication_log in ONE INSERT ... SELECT.
+
+Nothing about the audience passes through Python: the compiled segment condition,
+consent and the frequency cap are all part of the statement, so a 100,000-customer
+campaign is one round trip. Running it again for the same campaign adds nothing
+(`NOT EXISTS` on the campaign's own rows, with the unique (campaign_id, customer_id)
+constraint as the backstop), which is what makes a retried launch safe.
+
+Who is left out:
+- unsubscribed customers (consent);
+- customers at the frequency cap: `frequency_cap_messages` or more messages from
+  other campaigns created in the last `frequency_cap_days` days. A message counts
+  unless its row is `failed` (it never reached the customer; a cancelled campaign's
+  unsent rows are failed with error "cancelled", so they do not count either).
+  Rows still `queued` in a running campaign do count: they are about to be sent.
+  A cap of 0 turns the cap off.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, select
+
+from mini_crm.core.segments import matching_customer_ids, parse_rules
+from mini_crm.models import TIMESTAMP, CommunicationLog, Customer, DeliveryStatus
+from mini_crm.settings import get_settings
+
+LOG = CommunicationLog.__table__
+
+
+def audience_select(campaign_id: int, rules: dict[str, Any], now: datetime) -> sa.Select:
+    """SELECT the log rows to insert: (campaign_id, customer_id, status, …) per customer."""
+    settings = get_settings()
+    base = matching_customer_ids(parse_rules(rules), now)
+    where = [Customer.unsubscribed == sa.false()]
+    cap = settings.frequency_cap_messages
+    if cap > 0:
+        since = now - timedelta(days=settings.frequency_cap_days)
+        recent = (select(LOG.c.customer_id)
+                  .where(LOG.c.created_at >= since,
+                         LOG.c.status != DeliveryStatus.FAILED,
+                         LOG.c.campaign_id != campaign_id)
+                  .group_by(LOG.c.customer_id)
+                  .having(sa.func.count() >= cap))
+        where.append(Customer.id.not_in(recent))
+    mine = sa.alias(LOG, "mine")
+    where.append(~sa.exists().where(mine.c.campaign_id == campaign_id,
+                                    mine.c.customer_id == Customer.id))
+    stamp = sa.literal(now, TIMESTAMP)
+    return base.where(*where).with_only_columns(
+        sa.literal(campaign_id, sa.Integer), Customer.id,
+        sa.literal(DeliveryStatus.QUEUED, sa.String), sa.literal(0, sa.Integer),
+        stamp, stamp)
+
+
+def fill_log(session: Session, campaign_id: int, rules: dict[str, Any], now: datetime) -> int:
+    """Insert the campaign's rows; returns how many rows the campaign has afterwards."""
+    columns = ["campaign_id", "customer_id", "status", "attempts", "created_at", "updated_at"]
+    session.execute(LOG.insert().from_select(columns, audience_select(campaign_id, rules, now)))
+    return int(session.execute(select(sa.func.count()).select_from(LOG)
+                               .where(LOG.c.campaign_id == campaign_id)).scalar_one())
+
+
+ANALYZE_AFTER_ROWS = 5000
+
+
+def refresh_statistics(engine: sa.Engine, inserted: int) -> None:
+    """After a big launch, let PostgreSQL see the new rows before the jobs run.
+
+    Right after a bulk INSERT its statistics still describe the old table, so the
+    planner reads a job's claim (campaign, status, id range) through the
+    (campaign_id, status) index and filters the whole audience for 500 rows
+    (measured: 30 ms instead of 1 ms per claim at 100k). ANALYZE samples a fixed
+    number of rows, so it is cheap at any table size; autovacuum would only do it later.
+    """
+    if inserted >= ANALYZE_AFTER_ROWS and engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE communication_log"))
+
+
+def claimable(campaign_id: int, stale_before: datetime) -> list[sa.ColumnElement[bool]]:
+    """Rows a worker may take: queued, and never claimed or claimed too long ago."""
+    return [LOG.c.campaign_id == campaign_id, LOG.c.status == DeliveryStatus.QUEUED,
+            sa.or_(LOG.c.claimed_at.is_(None), LOG.c.claimed_at < stale_before)]
+
+
+def batch_ranges(conn: Connection | Session, conditions: list[sa.ColumnElement[bool]],
+                 size: int) -> list[tuple[int, int]]:
+    """(first id, last id) of consecutive groups of `size` matching rows, by keyset.
+
+    One query: row_number() numbers the matching rows in id order and rows are
+    grouped by number // size, so only the ~N/size boundaries come back.
+    """
+    rn = sa.func.row_number().over(order_by=LOG.c.id)
+    numbered = (select(LOG.c.id.label("id"), ((rn - 1) // sa.literal(size)).label("bucket"))
+                .where(*conditions).subquery())
+    first = sa.func.min(numbered.c.id)
+    rows = conn.execute(select(first, sa.func.max(numbered.c.id))
+                        .group_by(numbered.c.bucket).order_by(first)).all()
+    return [(int(a), int(b)) for a, b in rows]

@@ -1,0 +1,260 @@
+"""The read side: campaign history with counters, one campaign, its log, CSV, timeline.
+
+Counters come from communication_log with ONE grouped query per page of campaigns
+(`campaign_id, status, count(*)` over the (campaign_id, status) index), never one
+query per campaign. Meaning of the counters:
+- queued (pending): not yet handed to the vendor;
+- sent: handed to the vendor and accepted, whatever its receipt later said
+  (status sent, delivered or undelivered) — the funnel's second step;
+- failed: never reached the vendor or refused by it (includes "cancelled");
+- delivered / undelivered: the vendor's receipts;
+- delivery_rate: delivered / (delivered + undelivered + failed), None before any outcome.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from mini_crm.core.segments.compiler import LIKE_ESCAPE, like_pattern
+from mini_crm.models import (
+    Campaign,
+    CampaignStatus,
+    CommunicationLog,
+    Customer,
+    DeliveryStatus,
+    User,
+    utcnow,
+)
+
+CAMPAIGN = Campaign.__table__
+LOG = CommunicationLog.__table__
+CUSTOMER = Customer.__table__
+USER = User.__table__
+CSV_CHUNK = 2000
+CSV_COLUMNS = ("log_id", "customer_external_id", "customer_name", "status", "error",
+               "vendor_message_id", "attempts", "sent_at", "delivered_at", "message")
+
+
+@dataclass
+class CampaignStats:
+    id: int
+    name: str
+    status: str
+    channel: str
+    tags: list[str]
+    created_by_email: str | None
+    created_at: datetime
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    audience_size: int
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    delivered: int = 0
+    undelivered: int = 0
+    delivery_rate: float | None = None
+    objective: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> int:
+        return self.queued
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "status": self.status,
+                "channel": self.channel, "tags": list(self.tags),
+                "created_by_email": self.created_by_email, "created_at": self.created_at,
+                "scheduled_at": self.scheduled_at, "started_at": self.started_at,
+                "completed_at": self.completed_at, "audience_size": self.audience_size,
+                "pending": self.queued, "sent": self.sent, "failed": self.failed,
+                "delivered": self.delivered, "undelivered": self.undelivered,
+                "delivery_rate": self.delivery_rate, "objective": self.objective}
+
+
+def _columns() -> list[Any]:
+    return [CAMPAIGN.c.id, CAMPAIGN.c.name, CAMPAIGN.c.status, CAMPAIGN.c.channel,
+            CAMPAIGN.c.tags, USER.c.email.label("created_by_email"), CAMPAIGN.c.created_at,
+            CAMPAIGN.c.scheduled_at, CAMPAIGN.c.started_at, CAMPAIGN.c.completed_at,
+            CAMPAIGN.c.audience_size, CAMPAIGN.c.objective]
+
+
+def _base() -> sa.Select:
+    return sa.select(*_columns()).select_from(
+        CAMPAIGN.outerjoin(USER, USER.c.id == CAMPAIGN.c.created_by))
+
+
+def _apply_counts(stats: list[CampaignStats], counts: dict[tuple[int, str], int]) -> None:
+    for s in stats:
+        def n(status: str, cid: int = s.id) -> int:
+            return counts.get((cid, status), 0)
+        s.queued = n(DeliveryStatus.QUEUED)
+        s.delivered = n(DeliveryStatus.DELIVERED)
+        s.undelivered = n(DeliveryStatus.UNDELIVERED)
+        s.failed = n(DeliveryStatus.FAILED)
+        s.sent = n(DeliveryStatus.SENT) + s.delivered + s.undelivered
+        outcomes = s.delivered + s.undelivered + s.failed
+        s.delivery_rate = round(s.delivered / outcomes, 4) if outcomes else None
+
+
+def _stats(db: Session, rows: list[sa.Row]) -> list[CampaignStats]:
+    stats = [CampaignStats(id=r.id, name=r.name, status=r.status, channel=r.channel,
+                           tags=list(r.tags or []), created_by_email=r.created_by_email,
+                           created_at=r.created_at, scheduled_at=r.scheduled_at,
+                           started_at=r.started_at, completed_at=r.completed_at,
+                           audience_size=r.audience_size, objective=r.objective)
+             for r in rows]
+    if stats:
+        grouped = db.execute(
+            sa.select(LOG.c.campaign_id, LOG.c.status, sa.func.count())
+            .where(LOG.c.campaign_id.in_([s.id for s in stats]))
+            .group_by(LOG.c.campaign_id, LOG.c.status)).all()
+        _apply_counts(stats, {(int(c), st): int(k) for c, st, k in grouped})
+    return stats
+
+
+def _filters(search: str, status: str, tag: str) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = []
+    if search.strip():
+        where.append(sa.func.lower(CAMPAIGN.c.name).like(
+            like_pattern(search.strip().lower(), prefix=True, suffix=True),
+            escape=LIKE_ESCAPE))
+    if status:
+        where.append(CAMPAIGN.c.status == status)
+    if tag.strip():
+        # Tags are restricted to word characters, spaces and '-', so their JSON text is
+        # exactly '"tag"': a LIKE on the stored JSON finds them on every database.
+        needle = '"' + " ".join(tag.split()).lower() + '"'
+        where.append(sa.cast(CAMPAIGN.c.tags, sa.Text).like(
+            like_pattern(needle, prefix=True, suffix=True), escape=LIKE_ESCAPE))
+    return where
+
+
+def list_campaigns(db: Session, *, search: str = "", status: str = "", tag: str = "",
+                   limit: int = 20, offset: int = 0) -> tuple[list[CampaignStats], int]:
+    """A page of campaigns, newest first, with their counters; and the filtered total."""
+    if status and status not in CampaignStatus.ALL:
+        return [], 0
+    where = _filters(search, status, tag)
+    total = int(db.execute(sa.select(sa.func.count()).select_from(CAMPAIGN)
+                           .where(*where)).scalar_one())
+    rows = db.execute(_base().where(*where)
+                      .order_by(CAMPAIGN.c.created_at.desc(), CAMPAIGN.c.id.desc())
+                      .limit(max(1, min(limit, 500))).offset(max(0, offset))).all()
+    return _stats(db, list(rows)), total
+
+
+def get_campaign(db: Session, campaign_id: int) -> CampaignStats | None:
+    rows = db.execute(_base().where(CAMPAIGN.c.id == campaign_id)).all()
+    stats = _stats(db, list(rows))
+    return stats[0] if stats else None
+
+
+def log_page(db: Session, campaign_id: int, *, status: str = "", limit: int = 50,
+             offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    where = [LOG.c.campaign_id == campaign_id]
+    if status:
+        where.append(LOG.c.status == status)
+    total = int(db.execute(sa.select(sa.func.count()).select_from(LOG)
+                           .where(*where)).scalar_one())
+    rows = db.execute(
+        sa.select(LOG.c.id, CUSTOMER.c.external_id.label("customer_external_id"),
+                  CUSTOMER.c.name.label("customer_name"), LOG.c.status, LOG.c.error,
+                  LOG.c.sent_at, LOG.c.delivered_at, LOG.c.message)
+        .join_from(LOG, CUSTOMER, CUSTOMER.c.id == LOG.c.customer_id)
+        .where(*where).order_by(LOG.c.id)
+        .limit(max(1, min(limit, 500))).offset(max(0, offset))).all()
+    return [dict(r._mapping) for r in rows], total
+
+
+def iter_log_csv(source: Engine | Callable[[], Session], campaign_id: int) -> Iterator[str]:
+    """The campaign's log as CSV text, streamed in keyset chunks of CSV_CHUNK rows.
+
+    Each chunk uses its own short connection, so a slow download holds no
+    transaction open and memory stays at one chunk.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    after = 0
+    while True:
+        query = (sa.select(LOG.c.id, CUSTOMER.c.external_id, CUSTOMER.c.name, LOG.c.status,
+                           LOG.c.error, LOG.c.vendor_message_id, LOG.c.attempts,
+                           LOG.c.sent_at, LOG.c.delivered_at, LOG.c.message)
+                 .join_from(LOG, CUSTOMER, CUSTOMER.c.id == LOG.c.customer_id)
+                 .where(LOG.c.campaign_id == campaign_id, LOG.c.id > after)
+                 .order_by(LOG.c.id).limit(CSV_CHUNK))
+        if isinstance(source, Engine):
+            with source.connect() as conn:
+                rows = conn.execute(query).all()
+        else:
+            with source() as db:
+                rows = db.execute(query).all()
+        if not rows:
+            return
+        buffer.seek(0)
+        buffer.truncate()
+        for r in rows:
+            writer.writerow([_csv_cell(v) for v in r])
+        yield buffer.getvalue()
+        after = rows[-1][0]
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value  # spreadsheet formula injection
+    return "" if value is None else value
+
+
+def timeline(db: Session, campaign_id: int, buckets: int = 30) -> list[dict[str, Any]]:
+    """Counts per time bucket from the campaign's start to its end (or now), in one scan.
+
+    sent counts sent_at, delivered/undelivered their receipt time (delivered_at),
+    failed its last update. Buckets are equal slices; SUM(CASE ...) per slice keeps it
+    one portable query whatever the database's date arithmetic.
+    """
+    campaign = db.execute(sa.select(CAMPAIGN.c.started_at, CAMPAIGN.c.completed_at)
+                          .where(CAMPAIGN.c.id == campaign_id)).first()
+    if campaign is None or campaign.started_at is None:
+        return []
+    start = campaign.started_at
+    last = db.execute(sa.select(sa.func.max(LOG.c.delivered_at), sa.func.max(LOG.c.updated_at))
+                      .where(LOG.c.campaign_id == campaign_id)).one()
+    end = max([t for t in (campaign.completed_at, *last) if t is not None] or [utcnow()])
+    end = max(end, start + timedelta(seconds=1))
+    buckets = max(1, min(buckets, 120))
+    step = (end - start) / buckets
+    edges = [start + step * i for i in range(buckets)] + [end + timedelta(microseconds=1)]
+    series = {
+        "sent": (LOG.c.sent_at, None),
+        "failed": (LOG.c.updated_at, DeliveryStatus.FAILED),
+        "delivered": (LOG.c.delivered_at, DeliveryStatus.DELIVERED),
+        "undelivered": (LOG.c.delivered_at, DeliveryStatus.UNDELIVERED),
+    }
+    sums = []
+    for _name, (col, status) in series.items():
+        for i in range(buckets):
+            cond = [col >= edges[i], col < edges[i + 1]]
+            if status is not None:
+                cond.append(LOG.c.status == status)
+            sums.append(sa.func.sum(sa.case((sa.and_(*cond), 1), else_=0)))
+    row = db.execute(sa.select(*sums).where(LOG.c.campaign_id == campaign_id)).one()
+    out = []
+    for i in range(buckets):
+        point: dict[str, Any] = {"at": edges[i]}
+        for k, name in enumerate(series):
+            point[name] = int(row[k * buckets + i] or 0)
+        out.append(point)
+    return out

@@ -1,0 +1,194 @@
+"""Create, launch, schedule and cancel campaigns.
+
+`create_campaign` validates everything first (name, channel, template tokens,
+rules or saved segment, schedule), snapshots the rules onto the campaign (later
+edits of the segment do not change a campaign), then either launches at once or
+leaves it `scheduled`. Launching is one transaction: the campaign row moves
+draft -> sending together with its communication_log rows (launch.fill_log);
+the delivery jobs are enqueued only after that commit, so a worker never looks
+for rows that are not visible yet. If the process dies between the commit and
+the enqueue, the sweeper finds the unclaimed rows and enqueues them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlmodel import Session
+
+from mini_crm.core.auth import audit
+from mini_crm.core.campaigns import delivery, launch, render
+from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.core.segments import RulesError, parse_rules
+from mini_crm.models import (
+    Campaign,
+    CampaignStatus,
+    CommunicationLog,
+    DeliveryStatus,
+    Segment,
+    utcnow,
+)
+
+CHANNELS = ("sms", "email", "whatsapp")
+MAX_TAGS = 10
+TAG_PATTERN = re.compile(r"^[\w][\w \-]{0,39}$", re.ASCII)
+CAMPAIGN = Campaign.__table__
+LOG = CommunicationLog.__table__
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def clean_tags(tags: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for raw in tags or []:
+        tag = " ".join(str(raw).split()).lower()
+        if not tag:
+            continue
+        if not TAG_PATTERN.match(tag):
+            raise CampaignError(f"tag {raw!r}: use letters, digits, spaces, '-' or '_' "
+                                "(at most 40 characters)", "tags")
+        if tag not in out:
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise CampaignError(f"at most {MAX_TAGS} tags", "tags")
+    return out
+
+
+def _resolve_rules(db: Session, rules: dict[str, Any] | None, segment_id: int | None
+                   ) -> tuple[dict[str, Any], int | None]:
+    if rules is None and segment_id is None:
+        raise CampaignError("choose an audience: rules or a saved segment", "rules")
+    if segment_id is not None:
+        segment = db.get(Segment, segment_id)
+        if segment is None:
+            raise CampaignError(f"segment {segment_id} does not exist", "segment_id")
+        if rules is None:
+            rules = segment.rules
+    try:
+        parse_rules(rules)
+    except RulesError as exc:
+        raise CampaignError(str(exc), "rules") from exc
+    return rules, segment_id
+
+
+def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
+                    segment_id: int | None, message_template: str, channel: str,
+                    schedule_at: datetime | None, objective: str | None,
+                    created_by: int | None, tags: list[str] | None = None,
+                    now: datetime | None = None) -> Campaign:
+    """Validate, save, and launch now (or schedule). Raises CampaignError(message, field)."""
+    now = now or utcnow()
+    name = " ".join((name or "").split())
+    if not name:
+        raise CampaignError("a campaign needs a name", "name")
+    if len(name) > 200:
+        raise CampaignError("a campaign name is at most 200 characters", "name")
+    if channel not in CHANNELS:
+        raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}", "channel")
+    problems = render.validate_template(message_template or "")
+    if problems:
+        raise CampaignError("; ".join(problems), "message")
+    if objective is not None and len(objective) > 500:
+        raise CampaignError("an objective is at most 500 characters", "objective")
+    snapshot, segment_id = _resolve_rules(db, rules, segment_id)
+    if tags is None:  # auto-tag by intent; the offline classifier needs no network
+        from mini_crm.core.ai.tags import offline_tags
+
+        tags = offline_tags(name=name, message=message_template, objective=objective or "")
+    scheduled = _naive_utc(schedule_at) if schedule_at is not None else None
+    campaign = Campaign(name=name, rules=snapshot, segment_id=segment_id, channel=channel,
+                        message_template=message_template, objective=objective or None,
+                        tags=clean_tags(tags), created_by=created_by,
+                        status=CampaignStatus.DRAFT, created_at=now)
+    db.add(campaign)
+    db.flush()
+    if scheduled is not None and scheduled > now:
+        campaign.status = CampaignStatus.SCHEDULED
+        campaign.scheduled_at = scheduled
+        db.add(campaign)
+        db.flush()
+        audit.record(db, "campaign.scheduled", actor_user_id=created_by,
+                     target=f"campaign:{campaign.id}",
+                     details={"name": name, "scheduled_at": scheduled.isoformat()})
+        return campaign
+    launch_campaign(db, campaign, now=now, actor_user_id=created_by)
+    return campaign
+
+
+def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = None,
+                    actor_user_id: int | None = None) -> int:
+    """draft/scheduled -> sending with its log rows, in the caller's transaction.
+
+    The status change is a guarded UPDATE, so of two sweepers launching the same
+    scheduled campaign only one gets past it (the other's UPDATE matches nothing).
+    Returns the audience size, or -1 when someone else launched it first.
+    """
+    now = now or utcnow()
+    won = db.execute(CAMPAIGN.update()
+                     .where(CAMPAIGN.c.id == campaign.id,
+                            CAMPAIGN.c.status.in_([CampaignStatus.DRAFT,
+                                                   CampaignStatus.SCHEDULED]))
+                     .values(status=CampaignStatus.SENDING, started_at=now)).rowcount
+    if won != 1:
+        return -1
+    size = launch.fill_log(db, campaign.id, campaign.rules, now)
+    values: dict[str, Any] = {"audience_size": size}
+    if size == 0:
+        values.update(status=CampaignStatus.COMPLETED, completed_at=now)
+    db.execute(CAMPAIGN.update().where(CAMPAIGN.c.id == campaign.id).values(**values))
+    db.refresh(campaign)
+    audit.record(db, "campaign.launched", actor_user_id=actor_user_id,
+                 target=f"campaign:{campaign.id}",
+                 details={"name": campaign.name, "audience_size": size,
+                          "channel": campaign.channel})
+    if size:
+        enqueue_after_commit(db, campaign.id, size)
+    return size
+
+
+def enqueue_after_commit(db: Session, campaign_id: int, size: int = 0) -> None:
+    """Enqueue the delivery jobs once this transaction is committed (never before)."""
+
+    def enqueue(session: Any) -> None:
+        launch.refresh_statistics(session.get_bind(), size)
+        delivery.enqueue_campaign(campaign_id)
+
+    event.listen(db, "after_commit", enqueue, once=True)
+
+
+def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = None) -> bool:
+    """Stop a scheduled or sending campaign. Its unsent rows fail with error "cancelled".
+
+    Claims stop at once (a worker only claims rows of a sending campaign); a request
+    already with the vendor may still be accepted, and those rows end up `sent`.
+    """
+    now = utcnow()
+    changed = db.execute(CAMPAIGN.update()
+                         .where(CAMPAIGN.c.id == campaign_id,
+                                CAMPAIGN.c.status.in_([CampaignStatus.DRAFT,
+                                                       CampaignStatus.SCHEDULED,
+                                                       CampaignStatus.SENDING]))
+                         .values(status=CampaignStatus.CANCELLED, completed_at=now)).rowcount
+    if changed != 1:
+        return False
+    db.execute(LOG.update().where(LOG.c.campaign_id == campaign_id,
+                                  LOG.c.status == DeliveryStatus.QUEUED)
+               .values(status=DeliveryStatus.FAILED, error=delivery.CANCELLED_ERROR,
+                       updated_at=now))
+    audit.record(db, "campaign.cancelled", actor_user_id=actor_user_id,
+                 target=f"campaign:{campaign_id}")
+    db.expire_all()
+    return True
+
+
+def due_scheduled(db: Session, now: datetime, limit: int = 50) -> list[int]:
+    return [int(i) for i in db.execute(
+        sa.select(CAMPAIGN.c.id).where(CAMPAIGN.c.status == CampaignStatus.SCHEDULED,
+                                       CAMPAIGN.c.scheduled_at <= now)
+        .order_by(CAMPAIGN.c.scheduled_at).limit(limit)).scalars()]

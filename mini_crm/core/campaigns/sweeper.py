@@ -1,0 +1,87 @@
+"""The delivery sweeper: a periodic task (every `delivery_sweep_seconds`, 15 s by default).
+
+It keeps campaigns moving from what the database says, not from what the queue
+remembers, so it is safe to run in several processes at once:
+- starts scheduled campaigns that are due (launch's guarded UPDATE lets one win);
+- for each sending campaign, enqueues jobs for rows that are queued and either
+  unclaimed and not covered by a waiting job, or claimed longer ago than
+  `delivery_claim_timeout_seconds` (the worker died): delivery resumes within
+  one timeout plus one sweep (about 75 s by default);
+- completes sending campaigns with no queued rows left.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from mini_crm.core import periodic
+from mini_crm.core.campaigns import delivery, service
+from mini_crm.core.redis_conn import get_redis
+from mini_crm.db import get_engine, session_scope
+from mini_crm.models import Campaign, CampaignStatus, utcnow
+from mini_crm.settings import get_settings
+
+log = logging.getLogger(__name__)
+CAMPAIGN = Campaign.__table__
+
+
+def start_due(now: datetime | None = None) -> list[int]:
+    """Launch every scheduled campaign whose time has come; returns those launched here."""
+    now = now or utcnow()
+    started: list[int] = []
+    with session_scope() as db:
+        due = service.due_scheduled(db, now)
+    for campaign_id in due:
+        with session_scope() as db:
+            campaign = db.get(Campaign, campaign_id)
+            if campaign is None or campaign.status != CampaignStatus.SCHEDULED:
+                continue
+            if service.launch_campaign(db, campaign, now=now) >= 0:
+                started.append(campaign_id)
+    return started
+
+
+def resume_sending(now: datetime | None = None) -> int:
+    """Enqueue abandoned or orphaned rows of every sending campaign; completes finished ones."""
+    now = now or utcnow()
+    engine = get_engine()
+    with engine.connect() as conn:
+        sending = list(conn.execute(sa.select(CAMPAIGN.c.id)
+                                    .where(CAMPAIGN.c.status == CampaignStatus.SENDING))
+                       .scalars())
+    enqueued = 0
+    for campaign_id in sending:
+        with engine.begin() as conn:
+            if delivery.complete_if_done(conn, campaign_id, now):
+                continue
+        enqueued += delivery.enqueue_campaign(campaign_id)
+    return enqueued
+
+
+def sweep() -> None:
+    start_due()
+    resumed = resume_sending()
+    if resumed:
+        log.info("delivery sweeper enqueued %d batches", resumed)
+
+
+periodic.every(get_settings().delivery_sweep_seconds)(sweep)
+
+_embedded: threading.Event | None = None
+_embedded_lock = threading.Lock()
+
+
+def start_embedded() -> bool:
+    """Embedded mode (no Redis, so no `mini-crm worker`): run the periodic tasks on a
+    thread of this process, the one whose in-process executor runs the jobs. Call once
+    at app start; a no-op with Redis or when already started."""
+    global _embedded
+    with _embedded_lock:
+        if _embedded is not None or get_redis() is not None:
+            return False
+        _embedded = periodic.start_in_thread()
+        return True

@@ -1,0 +1,451 @@
+"""Delivery receipts: a buffer the API appends to, and a batcher that applies them in bulk.
+
+POST /api/v1/receipts only appends to the buffer and answers 202, so a vendor's burst
+of callbacks never waits on the database. The batcher (`flush`, run periodically)
+takes up to `receipt_batch_size` receipts and applies them with one UPDATE per target
+status. Each UPDATE only touches rows whose status rank is lower than the target's
+(queued or sent), so duplicate and out-of-order receipts are harmless: a status only
+moves forward, and a 'delivered' row never becomes 'undelivered'.
+
+Buffer: a Redis list when Redis answers (shared by every app instance and worker),
+else an in-process buffer flushed by a thread of the process that received the
+receipts. With Redis a batch is moved atomically to a per-claim list before it is
+applied and deleted only after the commit; a flusher that dies in between leaves the
+claim behind, and the next flush puts it back (re-applying is harmless, see above).
+
+A receipt can arrive before the worker stored the vendor's message id (the vendor
+answered, the receipt raced the worker's UPDATE). Such receipts are retried with
+backoff up to `receipt_max_requeues` times, then dropped with a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import redis
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from mini_crm.core import periodic
+from mini_crm.core.redis_conn import get_redis
+from mini_crm.models import CommunicationLog, DeliveryStatus, utcnow
+from mini_crm.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+# The vendor's word -> our communication_log status.
+TARGET_STATUS = {"delivered": DeliveryStatus.DELIVERED, "failed": DeliveryStatus.UNDELIVERED}
+_ERROR_MAX = 1000  # communication_log.error length
+
+
+class ReceiptIn(BaseModel):
+    """One receipt as the vendor posts it (validated item by item by the API)."""
+
+    vendor_message_id: str = Field(min_length=1, max_length=128)
+    status: Literal["delivered", "failed"]
+    error: str | None = Field(default=None, max_length=5000)
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    vendor_message_id: str
+    status: str  # "delivered" | "failed" (vendor vocabulary)
+    error: str | None = None
+    at: str | None = None
+    tries: int = 0  # how often it was put back because its vendor id was unknown
+
+    @classmethod
+    def from_in(cls, item: ReceiptIn) -> Receipt:
+        return cls(item.vendor_message_id, item.status, item.error,
+                   item.at.isoformat() if item.at else None)
+
+    def dumps(self) -> str:
+        return json.dumps([self.vendor_message_id, self.status, self.error, self.at, self.tries],
+                          separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: str | bytes) -> Receipt:
+        vid, status, error, at, tries = json.loads(raw)
+        return cls(vid, status, error, at, tries)
+
+
+@dataclass
+class ApplyResult:
+    delivered: int = 0  # rows moved to delivered
+    undelivered: int = 0  # rows moved to undelivered
+    unchanged: int = 0  # known rows already final (duplicates, late or out-of-order receipts)
+    # To retry: no row has this vendor id yet, or its row was not visible to the UPDATE.
+    unknown: list[Receipt] = field(default_factory=list)
+
+
+@contextmanager
+def _connection(target: Engine | Session | Connection):
+    """A connection to run on: an Engine gets its own transaction, committed here;
+    a Session or Connection is used as is and the caller commits."""
+    if isinstance(target, Engine):
+        with target.begin() as conn:
+            yield conn
+    elif isinstance(target, Session):
+        yield target.connection()
+    else:
+        yield target
+
+
+def apply_batch(target: Engine | Session | Connection, receipts: Sequence[Receipt],
+                now: datetime | None = None) -> ApplyResult:
+    """Apply receipts: at most one UPDATE per target status, plus a SELECT only when some
+    receipts matched no updatable row (to tell unknown ids from already-final rows)."""
+    result = ApplyResult()
+    first: dict[str, Receipt] = {}
+    for receipt in receipts:
+        # Within a batch the first receipt for a message wins, as it would across batches.
+        if receipt.status in TARGET_STATUS:
+            first.setdefault(receipt.vendor_message_id, receipt)
+    if not first:
+        return result
+    now = now or utcnow()
+    table = CommunicationLog.__table__
+    col = table.c
+    delivered = [vid for vid, r in first.items() if r.status == "delivered"]
+    failed = {vid: (r.error or "undelivered")[:_ERROR_MAX]
+              for vid, r in first.items() if r.status == "failed"}
+    # Only rows below rank 2 move: queued (a receipt that raced the worker) and sent.
+    movable = [s for s, rank in DeliveryStatus.RANK.items() if rank < 2]
+    with _connection(target) as conn:
+        if delivered:
+            result.delivered = conn.execute(
+                table.update()
+                .where(col.vendor_message_id.in_(delivered), col.status.in_(movable))
+                .values(status=DeliveryStatus.DELIVERED, delivered_at=now, error=None,
+                        sent_at=sa.func.coalesce(col.sent_at, now), updated_at=now)
+            ).rowcount
+        if failed:
+            result.undelivered = conn.execute(
+                table.update()
+                .where(col.vendor_message_id.in_(list(failed)), col.status.in_(movable))
+                .values(status=DeliveryStatus.UNDELIVERED,
+                        error=sa.case(failed, value=col.vendor_message_id),
+                        sent_at=sa.func.coalesce(col.sent_at, now), updated_at=now)
+            ).rowcount
+        if result.delivered + result.undelivered < len(first):
+            # Which receipts did nothing? A row that is final now is done (by us just now,
+            # or earlier: a duplicate). A row still queued/sent was not ready when the
+            # UPDATE ran (the worker's transaction storing its vendor id had not committed:
+            # the UPDATE skips rows it cannot see yet), so it is retried like a missing one.
+            final = {vid for vid, status in conn.execute(
+                sa.select(col.vendor_message_id, col.status)
+                .where(col.vendor_message_id.in_(list(first)))) if status not in movable}
+            result.unknown = [r for vid, r in first.items() if vid not in final]
+            result.unchanged = len(final) - result.delivered - result.undelivered
+    return result
+
+
+# --- buffers -----------------------------------------------------------------------------
+
+@dataclass
+class Claim:
+    id: str
+    receipts: list[Receipt]
+
+
+class ReceiptBuffer(Protocol):
+    def push(self, receipts: Iterable[Receipt]) -> int: ...
+    def claim(self, limit: int, now: float) -> Claim | None: ...
+    def finish(self, claim: Claim, retries: Sequence[tuple[float, Receipt]]) -> None: ...
+    def release(self, claim_id: str) -> bool: ...
+    def promote_due(self, now: float) -> int: ...
+    def recover_stale(self, older_than: float) -> int: ...
+    def size(self) -> int: ...
+
+
+class MemoryBuffer:
+    """The embedded-mode buffer: thread-safe, lost with the process (like the process's
+    unanswered HTTP requests would be; the vendor's receipts are best effort there)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: deque[Receipt] = deque()
+        self._retry: list[tuple[float, Receipt]] = []
+        self._claims: dict[str, tuple[float, list[Receipt]]] = {}
+
+    def push(self, receipts: Iterable[Receipt]) -> int:
+        items = list(receipts)
+        with self._lock:
+            self._queue.extend(items)
+        return len(items)
+
+    def claim(self, limit: int, now: float) -> Claim | None:
+        with self._lock:
+            if not self._queue:
+                return None
+            items = [self._queue.popleft() for _ in range(min(limit, len(self._queue)))]
+            claim = Claim(uuid.uuid4().hex, items)
+            self._claims[claim.id] = (now, items)
+            return claim
+
+    def finish(self, claim: Claim, retries: Sequence[tuple[float, Receipt]]) -> None:
+        with self._lock:
+            self._claims.pop(claim.id, None)
+            self._retry.extend(retries)
+
+    def release(self, claim_id: str) -> bool:
+        with self._lock:
+            held = self._claims.pop(claim_id, None)
+            if held is None:
+                return False
+            self._queue.extendleft(reversed(held[1]))
+            return True
+
+    def promote_due(self, now: float) -> int:
+        with self._lock:
+            due = [r for at, r in self._retry if at <= now]
+            self._retry = [(at, r) for at, r in self._retry if at > now]
+            self._queue.extend(due)
+            return len(due)
+
+    def recover_stale(self, older_than: float) -> int:
+        with self._lock:
+            stale = [cid for cid, (at, _) in self._claims.items() if at < older_than]
+        return sum(self.release(cid) for cid in stale)
+
+    def size(self) -> int:
+        with self._lock:
+            return len(self._queue) + len(self._retry)
+
+
+# Lua keeps each move atomic: a receipt is always in exactly one of queue / claim / retry.
+_CLAIM = """
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items == 0 then return items end
+redis.call('LTRIM', KEYS[1], #items, -1)
+for i = 1, #items, 1000 do
+  redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
+end
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+return items
+"""
+_RELEASE = """
+if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return 0 end
+local items = redis.call('LRANGE', KEYS[2], 0, -1)
+for i = #items, 1, -1 do redis.call('LPUSH', KEYS[1], items[i]) end
+redis.call('DEL', KEYS[2])
+return 1
+"""
+_PROMOTE = """
+local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+if #items > 0 then
+  redis.call('ZREM', KEYS[1], unpack(items))
+  redis.call('RPUSH', KEYS[2], unpack(items))
+end
+return #items
+"""
+
+
+class RedisBuffer:
+    """Receipts in Redis under `prefix`: `:queue` (list), `:retry` (sorted set by due
+    time), `:claims` (sorted set of claim ids by claim time), `:claim:<id>` (lists)."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.client = client
+        self.queue_key = f"{prefix}:queue"
+        self.retry_key = f"{prefix}:retry"
+        self.claims_key = f"{prefix}:claims"
+        self._claim_prefix = f"{prefix}:claim:"
+        self._claim = client.register_script(_CLAIM)
+        self._release = client.register_script(_RELEASE)
+        self._promote = client.register_script(_PROMOTE)
+
+    def claim_key(self, claim_id: str) -> str:
+        return self._claim_prefix + claim_id
+
+    def push(self, receipts: Iterable[Receipt]) -> int:
+        items = [r.dumps() for r in receipts]
+        with self.client.pipeline(transaction=False) as pipe:
+            for i in range(0, len(items), 1000):
+                pipe.rpush(self.queue_key, *items[i:i + 1000])
+            pipe.execute()
+        return len(items)
+
+    def claim(self, limit: int, now: float) -> Claim | None:
+        claim_id = uuid.uuid4().hex
+        raw = self._claim(keys=[self.queue_key, self.claim_key(claim_id), self.claims_key],
+                          args=[limit, now, claim_id])
+        if not raw:
+            return None
+        return Claim(claim_id, [Receipt.loads(item) for item in raw])
+
+    def finish(self, claim: Claim, retries: Sequence[tuple[float, Receipt]]) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            if retries:
+                pipe.zadd(self.retry_key, {r.dumps(): due for due, r in retries})
+            pipe.delete(self.claim_key(claim.id))
+            pipe.zrem(self.claims_key, claim.id)
+            pipe.execute()
+
+    def release(self, claim_id: str) -> bool:
+        return bool(self._release(keys=[self.queue_key, self.claim_key(claim_id),
+                                        self.claims_key], args=[claim_id]))
+
+    def promote_due(self, now: float) -> int:
+        total = 0
+        while True:
+            moved = int(self._promote(keys=[self.retry_key, self.queue_key], args=[now]))
+            total += moved
+            if moved < 1000:
+                return total
+
+    def recover_stale(self, older_than: float) -> int:
+        stale = self.client.zrangebyscore(self.claims_key, "-inf", older_than)
+        return sum(self.release(cid.decode() if isinstance(cid, bytes) else cid)
+                   for cid in stale)
+
+    def size(self) -> int:
+        return int(self.client.llen(self.queue_key)) + int(self.client.zcard(self.retry_key))
+
+
+_memory = MemoryBuffer()
+
+
+def memory_buffer() -> MemoryBuffer:
+    return _memory
+
+
+def get_buffer() -> ReceiptBuffer:
+    client = get_redis()
+    if client is None:
+        return _memory
+    return RedisBuffer(client, get_settings().receipt_buffer_prefix)
+
+
+def enqueue(receipts: Sequence[Receipt]) -> int:
+    """Buffer receipts for the batcher (what the API calls). Returns how many."""
+    buffer = get_buffer()
+    count = buffer.push(receipts)
+    if buffer is _memory:
+        _ensure_local_flusher()
+    return count
+
+
+# --- the batcher -------------------------------------------------------------------------
+
+@dataclass
+class FlushResult:
+    batches: int = 0
+    delivered: int = 0
+    undelivered: int = 0
+    unchanged: int = 0
+    requeued: int = 0
+    dropped: int = 0
+    recovered: int = 0
+
+
+def retry_delay(tries: int) -> float:
+    """Backoff for a receipt whose vendor id is unknown: 0.5 s, 1 s, 2 s … capped at 10 s
+    (25 tries ≈ 4 minutes, longer than a crashed worker's rows take to be re-sent)."""
+    return min(0.5 * 2 ** tries, 10.0)
+
+
+def flush_buffer(buffer: ReceiptBuffer, engine: Engine, *, batch_size: int | None = None,
+                 max_seconds: float = 2.0) -> FlushResult:
+    """Apply buffered receipts batch by batch until the buffer is drained or time is up."""
+    settings = get_settings()
+    batch_size = batch_size or settings.receipt_batch_size
+    total = FlushResult()
+    now = time.time()
+    total.recovered = buffer.recover_stale(now - settings.receipt_processing_timeout_seconds)
+    buffer.promote_due(now)
+    deadline = time.monotonic() + max_seconds
+    while True:
+        claim = buffer.claim(batch_size, time.time())
+        if claim is None:
+            break
+        try:
+            applied = apply_batch(engine, claim.receipts)
+        except Exception:
+            buffer.release(claim.id)  # back at the head of the queue for the next flush
+            raise
+        retries: list[tuple[float, Receipt]] = []
+        for receipt in applied.unknown:
+            if receipt.tries >= settings.receipt_max_requeues:
+                total.dropped += 1
+                log.warning("dropping receipt for unknown vendor message id %s after %d tries",
+                            receipt.vendor_message_id, receipt.tries)
+                continue
+            retries.append((time.time() + retry_delay(receipt.tries),
+                            Receipt(receipt.vendor_message_id, receipt.status, receipt.error,
+                                    receipt.at, receipt.tries + 1)))
+        buffer.finish(claim, retries)
+        total.batches += 1
+        total.delivered += applied.delivered
+        total.undelivered += applied.undelivered
+        total.unchanged += applied.unchanged
+        total.requeued += len(retries)
+        if len(claim.receipts) < batch_size or time.monotonic() > deadline:
+            break
+    return total
+
+
+def flush(max_seconds: float = 2.0) -> FlushResult:
+    """Flush this deployment's buffer (Redis, or this process's own) into the database."""
+    from mini_crm.db import get_engine
+
+    return flush_buffer(get_buffer(), get_engine(), max_seconds=max_seconds)
+
+
+@periodic.every(0.5)
+def flush_receipts() -> None:
+    """The periodic task (workers, or the launcher, with Redis): drain the shared buffer."""
+    if get_redis() is not None:
+        result = flush()
+        if result.batches:
+            log.debug("receipts applied: %s", result)
+
+
+# In embedded mode the receipts sit in the memory of the process that answered the
+# vendor, so that process flushes them itself, on a thread started by the first receipt.
+_flusher_lock = threading.Lock()
+_flusher: threading.Thread | None = None
+
+
+def _ensure_local_flusher() -> None:
+    global _flusher
+    with _flusher_lock:
+        if _flusher is not None and _flusher.is_alive():
+            return
+        _flusher = threading.Thread(target=_local_flush_loop, name="mini-crm-receipts",
+                                    daemon=True)
+        _flusher.start()
+
+
+def _local_flush_loop() -> None:
+    from mini_crm.db import get_engine
+
+    interval = get_settings().receipt_flush_ms / 1000
+    while True:
+        time.sleep(interval)
+        if _memory.size() == 0 and not _memory._claims:
+            continue  # idle: not even a settings lookup
+        try:
+            interval = get_settings().receipt_flush_ms / 1000
+            flush_buffer(_memory, get_engine())
+        except Exception:
+            log.exception("applying buffered receipts failed; retrying")
+
+
+def stats() -> dict[str, Any]:
+    buffer = get_buffer()
+    return {"buffer": "redis" if isinstance(buffer, RedisBuffer) else "memory",
+            "pending": buffer.size()}

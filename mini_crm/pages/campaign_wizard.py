@@ -1,0 +1,595 @@
+"""New campaign: a four-step wizard (audience, message, schedule, review) that launches."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mini_crm.components.campaign_ui import engine_badge, kv_row, step_indicator, tag_chips
+from mini_crm.components.layout import page_shell
+from mini_crm.components.rule_builder import rule_builder
+from mini_crm.components.ui import section
+from mini_crm.state.campaign_wizard import CHANNELS, STEPS, TONES
+from mini_crm.state.campaign_wizard import CampaignWizardState as W
+from mini_crm.state.segments import SegmentEditorState as E
+
+
+def _error(text: rx.Var) -> rx.Component:
+    return rx.cond(text != "", rx.text(rx.icon("circle-alert", size=12), " ", text, size="1",
+                                       color_scheme="red", role="alert"))
+
+
+def _label(text: str, html_for: str = "", hint: str = "") -> rx.Component:
+    return rx.hstack(
+        rx.el.label(text, html_for=html_for or None, font_size="14px", font_weight="500"),
+        *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
+        align="baseline",
+        spacing="2",
+    )
+
+
+def _step_title(title: str, subtitle: str) -> rx.Component:
+    return rx.vstack(
+        rx.heading(title, size="5", weight="bold", id="wizard-step-title", tab_index=-1,
+                   outline="none"),
+        rx.text(subtitle, size="2", color_scheme="gray"),
+        spacing="1",
+    )
+
+
+# ---- step 1: audience ----------------------------------------------------------------
+
+def _segment_card(s: rx.Var) -> rx.Component:
+    return rx.radio_cards.item(
+        rx.vstack(
+            rx.hstack(rx.text(s["name"], weight="bold", size="2"), rx.spacer(),
+                      rx.badge(rx.icon("users", size=11), s["size"], variant="soft",
+                               radius="full"), width="100%", align="center"),
+            rx.text(s["sentence"], size="1", color_scheme="gray", text_align="left",
+                    line_clamp=2),
+            spacing="1",
+            width="100%",
+            align="start",
+        ),
+        value=s["id"],
+        data_testid="segment-choice",
+        width="100%",
+    )
+
+
+def _saved_segments() -> rx.Component:
+    return rx.cond(
+        W.segments_loading,
+        rx.center(rx.spinner(size="3"), padding="40px", width="100%"),
+        rx.cond(
+            W.segments.length() == 0,
+            rx.callout("No saved segments yet: build new rules instead.", icon="info",
+                       size="1"),
+            rx.radio_cards.root(
+                rx.foreach(W.segments, _segment_card),
+                value=W.segment_id,
+                on_value_change=W.choose_segment,
+                columns=rx.breakpoints(initial="1", md="2"),
+                gap="3",
+                width="100%",
+                aria_label="Saved segments",
+            ),
+        ),
+    )
+
+
+def _rules_preview() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.text("Audience size", size="2", color_scheme="gray"), rx.spacer(),
+                      rx.cond(E.previewing, rx.spinner(size="1")), width="100%"),
+            rx.heading(E.size_text, size="8", data_testid="wizard-rules-size"),
+            rx.cond(E.error != "",
+                    rx.callout(E.error, icon="circle-alert", color_scheme="red", size="1"),
+                    rx.text(E.sentence, size="2")),
+            rx.separator(),
+            rx.text("Sample", size="2", weight="medium"),
+            rx.vstack(rx.foreach(E.sample[:5], lambda c: rx.hstack(
+                rx.text(c["name"], size="2"), rx.spacer(),
+                rx.text(c["city"], size="1", color_scheme="gray"),
+                rx.text(c["spend"], size="2", weight="medium"), width="100%", spacing="2")),
+                width="100%", spacing="2"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _audience_step() -> rx.Component:
+    return rx.vstack(
+        _step_title("Who should get it?", "Pick a saved segment, or build the audience here."),
+        rx.segmented_control.root(
+            rx.segmented_control.item(rx.hstack(rx.icon("bookmark", size=14), "Saved segment",
+                                                align="center", spacing="2"),
+                                      value="segment"),
+            rx.segmented_control.item(rx.hstack(rx.icon("filter", size=14), "New rules",
+                                                align="center", spacing="2"),
+                                      value="rules"),
+            value=W.audience_mode,
+            on_change=W.set_audience_mode,
+            aria_label="Audience source",
+            data_testid="audience-mode",
+        ),
+        rx.cond(
+            W.audience_mode == "segment",
+            _saved_segments(),
+            rx.grid(
+                rx.vstack(
+                    rx.card(rule_builder(), width="100%"),
+                    rx.card(rx.vstack(
+                        rx.checkbox("Save this audience as a segment when I launch",
+                                    checked=W.save_segment, on_change=W.set_save_segment,
+                                    data_testid="save-as-segment", size="2"),
+                        rx.cond(W.save_segment, rx.input(
+                            value=W.segment_name, on_change=W.set_segment_name,
+                            placeholder="Segment name", aria_label="New segment name",
+                            width="100%", data_testid="new-segment-name")),
+                        spacing="3", width="100%"), width="100%"),
+                    spacing="3",
+                    width="100%",
+                ),
+                _rules_preview(),
+                columns=rx.breakpoints(initial="1", lg="2fr 1fr"),
+                spacing="4",
+                width="100%",
+                align_items="start",
+            ),
+        ),
+        _error(W.audience_error),
+        spacing="4",
+        width="100%",
+    )
+
+
+# ---- step 2: message -----------------------------------------------------------------
+
+def _channel_picker() -> rx.Component:
+    return rx.radio_cards.root(
+        *(rx.radio_cards.item(rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"),
+                                        align="center", spacing="2"),
+                              value=value, data_testid=f"channel-{value}")
+          for value, label, icon in CHANNELS),
+        value=W.channel,
+        on_value_change=W.set_channel,
+        columns="3",
+        gap="2",
+        size="1",
+        aria_label="Channel",
+        width="100%",
+    )
+
+
+def _token_chips() -> rx.Component:
+    return rx.hstack(
+        rx.text("Insert:", size="1", color_scheme="gray"),
+        rx.foreach(W.tokens, lambda t: rx.tooltip(
+            rx.button(t["token"], size="1", variant="soft", radius="full",
+                      on_click=W.insert_token(t["token"]), data_testid="token-chip",
+                      font_family="ui-monospace, SFMono-Regular, Menlo, monospace"),
+            content=t["hint"])),
+        spacing="1",
+        wrap="wrap",
+        align="center",
+    )
+
+
+def _ai_messages() -> rx.Component:
+    return rx.card(rx.vstack(
+            rx.hstack(rx.icon("sparkles", size=16, color=rx.color("violet", 9)),
+                      rx.text("Suggest messages", weight="bold", size="2"),
+                      rx.spacer(), engine_badge(W.suggest_engine), align="center",
+                      width="100%"),
+            rx.hstack(
+                rx.select.root(
+                    rx.select.trigger(aria_label="Tone"),
+                    rx.select.content(*(rx.select.item(t.capitalize(), value=t) for t in TONES)),
+                    value=W.tone, on_change=W.set_tone, size="2"),
+                rx.button(rx.cond(W.suggesting, rx.spinner(size="1"),
+                                  rx.icon("wand-sparkles", size=14)),
+                          "Suggest", on_click=W.suggest_messages, disabled=W.suggesting,
+                          variant="soft", color_scheme="violet", data_testid="suggest-messages"),
+                spacing="2", align="center"),
+            _error(W.suggest_error),
+            rx.cond(W.suggest_note != "", rx.text(W.suggest_note, size="1",
+                                                  color_scheme="gray")),
+            rx.foreach(W.suggestions, lambda v: rx.box(
+                rx.vstack(
+                    rx.text(v["text"], size="2"),
+                    rx.hstack(rx.cond(v["intent"] != "", rx.badge(v["intent"], size="1",
+                                                                   color_scheme="violet",
+                                                                   variant="outline")),
+                              rx.text(v["rationale"], size="1", color_scheme="gray"),
+                              rx.spacer(),
+                              rx.button("Use this", size="1", variant="outline",
+                                        on_click=W.use_suggestion(v["text"]),
+                                        data_testid="use-suggestion"),
+                              align="center", width="100%", spacing="2"),
+                    spacing="2", width="100%"),
+                padding="10px", border_radius="8px", width="100%",
+                border=f"1px solid {rx.color('violet', 5)}",
+                background_color=rx.color("violet", 2))),
+            spacing="3", width="100%"), width="100%",
+            background_color=rx.color("violet", 1))
+
+
+def _tags_field() -> rx.Component:
+    return rx.vstack(
+        _label("Tags", "campaign-tag-input", "to find and compare campaigns later"),
+        rx.hstack(
+            tag_chips(W.tags, on_remove=W.remove_tag),
+            rx.input(id="campaign-tag-input", value=W.tag_input, on_change=W.set_tag_input,
+                     on_key_down=W.tag_key, placeholder="Add a tag and press Enter",
+                     size="2", min_width="200px", flex="1", aria_label="Add a tag"),
+            spacing="2", wrap="wrap", align="center", width="100%"),
+        _error(W.tag_error),
+        rx.hstack(
+                rx.button(rx.cond(W.tagging, rx.spinner(size="1"),
+                                  rx.icon("sparkles", size=12)),
+                          "Suggest tags", size="1", variant="ghost", color_scheme="violet",
+                          on_click=W.suggest_tags, disabled=W.tagging,
+                          data_testid="suggest-tags"),
+                rx.foreach(W.suggested_tags, lambda t: rx.button(
+                    rx.icon("plus", size=11), t, size="1", variant="outline",
+                    color_scheme="violet", radius="full", on_click=W.add_tag(t),
+                    data_testid="suggested-tag")),
+                engine_badge(W.tags_engine),
+                spacing="2", wrap="wrap", align="center"),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _sample_bubble(s: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.avatar(fallback=s["name"].to(str)[:1], size="1", radius="full"),
+                  rx.text(s["name"], size="1", weight="medium"),
+                  rx.text(s["city"], size="1", color_scheme="gray"), spacing="2",
+                  align="center"),
+        rx.box(
+            rx.text(s["text"], size="2", white_space="pre-wrap", word_break="break-word"),
+            padding="10px 12px",
+            border_radius="4px 14px 14px 14px",
+            background_color=rx.match(W.channel, ("whatsapp", rx.color("grass", 3)),
+                                      ("email", rx.color("gray", 2)), rx.color("accent", 3)),
+            border=f"1px solid {rx.color('gray', 4)}",
+            width="100%",
+        ),
+        rx.text(s["chars"], " characters", size="1", color_scheme="gray", align_self="end"),
+        spacing="1",
+        width="100%",
+        data_testid="message-preview",
+    )
+
+
+def _message_preview() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.text("Live preview", weight="bold", size="2"), rx.spacer(),
+                      rx.cond(W.samples_loading, rx.spinner(size="1")), width="100%"),
+            rx.text("As three customers of this audience will read it.", size="1",
+                    color_scheme="gray"),
+            rx.cond(
+                W.template.strip() == "",
+                rx.text("Start typing the message to see it here.", size="2",
+                        color_scheme="gray", padding_y="16px"),
+                rx.vstack(rx.foreach(W.samples, _sample_bubble), spacing="4", width="100%"),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        position=["static", "static", "sticky"],
+        top="80px",
+    )
+
+
+def _message_step() -> rx.Component:
+    return rx.grid(
+        rx.vstack(
+            _step_title("What do you want to say?",
+                        "Personalise with tokens; every message is rendered per customer."),
+            rx.vstack(
+                _label("Campaign name", "campaign-name"),
+                rx.input(id="campaign-name", value=W.name, on_change=W.set_name,
+                         on_key_down=W.name_key, placeholder="e.g. Diwali win-back, Mumbai",
+                         size="3", width="100%", data_testid="campaign-name-input",
+                         aria_invalid=W.name_error != ""),
+                _error(W.name_error),
+                spacing="2", width="100%"),
+            rx.vstack(_label("Channel"), _channel_picker(), spacing="2", width="100%"),
+            rx.vstack(
+                _label("Objective", "campaign-objective", "optional, used for suggestions"),
+                rx.input(id="campaign-objective", value=W.objective, on_change=W.set_objective,
+                         placeholder="e.g. Bring back customers who have not ordered in 6 "
+                                     "months", size="2", width="100%"),
+                spacing="2", width="100%"),
+            _ai_messages(),
+            rx.vstack(
+                rx.hstack(_label("Message", "campaign-template"), rx.spacer(),
+                          rx.text(W.chars, " / 2000",
+                                  rx.cond(W.channel == "sms", " · an SMS holds 160", ""),
+                                  size="1", color_scheme="gray"),
+                          width="100%"),
+                _token_chips(),
+                rx.text_area(id="campaign-template", value=W.template,
+                             on_change=W.set_template, rows="6", size="3", width="100%",
+                             placeholder="Hi {first_name}, we miss you in {city}! Here is 10% "
+                                         "off your next order.",
+                             aria_invalid=(W.template_error != "")
+                             | (W.template_problems.length() > 0),
+                             data_testid="campaign-template",
+                             font_family="ui-monospace, SFMono-Regular, Menlo, monospace"),
+                rx.foreach(W.template_problems, lambda p: rx.text(
+                    rx.icon("circle-alert", size=12), " ", p, size="1", color_scheme="red",
+                    role="alert", data_testid="template-problem")),
+                rx.cond(W.template_problems.length() == 0, _error(W.template_error)),
+                spacing="2", width="100%"),
+            _tags_field(),
+            spacing="5",
+            width="100%",
+        ),
+        _message_preview(),
+        columns=rx.breakpoints(initial="1", lg="3fr 2fr"),
+        spacing="5",
+        width="100%",
+        align_items="start",
+    )
+
+
+# ---- step 3: schedule ----------------------------------------------------------------
+
+def _heatmap() -> rx.Component:
+    def cell(c: rx.Var) -> rx.Component:
+        return rx.box(width="100%", height="14px", border_radius="3px",
+                      background_color=rx.match(
+                          c["level"], ("0", rx.color("gray", 3)), ("1", rx.color("accent", 4)),
+                          ("2", rx.color("accent", 6)), ("3", rx.color("accent", 8)),
+                          rx.color("accent", 10)),
+                      title=c["hour"] + ":00 · " + c["count"])
+
+    return rx.vstack(
+        rx.text("When this audience has ordered (brand time)", size="1", color_scheme="gray"),
+        rx.foreach(W.heat, lambda row: rx.hstack(
+            rx.text(row["day"].to(str), size="1", width="32px", color_scheme="gray"),
+            rx.grid(rx.foreach(row["cells"].to(list[dict[str, str]]), cell),
+                    columns="24", gap="2px", width="100%"),
+            width="100%", align="center", spacing="2")),
+        rx.hstack(rx.text("", width="32px"), rx.text("00", size="1", color_scheme="gray"),
+                  rx.spacer(), rx.text("12", size="1", color_scheme="gray"), rx.spacer(),
+                  rx.text("23", size="1", color_scheme="gray"), width="100%"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _send_time_advice() -> rx.Component:
+    return section(
+            "Suggested send times",
+            rx.cond(
+                W.windows_loading,
+                rx.hstack(rx.spinner(size="2"), rx.text("Reading order history…", size="2")),
+                rx.vstack(
+                    _error(W.windows_error),
+                    rx.grid(rx.foreach(W.windows, lambda w: rx.card(rx.vstack(
+                        rx.hstack(rx.icon("clock", size=14), rx.text(w["label"], weight="bold"),
+                                  rx.spacer(), rx.badge(w["score"], variant="soft"),
+                                  align="center", width="100%"),
+                        rx.text(w["reason"], size="1", color_scheme="gray"),
+                        rx.text("Next: ", w["when"], size="1"),
+                        rx.button("Schedule at this time", size="1", variant="soft",
+                                  on_click=W.use_window(w["value"]),
+                                  data_testid="use-window"),
+                        spacing="2", width="100%"), size="1")),
+                        columns=rx.breakpoints(initial="1", md="3"), spacing="3",
+                        width="100%"),
+                    rx.cond(W.heat.length() > 0, _heatmap()),
+                    rx.cond(W.windows_note != "", rx.text(W.windows_note, size="1",
+                                                          color_scheme="gray")),
+                    spacing="4", width="100%"),
+            ),
+            actions=engine_badge(W.windows_engine),
+            subtitle="From when this audience has ordered before",
+        )
+
+
+def _schedule_step() -> rx.Component:
+    return rx.vstack(
+        _step_title("When should it go out?",
+                    rx.fragment("Times are in the brand's time zone, ", W.timezone, ".")),
+        rx.radio_cards.root(
+            rx.radio_cards.item(rx.hstack(rx.icon("send", size=18), rx.vstack(
+                rx.text("Send now", weight="bold", size="2"),
+                rx.text("Delivery starts as soon as you launch.", size="1",
+                        color_scheme="gray"), spacing="0", align="start"), align="center",
+                spacing="3"), value="now", data_testid="schedule-now"),
+            rx.radio_cards.item(rx.hstack(rx.icon("calendar-clock", size=18), rx.vstack(
+                rx.text("Schedule for later", weight="bold", size="2"),
+                rx.text("It starts by itself at the chosen time.", size="1",
+                        color_scheme="gray"), spacing="0", align="start"), align="center",
+                spacing="3"), value="later", data_testid="schedule-later"),
+            value=W.schedule_mode,
+            on_value_change=W.set_schedule_mode,
+            columns=rx.breakpoints(initial="1", sm="2"),
+            gap="3",
+            width="100%",
+            aria_label="When to send",
+        ),
+        rx.cond(W.schedule_mode == "later", rx.vstack(
+            _label("Date and time", "campaign-schedule"),
+            rx.hstack(
+                rx.input(id="campaign-schedule", type="datetime-local",
+                         value=W.schedule_local, on_change=W.set_schedule_local,
+                         min=W.min_local, size="3", data_testid="schedule-input"),
+                rx.badge(W.timezone, variant="soft", color_scheme="gray"),
+                align="center", spacing="2"),
+            _error(W.schedule_error),
+            spacing="2")),
+        _send_time_advice(),
+        spacing="4",
+        width="100%",
+    )
+
+
+# ---- step 4: review ------------------------------------------------------------------
+
+def _launch_button() -> rx.Component:
+    button = rx.button(
+        rx.cond(W.launching, rx.spinner(size="2"),
+                rx.icon(rx.cond(W.schedule_mode == "later", "calendar-check", "rocket"),
+                        size=16)),
+        W.launch_label,
+        size="3",
+        on_click=W.launch,
+        disabled=W.launching | ~W.can_launch | (W.eligible_size == 0),
+        data_testid="launch-campaign",
+    )
+    return rx.cond(W.can_launch, button,
+                   rx.tooltip(rx.box(button, tab_index=0),
+                              content="Viewers cannot launch campaigns. Ask an admin for the "
+                                      "marketer role."))
+
+
+def _review_step() -> rx.Component:
+    audience = rx.cond(
+        W.audience_mode == "segment",
+        rx.vstack(rx.text(W.selected_segment["name"].to(str), weight="bold"),
+                  rx.text(W.selected_segment["sentence"].to(str), size="1",
+                          color_scheme="gray"), spacing="0", align="end"),
+        rx.vstack(rx.text(rx.cond(W.save_segment, "New segment “" + W.segment_name + "”",
+                                  "New rules (not saved as a segment)"), weight="bold"),
+                  rx.text(E.sentence, size="1", color_scheme="gray"), spacing="0",
+                  align="end"),
+    )
+    reach = rx.vstack(
+        rx.hstack(rx.cond(W.reach_loading, rx.spinner(size="1")),
+                  rx.text(rx.cond(W.eligible_text != "", W.eligible_text, W.audience_text),
+                          size="5", weight="bold", data_testid="review-size"),
+                  rx.text("customers", size="2"), align="baseline", spacing="2"),
+        rx.cond(W.eligible_text != "",
+                rx.text("of ", W.audience_text, " matching, after unsubscribes and the "
+                        "frequency cap", size="1", color_scheme="gray"),
+                rx.text("matching now; unsubscribed customers and those at the frequency cap "
+                        "are left out at launch", size="1", color_scheme="gray",
+                        max_width="320px")),
+        spacing="0", align="end")
+    return rx.grid(
+        rx.vstack(
+            _step_title("Review and launch", "Check everything once more; launching sends "
+                                             "real messages."),
+            rx.card(rx.vstack(
+                kv_row("Audience", audience),
+                kv_row("Recipients", reach),
+                kv_row("Name", rx.text(W.name, data_testid="review-name")),
+                kv_row("Channel", rx.text(W.channel.upper())),
+                kv_row("Schedule", rx.text(W.schedule_text, data_testid="review-schedule")),
+                rx.cond(W.tags.length() > 0, kv_row("Tags", tag_chips(W.tags))),
+                rx.cond(W.objective != "", kv_row("Objective", W.objective)),
+                spacing="0", width="100%"), width="100%"),
+            rx.hstack(_launch_button(),
+                      rx.text(rx.cond(W.schedule_mode == "later",
+                                      "The campaign is saved now and starts by itself at the "
+                                      "scheduled time.",
+                                      "Launching creates the campaign and starts delivery."),
+                              size="1", color_scheme="gray"),
+                      align="center", spacing="3", wrap="wrap"),
+            rx.cond(W.eligible_size == 0, rx.callout(
+                "Every matching customer has unsubscribed or reached the frequency cap, so "
+                "nobody would receive this campaign. Widen the audience first.",
+                icon="triangle-alert", color_scheme="amber", size="1", width="100%",
+                data_testid="nobody-to-send")),
+            rx.cond(~W.can_launch, rx.callout(
+                "You can prepare a campaign, but only marketers and admins can launch it.",
+                icon="lock", color_scheme="gray", size="1", width="100%")),
+            spacing="4",
+            width="100%",
+        ),
+        rx.vstack(
+            rx.card(rx.vstack(
+                rx.text("Message", weight="bold", size="2"),
+                rx.box(rx.text(W.template, size="2", white_space="pre-wrap",
+                               font_family="ui-monospace, SFMono-Regular, Menlo, monospace"),
+                       padding="10px", border_radius="8px", width="100%",
+                       background_color=rx.color("gray", 2)),
+                spacing="2", width="100%"), width="100%"),
+            _message_preview(),
+            spacing="4",
+            width="100%",
+        ),
+        columns=rx.breakpoints(initial="1", lg="3fr 2fr"),
+        spacing="5",
+        width="100%",
+        align_items="start",
+    )
+
+
+# ---- the page ------------------------------------------------------------------------
+
+# Ctrl/Cmd+Enter goes to the next step (or launches on the review), Alt+← goes back:
+# handled in the browser by clicking the visible button, so the same validation runs
+# and no extra event travels for every key press.
+_SHORTCUTS = """
+if (!window.__mcWizardKeys) {
+  window.__mcWizardKeys = true;
+  document.addEventListener('keydown', (e) => {
+    if (!location.pathname.startsWith('/campaigns/new')) return;
+    const click = (id) => { const b = document.querySelector(`[data-testid="${id}"]`);
+                            if (b && !b.disabled) { e.preventDefault(); b.click(); } };
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      click(document.querySelector('[data-testid="wizard-next"]') ? 'wizard-next'
+                                                                 : 'launch-campaign');
+    } else if (e.key === 'ArrowLeft' && e.altKey) { click('wizard-back'); }
+  });
+}
+"""
+
+
+def _nav() -> rx.Component:
+    return rx.hstack(
+        rx.cond(W.step > 0,
+                rx.button(rx.icon("arrow-left", size=16), "Back", variant="soft",
+                          color_scheme="gray", size="3", on_click=W.prev_step,
+                          data_testid="wizard-back"),
+                rx.link(rx.button("Cancel", variant="soft", color_scheme="gray", size="3"),
+                        href="/campaigns")),
+        rx.spacer(),
+        rx.text(rx.el.kbd("Ctrl"), "+", rx.el.kbd("Enter"),
+                rx.cond(W.step < len(STEPS) - 1, " next step", " launch"), size="1",
+                color_scheme="gray", display=["none", "none", "block"]),
+        rx.cond(W.step < len(STEPS) - 1,
+                rx.button("Next", rx.icon("arrow-right", size=16), size="3",
+                          on_click=W.next_step, data_testid="wizard-next")),
+        rx.script(_SHORTCUTS),
+        width="100%",
+        align="center",
+        padding_top="8px",
+        border_top=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
+def campaign_wizard_page() -> rx.Component:
+    return page_shell(
+        "New campaign",
+        rx.card(step_indicator(STEPS, W.step, W.reached, W.go_to), width="100%", size="1"),
+        rx.cond(W.launch_error != "", rx.callout(W.launch_error, icon="triangle-alert",
+                                                 color_scheme="red", width="100%",
+                                                 role="alert", data_testid="launch-error")),
+        rx.card(
+            rx.vstack(
+                rx.match(W.step, (0, _audience_step()), (1, _message_step()),
+                         (2, _schedule_step()), _review_step()),
+                _nav(),
+                spacing="5",
+                width="100%",
+            ),
+            size="3",
+            width="100%",
+        ),
+        subtitle="Audience, message, schedule, review: nothing is sent until you launch.",
+        actions=rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("All campaigns"),
+                                  align="center", spacing="1"), href="/campaigns", size="2"),
+    )

@@ -1,0 +1,168 @@
+"""Campaign history: newest first, with live delivery progress while campaigns send."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mini_crm.components.campaign_ui import channel_icon, progress_bar, tag_chips
+from mini_crm.components.layout import page_shell
+from mini_crm.components.ui import empty_state, loading_bar, pager, status_badge
+from mini_crm.state.campaigns import STATUS_FILTERS
+from mini_crm.state.campaigns import CampaignListState as S
+
+_WIDE_ONLY = ["none", "none", "table-cell"]  # columns a phone can do without
+
+
+def _new_button(size: str = "3") -> rx.Component:
+    return rx.link(rx.button(rx.icon("plus", size=16), "New campaign", size=size,
+                             data_testid="new-campaign"),
+                   href="/campaigns/new")
+
+
+def _toolbar() -> rx.Component:
+    return rx.flex(
+        rx.debounce_input(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=16)),
+                placeholder="Search campaigns by name",
+                value=S.search,
+                on_change=S.set_search,
+                size="3",
+                width="100%",
+                aria_label="Search campaigns",
+                data_testid="campaign-search",
+            ),
+            debounce_timeout=300,
+        ),
+        rx.select.root(
+            rx.select.trigger(aria_label="Filter by status", min_width="160px"),
+            rx.select.content(*(rx.select.item("All statuses" if s == "all" else s.capitalize(),
+                                               value=s) for s in STATUS_FILTERS)),
+            value=S.status,
+            on_change=S.set_status_filter,
+            size="3",
+        ),
+        rx.select.root(
+            rx.select.trigger(placeholder="All tags", aria_label="Filter by tag",
+                              min_width="160px"),
+            rx.select.content(
+                rx.select.item("All tags", value="__all__"),
+                rx.foreach(S.tags, lambda t: rx.select.item(t, value=t)),
+            ),
+            value=rx.cond(S.tag == "", "__all__", S.tag),
+            on_change=S.set_tag_filter,
+            size="3",
+        ),
+        direction=rx.breakpoints(initial="column", md="row"),
+        width="100%",
+        spacing="3",
+    )
+
+
+def _figures(r: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(r["sent"], " sent", size="1", color_scheme="gray",
+                    data_testid="row-sent"),
+            rx.text("·", size="1", color_scheme="gray"),
+            rx.text(r["delivered"], " delivered", size="1", color=rx.color("grass", 11),
+                    data_testid="row-delivered"),
+            rx.text("· ", r["failed"], " failed", size="1",
+                    color=rx.cond(r["failed"] != "0", rx.color("red", 11), rx.color("gray", 10)),
+                    data_testid="row-failed"),
+            spacing="1",
+            wrap="wrap",
+        ),
+        progress_bar(r["progress"].to(int), r["sending"].to(bool), test_id="row-progress"),
+        spacing="1",
+        width="100%",
+        min_width=["110px", "110px", "170px"],
+    )
+
+
+def _row(r: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(
+            rx.vstack(
+                rx.link(r["name"], href="/campaigns/" + r["id"].to(str), weight="medium",
+                        high_contrast=True, data_testid="campaign-link"),
+                rx.hstack(
+                    rx.hstack(channel_icon(r["channel"], 12), rx.text(r["channel"], size="1"),
+                              spacing="1", align="center", color=rx.color("gray", 10)),
+                    tag_chips(r["tags"].to(list[str])),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                spacing="1",
+            ),
+        ),
+        rx.table.cell(status_badge(r["status"].to(str)), data_testid="row-status"),
+        rx.table.cell(r["audience"], justify="end", data_testid="row-audience",
+                      display=_WIDE_ONLY),
+        rx.table.cell(_figures(r)),
+        rx.table.cell(rx.text(r["rate"], weight="medium"), justify="end",
+                      data_testid="row-rate", display=_WIDE_ONLY),
+        rx.table.cell(rx.vstack(rx.text(r["created"], size="2"),
+                                rx.text(r["creator"], size="1", color_scheme="gray"),
+                                spacing="0"), display=_WIDE_ONLY),
+        align="center",
+        data_testid="campaign-row",
+    )
+
+
+def _table() -> rx.Component:
+    return rx.card(
+        rx.box(
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Campaign"),
+                    rx.table.column_header_cell("Status"),
+                    rx.table.column_header_cell("Audience", justify="end",
+                                                display=_WIDE_ONLY),
+                    rx.table.column_header_cell("Delivery"),
+                    rx.table.column_header_cell("Delivery rate", justify="end",
+                                                display=_WIDE_ONLY),
+                    rx.table.column_header_cell("Created", display=_WIDE_ONLY),
+                )),
+                rx.table.body(rx.foreach(S.rows, _row)),
+                width="100%",
+                variant="ghost",
+                min_width=["0", "0", "760px"],
+                opacity=rx.cond(S.loading, "0.6", "1"),
+                data_testid="campaign-table",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        pager(S.page, S.pages, S.total, S.prev_page, S.next_page, noun="campaigns",
+              summary=S.showing),
+        width="100%",
+    )
+
+
+def campaigns_page() -> rx.Component:
+    return page_shell(
+        "Campaigns",
+        rx.cond(S.ever_loaded & ((S.total > 0) | S.filtered), _toolbar()),
+        loading_bar(S.loading),
+        rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
+                                          width="100%")),
+        rx.cond(
+            (S.total == 0) & S.ever_loaded,
+            rx.card(rx.cond(
+                S.filtered,
+                empty_state("search-x", "No campaigns match",
+                            "Try another search, status or tag.",
+                            rx.button("Clear filters", variant="soft",
+                                      on_click=S.clear_filters)),
+                empty_state("megaphone", "No campaigns yet",
+                            "Pick an audience, write a personalised message and send it by "
+                            "SMS, email or WhatsApp. Delivery updates here live.",
+                            _new_button("2")),
+            ), width="100%"),
+            rx.cond(S.ever_loaded, _table()),
+        ),
+        subtitle="Every campaign, newest first, with delivery as it happens.",
+        actions=_new_button(),
+    )

@@ -1,0 +1,132 @@
+"""Shared by the campaign states: how a campaign's figures are shown, and live polling.
+
+The campaign core (mini_crm.core.campaigns) owns the numbers; this module only
+formats one `reports.CampaignStats` into the strings and percentages the pages
+lay out, so the history table and the campaign page always agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from mini_crm.core import formatting
+from mini_crm.models import CampaignStatus, utcnow
+from mini_crm.settings import get_settings
+
+# Polling cadence while something is sending, and a ceiling so a tab that was
+# closed mid-campaign does not keep a poller alive for hours.
+POLL_SECONDS = 1.0
+POLL_MAX_SECONDS = 3 * 60 * 60
+SLOW_EVERY = 10  # a campaign that is only scheduled is checked every 10 s
+ACTIVE = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED)
+# A campaign is "completed" once nothing is queued, but delivery receipts keep
+# arriving after that: keep watching for this long while some are outstanding.
+RECEIPT_WAIT = timedelta(minutes=15)
+
+
+def _int(stats: Any, *names: str) -> int:
+    for name in names:
+        value = getattr(stats, name, None)
+        if value is not None:
+            return int(value)
+    return 0
+
+
+def percent(part: int, whole: int) -> int:
+    return max(0, min(100, round(100 * part / whole))) if whole else 0
+
+
+def rate_text(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def brand_zone() -> ZoneInfo:
+    return ZoneInfo(get_settings().brand_timezone)
+
+
+def local_text(value: datetime | None) -> str:
+    """A stored naive-UTC timestamp as the brand reads it (its own time zone)."""
+    if value is None:
+        return "—"
+    return formatting.date_time(value.replace(tzinfo=UTC).astimezone(brand_zone()))
+
+
+def stats_view(s: Any) -> dict[str, Any]:
+    """One campaign's figures, display-ready. `sent` counts every message the vendor
+    accepted (so it includes those since delivered or undelivered)."""
+    pending = _int(s, "queued", "pending")
+    sent, failed = _int(s, "sent"), _int(s, "failed")
+    delivered, undelivered = _int(s, "delivered"), _int(s, "undelivered")
+    audience = _int(s, "audience_size")
+    total = max(audience, pending + sent + failed)
+    processed = max(0, total - pending)
+    status = str(s.status)
+    awaiting = max(0, sent - delivered - undelivered)  # accepted, no receipt yet
+    completed_at = getattr(s, "completed_at", None)
+    live = status in ACTIVE or bool(
+        awaiting and completed_at is not None and utcnow() - completed_at < RECEIPT_WAIT)
+    return {
+        "id": str(s.id),
+        "name": s.name,
+        "status": status,
+        "channel": getattr(s, "channel", "") or "",
+        "tags": list(getattr(s, "tags", None) or []),
+        "creator": getattr(s, "created_by_email", None) or "—",
+        "created": local_text(getattr(s, "created_at", None)),
+        "scheduled": local_text(getattr(s, "scheduled_at", None)),
+        "started": local_text(getattr(s, "started_at", None)),
+        "completed": local_text(getattr(s, "completed_at", None)),
+        # A scheduled campaign's audience is only counted when it starts.
+        "audience": "—" if status in (CampaignStatus.SCHEDULED, CampaignStatus.DRAFT)
+        and not total else formatting.count(audience),
+        "pending": formatting.count(pending),
+        "sent": formatting.count(sent),
+        "failed": formatting.count(failed),
+        "delivered": formatting.count(delivered),
+        "undelivered": formatting.count(undelivered),
+        "rate": rate_text(getattr(s, "delivery_rate", None)),
+        "progress": 100 if status == CampaignStatus.COMPLETED else percent(processed, total),
+        "sent_pct": percent(sent, total),
+        "delivered_pct": percent(delivered, total),
+        "failed_pct": percent(failed + undelivered, total),
+        "failed_only_pct": percent(failed, total),
+        "undelivered_pct": percent(undelivered, total),
+        "awaiting": formatting.count(awaiting),
+        # `live`: figures may still change (sending, scheduled, or receipts still due).
+        "active": live,
+        "sending": status == CampaignStatus.SENDING or live and status != "scheduled",
+    }
+
+
+async def poll_while(pace: Callable[[], Awaitable[str]],
+                     step: Callable[[], Awaitable[None]]) -> None:
+    """Call `step` while `pace` says so: every second while it answers "fast" (something
+    is sending or receipts are due), every SLOW_EVERY seconds while "slow" (only a
+    scheduled campaign waits), and stop when it answers "" (nothing live, or the user
+    left the page).
+
+    Both callables take the state lock themselves; the loop sleeps outside it so the
+    page stays responsive between polls.
+    """
+    deadline = time.monotonic() + POLL_MAX_SECONDS
+    tick = 0
+    while time.monotonic() < deadline:
+        await asyncio.sleep(POLL_SECONDS)
+        tick += 1
+        mode = await pace()
+        if not mode:
+            return
+        if mode == "fast" or tick % SLOW_EVERY == 0:
+            await step()
+
+
+def pace_of(views: list[dict[str, Any]]) -> str:
+    """"fast", "slow" or "" for a set of stats_view() dicts (see poll_while)."""
+    if any(v.get("sending") for v in views):
+        return "fast"
+    return "slow" if any(v.get("active") for v in views) else ""

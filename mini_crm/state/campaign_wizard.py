@@ -1,0 +1,750 @@
+"""The campaign wizard: audience → message → schedule → review, then launch.
+
+"New rules" audiences reuse the segment editor's state (SegmentEditorState) and
+its rule builder component: the wizard resets that state when it opens and reads
+its tree at launch, so the builder, its validation and its debounced live size
+behave exactly as on the Segments page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import reflex as rx
+
+from mini_crm.core import formatting, segments
+from mini_crm.core.campaigns import render
+from mini_crm.core.segments import editing
+from mini_crm.core.segments import service as segment_service
+from mini_crm.db import session_scope
+from mini_crm.models import utcnow
+from mini_crm.settings import get_settings
+from mini_crm.state.base import AppState
+from mini_crm.state.campaign_common import brand_zone, local_text
+from mini_crm.state.segments import SegmentEditorState
+
+STEPS = [("Audience", "users"), ("Message", "message-square-text"),
+         ("Schedule", "calendar-clock"), ("Review", "rocket")]
+CHANNELS = [("sms", "SMS", "smartphone"), ("email", "Email", "mail"),
+            ("whatsapp", "WhatsApp", "message-circle")]
+TONES = ["friendly", "urgent", "premium", "playful", "formal"]
+PREVIEW_DEBOUNCE_SECONDS = 0.3
+SAMPLE_SIZE = 3
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> speaks
+# CampaignError.field -> the wizard step that holds that input.
+FIELD_STEP = {"rules": 0, "segment_id": 0, "audience": 0, "segment": 0, "name": 1,
+              "message": 1, "message_template": 1, "template": 1, "channel": 1, "tags": 1,
+              "objective": 1, "schedule_at": 2}
+
+
+def _tokens() -> list[dict[str, str]]:
+    return [{"token": "{" + t + "}", "hint": d} for t, d in render.TOKENS]
+
+
+def _template_errors(template: str) -> list[str]:
+    return render.validate_template(template)
+
+
+def _segment_choices() -> list[dict[str, str]]:
+    with session_scope() as db:
+        return [{"id": str(seg.id), "name": seg.name, "sentence": seg.sentence,
+                 "size": "—" if seg.size is None else formatting.count(seg.size),
+                 "count": str(seg.size or 0), "valid": "" if seg.size is None else "1"}
+                for seg in segment_service.segment_summaries(db)]
+
+
+def _builder_context() -> dict[str, Any]:
+    with session_scope() as db:
+        return {"cities": segment_service.known_cities(db, limit=100),
+                "keys": segment_service.attribute_keys(db)}
+
+
+def _segment_rules(segment_id: int) -> dict[str, Any] | None:
+    with session_scope() as db:
+        seg = segment_service.get_segment(db, segment_id)
+        return None if seg is None else dict(seg.rules)
+
+
+def _reach(rules: dict[str, Any]) -> dict[str, Any]:
+    """Audience size, and how many would really receive it now: the launch's own
+    INSERT ... SELECT (consent and frequency cap applied), counted instead of run."""
+    import sqlalchemy as sa
+
+    from mini_crm.core.campaigns import launch
+
+    with session_scope() as db:
+        now = utcnow()
+        size = segments.audience_size(db, rules, now)
+        # campaign id 0 matches no campaign, so "already in this campaign" excludes nobody.
+        eligible = db.execute(sa.select(sa.func.count()).select_from(
+            launch.audience_select(0, rules, now).subquery())).scalar_one()
+    return {"size": size, "eligible": int(eligible)}
+
+
+def _render_samples(rules: dict[str, Any], template: str) -> list[dict[str, str]]:
+    """The message as three real customers of the audience would get it."""
+    with session_scope() as db:
+        rows = segments.preview(db, rules, sample=SAMPLE_SIZE).sample
+    out = []
+    for r in rows:
+        text = render.render(template, r)
+        out.append({"name": r.get("name") or "(no name)", "city": r.get("city") or "—",
+                    "external_id": r.get("external_id") or "", "text": text,
+                    "chars": str(len(text))})
+    return out
+
+
+def _parse_local(value: str) -> datetime | None:
+    """A datetime-local value in the brand's zone -> naive UTC (how timestamps are stored)."""
+    try:
+        local = datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT)
+    except ValueError:
+        return None
+    return local.replace(tzinfo=brand_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def _to_local_input(utc_naive: datetime) -> str:
+    return utc_naive.replace(tzinfo=UTC).astimezone(brand_zone()).strftime(LOCAL_INPUT_FORMAT)
+
+
+def _insert_script(token: str) -> str:
+    """Insert `token` at the caret of the template textarea and tell React about it
+    (the native value setter plus an input event is what a controlled field hears)."""
+    return (
+        "(() => {const el = document.getElementById('campaign-template'); if (!el) return;"
+        f"const t = {json.dumps(token)};"
+        "const s = el.selectionStart ?? el.value.length, e = el.selectionEnd ?? s;"
+        "const v = el.value.slice(0, s) + t + el.value.slice(e);"
+        "Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')"
+        ".set.call(el, v);"
+        "el.dispatchEvent(new Event('input', {bubbles: true}));"
+        "el.focus(); el.setSelectionRange(s + t.length, s + t.length);})()"
+    )
+
+
+def _launch(payload: dict[str, Any]) -> int:
+    """Save the audience as a segment (if asked) and create the campaign in ONE
+    transaction: if the campaign is refused, the segment is not left behind."""
+    from mini_crm.core.campaigns import service
+
+    with session_scope() as db:
+        segment_id = payload["segment_id"]
+        rules = payload["rules"]
+        if payload["save_segment"]:
+            seg = segment_service.save_segment(db, name=payload["segment_name"], rules=rules,
+                                               created_by=payload["user_id"])
+            segment_id = seg.id
+        campaign = service.create_campaign(
+            db, name=payload["name"], rules=rules if segment_id is None else None,
+            segment_id=segment_id, message_template=payload["template"],
+            channel=payload["channel"], schedule_at=payload["schedule_at"],
+            objective=payload["objective"] or None, created_by=payload["user_id"],
+            tags=payload["tags"] or None)
+        return int(campaign.id)
+
+
+def _suggest_messages(objective: str, tone: str, rules: dict[str, Any] | None,
+                      channel: str) -> dict[str, Any]:
+    from mini_crm.core.ai import messages
+
+    with session_scope() as db:
+        result = messages.suggest_messages(db, objective=objective, tone=tone, rules=rules,
+                                           channel=channel, n=3)
+    return {"variants": [{"text": v.text, "rationale": v.rationale,
+                          "intent": getattr(v, "intent", "") or ""} for v in result.value],
+            "engine": result.engine, "note": result.note}
+
+
+def _suggest_tags(name: str, message: str, objective: str) -> dict[str, Any]:
+    from mini_crm.core.ai import tags
+
+    result = tags.suggest_tags(name=name, message=message, objective=objective)
+    return {"tags": list(result.value), "engine": result.engine, "note": result.note}
+
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _send_times(rules: dict[str, Any]) -> dict[str, Any]:
+    from mini_crm.core.ai import send_time
+
+    with session_scope() as db:
+        result = send_time.suggest_send_times(db, rules)
+    advice = result.value
+    peak = max((max(row) for row in advice.heatmap if row), default=0) or 1
+    heat = [{"day": WEEKDAYS[d], "cells": [{"hour": str(h), "level": str(round(4 * v / peak)),
+                                            "count": str(v)}
+                                           for h, v in enumerate(row)]}
+            for d, row in enumerate(advice.heatmap[:7])]
+    windows = [{"label": f"{WEEKDAYS[w.weekday % 7]} {w.hour:02d}:00",
+                "when": local_text(w.next_at), "value": _to_local_input(w.next_at),
+                "reason": w.reason, "score": f"{w.score:.0%} of orders"}
+               for w in advice.windows]
+    notes = [*getattr(advice, "notes", []), *([result.note] if result.note else [])]
+    return {"windows": windows, "heat": heat, "engine": result.engine, "note": " ".join(notes)}
+
+
+class CampaignWizardState(AppState):
+    step: int = 0
+    reached: int = 0
+    # Audience
+    audience_mode: str = "segment"  # "segment" | "rules"
+    segments: list[dict[str, str]] = []
+    segments_loading: bool = False
+    segment_id: str = ""
+    save_segment: bool = False
+    segment_name: str = ""
+    audience_error: str = ""
+    # Message
+    name: str = ""
+    channel: str = "sms"
+    template: str = ""
+    objective: str = ""
+    tags: list[str] = []
+    tag_input: str = ""
+    tag_error: str = ""
+    tokens: list[dict[str, str]] = []
+    name_error: str = ""
+    template_error: str = ""
+    samples: list[dict[str, str]] = []
+    samples_loading: bool = False
+    # AI assistance (each only when its core module exists)
+    tone: str = "friendly"
+    suggestions: list[dict[str, str]] = []
+    suggesting: bool = False
+    suggest_engine: str = ""
+    suggest_note: str = ""
+    suggest_error: str = ""
+    suggested_tags: list[str] = []
+    tags_engine: str = ""
+    tagging: bool = False
+    # Schedule
+    schedule_mode: str = "now"  # "now" | "later"
+    schedule_local: str = ""
+    schedule_error: str = ""
+    windows: list[dict[str, str]] = []
+    heat: list[dict[str, Any]] = []
+    windows_loading: bool = False
+    windows_engine: str = ""
+    windows_note: str = ""
+    windows_error: str = ""
+    # Review and launch
+    reach_loading: bool = False
+    audience_size: int = -1
+    eligible_size: int = -1
+    launching: bool = False
+    launch_error: str = ""
+    timezone: str = ""
+    _rules: dict[str, Any] = {}
+    _generation: int = 0
+
+    # ---- derived -------------------------------------------------------------------
+    @rx.var
+    def can_launch(self) -> bool:
+        return self.user_role in ("admin", "marketer")
+
+    @rx.var
+    def template_problems(self) -> list[str]:
+        return _template_errors(self.template) if self.template.strip() else []
+
+    @rx.var
+    def chars(self) -> int:
+        return len(self.template)
+
+    @rx.var
+    def selected_segment(self) -> dict[str, str]:
+        for s in self.segments:
+            if s["id"] == self.segment_id:
+                return s
+        return {}
+
+    @rx.var
+    def audience_text(self) -> str:
+        return "—" if self.audience_size < 0 else formatting.count(self.audience_size)
+
+    @rx.var
+    def eligible_text(self) -> str:
+        return "" if self.eligible_size < 0 else formatting.count(self.eligible_size)
+
+    @rx.var
+    def schedule_text(self) -> str:
+        if self.schedule_mode == "now":
+            return "Immediately after launch"
+        when = _parse_local(self.schedule_local)
+        return f"{local_text(when)} ({self.timezone})" if when else "—"
+
+    @rx.var
+    def launch_label(self) -> str:
+        return "Schedule campaign" if self.schedule_mode == "later" else "Launch campaign"
+
+    @rx.var
+    def min_local(self) -> str:
+        return _to_local_input(utcnow())
+
+    # ---- opening -------------------------------------------------------------------
+    @rx.event(background=True)
+    async def open(self):
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            preselect = str(self.router.url.query_parameters.get("segment", "") or "")
+            self._reset()
+            self.segments_loading = True
+            self.timezone = get_settings().brand_timezone
+            self.tokens = _tokens()
+            editor = await self.get_state(SegmentEditorState)
+            editor.segment_id, editor.name, editor.tree = 0, "", editing.empty_tree()
+            editor.saved_message = editor.save_error = editor.error = editor.error_path = ""
+            # The builder's plain-English box (when present) starts empty too.
+            for name, empty in (("ai_prompt", ""), ("ai_engine", ""), ("ai_note", ""),
+                                ("ai_error", ""), ("ai_explanation", [])):
+                if hasattr(editor, name):
+                    setattr(editor, name, empty)
+            editor._generation += 1
+        choices = await rx.run_in_thread(_segment_choices)
+        context = await rx.run_in_thread(_builder_context)
+        async with self:
+            self.segments, self.segments_loading = choices, False
+            if preselect and any(s["id"] == preselect for s in choices):
+                self.segment_id = preselect
+            elif not choices:
+                self.audience_mode = "rules"
+            editor = await self.get_state(SegmentEditorState)
+            editor.cities = context["cities"]
+            editor.field_options = editing.field_options(context["keys"])
+        yield SegmentEditorState.refresh_preview
+        # The offline tag classifier trains on first use (seconds on a busy machine):
+        # do it now, while the marketer picks an audience, not when they click Suggest.
+        await rx.run_in_thread(_warm_ai)
+
+    def _reset(self) -> None:
+        for name, value in {
+            "step": 0, "reached": 0, "audience_mode": "segment", "segment_id": "",
+            "save_segment": False, "segment_name": "", "audience_error": "", "name": "",
+            "channel": "sms", "template": "", "objective": "", "tags": [], "tag_input": "",
+            "tag_error": "",
+            "name_error": "", "template_error": "", "samples": [], "tone": "friendly",
+            "suggestions": [], "suggest_engine": "", "suggest_note": "", "suggest_error": "",
+            "suggested_tags": [], "tags_engine": "", "schedule_mode": "now",
+            "schedule_local": "", "schedule_error": "", "windows": [], "heat": [],
+            "windows_engine": "", "windows_note": "", "windows_error": "",
+            "audience_size": -1, "eligible_size": -1, "launch_error": "", "launching": False,
+        }.items():
+            setattr(self, name, value)
+        self._rules = {}
+
+    # ---- navigation ----------------------------------------------------------------
+    @rx.event(background=True)
+    async def next_step(self):
+        async with self:
+            if not self.ensure_signed_in() or self.launching:
+                return
+            step = self.step
+        ok = await self._validate(step)
+        if not ok:
+            return
+        async with self:
+            self.step = min(step + 1, len(STEPS) - 1)
+            self.reached = max(self.reached, self.step)
+            new_step = self.step
+        yield _focus_title()
+        if new_step == 1:
+            yield CampaignWizardState.refresh_samples
+        elif new_step == 2:
+            async with self:
+                want = not self.windows
+            if want:
+                yield CampaignWizardState.load_send_times
+        elif new_step == 3:
+            yield CampaignWizardState.load_reach
+
+    @rx.event
+    def prev_step(self):
+        if self.step > 0:
+            self.step -= 1
+            return _focus_title()
+
+    @rx.event(background=True)
+    async def go_to(self, index: int):
+        """Jump to a step already reached; the steps before it are checked again (the
+        audience may have been edited since), stopping at the first that fails."""
+        async with self:
+            if (not self.ensure_signed_in() or self.launching
+                    or not 0 <= index <= self.reached or index == self.step):
+                return
+        for step in range(index):
+            if not await self._validate(step):
+                async with self:
+                    self.step = step
+                return
+        async with self:
+            self.step = index
+            want_windows = index == 2 and not self.windows
+        yield _focus_title()
+        if index == 1:
+            yield CampaignWizardState.refresh_samples
+        elif want_windows:
+            yield CampaignWizardState.load_send_times
+        elif index == 3:
+            yield CampaignWizardState.load_reach
+
+    async def _validate(self, step: int) -> bool:
+        """Check one step; on failure its errors are set and the step stays put."""
+        if step == 0:
+            return await self._validate_audience()
+        if step == 1:
+            async with self:
+                return self._validate_message()
+        if step == 2:
+            async with self:
+                return self._validate_schedule()
+        return True
+
+    async def _validate_audience(self) -> bool:
+        async with self:
+            mode, segment_id = self.audience_mode, self.segment_id
+            save, seg_name = self.save_segment, self.segment_name.strip()
+            editor = await self.get_state(SegmentEditorState)
+            tree = editor.tree
+        if mode == "segment":
+            if not segment_id.isdigit():
+                async with self:
+                    self.audience_error = "Pick a saved segment, or build new rules."
+                return False
+            rules = await rx.run_in_thread(lambda: _segment_rules(int(segment_id)))
+            if rules is None:
+                async with self:
+                    self.audience_error = "That segment no longer exists; pick another."
+                return False
+        else:
+            rules = editing.to_rules(tree)
+            if save and not seg_name:
+                async with self:
+                    self.audience_error = "Give the new segment a name, or untick “Save”."
+                return False
+        try:
+            segments.parse_rules(rules)
+        except segments.RulesError as exc:
+            async with self:
+                self.audience_error = f"Fix the audience rules first: {exc.reason}"
+                if mode == "rules":
+                    editor = await self.get_state(SegmentEditorState)
+                    editor.error, editor.error_path = exc.reason, exc.path
+            return False
+        size = await rx.run_in_thread(lambda: _count(rules))
+        async with self:
+            if size == 0:
+                self.audience_error = "No customer matches this audience yet."
+                return False
+            self._rules, self.audience_size, self.audience_error = rules, size, ""
+        return True
+
+    def _validate_message(self) -> bool:
+        self.name_error = self.template_error = ""
+        name = self.name.strip()
+        if not name:
+            self.name_error = "Give the campaign a name."
+        elif len(name) > 200:
+            self.name_error = "At most 200 characters."
+        problems = _template_errors(self.template)
+        if problems:
+            self.template_error = "; ".join(problems).capitalize() + "."
+        return not (self.name_error or self.template_error)
+
+    def _validate_schedule(self) -> bool:
+        self.schedule_error = ""
+        if self.schedule_mode == "later":
+            when = _parse_local(self.schedule_local)
+            if when is None:
+                self.schedule_error = "Pick a date and time."
+            elif when <= utcnow():
+                self.schedule_error = "That time has passed; pick a time in the future."
+        return not self.schedule_error
+
+    # ---- audience ------------------------------------------------------------------
+    @rx.event
+    def set_audience_mode(self, mode: str | list[str]):
+        self.audience_mode = "rules" if mode == "rules" else "segment"
+        self.audience_error = ""
+        self._invalidate()
+        if self.audience_mode == "rules":
+            return SegmentEditorState.refresh_preview
+
+    @rx.event
+    def choose_segment(self, segment_id: str):
+        self.segment_id, self.audience_error = segment_id, ""
+        self._invalidate()
+
+    @rx.event
+    def set_save_segment(self, value: bool):
+        self.save_segment = bool(value)
+        self.audience_error = ""
+
+    @rx.event
+    def set_segment_name(self, value: str):
+        self.segment_name, self.audience_error = value, ""
+
+    def _invalidate(self) -> None:
+        # The audience changed: anything computed from it is stale.
+        self.samples, self.windows, self.heat, self.windows_engine = [], [], [], ""
+        self.audience_size = self.eligible_size = -1
+
+    # ---- message -------------------------------------------------------------------
+    @rx.event
+    def set_name(self, value: str):
+        self.name, self.name_error = value, ""
+
+    @rx.event
+    def set_channel(self, value: str | list[str]):
+        if value in {c for c, _, _ in CHANNELS}:
+            self.channel = str(value)
+
+    @rx.event
+    def set_objective(self, value: str):
+        self.objective = value
+
+    @rx.event
+    def set_tone(self, value: str | list[str]):
+        if value in TONES:
+            self.tone = str(value)
+
+    @rx.event
+    def set_template(self, value: str):
+        self.template, self.template_error = value, ""
+        self._generation += 1
+        return CampaignWizardState.refresh_samples
+
+    @rx.event
+    def insert_token(self, token: str):
+        return rx.call_script(_insert_script(token))
+
+    @rx.event
+    def use_suggestion(self, text: str):
+        self.template, self.template_error = text, ""
+        self._generation += 1
+        return [CampaignWizardState.refresh_samples,
+                rx.call_script("document.getElementById('campaign-template')?.focus()")]
+
+    @rx.event
+    def set_tag_input(self, value: str):
+        self.tag_input, self.tag_error = value, ""
+
+    @rx.event
+    def add_tag(self, tag: str = ""):
+        from mini_crm.core.campaigns import CampaignError
+        from mini_crm.core.campaigns.service import clean_tags
+
+        raw = (tag or self.tag_input).strip().strip(",")
+        if not raw:
+            return
+        try:
+            self.tags = clean_tags([*self.tags, raw])
+        except CampaignError as exc:
+            self.tag_error = exc.message[:1].upper() + exc.message[1:] + "."
+            return
+        self.tag_input, self.tag_error = "", ""
+        self.suggested_tags = [t for t in self.suggested_tags if t not in self.tags]
+
+    @rx.event
+    def tag_key(self, key: str):
+        if key == "Enter":
+            return CampaignWizardState.add_tag("")
+
+    @rx.event
+    def remove_tag(self, tag: str):
+        self.tags = [t for t in self.tags if t != tag]
+
+    @rx.event
+    def name_key(self, key: str):
+        if key == "Enter":
+            return rx.call_script("document.getElementById('campaign-template')?.focus()")
+
+    @rx.event(background=True)
+    async def refresh_samples(self):
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            generation = self._generation
+        await asyncio.sleep(PREVIEW_DEBOUNCE_SECONDS)
+        async with self:
+            if generation != self._generation or not self._rules:
+                return
+            rules, template = self._rules, self.template
+            self.samples_loading = True
+        try:
+            samples = await rx.run_in_thread(lambda: _render_samples(rules, template))
+        except Exception:  # the preview is a help; a failure must not block the wizard
+            samples = []
+        async with self:
+            if generation == self._generation:
+                self.samples = samples
+            self.samples_loading = False
+
+    @rx.event(background=True)
+    async def suggest_messages(self):
+        async with self:
+            if not self.ensure_signed_in() or self.suggesting:
+                return
+            objective = self.objective.strip() or self.name.strip()
+            if not objective:
+                self.suggest_error = "Describe the objective first (e.g. “win back lapsed "\
+                                     "customers with 10% off”)."
+                return
+            self.suggesting, self.suggest_error = True, ""
+            args = (objective, self.tone, self._rules or None, self.channel)
+        try:
+            result = await rx.run_in_thread(lambda: _suggest_messages(*args))
+        except Exception as exc:
+            async with self:
+                self.suggesting, self.suggest_error = False, f"No suggestions: {exc}"
+            return
+        async with self:
+            self.suggestions = result["variants"]
+            self.suggest_engine, self.suggest_note = result["engine"], result["note"]
+            self.suggesting = False
+        yield CampaignWizardState.suggest_tags
+
+    @rx.event(background=True)
+    async def suggest_tags(self):
+        async with self:
+            if not self.ensure_signed_in() or self.tagging:
+                return
+            args = (self.name, self.template, self.objective)
+            if not any(a.strip() for a in args):
+                return
+            self.tagging = True
+        try:
+            result = await rx.run_in_thread(lambda: _suggest_tags(*args))
+        except Exception:  # tags are optional; keep the wizard usable
+            result = {"tags": [], "engine": ""}
+        async with self:
+            self.suggested_tags = [t for t in result["tags"] if t not in self.tags]
+            self.tags_engine, self.tagging = result["engine"], False
+
+    # ---- schedule ------------------------------------------------------------------
+    @rx.event
+    def set_schedule_mode(self, mode: str | list[str]):
+        self.schedule_mode = "later" if mode == "later" else "now"
+        self.schedule_error = ""
+
+    @rx.event
+    def set_schedule_local(self, value: str):
+        self.schedule_local, self.schedule_error = value, ""
+
+    @rx.event
+    def use_window(self, value: str):
+        self.schedule_mode, self.schedule_local, self.schedule_error = "later", value, ""
+
+    @rx.event(background=True)
+    async def load_send_times(self):
+        async with self:
+            if not self.ensure_signed_in() or not self._rules:
+                return
+            self.windows_loading, self.windows_error = True, ""
+            rules = self._rules
+        try:
+            result = await rx.run_in_thread(lambda: _send_times(rules))
+        except Exception as exc:
+            async with self:
+                self.windows_loading = False
+                self.windows_error = f"No send-time advice: {exc}"
+            return
+        async with self:
+            self.windows, self.heat = result["windows"], result["heat"]
+            self.windows_engine, self.windows_note = result["engine"], result["note"]
+            self.windows_loading = False
+
+    # ---- review and launch ---------------------------------------------------------
+    @rx.event(background=True)
+    async def load_reach(self):
+        async with self:
+            if not self.ensure_signed_in() or not self._rules:
+                return
+            self.reach_loading = True
+            rules = self._rules
+        try:
+            reach = await rx.run_in_thread(lambda: _reach(rules))
+        except Exception:
+            reach = None
+        async with self:
+            if reach is not None:
+                self.audience_size = reach["size"]
+                self.eligible_size = -1 if reach["eligible"] is None else int(reach["eligible"])
+            self.reach_loading = False
+
+    @rx.event(background=True)
+    async def launch(self):
+        async with self:
+            if self.launching:
+                return
+            if not self.ensure_role("admin", "marketer"):
+                self.launch_error = ("Your role cannot launch campaigns; ask an admin to make "
+                                     "you a marketer.")
+                return
+            self.launching, self.launch_error = True, ""
+        # Every step again: the audience or a schedule may have gone stale meanwhile.
+        for step in range(3):
+            if not await self._validate(step):
+                async with self:
+                    self.step, self.launching = step, False
+                    self.launch_error = "Fix the highlighted step before launching."
+                return
+        async with self:
+            user = self._current_user()
+            mode = self.audience_mode
+            payload = {
+                "name": self.name.strip(), "template": self.template,
+                "channel": self.channel, "objective": self.objective.strip(),
+                "tags": list(self.tags), "rules": self._rules,
+                "segment_id": int(self.segment_id) if mode == "segment" else None,
+                "save_segment": mode == "rules" and self.save_segment,
+                "segment_name": self.segment_name.strip(),
+                "schedule_at": (_parse_local(self.schedule_local)
+                                if self.schedule_mode == "later" else None),
+                "user_id": user["id"] if user else None,
+            }
+        try:
+            campaign_id = await rx.run_in_thread(lambda: _launch(payload))
+        except Exception as exc:  # shown inline; everything typed stays as it was
+            field = getattr(exc, "field", None)
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            async with self:
+                self.launching = False
+                self.launch_error = message[:1].upper() + message[1:]
+                if field in FIELD_STEP and FIELD_STEP[field] != 3:
+                    self.step = FIELD_STEP[field]
+                    if self.step == 1:
+                        target = "name_error" if field == "name" else "template_error"
+                        setattr(self, target, self.launch_error)
+                    elif self.step == 2:
+                        self.schedule_error = self.launch_error
+                    else:
+                        self.audience_error = self.launch_error
+            return
+        async with self:
+            self.launching = False
+        yield rx.redirect(f"/campaigns/{campaign_id}")
+
+
+def _warm_ai() -> None:
+    try:
+        from mini_crm.core.ai import tags
+
+        tags.predict("warm up")
+    except Exception:  # only a warm-up: the real call reports its own errors
+        pass
+
+
+def _count(rules: dict[str, Any]) -> int:
+    with session_scope() as db:
+        return segments.audience_size(db, rules)
+
+
+def _focus_title() -> rx.event.EventSpec:
+    # After a step change, focus its heading so keyboard and screen-reader users land
+    # at the top of the new step instead of on a button that no longer exists.
+    return rx.call_script("setTimeout(() => document.getElementById('wizard-step-title')"
+                          "?.focus(), 50)")

@@ -1,0 +1,167 @@
+"""Campaign history: one page of campaigns, filtered in SQL, live while any is sending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from mini_crm.core import formatting
+from mini_crm.db import session_scope
+from mini_crm.models import CampaignStatus
+from mini_crm.state.base import AppState
+from mini_crm.state.campaign_common import pace_of, poll_while, stats_view
+
+PAGE_SIZE = 15
+STATUS_FILTERS = ["all", *CampaignStatus.ALL]
+
+
+def _list(search: str, status: str, tag: str, page: int) -> dict[str, Any]:
+    # Imported here, not at module level: the app must still start while the
+    # campaign core is absent (it is built by another feature).
+    from mini_crm.core.campaigns import reports
+
+    with session_scope() as db:
+        rows, total = reports.list_campaigns(
+            db, search=search.strip(), status="" if status == "all" else status, tag=tag,
+            limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        tags = _known_tags(db)
+    return {"rows": [stats_view(s) for s in rows], "total": total, "tags": tags}
+
+
+def _known_tags(db: Any, limit: int = 300) -> list[str]:
+    """Tags of recent campaigns for the filter menu (tags are a JSON list per campaign,
+    which no SQL dialect here can group portably, so the last few hundred are read)."""
+    from sqlmodel import select
+
+    from mini_crm.models import Campaign
+
+    seen: set[str] = set()
+    for tags in db.exec(select(Campaign.tags).order_by(Campaign.id.desc()).limit(limit)).all():
+        seen.update(t for t in (tags or []) if isinstance(t, str))
+    return sorted(seen, key=str.lower)
+
+
+class CampaignListState(AppState):
+    search: str = ""
+    status: str = "all"
+    tag: str = ""
+    page: int = 1
+    total: int = 0
+    rows: list[dict[str, Any]] = []
+    tags: list[str] = []
+    loading: bool = True
+    error: str = ""
+    ever_loaded: bool = False
+    _polling: bool = False
+
+    @rx.var
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @rx.var
+    def showing(self) -> str:
+        if not self.total:
+            return "No campaigns"
+        first = (self.page - 1) * PAGE_SIZE + 1
+        last = first + len(self.rows) - 1
+        return f"{first}–{last} of {formatting.count(self.total)}"
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(self.search.strip() or self.tag or self.status != "all")
+
+    @rx.var
+    def any_active(self) -> bool:
+        return any(r["active"] for r in self.rows)
+
+    def _key(self) -> tuple[str, str, str, int]:
+        return (self.search, self.status, self.tag, self.page)
+
+    @rx.event(background=True)
+    async def load(self):
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            self.loading = True
+            key = self._key()
+        try:
+            result = await rx.run_in_thread(lambda: _list(*key))
+        except Exception as exc:  # shown on the page instead of an endless spinner
+            async with self:
+                self.error, self.loading = f"Could not load campaigns: {exc}", False
+            return
+        async with self:
+            if key != self._key():  # a newer filter won
+                return
+            self.rows, self.total, self.tags = result["rows"], result["total"], result["tags"]
+            self.loading, self.error, self.ever_loaded = False, "", True
+            start = self.any_active and not self._polling
+        if start:
+            yield CampaignListState.watch
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Refresh the visible page while one of its campaigns is live (every second while
+        sending or awaiting receipts, every 10 s while only scheduled); stops by itself
+        when none is, or when the user leaves the page."""
+        async with self:
+            if self._polling or not self.ensure_signed_in():
+                return
+            self._polling = True
+            route = self.router.page.path
+
+        async def pace() -> str:
+            async with self:
+                return pace_of(self.rows) if self.router.page.path == route else ""
+
+        async def step() -> None:
+            async with self:
+                key = self._key()
+            try:
+                result = await rx.run_in_thread(lambda: _list(*key))
+            except Exception:  # a transient DB error: try again on the next tick
+                return
+            async with self:
+                if key == self._key():
+                    self.rows, self.total = result["rows"], result["total"]
+
+        try:
+            await poll_while(pace, step)
+        finally:
+            async with self:
+                self._polling = False
+
+    @rx.event
+    def set_search(self, text: str):
+        self.search, self.page = text, 1
+        return CampaignListState.load
+
+    @rx.event
+    def set_status_filter(self, status: str):
+        self.status = status if status in STATUS_FILTERS else "all"
+        self.page = 1
+        return CampaignListState.load
+
+    @rx.event
+    def set_tag_filter(self, tag: str):
+        self.tag = "" if tag == "__all__" else tag
+        self.page = 1
+        return CampaignListState.load
+
+    @rx.event
+    def clear_filters(self):
+        self.search, self.status, self.tag, self.page = "", "all", "", 1
+        return CampaignListState.load
+
+    @rx.event
+    def next_page(self):
+        if self.page < self.pages:
+            self.page += 1
+            return CampaignListState.load
+
+    @rx.event
+    def prev_page(self):
+        if self.page > 1:
+            self.page -= 1
+            return CampaignListState.load

@@ -1,0 +1,218 @@
+"""The bundled vendor simulator: an ASGI app speaking the vendor API of the delivery contract.
+
+POST /v1/messages accepts up to 1000 messages, answers a vendor id per message
+(idempotent per idempotency_key) and later posts signed receipts to callback_url.
+Behaviour comes from settings (SIMULATOR_*) and can be changed while running with
+POST /v1/config, so tests and demos can stage an outage and a recovery.
+GET /v1/stats counts every key received: the proof of "0 lost, 0 sent twice".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import math
+import random
+import re
+import threading
+import time
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from mini_crm.api.errors import ApiError, install_error_handlers
+from mini_crm.settings import Settings, get_settings
+from mini_crm.vendor.sender import ReceiptSender, outcome
+from mini_crm.vendor.store import REJECTED, MemoryStore, RedisStore, Store
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
+
+
+class MessageIn(BaseModel):
+    idempotency_key: str = Field(min_length=1, max_length=128)
+    channel: Literal["sms", "email", "whatsapp"]
+    to: str = Field(default="", max_length=320)
+    body: str = Field(default="", max_length=20_000)
+    subject: str | None = None
+
+
+class SendRequest(BaseModel):
+    callback_url: str | None = Field(default=None, max_length=2000)
+    messages: list[MessageIn] = Field(min_length=1, max_length=1000)
+
+
+class SimulatorConfig(BaseModel):
+    delivered_ratio: float = Field(ge=0.0, le=1.0)
+    latency_ms: int = Field(ge=0)
+    error_rate: float = Field(ge=0.0, le=1.0)
+    rate_limit_per_second: int = Field(ge=0)
+    receipt_delay_ms: int = Field(ge=0)
+
+
+class ConfigPatch(BaseModel):
+    delivered_ratio: float | None = Field(default=None, ge=0.0, le=1.0)
+    latency_ms: int | None = Field(default=None, ge=0)
+    error_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    rate_limit_per_second: int | None = Field(default=None, ge=0)
+    receipt_delay_ms: int | None = Field(default=None, ge=0)
+
+
+def invalid_recipient(message: MessageIn) -> str | None:
+    """Why a message is obviously undeliverable (a permanent, per-message rejection)."""
+    to = message.to.strip()
+    if not to:
+        return "empty recipient"
+    if not message.body.strip():
+        return "empty message body"
+    if message.channel == "email":
+        return None if _EMAIL.match(to) else f"invalid email address {to!r}"
+    digits = _PHONE_PUNCTUATION.sub("", to).removeprefix("+")
+    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+        return f"invalid phone number {to!r}"
+    return None
+
+
+class _Bucket:
+    """A token bucket of `rate` messages a second (its capacity is one second's worth)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens = 0.0
+        self._at = time.monotonic()
+        self._rate = 0
+
+    def take(self, rate: int, n: int) -> float:
+        """0 when allowed (and n tokens taken), else seconds until a request may pass."""
+        with self._lock:
+            now = time.monotonic()
+            if rate != self._rate:
+                self._rate, self._tokens = rate, float(rate)
+            self._tokens = min(float(rate), self._tokens + (now - self._at) * rate)
+            self._at = now
+            # A request bigger than the bucket needs a full bucket and leaves it in debt.
+            needed = min(float(n), float(rate))
+            if self._tokens < needed:
+                return (needed - self._tokens) / rate
+            self._tokens -= n
+            return 0.0
+
+
+class Simulator:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.config = SimulatorConfig(
+            delivered_ratio=settings.simulator_delivered_ratio,
+            latency_ms=settings.simulator_latency_ms,
+            error_rate=settings.simulator_error_rate,
+            rate_limit_per_second=settings.simulator_rate_limit_per_second,
+            receipt_delay_ms=settings.simulator_receipt_delay_ms)
+        self.sender = ReceiptSender(store, settings.receipt_signing_secret,
+                                    delay_ms=settings.simulator_receipt_delay_ms,
+                                    batch_size=settings.simulator_receipt_batch_size,
+                                    timeout=settings.vendor_timeout_seconds)
+        self.bucket = _Bucket()
+        self.random = random.Random()
+        self.token = settings.vendor_secret or "sim"
+        self.blocking_store = isinstance(store, RedisStore)
+
+    def check_auth(self, request: Request) -> None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
+                                                                 self.token.encode()):
+            raise ApiError(401, "missing or wrong bearer token",
+                           headers={"WWW-Authenticate": "Bearer"})
+
+    def process(self, req: SendRequest) -> list[dict[str, Any]]:
+        reasons = [invalid_recipient(m) for m in req.messages]
+        recorded = self.store.record([(m.idempotency_key, r is not None)
+                                      for m, r in zip(req.messages, reasons, strict=True)])
+        results: list[dict[str, Any]] = []
+        receipts: list[tuple[str, str, str | None]] = []
+        for message, reason, (vendor_id, first) in zip(req.messages, reasons, recorded,
+                                                       strict=True):
+            if vendor_id == REJECTED:
+                results.append({"idempotency_key": message.idempotency_key,
+                                "vendor_message_id": None, "status": "rejected",
+                                "error": reason or "recipient rejected earlier"})
+                continue
+            results.append({"idempotency_key": message.idempotency_key,
+                            "vendor_message_id": vendor_id, "status": "accepted", "error": None})
+            if first:
+                status, error = outcome(message.idempotency_key, message.channel,
+                                        self.config.delivered_ratio)
+                receipts.append((vendor_id, status, error))
+        if receipts and req.callback_url:
+            self.sender.delay_ms = self.config.receipt_delay_ms
+            self.sender.add(req.callback_url, receipts)
+        return results
+
+    def stats(self) -> dict[str, Any]:
+        return {**self.store.stats(), "receipts_pending": self.sender.pending(),
+                "config": self.config.model_dump()}
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None,
+               shared_state: bool = False) -> FastAPI:
+    """The simulator app. `shared_state` keeps its memory in Redis (when Redis answers) so
+    several app processes behave as one vendor; otherwise it lives in this process."""
+    settings = settings or get_settings()
+    if store is None:
+        from mini_crm.core.redis_conn import get_redis
+
+        client = get_redis() if shared_state else None
+        store = (RedisStore(client, settings.simulator_redis_prefix) if client is not None
+                 else MemoryStore())
+    sim = Simulator(settings, store)
+    app = FastAPI(title="Mini CRM vendor simulator", version="1.0.0",
+                  description=__doc__, docs_url="/docs", openapi_url="/openapi.json")
+    install_error_handlers(app)
+    app.state.simulator = sim
+
+    @app.post("/v1/messages", summary="Send messages (1..1000), idempotent per key")
+    async def send(req: SendRequest, request: Request) -> JSONResponse:
+        sim.check_auth(request)
+        sim.store.incr("requests")
+        cfg = sim.config
+        if cfg.rate_limit_per_second:
+            wait = sim.bucket.take(cfg.rate_limit_per_second, len(req.messages))
+            if wait:
+                sim.store.incr("rate_limited")
+                raise ApiError(429, f"over the rate limit of {cfg.rate_limit_per_second} "
+                               "messages a second",
+                               headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                               details={"retry_after_seconds": round(wait, 3)})
+        if cfg.latency_ms:
+            await asyncio.sleep(cfg.latency_ms / 1000)
+        if cfg.error_rate and sim.random.random() < cfg.error_rate:
+            sim.store.incr("errors_injected")
+            raise ApiError(503, "simulated vendor error; nothing was accepted")
+        if sim.blocking_store:
+            results = await run_in_threadpool(sim.process, req)
+        else:
+            results = sim.process(req)
+        return JSONResponse({"results": results})
+
+    @app.get("/v1/stats", summary="Counters: accepted, duplicates, receipts posted …")
+    async def stats(request: Request) -> dict[str, Any]:
+        sim.check_auth(request)
+        return await run_in_threadpool(sim.stats)
+
+    @app.post("/v1/config", summary="Change behaviour while running (outage, latency …)")
+    async def config(patch: ConfigPatch, request: Request) -> dict[str, Any]:
+        sim.check_auth(request)
+        sim.config = sim.config.model_copy(update=patch.model_dump(exclude_none=True))
+        return sim.config.model_dump()
+
+    @app.post("/v1/reset", summary="Forget every key and counter (benchmarks, demos)")
+    async def reset(request: Request) -> dict[str, str]:
+        sim.check_auth(request)
+        sim.sender.clear()
+        await run_in_threadpool(sim.store.reset)
+        return {"status": "reset"}
+
+    return app

@@ -1,0 +1,140 @@
+"""The campaigns REST API over the real FastAPI app (every database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from mini_crm.core import jobs
+from mini_crm.core.campaigns import delivery
+from mini_crm.settings import get_settings
+from tests.integration.campaign_helpers import (
+    FakeVendor,
+    add_customers,
+    campaign_status,
+    city_rules,
+    wait_for,
+)
+
+
+@pytest.fixture
+def vendor(app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("DELIVERY_BATCH_SIZE", "4")
+    get_settings.cache_clear()
+    fake = FakeVendor()
+    monkeypatch.setattr(delivery, "vendor_client", lambda channel: fake)
+    yield fake
+    jobs.shutdown_local(wait=True)
+
+
+def test_create_launches_and_get_reports_counters(api: TestClient, make_key, vendor,
+                                                  app_settings: sa.Engine) -> None:
+    add_customers(app_settings, 9)
+    add_customers(app_settings, 1, start=40, email=None)
+    h = make_key("campaigns", "read")
+    r = api.post("/api/v1/campaigns", headers=h, json={
+        "name": "Monsoon", "rules": city_rules("Pune"), "channel": "email",
+        "message": "Hi {name}", "tags": ["Rain", "sale"], "objective": "sell umbrellas"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] in ("sending", "completed") and body["audience_size"] == 10
+    assert body["tags"] == ["rain", "sale"] and body["message"] == "Hi {name}"
+    wait_for(lambda: campaign_status(app_settings, body["id"]) == "completed")
+    got = api.get(f"/api/v1/campaigns/{body['id']}", headers=h).json()
+    assert {k: got[k] for k in ("audience_size", "sent", "failed", "delivered", "undelivered",
+                                "pending", "status")} == {
+        "audience_size": 10, "sent": 9, "failed": 1, "delivered": 0, "undelivered": 0,
+        "pending": 0, "status": "completed"}
+    assert set(vendor.accepted) and len(vendor.accepted) == 9
+
+
+def test_list_filters_and_pagination(api: TestClient, make_key, vendor,
+                                     app_settings: sa.Engine) -> None:
+    h = make_key("campaigns", "read")
+    later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    for i, (name, tag) in enumerate([("Alpha", "a"), ("Beta", "b"), ("Gamma", "a")]):
+        r = api.post("/api/v1/campaigns", headers=h, json={
+            "name": name, "rules": city_rules("X"), "message": "Hi", "tags": [tag],
+            **({"schedule_at": later} if i == 2 else {})})
+        assert r.status_code == 201, r.text
+    page = api.get("/api/v1/campaigns?limit=2", headers=h).json()
+    assert page["total"] == 3 and [c["name"] for c in page["items"]] == ["Gamma", "Beta"]
+    assert api.get("/api/v1/campaigns?limit=2&offset=2", headers=h).json()["items"][0][
+        "name"] == "Alpha"
+    assert [c["name"] for c in api.get("/api/v1/campaigns?tag=a", headers=h).json()[
+        "items"]] == ["Gamma", "Alpha"]
+    assert api.get("/api/v1/campaigns?status=scheduled", headers=h).json()["total"] == 1
+    assert api.get("/api/v1/campaigns?search=bet", headers=h).json()["total"] == 1
+    assert api.get("/api/v1/campaigns?status=bogus", headers=h).status_code == 422
+
+
+def test_cancel_and_errors(api: TestClient, make_key, vendor, app_settings: sa.Engine) -> None:
+    h = make_key("campaigns", "read")
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    r = api.post("/api/v1/campaigns", headers=h, json={
+        "name": "Later", "rules": city_rules("Pune"), "message": "Hi", "schedule_at": later})
+    cid = r.json()["id"]
+    assert r.json()["status"] == "scheduled"
+    assert api.post(f"/api/v1/campaigns/{cid}/cancel", headers=h).json()["status"] == "cancelled"
+    again = api.post(f"/api/v1/campaigns/{cid}/cancel", headers=h)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    assert api.get("/api/v1/campaigns/2147483647", headers=h).status_code == 404
+    assert api.post("/api/v1/campaigns/2147483647/cancel", headers=h).status_code == 404
+    bad = api.post("/api/v1/campaigns", headers=h, json={
+        "name": "x", "rules": city_rules("Pune"), "message": "Hi {nope}"})
+    assert bad.status_code == 422 and bad.json()["error"]["details"] == {"field": "message"}
+    assert "{nope}" in bad.json()["error"]["message"]
+    read_only = make_key("read")
+    assert api.post("/api/v1/campaigns", headers=read_only, json={
+        "name": "x", "rules": city_rules("Pune"), "message": "Hi"}).status_code == 403
+    assert api.get("/api/v1/campaigns", headers=make_key("ingest")).status_code == 403
+
+
+def test_log_csv_streams_for_a_session_or_a_read_key(api: TestClient, make_key, vendor,
+                                                     app_settings: sa.Engine) -> None:
+    from datetime import timedelta as _td
+
+    from sqlmodel import Session
+
+    from mini_crm.core.auth import sessions, users
+
+    add_customers(app_settings, 5)
+    h = make_key("campaigns", "read")
+    created = api.post("/api/v1/campaigns", headers=h, json={
+        "name": "Export me", "rules": city_rules("Pune"), "message": "Hi {name}"}).json()
+    wait_for(lambda: campaign_status(app_settings, created["id"]) == "completed")
+    path = f"/api/v1/campaigns/{created['id']}/log.csv"
+
+    assert api.get(path).status_code == 401  # neither a session nor a key
+    assert api.get(path, headers=make_key("ingest")).status_code == 403
+    by_key = api.get(path, headers=make_key("read"))
+    assert by_key.status_code == 200 and by_key.headers["content-type"].startswith("text/csv")
+    lines = by_key.text.splitlines()
+    assert lines[0].startswith("log_id,customer_external_id") and len(lines) == 6
+
+    with Session(app_settings) as db:
+        user = users.sign_in(db, email="ops@brand.in", subject="s1", name="Ops", picture=None,
+                             domains_setting="brand.in")
+        cookie = sessions.create(db, user, absolute=_td(hours=1))
+        db.commit()
+    by_session = api.get(path, cookies={sessions.COOKIE_NAME: cookie})
+    assert by_session.status_code == 200 and by_session.text == by_key.text
+    assert api.get("/api/v1/campaigns/999999/log.csv", headers=h).status_code == 404
+
+
+def test_a_campaign_without_tags_is_tagged_by_intent(api: TestClient, make_key, vendor,
+                                                    app_settings: sa.Engine) -> None:
+    h = make_key("campaigns", "read")
+    r = api.post("/api/v1/campaigns", headers=h, json={
+        "name": "Happy Diwali", "rules": city_rules("Nowhere"),
+        "message": "Light up this Diwali, {name}: 20% off festive wear",
+        "objective": "festive sale"})
+    assert r.status_code == 201, r.text
+    assert "festive" in r.json()["tags"]
+    explicit = api.post("/api/v1/campaigns", headers=h, json={
+        "name": "Happy Diwali", "rules": city_rules("Nowhere"), "message": "Hi {name}",
+        "tags": []})
+    assert explicit.json()["tags"] == []  # an explicit empty list is respected

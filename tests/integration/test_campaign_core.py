@@ -1,0 +1,292 @@
+"""Campaign core on SQLite, PostgreSQL and MariaDB: launch, consent, cap, delivery
+with a fake vendor on the in-process executor, retries, cancel, schedule, reports."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from mini_crm.core import jobs
+from mini_crm.core.campaigns import delivery, launch, reports, service, sweeper
+from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.db import session_scope
+from mini_crm.models import AuditEvent, Campaign, Segment, utcnow
+from mini_crm.settings import get_settings
+from tests.integration.campaign_helpers import (
+    LOG,
+    FakeVendor,
+    add_customers,
+    add_history,
+    campaign_status,
+    city_rules,
+    status_counts,
+    wait_for,
+)
+
+
+@pytest.fixture
+def vendor(app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("DELIVERY_BACKOFF_MAX_SECONDS", "0.01")
+    monkeypatch.setenv("DELIVERY_BATCH_SIZE", "7")
+    monkeypatch.setenv("DELIVERY_JOB_THREADS", "1")  # one vendor call per batch: countable
+    get_settings.cache_clear()
+    fake = FakeVendor()
+    monkeypatch.setattr(delivery, "vendor_client", lambda channel: fake)
+    yield fake
+    jobs.shutdown_local(wait=True)
+
+
+def _create(**kw) -> Campaign:
+    args = {"name": "Diwali", "rules": city_rules("Pune"), "segment_id": None,
+            "message_template": "Hi {first_name}, {total_spend} spent", "channel": "sms",
+            "schedule_at": None, "objective": None, "created_by": None, "tags": ["festive"]}
+    args.update(kw)
+    with session_scope() as db:
+        return service.create_campaign(db, **args)
+
+
+def test_launch_applies_consent_and_frequency_cap(app_settings: sa.Engine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "enqueue_after_commit", lambda *a: None)
+    engine = app_settings
+    ids = add_customers(engine, 12)
+    unsub = add_customers(engine, 2, start=100, unsubscribed=True)
+    add_customers(engine, 3, city="Mumbai", start=200)
+    with session_scope() as db:
+        old = Campaign(name="old", message_template="x", status="completed")
+        db.add(old)
+        db.flush()
+        old_id = old.id
+    now = utcnow()
+    capped, failed_only, stale = ids[:2], ids[2], ids[3]
+    add_history(engine, old_id, capped, now - timedelta(days=1))  # 1 row each
+    with session_scope() as db:  # second and third messages in another campaign
+        other = Campaign(name="other", message_template="x", status="completed")
+        third = Campaign(name="third", message_template="x", status="completed")
+        db.add_all([other, third])
+        db.flush()
+        other_id, third_id = other.id, third.id
+    add_history(engine, other_id, [*capped, failed_only, stale], now - timedelta(days=2))
+    add_history(engine, third_id, capped, now - timedelta(days=3), status="delivered")
+    add_history(engine, third_id, [failed_only], now - timedelta(days=3), status="failed")
+    add_history(engine, old_id, [failed_only], now - timedelta(days=3), status="failed")
+    add_history(engine, third_id, [stale], now - timedelta(days=30))
+    with session_scope() as db:  # rows of a fourth campaign: older than the window
+        fourth = Campaign(name="fourth", message_template="x", status="completed")
+        db.add(fourth)
+        db.flush()
+    add_history(engine, fourth.id, [stale], now - timedelta(days=20))
+
+    campaign = _create()
+    assert campaign.status == "sending" and campaign.audience_size == 10
+    with engine.connect() as conn:
+        got = set(conn.execute(sa.select(LOG.c.customer_id)
+                               .where(LOG.c.campaign_id == campaign.id)).scalars())
+    assert got == set(ids) - set(capped)
+    assert not got & set(unsub)
+    # Idempotent: the same INSERT ... SELECT again adds nothing.
+    with session_scope() as db:
+        assert launch.fill_log(db, campaign.id, campaign.rules, utcnow()) == 10
+    with Session(engine) as db:
+        events = db.exec(sa.select(AuditEvent.action)).scalars().all()
+    assert "campaign.launched" in events
+
+
+def test_full_delivery_in_process(vendor: FakeVendor, app_settings: sa.Engine,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELIVERY_JOB_THREADS", "3")  # a batch's parts go out side by side
+    get_settings.cache_clear()
+    engine = app_settings
+    add_customers(engine, 30)
+    add_customers(engine, 2, start=50, phone=None)
+    vendor.reject = lambda m: "invalid recipient" if m.to.endswith("00003") else None
+    campaign = _create()
+    wait_for(lambda: campaign_status(engine, campaign.id) == "completed")
+    counts = status_counts(engine, campaign.id)
+    assert counts == {"sent": 29, "failed": 3}
+    assert len(vendor.accepted) == 29 and set(vendor.accepted.values()) == {1}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(LOG.c.id, LOG.c.status, LOG.c.error, LOG.c.message,
+                                      LOG.c.vendor_message_id)
+                            .where(LOG.c.campaign_id == campaign.id)).all()
+    for r in rows:
+        if r.status == "sent":
+            assert r.vendor_message_id == f"v-{r.id}"
+            assert r.message.startswith("Hi Customer,") and "₹1,500 spent" in r.message
+        else:
+            assert r.error in ("invalid recipient", "no phone number")
+    with session_scope() as db:
+        stats = reports.get_campaign(db, campaign.id)
+    assert (stats.audience_size, stats.sent, stats.failed, stats.pending) == (32, 29, 3, 0)
+    assert stats.completed_at is not None and stats.delivery_rate == 0.0
+
+
+def test_transient_errors_are_retried(vendor: FakeVendor, app_settings: sa.Engine) -> None:
+    add_customers(app_settings, 5)
+    vendor.fail_calls, vendor.retry_after = 2, 0.05
+    campaign = _create()
+    wait_for(lambda: campaign_status(app_settings, campaign.id) == "completed")
+    assert status_counts(app_settings, campaign.id) == {"sent": 5}
+    assert vendor.calls == 3
+
+
+def test_outage_leaves_rows_queued_then_sweeper_resumes(
+        vendor: FakeVendor, app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELIVERY_VENDOR_RETRIES", "1")
+    monkeypatch.setenv("DELIVERY_CLAIM_TIMEOUT_SECONDS", "1")
+    get_settings.cache_clear()
+    add_customers(app_settings, 5)
+    vendor.fail_calls = 10**6
+    campaign = _create()
+    wait_for(lambda: vendor.calls >= 2)
+    jobs.shutdown_local(wait=True)
+    with app_settings.connect() as conn:
+        errors = set(conn.execute(sa.select(LOG.c.error).where(
+            LOG.c.campaign_id == campaign.id, LOG.c.status == "queued")).scalars())
+    assert errors == {"vendor unavailable: 503 from fake vendor"}
+    vendor.fail_calls = 0  # recovery
+    assert sweeper.resume_sending() == 0  # claims are still fresh
+    time.sleep(1.1)
+    assert sweeper.resume_sending() == 1
+    wait_for(lambda: campaign_status(app_settings, campaign.id) == "completed")
+    assert status_counts(app_settings, campaign.id) == {"sent": 5}
+
+
+def test_rows_fail_after_max_attempts(vendor: FakeVendor, app_settings: sa.Engine,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELIVERY_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("DELIVERY_VENDOR_RETRIES", "0")
+    monkeypatch.setenv("DELIVERY_CLAIM_TIMEOUT_SECONDS", "1")
+    get_settings.cache_clear()
+    monkeypatch.setattr(service, "enqueue_after_commit", lambda *a: None)
+    add_customers(app_settings, 3)
+    vendor.fail_calls = 1
+    campaign = _create()
+    with app_settings.connect() as conn:
+        first, last = conn.execute(sa.select(sa.func.min(LOG.c.id), sa.func.max(LOG.c.id))
+                                   .where(LOG.c.campaign_id == campaign.id)).one()
+    assert delivery.deliver_batch(campaign.id, first, last)["sent"] == 0
+    assert delivery.deliver_batch(campaign.id, first, last)["claimed"] == 0  # claim fresh
+    time.sleep(1.1)
+    assert delivery.deliver_batch(campaign.id, first, last)["failed"] == 3
+    with app_settings.connect() as conn:
+        errors = set(conn.execute(sa.select(LOG.c.error)
+                                  .where(LOG.c.campaign_id == campaign.id)).scalars())
+    assert errors == {"gave up after 1 attempts: vendor unavailable: 503 from fake vendor"}
+    assert campaign_status(app_settings, campaign.id) == "completed"
+
+
+def test_cancel_stops_claims_and_fails_queued_rows(
+        vendor: FakeVendor, app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "enqueue_after_commit", lambda *a: None)
+    add_customers(app_settings, 4)
+    campaign = _create()
+    with app_settings.connect() as conn:
+        ids = list(conn.execute(sa.select(LOG.c.id).where(LOG.c.campaign_id == campaign.id)
+                                .order_by(LOG.c.id)).scalars())
+    with session_scope() as db:
+        assert service.cancel_campaign(db, campaign.id)
+        assert not service.cancel_campaign(db, campaign.id)
+    assert delivery.deliver_batch(campaign.id, ids[0], ids[-1])["claimed"] == 0
+    assert vendor.calls == 0
+    assert status_counts(app_settings, campaign.id) == {"failed": 4}
+    # A request the vendor accepted while the cancel landed still ends up "sent".
+    with app_settings.begin() as conn:
+        n_sent, _ = delivery.mark(conn, [delivery.Outcome(ids[0], "v-late", None)],
+                                  {ids[0]: "hi"}, utcnow())
+    assert n_sent == 1
+    assert status_counts(app_settings, campaign.id) == {"failed": 3, "sent": 1}
+    assert campaign_status(app_settings, campaign.id) == "cancelled"
+
+
+def test_scheduled_campaign_starts_when_due_once(vendor: FakeVendor,
+                                                 app_settings: sa.Engine) -> None:
+    add_customers(app_settings, 6)
+    at = utcnow() + timedelta(minutes=10)
+    campaign = _create(schedule_at=at)
+    assert campaign.status == "scheduled" and campaign.scheduled_at == at
+    assert status_counts(app_settings, campaign.id) == {}
+    assert sweeper.start_due() == []
+    assert sweeper.start_due(now=at + timedelta(seconds=1)) == [campaign.id]
+    assert sweeper.start_due(now=at + timedelta(seconds=2)) == []
+    wait_for(lambda: campaign_status(app_settings, campaign.id) == "completed")
+    assert status_counts(app_settings, campaign.id) == {"sent": 6}
+
+
+def test_validation_errors_name_the_field(app_settings: sa.Engine) -> None:
+    cases = [({"message_template": "Hi {nmae}"}, "message"),
+             ({"rules": {"combinator": "and", "rules": [{"field": "nope", "operator": "=",
+                                                         "value": 1}]}}, "rules"),
+             ({"rules": None, "segment_id": 999}, "segment_id"),
+             ({"rules": None}, "rules"),
+             ({"name": "  "}, "name"),
+             ({"channel": "fax"}, "channel"),
+             ({"tags": ['a"b']}, "tags")]
+    for kwargs, field in cases:
+        with pytest.raises(CampaignError) as exc:
+            _create(**kwargs)
+        assert exc.value.field == field, kwargs
+
+
+def test_segment_rules_are_snapshotted(app_settings: sa.Engine,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "enqueue_after_commit", lambda *a: None)
+    add_customers(app_settings, 3)
+    with session_scope() as db:
+        seg = Segment(name="pune", rules=city_rules("Pune"))
+        db.add(seg)
+        db.flush()
+        seg_id = seg.id
+    campaign = _create(rules=None, segment_id=seg_id)
+    assert campaign.rules == city_rules("Pune") and campaign.audience_size == 3
+
+
+def test_reports(app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "enqueue_after_commit", lambda *a: None)
+    add_customers(app_settings, 5)
+    a = _create(name="Alpha sale", tags=["festive", "sale"])
+    b = _create(name="Beta 100%_off", tags=["sale"], rules=city_rules("Nowhere"))
+    c = _create(name="Gamma", tags=[], schedule_at=utcnow() + timedelta(days=1))
+    with app_settings.begin() as conn:
+        ids = list(conn.execute(sa.select(LOG.c.id).where(LOG.c.campaign_id == a.id)
+                                .order_by(LOG.c.id)).scalars())
+        now = utcnow()
+        conn.execute(LOG.update().where(LOG.c.id == ids[0])
+                     .values(status="delivered", sent_at=now, delivered_at=now))
+        conn.execute(LOG.update().where(LOG.c.id == ids[1])
+                     .values(status="undelivered", sent_at=now, delivered_at=now))
+        conn.execute(LOG.update().where(LOG.c.id == ids[2]).values(status="sent", sent_at=now))
+        conn.execute(LOG.update().where(LOG.c.id == ids[3])
+                     .values(status="failed", error="=cmd|x", updated_at=now))
+    with session_scope() as db:
+        page, total = reports.list_campaigns(db)
+        assert total == 3 and [s.id for s in page] == [c.id, b.id, a.id]
+        sa_ = page[2]
+        assert (sa_.audience_size, sa_.queued, sa_.sent, sa_.failed, sa_.delivered,
+                sa_.undelivered) == (5, 1, 3, 1, 1, 1)
+        assert sa_.delivery_rate == round(1 / 3, 4)
+        assert page[1].status == "completed" and page[1].audience_size == 0
+        assert [s.id for s in reports.list_campaigns(db, tag="sale")[0]] == [b.id, a.id]
+        assert [s.id for s in reports.list_campaigns(db, tag="festive")[0]] == [a.id]
+        assert [s.id for s in reports.list_campaigns(db, search="100%")[0]] == [b.id]
+        assert reports.list_campaigns(db, search="_")[1] == 1
+        assert reports.list_campaigns(db, status="scheduled")[1] == 1
+        assert [s.id for s in reports.list_campaigns(db, limit=1, offset=1)[0]] == [b.id]
+        rows, n = reports.log_page(db, a.id, status="failed")
+        assert n == 1 and rows[0]["error"] == "=cmd|x" and rows[0]["customer_name"]
+        assert reports.log_page(db, a.id, limit=2, offset=4)[0][0]["id"] == ids[4]
+        points = reports.timeline(db, a.id, buckets=10)
+        assert len(points) == 10
+        assert sum(p["sent"] for p in points) == 3
+        assert sum(p["delivered"] for p in points) == 1
+        assert sum(p["undelivered"] for p in points) == 1
+        assert sum(p["failed"] for p in points) == 1
+    monkeypatch.setattr(reports, "CSV_CHUNK", 2)
+    text = "".join(reports.iter_log_csv(app_settings, a.id))
+    lines = text.strip().splitlines()
+    assert len(lines) == 6 and lines[0].startswith("log_id,customer_external_id")
+    assert "'=cmd|x" in text

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from mini_crm.core.campaigns.render import TOKENS, render, validate_template
+
+ASHA = {"name": "Asha Rao", "city": "Pune", "email": "asha@example.in",
+        "total_spend": Decimal("123456.40"), "order_count": 12,
+        "last_order_at": datetime(2025, 11, 3, 18, 0)}
+
+
+def test_every_token_renders() -> None:
+    text = render("{name}|{first_name}|{city}|{email}|{total_spend}|{order_count}|"
+                  "{last_order_date}", ASHA)
+    assert text == "Asha Rao|Asha|Pune|asha@example.in|₹1,23,456|12|03 Nov 2025"
+
+
+def test_missing_values_fall_back() -> None:
+    text = render("Hi {first_name} in {city}: {total_spend}, {order_count}, {last_order_date}",
+                  {"name": None, "city": "", "total_spend": None, "order_count": None})
+    assert text == "Hi there in your city: ₹0, 0, —"
+
+
+def test_values_are_not_expanded_again_and_cannot_format() -> None:
+    evil = {**ASHA, "name": "{email} {0.__class__} {{x}}"}
+    assert render("Hello {name}!", evil) == "Hello {email} {0.__class__} {{x}}!"
+
+
+def test_control_characters_and_newlines_are_flattened_and_values_capped() -> None:
+    text = render("[{name}]", {"name": "Asha\n\rRao\u202e\x00  x" + "y" * 300})
+    assert "\n" not in text and "\u202e" not in text and "\x00" not in text
+    assert text.startswith("[Asha Rao x")
+    assert len(text) <= 102
+
+
+def test_literal_braces() -> None:
+    assert render("{{name}} is {name}", ASHA) == "{name} is Asha Rao"
+    assert validate_template("{{literal}} {name}") == []
+
+
+def test_validation_names_unknown_tokens_and_stray_braces() -> None:
+    errors = validate_template("Hi {nmae}, {city} {bogus}")
+    assert len(errors) == 2 and "{nmae}" in errors[0] and "{bogus}" in errors[1]
+    assert any("'{'" in e for e in validate_template("Hi {name"))
+    assert validate_template("  ") == ["the message is empty"]
+    assert validate_template("x" * 2001)
+
+
+@pytest.mark.parametrize("token", [t for t, _ in TOKENS])
+def test_known_tokens_validate(token: str) -> None:
+    assert validate_template(f"Hi {{{token}}} and {{ {token} }}") == []
+
+
+def test_object_customers_work_too() -> None:
+    class C:
+        name, city, email, total_spend, order_count, last_order_at = (
+            "Ravi", None, None, Decimal("10.5"), 1, None)
+    assert render("{name} {city} {total_spend}", C()) == "Ravi your city ₹11"
