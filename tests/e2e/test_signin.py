@@ -55,3 +55,29 @@ def test_pages_and_websocket_refuse_data_without_a_session(app_url: str) -> None
     # The page shell is static; the data arrives only through a signed-in state.
     html = httpx.get(app_url + "/customers").text
     assert "demo-0000" not in html
+
+
+def test_tampered_state_is_refused_in_the_browser(anonymous_page: Page, app_url: str) -> None:
+    pg = anonymous_page
+    tampered: list[str] = []
+
+    def tamper(route) -> None:  # noqa: ANN001 - Playwright's Route
+        # The provider answers the consent form with a redirect to our callback; swap
+        # the state in that redirect, as an attacker replaying someone's code would.
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        answer = route.fetch(max_redirects=0)
+        location = re.sub(r"state=[^&]+", "state=forged-by-an-attacker",
+                          answer.headers["location"])
+        tampered.append(location)
+        route.fulfill(status=302, headers={"location": location})
+
+    pg.route(re.compile(r".*/oauth2/authorize.*"), tamper)
+    pg.goto(app_url + "/login")
+    pg.get_by_test_id("sign-in").click()
+    pg.locator("input[name=sub]").fill(ADMIN)
+    pg.get_by_role("button", name="Authorize").click()
+    expect(pg.get_by_role("heading", name="Sign-in refused")).to_be_visible()
+    expect(pg.get_by_text("not valid")).to_be_visible()
+    assert tampered and "mc_session" not in {c["name"] for c in pg.context.cookies()}
