@@ -145,3 +145,10 @@ def test_fields_are_weighted_and_empty_input_gives_no_tags() -> None:
 def test_festivals_are_found_by_whole_word() -> None:
     assert tags.festivals_in("Happy DIWALI and Eid!") == ["Diwali", "Eid"]
     assert tags.festivals_in("holiday and holistic") == []  # 'holi' is not a word here
+
+
+def test_a_message_without_intent_gets_no_tags() -> None:
+    from mini_crm.core.ai.tags import offline_tags
+
+    assert offline_tags(name="Later", message="Hi {name}") == []
+    assert offline_tags(name="Later", message="Hi {name}, happy Diwali!") == ["festive"]

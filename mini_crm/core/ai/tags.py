@@ -79,6 +79,9 @@ def probabilities(text: str) -> dict[str, float]:
     return {str(label): float(p) for label, p in zip(model.classes_, probs, strict=True)}
 
 
+MIN_CONFIDENCE = 0.3  # share of the weighted probability the top intent needs
+
+
 def predict(text: str) -> str:
     """The single most likely intent (what the held-out accuracy test scores)."""
     probs = probabilities(text)
@@ -99,10 +102,14 @@ def offline_tags(*, name: str, message: str, objective: str = "") -> list[str]:
     if weight == 0:
         return []
     ranked = sorted(INTENTS, key=lambda i: (-total[i], INTENTS.index(i)))
-    tags = [ranked[0]]
-    for intent in ranked[1:MAX_TAGS]:
-        if total[intent] >= SECONDARY_RATIO * total[ranked[0]]:
-            tags.append(intent)
+    tags: list[str] = []
+    # "Hi {name}" says nothing about intent: below this share the classifier abstains
+    # rather than tag a campaign with whatever happens to rank first.
+    if total[ranked[0]] >= MIN_CONFIDENCE * weight:
+        tags = [ranked[0]]
+        for intent in ranked[1:MAX_TAGS]:
+            if total[intent] >= SECONDARY_RATIO * total[ranked[0]]:
+                tags.append(intent)
     # Explicit signals the classifier might rank second: a named festival, a discount.
     everything = " ".join(v for v in fields.values() if v)
     for intent, present in (("festive", bool(festivals_in(everything))),
