@@ -98,12 +98,34 @@ def _value_input(row: rx.Var) -> rx.Component:
             rx.input(value=row["high"].to(str), type="date",
                      on_change=lambda v: S.set_high(path, v), aria_label="To", **common),
             align="center")),
-        ("list", rx.input(value=row["value"].to(str), placeholder="comma, separated, values",
-                          list="known-cities", on_change=lambda v: S.set_value(path, v),
-                          width="260px", aria_label="Values", **common)),
+        ("list", _list_input(row, path)),
         rx.input(value=row["value"].to(str), list="known-cities",
                  on_change=lambda v: S.set_value(path, v), width="220px", aria_label="Value",
                  **common),
+    )
+
+
+def _list_input(row: rx.Var, path: rx.Var) -> rx.Component:
+    """Chips for the chosen values, and an input (cities from the data suggested) that
+    adds one on Enter, a comma or leaving it; each chip's × removes it."""
+    items = row["items"].to(list[str])
+    return rx.hstack(
+        rx.foreach(items, lambda item, i: rx.badge(
+            item,
+            rx.el.button(rx.icon("x", size=11), type="button",
+                         on_click=S.remove_item(path, i), aria_label="Remove " + item,
+                         style={"background": "none", "border": "none", "cursor": "pointer",
+                                "padding": "0", "display": "flex", "color": "inherit"}),
+            size="2", variant="soft", radius="full", data_testid="value-chip",
+        )),
+        rx.input(value=row["draft"].to(str), list="known-cities",
+                 placeholder=rx.cond(items.length() > 0, "Add another…", "Type or pick, Enter"),
+                 on_change=lambda v: S.set_draft(path, v),
+                 on_key_down=lambda key: S.draft_key(path, key),
+                 on_blur=lambda v: S.commit_draft(path, v),
+                 width="180px", aria_label="Add a value", **{"size": "2"}),
+        spacing="1", wrap="wrap", align="center", role="group", aria_label="Values",
+        data_testid="list-values",
     )
 
 

@@ -105,12 +105,16 @@ class SegmentEditorState(AppState):
     ai_engine: str = ""
     ai_note: str = ""
     ai_error: str = ""
-    ai_source: str = ""  # what filled the builder: "description" or "lookalike"
+    ai_source: str = ""
+    drafts: dict[str, str] = {}  # what filled the builder: "description" or "lookalike"
     _generation: int = 0
 
     @rx.var
     def rows(self) -> list[dict[str, Any]]:
-        return editing.flatten(self.tree, self.error_path, self.error)
+        rows = editing.flatten(self.tree, self.error_path, self.error)
+        for row in rows:  # what is typed but not yet added to a list rule
+            row["draft"] = self.drafts.get(row["path"], "")
+        return rows
 
     @rx.var
     def size_text(self) -> str:
@@ -124,6 +128,7 @@ class SegmentEditorState(AppState):
             raw_id = str(self.router.page.params.get("segment_ref", "") or "")
             self.saved_message = self.save_error = self.error = self.error_path = ""
             self.ai_prompt = self.ai_engine = self.ai_note = self.ai_error = ""
+            self.drafts = {}
             self.ai_explanation = []
             self._generation += 1
         context = await rx.run_in_thread(_builder_context)
@@ -189,6 +194,38 @@ class SegmentEditorState(AppState):
     @rx.event
     def set_high(self, path: str, value: str):
         return self._edit(editing.set_value(self.tree, path, value, slot=1))
+
+    # List rules (city in …): values are chips; typing fills a draft that Enter, a comma
+    # or leaving the input adds.
+    @rx.event
+    def set_draft(self, path: str, text: str):
+        self.drafts = {**self.drafts, path: text}
+        if text.endswith(","):
+            # A separate event, so the input sees its text first and then the clearing
+            # (the debounced input only follows the state when the value changes).
+            return SegmentEditorState.commit_draft(path)
+
+    @rx.event
+    def draft_key(self, path: str, key: str):
+        if key == "Enter":
+            return self._add_item(path, self.drafts.get(path, ""))
+
+    @rx.event
+    def commit_draft(self, path: str, _value: str = ""):
+        if self.drafts.get(path, "").strip():
+            return self._add_item(path, self.drafts[path])
+
+    @rx.event
+    def remove_item(self, path: str, index: int):
+        return self._edit(editing.remove_item(self.tree, path, int(index)))
+
+    def _add_item(self, path: str, text: str):
+        self.drafts = {k: v for k, v in self.drafts.items() if k != path}
+        # "pune" becomes the data's own spelling, "Pune", when the city is known.
+        known = {city.casefold(): city for city in self.cities}
+        items = [known.get(item.casefold(), item) for item in editing.list_items(text)]
+        if items:
+            return self._edit(editing.add_item(self.tree, path, ", ".join(items)))
 
     @rx.event(background=True)
     async def describe_audience(self, form: dict[str, Any] | None = None) -> None:

@@ -71,3 +71,31 @@ def test_nested_rules_update_the_preview_and_save(page: Page, app_url: str,
     page.goto(app_url + "/segments")
     expect(page.get_by_role("link", name="Big spenders: Mumbai or loyal")).to_be_visible()
     expect(page.get_by_role("cell", name=expected, exact=True)).to_be_visible()
+
+
+def test_city_list_is_chips_added_with_enter_and_removed_with_x(page: Page, app_url: str,
+                                                                e2e_env: dict[str, str]
+                                                                ) -> None:
+    page.goto(app_url + "/segments/new")
+    row = page.get_by_test_id("rule-row").first
+    row.get_by_label("Field").select_option("city")
+    row.get_by_label("Operator").select_option("in")
+    draft = row.get_by_label("Add a value")
+    draft.fill("Mumbai")
+    draft.press("Enter")
+    draft.fill("pune,")  # a comma adds too
+    chips = row.get_by_test_id("value-chip")
+    expect(chips).to_have_text(["Mumbai", "Pune"])  # the data's spelling
+    expect(draft).to_have_value("")
+    two = {"combinator": "and", "not": False,
+           "rules": [{"field": "city", "operator": "in", "value": ["Mumbai", "Pune"]}]}
+    expect(page.get_by_test_id("audience-size")).to_have_text(_size(e2e_env, two))
+    draft.fill("Mumbai")  # already there: not added twice
+    draft.press("Enter")
+    expect(chips).to_have_count(2)
+    page.get_by_role("button", name="Remove Mumbai").click()
+    expect(chips).to_have_count(1)
+    one = {"combinator": "and", "not": False,
+           "rules": [{"field": "city", "operator": "in", "value": ["Pune"]}]}
+    expect(page.get_by_test_id("audience-size")).to_have_text(_size(e2e_env, one))
+    page.screenshot(path="test-results/segment-city-chips.png")

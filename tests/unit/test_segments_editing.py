@@ -41,3 +41,23 @@ def test_changing_field_keeps_only_operators_that_apply() -> None:
     tree = editing.set_field(tree, "0", "attributes.loyalty_tier")
     tree = editing.set_value(tree, "0", "true")
     assert editing.to_rules(tree)["rules"][0]["value"] is True
+
+
+def test_list_values_are_added_once_and_removed_by_index() -> None:
+    tree = {"combinator": "and", "not": False,
+            "rules": [{"field": "city", "operator": "in", "value": ""}]}
+    tree = editing.add_item(tree, "0", "Mumbai")
+    tree = editing.add_item(tree, "0", " pune , Goa ")  # a pasted list adds each
+    tree = editing.add_item(tree, "0", "MUMBAI")  # already there, in any case
+    assert tree["rules"][0]["value"] == "Mumbai, pune, Goa"
+    assert editing.flatten(tree)[1]["items"] == ["Mumbai", "pune", "Goa"]
+    tree = editing.remove_item(tree, "0", 1)
+    assert editing.to_rules(tree)["rules"][0]["value"] == ["Mumbai", "Goa"]
+    assert editing.remove_item(tree, "0", 9) == tree  # out of range: unchanged
+
+
+def test_changing_to_a_field_of_another_kind_clears_the_value() -> None:
+    tree = {"combinator": "and", "not": False,
+            "rules": [{"field": "total_spend", "operator": ">", "value": "5000"}]}
+    assert editing.set_field(tree, "0", "order_count")["rules"][0]["value"] == "5000"
+    assert editing.set_field(tree, "0", "city")["rules"][0]["value"] == ""

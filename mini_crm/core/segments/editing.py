@@ -90,10 +90,13 @@ def set_field(tree: dict[str, Any], path: str, field: str) -> dict[str, Any]:
     spec = field_spec(field)
     if spec is None:
         raise ValueError(f"unknown field {field!r}")
+    before = field_spec(rule.get("field", ""))
     rule["field"] = field
     if rule.get("operator") not in spec.operators:
         rule["operator"] = spec.operators[0]
-    rule["value"] = _reshape(rule.get("value"), rule["operator"])
+    # A value only carries over between fields of the same kind (₹5000 is no city).
+    kept = rule.get("value") if before is not None and before.kind == spec.kind else ""
+    rule["value"] = _reshape(kept, rule["operator"])
     return new
 
 
@@ -115,6 +118,33 @@ def set_value(tree: dict[str, Any], path: str, value: str, slot: int = 0) -> dic
         rule["value"] = pair[:2]
     else:
         rule["value"] = value
+    return new
+
+
+def list_items(text: str) -> list[str]:
+    """The values of an `in` / `not in` rule, from the builder's comma-separated text."""
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def add_item(tree: dict[str, Any], path: str, item: str) -> dict[str, Any]:
+    """Add one value to a list rule (ignored when empty or already there, any case)."""
+    new = copy.deepcopy(tree)
+    rule = _node(new, path)
+    items = list_items(str(rule.get("value") or ""))
+    for part in list_items(item):  # a pasted "Pune, Goa" adds both
+        if part.casefold() not in {i.casefold() for i in items}:
+            items.append(part)
+    rule["value"] = ", ".join(items)
+    return new
+
+
+def remove_item(tree: dict[str, Any], path: str, index: int) -> dict[str, Any]:
+    new = copy.deepcopy(tree)
+    rule = _node(new, path)
+    items = list_items(str(rule.get("value") or ""))
+    if 0 <= index < len(items):
+        del items[index]
+    rule["value"] = ", ".join(items)
     return new
 
 
@@ -230,6 +260,8 @@ def _flatten(node: dict[str, Any], path: str, depth: int, rows: list[dict[str, A
         "value": "" if between else _first(value) if isinstance(value, list) else str(value),
         "low": str(pair[0]) if between else "", "high": str(pair[1]) if between else "",
         "input": _input_kind(spec.kind if spec else "text", node["operator"]),
+        "items": (list_items(str(value)) if node["operator"] in SET and not between
+                  else []),
         "unit": spec.unit if spec else "",
         "error": error_message if error_path == path else "",
     })
