@@ -93,7 +93,7 @@ def test_launch_applies_consent_and_frequency_cap(app_settings: sa.Engine,
         assert launch.fill_log(db, campaign.id, campaign.rules, utcnow()) == 10
     with Session(engine) as db:
         events = db.exec(sa.select(AuditEvent.action)).scalars().all()
-    assert "campaign.launched" in events
+    assert "campaign_launched" in events
 
 
 def test_full_delivery_in_process(vendor: FakeVendor, app_settings: sa.Engine,

@@ -24,10 +24,9 @@ INVITE_REVOKED = "invite_revoked"
 ROLE_CHANGED = "role_changed"
 USER_DISABLED = "user_disabled"
 USER_ENABLED = "user_enabled"
-# Written by core/campaigns (its own dotted names).
-CAMPAIGN_LAUNCHED = "campaign.launched"
-CAMPAIGN_SCHEDULED = "campaign.scheduled"
-CAMPAIGN_CANCELLED = "campaign.cancelled"
+CAMPAIGN_LAUNCHED = "campaign_launched"
+CAMPAIGN_SCHEDULED = "campaign_scheduled"
+CAMPAIGN_CANCELLED = "campaign_cancelled"
 
 ACTION_LABELS: dict[str, str] = {
     SIGNIN: "Signed in",

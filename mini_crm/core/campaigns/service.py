@@ -113,7 +113,7 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
         campaign.scheduled_at = scheduled
         db.add(campaign)
         db.flush()
-        audit.record(db, "campaign.scheduled", actor_user_id=created_by,
+        audit.record(db, audit.CAMPAIGN_SCHEDULED, actor_user_id=created_by,
                      target=f"campaign:{campaign.id}",
                      details={"name": name, "scheduled_at": scheduled.isoformat()})
         return campaign
@@ -143,7 +143,7 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
         values.update(status=CampaignStatus.COMPLETED, completed_at=now)
     db.execute(CAMPAIGN.update().where(CAMPAIGN.c.id == campaign.id).values(**values))
     db.refresh(campaign)
-    audit.record(db, "campaign.launched", actor_user_id=actor_user_id,
+    audit.record(db, audit.CAMPAIGN_LAUNCHED, actor_user_id=actor_user_id,
                  target=f"campaign:{campaign.id}",
                  details={"name": campaign.name, "audience_size": size,
                           "channel": campaign.channel})
@@ -181,7 +181,7 @@ def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = N
                                   LOG.c.status == DeliveryStatus.QUEUED)
                .values(status=DeliveryStatus.FAILED, error=delivery.CANCELLED_ERROR,
                        updated_at=now))
-    audit.record(db, "campaign.cancelled", actor_user_id=actor_user_id,
+    audit.record(db, audit.CAMPAIGN_CANCELLED, actor_user_id=actor_user_id,
                  target=f"campaign:{campaign_id}")
     db.expire_all()
     return True
