@@ -7,8 +7,6 @@ never check sign-in themselves.
 
 from __future__ import annotations
 
-from importlib.util import find_spec
-
 import reflex as rx
 
 from mini_crm.state.base import AppState
@@ -17,21 +15,16 @@ from mini_crm.state.customers import CustomersState
 SIDEBAR_WIDTH = "240px"
 TOPBAR_HEIGHT = "60px"
 
-# (label, route, icon, page module): a link whose page module is not built yet
-# shows as "soon" instead of leading to a 404.
+# (label, route, icon)
 NAV = [
-    ("Dashboard", "/", "layout-dashboard", "mini_crm.pages.dashboard"),
-    ("Customers", "/customers", "users", "mini_crm.pages.customers"),
-    ("Segments", "/segments", "filter", "mini_crm.pages.segments"),
-    ("Campaigns", "/campaigns", "megaphone", "mini_crm.pages.campaigns"),
-    ("Data", "/data", "database", "mini_crm.pages.data"),
-    ("Team & audit", "/settings/team", "shield-check", "mini_crm.pages.admin"),
-    ("Settings", "/settings", "settings", "mini_crm.pages.settings"),
+    ("Dashboard", "/", "layout-dashboard"),
+    ("Customers", "/customers", "users"),
+    ("Segments", "/segments", "filter"),
+    ("Campaigns", "/campaigns", "megaphone"),
+    ("Data", "/data", "database"),
+    ("Team & audit", "/settings/team", "shield-check"),
+    ("Settings", "/settings", "settings"),
 ]
-
-
-def _built(module: str) -> bool:
-    return find_spec(module) is not None
 
 
 def _is_active(href: str) -> rx.Var:
@@ -41,22 +34,13 @@ def _is_active(href: str) -> rx.Var:
         return (path == "/") | (path == "")
     active = path.startswith(href)
     # A more specific entry (Team under Settings) takes the highlight from its parent.
-    for _, other, _, _ in NAV:
+    for _, other, _ in NAV:
         if other != href and other.startswith(href + "/"):
             active = active & ~path.startswith(other)
     return active
 
 
-def _nav_item(label: str, href: str, icon: str, module: str) -> rx.Component:
-    if not _built(module):
-        return rx.hstack(
-            rx.icon(icon, size=18),
-            rx.text(label, size="2", weight="medium"),
-            rx.spacer(),
-            rx.badge("soon", variant="surface", color_scheme="gray", size="1"),
-            spacing="3", align="center", padding="8px 12px", width="100%",
-            color=rx.color("gray", 9), cursor="default", aria_disabled="true",
-        )
+def _nav_item(label: str, href: str, icon: str) -> rx.Component:
     active = _is_active(href)
     return rx.link(
         rx.hstack(
@@ -131,7 +115,7 @@ def _mobile_menu() -> rx.Component:
         rx.menu.content(*(
             rx.menu.item(rx.hstack(rx.icon(icon, size=16), label, align="center"),
                          on_click=rx.redirect(href))
-            for label, href, icon, module in NAV if _built(module)
+            for label, href, icon in NAV
         )),
     )
 
