@@ -32,7 +32,7 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
 
 def test_bucket_lends_and_makes_the_next_caller_wait(backend: str, monkeypatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(throttle.time, "sleep", slept.append)
+    monkeypatch.setattr(throttle, "_sleep", slept.append)
     assert throttle.wait_for_rate(backend, 100, 60) == 0  # within the burst of 100
     wait = throttle.wait_for_rate(backend, 100, 100)  # 40 left: 60 borrowed = 0.6 s
     assert 0.5 < wait <= 0.61 and slept == [wait]
