@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -189,6 +190,9 @@ def test_wizard_launches_and_counts_move_live(page: Page, app_url: str,
     expect(page.get_by_test_id("stat-failed")).to_have_text(formatting.count(failed))
     expect(page.get_by_test_id("campaign-status")).to_have_text("completed")
     expect(page.get_by_test_id("log-row")).to_have_count(recipients)
+    # The insights follow the receipts too: once they are in, the summary has them.
+    expect(page.get_by_test_id("insights-summary")).to_contain_text(
+        f"{formatting.count(delivered)} delivered", timeout=DELIVERY_TIMEOUT_MS)
     page.screenshot(path="test-results/campaign-detail-done.png", full_page=True)
 
     with page.expect_download() as download:
@@ -215,10 +219,10 @@ def _fake_running_campaign(e2e_env: dict[str, str], name: str, size: int) -> int
     updates are observed step by step (the simulator is too quick to watch)."""
     now = utcnow()
     with Session(_engine(e2e_env)) as s:
-        ids = s.exec(select(Customer.id).order_by(Customer.id).limit(size)).all()
+        *ids, held = s.exec(select(Customer.id).order_by(Customer.id).limit(size + 1)).all()
         campaign = Campaign(name=name, rules={"combinator": "and", "rules": []},
                             channel="sms", message_template="Hi {name}", tags=["live-test"],
-                            status="sending", started_at=now, audience_size=len(ids),
+                            status="sending", started_at=now, audience_size=len(ids) + 1,
                             created_at=now)
         s.add(campaign)
         s.flush()
@@ -226,6 +230,11 @@ def _fake_running_campaign(e2e_env: dict[str, str], name: str, size: int) -> int
             s.add(CommunicationLog(campaign_id=campaign.id, customer_id=cid, message="Hi",
                                    status=DeliveryStatus.SENT, sent_at=now, attempts=1,
                                    vendor_message_id=f"live-{campaign.id}-{cid}"))
+        # One message a worker is still holding (a fresh claim): the campaign stays
+        # "sending", as a real one would, instead of the sweeper completing it mid-test.
+        s.add(CommunicationLog(campaign_id=campaign.id, customer_id=held, attempts=1,
+                               status=DeliveryStatus.QUEUED,
+                               claimed_at=now + timedelta(days=1)))
         s.commit()
         return int(campaign.id)
 
