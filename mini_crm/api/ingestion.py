@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from mini_crm.api.deps import db_session, require_scope
+from mini_crm.api.deps import db_session, read_body, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.core.ingestion import reads, stream
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
@@ -56,15 +56,7 @@ def _body_doc(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]
 
 
 async def _items(request: Request) -> list[Any]:
-    limit = get_settings().ingest_max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"body is {declared} bytes; the limit is {limit}")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ApiError(413, f"body is over the limit of {limit} bytes")
+    body = await read_body(request, get_settings().ingest_max_body_bytes)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

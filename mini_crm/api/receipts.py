@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from mini_crm.api.deps import read_body
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError, error_body
 from mini_crm.core.delivery import receipts, signing
 from mini_crm.settings import get_settings
@@ -70,18 +71,6 @@ _ERRORS = {
 }
 
 
-async def _raw_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"body is {declared} bytes; the limit is {MAX_BODY_BYTES}")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"body is over the limit of {MAX_BODY_BYTES} bytes")
-    return body
-
-
 def _parse(items: list[Any]) -> tuple[list[receipts.Receipt], list[dict[str, Any]]]:
     good: list[receipts.Receipt] = []
     errors: list[dict[str, Any]] = []
@@ -103,7 +92,7 @@ def _parse(items: list[Any]) -> tuple[list[receipts.Receipt], list[dict[str, Any
              openapi_extra=_BODY_DOC)
 async def post_receipts(request: Request) -> ReceiptsAccepted:
     settings = get_settings()
-    body = await _raw_body(request)
+    body = await read_body(request, MAX_BODY_BYTES)
     try:
         signing.verify(settings.receipt_signing_secret,
                        request.headers.get(signing.TIMESTAMP_HEADER),
