@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from mini_crm.api.errors import ApiError
 from mini_crm.core import apikeys, ratelimit
+from mini_crm.core.auth import sessions
 from mini_crm.db import session_scope
 from mini_crm.models import ApiKey
 from mini_crm.settings import get_settings
@@ -75,15 +76,10 @@ def scope(name: str) -> object:
 
 def require_reader(request: Request) -> object:
     """Browser downloads: a signed-in session cookie, else an API key with `read`."""
-    from datetime import timedelta
-
-    from mini_crm.core.auth import sessions
-
     token = request.cookies.get(sessions.COOKIE_NAME)
     if token:
-        idle = timedelta(minutes=get_settings().session_idle_minutes)
         with session_scope() as session:
-            user = sessions.lookup(session, token, idle=idle)
+            user = sessions.current_user(session, token)
         if user is not None:
             return user
     return require_scope("read")(request)

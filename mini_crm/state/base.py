@@ -10,7 +10,6 @@ writes data calls `ensure_signed_in` (or `ensure_role`) first.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -19,7 +18,6 @@ import reflex as rx
 
 from mini_crm.core.auth import sessions
 from mini_crm.db import session_scope
-from mini_crm.settings import get_settings
 
 T = TypeVar("T")
 
@@ -46,9 +44,8 @@ class AppState(rx.State):
         token = _cookie(self.router.headers.cookie, sessions.COOKIE_NAME)
         if not token:
             return None
-        idle = timedelta(minutes=get_settings().session_idle_minutes)
         with session_scope() as db:
-            user = sessions.lookup(db, token, idle=idle)
+            user = sessions.current_user(db, token)
             return None if user is None else {"email": user.email, "name": user.name or "",
                                               "role": user.role, "id": user.id}
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from mini_crm.models import Session as UserSession
 from mini_crm.models import User, utcnow
+from mini_crm.settings import get_settings
 
 COOKIE_NAME = "mc_session"
 TOUCH_EVERY = timedelta(minutes=1)  # avoid a write on every request
@@ -49,6 +50,12 @@ def lookup(session: Session, token: str | None, *, idle: timedelta,
         row.last_seen_at = now
         session.add(row)
     return user
+
+
+def current_user(session: Session, token: str | None) -> User | None:
+    """`lookup` with the configured idle timeout: who a request's cookie belongs to."""
+    return lookup(session, token,
+                  idle=timedelta(minutes=get_settings().session_idle_minutes))
 
 
 def revoke(session: Session, token: str | None) -> bool:
