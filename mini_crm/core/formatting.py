@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from datetime import date as Date
-from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from mini_crm.settings import get_settings
 
 
 def group_indian(whole: int) -> str:
@@ -49,6 +52,15 @@ def month_label(month: str) -> str:
 def day_month(value: Date) -> str:
     """A week's first day on a chart axis: 3 Nov."""
     return f"{value.day} {value:%b}"
+
+
+def brand_zone() -> ZoneInfo:
+    return ZoneInfo(get_settings().brand_timezone)
+
+
+def brand_time(utc_naive: datetime) -> datetime:
+    """A stored (naive UTC) timestamp as the brand reads it: aware, in its own zone."""
+    return utc_naive.replace(tzinfo=UTC).astimezone(brand_zone())
 
 
 def date_time(value: datetime | None) -> str:

@@ -8,9 +8,8 @@ every door onto the team enforces them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import reflex as rx
 from sqlmodel import select
@@ -30,8 +29,7 @@ def _local(value: datetime | None) -> str:
     """A stored (naive UTC) time in the brand's zone, e.g. "24 Nov 2026, 18:32 IST"."""
     if value is None:
         return "—"
-    zone = ZoneInfo(get_settings().brand_timezone)
-    return value.replace(tzinfo=UTC).astimezone(zone).strftime("%d %b %Y, %H:%M %Z")
+    return formatting.brand_time(value).strftime("%d %b %Y, %H:%M %Z")
 
 
 def _details(event: AuditEvent) -> str:

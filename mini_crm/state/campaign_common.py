@@ -10,13 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from mini_crm.core import formatting
 from mini_crm.models import CampaignStatus, utcnow
-from mini_crm.settings import get_settings
 
 # Polling cadence while something is sending, and a ceiling so a tab that was
 # closed mid-campaign does not keep a poller alive for hours.
@@ -45,15 +43,11 @@ def rate_text(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-def brand_zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().brand_timezone)
-
-
 def local_text(value: datetime | None) -> str:
     """A stored naive-UTC timestamp as the brand reads it (its own time zone)."""
     if value is None:
         return "—"
-    return formatting.date_time(value.replace(tzinfo=UTC).astimezone(brand_zone()))
+    return formatting.date_time(formatting.brand_time(value))
 
 
 def stats_view(s: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import reflex as rx
@@ -14,7 +14,6 @@ from mini_crm.db import session_scope
 from mini_crm.models import Campaign, Segment
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import (
-    brand_zone,
     local_text,
     pace_of,
     poll_while,
@@ -35,7 +34,7 @@ def _time_labels(points: list[datetime]) -> list[str]:
     if span < 120:
         fmt = "+{:.1f}s" if span < 10 else "+{:.0f}s"
         return [fmt.format((p - points[0]).total_seconds()) for p in points]
-    local = [p.replace(tzinfo=UTC).astimezone(brand_zone()) for p in points]
+    local = [formatting.brand_time(p) for p in points]
     clock = "%H:%M:%S" if span < 600 else "%H:%M" if span < 86_400 else "%d %b %H:%M"
     return [t.strftime(clock) for t in local]
 

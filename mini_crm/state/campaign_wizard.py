@@ -23,7 +23,7 @@ from mini_crm.db import session_scope
 from mini_crm.models import utcnow
 from mini_crm.settings import get_settings
 from mini_crm.state.base import AppState
-from mini_crm.state.campaign_common import brand_zone, local_text
+from mini_crm.state.campaign_common import local_text
 from mini_crm.state.segments import SegmentEditorState
 
 STEPS = [("Audience", "users"), ("Message", "message-square-text"),
@@ -103,11 +103,11 @@ def _parse_local(value: str) -> datetime | None:
         local = datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT)
     except ValueError:
         return None
-    return local.replace(tzinfo=brand_zone()).astimezone(UTC).replace(tzinfo=None)
+    return local.replace(tzinfo=formatting.brand_zone()).astimezone(UTC).replace(tzinfo=None)
 
 
 def _to_local_input(utc_naive: datetime) -> str:
-    return utc_naive.replace(tzinfo=UTC).astimezone(brand_zone()).strftime(LOCAL_INPUT_FORMAT)
+    return formatting.brand_time(utc_naive).strftime(LOCAL_INPUT_FORMAT)
 
 
 def _insert_script(token: str) -> str:
