@@ -10,14 +10,12 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +24,6 @@ import httpx
 import pytest
 import redis
 import sqlalchemy as sa
-import uvicorn
 from rq import Queue, Worker
 
 from mini_crm.core import jobs, redis_conn
@@ -43,6 +40,7 @@ from tests.integration.campaign_helpers import (
     status_counts,
     wait_for,
 )
+from tests.servers import free_socket, serve
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
 AUTH = {"Authorization": "Bearer sim"}
@@ -70,30 +68,6 @@ def _kill_orphans(code: str) -> None:
             continue
         if ppid == 1 and code.encode() in cmd:
             os.kill(int(entry.name), signal.SIGKILL)
-
-
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@contextmanager
-def _serve(app, sock: socket.socket) -> Iterator[None]:
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @dataclass
@@ -137,7 +111,7 @@ def stack(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]
     for key in raw.scan_iter("mc:delivery:jobs:*"):
         raw.delete(key)
     raw.delete("mc:vendor:simulator:slots", "mc:vendor:simulator:bucket")
-    sock = _free_socket()
+    sock = free_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     tag = uuid.uuid4().hex[:8]
     env = {
@@ -169,7 +143,7 @@ def stack(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]
             stop.wait(0.3)
 
     s = Stack(url=url, engine=engine, sim_prefix=f"mc:test-sim:{tag}")
-    with _serve(create_api(), sock):
+    with serve(create_api(), sock):
         thread = threading.Thread(target=background, daemon=True)
         thread.start()
         try:

@@ -16,7 +16,7 @@ from mini_crm.core.delivery.vendors import (
     get_vendor_client,
 )
 from mini_crm.settings import Settings
-from tests.integration.test_vendor_simulator import free_socket
+from tests.servers import free_socket
 
 
 class Mailbox:

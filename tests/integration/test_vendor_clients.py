@@ -22,7 +22,8 @@ from mini_crm.core.delivery.vendors import (
 )
 from mini_crm.settings import Settings
 from mini_crm.vendor import create_app
-from tests.integration.test_vendor_simulator import serve, sim_settings
+from tests.integration.test_vendor_simulator import sim_settings
+from tests.servers import serve
 
 
 def msgs(keys, to: str = "+91 98200 12345", channel: str = "sms") -> list[OutgoingMessage]:
@@ -131,7 +132,7 @@ def test_timeouts_and_refused_connections_are_transient(fake: FakeVendor) -> Non
     fake.delay = 1.0
     with pytest.raises(TransientVendorError, match="timed out"):
         HttpVendorClient(url=fake.url, token="t", callback_url=None, timeout=0.2).send(msgs([1]))
-    from tests.integration.test_vendor_simulator import free_socket
+    from tests.servers import free_socket
 
     sock = free_socket()  # bound, never listening: connection refused
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/messages"

@@ -19,7 +19,7 @@ from mini_crm.settings import get_settings
 from mini_crm.vendor.sender import outcome
 from tests.integration.test_receipts_api import settle_settings
 from tests.integration.test_receipts_apply import make_logs
-from tests.integration.test_vendor_simulator import free_socket, serve
+from tests.servers import free_socket, serve
 
 
 def _store_vendor_ids(engine: sa.Engine, results) -> None:

@@ -4,15 +4,10 @@ and signed receipt batches posted to a real HTTP callback."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import redis
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
@@ -22,35 +17,10 @@ from mini_crm.settings import Settings
 from mini_crm.vendor import create_app
 from mini_crm.vendor.sender import outcome
 from mini_crm.vendor.store import MemoryStore, RedisStore
+from tests.servers import serve
 
 SECRET = "receipt-secret-for-tests"
 AUTH = {"Authorization": "Bearer sim"}
-
-
-def free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@contextmanager
-def serve(app, sock: socket.socket | None = None) -> Iterator[str]:
-    """Run an ASGI app with uvicorn on a thread; yields its base URL."""
-    sock = sock or free_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 class Receiver:
