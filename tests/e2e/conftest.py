@@ -12,12 +12,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from mini_crm.db import create_db_engine
 from mini_crm.settings import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,6 +48,20 @@ def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
                 "OIDC_CLIENT_ID": "", "DEV_OIDC_PORT": str(_free_port()),
                 "ALLOWED_EMAIL_DOMAINS": "brand.in"})
     return env
+
+
+@lru_cache
+def _engine(url: str) -> Engine:
+    return create_db_engine(url)
+
+
+def e2e_engine(e2e_env: dict[str, str]) -> Engine:
+    """The e2e app's database, for tests to read what the pages should show."""
+    return _engine(e2e_env["DATABASE_URL"])
+
+
+def e2e_session(e2e_env: dict[str, str]) -> Session:
+    return Session(e2e_engine(e2e_env))
 
 
 def _cli(env: dict[str, str], *args: str) -> str:

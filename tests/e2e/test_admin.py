@@ -6,11 +6,10 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from mini_crm.db import create_db_engine
 from mini_crm.models import Segment
-from tests.e2e.conftest import ADMIN, sign_in
+from tests.e2e.conftest import ADMIN, e2e_session, sign_in
 
 SHOTS = Path("test-results")
 VIEWER = "viewer@brand.in"
@@ -86,7 +85,7 @@ def test_admin_invites_a_viewer_who_cannot_administer(page: Page, app_url: str,
                    ).to_be_visible()
         expect(viewer.get_by_text("Saved.")).to_have_count(0)
         _shot(viewer, "segment-viewer.png")
-        with Session(create_db_engine(e2e_env["DATABASE_URL"])) as s:
+        with e2e_session(e2e_env) as s:
             assert s.exec(select(Segment).where(Segment.name == "Viewer's audience")
                           ).first() is None
     finally:

@@ -4,13 +4,12 @@ nothing is saved until the marketer saves, and a viewer cannot save at all."""
 from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
 from mini_crm.core import formatting, segments
 from mini_crm.core.auth import users
-from mini_crm.db import create_db_engine
 from mini_crm.models import Segment
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import e2e_session, sign_in
 
 PROMPT = "customers in Mumbai or Pune who spent over ₹5K"
 RULES = {"combinator": "and", "not": False, "rules": [
@@ -18,13 +17,9 @@ RULES = {"combinator": "and", "not": False, "rules": [
     {"field": "total_spend", "operator": ">", "value": 5000}]}
 
 
-def _db(e2e_env: dict[str, str]) -> Session:
-    return Session(create_db_engine(e2e_env["DATABASE_URL"]))
-
-
 def test_prompt_fills_the_builder_and_the_size_follows(page: Page, app_url: str,
                                                       e2e_env: dict[str, str]) -> None:
-    with _db(e2e_env) as s:
+    with e2e_session(e2e_env) as s:
         expected = formatting.count(segments.audience_size(s, RULES))
         saved_before = s.exec(select(func.count()).select_from(Segment)).one()
     page.goto(app_url + "/segments/new")
@@ -61,13 +56,13 @@ def test_prompt_fills_the_builder_and_the_size_follows(page: Page, app_url: str,
     prompt.press("Enter")
     expect(page.get_by_role("alert").filter(has_text="Could not find an audience")
            ).to_be_visible()
-    with _db(e2e_env) as s:  # AI proposes; nothing was saved
+    with e2e_session(e2e_env) as s:  # AI proposes; nothing was saved
         assert s.exec(select(func.count()).select_from(Segment)).one() == saved_before
 
 
 def test_a_viewer_can_ask_but_cannot_save(page: Page, browser: Browser, app_url: str,
                                           e2e_env: dict[str, str]) -> None:
-    with _db(e2e_env) as s:
+    with e2e_session(e2e_env) as s:
         users.invite(s, "ai-viewer@brand.in", role="viewer")
         s.add(Segment(name="Read-only for viewers", rules=RULES))
         s.commit()
@@ -94,7 +89,7 @@ def test_a_viewer_can_ask_but_cannot_save(page: Page, browser: Browser, app_url:
                ).to_be_visible()
     finally:
         context.close()
-    with _db(e2e_env) as s:
+    with e2e_session(e2e_env) as s:
         assert s.exec(select(func.count()).select_from(Segment)).one() == saved_before
 
 
@@ -105,7 +100,7 @@ def test_lookalikes_replace_the_rules_with_a_modelled_audience(page: Page, app_u
 
     seed = {"combinator": "and", "not": False,
             "rules": [{"field": "order_count", "operator": ">=", "value": 5}]}
-    with _db(e2e_env) as s:
+    with e2e_session(e2e_env) as s:
         expected = lookalike(s, rules=seed).value  # deterministic: same data, same tree
     page.goto(app_url + "/segments/new")
     prompt = page.get_by_test_id("ai-prompt")

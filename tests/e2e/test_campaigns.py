@@ -16,7 +16,6 @@ from sqlmodel import Session, select
 from mini_crm.core import formatting
 from mini_crm.core.auth.users import invite
 from mini_crm.core.segments import service as segment_service
-from mini_crm.db import create_db_engine
 from mini_crm.models import (
     Campaign,
     CommunicationLog,
@@ -25,21 +24,16 @@ from mini_crm.models import (
     Segment,
     utcnow,
 )
-
-from .conftest import sign_in
+from tests.e2e.conftest import e2e_engine, sign_in
 
 AUDIENCE = 12  # customers in the test segment, before consent and frequency cap
 DELIVERY_TIMEOUT_MS = 90_000
 AI_TIMEOUT_MS = 60_000
 
 
-def _engine(e2e_env: dict[str, str]) -> sa.Engine:
-    return create_db_engine(e2e_env["DATABASE_URL"])
-
-
 def _small_segment(e2e_env: dict[str, str], name: str) -> dict:
     """A saved segment of about AUDIENCE subscribed big spenders."""
-    with Session(_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:
         spends = s.exec(select(Customer.total_spend).where(Customer.unsubscribed == sa.false())
                         .order_by(Customer.total_spend.desc()).limit(AUDIENCE)).all()
         rules = {"combinator": "and", "not": False, "rules": [
@@ -52,7 +46,7 @@ def _small_segment(e2e_env: dict[str, str], name: str) -> dict:
 def _final_counts(e2e_env: dict[str, str], campaign_id: int, timeout: float = 90) -> dict:
     """Wait until every message has its final status, then count them in the database."""
     deadline = time.monotonic() + timeout
-    engine = _engine(e2e_env)
+    engine = e2e_engine(e2e_env)
     while True:
         with Session(engine) as s:
             rows = dict(s.exec(select(CommunicationLog.status, sa.func.count())
@@ -170,7 +164,7 @@ def test_wizard_launches_and_counts_move_live(page: Page, app_url: str,
     expect(page.get_by_test_id("campaign-name")).to_have_text(name)
     page.screenshot(path="test-results/campaign-detail-sending.png", full_page=True)
 
-    with Session(_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:
         campaign = s.get(Campaign, campaign_id)
         assert campaign is not None and campaign.audience_size == recipients
         assert campaign.tags == list(dict.fromkeys([suggested_tag, "loyalty"]))
@@ -218,7 +212,7 @@ def _fake_running_campaign(e2e_env: dict[str, str], name: str, size: int) -> int
     plays the receipts into the database itself, at its own pace, so the pages' live
     updates are observed step by step (the simulator is too quick to watch)."""
     now = utcnow()
-    with Session(_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:
         *ids, held = s.exec(select(Customer.id).order_by(Customer.id).limit(size + 1)).all()
         campaign = Campaign(name=name, rules={"combinator": "and", "rules": []},
                             channel="sms", message_template="Hi {name}", tags=["live-test"],
@@ -240,7 +234,7 @@ def _fake_running_campaign(e2e_env: dict[str, str], name: str, size: int) -> int
 
 
 def _receive(e2e_env: dict[str, str], campaign_id: int, n: int, status: str) -> None:
-    with Session(_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:
         rows = s.exec(select(CommunicationLog).where(
             CommunicationLog.campaign_id == campaign_id,
             CommunicationLog.status == DeliveryStatus.SENT).order_by(CommunicationLog.id)
@@ -291,7 +285,7 @@ def test_history_and_campaign_page_follow_delivery_live(page: Page, app_url: str
     _receive(e2e_env, campaign_id, 10, DeliveryStatus.DELIVERED)
     expect(page.get_by_test_id("stat-delivered")).to_have_text("19")
     assert page.evaluate("window.__noReload === true"), "the page was reloaded"
-    with Session(_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:
         assert s.get(Campaign, campaign_id).status == "cancelled"
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.screenshot(path="test-results/campaign-detail-phone.png", full_page=True)
@@ -309,14 +303,14 @@ def test_launch_error_keeps_everything_typed(page: Page, app_url: str,
     _small_segment(e2e_env, segment)
     page.goto(app_url + "/campaigns/new")
     _go_to_review(page, segment, name)
-    with Session(_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:
         seg = s.exec(select(Segment).where(Segment.name == segment)).one()
         s.delete(seg)
         s.commit()
     page.keyboard.press("Control+Enter")  # the launch shortcut on the review step
     expect(page.get_by_text("That segment no longer exists; pick another.")).to_be_visible()
     expect(page.get_by_test_id("launch-error")).to_be_visible()
-    with Session(_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:
         assert s.exec(select(Campaign).where(Campaign.name == name)).first() is None
     # Jumping ahead re-checks the audience first: still refused.
     page.get_by_test_id("wizard-step-1").click()
@@ -338,7 +332,7 @@ def test_launch_error_keeps_everything_typed(page: Page, app_url: str,
     expect(page.get_by_test_id("campaign-status")).to_have_text("scheduled")
     expect(page.get_by_test_id("cancel-campaign")).to_be_visible()
     page.screenshot(path="test-results/campaign-detail-scheduled.png", full_page=True)
-    with Session(_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:
         campaign = s.exec(select(Campaign).where(Campaign.name == name)).one()
         assert campaign.status == "scheduled" and campaign.scheduled_at > utcnow()
         assert campaign.segment_id is None and "Mumbai" in str(campaign.rules)
@@ -351,7 +345,7 @@ def test_viewer_cannot_launch(page: Page, browser: Browser, app_url: str,
     segment = f"Viewer check {tag}"
     _small_segment(e2e_env, segment)
     email = f"viewer-{tag}@brand.in"
-    with Session(_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:
         invite(s, email, role="viewer")
         s.commit()
 
@@ -369,6 +363,6 @@ def test_viewer_cannot_launch(page: Page, browser: Browser, app_url: str,
         viewer.screenshot(path="test-results/campaign-viewer-review.png", full_page=True)
     finally:
         context.close()
-    with Session(_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:
         assert s.exec(select(Campaign).where(Campaign.name == f"Viewer attempt {tag}")
                       ).first() is None

@@ -6,20 +6,16 @@ import re
 
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from mini_crm.core import dashboard, formatting
-from mini_crm.db import create_db_engine
 from mini_crm.models import Customer
-
-
-def _db(e2e_env: dict[str, str]) -> Session:
-    return Session(create_db_engine(e2e_env["DATABASE_URL"]))
+from tests.e2e.conftest import e2e_session
 
 
 def test_dashboard_shows_the_seeded_figures(page: Page, app_url: str,
                                             e2e_env: dict[str, str]) -> None:
-    with _db(e2e_env) as s:
+    with e2e_session(e2e_env) as s:
         ov = dashboard.overview(s)
         top_city = dashboard.top_cities(s, limit=1)[0][0]
     assert ov.customers >= 300 and ov.orders > 0
@@ -36,7 +32,7 @@ def test_dashboard_shows_the_seeded_figures(page: Page, app_url: str,
 
 def test_customers_search_paginate_and_open_detail(page: Page, app_url: str,
                                                    e2e_env: dict[str, str]) -> None:
-    with _db(e2e_env) as s:
+    with e2e_session(e2e_env) as s:
         someone = s.exec(select(Customer).where(Customer.order_count > 2)
                          .order_by(Customer.id)).first()
         assert someone is not None and someone.name

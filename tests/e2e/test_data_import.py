@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from mini_crm.db import create_db_engine
 from mini_crm.models import Customer
+from tests.e2e.conftest import e2e_session
 
 
 def test_upload_validate_and_import(page: Page, app_url: str, e2e_env: dict[str, str],
@@ -28,6 +28,6 @@ def test_upload_validate_and_import(page: Page, app_url: str, e2e_env: dict[str,
     page.get_by_test_id("import").click()
     expect(page.get_by_test_id("import-message")).to_have_text("Imported 1,500 customers.")
     page.screenshot(path="test-results/data-import.png", full_page=True)
-    with Session(create_db_engine(e2e_env["DATABASE_URL"])) as s:
+    with e2e_session(e2e_env) as s:
         c = s.exec(select(Customer).where(Customer.external_id == "csv-42")).one()
         assert (c.name, c.city, c.attributes) == ("Imported 42", "Kochi", {"tier": "gold"})

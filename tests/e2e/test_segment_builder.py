@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Page, expect
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from mini_crm.core import formatting, segments
-from mini_crm.db import create_db_engine
 from mini_crm.models import Segment
+from tests.e2e.conftest import e2e_session
 
 
 def _size(e2e_env: dict[str, str], rules: dict) -> str:
-    with Session(create_db_engine(e2e_env["DATABASE_URL"])) as s:
+    with e2e_session(e2e_env) as s:
         return formatting.count(segments.audience_size(s, rules))
 
 
@@ -63,7 +63,7 @@ def test_nested_rules_update_the_preview_and_save(page: Page, app_url: str,
     expect(page).to_have_url(re.compile(r"/segments/\d+$"))
     expect(size).to_have_text(expected)
     page.screenshot(path="test-results/segment-builder.png", full_page=True)
-    with Session(create_db_engine(e2e_env["DATABASE_URL"])) as s:
+    with e2e_session(e2e_env) as s:
         saved = s.exec(select(Segment).where(Segment.name == "Big spenders: Mumbai or loyal")
                        ).one()
         assert segments.parse_rules(saved.rules) == segments.parse_rules(nested)
