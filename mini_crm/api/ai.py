@@ -99,10 +99,6 @@ def segment_rules(body: SegmentRulesIn, _key: Any = Depends(require_scope("ai"))
 MAX_ID = 2_147_483_647  # ids are 32-bit on every supported database
 
 
-def _rules_error(exc: segments.RulesError) -> ApiError:
-    return ApiError(422, str(exc), code="invalid_rules", details=exc.as_detail())
-
-
 class MessagesIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"objective": "Win back lapsed big spenders with 20% off this weekend",
@@ -143,13 +139,9 @@ def messages(body: MessagesIn, _key: Any = Depends(require_scope("ai")),
              session: Session = Depends(db_session)) -> MessagesOut:
     if not body.objective.strip():
         raise ApiError(422, "objective: say what the campaign is for")
-    try:
-        result = ai_messages.suggest_messages(session, objective=body.objective,
-                                              tone=body.tone, rules=body.rules,
-                                              channel=body.channel, n=body.n)
-        facts = ai_messages.audience_facts(session, body.rules)
-    except segments.RulesError as exc:
-        raise _rules_error(exc) from exc
+    result = ai_messages.suggest_messages(session, objective=body.objective, tone=body.tone,
+                                          rules=body.rules, channel=body.channel, n=body.n)
+    facts = ai_messages.audience_facts(session, body.rules)
     image = ai_messages.image_suggestion(body.objective)
     return MessagesOut(
         variants=[MessageVariantOut(text=v.text, rationale=v.rationale, length=v.length)
@@ -218,10 +210,7 @@ class SendTimeOut(BaseModel):
                          "three send windows with reasons. Nothing is scheduled.")
 def send_time(body: SendTimeIn, _key: Any = Depends(require_scope("ai")),
               session: Session = Depends(db_session)) -> SendTimeOut:
-    try:
-        result = ai_send_time.suggest_send_times(session, body.rules)
-    except segments.RulesError as exc:
-        raise _rules_error(exc) from exc
+    result = ai_send_time.suggest_send_times(session, body.rules)
     advice = result.value
     return SendTimeOut(
         heatmap=advice.heatmap, timezone=advice.timezone, orders=advice.orders,
@@ -268,8 +257,6 @@ def lookalike(body: LookalikeIn, _key: Any = Depends(require_scope("ai")),
     try:
         result = ai_lookalike.lookalike(session, campaign_id=body.campaign_id,
                                         rules=body.rules, exclude_seed=body.exclude_seed)
-    except segments.RulesError as exc:
-        raise _rules_error(exc) from exc
     except ai_lookalike.LookalikeError as exc:
         raise ApiError(422, str(exc), code="no_lookalike") from exc
     except LookupError as exc:

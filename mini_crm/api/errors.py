@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mini_crm.core.segments import RulesError
+
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
           415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
@@ -44,6 +46,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message, exc.details),
                             status_code=exc.status, headers=exc.headers)
+
+    # Bad rules reach routes from segments, campaigns and AI alike: one answer for all,
+    # naming the rule's path, its field and what was expected.
+    @app.exception_handler(RulesError)
+    async def _rules_error(_: Request, exc: RulesError) -> JSONResponse:
+        return JSONResponse(error_body("invalid_rules", str(exc), exc.as_detail()),
+                            status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -62,10 +62,6 @@ class SegmentOut(BaseModel):
     updated_at: datetime
 
 
-def _rules_error(exc: segments.RulesError) -> ApiError:
-    return ApiError(422, str(exc), code="invalid_rules", details=exc.as_detail())
-
-
 def _out(session: Session, seg: Segment) -> SegmentOut:
     tree = segments.parse_rules(seg.rules)
     return SegmentOut(id=seg.id, name=seg.name, description=seg.description, rules=seg.rules,
@@ -77,10 +73,7 @@ def _out(session: Session, seg: Segment) -> SegmentOut:
 @router.post("/preview", response_model=PreviewOut, summary="Audience size and a sample")
 def preview(body: PreviewIn, _key: Any = Depends(require_scope("read")),
             session: Session = Depends(db_session)) -> PreviewOut:
-    try:
-        tree = segments.parse_rules(body.rules)
-    except segments.RulesError as exc:
-        raise _rules_error(exc) from exc
+    tree = segments.parse_rules(body.rules)  # bad rules: the RulesError handler answers
     result = segments.preview(session, tree, sample=body.sample)
     sample = [{**row, "total_spend": str(row["total_spend"]),
                "last_order_at": row["last_order_at"].isoformat() if row["last_order_at"]
@@ -107,8 +100,8 @@ def create_segment(body: SegmentIn, _key: Any = Depends(require_scope("campaigns
     try:
         seg = service.save_segment(session, name=body.name, rules=body.rules,
                                    description=body.description)
-    except segments.RulesError as exc:
-        raise _rules_error(exc) from exc
+    except segments.RulesError:
+        raise  # answered by the RulesError handler, not as a plain ValueError
     except ValueError as exc:
         raise ApiError(422, str(exc)) from exc
     return _out(session, seg)
@@ -132,11 +125,8 @@ def update_segment(segment_id: SegmentId, body: SegmentIn,
                    _key: Any = Depends(require_scope("campaigns")),
                    session: Session = Depends(db_session)) -> SegmentOut:
     _get(session, segment_id)
-    try:
-        seg = service.save_segment(session, segment_id=segment_id, name=body.name,
-                                   rules=body.rules, description=body.description)
-    except segments.RulesError as exc:
-        raise _rules_error(exc) from exc
+    seg = service.save_segment(session, segment_id=segment_id, name=body.name,
+                               rules=body.rules, description=body.description)
     return _out(session, seg)
 
 
