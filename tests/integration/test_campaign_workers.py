@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -53,21 +52,6 @@ def _die_with_parent() -> None:
     import ctypes
 
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def _kill_orphans(code: str) -> None:
-    """A SIGKILLed RQ worker leaves its forked scheduler process behind (it is re-parented
-    to init, and forked children do not inherit PDEATHSIG): end those of our workers."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes().split(b"\0")
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == 1 and code.encode() in cmd:
-            os.kill(int(entry.name), signal.SIGKILL)
 
 
 @dataclass
@@ -159,7 +143,6 @@ def stack(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]
                     p.kill()
             stop.set()
             thread.join(10)
-            _kill_orphans(WORKER_CODE)
     for key in raw.scan_iter(f"mc:test-*:{tag}*"):
         raw.delete(key)
     get_settings.cache_clear()
