@@ -234,22 +234,62 @@ class LookalikeIn(BaseModel):
 
 
 class LookalikeOut(BaseModel):
-    rules: dict[str, Any] = Field(description="Rules JSON to review (never saved by this call)")
-    size: int
-    explanation: list[str]
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "found": True, "size": 412,
+        "summary": "412 customers resemble the 150 in this audience (who are left out).",
+        "rules": {"combinator": "and", "rules": [
+            {"combinator": "and", "rules": [
+                {"field": "total_spend", "operator": ">", "value": 15795}]},
+            {"combinator": "and", "not": True, "rules": [
+                {"field": "attributes.pilot", "operator": "=", "value": True}]}]},
+        "explanation": ["Seed: the segment “Customers who have attributes.pilot is True”, "
+                        "150 customers.", "Customers who spent over ₹15,795: 97% of the seed "
+                        "sample against 0.4% of other customers.", "..."],
+        "seed_size": 150, "seed": "the segment “Customers who have attributes.pilot is True”",
+        "seed_excluded": True, "seed_coverage": 0.97,
+        "sentence": "Customers who spent over ₹15,795 and do not match [have "
+                    "attributes.pilot is True]",
+        "engine": "offline", "note": ""}, {
+        "found": False, "size": 0, "rules": None, "sentence": "",
+        "summary": "Nothing outside this audience resembles it: its 84 customers are already "
+                   "described exactly by number of orders (the model's rule, “placed at "
+                   "least 5 orders”, matches all of them and no one else). Widen a threshold "
+                   "to reach more people: lowering number of orders from ≥ 5 to ≥ 4 would "
+                   "add 21 customers.",
+        "explanation": ["Seed: the segment “Customers who placed at least 5 orders”, 84 "
+                        "customers.", "Customers who placed at least 5 orders: 100% of the "
+                        "seed sample against 0.0% of other customers."],
+        "seed_size": 84, "seed": "the segment “Customers who placed at least 5 orders”",
+        "seed_excluded": True, "seed_coverage": 1.0, "engine": "offline", "note": ""}]})
+    found: bool = Field(description="False when no customer (outside the seed, for a rules "
+                                    "seed) resembles it: then size is 0, rules is null and "
+                                    "summary says why and which threshold to widen")
+    summary: str = Field(description="The answer in one sentence, for people")
+    rules: dict[str, Any] | None = Field(description="Rules JSON to review (never saved by "
+                                                     "this call); null when found is false")
+    size: int = Field(description="Customers the rules select now (0 when found is false)")
+    explanation: list[str] = Field(description="The seed, then what sets it apart and how "
+                                               "the rules were built")
     seed_size: int
-    seed: str
-    seed_excluded: bool
-    seed_coverage: float | None
-    sentence: str
-    engine: str
-    note: str
+    seed: str = Field(description="What the seed is, in words")
+    seed_excluded: bool = Field(description="The seed is left out of the audience (a NOT "
+                                            "group, rules seeds only)")
+    seed_coverage: float | None = Field(description="Share of the seed the learned rules "
+                                                    "match")
+    sentence: str = Field(description="The rules as a sentence; empty when found is false")
+    engine: str = Field(description="'offline' or 'llm': which engine answered")
+    note: str = Field(description="Why the offline engine answered instead of the LLM; "
+                                  "empty otherwise")
 
 
 @router.post("/lookalike", response_model=LookalikeOut, summary="Lookalike audience",
              description="Learns what sets a campaign's responders (or delivered recipients) "
                          "or a segment apart and proposes editable rules for similar "
-                         "customers, with the new audience's size and why.")
+                         "customers, with the new audience's size and why. When no one "
+                         "outside the seed resembles it (the seed is already described "
+                         "exactly by the features the model uses), it answers 200 with "
+                         "found false, size 0 and rules null, and the summary names those "
+                         "features and a wider threshold to try.")
 def lookalike(body: LookalikeIn, _key: Any = Depends(require_scope("ai")),
               session: Session = Depends(db_session)) -> LookalikeOut:
     if (body.campaign_id is None) == (body.rules is None):
@@ -262,10 +302,10 @@ def lookalike(body: LookalikeIn, _key: Any = Depends(require_scope("ai")),
     except LookupError as exc:
         raise ApiError(404, str(exc)) from exc
     v = result.value
-    return LookalikeOut(rules=v.rules, size=v.size, explanation=v.explanation,
-                        seed_size=v.seed_size, seed=v.seed, seed_excluded=v.seed_excluded,
-                        seed_coverage=v.seed_coverage, sentence=v.sentence,
-                        engine=result.engine, note=result.note)
+    return LookalikeOut(found=v.found, summary=v.summary, rules=v.rules, size=v.size,
+                        explanation=v.explanation, seed_size=v.seed_size, seed=v.seed,
+                        seed_excluded=v.seed_excluded, seed_coverage=v.seed_coverage,
+                        sentence=v.sentence, engine=result.engine, note=result.note)
 
 
 # GET /api/v1/campaigns/{id}/insights: outside the /api/v1/ai prefix, so its own router

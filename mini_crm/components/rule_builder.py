@@ -197,7 +197,8 @@ def ai_prompt_box() -> rx.Component:
                               size="3", variant="soft", disabled=S.ai_busy,
                               on_click=S.find_lookalikes, data_testid="ai-lookalike"),
                     content="Replace these rules with rules for customers who resemble "
-                            "this audience (you review before saving)",
+                            "this audience (you review before saving); if no one does, "
+                            "your rules stay as they are",
                 ),
                 width="100%", align="center", spacing="2",
             ),
@@ -211,11 +212,14 @@ def ai_prompt_box() -> rx.Component:
             S.ai_explanation.length() > 0,
             rx.box(
                 rx.hstack(
-                    rx.text(rx.cond(S.ai_source == "lookalike",
-                                    "Lookalike audience: review the rules, then save.",
-                                    "Rules filled in from your description: review them, "
-                                    "then save."),
-                            size="2", weight="medium"),
+                    rx.text(rx.match(S.ai_source,
+                                     ("lookalike",
+                                      "Lookalike audience: review the rules, then save."),
+                                     ("lookalike_none",
+                                      "No lookalike audience: your rules are unchanged."),
+                                     "Rules filled in from your description: review them, "
+                                     "then save."),
+                            size="2", weight="medium", data_testid="ai-heading"),
                     rx.spacer(),
                     rx.badge(rx.cond(S.ai_engine == "llm", "LLM engine", "Offline engine"),
                              color_scheme=rx.cond(S.ai_engine == "llm", "violet", "gray"),
@@ -229,7 +233,8 @@ def ai_prompt_box() -> rx.Component:
                     data_testid="ai-explanation",
                 ),
                 width="100%", padding="10px 12px", border_radius="8px",
-                background_color=rx.color("accent", 2),
+                background_color=rx.cond(S.ai_source == "lookalike_none", rx.color("amber", 3),
+                                         rx.color("accent", 2)),
             ),
         ),
         rx.cond(S.ai_note != "", rx.text(rx.icon("info", size=12), " ", S.ai_note, size="1",

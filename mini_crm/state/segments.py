@@ -105,8 +105,10 @@ class SegmentEditorState(AppState):
     ai_engine: str = ""
     ai_note: str = ""
     ai_error: str = ""
+    # What filled the builder: "description" or "lookalike"; "lookalike_none" when the
+    # lookalike found no one and left the rules alone.
     ai_source: str = ""
-    drafts: dict[str, str] = {}  # what filled the builder: "description" or "lookalike"
+    drafts: dict[str, str] = {}
     _generation: int = 0
 
     @rx.var
@@ -266,8 +268,12 @@ class SegmentEditorState(AppState):
         if answer["error"]:
             self.ai_error, self.ai_explanation = answer["error"], []
             return False
-        self.ai_source = source
         self.ai_explanation = answer["explanation"]
+        if not answer.get("found", True):
+            # Nothing to propose: the explanation says why; the builder stays as it was.
+            self.ai_source = f"{source}_none"
+            return False
+        self.ai_source = source
         self.tree = editing.from_rules(answer["rules"])
         self.saved_message = ""
         self.error = self.error_path = ""
@@ -358,11 +364,9 @@ def _lookalike_rules(rules: dict[str, Any]) -> dict[str, Any]:
         logger.exception("lookalike failed")
         return {**failed, "error": f"Lookalike failed ({type(exc).__name__}); try again."}
     value = result.value
-    summary = (f"{formatting.count(value.size)} customers resemble the "
-               f"{formatting.count(value.seed_size)} in the audience you had"
-               + (" (who are left out)." if value.seed_excluded else "."))
-    return {"error": "", "engine": result.engine, "note": result.note, "rules": value.rules,
-            "explanation": [summary, *value.explanation]}
+    # found=False: rules is None and the builder keeps the marketer's rules.
+    return {"error": "", "engine": result.engine, "note": result.note, "found": value.found,
+            "rules": value.rules or {}, "explanation": [value.summary, *value.explanation]}
 
 
 def _load_segment(segment_id: int) -> dict[str, Any] | None:

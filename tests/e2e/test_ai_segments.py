@@ -93,23 +93,73 @@ def test_a_viewer_can_ask_but_cannot_save(page: Page, browser: Browser, app_url:
         assert s.exec(select(func.count()).select_from(Segment)).one() == saved_before
 
 
-def test_lookalikes_replace_the_rules_with_a_modelled_audience(page: Page, app_url: str,
-                                                               e2e_env: dict[str, str]
-                                                               ) -> None:
+def test_lookalikes_keep_the_rules_when_nothing_outside_resembles_them(
+        page: Page, app_url: str, e2e_env: dict[str, str]) -> None:
+    """A seed defined by order count alone: the model relearns it, so nobody outside it
+    resembles it. The page says why and leaves the marketer's rules as they were."""
     from mini_crm.core.ai.lookalike import lookalike
 
     seed = {"combinator": "and", "not": False,
             "rules": [{"field": "order_count", "operator": ">=", "value": 5}]}
     with e2e_session(e2e_env) as s:
         expected = lookalike(s, rules=seed).value  # deterministic: same data, same tree
+        seed_size = formatting.count(segments.audience_size(s, seed))
+    assert not expected.found and expected.rules is None
     page.goto(app_url + "/segments/new")
     prompt = page.get_by_test_id("ai-prompt")
     prompt.fill("customers with at least 5 orders")
     prompt.press("Enter")
-    expect(page.get_by_test_id("rule-row")).to_have_count(1)
+    rows = page.get_by_test_id("rule-row")
+    size = page.get_by_test_id("audience-size")
+
+    def rules_are_the_marketers() -> None:
+        expect(rows).to_have_count(1)
+        expect(rows.nth(0).get_by_label("Field")).to_have_value("order_count")
+        expect(rows.nth(0).get_by_label("Operator")).to_have_value(">=")
+        expect(rows.nth(0).get_by_label("Value")).to_have_value("5")
+        expect(size).to_have_text(seed_size)
+
+    rules_are_the_marketers()
+    expect(page.get_by_test_id("ai-heading")).to_have_text(
+        "Rules filled in from your description: review them, then save.")
     page.get_by_test_id("ai-lookalike").click()
-    expect(page.get_by_text("Lookalike audience: review the rules")).to_be_visible()
-    expect(page.get_by_test_id("ai-explanation")).to_contain_text(
-        f"{formatting.count(expected.size)} customers resemble")
+    expect(page.get_by_test_id("ai-heading")).to_have_text(
+        "No lookalike audience: your rules are unchanged.")
+    explanation = page.get_by_test_id("ai-explanation")
+    expect(explanation).to_contain_text(
+        f"Nothing outside this audience resembles it: its {seed_size} customers are already "
+        "described exactly by number of orders")
+    expect(explanation).to_contain_text(expected.summary)
+    expect(explanation).not_to_contain_text("customers resemble")
+    rules_are_the_marketers()
+    expect(page.get_by_test_id("ai-lookalike")).to_be_enabled()  # the spinner stopped
+    page.screenshot(path="test-results/ai-lookalike-nothing-outside.png", full_page=True)
+
+
+def test_lookalikes_replace_the_rules_with_a_modelled_audience(page: Page, app_url: str,
+                                                               e2e_env: dict[str, str]
+                                                               ) -> None:
+    from mini_crm.core.ai.lookalike import lookalike
+    from mini_crm.core.segments import editing
+
+    seed = {"combinator": "and", "not": False,
+            "rules": [{"field": "avg_order_value", "operator": ">", "value": 2000}]}
+    with e2e_session(e2e_env) as s:
+        expected = lookalike(s, rules=seed).value
+    assert expected.found and expected.rules is not None and expected.size > 0
+    page.goto(app_url + "/segments/new")
+    prompt = page.get_by_test_id("ai-prompt")
+    prompt.fill("customers with an average order value over ₹2,000")
+    prompt.press("Enter")
+    expect(page.get_by_test_id("rule-row")).to_have_count(1)
+    expect(page.get_by_test_id("rule-row").nth(0).get_by_label("Field")
+           ).to_have_value("avg_order_value")
+    page.get_by_test_id("ai-lookalike").click()
+    expect(page.get_by_test_id("ai-heading")).to_have_text(
+        "Lookalike audience: review the rules, then save.")
+    expect(page.get_by_test_id("ai-explanation")).to_contain_text(expected.summary)
+    rules = [r for r in editing.flatten(editing.from_rules(expected.rules))
+             if r["kind"] == "rule"]
+    expect(page.get_by_test_id("rule-row")).to_have_count(len(rules))
     expect(page.get_by_test_id("audience-size")).to_have_text(formatting.count(expected.size))
     page.screenshot(path="test-results/ai-lookalike.png", full_page=True)

@@ -17,6 +17,7 @@ from tests.integration.ai_features_data import (
     add_orders,
     days_ago,
 )
+from tests.integration.test_ai_features_lookalike import PILOT, plant
 
 PUNE = {"combinator": "and", "rules": [{"field": "city", "operator": "=", "value": "Pune"}]}
 
@@ -105,8 +106,31 @@ def test_lookalike_errors_and_answer(api: TestClient, make_key, session: Session
     r = api.post("/api/v1/ai/lookalike", headers=h, json={"rules": big})
     assert r.status_code == 200, r.text
     out = r.json()
+    # Spend and recency define this seed exactly, and the model relearns them: nobody
+    # outside it resembles it. Still 200, with found false and no rules to apply.
+    assert (out["found"], out["rules"], out["size"], out["sentence"]) == (False, None, 0, "")
     assert out["seed_size"] > 20 and out["seed_excluded"] and out["explanation"]
-    assert out["engine"] == "offline" and out["sentence"].startswith("Customers who")
+    assert out["engine"] == "offline"
+    assert out["summary"].startswith("Nothing outside this audience resembles it: its "
+                                     f"{out['seed_size']} customers are already described "
+                                     "exactly by ")
+    # Every customer outside it spends ₹900 or last ordered 200 days ago, so widening
+    # either threshold a long way still reaches no one, and the answer says that instead.
+    assert out["summary"].endswith(
+        "Even lowering total spend from > ₹10,000 to > ₹4,000 or raising days since last "
+        "order from ≤ 30 to ≤ 60 adds no one; start from a different audience to find "
+        "lookalikes.")
+
+
+def test_lookalike_found_answer(api: TestClient, make_key, session: Session) -> None:
+    plant(session)
+    r = api.post("/api/v1/ai/lookalike", headers=make_key("ai"), json={"rules": PILOT})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["found"] is True and out["size"] > 0 and out["rules"]["combinator"] == "and"
+    assert out["summary"] == (f"{out['size']} customers resemble the {out['seed_size']} in "
+                              "this audience (who are left out).")
+    assert out["sentence"].startswith("Customers who") and out["seed_excluded"]
 
 
 def test_insights(api: TestClient, make_key, session: Session) -> None:

@@ -182,9 +182,41 @@ def test_lookalike_llm_rules_must_validate(session: Session,
     result = lookalike.lookalike(session, rules=seed)
     assert result.engine == "llm"
     look = result.value
-    assert look.seed_excluded and look.size == 0  # every Pune customer is in the seed
+    # Every Pune customer is in the seed: the LLM's rules reach no one outside it, and the
+    # answer says so the same way as the offline engine's, with no rules to apply.
+    assert look.seed_excluded and look.size == 0
+    assert (look.found, look.rules, look.sentence) == (False, None, "")
     assert look.seed_coverage == 1.0 and any("Pune" in line for line in look.explanation)
+    assert look.summary == (
+        "Nothing outside this audience resembles it: its 60 customers are already described "
+        "exactly by city (the model's rule, “are in Pune”, matches all of them and no one "
+        "else). Even lowering total spend from > ₹20,000 to > ₹8,000 adds no one; start "
+        "from a different audience to find lookalikes.")
     assert "unknown field" in llm_configured.requests[1]["messages"][-1]["content"]
     llm_configured.reply(Reply.json(hostile), Reply.json(hostile))
     result = lookalike.lookalike(session, rules=seed)
     assert result.engine == "offline" and "invalid twice" in result.note
+    # The offline engine relearns the seed's own spend threshold: the same kind of answer.
+    offline = result.value
+    assert (offline.found, offline.rules, offline.size) == (False, None, 0)
+    assert offline.summary.startswith("Nothing outside this audience resembles it: its 60 "
+                                      "customers are already described exactly by total "
+                                      "spend")
+
+
+def test_lookalike_llm_rules_that_reach_others_are_proposed(
+        session: Session, llm_configured: LLMTestServer  # noqa: F811
+        ) -> None:
+    now = utcnow()
+    add_customers(session, [{"external_id": f"s{i}", "city": "Pune" if i < 120 else "Delhi",
+                             "total_spend": 30000 if i < 60 else 500, "order_count": 3,
+                             "last_order_at": days_ago(now, 10)} for i in range(200)])
+    seed = {"combinator": "and", "rules": [
+        {"field": "total_spend", "operator": ">", "value": 20000}]}
+    llm_configured.reply(Reply.json({"rules": {"combinator": "and", "rules": [
+        {"field": "city", "operator": "=", "value": "Pune"}]}, "why": ["They live in Pune."]}))
+    result = lookalike.lookalike(session, rules=seed)
+    assert result.engine == "llm"
+    look = result.value
+    assert look.found and look.size == 60 and look.rules is not None
+    assert look.summary == "60 customers resemble the 60 in this audience (who are left out)."

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from mini_crm.core.ai import lookalike as lk
+from mini_crm.core.formatting import group_indian
 from mini_crm.core.segments import parse_rules
 from mini_crm.core.segments.service import matching_customer_ids
 from mini_crm.models import utcnow
@@ -78,9 +80,88 @@ def test_rules_seed_recovers_the_hidden_cohort(session: Session, dialect: str) -
     assert look.seed_coverage is not None and look.seed_coverage >= 0.8
     text = " ".join(look.explanation)
     assert "spent over ₹" in text and "excluded" in text
+    assert look.found and look.summary == (f"{group_indian(look.size)} customers resemble the "
+                                           "150 in this audience (who are left out).")
     # The fields the tree used are the distinctive ones: spend and recency.
     fields = {r["field"] for g in look.groups for r in _leaves(g["rules"])}
     assert "total_spend" in fields
+
+
+ORDERS_5 = {"combinator": "and", "not": False, "rules": [
+    {"field": "order_count", "operator": ">=", "value": 5}]}
+
+
+def _count(session: Session, rules: dict) -> int:
+    return len(_selected(session, rules))
+
+
+def test_seed_described_by_the_models_own_features_finds_nothing_outside(
+        session: Session, dialect: str) -> None:
+    """A seed defined by order count alone: the tree relearns "at least 5 orders", which AND
+    NOT the seed selects no one. The answer says so instead of proposing those rules."""
+    plant(session)
+    look = lk.lookalike(session, rules=ORDERS_5).value
+    print(f"\nnothing outside [{dialect}]: {look.summary}")
+    seed_size = _count(session, ORDERS_5)
+    assert (look.found, look.rules, look.size, look.sentence) == (False, None, 0, "")
+    assert look.seed_size == seed_size and look.seed_excluded and look.seed_coverage == 1.0
+    # Why, in the data's terms: the feature, the learned rule, and a wider threshold with
+    # the customers it would add, counted independently here.
+    four = _count(session, {"combinator": "and", "rules": [
+        {"field": "order_count", "operator": "=", "value": 4}]})
+    assert four > 0
+    assert look.summary == (
+        f"Nothing outside this audience resembles it: its {group_indian(seed_size)} customers "
+        "are already described exactly by number of orders (the model's rule, “placed at "
+        "least 5 orders”, matches all of them and no one else). Widen a threshold to reach "
+        f"more people: lowering number of orders from ≥ 5 to ≥ 4 would add "
+        f"{group_indian(four)} customers.")
+    # The explanation keeps what the model saw, but nothing about rules it did not return.
+    assert look.explanation[0].startswith("Seed: the segment")
+    assert any("placed at least 5 orders: 100% of the seed" in line
+               for line in look.explanation)
+    assert not any("excluded" in line or "The rules match" in line
+                   for line in look.explanation)
+
+
+def test_nothing_outside_widens_each_threshold_of_the_seed(session: Session) -> None:
+    """Two thresholds in the seed: each is widened and the customers the wider audience
+    would add are counted; the counts in the sentence are checked here independently."""
+    plant(session)
+    seed = {"combinator": "and", "rules": [
+        {"field": "order_count", "operator": ">=", "value": 6},
+        {"field": "total_spend", "operator": ">", "value": 15000}]}
+    look = lk.lookalike(session, rules=seed).value
+    assert not look.found and look.rules is None and look.size == 0
+    assert look.summary.startswith("Nothing outside this audience resembles it: ")
+    assert "Widen a threshold to reach more people: " in look.summary
+    patterns = {"order_count": r"lowering number of orders from ≥ 6 to ≥ (\d+) would add "
+                               r"([\d,]+) customers?",
+                "total_spend": r"lowering total spend from > ₹15,000 to > ₹([\d,]+) would add "
+                               r"([\d,]+) customers?"}
+    for field, pattern in patterns.items():
+        match = re.search(pattern, look.summary)
+        assert match, (field, look.summary)
+        value, added = (int(g.replace(",", "")) for g in match.groups())
+        wider = {"combinator": "and", "rules": [
+            {**r, "value": value} if r["field"] == field else r for r in seed["rules"]]}
+        assert added == _count(session, wider) - look.seed_size > 0
+
+
+def test_wider_thresholds_are_round_and_strictly_wider() -> None:
+    def cond(field: str, op: str, value: float) -> lk.Condition:
+        return parse_rules({"combinator": "and", "rules": [
+            {"field": field, "operator": op, "value": value}]}).rules[0]
+
+    assert lk._wider_values(cond("order_count", ">=", 5)) == [4, 3, 2]
+    assert lk._wider_values(cond("order_count", "<=", 2)) == [3, 4, 5]
+    assert lk._wider_values(cond("order_count", ">", 1)) == [0]
+    assert lk._wider_values(cond("order_count", ">=", 0)) == []
+    assert lk._wider_values(cond("total_spend", ">", 10000)) == [8000, 6000, 4000]
+    assert lk._wider_values(cond("total_spend", ">", 9983)) == [7900, 5900, 3900]
+    assert lk._wider_values(cond("total_spend", "<", 900)) == [1200, 1400, 1800]
+    assert lk._wider_values(cond("days_since_last_order", "<=", 60)) == [75, 90, 120]
+    assert lk._wider_values(cond("days_since_signup", ">=", 3)) == [2, 1]
 
 
 def _leaves(node: dict) -> list[dict]:
