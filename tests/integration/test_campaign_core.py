@@ -290,3 +290,27 @@ def test_reports(app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> No
     lines = text.strip().splitlines()
     assert len(lines) == 6 and lines[0].startswith("log_id,customer_external_id")
     assert "'=cmd|x" in text
+
+
+def test_big_launch_analyses_a_customer_table_the_planner_has_not_seen(
+        app_settings: sa.Engine, dialect: str) -> None:
+    """Stale customer statistics made each delivery batch scan every customer; a launch
+    of ANALYZE_AFTER_ROWS or more rows refreshes them (PostgreSQL only: the others join
+    by nested loops and keep no such statistics)."""
+    if dialect != "postgresql":
+        pytest.skip("PostgreSQL planner statistics")
+
+    def last_analyze() -> object:
+        with app_settings.connect() as conn:
+            return conn.execute(sa.text(
+                "SELECT last_analyze FROM pg_stat_user_tables "
+                "WHERE relid = 'customer'::regclass")).scalar()
+
+    with app_settings.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("SELECT pg_stat_reset_single_table_counters("
+                             "'customer'::regclass)"))
+    assert last_analyze() is None
+    launch.refresh_statistics(app_settings, launch.ANALYZE_AFTER_ROWS - 1)
+    assert last_analyze() is None  # a small launch leaves the statistics alone
+    launch.refresh_statistics(app_settings, launch.ANALYZE_AFTER_ROWS)
+    assert last_analyze() is not None
