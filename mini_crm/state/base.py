@@ -57,6 +57,18 @@ class AppState(rx.State):
         self.user_role = user["role"] if user else ""
         return self.signed_in
 
+    def client_connected(self) -> bool:
+        """Whether this state's tab still holds its websocket to this app process.
+
+        Background pollers ask, so a tab closed mid-campaign stops its poller instead of
+        querying the database every second until the campaign ends. Outside a running
+        app (state tests) there is no socket server, and the answer is yes.
+        """
+        from mini_crm import mini_crm as main  # the app module imports this one
+
+        namespace = main.app.event_namespace
+        return namespace is None or self.router.session.client_token in namespace.token_to_sid
+
     def ensure_role(self, *roles: str) -> bool:
         return self.ensure_signed_in() and self.user_role in roles
 

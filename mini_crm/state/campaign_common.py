@@ -16,10 +16,13 @@ from typing import Any
 from mini_crm.core import formatting
 from mini_crm.models import CampaignStatus, utcnow
 
-# Polling cadence while something is sending, and a ceiling so a tab that was
-# closed mid-campaign does not keep a poller alive for hours.
+# Polling cadence while something is sending. A poller stops when its tab has been
+# gone (no websocket) for AWAY_GRACE_SECONDS — a short grace, so a reconnect after a
+# network blip keeps it — and in any case after POLL_MAX_SECONDS.
 POLL_SECONDS = 1.0
 POLL_MAX_SECONDS = 3 * 60 * 60
+AWAY_GRACE_SECONDS = 5.0
+AWAY = "away"  # what a pace callable answers while its tab has no websocket
 SLOW_EVERY = 10  # a campaign that is only scheduled is checked every 10 s
 ACTIVE = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED)
 # A campaign is "completed" once nothing is queued, but delivery receipts keep
@@ -102,12 +105,13 @@ async def poll_while(pace: Callable[[], Awaitable[str]],
     """Call `step` while `pace` says so: every second while it answers "fast" (something
     is sending or receipts are due), every SLOW_EVERY seconds while "slow" (only a
     scheduled campaign waits), and stop when it answers "" (nothing live, or the user
-    left the page).
+    left the page) or has answered AWAY (the tab closed) for AWAY_GRACE_SECONDS.
 
     Both callables take the state lock themselves; the loop sleeps outside it so the
     page stays responsive between polls.
     """
     deadline = time.monotonic() + POLL_MAX_SECONDS
+    away_since: float | None = None
     tick = 0
     while time.monotonic() < deadline:
         await asyncio.sleep(POLL_SECONDS)
@@ -115,6 +119,12 @@ async def poll_while(pace: Callable[[], Awaitable[str]],
         mode = await pace()
         if not mode:
             return
+        if mode == AWAY:
+            away_since = away_since if away_since is not None else time.monotonic()
+            if time.monotonic() - away_since >= AWAY_GRACE_SECONDS:
+                return
+            continue
+        away_since = None
         if mode == "fast" or tick % SLOW_EVERY == 0:
             await step()
 

@@ -14,6 +14,7 @@ from mini_crm.db import session_scope
 from mini_crm.models import Campaign, Segment
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import (
+    AWAY,
     local_text,
     pace_of,
     poll_while,
@@ -252,7 +253,9 @@ class CampaignDetailState(AppState):
 
         async def pace() -> str:
             async with self:
-                return pace_of([self.c]) if self.router.page.path == route else ""
+                if self.router.page.path != route:
+                    return ""
+                return pace_of([self.c]) if self.client_connected() else AWAY
 
         async def step() -> None:
             async with self:

@@ -216,3 +216,36 @@ def test_viewers_and_strangers_cannot_launch_or_cancel(app_settings: sa.Engine,
 def test_a_marketer_passes_the_role_check(app_settings: sa.Engine) -> None:
     state = _connected(CampaignWizardState, app_settings, "marketer")
     assert state.ensure_role("admin", "marketer") and state.can_launch
+
+
+def test_a_closed_tab_stops_the_live_poller(app_settings: sa.Engine,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The campaign page's poller asks whether its tab still holds a websocket; once it
+    has been gone for the grace period the poller ends without another query."""
+    from mini_crm.state import campaign_common, campaign_detail
+
+    ids = _customers(app_settings, 2)
+    with Session(app_settings) as s:
+        c = Campaign(name="left open", rules=SPENDERS, message_template="Hi",
+                     status="sending", started_at=utcnow(), audience_size=2)
+        s.add(c)
+        s.flush()
+        s.add_all([CommunicationLog(campaign_id=c.id, customer_id=i) for i in ids])
+        s.commit()
+        view = stats_view(reports.get_campaign(s, c.id))
+    state = _connected(CampaignDetailState, app_settings, "viewer")
+    state.campaign_id, state.c = c.id, view
+    assert state.active
+    token = state.router.session.client_token
+    sockets = types.SimpleNamespace(token_to_sid={token: "sid-1"})
+    monkeypatch.setattr(mini_crm.mini_crm.app, "_event_namespace", sockets)
+    assert state.client_connected()
+
+    del sockets.token_to_sid[token]  # the tab closed
+    assert not state.client_connected()
+    monkeypatch.setattr(campaign_common, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(campaign_common, "AWAY_GRACE_SECONDS", 0.1)
+    queried: list[int] = []
+    monkeypatch.setattr(campaign_detail, "_summary", lambda cid: queried.append(cid))
+    asyncio.run(asyncio.wait_for(_run(CampaignDetailState.watch, state), timeout=10))
+    assert queried == [] and not state._polling
