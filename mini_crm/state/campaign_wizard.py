@@ -19,6 +19,7 @@ from mini_crm.core import formatting, segments
 from mini_crm.core.campaigns import render
 from mini_crm.core.segments import editing
 from mini_crm.core.segments import service as segment_service
+from mini_crm.core.sms import sms_length
 from mini_crm.db import session_scope
 from mini_crm.models import utcnow
 from mini_crm.settings import get_settings
@@ -93,7 +94,7 @@ def _render_samples(rules: dict[str, Any], template: str) -> list[dict[str, str]
         text = render.render(template, r)
         out.append({"name": r.get("name") or "(no name)", "city": r.get("city") or "—",
                     "external_id": r.get("external_id") or "", "text": text,
-                    "chars": str(len(text))})
+                    "chars": str(len(text)), "sms": " · " + sms_length(text).describe()})
     return out
 
 

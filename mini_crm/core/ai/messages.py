@@ -42,6 +42,7 @@ from mini_crm.core.campaigns import render
 from mini_crm.core.formatting import rupees
 from mini_crm.core.segments import parse_rules
 from mini_crm.core.segments.compiler import compile_group
+from mini_crm.core.sms import sms_length
 from mini_crm.models import Customer, utcnow
 
 CHANNEL_LIMITS = {"sms": 160, "whatsapp": 1000, "email": 2000}
@@ -380,7 +381,8 @@ def offline_messages(objective: Objective, tone: str, facts: AudienceFacts, chan
         if why and extra in text:
             reasons.append(why)
         reasons.append(f"{length} characters for a typical customer"
-                       + (f" (SMS limit {limit})" if channel == "sms" else ""))
+                       + (f": {sms_length(render.render(text, typical)).describe()}"
+                          if channel == "sms" else ""))
         variants.append(MessageVariant(text=text, rationale="; ".join(reasons) + ".",
                                        intent=objective.intent, tone=tone, length=length))
     return variants
