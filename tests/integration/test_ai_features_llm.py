@@ -165,15 +165,20 @@ def test_insights_llm_http_error(session: Session,
 
 # -- lookalike ---------------------------------------------------------------------------
 
+def _big_spenders(session: Session, *, pune: int) -> dict:
+    """200 customers, the first 60 big spenders, the first `pune` in Pune; the seed rules
+    for the big spenders."""
+    now = utcnow()
+    add_customers(session, [{"external_id": f"s{i}", "city": "Pune" if i < pune else "Delhi",
+                             "total_spend": 30000 if i < 60 else 500, "order_count": 3,
+                             "last_order_at": days_ago(now, 10)} for i in range(200)])
+    return {"combinator": "and", "rules": [
+        {"field": "total_spend", "operator": ">", "value": 20000}]}
+
 def test_lookalike_llm_rules_must_validate(session: Session,
                                            llm_configured: LLMTestServer  # noqa: F811
                                            ) -> None:
-    now = utcnow()
-    add_customers(session, [{"external_id": f"s{i}", "city": "Pune" if i < 60 else "Delhi",
-                             "total_spend": 30000 if i < 60 else 500, "order_count": 3,
-                             "last_order_at": days_ago(now, 10)} for i in range(200)])
-    seed = {"combinator": "and", "rules": [
-        {"field": "total_spend", "operator": ">", "value": 20000}]}
+    seed = _big_spenders(session, pune=60)
     hostile = {"rules": {"combinator": "and", "rules": [
         {"field": "total_spend; DROP TABLE customer", "operator": ">", "value": 1}]}}
     good = {"rules": {"combinator": "and", "rules": [
@@ -207,12 +212,7 @@ def test_lookalike_llm_rules_must_validate(session: Session,
 def test_lookalike_llm_rules_that_reach_others_are_proposed(
         session: Session, llm_configured: LLMTestServer  # noqa: F811
         ) -> None:
-    now = utcnow()
-    add_customers(session, [{"external_id": f"s{i}", "city": "Pune" if i < 120 else "Delhi",
-                             "total_spend": 30000 if i < 60 else 500, "order_count": 3,
-                             "last_order_at": days_ago(now, 10)} for i in range(200)])
-    seed = {"combinator": "and", "rules": [
-        {"field": "total_spend", "operator": ">", "value": 20000}]}
+    seed = _big_spenders(session, pune=120)
     llm_configured.reply(Reply.json({"rules": {"combinator": "and", "rules": [
         {"field": "city", "operator": "=", "value": "Pune"}]}, "why": ["They live in Pune."]}))
     result = lookalike.lookalike(session, rules=seed)
