@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     delivery_vendor_retries: int = Field(default=4, ge=0)
     delivery_backoff_max_seconds: float = Field(default=20.0, ge=0.0)
     delivery_sweep_seconds: float = Field(default=15.0, gt=0)
+    # How often due scheduled campaigns are looked for: the latest a scheduled one starts.
+    schedule_check_seconds: float = Field(default=2.0, gt=0)
     vendor_concurrency: int = Field(default=4, ge=1)
     vendor_rate_limit_per_second: int = Field(default=0, ge=0)  # messages/s; 0 = no limit
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from mini_crm.core import jobs
+from mini_crm.core import jobs, periodic
 from mini_crm.core.campaigns import delivery, launch, reports, service, sweeper
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.db import session_scope
@@ -215,6 +215,23 @@ def test_scheduled_campaign_starts_when_due_once(vendor: FakeVendor,
     assert sweeper.start_due(now=at + timedelta(seconds=2)) == []
     wait_for(lambda: campaign_status(app_settings, campaign.id) == "completed")
     assert status_counts(app_settings, campaign.id) == {"sent": 6}
+
+
+def test_the_periodic_tasks_start_a_scheduled_campaign_within_seconds(
+        vendor: FakeVendor, app_settings: sa.Engine) -> None:
+    """Not at the next 15-s delivery sweep: a check of its own every
+    schedule_check_seconds (2 s) launches it."""
+    assert get_settings().schedule_check_seconds < get_settings().delivery_sweep_seconds
+    add_customers(app_settings, 3)
+    campaign = _create(schedule_at=utcnow() + timedelta(seconds=1))
+    stop = periodic.start_in_thread()  # the first round runs now, before it is due
+    try:
+        # Well inside the 15-s sweep interval: only the schedule check can have started it.
+        wait_for(lambda: campaign_status(app_settings, campaign.id) != "scheduled",
+                 timeout=get_settings().schedule_check_seconds + 5)
+    finally:
+        stop.set()
+    wait_for(lambda: campaign_status(app_settings, campaign.id) == "completed")
 
 
 def test_validation_errors_name_the_field(app_settings: sa.Engine) -> None:

@@ -1,12 +1,11 @@
-"""The delivery sweeper: a periodic task (every `delivery_sweep_seconds`, 15 s by default).
-
-It keeps campaigns moving from what the database says, not from what the queue
-remembers, so it is safe to run in several processes at once:
-- starts scheduled campaigns that are due (launch's guarded UPDATE lets one win);
-- for each sending campaign, enqueues jobs for rows that are queued and either
-  unclaimed and not covered by a waiting job, or claimed longer ago than
-  `delivery_claim_timeout_seconds` (the worker died): delivery resumes within
-  one timeout plus one sweep (about 75 s by default);
+"""The delivery sweeper: periodic tasks that keep campaigns moving from what the database
+says, not from what the queue remembers, so they are safe in several processes at once:
+- every `schedule_check_seconds` (2 s): starts scheduled campaigns that are due, so one
+  starts at most that late (launch's guarded UPDATE lets one process win);
+- every `delivery_sweep_seconds` (15 s), for each sending campaign, enqueues jobs for
+  rows that are queued and either unclaimed and not covered by a waiting job, or
+  claimed longer ago than `delivery_claim_timeout_seconds` (the worker died):
+  delivery resumes within one timeout plus one sweep (about 75 s by default);
 - completes sending campaigns with no queued rows left.
 """
 
@@ -62,13 +61,20 @@ def resume_sending(now: datetime | None = None) -> int:
     return enqueued
 
 
+def start_scheduled() -> None:
+    started = start_due()
+    if started:
+        log.info("started scheduled campaigns %s", started)
+
+
 def sweep() -> None:
-    start_due()
+    start_scheduled()
     resumed = resume_sending()
     if resumed:
         log.info("delivery sweeper enqueued %d batches", resumed)
 
 
+periodic.every(get_settings().schedule_check_seconds)(start_scheduled)
 periodic.every(get_settings().delivery_sweep_seconds)(sweep)
 
 _embedded: threading.Event | None = None
