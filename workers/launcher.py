@@ -28,12 +28,9 @@ def _work(redis_url: str, burst: bool) -> None:
     if connection is None:
         raise SystemExit(f"Redis does not answer at {redis_url}")
     # Import the job modules now (RQ would on the first job): the first campaign's first
-    # batch then does not wait half a second on imports and a database connection.
+    # batch then does not wait half a second on imports. (No database connection here: a
+    # worker must start, and wait for jobs, while the database is still coming up.)
     import mini_crm.core.campaigns.delivery  # noqa: F401
-    from mini_crm.db import get_engine
-
-    with get_engine().connect():
-        pass
     # No RQ scheduler: nothing is scheduled through RQ (the database-driven sweeper starts
     # scheduled campaigns), and its forked process would outlive a SIGKILLed worker.
     SimpleWorker(list(jobs.QUEUES), connection=connection).work(
