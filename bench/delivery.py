@@ -79,6 +79,19 @@ def spawn(code: str, env: dict[str, str], log_name: str) -> subprocess.Popen:
                             preexec_fn=_die_with_parent)
 
 
+def wait_idle(procs: list[subprocess.Popen], timeout: float = 60) -> None:
+    """Until no process uses CPU for a moment: start-up imports (a second or two each)
+    must not be billed to the campaign."""
+    deadline = time.monotonic() + timeout
+    before = [cpu_seconds(p.pid) for p in procs]
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = [cpu_seconds(p.pid) for p in procs]
+        if all(b - a < 0.05 for a, b in zip(before, now, strict=True)):
+            return
+        before = now
+
+
 def rss_mb(pid: int) -> float:
     text = Path(f"/proc/{pid}/status").read_text()
     return int(text.split("VmRSS:")[1].split()[0]) / 1024
@@ -241,7 +254,7 @@ def main() -> None:
             procs += workers
             procs.append(spawn("import threading; from mini_crm.core import periodic; "
                                "periodic.run_forever(threading.Event())", env, "periodic"))
-            time.sleep(2.0)  # workers connect
+            wait_idle(procs)  # imports done, workers listening: not part of the campaign
             rss: list[list[float]] = [[rss_mb(w.pid)] for w in workers]
 
             # A running app trains the tag classifier once per process (about 1.7 s, when

@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from mini_crm.api.deps import read_body
@@ -71,7 +71,14 @@ _ERRORS = {
 }
 
 
+_RECEIPT_LIST = TypeAdapter(list[receipts.ReceiptIn])
+
+
 def _parse(items: list[Any]) -> tuple[list[receipts.Receipt], list[dict[str, Any]]]:
+    try:  # the usual case, all valid: one validation call for the whole list
+        return [receipts.Receipt.from_in(r) for r in _RECEIPT_LIST.validate_python(items)], []
+    except ValidationError:
+        pass  # item by item, to keep the valid ones and name the others
     good: list[receipts.Receipt] = []
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):

@@ -35,6 +35,7 @@ from typing import Any, Literal, Protocol
 import redis
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -104,6 +105,16 @@ def _connection(target: Engine | Session | Connection):
         yield target
 
 
+def _among(column: sa.ColumnElement[str], values: list[str], pg: bool
+           ) -> sa.ColumnElement[bool]:
+    """`column IN (...)`; on PostgreSQL `= ANY(array)`: one parameter whatever the batch
+    size, so the statement text is the same each time (no 500-placeholder query to build
+    and convert per batch; the measured batcher spent a quarter of its CPU on that)."""
+    if pg:
+        return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(sa.String)))
+    return column.in_(values)
+
+
 def apply_batch(target: Engine | Session | Connection, receipts: Sequence[Receipt],
                 now: datetime | None = None) -> ApplyResult:
     """Apply receipts: at most one UPDATE per target status, plus a SELECT only when some
@@ -125,17 +136,19 @@ def apply_batch(target: Engine | Session | Connection, receipts: Sequence[Receip
     # Only rows below rank 2 move: queued (a receipt that raced the worker) and sent.
     movable = [s for s, rank in DeliveryStatus.RANK.items() if rank < 2]
     with _connection(target) as conn:
+        pg = conn.dialect.name == "postgresql"
         if delivered:
             result.delivered = conn.execute(
                 table.update()
-                .where(col.vendor_message_id.in_(delivered), col.status.in_(movable))
+                .where(_among(col.vendor_message_id, delivered, pg), col.status.in_(movable))
                 .values(status=DeliveryStatus.DELIVERED, delivered_at=now, error=None,
                         sent_at=sa.func.coalesce(col.sent_at, now), updated_at=now)
             ).rowcount
         if failed:
             result.undelivered = conn.execute(
                 table.update()
-                .where(col.vendor_message_id.in_(list(failed)), col.status.in_(movable))
+                .where(_among(col.vendor_message_id, list(failed), pg),
+                       col.status.in_(movable))
                 .values(status=DeliveryStatus.UNDELIVERED,
                         error=sa.case(failed, value=col.vendor_message_id),
                         sent_at=sa.func.coalesce(col.sent_at, now), updated_at=now)
@@ -147,7 +160,8 @@ def apply_batch(target: Engine | Session | Connection, receipts: Sequence[Receip
             # the UPDATE skips rows it cannot see yet), so it is retried like a missing one.
             final = {vid for vid, status in conn.execute(
                 sa.select(col.vendor_message_id, col.status)
-                .where(col.vendor_message_id.in_(list(first)))) if status not in movable}
+                .where(_among(col.vendor_message_id, list(first), pg)))
+                if status not in movable}
             result.unknown = [r for vid, r in first.items() if vid not in final]
             result.unchanged = len(final) - result.delivered - result.undelivered
     return result
