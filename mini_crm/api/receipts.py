@@ -3,7 +3,8 @@
 No API key: the HMAC signature over the timestamp and the raw body is the
 authentication (see mini_crm.core.delivery.signing), and a timestamp outside the
 window is refused so a captured callback cannot be replayed later. Receipts are
-applied in bulk by the batcher (mini_crm.core.delivery.receipts), not here.
+applied in bulk by the batcher (mini_crm.core.delivery.receipts), not here — except
+in embedded mode (no Redis), where they are applied before the 202.
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def _parse(items: list[Any]) -> tuple[list[receipts.Receipt], list[dict[str, Any
 @router.post("/receipts", status_code=202, response_model=ReceiptsAccepted, responses=_ERRORS,
              summary="Delivery receipts from the vendor (HMAC-signed callback)",
              description="Answers 202 as soon as the receipts are buffered; a batcher applies "
-                         "them within about a second. Receipts for the same message may arrive "
+                         "them within about a second (without Redis they are applied before "
+                         "the answer). Receipts for the same message may arrive "
                          "twice or out of order: a status only moves forward (sent → delivered "
                          "or undelivered). No API key: the signature is the authentication.",
              openapi_extra=_BODY_DOC)

@@ -76,6 +76,26 @@ def test_signed_receipts_are_accepted_and_applied(client: TestClient,
     assert statuses(app_settings, ids)[0] == ("delivered", None)
 
 
+def test_without_redis_receipts_are_applied_before_the_202(client: TestClient,
+                                                             app_settings: sa.Engine) -> None:
+    """Embedded mode keeps no buffer that outlives the process: the 202 comes after the
+    UPDATE. A receipt whose message id is not stored yet waits in memory and is applied
+    once the worker's mark makes the id known."""
+    assert redis_conn.get_redis() is None
+    ids = make_logs(app_settings, ["sent", "queued-noid"], prefix="emb")
+    before = receipts.memory_buffer().size()
+    answer = post(client, {"receipts": [
+        {"vendor_message_id": "emb0", "status": "delivered"},
+        {"vendor_message_id": "emb1", "status": "failed", "error": "handset unreachable"}]})
+    assert answer.status_code == 202, answer.text
+    assert statuses(app_settings, ids) == [("delivered", None), ("queued", None)]  # no wait
+    assert receipts.memory_buffer().size() == before + 1  # emb1: unknown for now
+    with app_settings.begin() as conn:  # the worker's mark lands
+        conn.execute(sa.text("UPDATE communication_log SET status = 'sent', "
+                             "vendor_message_id = 'emb1' WHERE id = :id"), {"id": ids[1]})
+    wait_for(lambda: statuses(app_settings, ids)[1] == ("undelivered", "handset unreachable"))
+
+
 @pytest.mark.parametrize("case", ["tampered", "wrong_secret", "missing"])
 def test_bad_signatures_get_401_bad_signature(client: TestClient, case: str) -> None:
     body = json.dumps({"receipts": [{"vendor_message_id": "v0", "status": "delivered"}]})

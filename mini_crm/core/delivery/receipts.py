@@ -7,9 +7,12 @@ status. Each UPDATE only touches rows whose status rank is lower than the target
 (queued or sent), so duplicate and out-of-order receipts are harmless: a status only
 moves forward, and a 'delivered' row never becomes 'undelivered'.
 
-Buffer: a Redis list when Redis answers (shared by every app instance and worker),
-else an in-process buffer flushed by a thread of the process that received the
-receipts. With Redis a batch is moved atomically to a per-claim list before it is
+Buffer: a Redis list when Redis answers (shared by every app instance and worker).
+Without Redis (embedded mode) no buffer would outlive the process, and a vendor that
+heard 202 never sends a receipt again, so the receipts are applied before the answer
+(one UPDATE per status per batch all the same); only those whose message id is not
+stored yet wait in memory for their retries, and if the database refuses the batch
+it waits there too. With Redis a batch is moved atomically to a per-claim list before it is
 applied and deleted only after the commit; a flusher that dies in between leaves the
 claim behind, and the next flush puts it back (re-applying is harmless, see above).
 
@@ -239,6 +242,11 @@ class MemoryBuffer:
         with self._lock:
             return len(self._queue) + len(self._retry)
 
+    def defer(self, retries: Sequence[tuple[float, Receipt]]) -> None:
+        """Receipts to try again at their due time (unknown message ids)."""
+        with self._lock:
+            self._retry.extend(retries)
+
 
 # Lua keeps each move atomic: a receipt is always in exactly one of queue / claim / retry.
 _CLAIM = """
@@ -345,12 +353,29 @@ def get_buffer() -> ReceiptBuffer:
 
 
 def enqueue(receipts: Sequence[Receipt]) -> int:
-    """Buffer receipts for the batcher (what the API calls). Returns how many."""
+    """Hand receipts to the batcher (what the API calls): buffered in Redis, or in
+    embedded mode applied now (see the module's docstring). Returns how many."""
     buffer = get_buffer()
-    count = buffer.push(receipts)
     if buffer is _memory:
-        _ensure_local_flusher()
-    return count
+        return _apply_now(receipts)
+    return buffer.push(receipts)
+
+
+def _apply_now(receipts: Sequence[Receipt]) -> int:
+    from mini_crm.db import get_engine
+
+    batch_size = get_settings().receipt_batch_size
+    for start in range(0, len(receipts), batch_size):
+        batch = receipts[start:start + batch_size]
+        try:
+            applied = apply_batch(get_engine(), batch)
+        except Exception:
+            log.exception("applying receipts failed; keeping them in memory to retry")
+            _memory.push(receipts[start:])
+            break
+        _memory.defer(_retries(applied.unknown, FlushResult()))
+    _ensure_local_flusher()
+    return len(receipts)
 
 
 # --- the batcher -------------------------------------------------------------------------
@@ -372,6 +397,21 @@ def retry_delay(tries: int) -> float:
     return min(0.5 * 2 ** tries, 10.0)
 
 
+def _retries(unknown: Sequence[Receipt], total: FlushResult) -> list[tuple[float, Receipt]]:
+    """When to try each unknown receipt again; those out of tries are dropped (counted)."""
+    retries: list[tuple[float, Receipt]] = []
+    for receipt in unknown:
+        if receipt.tries >= get_settings().receipt_max_requeues:
+            total.dropped += 1
+            log.warning("dropping receipt for unknown vendor message id %s after %d tries",
+                        receipt.vendor_message_id, receipt.tries)
+            continue
+        retries.append((time.time() + retry_delay(receipt.tries),
+                        Receipt(receipt.vendor_message_id, receipt.status, receipt.error,
+                                receipt.at, receipt.tries + 1)))
+    return retries
+
+
 def flush_buffer(buffer: ReceiptBuffer, engine: Engine, *, batch_size: int | None = None,
                  max_seconds: float = 2.0) -> FlushResult:
     """Apply buffered receipts batch by batch until the buffer is drained or time is up."""
@@ -391,16 +431,7 @@ def flush_buffer(buffer: ReceiptBuffer, engine: Engine, *, batch_size: int | Non
         except Exception:
             buffer.release(claim.id)  # back at the head of the queue for the next flush
             raise
-        retries: list[tuple[float, Receipt]] = []
-        for receipt in applied.unknown:
-            if receipt.tries >= settings.receipt_max_requeues:
-                total.dropped += 1
-                log.warning("dropping receipt for unknown vendor message id %s after %d tries",
-                            receipt.vendor_message_id, receipt.tries)
-                continue
-            retries.append((time.time() + retry_delay(receipt.tries),
-                            Receipt(receipt.vendor_message_id, receipt.status, receipt.error,
-                                    receipt.at, receipt.tries + 1)))
+        retries = _retries(applied.unknown, total)
         buffer.finish(claim, retries)
         total.batches += 1
         total.delivered += applied.delivered
@@ -428,8 +459,9 @@ def flush_receipts() -> None:
             log.debug("receipts applied: %s", result)
 
 
-# In embedded mode the receipts sit in the memory of the process that answered the
-# vendor, so that process flushes them itself, on a thread started by the first receipt.
+# In embedded mode the receipts that wait (unknown message ids, or a batch the database
+# refused) sit in the memory of the process that answered the vendor, so that process
+# retries them itself, on a thread started by the first receipt.
 _flusher_lock = threading.Lock()
 _flusher: threading.Thread | None = None
 
