@@ -49,7 +49,10 @@ def _consume(redis_url: str) -> None:
     if connection is None:
         raise SystemExit(f"Redis does not answer at {redis_url}")
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C in `make run` reaches every process of the terminal: stop after the batch in
+    # hand, as on SIGTERM, instead of a KeyboardInterrupt traceback mid-read.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     stream.run_consumer(connection, f"{socket.gethostname()}-{os.getpid()}", stop)
 
 
