@@ -3,7 +3,7 @@ own capacity measured in the same run.
 
     .venv/bin/python -m bench.delivery --customers 100000 --workers 2
 
-PostgreSQL (a fresh database) + Redis (DB 8, its queues emptied first). Processes,
+PostgreSQL, or MariaDB with --dialect mariadb (a fresh database) + Redis (DB 8, its queues emptied first). Processes,
 as deployed: the vendor simulator alone (`mini-crm vendor`, zero latency), the API
 (uvicorn, receives the signed receipts), N RQ SimpleWorker processes, and one process
 running the periodic tasks (delivery sweeper, receipt batcher) — what `mini-crm
@@ -102,13 +102,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu() -> float:
-    """CPU of every postgres process on this machine (the bench's share dominates)."""
+DB_PROCESSES = {"postgresql": ("postgres",), "mariadb": ("mariadbd", "mysqld")}
+
+
+def database_cpu(dialect: str) -> float:
+    """CPU of every process of the database server on this machine (the bench's share
+    dominates)."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == "postgres":
+                if (entry / "comm").read_text().strip() in DB_PROCESSES[dialect]:
                     total += cpu_seconds(int(entry.name))
             except OSError:
                 continue
@@ -189,6 +193,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500, help="rows per delivery job")
+    parser.add_argument("--dialect", choices=sorted(DB_PROCESSES), default="postgresql",
+                        help="the database (a fresh one is created and dropped)")
     args = parser.parse_args()
 
     raw = redis.Redis.from_url(REDIS_URL)
@@ -201,7 +207,7 @@ def main() -> None:
         for key in raw.scan_iter(pattern):
             raw.delete(key)
     tag = uuid.uuid4().hex[:8]
-    with fresh_database("postgresql", Path(tempfile.gettempdir())) as db_url:
+    with fresh_database(args.dialect, Path(tempfile.gettempdir())) as db_url:
         migrations.upgrade(db_url)
         vendor_port, api_port, sink_port = free_port(), free_port(), free_port()
         vendor_url = f"http://127.0.0.1:{vendor_port}"
@@ -264,7 +270,7 @@ def main() -> None:
             offline_tags(name="warm-up", message="warm-up", objective="")
             names = ["vendor", "api"] + [f"worker{i}" for i in range(args.workers)] + [
                 "periodic"]
-            cpu0 = [cpu_seconds(p.pid) for p in procs] + [postgres_cpu(),
+            cpu0 = [cpu_seconds(p.pid) for p in procs] + [database_cpu(args.dialect),
                                                           time.process_time()]
             t0 = time.perf_counter()
             with session_scope(engine) as db:
@@ -292,7 +298,7 @@ def main() -> None:
                     done_at = time.perf_counter() - t0
                 if time.perf_counter() - t0 > 1800:
                     raise SystemExit(f"gave up waiting: {left} still left")
-            cpu1 = [cpu_seconds(p.pid) for p in procs] + [postgres_cpu(),
+            cpu1 = [cpu_seconds(p.pid) for p in procs] + [database_cpu(args.dialect),
                                                           time.process_time()]
             with engine.connect() as conn:
                 counts = dict(conn.execute(
@@ -325,7 +331,7 @@ def main() -> None:
               f"end {series[-1]:.0f} ({len(series)} samples: "
               + " ".join(f"{v:.0f}" for v in series[:: max(1, len(series) // 12)]) + ")")
     print(f"mean ms per job by phase: {phase_means(raw)}")
-    used = {name: b - a for name, a, b in zip([*names, "postgres", "bench (launch, polls)"],
+    used = {name: b - a for name, a, b in zip([*names, args.dialect, "bench (launch, polls)"],
                                               cpu0, cpu1, strict=True)}
     print(f"CPU seconds over the campaign ({os.cpu_count()} cores, wall {done_at:.1f} s): "
           + ", ".join(f"{k} {v:.1f}" for k, v in used.items()))

@@ -29,6 +29,7 @@ the re-sent rows carry the same idempotency keys, so the vendor accepts each onc
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
@@ -194,10 +195,13 @@ MARK_CHUNK = 500  # rows per bulk UPDATE (bind parameters stay far below every l
 def _bulk_set(conn: Connection, ids: list[int], per_row: dict[str, dict[int, Any]],
               fixed: dict[str, Any], guard: sa.ColumnElement[bool]) -> int:
     """One UPDATE per MARK_CHUNK rows instead of one statement (and round trip) per row:
-    per-row values through CASE id WHEN ... THEN ... (every database), or on PostgreSQL
-    joined from unnest() of array parameters (three parameters, whatever the count)."""
+    per-row values through CASE id WHEN ... THEN ... (SQLite), joined from unnest() of
+    array parameters on PostgreSQL, or from JSON_TABLE over one JSON parameter on
+    MySQL/MariaDB — a handful of parameters whatever the count."""
     if conn.dialect.name == "postgresql":
         return _bulk_set_pg(conn, ids, per_row, fixed, guard)
+    if conn.dialect.name == "mysql":
+        return _bulk_set_json(conn, ids, per_row, fixed, guard)
     changed = 0
     for i in range(0, len(ids), MARK_CHUNK):
         chunk = ids[i:i + MARK_CHUNK]
@@ -219,6 +223,27 @@ def _bulk_set_pg(conn: Connection, ids: list[int], per_row: dict[str, dict[int, 
                         *[sa.bindparam(f"v_{c}", [per_row[c][i] for i in ids],
                                        type_=pg.ARRAY(sa.Text)) for c in columns])
          .table_valued("id", *columns).render_derived(name="v", with_types=False))
+    values = dict(fixed)
+    values.update({c: v.c[c] for c in columns})
+    return conn.execute(LOG.update().where(LOG.c.id == v.c.id, guard).values(**values)
+                        ).rowcount
+
+
+def _bulk_set_json(conn: Connection, ids: list[int], per_row: dict[str, dict[int, Any]],
+                   fixed: dict[str, Any], guard: sa.ColumnElement[bool]) -> int:
+    """MySQL/MariaDB: the CASE form costs the worker more than the database there
+    (pymysql quotes every one of the ~1,500 parameters of a 500-row mark in Python:
+    measured 55 ms a job, against 17 ms for PostgreSQL's arrays); one JSON document
+    read by JSON_TABLE (MariaDB 10.6+, MySQL 8) is the same join from one parameter."""
+    columns = list(per_row)
+    assert all(c in LOG.c for c in columns)  # names from this module, never from input
+    rows = json.dumps([[i, *[per_row[c][i] for c in columns]] for i in ids])
+    shape = ", ".join(["id BIGINT PATH '$[0]'"] + [
+        f"{c} TEXT PATH '$[{n}]'" for n, c in enumerate(columns, start=1)])
+    v = (sa.text(f"SELECT * FROM JSON_TABLE(:rows, '$[*]' COLUMNS ({shape})) AS jt")
+         .bindparams(rows=rows)
+         .columns(sa.column("id", sa.Integer), *[sa.column(c, sa.Text) for c in columns])
+         .subquery("v"))
     values = dict(fixed)
     values.update({c: v.c[c] for c in columns})
     return conn.execute(LOG.update().where(LOG.c.id == v.c.id, guard).values(**values)
