@@ -189,8 +189,9 @@ class ReceiptBuffer(Protocol):
 
 
 class MemoryBuffer:
-    """The embedded-mode buffer: thread-safe, lost with the process (like the process's
-    unanswered HTTP requests would be; the vendor's receipts are best effort there)."""
+    """The embedded-mode buffer, thread-safe and lost with the process: it only holds
+    receipts that could not be applied when they came (unknown message ids waiting for
+    their retries, or a batch the database refused), and the flush tests use it too."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
