@@ -3,11 +3,11 @@ own capacity measured in the same run.
 
     .venv/bin/python -m bench.delivery --customers 100000 --workers 2
 
-PostgreSQL, or MariaDB with --dialect mariadb (a fresh database) + Redis (DB 8, its queues emptied first). Processes,
-as deployed: the vendor simulator alone (`mini-crm vendor`, zero latency), the API
-(uvicorn, receives the signed receipts), N RQ SimpleWorker processes, and one process
-running the periodic tasks (delivery sweeper, receipt batcher) — what `mini-crm
-worker` runs. Steps:
+PostgreSQL, or MariaDB with --dialect mariadb (a fresh database) + Redis (DB 8, its
+queues emptied first). Processes, as deployed: the vendor simulator alone (`mini-crm
+vendor`, zero latency), the API (uvicorn, receives the signed receipts), N RQ
+SimpleWorker processes, and one process running the periodic tasks (delivery sweeper,
+receipt batcher) — what `mini-crm worker` runs. Steps:
 1. capacity: the simulator's own rate, sending batches of 500 straight to it with the
    same HTTP client and concurrency the workers use (no database, no rendering);
 2. the campaign: one INSERT ... SELECT for N customers, jobs of delivery_batch_size
