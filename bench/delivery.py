@@ -8,12 +8,15 @@ queues emptied first). Processes, as deployed: the vendor simulator alone (`mini
 vendor`, zero latency), the API (uvicorn, receives the signed receipts), N RQ
 SimpleWorker processes, and one process running the periodic tasks (delivery sweeper,
 receipt batcher) — what `mini-crm worker` runs. Steps:
-1. capacity: the simulator's own rate, sending batches of 500 straight to it with the
-   same HTTP client and concurrency the workers use (no database, no rendering);
+1. capacity: the simulator's own rate, best of three bursts of batches of 500 sent
+   straight to it with the same HTTP client and concurrency the workers use (no
+   database, no rendering): accept only, and with its receipts posted to a sink
+   that only answers 202 (the simulator's whole job);
 2. the campaign: one INSERT ... SELECT for N customers, jobs of delivery_batch_size
    rows, until no row is queued (all sent) and until no row awaits its receipt;
 3. the workers' RSS, sampled every 0.1 s over the run (with the completion polls).
-Prints messages/s and the ratio campaign / capacity (goal: >= 60%), and the RSS series.
+Prints messages/s, the ratios campaign / capacity (goal: >= 60%), the RSS series, CPU
+seconds per process and CPU per message, and the ceiling that CPU sets on 2 cores.
 """
 
 from __future__ import annotations
