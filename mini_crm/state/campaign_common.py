@@ -129,6 +129,15 @@ async def poll_while(pace: Callable[[], Awaitable[str]],
             await step()
 
 
+def watch_pace(state: Any, route: str, views: list[dict[str, Any]]) -> str:
+    """What a page's pace callable answers (see poll_while): "" once its tab left
+    `route`, AWAY while the tab has no websocket, else pace_of(views). Call it holding
+    the state lock."""
+    if state.router.page.path != route:
+        return ""
+    return pace_of(views) if state.client_connected() else AWAY
+
+
 def pace_of(views: list[dict[str, Any]]) -> str:
     """"fast", "slow" or "" for a set of stats_view() dicts (see poll_while)."""
     if any(v.get("sending") for v in views):

@@ -14,11 +14,10 @@ from mini_crm.db import session_scope
 from mini_crm.models import Campaign, Segment
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import (
-    AWAY,
     local_text,
-    pace_of,
     poll_while,
     stats_view,
+    watch_pace,
 )
 
 LOG_PAGE_SIZE = 25
@@ -253,9 +252,7 @@ class CampaignDetailState(AppState):
 
         async def pace() -> str:
             async with self:
-                if self.router.page.path != route:
-                    return ""
-                return pace_of([self.c]) if self.client_connected() else AWAY
+                return watch_pace(self, route, [self.c])
 
         async def step() -> None:
             async with self:

@@ -10,7 +10,7 @@ from mini_crm.core import formatting
 from mini_crm.db import session_scope
 from mini_crm.models import CampaignStatus
 from mini_crm.state.base import AppState
-from mini_crm.state.campaign_common import AWAY, pace_of, poll_while, stats_view
+from mini_crm.state.campaign_common import poll_while, stats_view, watch_pace
 
 PAGE_SIZE = 15
 STATUS_FILTERS = ["all", *CampaignStatus.ALL]
@@ -113,9 +113,7 @@ class CampaignListState(AppState):
 
         async def pace() -> str:
             async with self:
-                if self.router.page.path != route:
-                    return ""
-                return pace_of(self.rows) if self.client_connected() else AWAY
+                return watch_pace(self, route, self.rows)
 
         async def step() -> None:
             async with self:
