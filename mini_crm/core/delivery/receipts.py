@@ -401,8 +401,9 @@ def retry_delay(tries: int) -> float:
 def _retries(unknown: Sequence[Receipt], total: FlushResult) -> list[tuple[float, Receipt]]:
     """When to try each unknown receipt again; those out of tries are dropped (counted)."""
     retries: list[tuple[float, Receipt]] = []
+    max_requeues = get_settings().receipt_max_requeues
     for receipt in unknown:
-        if receipt.tries >= get_settings().receipt_max_requeues:
+        if receipt.tries >= max_requeues:
             total.dropped += 1
             log.warning("dropping receipt for unknown vendor message id %s after %d tries",
                         receipt.vendor_message_id, receipt.tries)
