@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import pytest
 import redis
@@ -16,7 +15,12 @@ from mini_crm.core import redis_conn
 from mini_crm.core.delivery import receipts
 from mini_crm.core.delivery.signing import signed_headers
 from mini_crm.settings import get_settings
-from tests.integration.test_receipts_apply import REDIS_URL, make_logs, statuses
+from tests.integration.test_receipts_apply import (  # noqa: F401 - redis_receipts: fixture
+    REDIS_URL,
+    make_logs,
+    redis_receipts,
+    statuses,
+)
 
 SECRET = "receipt-secret-for-tests"
 
@@ -156,19 +160,9 @@ def test_no_api_key_is_needed_and_the_route_is_documented(client: TestClient) ->
 
 
 def test_with_redis_receipts_go_to_the_shared_buffer(client: TestClient,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    prefix = f"test:rcpt:{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("REDIS_URL", REDIS_URL)
-    monkeypatch.setenv("RECEIPT_BUFFER_PREFIX", prefix)
-    get_settings.cache_clear()
-    redis_conn.reset_cache()
-    raw = redis.Redis.from_url(REDIS_URL)
-    try:
-        answer = post(client, {"receipts": [{"vendor_message_id": "x1", "status": "delivered"},
-                                            {"vendor_message_id": "x2", "status": "failed"}]})
-        assert answer.status_code == 202
-        assert raw.llen(f"{prefix}:queue") == 2
-    finally:
-        for key in raw.scan_iter(f"{prefix}:*"):
-            raw.delete(key)
-        redis_conn.reset_cache()
+                                                     redis_receipts: str  # noqa: F811
+                                                     ) -> None:
+    answer = post(client, {"receipts": [{"vendor_message_id": "x1", "status": "delivered"},
+                                        {"vendor_message_id": "x2", "status": "failed"}]})
+    assert answer.status_code == 202
+    assert redis.Redis.from_url(REDIS_URL).llen(f"{redis_receipts}:queue") == 2

@@ -298,27 +298,33 @@ def _claim_and_hang(url: str, prefix: str, ready) -> None:  # noqa: ANN001
     time.sleep(60)  # "applying" when the SIGKILL comes
 
 
-def test_flush_uses_redis_when_it_answers(app_settings: sa.Engine,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def redis_receipts(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app's settings pointed at a real Redis under a fresh receipt prefix (yielded);
+    its keys are deleted afterwards."""
     prefix = f"test:rcpt:{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     monkeypatch.setenv("RECEIPT_BUFFER_PREFIX", prefix)
     get_settings.cache_clear()
     redis_conn.reset_cache()
     try:
-        ids = make_logs(app_settings, ["sent", "sent"])
-        assert receipts.enqueue([r("v0"), r("v1", "failed", "no")]) == 2
-        buffer = receipts.get_buffer()
-        assert isinstance(buffer, RedisBuffer) and buffer.size() == 2
-        receipts.flush_receipts()  # the periodic task
-        assert buffer.size() == 0
-        assert statuses(app_settings, ids) == [("delivered", None), ("undelivered", "no")]
+        yield prefix
     finally:
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
         get_settings.cache_clear()
         redis_conn.reset_cache()
+
+
+def test_flush_uses_redis_when_it_answers(app_settings: sa.Engine, redis_receipts: str) -> None:
+    ids = make_logs(app_settings, ["sent", "sent"])
+    assert receipts.enqueue([r("v0"), r("v1", "failed", "no")]) == 2
+    buffer = receipts.get_buffer()
+    assert isinstance(buffer, RedisBuffer) and buffer.size() == 2
+    receipts.flush_receipts()  # the periodic task
+    assert buffer.size() == 0
+    assert statuses(app_settings, ids) == [("delivered", None), ("undelivered", "no")]
 
 
 def test_the_periodic_task_is_registered() -> None:
