@@ -1,0 +1,151 @@
+"""The brand calendar: calendar days in settings.brand_timezone, timestamps in UTC.
+
+Timestamps are stored as naive UTC. Whenever a person means a *day* ("orders on
+29 Nov", "this month", "last year", a date shown on a page or in a CSV export) the day
+is a day in the brand's zone (BRAND_TIMEZONE, default Asia/Kolkata). This module is the
+one place that converts between the two:
+
+- `day_start(d)` / `day_bounds(d)` / `days_bounds(first, last)`: brand day(s) → the
+  naive-UTC half-open interval [start, end) that holds them, exact across daylight-saving
+  changes (a London day is 23, 24 or 25 hours long);
+- `local_date(ts)` / `local_time(ts)`: a stored naive-UTC timestamp → the brand's date /
+  aware local time;
+- `today(now)`, `period("this_month" | "last_month" | "this_year" | "last_year" |
+  "this_week" | "last_week", now)` → brand dates;
+- `parse_input_timestamp(value)`: an input timestamp (API, CSV) → naive UTC; without an
+  offset it is read as brand wall-clock time, with one it is converted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mini_crm.settings import get_settings
+
+PERIODS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month",
+           "this_year", "last_year")
+
+
+class TimestampError(ValueError):
+    """An input timestamp that cannot be read; the message says what was expected."""
+
+
+def zone() -> tzinfo:
+    """The brand's time zone (settings.brand_timezone, an IANA name such as Asia/Kolkata)."""
+    name = get_settings().brand_timezone
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"BRAND_TIMEZONE {name!r} is not an IANA time zone name "
+                         "(e.g. Asia/Kolkata)") from exc
+
+
+def zone_name() -> str:
+    return get_settings().brand_timezone
+
+
+def to_utc(local: datetime) -> datetime:
+    """A brand wall-clock time (naive) → naive UTC.
+
+    A wall time that happens twice (autumn fold) is read as the first; one that never
+    happens (spring gap) is read with the offset before the change, i.e. it lands just
+    after the gap. Aware inputs are converted as they are.
+    """
+    aware = local if local.tzinfo is not None else local.replace(tzinfo=zone())
+    return aware.astimezone(UTC).replace(tzinfo=None)
+
+
+def local_time(utc_naive: datetime) -> datetime:
+    """A stored naive-UTC timestamp as the brand reads it: aware, in the brand's zone."""
+    return utc_naive.replace(tzinfo=UTC).astimezone(zone())
+
+
+def local_date(utc_naive: datetime) -> date:
+    """The brand-calendar day of a stored naive-UTC timestamp."""
+    return local_time(utc_naive).date()
+
+
+def day_start(day: date) -> datetime:
+    """Naive UTC of the first instant of brand day `day` (its local midnight)."""
+    return to_utc(datetime(day.year, day.month, day.day))
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[start, end) in naive UTC of one brand day."""
+    return day_start(day), day_start(day + timedelta(days=1))
+
+
+def days_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """[start, end) in naive UTC covering brand days first..last inclusive."""
+    if last < first:
+        raise ValueError(f"the period ends ({last}) before it starts ({first})")
+    return day_start(first), day_start(last + timedelta(days=1))
+
+
+def today(now: datetime | None = None) -> date:
+    """The brand's date at `now` (naive UTC; the current time when None)."""
+    return local_date(now if now is not None else datetime.now(UTC).replace(tzinfo=None))
+
+
+def period(name: str, now: datetime | None = None) -> tuple[date, date]:
+    """A named calendar period around `now` as inclusive brand dates (first, last).
+
+    Weeks start on Monday. Raises ValueError for a name not in PERIODS.
+    """
+    d = today(now)
+    if name == "today":
+        return d, d
+    if name == "yesterday":
+        y = d - timedelta(days=1)
+        return y, y
+    if name in ("this_week", "last_week"):
+        monday = d - timedelta(days=d.weekday())
+        if name == "last_week":
+            monday -= timedelta(days=7)
+        return monday, monday + timedelta(days=6)
+    if name in ("this_month", "last_month"):
+        first = d.replace(day=1)
+        if name == "last_month":
+            first = (first - timedelta(days=1)).replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return first, following - timedelta(days=1)
+    if name in ("this_year", "last_year"):
+        year = d.year - (name == "last_year")
+        return date(year, 1, 1), date(year, 12, 31)
+    raise ValueError(f"unknown period {name!r}; expected one of {', '.join(PERIODS)}")
+
+
+def last_days(n: int, now: datetime | None = None) -> tuple[date, date]:
+    """The last `n` brand days ending today, inclusive: n=1 is today alone."""
+    if n < 1:
+        raise ValueError("a window needs at least one day")
+    d = today(now)
+    return d - timedelta(days=n - 1), d
+
+
+def parse_input_timestamp(value: str | datetime | date) -> datetime:
+    """An input timestamp → naive UTC, the stored form.
+
+    Accepts ISO 8601 text ("2026-11-29T01:30:00+05:30", "2026-11-29 01:30", "…Z",
+    a bare date "2026-11-29" = the start of that brand day), a datetime or a date.
+    Without an offset the wall-clock time is read in BRAND_TIMEZONE (see `to_utc` for
+    the daylight-saving gap and fold); with one it is converted to UTC.
+    Raises TimestampError naming the expected form.
+    """
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if isinstance(value, date):
+        return day_start(value)
+    if not isinstance(value, str):
+        raise TimestampError(f"expected an ISO 8601 timestamp such as 2026-11-29T13:30:00+05:30, "
+                             f"got {type(value).__name__}")
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return day_start(date.fromisoformat(text))
+        return to_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise TimestampError(f"{value[:40]!r} is not an ISO 8601 timestamp; write e.g. "
+                             "2026-11-29T13:30:00+05:30, or without an offset for "
+                             f"{zone_name()} time") from None
