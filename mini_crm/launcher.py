@@ -1,6 +1,11 @@
 """`mini-crm run`: migrate, seed if empty, start workers and the Reflex app in prod mode.
 
-Ctrl-C (or SIGTERM) stops everything this started.
+Ctrl-C (or SIGTERM) stops everything this started, within STOP_SECONDS whatever the
+children do: each gets SIGTERM (the app's whole process group, since Reflex starts
+bun and the web server under it), then SIGKILL when it has not gone after
+TERM_GRACE_SECONDS. Nothing is ever waited on without a timeout: an RQ worker finishing
+its job, or Reflex still building the frontend, would otherwise hold the launcher (and
+multiprocessing's exit hook joins non-daemon children for ever).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -20,6 +27,8 @@ from mini_crm.core.redis_conn import get_redis
 from mini_crm.settings import PROJECT_ROOT, get_settings
 
 TOOLS_BIN = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
+STOP_SECONDS = 10.0  # the promise: SIGTERM to exit, always
+TERM_GRACE_SECONDS = 6.0  # then SIGKILL, leaving time to reap what was killed
 
 
 def reflex_env(port: int) -> dict[str, str]:
@@ -46,6 +55,9 @@ def _seed_if_empty(customers: int) -> None:
     from mini_crm.core import seed as seeding
     from mini_crm.db import session_scope
 
+    if customers <= 0:
+        print("--seed-customers 0: not seeding", flush=True)
+        return
     with session_scope() as session:
         empty = seeding.is_empty(session)
     if empty:
@@ -71,51 +83,77 @@ def run(port: int | None = None, seed_customers: int = 2000) -> None:
     migrations.upgrade()
     _seed_if_empty(seed_customers)
 
-    worker_procs = []
-    if get_redis() is not None:
-        from workers import launcher as worker_launcher
-
-        worker_procs = worker_launcher.start_workers(settings.worker_processes)
-        print(f"started {settings.worker_processes} RQ workers and the ingestion consumer on "
-              f"{settings.redis_url}", flush=True)
-    else:
-        print("Redis not reachable: jobs run in-process inside the app", flush=True)
-
-    with contextlib.ExitStack() as stack:
-        if settings.uses_local_oidc:
-            stack.enter_context(_start_dev_oidc(settings.dev_oidc_port))
-        _serve(port, worker_procs)
-
-
-def _serve(port: int, worker_procs: list) -> None:
+    # From here on a signal only sets `stop`: every child started below is then stopped
+    # by _stop_all, including when the signal arrives while they are being started.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker_procs: list[Any] = []
     children: list[subprocess.Popen] = []
+    with contextlib.ExitStack() as stack:
+        try:
+            if get_redis() is not None:
+                from workers import launcher as worker_launcher
+
+                worker_procs = worker_launcher.start_workers(settings.worker_processes)
+                print(f"started {settings.worker_processes} RQ workers and the ingestion "
+                      f"consumer on {settings.redis_url}", flush=True)
+            else:
+                print("Redis not reachable: jobs run in-process inside the app", flush=True)
+            if settings.uses_local_oidc and not stop.is_set():
+                stack.enter_context(_start_dev_oidc(settings.dev_oidc_port))
+            if not stop.is_set():
+                _serve(port, worker_procs, children, stop)
+        finally:  # before the identity provider's own (short) shutdown
+            stop.set()
+            _stop_all(children, worker_procs)
+    print("Mini CRM stopped", flush=True)
+
+
+def _serve(port: int, worker_procs: list[Any], children: list[subprocess.Popen],
+           stop: threading.Event) -> None:
     app = subprocess.Popen(reflex_command(port), cwd=PROJECT_ROOT, env=reflex_env(port),
                            start_new_session=True)
     children.append(app)
     print(f"\nMini CRM is starting at http://localhost:{port}  (Ctrl-C stops it)\n", flush=True)
-
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     if worker_procs:
         from mini_crm.core import periodic
 
         threading.Thread(target=periodic.run_forever, args=(stop,), daemon=True).start()
     while not stop.is_set() and app.poll() is None:
         stop.wait(0.5)
-    _stop_all(children, worker_procs)
 
 
-def _stop_all(children: list[subprocess.Popen], worker_procs: list) -> None:
+def _signal_group(child: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, sig)  # the app leads its own session: bun, granian …
+
+
+def _stop_all(children: list[subprocess.Popen], worker_procs: list[Any],
+              grace: float = TERM_GRACE_SECONDS, limit: float = STOP_SECONDS) -> None:
+    """SIGTERM everything, SIGKILL whatever is left after `grace` seconds, and reap it all
+    before `limit` seconds: never an unbounded wait."""
+    started = time.monotonic()
     for child in children:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
+        _signal_group(child, signal.SIGTERM)
     for p in worker_procs:
-        p.terminate()
+        if p.is_alive():
+            p.terminate()
+
+    def alive() -> bool:
+        return (any(c.poll() is None for c in children)
+                or any(p.is_alive() for p in worker_procs))
+
+    while alive() and time.monotonic() - started < grace:
+        time.sleep(0.1)
     for child in children:
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
+        # Also after the leader exited: a grandchild may still hold the group.
+        _signal_group(child, signal.SIGKILL)
     for p in worker_procs:
-        p.join(timeout=10)
+        if p.is_alive():
+            p.kill()
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=max(0.1, limit - 1 - (time.monotonic() - started)))
+    for p in worker_procs:
+        p.join(timeout=max(0.1, limit - 1 - (time.monotonic() - started)))
