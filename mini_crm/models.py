@@ -57,7 +57,11 @@ class DeliveryStatus:
     FAILED = "failed"
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"
+    # A member of the campaign's control group: recorded, measured, never sent.
+    HOLDOUT = "holdout"
     RANK = {QUEUED: 0, SENT: 1, FAILED: 2, DELIVERED: 2, UNDELIVERED: 2}
+    # Rows whose message reached the vendor: a touch for attribution, a recipient for uplift.
+    TOUCHED = (SENT, DELIVERED, UNDELIVERED)
 
 
 class OrderStatus:
@@ -155,6 +159,8 @@ class Campaign(SQLModel, table=True):
     started_at: datetime | None = _ts()
     completed_at: datetime | None = _ts()
     audience_size: int = Field(default=0, nullable=False)
+    # Share of the eligible audience kept as a control group (0-50), see core/outcomes.
+    holdout_percent: int = Field(default=0, nullable=False)
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = _ts(nullable=False, default=True, index=True)
 
@@ -172,6 +178,8 @@ class CommunicationLog(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id", nullable=False)
     message: str | None = Field(default=None, sa_type=sa.Text)
     status: str = Field(default=DeliveryStatus.QUEUED, max_length=16)
+    # The A/B variant key this row was assigned ("A".."D"); null outside A/B tests.
+    variant: str | None = Field(default=None, max_length=8)
     vendor_message_id: str | None = Field(default=None, max_length=128, unique=True)
     attempts: int = Field(default=0, nullable=False)
     error: str | None = Field(default=None, max_length=1000)
@@ -181,6 +189,33 @@ class CommunicationLog(SQLModel, table=True):
     sent_at: datetime | None = _ts()
     delivered_at: datetime | None = _ts()
     updated_at: datetime = _ts(nullable=False, default=True)
+
+
+class Conversion(SQLModel, table=True):
+    """One attributed order: the campaign (and log row) whose touch last preceded it.
+
+    Maintained incrementally by core/outcomes/attribution.py on every order upsert;
+    `holdout` and `variant` are copied from the log row so outcome reports read this
+    table alone.
+    """
+
+    __tablename__ = "conversion"
+    __table_args__ = (
+        sa.Index("ix_conversion_campaign", "campaign_id", "holdout"),
+        sa.Index("ix_conversion_log", "log_id"),
+        sa.Index("ix_conversion_ordered_at", "ordered_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", nullable=False, unique=True)
+    campaign_id: int = Field(foreign_key="campaign.id", nullable=False)
+    log_id: int = Field(foreign_key="communication_log.id", nullable=False)
+    customer_id: int = Field(nullable=False)
+    amount: Decimal = Field(sa_type=MONEY, nullable=False)
+    ordered_at: datetime = _ts(nullable=False)
+    attributed_at: datetime = _ts(nullable=False, default=True)
+    holdout: bool = Field(default=False, nullable=False)
+    variant: str | None = Field(default=None, max_length=8)
 
 
 class Session(SQLModel, table=True):

@@ -116,6 +116,14 @@ class Settings(BaseSettings):
     # Where the mounted simulator keeps its memory in Redis (several app processes).
     simulator_redis_prefix: str = "mc:vendor-sim"
 
+    # Attribution (mini_crm.core.outcomes): an order within this many hours after a
+    # message on the channel (or after a holdout member's launch time) is a conversion.
+    # Defaults follow Klaviyo's default conversion windows: 5 days for email, 1 day for
+    # SMS (help.klaviyo.com, "Understanding message attribution"); WhatsApp as SMS.
+    conversion_window_email_hours: int = Field(default=120, ge=1, le=24 * 90)
+    conversion_window_sms_hours: int = Field(default=24, ge=1, le=24 * 90)
+    conversion_window_whatsapp_hours: int = Field(default=24, ge=1, le=24 * 90)
+
     # auto: queue on a Redis Stream when Redis answers, else write synchronously.
     ingest_mode: Literal["auto", "sync", "queued"] = "auto"
     ingest_stream_prefix: str = "mc:ingest"

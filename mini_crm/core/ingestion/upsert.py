@@ -1,4 +1,5 @@
-"""Idempotent batch upserts of customers and orders, with customer stats kept exact.
+"""Idempotent batch upserts of customers and orders, with customer stats kept exact
+and campaign attribution (the `conversion` table) maintained in the same transaction.
 
 Stats are never incremented: after a batch of orders is written, the touched
 customers' stats are recomputed from the order table in one UPDATE, in the same
@@ -21,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn
+from mini_crm.core.outcomes.attribution import attribute_orders
 from mini_crm.db import session_scope
 from mini_crm.models import Customer, Order, OrderStatus, utcnow
 
@@ -138,6 +140,9 @@ def upsert_orders(session: Session, items: Sequence[OrderIn]) -> int:
 
     _upsert(session, ORDER, rows, update)
     recompute_stats(session, set(ids.values()) | moved_from)
+    # Same transaction, set-based for the whole batch: a re-sent, changed or cancelled
+    # order lands on the right campaign's conversions (core/outcomes/attribution.py).
+    attribute_orders(session, [o.external_id for o in items], now)
     return len(rows)
 
 

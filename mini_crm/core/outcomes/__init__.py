@@ -1,0 +1,1 @@
+"""What campaigns earned: attribution, holdout groups, uplift and the outcome read model."""
