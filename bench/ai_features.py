@@ -56,7 +56,7 @@ def fill(engine: sa.Engine, n_customers: int, n_orders: int) -> int:
                 rows.append({
                     "external_id": f"c{i}", "name": f"Customer {i}", "email": None,
                     "phone": None, "city": rng.choice(CITIES), "attributes": {},
-                    "is_stub": False, "unsubscribed": False,
+                    "is_stub": False,
                     "created_at": now - timedelta(days=rng.uniform(1, 1500)),
                     "updated_at": now, "order_count": count,
                     "total_spend": Decimal(rng.randint(200, 40000) if count else 0),

@@ -129,7 +129,7 @@ def add_customers(engine: sa.Engine, n: int) -> None:
             conn.execute(Customer.__table__.insert(), [
                 {"external_id": f"b-{i}", "name": f"Customer {i}", "email": f"c{i}@example.in",
                  "phone": f"+91 9{i:09d}", "city": "Pune", "attributes": {},
-                 "is_stub": False, "unsubscribed": False, "created_at": now,
+                 "is_stub": False, "created_at": now,
                  "updated_at": now, "total_spend": Decimal("1000") + i % 5000,
                  "order_count": 1 + i % 7} for i in range(start, min(n, start + 5000))])
 

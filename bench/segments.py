@@ -43,7 +43,7 @@ TIERS = ["bronze", "silver", "gold", "platinum"]
 def load(url: str, n: int) -> None:
     rng = random.Random(5)
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    cols = ("external_id, name, email, city, attributes, is_stub, unsubscribed, created_at, "
+    cols = ("external_id, name, email, city, attributes, is_stub, created_at, "
             "updated_at, total_spend, order_count, first_order_at, last_order_at")
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         chunk = 100_000
@@ -61,7 +61,7 @@ def load(url: str, n: int) -> None:
                     spend = f"{orders * rng.uniform(300, 4000):.2f}"
                 tier = rng.choice(TIERS)
                 buf.write(f"b{i}\tName {i}\tu{i}@{'gmail.com' if i % 3 else 'shop.in'}\t"
-                          f"{rng.choice(CITIES)}\t{{\"loyalty_tier\": \"{tier}\"}}\tf\tf\t"
+                          f"{rng.choice(CITIES)}\t{{\"loyalty_tier\": \"{tier}\"}}\tf\t"
                           f"{created.isoformat()}\t{created.isoformat()}\t{spend}\t{orders}\t"
                           f"{first}\t{last}\n")
             buf.seek(0)

@@ -84,19 +84,34 @@ class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=128, unique=True, index=True)
     name: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=254, index=True)
-    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254, index=True)  # lower-cased
+    phone: str | None = Field(default=None, max_length=32, index=True)  # E.164
     city: str | None = Field(default=None, max_length=100)
     attributes: dict[str, Any] = _json(default={}, nullable=False)
     # False for a stub made by an order that arrived before its customer.
     is_stub: bool = Field(default=False, nullable=False)
-    unsubscribed: bool = Field(default=False, nullable=False)
+    # Consent per channel; False = opted out. Changes are audit events (core/consent.py).
+    consent_sms: bool = Field(default=True, nullable=False,
+                              sa_column_kwargs={"server_default": sa.true()})
+    consent_email: bool = Field(default=True, nullable=False,
+                                sa_column_kwargs={"server_default": sa.true()})
+    consent_whatsapp: bool = Field(default=True, nullable=False,
+                                   sa_column_kwargs={"server_default": sa.true()})
     created_at: datetime = _ts(nullable=False, default=True)
     updated_at: datetime = _ts(nullable=False, default=True)
     total_spend: Decimal = Field(default=Decimal("0"), sa_type=MONEY, nullable=False)
     order_count: int = Field(default=0, nullable=False)
     first_order_at: datetime | None = _ts()
     last_order_at: datetime | None = _ts()
+
+
+CONSENT_COLUMNS = {"sms": "consent_sms", "email": "consent_email",
+                   "whatsapp": "consent_whatsapp"}
+
+
+def consent_column(channel: str) -> Any:
+    """Customer's consent column for a channel (sms, email, whatsapp); KeyError otherwise."""
+    return Customer.__table__.c[CONSENT_COLUMNS[channel]]
 
 
 class Order(SQLModel, table=True):
@@ -245,6 +260,25 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False, default=True)
     last_used_at: datetime | None = _ts()
     revoked_at: datetime | None = _ts()
+
+
+class Suppression(SQLModel, table=True):
+    """The suppression list: normalised addresses that must not be messaged on a channel.
+
+    Keyed by address, not customer, so an address that opted out stays suppressed when it
+    reappears under another customer record.
+    """
+
+    __tablename__ = "suppression"
+    __table_args__ = (sa.UniqueConstraint("address", "channel", name="uq_suppression_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=254)  # lower-cased email or E.164 phone
+    channel: str = Field(max_length=16)  # sms | email | whatsapp
+    reason: str | None = Field(default=None, max_length=500)
+    source: str = Field(max_length=32)  # api | ui | unsubscribe_link | inbound | import | seed
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _ts(nullable=False, default=True, index=True)
 
 
 class AuditEvent(SQLModel, table=True):

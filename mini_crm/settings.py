@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Timestamps are stored in UTC; customer behaviour (send times, "evening") is read in
     # the brand's own zone.
     brand_timezone: str = "Asia/Kolkata"
+    # Phones written without a country code (98765 43210, 098765-43210) are read as numbers
+    # of this region (ISO 3166 alpha-2) and stored in E.164.
+    default_phone_region: str = Field(default="IN", pattern=r"^[A-Z]{2}$")
     secret_key: str = ""
 
     database_url: str = f"sqlite:///{DATA_DIR / 'mini_crm.db'}"
@@ -132,6 +135,11 @@ class Settings(BaseSettings):
     ingest_max_items: int = 5000
     ingest_max_body_bytes: int = 10 * 1024 * 1024
     api_rate_limit_per_minute: int = 600
+
+    @field_validator("default_phone_region", mode="before")
+    @classmethod
+    def _region_upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _secrets_for_environment(self) -> Settings:

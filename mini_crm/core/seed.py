@@ -557,7 +557,7 @@ def generate_customer(
         "city": city.name,
         "attributes": attributes,
         "is_stub": False,
-        "unsubscribed": rng.random() < traits.unsubscribe_rate,
+        **_consent(rng, traits.unsubscribe_rate),
         "created_at": created_at,
         "updated_at": updated_at,
         "total_spend": total,
@@ -566,6 +566,15 @@ def generate_customer(
         "last_order_at": last_at,
     }
     return GeneratedCustomer(row, orders)
+
+
+def _consent(rng: random.Random, unsubscribe_rate: float) -> dict[str, bool]:
+    """consent_<channel> columns: some who opt out leave every channel, the rest just one."""
+    channels = ("sms", "email", "whatsapp")
+    opted_out: tuple[str, ...] = ()
+    if rng.random() < unsubscribe_rate:
+        opted_out = channels if rng.random() < 0.4 else (rng.choice(channels),)
+    return {f"consent_{c}": c not in opted_out for c in channels}
 
 
 def persona_cycle(random_seed: int) -> list[Persona]:

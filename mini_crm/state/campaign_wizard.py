@@ -69,7 +69,7 @@ def _segment_rules(segment_id: int) -> dict[str, Any] | None:
         return None if seg is None else dict(seg.rules)
 
 
-def _reach(rules: dict[str, Any]) -> dict[str, Any]:
+def _reach(rules: dict[str, Any], channel: str) -> dict[str, Any]:
     """Audience size, and how many would really receive it now: the launch's own
     INSERT ... SELECT (consent and frequency cap applied), counted instead of run."""
     import sqlalchemy as sa
@@ -81,7 +81,7 @@ def _reach(rules: dict[str, Any]) -> dict[str, Any]:
         size = segments.audience_size(db, rules, now)
         # campaign id 0 matches no campaign, so "already in this campaign" excludes nobody.
         eligible = db.execute(sa.select(sa.func.count()).select_from(
-            launch.audience_select(0, rules, now).subquery())).scalar_one()
+            launch.audience_select(0, rules, now, channel).subquery())).scalar_one()
     return {"size": size, "eligible": int(eligible)}
 
 
@@ -665,9 +665,9 @@ class CampaignWizardState(AppState):
             if not self.ensure_signed_in() or not self._rules:
                 return
             self.reach_loading = True
-            rules = self._rules
+            rules, channel = self._rules, self.channel
         try:
-            reach = await rx.run_in_thread(lambda: _reach(rules))
+            reach = await rx.run_in_thread(lambda: _reach(rules, channel))
         except Exception:
             reach = None
         async with self:

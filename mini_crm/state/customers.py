@@ -140,6 +140,13 @@ def _attr(value: Any) -> str:
     return str(value)
 
 
+def _consent_label(c: Any) -> str:
+    opted_out = [label for channel, label in (("sms", "SMS"), ("email", "email"),
+                                              ("whatsapp", "WhatsApp"))
+                 if not getattr(c, f"consent_{channel}")]
+    return "subscribed" if not opted_out else "opted out: " + ", ".join(opted_out)
+
+
 def _detail(external_id: str, page: int) -> dict[str, Any] | None:
     now = utcnow()
     with session_scope() as session:
@@ -156,7 +163,7 @@ def _detail(external_id: str, page: int) -> dict[str, Any] | None:
                 "first_order": formatting.date(c.first_order_at),
                 "last_order_date": formatting.date(c.last_order_at),
                 "aov": formatting.rupees(aov),
-                "status": "unsubscribed" if c.unsubscribed else "subscribed",
+                "status": _consent_label(c),
                 "last_order": formatting.days_ago(c.last_order_at, now),
             },
             "attributes": [{"key": k.replace("_", " ").capitalize(), "value": _attr(v)}

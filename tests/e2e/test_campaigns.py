@@ -34,7 +34,7 @@ AI_TIMEOUT_MS = 60_000
 def _small_segment(e2e_env: dict[str, str], name: str) -> dict:
     """A saved segment of about AUDIENCE subscribed big spenders."""
     with Session(e2e_engine(e2e_env)) as s:
-        spends = s.exec(select(Customer.total_spend).where(Customer.unsubscribed == sa.false())
+        spends = s.exec(select(Customer.total_spend).where(Customer.consent_sms == sa.true())
                         .order_by(Customer.total_spend.desc()).limit(AUDIENCE)).all()
         rules = {"combinator": "and", "not": False, "rules": [
             {"field": "total_spend", "operator": ">=", "value": float(spends[-1])}]}

@@ -19,7 +19,7 @@ def add_customers(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     for r in rows:
         spend = Decimal(str(round(r.get("total_spend", 0), 2)))
         full.append({"name": None, "email": None, "phone": None, "city": None,
-                     "attributes": {}, "is_stub": False, "unsubscribed": False,
+                     "attributes": {}, "is_stub": False,
                      "created_at": now, "updated_at": now, "order_count": 0,
                      "first_order_at": None, "last_order_at": None, **r, "total_spend": spend})
     session.execute(sa.insert(Customer), full)

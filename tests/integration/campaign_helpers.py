@@ -23,8 +23,8 @@ def add_customers(engine: sa.Engine, n: int, *, city: str = "Pune", start: int =
                   **overrides: Any) -> list[int]:
     now = utcnow()
     rows = [{"external_id": f"c-{city}-{start + i}", "name": f"Customer {start + i}",
-             "email": f"c{start + i}@example.in", "phone": f"+91 90000 {start + i:05d}",
-             "city": city, "attributes": {}, "is_stub": False, "unsubscribed": False,
+             "email": f"c{start + i}@example.in", "phone": f"+9190000{start + i:05d}",
+             "city": city, "attributes": {}, "is_stub": False,
              "created_at": now, "updated_at": now, "total_spend": Decimal("1500.00"),
              "order_count": 2, **overrides} for i in range(n)]
     with engine.begin() as conn:

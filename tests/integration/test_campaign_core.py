@@ -54,7 +54,7 @@ def test_launch_applies_consent_and_frequency_cap(app_settings: sa.Engine,
     monkeypatch.setattr(service, "enqueue_after_commit", lambda *a: None)
     engine = app_settings
     ids = add_customers(engine, 12)
-    unsub = add_customers(engine, 2, start=100, unsubscribed=True)
+    unsub = add_customers(engine, 2, start=100, consent_sms=False)
     add_customers(engine, 3, city="Mumbai", start=200)
     with session_scope() as db:
         old = Campaign(name="old", message_template="x", status="completed")

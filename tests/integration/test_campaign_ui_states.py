@@ -36,11 +36,11 @@ SPENDERS = {"combinator": "and", "not": False,
 
 
 def _customers(engine: sa.Engine, n: int = 10) -> list[int]:
-    """n customers spending 1000, 2000, ...; the second one has unsubscribed."""
+    """n customers spending 1000, 2000, ...; the second one opted out of SMS."""
     with Session(engine) as s:
         rows = [Customer(external_id=f"c{i}", name=f"Customer {i}", city="Pune",
                          phone=f"+9190000000{i:02d}", total_spend=1000 * (i + 1),
-                         order_count=1, unsubscribed=(i == 1)) for i in range(n)]
+                         order_count=1, consent_sms=(i != 1)) for i in range(n)]
         s.add_all(rows)
         s.commit()
         return [int(c.id) for c in rows]
@@ -63,8 +63,8 @@ def _previous_messages(engine: sa.Engine, customer_id: int, count: int) -> None:
 def test_review_counts_exactly_what_the_launch_inserts(app_settings: sa.Engine) -> None:
     ids = _customers(app_settings)
     _previous_messages(app_settings, ids[2], 5)  # over the default cap of 3 in 7 days
-    reach = wizard._reach(SPENDERS)
-    assert reach == {"size": 10, "eligible": 8}  # minus one unsubscribed, one capped
+    reach = wizard._reach(SPENDERS, "sms")
+    assert reach == {"size": 10, "eligible": 8}  # minus one opted out, one capped
 
     with Session(app_settings) as s:
         campaign = Campaign(name="real", rules=SPENDERS, message_template="Hi")

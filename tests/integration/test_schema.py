@@ -22,6 +22,7 @@ from mini_crm.models import (
     Customer,
     Order,
     Segment,
+    Suppression,
     User,
 )
 from mini_crm.models import Session as UserSession
@@ -68,6 +69,8 @@ def _all_rows() -> list[SQLModel]:
         UserSession(id=1, token_hash="a" * 64, user_id=1, expires_at=WHEN),
         ApiKey(id=1, name="shop", prefix="mc_abcd", key_hash="b" * 64, scopes=["ingest", "read"]),
         AuditEvent(id=1, actor_user_id=1, action="signin", details={"ip": "127.0.0.1"}),
+        Suppression(id=1, address="+919820000000", channel="sms", reason="texted STOP",
+                    source="inbound", created_by=1),
     ]
 
 

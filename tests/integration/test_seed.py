@@ -128,8 +128,12 @@ def test_personas_behave_differently(engine: Engine) -> None:
     owner = next(c for c in customers if c["id"] == cancelled_owner)
     assert owner["order_count"] < by_customer[cancelled_owner]
 
-    unsubscribed = sum(c["unsubscribed"] for c in customers)
-    assert 0 < unsubscribed < 0.2 * len(customers)
+    channels = ("consent_sms", "consent_email", "consent_whatsapp")
+    opted_out = [c for c in customers if not all(c[k] for k in channels)]
+    assert 0 < len(opted_out) < 0.2 * len(customers)
+    # Some leave every channel, others only one.
+    assert any(not any(c[k] for k in channels) for c in opted_out)
+    assert any(sum(c[k] for k in channels) == 2 for c in opted_out)
 
     tiers = Counter(c["attributes"]["loyalty_tier"] for c in customers)
     assert len(tiers) >= 4
@@ -219,7 +223,7 @@ def _snapshot(engine: Engine) -> tuple[list[tuple], list[tuple]]:
             c["phone"],
             c["city"],
             c["attributes"],
-            c["unsubscribed"],
+            (c["consent_sms"], c["consent_email"], c["consent_whatsapp"]),
             c["created_at"],
             _money(c["total_spend"]),
             c["order_count"],

@@ -11,7 +11,7 @@ anti-join as a sequential scan of communication_log per customer — over the ro
 same statement was inserting — and a 100k launch took 76 s instead of 1 s.
 
 Who is left out:
-- unsubscribed customers (consent);
+- customers who opted out of the campaign's channel (consent_<channel> false);
 - customers at the frequency cap: `frequency_cap_messages` or more messages from
   other campaigns created in the last `frequency_cap_days` days. A message counts
   unless its row is `failed` (it never reached the customer; a cancelled campaign's
@@ -30,17 +30,24 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from mini_crm.core.segments import matching_customer_ids, parse_rules
-from mini_crm.models import TIMESTAMP, CommunicationLog, Customer, DeliveryStatus
+from mini_crm.models import (
+    TIMESTAMP,
+    CommunicationLog,
+    Customer,
+    DeliveryStatus,
+    consent_column,
+)
 from mini_crm.settings import get_settings
 
 LOG = CommunicationLog.__table__
 
 
-def audience_select(campaign_id: int, rules: dict[str, Any], now: datetime) -> sa.Select:
+def audience_select(campaign_id: int, rules: dict[str, Any], now: datetime,
+                    channel: str = "sms") -> sa.Select:
     """SELECT the log rows to insert: (campaign_id, customer_id, status, …) per customer."""
     settings = get_settings()
     base = matching_customer_ids(parse_rules(rules), now)
-    where = [Customer.unsubscribed == sa.false()]
+    where = [consent_column(channel) == sa.true()]
     cap = settings.frequency_cap_messages
     if cap > 0:
         since = now - timedelta(days=settings.frequency_cap_days)
@@ -58,14 +65,16 @@ def audience_select(campaign_id: int, rules: dict[str, Any], now: datetime) -> s
         stamp, stamp)
 
 
-def fill_log(session: Session, campaign_id: int, rules: dict[str, Any], now: datetime) -> int:
+def fill_log(session: Session, campaign_id: int, rules: dict[str, Any], now: datetime,
+             channel: str = "sms") -> int:
     """Insert the campaign's rows unless it has some; returns how many rows it has."""
     columns = ["campaign_id", "customer_id", "status", "attempts", "created_at", "updated_at"]
     filled = session.execute(select(LOG.c.id).where(LOG.c.campaign_id == campaign_id)
                              .limit(1)).first()
     if filled is None:
         session.execute(LOG.insert().from_select(columns,
-                                                 audience_select(campaign_id, rules, now)))
+                                                 audience_select(campaign_id, rules, now,
+                                                                 channel)))
     return int(session.execute(select(sa.func.count()).select_from(LOG)
                                .where(LOG.c.campaign_id == campaign_id)).scalar_one())
 

@@ -137,7 +137,7 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
                      .values(status=CampaignStatus.SENDING, started_at=now)).rowcount
     if won != 1:
         return -1
-    size = launch.fill_log(db, campaign.id, campaign.rules, now)
+    size = launch.fill_log(db, campaign.id, campaign.rules, now, campaign.channel)
     values: dict[str, Any] = {"audience_size": size}
     if size == 0:
         values.update(status=CampaignStatus.COMPLETED, completed_at=now)

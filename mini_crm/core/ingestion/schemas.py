@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+from mini_crm.core.contacts import blank_to_none, normalise_email, normalise_phone
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
@@ -30,12 +30,20 @@ class CustomerIn(BaseModel):
     created_at: datetime | None = None
     attributes: dict[str, Any] | None = None
 
+    @field_validator("name", "city")
+    @classmethod
+    def _blank(cls, v: str | None) -> str | None:
+        return blank_to_none(v)
+
     @field_validator("email")
     @classmethod
     def _email(cls, v: str | None) -> str | None:
-        if v and not EMAIL.match(v):
-            raise ValueError("not a valid email address")
-        return v.lower() if v else v
+        return normalise_email(v)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        return normalise_phone(v)
 
     @field_validator("created_at")
     @classmethod
@@ -50,7 +58,8 @@ class CustomerIn(BaseModel):
         bad = [k for k in v if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", k)]
         if bad:
             raise ValueError(f"attribute keys must be letters, digits and _ (bad: {bad[:3]})")
-        return v
+        # A blank text value is a missing one, stored as null like any other blank field.
+        return {k: blank_to_none(x) if isinstance(x, str) else x for k, x in v.items()}
 
 
 class OrderIn(BaseModel):

@@ -78,7 +78,7 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn]) -> int:
         rows = [{
             "external_id": c.external_id, "name": c.name, "email": c.email, "phone": c.phone,
             "city": c.city, "attributes": c.attributes or {}, "is_stub": False,
-            "unsubscribed": False, "created_at": c.created_at or now, "updated_at": now,
+            "created_at": c.created_at or now, "updated_at": now,
             "total_spend": 0, "order_count": 0,
         } for c in group]
 
@@ -122,7 +122,7 @@ def upsert_orders(session: Session, items: Sequence[OrderIn]) -> int:
     customer_ids = sorted({o.customer_external_id for o in items})
     # Orders may arrive before their customer: make stubs that customer data fills in later.
     _insert_missing(session, CUSTOMER, [{
-        "external_id": ext, "attributes": {}, "is_stub": True, "unsubscribed": False,
+        "external_id": ext, "attributes": {}, "is_stub": True,
         "created_at": now, "updated_at": now, "total_spend": 0, "order_count": 0,
     } for ext in customer_ids])
     ids = _lock_customers(session, customer_ids)
