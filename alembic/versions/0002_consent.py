@@ -11,7 +11,7 @@ original text is kept in the customer's attributes as `invalid_email` / `invalid
 where the customer page shows it and a segment rule can find it.
 
 Revision ID: 0002_consent
-Revises: 0001
+Revises: 0002_outcomes
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy.dialects import mysql
 from mini_crm.core.contacts import InvalidContact, normalise_email, normalise_phone
 
 revision: str = "0002_consent"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_outcomes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
