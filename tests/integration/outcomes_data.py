@@ -26,7 +26,7 @@ def customers(engine: sa.Engine, names: list[str]) -> dict[str, int]:
     with engine.begin() as conn:
         conn.execute(CUSTOMER.insert(), [{
             "external_id": n, "name": n, "city": "Pune", "attributes": {}, "is_stub": False,
-            "unsubscribed": False, "created_at": now, "updated_at": now,
+            "created_at": now, "updated_at": now,
             "total_spend": 0, "order_count": 0} for n in names])
         rows = conn.execute(sa.select(CUSTOMER.c.external_id, CUSTOMER.c.id)
                             .where(CUSTOMER.c.external_id.in_(names))).all()
