@@ -1,6 +1,15 @@
 """A plain-Python evaluator of parsed rules: the meaning the SQL compiler must match.
 
-It is written from the compiler's documented semantics, independently of SQL.
+It is written from the documented semantics (DESIGN.md "Rules", docs/segments.md),
+independently of SQL:
+
+- a value is *missing* when it is None or, for text, only spaces;
+- a positive operator never matches a missing value; `!=`, `not_in` and `not_contains`
+  are NOT of `=`, `in` and `contains`, so they do; NOT over a group is plain negation;
+- date rules compare the brand-calendar day of a timestamp (BRAND_TIMEZONE);
+- window fields count / sum a customer's orders (dicts under "orders") that are not
+  cancelled or refunded, placed within the window's brand days, optionally with an item
+  whose key holds the text (case-insensitively).
 """
 
 from __future__ import annotations
@@ -9,7 +18,10 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from mini_crm.core import brand_time
+from mini_crm.core.segments.fields import NEGATIVE
 from mini_crm.core.segments.schema import Condition, Group
+from mini_crm.models import OrderStatus
 
 
 def days_since(value: datetime | None, now: datetime) -> int | None:
@@ -43,9 +55,9 @@ def _node(n: Condition | Group, customer: dict[str, Any], now: datetime) -> bool
 
 def _attribute(c: Condition, attrs: dict[str, Any]) -> Any:
     key = c.field.split(".", 1)[1]
-    if c.operator in ("is_null", "is_not_null"):
-        return attrs.get(key)
     raw = attrs.get(key)
+    if c.operator in ("is_null", "is_not_null"):
+        return raw
     if c.value_type == "bool":
         return raw if isinstance(raw, bool) else None
     if c.value_type == "number":
@@ -53,20 +65,55 @@ def _attribute(c: Condition, attrs: dict[str, Any]) -> Any:
     return raw if isinstance(raw, str) else None
 
 
+def window_value(c: Condition, customer: dict[str, Any], now: datetime) -> Decimal:
+    assert c.window is not None
+    first, last = c.window.days(now)
+    total = Decimal(0)
+    for order in customer.get("orders", []):
+        if order["status"] in OrderStatus.NOT_COUNTED:
+            continue
+        if not first <= brand_time.local_date(order["ordered_at"]) <= last:
+            continue
+        if c.items_match is not None and not _has_item(order.get("items"), c.items_match.key,
+                                                       c.items_match.value):
+            continue
+        total += 1 if c.field == "window_order_count" else Decimal(str(order["amount"]))
+    return total
+
+
+def _has_item(items: Any, key: str, value: str) -> bool:
+    if not isinstance(items, list):
+        return False
+    return any(isinstance(item, dict) and isinstance(item.get(key), str)
+               and item[key].lower() == value.lower() for item in items)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip(" ") == "")
+
+
 def _condition(c: Condition, customer: dict[str, Any], now: datetime) -> bool:
-    if c.kind == "attribute":
+    if c.kind == "window":
+        value: Any = window_value(c, customer, now)
+    elif c.kind == "attribute":
         value = _attribute(c, customer["attributes"])
     else:
         value = field_value(customer, c.field, now)
     if c.operator == "is_null":
-        return value is None
+        return _missing(value)
     if c.operator == "is_not_null":
-        return value is not None
-    if value is None:
+        return not _missing(value)
+    if c.operator in NEGATIVE:
+        return not _positive(c, NEGATIVE[c.operator], value)
+    return _positive(c, c.operator, value)
+
+
+def _positive(c: Condition, op: str, value: Any) -> bool:
+    if _missing(value):
         return False
-    op, v = c.operator, c.value
+    v = c.value
     if c.kind == "date":
-        value = datetime(value.year, value.month, value.day)  # compare by calendar day
+        value = brand_time.local_date(value)  # compare by brand-calendar day
     if c.value_type == "text":
         value = value.lower()
         v = tuple(x.lower() for x in v) if isinstance(v, tuple) else v.lower()
@@ -76,10 +123,9 @@ def _condition(c: Condition, customer: dict[str, Any], now: datetime) -> bool:
     elif c.value_type == "bool":
         value, v = int(value), int(v)
     return {
-        "=": lambda: value == v, "!=": lambda: value != v, "<": lambda: value < v,
+        "=": lambda: value == v, "<": lambda: value < v,
         "<=": lambda: value <= v, ">": lambda: value > v, ">=": lambda: value >= v,
         "between": lambda: v[0] <= value <= v[1], "in": lambda: value in v,
-        "not_in": lambda: value not in v, "contains": lambda: v in value,
-        "not_contains": lambda: v not in value, "starts_with": lambda: value.startswith(v),
-        "ends_with": lambda: value.endswith(v),
+        "contains": lambda: v in value,
+        "starts_with": lambda: value.startswith(v), "ends_with": lambda: value.endswith(v),
     }[op]()

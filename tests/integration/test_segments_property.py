@@ -1,5 +1,7 @@
 """Property: the compiled SQL selects exactly who the plain-Python evaluator selects,
-on SQLite, PostgreSQL and MariaDB, for random customers and random rule trees."""
+on SQLite, PostgreSQL and MariaDB, for random customers (with missing and blank values,
+and orders around brand-calendar midnights) and random rule trees (every negative
+operator, NOT groups, windowed order rules)."""
 
 from __future__ import annotations
 
@@ -15,24 +17,33 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from mini_crm.core.segments import matching_customer_ids, parse_rules
-from mini_crm.models import Customer
+from mini_crm.models import Customer, Order
 from tests.segment_reference import matches
 
 NOW = datetime(2026, 3, 15, 13, 30, 0)
-CITIES = ["Mumbai", "Pune", "Zürich", "Zurich", "São Paulo", "Delhi_1", "50% Off", "李村", None]
+CITIES = ["Mumbai", "Pune", "Zürich", "Zurich", "São Paulo", "Delhi_1", "50% Off", "李村", None,
+          "", "   "]
 NAMES = ["Asha Rao", "ÉLODIE", "élodie b", "Elodie", "Ravi_Kumar", "100% Ravi", "O'Brien", "Zoë",
-         "zoe", None]
+         "zoe", None, "  "]
 # Ages in days that sit exactly on the rule constants below, so off-by-one errors show.
 EDGE_DAYS = [0, 1, 7, 30, 89, 90, 180, 365, 400]
 ATTR_KEYS = ["tier", "age", "vip", "note"]
-ATTR_VALUES = ["gold", "Gold", "silver", 3, 7.5, 0, True, False, None, "3"]
+ATTR_VALUES = ["gold", "Gold", "silver", 3, 7.5, 0, True, False, None, "3", "", "  "]
+# Seconds before NOW (13:30 UTC) that land on 18:30 UTC of the day before, i.e. midnight
+# in Kolkata: the brand-calendar day boundary.
+BRAND_MIDNIGHT = [68399, 68400, 68401]
+STATUSES = ["completed", "completed", "shipped", "cancelled", "refunded"]
+ITEMS = [None, [], [{"category": "Shoes", "sku": "s1"}],
+         [{"category": "bags", "sku": "b1"}, {"category": "shoes", "sku": "s2"}],
+         [{"category": 5}], [{"sku": "SHOES"}], {"category": "shoes"}, ["shoes"]]
 
 
 def _customer(rng: random.Random, i: int) -> dict[str, Any]:
     orders = rng.choice([0, 0, 1, 2, 3, 5, 8])
     def age() -> timedelta:
         whole = rng.choice(EDGE_DAYS) if rng.random() < 0.6 else rng.randint(0, 900)
-        return timedelta(days=whole, seconds=rng.choice([0, 1, rng.randint(0, 86399), 86399]))
+        return timedelta(days=whole, seconds=rng.choice(
+            [0, 1, rng.randint(0, 86399), 86399, *BRAND_MIDNIGHT]))
 
     created = NOW - age() - timedelta(days=400)
     first = last = None
@@ -46,8 +57,13 @@ def _customer(rng: random.Random, i: int) -> dict[str, Any]:
         "phone": rng.choice(["+91 98200 1", "98200", None]),
         "total_spend": Decimal(rng.choice([0, 499, 500, 1000, 4999, 5000, 5001, 12345])) if orders
         else Decimal(0),
-        "order_count": orders, "created_at": created, "first_order_at": first,
-        "last_order_at": last, "attributes": attrs,
+        "order_count": orders, "created_at": created, "updated_at": created,
+        "first_order_at": first, "last_order_at": last, "attributes": attrs,
+        "orders": [{"external_id": f"o{i}-{k}", "customer_id": i + 1, "ordered_at": NOW - age(),
+                    "amount": Decimal(rng.choice([0, 499, 500, 1000, 2500.5, 5000])),
+                    "status": rng.choice(STATUSES), "items": rng.choice(ITEMS),
+                    "created_at": NOW, "updated_at": NOW}
+                   for k in range(rng.choice([0, 0, 1, 2, 3, 5]))],
     }
 
 
@@ -102,6 +118,7 @@ text_rule = st.one_of(
     st.builds(_rule, st.sampled_from(["city", "name", "email", "phone"]),
               st.sampled_from(["=", "!=", "contains", "not_contains", "starts_with",
                                "ends_with"]), texts),
+    st.builds(_rule, st.sampled_from(["city", "name", "phone"]), null_ops, st.none()),
     st.builds(_rule, st.just("city"), st.sampled_from(["in", "not_in"]),
               st.lists(st.sampled_from(["mumbai", "Pune", "ZÜRICH", "李村", "50% off"]),
                        min_size=1, max_size=3)),
@@ -118,13 +135,31 @@ attr_rule = st.one_of(
               st.none()).map(lambda r: {"field": r["field"], "operator": r["operator"][0],
                                         "value": r["operator"][1]}),
     st.builds(_rule, st.sampled_from([f"attributes.{k}" for k in ATTR_KEYS]),
-              st.sampled_from(["contains", "in"]),
+              st.sampled_from(["contains", "not_contains", "in", "not_in"]),
               st.sampled_from(["ol", "Gold", "s"])).map(
-        lambda r: {**r, "value": [r["value"], "silver"]} if r["operator"] == "in" else r),
+        lambda r: {**r, "value": [r["value"], "silver"]} if r["operator"].endswith("in")
+        else r),
+    st.builds(_rule, st.sampled_from(["attributes.age", "attributes.vip"]),
+              st.sampled_from(["!=", "not_in"]), st.sampled_from([3, 0, 7.5])).map(
+        lambda r: {**r, "value": [r["value"]]} if r["operator"] == "not_in" else r),
     st.builds(_rule, st.sampled_from([f"attributes.{k}" for k in ATTR_KEYS]), null_ops,
               st.none()),
 )
-leaf = st.one_of(number_rule, days_rule, date_rule, text_rule, attr_rule).map(
+windows = st.one_of(
+    st.sampled_from([1, 2, 7, 30, 90, 365, 900]).map(lambda n: {"last_days": n}),
+    _pair(dates).map(lambda p: {"from": p[0], "to": p[1]}),
+)
+window_rule = st.builds(
+    lambda field, op_value, window, items: {
+        "field": field, "operator": op_value[0], "value": op_value[1], "window": window,
+        **({"items_match": {"key": "category", "value": items}} if items else {})},
+    st.sampled_from(["window_order_count", "window_spend"]),
+    st.one_of(st.tuples(cmp_ops, st.sampled_from([0, 1, 2, 499, 1000])),
+              st.tuples(st.sampled_from(["in", "not_in"]),
+                        st.lists(st.sampled_from([0, 1, 2, 500]), min_size=1, max_size=2)),
+              st.tuples(st.just("between"), _pair(st.sampled_from([0, 1, 2, 999.5, 3000])))),
+    windows, st.sampled_from([None, None, "shoes", "SHOES", "bags", "hats"]))
+leaf = st.one_of(number_rule, days_rule, date_rule, text_rule, attr_rule, window_rule).map(
     lambda r: {k: v for k, v in r.items() if not (k == "value" and v is None)})
 
 
@@ -139,7 +174,11 @@ rule_trees = _group(st.recursive(leaf, _group, max_leaves=8))
 
 def _insert(session: Session, customers: list[dict[str, Any]]) -> None:
     if customers:
-        session.execute(sa.insert(Customer), customers)
+        session.execute(sa.insert(Customer),
+                        [{k: v for k, v in c.items() if k != "orders"} for c in customers])
+    orders = [o for c in customers for o in c["orders"]]
+    if orders:
+        session.execute(sa.insert(Order), orders)
     session.commit()
 
 
@@ -177,6 +216,7 @@ def test_sql_equals_reference_on_a_varied_population(session: Session,
 @given(seed=st.integers(0, 10_000), n=st.integers(0, 12), rules=rule_trees)
 def test_sql_equals_reference_on_random_small_populations(session: Session, seed: int, n: int,
                                                           rules: dict[str, Any]) -> None:
+    session.execute(sa.delete(Order))
     session.execute(sa.delete(Customer))
     customers = dataset(seed, n)
     _insert(session, customers)
@@ -190,6 +230,17 @@ def test_population_really_varies(session: Session, population: list[dict[str, A
     size = len(_sql_ids(session, no_orders))
     assert 0 < size < len(population)
     assert session.exec(select(sa.func.count()).select_from(Customer)).one() == 160
+    for rule in ({"field": "window_order_count", "operator": ">", "value": 0,
+                  "window": {"last_days": 365}},
+                 {"field": "window_spend", "operator": ">=", "value": 1000,
+                  "window": {"last_days": 900}},
+                 {"field": "window_order_count", "operator": ">", "value": 0,
+                  "window": {"last_days": 900}, "items_match": {"key": "category",
+                                                                 "value": "shoes"}},
+                 {"field": "city", "operator": "not_in", "value": ["Mumbai"]},
+                 {"field": "city", "operator": "is_null"}):
+        size = len(_sql_ids(session, {"combinator": "and", "rules": [rule]}))
+        assert 0 < size < len(population), rule
 
 
 def _every_single_rule() -> list[dict[str, Any]]:
@@ -215,9 +266,24 @@ def _every_single_rule() -> list[dict[str, Any]]:
             rules += [_rule(f"attributes.{key}", op, v) for v in ("gold", 3, True, False, "3")]
         rules += [_rule(f"attributes.{key}", ">", 2), _rule(f"attributes.{key}", "in",
                                                            ["gold", "silver"])]
-    for field in ("last_order_at", "city", "attributes.tier", "avg_order_value"):
+    for field in ("last_order_at", "city", "name", "attributes.tier", "attributes.note",
+                  "avg_order_value"):
         rules += [{"field": field, "operator": "is_null"},
                   {"field": field, "operator": "is_not_null"}]
+    for field in ("city", "name", "email", "attributes.tier", "attributes.note"):
+        rules += [_rule(field, "not_in", ["mumbai", "gold"]), _rule(field, "in", ["Pune"]),
+                  _rule(field, "not_contains", "o"), _rule(field, "!=", "zoe")]
+    rules += [_rule("attributes.age", op, 3) for op in ("!=", "not_in", "=", "in")]
+    rules += [_rule("days_since_last_order", "!=", 30), _rule("last_order_at", "!=",
+                                                               "2026-03-14")]
+    for field in ("window_order_count", "window_spend"):
+        for window in ({"last_days": 1}, {"last_days": 30}, {"last_days": 365},
+                       {"from": "2025-09-16", "to": "2026-03-14"}):
+            for op, v in (("=", 0), (">", 0), (">=", 2), ("<", 2), ("!=", 1),
+                          ("between", [1, 3]), ("not_in", [0])):
+                rules.append({**_rule(field, op, v), "window": window})
+            rules.append({**_rule(field, ">", 0), "window": window,
+                          "items_match": {"key": "category", "value": "shoes"}})
     return rules
 
 

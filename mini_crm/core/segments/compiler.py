@@ -1,22 +1,32 @@
 """Rules → one parameterised SQLAlchemy condition over `customer`.
 
-Semantics (mirrored exactly by the reference evaluator in the tests):
-- every condition is two-valued: a rule on a NULL value (no orders yet, no city,
-  a missing attribute) is simply false, so `NOT` of it is true; `is_null` finds them.
-  SQL's NULL already acts as false outside a NOT, so the `IS NOT NULL` guard that
-  makes this exact is only emitted under an odd number of NOTs (it would otherwise
-  cost the planner its index choices for nothing);
+Semantics (mirrored exactly by the reference evaluator in tests/segment_reference.py;
+DESIGN.md "Missing values"):
+- every condition is two-valued. A *missing* value is SQL NULL (no orders yet, no city,
+  an attribute that is absent or of another JSON type, avg_order_value without orders)
+  and, for text, a stored string of only spaces (ingestion stores blanks as NULL; the
+  compiler also reads a left-over '' or '   ' as missing so is_null finds it);
+- a positive operator (=, <, <=, >, >=, between, in, contains, starts_with, ends_with)
+  never matches a missing value; each negative operator (!=, not_in, not_contains) is
+  exactly NOT of its positive twin, so it does match one: `city not_in [Mumbai]`
+  equals NOT(`city in [Mumbai]`) and includes customers with no city. NOT over a group
+  is plain negation. SQL's NULL already acts as false outside a NOT, so the
+  `IS NOT NULL` guard that keeps positives two-valued is only emitted under an odd
+  number of NOTs (it would otherwise cost the planner its index choices for nothing);
 - `days_since_X` is the whole days elapsed between X and the query's single `now`;
   it compiles to a range on X itself, so the column's index is used;
-- dates compare by calendar day (UTC);
+- dates compare by calendar day in the brand's zone (BRAND_TIMEZONE): a day is the
+  half-open UTC range from one brand midnight to the next (core.brand_time);
 - text compares case-insensitively (Unicode lower-case), LIKE wildcards in values
   are literal;
 - avg_order_value is total_spend / order_count rounded to 2 decimals (NULL without orders);
+- window fields aggregate counted orders in a brand-calendar period (window_sql);
 - an empty AND group matches everyone, an empty OR group matches no one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,8 +34,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from mini_crm.core.segments import sqlfuncs
-from mini_crm.core.segments.fields import ATTRIBUTE_PREFIX
+from mini_crm.core import brand_time
+from mini_crm.core.segments import sqlfuncs, window_sql
+from mini_crm.core.segments.fields import ATTRIBUTE_PREFIX, NEGATIVE
 from mini_crm.core.segments.schema import Condition, Group
 from mini_crm.models import Customer
 
@@ -44,9 +55,11 @@ _DAYS_COLUMNS = {
 }
 _TEXT_COLUMNS = {"city": Customer.city, "email": Customer.email, "name": Customer.name,
                  "phone": Customer.phone}
+Build = Callable[[Any, str], ColumnElement[bool]]
 
 
 def compile_group(group: Group, now: datetime, negated: bool = False) -> ColumnElement[bool]:
+    """The group as one boolean SQL expression; `negated` = under an odd number of NOTs."""
     inner_negated = negated != group.negate
     parts = [compile_node(node, now, inner_negated) for node in group.rules]
     if not parts:
@@ -67,92 +80,81 @@ def compile_node(node: Condition | Group, now: datetime, negated: bool = False
 
 def compile_condition(c: Condition, now: datetime, negated: bool = False
                       ) -> ColumnElement[bool]:
+    if c.kind == "window":
+        return window_sql.compile_window(c, now)
     if c.kind == "days":
-        return _guarded(_DAYS_COLUMNS[c.field], c, negated, lambda col: _days(col, c, now))
+        return _missing_aware(_DAYS_COLUMNS[c.field], c, negated,
+                              lambda col, op: _days(col, op, c.value, now))
     if c.kind == "date":
-        return _guarded(_DATE_COLUMNS[c.field], c, negated, lambda col: _dates(col, c))
+        return _missing_aware(_DATE_COLUMNS[c.field], c, negated,
+                              lambda col, op: _dates(col, op, c.value))
     if c.kind == "text":
-        return _guarded(_TEXT_COLUMNS[c.field], c, negated, lambda col: _text(col, c))
+        return _missing_aware(_TEXT_COLUMNS[c.field], c, negated,
+                              lambda col, op: _text(col, op, c.value), text=True)
     if c.kind == "number":
-        return _number(c)
+        return _number(c, negated)
     return _attribute(c, negated)
 
 
-def _number(c: Condition) -> ColumnElement[bool]:
-    # total_spend and order_count are NOT NULL; avg is NULL exactly when order_count = 0.
-    has_orders = Customer.order_count > 0
+def _missing_aware(column: Any, c: Condition, negated: bool, build: Build, *,
+                   text: bool = False) -> ColumnElement[bool]:
+    """`build(column, positive_op)` made two-valued with missing values handled: positive
+    operators never match them, negative ones (NOT of the positive twin) always do."""
+    missing = column.is_(None)
+    if text:
+        missing = sa.or_(missing, sa.func.trim(column) == "")
+    if c.operator == "is_null":
+        return missing
+    if c.operator == "is_not_null":
+        return sa.not_(missing) if text else column.is_not(None)
+    if c.operator in NEGATIVE:
+        return sa.or_(column.is_(None), sa.not_(build(column, NEGATIVE[c.operator])))
+    if not negated:
+        return build(column, c.operator)
+    # Under NOT, SQL's NULL would stay unknown; the guard makes it plainly false first.
+    return sa.and_(column.is_not(None), build(column, c.operator))
+
+
+def _number(c: Condition, negated: bool) -> ColumnElement[bool]:
+    # total_spend and order_count are NOT NULL; avg is missing exactly when order_count = 0.
     if c.field == "avg_order_value":
-        if c.operator in ("is_null", "is_not_null"):
-            return has_orders if c.operator == "is_not_null" else Customer.order_count == 0
         ratio = sa.func.round(Customer.total_spend * sa.literal(Decimal("1.0"))
-                              / Customer.order_count, 2)
-        return sa.and_(has_orders, _compare(ratio, c.operator, _num(c.value)))
+                              / sa.func.nullif(Customer.order_count, 0), 2)
+        return _missing_aware(ratio, c, negated,
+                              lambda col, op: sqlfuncs.compare(col, op, sqlfuncs.num(c.value)))
     column = {"total_spend": Customer.total_spend, "order_count": Customer.order_count}[c.field]
     if c.operator in ("is_null", "is_not_null"):
         return sa.false() if c.operator == "is_null" else sa.true()
-    return _compare(column, c.operator, _num(c.value))
+    return sqlfuncs.compare(column, c.operator, sqlfuncs.num(c.value))
 
 
-def _guarded(column: Any, c: Condition, negated: bool, build: Any) -> ColumnElement[bool]:
-    if c.operator == "is_null":
-        return column.is_(None)
-    if c.operator == "is_not_null":
-        return column.is_not(None)
-    if not negated:
-        return build(column)
-    # Under NOT, SQL's NULL would stay unknown; the guard makes it plainly false first.
-    return sa.and_(column.is_not(None), build(column))
-
-
-def _num(value: Any) -> Any:
-    # Whole numbers bind as integers: an integer column compared with a NUMERIC
-    # parameter is cast per row on PostgreSQL, and its index goes unused.
-    if isinstance(value, tuple):
-        return tuple(_num(v) for v in value)
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else Decimal(str(value))
-    return value
-
-
-def _compare(col: Any, op: str, value: Any) -> ColumnElement[bool]:
-    if op == "between":
-        return sa.and_(col >= value[0], col <= value[1])
-    if op == "in":
-        return col.in_(list(value))
-    if op == "not_in":
-        return col.not_in(list(value))
-    return {"=": col.__eq__, "!=": col.__ne__, "<": col.__lt__, "<=": col.__le__,
-            ">": col.__gt__, ">=": col.__ge__}[op](value)
-
-
-def _days(col: Any, c: Condition, now: datetime) -> ColumnElement[bool]:
+def _days(col: Any, op: str, v: Any, now: datetime) -> ColumnElement[bool]:
     # days_since(x) >= n  <=>  x <= now - n days ; the other operators follow.
-    def at_least(n: int) -> ColumnElement[bool]:
-        return col <= now - n * DAY
+    def at_least(n: Any) -> ColumnElement[bool]:
+        return col <= now - int(n) * DAY
 
-    def below(n: int) -> ColumnElement[bool]:
-        return col > now - n * DAY
+    def below(n: Any) -> ColumnElement[bool]:
+        return col > now - int(n) * DAY
 
-    op, v = c.operator, c.value
     if op == "between":
         return sa.and_(at_least(v[0]), below(v[1] + 1))
     return {
         ">=": lambda: at_least(v), ">": lambda: at_least(v + 1),
         "<": lambda: below(v), "<=": lambda: below(v + 1),
         "=": lambda: sa.and_(at_least(v), below(v + 1)),
-        "!=": lambda: sa.or_(below(v), at_least(v + 1)),
     }[op]()
 
 
-def _dates(col: Any, c: Condition) -> ColumnElement[bool]:
-    op, v = c.operator, c.value
+def _dates(col: Any, op: str, v: Any) -> ColumnElement[bool]:
+    # A brand-calendar day d is [day_start(d), day_start(d + 1)) in stored UTC.
     if op == "between":
-        return sa.and_(col >= v[0], col < v[1] + DAY)
+        return sa.and_(col >= brand_time.day_start(v[0]),
+                       col < brand_time.day_start(v[1] + DAY))
+    start, end = brand_time.day_bounds(v)
     return {
-        "=": lambda: sa.and_(col >= v, col < v + DAY),
-        "!=": lambda: sa.or_(col < v, col >= v + DAY),
-        "<": lambda: col < v, "<=": lambda: col < v + DAY,
-        ">": lambda: col >= v + DAY, ">=": lambda: col >= v,
+        "=": lambda: sa.and_(col >= start, col < end),
+        "<": lambda: col < start, "<=": lambda: col < end,
+        ">": lambda: col >= end, ">=": lambda: col >= start,
     }[op]()
 
 
@@ -162,33 +164,43 @@ def like_pattern(text: str, *, prefix: bool, suffix: bool) -> str:
     return ("%" if prefix else "") + escaped + ("%" if suffix else "")
 
 
-def _text(col: Any, c: Condition) -> ColumnElement[bool]:
+def _text(col: Any, op: str, v: Any) -> ColumnElement[bool]:
     folded = sqlfuncs.casefold(col)
-    op, v = c.operator, c.value
-    if op in ("in", "not_in"):
-        values = [str(x).lower() for x in v]
-        return folded.in_(values) if op == "in" else folded.not_in(values)
+    if op == "in":
+        return folded.in_([str(x).lower() for x in v])
     value = str(v).lower()
     if op == "=":
         return folded == value
-    if op == "!=":
-        return folded != value
-    pattern = like_pattern(value, prefix=op in ("contains", "not_contains", "ends_with"),
-                           suffix=op in ("contains", "not_contains", "starts_with"))
-    match = folded.like(pattern, escape=LIKE_ESCAPE)
-    return sa.not_(match) if op == "not_contains" else match
+    pattern = like_pattern(value, prefix=op in ("contains", "ends_with"),
+                           suffix=op in ("contains", "starts_with"))
+    return folded.like(pattern, escape=LIKE_ESCAPE)
 
 
 def _attribute(c: Condition, negated: bool) -> ColumnElement[bool]:
     key = c.field[len(ATTRIBUTE_PREFIX):]
     if c.operator in ("is_null", "is_not_null"):
-        present = sqlfuncs.json_present(Customer.attributes, key)
-        return present == 0 if c.operator == "is_null" else present == 1
+        # Missing: absent, JSON null, or a text of only spaces.
+        blank = sa.func.trim(sqlfuncs.json_text(Customer.attributes, key)) == ""
+        present = sa.and_(sqlfuncs.json_present(Customer.attributes, key) == 1,
+                          sa.not_(sa.func.coalesce(blank, sa.false())))
+        return sa.not_(present) if c.operator == "is_null" else present
     if c.value_type == "bool":
         value = sqlfuncs.json_bool(Customer.attributes, key)
-        return _guarded(value, c, negated, lambda col: _compare(col, c.operator, int(c.value)))
+        return _missing_aware(value, c, negated,
+                              lambda col, op: sqlfuncs.compare(col, op, _bool(c.value)))
     if c.value_type == "number":
         value = sqlfuncs.json_number(Customer.attributes, key)
-        return _guarded(value, c, negated, lambda col: _compare(col, c.operator, c.value))
+        return _missing_aware(value, c, negated,
+                              lambda col, op: sqlfuncs.compare(col, op, _float(c.value)))
     value = sqlfuncs.json_text(Customer.attributes, key)
-    return _guarded(value, c, negated, lambda col: _text(col, c))
+    return _missing_aware(value, c, negated, lambda col, op: _text(col, op, c.value),
+                          text=True)
+
+
+def _bool(value: Any) -> Any:
+    return tuple(int(v) for v in value) if isinstance(value, tuple) else int(value)
+
+
+def _float(value: Any) -> Any:
+    # JSON numbers are compared as doubles (json_number).
+    return tuple(float(v) for v in value) if isinstance(value, tuple) else float(value)

@@ -1,16 +1,29 @@
 """Rules read back as an English sentence, e.g.
 
 "Customers in Mumbai or Pune who spent over ₹5,000 and have not ordered in 180 days".
+
+Negative rules say how missing values are treated ("are not in Mumbai, including
+customers with no city"), and windowed rules say their period ("placed more than 3
+orders between 1 Jan 2025 and 31 Dec 2025").
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from mini_crm.core.formatting import rupees
-from mini_crm.core.segments.fields import FIELDS
+from mini_crm.core.segments.fields import FIELDS, NEGATIVE
 from mini_crm.core.segments.schema import Condition, Group, parse_rules
+from mini_crm.core.segments.windows import Window
+
+# What a negative rule's missing values are, in words.
+_MISSING = {"city": "with no city", "email": "with no email", "name": "with no name",
+            "phone": "with no phone", "avg_order_value": "without orders",
+            "days_since_last_order": "who never ordered", "last_order_at": "who never ordered",
+            "days_since_first_order": "who never ordered",
+            "first_order_at": "who never ordered"}
 
 _WORDS = {"=": "is", "!=": "is not", "<": "is under", "<=": "is at most", ">": "is over",
           ">=": "is at least", "in": "is one of", "not_in": "is none of",
@@ -45,11 +58,11 @@ def _node(n: Condition | Group) -> str:
 def _fmt(c: Condition, v: Any) -> str:
     if c.field == "city":
         return str(v)
-    if isinstance(v, datetime):
-        return v.strftime("%d %b %Y")
-    if c.field in ("total_spend", "avg_order_value"):
+    if isinstance(v, date):
+        return _day(v)
+    if c.field in ("total_spend", "avg_order_value", "window_spend"):
         return rupees(v)
-    if isinstance(v, float) and v == int(v):
+    if isinstance(v, float | Decimal) and v == int(v):
         return str(int(v))
     if isinstance(v, str):
         return f'"{v}"'
@@ -61,8 +74,63 @@ def _list(c: Condition, values: Any, word: str) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
-def _condition(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
+def _day(d: date) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+def _condition(c: Condition) -> str:
+    text = _phrase(c)
+    if c.operator in NEGATIVE and c.kind != "window" and c.field not in (
+            "total_spend", "order_count"):
+        key = c.field.split(".", 1)[1] if c.kind == "attribute" else ""
+        missing = _MISSING.get(c.field, f"without {key.replace('_', ' ')}")
+        text += f" (including customers {missing})"
+    return text
+
+
+def window_words(window: Window) -> str:
+    """'in the last 90 days' / 'between 1 Jan 2025 and 31 Dec 2025' (brand-calendar days)."""
+    if window.last_days is not None:
+        return "today" if window.last_days == 1 else f"in the last {window.last_days} days"
+    assert window.first is not None and window.last is not None
+    if window.first == window.last:
+        return f"on {_day(window.first)}"
+    return f"between {_day(window.first)} and {_day(window.last)}"
+
+
+def _window(c: Condition) -> str:
+    assert c.window is not None
     op, v = c.operator, c.value
+    counting = c.field == "window_order_count"
+    if op in ("between", "in", "not_in"):
+        amount = (f"between {_fmt(c, v[0])} and {_fmt(c, v[1])}" if op == "between" else
+                  ("" if op == "in" else "not ") + _list(c, v, "or"))
+    else:
+        word = {">": "more than", ">=": "at least", "<": "less than", "<=": "at most",
+                "=": "exactly", "!=": "other than"}[op]
+        if counting and op in ("<", "<="):
+            word = {"<": "fewer than", "<=": "at most"}[op]
+        if not counting and op in (">", "<"):
+            word = {">": "over", "<": "under"}[op]
+        amount = f"{word} {_fmt(c, v)}"
+    if counting and ((op == "=" and v == 0) or (op == "<" and v == 1)):
+        text = "placed no orders"
+    elif counting and ((op == ">" and v == 0) or (op == ">=" and v == 1)):
+        text = "placed at least one order"
+    elif counting:
+        text = f"placed {amount} orders"
+    else:
+        text = f"spent {amount}"
+    if c.items_match is not None:
+        key = c.items_match.key.replace("_", " ")
+        text += f" with an item whose {key} is {c.items_match.value}"
+    return f"{text} {window_words(c.window)}"
+
+
+def _phrase(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
+    op, v = c.operator, c.value
+    if c.kind == "window":
+        return _window(c)
     if c.field == "city" and op in ("=", "in"):
         return "are in " + _list(c, v if op == "in" else (v,), "or")
     if c.field == "city" and op in ("!=", "not_in"):

@@ -3,9 +3,12 @@
 Kinds decide value types and operators:
 - number: total_spend, order_count, avg_order_value (₹ or counts)
 - days:   days_since_* (whole days elapsed before the query's `now`)
-- date:   timestamps compared by calendar day (UTC)
+- date:   timestamps compared by calendar day in the brand's zone (BRAND_TIMEZONE)
 - text:   compared case-insensitively
 - attribute: `attributes.<key>`, typed by the rule's value (text, number or boolean)
+- window: counted orders (not cancelled or refunded) within a period given by the rule's
+          `window` key, optionally only orders with an item matching `items_match`;
+          never missing (a customer without orders in the period has 0)
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ SET = ("in", "not_in")
 TEXT_MATCH = ("contains", "not_contains", "starts_with", "ends_with")
 NULLS = ("is_null", "is_not_null")
 ALL_OPERATORS = (*COMPARE, *SET, *TEXT_MATCH, *NULLS)
+# The operators that read "not …": each is NOT of its positive twin, so it matches
+# customers whose value is missing (DESIGN.md, "Missing values").
+NEGATIVE = {"!=": "=", "not_in": "in", "not_contains": "contains"}
+WINDOW_FIELDS = ("window_order_count", "window_spend")
 
 OPERATORS_BY_KIND: dict[str, tuple[str, ...]] = {
     "number": (*COMPARE, *SET, *NULLS),
@@ -25,6 +32,7 @@ OPERATORS_BY_KIND: dict[str, tuple[str, ...]] = {
     "date": (*COMPARE, *NULLS),
     "text": ("=", "!=", *SET, *TEXT_MATCH, *NULLS),
     "attribute": ALL_OPERATORS,
+    "window": (*COMPARE, *SET),
 }
 
 ATTRIBUTE_PREFIX = "attributes."
@@ -57,6 +65,8 @@ FIELDS: dict[str, FieldSpec] = {f.name: f for f in (
     FieldSpec("email", "text", "Email"),
     FieldSpec("name", "text", "Name"),
     FieldSpec("phone", "text", "Phone"),
+    FieldSpec("window_order_count", "window", "Orders in a period"),
+    FieldSpec("window_spend", "window", "Spend in a period", "₹"),
 )}
 
 
@@ -72,8 +82,13 @@ def field_spec(name: str) -> FieldSpec | None:
 
 
 def catalogue() -> list[dict[str, object]]:
-    """The field list as data, for the UI and for AI prompts."""
+    """The field list as data, for the UI and for AI prompts.
+
+    Window fields also carry `"window": "required"` and `"items_match": "optional"`.
+    """
     return [{"name": f.name, "kind": f.kind, "label": f.label, "unit": f.unit,
-             "operators": list(f.operators)} for f in FIELDS.values()] + [{
+             "operators": list(f.operators),
+             **({"window": "required", "items_match": "optional"} if f.kind == "window"
+                else {})} for f in FIELDS.values()] + [{
         "name": "attributes.<key>", "kind": "attribute", "label": "Custom attribute",
         "unit": "", "operators": list(OPERATORS_BY_KIND["attribute"])}]

@@ -4,22 +4,49 @@
 raises `RulesError` naming the rule by its path (e.g. `rules[1].rules[0]`), the
 field and what was expected. Everything downstream (SQL, Python evaluation,
 sentences) works on the parsed tree only.
+
+Values are normalised here, so the compiler never sees text it must guess at:
+numbers are `Decimal` read by `mini_crm.core.numbers` (Indian or international
+grouping, ₹/Rs/INR, k/lakh/crore; "5.000,00" and "1.234" are refused) and range-checked
+for their column; dates are `date` (a brand-calendar day); text values must not be
+blank (a blank is a missing value: use `is_null`).
 """
 
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from mini_crm.core import numbers
 from mini_crm.core.segments.fields import ALL_OPERATORS, NULLS, SET, FieldSpec, field_spec
+from mini_crm.core.segments.windows import (
+    ItemsMatch,
+    Window,
+    WindowError,
+    parse_items_match,
+    parse_window,
+)
 
 MAX_DEPTH = 6
 MAX_RULES = 200
 MAX_LIST = 500
 MAX_TEXT = 200
 MAX_DAYS = 36_500
+# What each numeric field's column (or aggregate) can be compared with.
+RANGES = {
+    "total_spend": numbers.MONEY, "avg_order_value": numbers.MONEY,
+    "order_count": numbers.INT32, "window_order_count": numbers.INT32,
+    "window_spend": numbers.MONEY,
+}
+# Attribute numbers are JSON numbers compared as doubles: exact up to 2**53.
+ATTRIBUTE_NUMBER = numbers.ColumnRange("a custom attribute number (up to 2**53)",
+                                       Decimal(-(2**53)), Decimal(2**53), 0)
+# Several numbers in one text: "1,50,000; 2,00,000" or "100, 200"; a bare "1,50,000"
+# is one number.
+_LIST_SEPARATOR = re.compile(r"\s*(?:;|\n|,\s+)\s*")
 
 
 class RulesError(ValueError):
@@ -44,8 +71,10 @@ class Condition:
     field: str
     kind: str
     operator: str
-    value: Any  # normalised: float/int, datetime (day start), str, bool, list, or pair
+    value: Any  # normalised: Decimal, date (brand day), str, bool, tuple, or pair
     value_type: str  # "number" | "text" | "bool" | "date" | "none"
+    window: Window | None = None  # window fields only
+    items_match: ItemsMatch | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +122,8 @@ def _group(obj: Any, path: str, depth: int, counter: list[int]) -> Group:
 def _condition(obj: Any, path: str) -> Condition:
     if not isinstance(obj, dict):
         raise RulesError(path, "expected a rule object with 'field', 'operator' and 'value'")
-    unknown = set(obj) - {"field", "operator", "value", "id", "valueSource"}
+    unknown = set(obj) - {"field", "operator", "value", "id", "valueSource", "window",
+                          "items_match"}
     if unknown:
         raise RulesError(path, f"unknown key(s) {', '.join(sorted(unknown))} in a rule")
     name = obj.get("field")
@@ -110,17 +140,39 @@ def _condition(obj: Any, path: str) -> Condition:
     if op not in spec.operators:
         raise RulesError(path, f"operator '{op}' does not apply to a {spec.kind} field; use "
                          f"one of {', '.join(spec.operators)}", name)
+    window, items = _window(spec, obj, path)
     if op in NULLS:
         return Condition(name, spec.kind, op, None, "none")
     if "value" not in obj:
         raise RulesError(path, f"operator '{op}' needs a value", name)
     value, value_type = _value(spec, op, obj["value"], path)
-    return Condition(name, spec.kind, op, value, value_type)
+    return Condition(name, spec.kind, op, value, value_type, window, items)
+
+
+def _window(spec: FieldSpec, obj: dict[str, Any], path: str
+            ) -> tuple[Window | None, ItemsMatch | None]:
+    if spec.kind != "window":
+        extra = {"window", "items_match"} & set(obj)
+        if extra:
+            raise RulesError(path, f"'{sorted(extra)[0]}' applies only to window_order_count "
+                             "and window_spend", spec.name)
+        return None, None
+    if "window" not in obj:
+        raise RulesError(path, 'needs a "window": {"last_days": N} or {"from": '
+                         '"YYYY-MM-DD", "to": "YYYY-MM-DD"}', spec.name)
+    try:
+        window = parse_window(obj["window"])
+        items = parse_items_match(obj["items_match"]) if obj.get("items_match") else None
+    except WindowError as exc:
+        raise RulesError(path, str(exc), spec.name) from None
+    return window, items
 
 
 def _value(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[Any, str]:
     if op == "between":
-        pair = _split_list(raw)
+        pair = _split_list(raw, spec)
+        if len(pair) == 1 and isinstance(raw, str) and raw.count(",") == 1:
+            pair = [part.strip() for part in raw.split(",")]  # react-querybuilder's "lo,hi"
         if len(pair) != 2:
             raise RulesError(path, "'between' needs exactly two values [low, high]", spec.name)
         (lo, t1), (hi, t2) = (_scalar(spec, v, path) for v in pair)
@@ -131,7 +183,7 @@ def _value(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[Any, str]:
                              spec.name)
         return (lo, hi), t1
     if op in SET:
-        items = _split_list(raw)
+        items = _split_list(raw, spec)
         if not items:
             raise RulesError(path, f"'{op}' needs at least one value", spec.name)
         if len(items) > MAX_LIST:
@@ -153,9 +205,12 @@ def _value(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[Any, str]:
     return value, vtype
 
 
-def _split_list(raw: Any) -> list[Any]:
-    # react-querybuilder sends multi-values as "a,b" strings; the API sends lists.
+def _split_list(raw: Any, spec: FieldSpec | None = None) -> list[Any]:
+    # react-querybuilder sends multi-values as "a,b" strings; the API sends lists. For a
+    # number field commas also group digits, so "1,50,000" stays one value.
     if isinstance(raw, str):
+        if spec is not None and spec.kind in ("number", "days", "window"):
+            return [part for part in _LIST_SEPARATOR.split(raw.strip()) if part]
         return [part.strip() for part in raw.split(",") if part.strip()]
     if isinstance(raw, list | tuple):
         return list(raw)
@@ -163,16 +218,8 @@ def _split_list(raw: Any) -> list[Any]:
 
 
 def _scalar(spec: FieldSpec, raw: Any, path: str) -> tuple[Any, str]:
-    if spec.kind in ("number", "days"):
-        number = _number(raw)
-        if number is None:
-            raise RulesError(path, f"expected a number, got {raw!r}", spec.name)
-        if spec.kind == "days" and not (0 <= number <= MAX_DAYS and number == int(number)):
-            raise RulesError(path, f"expected a whole number of days from 0 to {MAX_DAYS}, "
-                             f"got {raw!r}", spec.name)
-        if spec.kind == "number" and number < 0:
-            raise RulesError(path, f"expected a number ≥ 0, got {raw!r}", spec.name)
-        return (int(number) if spec.kind == "days" else number), "number"
+    if spec.kind in ("number", "days", "window"):
+        return _numeric(spec, raw, path), "number"
     if spec.kind == "date":
         day = _date(raw)
         if day is None:
@@ -186,43 +233,59 @@ def _scalar(spec: FieldSpec, raw: Any, path: str) -> tuple[Any, str]:
     if isinstance(raw, bool):
         return raw, "bool"
     if isinstance(raw, int | float):
-        if not math.isfinite(raw):
-            raise RulesError(path, "expected a finite number", spec.name)
-        return float(raw), "number"
+        value = _read_number(raw, spec, path)
+        _check(value, ATTRIBUTE_NUMBER, spec, path)
+        return value, "number"
     if isinstance(raw, str):
         return _text(raw, spec, path), "text"
     raise RulesError(path, f"expected text, a number or true/false, got {raw!r}", spec.name)
 
 
-def _text(value: str, spec: FieldSpec, path: str) -> str:
-    if len(value) > MAX_TEXT:
-        raise RulesError(path, f"text values are at most {MAX_TEXT} characters", spec.name)
+def _numeric(spec: FieldSpec, raw: Any, path: str) -> Decimal:
+    value = _read_number(raw, spec, path)
+    if spec.kind == "days":
+        if not (0 <= value <= MAX_DAYS and value == value.to_integral_value()):
+            raise RulesError(path, f"expected a whole number of days from 0 to {MAX_DAYS}, "
+                             f"got {raw!r}", spec.name)
+        return value
+    if value < 0:
+        raise RulesError(path, f"expected a number ≥ 0, got {raw!r}", spec.name)
+    _check(value, RANGES[spec.name], spec, path)
     return value
 
 
-def _number(raw: Any) -> float | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int | float):
-        return float(raw) if math.isfinite(raw) else None
-    if isinstance(raw, str):
-        try:
-            value = float(raw.replace(",", "").replace("₹", "").strip())
-        except ValueError:
-            return None
-        return value if math.isfinite(value) else None
-    return None
+def _read_number(raw: Any, spec: FieldSpec, path: str) -> Decimal:
+    try:
+        return numbers.parse_number(raw)
+    except numbers.NumberFormatError as exc:
+        raise RulesError(path, f"expected a number: {exc}", spec.name) from None
 
 
-def _date(raw: Any) -> datetime | None:
+def _check(value: Decimal, column: numbers.ColumnRange, spec: FieldSpec, path: str) -> None:
+    try:
+        numbers.check_range(value, column, what="the value")
+    except numbers.NumberRangeError as exc:
+        raise RulesError(path, str(exc), spec.name) from None
+
+
+def _text(value: str, spec: FieldSpec, path: str) -> str:
+    if len(value) > MAX_TEXT:
+        raise RulesError(path, f"text values are at most {MAX_TEXT} characters", spec.name)
+    if not value.strip():
+        raise RulesError(path, "a blank value means a missing one: use 'is empty' (is_null) "
+                         "or 'is set' (is_not_null)", spec.name)
+    return value
+
+
+def _date(raw: Any) -> date | None:
+    """A calendar day in the brand's zone: "2026-11-29" (a longer ISO text is cut to it)."""
     if isinstance(raw, datetime):
-        return datetime(raw.year, raw.month, raw.day)
+        return raw.date()
     if isinstance(raw, date):
-        return datetime(raw.year, raw.month, raw.day)
+        return raw
     if isinstance(raw, str):
         try:
-            d = date.fromisoformat(raw.strip()[:10])
+            return date.fromisoformat(raw.strip()[:10])
         except ValueError:
             return None
-        return datetime(d.year, d.month, d.day)
     return None

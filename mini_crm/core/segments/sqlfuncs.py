@@ -6,16 +6,45 @@
   JSON type, else NULL, so a rule never errors on a value of another type.
 - `json_present(col, key)`: 1 when the key exists and is not JSON null.
 
+- `items_have(col, key, value)`: 1 when a JSON array of objects has one whose key holds
+  the (lower-cased) text value.
+- `compare(col, op, value)` and `num(value)`: a rule comparison and its bind value.
+
 The attribute key is always a bound parameter; it never enters SQL text.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+
+
+def num(value: Any) -> Any:
+    """A rule number as a bind value. Whole numbers bind as integers: an integer column
+    compared with a NUMERIC parameter is cast per row on PostgreSQL, and its index goes
+    unused."""
+    if isinstance(value, tuple):
+        return tuple(num(v) for v in value)
+    if isinstance(value, Decimal | float):
+        return int(value) if value == int(value) else Decimal(str(value))
+    return value
+
+
+def compare(col: Any, op: str, value: Any) -> ColumnElement[bool]:
+    """col <op> value for the positive comparison operators (and their negative twins)."""
+    if op == "between":
+        return sa.and_(col >= value[0], col <= value[1])
+    if op == "in":
+        return col.in_(list(value))
+    if op == "not_in":
+        return col.not_in(list(value))
+    return {"=": col.__eq__, "!=": col.__ne__, "<": col.__lt__, "<=": col.__le__,
+            ">": col.__gt__, ">=": col.__ge__}[op](value)
 
 
 class casefold(FunctionElement):  # noqa: N801 - reads like the SQL function it is
@@ -123,3 +152,55 @@ def _json_mysql(element: _JsonValue, compiler: Any, **kw: Any) -> str:
                 f"(CASE WHEN {value} = 'true' THEN 1 ELSE 0 END) END)",
         "present": f"(CASE WHEN {raw} IS NOT NULL AND {kind} != 'NULL' THEN 1 ELSE 0 END)",
     }[element.json_kind]
+
+
+class items_have(_JsonValue):  # noqa: N801
+    """1 when the JSON array `col` holds an object whose `key` is the text `value`
+    (compared lower-cased: pass `value` lower-cased), else 0. Key and value are bound."""
+
+    type = sa.Integer()
+    name = "items_have"
+    inherit_cache = False
+    json_kind = "items"
+
+    def __init__(self, column: Any, key: str, value: str) -> None:
+        super().__init__(column, key)
+        self.value = value
+
+
+@compiles(items_have, "sqlite")
+def _items_sqlite(element: items_have, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(element.clauses, **kw)
+    path = _bind(compiler, f'$."{element.key}"', **kw)
+    value = _bind(compiler, element.value, **kw)
+    # Nested CASEs: SQLite may evaluate AND in any order, and json_type() of a non-object
+    # element (a bare string) fails as malformed JSON.
+    text = (f"(CASE WHEN item.type = 'object' THEN (CASE WHEN json_type(item.value, {path}) "
+            f"= 'text' THEN json_extract(item.value, {path}) END) END)")
+    return (f"(CASE WHEN json_type({col}) = 'array' THEN (CASE WHEN EXISTS (SELECT 1 FROM "
+            f"json_each({col}) AS item WHERE lower({text}) = {value}) THEN 1 ELSE 0 END) "
+            f"ELSE 0 END)")
+
+
+@compiles(items_have, "postgresql")
+def _items_postgresql(element: items_have, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(element.clauses, **kw)
+    key = _bind(compiler, element.key, **kw)
+    value = _bind(compiler, element.value, **kw)
+    array = f"(CASE WHEN json_typeof(({col})::json) = 'array' THEN ({col})::json END)"
+    return (f"(CASE WHEN EXISTS (SELECT 1 FROM json_array_elements({array}) AS item(v) "
+            f"WHERE json_typeof(item.v) = 'object' AND json_typeof(item.v -> {key}) = 'string' "
+            f"AND lower(item.v ->> {key}) = {value}) THEN 1 ELSE 0 END)")
+
+
+@compiles(items_have, "mysql")
+@compiles(items_have, "mariadb")
+def _items_mysql(element: items_have, compiler: Any, **kw: Any) -> str:
+    # JSON_EXTRACT with a wildcard path gives the array of every item's value for the key;
+    # lower-casing that JSON text lower-cases the values it holds.
+    col = compiler.process(element.clauses, **kw)
+    path = _bind(compiler, f'$[*]."{element.key}"', **kw)
+    value = _bind(compiler, element.value, **kw)
+    values = f"LOWER(JSON_EXTRACT({col}, {path}))"
+    return (f"(CASE WHEN JSON_TYPE({col}) = 'ARRAY' AND {values} IS NOT NULL "
+            f"AND JSON_CONTAINS({values}, JSON_QUOTE({value})) THEN 1 ELSE 0 END)")
