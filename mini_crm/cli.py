@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -47,11 +46,44 @@ def worker(
     processes: Annotated[int | None, typer.Option(help="RQ worker processes")] = None,
     burst: Annotated[bool, typer.Option(help="Exit when the queues are empty")] = False,
 ) -> None:
-    """Run RQ worker processes and the periodic sweepers (needs Redis)."""
-    from workers import launcher
+    """Run RQ worker processes and the periodic sweepers (needs Redis).
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    launcher.run(processes, burst=burst)
+    One command per worker host: the sweepers run on one host at a time (a leader lease
+    in Redis), and with METRICS_PORT the host serves /metrics on that internal port.
+    """
+    from mini_crm.observability import procdir
+
+    # Before anything imports prometheus_client: the workers share one metrics directory.
+    metrics_dir = procdir.prepare("worker")
+    try:
+        from mini_crm.observability import logs
+        from workers import launcher
+
+        logs.configure("worker")
+        launcher.run(processes, burst=burst)
+    finally:
+        procdir.cleanup(*metrics_dir)
+
+
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="Port for UI, websocket and API")] = None,
+) -> None:
+    """One app instance for production: UI, websocket, REST API and /metrics on one port.
+
+    Nothing else: run `mini-crm migrate` before (once per release) and `mini-crm worker`
+    on the worker hosts. Several instances behind a proxy need REFLEX_REDIS_URL (Reflex's
+    Redis state manager); see docs/deploy.md.
+    """
+    from mini_crm.observability import procdir
+
+    metrics_dir = procdir.prepare("app")
+    try:
+        from mini_crm import launcher
+
+        launcher.serve(port)
+    finally:
+        procdir.cleanup(*metrics_dir)
 
 
 @app.command()
@@ -60,6 +92,10 @@ def run(
     seed_customers: Annotated[int, typer.Option(help="Demo customers if the DB is empty")] = 2000,
 ) -> None:
     """Migrate, seed an empty database, start workers and the app (what `make run` calls)."""
+    from mini_crm.observability import procdir
+
+    # The workers started here and the app each get their own metrics directory.
+    procdir.prepare("worker")
     from mini_crm import launcher
 
     launcher.run(port=port, seed_customers=seed_customers)
@@ -73,9 +109,10 @@ def vendor(
     """Run the bundled vendor simulator alone (point VENDOR_URL at http://HOST:PORT)."""
     import uvicorn
 
+    from mini_crm.observability import logs
     from mini_crm.vendor import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s vendor %(message)s")
+    logs.configure("vendor")
     typer.echo(f"vendor simulator at http://{host}:{port}/v1/messages (stats: /v1/stats)")
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -110,9 +111,36 @@ def run(port: int | None = None, seed_customers: int = 2000) -> None:
     print("Mini CRM stopped", flush=True)
 
 
+def serve(port: int | None = None) -> None:
+    """`mini-crm serve`: one app instance (Reflex in prod mode) and nothing else, until
+    SIGINT/SIGTERM. Its backend processes share the metrics directory already exported
+    in PROMETHEUS_MULTIPROC_DIR."""
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        raise SystemExit(f"Mini CRM will not start: {exc.errors()[0]['msg']}") from exc
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    children: list[subprocess.Popen] = []
+    try:
+        if not stop.is_set():
+            _serve(port or settings.port, [], children, stop, own_metrics_dir=False)
+    finally:
+        stop.set()
+        _stop_all(children, [])
+
+
 def _serve(port: int, worker_procs: list[Any], children: list[subprocess.Popen],
-           stop: threading.Event) -> None:
-    app = subprocess.Popen(reflex_command(port), cwd=PROJECT_ROOT, env=reflex_env(port),
+           stop: threading.Event, *, own_metrics_dir: bool = True) -> None:
+    env = reflex_env(port)
+    if own_metrics_dir:
+        # `mini-crm run`: the workers' metrics directory is this process's; the app's
+        # backend processes get their own.
+        from mini_crm.observability import procdir
+
+        env[procdir.ENV] = tempfile.mkdtemp(prefix="mini-crm-metrics-app-")
+    app = subprocess.Popen(reflex_command(port), cwd=PROJECT_ROOT, env=env,
                            start_new_session=True)
     children.append(app)
     print(f"\nMini CRM is starting at http://localhost:{port}  (Ctrl-C stops it)\n", flush=True)

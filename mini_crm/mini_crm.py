@@ -4,6 +4,7 @@ import reflex as rx
 
 from mini_crm.api.app import create_api
 from mini_crm.core.campaigns import sweeper
+from mini_crm.observability import logs
 from mini_crm.pages.admin import team_page
 from mini_crm.pages.campaign_detail import campaign_detail_page
 from mini_crm.pages.campaign_wizard import campaign_wizard_page
@@ -35,6 +36,8 @@ app = rx.App(
 # sweepers (scheduled launches, resuming abandoned delivery, receipts); with Redis,
 # `mini-crm worker` (or `mini-crm run`) does and this is a no-op.
 app.register_lifespan_task(sweeper.start_embedded)
+# Each backend process logs in LOG_FORMAT with request ids (at start, not on import).
+app.register_lifespan_task(logs.configure_app)
 
 app.add_page(login_page, route="/login", title="Sign in · Mini CRM", on_load=LoginState.open)
 app.add_page(dashboard_page, route="/", title="Dashboard · Mini CRM",

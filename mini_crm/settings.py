@@ -136,6 +136,25 @@ class Settings(BaseSettings):
     ingest_max_body_bytes: int = 10 * 1024 * 1024
     api_rate_limit_per_minute: int = 600
 
+    # Operations (docs/deploy.md). The app's /metrics needs `Authorization: Bearer
+    # METRICS_TOKEN`; empty = open in development and switched off (404) in production. A
+    # worker host serves its own /metrics on METRICS_BIND:METRICS_PORT (0 = no exporter),
+    # an internal port. Several processes of one role (Reflex's backend workers, RQ
+    # workers) share counters through files in PROMETHEUS_MULTIPROC_DIR, the library's own
+    # variable; `mini-crm serve` / `worker` make a fresh one when it is unset.
+    metrics_token: str = ""
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_bind: str = "127.0.0.1"
+    prometheus_multiproc_dir: str = ""
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The periodic sweepers run on one worker host at a time: the holder of a Redis lease
+    # renewed every second; another host takes over within this many seconds of its loss.
+    periodic_lease_seconds: float = Field(default=10.0, ge=2.0, le=300.0)
+    # Prepended to the RQ queue names and the delivery keys in Redis (job tracker, vendor
+    # throttles), so two deployments or a benchmark can share one Redis database.
+    redis_namespace: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9:_.-]*$")
+
     @field_validator("default_phone_region", mode="before")
     @classmethod
     def _region_upper(cls, value: object) -> object:

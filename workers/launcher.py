@@ -1,4 +1,6 @@
-"""`mini-crm worker`: N RQ worker processes plus the periodic sweepers.
+"""`mini-crm worker`: N RQ worker processes, the ingestion consumer, the periodic
+sweepers (run by one worker host at a time: see core.periodic's leader lease) and,
+with METRICS_PORT, this host's /metrics on an internal port.
 
 SimpleWorker runs jobs in the worker process instead of forking per job: jobs
 here carry hundreds of rows each and share a warm connection pool, so the fork
@@ -12,18 +14,44 @@ import logging
 import multiprocessing as mp
 import signal
 import threading
+import time
+from typing import Any
 
 from rq import SimpleWorker
 
 from mini_crm.core import jobs, periodic
 from mini_crm.core.redis_conn import get_redis, probe
+from mini_crm.observability import logs, metrics
 from mini_crm.settings import get_settings
 
 log = logging.getLogger("mini_crm.worker")
 
 
+class LoggedWorker(SimpleWorker):
+    """A SimpleWorker that runs each job under the request id it was enqueued with (so
+    its log lines carry it), logs its start and end, and counts it in /metrics."""
+
+    def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
+        token = logs.request_id.set((job.meta or {}).get(logs.META_KEY))
+        name = queue.name.removeprefix(get_settings().redis_namespace)
+        fields = {"job_id": job.id, "queue": name, "function": job.func_name}
+        log.info("job %s started: %s", job.id, job.func_name, extra=fields)
+        started = time.perf_counter()
+        try:
+            return super().perform_job(job, queue, execution)
+        finally:
+            elapsed = time.perf_counter() - started
+            outcome = "failed" if job.get_status(refresh=False) == "failed" else "finished"
+            metrics.JOBS_PROCESSED.labels(name, outcome).inc()
+            metrics.JOB_DURATION.labels(name).observe(elapsed)
+            log.info("job %s %s in %.0f ms", job.id, outcome, elapsed * 1000,
+                     extra={**fields, "outcome": outcome,
+                            "duration_ms": round(elapsed * 1000, 1)})
+            logs.request_id.reset(token)
+
+
 def _work(redis_url: str, burst: bool) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    logs.configure("worker")
     connection = probe(redis_url)
     if connection is None:
         raise SystemExit(f"Redis does not answer at {redis_url}")
@@ -33,7 +61,7 @@ def _work(redis_url: str, burst: bool) -> None:
     import mini_crm.core.campaigns.delivery  # noqa: F401
     # No RQ scheduler: nothing is scheduled through RQ (the database-driven sweeper starts
     # scheduled campaigns), and its forked process would outlive a SIGKILLed worker.
-    SimpleWorker(list(jobs.QUEUES), connection=connection).work(
+    LoggedWorker([jobs.queue_name(q) for q in jobs.QUEUES], connection=connection).work(
         burst=burst, with_scheduler=False, logging_level="WARNING")
 
 
@@ -44,7 +72,7 @@ def _consume(redis_url: str) -> None:
 
     from mini_crm.core.ingestion import stream
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s ingest %(message)s")
+    logs.configure("ingest")
     connection = probe(redis_url)
     if connection is None:
         raise SystemExit(f"Redis does not answer at {redis_url}")
@@ -68,12 +96,35 @@ def start_workers(processes: int, *, burst: bool = False) -> list[mp.Process]:
     return procs
 
 
+def start_exporter() -> Any:
+    """This host's /metrics on METRICS_BIND:METRICS_PORT (an internal port, no token):
+    every process of the host (PROMETHEUS_MULTIPROC_DIR) plus the shared state. None
+    when METRICS_PORT is 0 or the port is taken (logged; the workers run regardless)."""
+    settings = get_settings()
+    if not settings.metrics_port:
+        return None
+    from prometheus_client import start_http_server
+
+    from mini_crm.observability.metrics import registry
+
+    try:
+        server, _thread = start_http_server(settings.metrics_port, settings.metrics_bind,
+                                            registry=registry())
+    except OSError as exc:
+        log.error("metrics exporter not started on %s:%d: %s", settings.metrics_bind,
+                  settings.metrics_port, exc)
+        return None
+    log.info("metrics at http://%s:%d/metrics", settings.metrics_bind, settings.metrics_port)
+    return server
+
+
 def run(processes: int | None = None, *, burst: bool = False) -> None:
     """Block running workers and sweepers until SIGINT/SIGTERM."""
     if get_redis() is None:
         raise SystemExit("`mini-crm worker` needs Redis at REDIS_URL; without Redis the app "
                          "runs jobs in-process and needs no worker.")
     procs = start_workers(processes or get_settings().worker_processes, burst=burst)
+    exporter = start_exporter()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -82,7 +133,11 @@ def run(processes: int | None = None, *, burst: bool = False) -> None:
     log.info("started %d RQ workers", len(procs))
     while not stop.is_set() and any(p.is_alive() for p in procs):
         stop.wait(1.0)
+    stop.set()  # also when every worker died: release the leader lease for another host
     for p in procs:
         p.terminate()
     for p in procs:
         p.join(timeout=10)
+    sweeper.join(timeout=5)
+    if exporter is not None:
+        exporter.shutdown()

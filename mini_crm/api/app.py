@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from mini_crm.api.errors import install_error_handlers
+from mini_crm.api.observability import ObservabilityMiddleware
 from mini_crm.settings import get_settings
 
 # "module:attribute" of every APIRouter; a feature adds its line here.
@@ -23,6 +24,7 @@ ROUTERS = [
     "mini_crm.api.ai:router",
     "mini_crm.api.ai:insights_router",
     "mini_crm.api.campaigns:router",
+    "mini_crm.api.observability:router",
 ]
 
 API_DESCRIPTION = """
@@ -52,4 +54,6 @@ def create_api() -> FastAPI:
         # The bundled vendor simulator; its memory is in Redis when several app
         # processes serve it (Reflex runs several backend workers with Redis).
         api.mount("/vendor", create_vendor_app(settings, shared_state=True))
+    # Outermost, so it times and tags everything, Reflex's own routes included.
+    api.add_middleware(ObservabilityMiddleware)
     return api

@@ -23,6 +23,7 @@ from mini_crm.core.ingestion import reads, stream
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
 from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
 from mini_crm.core.redis_conn import get_redis
+from mini_crm.observability import metrics
 from mini_crm.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["ingestion"],
@@ -92,9 +93,11 @@ def _store(kind: str, ingest: Any, items: list[Any]) -> tuple[int, str]:
     return (ingest(items) if items else 0), "stored"
 
 
-def _answer(accepted: int, mode: str, errors: list[dict[str, Any]]) -> IngestResult:
-    return IngestResult(accepted=accepted, rejected=len({e["index"] for e in errors}),
-                        errors=errors, mode=mode)
+def _answer(kind: str, accepted: int, mode: str, errors: list[dict[str, Any]]
+            ) -> IngestResult:
+    rejected = len({e["index"] for e in errors})
+    metrics.count_ingest(kind, accepted, rejected)
+    return IngestResult(accepted=accepted, rejected=rejected, errors=errors, mode=mode)
 
 
 @router.post("/customers", status_code=202, response_model=IngestResult,
@@ -105,7 +108,7 @@ async def post_customers(request: Request,
     checked = validate_items(await _items(request), CustomerIn)
     accepted, mode = await run_in_threadpool(_store, "customers", ingest_customers,
                                              checked.items)
-    return _answer(accepted, mode, checked.errors)
+    return _answer("customers", accepted, mode, checked.errors)
 
 
 @router.post("/orders", status_code=202, response_model=IngestResult,
@@ -118,7 +121,7 @@ async def post_orders(request: Request,
                       _key: Any = Depends(require_scope("ingest"))) -> IngestResult:
     checked = validate_items(await _items(request), OrderIn)
     accepted, mode = await run_in_threadpool(_store, "orders", ingest_orders, checked.items)
-    return _answer(accepted, mode, checked.errors)
+    return _answer("orders", accepted, mode, checked.errors)
 
 
 @router.get("/customers/{external_id}", summary="One customer with stats")

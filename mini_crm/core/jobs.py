@@ -8,6 +8,7 @@ periodic sweepers (see `periodic`) re-enqueue whatever is unfinished.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 from rq import Queue, Retry
 
 from mini_crm.core.redis_conn import get_redis
+from mini_crm.observability import logs
 from mini_crm.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,17 @@ def _local_executor() -> ThreadPoolExecutor:
             _executor = ThreadPoolExecutor(max_workers=get_settings().worker_processes,
                                            thread_name_prefix="mini-crm-job")
         return _executor
+
+
+def queue_name(name: str) -> str:
+    """The RQ queue's name in Redis: REDIS_NAMESPACE + one of QUEUES."""
+    return get_settings().redis_namespace + name
+
+
+def job_meta() -> dict[str, Any] | None:
+    """RQ job meta carrying the current request id (workers log under it)."""
+    rid = logs.request_id.get()
+    return {logs.META_KEY: rid} if rid else None
 
 
 def _run_logged(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
@@ -53,10 +66,12 @@ def enqueue(func: Callable[..., Any], *args: Any, queue: str = "default",
         raise ValueError(f"unknown queue {queue!r}; expected one of {QUEUES}")
     redis = get_redis()
     if redis is None:
-        return _local_executor().submit(_run_logged, func, args, kwargs)
-    job = Queue(queue, connection=redis).enqueue(
+        # The copied context carries the request id into the executor's thread.
+        return _local_executor().submit(contextvars.copy_context().run, _run_logged, func,
+                                        args, kwargs)
+    job = Queue(queue_name(queue), connection=redis).enqueue(
         func, *args, job_id=job_id, retry=Retry(max=retries) if retries else None,
-        failure_ttl=7 * 24 * 3600, **kwargs)
+        failure_ttl=7 * 24 * 3600, meta=job_meta(), **kwargs)
     return job.id
 
 

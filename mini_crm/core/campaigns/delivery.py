@@ -67,6 +67,7 @@ from mini_crm.models import (
     DeliveryStatus,
     utcnow,
 )
+from mini_crm.observability import metrics
 from mini_crm.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,11 @@ def send_with_retries(client: VendorClient, messages: list[OutgoingMessage]
             if time.monotonic() + wait > deadline:
                 break
             time.sleep(wait)
+            metrics.VENDOR_RETRIES.labels(vendor).inc()
         throttle.wait_for_rate(vendor, settings.vendor_rate_limit_per_second, len(messages))
         try:
-            with throttle.slot(vendor, settings.vendor_concurrency, lease):
+            with throttle.slot(vendor, settings.vendor_concurrency, lease), \
+                    _timed(vendor):
                 return done + list(client.send(messages))
         except TransientVendorError as exc:
             last = exc
@@ -142,6 +145,24 @@ def send_with_retries(client: VendorClient, messages: list[OutgoingMessage]
     assert last is not None
     last.partial = done
     raise last
+
+
+@contextmanager
+def _timed(vendor: str) -> Iterator[None]:
+    """mc_vendor_request_duration_seconds of one request, by how it ended."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        yield
+        outcome = "ok"
+    except TransientVendorError:
+        outcome = "transient"
+        raise
+    except PermanentVendorError:
+        outcome = "permanent"
+        raise
+    finally:
+        metrics.VENDOR_LATENCY.labels(vendor, outcome).observe(time.perf_counter() - started)
 
 
 # Claims --------------------------------------------------------------------
@@ -463,6 +484,7 @@ def _deliver_chunk(engine: sa.Engine, client: VendorClient, campaign: sa.Row,
         if retry_later:
             # Left claimed: the sweeper re-enqueues them once the claim is stale.
             _note_error(conn, [int(m.idempotency_key) for m in messages], token, retry_later)
+    metrics.count_messages(campaign.channel, *counts)
     timer.lap("mark_ms")
     return counts
 
@@ -481,12 +503,13 @@ def enqueue_ranges(campaign_id: int, ranges: list[tuple[int, int]]) -> int:
             handle = jobs.enqueue(deliver_batch, campaign_id, first, last, queue="default")
             tracker.remember(campaign_id, handle, first, last)
         return len(ranges)
-    queue = Queue("default", connection=client)
+    queue = Queue(jobs.queue_name("default"), connection=client)
+    meta = jobs.job_meta()
     for i in range(0, len(ranges), ENQUEUE_CHUNK):
         part = ranges[i:i + ENQUEUE_CHUNK]
         queued = queue.enqueue_many([
             Queue.prepare_data(deliver_batch, args=(campaign_id, first, last),
-                               failure_ttl=7 * 24 * 3600) for first, last in part])
+                               failure_ttl=7 * 24 * 3600, meta=meta) for first, last in part])
         tracker.remember_many(campaign_id, [(job.id, first, last) for job, (first, last)
                                             in zip(queued, part, strict=True)])
     return len(ranges)

@@ -21,12 +21,17 @@ from contextlib import contextmanager
 import redis
 
 from mini_crm.core.redis_conn import get_redis
+from mini_crm.settings import get_settings
 
 # The rate limiter's own sleep, so a test can replace it without touching time.sleep
 # for every other thread in the process.
 _sleep = time.sleep
 
 PREFIX = "mc:vendor"
+
+
+def _prefix() -> str:
+    return get_settings().redis_namespace + PREFIX
 
 _BUCKET = """
 local t = redis.call('TIME')
@@ -83,7 +88,7 @@ def wait_for_rate(vendor: str, per_second: int, n: int) -> float:
     wait = None
     if client is not None:
         try:
-            wait = int(client.eval(_BUCKET, 1, f"{PREFIX}:{vendor}:bucket", per_second,
+            wait = int(client.eval(_BUCKET, 1, f"{_prefix()}:{vendor}:bucket", per_second,
                                    per_second, n)) / 1000
         except redis.RedisError:
             wait = None
@@ -101,7 +106,7 @@ def slot(vendor: str, limit: int, lease_seconds: float) -> Iterator[None]:
     """Hold one of the vendor's `limit` concurrent request slots for the block."""
     client = get_redis()
     if client is not None:
-        key, token = f"{PREFIX}:{vendor}:slots", uuid.uuid4().hex
+        key, token = f"{_prefix()}:{vendor}:slots", uuid.uuid4().hex
         try:
             while not int(client.eval(_ACQUIRE, 1, key, limit, lease_seconds, token)):
                 time.sleep(0.02)

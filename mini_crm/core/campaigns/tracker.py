@@ -18,10 +18,17 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from mini_crm.core.redis_conn import get_redis
+from mini_crm.settings import get_settings
 
 KEY = "mc:delivery:jobs:{}"
 TTL_SECONDS = 3 * 24 * 3600
 _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
+
+def _key(campaign_id: int) -> str:
+    return get_settings().redis_namespace + KEY.format(campaign_id)
+
 
 _local: dict[int, list[tuple[Future, int, int]]] = {}
 _lock = threading.Lock()
@@ -37,8 +44,8 @@ def remember(campaign_id: int, handle: str | Future, first: int, last: int) -> N
         return
     try:
         pipe = client.pipeline()
-        pipe.hset(KEY.format(campaign_id), handle, f"{first}:{last}")
-        pipe.expire(KEY.format(campaign_id), TTL_SECONDS)
+        pipe.hset(_key(campaign_id), handle, f"{first}:{last}")
+        pipe.expire(_key(campaign_id), TTL_SECONDS)
         pipe.execute()
     except redis.RedisError:
         pass
@@ -51,9 +58,9 @@ def remember_many(campaign_id: int, entries: list[tuple[str, int, int]]) -> None
         return
     with contextlib.suppress(redis.RedisError):
         pipe = client.pipeline()
-        pipe.hset(KEY.format(campaign_id),
+        pipe.hset(_key(campaign_id),
                   mapping={job_id: f"{a}:{b}" for job_id, a, b in entries})
-        pipe.expire(KEY.format(campaign_id), TTL_SECONDS)
+        pipe.expire(_key(campaign_id), TTL_SECONDS)
         pipe.execute()
 
 
@@ -72,7 +79,7 @@ def live_ranges(campaign_id: int, fresh_seconds: float) -> list[tuple[int, int]]
     if client is None:
         return ranges
     try:
-        held = client.hgetall(KEY.format(campaign_id))
+        held = client.hgetall(_key(campaign_id))
     except redis.RedisError:
         return ranges
     if not held:
@@ -97,7 +104,7 @@ def live_ranges(campaign_id: int, fresh_seconds: float) -> list[tuple[int, int]]
             finished.append(job_id)
     if finished:
         with contextlib.suppress(redis.RedisError):
-            client.hdel(KEY.format(campaign_id), *finished)
+            client.hdel(_key(campaign_id), *finished)
     return ranges
 
 
@@ -107,4 +114,4 @@ def forget(campaign_id: int) -> None:
     client = get_redis()
     if client is not None:
         with contextlib.suppress(redis.RedisError):
-            client.delete(KEY.format(campaign_id))
+            client.delete(_key(campaign_id))

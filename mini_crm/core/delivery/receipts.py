@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from mini_crm.core import periodic
 from mini_crm.core.redis_conn import get_redis
 from mini_crm.models import CommunicationLog, DeliveryStatus, utcnow
+from mini_crm.observability import metrics
 from mini_crm.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,8 @@ def apply_batch(target: Engine | Session | Connection, receipts: Sequence[Receip
                 if status not in movable}
             result.unknown = [r for vid, r in first.items() if vid not in final]
             result.unchanged = len(final) - result.delivered - result.undelivered
+    metrics.count_receipts(applied=result.delivered + result.undelivered,
+                           unchanged=result.unchanged, unknown=len(result.unknown))
     return result
 
 
@@ -411,6 +414,7 @@ def _retries(unknown: Sequence[Receipt], total: FlushResult) -> list[tuple[float
         retries.append((time.time() + retry_delay(receipt.tries),
                         Receipt(receipt.vendor_message_id, receipt.status, receipt.error,
                                 receipt.at, receipt.tries + 1)))
+    metrics.count_receipts(requeued=len(retries), dropped=len(unknown) - len(retries))
     return retries
 
 
