@@ -59,6 +59,9 @@ class DeliveryStatus:
     UNDELIVERED = "undelivered"
     # A member of the campaign's control group: recorded, measured, never sent.
     HOLDOUT = "holdout"
+    # Left out at launch, with communication_log.skip_reason (core/campaigns/reach.py):
+    # never sent, never counted as failed.
+    SKIPPED = "skipped"
     RANK = {QUEUED: 0, SENT: 1, FAILED: 2, DELIVERED: 2, UNDELIVERED: 2}
     # Rows whose message reached the vendor: a touch for attribution, a recipient for uplift.
     TOUCHED = (SENT, DELIVERED, UNDELIVERED)
@@ -198,6 +201,8 @@ class CommunicationLog(SQLModel, table=True):
     vendor_message_id: str | None = Field(default=None, max_length=128, unique=True)
     attempts: int = Field(default=0, nullable=False)
     error: str | None = Field(default=None, max_length=1000)
+    # Why a `skipped` row was left out at launch (reach.SKIP_REASONS); NULL otherwise.
+    skip_reason: str | None = Field(default=None, max_length=32)
     # When a worker claimed the row; a stale claim is how the sweeper finds abandoned work.
     claimed_at: datetime | None = _ts()
     created_at: datetime = _ts(nullable=False, default=True)

@@ -1,4 +1,5 @@
-"""Campaigns over HTTP: create (launch now or schedule), history, one campaign, cancel."""
+"""Campaigns over HTTP: preview who a launch reaches, create (launch now or schedule),
+history, one campaign, cancel."""
 
 from __future__ import annotations
 
@@ -47,6 +48,31 @@ class CampaignIn(BaseModel):
                                                                      max_length=10)
 
 
+class Skipped(BaseModel):
+    """Matching customers a launch leaves out, per reason (never sent, never failed)."""
+
+    unsubscribed: int = 0
+    suppressed: int = 0
+    no_address: int = 0
+    duplicate_address: int = 0
+    frequency_cap: int = 0
+
+
+class PreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"rules": EXAMPLE_RULES, "channel": "sms"}, {"segment_id": 3, "channel": "email"}]})
+    rules: dict[str, Any] | None = Field(default=None, description="audience rules (or "
+                                         "segment_id)")
+    segment_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    channel: Literal["sms", "email", "whatsapp"] = "sms"
+
+
+class PreviewOut(BaseModel):
+    matching: int = Field(description="customers the rules match now")
+    recipients: int = Field(description="those a launch now would message")
+    skipped: Skipped
+
+
 class CampaignOut(BaseModel):
     id: int
     name: str
@@ -65,7 +91,10 @@ class CampaignOut(BaseModel):
     failed: int
     delivered: int
     undelivered: int
-    delivery_rate: float | None
+    delivery_rate: float | None = Field(description="delivered / sent; null before any "
+                                        "message was sent")
+    recipients: int = Field(description="rows to message: audience_size minus skipped")
+    skipped: Skipped
 
 
 class CampaignDetail(CampaignOut):
@@ -88,6 +117,26 @@ def _detail(db: Session, campaign_id: int) -> CampaignDetail:
         raise ApiError(404, f"campaign {campaign_id} does not exist")
     return CampaignDetail(**stats.as_dict(), message=campaign.message_template,
                           rules=campaign.rules, segment_id=campaign.segment_id)
+
+
+@router.post("/preview", response_model=PreviewOut,
+             summary="Who a launch would reach now: matching, recipients, skipped per reason")
+def preview_campaign(body: PreviewIn, _key: Any = Depends(require_scope("read")),
+                     db: Session = Depends(db_session)) -> PreviewOut:
+    """Counts the launch's own statement without launching anything. Skip reasons:
+    unsubscribed (opted out of the channel), suppressed (address on the suppression
+    list), no_address (no phone for sms/whatsapp, no email for email),
+    duplicate_address (another recipient has the same address: one message per
+    person), frequency_cap (FREQUENCY_CAP_MESSAGES messages in FREQUENCY_CAP_DAYS).
+    422 `invalid_campaign` with `details.field` for bad rules or an unknown segment."""
+    try:
+        reach = service.preview_campaign(db, rules=body.rules, segment_id=body.segment_id,
+                                         channel=body.channel)
+    except CampaignError as exc:
+        raise ApiError(422, exc.message, code="invalid_campaign",
+                       details={"field": exc.field}) from exc
+    return PreviewOut(matching=reach.matching, recipients=reach.recipients,
+                      skipped=Skipped(**reach.skipped))
 
 
 @router.post("", response_model=CampaignDetail, status_code=201,

@@ -100,9 +100,16 @@ def _figures() -> rx.Component:
     return rx.grid(
         stat_card("Audience", C["audience"].to(str), "users",
                   rx.cond(C["status"].to(str) == "scheduled", "Counted when it starts",
-                          rx.cond(C["segment"].to(str) != "",
-                                  rx.text("Segment: ", C["segment"].to(str)),
-                                  "Rules snapshot at launch")), test_id="stat-audience"),
+                          rx.vstack(
+                              rx.text(C["recipients"].to(str), " recipients · ",
+                                      rx.cond(C["skipped"].to(str) != "",
+                                              "skipped: " + C["skipped"].to(str),
+                                              "nobody skipped"),
+                                      data_testid="stat-skipped"),
+                              rx.cond(C["segment"].to(str) != "",
+                                      rx.text("Segment: ", C["segment"].to(str)),
+                                      rx.text("Rules snapshot at launch")),
+                              spacing="0")), test_id="stat-audience"),
         stat_card("Sent", C["sent"].to(str), "send",
                   rx.text(C["pending"].to(str), " queued · ", C["awaiting"].to(str),
                           " awaiting a receipt"), test_id="stat-sent"),
@@ -122,7 +129,7 @@ def _funnel() -> rx.Component:
     return section(
         "Funnel",
         rx.vstack(
-            funnel_bar("Audience", C["audience"].to(str), rx.Var.create(100), "indigo"),
+            funnel_bar("Recipients", C["recipients"].to(str), rx.Var.create(100), "indigo"),
             funnel_bar("Sent to the vendor", C["sent"].to(str), C["sent_pct"].to(int), "blue",
                        test_id="funnel-sent"),
             funnel_bar("Delivered", C["delivered"].to(str), C["delivered_pct"].to(int), "grass",
@@ -143,7 +150,8 @@ def _funnel() -> rx.Component:
             spacing="1",
             width="100%",
         ),
-        subtitle="Share of the audience at each stage",
+        subtitle="Share of the recipients at each stage (skipped customers are left out "
+                 "before sending)",
     )
 
 

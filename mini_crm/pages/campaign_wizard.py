@@ -472,13 +472,13 @@ def _review_step() -> rx.Component:
         rx.hstack(rx.cond(W.reach_loading, rx.spinner(size="1")),
                   rx.text(rx.cond(W.eligible_text != "", W.eligible_text, W.audience_text),
                           size="5", weight="bold", data_testid="review-size"),
-                  rx.text("customers", size="2"), align="baseline", spacing="2"),
-        rx.cond(W.eligible_text != "",
-                rx.text("of ", W.audience_text, " matching, after unsubscribes and the "
-                        "frequency cap", size="1", color_scheme="gray"),
-                rx.text("matching now; unsubscribed customers and those at the frequency cap "
-                        "are left out at launch", size="1", color_scheme="gray",
-                        max_width="320px")),
+                  rx.text("will receive", size="2"), align="baseline", spacing="2"),
+        rx.cond(W.reach_summary != "",
+                rx.text(W.reach_summary, size="1", color_scheme="gray", text_align="end",
+                        max_width="360px", data_testid="review-breakdown"),
+                rx.text("matching now; the unsubscribed, suppressed, unreachable, duplicate "
+                        "addresses and those at the frequency cap are left out at launch",
+                        size="1", color_scheme="gray", max_width="320px")),
         spacing="0", align="end")
     return rx.grid(
         rx.vstack(
@@ -501,8 +501,8 @@ def _review_step() -> rx.Component:
                               size="1", color_scheme="gray"),
                       align="center", spacing="3", wrap="wrap"),
             rx.cond(W.eligible_size == 0, rx.callout(
-                "Every matching customer has unsubscribed or reached the frequency cap, so "
-                "nobody would receive this campaign. Widen the audience first.",
+                "Nobody would receive this campaign: every matching customer is skipped ("
+                + W.skipped_summary + "). Widen the audience or pick another channel.",
                 icon="triangle-alert", color_scheme="amber", size="1", width="100%",
                 data_testid="nobody-to-send")),
             rx.cond(~W.can_launch, rx.callout(

@@ -30,6 +30,29 @@ ACTIVE = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED)
 RECEIPT_WAIT = timedelta(minutes=15)
 
 
+# Skip reasons (core/campaigns/reach.py) as a marketer reads them; {address} is the
+# channel's address: "phone" or "email".
+SKIP_LABELS = {"unsubscribed": "unsubscribed", "suppressed": "suppressed",
+               "no_address": "no {address}", "duplicate_address": "duplicate address",
+               "frequency_cap": "frequency cap"}
+
+
+def skipped_text(skipped: dict[str, int], channel: str) -> str:
+    """"31 unsubscribed, 22 no phone, 9 duplicate address" (reasons with a count only),
+    or "" when nobody is skipped."""
+    address = "email" if channel == "email" else "phone"
+    parts = [f"{formatting.count(n)} {label.format(address=address)}"
+             for reason, label in SKIP_LABELS.items() if (n := int(skipped.get(reason, 0)))]
+    return ", ".join(parts)
+
+
+def reach_text(matching: int, recipients: int, skipped: dict[str, int], channel: str) -> str:
+    """"1,480 match · 1,402 will receive · skipped: 31 unsubscribed, 22 no phone …"."""
+    text = f"{formatting.count(matching)} match · {formatting.count(recipients)} will receive"
+    left_out = skipped_text(skipped, channel)
+    return text + (f" · skipped: {left_out}" if left_out else " · nobody skipped")
+
+
 def _int(stats: Any, *names: str) -> int:
     for name in names:
         value = getattr(stats, name, None)
@@ -60,7 +83,11 @@ def stats_view(s: Any) -> dict[str, Any]:
     sent, failed = _int(s, "sent"), _int(s, "failed")
     delivered, undelivered = _int(s, "delivered"), _int(s, "undelivered")
     audience = _int(s, "audience_size")
-    total = max(audience, pending + sent + failed)
+    skipped = dict(getattr(s, "skipped", None) or {})
+    # The stages are shares of the recipients: skipped customers are never sent, so they
+    # must not hold the progress below 100% or the sent share below the real one.
+    recipients = _int(s, "recipients") if hasattr(s, "recipients") else audience
+    total = max(recipients, pending + sent + failed)
     processed = max(0, total - pending)
     status = str(s.status)
     awaiting = max(0, sent - delivered - undelivered)  # accepted, no receipt yet
@@ -81,6 +108,9 @@ def stats_view(s: Any) -> dict[str, Any]:
         # A scheduled campaign's audience is only counted when it starts.
         "audience": "—" if status in (CampaignStatus.SCHEDULED, CampaignStatus.DRAFT)
         and not total else formatting.count(audience),
+        "recipients": formatting.count(recipients),
+        "skipped_total": formatting.count(sum(skipped.values())),
+        "skipped": skipped_text(skipped, getattr(s, "channel", "") or ""),
         "pending": formatting.count(pending),
         "sent": formatting.count(sent),
         "failed": formatting.count(failed),

@@ -14,6 +14,7 @@ from mini_crm.db import session_scope
 from mini_crm.models import Campaign, Segment
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import (
+    SKIP_LABELS,
     local_text,
     poll_while,
     stats_view,
@@ -21,7 +22,7 @@ from mini_crm.state.campaign_common import (
 )
 
 LOG_PAGE_SIZE = 25
-LOG_FILTERS = ["all", "queued", "sent", "delivered", "undelivered", "failed"]
+LOG_FILTERS = ["all", "queued", "sent", "delivered", "undelivered", "failed", "skipped"]
 TIMELINE_BUCKETS = 30
 
 
@@ -80,7 +81,9 @@ def _log(campaign_id: int, status: str, page: int) -> dict[str, Any]:
         "customer": r.get("customer_name") or "(no name)",
         "external_id": r.get("customer_external_id") or "",
         "status": r.get("status") or "",
-        "error": r.get("error") or "",
+        # A skipped row's "why" is its skip reason, in the words the figures use.
+        "error": r.get("error") or SKIP_LABELS.get(r.get("skip_reason") or "", "").format(
+            address="address"),
         "sent_at": local_text(r.get("sent_at")),
         "delivered_at": local_text(r.get("delivered_at")),
         "message": r.get("message") or "",

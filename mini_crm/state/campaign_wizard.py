@@ -24,7 +24,7 @@ from mini_crm.db import session_scope
 from mini_crm.models import utcnow
 from mini_crm.settings import get_settings
 from mini_crm.state.base import AppState
-from mini_crm.state.campaign_common import local_text
+from mini_crm.state.campaign_common import local_text, reach_text, skipped_text
 from mini_crm.state.segments import SegmentEditorState
 
 STEPS = [("Audience", "users"), ("Message", "message-square-text"),
@@ -70,19 +70,16 @@ def _segment_rules(segment_id: int) -> dict[str, Any] | None:
 
 
 def _reach(rules: dict[str, Any], channel: str) -> dict[str, Any]:
-    """Audience size, and how many would really receive it now: the launch's own
-    INSERT ... SELECT (consent and frequency cap applied), counted instead of run."""
-    import sqlalchemy as sa
-
-    from mini_crm.core.campaigns import launch
+    """Matching, recipients and skipped per reason: the launch's own statement, counted
+    (service.preview_campaign)."""
+    from mini_crm.core.campaigns import service
 
     with session_scope() as db:
-        now = utcnow()
-        size = segments.audience_size(db, rules, now)
-        # campaign id 0 matches no campaign, so "already in this campaign" excludes nobody.
-        eligible = db.execute(sa.select(sa.func.count()).select_from(
-            launch.audience_select(0, rules, now, channel).subquery())).scalar_one()
-    return {"size": size, "eligible": int(eligible)}
+        reach = service.preview_campaign(db, rules=rules, segment_id=None, channel=channel)
+    return {"size": reach.matching, "eligible": reach.recipients,
+            "skipped": reach.skipped,
+            "text": reach_text(reach.matching, reach.recipients, reach.skipped, channel),
+            "skipped_text": skipped_text(reach.skipped, channel)}
 
 
 def _render_samples(rules: dict[str, Any], template: str) -> list[dict[str, str]]:
@@ -236,6 +233,8 @@ class CampaignWizardState(AppState):
     reach_loading: bool = False
     audience_size: int = -1
     eligible_size: int = -1
+    reach_summary: str = ""  # "1,480 match · 1,402 will receive · skipped: …"
+    skipped_summary: str = ""  # "31 unsubscribed, 22 no phone …"
     launching: bool = False
     launch_error: str = ""
     timezone: str = ""
@@ -332,7 +331,8 @@ class CampaignWizardState(AppState):
             "suggested_tags": [], "tags_engine": "", "schedule_mode": "now",
             "schedule_local": "", "schedule_error": "", "windows": [], "heat": [],
             "windows_engine": "", "windows_note": "", "windows_error": "",
-            "audience_size": -1, "eligible_size": -1, "launch_error": "", "launching": False,
+            "audience_size": -1, "eligible_size": -1, "reach_summary": "",
+            "skipped_summary": "", "launch_error": "", "launching": False,
         }.items():
             setattr(self, name, value)
         self._rules = {}
@@ -492,6 +492,7 @@ class CampaignWizardState(AppState):
         # The audience changed: anything computed from it is stale.
         self.samples, self.windows, self.heat, self.windows_engine = [], [], [], ""
         self.audience_size = self.eligible_size = -1
+        self.reach_summary = self.skipped_summary = ""
 
     # ---- message -------------------------------------------------------------------
     @rx.event
@@ -673,7 +674,9 @@ class CampaignWizardState(AppState):
         async with self:
             if reach is not None:
                 self.audience_size = reach["size"]
-                self.eligible_size = -1 if reach["eligible"] is None else int(reach["eligible"])
+                self.eligible_size = int(reach["eligible"])
+                self.reach_summary = reach["text"]
+                self.skipped_summary = reach["skipped_text"]
             self.reach_loading = False
 
     @rx.event(background=True)

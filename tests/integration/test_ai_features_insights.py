@@ -126,6 +126,19 @@ def test_pending_and_empty_campaigns(session: Session) -> None:
         ins.campaign_insights(session, 999_999)
 
 
+def test_skipped_customers_are_reported_apart_and_never_blamed(session: Session) -> None:
+    """An SMS campaign to 4 customers of whom 3 had no phone: one message, delivered."""
+    ids = add_customers(session, [{"external_id": f"s{i}"} for i in range(4)])
+    c = add_campaign(session, "Mostly unreachable")
+    add_logs(session, c.id, [(ids[0], "delivered"), *[(i, "skipped") for i in ids[1:]]])
+    got = ins.campaign_insights(session, c.id).value
+    assert (got.overall["messages"], got.overall["failed"], got.overall["rate"],
+            got.overall["skipped"]) == (1, 0, 1.0, 3)
+    assert "went to 1 customers" in got.summary and "100%" in got.summary
+    assert "3 matching customers were skipped at launch" in got.summary
+    assert got.top_errors == []
+
+
 def test_two_proportion_z() -> None:
     # Textbook: 45/100 vs 30/100 → pooled 0.375, z ≈ 2.19.
     assert ins.two_proportion_z(45, 100, 30, 100) == pytest.approx(2.19, abs=0.01)

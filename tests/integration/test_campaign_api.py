@@ -44,11 +44,41 @@ def test_create_launches_and_get_reports_counters(api: TestClient, make_key, ven
     assert body["tags"] == ["rain", "sale"] and body["message"] == "Hi {name}"
     wait_for(lambda: campaign_status(app_settings, body["id"]) == "completed")
     got = api.get(f"/api/v1/campaigns/{body['id']}", headers=h).json()
-    assert {k: got[k] for k in ("audience_size", "sent", "failed", "delivered", "undelivered",
-                                "pending", "status")} == {
-        "audience_size": 10, "sent": 9, "failed": 1, "delivered": 0, "undelivered": 0,
-        "pending": 0, "status": "completed"}
+    assert {k: got[k] for k in ("audience_size", "recipients", "sent", "failed", "delivered",
+                                "undelivered", "pending", "status")} == {
+        "audience_size": 10, "recipients": 9, "sent": 9, "failed": 0, "delivered": 0,
+        "undelivered": 0, "pending": 0, "status": "completed"}
+    assert got["skipped"] == {"unsubscribed": 0, "suppressed": 0, "no_address": 1,
+                              "duplicate_address": 0, "frequency_cap": 0}
     assert set(vendor.accepted) and len(vendor.accepted) == 9
+
+
+def test_preview_counts_recipients_and_skips_without_launching(
+        api: TestClient, make_key, vendor, app_settings: sa.Engine) -> None:
+    add_customers(app_settings, 3)
+    add_customers(app_settings, 2, start=10, phone=None)
+    add_customers(app_settings, 2, start=20, phone="+919811111111")
+    h = make_key("read")
+    r = api.post("/api/v1/campaigns/preview", headers=h,
+                 json={"rules": city_rules("Pune"), "channel": "sms"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"matching": 7, "recipients": 4, "skipped": {
+        "unsubscribed": 0, "suppressed": 0, "no_address": 2, "duplicate_address": 1,
+        "frequency_cap": 0}}
+    saved = api.post("/api/v1/segments", headers=make_key("campaigns", "read"),
+                     json={"name": "Pune", "rules": city_rules("Pune")})
+    assert saved.status_code in (200, 201), saved.text
+    by_segment = api.post("/api/v1/campaigns/preview", headers=h,
+                          json={"segment_id": saved.json()["id"], "channel": "email"})
+    assert by_segment.json()["recipients"] == 7  # every test customer has its own email
+    assert api.get("/api/v1/campaigns", headers=h).json()["total"] == 0  # nothing launched
+    for body, field in [({"rules": city_rules("Pune"), "channel": "fax"}, "channel"),
+                        ({"segment_id": 99999, "channel": "sms"}, "segment_id"),
+                        ({"channel": "sms"}, "rules")]:
+        bad = api.post("/api/v1/campaigns/preview", headers=h, json=body)
+        assert bad.status_code == 422, (body, bad.text)
+        if field != "channel":  # the channel is refused by the schema itself
+            assert bad.json()["error"]["details"] == {"field": field}
 
 
 def test_list_filters_and_pagination(api: TestClient, make_key, vendor,

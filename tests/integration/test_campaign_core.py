@@ -82,15 +82,20 @@ def test_launch_applies_consent_and_frequency_cap(app_settings: sa.Engine,
     add_history(engine, fourth.id, [stale], now - timedelta(days=20))
 
     campaign = _create()
-    assert campaign.status == "sending" and campaign.audience_size == 10
+    assert campaign.status == "sending" and campaign.audience_size == 14
     with engine.connect() as conn:
         got = set(conn.execute(sa.select(LOG.c.customer_id)
-                               .where(LOG.c.campaign_id == campaign.id)).scalars())
+                               .where(LOG.c.campaign_id == campaign.id,
+                                      LOG.c.status == "queued")).scalars())
+        skipped = dict(conn.execute(sa.select(LOG.c.customer_id, LOG.c.skip_reason)
+                                    .where(LOG.c.campaign_id == campaign.id,
+                                           LOG.c.status == "skipped")).all())
     assert got == set(ids) - set(capped)
-    assert not got & set(unsub)
+    assert skipped == {**dict.fromkeys(unsub, "unsubscribed"),
+                       **dict.fromkeys(capped, "frequency_cap")}
     # Idempotent: the same INSERT ... SELECT again adds nothing.
     with session_scope() as db:
-        assert launch.fill_log(db, campaign.id, campaign.rules, utcnow()) == 10
+        assert launch.fill_log(db, campaign.id, campaign.rules, utcnow(), "sms") == (14, 10)
     with Session(engine) as db:
         events = db.exec(sa.select(AuditEvent.action)).scalars().all()
     assert "campaign_launched" in events
@@ -107,7 +112,7 @@ def test_full_delivery_in_process(vendor: FakeVendor, app_settings: sa.Engine,
     campaign = _create()
     wait_for(lambda: campaign_status(engine, campaign.id) == "completed")
     counts = status_counts(engine, campaign.id)
-    assert counts == {"sent": 29, "failed": 3}
+    assert counts == {"sent": 29, "failed": 1, "skipped": 2}  # no phone: skipped at launch
     assert len(vendor.accepted) == 29 and set(vendor.accepted.values()) == {1}
     with engine.connect() as conn:
         rows = conn.execute(sa.select(LOG.c.id, LOG.c.status, LOG.c.error, LOG.c.message,
@@ -117,11 +122,13 @@ def test_full_delivery_in_process(vendor: FakeVendor, app_settings: sa.Engine,
         if r.status == "sent":
             assert r.vendor_message_id == f"v-{r.id}"
             assert r.message.startswith("Hi Customer,") and "₹1,500 spent" in r.message
-        else:
-            assert r.error in ("invalid recipient", "no phone number")
+        elif r.status == "failed":
+            assert r.error == "invalid recipient"
     with session_scope() as db:
         stats = reports.get_campaign(db, campaign.id)
-    assert (stats.audience_size, stats.sent, stats.failed, stats.pending) == (32, 29, 3, 0)
+    assert (stats.audience_size, stats.recipients, stats.sent, stats.failed,
+            stats.pending) == (32, 30, 29, 1, 0)
+    assert stats.skipped["no_address"] == 2
     assert stats.completed_at is not None and stats.delivery_rate == 0.0
 
 

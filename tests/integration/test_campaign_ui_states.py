@@ -64,15 +64,17 @@ def test_review_counts_exactly_what_the_launch_inserts(app_settings: sa.Engine) 
     ids = _customers(app_settings)
     _previous_messages(app_settings, ids[2], 5)  # over the default cap of 3 in 7 days
     reach = wizard._reach(SPENDERS, "sms")
-    assert reach == {"size": 10, "eligible": 8}  # minus one opted out, one capped
+    assert (reach["size"], reach["eligible"]) == (10, 8)  # minus one unsubscribed, one capped
+    assert reach["text"] == ("10 match · 8 will receive · skipped: 1 unsubscribed, "
+                             "1 frequency cap")
 
     with Session(app_settings) as s:
         campaign = Campaign(name="real", rules=SPENDERS, message_template="Hi")
         s.add(campaign)
         s.flush()
-        inserted = launch.fill_log(s, campaign.id, SPENDERS, utcnow())
+        inserted = launch.fill_log(s, campaign.id, SPENDERS, utcnow(), "sms")
         s.commit()
-    assert inserted == reach["eligible"]
+    assert inserted == (reach["size"], reach["eligible"])
 
 
 def _payload(**changes: Any) -> dict[str, Any]:

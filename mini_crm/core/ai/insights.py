@@ -2,7 +2,9 @@
 
 Offline engine (the figures, always computed here):
 - delivery rate = delivered / (delivered + undelivered + failed); queued and sent
-  messages have no final status yet and are reported as pending;
+  messages have no final status yet and are reported as pending; customers skipped at
+  launch (opted out, suppressed, no address, duplicate address, frequency cap) were
+  never messages, so they are reported apart and never count against the campaign;
 - the same rate by city, spend tier (fixed ₹ bands of lifetime spend) and tenure
   (customer age when the campaign started), each one GROUP BY in SQL;
 - "what stood out": groups whose rate differs from the rest of the audience by a
@@ -257,6 +259,11 @@ def _summary(campaign: Campaign, overall: dict[str, Any], highlights: list[str],
         parts[-1] += f", a delivery rate of {_pct(overall['rate'])}."
     else:
         parts[-1] += "; no message has a final status yet."
+    if overall.get("skipped"):
+        parts.append(f"{group_indian(overall['skipped'])} matching customers were skipped at "
+                     "launch (opted out, suppressed, no address, a duplicate address or the "
+                     "frequency cap); they were never sent, so they do not count against "
+                     "delivery.")
     if overall["pending"]:
         parts.append(f"{group_indian(overall['pending'])} messages are still awaiting a final "
                      "status, so these figures may still move.")
@@ -298,7 +305,9 @@ def compute_insights(session: Session, campaign_id: int) -> CampaignInsights:
         select(sa.literal("all"), CommunicationLog.status, func.count())
         .where(CommunicationLog.campaign_id == campaign_id)
         .group_by(CommunicationLog.status)).all()
-    overall = _row("All", _counts(status_rows).get("all", {}))
+    all_counts = _counts(status_rows).get("all", {})
+    overall = _row("All", all_counts)
+    overall["skipped"] = all_counts.get(DeliveryStatus.SKIPPED, 0)
     started = campaign.started_at or campaign.scheduled_at or campaign.created_at
     groups = {"City": _by_city(session, campaign_id),
               "Spend tier": _by_spend(session, campaign_id),

@@ -1,82 +1,61 @@
 """Launch: the audience goes into communication_log in ONE INSERT ... SELECT.
 
-Nothing about the audience passes through Python: the compiled segment condition,
-consent and the frequency cap are all part of the statement, so a 100,000-customer
-campaign is one round trip. Running it again for the same campaign adds nothing: the
-statement is atomic, so a campaign has either all its rows or none, and fill_log
-inserts only when it has none (the unique (campaign_id, customer_id) constraint is
-the backstop). That check is one indexed lookup beforehand, not an anti-join inside
-the INSERT: PostgreSQL, holding statistics from when the log was small, planned that
-anti-join as a sequential scan of communication_log per customer — over the rows the
-same statement was inserting — and a 100k launch took 76 s instead of 1 s.
+Nothing about the audience passes through Python: the compiled segment condition and
+every reason to leave a customer out (reach.py: unsubscribed, no address, suppressed,
+duplicate address, frequency cap) are all part of the statement, so a
+100,000-customer campaign is one round trip. Every matching customer gets a row: a
+recipient is `queued`; the others are `skipped` with their `skip_reason`, kept so the
+campaign shows who was left out and why, and never sent nor counted as failed.
 
-Who is left out:
-- customers who opted out of the campaign's channel (consent_<channel> false);
-- customers at the frequency cap: `frequency_cap_messages` or more messages from
-  other campaigns created in the last `frequency_cap_days` days. A message counts
-  unless its row is `failed` (it never reached the customer; a cancelled campaign's
-  unsent rows are failed with error "cancelled", so they do not count either).
-  Rows still `queued` in a running campaign do count: they are about to be sent.
-  A cap of 0 turns the cap off.
+Running it again for the same campaign adds nothing: the statement is atomic, so a
+campaign has either all its rows or none, and fill_log inserts only when it has none
+(the unique (campaign_id, customer_id) constraint is the backstop). That check is one
+indexed lookup beforehand, not an anti-join inside the INSERT: PostgreSQL, holding
+statistics from when the log was small, planned that anti-join as a sequential scan of
+communication_log per customer — over the rows the same statement was inserting — and
+a 100k launch took 76 s instead of 1 s.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
-from mini_crm.core.segments import matching_customer_ids, parse_rules
-from mini_crm.models import (
-    TIMESTAMP,
-    CommunicationLog,
-    Customer,
-    DeliveryStatus,
-    consent_column,
-)
-from mini_crm.settings import get_settings
+from mini_crm.core.campaigns import reach
+from mini_crm.models import TIMESTAMP, CommunicationLog, DeliveryStatus
 
 LOG = CommunicationLog.__table__
+COLUMNS = ["campaign_id", "customer_id", "status", "skip_reason", "attempts", "created_at",
+           "updated_at"]
 
 
 def audience_select(campaign_id: int, rules: dict[str, Any], now: datetime,
-                    channel: str = "sms") -> sa.Select:
-    """SELECT the log rows to insert: (campaign_id, customer_id, status, …) per customer."""
-    settings = get_settings()
-    base = matching_customer_ids(parse_rules(rules), now)
-    where = [consent_column(channel) == sa.true()]
-    cap = settings.frequency_cap_messages
-    if cap > 0:
-        since = now - timedelta(days=settings.frequency_cap_days)
-        recent = (select(LOG.c.customer_id)
-                  .where(LOG.c.created_at >= since,
-                         LOG.c.status != DeliveryStatus.FAILED,
-                         LOG.c.campaign_id != campaign_id)
-                  .group_by(LOG.c.customer_id)
-                  .having(sa.func.count() >= cap))
-        where.append(Customer.id.not_in(recent))
+                    channel: str) -> sa.Select:
+    """SELECT the log rows to insert (COLUMNS), one per matching customer."""
+    reached = reach.reach_select(campaign_id, rules, channel, now).subquery("reached")
+    status = sa.case((reached.c.skip_reason.is_(None), sa.literal(DeliveryStatus.QUEUED)),
+                     else_=sa.literal(DeliveryStatus.SKIPPED))
     stamp = sa.literal(now, TIMESTAMP)
-    return base.where(*where).with_only_columns(
-        sa.literal(campaign_id, sa.Integer), Customer.id,
-        sa.literal(DeliveryStatus.QUEUED, sa.String), sa.literal(0, sa.Integer),
-        stamp, stamp)
+    return sa.select(sa.literal(campaign_id, sa.Integer), reached.c.customer_id, status,
+                     reached.c.skip_reason, sa.literal(0, sa.Integer), stamp, stamp)
 
 
 def fill_log(session: Session, campaign_id: int, rules: dict[str, Any], now: datetime,
-             channel: str = "sms") -> int:
-    """Insert the campaign's rows unless it has some; returns how many rows it has."""
-    columns = ["campaign_id", "customer_id", "status", "attempts", "created_at", "updated_at"]
+             channel: str) -> tuple[int, int]:
+    """Insert the campaign's rows unless it has some; returns (rows, recipients) it has."""
     filled = session.execute(select(LOG.c.id).where(LOG.c.campaign_id == campaign_id)
                              .limit(1)).first()
     if filled is None:
-        session.execute(LOG.insert().from_select(columns,
-                                                 audience_select(campaign_id, rules, now,
-                                                                 channel)))
-    return int(session.execute(select(sa.func.count()).select_from(LOG)
-                               .where(LOG.c.campaign_id == campaign_id)).scalar_one())
+        session.execute(LOG.insert().from_select(
+            COLUMNS, audience_select(campaign_id, rules, now, channel)))
+    skipped = sa.func.sum(sa.case((LOG.c.status == DeliveryStatus.SKIPPED, 1), else_=0))
+    total, n_skipped = session.execute(select(sa.func.count(), skipped)
+                                       .where(LOG.c.campaign_id == campaign_id)).one()
+    return int(total), int(total) - int(n_skipped or 0)
 
 
 ANALYZE_AFTER_ROWS = 5000

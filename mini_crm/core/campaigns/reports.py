@@ -8,7 +8,12 @@ query per campaign. Meaning of the counters:
   (status sent, delivered or undelivered) — the funnel's second step;
 - failed: never reached the vendor or refused by it (includes "cancelled");
 - delivered / undelivered: the vendor's receipts;
-- delivery_rate: delivered / (delivered + undelivered + failed), None before any outcome.
+- skipped: left out at launch, per reason (reach.SKIP_REASONS), never sent and never
+  counted as failed; recipients: the rows that are not skipped (queued + sent + failed);
+- audience_size: every customer the rules matched at launch (recipients + skipped);
+- delivery_rate: delivered / sent — messages the vendor accepted, never the matching
+  audience (skipped customers and cancelled rows do not lower it) — None before any
+  message was sent.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from mini_crm.core.campaigns.reach import empty_skips
 from mini_crm.core.segments.compiler import LIKE_ESCAPE, like_pattern
 from mini_crm.models import (
     Campaign,
@@ -40,8 +46,8 @@ LOG = CommunicationLog.__table__
 CUSTOMER = Customer.__table__
 USER = User.__table__
 CSV_CHUNK = 2000
-CSV_COLUMNS = ("log_id", "customer_external_id", "customer_name", "status", "error",
-               "vendor_message_id", "attempts", "sent_at", "delivered_at", "message")
+CSV_COLUMNS = ("log_id", "customer_external_id", "customer_name", "status", "skip_reason",
+               "error", "vendor_message_id", "attempts", "sent_at", "delivered_at", "message")
 
 
 @dataclass
@@ -64,7 +70,12 @@ class CampaignStats:
     undelivered: int = 0
     delivery_rate: float | None = None
     objective: str | None = None
+    skipped: dict[str, int] = field(default_factory=empty_skips)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def recipients(self) -> int:
+        return self.queued + self.sent + self.failed
 
     @property
     def pending(self) -> int:
@@ -78,7 +89,8 @@ class CampaignStats:
                 "completed_at": self.completed_at, "audience_size": self.audience_size,
                 "pending": self.queued, "sent": self.sent, "failed": self.failed,
                 "delivered": self.delivered, "undelivered": self.undelivered,
-                "delivery_rate": self.delivery_rate, "objective": self.objective}
+                "delivery_rate": self.delivery_rate, "objective": self.objective,
+                "recipients": self.recipients, "skipped": dict(self.skipped)}
 
 
 def _columns() -> list[Any]:
@@ -102,8 +114,7 @@ def _apply_counts(stats: list[CampaignStats], counts: dict[tuple[int, str], int]
         s.undelivered = n(DeliveryStatus.UNDELIVERED)
         s.failed = n(DeliveryStatus.FAILED)
         s.sent = n(DeliveryStatus.SENT) + s.delivered + s.undelivered
-        outcomes = s.delivered + s.undelivered + s.failed
-        s.delivery_rate = round(s.delivered / outcomes, 4) if outcomes else None
+        s.delivery_rate = round(s.delivered / s.sent, 4) if s.sent else None
 
 
 def _stats(db: Session, rows: list[sa.Row]) -> list[CampaignStats]:
@@ -119,6 +130,15 @@ def _stats(db: Session, rows: list[sa.Row]) -> list[CampaignStats]:
             .where(LOG.c.campaign_id.in_([s.id for s in stats]))
             .group_by(LOG.c.campaign_id, LOG.c.status)).all()
         _apply_counts(stats, {(int(c), st): int(k) for c, st, k in grouped})
+        by_id = {s.id: s for s in stats}
+        # Its own query: only the (usually few) skipped rows are read for their reason,
+        # found through the (campaign_id, status) index.
+        for cid, reason, k in db.execute(
+                sa.select(LOG.c.campaign_id, LOG.c.skip_reason, sa.func.count())
+                .where(LOG.c.campaign_id.in_(list(by_id)),
+                       LOG.c.status == DeliveryStatus.SKIPPED)
+                .group_by(LOG.c.campaign_id, LOG.c.skip_reason)).all():
+            by_id[int(cid)].skipped[str(reason)] = int(k)
     return stats
 
 
@@ -168,8 +188,8 @@ def log_page(db: Session, campaign_id: int, *, status: str = "", limit: int = 50
                            .where(*where)).scalar_one())
     rows = db.execute(
         sa.select(LOG.c.id, CUSTOMER.c.external_id.label("customer_external_id"),
-                  CUSTOMER.c.name.label("customer_name"), LOG.c.status, LOG.c.error,
-                  LOG.c.sent_at, LOG.c.delivered_at, LOG.c.message)
+                  CUSTOMER.c.name.label("customer_name"), LOG.c.status, LOG.c.skip_reason,
+                  LOG.c.error, LOG.c.sent_at, LOG.c.delivered_at, LOG.c.message)
         .join_from(LOG, CUSTOMER, CUSTOMER.c.id == LOG.c.customer_id)
         .where(*where).order_by(LOG.c.id)
         .limit(max(1, min(limit, 500))).offset(max(0, offset))).all()
@@ -189,7 +209,7 @@ def iter_log_csv(source: Engine | Callable[[], Session], campaign_id: int) -> It
     after = 0
     while True:
         query = (sa.select(LOG.c.id, CUSTOMER.c.external_id, CUSTOMER.c.name, LOG.c.status,
-                           LOG.c.error, LOG.c.vendor_message_id, LOG.c.attempts,
+                           LOG.c.skip_reason, LOG.c.error, LOG.c.vendor_message_id, LOG.c.attempts,
                            LOG.c.sent_at, LOG.c.delivered_at, LOG.c.message)
                  .join_from(LOG, CUSTOMER, CUSTOMER.c.id == LOG.c.customer_id)
                  .where(LOG.c.campaign_id == campaign_id, LOG.c.id > after)

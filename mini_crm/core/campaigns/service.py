@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns import delivery, launch, render
+from mini_crm.core.campaigns import delivery, launch, reach, render
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.segments import RulesError, parse_rules
 from mini_crm.models import (
@@ -77,6 +77,20 @@ def _resolve_rules(db: Session, rules: dict[str, Any] | None, segment_id: int | 
     return rules, segment_id
 
 
+def preview_campaign(db: Session, *, rules: dict[str, Any] | None, segment_id: int | None,
+                     channel: str, now: datetime | None = None) -> reach.Reach:
+    """Who a launch on `channel` would reach now, without launching: matching, recipients
+    and skipped per reason (reach.Reach), from the launch's own statement, counted.
+
+    Rules or a saved segment as for create_campaign. Raises CampaignError(message, field)
+    for an unknown channel or segment and for invalid rules.
+    """
+    if channel not in CHANNELS:
+        raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}", "channel")
+    snapshot, _ = _resolve_rules(db, rules, segment_id)
+    return reach.preview_reach(db, snapshot, channel, now or utcnow())
+
+
 def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
                     segment_id: int | None, message_template: str, channel: str,
                     schedule_at: datetime | None, objective: str | None,
@@ -127,7 +141,9 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
 
     The status change is a guarded UPDATE, so of two sweepers launching the same
     scheduled campaign only one gets past it (the other's UPDATE matches nothing).
-    Returns the audience size, or -1 when someone else launched it first.
+    Every matching customer gets a log row; those left out (reach.py) are `skipped`.
+    audience_size records how many matched. Returns the number of recipients (rows to
+    send), or -1 when someone else launched it first.
     """
     now = now or utcnow()
     won = db.execute(CAMPAIGN.update()
@@ -137,19 +153,20 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
                      .values(status=CampaignStatus.SENDING, started_at=now)).rowcount
     if won != 1:
         return -1
-    size = launch.fill_log(db, campaign.id, campaign.rules, now, campaign.channel)
+    size, recipients = launch.fill_log(db, campaign.id, campaign.rules, now,
+                                       campaign.channel)
     values: dict[str, Any] = {"audience_size": size}
-    if size == 0:
+    if recipients == 0:
         values.update(status=CampaignStatus.COMPLETED, completed_at=now)
     db.execute(CAMPAIGN.update().where(CAMPAIGN.c.id == campaign.id).values(**values))
     db.refresh(campaign)
     audit.record(db, audit.CAMPAIGN_LAUNCHED, actor_user_id=actor_user_id,
                  target=f"campaign:{campaign.id}",
                  details={"name": campaign.name, "audience_size": size,
-                          "channel": campaign.channel})
-    if size:
+                          "recipients": recipients, "channel": campaign.channel})
+    if recipients:
         enqueue_after_commit(db, campaign.id, size)
-    return size
+    return recipients
 
 
 def enqueue_after_commit(db: Session, campaign_id: int, size: int = 0) -> None:

@@ -1,0 +1,162 @@
+"""Reachability: who of a campaign's matching audience gets the message, and why not.
+
+`reach_select` is THE statement: one row per matching customer with `skip_reason`
+NULL (a recipient) or why the launch leaves them out. The launch inserts it into
+communication_log (launch.py: skipped rows are kept, status `skipped`, never sent);
+the preview (`preview_reach`: the wizard's review step and POST
+/api/v1/campaigns/preview) counts the very same statement instead of running it, so
+the numbers a marketer reviews are the numbers the launch produces.
+
+Reasons, first match wins (SKIP_REASONS is that order):
+- unsubscribed: the customer opted out of the campaign's channel;
+- no_address: no phone (sms, whatsapp) or email (email) to send to;
+- suppressed: the customer's address for the channel is on the suppression list
+  (addresses are stored normalised, lower-cased email or E.164 phone, so the
+  comparison is a plain equality that the list's unique index answers);
+- duplicate_address: another recipient of this campaign has the same address; the
+  lowest customer id among the otherwise reachable ones keeps it, so one person gets
+  one message however many records they have;
+- frequency_cap: `frequency_cap_messages` or more messages from other campaigns
+  created in the last `frequency_cap_days` days. A message counts when its row was or
+  is about to be sent (queued, sent, delivered, undelivered); failed, skipped and
+  held-out rows never reached the customer. A cap of 0 turns the cap off. Applied
+  after the dedupe: if the record that keeps an address is at the cap, nobody at that
+  address gets the message (the cap protects the person, whichever record).
+
+All of it is set-based SQL (a window function for the dedupe, left joins for the
+suppression list and the cap): nothing about the audience passes through Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from mini_crm.core.segments import matching_customer_ids, parse_rules
+from mini_crm.models import (
+    CommunicationLog,
+    Customer,
+    DeliveryStatus,
+    Suppression,
+    consent_column,
+)
+from mini_crm.settings import get_settings
+
+LOG = CommunicationLog.__table__
+CUSTOMER = Customer.__table__
+SUPPRESSION = Suppression.__table__
+
+UNSUBSCRIBED = "unsubscribed"
+NO_ADDRESS = "no_address"
+SUPPRESSED = "suppressed"
+DUPLICATE_ADDRESS = "duplicate_address"
+FREQUENCY_CAP = "frequency_cap"
+SKIP_REASONS = (UNSUBSCRIBED, SUPPRESSED, NO_ADDRESS, DUPLICATE_ADDRESS, FREQUENCY_CAP)
+# Statuses of a row whose message went, or is about to go, to the customer.
+COUNTED_BY_CAP = (DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED,
+                  DeliveryStatus.UNDELIVERED)
+
+
+def address_column(channel: str) -> sa.ColumnElement[Any]:
+    """The customer column a channel sends to: email for email, phone for sms/whatsapp."""
+    return CUSTOMER.c.email if channel == "email" else CUSTOMER.c.phone
+
+
+def _suppressed(channel: str) -> sa.Subquery:
+    return (sa.select(SUPPRESSION.c.address)
+            .where(SUPPRESSION.c.channel == channel)).subquery("suppressed")
+
+
+def _capped(campaign_id: int, now: datetime) -> sa.Subquery | None:
+    settings = get_settings()
+    cap = settings.frequency_cap_messages
+    if cap <= 0:
+        return None
+    since = now - timedelta(days=settings.frequency_cap_days)
+    return (sa.select(LOG.c.customer_id)
+            .where(LOG.c.created_at >= since, LOG.c.status.in_(COUNTED_BY_CAP),
+                   LOG.c.campaign_id != campaign_id)
+            .group_by(LOG.c.customer_id)
+            .having(sa.func.count() >= cap)).subquery("capped")
+
+
+def reach_select(campaign_id: int, rules: dict[str, Any], channel: str,
+                 now: datetime) -> sa.Select:
+    """SELECT customer_id, skip_reason for every customer the rules match.
+
+    `campaign_id` is the campaign being launched (its own rows never count towards
+    the cap); 0 for a preview. skip_reason is NULL for a recipient.
+    """
+    address = address_column(channel)
+    capped = _capped(campaign_id, now)
+    suppressed = _suppressed(channel)
+    # (address, channel) is unique in the list: the join adds no rows.
+    source: sa.FromClause = CUSTOMER.outerjoin(suppressed, suppressed.c.address == address)
+    if capped is not None:
+        source = source.outerjoin(capped, capped.c.customer_id == CUSTOMER.c.id)
+    early = sa.case(
+        (consent_column(channel) == sa.false(), sa.literal(UNSUBSCRIBED)),
+        (sa.or_(address.is_(None), address == ""), sa.literal(NO_ADDRESS)),
+        (suppressed.c.address.is_not(None), sa.literal(SUPPRESSED)),
+        else_=sa.null())
+    at_cap = (capped.c.customer_id.is_not(None) if capped is not None
+              else sa.false())
+    matching = matching_customer_ids(parse_rules(rules), now)
+    candidates = (matching.with_only_columns(
+        CUSTOMER.c.id.label("customer_id"), early.label("early"),
+        address.label("address"), sa.case((at_cap, 1), else_=0).label("at_cap"))
+        .select_from(source)).subquery("candidates")
+    # Ranked within (reason, address): among the reachable ones (reason NULL), only the
+    # first record of an address keeps it.
+    rank = sa.func.row_number().over(partition_by=[candidates.c.early, candidates.c.address],
+                                     order_by=candidates.c.customer_id)
+    ranked = sa.select(candidates, rank.label("rank")).subquery("ranked")
+    reason = sa.case(
+        (ranked.c.early.is_not(None), ranked.c.early),
+        (ranked.c.rank > 1, sa.literal(DUPLICATE_ADDRESS)),
+        (ranked.c.at_cap == 1, sa.literal(FREQUENCY_CAP)),
+        else_=sa.null())
+    return sa.select(ranked.c.customer_id, reason.label("skip_reason"))
+
+
+@dataclass
+class Reach:
+    """What a launch would do now: `matching` customers, `recipients` who get the
+    message, and `skipped` counts per reason (every reason present, 0 when none)."""
+
+    matching: int
+    recipients: int
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"matching": self.matching, "recipients": self.recipients,
+                "skipped": dict(self.skipped)}
+
+
+def empty_skips() -> dict[str, int]:
+    return dict.fromkeys(SKIP_REASONS, 0)
+
+
+def preview_reach(db: Session, rules: dict[str, Any], channel: str,
+                  now: datetime) -> Reach:
+    """Count the launch statement (reach_select) by reason instead of running it.
+
+    One query: GROUP BY skip_reason over the statement the launch would insert.
+    Raises RulesError for rules that do not parse.
+    """
+    statement = reach_select(0, rules, channel, now).subquery("reach")
+    rows = db.execute(sa.select(statement.c.skip_reason, sa.func.count())
+                      .group_by(statement.c.skip_reason)).all()
+    skipped = empty_skips()
+    recipients = 0
+    for reason, n in rows:
+        if reason is None:
+            recipients = int(n)
+        else:
+            skipped[str(reason)] = int(n)
+    return Reach(matching=recipients + sum(skipped.values()), recipients=recipients,
+                 skipped=skipped)
