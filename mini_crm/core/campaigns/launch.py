@@ -14,6 +14,12 @@ indexed lookup beforehand, not an anti-join inside the INSERT: PostgreSQL, holdi
 statistics from when the log was small, planned that anti-join as a sequential scan of
 communication_log per customer — over the rows the same statement was inserting — and
 a 100k launch took 76 s instead of 1 s.
+
+Holdout: with a campaign's holdout_percent > 0, each recipient's row gets status
+`holdout` instead of `queued` when their stable bucket (core/outcomes/holdout.py, a hash
+of campaign and customer id computed in the same statement) falls below the percentage;
+so the holdout is drawn from the eligible audience only, and since workers only claim
+`queued` rows, a holdout member is never sent. The frequency cap does not count them.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from mini_crm.core.campaigns import reach
+from mini_crm.core.outcomes.holdout import in_holdout
 from mini_crm.models import TIMESTAMP, CommunicationLog, DeliveryStatus
 
 LOG = CommunicationLog.__table__
@@ -34,10 +41,14 @@ COLUMNS = ["campaign_id", "customer_id", "status", "skip_reason", "attempts", "c
 
 
 def audience_select(campaign_id: int, rules: dict[str, Any], now: datetime,
-                    channel: str) -> sa.Select:
+                    channel: str, holdout_percent: int = 0) -> sa.Select:
     """SELECT the log rows to insert (COLUMNS), one per matching customer."""
     reached = reach.reach_select(campaign_id, rules, channel, now).subquery("reached")
-    status = sa.case((reached.c.skip_reason.is_(None), sa.literal(DeliveryStatus.QUEUED)),
+    send: sa.ColumnElement[Any] = sa.literal(DeliveryStatus.QUEUED)
+    if holdout_percent > 0:
+        send = sa.case((in_holdout(campaign_id, reached.c.customer_id, holdout_percent),
+                        sa.literal(DeliveryStatus.HOLDOUT)), else_=send)
+    status = sa.case((reached.c.skip_reason.is_(None), send),
                      else_=sa.literal(DeliveryStatus.SKIPPED))
     stamp = sa.literal(now, TIMESTAMP)
     return sa.select(sa.literal(campaign_id, sa.Integer), reached.c.customer_id, status,
@@ -45,17 +56,21 @@ def audience_select(campaign_id: int, rules: dict[str, Any], now: datetime,
 
 
 def fill_log(session: Session, campaign_id: int, rules: dict[str, Any], now: datetime,
-             channel: str) -> tuple[int, int]:
-    """Insert the campaign's rows unless it has some; returns (rows, recipients) it has."""
+             channel: str, holdout_percent: int = 0) -> tuple[int, int]:
+    """Insert the campaign's rows unless it has some; returns (rows, recipients) it has.
+
+    Recipients are the rows to send: neither skipped nor held out.
+    """
     filled = session.execute(select(LOG.c.id).where(LOG.c.campaign_id == campaign_id)
                              .limit(1)).first()
     if filled is None:
         session.execute(LOG.insert().from_select(
-            COLUMNS, audience_select(campaign_id, rules, now, channel)))
-    skipped = sa.func.sum(sa.case((LOG.c.status == DeliveryStatus.SKIPPED, 1), else_=0))
-    total, n_skipped = session.execute(select(sa.func.count(), skipped)
-                                       .where(LOG.c.campaign_id == campaign_id)).one()
-    return int(total), int(total) - int(n_skipped or 0)
+            COLUMNS, audience_select(campaign_id, rules, now, channel, holdout_percent)))
+    not_sent = sa.func.sum(sa.case((LOG.c.status.in_((DeliveryStatus.SKIPPED,
+                                                      DeliveryStatus.HOLDOUT)), 1), else_=0))
+    total, n_not_sent = session.execute(select(sa.func.count(), not_sent)
+                                        .where(LOG.c.campaign_id == campaign_id)).one()
+    return int(total), int(total) - int(n_not_sent or 0)
 
 
 ANALYZE_AFTER_ROWS = 5000

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import delivery, launch, reach, render
 from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.core.outcomes import holdout
 from mini_crm.core.segments import RulesError, parse_rules
 from mini_crm.models import (
     Campaign,
@@ -95,8 +96,12 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
                     segment_id: int | None, message_template: str, channel: str,
                     schedule_at: datetime | None, objective: str | None,
                     created_by: int | None, tags: list[str] | None = None,
-                    now: datetime | None = None) -> Campaign:
-    """Validate, save, and launch now (or schedule). Raises CampaignError(message, field)."""
+                    holdout_percent: int = 0, now: datetime | None = None) -> Campaign:
+    """Validate, save, and launch now (or schedule). Raises CampaignError(message, field).
+
+    holdout_percent (0-50) keeps that share of the eligible audience as a control group:
+    logged with status `holdout`, never sent, measured like the recipients.
+    """
     now = now or utcnow()
     name = " ".join((name or "").split())
     if not name:
@@ -110,6 +115,10 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
         raise CampaignError("; ".join(problems), "message")
     if objective is not None and len(objective) > 500:
         raise CampaignError("an objective is at most 500 characters", "objective")
+    try:
+        holdout_percent = holdout.check_percent(holdout_percent)
+    except ValueError as exc:
+        raise CampaignError(str(exc), "holdout_percent") from exc
     snapshot, segment_id = _resolve_rules(db, rules, segment_id)
     if tags is None:  # auto-tag by intent; the offline classifier needs no network
         from mini_crm.core.ai.tags import offline_tags
@@ -119,7 +128,8 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
     campaign = Campaign(name=name, rules=snapshot, segment_id=segment_id, channel=channel,
                         message_template=message_template, objective=objective or None,
                         tags=clean_tags(tags), created_by=created_by,
-                        status=CampaignStatus.DRAFT, created_at=now)
+                        holdout_percent=holdout_percent, status=CampaignStatus.DRAFT,
+                        created_at=now)
     db.add(campaign)
     db.flush()
     if scheduled is not None and scheduled > now:
@@ -154,7 +164,7 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
     if won != 1:
         return -1
     size, recipients = launch.fill_log(db, campaign.id, campaign.rules, now,
-                                       campaign.channel)
+                                       campaign.channel, campaign.holdout_percent)
     values: dict[str, Any] = {"audience_size": size}
     if recipients == 0:
         values.update(status=CampaignStatus.COMPLETED, completed_at=now)
@@ -163,7 +173,8 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
     audit.record(db, audit.CAMPAIGN_LAUNCHED, actor_user_id=actor_user_id,
                  target=f"campaign:{campaign.id}",
                  details={"name": campaign.name, "audience_size": size,
-                          "recipients": recipients, "channel": campaign.channel})
+                          "recipients": recipients, "channel": campaign.channel,
+                          "holdout_percent": campaign.holdout_percent})
     if recipients:
         enqueue_after_commit(db, campaign.id, size)
     return recipients
