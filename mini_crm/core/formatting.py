@@ -7,6 +7,7 @@ from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from mini_crm.core.brand_time import local_date
 from mini_crm.settings import get_settings
 
 
@@ -39,8 +40,13 @@ def count(n: int) -> str:
     return group_indian(n)
 
 
-def date(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y") if value else "—"
+def date(value: datetime | Date | None) -> str:
+    """A stored naive-UTC timestamp as its brand-calendar day ("29 Nov 2026"); a plain
+    date as itself; "—" for None. 2026-11-28 20:00 UTC is 29 Nov in Asia/Kolkata."""
+    if value is None:
+        return "—"
+    day = local_date(value) if isinstance(value, datetime) else value
+    return day.strftime("%d %b %Y")
 
 
 def month_label(month: str) -> str:

@@ -38,3 +38,16 @@ def test_rupees_sign_and_rounding() -> None:
 def test_chart_labels() -> None:
     assert formatting.month_label("2025-03") == "Mar '25"
     assert formatting.day_month(date(2026, 11, 2)) == "2 Nov"
+
+
+def test_dates_shown_are_brand_calendar_days() -> None:
+    assert formatting.date(datetime(2026, 11, 28, 20, 0)) == "29 Nov 2026"
+    assert formatting.date(datetime(2026, 11, 28, 18, 29)) == "28 Nov 2026"
+    assert formatting.date(date(2026, 11, 28)) == "28 Nov 2026"
+    assert formatting.date(None) == "—"
+
+
+def test_csv_exports_show_brand_time_with_its_offset() -> None:
+    from mini_crm.core.campaigns.reports import _csv_cell
+
+    assert _csv_cell(datetime(2026, 11, 28, 20, 0)) == "2026-11-29 01:30:00+05:30"

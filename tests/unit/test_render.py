@@ -59,3 +59,11 @@ def test_object_customers_work_too() -> None:
         name, city, email, total_spend, order_count, last_order_at = (
             "Ravi", None, None, Decimal("10.5"), 1, None)
     assert render("{name} {city} {total_spend}", C()) == "Ravi your city ₹11"
+
+
+def test_last_order_date_is_the_brand_calendar_day() -> None:
+    # 2026-11-29 01:30 +05:30 is stored as 2026-11-28 20:00 UTC.
+    customer = {**ASHA, "last_order_at": datetime(2026, 11, 28, 20, 0)}
+    assert render("{last_order_date}", customer) == "29 Nov 2026"
+    customer = {**ASHA, "last_order_at": datetime(2026, 11, 28, 18, 29, 59)}  # 23:59:59 IST
+    assert render("{last_order_date}", customer) == "28 Nov 2026"

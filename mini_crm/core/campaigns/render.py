@@ -21,6 +21,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from mini_crm.core.formatting import date as brand_date
 from mini_crm.core.formatting import group_indian, rupees
 
 TOKENS: list[tuple[str, str]] = [
@@ -30,7 +31,8 @@ TOKENS: list[tuple[str, str]] = [
     ("email", "Email address"),
     ("total_spend", "Lifetime spend in rupees, e.g. ₹12,450"),
     ("order_count", "Number of orders"),
-    ("last_order_date", "Date of the last order, e.g. 03 Nov 2025 (\"—\" when none)"),
+    ("last_order_date", "Date of the last order in the brand's time zone, e.g. 03 Nov 2025 "
+                        "(\"—\" when none)"),
 ]
 TOKEN_NAMES = frozenset(t for t, _ in TOKENS)
 MAX_TEMPLATE_CHARS = 2000
@@ -94,7 +96,8 @@ def _spend(get: Callable[[str], Any]) -> str:
 
 def _last_order(get: Callable[[str], Any]) -> str:
     last = get("last_order_at")
-    return last.strftime("%d %b %Y") if isinstance(last, datetime) else "—"
+    # The brand-calendar day: an order at 01:30 IST on the 29th renders "29 Nov 2026".
+    return brand_date(last) if isinstance(last, datetime) else "—"
 
 
 _VALUES: dict[str, Callable[[Callable[[str], Any]], str]] = {

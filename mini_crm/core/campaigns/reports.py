@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from mini_crm.core.campaigns.reach import empty_skips
+from mini_crm.core.formatting import brand_time
 from mini_crm.core.segments.compiler import LIKE_ESCAPE, like_pattern
 from mini_crm.models import (
     Campaign,
@@ -231,8 +232,8 @@ def iter_log_csv(source: Engine | Callable[[], Session], campaign_id: int) -> It
 
 
 def _csv_cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, datetime):  # stored UTC, shown in the brand's zone with its offset
+        return brand_time(value).isoformat(sep=" ", timespec="seconds")
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value  # spreadsheet formula injection
     return "" if value is None else value
