@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from mini_crm.core import formatting
+from mini_crm.core.campaigns.reports import _csv_cell
 
 
 @pytest.mark.parametrize(("n", "text"), [
@@ -48,6 +49,4 @@ def test_dates_shown_are_brand_calendar_days() -> None:
 
 
 def test_csv_exports_show_brand_time_with_its_offset() -> None:
-    from mini_crm.core.campaigns.reports import _csv_cell
-
     assert _csv_cell(datetime(2026, 11, 28, 20, 0)) == "2026-11-29 01:30:00+05:30"
