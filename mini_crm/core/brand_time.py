@@ -93,7 +93,11 @@ def period(name: str, now: datetime | None = None) -> tuple[date, date]:
 
     Weeks start on Monday. Raises ValueError for a name not in PERIODS.
     """
-    d = today(now)
+    return calendar_period(name, today(now))
+
+
+def calendar_period(name: str, d: date) -> tuple[date, date]:
+    """`period` around the brand date `d` (already a brand-calendar day)."""
     if name == "today":
         return d, d
     if name == "yesterday":

@@ -63,11 +63,14 @@ def test_route_answers_rules_explanation_engine_and_size(api: TestClient, make_k
     assert body["engine"] == "offline" and body["note"] == "" and body["unparsed"] == []
     assert body["rules"]["rules"] == [
         {"field": "city", "operator": "in", "value": ["Mumbai", "Pune"]},
-        {"field": "days_since_last_order", "operator": ">=", "value": 180},
+        {"combinator": "or", "not": False, "rules": [
+            {"field": "days_since_last_order", "operator": ">=", "value": 180},
+            {"field": "last_order_at", "operator": "is_null"}]},  # never ordered: not lately
         {"field": "total_spend", "operator": ">", "value": 5000}]
     assert body["size"] == 1  # only "c": Mumbai, 200 days, ₹12,000
     assert body["explanation"][0].startswith("Customers who are in Mumbai or Pune")
     assert any("₹5K" in line for line in body["explanation"][1:])
+    assert any("or have never ordered" in line for line in body["explanation"])
 
 
 def test_route_uses_attributes_found_in_the_data(api: TestClient, make_key: Callable,

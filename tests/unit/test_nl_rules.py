@@ -38,6 +38,18 @@ def one(text: str) -> tuple[str, str, Any]:
     return r["field"], r["operator"], r.get("value")
 
 
+NEVER = {"field": "last_order_at", "operator": "is_null"}
+
+
+def or_never(text: str) -> tuple[str, str, Any]:
+    """The rule of "haven't ordered …", which also includes customers who never ordered."""
+    rules = rules_of(text)
+    assert len(rules) == 1 and rules[0].get("combinator") == "or", rules
+    first, never = rules[0]["rules"]
+    assert never == NEVER
+    return first["field"], first["operator"], first.get("value")
+
+
 @pytest.mark.parametrize(("text", "value"), [
     ("₹5K", 5000), ("Rs 5,000", 5000), ("rs. 5000", 5000), ("5k", 5000), ("1.5 lakh", 150000),
     ("2 crore", 20_000_000), ("INR 500", 500), ("5000 rupees", 5000), ("1,50,000", 150000),
@@ -54,7 +66,7 @@ def test_amounts(text: str, value: int) -> None:
     ("half a year", 180), ("18 months", 540), ("a quarter", 90), ("10 yrs", 3650),
 ])
 def test_periods(text: str, days: int) -> None:
-    assert one(f"haven't ordered in {text}") == ("days_since_last_order", ">=", days)
+    assert or_never(f"haven't ordered in {text}") == ("days_since_last_order", ">=", days)
     assert one(f"ordered in the last {text}") == ("days_since_last_order", "<", days)
 
 
@@ -90,8 +102,7 @@ def test_order_counts(text: str, expected: tuple[str, Any]) -> None:
     ("been with us for more than 6 months", ("days_since_signup", ">", 180)),
     ("registered more than 90 days ago", ("days_since_signup", ">", 90)),
     ("last ordered more than 60 days ago", ("days_since_last_order", ">", 60)),
-    ("inactive for 45 days", ("days_since_last_order", ">=", 45)),
-    ("no purchase in the past 3 months", ("days_since_last_order", ">=", 90)),
+    ("inactive for 45 days", ("days_since_last_order", ">=", 45)),  # a lapse: did order
     ("first order within the last 10 days", ("days_since_first_order", "<", 10)),
     ("ordered between 30 and 90 days ago", ("days_since_last_order", "between", [30, 90])),
     ("last purchased 3 to 6 months ago", ("days_since_last_order", "between", [90, 180])),
@@ -101,7 +112,51 @@ def test_recency_and_signup_age(text: str, expected: tuple[str, str, Any]) -> No
 
 
 @pytest.mark.parametrize(("text", "expected"), [
+    ("no purchase in the past 3 months", ("days_since_last_order", ">=", 90)),
     ("haven't ordered since January", ("last_order_at", "<", "2026-01-01")),
+    ("customers who haven't ordered in the last 30 days", ("days_since_last_order", ">=", 30)),
+])
+def test_not_ordered_lately_includes_never_ordered(text: str,
+                                                   expected: tuple[str, str, Any]) -> None:
+    assert or_never(text) == expected
+    explanation = parse(text, cities=CITIES, attribute_keys=[], today=TODAY).explanation
+    assert "or have never ordered" in explanation[-1]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("customers with more than 3 orders last year",
+     {"field": "window_order_count", "operator": ">", "value": 3,
+      "window": {"from": "2025-01-01", "to": "2025-12-31"}}),
+    ("spent over ₹10K in the last 6 months",
+     {"field": "window_spend", "operator": ">", "value": 10000, "window": {"last_days": 180}}),
+    ("bought from category shoes in the last 90 days",
+     {"field": "window_order_count", "operator": ">", "value": 0, "window": {"last_days": 90},
+      "items_match": {"key": "category", "value": "shoes"}}),
+    ("at least 2 orders in the last 30 days",
+     {"field": "window_order_count", "operator": ">=", "value": 2, "window": {"last_days": 30}}),
+    ("spent over 5k in March 2026",
+     {"field": "window_spend", "operator": ">", "value": 5000,
+      "window": {"from": "2026-03-01", "to": "2026-03-31"}}),
+])
+def test_windowed_order_rules(text: str, expected: dict[str, Any]) -> None:
+    assert rules_of(text) == [expected]
+
+
+def test_not_in_a_city_says_it_includes_customers_with_no_city() -> None:
+    parsed = parse("customers not in Mumbai", cities=CITIES, attribute_keys=[], today=TODAY)
+    assert parsed.rules["rules"] == [{"field": "city", "operator": "not_in", "value": ["Mumbai"]}]
+    assert parsed.explanation == ["“not in Mumbai” → are not in Mumbai (including customers "
+                                  "with no city)"]
+
+
+@pytest.mark.parametrize("text", ["spent over 5.000,00", "spent over 1.234"])
+def test_ambiguous_numbers_are_reported_with_how_to_write_them(text: str) -> None:
+    parsed = parse(text, cities=CITIES, attribute_keys=[], today=TODAY)
+    assert parsed.rules["rules"] == []
+    assert "write" in parsed.unparsed[0]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
     ("ordered since March", ("last_order_at", ">=", "2026-03-01")),
     ("joined since June", ("created_at", ">=", "2025-06-01")),  # the last June that passed
     ("signed up before 2025", ("created_at", "<", "2025-01-01")),
@@ -187,7 +242,8 @@ def test_and_or_not_combine_as_spoken() -> None:
 def test_explanation_quotes_the_prompt_and_reads_the_rule_back() -> None:
     parsed = parse("people who haven’t shopped in 6 months and spent over ₹5K",
                    cities=CITIES, attribute_keys=[], today=TODAY)
-    assert parsed.explanation == ["“haven’t shopped in 6 months” → have not ordered in 180 days",
+    assert parsed.explanation == ["“haven’t shopped in 6 months” → have not ordered in 180 days "
+                                  "or have never ordered",
                                   "“spent over ₹5K” → spent over ₹5,000"]
     assert parsed.unparsed == []
 

@@ -13,6 +13,7 @@
 - `name`   a known name found in the text (a city or an attribute value, see nl_names);
 - `domain` an email domain (@gmail.com, gmail.com) or a mail provider word (gmail);
 - `str`    a quoted literal;
+- `badnum` a number written ambiguously ("5.000,00"); its value is the how-to-write message;
 - `word`, `sym`, `punct` everything else.
 
 Every token keeps its character span in the original prompt so explanations can
@@ -24,6 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from mini_crm.core import numbers
 
 # --- vocabulary -------------------------------------------------------------------------
 
@@ -125,7 +128,7 @@ _TOKEN = re.compile(r"""
   | (?P<domain>@?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|in|net|org|io|co|co\.in|me)\b
                |@[a-z0-9][a-z0-9.-]*
                |(?<![a-z0-9])\.(?:com|in|net|org|io|co\.in|co|me)\b)
-  | (?P<num>\d+(?:,\d+)*(?:\.\d+)?|\.\d+)
+  | (?P<num>\d+(?:[.,]\d+)*|\.\d+)
   | (?P<sym>>=|<=|=>|=<|!=|<>|/-|[₹$%<>=+:&/-])
   | (?P<word>[a-z]+(?:'[a-z]+)?)
   | (?P<punct>[,;.!?()\[\]])
@@ -190,7 +193,10 @@ def lex(text: str, names: dict[str, Any] | None = None) -> list[Tok]:
         elif kind == "str":
             tok.value = raw[1:-1]
         elif kind == "num":
-            tok.value = float(raw.replace(",", "")) if raw.replace(",", "") != "." else 0.0
+            try:  # the one reader of typed numbers: 1,50,000 is one number, 5.000,00 refused
+                tok.value = float(numbers.parse_number("0" + raw if raw[0] == "." else raw))
+            except numbers.NumberFormatError as exc:
+                tok.kind, tok.value = "badnum", str(exc)
         elif kind == "iso":
             y, mo, d = (int(p) for p in raw.split("-"))
             tok.kind, tok.value = "date", (y, mo, d)

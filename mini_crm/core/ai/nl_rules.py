@@ -15,9 +15,14 @@ How it reads a prompt:
    or ordered 3 times"), exclusions become NOT.
 
 Conventions (the same as the sentence reader in core/segments/describe.py):
-"haven't ordered in N days" is days_since_last_order >= N; "ordered in the last N days"
-is days_since_last_order < N; a month is 30 days, a year 365; "over"/"more than" are
-strict, "at least" is not.
+"haven't ordered in N days" is (days_since_last_order >= N OR last_order_at is_null):
+customers who never ordered have not ordered in N days either, and the explanation says
+so; "ordered in the last N days" is days_since_last_order < N; "not in Mumbai" is
+city not_in [Mumbai], which includes customers with no city (DESIGN.md "Missing values");
+an order count or spend with a period is a windowed rule (nl_windows); a month is 30
+days, a year 365; "over"/"more than" are strict, "at least" is not. Numbers are read by
+core.numbers (1,50,000, ₹10K, 1.5 lakh); an ambiguous one ("5.000,00") is reported, not
+guessed.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from mini_crm.core.ai import nl_lexicon as lx
+from mini_crm.core.ai import nl_windows
 from mini_crm.core.ai.nl_lexicon import Tok
 from mini_crm.core.ai.nl_names import Name, find_names
 from mini_crm.core.segments.describe import describe
@@ -200,6 +206,9 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
         t.extra["raw"] = text[start:end]
         if t.kind == "str":
             t.value = t.extra["raw"][1:-1]
+    # An ambiguous number is reported with how to write it, never guessed at.
+    bad_numbers = [t.value for t in tokens if t.kind == "badnum"]
+    tokens = [t for t in tokens if t.kind != "badnum"]
     clauses = _clauses(tokens)
     for clause in clauses:
         _read(clause, ctx)
@@ -233,7 +242,8 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     everyone = everyone and not rules["rules"] and not unparsed
     if everyone:
         explanation = [f"“{text.strip()[:80]}” → all customers"]
-    return ParsedRules(rules, explanation, [u for u in unparsed if u], everyone)
+    return ParsedRules(rules, explanation, [*bad_numbers, *(u for u in unparsed if u)],
+                       everyone)
 
 
 # Vague words that usually come with the figure that defines them ("high-value: ₹20k+").
@@ -388,6 +398,7 @@ def _read(c: Clause, ctx: Context) -> None:
     for step in (_names, _text_matches, _domains, _attributes, _missing, _periods, _dates,
                  _money, _counts):
         step(c, ctx)
+    nl_windows.fold(c, ctx.today, Cond)
     # "not …" at the start of a clause that no extractor used negates what it found
     if c.conds and c.toks and c.toks[0].text in ("not", "non") and 0 not in c.used:
         c.conds[0] = Cond(negate(c.conds[0].rule), [0, *c.conds[0].tokens])
@@ -402,7 +413,9 @@ def negate(rule: dict[str, Any]) -> dict[str, Any]:
     flips = {"in": "not_in", "not_in": "in", "=": "!=", "!=": "=",
              "contains": "not_contains", "not_contains": "contains",
              "is_null": "is_not_null", "is_not_null": "is_null"}
-    if op in flips and (f in ("city", "total_spend", "order_count") or op not in ("=", "!=")):
+    # Each negative operator is exactly NOT of its positive twin on every field (missing
+    # values included), so the flip is exact.
+    if op in flips:
         return {**rule, "operator": flips[op]}
     # total_spend and order_count are never null, so the complement is exact.
     if f in ("total_spend", "order_count") and op in ("<", "<=", ">", ">="):
@@ -791,7 +804,22 @@ def _periods(c: Clause, ctx: Context) -> None:
         else:
             op = ">=" if neg else "<"
             used += neg
-        c.add({"field": days_field, "operator": op, "value": days}, used + ago)
+        rule = {"field": days_field, "operator": op, "value": days}
+        c.add(_or_never(rule) if _not_ordered(c, rule, ago) else rule, used + ago)
+
+
+def _not_ordered(c: Clause, rule: dict[str, Any], ago: list[int]) -> bool:
+    """"haven't ordered in 30 days", "not ordered since March": a negation (not a lapse
+    word like "lapsed", which says they did order once) on the last order."""
+    return rule["field"] in ("days_since_last_order", "last_order_at") and not ago \
+        and rule["operator"] in (">=", ">", "<") and bool(
+            {c.toks[i].text for i in _negated(c)} & NEG)
+
+
+def _or_never(rule: dict[str, Any]) -> dict[str, Any]:
+    """The rule or 'never ordered': who has not ordered lately includes who never did."""
+    return {"combinator": "or", "not": False,
+            "rules": [rule, {"field": "last_order_at", "operator": "is_null"}]}
 
 
 def _ago(c: Clause, i: int) -> list[int]:
@@ -812,6 +840,8 @@ def _dates(c: Clause, ctx: Context) -> None:
         if lead in ("since", "from"):
             rule = {"field": date_field, "operator": "<" if neg else ">=",
                     "value": start.isoformat()}
+            if neg and _not_ordered(c, rule, []):
+                rule = _or_never(rule)
             used += neg
         elif lead == "after":
             rule = {"field": date_field, "operator": ">", "value": end.isoformat()}

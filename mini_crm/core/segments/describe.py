@@ -145,6 +145,14 @@ def _phrase(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
             return f"ordered in the last {v + (1 if op == '<=' else 0)} days"
         if op == "is_null":
             return "have never ordered"
+    if c.field in ("last_order_at", "first_order_at"):
+        which = "last" if c.field == "last_order_at" else "first"
+        if op == "is_null":
+            return "have never ordered"
+        if op in ("<", ">=", "=", "between"):
+            when = {"<": "before", ">=": "on or after", "=": "on"}.get(op, "between")
+            day = f"{_fmt(c, v[0])} and {_fmt(c, v[1])}" if op == "between" else _fmt(c, v)
+            return f"{which} ordered {when} {day}"
     if c.field == "order_count" and op in (">", ">=", "<", "<=", "="):
         word = {">": "more than", ">=": "at least", "<": "fewer than", "<=": "at most",
                 "=": "exactly"}[op]

@@ -1,0 +1,94 @@
+"""Windowed order rules in plain English, for the offline parser (nl_rules).
+
+A clause that holds an order count or a spend *and* a period folds them into one windowed
+rule (DESIGN.md "Windowed order rules"):
+
+- "more than 3 orders last year"  → window_order_count > 3, window = last calendar year
+  in the brand's zone ({"from": "2025-01-01", "to": "2025-12-31"});
+- "spent over ₹10K in the last 6 months" → window_spend > 10000, {"last_days": 180};
+- "bought from category shoes in the last 90 days" → window_order_count > 0 with
+  items_match {"key": "category", "value": "shoes"}, {"last_days": 90}.
+
+"last year / month / week" are the previous calendar period; "in 2025", "in March" are
+that calendar span; "in the last N days/months" is the last N brand days (a month is 30).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from mini_crm.core import brand_time
+
+ITEM_KEYS = {"category": "category", "categories": "category", "sku": "sku",
+             "brand": "brand", "brands": "brand"}
+ITEM_SKIP = {"of", "is", "=", ":", "the", "a", "an", "named", "called"}
+CALENDAR = {"year": "last_year", "month": "last_month", "week": "last_week"}
+TARGETS = {"order_count": "window_order_count", "total_spend": "window_spend"}
+
+
+def fold(c: Any, today: date, cond_type: type) -> None:
+    """Rewrite the clause's conditions in place (c is an nl_rules.Clause)."""
+    period = next((k for k, cond in enumerate(c.conds) if _is_period(cond.rule)), None)
+    if period is None:
+        return
+    p = c.conds[period]
+    window = _window(c, p, today)
+    items, item_tokens = _items(c)
+    targets = [k for k, cond in enumerate(c.conds) if cond.rule.get("field") in TARGETS
+               and k != period]
+    if not targets and items is None:
+        return
+    match = {"items_match": items} if items else {}
+    out = []
+    for k, cond in enumerate(c.conds):
+        if k == period:
+            continue
+        if k in targets:
+            r = cond.rule
+            out.append(cond_type({"field": TARGETS[r["field"]], "operator": r["operator"],
+                                  "value": r["value"], "window": window, **match},
+                                 sorted({*cond.tokens, *p.tokens, *item_tokens})))
+        else:
+            out.append(cond)
+    if not targets:  # "bought from category shoes in the last 90 days": ordered at all
+        out.append(cond_type({"field": "window_order_count", "operator": ">", "value": 0,
+                              "window": window, **match}, sorted({*p.tokens, *item_tokens})))
+    c.conds = out
+    c.used.update(item_tokens)
+
+
+def _is_period(rule: dict[str, Any]) -> bool:
+    """'ordered in the last N days' or 'ordered in <calendar span>' (not a negation)."""
+    f, op = rule.get("field"), rule.get("operator")
+    return (f == "days_since_last_order" and op in ("<", "<=")) or \
+        (f == "last_order_at" and op == "between")
+
+
+def _window(c: Any, p: Any, today: date) -> dict[str, Any]:
+    rule = p.rule
+    if rule["field"] == "last_order_at":
+        return {"from": rule["value"][0], "to": rule["value"][1]}
+    toks = [c.toks[i] for i in p.tokens]
+    words = [t.text for t in toks]
+    for k, t in enumerate(toks):  # "last year" (no number): the previous calendar year
+        if t.kind == "period" and t.text in CALENDAR and k > 0 and words[k - 1] == "last":
+            first, last = brand_time.calendar_period(CALENDAR[t.text], today)
+            return {"from": first.isoformat(), "to": last.isoformat()}
+    return {"last_days": int(rule["value"]) + (rule["operator"] == "<=")}
+
+
+def _items(c: Any) -> tuple[dict[str, str] | None, list[int]]:
+    """'category shoes', 'category "Running Shoes"', 'brand of Nike' → items_match."""
+    for i, t in enumerate(c.toks):
+        if t.kind != "word" or t.text not in ITEM_KEYS:
+            continue
+        j = i + 1
+        while j < len(c.toks) and c.toks[j].text in ITEM_SKIP:
+            j += 1
+        if j < len(c.toks) and c.toks[j].kind in ("word", "str", "name"):
+            value = c.toks[j].value if c.toks[j].kind == "str" else \
+                c.toks[j].extra.get("raw", c.toks[j].text)
+            if isinstance(value, str) and value.strip():
+                return {"key": ITEM_KEYS[t.text], "value": value.strip()}, list(range(i, j + 1))
+    return None, []
