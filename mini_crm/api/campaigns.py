@@ -43,6 +43,9 @@ class CampaignIn(BaseModel):
     schedule_at: datetime | None = Field(default=None, description="ISO-8601; a time in "
                                          "the past or absent launches at once")
     objective: str | None = Field(default=None, max_length=500)
+    holdout_percent: int = Field(default=0, ge=0, le=50, description="share of the "
+                                 "eligible audience kept as a control group: logged with "
+                                 "status holdout, never sent, measured for uplift")
     # Left out, the campaign is tagged by intent (win-back, festive…) by the classifier.
     tags: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None,
                                                                      max_length=10)
@@ -73,6 +76,27 @@ class PreviewOut(BaseModel):
     skipped: Skipped
 
 
+class HoldoutOut(BaseModel):
+    size: int = Field(description="people held out (log rows with status holdout)")
+    conversions: int = Field(description="their attributed orders")
+    converters: int = Field(description="of them, people with at least one")
+    revenue: float = Field(description="their attributed revenue")
+    conversion_rate: float | None = Field(description="converters / size")
+
+
+class UpliftOut(BaseModel):
+    absolute: float = Field(description="recipients' conversion rate minus the holdout's "
+                            "(0.012 = 1.2 points)")
+    relative: float | None = Field(description="absolute / holdout rate; null when that "
+                                   "rate is 0")
+    ci_low: float = Field(description="95% confidence interval of `absolute` (Newcombe "
+                          "hybrid score)")
+    ci_high: float
+    significant: bool = Field(description="the interval excludes 0")
+    incremental_orders: float
+    incremental_revenue: float
+
+
 class CampaignOut(BaseModel):
     id: int
     name: str
@@ -95,9 +119,19 @@ class CampaignOut(BaseModel):
                                         "message was sent")
     recipients: int = Field(description="rows to message: audience_size minus skipped")
     skipped: Skipped
+    holdout_percent: int
+    conversions: int = Field(description="orders attributed to the campaign's messages "
+                             "(last touch within the channel's conversion window)")
+    converters: int = Field(description="recipients with at least one attributed order")
+    revenue: float = Field(description="attributed revenue (holdout excluded)")
+    conversion_rate: float | None = Field(description="converters / sent")
+    revenue_per_message: float | None = Field(description="revenue / sent")
 
 
 class CampaignDetail(CampaignOut):
+    holdout: HoldoutOut
+    uplift: UpliftOut | None = Field(description="null without a holdout or while data is "
+                                     "short (see docs/outcomes.md)")
     message: str
     rules: dict[str, Any]
     segment_id: int | None
@@ -147,7 +181,8 @@ def create_campaign(body: CampaignIn, key: ApiKey = Depends(require_scope("campa
         campaign = service.create_campaign(
             db, name=body.name, rules=body.rules, segment_id=body.segment_id,
             message_template=body.message, channel=body.channel, schedule_at=body.schedule_at,
-            objective=body.objective, created_by=key.created_by, tags=body.tags)
+            objective=body.objective, created_by=key.created_by, tags=body.tags,
+            holdout_percent=body.holdout_percent)
     except CampaignError as exc:
         raise ApiError(422, exc.message, code="invalid_campaign",
                        details={"field": exc.field}) from exc

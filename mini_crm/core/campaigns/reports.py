@@ -14,6 +14,8 @@ query per campaign. Meaning of the counters:
 - delivery_rate: delivered / sent — messages the vendor accepted, never the matching
   audience (skipped customers and cancelled rows do not lower it) — None before any
   message was sent.
+Outcomes (conversions, revenue, revenue per message, holdout, uplift) come from the
+outcome read model, core/outcomes/reports.py, with one more grouped query per page.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlmodel import Session
 
 from mini_crm.core.campaigns.reach import empty_skips
 from mini_crm.core.formatting import brand_time
+from mini_crm.core.outcomes.reports import Outcome, order_ids_by_log, outcomes
 from mini_crm.core.segments.compiler import LIKE_ESCAPE, like_pattern
 from mini_crm.models import (
     Campaign,
@@ -48,7 +51,8 @@ CUSTOMER = Customer.__table__
 USER = User.__table__
 CSV_CHUNK = 2000
 CSV_COLUMNS = ("log_id", "customer_external_id", "customer_name", "status", "skip_reason",
-               "error", "vendor_message_id", "attempts", "sent_at", "delivered_at", "message")
+               "error", "vendor_message_id", "attempts", "sent_at", "delivered_at", "message",
+               "variant", "holdout", "converted", "order_ids")
 
 
 @dataclass
@@ -72,6 +76,8 @@ class CampaignStats:
     delivery_rate: float | None = None
     objective: str | None = None
     skipped: dict[str, int] = field(default_factory=empty_skips)
+    holdout_percent: int = 0
+    outcome: Outcome = field(default_factory=Outcome)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -91,14 +97,15 @@ class CampaignStats:
                 "pending": self.queued, "sent": self.sent, "failed": self.failed,
                 "delivered": self.delivered, "undelivered": self.undelivered,
                 "delivery_rate": self.delivery_rate, "objective": self.objective,
-                "recipients": self.recipients, "skipped": dict(self.skipped)}
+                "recipients": self.recipients, "skipped": dict(self.skipped),
+                "holdout_percent": self.holdout_percent, **self.outcome.as_dict()}
 
 
 def _columns() -> list[Any]:
     return [CAMPAIGN.c.id, CAMPAIGN.c.name, CAMPAIGN.c.status, CAMPAIGN.c.channel,
             CAMPAIGN.c.tags, USER.c.email.label("created_by_email"), CAMPAIGN.c.created_at,
             CAMPAIGN.c.scheduled_at, CAMPAIGN.c.started_at, CAMPAIGN.c.completed_at,
-            CAMPAIGN.c.audience_size, CAMPAIGN.c.objective]
+            CAMPAIGN.c.audience_size, CAMPAIGN.c.objective, CAMPAIGN.c.holdout_percent]
 
 
 def _base() -> sa.Select:
@@ -123,15 +130,19 @@ def _stats(db: Session, rows: list[sa.Row]) -> list[CampaignStats]:
                            tags=list(r.tags or []), created_by_email=r.created_by_email,
                            created_at=r.created_at, scheduled_at=r.scheduled_at,
                            started_at=r.started_at, completed_at=r.completed_at,
-                           audience_size=r.audience_size, objective=r.objective)
+                           audience_size=r.audience_size, objective=r.objective,
+                           holdout_percent=r.holdout_percent)
              for r in rows]
     if stats:
         grouped = db.execute(
             sa.select(LOG.c.campaign_id, LOG.c.status, sa.func.count())
             .where(LOG.c.campaign_id.in_([s.id for s in stats]))
             .group_by(LOG.c.campaign_id, LOG.c.status)).all()
-        _apply_counts(stats, {(int(c), st): int(k) for c, st, k in grouped})
+        counts = {(int(c), st): int(k) for c, st, k in grouped}
+        _apply_counts(stats, counts)
         by_id = {s.id: s for s in stats}
+        for cid, outcome in outcomes(db, counts, by_id).items():
+            by_id[cid].outcome = outcome
         # Its own query: only the (usually few) skipped rows are read for their reason,
         # found through the (campaign_id, status) index.
         for cid, reason, k in db.execute(
@@ -211,22 +222,31 @@ def iter_log_csv(source: Engine | Callable[[], Session], campaign_id: int) -> It
     while True:
         query = (sa.select(LOG.c.id, CUSTOMER.c.external_id, CUSTOMER.c.name, LOG.c.status,
                            LOG.c.skip_reason, LOG.c.error, LOG.c.vendor_message_id, LOG.c.attempts,
-                           LOG.c.sent_at, LOG.c.delivered_at, LOG.c.message)
+                           LOG.c.sent_at, LOG.c.delivered_at, LOG.c.message, LOG.c.variant)
                  .join_from(LOG, CUSTOMER, CUSTOMER.c.id == LOG.c.customer_id)
                  .where(LOG.c.campaign_id == campaign_id, LOG.c.id > after)
                  .order_by(LOG.c.id).limit(CSV_CHUNK))
+
+        def read(db: Any, query: sa.Select = query) -> tuple[list[sa.Row], dict[int, list[str]]]:
+            rows = db.execute(query).all()
+            orders = order_ids_by_log(db, campaign_id, rows[0][0], rows[-1][0]) if rows else {}
+            return list(rows), orders
+
         if isinstance(source, Engine):
             with source.connect() as conn:
-                rows = conn.execute(query).all()
+                rows, orders = read(conn)
         else:
             with source() as db:
-                rows = db.execute(query).all()
+                rows, orders = read(db)
         if not rows:
             return
         buffer.seek(0)
         buffer.truncate()
         for r in rows:
-            writer.writerow([_csv_cell(v) for v in r])
+            ids = orders.get(r[0], [])
+            writer.writerow([_csv_cell(v) for v in r]
+                            + [str(r.status == DeliveryStatus.HOLDOUT).lower(),
+                               str(bool(ids)).lower(), " ".join(ids)])
         yield buffer.getvalue()
         after = rows[-1][0]
 
