@@ -335,14 +335,18 @@ class InsightsOut(BaseModel):
     by_tenure: list[dict[str, Any]]
     comparison: dict[str, Any]
     top_errors: list[dict[str, Any]]
+    outcome: dict[str, Any] = Field(default_factory=dict, description="what it earned: "
+                                    "conversions, revenue, holdout, uplift (docs/outcomes.md)")
     engine: str
     note: str
 
 
 @insights_router.get("/{campaign_id}/insights", response_model=InsightsOut,
                      summary="Campaign insights",
-                     description="A plain-language summary of how the campaign delivered and "
-                                 "the figures behind it: delivery rate overall and by city, "
+                     description="A plain-language summary of what the campaign earned "
+                                 "(attributed revenue, uplift against the holdout) and how it "
+                                 "delivered, and the figures behind it: outcome, delivery "
+                                 "rate overall and by city, "
                                  "spend tier and tenure, what stood out (two-proportion "
                                  "z-test) and the comparison with earlier campaigns.")
 def campaign_insights(campaign_id: int = PathParam(ge=1, le=MAX_ID),
@@ -356,4 +360,5 @@ def campaign_insights(campaign_id: int = PathParam(ge=1, le=MAX_ID),
     return InsightsOut(campaign_id=campaign_id, summary=v.summary, highlights=v.highlights,
                        overall=v.overall, by_city=v.by_city, by_spend_tier=v.by_spend_tier,
                        by_tenure=v.by_tenure, comparison=v.comparison,
-                       top_errors=v.top_errors, engine=result.engine, note=result.note)
+                       top_errors=v.top_errors, outcome=v.outcome, engine=result.engine,
+                       note=result.note)

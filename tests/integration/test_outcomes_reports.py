@@ -107,3 +107,20 @@ def test_revenue_since_send_and_weekly_attributed_revenue(engine: sa.Engine) -> 
     assert sum(p["orders"] for p in series) == 40
     assert weeks[-1]["revenue"] == Decimal("3500.00") and weeks[-1]["orders"] == 40
     assert sum(w["orders"] for w in weeks[:-1]) == 0
+
+
+def test_insights_lead_with_revenue_and_uplift(engine: sa.Engine, api: TestClient,
+                                               make_key) -> None:
+    cid = _planted(engine)
+    body = api.get(f"/api/v1/campaigns/{cid}/insights", headers=make_key("read")).json()
+    text = body["summary"]
+    assert text.startswith("“Planted” earned ₹3,500 from 40 attributed orders: 30 of 300 "
+                           "recipients bought (10.0%)")
+    d, low, high = newcombe(30, 300, 5, 150)
+    assert (f"uplift of {d * 100:+.1f} points, +200% relative (95% confidence interval "
+            f"{low * 100:+.1f} points to {high * 100:+.1f} points)") in text
+    assert "about 30 extra orders and ₹2,700 of revenue" in text
+    assert "very likely caused extra orders" in text
+    assert "last message its customer got within 1 day before ordering" in text
+    assert text.index("earned") < text.index("delivery rate")
+    assert body["outcome"]["uplift"]["absolute"] == pytest.approx(d, abs=1e-6)
