@@ -78,17 +78,19 @@ def _value_input(row: rx.Var) -> rx.Component:
     return rx.match(
         kind,
         ("none", rx.text("(no value needed)", size="1", color_scheme="gray")),
-        ("number", rx.input(value=row["value"].to(str), type="number", min=0,
-                            on_change=lambda v: S.set_value(path, v), width="140px",
+        # Text, not type=number: marketers type 1,50,000, ₹10K or 1.5 lakh (core.numbers).
+        ("number", rx.input(value=row["value"].to(str), input_mode="decimal",
+                            placeholder="e.g. 1,50,000 or 10K",
+                            on_change=lambda v: S.set_value(path, v), width="150px",
                             aria_label="Value", **common)),
         ("date", rx.input(value=row["value"].to(str), type="date",
                           on_change=lambda v: S.set_value(path, v), aria_label="Date",
                           **common)),
         ("number_pair", rx.hstack(
-            rx.input(value=row["low"].to(str), type="number", width="110px",
+            rx.input(value=row["low"].to(str), input_mode="decimal", width="110px",
                      on_change=lambda v: S.set_low(path, v), aria_label="From", **common),
             rx.text("and", size="2"),
-            rx.input(value=row["high"].to(str), type="number", width="110px",
+            rx.input(value=row["high"].to(str), input_mode="decimal", width="110px",
                      on_change=lambda v: S.set_high(path, v), aria_label="To", **common),
             align="center")),
         ("date_pair", rx.hstack(
@@ -129,6 +131,52 @@ def _list_input(row: rx.Var, path: rx.Var) -> rx.Component:
     )
 
 
+ITEM_KEYS = ("category", "sku", "name", "brand")
+
+
+def _window_picker(row: rx.Var, path: rx.Var) -> rx.Component:
+    """The period of a windowed order rule (last N days, or from/to brand-calendar dates)
+    and an optional 'with an item whose <key> is <value>' filter."""
+    return rx.hstack(
+        rx.text("in", size="2", color_scheme="gray"),
+        rx.el.select(
+            rx.el.option("the last … days", value="last_days"),
+            rx.el.option("a date range", value="dates"),
+            value=row["window_mode"].to(str),
+            on_change=lambda v: S.set_window_mode(path, v),
+            aria_label="Period", class_name="rb-select",
+        ),
+        rx.cond(
+            row["window_mode"].to(str) == "dates",
+            rx.hstack(
+                rx.input(value=row["window_from"].to(str), type="date", size="2",
+                         on_change=lambda v: S.set_window_from(path, v),
+                         aria_label="Period from"),
+                rx.text("to", size="2"),
+                rx.input(value=row["window_to"].to(str), type="date", size="2",
+                         on_change=lambda v: S.set_window_to(path, v), aria_label="Period to"),
+                align="center", spacing="1"),
+            rx.hstack(
+                rx.input(value=row["last_days"].to(str), type="number", min=1, width="90px",
+                         size="2", on_change=lambda v: S.set_window_days(path, v),
+                         aria_label="Number of days"),
+                rx.text("days", size="2"), align="center", spacing="1"),
+        ),
+        rx.text("with an item whose", size="2", color_scheme="gray"),
+        rx.el.select(
+            rx.foreach(list(ITEM_KEYS), lambda k: rx.el.option(k, value=k)),
+            value=row["item_key"].to(str),
+            on_change=lambda v: S.set_item_key(path, v),
+            aria_label="Item key", class_name="rb-select",
+        ),
+        rx.text("is", size="2", color_scheme="gray"),
+        rx.input(value=row["item_value"].to(str), placeholder="any (optional)", width="140px",
+                 size="2", on_change=lambda v: S.set_item_value(path, v),
+                 aria_label="Item value"),
+        align="center", spacing="2", wrap="wrap", data_testid="window-picker",
+    )
+
+
 def _rule_row(row: rx.Var) -> rx.Component:
     path = row["path"].to(str)
     return rx.vstack(
@@ -161,6 +209,16 @@ def _rule_row(row: rx.Var) -> rx.Component:
             spacing="2",
             width="100%",
             wrap="wrap",
+        ),
+        rx.cond(row["is_window"].to(bool), _window_picker(row, path)),
+        rx.cond(
+            row["can_exclude"].to(bool),
+            rx.hstack(
+                rx.text("Includes customers with no value.", size="1", color_scheme="gray"),
+                rx.button("Exclude unknowns", size="1", variant="ghost",
+                          on_click=S.exclude_unknowns(path), data_testid="exclude-unknowns",
+                          title="Add 'is set' beside this rule"),
+                align="center", spacing="2"),
         ),
         rx.cond(row["error"].to(str) != "",
                 rx.text(rx.icon("circle-alert", size=12), " ", row["error"].to(str), size="1",

@@ -197,6 +197,40 @@ class SegmentEditorState(AppState):
     def set_high(self, path: str, value: str):
         return self._edit(editing.set_value(self.tree, path, value, slot=1))
 
+    # Windowed order rules: the period and an optional item filter.
+    @rx.event
+    def set_window_mode(self, path: str, mode: str):
+        return self._edit(editing.set_window_mode(self.tree, path, mode))
+
+    @rx.event
+    def set_window_days(self, path: str, text: str):
+        return self._edit(editing.set_window_days(self.tree, path, text))
+
+    @rx.event
+    def set_window_from(self, path: str, value: str):
+        return self._edit(editing.set_window_dates(self.tree, path, value, 0))
+
+    @rx.event
+    def set_window_to(self, path: str, value: str):
+        return self._edit(editing.set_window_dates(self.tree, path, value, 1))
+
+    @rx.event
+    def set_item_key(self, path: str, key: str):
+        row = next((r for r in self.rows if r["path"] == path), {})
+        return self._edit(editing.set_items_match(self.tree, path, key,
+                                                  str(row.get("item_value", ""))))
+
+    @rx.event
+    def set_item_value(self, path: str, value: str):
+        row = next((r for r in self.rows if r["path"] == path), {})
+        return self._edit(editing.set_items_match(self.tree, path,
+                                                  str(row.get("item_key", "category")), value))
+
+    @rx.event
+    def exclude_unknowns(self, path: str):
+        """One click: an explicit 'is set' beside a negative rule (leave out the unknowns)."""
+        return self._edit(editing.exclude_unknowns(self.tree, path))
+
     # List rules (city in …): values are chips; typing fills a draft that Enter, a comma
     # or leaving the input adds.
     @rx.event
@@ -225,9 +259,10 @@ class SegmentEditorState(AppState):
         self.drafts = {k: v for k, v in self.drafts.items() if k != path}
         # "pune" becomes the data's own spelling, "Pune", when the city is known.
         known = {city.casefold(): city for city in self.cities}
-        items = [known.get(item.casefold(), item) for item in editing.list_items(text)]
+        field = editing.rule_field(self.tree, path)
+        items = [known.get(item.casefold(), item) for item in editing.list_items(text, field)]
         if items:
-            return self._edit(editing.add_item(self.tree, path, ", ".join(items)))
+            return self._edit(editing.add_item(self.tree, path, "; ".join(items)))
 
     @rx.event(background=True)
     async def describe_audience(self, form: dict[str, Any] | None = None) -> None:

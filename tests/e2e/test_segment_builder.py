@@ -99,3 +99,41 @@ def test_city_list_is_chips_added_with_enter_and_removed_with_x(page: Page, app_
            "rules": [{"field": "city", "operator": "in", "value": ["Pune"]}]}
     expect(page.get_by_test_id("audience-size")).to_have_text(_size(e2e_env, one))
     page.screenshot(path="test-results/segment-city-chips.png")
+
+
+def test_window_rule_and_exclude_unknowns(page: Page, app_url: str,
+                                          e2e_env: dict[str, str]) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(app_url + "/segments/new")
+    size = page.get_by_test_id("audience-size")
+    sentence = page.get_by_test_id("audience-sentence")
+    row = page.get_by_test_id("rule-row").first
+    row.get_by_label("Field").select_option("window_order_count")
+    row.get_by_label("Operator").select_option(">")
+    row.get_by_label("Value", exact=True).fill("1")
+    row.get_by_label("Number of days").fill("90")
+    window = {"field": "window_order_count", "operator": ">", "value": 1,
+              "window": {"last_days": 90}}
+    expect(sentence).to_contain_text("placed more than 1 order in the last 90 days")
+    expect(size).to_have_text(_size(e2e_env, {"combinator": "and", "rules": [window]}))
+
+    page.get_by_test_id("add-rule").first.click()
+    rows = page.get_by_test_id("rule-row")
+    city = rows.nth(1)
+    city.get_by_label("Field").select_option("city")
+    city.get_by_label("Operator").select_option("!=")
+    city.get_by_label("Value", exact=True).fill("Mumbai")
+    not_mumbai = {"field": "city", "operator": "!=", "value": "Mumbai"}
+    expect(sentence).to_contain_text("including customers with no city")
+    expect(size).to_have_text(_size(e2e_env, {"combinator": "and",
+                                              "rules": [window, not_mumbai]}))
+    page.screenshot(path="test-results/segment-window-1440.png", full_page=True)
+
+    city.get_by_test_id("exclude-unknowns").click()
+    expect(rows).to_have_count(3)
+    known = {"combinator": "and", "rules": [window, not_mumbai,
+                                            {"field": "city", "operator": "is_not_null"}]}
+    expect(size).to_have_text(_size(e2e_env, known))
+    expect(page.get_by_test_id("exclude-unknowns")).to_have_count(0)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path="test-results/segment-window-390.png", full_page=True)

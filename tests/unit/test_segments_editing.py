@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from mini_crm.core.segments import editing, parse_rules
+import pytest
+
+from mini_crm.core.segments import RulesError, editing, parse_rules
 
 
 def test_edits_by_path_build_the_nested_tree() -> None:
@@ -61,3 +63,64 @@ def test_changing_to_a_field_of_another_kind_clears_the_value() -> None:
             "rules": [{"field": "total_spend", "operator": ">", "value": "5000"}]}
     assert editing.set_field(tree, "0", "order_count")["rules"][0]["value"] == "5000"
     assert editing.set_field(tree, "0", "city")["rules"][0]["value"] == ""
+
+
+def _tree(*rules: dict) -> dict:
+    return {"combinator": "and", "not": False, "rules": list(rules)}
+
+
+def test_exclude_unknowns_adds_is_set_beside_a_negative_rule() -> None:
+    tree = _tree({"field": "city", "operator": "not_in", "value": "Mumbai"})
+    row = editing.flatten(tree)[1]
+    assert row["can_exclude"] is True
+    done = editing.exclude_unknowns(tree, "0")
+    assert editing.to_rules(done)["rules"] == [
+        {"field": "city", "operator": "not_in", "value": ["Mumbai"]},
+        {"field": "city", "operator": "is_not_null"}]
+    assert editing.flatten(done)[1]["can_exclude"] is False  # offered once
+    in_or = {"combinator": "or", "not": False, "rules": tree["rules"]}
+    assert editing.to_rules(editing.exclude_unknowns(in_or, "0"))["rules"] == [
+        {"combinator": "and", "not": False, "rules": [
+            {"field": "city", "operator": "not_in", "value": ["Mumbai"]},
+            {"field": "city", "operator": "is_not_null"}]}]
+    spend = _tree({"field": "total_spend", "operator": "!=", "value": "5"})
+    assert editing.flatten(spend)[1]["can_exclude"] is False  # never missing
+
+
+def test_number_lists_keep_indian_grouping() -> None:
+    tree = _tree({"field": "total_spend", "operator": "in", "value": ""})
+    tree = editing.add_item(tree, "0", "1,50,000")
+    tree = editing.add_item(tree, "0", "2,00,000; 10K")
+    assert editing.flatten(tree)[1]["items"] == ["1,50,000", "2,00,000", "10K"]
+    assert editing.to_rules(tree)["rules"][0]["value"] == [150000, 200000, 10000]
+    city = editing.add_item(_tree({"field": "city", "operator": "in", "value": ""}), "0",
+                            "Pune, Goa")
+    assert editing.flatten(city)[1]["items"] == ["Pune", "Goa"]
+
+
+def test_ambiguous_numbers_reach_the_schema_as_typed() -> None:
+    tree = _tree({"field": "total_spend", "operator": ">", "value": "5.000,00"})
+    assert editing.to_rules(tree)["rules"][0]["value"] == "5.000,00"
+    with pytest.raises(RulesError, match="write 5000.00"):
+        parse_rules(editing.to_rules(tree))
+
+
+def test_window_fields_carry_their_period_and_item_filter() -> None:
+    tree = editing.set_field(_tree(dict(editing.DEFAULT_RULE)), "0", "window_order_count")
+    row = editing.flatten(tree)[1]
+    assert row["is_window"] and row["window_mode"] == "last_days" and row["last_days"] == "30"
+    tree = editing.set_operator(tree, "0", ">")
+    tree = editing.set_value(tree, "0", "3")
+    tree = editing.set_window_mode(tree, "0", "dates")
+    tree = editing.set_window_dates(tree, "0", "2025-01-01", 0)
+    tree = editing.set_window_dates(tree, "0", "2025-12-31", 1)
+    tree = editing.set_items_match(tree, "0", "category", "shoes")
+    rules = editing.to_rules(tree)
+    assert rules["rules"] == [{"field": "window_order_count", "operator": ">", "value": 3,
+                               "window": {"from": "2025-01-01", "to": "2025-12-31"},
+                               "items_match": {"key": "category", "value": "shoes"}}]
+    parse_rules(rules)
+    assert editing.to_rules(editing.from_rules(rules)) == rules
+    back = editing.set_field(tree, "0", "total_spend")
+    assert "window" not in editing.to_rules(back)["rules"][0]
+    assert editing.flatten(back)[1]["is_window"] is False

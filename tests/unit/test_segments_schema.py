@@ -64,3 +64,27 @@ def test_catalogue_lists_every_field_with_operators() -> None:
     names = {f["name"] for f in catalogue()}
     assert {"total_spend", "days_since_last_order", "city", "attributes.<key>"} <= names
     assert all(f["operators"] for f in catalogue())
+
+
+def test_sentences_say_how_missing_values_and_windows_are_read() -> None:
+    assert describe(group({"field": "city", "operator": "not_in", "value": ["Mumbai"]})) == (
+        "Customers who are not in Mumbai (including customers with no city)")
+    assert describe(group({"field": "city", "operator": "!=", "value": "Mumbai"},
+                          {"field": "city", "operator": "is_not_null"})) == (
+        "Customers who are not in Mumbai (excluding customers with no city)")
+    assert describe(group({"field": "window_order_count", "operator": ">", "value": 3,
+                           "window": {"from": "2025-01-01", "to": "2025-12-31"}})) == (
+        "Customers who placed more than 3 orders between 1 Jan 2025 and 31 Dec 2025")
+    assert describe(group({"field": "window_spend", "operator": ">", "value": "₹10K",
+                           "window": {"last_days": 180}})) == (
+        "Customers who spent over ₹10,000 in the last 180 days")
+    assert describe(group({"field": "window_order_count", "operator": "=", "value": 0,
+                           "window": {"last_days": 30}})) == (
+        "Customers who placed no orders in the last 30 days")
+    assert describe(group({"field": "window_order_count", "operator": ">", "value": 0,
+                           "window": {"last_days": 90},
+                           "items_match": {"key": "category", "value": "shoes"}})) == (
+        "Customers who placed at least one order with an item whose category is shoes in "
+        "the last 90 days")
+    assert describe(group({"field": "last_order_at", "operator": "=",
+                           "value": "2026-11-29"})) == "Customers who last ordered on 29 Nov 2026"

@@ -40,7 +40,16 @@ def describe(rules: dict[str, Any] | Group) -> str:
 
 
 def _group(g: Group, top: bool = False) -> str:
-    parts = [_node(n) for n in g.rules]
+    # "city != Mumbai AND city is_not_null" (the builder's "exclude unknowns") reads as one
+    # phrase: "are not in Mumbai (excluding customers with no city)".
+    guarded = {n.field for n in g.rules if isinstance(n, Condition)
+               and n.operator == "is_not_null"} if g.combinator == "and" else set()
+    negatives = {n.field for n in g.rules if isinstance(n, Condition)
+                 and n.operator in NEGATIVE} & guarded
+    parts = [_condition(n, excluded=n.field in negatives) if isinstance(n, Condition)
+             else _group(n) for n in g.rules
+             if not (isinstance(n, Condition) and n.operator == "is_not_null"
+                     and n.field in negatives)]
     if not parts:
         body = "match everyone" if g.combinator == "and" else "match no one"
     else:
@@ -78,13 +87,13 @@ def _day(d: date) -> str:
     return f"{d.day} {d:%b %Y}"
 
 
-def _condition(c: Condition) -> str:
+def _condition(c: Condition, excluded: bool = False) -> str:
     text = _phrase(c)
     if c.operator in NEGATIVE and c.kind != "window" and c.field not in (
             "total_spend", "order_count"):
         key = c.field.split(".", 1)[1] if c.kind == "attribute" else ""
         missing = _MISSING.get(c.field, f"without {key.replace('_', ' ')}")
-        text += f" (including customers {missing})"
+        text += f" ({'excluding' if excluded else 'including'} customers {missing})"
     return text
 
 
@@ -118,7 +127,8 @@ def _window(c: Condition) -> str:
     elif counting and ((op == ">" and v == 0) or (op == ">=" and v == 1)):
         text = "placed at least one order"
     elif counting:
-        text = f"placed {amount} orders"
+        single = op not in ("in", "not_in", "between") and v == 1
+        text = f"placed {amount} {'order' if single else 'orders'}"
     else:
         text = f"spent {amount}"
     if c.items_match is not None:

@@ -11,10 +11,18 @@ import copy
 import re
 from typing import Any
 
-from mini_crm.core.segments.fields import FIELDS, NULLS, SET, field_spec
+from mini_crm.core import numbers
+from mini_crm.core.segments.fields import FIELDS, NEGATIVE, NULLS, SET, field_spec
 
 DEFAULT_RULE = {"field": "total_spend", "operator": ">", "value": "5000"}
+DEFAULT_WINDOW = {"last_days": 30}
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# In a list of numbers a comma also groups digits ("1,50,000"): values are separated by
+# ";", a new line or a comma followed by a space (the builder joins chips with ", ").
+NUMBER_LIST_SEPARATOR = re.compile(r"\s*(?:;|\n|,\s+)\s*")
+NUMERIC_KINDS = ("number", "days", "window")
+# Fields whose value can be missing: a negative rule on them may exclude the unknowns.
+NEVER_MISSING = ("total_spend", "order_count", "window_order_count", "window_spend")
 
 
 def empty_tree() -> dict[str, Any]:
@@ -94,6 +102,11 @@ def set_field(tree: dict[str, Any], path: str, field: str) -> dict[str, Any]:
     rule["field"] = field
     if rule.get("operator") not in spec.operators:
         rule["operator"] = spec.operators[0]
+    if spec.kind == "window":
+        rule.setdefault("window", dict(DEFAULT_WINDOW))
+    else:
+        rule.pop("window", None)
+        rule.pop("items_match", None)
     # A value only carries over between fields of the same kind (₹5000 is no city).
     kept = rule.get("value") if before is not None and before.kind == spec.kind else ""
     rule["value"] = _reshape(kept, rule["operator"])
@@ -121,17 +134,28 @@ def set_value(tree: dict[str, Any], path: str, value: str, slot: int = 0) -> dic
     return new
 
 
-def list_items(text: str) -> list[str]:
-    """The values of an `in` / `not in` rule, from the builder's comma-separated text."""
+def list_items(text: str, field: str = "") -> list[str]:
+    """The values of an `in` / `not in` rule, from the builder's comma-separated text.
+
+    For a number field "1,50,000" is one value; numbers are separated by "; ", a new line
+    or ", " (comma and space)."""
+    spec = field_spec(field) if field else None
+    if spec is not None and spec.kind in NUMERIC_KINDS:
+        return [part for part in NUMBER_LIST_SEPARATOR.split((text or "").strip()) if part]
     return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def rule_field(tree: dict[str, Any], path: str) -> str:
+    return str(_node(tree, path).get("field", ""))
 
 
 def add_item(tree: dict[str, Any], path: str, item: str) -> dict[str, Any]:
     """Add one value to a list rule (ignored when empty or already there, any case)."""
     new = copy.deepcopy(tree)
     rule = _node(new, path)
-    items = list_items(str(rule.get("value") or ""))
-    for part in list_items(item):  # a pasted "Pune, Goa" adds both
+    field = str(rule.get("field", ""))
+    items = list_items(str(rule.get("value") or ""), field)
+    for part in list_items(item, field):  # a pasted "Pune, Goa" adds both
         if part.casefold() not in {i.casefold() for i in items}:
             items.append(part)
     rule["value"] = ", ".join(items)
@@ -141,11 +165,71 @@ def add_item(tree: dict[str, Any], path: str, item: str) -> dict[str, Any]:
 def remove_item(tree: dict[str, Any], path: str, index: int) -> dict[str, Any]:
     new = copy.deepcopy(tree)
     rule = _node(new, path)
-    items = list_items(str(rule.get("value") or ""))
+    items = list_items(str(rule.get("value") or ""), str(rule.get("field", "")))
     if 0 <= index < len(items):
         del items[index]
     rule["value"] = ", ".join(items)
     return new
+
+
+def set_window_days(tree: dict[str, Any], path: str, text: str) -> dict[str, Any]:
+    """A window of the last N days (N as typed; the schema says if it is not a number)."""
+    new = copy.deepcopy(tree)
+    rule = _node(new, path)
+    text = (text or "").strip()
+    rule["window"] = {"last_days": int(text) if text.isdigit() else text}
+    return new
+
+
+def set_window_dates(tree: dict[str, Any], path: str, value: str, slot: int) -> dict[str, Any]:
+    """A from/to window; slot 0 sets "from", 1 sets "to" (ISO dates from date inputs)."""
+    new = copy.deepcopy(tree)
+    rule = _node(new, path)
+    window = rule.get("window") if isinstance(rule.get("window"), dict) else {}
+    pair = {"from": window.get("from", ""), "to": window.get("to", "")}
+    pair["from" if slot == 0 else "to"] = value
+    rule["window"] = pair
+    return new
+
+
+def set_window_mode(tree: dict[str, Any], path: str, mode: str) -> dict[str, Any]:
+    """'last_days' or 'dates': switch the kind of window, with a sensible default."""
+    new = copy.deepcopy(tree)
+    rule = _node(new, path)
+    rule["window"] = dict(DEFAULT_WINDOW) if mode == "last_days" else {"from": "", "to": ""}
+    return new
+
+
+def set_items_match(tree: dict[str, Any], path: str, key: str, value: str) -> dict[str, Any]:
+    """Only orders with an item whose `key` is `value`; an empty value removes the filter."""
+    new = copy.deepcopy(tree)
+    rule = _node(new, path)
+    if (value or "").strip():
+        rule["items_match"] = {"key": (key or "category").strip() or "category",
+                               "value": value}
+    else:
+        rule.pop("items_match", None)
+    return new
+
+
+def exclude_unknowns(tree: dict[str, Any], path: str) -> dict[str, Any]:
+    """Add an explicit `is_not_null` beside a negative rule, so customers without a value
+    are left out ("not in Mumbai" then means "has a city, and it is not Mumbai"). In an OR
+    group the rule and its `is_not_null` become an AND group in its place."""
+    new = copy.deepcopy(tree)
+    parent, i = _parent(new, path)
+    rule = parent["rules"][i]
+    guard = {"field": rule["field"], "operator": "is_not_null", "value": ""}
+    if parent.get("combinator", "and") == "and":
+        parent["rules"].insert(i + 1, guard)
+    else:
+        parent["rules"][i] = {"combinator": "and", "not": False, "rules": [rule, guard]}
+    return new
+
+
+def _excludes_unknowns(siblings: list[dict[str, Any]], field: str) -> bool:
+    return any(s.get("field") == field and s.get("operator") == "is_not_null"
+               for s in siblings if "rules" not in s)
 
 
 def _reshape(value: Any, operator: str) -> Any:
@@ -173,6 +257,9 @@ def to_rules(tree: dict[str, Any]) -> dict[str, Any]:
         rule = {"field": node["field"], "operator": node["operator"]}
         if node["operator"] not in NULLS:
             rule["value"] = _typed_value(node["field"], node["operator"], node.get("value"))
+        for key in ("window", "items_match"):
+            if key in node:
+                rule[key] = copy.deepcopy(node[key])
         out["rules"].append(rule)
     return out
 
@@ -195,7 +282,9 @@ def from_rules(rules: dict[str, Any]) -> dict[str, Any]:
         else:
             value = "" if value is None else str(value)
         out["rules"].append({"field": node["field"], "operator": node["operator"],
-                             "value": value})
+                             "value": value,
+                             **{k: copy.deepcopy(node[k]) for k in ("window", "items_match")
+                                if k in node}})
     return out
 
 
@@ -204,7 +293,7 @@ def _typed_value(field: str, operator: str, value: Any) -> Any:
         return [_typed_scalar(field, v) for v in (value or ["", ""])]
     if operator in SET:
         text = value if isinstance(value, str) else ", ".join(map(str, value or []))
-        return [_typed_scalar(field, part.strip()) for part in text.split(",") if part.strip()]
+        return [_typed_scalar(field, part) for part in list_items(text, field)]
     return _typed_scalar(field, value)
 
 
@@ -212,9 +301,14 @@ def _typed_scalar(field: str, value: Any) -> Any:
     text = "" if value is None else str(value).strip()
     spec = field_spec(field)
     kind = spec.kind if spec else "text"
-    if kind in ("number", "days") and NUMBER.match(text.replace(",", "")):
-        number = float(text.replace(",", ""))
-        return int(number) if number == int(number) else number
+    if kind in NUMERIC_KINDS:
+        # Read by the one number reader; text it refuses ("5.000,00") goes on as typed so
+        # the schema's message says how to write it.
+        try:
+            number = numbers.parse_number(text)
+        except numbers.NumberFormatError:
+            return text
+        return int(number) if number == number.to_integral_value() else float(number)
     if kind == "attribute":
         if text.lower() in ("true", "false"):
             return text.lower() == "true"
@@ -238,7 +332,8 @@ def _ui_path(error_path: str) -> str:
 
 
 def _flatten(node: dict[str, Any], path: str, depth: int, rows: list[dict[str, Any]],
-             error_path: str, error_message: str) -> None:
+             error_path: str, error_message: str,
+             siblings: list[dict[str, Any]] | None = None) -> None:
     if "rules" in node:
         rows.append({"kind": "group", "path": path, "depth": depth,
                      "combinator": node.get("combinator", "and"),
@@ -247,7 +342,8 @@ def _flatten(node: dict[str, Any], path: str, depth: int, rows: list[dict[str, A
                      "error": error_message if error_path == path and path else ""})
         for i, child in enumerate(node["rules"]):
             _flatten(child, f"{path}.{i}" if path else str(i), depth + 1, rows, error_path,
-                     error_message)
+                     error_message, node["rules"] if node.get("combinator", "and") == "and"
+                     else [])
         return
     spec = field_spec(node["field"])
     value = node.get("value", "")
@@ -260,11 +356,26 @@ def _flatten(node: dict[str, Any], path: str, depth: int, rows: list[dict[str, A
         "value": "" if between else _first(value) if isinstance(value, list) else str(value),
         "low": str(pair[0]) if between else "", "high": str(pair[1]) if between else "",
         "input": _input_kind(spec.kind if spec else "text", node["operator"]),
-        "items": (list_items(str(value)) if node["operator"] in SET and not between
-                  else []),
+        "items": (list_items(str(value), node["field"]) if node["operator"] in SET
+                  and not between else []),
         "unit": spec.unit if spec else "",
         "error": error_message if error_path == path else "",
+        # "exclude unknowns": offered beside a negative rule on a field that can be missing
+        "can_exclude": node["operator"] in NEGATIVE and node["field"] not in NEVER_MISSING
+        and not _excludes_unknowns(siblings or [], node["field"]),
+        **_window_row(node),
     })
+
+
+def _window_row(node: dict[str, Any]) -> dict[str, Any]:
+    window = node.get("window") if isinstance(node.get("window"), dict) else {}
+    items = node.get("items_match") if isinstance(node.get("items_match"), dict) else {}
+    dates = "from" in window or "to" in window
+    return {"is_window": "window" in node, "window_mode": "dates" if dates else "last_days",
+            "last_days": "" if dates else str(window.get("last_days", "")),
+            "window_from": str(window.get("from", "")), "window_to": str(window.get("to", "")),
+            "item_key": str(items.get("key", "category")),
+            "item_value": str(items.get("value", ""))}
 
 
 def _input_kind(kind: str, operator: str) -> str:
@@ -274,7 +385,8 @@ def _input_kind(kind: str, operator: str) -> str:
         return "date_pair" if kind == "date" else "number_pair"
     if operator in SET:
         return "list"
-    return {"number": "number", "days": "number", "date": "date"}.get(kind, "text")
+    return {"number": "number", "days": "number", "date": "date", "window": "number"}.get(
+        kind, "text")
 
 
 def field_options(attribute_keys: list[str]) -> list[dict[str, str]]:
