@@ -25,6 +25,8 @@ ROUTERS = [
     "mini_crm.api.ai:insights_router",
     "mini_crm.api.campaigns:router",
     "mini_crm.api.observability:router",
+    "mini_crm.api.consent:router",
+    "mini_crm.api.unsubscribe:router",
 ]
 
 API_DESCRIPTION = """

@@ -19,10 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from mini_crm.api.deps import db_session, read_body, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.core import consent
+from mini_crm.core.auth import audit
 from mini_crm.core.ingestion import reads, stream
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
 from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
 from mini_crm.core.redis_conn import get_redis
+from mini_crm.models import ApiKey
 from mini_crm.observability import metrics
 from mini_crm.settings import get_settings
 
@@ -80,7 +83,8 @@ async def _items(request: Request) -> list[Any]:
     return data["items"]
 
 
-def _store(kind: str, ingest: Any, items: list[Any]) -> tuple[int, str]:
+def _store(kind: str, ingest: Any, items: list[Any], actor: str | None = None
+           ) -> tuple[int, str]:
     """Write now, or append to the stream for the consumers; runs off the event loop."""
     mode = get_settings().ingest_mode
     client = get_redis() if mode != "sync" else None
@@ -88,9 +92,14 @@ def _store(kind: str, ingest: Any, items: list[Any]) -> tuple[int, str]:
         raise ApiError(503, "ingestion is set to queued mode but Redis does not answer")
     if client is not None:
         if items:
-            stream.enqueue(client, kind, items)
+            stream.enqueue(client, kind, items, actor_label=actor)
         return len(items), "queued"
     return (ingest(items) if items else 0), "stored"
+
+
+def key_actor(key: ApiKey) -> audit.Actor:
+    """How an API key appears in the audit trail."""
+    return audit.Actor(label=f"api key {key.name} ({key.prefix})")
 
 
 def _answer(kind: str, accepted: int, mode: str, errors: list[dict[str, Any]]
@@ -104,10 +113,13 @@ def _answer(kind: str, accepted: int, mode: str, errors: list[dict[str, Any]]
              summary="Upsert customers (one, or a batch of up to 5000) by external_id",
              openapi_extra=_body_doc(CustomerIn, CUSTOMER_EXAMPLE))
 async def post_customers(request: Request,
-                         _key: Any = Depends(require_scope("ingest"))) -> IngestResult:
+                         key: ApiKey = Depends(require_scope("ingest"))) -> IngestResult:
     checked = validate_items(await _items(request), CustomerIn)
-    accepted, mode = await run_in_threadpool(_store, "customers", ingest_customers,
-                                             checked.items)
+    actor = key_actor(key)
+    change = consent.Change(source="api", actor=actor)
+    accepted, mode = await run_in_threadpool(
+        _store, "customers", lambda items: ingest_customers(items, change=change),
+        checked.items, actor.label)
     return _answer("customers", accepted, mode, checked.errors)
 
 

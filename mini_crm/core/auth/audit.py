@@ -27,6 +27,9 @@ USER_ENABLED = "user_enabled"
 CAMPAIGN_LAUNCHED = "campaign_launched"
 CAMPAIGN_SCHEDULED = "campaign_scheduled"
 CAMPAIGN_CANCELLED = "campaign_cancelled"
+CONSENT_CHANGED = "consent_changed"
+SUPPRESSION_ADDED = "suppression_added"
+SUPPRESSION_REMOVED = "suppression_removed"
 
 ACTION_LABELS: dict[str, str] = {
     SIGNIN: "Signed in",
@@ -42,6 +45,9 @@ ACTION_LABELS: dict[str, str] = {
     CAMPAIGN_LAUNCHED: "Campaign launched",
     CAMPAIGN_SCHEDULED: "Campaign scheduled",
     CAMPAIGN_CANCELLED: "Campaign cancelled",
+    CONSENT_CHANGED: "Consent changed",
+    SUPPRESSION_ADDED: "Address suppressed",
+    SUPPRESSION_REMOVED: "Suppression removed",
 }
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from mini_crm.core import unsubscribe_links as links
 from mini_crm.core.formatting import date as brand_date
 from mini_crm.core.formatting import group_indian, rupees
 
@@ -33,6 +34,7 @@ TOKENS: list[tuple[str, str]] = [
     ("order_count", "Number of orders"),
     ("last_order_date", "Date of the last order in the brand's time zone, e.g. 03 Nov 2025 "
                         "(\"—\" when none)"),
+    ("unsubscribe_url", "One-click unsubscribe link, signed for each recipient"),
 ]
 TOKEN_NAMES = frozenset(t for t, _ in TOKENS)
 MAX_TEMPLATE_CHARS = 2000
@@ -100,6 +102,13 @@ def _last_order(get: Callable[[str], Any]) -> str:
     return brand_date(last) if isinstance(last, datetime) else "—"
 
 
+def _unsubscribe_url(get: Callable[[str], Any]) -> str:
+    # Delivery passes each recipient's signed link; a preview (no campaign yet) shows a
+    # link of the same length that opens the "no longer on our list" page.
+    link = get("unsubscribe_url")
+    return str(link) if link else links.url(0, "sms", 0)
+
+
 _VALUES: dict[str, Callable[[Callable[[str], Any]], str]] = {
     "name": lambda get: _name(get) or "there",
     "first_name": _first_name,
@@ -108,6 +117,7 @@ _VALUES: dict[str, Callable[[Callable[[str], Any]], str]] = {
     "total_spend": _spend,
     "order_count": lambda get: group_indian(int(get("order_count") or 0)),
     "last_order_date": _last_order,
+    "unsubscribe_url": _unsubscribe_url,
 }
 
 
@@ -134,6 +144,11 @@ def _parts(template: str) -> tuple[tuple[bool, str], ...]:
         at = match.end()
     parts.append((False, template[at:]))
     return tuple(p for p in parts if p[0] or p[1])
+
+
+def uses_token(template: str, token: str) -> bool:
+    """Whether the template contains `{token}` (not counting literal `{{token}}`)."""
+    return (True, token) in _parts(template)
 
 
 def render(template: str, customer: Any) -> str:

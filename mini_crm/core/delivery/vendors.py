@@ -42,6 +42,8 @@ class OutgoingMessage:
     to: str
     body: str
     subject: str | None = None  # email only; defaults to the body's first line
+    # The recipient's one-click unsubscribe link: SMTP sends it as List-Unsubscribe.
+    unsubscribe_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,11 @@ class SmtpVendorClient:
         msg["Subject"] = (m.subject or first_line[:78] or "(no subject)").replace("\n", " ")
         msg["Message-ID"] = self.message_id(m.idempotency_key)
         msg["Date"] = email.utils.formatdate(localtime=False)
+        if m.unsubscribe_url:
+            # RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs
+            # "List-Unsubscribe=One-Click" to the link, without opening a browser.
+            msg["List-Unsubscribe"] = f"<{m.unsubscribe_url}>"
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg.set_content(m.body)
         return msg
 

@@ -10,17 +10,22 @@ import csv
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from mini_crm.core.consent import Change
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
 from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
 
 CHUNK = 1000
 KINDS: dict[str, tuple[type, Callable[..., int]]] = {
-    "customers": (CustomerIn, ingest_customers), "orders": (OrderIn, ingest_orders)}
+    # Consent columns change consent as an import (audited with source "import").
+    "customers": (CustomerIn, partial(ingest_customers, change=Change(source="import"))),
+    "orders": (OrderIn, ingest_orders)}
 TARGETS = {
-    "customers": ["external_id", "name", "email", "phone", "city", "created_at"],
+    "customers": ["external_id", "name", "email", "phone", "city", "created_at",
+                  "unsubscribed", "consent_sms", "consent_email", "consent_whatsapp"],
     "orders": ["external_id", "customer_external_id", "amount", "currency", "status",
                "ordered_at"],
 }

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from mini_crm.core.consent import consent_of
 from mini_crm.models import Customer, Order
 
 MAX_LIMIT = 500
@@ -33,6 +34,7 @@ def customer_json(c: Customer) -> dict[str, Any]:
     return {
         "external_id": c.external_id, "name": c.name, "email": c.email, "phone": c.phone,
         "city": c.city, "attributes": c.attributes, "is_stub": c.is_stub,
+        "consent": consent_of(c),
         "created_at": c.created_at.isoformat(), "updated_at": c.updated_at.isoformat(),
         "stats": {"total_spend": str(c.total_spend), "order_count": c.order_count,
                   "first_order_at": c.first_order_at.isoformat() if c.first_order_at else None,

@@ -8,15 +8,36 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from mini_crm.core.contacts import blank_to_none, normalise_email, normalise_phone
+from mini_crm.core.contacts import CHANNELS, blank_to_none, normalise_email, normalise_phone
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is None:
         return value
     return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class ConsentIn(BaseModel):
+    """Consent per channel: false = opted out, true = an explicit opt-in; absent = unchanged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sms: bool | None = None
+    email: bool | None = None
+    whatsapp: bool | None = None
+
+
+# CSV columns (and flat API keys) that fold into `consent`.
+_FLAT_CONSENT = {f"consent_{c}": c for c in CHANNELS}
 
 
 class CustomerIn(BaseModel):
@@ -29,6 +50,47 @@ class CustomerIn(BaseModel):
     city: str | None = Field(default=None, max_length=100)
     created_at: datetime | None = None
     attributes: dict[str, Any] | None = None
+    unsubscribed: bool | None = Field(
+        default=None, description="true: opted out of every channel; false: an explicit "
+        "opt-in to every channel. Leave it out to keep consent as stored: an opt-out is only "
+        "ever undone by an explicit opt-in.")
+    consent: ConsentIn | None = Field(
+        default=None, description="Per channel, e.g. {\"sms\": false}; channels left out "
+        "keep their stored consent.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_consent(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not any(k in data for k in _FLAT_CONSENT):
+            return data
+        data = dict(data)
+        nested = data.get("consent")
+        consent = dict(nested) if isinstance(nested, dict) else {}
+        for key, channel in _FLAT_CONSENT.items():
+            if key in data:
+                consent[channel] = data.pop(key)
+        data["consent"] = consent
+        return data
+
+    @model_validator(mode="after")
+    def _consent_agrees(self) -> CustomerIn:
+        if self.unsubscribed is None or self.consent is None:
+            return self
+        for channel, value in self.consent.model_dump(exclude_none=True).items():
+            if value == self.unsubscribed:
+                raise ValueError(
+                    f"unsubscribed is {str(self.unsubscribed).lower()} but consent.{channel} "
+                    f"is {str(value).lower()}; send one of them, or make them agree")
+        return self
+
+    def consent_wanted(self) -> dict[str, bool]:
+        """The consent this item sets explicitly ({} when it carries none)."""
+        wanted: dict[str, bool] = {}
+        if self.unsubscribed is not None:
+            wanted = dict.fromkeys(CHANNELS, not self.unsubscribed)
+        if self.consent is not None:
+            wanted.update(self.consent.model_dump(exclude_none=True))
+        return wanted
 
     @field_validator("name", "city")
     @classmethod

@@ -21,6 +21,8 @@ from typing import Any
 import redis
 from sqlalchemy.engine import Engine
 
+from mini_crm.core import consent
+from mini_crm.core.auth import audit
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
 from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
 from mini_crm.settings import get_settings
@@ -41,14 +43,21 @@ class Names:
         return cls(stream=f"{prefix}:stream", dead=f"{prefix}:dead")
 
 
-def enqueue(client: redis.Redis, kind: str, items: list[Any], names: Names | None = None
-            ) -> str:
-    """Append validated items (pydantic models) as one entry; returns the entry id."""
+def enqueue(client: redis.Redis, kind: str, items: list[Any], names: Names | None = None,
+            actor_label: str | None = None) -> str:
+    """Append validated items (pydantic models) as one entry; returns the entry id.
+
+    `actor_label` (who sent them, e.g. the API key) travels with the entry so consent
+    changes the consumer applies are audited under the sender, not the worker.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     names = names or Names.from_settings()
     payload = json.dumps([i.model_dump(mode="json", exclude_unset=True) for i in items])
-    return client.xadd(names.stream, {"kind": kind, "items": payload}).decode()
+    fields = {"kind": kind, "items": payload}
+    if actor_label:
+        fields["actor"] = actor_label
+    return client.xadd(names.stream, fields).decode()
 
 
 def ensure_group(client: redis.Redis, names: Names) -> None:
@@ -72,7 +81,13 @@ def apply_entry(fields: dict[bytes, bytes], engine: Engine | None = None) -> int
     for error in checked.errors:
         log.warning("ingest %s item %s left out: %s: %s", kind, error["index"],
                     error["field"], error["message"])
-    return ingest(checked.items, engine) if checked.items else 0
+    if not checked.items:
+        return 0
+    if kind == "customers":
+        actor = fields.get(b"actor", b"").decode() or None
+        change = consent.Change(source="api", actor=audit.Actor(label=actor))
+        return ingest_customers(checked.items, engine, change)
+    return ingest(checked.items, engine)
 
 
 def _deliveries(client: redis.Redis, names: Names, entry_id: bytes) -> int:

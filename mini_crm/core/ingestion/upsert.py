@@ -21,12 +21,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from mini_crm.core import consent
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn
 from mini_crm.core.outcomes.attribution import attribute_orders
 from mini_crm.db import session_scope
 from mini_crm.models import Customer, Order, OrderStatus, utcnow
 
 CUSTOMER = Customer.__table__
+# CustomerIn fields that are not customer columns of their own.
+NOT_COLUMNS = frozenset({"external_id", "unsubscribed", "consent"})
 ORDER = Order.__table__
 T = TypeVar("T")
 
@@ -67,12 +70,18 @@ def _last_wins(items: Sequence[T], key: Callable[[T], str]) -> list[T]:
     return list({key(i): i for i in items}.values())
 
 
-def upsert_customers(session: Session, items: Sequence[CustomerIn]) -> int:
-    """Upsert by external_id. Fields a client leaves out keep their stored values."""
+def upsert_customers(session: Session, items: Sequence[CustomerIn],
+                     change: consent.Change | None = None) -> int:
+    """Upsert by external_id. Fields a client leaves out keep their stored values.
+
+    Consent (`unsubscribed`, `consent`) is applied through core.consent after the rows
+    are written, recorded as coming from `change` (default: the API): items without
+    consent keys never touch it, so a later upsert cannot undo an opt-out.
+    """
     latest = _last_wins(items, lambda c: c.external_id)
     groups: dict[frozenset[str], list[CustomerIn]] = {}
     for c in latest:
-        groups.setdefault(frozenset(c.model_fields_set - {"external_id"}), []).append(c)
+        groups.setdefault(frozenset(c.model_fields_set - NOT_COLUMNS), []).append(c)
     now = utcnow()
     for fields, group in groups.items():
         rows = [{
@@ -87,7 +96,17 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn]) -> int:
             return {**values, "is_stub": new["is_stub"], "updated_at": new["updated_at"]}
 
         _upsert(session, CUSTOMER, rows, update)
+    _apply_consent(session, latest, change or consent.Change(source="api"))
     return len(latest)
+
+
+def _apply_consent(session: Session, items: list[CustomerIn], change: consent.Change) -> None:
+    wanted = {c.external_id: w for c in items if (w := c.consent_wanted())}
+    if not wanted:
+        return
+    ids = dict(session.execute(sa.select(CUSTOMER.c.external_id, CUSTOMER.c.id)
+                               .where(CUSTOMER.c.external_id.in_(sorted(wanted)))).all())
+    consent.apply(session, {ids[ext]: w for ext, w in wanted.items()}, change)
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
@@ -184,5 +203,7 @@ def ingest_orders(items: Sequence[OrderIn], engine: Engine | None = None) -> int
     return in_transaction(lambda session: upsert_orders(session, items), engine)
 
 
-def ingest_customers(items: Sequence[CustomerIn], engine: Engine | None = None) -> int:
-    return in_transaction(lambda session: upsert_customers(session, items), engine)
+def ingest_customers(items: Sequence[CustomerIn], engine: Engine | None = None,
+                     change: consent.Change | None = None) -> int:
+    """Upsert customers in one transaction; `change` says where consent changes came from."""
+    return in_transaction(lambda session: upsert_customers(session, items, change), engine)

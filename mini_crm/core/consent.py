@@ -1,0 +1,216 @@
+"""Consent per channel: who opted out of what, from where, and the rules that keep it.
+
+Every door changes consent through `apply` (API field and endpoints, CSV import,
+the customer page, one-click unsubscribe links, inbound STOP/START replies), so
+every change is recorded the same way, in the caller's transaction:
+
+- customer.consent_<channel> is set (false = opted out);
+- an audit_event `consent_changed` per customer names the channels, the source
+  (api, ui, import, unsubscribe_link, inbound), the actor and the reason;
+- an opt-out puts the customer's normalised address for the channel on the
+  suppression list, so the address stays blocked under any other customer record;
+  an explicit opt-in takes that address off the list for the channel.
+
+Only a change is recorded: asking for what is already stored (a replayed link, a
+second STOP) writes nothing. "Opting out wins": ingestion without consent keys never
+touches these columns, so only an explicit opt-in re-subscribes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from mini_crm.core import suppression
+from mini_crm.core.auth import audit
+from mini_crm.core.contacts import ADDRESS_FIELD, CHANNELS, InvalidContact, normalise_address
+from mini_crm.models import AuditEvent, Customer, consent_column, utcnow
+
+CUSTOMER: sa.Table = Customer.__table__  # type: ignore[assignment]
+SOURCES = ("api", "ui", "import", "unsubscribe_link", "inbound")
+
+
+class ConsentError(ValueError):
+    """A consent request that cannot be applied (unknown channel, missing customer...)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """Why consent changes: the door (`source`), who asked and any context to keep."""
+
+    source: str
+    actor: audit.Actor = audit.SYSTEM
+    reason: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"unknown consent source {self.source!r}")
+
+
+def consent_of(customer: Any) -> dict[str, bool]:
+    """{"sms": bool, "email": bool, "whatsapp": bool} of a customer row or object."""
+    return {c: bool(getattr(customer, f"consent_{c}")) for c in CHANNELS}
+
+
+def check_channels(channels: list[str] | None) -> list[str]:
+    """The channels asked for (all when None), refusing unknown names."""
+    if channels is None:
+        return list(CHANNELS)
+    unknown = [c for c in channels if c not in CHANNELS]
+    if unknown:
+        raise ConsentError(f"unknown channel(s) {', '.join(map(repr, unknown))}; "
+                           f"expected {', '.join(CHANNELS)}")
+    if not channels:
+        raise ConsentError(f"name at least one channel: {', '.join(CHANNELS)}")
+    return list(dict.fromkeys(channels))
+
+
+def apply(session: Session, wanted: Mapping[int, Mapping[str, bool]], change: Change) -> int:
+    """Set consent for customers by id ({customer_id: {channel: bool}}); returns how many
+    customers changed. Set-based: a batch of thousands is a handful of statements."""
+    ids = sorted(wanted)
+    if not ids:
+        return 0
+    stmt = (sa.select(CUSTOMER.c.id, CUSTOMER.c.external_id, CUSTOMER.c.email,
+                      CUSTOMER.c.phone, *(consent_column(c) for c in CHANNELS))
+            .where(CUSTOMER.c.id.in_(ids)).order_by(CUSTOMER.c.id))
+    if session.get_bind().dialect.name != "sqlite":  # SQLite has one writer at a time
+        stmt = stmt.with_for_update()
+    updates: dict[tuple[str, bool], list[int]] = {}
+    events: list[dict[str, Any]] = []
+    opted_out: set[tuple[str, str]] = set()
+    opted_in: set[tuple[str, str]] = set()
+    now = utcnow()
+    for row in session.execute(stmt):
+        current = consent_of(row)
+        changes = {c: bool(v) for c, v in wanted[row.id].items() if current[c] != bool(v)}
+        if not changes:
+            continue
+        for channel, value in changes.items():
+            updates.setdefault((channel, value), []).append(row.id)
+            address = getattr(row, ADDRESS_FIELD[channel])
+            if address:
+                (opted_in if value else opted_out).add((address, channel))
+        events.append({
+            "at": now, "actor_user_id": change.actor.user_id,
+            "actor_label": change.actor.label, "action": audit.CONSENT_CHANGED,
+            "target": f"customer:{row.external_id}"[:255],
+            "details": {**change.details, "external_id": row.external_id,
+                        "changes": changes, "source": change.source,
+                        "reason": change.reason}})
+    for (channel, value), changed_ids in updates.items():
+        session.execute(CUSTOMER.update().where(CUSTOMER.c.id.in_(changed_ids))
+                        .values({consent_column(channel).name: value, "updated_at": now}))
+    if events:
+        session.execute(sa.insert(AuditEvent.__table__), events)
+    suppression.insert_missing(session, opted_out, source=change.source,
+                               reason=change.reason, created_by=change.actor.user_id)
+    suppression.delete_pairs(session, opted_in)
+    return len(events)
+
+
+def _customer(session: Session, external_id: str) -> Customer:
+    customer = session.exec(select(Customer).where(Customer.external_id == external_id)).first()
+    if customer is None:
+        raise LookupError(f"no customer with external_id {external_id!r}")
+    return customer
+
+
+def set_channels(session: Session, external_id: str, channels: list[str] | None,
+                 value: bool, change: Change) -> dict[str, bool]:
+    """Opt a customer out of (value False) or into (True) channels; all when None.
+
+    Returns the customer's consent afterwards. Raises LookupError for an unknown
+    external_id and ConsentError for an unknown channel.
+    """
+    wanted = dict.fromkeys(check_channels(channels), value)
+    customer = _customer(session, external_id)
+    apply(session, {int(customer.id): wanted}, change)  # type: ignore[arg-type]
+    session.refresh(customer)
+    return consent_of(customer)
+
+
+@dataclass(frozen=True)
+class AddressResult:
+    address: str
+    customers: int  # records holding the address
+    changed: int  # of those, how many had their consent changed
+
+
+def set_by_address(session: Session, channel: str, raw_address: str, value: bool,
+                   change: Change) -> AddressResult:
+    """Opt every customer holding `raw_address` out of / into `channel` (inbound replies).
+
+    The address goes on (or comes off) the suppression list even when no customer
+    holds it yet, so a STOP from an unknown number still blocks it. Raises
+    InvalidContact for an unreadable address, ConsentError for an unknown channel.
+    """
+    check_channels([channel])
+    address = normalise_address(channel, raw_address)
+    if address is None:
+        raise InvalidContact("no address given")
+    column = CUSTOMER.c[ADDRESS_FIELD[channel]]
+    ids = [int(i) for i in session.execute(sa.select(CUSTOMER.c.id).where(column == address))
+           .scalars()]
+    changed = apply(session, dict.fromkeys(ids, {channel: value}), change)
+    if value:
+        suppression.delete_pairs(session, [(address, channel)])
+    else:
+        suppression.insert_missing(session, [(address, channel)], source=change.source,
+                                   reason=change.reason, created_by=change.actor.user_id)
+    return AddressResult(address, len(ids), changed)
+
+
+def history(session: Session, external_id: str, limit: int = 50) -> list[AuditEvent]:
+    """The customer's consent changes, newest first."""
+    return list(session.exec(
+        select(AuditEvent).where(AuditEvent.action == audit.CONSENT_CHANGED,
+                                 AuditEvent.target == f"customer:{external_id}"[:255])
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)).all())
+
+
+def latest_by_channel(events: list[AuditEvent]) -> dict[str, AuditEvent]:
+    """Of a history (newest first), the last change of each channel."""
+    latest: dict[str, AuditEvent] = {}
+    for event in events:
+        for channel in (event.details or {}).get("changes", {}):
+            latest.setdefault(channel, event)
+    return latest
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    channel: str
+    changed: bool  # False when the recipient had already opted out (a replayed link)
+
+
+def unsubscribe_by_link(session: Session, customer_id: int, channel: str,
+                        campaign_id: int) -> LinkResult:
+    """The one-click opt-out of a verified link (core.unsubscribe_links.verify).
+
+    Raises LookupError when the customer no longer exists.
+    """
+    check_channels([channel])
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise LookupError("the customer this link was sent to no longer exists")
+    change = Change(source="unsubscribe_link",
+                    actor=audit.Actor(label="recipient, by unsubscribe link"),
+                    reason="unsubscribe link", details={"campaign_id": campaign_id})
+    changed = apply(session, {customer_id: {channel: False}}, change)
+    return LinkResult(channel, changed > 0)
+
+
+def recipient_status(session: Session, customer_id: int, channel: str
+                     ) -> tuple[bool, str | None] | None:
+    """(still subscribed on `channel`, the address) for a link's recipient; None when the
+    customer no longer exists."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    return consent_of(customer)[channel], getattr(customer, ADDRESS_FIELD[channel])
