@@ -41,6 +41,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from mini_crm.core import seed_data as data
+from mini_crm.core import suppression
+from mini_crm.core.contacts import ADDRESS_FIELD
+from mini_crm.core.contacts import CHANNELS as MESSAGE_CHANNELS
 from mini_crm.db import get_engine
 from mini_crm.models import Customer, Order, OrderStatus, utcnow
 
@@ -570,11 +573,11 @@ def generate_customer(
 
 def _consent(rng: random.Random, unsubscribe_rate: float) -> dict[str, bool]:
     """consent_<channel> columns: some who opt out leave every channel, the rest just one."""
-    channels = ("sms", "email", "whatsapp")
     opted_out: tuple[str, ...] = ()
     if rng.random() < unsubscribe_rate:
-        opted_out = channels if rng.random() < 0.4 else (rng.choice(channels),)
-    return {f"consent_{c}": c not in opted_out for c in channels}
+        opted_out = (MESSAGE_CHANNELS if rng.random() < 0.4
+                     else (rng.choice(MESSAGE_CHANNELS),))
+    return {f"consent_{c}": c not in opted_out for c in MESSAGE_CHANNELS}
 
 
 def persona_cycle(random_seed: int) -> list[Persona]:
@@ -612,6 +615,12 @@ def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 def _insert_chunk(conn: Connection, generated: list[GeneratedCustomer]) -> None:
     conn.execute(sa.insert(CUSTOMER_TABLE), [g.row for g in generated])
+    # Opted-out addresses go on the suppression list, as a real opt-out would put them.
+    suppression.insert_missing(conn, [
+        (g.row[ADDRESS_FIELD[channel]], channel)
+        for g in generated for channel in MESSAGE_CHANNELS
+        if not g.row[f"consent_{channel}"] and g.row[ADDRESS_FIELD[channel]]],
+        source="seed", reason="opted out (demo data)")
     ext = CUSTOMER_TABLE.c.external_id
     ids = dict(
         conn.execute(

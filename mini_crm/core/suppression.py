@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, func, select
 
 from mini_crm.core.auth import audit
@@ -31,14 +32,16 @@ class SuppressionError(ValueError):
     """Input that cannot become a suppression (bad channel, address or reason)."""
 
 
-def insert_missing(session: Session, pairs: Iterable[tuple[str, str]], *, source: str,
-                   reason: str | None = None, created_by: int | None = None) -> None:
+def insert_missing(session: Session | Connection, pairs: Iterable[tuple[str, str]], *,
+                   source: str, reason: str | None = None,
+                   created_by: int | None = None) -> None:
     """Add (address, channel) pairs, leaving alone those already listed (one statement)."""
     rows = [{"address": a, "channel": c, "source": source, "reason": reason,
              "created_by": created_by, "created_at": utcnow()} for a, c in sorted(set(pairs))]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    dialect = bind.dialect.name
     if dialect in ("mysql", "mariadb"):
         stmt: Any = mysql.insert(TABLE).prefix_with("IGNORE")
     else:

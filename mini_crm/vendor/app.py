@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import math
 import random
 import re
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any, Literal
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from mini_crm.api.errors import ApiError, install_error_handlers
+from mini_crm.core.delivery import signing
 from mini_crm.settings import Settings, get_settings
 from mini_crm.vendor.sender import ReceiptSender, outcome
 from mini_crm.vendor.store import REJECTED, MemoryStore, RedisStore, Store
@@ -51,6 +55,16 @@ class SimulatorConfig(BaseModel):
     error_rate: float = Field(ge=0.0, le=1.0)
     rate_limit_per_second: int = Field(ge=0)
     receipt_delay_ms: int = Field(ge=0)
+
+
+class ReplyIn(BaseModel):
+    """A reply to simulate: what a recipient texts or mails back."""
+
+    sender: str = Field(alias="from", min_length=1, max_length=320)
+    channel: Literal["sms", "email", "whatsapp"] = "sms"
+    body: str = Field(max_length=5000)
+    # Where the app takes inbound replies; default APP_URL + /api/v1/inbound.
+    inbound_url: str | None = Field(default=None, max_length=2000)
 
 
 class ConfigPatch(BaseModel):
@@ -207,6 +221,29 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         sim.check_auth(request)
         sim.config = sim.config.model_copy(update=patch.model_dump(exclude_none=True))
         return sim.config.model_dump()
+
+    @app.post("/v1/inbound", summary="Simulate a reply (STOP, START, ...) from a recipient",
+              description="Posts it to the app's inbound webhook signed like receipts, as "
+                          "a real vendor would, and answers with the app's status and body.")
+    async def simulate_reply(reply: ReplyIn, request: Request) -> dict[str, Any]:
+        sim.check_auth(request)
+        url = reply.inbound_url or f"{settings.app_url.rstrip('/')}/api/v1/inbound"
+        body = json.dumps({"messages": [{
+            "from": reply.sender, "channel": reply.channel, "body": reply.body,
+            "at": datetime.now(UTC).isoformat()}]}).encode()
+        headers = {**signing.signed_headers(settings.receipt_signing_secret, body),
+                   "content-type": "application/json"}
+        try:
+            async with httpx.AsyncClient(timeout=settings.vendor_timeout_seconds) as client:
+                answer = await client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ApiError(502, f"could not reach the app at {url}: {exc}") from exc
+        sim.store.incr("replies_posted")
+        try:
+            content: Any = answer.json()
+        except ValueError:
+            content = answer.text[:2000]
+        return {"status": answer.status_code, "answer": content}
 
     @app.post("/v1/reset", summary="Forget every key and counter (benchmarks, demos)")
     async def reset(request: Request) -> dict[str, str]:

@@ -18,7 +18,8 @@ import redis
 REJECTED = "!"  # stored in place of a vendor id for a key that was rejected
 KEYS_SEEN_TWICE_LIMIT = 100
 COUNTERS = ("accepted", "rejected", "duplicates", "requests", "rate_limited",
-            "errors_injected", "receipts_posted", "receipts_dropped", "callback_failures")
+            "errors_injected", "receipts_posted", "receipts_dropped", "callback_failures",
+            "replies_posted")
 
 
 class Store(Protocol):

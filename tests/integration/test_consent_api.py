@@ -184,7 +184,8 @@ def test_inbound_stop_and_start(api: TestClient, ingest, app_settings: sa.Engine
         ASHA, {"external_id": "asha-dup", "phone": "9876543210"},
         {"external_id": "ravi", "phone": "+91 91234 56789", "email": "ravi@example.in"}]})
     r = _inbound(api, [
-        {"from": "+919876543210", "channel": "sms", "body": "  stop ", "at": "2026-11-30T10:00:00Z"},
+        {"from": "+919876543210", "channel": "sms", "body": "  stop ",
+         "at": "2026-11-30T10:00:00Z"},
         {"from": "091234 56789", "channel": "whatsapp", "body": "Unsubscribe."},
         {"from": "RAVI@example.in", "channel": "email", "body": "thanks, see you"},
         {"from": "call me", "channel": "sms", "body": "STOP"},
@@ -247,3 +248,29 @@ def test_queued_ingest_keeps_the_sender_as_actor(app_settings: sa.Engine) -> Non
                         b"actor": b"api key shop (mc_abcd)"})
     [event] = _consent_events(app_settings)
     assert event.actor_label == "api key shop (mc_abcd)" and event.details["source"] == "api"
+
+
+def test_the_simulator_posts_a_signed_reply(api: TestClient, ingest,
+                                            app_settings: sa.Engine) -> None:
+    from mini_crm.api.app import create_api
+    from mini_crm.vendor import create_app
+    from tests.servers import serve
+
+    api.post("/api/v1/customers", headers=ingest, json=ASHA)
+    simulator = TestClient(create_app(get_settings()))
+    auth = {"Authorization": f"Bearer {get_settings().vendor_secret or 'sim'}"}
+    with serve(create_api()) as base:
+        r = simulator.post("/v1/inbound", headers=auth, json={
+            "from": "98765 43210", "channel": "sms", "body": "Stop",
+            "inbound_url": f"{base}/api/v1/inbound"})
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == 202 and r.json()["answer"]["opted_out"] == 1
+        assert _consent(api, ingest)["sms"] is False
+        back = simulator.post("/v1/inbound", headers=auth, json={
+            "from": "+919876543210", "body": "START", "inbound_url": f"{base}/api/v1/inbound"})
+        assert back.json()["answer"]["opted_in"] == 1
+    assert _consent(api, ingest)["sms"] is True
+    nowhere = simulator.post("/v1/inbound", headers=auth, json={
+        "from": "+919876543210", "body": "STOP", "inbound_url": "http://127.0.0.1:9/x"})
+    assert nowhere.status_code == 502 and "could not reach" in nowhere.json()["error"]["message"]
+    assert simulator.post("/v1/inbound", json={"from": "1", "body": "STOP"}).status_code == 401

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from mini_crm.core import seed, seed_data
-from mini_crm.models import Customer, Order, OrderStatus
+from mini_crm.models import Customer, Order, OrderStatus, Suppression
 from tests.conftest import empty_all_tables
 
 NOW = datetime(2026, 11, 24, 6, 30, 0)
@@ -134,6 +134,13 @@ def test_personas_behave_differently(engine: Engine) -> None:
     # Some leave every channel, others only one.
     assert any(not any(c[k] for k in channels) for c in opted_out)
     assert any(sum(c[k] for k in channels) == 2 for c in opted_out)
+    # Their addresses are on the suppression list, as a real opt-out leaves them.
+    with engine.connect() as conn:
+        listed = set(conn.execute(sa.select(Suppression.address, Suppression.channel)).all())
+    expected = {(c["phone" if ch != "email" else "email"], ch) for c in opted_out
+                for ch in ("sms", "email", "whatsapp")
+                if not c[f"consent_{ch}"] and c["phone" if ch != "email" else "email"]}
+    assert listed == expected and expected
 
     tiers = Counter(c["attributes"]["loyalty_tier"] for c in customers)
     assert len(tiers) >= 4
