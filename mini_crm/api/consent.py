@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["consent"],
                    responses={401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 404: ERROR_SCHEMA,
                               422: ERROR_SCHEMA})
 Channel = str
+SuppressionId = Annotated[int, Path(ge=1, le=2_147_483_647)]  # an INTEGER key on every DB
 
 
 class UnsubscribeIn(BaseModel):
@@ -118,7 +119,8 @@ def list_suppressions(cursor: str | None = None, limit: int = Query(100, ge=1, l
                       _key: ApiKey = Depends(require_scope("read")),
                       session: Session = Depends(db_session)) -> dict[str, Any]:
     try:
-        before = decode_cursor(cursor) or None
+        # Clamped: a forged cursor past any id must not overflow SQLite's INTEGER.
+        before = min(decode_cursor(cursor), 2**62) or None
     except ValueError as exc:
         raise ApiError(422, str(exc)) from exc
     rows, more = suppression.list_after(session, before_id=before, limit=limit,
@@ -150,7 +152,8 @@ def add_suppression(body: SuppressionIn, response: Response,
                summary="Take an address off the suppression list",
                description="Customers' consent flags are not changed: someone who opted "
                            "out stays opted out until they opt in.")
-def delete_suppression(suppression_id: int, key: ApiKey = Depends(require_scope("ingest")),
+def delete_suppression(suppression_id: SuppressionId,
+                       key: ApiKey = Depends(require_scope("ingest")),
                        session: Session = Depends(db_session)) -> Response:
     if suppression.remove(session, suppression_id, actor=key_actor(key), source="api") is None:
         raise ApiError(404, f"no suppression with id {suppression_id}")
