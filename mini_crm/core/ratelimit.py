@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import redis
 
 from mini_crm.core.redis_conn import get_redis
+from mini_crm.settings import get_settings
 
 WINDOW_SECONDS = 60
 _local: dict[tuple[str, int], int] = {}
@@ -32,7 +33,8 @@ def hit(key: str, limit: int, now: float | None = None, prefix: str = "mc:rl") -
     window = int(now // WINDOW_SECONDS)
     reset_in = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
     client = get_redis()
-    count = _redis_hit(client, f"{prefix}:{key}:{window}") if client else None
+    name = f"{get_settings().redis_namespace}{prefix}:{key}:{window}"
+    count = _redis_hit(client, name) if client else None
     if count is None:
         count = _local_hit(key, window)
     if count > limit:
