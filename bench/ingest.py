@@ -10,6 +10,11 @@ uvicorn serving the real app, 4 concurrent clients posting batches of 1000;
 (3) the API in queued mode (PostgreSQL) — clients post to the Redis Stream and one
 consumer drains it; measured to the last row written, with the consumer's memory
 sampled while it works. Prints rows/s and the ratio API / raw.
+
+Safe on a shared machine: every database is a fresh `bench_<tag>` on the server given by
+--postgresql-url (else DATABASE_URL's server, else the local one), dropped afterwards;
+Redis is --redis-url (else REDIS_URL) and the run writes and deletes only keys naming
+`bench-<tag>` (bench/common.py).
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -27,20 +31,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
-import redis
 import sqlalchemy as sa
 
+from bench.common import RedisRun, add_service_args, bench_database, redis_url, server_url
 from mini_crm import migrations
 from mini_crm.core import apikeys
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn
 from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
 from mini_crm.db import create_db_engine, session_scope
 from mini_crm.settings import PROJECT_ROOT
-from tests.databases import fresh_database
 
 BATCH = 1000
 CLIENTS = 4
-REDIS_URL = "redis://127.0.0.1:6379/10"
 
 
 def customers(n: int, tag: str) -> list[dict]:
@@ -109,6 +111,7 @@ def post_all(base: str, secret: str, path: str, rows: list[dict]) -> None:
 
 def api_rate(url: str, cust: list[dict], ords: list[dict], env: dict[str, str],
              drain: bool = False) -> tuple[float, list[int]]:
+    """Rows/s through the API (and the stream consumer when `drain`) with `env`."""
     proc, base, secret = serve(url, env)
     consumer, rss = None, []
     try:
@@ -116,7 +119,7 @@ def api_rate(url: str, cust: list[dict], ords: list[dict], env: dict[str, str],
             consumer = subprocess.Popen(
                 [sys.executable, "-c", "import threading, redis; from mini_crm.core.ingestion "
                  "import stream; stream.run_consumer(redis.Redis.from_url("
-                 f"{REDIS_URL!r}), 'bench', threading.Event())"],
+                 f"{env['REDIS_URL']!r}), 'bench', threading.Event())"],
                 env={**os.environ, "DATABASE_URL": url, **env}, cwd=PROJECT_ROOT)
         t0 = time.perf_counter()
         post_all(base, secret, "/api/v1/customers", cust)
@@ -155,36 +158,37 @@ def main() -> None:
                         help="comma list of sqlite, postgresql")
     parser.add_argument("--modes", default="sync,queued",
                         help="comma list of sync, queued (queued runs on PostgreSQL only)")
+    add_service_args(parser)
     args = parser.parse_args()
     wanted_modes = set(args.modes.split(","))
-    r = redis.Redis.from_url(REDIS_URL)
     print(f"{args.customers:,} customers + {args.orders:,} orders, batches of {BATCH}, "
           f"{CLIENTS} clients")
     print(f"{'database':<12}{'path':<10}{'rows/s':>10}{'raw rows/s':>12}{'ratio':>8}")
-    with tempfile.TemporaryDirectory() as tmp:
-        for dialect in args.dialects.split(","):
-            tag = uuid.uuid4().hex[:6]
-            cust, ords = customers(args.customers, tag), orders(args.orders, args.customers, tag)
-            with fresh_database(dialect, Path(tmp)) as raw_url:
-                migrations.upgrade(raw_url)
-                raw = raw_rate(raw_url, cust, ords)
-            modes = []
-            if "sync" in wanted_modes:
-                modes.append(("sync", {"REDIS_URL": "", "INGEST_MODE": "sync"}, False))
-            if dialect == "postgresql" and "queued" in wanted_modes:
-                modes.append(("queued", {"REDIS_URL": REDIS_URL, "INGEST_MODE": "queued",
-                                         "INGEST_STREAM_PREFIX": f"bench:{tag}"}, True))
-            for mode, env, drain in modes:
-                with fresh_database(dialect, Path(tmp)) as url:
+    for dialect in args.dialects.split(","):
+        tag = uuid.uuid4().hex[:6]
+        server = None if dialect == "sqlite" else server_url(args, dialect)
+        cust, ords = customers(args.customers, tag), orders(args.orders, args.customers, tag)
+        with bench_database(dialect, server) as raw_url:
+            migrations.upgrade(raw_url)
+            raw = raw_rate(raw_url, cust, ords)
+        modes = []
+        if "sync" in wanted_modes:
+            modes.append(("sync", {"REDIS_URL": "", "INGEST_MODE": "sync"}, None))
+        if dialect == "postgresql" and "queued" in wanted_modes:
+            modes.append(("queued", {"INGEST_MODE": "queued"}, RedisRun(redis_url(args))))
+        for mode, env, run in modes:
+            try:
+                with bench_database(dialect, server) as url:
                     migrations.upgrade(url)
-                    rate, rss = api_rate(url, cust, ords, env, drain)
-                print(f"{dialect:<12}{mode:<10}{rate:>10,.0f}{raw:>12,.0f}{rate / raw:>8.2f}")
-                if rss:
-                    print(f"{'':<22}consumer RSS MB: start {rss[0]}, peak {max(rss)}, "
-                          f"end {rss[-1]} over {len(rss)} samples")
-                for key in r.scan_iter(f"bench:{tag}:*"):
-                    r.delete(key)
-
+                    rate, rss = api_rate(url, cust, ords, {**env, **(run.env() if run else {})},
+                                         drain=run is not None)
+            finally:
+                if run is not None:
+                    run.cleanup()
+            print(f"{dialect:<12}{mode:<10}{rate:>10,.0f}{raw:>12,.0f}{rate / raw:>8.2f}")
+            if rss:
+                print(f"{'':<22}consumer RSS MB: start {rss[0]}, peak {max(rss)}, "
+                      f"end {rss[-1]} over {len(rss)} samples")
 
 if __name__ == "__main__":
     main()

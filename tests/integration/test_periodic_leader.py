@@ -120,7 +120,8 @@ def test_two_worker_hosts_one_leads_and_the_other_takes_over(private_redis: str,
         for name in ("host-a", "host-b"):
             log = tmp_path / f"{name}.log"
             # Own session: the host's RQ worker and consumer are killed with it at the end.
-            proc = subprocess.Popen([MINI_CRM, "worker"], env=env, start_new_session=True,
+            host_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"{name}-metrics")}
+            proc = subprocess.Popen([MINI_CRM, "worker"], env=host_env, start_new_session=True,
                                     stdout=log.open("w"), stderr=subprocess.STDOUT)
             hosts.append((proc, log))
         client = redis.Redis.from_url(private_redis)
