@@ -191,18 +191,21 @@ class DatabaseCpu:
     """
 
     def __init__(self, url: str) -> None:
-        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        # One connection, kept: sampling must not fork a backend per sample.
+        self.engine = sa.create_engine(url, pool_size=1, max_overflow=0)
         self.dialect = self.engine.dialect.name
         self.database = self.engine.url.database
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
+        self.exclude: set[int] = set()  # backends of observers (the bench's own polls)
 
     def _pids(self) -> list[int]:
         if self.dialect == "postgresql":
             with self.engine.connect() as conn:
-                return list(conn.execute(sa.text(
+                pids = conn.execute(sa.text(
                     "SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> "
-                    "pg_backend_pid()"), {"d": self.database}).scalars())
+                    "pg_backend_pid()"), {"d": self.database}).scalars()
+                return [p for p in pids if p not in self.exclude]
         return [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit()
                 and _comm(e) in ("mariadbd", "mysqld")]
 
