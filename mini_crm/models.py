@@ -238,7 +238,9 @@ class Conversion(SQLModel, table=True):
     variant: str | None = Field(default=None, max_length=8)
 
 
-class Session(SQLModel, table=True):
+class UserSession(SQLModel, table=True):
+    """A signed-in browser session (table `session`); named apart from `sqlmodel.Session`."""
+
     __tablename__ = "session"
 
     id: int | None = Field(default=None, primary_key=True)

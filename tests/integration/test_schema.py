@@ -24,8 +24,8 @@ from mini_crm.models import (
     Segment,
     Suppression,
     User,
+    UserSession,
 )
-from mini_crm.models import Session as UserSession
 from tests.databases import DIALECTS, fresh_database
 
 WHEN = datetime(2025, 3, 4, 5, 6, 7, 891011)

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from mini_crm.models import Session as UserSession
-from mini_crm.models import User, utcnow
+from mini_crm.models import User, UserSession, utcnow
 from mini_crm.settings import get_settings
 
 COOKIE_NAME = "mc_session"
