@@ -14,7 +14,8 @@ the rule is compiled as NOT EXISTS of the customers for whom it does *not* hold,
 customers without any order in the period (or without any order at all) are found
 without enumerating them. PostgreSQL plans both as a hash semi/anti join over the
 orders in the window (index ix_order_ordered_at), MariaDB as a materialised semi-join,
-SQLite as a materialised subquery with an automatic index.
+SQLite as a materialised subquery with an automatic index. "Ordered at all" (> 0) and
+"not at all" (= 0) are a plain correlated EXISTS / NOT EXISTS instead.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def compile_window(c: Condition, now: datetime) -> ColumnElement[bool]:
     if c.items_match is not None:
         where.append(sqlfuncs.items_have(ORDER.c["items"], c.items_match.key,
                                          c.items_match.value.lower()) == 1)
+    if c.field == "window_order_count" and _any_order(c.operator, c.value) is not None:
+        # "ordered at all in the window" (> 0, >= 1) or "not at all" (= 0, < 1, <= 0): a
+        # plain correlated EXISTS, no grouping, as one would write it by hand.
+        exists = sa.exists().where(ORDER.c.customer_id == Customer.id, *where)
+        return exists if _any_order(c.operator, c.value) else sa.not_(exists)
     total = sa.func.count() if c.field == "window_order_count" else sa.func.sum(ORDER.c.amount)
     condition = compare(total, c.operator, num(c.value))
     at_zero = holds(c.operator, c.value, Decimal(0))
@@ -61,3 +67,12 @@ def compile_window(c: Condition, now: datetime) -> ColumnElement[bool]:
                .subquery("w"))
     found = sa.exists().where(grouped.c.customer_id == Customer.id)
     return sa.not_(found) if at_zero else found
+
+
+def _any_order(op: str, value: object) -> bool | None:
+    """True for "at least one order", False for "no order", None for other counts."""
+    if (op, value) in ((">", 0), (">=", 1)):
+        return True
+    if (op, value) in (("=", 0), ("<", 1), ("<=", 0)):
+        return False
+    return None
