@@ -124,3 +124,4 @@ def test_window_fields_carry_their_period_and_item_filter() -> None:
     back = editing.set_field(tree, "0", "total_spend")
     assert "window" not in editing.to_rules(back)["rules"][0]
     assert editing.flatten(back)[1]["is_window"] is False
+
