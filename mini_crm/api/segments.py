@@ -26,14 +26,28 @@ EXAMPLE_RULES = {"combinator": "and", "not": False, "rules": [
         {"field": "order_count", "operator": ">=", "value": 3}]}]}
 
 
+WINDOW_RULES = {"combinator": "and", "not": False, "rules": [
+    {"field": "window_order_count", "operator": ">", "value": 3,
+     "window": {"from": "2025-01-01", "to": "2025-12-31"}},
+    {"field": "window_spend", "operator": ">", "value": "₹10K", "window": {"last_days": 180}},
+    {"field": "city", "operator": "not_in", "value": ["Mumbai"]}]}
+RULES_DESCRIPTION = (
+    "Rules JSON (DESIGN.md). Calendar days are days in BRAND_TIMEZONE; !=, not_in and "
+    "not_contains also match customers with no value (add is_not_null to exclude them); "
+    "numbers may be written 150000, \"1,50,000\", \"₹10K\" or \"1.5 lakh\" (ambiguous forms "
+    "such as \"5.000,00\" and out-of-range values are a 422); window_order_count and "
+    "window_spend take a \"window\" ({\"last_days\": N} or {\"from\", \"to\"}) and an "
+    "optional \"items_match\" ({\"key\", \"value\"}). See docs/segments.md.")
+
+
 # Database ids are 32-bit on every supported database; larger ones cannot exist.
 SegmentId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class PreviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid",
-                              json_schema_extra={"examples": [{"rules": EXAMPLE_RULES}]})
-    rules: dict[str, Any]
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"rules": EXAMPLE_RULES}, {"rules": WINDOW_RULES}]})
+    rules: dict[str, Any] = Field(description=RULES_DESCRIPTION)
     sample: int = Field(default=10, ge=0, le=50)
 
 

@@ -70,7 +70,12 @@ def brand_time(utc_naive: datetime) -> datetime:
 
 
 def date_time(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y, %H:%M") if value else "—"
+    """'29 Nov 2026, 01:30' in the brand's zone: a naive value is a stored UTC timestamp
+    and is converted; an aware one is shown in its own zone."""
+    if value is None:
+        return "—"
+    local = brand_time(value) if value.tzinfo is None else value
+    return local.strftime("%d %b %Y, %H:%M")
 
 
 def days_ago(value: datetime | None, now: datetime) -> str:

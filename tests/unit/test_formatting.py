@@ -50,3 +50,10 @@ def test_dates_shown_are_brand_calendar_days() -> None:
 
 def test_csv_exports_show_brand_time_with_its_offset() -> None:
     assert _csv_cell(datetime(2026, 11, 28, 20, 0)) == "2026-11-29 01:30:00+05:30"
+
+
+def test_times_shown_are_brand_times() -> None:
+    assert formatting.date_time(datetime(2026, 11, 28, 20, 0)) == "29 Nov 2026, 01:30"
+    local = formatting.brand_time(datetime(2026, 11, 28, 20, 0))
+    assert formatting.date_time(local) == "29 Nov 2026, 01:30"
+    assert formatting.date_time(None) == "—"
