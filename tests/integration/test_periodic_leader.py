@@ -108,6 +108,7 @@ def _leads(log: Path) -> bool:
                for line in log.read_text().splitlines() if line.startswith("{"))
 
 
+@pytest.mark.slow  # real `mini-crm worker` processes: tens of seconds to start
 def test_two_worker_hosts_one_leads_and_the_other_takes_over(private_redis: str,
                                                                tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'leader.db'}"
