@@ -298,3 +298,20 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     target: str | None = Field(default=None, max_length=255)
     details: dict[str, Any] = _json(default={}, nullable=False)
+
+
+class ReceiptRetry(SQLModel, table=True):
+    """A delivery receipt the API accepted (answered 202) whose vendor message id was not
+    stored yet: kept here, durable, until the worker's mark makes the id known (see
+    mini_crm.core.delivery.receipts). Not a Redis key: a 202 promises the receipt is kept
+    even if Redis loses its memory."""
+
+    __tablename__ = "receipt_retry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_message_id: str = Field(max_length=128, nullable=False)
+    status: str = Field(max_length=16, nullable=False)  # vendor word: delivered | failed
+    error: str | None = Field(default=None, max_length=1000)
+    at: str | None = Field(default=None, max_length=40)  # the vendor's timestamp, as sent
+    tries: int = Field(default=0, nullable=False)
+    due_at: datetime = _ts(nullable=False, index=True)

@@ -103,10 +103,13 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
     # Vendor clients and receipts (mini_crm.core.delivery): HTTP timeout per vendor call;
-    # receipts are buffered (a Redis list under receipt_buffer_prefix, else in process) and
-    # applied in batches; a receipt whose vendor id is not stored yet is retried with
-    # backoff up to receipt_max_requeues times; signatures older than the window are refused.
+    # receipts are applied before the API's 202 ("database": durable whatever Redis keeps)
+    # or buffered in a Redis list under receipt_buffer_prefix ("redis": for a Redis with
+    # AOF) and applied in batches; a receipt whose vendor id is not stored yet is retried
+    # with backoff up to receipt_max_requeues times; signatures older than the window are
+    # refused.
     vendor_timeout_seconds: float = Field(default=10.0, gt=0)
+    receipt_buffer: Literal["database", "redis"] = "database"
     receipt_window_seconds: int = Field(default=300, ge=1)
     receipt_buffer_prefix: str = "mc:receipts"
     receipt_batch_size: int = Field(default=500, ge=1, le=10_000)

@@ -3,8 +3,9 @@
 No API key: the HMAC signature over the timestamp and the raw body is the
 authentication (see mini_crm.core.delivery.signing), and a timestamp outside the
 window is refused so a captured callback cannot be replayed later. Receipts are
-applied in bulk by the batcher (mini_crm.core.delivery.receipts), not here — except
-in embedded mode (no Redis), where they are applied before the 202.
+applied before the 202 (RECEIPT_BUFFER=database, the default) or buffered in Redis
+and applied in bulk by the batcher (RECEIPT_BUFFER=redis); see
+mini_crm.core.delivery.receipts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from typing import Any
 
 import redis
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -93,9 +95,11 @@ def _parse(items: list[Any]) -> tuple[list[receipts.Receipt], list[dict[str, Any
 
 @router.post("/receipts", status_code=202, response_model=ReceiptsAccepted, responses=_ERRORS,
              summary="Delivery receipts from the vendor (HMAC-signed callback)",
-             description="Answers 202 as soon as the receipts are buffered; a batcher applies "
-                         "them within about a second (without Redis they are applied before "
-                         "the answer). Receipts for the same message may arrive "
+             description="Answers 202 once the receipts are kept: applied (or, when their "
+                         "message id is not stored yet, kept for retries) in the database "
+                         "before the answer; with RECEIPT_BUFFER=redis buffered in Redis and "
+                         "applied within about a second. 503 when they cannot be kept: "
+                         "retry later. Receipts for the same message may arrive "
                          "twice or out of order: a status only moves forward (sent → delivered "
                          "or undelivered). No API key: the signature is the authentication.",
              openapi_extra=_BODY_DOC)
@@ -122,9 +126,9 @@ async def post_receipts(request: Request) -> ReceiptsAccepted:
     if good:
         try:
             await run_in_threadpool(receipts.enqueue, good)
-        except redis.RedisError as exc:
-            # Not buffered: a 503 makes the vendor retry the callback later.
-            raise ApiError(503, "receipt buffer unavailable; retry later",
+        except (redis.RedisError, sa.exc.SQLAlchemyError) as exc:
+            # Not kept: a 503 makes the vendor retry the callback later.
+            raise ApiError(503, "receipts cannot be stored right now; retry later",
                            headers={"Retry-After": "5"}) from exc
     if errors:
         first = errors[0]

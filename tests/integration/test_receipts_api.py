@@ -1,5 +1,6 @@
-"""POST /api/v1/receipts on the real app: signature, window, validation, 202 and buffering;
-in embedded mode the process's own flusher applies the receipts."""
+"""POST /api/v1/receipts on the real app: signature, window, validation, and what a 202
+promises: the receipts are committed (applied, or kept in receipt_retry) before it, or,
+with RECEIPT_BUFFER=redis, in the Redis buffer."""
 
 from __future__ import annotations
 
@@ -80,39 +81,61 @@ def test_signed_receipts_are_accepted_and_applied(client: TestClient,
     assert statuses(app_settings, ids)[0] == ("delivered", None)
 
 
-def test_without_redis_receipts_are_applied_before_the_202(client: TestClient,
-                                                             app_settings: sa.Engine) -> None:
-    """Embedded mode keeps no buffer that outlives the process: the 202 comes after the
-    UPDATE. A receipt whose message id is not stored yet waits in memory and is applied
-    once the worker's mark makes the id known."""
-    assert redis_conn.get_redis() is None
+def test_receipts_are_committed_before_the_202(client: TestClient, app_settings: sa.Engine,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Write-through (the default, with or without Redis): the 202 comes after the UPDATE.
+    A receipt whose message id is not stored yet is kept in receipt_retry, in the same
+    transaction, and applied once the worker's mark makes the id known."""
+    monkeypatch.setattr(receipts, "retry_delay", lambda tries: 0.0)
     ids = make_logs(app_settings, ["sent", "queued-noid"], prefix="emb")
-    before = receipts.memory_buffer().size()
     answer = post(client, {"receipts": [
         {"vendor_message_id": "emb0", "status": "delivered"},
         {"vendor_message_id": "emb1", "status": "failed", "error": "handset unreachable"}]})
     assert answer.status_code == 202, answer.text
     assert statuses(app_settings, ids) == [("delivered", None), ("queued", None)]  # no wait
-    assert receipts.memory_buffer().size() == before + 1  # emb1: unknown for now
+    assert receipts.retry_count(app_settings) == 1  # emb1: unknown for now, but kept
     with app_settings.begin() as conn:  # the worker's mark lands
         conn.execute(sa.text("UPDATE communication_log SET status = 'sent', "
                              "vendor_message_id = 'emb1' WHERE id = :id"), {"id": ids[1]})
-    wait_for(lambda: statuses(app_settings, ids)[1] == ("undelivered", "handset unreachable"))
+    result = receipts.flush_retries(app_settings)
+    assert (result.undelivered, result.requeued) == (1, 0)
+    assert statuses(app_settings, ids)[1] == ("undelivered", "handset unreachable")
+    assert receipts.retry_count(app_settings) == 0
+
+
+def test_a_database_that_refuses_gets_503_so_the_vendor_retries(
+        client: TestClient, app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = make_logs(app_settings, ["sent"])
+
+    def down(*_a, **_k):
+        raise sa.exc.OperationalError("UPDATE", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(receipts, "apply_batch", down)
+    answer = post(client, {"receipts": [{"vendor_message_id": "v0", "status": "delivered"}]})
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert answer.json()["error"]["message"] == ("receipts cannot be stored right now; "
+                                                 "retry later")
+    monkeypatch.undo()
+    assert statuses(app_settings, ids) == [("sent", None)]
+    assert receipts.retry_count(app_settings) == 0
 
 
 @pytest.mark.parametrize("case", ["tampered", "wrong_secret", "missing"])
-def test_bad_signatures_get_401_bad_signature(client: TestClient, case: str) -> None:
+def test_bad_signatures_get_401_bad_signature(client: TestClient, app_settings: sa.Engine,
+                                              case: str) -> None:
+    ids = make_logs(app_settings, ["sent"])
     body = json.dumps({"receipts": [{"vendor_message_id": "v0", "status": "delivered"}]})
     headers = signed_headers(SECRET if case != "wrong_secret" else "nope", body.encode())
     if case == "tampered":
         body = body.replace("delivered", "failed")
     if case == "missing":
         headers = {}
-    before = receipts.memory_buffer().size()
     answer = client.post("/api/v1/receipts", content=body, headers=headers)
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "bad_signature"
-    assert receipts.memory_buffer().size() == before
+    assert statuses(app_settings, ids) == [("sent", None)]
+    assert receipts.retry_count(app_settings) == 0
 
 
 @pytest.mark.parametrize("skew", [-3600, 301, 3600])
@@ -159,10 +182,23 @@ def test_no_api_key_is_needed_and_the_route_is_documented(client: TestClient) ->
                                                      "X-Mini-CRM-Signature"}
 
 
-def test_with_redis_receipts_go_to_the_shared_buffer(client: TestClient,
-                                                     redis_receipts: str  # noqa: F811
-                                                     ) -> None:
+def test_with_receipt_buffer_redis_receipts_go_to_the_shared_buffer(
+        client: TestClient, redis_receipts: str  # noqa: F811
+        ) -> None:
     answer = post(client, {"receipts": [{"vendor_message_id": "x1", "status": "delivered"},
                                         {"vendor_message_id": "x2", "status": "failed"}]})
     assert answer.status_code == 202
     assert redis.Redis.from_url(REDIS_URL).llen(f"{redis_receipts}:queue") == 2
+
+
+def test_with_redis_but_the_default_buffer_nothing_waits_in_redis(
+        client: TestClient, app_settings: sa.Engine, redis_receipts: str,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECEIPT_BUFFER", "database")
+    settle_settings(RECEIPT_BUFFER="database")
+    assert redis_conn.get_redis() is not None
+    ids = make_logs(app_settings, ["sent"])
+    answer = post(client, {"receipts": [{"vendor_message_id": "v0", "status": "delivered"}]})
+    assert answer.status_code == 202
+    assert statuses(app_settings, ids) == [("delivered", None)]
+    assert redis.Redis.from_url(REDIS_URL).llen(f"{redis_receipts}:queue") == 0

@@ -16,7 +16,14 @@ from sqlmodel import Session, select
 from mini_crm.core import redis_conn
 from mini_crm.core.delivery import receipts
 from mini_crm.core.delivery.receipts import MemoryBuffer, Receipt, RedisBuffer, apply_batch
-from mini_crm.models import Campaign, CommunicationLog, Customer, DeliveryStatus
+from mini_crm.models import (
+    Campaign,
+    CommunicationLog,
+    Customer,
+    DeliveryStatus,
+    ReceiptRetry,
+    utcnow,
+)
 from mini_crm.settings import get_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -300,10 +307,11 @@ def _claim_and_hang(url: str, prefix: str, ready) -> None:  # noqa: ANN001
 
 @pytest.fixture
 def redis_receipts(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The app's settings pointed at a real Redis under a fresh receipt prefix (yielded);
-    its keys are deleted afterwards."""
+    """The app's settings pointed at a real Redis buffer (RECEIPT_BUFFER=redis) under a
+    fresh receipt prefix (yielded); its keys are deleted afterwards."""
     prefix = f"test:rcpt:{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("RECEIPT_BUFFER", "redis")
     monkeypatch.setenv("RECEIPT_BUFFER_PREFIX", prefix)
     get_settings.cache_clear()
     redis_conn.reset_cache()
@@ -320,7 +328,7 @@ def redis_receipts(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_flush_uses_redis_when_it_answers(app_settings: sa.Engine, redis_receipts: str) -> None:
     ids = make_logs(app_settings, ["sent", "sent"])
     assert receipts.enqueue([r("v0"), r("v1", "failed", "no")]) == 2
-    buffer = receipts.get_buffer()
+    buffer = receipts.redis_buffer()
     assert isinstance(buffer, RedisBuffer) and buffer.size() == 2
     receipts.flush_receipts()  # the periodic task
     assert buffer.size() == 0
@@ -332,3 +340,51 @@ def test_the_periodic_task_is_registered() -> None:
 
     periodic.load_task_modules()
     assert any(name.endswith("receipts.flush_receipts") for name in periodic._tasks)
+
+
+def test_durable_retries_wait_in_the_database_until_the_id_is_known(
+        engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RECEIPT_BUFFER=database: apply_durably commits the known receipts and keeps the
+    unknown ones in receipt_retry; flush_retries applies them once the id is stored,
+    honours the backoff, and drops them after the bounded retries."""
+    ids = make_logs(engine, ["sent", "queued-noid"])
+    first = receipts.apply_durably(engine, [r("v0"), r("late-id", "failed", "mailbox full"),
+                                            r("ghost")])
+    assert (first.delivered, first.requeued) == (1, 2)
+    assert receipts.retry_count(engine) == 2
+    assert receipts.flush_retries(engine).batches == 0  # not due yet (0.5 s backoff)
+    with Session(engine) as s:
+        row = s.get(CommunicationLog, ids[1])
+        row.vendor_message_id, row.status = "late-id", DeliveryStatus.SENT
+        s.add(row)
+        s.commit()
+    time.sleep(0.6)
+    second = receipts.flush_retries(engine)
+    assert (second.undelivered, second.requeued) == (1, 1)  # ghost waits again
+    assert statuses(engine, ids) == [("delivered", None), ("undelivered", "mailbox full")]
+    with engine.begin() as conn:  # ghost's next try is due now, not in a second
+        conn.execute(ReceiptRetry.__table__.update().values(due_at=utcnow()))
+    monkeypatch.setattr(receipts, "retry_delay", lambda tries: 0.0)
+    monkeypatch.setenv("RECEIPT_MAX_REQUEUES", "2")
+    get_settings.cache_clear()
+    try:
+        outcomes = [receipts.flush_retries(engine) for _ in range(3)]
+    finally:
+        get_settings.cache_clear()
+    assert [o.dropped for o in outcomes] == [1, 0, 0]
+    assert receipts.retry_count(engine) == 0
+
+
+def test_a_database_error_keeps_durable_retries(engine: sa.Engine,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    make_logs(engine, ["queued-noid"])
+    monkeypatch.setattr(receipts, "retry_delay", lambda tries: 0.0)
+    receipts.apply_durably(engine, [r("late")])
+
+    def broken(*_a, **_k):
+        raise sa.exc.OperationalError("UPDATE", {}, Exception("database went away"))
+
+    monkeypatch.setattr(receipts, "apply_batch", broken)
+    with pytest.raises(sa.exc.OperationalError):
+        receipts.flush_retries(engine)
+    assert receipts.retry_count(engine) == 1  # the transaction rolled back: still there

@@ -21,6 +21,7 @@ from mini_crm.models import (
     Conversion,
     Customer,
     Order,
+    ReceiptRetry,
     Segment,
     Suppression,
     User,
@@ -71,6 +72,8 @@ def _all_rows() -> list[SQLModel]:
         AuditEvent(id=1, actor_user_id=1, action="signin", details={"ip": "127.0.0.1"}),
         Suppression(id=1, address="+919820000000", channel="sms", reason="texted STOP",
                     source="inbound", created_by=1),
+        ReceiptRetry(id=1, vendor_message_id="v-2", status="failed", error="mailbox full",
+                     at="2026-11-30T01:00:00+00:00", tries=3, due_at=WHEN),
     ]
 
 

@@ -1,20 +1,26 @@
-"""Delivery receipts: a buffer the API appends to, and a batcher that applies them in bulk.
+"""Delivery receipts: the API hands them over, a batcher applies them in bulk.
 
-POST /api/v1/receipts only appends to the buffer and answers 202, so a vendor's burst
-of callbacks never waits on the database. The batcher (`flush`, run periodically)
-takes up to `receipt_batch_size` receipts and applies them with one UPDATE per target
-status. Each UPDATE only touches rows whose status rank is lower than the target's
-(queued or sent), so duplicate and out-of-order receipts are harmless: a status only
-moves forward, and a 'delivered' row never becomes 'undelivered'.
+A receipt is applied with one UPDATE per target status per batch. Each UPDATE only
+touches rows whose status rank is lower than the target's (queued or sent), so
+duplicate and out-of-order receipts are harmless: a status only moves forward, and a
+'delivered' row never becomes 'undelivered'.
 
-Buffer: a Redis list when Redis answers (shared by every app instance and worker).
-Without Redis (embedded mode) no buffer would outlive the process, and a vendor that
-heard 202 never sends a receipt again, so the receipts are applied before the answer
-(one UPDATE per status per batch all the same); only those whose message id is not
-stored yet wait in memory for their retries, and if the database refuses the batch
-it waits there too. With Redis a batch is moved atomically to a per-claim list before it is
-applied and deleted only after the commit; a flusher that dies in between leaves the
-claim behind, and the next flush puts it back (re-applying is harmless, see above).
+A 202 from POST /api/v1/receipts is a promise: the vendor never sends that receipt
+again. Where the receipt is kept until it is applied is `RECEIPT_BUFFER`:
+
+- `database` (the default, and always without Redis): write-through. The API applies
+  the POST's receipts before it answers (one UPDATE per status per batch: the vendor
+  already batches its callbacks), and a receipt whose vendor message id is not stored
+  yet goes, in the same transaction, to the `receipt_retry` table. Nothing is answered
+  202 that is not committed, so a Redis that loses its memory loses no receipt; a
+  database that is down gets a 503 and the vendor retries.
+- `redis`: the API only appends to a Redis list and answers at once, so a burst of
+  callbacks never waits on the database. Faster, and as durable as Redis is: with AOF
+  (`appendonly yes`, `appendfsync everysec`) a restart or a crash of redis-server loses
+  nothing acknowledged, a power loss up to about a second; without persistence a
+  restart loses every buffered receipt. A batch is moved atomically to a per-claim
+  list before it is applied and deleted only after the commit; a flusher that dies in
+  between leaves the claim behind, and the next flush puts it back.
 
 A receipt can arrive before the worker stored the vendor's message id (the vendor
 answered, the receipt raced the worker's UPDATE). Such receipts are retried with
@@ -32,7 +38,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 import redis
@@ -44,7 +50,7 @@ from sqlalchemy.orm import Session
 
 from mini_crm.core import periodic
 from mini_crm.core.redis_conn import get_redis
-from mini_crm.models import CommunicationLog, DeliveryStatus, utcnow
+from mini_crm.models import CommunicationLog, DeliveryStatus, ReceiptRetry, utcnow
 from mini_crm.observability import metrics
 from mini_crm.settings import get_settings
 
@@ -192,9 +198,9 @@ class ReceiptBuffer(Protocol):
 
 
 class MemoryBuffer:
-    """The embedded-mode buffer, thread-safe and lost with the process: it only holds
-    receipts that could not be applied when they came (unknown message ids waiting for
-    their retries, or a batch the database refused), and the flush tests use it too."""
+    """A thread-safe buffer in this process's memory, lost with it: the same interface
+    as RedisBuffer for `flush_buffer` where nothing must outlive the process (the
+    batcher's tests). The app never keeps accepted receipts in it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -342,44 +348,91 @@ class RedisBuffer:
         return int(self.client.llen(self.queue_key)) + int(self.client.zcard(self.retry_key))
 
 
-_memory = MemoryBuffer()
-
-
-def memory_buffer() -> MemoryBuffer:
-    return _memory
-
-
-def get_buffer() -> ReceiptBuffer:
+def redis_buffer() -> RedisBuffer | None:
+    """The shared Redis buffer, or None without Redis."""
     client = get_redis()
     if client is None:
-        return _memory
+        return None
     return RedisBuffer(client, get_settings().receipt_buffer_prefix)
 
 
 def enqueue(receipts: Sequence[Receipt]) -> int:
-    """Hand receipts to the batcher (what the API calls): buffered in Redis, or in
-    embedded mode applied now (see the module's docstring). Returns how many."""
-    buffer = get_buffer()
-    if buffer is _memory:
-        return _apply_now(receipts)
-    return buffer.push(receipts)
-
-
-def _apply_now(receipts: Sequence[Receipt]) -> int:
+    """Take receipts the API accepted (see the module's docstring for where they are kept).
+    Returns how many. Raises redis.RedisError (RECEIPT_BUFFER=redis) or
+    sqlalchemy.exc.SQLAlchemyError (database) when they could not be kept: then nothing
+    may be answered 202."""
+    if get_settings().receipt_buffer == "redis":
+        buffer = redis_buffer()
+        if buffer is not None:
+            return buffer.push(receipts)
     from mini_crm.db import get_engine
 
+    if apply_durably(get_engine(), receipts).requeued and get_redis() is None:
+        # No Redis, so no `mini-crm worker` running the periodic flush: this process
+        # retries them itself (they are in the database, so a restart loses none).
+        _ensure_local_flusher()
+    return len(receipts)
+
+
+def apply_durably(engine: Engine, receipts: Sequence[Receipt]) -> FlushResult:
+    """Write-through: apply receipts and keep the unknown ones in `receipt_retry`, one
+    transaction per `receipt_batch_size` receipts, so each is committed, one way or the
+    other, before this returns."""
+    total = FlushResult()
     batch_size = get_settings().receipt_batch_size
     for start in range(0, len(receipts), batch_size):
-        batch = receipts[start:start + batch_size]
-        try:
-            applied = apply_batch(get_engine(), batch)
-        except Exception:
-            log.exception("applying receipts failed; keeping them in memory to retry")
-            _memory.push(receipts[start:])
+        with engine.begin() as conn:
+            applied = apply_batch(conn, receipts[start:start + batch_size])
+            retries = _retries(applied.unknown, total)
+            _store_retries(conn, retries)
+        _add(total, applied, retries)
+    return total
+
+
+_RETRY = ReceiptRetry.__table__
+
+
+def _store_retries(conn: Connection, retries: Sequence[tuple[float, Receipt]]) -> None:
+    if retries:
+        conn.execute(_RETRY.insert(), [
+            {"vendor_message_id": r.vendor_message_id, "status": r.status,
+             "error": (r.error or None) and r.error[:_ERROR_MAX], "at": r.at, "tries": r.tries,
+             "due_at": datetime.fromtimestamp(due, UTC).replace(tzinfo=None)}
+            for due, r in retries])
+
+
+def flush_retries(engine: Engine, *, batch_size: int | None = None,
+                  max_seconds: float = 2.0) -> FlushResult:
+    """Apply the due receipts of `receipt_retry`: per batch, one transaction takes them
+    (FOR UPDATE SKIP LOCKED where the database has it, so two flushers never take the same
+    rows), applies them, deletes them and stores again those still unknown."""
+    batch_size = batch_size or get_settings().receipt_batch_size
+    total = FlushResult()
+    deadline = time.monotonic() + max_seconds
+    while True:
+        with engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(_RETRY).where(_RETRY.c.due_at <= utcnow())
+                .order_by(_RETRY.c.due_at).limit(batch_size)
+                .with_for_update(skip_locked=True)).all()
+            if not rows:
+                break
+            batch = [Receipt(r.vendor_message_id, r.status, r.error, r.at, r.tries)
+                     for r in rows]
+            applied = apply_batch(conn, batch)
+            conn.execute(_RETRY.delete().where(_RETRY.c.id.in_([r.id for r in rows])))
+            retries = _retries(applied.unknown, total)
+            _store_retries(conn, retries)
+        _add(total, applied, retries)
+        if len(rows) < batch_size or time.monotonic() > deadline:
             break
-        _memory.defer(_retries(applied.unknown, FlushResult()))
-    _ensure_local_flusher()
-    return len(receipts)
+    return total
+
+
+def retry_count(engine: Engine) -> int:
+    """Receipts waiting in `receipt_retry` (due or not)."""
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(_RETRY)).scalar_one())
 
 
 # --- the batcher -------------------------------------------------------------------------
@@ -393,6 +446,15 @@ class FlushResult:
     requeued: int = 0
     dropped: int = 0
     recovered: int = 0
+
+
+def _add(total: FlushResult, applied: ApplyResult,
+         retries: Sequence[tuple[float, Receipt]]) -> None:
+    total.batches += 1
+    total.delivered += applied.delivered
+    total.undelivered += applied.undelivered
+    total.unchanged += applied.unchanged
+    total.requeued += len(retries)
 
 
 def retry_delay(tries: int) -> float:
@@ -439,35 +501,47 @@ def flush_buffer(buffer: ReceiptBuffer, engine: Engine, *, batch_size: int | Non
             raise
         retries = _retries(applied.unknown, total)
         buffer.finish(claim, retries)
-        total.batches += 1
-        total.delivered += applied.delivered
-        total.undelivered += applied.undelivered
-        total.unchanged += applied.unchanged
-        total.requeued += len(retries)
+        _add(total, applied, retries)
         if len(claim.receipts) < batch_size or time.monotonic() > deadline:
             break
     return total
 
 
 def flush(max_seconds: float = 2.0) -> FlushResult:
-    """Flush this deployment's buffer (Redis, or this process's own) into the database."""
+    """Apply what waits: the due rows of `receipt_retry` and, with Redis, the Redis buffer
+    (RECEIPT_BUFFER=redis, or what is left in it after a switch to database)."""
     from mini_crm.db import get_engine
 
-    return flush_buffer(get_buffer(), get_engine(), max_seconds=max_seconds)
+    engine = get_engine()
+    total = flush_retries(engine, max_seconds=max_seconds)
+    buffer = redis_buffer()
+    if buffer is not None:
+        more = flush_buffer(buffer, engine, max_seconds=max_seconds)
+        for name in ("batches", "delivered", "undelivered", "unchanged", "requeued", "dropped",
+                     "recovered"):
+            setattr(total, name, getattr(total, name) + getattr(more, name))
+    return total
 
 
 @periodic.every(0.5)
 def flush_receipts() -> None:
-    """The periodic task (workers, or the launcher, with Redis): drain the shared buffer."""
-    if get_redis() is not None:
-        result = flush()
-        if result.batches:
-            log.debug("receipts applied: %s", result)
+    """The periodic task (workers with Redis; the app's own thread without)."""
+    result = flush()
+    if result.batches:
+        log.debug("receipts applied: %s", result)
 
 
-# In embedded mode the receipts that wait (unknown message ids, or a batch the database
-# refused) sit in the memory of the process that answered the vendor, so that process
-# retries them itself, on a thread started by the first receipt.
+def stats() -> dict[str, Any]:
+    from mini_crm.db import get_engine
+
+    buffer = redis_buffer()
+    return {"buffer": get_settings().receipt_buffer,
+            "pending": (buffer.size() if buffer is not None else 0)
+            + retry_count(get_engine())}
+
+
+# Embedded mode: the thread that retries receipt_retry in the process that answered the
+# vendor, started by the first receipt that had to wait.
 _flusher_lock = threading.Lock()
 _flusher: threading.Thread | None = None
 
@@ -483,21 +557,18 @@ def _ensure_local_flusher() -> None:
 
 
 def _local_flush_loop() -> None:
+    """Until receipt_retry is empty; the next receipt that has to wait starts another."""
     from mini_crm.db import get_engine
 
-    interval = get_settings().receipt_flush_ms / 1000
+    global _flusher
     while True:
-        time.sleep(interval)
-        if _memory.size() == 0 and not _memory._claims:
-            continue  # idle: not even a settings lookup
+        time.sleep(get_settings().receipt_flush_ms / 1000)
         try:
-            interval = get_settings().receipt_flush_ms / 1000
-            flush_buffer(_memory, get_engine())
+            engine = get_engine()
+            flush_retries(engine)
+            with _flusher_lock:
+                if retry_count(engine) == 0:
+                    _flusher = None
+                    return
         except Exception:
-            log.exception("applying buffered receipts failed; retrying")
-
-
-def stats() -> dict[str, Any]:
-    buffer = get_buffer()
-    return {"buffer": "redis" if isinstance(buffer, RedisBuffer) else "memory",
-            "pending": buffer.size()}
+            log.exception("applying waiting receipts failed; retrying")
