@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import redis
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mini_crm.core.segments import RulesError
+
+log = logging.getLogger(__name__)
+# A service that is down or restarting: the client should retry, not read a 500.
+RETRY_AFTER_SECONDS = "5"
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
@@ -58,6 +65,22 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(error_body(_CODES.get(exc.status_code, "error"), str(exc.detail)),
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(sa.exc.OperationalError)
+    async def _database_down(request: Request, exc: sa.exc.OperationalError) -> JSONResponse:
+        log.warning("%s %s: database unavailable: %s", request.method, request.url.path,
+                    str(exc.orig or exc).splitlines()[0])
+        return JSONResponse(error_body("unavailable", "the database is unavailable; "
+                                       "retry later"), status_code=503,
+                            headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+    @app.exception_handler(redis.ConnectionError)
+    @app.exception_handler(redis.TimeoutError)
+    async def _redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:
+        log.warning("%s %s: Redis unavailable: %s", request.method, request.url.path, exc)
+        return JSONResponse(error_body("unavailable", "the queue (Redis) is unavailable; "
+                                       "retry later"), status_code=503,
+                            headers={"Retry-After": RETRY_AFTER_SECONDS})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
