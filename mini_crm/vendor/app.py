@@ -3,7 +3,8 @@
 POST /v1/messages accepts up to 1000 messages, answers a vendor id per message
 (idempotent per idempotency_key) and later posts signed receipts to callback_url.
 Behaviour comes from settings (SIMULATOR_*) and can be changed while running with
-POST /v1/config, so tests and demos can stage an outage and a recovery.
+POST /v1/config, so tests and demos can stage an outage and a recovery (error_rate, or
+`outage_seconds` of 429s or 503s).
 GET /v1/stats counts every key received: the proof of "0 lost, 0 sent twice".
 """
 
@@ -68,11 +69,16 @@ class ReplyIn(BaseModel):
 
 
 class ConfigPatch(BaseModel):
+    """Fields left out keep their value. `outage_seconds` starts an outage now: every send
+    is refused with `outage_status` (429 with Retry-After, or 503) for that long."""
+
     delivered_ratio: float | None = Field(default=None, ge=0.0, le=1.0)
     latency_ms: int | None = Field(default=None, ge=0)
     error_rate: float | None = Field(default=None, ge=0.0, le=1.0)
     rate_limit_per_second: int | None = Field(default=None, ge=0)
     receipt_delay_ms: int | None = Field(default=None, ge=0)
+    outage_seconds: float | None = Field(default=None, ge=0.0, le=3600.0)
+    outage_status: Literal[429, 503] = 503
 
 
 def invalid_recipient(message: MessageIn) -> str | None:
@@ -133,6 +139,8 @@ class Simulator:
         self.random = random.Random()
         self.token = settings.vendor_secret or "sim"
         self.blocking_store = isinstance(store, RedisStore)
+        self.outage_until = 0.0  # time.monotonic() until which sends are refused
+        self.outage_status = 503
 
     def check_auth(self, request: Request) -> None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -192,6 +200,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         sim.check_auth(request)
         sim.store.incr("requests")
         cfg = sim.config
+        outage_left = sim.outage_until - time.monotonic()
+        if outage_left > 0:
+            sim.store.incr("outage_refused")
+            status = sim.outage_status
+            raise ApiError(status, f"simulated outage ({status}); nothing was accepted",
+                           headers={"Retry-After": str(max(1, math.ceil(min(outage_left, 5))))})
         if cfg.rate_limit_per_second:
             wait = sim.bucket.take(cfg.rate_limit_per_second, len(req.messages))
             if wait:
@@ -219,7 +233,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     @app.post("/v1/config", summary="Change behaviour while running (outage, latency …)")
     async def config(patch: ConfigPatch, request: Request) -> dict[str, Any]:
         sim.check_auth(request)
-        sim.config = sim.config.model_copy(update=patch.model_dump(exclude_none=True))
+        changes = patch.model_dump(exclude_none=True, exclude={"outage_seconds",
+                                                               "outage_status"})
+        sim.config = sim.config.model_copy(update=changes)
+        if patch.outage_seconds is not None:
+            sim.outage_status = patch.outage_status
+            sim.outage_until = time.monotonic() + patch.outage_seconds
         return sim.config.model_dump()
 
     @app.post("/v1/inbound", summary="Simulate a reply (STOP, START, ...) from a recipient",

@@ -18,8 +18,8 @@ import redis
 REJECTED = "!"  # stored in place of a vendor id for a key that was rejected
 KEYS_SEEN_TWICE_LIMIT = 100
 COUNTERS = ("accepted", "rejected", "duplicates", "requests", "rate_limited",
-            "errors_injected", "receipts_posted", "receipts_dropped", "callback_failures",
-            "replies_posted")
+            "errors_injected", "outage_refused", "receipts_posted", "receipts_dropped",
+            "callback_failures", "replies_posted")
 
 
 class Store(Protocol):
@@ -81,6 +81,11 @@ class MemoryStore:
     def incr(self, counter: str, by: int = 1) -> None:
         with self._lock:
             self._counters[counter] += by
+
+    def vendor_ids(self) -> dict[str, str]:
+        """The simulator's own log: idempotency key -> vendor id ("!" when rejected)."""
+        with self._lock:
+            return {key: self._vendor_id(seq) for key, seq in self._keys.items()}
 
     def stats(self) -> dict[str, object]:
         with self._lock:
