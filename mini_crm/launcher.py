@@ -149,6 +149,10 @@ def _serve(port: int, worker_procs: list[Any], children: list[subprocess.Popen],
 
         threading.Thread(target=periodic.run_forever, args=(stop,), daemon=True).start()
     while not stop.is_set() and app.poll() is None:
+        if worker_procs:
+            from workers import launcher as worker_launcher
+
+            worker_launcher.revive(worker_procs)
         stop.wait(0.5)
 
 

@@ -134,6 +134,42 @@ def start_exporter() -> Any:
     return server
 
 
+# name -> (monotonic time it may start again, seconds to wait after its next quick death)
+_restarts: dict[str, tuple[float, float]] = {}
+_QUICK_DEATH_SECONDS = 10.0
+_MAX_RESTART_DELAY = 30.0
+
+
+def revive(procs: list[mp.Process]) -> int:
+    """Start again, in place, every worker process that exited: RQ's worker quits when
+    Redis goes away (a restart, a failover), and without this the host would keep
+    running with no worker at all. One that keeps dying young waits 1 s, 2 s … 30 s
+    between starts (Redis still down). Returns how many were started."""
+    url = get_settings().redis_url
+    ctx = mp.get_context("spawn")
+    now = time.monotonic()
+    started = 0
+    for i, proc in enumerate(procs):
+        if proc.is_alive():
+            continue
+        due, delay = _restarts.get(proc.name, (0.0, 1.0))
+        if now < due:
+            continue
+        consumer = proc.name == "ingest-consumer"
+        log.warning("%s exited with code %s; starting it again", proc.name, proc.exitcode)
+        procs[i] = ctx.Process(target=_consume if consumer else _work,
+                               args=(url,) if consumer else (url, False), name=proc.name)
+        procs[i].start()
+        started += 1
+        # Due again only after `delay`; a process that then lives past the quick-death
+        # window starts over at 1 s.
+        _restarts[proc.name] = (now + delay, min(delay * 2, _MAX_RESTART_DELAY))
+    for name, (due, _) in list(_restarts.items()):
+        if now - due > _QUICK_DEATH_SECONDS:
+            del _restarts[name]
+    return started
+
+
 def run(processes: int | None = None, *, burst: bool = False) -> None:
     """Block running workers and sweepers until SIGINT/SIGTERM."""
     if get_redis() is None:
@@ -147,7 +183,9 @@ def run(processes: int | None = None, *, burst: bool = False) -> None:
     sweeper = threading.Thread(target=periodic.run_forever, args=(stop,), daemon=True)
     sweeper.start()
     log.info("started %d RQ workers", len(procs))
-    while not stop.is_set() and any(p.is_alive() for p in procs):
+    while not stop.is_set() and (not burst or any(p.is_alive() for p in procs)):
+        if not burst:
+            revive(procs)
         stop.wait(1.0)
     stop.set()  # also when every worker died: release the leader lease for another host
     for p in procs:
