@@ -134,7 +134,7 @@ def start_exporter() -> Any:
     return server
 
 
-# name -> (monotonic time it may start again, seconds to wait after its next quick death)
+# name -> (monotonic time of its last start, seconds to wait before the next one)
 _restarts: dict[str, tuple[float, float]] = {}
 _QUICK_DEATH_SECONDS = 10.0
 _MAX_RESTART_DELAY = 30.0
@@ -144,7 +144,8 @@ def revive(procs: list[mp.Process]) -> int:
     """Start again, in place, every worker process that exited: RQ's worker quits when
     Redis goes away (a restart, a failover), and without this the host would keep
     running with no worker at all. One that keeps dying young waits 1 s, 2 s … 30 s
-    between starts (Redis still down). Returns how many were started."""
+    between starts (Redis still down); one that ran a while starts again at once.
+    Returns how many were started. Call it about once a second."""
     url = get_settings().redis_url
     ctx = mp.get_context("spawn")
     now = time.monotonic()
@@ -152,8 +153,10 @@ def revive(procs: list[mp.Process]) -> int:
     for i, proc in enumerate(procs):
         if proc.is_alive():
             continue
-        due, delay = _restarts.get(proc.name, (0.0, 1.0))
-        if now < due:
+        last, delay = _restarts.get(proc.name, (float("-inf"), 0.0))
+        if now - last > delay + _QUICK_DEATH_SECONDS:
+            delay = 0.0  # it ran a while (or never needed a restart): no waiting
+        elif now < last + delay:
             continue
         consumer = proc.name == "ingest-consumer"
         log.warning("%s exited with code %s; starting it again", proc.name, proc.exitcode)
@@ -161,12 +164,7 @@ def revive(procs: list[mp.Process]) -> int:
                                args=(url,) if consumer else (url, False), name=proc.name)
         procs[i].start()
         started += 1
-        # Due again only after `delay`; a process that then lives past the quick-death
-        # window starts over at 1 s.
-        _restarts[proc.name] = (now + delay, min(delay * 2, _MAX_RESTART_DELAY))
-    for name, (due, _) in list(_restarts.items()):
-        if now - due > _QUICK_DEATH_SECONDS:
-            del _restarts[name]
+        _restarts[proc.name] = (now, min(max(delay * 2, 1.0), _MAX_RESTART_DELAY))
     return started
 
 
