@@ -9,15 +9,16 @@ REFLEX_ENV := REFLEX_USE_SYSTEM_BUN=1 REFLEX_TELEMETRY_ENABLED=false \
 	REFLEX_CHECK_LATEST_VERSION=false REFLEX_HTTP_CLIENT_BIND_ADDRESS=0.0.0.0 \
 	PATH="$(CURDIR)/.tools/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: run test install lint format services chromium worker seed clean
+.PHONY: run test install lint format services chromium nginx worker seed clean load
 
 run: install
 	$(REFLEX_ENV) $(BIN)/mini-crm run
 
-test: install services chromium
+test: install services chromium nginx
 	$(BIN)/ruff check .
-	$(REFLEX_ENV) $(BIN)/pytest tests --ignore=tests/e2e -q
+	$(REFLEX_ENV) $(BIN)/pytest tests --ignore=tests/e2e --ignore=tests/multi -q
 	$(REFLEX_ENV) $(BIN)/pytest tests/e2e -q
+	$(REFLEX_ENV) $(BIN)/pytest tests/multi -q
 
 install: $(VENV)/.installed $(BUN)
 
@@ -37,6 +38,16 @@ services:
 
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# The multi-instance and fault tests run their own nginx (never the system service).
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		(apt-get update -qq && apt-get install -y -qq nginx-light)
+
+# Load tests (bench/load): locust is an optional extra, installed only here.
+load: install
+	$(BIN)/pip install -q -e '.[load]'
+	$(REFLEX_ENV) $(BIN)/python -m bench.load.run $(LOAD_ARGS)
 
 worker: install
 	$(BIN)/mini-crm worker
