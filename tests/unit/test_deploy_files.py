@@ -132,3 +132,14 @@ def test_example_environment_names_real_settings() -> None:
              (DEPLOY / "mini-crm.env.example").read_text().splitlines()
              if line and not line.startswith("#")}
     assert names and names - outside <= fields, names - outside - fields
+
+
+def test_every_location_inherits_the_proxy_headers() -> None:
+    """nginx drops every inherited proxy_set_header in a location that sets one of its
+    own: the app would then see the upstream's name as Host (and build its sign-in
+    callback URL from it) and lose X-Forwarded-* and X-Request-ID. So none may."""
+    for name in ("mini-crm.conf", "compose.conf"):
+        conf = re.sub(r"#.*", "", (DEPLOY / "nginx" / name).read_text())
+        for body in re.findall(r"location[^{]*\{([^}]*)\}", conf):
+            assert "proxy_set_header" not in body, (name, body)
+        assert "proxy_set_header Host $http_host;" in conf
