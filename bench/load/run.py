@@ -6,9 +6,10 @@ then on two behind nginx (round robin). Prints one table per phase.
     python -m bench.load.run --rates 4,8,16,32 --seconds 10 --sessions 10,50
 
 Everything is private and on 127.0.0.1: its own redis-server, a fresh database on the
-local PostgreSQL (dropped afterwards), its own nginx, app instances started as
-`reflex run --env prod --backend-only` (the backend serves the API and the websocket;
-no frontend build is needed to load them) with GRANIAN_WORKERS processes each, and one
+local PostgreSQL (dropped afterwards), its own nginx, app instances that are Reflex's
+production backend without a frontend (tests/multi/serve_built.py --backend-only: the
+API and the websocket, which is all the load touches) with GRANIAN_WORKERS processes
+each, and one
 `mini-crm worker` (the ingestion stream's consumer). Locust runs in its own processes
 (bench/load/steps.py), the UI sessions in another (bench/load/ui_sessions.py).
 """
@@ -106,7 +107,7 @@ def _fixtures(db_url: str, receipts: int) -> tuple[str, str, int]:
 def _phase(name: str, host: str, args: argparse.Namespace, api_key: str, cookie: str,
            vendor_ids: int) -> list[dict]:
     rows: list[dict] = []
-    for scenario in args.scenarios.split(","):
+    for scenario in (s for s in args.scenarios.split(",") if s):
         out = subprocess.run(
             [sys.executable, "-m", "bench.load.steps", "--host", host, "--scenario", scenario,
              "--rates", args.rates, "--seconds", str(args.seconds), "--api-key", api_key,
@@ -125,8 +126,8 @@ def _phase(name: str, host: str, args: argparse.Namespace, api_key: str, cookie:
              "--sessions", str(n), "--seconds", str(args.ui_seconds)],
             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=args.ui_seconds + 180)
         lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-        if out.returncode or not lines:
-            print(out.stderr[-2000:], file=sys.stderr)
+        if out.returncode or not lines or any(line["errors"] for line in lines):
+            print(out.stderr[-3000:], file=sys.stderr)
         for line in lines:
             rows.append({"phase": name, **line})
             print(json.dumps({"phase": name, **line}), flush=True)
@@ -182,9 +183,8 @@ def main(argv: list[str] | None = None) -> None:
         def instance(port: int, name: str) -> None:
             ienv = {**reflex_env(port), **env, "PORT": str(port)}
             log = tmp / f"{name}.log"
-            proc = _spawn([sys.executable, "-m", "reflex", "run", "--env", "prod",
-                           "--backend-only", "--backend-port", str(port), "--loglevel",
-                           "warning"], ienv, log)
+            proc = _spawn([sys.executable, "-m", "tests.multi.serve_built", str(port),
+                           "--backend-only"], ienv, log)
             procs.append(proc)
             _wait_healthy(f"http://127.0.0.1:{port}", proc, log)
 

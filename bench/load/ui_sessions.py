@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -30,6 +32,7 @@ from mini_crm.core.segments import editing
 from mini_crm.state.segments import PREVIEW_DEBOUNCE_SECONDS, SegmentEditorState
 
 PAGE = "/segments/new"
+DEBUG = bool(os.environ.get("UI_SESSIONS_DEBUG"))
 NAMESPACE = "/_event"
 
 
@@ -59,6 +62,8 @@ class Session:
             if packet is None:
                 continue
             packet = str(packet)
+            if DEBUG:
+                print("<", packet[:300], file=sys.stderr, flush=True)
             if packet == "2":  # Engine.IO ping: answer or be dropped
                 self.ws.send("3")
                 continue
@@ -98,7 +103,8 @@ def _preview_done(update: dict[str, Any]) -> bool:
 
 
 def run(host: str, cookie: str, sessions: int, seconds: float) -> dict[str, Any]:
-    path = editing.flatten(editing.empty_tree(), "", "")[0]["path"]
+    path = next(row["path"] for row in editing.flatten(editing.empty_tree(), "", "")
+                if row["kind"] == "rule")
     times: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
