@@ -95,10 +95,15 @@ def run(
     from mini_crm.observability import procdir
 
     # The workers started here and the app each get their own metrics directory.
-    procdir.prepare("worker")
-    from mini_crm import launcher
+    worker_dir = procdir.prepare("worker")
+    app_dir = procdir.make_dir("app")
+    try:
+        from mini_crm import launcher
 
-    launcher.run(port=port, seed_customers=seed_customers)
+        launcher.run(port=port, seed_customers=seed_customers, metrics_dir=str(app_dir))
+    finally:
+        procdir.cleanup(*worker_dir)
+        procdir.cleanup(app_dir, True)
 
 
 @app.command()

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -75,7 +74,8 @@ def _start_dev_oidc(port: int) -> contextlib.AbstractContextManager:
     return dev_oidc.serve(port)
 
 
-def run(port: int | None = None, seed_customers: int = 2000) -> None:
+def run(port: int | None = None, seed_customers: int = 2000,
+        metrics_dir: str | None = None) -> None:
     try:
         settings = get_settings()
     except ValidationError as exc:
@@ -104,7 +104,7 @@ def run(port: int | None = None, seed_customers: int = 2000) -> None:
             if settings.uses_local_oidc and not stop.is_set():
                 stack.enter_context(_start_dev_oidc(settings.dev_oidc_port))
             if not stop.is_set():
-                _serve(port, worker_procs, children, stop)
+                _serve(port, worker_procs, children, stop, metrics_dir=metrics_dir)
         finally:  # before the identity provider's own (short) shutdown
             stop.set()
             _stop_all(children, worker_procs)
@@ -125,21 +125,21 @@ def serve(port: int | None = None) -> None:
     children: list[subprocess.Popen] = []
     try:
         if not stop.is_set():
-            _serve(port or settings.port, [], children, stop, own_metrics_dir=False)
+            _serve(port or settings.port, [], children, stop)
     finally:
         stop.set()
         _stop_all(children, [])
 
 
 def _serve(port: int, worker_procs: list[Any], children: list[subprocess.Popen],
-           stop: threading.Event, *, own_metrics_dir: bool = True) -> None:
+           stop: threading.Event, *, metrics_dir: str | None = None) -> None:
     env = reflex_env(port)
-    if own_metrics_dir:
+    if metrics_dir:
         # `mini-crm run`: the workers' metrics directory is this process's; the app's
         # backend processes get their own.
         from mini_crm.observability import procdir
 
-        env[procdir.ENV] = tempfile.mkdtemp(prefix="mini-crm-metrics-app-")
+        env[procdir.ENV] = metrics_dir
     app = subprocess.Popen(reflex_command(port), cwd=PROJECT_ROOT, env=env,
                            start_new_session=True)
     children.append(app)

@@ -34,11 +34,16 @@ def prepare(role: str) -> tuple[Path, bool]:
             stale.unlink(missing_ok=True)
         made = False
     else:
-        path = Path(tempfile.mkdtemp(prefix=f"mini-crm-metrics-{role}-"))
+        path = make_dir(role)
         made = True
     os.environ[ENV] = str(path)
     get_settings.cache_clear()
     return path, made
+
+
+def make_dir(role: str) -> Path:
+    """A fresh temporary metrics directory for one role instance."""
+    return Path(tempfile.mkdtemp(prefix=f"mini-crm-metrics-{role}-"))
 
 
 def cleanup(path: Path, made_here: bool) -> None:
