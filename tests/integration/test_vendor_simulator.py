@@ -157,6 +157,27 @@ def test_outage_503_then_recovery_through_runtime_config() -> None:
     assert (stats["errors_injected"], stats["accepted"]) == (1, 2)
 
 
+def test_a_timed_outage_refuses_every_send_then_ends_by_itself() -> None:
+    store = MemoryStore()
+    client = TestClient(create_app(sim_settings(), store=store))
+    for status in (429, 503):
+        cfg = client.post("/v1/config", headers=AUTH,
+                          json={"outage_seconds": 0.4, "outage_status": status})
+        assert cfg.status_code == 200
+        down = client.post("/v1/messages", headers=AUTH, json={"messages": messages([status])})
+        assert down.status_code == status
+        assert 1 <= int(down.headers["Retry-After"]) <= 5
+        assert down.json()["error"]["message"].startswith("simulated outage")
+        time.sleep(0.45)
+        up = client.post("/v1/messages", headers=AUTH, json={"messages": messages([status])})
+        assert up.status_code == 200
+    stats = client.get("/v1/stats", headers=AUTH).json()
+    assert (stats["outage_refused"], stats["accepted"]) == (2, 2)
+    assert store.vendor_ids().keys() == {"429", "503"}  # the vendor's own log
+    assert client.post("/v1/config", headers=AUTH,
+                       json={"outage_seconds": 1, "outage_status": 500}).status_code == 422
+
+
 def test_outcome_is_deterministic_and_about_ninety_percent() -> None:
     results = [outcome(str(k), "sms", 0.9) for k in range(20_000)]
     delivered = sum(1 for status, _ in results if status == "delivered")
