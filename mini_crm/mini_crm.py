@@ -23,12 +23,15 @@ from mini_crm.state.campaigns import CampaignListState
 from mini_crm.state.customers import CustomerDetailState, CustomersState
 from mini_crm.state.dashboard import DashboardState
 from mini_crm.state.data import DataState
+from mini_crm.state.errors import backend_exception_handler
 from mini_crm.state.login import LoginState
 from mini_crm.state.segments import SegmentEditorState, SegmentListState
 from mini_crm.state.settings import SettingsState
 
 app = rx.App(
     api_transformer=create_api(),
+    # Handler errors become a message on the page, never the default "An error occurred".
+    backend_exception_handler=backend_exception_handler,
     style={"font_family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
 )
 

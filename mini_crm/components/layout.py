@@ -8,6 +8,7 @@ never check sign-in themselves.
 from __future__ import annotations
 
 import reflex as rx
+from reflex.components.core.banner import has_connection_errors
 
 from mini_crm.state.base import AppState
 from mini_crm.state.customers import CustomersState
@@ -195,6 +196,42 @@ def top_bar() -> rx.Component:
     )
 
 
+def reconnecting_banner() -> rx.Component:
+    """Shown from the websocket's first failed reconnect (about a second after it drops):
+    the page stays as it is, inputs included, and resumes when the socket is back."""
+    return rx.cond(
+        has_connection_errors,
+        rx.hstack(
+            rx.spinner(size="1"),
+            rx.text("Reconnecting… what you typed is kept and nothing is lost.", size="2",
+                    weight="medium"),
+            position="fixed", top="0", left="0", right="0", z_index="1000",
+            justify="center", align="center", padding="8px 16px",
+            background_color=rx.color("amber", 4), color=rx.color("amber", 12),
+            border_bottom=f"1px solid {rx.color('amber', 7)}",
+            role="status", data_testid="reconnecting",
+        ),
+    )
+
+
+def page_error_banner() -> rx.Component:
+    """What an unexpected handler error says (AppState.handler_failed), until dismissed."""
+    return rx.cond(
+        AppState.page_error != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("circle-alert")),
+            rx.hstack(
+                rx.callout.text(AppState.page_error, data_testid="page-error"),
+                rx.spacer(),
+                rx.icon_button(rx.icon("x", size=14), variant="ghost", color_scheme="red",
+                               size="1", aria_label="Dismiss",
+                               on_click=AppState.dismiss_page_error),
+                width="100%", align="start"),
+            color_scheme="red", role="alert", width="100%",
+        ),
+    )
+
+
 def page_shell(title: str, *children: rx.Component, subtitle: str = "",
                actions: rx.Component | None = None,
                header: rx.Component | None = None) -> rx.Component:
@@ -217,13 +254,15 @@ def page_shell(title: str, *children: rx.Component, subtitle: str = "",
         spacing="3",
     )
     return rx.hstack(
+        reconnecting_banner(),
         rx.desktop_only(sidebar(), align_self="stretch"),
         rx.vstack(
             top_bar(),
             # Nothing of a page shows until the server has checked the session.
             rx.cond(
                 AppState.signed_in,
-                rx.vstack(header, *children, spacing="5", width="100%", max_width="1320px",
+                rx.vstack(page_error_banner(), header, *children, spacing="5", width="100%",
+                          max_width="1320px",
                           padding=["20px 16px 48px", "24px 20px 48px", "32px 32px 64px"]),
                 rx.center(rx.spinner(size="3"), padding="96px", width="100%"),
             ),

@@ -20,6 +20,22 @@ from mini_crm.core.auth import sessions
 from mini_crm.db import session_scope
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def helper(fn: F) -> F:
+    """Mark a public AppState method as a plain helper, not an event handler.
+
+    Reflex 0.10 turns every public method of a state into an event handler, and a
+    handler inherited from a parent state runs ON that parent's instance (its
+    StateProxy rebinds it there). A helper that sets a field declared by a page
+    state, like `loading`, then writes it onto AppState and the page state's own
+    field never changes (the Segments and API-keys pages spun forever). Marked
+    methods stay ordinary methods bound to the page state; Reflex's own BaseState
+    helpers (get_state, reset...) carry the same mark for the same reason.
+    """
+    fn.__override_base_method__ = True  # type: ignore[attr-defined]
+    return fn
 
 
 def _cookie(header: str, name: str) -> str | None:
@@ -32,6 +48,23 @@ def _cookie(header: str, name: str) -> str | None:
     return morsel.value if morsel else None
 
 
+def is_busy_flag(name: str) -> bool:
+    """Whether a state field is a progress flag (a spinner or progress bar shows while it
+    is true). The names follow one convention so a failed handler's flags can be found."""
+    return name in BUSY_FLAGS or name.endswith(("_loading", "_busy"))
+
+
+BUSY_FLAGS = frozenset({"loading", "busy", "previewing", "launching", "tagging",
+                        "suggesting", "saving", "sending_test"})
+
+
+def _page_states(cls: type[rx.State]) -> list[type[rx.State]]:
+    out: list[type[rx.State]] = []
+    for sub in cls.get_substates():
+        out += [sub, *_page_states(sub)]
+    return out
+
+
 class AppState(rx.State):
     """Shared by all pages: the signed-in user's identity and role."""
 
@@ -39,6 +72,25 @@ class AppState(rx.State):
     user_email: str = ""
     user_name: str = ""
     user_role: str = ""
+    # A handler that failed unexpectedly, in the marketer's words (see state/errors.py);
+    # shown at the top of every page until dismissed or the next page opens.
+    page_error: str = ""
+
+    @rx.event
+    async def handler_failed(self, message: str) -> None:
+        """What the app's backend exception handler sends back: show `message` on the
+        page and stop every spinner, since the failed handler never got to clear its own
+        progress flag. What the marketer typed stays in the state, untouched."""
+        self.page_error = message
+        for cls in _page_states(AppState):
+            state = await self.get_state(cls)
+            for name in cls.base_vars:  # its own fields; inherited ones live on a parent
+                if is_busy_flag(name) and getattr(state, name, False) is True:
+                    setattr(state, name, False)
+
+    @rx.event
+    def dismiss_page_error(self) -> None:
+        self.page_error = ""
 
     def _current_user(self) -> dict[str, Any] | None:
         token = _cookie(self.router.headers.cookie, sessions.COOKIE_NAME)
@@ -49,6 +101,7 @@ class AppState(rx.State):
             return None if user is None else {"email": user.email, "name": user.name or "",
                                               "role": user.role, "id": user.id}
 
+    @helper
     def ensure_signed_in(self) -> bool:
         user = self._current_user()
         self.signed_in = user is not None
@@ -57,6 +110,7 @@ class AppState(rx.State):
         self.user_role = user["role"] if user else ""
         return self.signed_in
 
+    @helper
     def client_connected(self) -> bool:
         """Whether this state's tab still holds its websocket to this app process.
 
@@ -69,16 +123,19 @@ class AppState(rx.State):
         namespace = main.app.event_namespace
         return namespace is None or self.router.session.client_token in namespace.token_to_sid
 
+    @helper
     def ensure_role(self, *roles: str) -> bool:
         return self.ensure_signed_in() and self.user_role in roles
 
     @rx.event
     def guard(self):
         """on_load of every protected page: anonymous visitors go to the login page."""
+        self.page_error = ""
         if not self.ensure_signed_in():
             path = (self.router.page.raw_path or "/").rstrip("/") or "/"
             return rx.redirect(f"/login?next={quote(path, safe='/')}", replace=True)
 
+    @helper
     async def fetch_into(self, fetch: Callable[[], T], apply: Callable[[T], Any]) -> None:
         """For background handlers: check the session, run the blocking `fetch` off the
         event loop, then `apply` its result; the state's `loading` flag brackets it."""
@@ -86,7 +143,12 @@ class AppState(rx.State):
             if not self.ensure_signed_in():
                 return
             self.loading = True
-        result = await rx.run_in_thread(fetch)
+        try:
+            result = await rx.run_in_thread(fetch)
+        except Exception:
+            async with self:
+                self.loading = False
+            raise  # the app's backend exception handler puts the message on the page
         async with self:
             apply(result)
             self.loading = False

@@ -1,4 +1,8 @@
-"""Team & audit in the browser: an admin invites a viewer; the viewer cannot administer."""
+"""Team & audit in the browser: an admin invites a viewer; the viewer cannot administer.
+
+Also (first in the session, while the seeded database has no saved segments, keys or
+campaigns yet): every page in the sidebar finishes loading, empty and with data.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,12 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import select
+from sqlmodel import func, select
 
-from mini_crm.models import Segment
+from mini_crm.components.layout import NAV
+from mini_crm.core import apikeys, formatting
+from mini_crm.core.segments import service
+from mini_crm.models import ApiKey, Campaign, Customer, Segment
 from tests.e2e.conftest import ADMIN, e2e_session, sign_in
 
 SHOTS = Path("test-results")
@@ -18,6 +25,71 @@ VIEWER = "viewer@brand.in"
 def _shot(pg: Page, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def _count(e2e_env: dict[str, str], model: type) -> int:
+    with e2e_session(e2e_env) as s:
+        return int(s.exec(select(func.count()).select_from(model)).one())
+
+
+def _open_from_sidebar(pg: Page, label: str) -> None:
+    pg.get_by_role("link", name=label, exact=True).first.click()  # the sidebar comes first
+    # Loaded: the progress bar is gone and stays gone, and no handler failed.
+    expect(pg.get_by_role("progressbar")).to_have_count(0)
+    expect(pg.get_by_test_id("page-error")).to_have_count(0)
+
+
+def _list_or_empty(pg: Page, rows: int, empty_title: str) -> None:
+    if rows == 0:
+        expect(pg.get_by_role("heading", name=empty_title)).to_be_visible()
+    else:
+        expect(pg.get_by_role("table").get_by_role("row")).to_have_count(rows + 1)
+
+
+def test_every_sidebar_page_finishes_loading_empty_and_with_data(
+        page: Page, app_url: str, e2e_env: dict[str, str]) -> None:
+    labels = [label for label, _, _ in NAV]
+    assert labels == ["Dashboard", "Customers", "Segments", "Campaigns", "Data",
+                      "Team & audit", "Settings"], "a new sidebar page needs its check here"
+    page.goto(app_url + "/")
+    for round_ in ("as found", "with data"):
+        _open_from_sidebar(page, "Dashboard")
+        customers = _count(e2e_env, Customer)
+        assert customers > 0
+        expect(page.get_by_test_id("stat-customers")).to_have_text(formatting.count(customers))
+
+        _open_from_sidebar(page, "Customers")
+        expect(page.get_by_role("table").get_by_role("row").nth(1)).to_be_visible()
+        search = page.get_by_placeholder("Search by name, email, phone, city or customer id")
+        search.fill("no-such-customer-zzq")
+        expect(page.get_by_role("heading", name="No customers match")).to_be_visible()
+        search.fill("")
+
+        _open_from_sidebar(page, "Segments")
+        _list_or_empty(page, _count(e2e_env, Segment), "No saved segments yet")
+
+        _open_from_sidebar(page, "Campaigns")
+        _list_or_empty(page, _count(e2e_env, Campaign), "No campaigns yet")
+
+        _open_from_sidebar(page, "Data")
+        expect(page.get_by_text("None — everything queued was written.")).to_be_visible()
+
+        _open_from_sidebar(page, "Team & audit")
+        expect(page.get_by_test_id("member-row").first).to_be_visible()
+
+        _open_from_sidebar(page, "Settings")
+        _list_or_empty(page, _count(e2e_env, ApiKey), "No API keys yet")
+        if round_ == "as found":
+            _shot(page, "settings-loaded.png")
+            with e2e_session(e2e_env) as s:
+                if _count(e2e_env, Segment) == 0:
+                    service.save_segment(s, name="Loaded-check spenders", rules={
+                        "combinator": "and", "not": False, "rules": [
+                            {"field": "total_spend", "operator": ">", "value": 1000}]})
+                if _count(e2e_env, ApiKey) == 0:
+                    apikeys.create_key(s, "Loaded-check key", ["read"])
+                s.commit()
+    assert _count(e2e_env, Segment) > 0 and _count(e2e_env, ApiKey) > 0
 
 
 def test_admin_invites_a_viewer_who_cannot_administer(page: Page, app_url: str,
