@@ -113,7 +113,8 @@ def create_segment(body: SegmentIn, _key: Any = Depends(require_scope("campaigns
                    session: Session = Depends(db_session)) -> SegmentOut:
     try:
         seg = service.save_segment(session, name=body.name, rules=body.rules,
-                                   description=body.description)
+                                   description=body.description,
+                                   created_by=_key.created_by)
     except segments.RulesError:
         raise  # answered by the RulesError handler, not as a plain ValueError
     except ValueError as exc:
@@ -140,12 +141,13 @@ def update_segment(segment_id: SegmentId, body: SegmentIn,
                    session: Session = Depends(db_session)) -> SegmentOut:
     _get(session, segment_id)
     seg = service.save_segment(session, segment_id=segment_id, name=body.name,
-                               rules=body.rules, description=body.description)
+                               rules=body.rules, description=body.description,
+                               actor_user_id=_key.created_by)
     return _out(session, seg)
 
 
 @router.delete("/{segment_id}", status_code=204, summary="Delete a segment")
 def delete_segment(segment_id: SegmentId, _key: Any = Depends(require_scope("campaigns")),
                    session: Session = Depends(db_session)) -> None:
-    if not service.delete_segment(session, segment_id):
+    if not service.delete_segment(session, segment_id, actor_user_id=_key.created_by):
         raise ApiError(404, f"segment {segment_id} does not exist")

@@ -62,6 +62,11 @@ def _order_by(sort: str, descending: bool) -> list[Any]:
     return [*keys, column.asc(), Customer.id.asc()]
 
 
+def count_customers(session: Session) -> int:
+    """How many customers there are in all (the whole a segment's size is a share of)."""
+    return int(session.exec(select(func.count()).select_from(Customer)).one())
+
+
 def list_customers(session: Session, *, query: str = "", sort: str = "recent",
                    descending: bool | None = None, page: int = 1,
                    page_size: int = 25) -> Page:

@@ -40,6 +40,21 @@ def count(n: int) -> str:
     return group_indian(n)
 
 
+def share(part: int, whole: int) -> str:
+    """`part` as a percentage of `whole`: "12.5%", "<0.1%" for a sliver, "0%" for none."""
+    if not whole or not part:
+        return "0%"
+    pct = 100 * part / whole
+    if pct < 0.1:
+        return "<0.1%"
+    return f"{pct:.1f}%".replace(".0%", "%")
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """ "1 message", "3 messages" (Indian grouping for the number)."""
+    return f"{count(n)} {one if n == 1 else (many or one + 's')}"
+
+
 def date(value: datetime | Date | None) -> str:
     """A stored naive-UTC timestamp as its brand-calendar day ("29 Nov 2026"); a plain
     date as itself; "—" for None. 2026-11-28 20:00 UTC is 29 Nov in Asia/Kolkata."""

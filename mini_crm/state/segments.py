@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any
 
 import reflex as rx
+import sqlalchemy.exc as sa_exc
 
-from mini_crm.core import formatting, segments
+from mini_crm.core import customers, formatting, segments
 from mini_crm.core.ai.lookalike import LookalikeError, lookalike
 from mini_crm.core.ai.segment_rules import segment_rules
 from mini_crm.core.segments import editing, service
 from mini_crm.db import session_scope
+from mini_crm.state import errors
 from mini_crm.state.base import AppState
 
 logger = logging.getLogger(__name__)
@@ -47,8 +50,10 @@ class SegmentListState(AppState):
         if not self.ensure_role(*EDITOR_ROLES):
             self.message, self.error = "", NOT_ALLOWED
             return
+        user = self._current_user()
         with session_scope() as session:
-            copy = service.duplicate_segment(session, int(segment_id))
+            copy = service.duplicate_segment(session, int(segment_id),
+                                             created_by=user["id"] if user else None)
             self.message, self.error = f"Duplicated as “{copy.name}”.", ""
         return SegmentListState.load
 
@@ -57,8 +62,10 @@ class SegmentListState(AppState):
         if not self.ensure_role(*EDITOR_ROLES):
             self.message, self.error = "", NOT_ALLOWED
             return
+        user = self._current_user()
         with session_scope() as session:
-            service.delete_segment(session, int(segment_id))
+            service.delete_segment(session, int(segment_id),
+                                   actor_user_id=user["id"] if user else None)
         self.message, self.error = "Segment deleted.", ""
         return SegmentListState.load
 
@@ -68,10 +75,19 @@ def _preview(rules: dict[str, Any]) -> dict[str, Any]:
         tree = segments.parse_rules(rules)
     except segments.RulesError as exc:
         return {"error": exc.reason, "error_path": exc.path}
-    with session_scope() as session:
-        result = segments.preview(session, tree, sample=6)
+    try:
+        with session_scope() as session:
+            result = segments.preview(session, tree, sample=6)
+            total = customers.count_customers(session)
+    except (OverflowError, sa_exc.DBAPIError) as exc:
+        # Past validation but refused by the database (a number too large for its
+        # column, the database away): said on the rules, not in a crash toast.
+        ref = uuid.uuid4().hex[:8]
+        logger.warning("segment preview failed (reference %s)", ref, exc_info=exc)
+        return {"error": errors.marketer_message(exc, ref), "error_path": ""}
     return {
         "size": result.size, "sentence": segments.describe(tree), "error": "", "error_path": "",
+        "total": total,
         "sample": [{"external_id": r["external_id"], "name": r["name"] or "(no name)",
                     "city": r["city"] or "—", "spend": formatting.rupees(r["total_spend"])}
                    for r in result.sample],
@@ -89,6 +105,7 @@ class SegmentEditorState(AppState):
     name: str = ""
     tree: dict[str, Any] = editing.empty_tree()
     size: int = 0
+    total: int = 0  # all customers, for the size's share
     sentence: str = ""
     error: str = ""
     error_path: str = ""
@@ -119,8 +136,20 @@ class SegmentEditorState(AppState):
         return rows
 
     @rx.var
+    def save_label(self) -> str:
+        return "Save segment" if self.segment_id else "Save as new segment"
+
+    @rx.var
     def size_text(self) -> str:
         return formatting.count(self.size)
+
+    @rx.var
+    def share_text(self) -> str:
+        """The size as a share of all customers, e.g. "12.5% of 3,000 customers"."""
+        if not self.total:
+            return ""
+        return f"{formatting.share(self.size, self.total)} of {formatting.count(self.total)} " \
+               f"customers"
 
     @rx.event(background=True)
     async def open(self) -> None:
@@ -151,6 +180,11 @@ class SegmentEditorState(AppState):
         self.tree = tree
         self.saved_message = ""
         self._generation += 1
+        if str(self.router.page.path or "").startswith("/campaigns"):
+            # The campaign wizard embeds this builder: its draft saves the new rules.
+            from mini_crm.state.campaign_wizard import CampaignWizardState
+
+            return [SegmentEditorState.refresh_preview, CampaignWizardState.note_edit]
         return SegmentEditorState.refresh_preview
 
     @rx.event
@@ -292,9 +326,12 @@ class SegmentEditorState(AppState):
             self.ai_busy, self.ai_error = True, ""
         answer = await rx.run_in_thread(lambda: _lookalike_rules(rules))
         async with self:
+            was_saved = bool(self.segment_id)
             filled = self._apply_ai(answer, "lookalike")
         if filled:
             yield SegmentEditorState.refresh_preview
+            if was_saved and str(self.router.page.path or "").startswith("/segments"):
+                yield rx.call_script("window.history.replaceState(null, '', '/segments/new')")
 
     def _apply_ai(self, answer: dict[str, Any], source: str) -> bool:
         """Put an AI proposal into the builder; True when the rules changed."""
@@ -311,6 +348,11 @@ class SegmentEditorState(AppState):
         self.ai_source = source
         self.tree = editing.from_rules(answer["rules"])
         self.saved_message = ""
+        if source == "lookalike" and self.segment_id:
+            # A new audience, not an edit of the one it was modelled on: saving it must
+            # not overwrite that segment.
+            self.name = f"Lookalike of {self.name}"[:200] if self.name else "Lookalike"
+            self.segment_id = 0
         self.error = self.error_path = ""
         self._generation += 1
         return True
@@ -340,6 +382,7 @@ class SegmentEditorState(AppState):
             self.error, self.error_path = result["error"], result["error_path"]
             if not result["error"]:
                 self.size, self.sentence = result["size"], result["sentence"]
+                self.total = result["total"]
                 self.sample = result["sample"]
             self.previewing = False
 
@@ -349,10 +392,13 @@ class SegmentEditorState(AppState):
             self.save_error = NOT_ALLOWED
             return
         rules = editing.to_rules(self.tree)
+        user = self._current_user()
+        user_id = user["id"] if user else None
         try:
             with session_scope() as session:
                 seg = service.save_segment(session, name=self.name, rules=rules,
-                                           segment_id=self.segment_id or None)
+                                           segment_id=self.segment_id or None,
+                                           created_by=user_id, actor_user_id=user_id)
                 self.segment_id = seg.id
         except segments.RulesError as exc:
             self.save_error = f"Fix the highlighted rule first: {exc.reason}"

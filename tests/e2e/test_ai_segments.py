@@ -163,3 +163,39 @@ def test_lookalikes_replace_the_rules_with_a_modelled_audience(page: Page, app_u
     expect(page.get_by_test_id("rule-row")).to_have_count(len(rules))
     expect(page.get_by_test_id("audience-size")).to_have_text(formatting.count(expected.size))
     page.screenshot(path="test-results/ai-lookalike.png", full_page=True)
+
+
+def test_lookalikes_of_a_saved_segment_save_as_a_new_one(page: Page, app_url: str,
+                                                         e2e_env: dict[str, str]) -> None:
+    from mini_crm.core.auth import audit
+    from mini_crm.core.segments import service
+    from mini_crm.models import AuditEvent
+
+    seed = {"combinator": "and", "not": False,
+            "rules": [{"field": "avg_order_value", "operator": ">", "value": 2000}]}
+    with e2e_session(e2e_env) as s:
+        original = service.save_segment(s, name="High AOV", rules=seed)
+        s.commit()
+        original_id = int(original.id)
+    page.goto(f"{app_url}/segments/{original_id}")
+    expect(page.get_by_test_id("segment-name")).to_have_value("High AOV")
+    expect(page.get_by_test_id("save-segment")).to_have_text("Save segment")
+    page.get_by_test_id("ai-lookalike").click()
+    expect(page.get_by_test_id("segment-name")).to_have_value("Lookalike of High AOV")
+    expect(page.get_by_test_id("save-segment")).to_have_text("Save as new segment")
+    expect(page.get_by_test_id("use-in-campaign")).to_have_count(0)  # not saved yet
+    page.get_by_test_id("save-segment").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    with e2e_session(e2e_env) as s:
+        assert s.get(Segment, original_id).rules == seed  # the original is untouched
+        copy = s.exec(select(Segment).where(Segment.name == "Lookalike of High AOV")).one()
+        assert copy.id != original_id and copy.rules != seed
+        actions = s.exec(select(AuditEvent.action).where(
+            AuditEvent.target == f"segment:{copy.id}")).all()
+        assert audit.SEGMENT_CREATED in actions
+    expect(page).to_have_url(f"{app_url}/segments/{copy.id}")
+    # Segment detail → "Use in a campaign" opens the wizard with it chosen.
+    page.get_by_test_id("use-in-campaign").click()
+    expect(page).to_have_url(f"{app_url}/campaigns/new?segment={copy.id}")
+    expect(page.get_by_test_id("segment-choice").filter(has_text="Lookalike of High AOV")
+           ).to_have_attribute("data-state", "checked")

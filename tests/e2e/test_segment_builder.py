@@ -137,3 +137,28 @@ def test_window_rule_and_exclude_unknowns(page: Page, app_url: str,
     expect(page.get_by_test_id("exclude-unknowns")).to_have_count(0)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path="test-results/segment-window-390.png", full_page=True)
+
+
+def test_a_huge_number_is_a_message_on_the_page_and_the_spinner_stops(
+        page: Page, app_url: str) -> None:
+    page.goto(app_url + "/segments/new")
+    size = page.get_by_test_id("audience-size")
+    expect(size).not_to_have_text("")
+    row = page.get_by_test_id("rule-row").first
+    row.get_by_label("Value").fill("99999999999999999999999")
+    # Said on the page (on the rule, or at the top when it got past validation), in
+    # words; never Reflex's "An error occurred" toast, and nothing keeps spinning.
+    message = page.get_by_role("alert").filter(has_text=re.compile("too large|too big|digits"))
+    expect(message.first).to_be_visible()
+    expect(page.get_by_text("An error occurred")).to_have_count(0)
+    expect(page.get_by_text("Contact the website administrator")).to_have_count(0)
+    expect(page.get_by_test_id("preview-spinner")).to_have_count(0)
+    # The stale size is not shown as if it were this audience's.
+    expect(size).to_have_count(0)
+    expect(row.get_by_label("Value")).to_have_value("99999999999999999999999")
+    page.screenshot(path="test-results/segment-huge-number.png")
+
+    # Fixing the value clears the message and the size comes back.
+    row.get_by_label("Value").fill("5000")
+    expect(message).to_have_count(0)
+    expect(size).to_be_visible()

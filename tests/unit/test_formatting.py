@@ -57,3 +57,18 @@ def test_times_shown_are_brand_times() -> None:
     local = formatting.brand_time(datetime(2026, 11, 28, 20, 0))
     assert formatting.date_time(local) == "29 Nov 2026, 01:30"
     assert formatting.date_time(None) == "—"
+
+
+@pytest.mark.parametrize(("part", "whole", "text"), [
+    (0, 100, "0%"), (25, 100, "25%"), (1, 8, "12.5%"), (1, 3000, "<0.1%"), (5, 0, "0%"),
+    (300, 300, "100%"),
+])
+def test_share_of_all_customers(part: int, whole: int, text: str) -> None:
+    assert formatting.share(part, whole) == text
+
+
+def test_plurals() -> None:
+    assert formatting.plural(1, "message") == "1 message"
+    assert formatting.plural(0, "message") == "0 messages"
+    assert formatting.plural(12000, "order") == "12,000 orders"
+    assert formatting.plural(2, "person", "people") == "2 people"

@@ -30,6 +30,15 @@ CAMPAIGN_CANCELLED = "campaign_cancelled"
 CONSENT_CHANGED = "consent_changed"
 SUPPRESSION_ADDED = "suppression_added"
 SUPPRESSION_REMOVED = "suppression_removed"
+CAMPAIGN_DRAFT_CREATED = "campaign_draft_created"
+CAMPAIGN_DRAFT_DELETED = "campaign_draft_deleted"
+CAMPAIGN_EDITED = "campaign_edited"
+CAMPAIGN_RESCHEDULED = "campaign_rescheduled"
+CAMPAIGN_DUPLICATED = "campaign_duplicated"
+CAMPAIGN_TEST_SENT = "campaign_test_sent"
+SEGMENT_CREATED = "segment_created"
+SEGMENT_CHANGED = "segment_changed"
+SEGMENT_DELETED = "segment_deleted"
 
 ACTION_LABELS: dict[str, str] = {
     SIGNIN: "Signed in",
@@ -48,6 +57,15 @@ ACTION_LABELS: dict[str, str] = {
     CONSENT_CHANGED: "Consent changed",
     SUPPRESSION_ADDED: "Address suppressed",
     SUPPRESSION_REMOVED: "Suppression removed",
+    CAMPAIGN_DRAFT_CREATED: "Campaign draft created",
+    CAMPAIGN_DRAFT_DELETED: "Campaign draft deleted",
+    CAMPAIGN_EDITED: "Scheduled campaign edited",
+    CAMPAIGN_RESCHEDULED: "Campaign rescheduled",
+    CAMPAIGN_DUPLICATED: "Campaign duplicated",
+    CAMPAIGN_TEST_SENT: "Test message sent",
+    SEGMENT_CREATED: "Segment created",
+    SEGMENT_CHANGED: "Segment changed",
+    SEGMENT_DELETED: "Segment deleted",
 }
 
 

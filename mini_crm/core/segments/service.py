@@ -9,9 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
+from mini_crm.core.auth import audit
 from mini_crm.core.segments.compiler import compile_group
 from mini_crm.core.segments.schema import Group, parse_rules
-from mini_crm.models import Customer, Segment, utcnow
+from mini_crm.models import Campaign, CampaignStatus, Customer, Segment, utcnow
 
 SAMPLE_COLUMNS = (Customer.id, Customer.external_id, Customer.name, Customer.email,
                   Customer.city, Customer.total_spend, Customer.order_count,
@@ -109,8 +110,12 @@ def _clean_name(name: str) -> str:
 
 def save_segment(session: Session, *, name: str, rules: dict[str, Any],
                  description: str | None = None, segment_id: int | None = None,
-                 created_by: int | None = None) -> Segment:
-    """Create or update; the rules are validated first (RulesError names the bad rule)."""
+                 created_by: int | None = None, actor_user_id: int | None = None) -> Segment:
+    """Create or update; the rules are validated first (RulesError names the bad rule).
+
+    Recorded on the audit trail (segment created / changed) with `actor_user_id`, or
+    the creator for a new one.
+    """
     parse_rules(rules)
     name = _clean_name(name)
     if segment_id is None:
@@ -124,6 +129,9 @@ def save_segment(session: Session, *, name: str, rules: dict[str, Any],
         segment.updated_at = utcnow()
     session.add(segment)
     session.flush()
+    audit.record(session, audit.SEGMENT_CREATED if segment_id is None else
+                 audit.SEGMENT_CHANGED, actor_user_id=actor_user_id or created_by,
+                 target=f"segment:{segment.id}", details={"name": name})
     return segment
 
 
@@ -136,12 +144,28 @@ def duplicate_segment(session: Session, segment_id: int, created_by: int | None 
                         description=original.description, created_by=created_by)
 
 
-def delete_segment(session: Session, segment_id: int) -> bool:
+def delete_segment(session: Session, segment_id: int,
+                   actor_user_id: int | None = None) -> bool:
+    """Delete a saved segment. Campaigns keep their own copy of the rules: a draft or
+    scheduled campaign that names it (and has no rules of its own yet) gets the
+    segment's rules first, then no campaign points at it any more."""
     segment = session.get(Segment, segment_id)
     if segment is None:
         return False
+    campaign = Campaign.__table__
+    pending = session.execute(sa.select(campaign.c.id, campaign.c.rules).where(
+        campaign.c.segment_id == segment_id,
+        campaign.c.status.in_([CampaignStatus.DRAFT, CampaignStatus.SCHEDULED]))).all()
+    for campaign_id, rules in pending:
+        if not rules or not rules.get("rules"):
+            session.execute(campaign.update().where(campaign.c.id == campaign_id)
+                            .values(rules=segment.rules))
+    session.execute(campaign.update().where(campaign.c.segment_id == segment_id)
+                    .values(segment_id=None))
     session.delete(segment)
     session.flush()
+    audit.record(session, audit.SEGMENT_DELETED, actor_user_id=actor_user_id,
+                 target=f"segment:{segment_id}", details={"name": segment.name})
     return True
 
 
