@@ -181,6 +181,13 @@ class Campaign(SQLModel, table=True):
     holdout_percent: int = Field(default=0, nullable=False)
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = _ts(nullable=False, default=True, index=True)
+    # The wizard step a draft was left on, so it resumes there (drafts only).
+    draft_step: int | None = Field(default=None)
+    # Email only: subject line and preheader are templates (tokens allowed); the sender
+    # name shows beside the From address.
+    email_subject: str | None = Field(default=None, max_length=300)
+    email_preheader: str | None = Field(default=None, max_length=300)
+    sender_name: str | None = Field(default=None, max_length=100)
 
 
 class CommunicationLog(SQLModel, table=True):

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     simulator_rate_limit_per_second: int = Field(default=0, ge=0)
     frequency_cap_messages: int = Field(default=3, ge=0)
     frequency_cap_days: int = Field(default=7, ge=1)
+    # Test sends (before launch) may go to the signed-in marketer's own email address or
+    # to these addresses and phone numbers (comma-separated), and nowhere else.
+    test_send_recipients: str = ""
     # Campaign delivery (mini_crm.core.campaigns): rows per RQ job, how long a worker's
     # claim on its rows holds before the sweeper hands them to another worker, vendor
     # tries per claim and claims per row, and the per-vendor limits shared by all workers.

@@ -27,6 +27,7 @@ ROUTERS = [
     "mini_crm.api.observability:router",
     "mini_crm.api.consent:router",
     "mini_crm.api.unsubscribe:router",
+    "mini_crm.api.campaign_drafts:router",
 ]
 
 API_DESCRIPTION = """

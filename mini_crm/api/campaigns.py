@@ -46,6 +46,13 @@ class CampaignIn(BaseModel):
     holdout_percent: int = Field(default=0, ge=0, le=50, description="share of the "
                                  "eligible audience kept as a control group: logged with "
                                  "status holdout, never sent, measured for uplift")
+    subject: str | None = Field(default=None, max_length=300, description="email: the "
+                                "subject line, a template like message (default: the "
+                                "message's first line)")
+    preheader: str | None = Field(default=None, max_length=300, description="email: the "
+                                  "preview text inboxes show after the subject (tokens)")
+    sender_name: str | None = Field(default=None, max_length=100,
+                                    description="email: the name beside the From address")
     # Left out, the campaign is tagged by intent (win-back, festive…) by the classifier.
     tags: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None,
                                                                      max_length=10)
@@ -135,6 +142,9 @@ class CampaignDetail(CampaignOut):
     message: str
     rules: dict[str, Any]
     segment_id: int | None
+    subject: str | None = None
+    preheader: str | None = None
+    sender_name: str | None = None
 
 
 class CampaignPage(BaseModel):
@@ -150,7 +160,9 @@ def _detail(db: Session, campaign_id: int) -> CampaignDetail:
     if stats is None or campaign is None:
         raise ApiError(404, f"campaign {campaign_id} does not exist")
     return CampaignDetail(**stats.as_dict(), message=campaign.message_template,
-                          rules=campaign.rules, segment_id=campaign.segment_id)
+                          rules=campaign.rules, segment_id=campaign.segment_id,
+                          subject=campaign.email_subject, preheader=campaign.email_preheader,
+                          sender_name=campaign.sender_name)
 
 
 @router.post("/preview", response_model=PreviewOut,
@@ -182,7 +194,9 @@ def create_campaign(body: CampaignIn, key: ApiKey = Depends(require_scope("campa
             db, name=body.name, rules=body.rules, segment_id=body.segment_id,
             message_template=body.message, channel=body.channel, schedule_at=body.schedule_at,
             objective=body.objective, created_by=key.created_by, tags=body.tags,
-            holdout_percent=body.holdout_percent)
+            holdout_percent=body.holdout_percent,
+            email_subject=body.subject, email_preheader=body.preheader,
+            sender_name=body.sender_name)
     except CampaignError as exc:
         raise ApiError(422, exc.message, code="invalid_campaign",
                        details={"field": exc.field}) from exc

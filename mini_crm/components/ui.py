@@ -148,6 +148,7 @@ def status_badge(status: rx.Var) -> rx.Component:
             ("sending", "blue"), ("scheduled", "amber"), ("shipped", "blue"),
             ("processing", "amber"), ("failed", "red"), ("cancelled", "gray"),
             ("refunded", "orange"), ("undelivered", "orange"), ("draft", "gray"),
+            ("sent · awaiting receipts", "blue"),
             "gray",
         ),
         variant="soft",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.campaign_actions import campaign_actions
 from mini_crm.components.campaign_ui import (
     channel_icon,
     engine_badge,
@@ -64,7 +65,7 @@ def _header() -> rx.Component:
                           align="center", spacing="1"), href="/campaigns", size="2"),
         rx.hstack(
             rx.heading(C["name"].to(str), size="7", weight="bold", data_testid="campaign-name"),
-            rx.box(status_badge(C["status"].to(str)), data_testid="campaign-status"),
+            rx.box(status_badge(C["status_label"].to(str)), data_testid="campaign-status"),
             rx.cond(C["status"].to(str) == "scheduled",
                     rx.badge(rx.icon("calendar-clock", size=12), "Starts ",
                              C["scheduled"].to(str), color_scheme="amber", variant="outline",
@@ -420,5 +421,5 @@ def campaign_detail_page() -> rx.Component:
         ),
         header=rx.cond(C.contains("id"), _header(),
                        rx.heading("Campaign", size="7", weight="bold")),
-        actions=_cancel_button(),
+        actions=campaign_actions(_cancel_button()),
     )

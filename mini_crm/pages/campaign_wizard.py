@@ -289,6 +289,66 @@ def _message_preview() -> rx.Component:
     )
 
 
+def _email_fields() -> rx.Component:
+    """Subject line, preheader (both take tokens) and sender name: email only."""
+    return rx.vstack(
+        _label("Subject line", "email-subject", "tokens work here too"),
+        rx.input(id="email-subject", value=W.email_subject, on_change=W.set_email_subject,
+                 placeholder="{first_name|Hi there}, your 10% off is inside", size="3",
+                 width="100%", data_testid="email-subject"),
+        _label("Preheader", "email-preheader", "the preview text after the subject"),
+        rx.input(id="email-preheader", value=W.email_preheader,
+                 on_change=W.set_email_preheader, size="2", width="100%",
+                 placeholder="Only this weekend, in {city|your city}",
+                 data_testid="email-preheader"),
+        _label("Sender name", "sender-name", "shown beside the From address"),
+        rx.input(id="sender-name", value=W.sender_name, on_change=W.set_sender_name,
+                 placeholder="e.g. Asha from Brand", size="2", width="100%",
+                 data_testid="sender-name"),
+        _error(W.email_error),
+        spacing="2", width="100%",
+    )
+
+
+def _test_and_preview() -> rx.Component:
+    """Preview as any customer; send a labelled test to myself or the test list."""
+    return rx.card(rx.vstack(
+        rx.text("Test before you launch", weight="bold", size="2"),
+        rx.hstack(
+            rx.input(value=W.preview_ref, on_change=W.set_preview_ref, size="2",
+                     placeholder="Customer id or email (optional)", flex="1",
+                     aria_label="Preview as customer", data_testid="preview-as-input"),
+            rx.button("Preview", variant="soft", size="2", on_click=W.preview_customer,
+                      data_testid="preview-as"),
+            width="100%", spacing="2"),
+        rx.cond(W.preview_as.contains("text"), rx.cond(
+            W.preview_as["error"] != "",
+            rx.text(W.preview_as["error"], color_scheme="red", size="1", role="alert"),
+            rx.box(
+                rx.text("As ", W.preview_as["who"], size="1", color_scheme="gray"),
+                rx.cond(W.preview_as["subject"] != "",
+                        rx.text(W.preview_as["subject"], weight="bold", size="2",
+                                data_testid="preview-as-subject")),
+                rx.text(W.preview_as["text"], size="2", white_space="pre-wrap",
+                        data_testid="preview-as-text"),
+                padding="8px 12px", border_radius="8px", width="100%",
+                background_color=rx.color("gray", 2)))),
+        rx.hstack(
+            rx.input(value=W.test_to, on_change=W.set_test_to, size="2", flex="1",
+                     placeholder=rx.cond(W.channel == "email", "Your email (default)",
+                                         "A phone number on the test list"),
+                     aria_label="Send the test to", data_testid="test-to"),
+            rx.button(rx.cond(W.sending_test, rx.spinner(size="1"), rx.icon("send", size=14)),
+                      "Send test", size="2", on_click=W.send_test, disabled=~W.can_launch,
+                      data_testid="send-test"),
+            width="100%", spacing="2"),
+        rx.cond(W.test_ok != "", rx.text(W.test_ok, color_scheme="green", size="1",
+                                         data_testid="test-ok")),
+        rx.cond(W.test_error != "", rx.text(W.test_error, color_scheme="red", size="1",
+                                            role="alert", data_testid="test-error")),
+        spacing="2", width="100%"), width="100%")
+
+
 def _message_step() -> rx.Component:
     return rx.grid(
         rx.vstack(
@@ -303,6 +363,7 @@ def _message_step() -> rx.Component:
                 _error(W.name_error),
                 spacing="2", width="100%"),
             rx.vstack(_label("Channel"), _channel_picker(), spacing="2", width="100%"),
+            rx.cond(W.channel == "email", _email_fields()),
             rx.vstack(
                 _label("Objective", "campaign-objective", "optional, used for suggestions"),
                 rx.input(id="campaign-objective", value=W.objective, on_change=W.set_objective,
@@ -336,7 +397,7 @@ def _message_step() -> rx.Component:
             spacing="5",
             width="100%",
         ),
-        _message_preview(),
+        rx.vstack(_message_preview(), _test_and_preview(), spacing="4", width="100%"),
         columns=rx.breakpoints(initial="1", lg="3fr 2fr"),
         spacing="5",
         width="100%",
@@ -551,6 +612,37 @@ if (!window.__mcWizardKeys) {
 """
 
 
+# Leaving the page (refresh, closing the tab, another site) while edits are not saved
+# yet asks first; the marker element carries the state's `dirty` flag.
+_LEAVE_GUARD = """
+if (!window.__mcWizardLeave) {
+  window.__mcWizardLeave = true;
+  window.addEventListener('beforeunload', (e) => {
+    const m = document.getElementById('wizard-dirty');
+    if (m && m.dataset.dirty === 'true') { e.preventDefault(); e.returnValue = ''; }
+  });
+}
+"""
+
+
+def _draft_bar() -> rx.Component:
+    """Whether the draft is saved, and deleting it."""
+    return rx.hstack(
+        rx.el.span(id="wizard-dirty", custom_attrs={"data-dirty": W.dirty.to(str)},
+                   display="none"),
+        rx.script(_LEAVE_GUARD),
+        rx.cond(W.dirty, rx.text("Saving…", size="1", color_scheme="gray"),
+                rx.text(W.draft_note, size="1", color_scheme="gray",
+                        data_testid="draft-note")),
+        rx.spacer(),
+        rx.cond(W.draft_status == "draft",
+                rx.button(rx.icon("trash-2", size=14), "Delete draft", size="1",
+                          variant="ghost", color_scheme="red", on_click=W.discard_draft,
+                          data_testid="delete-draft")),
+        width="100%", align="center", min_height="20px",
+    )
+
+
 def _nav() -> rx.Component:
     return rx.hstack(
         rx.cond(W.step > 0,
@@ -578,6 +670,7 @@ def campaign_wizard_page() -> rx.Component:
     return page_shell(
         "New campaign",
         rx.card(step_indicator(STEPS, W.step, W.reached, W.go_to), width="100%", size="1"),
+        _draft_bar(),
         rx.cond(W.launch_error != "", rx.callout(W.launch_error, icon="triangle-alert",
                                                  color_scheme="red", width="100%",
                                                  role="alert", data_testid="launch-error")),

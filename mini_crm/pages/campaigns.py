@@ -84,7 +84,8 @@ def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.vstack(
-                rx.link(r["name"], href="/campaigns/" + r["id"].to(str), weight="medium",
+                rx.link(rx.cond(r["name"].to(str) != "", r["name"], "Untitled draft"),
+                        href=r["href"].to(str), weight="medium",
                         high_contrast=True, data_testid="campaign-link"),
                 rx.hstack(
                     rx.hstack(channel_icon(r["channel"], 12), rx.text(r["channel"], size="1"),
@@ -97,7 +98,7 @@ def _row(r: rx.Var) -> rx.Component:
                 spacing="1",
             ),
         ),
-        rx.table.cell(status_badge(r["status"].to(str)), data_testid="row-status"),
+        rx.table.cell(status_badge(r["status_label"].to(str)), data_testid="row-status"),
         rx.table.cell(r["audience"], justify="end", data_testid="row-audience",
                       display=_WIDE_ONLY),
         rx.table.cell(_figures(r)),

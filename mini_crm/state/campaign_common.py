@@ -92,17 +92,28 @@ def stats_view(s: Any) -> dict[str, Any]:
     status = str(s.status)
     awaiting = max(0, sent - delivered - undelivered)  # accepted, no receipt yet
     completed_at = getattr(s, "completed_at", None)
-    live = status in ACTIVE or bool(
-        awaiting and completed_at is not None and utcnow() - completed_at < RECEIPT_WAIT)
+    receipts_due = bool(awaiting and completed_at is not None
+                        and utcnow() - completed_at < RECEIPT_WAIT)
+    live = status in ACTIVE or receipts_due
+    # Everything is handed over but receipts are still due: not "completed · 0.0%".
+    awaiting_receipts = status == CampaignStatus.COMPLETED and receipts_due
+    no_receipts_yet = awaiting_receipts and not (delivered or undelivered)
     return {
         "id": str(s.id),
+        # A draft opens in the wizard at the step it was left on.
+        "href": (f"/campaigns/new?draft={s.id}" if status == CampaignStatus.DRAFT
+                 else f"/campaigns/{s.id}"),
         "name": s.name,
         "status": status,
+        "status_label": "sent · awaiting receipts" if awaiting_receipts else status,
         "channel": getattr(s, "channel", "") or "",
         "tags": list(getattr(s, "tags", None) or []),
         "creator": getattr(s, "created_by_email", None) or "—",
         "created": local_text(getattr(s, "created_at", None)),
         "scheduled": local_text(getattr(s, "scheduled_at", None)),
+        # The same time as <input type="datetime-local"> takes it (brand zone).
+        "scheduled_input": (formatting.brand_time(s.scheduled_at).strftime("%Y-%m-%dT%H:%M")
+                            if getattr(s, "scheduled_at", None) else ""),
         "started": local_text(getattr(s, "started_at", None)),
         "completed": local_text(getattr(s, "completed_at", None)),
         # A scheduled campaign's audience is only counted when it starts.
@@ -116,7 +127,7 @@ def stats_view(s: Any) -> dict[str, Any]:
         "failed": formatting.count(failed),
         "delivered": formatting.count(delivered),
         "undelivered": formatting.count(undelivered),
-        "rate": rate_text(getattr(s, "delivery_rate", None)),
+        "rate": "—" if no_receipts_yet else rate_text(getattr(s, "delivery_rate", None)),
         "progress": 100 if status == CampaignStatus.COMPLETED else percent(processed, total),
         "sent_pct": percent(sent, total),
         "delivered_pct": percent(delivered, total),

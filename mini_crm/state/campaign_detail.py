@@ -224,6 +224,10 @@ class CampaignDetailState(AppState):
                 return
             self.c, self.timeline = summary["c"], summary["timeline"]
             load_insights = self.finished and not self.insights
+            is_draft = self.c.get("status") == "draft"
+        if is_draft:  # a draft has no figures yet: it opens where it was left, to finish
+            yield rx.redirect(f"/campaigns/new?draft={campaign_id}", replace=True)
+            return
         yield CampaignDetailState.load_log
         if load_insights:
             yield CampaignDetailState.load_insights

@@ -17,12 +17,14 @@ import reflex as rx
 
 from mini_crm.core import formatting, segments
 from mini_crm.core.campaigns import render
+from mini_crm.core.campaigns.email import validate_email_fields
 from mini_crm.core.segments import editing
 from mini_crm.core.segments import service as segment_service
 from mini_crm.core.sms import sms_length
 from mini_crm.db import session_scope
 from mini_crm.models import utcnow
 from mini_crm.settings import get_settings
+from mini_crm.state import wizard_drafts, wizard_test_send
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import local_text, reach_text, skipped_text
 from mini_crm.state.segments import SegmentEditorState
@@ -135,13 +137,44 @@ def _launch(payload: dict[str, Any]) -> int:
             seg = segment_service.save_segment(db, name=payload["segment_name"], rules=rules,
                                                created_by=payload["user_id"])
             segment_id = seg.id
+        if payload.get("draft_id"):
+            return _launch_draft(db, payload, rules, segment_id)
         campaign = service.create_campaign(
             db, name=payload["name"], rules=rules if segment_id is None else None,
             segment_id=segment_id, message_template=payload["template"],
             channel=payload["channel"], schedule_at=payload["schedule_at"],
             objective=payload["objective"] or None, created_by=payload["user_id"],
-            tags=payload["tags"] or None)
+            tags=payload["tags"] or None, email_subject=payload.get("email_subject"),
+            email_preheader=payload.get("email_preheader"),
+            sender_name=payload.get("sender_name"))
         return int(campaign.id)
+
+
+def _launch_draft(db: Any, payload: dict[str, Any], rules: dict[str, Any],
+                  segment_id: int | None) -> int:
+    """The saved draft gets the wizard's final inputs, then launches or is scheduled; a
+    scheduled campaign being edited keeps its (new) time, or is sent now."""
+    from mini_crm.core.campaigns import drafts
+
+    draft_id, user_id = int(payload["draft_id"]), payload["user_id"]
+    fields = wizard_drafts.fields(
+        mode="segment" if segment_id is not None else "rules", rules=rules,
+        segment_id=str(segment_id or ""), name=payload["name"], channel=payload["channel"],
+        template=payload["template"], objective=payload["objective"], tags=payload["tags"],
+        schedule_at=payload["schedule_at"], step=3,
+        **{k: payload.get(k, "") for k in ("email_subject", "email_preheader", "sender_name")})
+    if payload.get("scheduled"):
+        if payload["schedule_at"] is None:
+            fields.pop("scheduled_at")
+            drafts.update_draft(db, draft_id, actor_user_id=user_id, **fields)
+            drafts.send_now(db, draft_id, actor_user_id=user_id)
+        else:
+            drafts.update_draft(db, draft_id, actor_user_id=user_id, **fields)
+        return draft_id
+    drafts.update_draft(db, draft_id, actor_user_id=user_id, **fields)
+    drafts.launch_draft(db, draft_id, schedule_at=payload["schedule_at"],
+                        actor_user_id=user_id)
+    return draft_id
 
 
 def _suggest_messages(objective: str, tone: str, rules: dict[str, Any] | None,
@@ -200,6 +233,18 @@ class CampaignWizardState(AppState):
     name: str = ""
     channel: str = "sms"
     template: str = ""
+    # Email only: subject line and preheader (templates), sender name.
+    email_subject: str = ""
+    email_preheader: str = ""
+    sender_name: str = ""
+    email_error: str = ""
+    # Test send and "preview as a customer" (wizard_test_send)
+    test_to: str = ""
+    preview_ref: str = ""
+    sending_test: bool = False
+    test_ok: str = ""
+    test_error: str = ""
+    preview_as: dict[str, str] = {}
     objective: str = ""
     tags: list[str] = []
     tag_input: str = ""
@@ -238,8 +283,15 @@ class CampaignWizardState(AppState):
     launching: bool = False
     launch_error: str = ""
     timezone: str = ""
+    # Draft: the campaign is saved server-side from the first edit (wizard_drafts), so a
+    # refresh, Back or another tab resumes it; `dirty` = edits not saved yet.
+    draft_id: int = 0
+    draft_status: str = ""  # "" (not saved yet), "draft" or "scheduled" (being edited)
+    dirty: bool = False
+    draft_note: str = ""
     _rules: dict[str, Any] = {}
     _generation: int = 0
+    _autosave_generation: int = 0
 
     # ---- derived -------------------------------------------------------------------
     @rx.var
@@ -278,6 +330,8 @@ class CampaignWizardState(AppState):
 
     @rx.var
     def launch_label(self) -> str:
+        if self.draft_status == "scheduled":
+            return "Save changes" if self.schedule_mode == "later" else "Send now"
         return "Schedule campaign" if self.schedule_mode == "later" else "Launch campaign"
 
     @rx.var
@@ -291,6 +345,7 @@ class CampaignWizardState(AppState):
             if not self.ensure_signed_in():
                 return
             preselect = str(self.router.url.query_parameters.get("segment", "") or "")
+            resume = str(self.router.url.query_parameters.get("draft", "") or "")
             self._reset()
             self.segments_loading = True
             self.timezone = get_settings().brand_timezone
@@ -306,6 +361,8 @@ class CampaignWizardState(AppState):
             editor._generation += 1
         choices = await rx.run_in_thread(_segment_choices)
         context = await rx.run_in_thread(_builder_context)
+        draft = (await rx.run_in_thread(lambda: wizard_drafts.load(int(resume)))
+                 if resume.isdigit() else None)
         async with self:
             self.segments, self.segments_loading = choices, False
             if preselect and any(s["id"] == preselect for s in choices):
@@ -315,17 +372,119 @@ class CampaignWizardState(AppState):
             editor = await self.get_state(SegmentEditorState)
             editor.cities = context["cities"]
             editor.field_options = editing.field_options(context["keys"])
+            if resume and draft is None:
+                self.draft_note = ("That draft is no longer editable (it was launched or "
+                                   "deleted); this is a new campaign.")
+            if draft is not None:
+                self._resume(draft, editor)
         yield SegmentEditorState.refresh_preview
+        if draft is not None and draft["step"] > 0:
+            yield CampaignWizardState.go_to(min(draft["step"], len(STEPS) - 1))
         # The offline tag classifier trains on first use (seconds on a busy machine):
         # do it now, while the marketer picks an audience, not when they click Suggest.
         await rx.run_in_thread(_warm_ai)
+
+    def _resume(self, draft: dict[str, Any], editor: SegmentEditorState) -> None:
+        """Put a saved draft (or a scheduled campaign being edited) back in the wizard."""
+        self.draft_id, self.draft_status = draft["id"], draft["status"]
+        self.name, self.channel, self.template = draft["name"], draft["channel"], \
+            draft["template"]
+        self.objective, self.tags = draft["objective"], draft["tags"]
+        self.email_subject = draft.get("email_subject") or ""
+        self.email_preheader = draft.get("email_preheader") or ""
+        self.sender_name = draft.get("sender_name") or ""
+        if draft["segment_id"] is not None:
+            self.audience_mode, self.segment_id = "segment", str(draft["segment_id"])
+        elif draft["rules"]:
+            self.audience_mode = "rules"
+            editor.tree = editing.from_rules(draft["rules"])
+        if draft["scheduled_at"] is not None:
+            self.schedule_mode = "later"
+            self.schedule_local = _to_local_input(draft["scheduled_at"])
+        self.reached = min(draft["step"], len(STEPS) - 1)
+        self.draft_note = ("Editing a scheduled campaign: changes apply when you save them."
+                           if draft["scheduled"] else "Draft restored.")
+
+    def _touch(self) -> rx.event.EventSpec:
+        """An edit: not saved yet; a draft saves itself after a short pause."""
+        self.dirty = True
+        self._autosave_generation += 1
+        return CampaignWizardState.autosave
+
+    @rx.event
+    def note_edit(self):
+        """The rule builder (SegmentEditorState) changed the audience."""
+        return self._touch()
+
+    @rx.event(background=True)
+    async def autosave(self):
+        async with self:
+            generation = self._autosave_generation
+        await asyncio.sleep(wizard_drafts.AUTOSAVE_SECONDS)
+        async with self:
+            # A scheduled campaign changes only on "Save changes" (checked in full).
+            if (generation != self._autosave_generation or self.launching
+                    or self.draft_status == "scheduled" or not self.dirty
+                    or not self.ensure_role("admin", "marketer")):
+                return
+            editor = await self.get_state(SegmentEditorState)
+            fields = self._draft_fields(editor.tree)
+            draft_id, user = self.draft_id, self._current_user()
+        try:
+            saved = await rx.run_in_thread(
+                lambda: wizard_drafts.save(draft_id, fields, user["id"] if user else None))
+        except Exception as exc:  # a value no draft can hold: said, and kept on screen
+            async with self:
+                self.draft_note = f"Not saved: {getattr(exc, 'message', None) or exc}"
+            return
+        async with self:
+            created = not self.draft_id
+            self.draft_id, self.draft_status = saved, "draft"
+            if generation == self._autosave_generation:
+                self.dirty = False
+            self.draft_note = "Draft saved."
+        if created:  # a refresh or Back comes back to this draft
+            yield rx.call_script(
+                f"window.history.replaceState(null, '', '/campaigns/new?draft={saved}')")
+
+    def _draft_fields(self, tree: dict[str, Any]) -> dict[str, Any]:
+        return wizard_drafts.fields(
+            mode=self.audience_mode, rules=editing.to_rules(tree), segment_id=self.segment_id,
+            name=self.name.strip(), channel=self.channel, template=self.template,
+            objective=self.objective.strip(), tags=list(self.tags),
+            schedule_at=(_parse_local(self.schedule_local)
+                         if self.schedule_mode == "later" else None),
+            step=self.step, **self._email_fields())
+
+    def _email_fields(self) -> dict[str, str]:
+        email = self.channel == "email"
+        return {"email_subject": self.email_subject.strip() if email else "",
+                "email_preheader": self.email_preheader.strip() if email else "",
+                "sender_name": self.sender_name.strip() if email else ""}
+
+    @rx.event(background=True)
+    async def discard_draft(self):
+        """Delete this draft and start again (a scheduled campaign is cancelled on its
+        own page instead)."""
+        async with self:
+            if not self.ensure_role("admin", "marketer") or self.draft_status != "draft":
+                return
+            draft_id, user = self.draft_id, self._current_user()
+        await rx.run_in_thread(lambda: wizard_drafts.delete(draft_id,
+                                                            user["id"] if user else None))
+        async with self:
+            self.dirty = False
+        yield rx.redirect("/campaigns")
 
     def _reset(self) -> None:
         for name, value in {
             "step": 0, "reached": 0, "audience_mode": "segment", "segment_id": "",
             "save_segment": False, "segment_name": "", "audience_error": "", "name": "",
-            "channel": "sms", "template": "", "objective": "", "tags": [], "tag_input": "",
-            "tag_error": "",
+            "channel": "sms", "template": "", "objective": "", "email_subject": "",
+            "email_preheader": "", "sender_name": "", "email_error": "", "tags": [],
+            "test_to": "", "preview_ref": "", "test_ok": "", "test_error": "",
+            "preview_as": {}, "sending_test": False,
+            "tag_input": "", "tag_error": "",
             "name_error": "", "template_error": "", "samples": [], "tone": "friendly",
             "suggestions": [], "suggest_engine": "", "suggest_note": "", "suggest_error": "",
             "suggested_tags": [], "tags_engine": "", "schedule_mode": "now",
@@ -333,6 +492,7 @@ class CampaignWizardState(AppState):
             "windows_engine": "", "windows_note": "", "windows_error": "",
             "audience_size": -1, "eligible_size": -1, "reach_summary": "",
             "skipped_summary": "", "launch_error": "", "launching": False,
+            "draft_id": 0, "draft_status": "", "dirty": False, "draft_note": "",
         }.items():
             setattr(self, name, value)
         self._rules = {}
@@ -351,7 +511,9 @@ class CampaignWizardState(AppState):
             self.step = min(step + 1, len(STEPS) - 1)
             self.reached = max(self.reached, self.step)
             new_step = self.step
+            save = self._touch()
         yield _focus_title()
+        yield save
         if new_step == 1:
             yield CampaignWizardState.refresh_samples
         elif new_step == 2:
@@ -366,7 +528,7 @@ class CampaignWizardState(AppState):
     def prev_step(self):
         if self.step > 0:
             self.step -= 1
-            return _focus_title()
+            return [_focus_title(), self._touch()]
 
     @rx.event(background=True)
     async def go_to(self, index: int):
@@ -384,7 +546,10 @@ class CampaignWizardState(AppState):
         async with self:
             self.step = index
             want_windows = index == 2 and not self.windows
+            save = self._touch() if self.draft_status != "scheduled" else None
         yield _focus_title()
+        if save is not None:
+            yield save
         if index == 1:
             yield CampaignWizardState.refresh_samples
         elif want_windows:
@@ -453,7 +618,13 @@ class CampaignWizardState(AppState):
         problems = _template_errors(self.template)
         if problems:
             self.template_error = "; ".join(problems).capitalize() + "."
-        return not (self.name_error or self.template_error)
+        self.email_error = ""
+        fields = self._email_fields()
+        email_problems = validate_email_fields(fields["email_subject"],
+                                               fields["email_preheader"], fields["sender_name"])
+        if email_problems:
+            self.email_error = "; ".join(p for _, p in email_problems).capitalize() + "."
+        return not (self.name_error or self.template_error or self.email_error)
 
     def _validate_schedule(self) -> bool:
         self.schedule_error = ""
@@ -472,12 +643,14 @@ class CampaignWizardState(AppState):
         self.audience_error = ""
         self._invalidate()
         if self.audience_mode == "rules":
-            return SegmentEditorState.refresh_preview
+            return [SegmentEditorState.refresh_preview, self._touch()]
+        return self._touch()
 
     @rx.event
     def choose_segment(self, segment_id: str):
         self.segment_id, self.audience_error = segment_id, ""
         self._invalidate()
+        return self._touch()
 
     @rx.event
     def set_save_segment(self, value: bool):
@@ -498,15 +671,73 @@ class CampaignWizardState(AppState):
     @rx.event
     def set_name(self, value: str):
         self.name, self.name_error = value, ""
+        return self._touch()
 
     @rx.event
     def set_channel(self, value: str | list[str]):
         if value in {c for c, _, _ in CHANNELS}:
             self.channel = str(value)
+            return self._touch()
+
+    @rx.event
+    def set_email_subject(self, value: str):
+        self.email_subject, self.email_error = value, ""
+        return self._touch()
+
+    @rx.event
+    def set_email_preheader(self, value: str):
+        self.email_preheader, self.email_error = value, ""
+        return self._touch()
+
+    @rx.event
+    def set_sender_name(self, value: str):
+        self.sender_name, self.email_error = value, ""
+        return self._touch()
+
+    @rx.event
+    def set_test_to(self, value: str):
+        self.test_to, self.test_error, self.test_ok = value, "", ""
+
+    @rx.event
+    def set_preview_ref(self, value: str):
+        self.preview_ref = value
+
+    def _message(self) -> dict[str, Any]:
+        return {"channel": self.channel, "template": self.template, **self._email_fields()}
+
+    @rx.event(background=True)
+    async def preview_customer(self):
+        """The message as the customer typed in `preview_ref` (id or email) gets it."""
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            message, ref = self._message(), self.preview_ref
+        shown = await rx.run_in_thread(lambda: wizard_test_send.preview(message, ref))
+        async with self:
+            self.preview_as = shown
+
+    @rx.event(background=True)
+    async def send_test(self):
+        async with self:
+            if self.sending_test:
+                return
+            if not self.ensure_role("admin", "marketer"):
+                self.test_error = "Your role cannot send messages; ask an admin."
+                return
+            if not self.test_to.strip() and self.channel == "email":
+                self.test_to = self.user_email
+            self.sending_test, self.test_error, self.test_ok = True, "", ""
+            message, to, ref = self._message(), self.test_to, self.preview_ref
+            user = self._current_user()
+        answer = await rx.run_in_thread(lambda: wizard_test_send.send(message, to, ref, user))
+        async with self:
+            self.sending_test = False
+            self.test_ok, self.test_error = answer["ok"], answer["error"]
 
     @rx.event
     def set_objective(self, value: str):
         self.objective = value
+        return self._touch()
 
     @rx.event
     def set_tone(self, value: str | list[str]):
@@ -517,7 +748,7 @@ class CampaignWizardState(AppState):
     def set_template(self, value: str):
         self.template, self.template_error = value, ""
         self._generation += 1
-        return CampaignWizardState.refresh_samples
+        return [CampaignWizardState.refresh_samples, self._touch()]
 
     @rx.event
     def insert_token(self, token: str):
@@ -527,7 +758,7 @@ class CampaignWizardState(AppState):
     def use_suggestion(self, text: str):
         self.template, self.template_error = text, ""
         self._generation += 1
-        return [CampaignWizardState.refresh_samples,
+        return [CampaignWizardState.refresh_samples, self._touch(),
                 rx.call_script("document.getElementById('campaign-template')?.focus()")]
 
     @rx.event
@@ -549,6 +780,7 @@ class CampaignWizardState(AppState):
             return
         self.tag_input, self.tag_error = "", ""
         self.suggested_tags = [t for t in self.suggested_tags if t not in self.tags]
+        return self._touch()
 
     @rx.event
     def tag_key(self, key: str):
@@ -558,6 +790,7 @@ class CampaignWizardState(AppState):
     @rx.event
     def remove_tag(self, tag: str):
         self.tags = [t for t in self.tags if t != tag]
+        return self._touch()
 
     @rx.event
     def name_key(self, key: str):
@@ -631,14 +864,17 @@ class CampaignWizardState(AppState):
     def set_schedule_mode(self, mode: str | list[str]):
         self.schedule_mode = "later" if mode == "later" else "now"
         self.schedule_error = ""
+        return self._touch()
 
     @rx.event
     def set_schedule_local(self, value: str):
         self.schedule_local, self.schedule_error = value, ""
+        return self._touch()
 
     @rx.event
     def use_window(self, value: str):
         self.schedule_mode, self.schedule_local, self.schedule_error = "later", value, ""
+        return self._touch()
 
     @rx.event(background=True)
     async def load_send_times(self):
@@ -709,6 +945,8 @@ class CampaignWizardState(AppState):
                 "schedule_at": (_parse_local(self.schedule_local)
                                 if self.schedule_mode == "later" else None),
                 "user_id": user["id"] if user else None,
+                "draft_id": self.draft_id, "scheduled": self.draft_status == "scheduled",
+                **self._email_fields(),
             }
         try:
             campaign_id = await rx.run_in_thread(lambda: _launch(payload))
@@ -729,7 +967,8 @@ class CampaignWizardState(AppState):
                         self.audience_error = self.launch_error
             return
         async with self:
-            self.launching = False
+            self.launching, self.dirty = False, False
+            self._autosave_generation += 1  # a pending autosave must not touch it now
         yield rx.redirect(f"/campaigns/{campaign_id}")
 
 

@@ -96,15 +96,16 @@ class CampaignListState(AppState):
                 return
             self.rows, self.total, self.tags = result["rows"], result["total"], result["tags"]
             self.loading, self.error, self.ever_loaded = False, "", True
-            start = self.any_active and not self._polling
+            start = not self._polling
         if start:
             yield CampaignListState.watch
 
     @rx.event(background=True)
     async def watch(self):
-        """Refresh the visible page while one of its campaigns is live (every second while
-        sending or awaiting receipts, every 10 s while only scheduled); stops by itself
-        when none is, or when the user leaves the page."""
+        """Refresh the visible page while the history is open: every second while one of
+        its campaigns sends or awaits receipts, else every 10 s (so a campaign launched
+        in another tab or over the API shows up); stops when the user leaves the page
+        or the tab closes."""
         async with self:
             if self._polling or not self.ensure_signed_in():
                 return
@@ -113,7 +114,9 @@ class CampaignListState(AppState):
 
         async def pace() -> str:
             async with self:
-                return watch_pace(self, route, self.rows)
+                if self.router.page.path != route:
+                    return ""
+                return watch_pace(self, route, self.rows) or "slow"
 
         async def step() -> None:
             async with self:
@@ -125,6 +128,7 @@ class CampaignListState(AppState):
             async with self:
                 if key == self._key():
                     self.rows, self.total = result["rows"], result["total"]
+                    self.tags = result["tags"]
 
         try:
             await poll_while(pace, step)

@@ -311,15 +311,15 @@ def test_launch_error_keeps_everything_typed(page: Page, app_url: str,
     _small_segment(e2e_env, segment)
     page.goto(app_url + "/campaigns/new")
     _go_to_review(page, segment, name)
-    with Session(e2e_engine(e2e_env)) as s:
+    with Session(e2e_engine(e2e_env)) as s:  # as the Segments page deletes it
         seg = s.exec(select(Segment).where(Segment.name == segment)).one()
-        s.delete(seg)
+        segment_service.delete_segment(s, int(seg.id))
         s.commit()
     page.keyboard.press("Control+Enter")  # the launch shortcut on the review step
     expect(page.get_by_text("That segment no longer exists; pick another.")).to_be_visible()
     expect(page.get_by_test_id("launch-error")).to_be_visible()
-    with Session(e2e_engine(e2e_env)) as s:
-        assert s.exec(select(Campaign).where(Campaign.name == name)).first() is None
+    with Session(e2e_engine(e2e_env)) as s:  # still a draft, nothing launched
+        assert s.exec(select(Campaign.status).where(Campaign.name == name)).all() == ["draft"]
     # Jumping ahead re-checks the audience first: still refused.
     page.get_by_test_id("wizard-step-1").click()
     expect(page.get_by_text("That segment no longer exists; pick another.")).to_be_visible()
@@ -374,3 +374,145 @@ def test_viewer_cannot_launch(page: Page, browser: Browser, app_url: str,
     with Session(e2e_engine(e2e_env)) as s:
         assert s.exec(select(Campaign).where(Campaign.name == f"Viewer attempt {tag}")
                       ).first() is None
+
+
+def _draft_id(page: Page) -> int:
+    expect(page).to_have_url(re.compile(r"/campaigns/new\?draft=\d+$"))
+    return int(page.url.rsplit("=", 1)[-1])
+
+
+def test_a_draft_survives_refresh_and_back_and_can_be_deleted(page: Page, app_url: str,
+                                                              e2e_env: dict[str, str]) -> None:
+    tag = uuid.uuid4().hex[:6]
+    segment, name = f"Draft audience {tag}", f"Half-written {tag}"
+    _small_segment(e2e_env, segment)
+    page.goto(app_url + "/campaigns")
+    page.get_by_test_id("new-campaign").first.click()
+    page.get_by_test_id("segment-choice").filter(has_text=segment).click()
+    draft_id = _draft_id(page)  # saved from the first step
+    page.get_by_test_id("wizard-next").click()
+    page.get_by_test_id("campaign-name-input").fill(name)
+    page.get_by_test_id("campaign-template").fill("Hi {first_name}, almost ready!")
+    expect(page.get_by_test_id("draft-note")).to_have_text("Draft saved.")
+    with Session(e2e_engine(e2e_env)) as s:
+        draft = s.get(Campaign, draft_id)
+        assert (draft.status, draft.name, draft.draft_step) == ("draft", name, 1)
+
+    page.reload()  # a refresh resumes at the same step with everything typed
+    expect(page.get_by_test_id("campaign-name-input")).to_have_value(name)
+    expect(page.get_by_test_id("campaign-template")).to_have_value(
+        "Hi {first_name}, almost ready!")
+
+    page.go_back()  # Back leaves the wizard; the draft is in the history
+    expect(page).to_have_url(re.compile(r"/campaigns$"))
+    row = page.get_by_test_id("campaign-row").filter(has_text=name)
+    expect(row.get_by_test_id("row-status")).to_have_text("draft")
+    row.get_by_test_id("campaign-link").click()
+    expect(page.get_by_test_id("campaign-name-input")).to_have_value(name)
+    page.screenshot(path="test-results/campaign-draft-resumed.png", full_page=True)
+
+    page.get_by_test_id("delete-draft").click()
+    expect(page).to_have_url(re.compile(r"/campaigns$"))
+    expect(page.get_by_test_id("campaign-row").filter(has_text=name)).to_have_count(0)
+    with Session(e2e_engine(e2e_env)) as s:
+        assert s.get(Campaign, draft_id) is None
+
+
+def test_scheduled_campaign_edit_reschedule_send_now_and_duplicate(
+        page: Page, app_url: str, e2e_env: dict[str, str]) -> None:
+    from mini_crm.core.campaigns import service
+
+    tag = uuid.uuid4().hex[:6]
+    segment, name = f"Scheduled audience {tag}", f"Weekend promo {tag}"
+    _small_segment(e2e_env, segment)
+    with Session(e2e_engine(e2e_env)) as s:
+        seg = s.exec(select(Segment).where(Segment.name == segment)).one()
+        campaign = service.create_campaign(
+            s, name=name, rules=None, segment_id=seg.id, message_template="Hi {first_name}",
+            channel="sms", schedule_at=utcnow() + timedelta(days=3), objective=None,
+            created_by=None, tags=["weekend"])
+        s.commit()
+        campaign_id = int(campaign.id)
+
+    page.goto(f"{app_url}/campaigns/{campaign_id}")
+    expect(page.get_by_test_id("campaign-status")).to_have_text("scheduled")
+    page.get_by_test_id("edit-campaign").click()
+    expect(page.get_by_test_id("draft-note")).to_contain_text("Editing a scheduled campaign")
+    page.get_by_test_id("wizard-next").click()
+    template = page.get_by_test_id("campaign-template")
+    expect(template).to_have_value("Hi {first_name}")
+    template.press("End")
+    template.press_sequentially(", see you this weekend")
+    # Unsaved edits of a scheduled campaign: leaving asks first.
+    expect(page.locator("#wizard-dirty")).to_have_attribute("data-dirty", "true")
+    asked = page.evaluate("""() => { const e = new Event('beforeunload', {cancelable: true});
+                                     window.dispatchEvent(e); return e.defaultPrevented; }""")
+    assert asked, "leaving with unsaved edits must ask first"
+    page.get_by_test_id("wizard-next").click()
+    expect(page.get_by_test_id("schedule-input")).to_be_visible()
+    page.get_by_test_id("wizard-next").click()
+    expect(page.get_by_test_id("launch-campaign")).to_have_text("Save changes")
+    page.get_by_test_id("launch-campaign").click()
+    expect(page).to_have_url(re.compile(rf"/campaigns/{campaign_id}$"), timeout=30_000)
+    with Session(e2e_engine(e2e_env)) as s:
+        saved = s.get(Campaign, campaign_id)
+        assert saved.status == "scheduled"
+        assert saved.message_template == "Hi {first_name}, see you this weekend"
+
+    page.get_by_test_id("reschedule").click()
+    later = (formatting.brand_time(utcnow() + timedelta(days=5))).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_test_id("reschedule-at").fill(later)
+    page.get_by_test_id("reschedule-save").click()
+    expect(page.get_by_text("Rescheduled.")).to_be_visible()
+    with Session(e2e_engine(e2e_env)) as s:
+        when = s.get(Campaign, campaign_id).scheduled_at
+        assert formatting.brand_time(when).strftime("%Y-%m-%dT%H:%M") == later
+    page.screenshot(path="test-results/campaign-scheduled-actions.png", full_page=True)
+
+    page.get_by_test_id("send-now").click()
+    page.get_by_test_id("confirm-send-now").click()
+    expect(page.get_by_test_id("campaign-status")).not_to_have_text("scheduled")
+    with Session(e2e_engine(e2e_env)) as s:
+        assert s.get(Campaign, campaign_id).status in ("sending", "completed")
+
+    page.get_by_test_id("duplicate-campaign").click()
+    copy_id = _draft_id(page)
+    assert copy_id != campaign_id
+    page.get_by_test_id("wizard-next").click()
+    expect(page.get_by_test_id("campaign-name-input")).to_have_value(f"Copy of {name}")
+    with Session(e2e_engine(e2e_env)) as s:
+        assert s.get(Campaign, copy_id).status == "draft"
+
+
+def test_history_shows_a_campaign_launched_elsewhere_and_awaiting_receipts(
+        page: Page, app_url: str, e2e_env: dict[str, str]) -> None:
+    tag = uuid.uuid4().hex[:6]
+    name = f"Launched elsewhere {tag}"
+    page.goto(app_url + "/campaigns")
+    expect(page.get_by_test_id("campaign-row").first).to_be_visible()
+    page.evaluate("window.__noReload = true")
+    # Another tab (or the API) sends one: every message handed over, no receipt yet.
+    now = utcnow()
+    with Session(e2e_engine(e2e_env)) as s:
+        ids = s.exec(select(Customer.id).order_by(Customer.id).limit(5)).all()
+        campaign = Campaign(name=name, rules={"combinator": "and", "rules": []},
+                            channel="sms", message_template="Hi", status="completed",
+                            started_at=now, completed_at=now, audience_size=5,
+                            created_at=now)
+        s.add(campaign)
+        s.flush()
+        for cid in ids:
+            s.add(CommunicationLog(campaign_id=campaign.id, customer_id=cid, message="Hi",
+                                   status=DeliveryStatus.SENT, sent_at=now, attempts=1,
+                                   vendor_message_id=f"elsewhere-{campaign.id}-{cid}"))
+        s.commit()
+        campaign_id = int(campaign.id)
+    row = page.get_by_test_id("campaign-row").filter(has_text=name)
+    expect(row).to_be_visible(timeout=20_000)  # the open tab polls the history
+    expect(row.get_by_test_id("row-status")).to_have_text("sent · awaiting receipts")
+    expect(row.get_by_test_id("row-rate")).to_have_text("—")
+    page.screenshot(path="test-results/campaign-history-awaiting.png", full_page=True)
+    _receive(e2e_env, campaign_id, 5, DeliveryStatus.DELIVERED)
+    expect(row.get_by_test_id("row-status")).to_have_text("completed")
+    expect(row.get_by_test_id("row-rate")).to_have_text("100.0%")
+    assert page.evaluate("window.__noReload === true"), "the page was reloaded"

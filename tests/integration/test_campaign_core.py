@@ -132,6 +132,23 @@ def test_full_delivery_in_process(vendor: FakeVendor, app_settings: sa.Engine,
     assert stats.completed_at is not None and stats.delivery_rate == 0.0
 
 
+def test_email_campaigns_send_their_subject_preheader_and_html(
+        vendor: FakeVendor, app_settings: sa.Engine) -> None:
+    engine = app_settings
+    add_customers(engine, 3)
+    sent: list = []
+    vendor.reject = lambda m: sent.append(m)  # records each message, rejects none
+    campaign = _create(channel="email", message_template="Hi {first_name}, see you <soon>",
+                       email_subject="{first_name|Friend}: {order_count:order|orders}",
+                       email_preheader="Only in {city}", sender_name="Brand Team")
+    wait_for(lambda: campaign_status(engine, campaign.id) == "completed")
+    assert len(sent) == 3
+    first = sent[0]
+    assert first.subject == "Customer: 2 orders" and first.sender_name == "Brand Team"
+    assert first.body == "Hi Customer, see you <soon>"
+    assert "see you &lt;soon&gt;" in first.html and "Only in Pune" in first.html
+
+
 def test_transient_errors_are_retried(vendor: FakeVendor, app_settings: sa.Engine) -> None:
     add_customers(app_settings, 5)
     vendor.fail_calls, vendor.retry_after = 2, 0.05

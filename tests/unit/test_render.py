@@ -67,3 +67,35 @@ def test_last_order_date_is_the_brand_calendar_day() -> None:
     assert render("{last_order_date}", customer) == "29 Nov 2026"
     customer = {**ASHA, "last_order_at": datetime(2026, 11, 28, 18, 29, 59)}  # 23:59:59 IST
     assert render("{last_order_date}", customer) == "28 Nov 2026"
+
+
+def test_a_fallback_of_the_templates_own_replaces_a_missing_value() -> None:
+    nobody = {"name": None, "city": "  ", "email": None, "order_count": None}
+    assert render("Hi {first_name|friend} in {city|your town}!", nobody) == \
+        "Hi friend in your town!"
+    assert render("Hi {first_name|friend} in {city|your town}!", ASHA) == "Hi Asha in Pune!"
+    assert render("{ name | dear customer }", nobody) == "dear customer"
+    assert render("{last_order_date|not yet}", nobody) == "not yet"
+    assert render("Hi {first_name|}!", nobody) == "Hi !"  # an empty fallback is allowed
+    assert validate_template("Hi {first_name|friend}, {city|your town}") == []
+
+
+@pytest.mark.parametrize(("count", "text"), [
+    (0, "0 orders"), (1, "1 order"), (3, "3 orders"), (12000, "12,000 orders"),
+    (None, "0 orders")])
+def test_counts_take_singular_and_plural_nouns(count: int | None, text: str) -> None:
+    assert render("{order_count:order|orders}", {"order_count": count}) == text
+
+
+def test_plural_forms_only_for_counts_and_known_tokens() -> None:
+    errors = validate_template("{city:town|towns} and {nmae:a|b}")
+    assert any("only {order_count}" in e for e in errors)
+    assert any("{nmae}" in e for e in errors)
+    assert validate_template("You placed {order_count:order|orders}.") == []
+
+
+def test_a_fallback_is_not_a_way_in() -> None:
+    evil = {"name": None}
+    # The fallback is the marketer's text, used as typed; braces cannot hide in it.
+    assert render("{name|{email}}", evil) != "asha@example.in"
+    assert validate_template("{name|{email}}")

@@ -48,6 +48,7 @@ from sqlalchemy.engine import Connection
 
 from mini_crm.core import jobs, unsubscribe_links
 from mini_crm.core.campaigns import launch, throttle, tracker
+from mini_crm.core.campaigns.email import render_email
 from mini_crm.core.campaigns.render import render, uses_token
 from mini_crm.core.delivery import vendors
 from mini_crm.core.delivery.vendors import (
@@ -352,7 +353,8 @@ def deliver_batch(campaign_id: int, first_id: int, last_id: int) -> dict[str, An
             complete_if_done(conn, campaign_id, token)
             return {"claimed": 0, "sent": 0, "failed": 0}
         campaign = conn.execute(sa.select(CAMPAIGN.c.id, CAMPAIGN.c.message_template,
-                                          CAMPAIGN.c.channel)
+                                          CAMPAIGN.c.channel, CAMPAIGN.c.email_subject,
+                                          CAMPAIGN.c.email_preheader, CAMPAIGN.c.sender_name)
                                 .where(CAMPAIGN.c.id == campaign_id)).one()
         rows = _claimed_rows(conn, campaign_id, first_id, last_id, token)
     timer.lap("claim_ms")
@@ -457,7 +459,11 @@ def _deliver_chunk(engine: sa.Engine, client: VendorClient, campaign: sa.Row,
         link = (unsubscribe_links.url(row.customer_id, campaign.channel, campaign.id, key)
                 if linked else None)
         values = {**row._mapping, "unsubscribe_url": link} if link else row._mapping
-        body = render(campaign.message_template, values)
+        mail = (render_email(subject=campaign.email_subject,
+                             preheader=campaign.email_preheader,
+                             body=campaign.message_template, customer=values)
+                if campaign.channel == "email" else None)
+        body = mail.text if mail else render(campaign.message_template, values)
         bodies[row.id] = body
         to = _recipient(campaign.channel, row)
         if row.attempts > settings.delivery_max_attempts:
@@ -468,8 +474,10 @@ def _deliver_chunk(engine: sa.Engine, client: VendorClient, campaign: sa.Row,
             what = "email address" if campaign.channel == "email" else "phone number"
             outcomes.append(Outcome(row.id, None, f"no {what}"))
         else:
-            messages.append(OutgoingMessage(str(row.id), campaign.channel, to, body,
-                                            unsubscribe_url=link))
+            messages.append(OutgoingMessage(
+                str(row.id), campaign.channel, to, body, unsubscribe_url=link,
+                subject=mail.subject if mail else None, html=mail.html if mail else None,
+                sender_name=campaign.sender_name if mail else None))
     timer.lap("render_ms")
     retry_later: str | None = None
     if messages:

@@ -8,7 +8,10 @@
 - Values are sanitised: control characters and line breaks become spaces, runs of
   whitespace collapse, and a value is cut at 100 characters, so one odd record
   cannot reshape or bloat a message.
-- A missing value gets a fallback that still reads well ("Hi there").
+- A missing value gets a fallback that still reads well ("Hi there"), or the
+  template's own: `{first_name|friend}` reads "friend" when the name is unknown.
+- A count can carry its noun in both forms: `{order_count:order|orders}` reads
+  "1 order" or "3 orders" (COUNT_TOKENS).
 """
 
 from __future__ import annotations
@@ -39,9 +42,17 @@ TOKENS: list[tuple[str, str]] = [
 TOKEN_NAMES = frozenset(t for t, _ in TOKENS)
 MAX_TEMPLATE_CHARS = 2000
 MAX_VALUE_CHARS = 100
+# The customer column each token reads: when it is empty, a `{token|fallback}` applies.
+TOKEN_SOURCES = {"name": "name", "first_name": "name", "city": "city", "email": "email",
+                 "total_spend": "total_spend", "order_count": "order_count",
+                 "last_order_date": "last_order_at"}
+# Tokens that are counts, so they take singular and plural nouns: {order_count:order|orders}.
+COUNT_TOKENS = {"order_count": "order_count"}
 
-# `{{`, `}}`, or `{ word }`: the only brace forms a template may hold.
-_PIECE = re.compile(r"\{\{|\}\}|\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
+# `{{`, `}}`, `{ word }`, `{word|fallback}` or `{word:one|many}`: the only brace forms a
+# template may hold. Groups: token, fallback, singular noun, plural noun.
+_PIECE = re.compile(r"\{\{|\}\}|\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
+                    r"(?:\|([^{}|]{0,60})|:([^{}|:]{1,40})\|([^{}|]{1,40}))?\}")
 _STRAY = re.compile(r"[{}]")
 _CONTROL_OR_SPACE = re.compile(r"\s+")
 
@@ -58,6 +69,10 @@ def validate_template(template: str) -> list[str]:
         token = match.group(1)
         if token is not None and token not in TOKEN_NAMES and token not in unknown:
             unknown.append(token)
+        elif match.group(3) is not None and token not in COUNT_TOKENS:
+            errors.append(f"{match.group(0)}: only "
+                          + ", ".join(f"{{{t}}}" for t in COUNT_TOKENS)
+                          + " takes singular and plural words")
     for token in unknown:
         errors.append(f"unknown token {{{token}}}; known tokens: "
                       + ", ".join(f"{{{t}}}" for t, _ in TOKENS))
@@ -127,28 +142,54 @@ def token_values(customer: Any) -> dict[str, str]:
     return {token: value(get) for token, value in _VALUES.items()}
 
 
+# A template piece: ("text", text), ("token", name, fallback or None) or
+# ("plural", name, singular, plural).
+Piece = tuple[str, ...] | tuple[str, str, str | None]
+
+
 @lru_cache(maxsize=256)
-def _parts(template: str) -> tuple[tuple[bool, str], ...]:
-    """The template split once into (is_token, text) pieces; unknown tokens stay text."""
-    parts: list[tuple[bool, str]] = []
+def _parts(template: str) -> tuple[Piece, ...]:
+    """The template split once into pieces; unknown tokens stay text."""
+    parts: list[Piece] = []
     at = 0
     for match in _PIECE.finditer(template):
-        parts.append((False, template[at:match.start()]))
-        text, token = match.group(0), match.group(1)
+        parts.append(("text", template[at:match.start()]))
+        text, token, fallback, one, many = match.group(0, 1, 2, 3, 4)
         if text in ("{{", "}}"):
-            parts.append((False, text[0]))
-        elif token in _VALUES:
-            parts.append((True, token))
+            parts.append(("text", text[0]))
+        elif token in _VALUES and one is not None and token in COUNT_TOKENS:
+            parts.append(("plural", token, one.strip(), many.strip()))
+        elif token in _VALUES and one is None:
+            parts.append(("token", token, None if fallback is None else fallback.strip()))
         else:
-            parts.append((False, text))
+            parts.append(("text", text))
         at = match.end()
-    parts.append((False, template[at:]))
-    return tuple(p for p in parts if p[0] or p[1])
+    parts.append(("text", template[at:]))
+    return tuple(p for p in parts if p[0] != "text" or p[1])
+
+
+def _missing(token: str, get: Callable[[str], Any]) -> bool:
+    source = TOKEN_SOURCES.get(token)
+    return source is not None and not _clean(str(get(source) or ""))
+
+
+def _piece(piece: Piece, get: Callable[[str], Any]) -> str:
+    kind = piece[0]
+    if kind == "text":
+        return piece[1]
+    if kind == "plural":
+        n = int(get(COUNT_TOKENS[piece[1]]) or 0)
+        return f"{group_indian(n)} {piece[2] if n == 1 else piece[3]}"
+    token, fallback = piece[1], piece[2]
+    if fallback is not None and _missing(token, get):
+        return fallback
+    return _VALUES[token](get)
 
 
 def uses_token(template: str, token: str) -> bool:
     """Whether the template contains `{token}` (not counting literal `{{token}}`)."""
-    return (True, token) in _parts(template)
+    return any(piece[0] in ("token", "plural") and piece[1] == token
+               for piece in _parts(template))
 
 
 def render(template: str, customer: Any) -> str:
@@ -158,5 +199,4 @@ def render(template: str, customer: Any) -> str:
     a worker rendering a batch pays per customer only for what the message shows.
     """
     get = _getter(customer)
-    return "".join(_VALUES[text](get) if is_token else text
-                   for is_token, text in _parts(template))
+    return "".join(_piece(piece, get) for piece in _parts(template))

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns import delivery, launch, reach, render
+from mini_crm.core.campaigns import delivery, email, launch, reach, render
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.outcomes import holdout
 from mini_crm.core.segments import RulesError, parse_rules
@@ -41,7 +41,8 @@ CAMPAIGN = Campaign.__table__
 LOG = CommunicationLog.__table__
 
 
-def _naive_utc(value: datetime) -> datetime:
+def naive_utc(value: datetime) -> datetime:
+    """A timestamp as stored: UTC without tzinfo (an aware one is converted)."""
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
@@ -92,17 +93,14 @@ def preview_campaign(db: Session, *, rules: dict[str, Any] | None, segment_id: i
     return reach.preview_reach(db, snapshot, channel, now or utcnow())
 
 
-def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
-                    segment_id: int | None, message_template: str, channel: str,
-                    schedule_at: datetime | None, objective: str | None,
-                    created_by: int | None, tags: list[str] | None = None,
-                    holdout_percent: int = 0, now: datetime | None = None) -> Campaign:
-    """Validate, save, and launch now (or schedule). Raises CampaignError(message, field).
-
-    holdout_percent (0-50) keeps that share of the eligible audience as a control group:
-    logged with status `holdout`, never sent, measured like the recipients.
-    """
-    now = now or utcnow()
+def check_campaign(db: Session, *, name: str, channel: str, message_template: str,
+                   objective: str | None, rules: dict[str, Any] | None,
+                   segment_id: int | None, email_subject: str | None = None,
+                   email_preheader: str | None = None, sender_name: str | None = None,
+                   ) -> tuple[str, dict[str, Any], int | None]:
+    """Everything a campaign needs before it can launch or be scheduled (used for a new
+    campaign and for a draft about to launch). Returns the tidied name, the rules
+    snapshot and the segment id; raises CampaignError(message, field)."""
     name = " ".join((name or "").split())
     if not name:
         raise CampaignError("a campaign needs a name", "name")
@@ -115,21 +113,48 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
         raise CampaignError("; ".join(problems), "message")
     if objective is not None and len(objective) > 500:
         raise CampaignError("an objective is at most 500 characters", "objective")
+    for field, problem in email.validate_email_fields(email_subject, email_preheader,
+                                                      sender_name):
+        raise CampaignError(problem, field)
+    snapshot, segment_id = _resolve_rules(db, rules, segment_id)
+    return name, snapshot, segment_id
+
+
+def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
+                    segment_id: int | None, message_template: str, channel: str,
+                    schedule_at: datetime | None, objective: str | None,
+                    created_by: int | None, tags: list[str] | None = None,
+                    holdout_percent: int = 0, now: datetime | None = None,
+                    email_subject: str | None = None, email_preheader: str | None = None,
+                    sender_name: str | None = None) -> Campaign:
+    """Validate, save, and launch now (or schedule). Raises CampaignError(message, field).
+
+    holdout_percent (0-50) keeps that share of the eligible audience as a control group:
+    logged with status `holdout`, never sent, measured like the recipients.
+    `email_subject` / `email_preheader` (templates) and `sender_name` apply to email.
+    """
+    now = now or utcnow()
+    name, snapshot, segment_id = check_campaign(
+        db, name=name, channel=channel, message_template=message_template,
+        objective=objective, rules=rules, segment_id=segment_id,
+        email_subject=email_subject, email_preheader=email_preheader,
+        sender_name=sender_name)
     try:
         holdout_percent = holdout.check_percent(holdout_percent)
     except ValueError as exc:
         raise CampaignError(str(exc), "holdout_percent") from exc
-    snapshot, segment_id = _resolve_rules(db, rules, segment_id)
     if tags is None:  # auto-tag by intent; the offline classifier needs no network
         from mini_crm.core.ai.tags import offline_tags
 
         tags = offline_tags(name=name, message=message_template, objective=objective or "")
-    scheduled = _naive_utc(schedule_at) if schedule_at is not None else None
+    scheduled = naive_utc(schedule_at) if schedule_at is not None else None
     campaign = Campaign(name=name, rules=snapshot, segment_id=segment_id, channel=channel,
                         message_template=message_template, objective=objective or None,
                         tags=clean_tags(tags), created_by=created_by,
                         holdout_percent=holdout_percent, status=CampaignStatus.DRAFT,
-                        created_at=now)
+                        email_subject=email_subject or None,
+                        email_preheader=email_preheader or None,
+                        sender_name=(sender_name or "").strip() or None, created_at=now)
     db.add(campaign)
     db.flush()
     if scheduled is not None and scheduled > now:

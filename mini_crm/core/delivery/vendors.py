@@ -44,6 +44,8 @@ class OutgoingMessage:
     subject: str | None = None  # email only; defaults to the body's first line
     # The recipient's one-click unsubscribe link: SMTP sends it as List-Unsubscribe.
     unsubscribe_url: str | None = None
+    html: str | None = None  # email only: the HTML alternative of `body`
+    sender_name: str | None = None  # email only: shown beside the From address
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,8 @@ class SmtpVendorClient:
 
     def _email(self, m: OutgoingMessage) -> EmailMessage:
         msg = EmailMessage()
-        msg["From"] = self.from_addr
+        msg["From"] = (email.utils.formataddr((m.sender_name, self.from_addr))
+                       if m.sender_name else self.from_addr)
         msg["To"] = m.to.strip()
         first_line = (m.body.strip().splitlines() or [""])[0]
         msg["Subject"] = (m.subject or first_line[:78] or "(no subject)").replace("\n", " ")
@@ -249,6 +252,8 @@ class SmtpVendorClient:
             msg["List-Unsubscribe"] = f"<{m.unsubscribe_url}>"
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg.set_content(m.body)
+        if m.html:
+            msg.add_alternative(m.html, subtype="html")
         return msg
 
     def send(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:

@@ -1,0 +1,84 @@
+"""An email campaign's message for one customer: subject, preheader, plain text, HTML.
+
+The subject line and preheader are templates like the body (tokens, fallbacks and
+plural forms: render.py). The body is written as plain text; its HTML version is
+built from it (paragraphs at blank lines, line breaks kept, links made clickable,
+everything else escaped), with the preheader as the hidden preview text inboxes show
+after the subject.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mini_crm.core.campaigns.render import render, validate_template
+
+MAX_SUBJECT_CHARS = 300
+MAX_SENDER_CHARS = 100
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    subject: str
+    preheader: str
+    text: str
+    html: str
+
+
+def validate_email_fields(subject: str | None, preheader: str | None,
+                          sender_name: str | None) -> list[tuple[str, str]]:
+    """(field, problem) pairs for the email-only fields; empty when they can be sent."""
+    problems: list[tuple[str, str]] = []
+    for field, label, value in (("email_subject", "subject line", subject),
+                                ("email_preheader", "preheader", preheader)):
+        if not value:
+            continue
+        if len(value) > MAX_SUBJECT_CHARS:
+            problems.append((field, f"the {label} is longer than {MAX_SUBJECT_CHARS} "
+                                    "characters"))
+        problems += [(field, f"{label}: {p}") for p in validate_template(value)]
+    if sender_name and (len(sender_name) > MAX_SENDER_CHARS
+                        or any(c in sender_name for c in "<>\"\r\n")):
+        problems.append(("sender_name", f"a sender name is at most {MAX_SENDER_CHARS} "
+                                        "characters, without < > \" or line breaks"))
+    return problems
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def html_body(text: str, preheader: str = "") -> str:
+    """Simple, safe HTML for a plain-text body (every character of it escaped)."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+
+    def paragraph(p: str) -> str:
+        out, at = [], 0
+        for m in _URL.finditer(p):
+            out.append(html.escape(p[at:m.start()]))
+            url = html.escape(m.group(0), quote=True)
+            out.append(f'<a href="{url}">{url}</a>')
+            at = m.end()
+        out.append(html.escape(p[at:]))
+        return "<p>" + "".join(out).replace("\n", "<br>\n") + "</p>"
+
+    hidden = ('<div style="display:none;max-height:0;overflow:hidden">'
+              f"{html.escape(preheader)}</div>\n") if preheader else ""
+    return ("<!doctype html>\n<html><body style=\"font-family:sans-serif;line-height:1.5\">\n"
+            + hidden + "\n".join(paragraph(p) for p in paragraphs) + "\n</body></html>\n")
+
+
+def render_email(*, subject: str | None, preheader: str | None, body: str,
+                 customer: Any) -> EmailContent:
+    """The email one customer gets. Without a subject line, the body's first line is
+    the subject (as before subject lines existed)."""
+    text = render(body, customer)
+    first_line = (text.strip().splitlines() or [""])[0]
+    subject_text = _one_line(render(subject, customer)) if subject else first_line[:78]
+    pre = _one_line(render(preheader, customer)) if preheader else ""
+    return EmailContent(subject=subject_text or "(no subject)", preheader=pre, text=text,
+                        html=html_body(text, pre))

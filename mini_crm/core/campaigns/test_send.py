@@ -1,0 +1,115 @@
+"""Test sends: one campaign message, before launch, to the marketer or an allowed test
+list, through the campaign's real channel (the same vendor client as delivery).
+
+A test is labelled as one ("[TEST]" before the SMS text or the email subject), is not a
+communication_log row (so it is never counted in the campaign, capped or deduplicated
+against), and is on the audit trail. It is personalised as a real customer the marketer
+picks (or the first of the audience), so tokens and fallbacks show as they will.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from mini_crm.core.auth import audit
+from mini_crm.core.campaigns.email import render_email
+from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.core.campaigns.render import render, validate_template
+from mini_crm.core.delivery.vendors import OutgoingMessage, VendorError
+from mini_crm.models import Customer
+
+LABEL = "[TEST] "
+# The placeholder a test is rendered for when the audience is empty and none is picked.
+SAMPLE = {"name": "Test Customer", "city": "", "email": "", "total_spend": 0,
+          "order_count": 0, "last_order_at": None}
+
+
+@dataclass(frozen=True)
+class TestSendResult:
+    to: str
+    vendor_message_id: str | None
+    text: str
+    subject: str | None
+    as_customer: str
+
+
+def normalise_address(channel: str, value: str) -> str:
+    """An email lower-cased, a phone with only its digits and a leading +."""
+    value = (value or "").strip()
+    if channel == "email":
+        return value.lower()
+    return ("+" if value.startswith("+") else "") + "".join(c for c in value if c.isdigit())
+
+
+def allowed_recipients(setting: str, channel: str, own_email: str | None) -> set[str]:
+    """The addresses a test may go to: the allow-list (a setting) and, for email, the
+    marketer's own address."""
+    out = {normalise_address(channel, a) for a in (setting or "").split(",") if a.strip()}
+    if channel == "email" and own_email:
+        out.add(normalise_address("email", own_email))
+    return {a for a in out if a}
+
+
+def find_customer(db: Session, ref: str) -> Customer | None:
+    """A customer by external id or email address (what a marketer would type)."""
+    ref = (ref or "").strip()
+    if not ref:
+        return None
+    return db.exec(select(Customer).where(
+        (Customer.external_id == ref) | (Customer.email == ref.lower()))).first()
+
+
+def preview_for(customer: Customer | dict[str, Any] | None, *, channel: str, template: str,
+                subject: str | None = None, preheader: str | None = None) -> dict[str, Any]:
+    """The message as `customer` would get it: {"text", "subject", "preheader"}."""
+    who = customer if customer is not None else SAMPLE
+    if channel == "email":
+        mail = render_email(subject=subject, preheader=preheader, body=template, customer=who)
+        return {"text": mail.text, "subject": mail.subject, "preheader": mail.preheader,
+                "html": mail.html}
+    return {"text": render(template, who), "subject": None, "preheader": None, "html": None}
+
+
+def send_test(db: Session, client: Any, *, channel: str, template: str, to: str,
+              allowed: set[str], customer: Customer | None, subject: str | None = None,
+              preheader: str | None = None, sender_name: str | None = None,
+              actor_user_id: int | None = None) -> TestSendResult:
+    """Send one labelled test message to `to` through `client` (the channel's vendor).
+
+    Raises CampaignError(message, field) for an empty or broken message, an address not
+    in `allowed`, or a vendor that refused it.
+    """
+    problems = validate_template(template or "")
+    if problems:
+        raise CampaignError("; ".join(problems), "message")
+    address = normalise_address(channel, to)
+    if not address:
+        raise CampaignError("enter the address or phone number to send the test to",
+                            "test_to")
+    if address not in allowed:
+        raise CampaignError(f"{to.strip()} is not on the test list: send to your own email, "
+                            "or ask an admin to add it to TEST_SEND_RECIPIENTS", "test_to")
+    shown = preview_for(customer, channel=channel, template=template, subject=subject,
+                        preheader=preheader)
+    label_subject = LABEL + (shown["subject"] or "") if channel == "email" else None
+    body = shown["text"] if channel == "email" else LABEL + shown["text"]
+    message = OutgoingMessage(f"test-{uuid.uuid4().hex}", channel, address, body,
+                              subject=label_subject, html=shown["html"],
+                              sender_name=sender_name if channel == "email" else None)
+    try:
+        result = client.send([message])[0]
+    except VendorError as exc:
+        raise CampaignError(f"the {channel} provider did not take the test: {exc.reason}",
+                            "test_to") from exc
+    if result.status != "accepted":
+        raise CampaignError(f"the {channel} provider refused the test: {result.error}",
+                            "test_to")
+    who = (customer.name or customer.external_id) if customer is not None else "a sample"
+    audit.record(db, audit.CAMPAIGN_TEST_SENT, actor_user_id=actor_user_id,
+                 target=f"test:{address}", details={"channel": channel, "as": who})
+    return TestSendResult(to=address, vendor_message_id=result.vendor_message_id,
+                          text=body, subject=label_subject, as_customer=who)
