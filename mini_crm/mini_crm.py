@@ -20,6 +20,7 @@ from mini_crm.state.base import AppState
 from mini_crm.state.campaign_detail import CampaignDetailState
 from mini_crm.state.campaign_wizard import CampaignWizardState
 from mini_crm.state.campaigns import CampaignListState
+from mini_crm.state.customer_messages import CustomerMessagesState
 from mini_crm.state.customers import CustomerDetailState, CustomersState
 from mini_crm.state.dashboard import DashboardState
 from mini_crm.state.data import DataState
@@ -48,7 +49,8 @@ app.add_page(dashboard_page, route="/", title="Dashboard · Mini CRM",
 app.add_page(customers_page, route="/customers", title="Customers · Mini CRM",
              on_load=[AppState.guard, CustomersState.open])
 app.add_page(customer_detail_page, route="/customers/[external_id]",
-             title="Customer · Mini CRM", on_load=[AppState.guard, CustomerDetailState.open])
+             title="Customer · Mini CRM", on_load=[AppState.guard, CustomerDetailState.open,
+                      CustomerMessagesState.load])
 # Feature pages register below (one add_page line each).
 app.add_page(segments_page, route="/segments", title="Segments · Mini CRM",
              on_load=[AppState.guard, SegmentListState.load])

@@ -177,6 +177,25 @@ def _window_picker(row: rx.Var, path: rx.Var) -> rx.Component:
     )
 
 
+# Operators in words: the stored rules keep their symbols (the API contract).
+OPERATOR_WORDS = {
+    "=": "is", "!=": "is not", "<": "is less than", "<=": "is at most",
+    ">": "is more than", ">=": "is at least", "between": "is between", "in": "is any of",
+    "not_in": "is none of", "contains": "contains", "not_contains": "does not contain",
+    "starts_with": "starts with", "ends_with": "ends with", "is_null": "is empty",
+    "is_not_null": "is not empty",
+}
+DATE_WORDS = {**OPERATOR_WORDS, "=": "is on", "<": "is before", "<=": "is on or before",
+              ">": "is after", ">=": "is on or after"}
+_WORDS = rx.Var.create(OPERATOR_WORDS)
+_DATE_WORDS = rx.Var.create(DATE_WORDS)
+
+
+def _operator_label(op: rx.Var, row: rx.Var) -> rx.Var:
+    dates = row["input"].to(str).contains("date")
+    return rx.cond(dates, _DATE_WORDS[op.to(str)], _WORDS[op.to(str)])
+
+
 def _rule_row(row: rx.Var) -> rx.Component:
     path = row["path"].to(str)
     return rx.vstack(
@@ -191,7 +210,7 @@ def _rule_row(row: rx.Var) -> rx.Component:
             ),
             rx.el.select(
                 rx.foreach(row["operators"].to(list[str]),
-                           lambda op: rx.el.option(op.to(str).replace("_", " "), value=op)),
+                           lambda op: rx.el.option(_operator_label(op, row), value=op)),
                 value=row["operator"].to(str),
                 on_change=lambda v: S.set_operator(path, v),
                 aria_label="Operator",
@@ -220,6 +239,14 @@ def _rule_row(row: rx.Var) -> rx.Component:
                           title="Add 'is set' beside this rule"),
                 align="center", spacing="2"),
         ),
+        rx.cond(row["suggest"].to(str) != "", rx.hstack(
+            rx.text("No customer is in “", row["value"].to(str), "”. Did you mean ", size="1",
+                    color_scheme="amber"),
+            rx.button(row["suggest"].to(str), "?", size="1", variant="soft",
+                      color_scheme="amber",
+                      on_click=S.set_value(path, row["suggest"].to(str)),
+                      data_testid="did-you-mean"),
+            spacing="1", align="center", wrap="wrap")),
         rx.cond(row["error"].to(str) != "",
                 rx.text(rx.icon("circle-alert", size=12), " ", row["error"].to(str), size="1",
                         color_scheme="red", role="alert")),
@@ -236,7 +263,8 @@ def ai_prompt_box() -> rx.Component:
     """'Describe your audience…': Enter fills the builder below for review (never saves)."""
     return rx.vstack(
         rx.form(
-            rx.hstack(
+            # On a phone the box takes the whole row and the buttons go under it.
+            rx.flex(
                 rx.input(
                     rx.input.slot(rx.icon("sparkles", size=16)),
                     name="prompt",
@@ -244,8 +272,9 @@ def ai_prompt_box() -> rx.Component:
                                 "shopped in 6 months and spent over ₹5K",
                     size="3", width="100%", max_length=1000,
                     aria_label="Describe your audience", data_testid="ai-prompt",
+                    flex="1", min_width="0",
                 ),
-                rx.button(
+                rx.hstack(rx.button(
                     rx.cond(S.ai_busy, rx.spinner(size="2"), rx.icon("wand-sparkles", size=16)),
                     "Fill rules", type="submit", size="3", disabled=S.ai_busy,
                     data_testid="ai-submit",
@@ -257,8 +286,10 @@ def ai_prompt_box() -> rx.Component:
                     content="Replace these rules with rules for customers who resemble "
                             "this audience (you review before saving); if no one does, "
                             "your rules stay as they are",
-                ),
-                width="100%", align="center", spacing="2",
+                ), spacing="2", flex_shrink="0"),
+                direction=rx.breakpoints(initial="column", sm="row"),
+                width="100%", align=rx.breakpoints(initial="stretch", sm="center"),
+                spacing="2",
             ),
             on_submit=S.describe_audience,
             reset_on_submit=False,

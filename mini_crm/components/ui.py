@@ -26,10 +26,10 @@ def stat_card(label: str, value: Any, icon: str, hint: Any = "", test_id: str = 
                 width="100%",
             ),
             rx.skeleton(
-                rx.heading(value, size=rx.breakpoints(initial="5", sm="6", lg="7"),
+                # A phone's half-width card still shows ₹12,34,56,789 whole.
+                rx.heading(value, size=rx.breakpoints(initial="4", sm="6", lg="7"),
                            weight="bold", data_testid=test_id or None,
-                           white_space="nowrap", overflow="hidden", text_overflow="ellipsis",
-                           max_width="100%"),
+                           white_space="nowrap", max_width="100%"),
                 loading=loading,
             ),
             rx.text(hint, size="1", color_scheme="gray"),

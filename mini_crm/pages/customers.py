@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.customer_messages import customer_messages
 from mini_crm.components.layout import page_shell
 from mini_crm.components.ui import (
     empty_state,
@@ -17,9 +18,14 @@ from mini_crm.components.ui import (
 from mini_crm.state.customers import CustomerDetailState as D
 from mini_crm.state.customers import CustomersState as S
 
-SORT_LABELS = [("recent", "Newest first"), ("spend", "Top spenders"),
-               ("orders", "Most orders"), ("last_order", "Recently ordered"),
-               ("name", "Name A–Z")]
+# Every column in both directions, so the menu always names the order a header click
+# left (clicking "Total spend" again reads "Lowest spend first", not "Top spenders").
+SORT_LABELS = [("recent:desc", "Newest first"), ("recent:asc", "Oldest first"),
+               ("spend:desc", "Top spenders"), ("spend:asc", "Lowest spend first"),
+               ("orders:desc", "Most orders"), ("orders:asc", "Fewest orders"),
+               ("last_order:desc", "Recently ordered"),
+               ("last_order:asc", "Longest since last order"),
+               ("name:asc", "Name A–Z"), ("name:desc", "Name Z–A")]
 
 
 def _toolbar() -> rx.Component:
@@ -44,7 +50,7 @@ def _toolbar() -> rx.Component:
             rx.select.trigger(aria_label="Sort customers", min_width="180px"),
             rx.select.content(*(rx.select.item(label, value=value)
                                 for value, label in SORT_LABELS)),
-            value=S.sort,
+            value=S.sort_choice,
             on_change=S.set_sort_order,
             size="3",
         ),
@@ -243,6 +249,7 @@ def _detail_body() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        customer_messages(),
         rx.grid(
             _orders(),
             _details(),

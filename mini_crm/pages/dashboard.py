@@ -44,6 +44,10 @@ def _revenue_chart() -> rx.Component:
                              fill="url(#revenueFill)", type_="monotone",
                              name="Revenue", is_animation_active=False,
                              active_dot={"r": 4}),
+            # The running period, dashed: it is not over yet.
+            rx.recharts.area(data_key="partial", stroke=rx.color("accent", 9), stroke_width=2,
+                             stroke_dasharray="5 4", fill="none", type_="monotone",
+                             name="So far", is_animation_active=False, active_dot={"r": 4}),
             rx.recharts.x_axis(data_key="label", font_size=12, tick_line=False,
                                min_tick_gap=16, stroke=rx.color("gray", 8)),
             rx.recharts.y_axis(font_size=12, width=56, unit="L", tick_line=False,
@@ -56,6 +60,9 @@ def _revenue_chart() -> rx.Component:
         ),
         rx.text("₹ lakh (1L = ₹1,00,000) · cancelled and refunded orders excluded · UTC",
                 size="1", color_scheme="gray"),
+        rx.text(rx.cond(S.granularity == "week", "This week", "This month"),
+                " is still in progress: its revenue so far is dashed.", size="1",
+                color_scheme="gray", data_testid="partial-note"),
         subtitle=rx.cond(S.granularity == "week", "Last 26 weeks", "Last 24 months"),
         actions=rx.segmented_control.root(
             rx.segmented_control.item("Monthly", value="month"),

@@ -408,6 +408,7 @@ class CampaignWizardState(AppState):
     def _touch(self) -> rx.event.EventSpec:
         """An edit: not saved yet; a draft saves itself after a short pause."""
         self.dirty = True
+        self.launch_error = ""  # the notice was about what is being fixed now
         self._autosave_generation += 1
         return CampaignWizardState.autosave
 

@@ -104,10 +104,18 @@ class CustomersState(AppState):
 
     @rx.event
     def set_sort_order(self, sort: str):
-        """Pick a column from the menu: it starts in its usual direction."""
-        if sort in customers.SORTS:
-            self.sort, self.descending, self.page = sort, customers.default_descending(sort), 1
+        """Pick from the menu ("spend:desc") or a column (its usual direction first)."""
+        column, _, direction = sort.partition(":")
+        if column in customers.SORTS:
+            descending = (direction == "desc" if direction in ("asc", "desc")
+                          else customers.default_descending(column))
+            self.sort, self.descending, self.page = column, descending, 1
             return CustomersState.load
+
+    @rx.var
+    def sort_choice(self) -> str:
+        """The menu's value: the column and its direction, so menu and header agree."""
+        return f"{self.sort}:{'desc' if self.descending else 'asc'}"
 
     @rx.event
     def sort_by(self, sort: str):

@@ -20,6 +20,20 @@ def _lakh(amount: Any) -> float:
     return round(float(amount) / 100_000, 2)
 
 
+def _mark_partial(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last period (this week, this month) is still running: its revenue moves to a
+    `partial` series, drawn dashed from the last full period, and its label says so,
+    so a half-week does not read as a crash."""
+    if not points:
+        return points
+    last = points[-1]
+    last["partial"], last["lakh"] = last["lakh"], None
+    last["label"] = f"{last['label']} (so far)"
+    if len(points) > 1:
+        points[-2]["partial"] = points[-2]["lakh"]
+    return points
+
+
 def _load() -> dict[str, Any]:
     now = utcnow()
     with session_scope() as session:
@@ -35,12 +49,14 @@ def _load() -> dict[str, Any]:
         "campaigns": formatting.count(ov.campaigns),
         "aov": formatting.rupees(ov.avg_order_value),
         "active": formatting.count(ov.active_customers_90d),
-        "by_month": [{"label": formatting.month_label(m.month), "lakh": _lakh(m.revenue),
-                      "revenue": formatting.rupees(m.revenue), "orders": m.orders}
-                     for m in months],
-        "by_week": [{"label": formatting.day_month(w.week_start), "lakh": _lakh(w.revenue),
-                     "revenue": formatting.rupees(w.revenue), "orders": w.orders}
-                    for w in weeks],
+        "by_month": _mark_partial([{"label": formatting.month_label(m.month),
+                                    "lakh": _lakh(m.revenue), "partial": None,
+                                    "revenue": formatting.rupees(m.revenue),
+                                    "orders": m.orders} for m in months]),
+        "by_week": _mark_partial([{"label": formatting.day_month(w.week_start),
+                                   "lakh": _lakh(w.revenue), "partial": None,
+                                   "revenue": formatting.rupees(w.revenue),
+                                   "orders": w.orders} for w in weeks]),
         "cities": [{"city": c, "customers": formatting.count(n), "spend": formatting.rupees(s)}
                    for c, n, s in cities],
         "recent": [{"external_id": o.external_id, "customer": o.customer_name or "(no name)",

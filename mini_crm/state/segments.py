@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import uuid
 from typing import Any
@@ -131,8 +132,16 @@ class SegmentEditorState(AppState):
     @rx.var
     def rows(self) -> list[dict[str, Any]]:
         rows = editing.flatten(self.tree, self.error_path, self.error)
+        known = {city.casefold() for city in self.cities}
         for row in rows:  # what is typed but not yet added to a list rule
             row["draft"] = self.drafts.get(row["path"], "")
+            row["suggest"] = ""
+            value = str(row.get("value") or "").strip()
+            # A city nobody lives in is most often a typo: offer the closest known one.
+            if (row.get("field") == "city" and row.get("operator") in ("=", "!=") and value
+                    and self.cities and value.casefold() not in known):
+                close = difflib.get_close_matches(value, self.cities, n=1, cutoff=0.6)
+                row["suggest"] = close[0] if close else ""
         return rows
 
     @rx.var
@@ -178,7 +187,7 @@ class SegmentEditorState(AppState):
 
     def _edit(self, tree: dict[str, Any]):
         self.tree = tree
-        self.saved_message = ""
+        self.saved_message = self.save_error = ""  # an edit answers the last notice
         self._generation += 1
         if str(self.router.page.path or "").startswith("/campaigns"):
             # The campaign wizard embeds this builder: its draft saves the new rules.

@@ -214,6 +214,16 @@ def test_wizard_launches_and_counts_move_live(page: Page, app_url: str,
     page.screenshot(path="test-results/campaign-history.png", full_page=True)
     assert page.evaluate("window.__noReload === true"), "the page was reloaded"
 
+    # A recipient's page lists the message, its campaign and status.
+    with Session(e2e_engine(e2e_env)) as s:
+        recipient = s.exec(select(Customer.external_id).join(
+            CommunicationLog, CommunicationLog.customer_id == Customer.id).where(
+            CommunicationLog.campaign_id == campaign_id)).first()
+    page.goto(f"{app_url}/customers/{recipient}")
+    message = page.get_by_test_id("customer-message").filter(has_text=name)
+    expect(message).to_have_count(1)
+    expect(message).to_contain_text(re.compile("delivered|undelivered|failed"))
+
 
 def _fake_running_campaign(e2e_env: dict[str, str], name: str, size: int) -> int:
     """A campaign whose messages are all with the vendor, awaiting receipts: the test then
@@ -327,6 +337,7 @@ def test_launch_error_keeps_everything_typed(page: Page, app_url: str,
     # Switch to the rules built earlier (still there): the message typed is kept.
     page.get_by_role("radio", name="New rules").click()
     expect(page.get_by_test_id("wizard-rules-size")).to_have_text(re.compile(r"^[\d,]+$"))
+    expect(page.get_by_test_id("launch-error")).to_have_count(0)  # cleared by the fix
     page.get_by_test_id("wizard-step-1").click()
     expect(page.get_by_test_id("campaign-name-input")).to_have_value(name)
     expect(page.get_by_test_id("campaign-template")).to_have_value(

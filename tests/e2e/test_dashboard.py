@@ -26,8 +26,19 @@ def test_dashboard_shows_the_seeded_figures(page: Page, app_url: str,
     expect(page.get_by_test_id("stat-campaigns")).to_have_text(formatting.count(ov.campaigns))
     expect(page.get_by_role("heading", name="Revenue", exact=True)).to_be_visible()
     expect(page.get_by_role("cell", name=top_city).first).to_be_visible()
-    expect(page.locator(".recharts-area-area")).to_be_visible()
+    expect(page.locator(".recharts-area-area").first).to_be_visible()
+    # The running month (and week) is marked partial, drawn dashed, not read as a drop.
+    expect(page.get_by_test_id("partial-note")).to_contain_text("This month is still in")
+    page.get_by_role("radio", name="Weekly").click()
+    expect(page.get_by_test_id("partial-note")).to_contain_text("This week is still in")
     page.screenshot(path="test-results/dashboard.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: figures shown whole
+    revenue = page.get_by_test_id("stat-revenue")
+    expect(revenue).to_have_text(formatting.rupees(ov.revenue))
+    assert revenue.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "revenue is cut"
+    box = revenue.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    page.screenshot(path="test-results/dashboard-phone.png", full_page=True)
 
 
 def test_customers_search_paginate_and_open_detail(page: Page, app_url: str,
@@ -43,6 +54,19 @@ def test_customers_search_paginate_and_open_detail(page: Page, app_url: str,
     expect(page.get_by_text(f"Page 1 of {pages}")).to_be_visible()
     page.get_by_role("button", name="Next page").click()
     expect(page.get_by_text(f"Page 2 of {pages}")).to_be_visible()
+
+    # The sort menu and the column headers agree, whichever was used last.
+    sort_menu = page.get_by_role("combobox", name="Sort customers")
+    page.get_by_role("button", name="Sort by total spend").click()
+    expect(sort_menu).to_have_text("Top spenders")
+    page.get_by_role("button", name="Sort by total spend").click()
+    expect(sort_menu).to_have_text("Lowest spend first")
+    expect(page.get_by_role("columnheader", name="Sort by total spend")
+           ).to_have_attribute("aria-sort", "ascending")
+    sort_menu.click()
+    page.get_by_role("option", name="Name Z–A").click()
+    expect(page.get_by_role("columnheader", name="Sort by name")
+           ).to_have_attribute("aria-sort", "descending")
 
     page.get_by_test_id("customer-search").fill(someone.email)
     expect(table.locator("tbody tr")).to_have_count(1)

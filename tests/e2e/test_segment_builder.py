@@ -78,7 +78,23 @@ def test_city_list_is_chips_added_with_enter_and_removed_with_x(page: Page, app_
                                                                 ) -> None:
     page.goto(app_url + "/segments/new")
     row = page.get_by_test_id("rule-row").first
+    # The builder speaks words: operators and attribute names, not symbols and keys.
+    expect(row.get_by_label("Operator").locator("option[value='>=']")).to_have_text(
+        "is at least")
+    expect(row.get_by_label("Operator").locator("option[value='!=']")).to_have_text("is not")
+    attributes = row.get_by_label("Field").locator("option[value^='attributes.']")
+    expect(attributes.first).to_be_attached()
+    assert not any(t.startswith(("Attribute", "attributes.")) or "_" in t
+                   for t in attributes.all_inner_texts())
     row.get_by_label("Field").select_option("city")
+    row.get_by_label("Operator").select_option("=")
+    expect(row.get_by_label("Operator").locator("option[value='is_null']")).to_have_text(
+        "is empty")
+    # A city nobody lives in: "did you mean …?" puts the known one in.
+    row.get_by_label("Value").fill("Mumbay")
+    page.get_by_test_id("did-you-mean").click()
+    expect(row.get_by_label("Value")).to_have_value("Mumbai")
+    expect(page.get_by_test_id("did-you-mean")).to_have_count(0)
     row.get_by_label("Operator").select_option("in")
     draft = row.get_by_label("Add a value")
     draft.fill("Mumbai")
@@ -99,6 +115,11 @@ def test_city_list_is_chips_added_with_enter_and_removed_with_x(page: Page, app_
            "rules": [{"field": "city", "operator": "in", "value": ["Pune"]}]}
     expect(page.get_by_test_id("audience-size")).to_have_text(_size(e2e_env, one))
     page.screenshot(path="test-results/segment-city-chips.png")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    prompt = page.get_by_test_id("ai-prompt")
+    box = prompt.bounding_box()
+    assert box is not None and box["width"] >= 300, f"the plain-English box is {box}"
+    page.screenshot(path="test-results/segment-builder-phone.png", full_page=True)
 
 
 def test_window_rule_and_exclude_unknowns(page: Page, app_url: str,

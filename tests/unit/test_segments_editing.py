@@ -125,3 +125,15 @@ def test_window_fields_carry_their_period_and_item_filter() -> None:
     assert "window" not in editing.to_rules(back)["rules"][0]
     assert editing.flatten(back)[1]["is_window"] is False
 
+
+
+
+def test_attribute_fields_are_named_in_words() -> None:
+    from mini_crm.core.segments import editing
+
+    options = {o["value"]: o["label"] for o in editing.field_options(
+        ["gender", "loyalty_tier", "city"])}
+    assert options["attributes.gender"] == "Gender"
+    assert options["attributes.loyalty_tier"] == "Loyalty tier"
+    assert options["attributes.city"] == "City (custom attribute)"  # beside the built-in
+    assert options["city"] == "City"

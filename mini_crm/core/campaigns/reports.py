@@ -299,3 +299,20 @@ def timeline(db: Session, campaign_id: int, buckets: int = 30) -> list[dict[str,
             point[name] = int(row[k * buckets + i] or 0)
         out.append(point)
     return out
+
+
+def customer_messages(db: Session, external_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The campaign messages one customer was sent (or held back from), newest first:
+    [{"campaign_id", "campaign", "channel", "status", "at", "error"}]; `at` is when it
+    was sent (or created, for one never sent), naive UTC. At most `limit` rows."""
+    when = sa.func.coalesce(LOG.c.sent_at, LOG.c.created_at)
+    rows = db.execute(
+        sa.select(LOG.c.campaign_id, CAMPAIGN.c.name, CAMPAIGN.c.channel, LOG.c.status,
+                  LOG.c.error, when.label("at"))
+        .join(CAMPAIGN, CAMPAIGN.c.id == LOG.c.campaign_id)
+        .join(CUSTOMER, CUSTOMER.c.id == LOG.c.customer_id)
+        .where(CUSTOMER.c.external_id == external_id)
+        .order_by(when.desc(), LOG.c.id.desc()).limit(max(1, min(limit, 200)))).all()
+    return [{"campaign_id": int(r.campaign_id), "campaign": r.name, "channel": r.channel,
+             "status": r.status, "at": r.at, "error": r.error} for r in rows]
+

@@ -389,7 +389,20 @@ def _input_kind(kind: str, operator: str) -> str:
         kind, "text")
 
 
+def attribute_label(key: str) -> str:
+    """A custom attribute as a marketer names it: "loyalty_tier" -> "Loyalty tier"."""
+    words = key.replace("_", " ").replace("-", " ").replace(".", " ").split()
+    return " ".join(words).capitalize() if words else key
+
+
 def field_options(attribute_keys: list[str]) -> list[dict[str, str]]:
+    """The field menu: built-in fields, then custom attributes by their plain name ("Gender",
+    not attributes.gender), marked only where a built-in field has the same name."""
     options = [{"value": f.name, "label": f.label} for f in FIELDS.values()]
-    options += [{"value": f"attributes.{k}", "label": f"Attribute: {k}"} for k in attribute_keys]
+    taken = {o["label"].casefold() for o in options}
+    for k in attribute_keys:
+        label = attribute_label(k)
+        if label.casefold() in taken:
+            label = f"{label} (custom attribute)"
+        options.append({"value": f"attributes.{k}", "label": label})
     return options
