@@ -615,12 +615,12 @@ if (!window.__mcWizardKeys) {
 # Leaving the page (refresh, closing the tab, another site) while edits are not saved
 # yet asks first; the marker element carries the state's `dirty` flag.
 _LEAVE_GUARD = """
-if (!window.__mcWizardLeave) {
-  window.__mcWizardLeave = true;
-  window.addEventListener('beforeunload', (e) => {
+if (!window.__mcLeaveGuard) {
+  window.__mcLeaveGuard = (e) => {
     const m = document.getElementById('wizard-dirty');
     if (m && m.dataset.dirty === 'true') { e.preventDefault(); e.returnValue = ''; }
-  });
+  };
+  window.addEventListener('beforeunload', window.__mcLeaveGuard);
 }
 """
 

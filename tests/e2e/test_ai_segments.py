@@ -181,7 +181,9 @@ def test_lookalikes_of_a_saved_segment_save_as_a_new_one(page: Page, app_url: st
     expect(page.get_by_test_id("segment-name")).to_have_value("High AOV")
     expect(page.get_by_test_id("save-segment")).to_have_text("Save segment")
     page.get_by_test_id("ai-lookalike").click()
-    expect(page.get_by_test_id("segment-name")).to_have_value("Lookalike of High AOV")
+    # The model trains on the spot: seconds on a busy machine.
+    expect(page.get_by_test_id("segment-name")).to_have_value("Lookalike of High AOV",
+                                                             timeout=60_000)
     expect(page.get_by_test_id("save-segment")).to_have_text("Save as new segment")
     expect(page.get_by_test_id("use-in-campaign")).to_have_count(0)  # not saved yet
     page.get_by_test_id("save-segment").click()
