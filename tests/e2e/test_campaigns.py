@@ -416,7 +416,7 @@ def test_a_draft_survives_refresh_and_back_and_can_be_deleted(page: Page, app_ur
         "Hi {first_name}, almost ready!")
 
     page.go_back()  # Back leaves the wizard; the draft is in the history
-    expect(page).to_have_url(re.compile(r"/campaigns$"))
+    expect(page).to_have_url(re.compile(r"/campaigns/?$"))
     row = page.get_by_test_id("campaign-row").filter(has_text=name)
     expect(row.get_by_test_id("row-status")).to_have_text("draft")
     row.get_by_test_id("campaign-link").click()
@@ -424,7 +424,7 @@ def test_a_draft_survives_refresh_and_back_and_can_be_deleted(page: Page, app_ur
     page.screenshot(path="test-results/campaign-draft-resumed.png", full_page=True)
 
     page.get_by_test_id("delete-draft").click()
-    expect(page).to_have_url(re.compile(r"/campaigns$"))
+    expect(page).to_have_url(re.compile(r"/campaigns/?$"))
     expect(page.get_by_test_id("campaign-row").filter(has_text=name)).to_have_count(0)
     with Session(e2e_engine(e2e_env)) as s:
         assert s.get(Campaign, draft_id) is None

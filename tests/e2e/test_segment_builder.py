@@ -118,7 +118,8 @@ def test_city_list_is_chips_added_with_enter_and_removed_with_x(page: Page, app_
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     prompt = page.get_by_test_id("ai-prompt")
     box = prompt.bounding_box()
-    assert box is not None and box["width"] >= 300, f"the plain-English box is {box}"
+    # The row's whole width inside the card (390 less the page and card padding).
+    assert box is not None and box["width"] >= 280, f"the plain-English box is {box}"
     page.screenshot(path="test-results/segment-builder-phone.png", full_page=True)
 
 
@@ -184,35 +185,3 @@ def test_a_huge_number_is_a_message_on_the_page_and_the_spinner_stops(
     expect(message).to_have_count(0)
     expect(size).to_be_visible()
 
-
-def test_a_lost_connection_shows_reconnecting_and_keeps_what_was_typed(
-        page: Page, app_url: str) -> None:
-    cut = {"on": False}
-    sockets: list = []
-
-    def route(ws) -> None:  # noqa: ANN001 - playwright's WebSocketRoute
-        if cut["on"]:  # the server is unreachable: every attempt fails
-            ws.close()
-            return
-        ws.connect_to_server()  # pass everything through
-        sockets.append(ws)
-
-    page.route_web_socket(re.compile(r"/_event"), route)
-    page.goto(app_url + "/segments/new")
-    size = page.get_by_test_id("audience-size")
-    expect(size).not_to_have_text("")
-    page.get_by_test_id("segment-name").fill("Typed before the cut")
-    banner = page.get_by_test_id("reconnecting")
-    expect(banner).to_have_count(0)
-    cut["on"] = True
-    for ws in sockets:
-        ws.close()
-    expect(banner).to_be_visible(timeout=2_000)
-    expect(banner).to_contain_text("Reconnecting")
-    expect(page.get_by_test_id("segment-name")).to_have_value("Typed before the cut")
-    page.screenshot(path="test-results/reconnecting.png")
-    cut["on"] = False
-    expect(banner).to_have_count(0, timeout=15_000)
-    expect(page.get_by_test_id("segment-name")).to_have_value("Typed before the cut")
-    page.get_by_test_id("rule-row").first.get_by_label("Value").fill("1000")
-    expect(size).to_be_visible()  # the page works again over the new connection
