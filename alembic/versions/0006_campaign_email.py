@@ -1,7 +1,7 @@
 """campaign email fields: subject line, preheader and sender name
 
-Revision ID: 0005_campaign_email
-Revises: 0004_campaign_drafts
+Revision ID: 0006_campaign_email
+Revises: 0005_campaign_drafts
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0005_campaign_email"
-down_revision: str | None = "0004_campaign_drafts"
+revision: str = "0006_campaign_email"
+down_revision: str | None = "0005_campaign_drafts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

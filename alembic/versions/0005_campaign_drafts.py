@@ -1,7 +1,7 @@
 """campaign drafts: the wizard step a draft was left on
 
-Revision ID: 0004_campaign_drafts
-Revises: 0003_skip_reason
+Revision ID: 0005_campaign_drafts
+Revises: 0004_receipt_retry
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_campaign_drafts"
-down_revision: str | None = "0003_skip_reason"
+revision: str = "0005_campaign_drafts"
+down_revision: str | None = "0004_receipt_retry"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
