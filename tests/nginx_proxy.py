@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -116,6 +117,11 @@ def nginx_proxy(tmp: Path, upstream_ports: Sequence[int]) -> Iterator[Proxy]:
     """Start nginx (foreground, as its own process) and yield it; stopped in `finally`."""
     tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    # Run as root, nginx's workers are `nobody`: request bodies over 16 KB spill into the
+    # temp paths, which must be theirs to write (tmp itself may be root-only), or nginx
+    # answers 500 without asking any instance.
+    spill = Path(tempfile.mkdtemp(prefix="mini-crm-nginx-"))
+    spill.chmod(0o777)
     conf = tmp / "nginx.conf"
     conf.write_text(f"""
 worker_processes 1;
@@ -125,11 +131,11 @@ events {{ worker_connections 1024; }}
 http {{
     log_format upstreams '{LOG_FORMAT}';
     access_log {tmp}/access.log upstreams;
-    client_body_temp_path {tmp}/client_body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
+    client_body_temp_path {spill}/client_body;
+    proxy_temp_path {spill}/proxy;
+    fastcgi_temp_path {spill}/fastcgi;
+    uwsgi_temp_path {spill}/uwsgi;
+    scgi_temp_path {spill}/scgi;
 {site_config(upstream_ports, port)}
 }}
 """)
@@ -153,3 +159,4 @@ http {{
         yield proxy
     finally:
         stop_process(proc)
+        shutil.rmtree(spill, ignore_errors=True)
