@@ -216,3 +216,14 @@ def test_window_rules_are_validated() -> None:
                                                        "to": "2026-01-01"}))
     with pytest.raises(RulesError, match="applies only"):
         parse_rules(one("total_spend", ">", 1, window={"last_days": 3}))
+
+
+def test_items_match_folds_case_beyond_ascii(session: Session) -> None:
+    summer = customer(session, "summer")
+    order(session, summer, NOW - timedelta(days=3), items=[{"category": "ÉTÉ", "sku": "x"}])
+    accent = customer(session, "accent")
+    order(session, accent, NOW - timedelta(days=3), items=[{"category": "ete"}])
+    session.commit()
+    rule = one("window_order_count", ">", 0, window={"last_days": 30},
+               items_match={"key": "category", "value": "été"})
+    assert ids(session, rule) == {"summer"}

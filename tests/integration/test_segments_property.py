@@ -35,7 +35,8 @@ BRAND_MIDNIGHT = [68399, 68400, 68401]
 STATUSES = ["completed", "completed", "shipped", "cancelled", "refunded"]
 ITEMS = [None, [], [{"category": "Shoes", "sku": "s1"}],
          [{"category": "bags", "sku": "b1"}, {"category": "shoes", "sku": "s2"}],
-         [{"category": 5}], [{"sku": "SHOES"}], {"category": "shoes"}, ["shoes"]]
+         [{"category": 5}], [{"sku": "SHOES"}], {"category": "shoes"}, ["shoes"],
+         [{"category": "ÉTÉ"}], [{"category": "ete"}]]
 
 
 def _customer(rng: random.Random, i: int) -> dict[str, Any]:
@@ -158,7 +159,7 @@ window_rule = st.builds(
               st.tuples(st.sampled_from(["in", "not_in"]),
                         st.lists(st.sampled_from([0, 1, 2, 500]), min_size=1, max_size=2)),
               st.tuples(st.just("between"), _pair(st.sampled_from([0, 1, 2, 999.5, 3000])))),
-    windows, st.sampled_from([None, None, "shoes", "SHOES", "bags", "hats"]))
+    windows, st.sampled_from([None, None, "shoes", "SHOES", "bags", "hats", "été"]))
 leaf = st.one_of(number_rule, days_rule, date_rule, text_rule, attr_rule, window_rule).map(
     lambda r: {k: v for k, v in r.items() if not (k == "value" and v is None)})
 

@@ -196,11 +196,16 @@ def _items_postgresql(element: items_have, compiler: Any, **kw: Any) -> str:
 @compiles(items_have, "mysql")
 @compiles(items_have, "mariadb")
 def _items_mysql(element: items_have, compiler: Any, **kw: Any) -> str:
-    # JSON_EXTRACT with a wildcard path gives the array of every item's value for the key;
-    # lower-casing that JSON text lower-cases the values it holds.
+    # Each element's value for the key, by index over MariaDB's sequence table (JSON_TABLE
+    # would need the key pasted into its path text). JSON_UNQUOTE decodes \u escapes
+    # before LOWER, and the binary collation keeps 'e' and 'é' apart.
     col = compiler.process(element.clauses, **kw)
-    path = _bind(compiler, f'$[*]."{element.key}"', **kw)
+    head = _bind(compiler, "$[", **kw)
+    tail = _bind(compiler, f'].\"{element.key}\"', **kw)
     value = _bind(compiler, element.value, **kw)
-    values = f"LOWER(JSON_EXTRACT({col}, {path}))"
-    return (f"(CASE WHEN JSON_TYPE({col}) = 'ARRAY' AND {values} IS NOT NULL "
-            f"AND JSON_CONTAINS({values}, JSON_QUOTE({value})) THEN 1 ELSE 0 END)")
+    elem = f"JSON_EXTRACT({col}, CONCAT({head}, item.seq, {tail}))"
+    return (f"(CASE WHEN JSON_TYPE({col}) = 'ARRAY' AND EXISTS (SELECT 1 FROM "
+            f"seq_0_to_9999 AS item WHERE item.seq < JSON_LENGTH({col}) "
+            f"AND JSON_TYPE({elem}) = 'STRING' "
+            f"AND (LOWER(JSON_UNQUOTE({elem})) COLLATE utf8mb4_bin) = {value}) "
+            f"THEN 1 ELSE 0 END)")
