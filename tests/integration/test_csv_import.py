@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from mini_crm.core.ingestion import csv_import
-from mini_crm.models import Customer
+from mini_crm.models import Customer, Order
 
 
 def test_customers_then_orders_from_csv(app_settings: sa.Engine, tmp_path: Path) -> None:
@@ -52,3 +53,80 @@ def test_missing_required_mapping_is_refused(tmp_path: Path) -> None:
     empty.write_text("")
     with pytest.raises(ValueError, match="empty"):
         csv_import.read_header(empty)
+
+
+def test_real_world_orders_file_semicolons_windows_1252_amounts_and_brand_time(
+        app_settings: sa.Engine, tmp_path: Path) -> None:
+    """A semicolon file saved by Excel on Windows: Indian grouping, Rs amounts, a name in
+    Windows-1252, timestamps without an offset (read in Asia/Kolkata), and bad rows."""
+    text = ("Order ID;Customer ID;Total;Date;Notes\r\n"
+            "o1;zoë;1,499.00;2026-11-29 01:30;café\r\n"       # 01:30 IST = 28 Nov 20:00 UTC
+            "o2;zoë;Rs 2,500;2026-11-29T05:30:00;\r\n"         # 05:30 IST = 00:00 UTC
+            'o3;zoë;"1,49,999";2026-11-29T10:00:00+00:00;\r\n'  # an offset is kept
+            "o4;zoë;5.000,00;2026-11-29 10:00;\r\n"           # ambiguous: refused
+            "o5;zoë;12;yesterday;\r\n"                         # not a timestamp
+            "\r\n")
+    path = tmp_path / "orders.csv"
+    path.write_bytes(text.encode("cp1252"))
+    csv_file = csv_import.open_csv(path)
+    assert csv_file.dialect.describe() == "Windows-1252, semicolon-separated"
+    mapping = csv_import.guess_mapping("orders", csv_file.header)
+    assert mapping == {"external_id": "Order ID", "customer_external_id": "Customer ID",
+                       "amount": "Total", "ordered_at": "Date"}
+    report = csv_import.process(path, "orders", mapping, write=True)
+    assert (report.rows, report.valid, report.imported, report.error_count) == (5, 3, 3, 2)
+    assert [(e["row"], e["field"]) for e in report.errors] == [(5, "amount"), (6, "ordered_at")]
+    assert "write 5000.00" in report.errors[0]["message"]
+    with Session(app_settings) as s:
+        orders = {o.external_id: o for o in s.exec(select(Order)).all()}
+        customer = s.exec(select(Customer).where(Customer.external_id == "zoë")).one()
+    assert {k: (o.amount, o.ordered_at) for k, o in orders.items()} == {
+        "o1": (Decimal("1499.00"), datetime(2026, 11, 28, 20, 0)),
+        "o2": (Decimal("2500.00"), datetime(2026, 11, 29, 0, 0)),
+        "o3": (Decimal("149999.00"), datetime(2026, 11, 29, 10, 0)),
+    }
+    assert customer.total_spend == Decimal("153998.00") and customer.order_count == 3
+
+
+def test_brand_timezone_setting_is_used_for_csv_timestamps(
+        app_settings: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mini_crm.settings import get_settings
+
+    monkeypatch.setenv("BRAND_TIMEZONE", "Europe/London")
+    get_settings.cache_clear()
+    path = tmp_path / "c.csv"
+    path.write_text("external_id,created_at\nsummer,2026-07-01 09:00\nwinter,2026-12-01 09:00\n")
+    assert csv_import.process(path, "customers", {"external_id": "external_id",
+                                                  "created_at": "created_at"},
+                              write=True).imported == 2
+    with Session(app_settings) as s:
+        got = dict(s.exec(select(Customer.external_id, Customer.created_at)).all())
+    assert got == {"summer": datetime(2026, 7, 1, 8, 0), "winter": datetime(2026, 12, 1, 9, 0)}
+
+
+def test_row_shape_problems_are_row_errors(app_settings: sa.Engine, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    # UTF-8 ('Zoë' in c1) with one row pasted in from a Windows-1252 file (c5)
+    path.write_bytes('external_id,name\nc1,Zoë\nc2,Ravi,extra\nc3,"Big" Store\nc4\n'
+                     .encode() + b"c5,Zo\xeb\n")
+    report = csv_import.process(path, "customers", {"external_id": "external_id",
+                                                    "name": "name"}, write=True)
+    assert (report.rows, report.imported, report.error_count) == (5, 2, 3)
+    rows = {e["row"]: e["message"] for e in report.errors}
+    assert "3 values but the header names 2 columns" in rows[3]
+    assert "line 4" in rows[4] and "two quotes" in rows[4]
+    assert "could not read line 6: byte 0xEB is not valid UTF-8" in rows[6]
+    with Session(app_settings) as s:
+        assert sorted(s.exec(select(Customer.external_id)).all()) == ["c1", "c4"]
+
+
+def test_header_problems_refuse_the_file(tmp_path: Path) -> None:
+    f = tmp_path / "h.csv"
+    f.write_text("\n\nexternal_id\n")
+    with pytest.raises(csv_import.CsvFileError, match="no header row"):
+        csv_import.open_csv(f)
+    f.write_text("id,name\n1,a\n")
+    with pytest.raises(ValueError, match="no column named 'Customer'"):
+        csv_import.check_mapping("customers", {"external_id": "Customer"}, ["id", "name"])
+    with pytest.raises(ValueError, match="unknown field"):
+        csv_import.check_mapping("customers", {"shoe_size": "id", "external_id": "id"})

@@ -1,20 +1,26 @@
 """CSV import: read the header, map columns to fields, validate and import in chunks.
 
-The file is streamed row by row (never loaded whole); every chunk goes through the
-same validation and upserts as the REST API.
+The file is read by `csv_reader` (encoding and delimiter detected, streamed record by
+record, never loaded whole); every chunk of CHUNK rows goes through the same item
+schemas and upserts as the REST API, so amounts ("1,499.00", "₹2,500", "1,49,999")
+are read by `core.numbers` and timestamps without an offset in BRAND_TIMEZONE exactly
+as there. A bad row becomes a per-row error; every valid row is imported.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first data
+row is row 2 (a quoted value spanning several lines is still one row).
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from mini_crm.core.consent import Change
+from mini_crm.core.ingestion.csv_reader import CsvFileError, Dialect, detect, records
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
 from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
 
@@ -29,15 +35,37 @@ TARGETS = {
     "orders": ["external_id", "customer_external_id", "amount", "currency", "status",
                "ordered_at"],
 }
+REQUIRED = {"customers": ["external_id"],
+            "orders": ["external_id", "customer_external_id", "amount", "ordered_at"]}
 ATTRIBUTE_KEY = re.compile(r"[^A-Za-z0-9_]+")
+
+__all__ = ["CHUNK", "KINDS", "REQUIRED", "TARGETS", "CsvFile", "CsvFileError", "Report",
+           "check_mapping", "count_rows", "guess_mapping", "open_csv", "process",
+           "process_iter", "read_header"]
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    path: Path
+    dialect: Dialect
+    header: list[str]
+
+
+def open_csv(path: Path, dialect: Dialect | None = None) -> CsvFile:
+    """Read the header row, detecting the dialect unless given (an import job keeps the
+    one its upload was checked with). Raises CsvFileError naming the cause."""
+    dialect = dialect or detect(path)
+    first = next(records(path, dialect), None)
+    if first is None or not any(c.strip() for c in first.cells):
+        raise CsvFileError("the file has no header row: its first line should name the "
+                           "columns, e.g. external_id,name,email")
+    if first.error:
+        raise CsvFileError(first.error)
+    return CsvFile(path, dialect, [h.strip() for h in first.cells])
 
 
 def read_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        header = next(csv.reader(f), [])
-    if not header:
-        raise ValueError("the file is empty or has no header row")
-    return [h.strip() for h in header]
+    return open_csv(path).header
 
 
 def guess_mapping(kind: str, header: list[str]) -> dict[str, str]:
@@ -58,94 +86,171 @@ def guess_mapping(kind: str, header: list[str]) -> dict[str, str]:
     return mapping
 
 
+def check_mapping(kind: str, mapping: dict[str, str], header: list[str] | None = None
+                  ) -> None:
+    """ValueError unless `mapping` (target field -> column) names every required field,
+    only known fields and (given the header) only columns the file has."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}: expected customers or orders")
+    unknown = sorted(set(mapping) - set(TARGETS[kind]))
+    if unknown:
+        raise ValueError(f"unknown field(s) for {kind}: {', '.join(unknown)}; the fields "
+                         f"are {', '.join(TARGETS[kind])}")
+    if header is not None:
+        absent = sorted({c for c in mapping.values() if c and c not in header})
+        if absent:
+            raise ValueError(f"the file has no column named {', '.join(map(repr, absent))}; "
+                             f"its columns are {', '.join(map(repr, header))}")
+    missing = [t for t in REQUIRED[kind] if not mapping.get(t)]
+    if missing:
+        raise ValueError(f"map a column to: {', '.join(missing)}")
+
+
 def _attribute_key(column: str) -> str:
     key = ATTRIBUTE_KEY.sub("_", column.strip()).strip("_").lower() or "column"
     return key if key[0].isalpha() or key[0] == "_" else f"c_{key}"
 
 
-def _item(row: dict[str, str], kind: str, mapping: dict[str, str],
-          extra_as_attributes: bool) -> dict[str, Any]:
-    item: dict[str, Any] = {}
-    for target, column in mapping.items():
-        value = (row.get(column) or "").strip()
-        if value:
-            item[target] = value
-    if kind == "customers" and extra_as_attributes:
-        used = set(mapping.values())
-        attrs = {_attribute_key(c): v.strip() for c, v in row.items()
-                 if c and c not in used and v and v.strip()}
+@dataclass
+class _Layout:
+    """Where each mapped field and each extra (attribute) column sits in a record."""
+
+    fields: dict[str, int]
+    attributes: dict[str, int]
+    width: int
+
+    @classmethod
+    def build(cls, kind: str, header: list[str], mapping: dict[str, str],
+              extra_as_attributes: bool, ignore: Collection[str] = ()) -> _Layout:
+        first = {}
+        for i, name in enumerate(header):
+            first.setdefault(name, i)
+        fields = {t: first[c] for t, c in mapping.items() if c in first}
+        used = set(fields.values())
+        attributes = {}
+        if kind == "customers" and extra_as_attributes:
+            for i, name in enumerate(header):
+                if name and i not in used and name not in ignore:
+                    attributes.setdefault(_attribute_key(name), i)
+        return cls(fields, attributes, len(header))
+
+    def item(self, cells: list[str]) -> dict[str, Any]:
+        def cell(i: int) -> str:
+            return cells[i].strip() if i < len(cells) else ""
+
+        # A blank cell is "not given": the stored value stays, as when an API client
+        # leaves a field out.
+        item: dict[str, Any] = {t: v for t, i in self.fields.items() if (v := cell(i))}
+        attrs = {k: v for k, i in self.attributes.items() if (v := cell(i))}
         if attrs:
             item["attributes"] = attrs
-    return item
+        return item
 
-
-def chunks(path: Path, kind: str, mapping: dict[str, str], extra_as_attributes: bool = True
-           ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    """(row number of the chunk's first data row, items) — row 2 is the first after the header."""
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        reader.fieldnames = [h.strip() for h in reader.fieldnames or []]
-        batch: list[dict[str, Any]] = []
-        start = 2
-        for row in reader:
-            batch.append(_item(row, kind, mapping, extra_as_attributes))
-            if len(batch) == CHUNK:
-                yield start, batch
-                start += len(batch)
-                batch = []
-        if batch:
-            yield start, batch
+    def overflow(self, cells: list[str]) -> str | None:
+        extra = [c for c in cells[self.width:] if c.strip()]
+        if not extra:
+            return None
+        return (f"this row has {self.width + len(extra)} values but the header names "
+                f"{self.width} columns (a delimiter inside a value that is not quoted?)")
 
 
 @dataclass
 class Report:
+    """Running totals of one pass; `errors` holds the first `max_errors` row errors."""
+
     rows: int = 0
     valid: int = 0
     imported: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     error_count: int = 0
+    bytes_read: int = 0
 
 
-def _check_mapping(kind: str, mapping: dict[str, str]) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}")
-    required = ["external_id"] + (["customer_external_id", "amount", "ordered_at"]
-                                  if kind == "orders" else [])
-    missing = [t for t in required if not mapping.get(t)]
-    if missing:
-        raise ValueError(f"map a column to: {', '.join(missing)}")
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    item: dict[str, Any] | None  # None when the row cannot be read
+    error: str | None
+    offset: int
 
 
-def process_iter(path: Path, kind: str, mapping: dict[str, str], *, write: bool,
-                 extra_as_attributes: bool = True, max_errors: int = 50) -> Iterator[Report]:
-    """Validate (and with write=True import) chunk by chunk, yielding the running report."""
-    _check_mapping(kind, mapping)
+def _rows(csv_file: CsvFile, layout: _Layout, skip: int) -> Iterator[_Row]:
+    """Every non-blank data row after the first `skip` ones."""
+    number = 1
+    for record in records(csv_file.path, csv_file.dialect):
+        if number == 1:
+            number = 2
+            continue  # the header
+        if not record.error and not any(c.strip() for c in record.cells):
+            continue  # a blank line, common at the end of exported files
+        row, number = number, number + 1
+        if row - 2 < skip:
+            continue
+        error = record.error or layout.overflow(record.cells)
+        yield _Row(row, None if error else layout.item(record.cells), error, record.offset)
+
+
+def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write: bool,
+                 extra_as_attributes: bool = True, max_errors: int = 50,
+                 resume: Report | None = None, ignore: Collection[str] = (),
+                 ) -> Iterator[tuple[Report, list[dict[str, Any]]]]:
+    """Validate (and with write=True import) chunk by chunk.
+
+    Yields after every chunk the running report and that chunk's row errors
+    (`{"row", "field", "message"}`). Columns in `ignore` are not kept as attributes.
+    With `resume`, the first `resume.rows` data rows
+    are skipped and counting goes on from that report (an import picked up again after
+    its worker stopped; upserts are idempotent, so a chunk written twice is harmless).
+    Raises ValueError for a mapping that cannot work and CsvFileError when the rest of
+    the file cannot be read.
+    """
+    check_mapping(kind, mapping, csv_file.header)
     model, ingest = KINDS[kind]
-    report = Report()
-    for start, items in chunks(path, kind, mapping, extra_as_attributes):
-        checked = validate_items(items, model)
-        report.rows += len(items)
+    layout = _Layout.build(kind, csv_file.header, mapping, extra_as_attributes, ignore)
+    report = resume or Report()
+    batch: list[_Row] = []
+
+    def flush() -> list[dict[str, Any]]:
+        readable = [r for r in batch if r.item is not None]
+        checked = validate_items([r.item for r in readable], model)
+        errors = [{"row": r.number, "field": None, "message": r.error} for r in batch
+                  if r.error]
+        errors += [{"row": readable[e["index"]].number, "field": e["field"],
+                    "message": e["message"]} for e in checked.errors]
+        errors.sort(key=lambda e: e["row"])
+        report.rows += len(batch)
+        if batch:
+            report.bytes_read = max(report.bytes_read, batch[-1].offset)
         report.valid += len(checked.items)
-        report.error_count += len(checked.errors)
-        for e in checked.errors:
-            if len(report.errors) < max_errors:
-                report.errors.append({**e, "row": start + e["index"]})
+        report.error_count += len(errors)
+        report.errors.extend(errors[:max(0, max_errors - len(report.errors))])
         if write and checked.items:
             report.imported += ingest(checked.items)
-        yield report
+        batch.clear()
+        return errors
+
+    for row in _rows(csv_file, layout, skip=report.rows):
+        batch.append(row)
+        if len(batch) == CHUNK:
+            yield report, flush()
+    if batch or report.rows == 0:
+        yield report, flush()
 
 
 def process(path: Path, kind: str, mapping: dict[str, str], *, write: bool,
             extra_as_attributes: bool = True, max_errors: int = 50,
             progress: Callable[[Report], None] | None = None) -> Report:
+    """The whole file in one call (tests, scripts); the import job uses process_iter."""
     report = Report()
-    for report in process_iter(path, kind, mapping, write=write,
-                               extra_as_attributes=extra_as_attributes, max_errors=max_errors):
+    for report, _ in process_iter(open_csv(path), kind, mapping, write=write,
+                                  extra_as_attributes=extra_as_attributes,
+                                  max_errors=max_errors):
         if progress:
             progress(report)
     return report
 
 
 def count_rows(path: Path) -> int:
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        return max(0, sum(1 for _ in csv.reader(f)) - 1)
+    """Data rows (not blank lines), counted by streaming the file once."""
+    csv_file = open_csv(path)
+    return sum(1 for _ in _rows(csv_file, _Layout({}, {}, len(csv_file.header)), 0))
