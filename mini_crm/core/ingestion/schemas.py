@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -13,11 +13,28 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_serializer,
     field_validator,
     model_validator,
 )
 
+from mini_crm.core import brand_time, numbers
 from mini_crm.core.contacts import CHANNELS, blank_to_none, normalise_email, normalise_phone
+
+TIMESTAMP_DOC = ("ISO 8601. With an offset (`+05:30`, `Z`) it is converted to UTC; without "
+                 "one it is read as wall-clock time in the brand's zone (BRAND_TIMEZONE, "
+                 "default Asia/Kolkata); a bare date is the start of that brand day. "
+                 "Stored in UTC.")
+
+
+def _timestamp(value: Any) -> Any:
+    """Input timestamp -> naive UTC via brand_time (offset-less = brand time).
+
+    Numbers (Unix seconds) and other types are left to pydantic, then `_naive_utc`.
+    """
+    if isinstance(value, str | datetime | date):
+        return brand_time.parse_input_timestamp(value)
+    return value
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
@@ -40,6 +57,12 @@ class ConsentIn(BaseModel):
 _FLAT_CONSENT = {f"consent_{c}": c for c in CHANNELS}
 
 
+def _utc_text(value: datetime | None) -> str | None:
+    # Validated timestamps are naive UTC: say so when serialising (the ingestion stream
+    # re-validates its items, and an offset-less text would be read as brand time).
+    return None if value is None else value.replace(tzinfo=UTC).isoformat()
+
+
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -48,7 +71,7 @@ class CustomerIn(BaseModel):
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
     city: str | None = Field(default=None, max_length=100)
-    created_at: datetime | None = None
+    created_at: datetime | None = Field(default=None, description=TIMESTAMP_DOC)
     attributes: dict[str, Any] | None = None
     unsubscribed: bool | None = Field(
         default=None, description="true: opted out of every channel; false: an explicit "
@@ -107,10 +130,19 @@ class CustomerIn(BaseModel):
     def _phone(cls, v: str | None) -> str | None:
         return normalise_phone(v)
 
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _read_timestamp(cls, v: Any) -> Any:
+        return _timestamp(v)
+
     @field_validator("created_at")
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
         return _naive_utc(v)
+
+    @field_serializer("created_at", when_used="json")
+    def _created_text(self, v: datetime | None) -> str | None:
+        return _utc_text(v)
 
     @field_validator("attributes")
     @classmethod
@@ -129,21 +161,43 @@ class OrderIn(BaseModel):
 
     external_id: str = Field(min_length=1, max_length=128)
     customer_external_id: str = Field(min_length=1, max_length=128)
-    amount: Decimal = Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)
+    amount: Decimal = Field(
+        ge=0, le=Decimal("999999999999.99"), decimal_places=2,
+        description="A number, or text as people write it: `1499.5`, `\"1,499.00\"`, "
+                    "`\"1,49,999\"` (Indian grouping), `\"₹2,500\"`, `\"Rs 1.5 lakh\"`. "
+                    "Ambiguous text such as `\"5.000,00\"` or `\"1.234\"` is refused "
+                    "with how to write it.")
     currency: str = Field(default="INR", pattern=r"^[A-Z]{3}$")
     status: str = Field(default="completed", min_length=1, max_length=32)
-    ordered_at: datetime
+    ordered_at: datetime = Field(description=TIMESTAMP_DOC)
     items: list[dict[str, Any]] | None = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _read_amount(cls, v: Any) -> Any:
+        # The one number reader (core.numbers) for text; JSON numbers pass through it too.
+        if isinstance(v, str | int | float) and not isinstance(v, bool):
+            return numbers.parse_number(v)
+        return v
 
     @field_validator("status")
     @classmethod
     def _status(cls, v: str) -> str:
         return v.lower()
 
+    @field_validator("ordered_at", mode="before")
+    @classmethod
+    def _read_timestamp(cls, v: Any) -> Any:
+        return _timestamp(v)
+
     @field_validator("ordered_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
         return _naive_utc(v)  # type: ignore[return-value]
+
+    @field_serializer("ordered_at", when_used="json")
+    def _ordered_text(self, v: datetime) -> str | None:
+        return _utc_text(v)
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from mini_crm.settings import get_settings
 
 log = logging.getLogger(__name__)
 GROUP = "ingesters"
+_HAS_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
 KINDS = {"customers": (CustomerIn, ingest_customers), "orders": (OrderIn, ingest_orders)}
 
 
@@ -53,8 +55,9 @@ def enqueue(client: redis.Redis, kind: str, items: list[Any], names: Names | Non
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     names = names or Names.from_settings()
+    # Timestamps serialise with their UTC offset (see schemas._utc_text); "v" marks it.
     payload = json.dumps([i.model_dump(mode="json", exclude_unset=True) for i in items])
-    fields = {"kind": kind, "items": payload}
+    fields = {"kind": kind, "items": payload, "v": "2"}
     if actor_label:
         fields["actor"] = actor_label
     return client.xadd(names.stream, fields).decode()
@@ -77,7 +80,10 @@ def apply_entry(fields: dict[bytes, bytes], engine: Engine | None = None) -> int
     """
     kind = fields[b"kind"].decode()
     model, ingest = KINDS[kind]
-    checked = validate_items(json.loads(fields[b"items"]), model)
+    raw = json.loads(fields[b"items"])
+    if b"v" not in fields:
+        raw = [_legacy_utc(i) for i in raw]
+    checked = validate_items(raw, model)
     for error in checked.errors:
         log.warning("ingest %s item %s left out: %s: %s", kind, error["index"],
                     error["field"], error["message"])
@@ -88,6 +94,16 @@ def apply_entry(fields: dict[bytes, bytes], engine: Engine | None = None) -> int
         change = consent.Change(source="api", actor=audit.Actor(label=actor))
         return ingest_customers(checked.items, engine, change)
     return ingest(checked.items, engine)
+
+
+def _legacy_utc(item: dict[str, Any]) -> dict[str, Any]:
+    """Entries queued before "v" wrote naive UTC timestamps: mark them UTC, since an
+    offset-less timestamp is now read in the brand's zone."""
+    for key in ("ordered_at", "created_at"):
+        value = item.get(key)
+        if isinstance(value, str) and len(value) > 10 and not _HAS_OFFSET.search(value):
+            item = {**item, key: value + "+00:00"}
+    return item
 
 
 def _deliveries(client: redis.Redis, names: Names, entry_id: bytes) -> int:
