@@ -322,3 +322,61 @@ class ReceiptRetry(SQLModel, table=True):
     at: str | None = Field(default=None, max_length=40)  # the vendor's timestamp, as sent
     tries: int = Field(default=0, nullable=False)
     due_at: datetime = _ts(nullable=False, index=True)
+
+
+class ImportStatus:
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    LIVE = (QUEUED, RUNNING)
+
+
+class ImportJob(SQLModel, table=True):
+    """One CSV import (UI or POST /api/v1/imports): where its file is, how far it got.
+
+    `row_count`/`valid`/`imported`/`error_count` count every row; only the first
+    settings.import_max_stored_errors row errors are kept (in import_error). `claim` is
+    the token of the worker running it; `heartbeat_at` moves with every chunk, so a
+    stopped worker's import is found and resumed (see core.ingestion.imports).
+    """
+
+    __tablename__ = "import_job"
+    __table_args__ = (sa.Index("ix_import_job_status_heartbeat", "status", "heartbeat_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(max_length=16)  # customers | orders
+    status: str = Field(default=ImportStatus.QUEUED, max_length=16)
+    file_name: str = Field(max_length=255)
+    path: str = Field(max_length=1000)
+    encoding: str = Field(max_length=32)
+    delimiter: str = Field(max_length=4)
+    # {"fields": {target field: column}, "ignore": [columns]}
+    mapping: dict[str, Any] = _json(default={}, nullable=False)
+    bytes_total: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+    bytes_read: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+    row_count: int = Field(default=0, nullable=False)
+    valid: int = Field(default=0, nullable=False)
+    imported: int = Field(default=0, nullable=False)
+    error_count: int = Field(default=0, nullable=False)
+    message: str | None = Field(default=None, max_length=1000)
+    source: str = Field(default="api", max_length=16)  # api | ui
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    claim: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _ts(nullable=False, default=True, index=True)
+    started_at: datetime | None = _ts()
+    heartbeat_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+
+
+class ImportRowError(SQLModel, table=True):
+    """A row an import could not use: its spreadsheet row number, field and reason."""
+
+    __tablename__ = "import_error"
+    __table_args__ = (sa.Index("ix_import_error_import_row", "import_id", "row_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: str = Field(foreign_key="import_job.id", max_length=32, nullable=False)
+    row_no: int = Field(nullable=False)
+    field: str | None = Field(default=None, max_length=128)
+    message: str = Field(sa_type=sa.Text, nullable=False)

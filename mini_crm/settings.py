@@ -141,6 +141,15 @@ class Settings(BaseSettings):
     ingest_max_items: int = 5000
     ingest_max_body_bytes: int = 10 * 1024 * 1024
     api_rate_limit_per_minute: int = 600
+    # CSV imports (core.ingestion.imports): uploads are kept under import_dir (default
+    # data/imports; with several machines, storage they all mount) until the import ends.
+    # One job works for at most import_slice_seconds, then queues its own continuation;
+    # an import whose heartbeat is older than import_stale_seconds is resumed.
+    import_dir: str = ""
+    import_max_bytes: int = Field(default=2 * 1024**3, ge=1)
+    import_max_stored_errors: int = Field(default=10_000, ge=0)
+    import_slice_seconds: float = Field(default=60.0, gt=0)
+    import_stale_seconds: int = Field(default=120, ge=1)
 
     # Operations (docs/deploy.md). The app's /metrics needs `Authorization: Bearer
     # METRICS_TOKEN`; empty = open in development and switched off (404) in production. A
@@ -180,6 +189,10 @@ class Settings(BaseSettings):
         if not self.receipt_signing_secret:
             self.receipt_signing_secret = self.secret_key
         return self
+
+    @property
+    def import_path(self) -> Path:
+        return Path(self.import_dir) if self.import_dir else DATA_DIR / "imports"
 
     @property
     def is_production(self) -> bool:

@@ -10,7 +10,7 @@ import importlib
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
-from mini_crm.api.errors import install_error_handlers
+from mini_crm.api.errors import install_api_fallback, install_error_handlers
 from mini_crm.api.observability import ObservabilityMiddleware
 from mini_crm.settings import get_settings
 
@@ -28,6 +28,7 @@ ROUTERS = [
     "mini_crm.api.consent:router",
     "mini_crm.api.unsubscribe:router",
     "mini_crm.api.campaign_drafts:router",
+    "mini_crm.api.imports:router",
 ]
 
 API_DESCRIPTION = """
@@ -57,6 +58,7 @@ def create_api() -> FastAPI:
         # The bundled vendor simulator; its memory is in Redis when several app
         # processes serve it (Reflex runs several backend workers with Redis).
         api.mount("/vendor", create_vendor_app(settings, shared_state=True))
+    install_api_fallback(api)  # after every route: Reflex mounts itself after this
     # Outermost, so it times and tags everything, Reflex's own routes included.
     api.add_middleware(ObservabilityMiddleware)
     return api

@@ -83,3 +83,19 @@ def require_reader(request: Request) -> object:
         if user is not None:
             return user
     return require_scope("read")(request)
+
+
+def require_user_or_scope(scope: str) -> Callable[..., object]:
+    """Browser links (a signed-in session cookie) or an API key holding `scope`."""
+    check_key = require_scope(scope)
+
+    def check(request: Request) -> object:
+        token = request.cookies.get(sessions.COOKIE_NAME)
+        if token:
+            with session_scope() as session:
+                user = sessions.current_user(session, token)
+            if user is not None:
+                return user
+        return check_key(request)
+
+    return check

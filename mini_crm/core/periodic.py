@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 TASK_MODULES: list[str] = [
     "mini_crm.core.delivery.receipts",  # applies buffered delivery receipts
     "mini_crm.core.campaigns.sweeper",  # starts due campaigns, resumes abandoned delivery
+    "mini_crm.core.ingestion.import_runner",  # resumes CSV imports whose runner stopped
 ]
 
 

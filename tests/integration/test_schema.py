@@ -20,6 +20,8 @@ from mini_crm.models import (
     CommunicationLog,
     Conversion,
     Customer,
+    ImportJob,
+    ImportRowError,
     Order,
     ReceiptRetry,
     Segment,
@@ -74,6 +76,13 @@ def _all_rows() -> list[SQLModel]:
                     source="inbound", created_by=1),
         ReceiptRetry(id=1, vendor_message_id="v-2", status="failed", error="mailbox full",
                      at="2026-11-30T01:00:00+00:00", tries=3, due_at=WHEN),
+        ImportJob(id="f" * 32, kind="orders", file_name="Bestellungen ü.csv",
+                  path="/data/imports/x.csv", encoding="cp1252", delimiter=";",
+                  mapping={"fields": {"amount": "Betrag"}, "ignore": ["Notiz"]},
+                  bytes_total=5 * 1024**3, bytes_read=3 * 1024**3, row_count=7,
+                  heartbeat_at=WHEN, created_by=1),
+        ImportRowError(id=1, import_id="f" * 32, row_no=3, field="amount",
+                       message="'5.000,00' is ambiguous " + "x" * 3000),
     ]
 
 
