@@ -9,8 +9,9 @@ import redis
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from mini_crm.core.segments import RulesError
 
@@ -18,10 +19,12 @@ log = logging.getLogger(__name__)
 # A service that is down or restarting: the client should retry, not read a 500.
 RETRY_AFTER_SECONDS = "5"
 
+API_PREFIX = "/api"
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-          415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
-          503: "unavailable"}
+          405: "method_not_allowed", 409: "conflict", 411: "length_required",
+          413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
+          429: "rate_limited", 500: "internal_error", 503: "unavailable"}
 
 
 class ApiError(Exception):
@@ -90,3 +93,47 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(p) for p in first["loc"] if p != "body") or "body"
         return JSONResponse(error_body("validation_error", f"{where}: {first['message']}",
                                        details), status_code=422)
+
+
+def _is_api(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
+def install_api_fallback(app: FastAPI) -> None:
+    """Answer every unmatched /api request with the JSON error shape. Call it after the
+    last router is included.
+
+    Reflex mounts its own app at "" after these routes, and a mount matches every path:
+    without this, an unknown /api path, or a known one with the wrong method, would get
+    Reflex's HTML page. The fallback matches anything under /api and tells the two
+    apart: 405 with `Allow` when another route has that path, else 404.
+    """
+    async def fallback(request: Request) -> Response:
+        # Which methods would a route (not this one, not a mount) take at this path?
+        # Asked through the public BaseRoute.matches, whatever FastAPI wraps routes in.
+        routes = [r for r in request.app.router.routes
+                  if not isinstance(r, Mount) and getattr(r, "endpoint", None) is not fallback]
+        allowed = {m for m in ALL_METHODS if any(
+            r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)}
+        if allowed:
+            methods = ", ".join(sorted(allowed))
+            return JSONResponse(error_body(
+                "method_not_allowed", f"{request.method} is not allowed on {request.url.path}; "
+                f"use {methods}", {"allowed": sorted(allowed)}), status_code=405,
+                headers={"Allow": methods})
+        return JSONResponse(error_body(
+            "not_found", f"no API endpoint at {request.method} {request.url.path}; the "
+            "endpoints are listed at /api/docs"), status_code=404)
+
+    for path in (API_PREFIX, API_PREFIX + "/{rest:path}"):
+        app.add_api_route(path, fallback, methods=ALL_METHODS, include_in_schema=False)
+
+    # The last resort: a bug must still answer /api callers in the error shape (the
+    # traceback goes to the log, never to the caller).
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette re-raises after this answer, so the server logs the traceback.
+        if not _is_api(request.url.path):
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        return JSONResponse(error_body("internal_error", "the server could not complete "
+                                       "this request; it has been logged"), status_code=500)

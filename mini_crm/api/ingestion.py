@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -136,13 +136,31 @@ async def post_orders(request: Request,
     return _answer("orders", accepted, mode, checked.errors)
 
 
-@router.get("/customers/{external_id}", summary="One customer with stats")
-def get_customer(external_id: str, _key: Any = Depends(require_scope("read")),
+EXTERNAL_ID_DOC = ("The external id, percent-encoded; any printable id works, slashes "
+                   "included (gid://shop/Customer/7001 → gid%3A%2F%2Fshop%2FCustomer%2F7001)")
+
+
+# `:path` so an id with slashes is one parameter (the server decodes %2F before routing).
+@router.get("/customers/{external_id:path}", summary="One customer with stats",
+            responses={404: ERROR_SCHEMA})
+def get_customer(external_id: str = Path(description=EXTERNAL_ID_DOC),
+                 _key: Any = Depends(require_scope("read")),
                  session: Session = Depends(db_session)) -> dict[str, Any]:
     customer = reads.get_customer(session, external_id)
     if customer is None:
         raise ApiError(404, f"no customer with external_id {external_id!r}")
     return reads.customer_json(customer)
+
+
+@router.get("/orders/{external_id:path}", summary="One order",
+            responses={404: ERROR_SCHEMA})
+def get_order(external_id: str = Path(description=EXTERNAL_ID_DOC),
+              _key: Any = Depends(require_scope("read")),
+              session: Session = Depends(db_session)) -> dict[str, Any]:
+    found = reads.get_order(session, external_id)
+    if found is None:
+        raise ApiError(404, f"no order with external_id {external_id!r}")
+    return reads.order_json(*found)
 
 
 def _cursor_error(exc: ValueError) -> ApiError:

@@ -52,6 +52,14 @@ def get_customer(session: Session, external_id: str) -> Customer | None:
     return session.exec(select(Customer).where(Customer.external_id == external_id)).first()
 
 
+def get_order(session: Session, external_id: str) -> tuple[Order, str] | None:
+    """The order and its customer's external id, or None."""
+    row = session.exec(select(Order, Customer.external_id)
+                       .join(Customer, Customer.id == Order.customer_id)
+                       .where(Order.external_id == external_id)).first()
+    return (row[0], row[1]) if row else None
+
+
 def list_customers(session: Session, cursor: str | None, limit: int) -> dict[str, Any]:
     after = decode_cursor(cursor)
     limit = max(1, min(limit, MAX_LIMIT))

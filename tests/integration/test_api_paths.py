@@ -1,0 +1,134 @@
+"""External ids of any printable form read back; every /api error is the JSON shape.
+
+Reflex mounts its whole app at "" on our FastAPI app, after our routes
+(reflex/app.py: `api_transformer.mount("", asgi_app)`); `reflex_like` does the same
+with an app that answers HTML, so unmatched /api requests meet what they meet in
+production, served by uvicorn (Starlette's TestClient decodes a path twice, so "%252F"
+would not reach the app as "%2F"). tests/e2e/test_data_import.py checks the real server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from mini_crm.api.app import create_api
+from tests.servers import serve
+
+
+def _encode(external_id: str) -> str:
+    """Percent-encode everything but letters and digits: '.' and '..' as segments would
+    otherwise be resolved away by the client (RFC 3986 dot-segment removal)."""
+    return quote(external_id, safe="").replace(".", "%2E")
+
+
+IDS = ["gid://shop/Customer/7001", "a b/c?d#e%2F&x=1", "ünï/😀/", "/leading", "x/unsubscribe",
+       "..", "plain-42"]
+
+
+@pytest.fixture
+def reflex_like(app_settings) -> Iterator[httpx.Client]:
+    async def page(_request) -> HTMLResponse:
+        return HTMLResponse("<html>404: Page not found</html>", status_code=404)
+
+    api = create_api()
+    api.mount("", Starlette(routes=[Route("/{p:path}", page, methods=["GET", "POST", "PUT",
+                                                                        "PATCH", "DELETE"])]))
+    with serve(api) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client
+
+
+def test_any_printable_external_id_reads_back(reflex_like: httpx.Client, make_key) -> None:
+    headers = make_key("ingest", "read")
+    r = reflex_like.post("/api/v1/customers", headers=headers,
+                         json={"items": [{"external_id": i, "name": f"n{n}"}
+                                         for n, i in enumerate(IDS)]})
+    assert r.json()["accepted"] == len(IDS), r.text
+    orders = [{"external_id": f"order/{i}", "customer_external_id": i, "amount": 10,
+               "ordered_at": "2026-11-29T10:00:00+05:30"} for i in IDS]
+    assert reflex_like.post("/api/v1/orders", headers=headers,
+                            json={"items": orders}).json()["accepted"] == len(IDS)
+    for n, external_id in enumerate(IDS):
+        got = reflex_like.get(f"/api/v1/customers/{_encode(external_id)}",
+                              headers=headers)
+        assert got.status_code == 200, (external_id, got.text)
+        assert (got.json()["external_id"], got.json()["name"]) == (external_id, f"n{n}")
+        order = reflex_like.get(f"/api/v1/orders/{_encode('order/' + external_id)}",
+                                headers=headers)
+        assert order.status_code == 200, (external_id, order.text)
+        assert order.json()["customer_external_id"] == external_id
+    # Slashes sent as they are (not encoded) reach the same customer.
+    plain = reflex_like.get("/api/v1/customers/gid://shop/Customer/7001", headers=headers)
+    assert plain.status_code == 200 and plain.json()["external_id"] == IDS[0]
+
+
+def test_unknown_external_id_is_a_json_404(reflex_like: httpx.Client, make_key) -> None:
+    headers = make_key("read")
+    r = reflex_like.get(f"/api/v1/customers/{quote('gid://shop/Customer/1', safe='')}",
+                        headers=headers)
+    assert r.status_code == 404
+    assert r.json()["error"] == {"code": "not_found", "details": None,
+                                 "message": "no customer with external_id "
+                                            "'gid://shop/Customer/1'"}
+
+
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no data involved
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(("method", "path", "status", "allow"), [
+    ("GET", "/api/v1/nope", 404, None),
+    ("POST", "/api/v2/customers", 404, None),
+    ("GET", "/api", 404, None),
+    ("GET", "/api/", 404, None),
+    ("DELETE", "/api/v1/customers", 405, "GET, POST"),
+    ("PUT", "/api/v1/imports", 405, "POST"),
+    ("GET", "/api/v1/receipts", 405, "POST"),
+    ("PATCH", "/api/v1/customers/gid%3A%2F%2Fx", 405, "GET"),
+    ("HEAD", "/api/v1/customers", 405, "GET, POST"),
+])
+def test_every_api_error_is_json(reflex_like: httpx.Client, method: str, path: str,
+                                 status: int, allow: str | None) -> None:
+    r = reflex_like.request(method, path)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers.get("allow") == allow
+    if method == "HEAD":
+        return  # no body to read
+    body = r.json()["error"]
+    assert set(body) == {"code", "message", "details"}
+    assert body["code"] == ("not_found" if status == 404 else "method_not_allowed")
+
+
+@SQLITE_ONLY
+def test_pages_outside_api_still_reach_reflex(reflex_like: httpx.Client) -> None:
+    r = reflex_like.get("/no-such-page")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert reflex_like.get("/apiary").headers["content-type"].startswith("text/html")
+
+
+@SQLITE_ONLY
+def test_an_unexpected_error_is_json_too(app_settings, monkeypatch) -> None:
+    from mini_crm.core.ingestion import reads
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom: secret internals")
+
+    monkeypatch.setattr(reads, "list_customers", broken)
+    client = TestClient(create_api(), raise_server_exceptions=False)
+    from mini_crm.core import apikeys
+    from mini_crm.db import session_scope
+
+    with session_scope() as s:
+        key = apikeys.create_key(s, "t", ["read"])
+    r = client.get("/api/v1/customers", headers={"Authorization": f"Bearer {key.secret}"})
+    assert r.status_code == 500
+    assert r.json()["error"]["code"] == "internal_error"
+    assert "boom" not in r.text
