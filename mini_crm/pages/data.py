@@ -27,8 +27,11 @@ def _upload() -> rx.Component:
             on_drop=S.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
             border=f"2px dashed {rx.color('gray', 7)}", padding="24px", width="100%",
             border_radius="10px", cursor="pointer", data_testid="csv-drop"),
-        rx.cond(S.file_name != "", rx.text(rx.icon("file-text", size=14), " ", S.file_name,
-                                           " · ", S.total_rows, " rows", size="2")),
+        rx.cond(S.file_name != "", rx.hstack(
+            rx.icon("file-text", size=14),
+            rx.text(S.file_name, " · ", S.total_rows, " rows · ", S.dialect, size="2",
+                    data_testid="file-summary"),
+            spacing="2", align="center")),
         rx.cond(S.error != "", rx.callout(S.error, icon="circle-alert", color_scheme="red",
                                           size="1", role="alert")),
         spacing="3", width="100%"), width="100%")
@@ -38,8 +41,9 @@ def _mapping() -> rx.Component:
     options = rx.Var.create([NOT_MAPPED]) + S.columns
     return rx.card(rx.vstack(
         rx.heading("2. Map columns", size="4"),
-        rx.text("Columns you leave unmapped are kept as custom attributes (customers).",
-                size="2", color_scheme="gray"),
+        rx.text("Columns you leave unmapped are kept as custom attributes (customers). "
+                "Amounts may be written 1,499.00, 1,49,999 or ₹2,500; times without an "
+                "offset are read in the brand's time zone.", size="2", color_scheme="gray"),
         rx.grid(rx.foreach(S.targets, lambda t: rx.vstack(
             rx.text(t, size="2", weight="medium"),
             rx.select(options, value=S.mapping[t], on_change=lambda c: S.set_column(t, c),
@@ -52,7 +56,8 @@ def _mapping() -> rx.Component:
             rx.button(rx.icon("database", size=16), "Import", on_click=S.run(True),
                       disabled=S.busy, data_testid="import"),
             spacing="3"),
-        rx.cond(S.busy | (S.progress > 0), rx.progress(value=S.progress, width="100%")),
+        rx.cond(S.busy | (S.progress > 0), rx.progress(value=S.progress, width="100%",
+                                                       data_testid="import-progress")),
         rx.cond(S.message != "", rx.text(S.message, size="2", color_scheme="green",
                                          data_testid="import-message")),
         spacing="3", width="100%"), width="100%")
@@ -60,9 +65,15 @@ def _mapping() -> rx.Component:
 
 def _report() -> rx.Component:
     return rx.cond(S.errors.length() > 0, rx.card(rx.vstack(
-        rx.heading("Rows that will be skipped", size="4"),
-        rx.text(S.report["invalid"].to(str), " invalid rows; the first ones:", size="2",
-                color_scheme="gray"),
+        rx.heading("Rows with problems (skipped)", size="4"),
+        rx.hstack(
+            rx.text(S.report["invalid"].to(str), " invalid rows; the first ones:", size="2",
+                    color_scheme="gray"),
+            rx.cond(S.errors_url != "", rx.link(
+                rx.hstack(rx.icon("download", size=14), rx.text("All row errors (CSV)"),
+                          spacing="1", align="center"),
+                href=S.errors_url, size="2", data_testid="errors-csv", is_external=True)),
+            spacing="3", align="center", wrap="wrap"),
         rx.table.root(
             rx.table.header(rx.table.row(rx.table.column_header_cell("Row"),
                                          rx.table.column_header_cell("Field"),

@@ -1,26 +1,38 @@
-"""Data page state: CSV upload, column mapping, validation report, import progress."""
+"""Data page state: CSV upload, column mapping, validation report, import progress.
+
+The import itself is core.ingestion.imports (the same use case as POST
+/api/v1/imports): this state saves the upload where imports keep them, checks it, and
+after "Import" follows the import job's progress from the database.
+"""
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
+import asyncio
 from typing import Any
 
 import reflex as rx
 
-from mini_crm.core.ingestion import csv_import, stream
+from mini_crm.core.ingestion import csv_import, imports, stream
 from mini_crm.core.redis_conn import get_redis
-from mini_crm.settings import DATA_DIR
+from mini_crm.db import session_scope
+from mini_crm.models import ImportStatus
 from mini_crm.state.base import AppState
 
-UPLOADS = DATA_DIR / "uploads"
 NOT_MAPPED = "(not mapped)"
+POLL_SECONDS = 1.0
+SHOWN_ERRORS = 50
+
+
+def _import_view(import_id: str) -> dict[str, Any] | None:
+    with session_scope() as session:
+        return imports.import_status(session, import_id, errors_limit=SHOWN_ERRORS)
 
 
 class DataState(AppState):
     kind: str = "customers"
     file_name: str = ""
-    _path: str = ""
+    dialect: str = ""  # "Windows-1252, semicolon-separated"
+    _import_id: str = ""
     columns: list[str] = []
     mapping: dict[str, str] = {}
     total_rows: int = 0
@@ -30,6 +42,7 @@ class DataState(AppState):
     progress: int = 0
     message: str = ""
     error: str = ""
+    errors_url: str = ""
     dead: list[dict[str, str]] = []
 
     @rx.var
@@ -45,31 +58,36 @@ class DataState(AppState):
         if self.columns:
             guessed = csv_import.guess_mapping(self.kind, self.columns)
             self.mapping = {t: guessed.get(t, NOT_MAPPED) for t in csv_import.TARGETS[self.kind]}
-        self.report, self.errors = {}, []
+        self.report, self.errors, self.errors_url = {}, [], ""
 
     @rx.event
     def set_column(self, target: str, column: str) -> None:
         self.mapping = {**self.mapping, target: column}
-        self.report, self.errors = {}, []
+        self.report, self.errors, self.errors_url = {}, [], ""
 
     @rx.event
     async def handle_upload(self, files: list[rx.UploadFile]):
         if not self.ensure_signed_in() or not files:
             return
-        UPLOADS.mkdir(parents=True, exist_ok=True)
-        target = UPLOADS / f"{uuid.uuid4().hex}.csv"
-        with target.open("wb") as out:  # streamed to disk in chunks, never held whole
-            while chunk := await files[0].read(1 << 20):
+        import_id = imports.new_import_id()
+        path = imports.upload_path(import_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:  # streamed to disk in chunks, never held whole
+            while chunk := await files[0].read(imports.COPY_CHUNK):
                 out.write(chunk)
         try:
-            self.columns = csv_import.read_header(target)
-            self.total_rows = csv_import.count_rows(target)
-        except (ValueError, UnicodeDecodeError) as exc:
+            csv_file, rows = await rx.run_in_thread(
+                lambda: (csv_import.open_csv(path), csv_import.count_rows(path)))
+        except ValueError as exc:  # CsvFileError: names the encoding/delimiter and line
             self.error = f"Could not read that file as CSV: {exc}"
-            target.unlink(missing_ok=True)
+            self.columns, self.file_name, self._import_id = [], "", ""
+            path.unlink(missing_ok=True)
             return
-        self._path, self.file_name = str(target), files[0].name or "upload.csv"
+        self._import_id, self.file_name = import_id, files[0].name or "upload.csv"
+        self.columns, self.total_rows = csv_file.header, rows
+        self.dialect = csv_file.dialect.describe()
         self.error = self.message = ""
+        self.progress = 0
         self._guess()
 
     def _mapping(self) -> dict[str, str]:
@@ -78,31 +96,82 @@ class DataState(AppState):
     @rx.event(background=True)
     async def run(self, write: bool) -> None:
         async with self:
-            if not self.ensure_signed_in() or not self._path or self.busy:
+            if not self.ensure_signed_in() or not self._import_id or self.busy:
                 return
+            user = self._current_user()
             self.busy, self.progress, self.error, self.message = True, 0, "", ""
-            path, kind, mapping, total = Path(self._path), self.kind, self._mapping(), \
-                self.total_rows
+            self.errors, self.report, self.errors_url = [], {}, ""
+            import_id, kind, mapping = self._import_id, self.kind, self._mapping()
+            name, total = self.file_name, self.total_rows
+        if write:
+            await self._import(import_id, kind, mapping, name, user)
+        else:
+            await self._validate(import_id, kind, mapping, total)
 
+    async def _validate(self, import_id: str, kind: str, mapping: dict[str, str],
+                        total: int) -> None:
         try:
-            steps = csv_import.process_iter(path, kind, mapping, write=write)
+            csv_file = await rx.run_in_thread(
+                lambda: csv_import.open_csv(imports.upload_path(import_id)))
+            steps = csv_import.process_iter(csv_file, kind, mapping, write=False,
+                                            max_errors=SHOWN_ERRORS)
             report = csv_import.Report()
             while (step := await rx.run_in_thread(lambda: next(steps, None))) is not None:
-                report = step
+                report = step[0]
                 async with self:
                     self.progress = int(100 * report.rows / max(total, 1))
-        except ValueError as exc:
+        except (ValueError, OSError) as exc:
             async with self:
                 self.error, self.busy = str(exc), False
             return
         async with self:
             self.busy, self.progress = False, 100
-            self.report = {"rows": report.rows, "valid": report.valid,
-                           "imported": report.imported, "invalid": report.error_count}
+            self.report = {"rows": report.rows, "valid": report.valid, "imported": 0,
+                           "invalid": report.error_count}
             self.errors = [{"row": str(e["row"]), "field": e["field"] or "—",
                             "message": e["message"]} for e in report.errors]
-            self.message = (f"Imported {report.imported:,} {kind}." if write else
-                            f"{report.valid:,} of {report.rows:,} rows are valid.")
+            self.message = f"{report.valid:,} of {report.rows:,} rows are valid."
+
+    async def _import(self, import_id: str, kind: str, mapping: dict[str, str], name: str,
+                      user: dict[str, Any] | None) -> None:
+        try:
+            view = await rx.run_in_thread(lambda: imports.create_import(
+                import_id, kind=kind, file_name=name, fields=mapping, source="ui",
+                created_by=user["id"] if user else None))
+        except ValueError as exc:  # ImportRefused: the message says what to fix
+            async with self:
+                self.error, self.busy = str(exc), False
+            return
+        async with self:
+            self._import_id = ""  # the job owns the file now; a new import needs a new file
+        while view is not None:
+            async with self:
+                self._show(view)
+                watching = self.router.page.path == "/data" and self.client_connected()
+            if view["status"] not in ImportStatus.LIVE or not watching:
+                break
+            await asyncio.sleep(POLL_SECONDS)
+            view = await rx.run_in_thread(lambda: _import_view(import_id))
+        async with self:
+            self.busy = False
+
+    def _show(self, view: dict[str, Any]) -> None:
+        self.progress = int(view["progress"]["percent"])
+        self.report = {"rows": view["rows"], "valid": view["valid"],
+                       "imported": view["imported"], "invalid": view["error_count"]}
+        self.errors = [{"row": str(e["row"]), "field": e["field"] or "—",
+                        "message": e["message"]} for e in view["errors"]]
+        if view["error_count"]:
+            self.errors_url = f"/api/v1/imports/{view['id']}/errors.csv"
+        kind = view["kind"]
+        if view["status"] == ImportStatus.COMPLETED:
+            self.message = f"Imported {view['imported']:,} {kind}."
+        elif view["status"] == ImportStatus.FAILED:
+            self.error = f"The import stopped: {view['message']}"
+            self.message = ""
+        else:
+            self.message = (f"Importing… {view['rows']:,} rows read, {view['imported']:,} "
+                            f"{kind} imported.")
 
     @rx.event(background=True)
     async def load_dead_letters(self) -> None:

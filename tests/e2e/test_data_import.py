@@ -1,33 +1,65 @@
-"""CSV import in the browser: upload, mapping guessed, validation report, import."""
+"""CSV import in the browser: upload, dialect detected, mapping guessed, validation
+report, import with progress, row errors downloadable; and the real server's /api
+answers JSON errors and reads external ids with slashes."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
+import httpx
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
-from mini_crm.models import Customer
+from mini_crm.models import Customer, ImportJob
 from tests.e2e.conftest import e2e_session
 
 
 def test_upload_validate_and_import(page: Page, app_url: str, e2e_env: dict[str, str],
                                    tmp_path: Path) -> None:
     csv_file = tmp_path / "new_customers.csv"
-    lines = ["Customer ID,Name,Email,City,Tier"]
-    lines += [f"csv-{i},Imported {i},imp{i}@example.in,Kochi,gold" for i in range(1500)]
-    lines += ["csv-bad,Bad Email,nope,Kochi,gold"]
-    csv_file.write_text("\n".join(lines) + "\n")
+    # What Excel saves on a European Windows machine: semicolons, Windows-1252, CRLF.
+    lines = ["Customer ID;Name;Email;City;Tier"]
+    lines += [f"csv-{i};Imported {i} Zoë;imp{i}@example.in;Köln;gold" for i in range(1500)]
+    lines += ["csv-bad;Bad Email;nope;Kochi;gold"]
+    csv_file.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
 
     page.goto(app_url + "/data")
     page.locator("input[type=file]").set_input_files(str(csv_file))
-    expect(page.get_by_text("1501 rows")).to_be_visible()
+    expect(page.get_by_test_id("file-summary")).to_contain_text(
+        "1501 rows · Windows-1252, semicolon-separated")
     page.get_by_test_id("validate").click()
     expect(page.get_by_test_id("import-message")).to_have_text("1,500 of 1,501 rows are valid.")
     expect(page.get_by_role("cell", name="not a valid email address")).to_be_visible()
     page.get_by_test_id("import").click()
-    expect(page.get_by_test_id("import-message")).to_have_text("Imported 1,500 customers.")
-    page.screenshot(path="test-results/data-import.png", full_page=True)
+    expect(page.get_by_test_id("import-message")).to_have_text("Imported 1,500 customers.",
+                                                               timeout=60_000)
+    link = page.get_by_test_id("errors-csv")
+    expect(link).to_be_visible()
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=f"test-results/data-import-{width}.png", full_page=True)
     with e2e_session(e2e_env) as s:
         c = s.exec(select(Customer).where(Customer.external_id == "csv-42")).one()
-        assert (c.name, c.city, c.attributes) == ("Imported 42", "Kochi", {"tier": "gold"})
+        assert (c.name, c.city, c.attributes) == ("Imported 42 Zoë", "Köln", {"tier": "gold"})
+        job = s.exec(select(ImportJob).order_by(ImportJob.created_at.desc())).first()
+        assert (job.source, job.status, job.imported, job.error_count) == \
+            ("ui", "completed", 1500, 1)
+    # The signed-in browser downloads the row errors with its session cookie.
+    got = page.request.get(app_url + link.get_attribute("href"))
+    assert got.status == 200 and "nope" not in got.text() and "email" in got.text()
+
+
+def test_real_server_api_errors_are_json_and_slashed_ids_read(app_url: str) -> None:
+    with httpx.Client(base_url=app_url, timeout=30) as client:
+        missing = client.get("/api/v1/no-such-thing")
+        assert missing.status_code == 404
+        assert missing.json()["error"]["code"] == "not_found"
+        wrong = client.delete("/api/v1/customers")
+        assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, POST"
+        assert wrong.json()["error"]["code"] == "method_not_allowed"
+        # Past routing to the route itself (401 without a key), not Reflex's page:
+        slashed = client.get("/api/v1/customers/" + quote("gid://shop/Customer/7001", safe=""))
+        assert slashed.status_code == 401 and slashed.json()["error"]["code"] == "unauthorized"
+        page = client.get("/data", follow_redirects=True)
+        assert page.headers["content-type"].startswith("text/html")
