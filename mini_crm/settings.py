@@ -148,6 +148,7 @@ class Settings(BaseSettings):
     import_dir: str = ""
     import_max_bytes: int = Field(default=2 * 1024**3, ge=1)
     import_max_stored_errors: int = Field(default=10_000, ge=0)
+    import_chunk_rows: int = Field(default=1000, ge=1, le=5000)  # rows per upsert batch
     import_slice_seconds: float = Field(default=60.0, gt=0)
     import_stale_seconds: int = Field(default=120, ge=1)
 

@@ -193,8 +193,8 @@ def _rows(csv_file: CsvFile, layout: _Layout, skip: int) -> Iterator[_Row]:
 def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write: bool,
                  extra_as_attributes: bool = True, max_errors: int = 50,
                  resume: Report | None = None, ignore: Collection[str] = (),
-                 ) -> Iterator[tuple[Report, list[dict[str, Any]]]]:
-    """Validate (and with write=True import) chunk by chunk.
+                 chunk: int | None = None) -> Iterator[tuple[Report, list[dict[str, Any]]]]:
+    """Validate (and with write=True import) chunk by chunk (`chunk` rows, CHUNK default).
 
     Yields after every chunk the running report and that chunk's row errors
     (`{"row", "field", "message"}`). Columns in `ignore` are not kept as attributes.
@@ -231,7 +231,7 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
 
     for row in _rows(csv_file, layout, skip=report.rows):
         batch.append(row)
-        if len(batch) == CHUNK:
+        if len(batch) == (chunk or CHUNK):
             yield report, flush()
     if batch or report.rows == 0:
         yield report, flush()

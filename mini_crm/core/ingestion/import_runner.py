@@ -50,7 +50,8 @@ def run_import(import_id: str) -> str:
     with get_engine().connect() as conn:
         job = conn.execute(sa.select(JOB).where(JOB.c.id == import_id)).one()
     started = time.monotonic()
-    budget = get_settings().import_slice_seconds
+    settings = get_settings()
+    budget = settings.import_slice_seconds
     try:
         csv_file = csv_import.open_csv(Path(job.path), Dialect(job.encoding, job.delimiter))
         resume = csv_import.Report(rows=job.row_count, valid=job.valid,
@@ -58,7 +59,8 @@ def run_import(import_id: str) -> str:
                                    bytes_read=job.bytes_read)
         steps = csv_import.process_iter(
             csv_file, job.kind, job.mapping.get("fields", {}), write=True, max_errors=0,
-            resume=resume, ignore=job.mapping.get("ignore", []))
+            resume=resume, ignore=job.mapping.get("ignore", []),
+            chunk=settings.import_chunk_rows)
         for report, errors in steps:
             if not _record(import_id, token, report, errors):
                 return "skipped"  # the claim went stale and another runner took over
