@@ -31,6 +31,23 @@ def _example(op: dict[str, Any]) -> str | None:
     return None
 
 
+def _form(op: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A multipart body (e.g. POST /api/v1/imports) as Postman form fields."""
+    content = op.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+    if not content:
+        return None
+    fields = []
+    for name, prop in content.get("schema", {}).get("properties", {}).items():
+        if prop.get("format") == "binary":
+            fields.append({"key": name, "type": "file", "src": "",
+                           "description": prop.get("description", "")})
+        else:
+            fields.append({"key": name, "type": "text",
+                           "value": (prop.get("enum") or [""])[0],
+                           "description": prop.get("description", "")})
+    return fields
+
+
 def collection(spec: dict[str, Any]) -> dict[str, Any]:
     folders: dict[str, list[dict[str, Any]]] = {}
     for path, methods in spec["paths"].items():
@@ -44,9 +61,12 @@ def collection(spec: dict[str, Any]) -> dict[str, Any]:
                 "description": op.get("description") or op.get("summary", ""),
             }
             body = _example(op)
+            form = _form(op)
             if body:
                 request["header"].append({"key": "Content-Type", "value": "application/json"})
                 request["body"] = {"mode": "raw", "raw": body}
+            elif form:
+                request["body"] = {"mode": "formdata", "formdata": form}
             tag = (op.get("tags") or ["other"])[0]
             folders.setdefault(tag, []).append({"name": op.get("summary", path),
                                                 "request": request})
