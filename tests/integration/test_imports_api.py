@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import time
 from datetime import datetime
 from decimal import Decimal
@@ -247,3 +248,15 @@ def test_a_file_gone_from_disk_fails_with_the_reason(api: TestClient, ingest) ->
     assert import_runner.run_import(import_id) == "failed"
     body = api.get(f"/api/v1/imports/{import_id}", headers=ingest).json()
     assert body["status"] == "failed" and "no longer in the import directory" in body["message"]
+
+
+def test_abandoned_uploads_are_removed_after_a_day(app_settings, import_dir) -> None:
+    _, orphan = imports.save_upload(io.BytesIO(b"external_id\nc1\n"))
+    live_id, live = imports.save_upload(io.BytesIO(b"external_id\nc1\n"))
+    imports.create_import(live_id, kind="customers", file_name="x.csv", enqueue=False)
+    _, fresh = imports.save_upload(io.BytesIO(b"external_id\nc1\n"))
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for path in (orphan, live):
+        os.utime(path, (two_days_ago, two_days_ago))
+    assert import_runner.remove_abandoned_uploads() == 1
+    assert (orphan.exists(), live.exists(), fresh.exists()) == (False, True, True)

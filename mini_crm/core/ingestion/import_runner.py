@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 JOB = ImportJob.__table__
 ERRORS = ImportRowError.__table__
 SWEEP_SECONDS = 30.0
+ABANDONED_AFTER = timedelta(days=1)
 
 
 def run_import(import_id: str) -> str:
@@ -150,7 +151,9 @@ def _after(import_id: str, reason: str) -> str:
 @periodic.every(SWEEP_SECONDS)
 def sweep() -> int:
     """Queue every live import nobody is running: never started (a lost in-process job
-    after a restart) or whose runner stopped sending heartbeats. Returns how many."""
+    after a restart) or whose runner stopped sending heartbeats. Returns how many.
+    Also deletes abandoned uploads (see remove_abandoned_uploads)."""
+    remove_abandoned_uploads()
     now = utcnow()
     stale = now - timedelta(seconds=get_settings().import_stale_seconds)
     with get_engine().begin() as conn:
@@ -164,3 +167,22 @@ def sweep() -> int:
     for import_id in ids:
         jobs.enqueue(run_import, import_id)
     return len(ids)
+
+
+def remove_abandoned_uploads(now: float | None = None) -> int:
+    """Delete uploads older than ABANDONED_AFTER that no live import uses: files the
+    Data page saved for a file the user never imported. Returns how many."""
+    folder = get_settings().import_path
+    if not folder.is_dir():
+        return 0
+    cutoff = (now if now is not None else time.time()) - ABANDONED_AFTER.total_seconds()
+    old = {p.stem: p for p in folder.glob("*.csv") if p.stat().st_mtime < cutoff}
+    if not old:
+        return 0
+    with get_engine().connect() as conn:
+        live = set(conn.execute(sa.select(JOB.c.id).where(
+            JOB.c.id.in_(list(old)), JOB.c.status.in_(ImportStatus.LIVE))).scalars())
+    for stem, path in old.items():
+        if stem not in live:
+            path.unlink(missing_ok=True)
+    return len(old) - len(live)

@@ -26,6 +26,7 @@ from sqlmodel import Session
 from mini_crm.core import jobs
 from mini_crm.core.ingestion import csv_import
 from mini_crm.core.ingestion.csv_reader import DELIMITERS, ENCODING_LABELS
+from mini_crm.core.ingestion.import_runner import run_import
 from mini_crm.db import session_scope
 from mini_crm.models import ImportJob, ImportRowError, ImportStatus
 from mini_crm.settings import get_settings
@@ -118,8 +119,6 @@ def create_import(import_id: str, *, kind: str, file_name: str,
     import_status(). Raises ImportRefused (the file is then deleted) when the file is
     not readable CSV or the mapping lacks a required field or names a missing column.
     """
-    from mini_crm.core.ingestion.import_runner import run_import
-
     path = upload_path(import_id)
     try:
         csv_file = csv_import.open_csv(path)
