@@ -13,6 +13,7 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core.ingestion import csv_import, imports, stream
+from mini_crm.core.ingestion.csv_reader import Dialect
 from mini_crm.core.redis_conn import get_redis
 from mini_crm.db import session_scope
 from mini_crm.models import ImportStatus
@@ -33,6 +34,8 @@ class DataState(AppState):
     file_name: str = ""
     dialect: str = ""  # "Windows-1252, semicolon-separated"
     _import_id: str = ""
+    _encoding: str = ""  # the upload's detected dialect, so validating does not detect again
+    _delimiter: str = ""
     columns: list[str] = []
     mapping: dict[str, str] = {}
     total_rows: int = 0
@@ -75,9 +78,12 @@ class DataState(AppState):
         with path.open("wb") as out:  # streamed to disk in chunks, never held whole
             while chunk := await files[0].read(imports.COPY_CHUNK):
                 out.write(chunk)
+        def read() -> tuple[csv_import.CsvFile, int]:
+            csv_file = csv_import.open_csv(path)
+            return csv_file, csv_import.count_rows(csv_file)
+
         try:
-            csv_file, rows = await rx.run_in_thread(
-                lambda: (csv_import.open_csv(path), csv_import.count_rows(path)))
+            csv_file, rows = await rx.run_in_thread(read)
         except ValueError as exc:  # CsvFileError: names the encoding/delimiter and line
             self.error = f"Could not read that file as CSV: {exc}"
             self.columns, self.file_name, self._import_id = [], "", ""
@@ -86,6 +92,7 @@ class DataState(AppState):
         self._import_id, self.file_name = import_id, files[0].name or "upload.csv"
         self.columns, self.total_rows = csv_file.header, rows
         self.dialect = csv_file.dialect.describe()
+        self._encoding, self._delimiter = csv_file.dialect.encoding, csv_file.dialect.delimiter
         self.error = self.message = ""
         self.progress = 0
         self._guess()
@@ -103,16 +110,17 @@ class DataState(AppState):
             self.errors, self.report, self.errors_url = [], {}, ""
             import_id, kind, mapping = self._import_id, self.kind, self._mapping()
             name, total = self.file_name, self.total_rows
+            dialect = Dialect(self._encoding, self._delimiter)
         if write:
             await self._import(import_id, kind, mapping, name, user)
         else:
-            await self._validate(import_id, kind, mapping, total)
+            await self._validate(import_id, dialect, kind, mapping, total)
 
-    async def _validate(self, import_id: str, kind: str, mapping: dict[str, str],
-                        total: int) -> None:
+    async def _validate(self, import_id: str, dialect: Dialect, kind: str,
+                        mapping: dict[str, str], total: int) -> None:
         try:
             csv_file = await rx.run_in_thread(
-                lambda: csv_import.open_csv(imports.upload_path(import_id)))
+                lambda: csv_import.open_csv(imports.upload_path(import_id), dialect))
             steps = csv_import.process_iter(csv_file, kind, mapping, write=False,
                                             max_errors=SHOWN_ERRORS)
             report = csv_import.Report()

@@ -26,10 +26,12 @@ def test_upload_validate_and_import(page: Page, app_url: str, e2e_env: dict[str,
 
     page.goto(app_url + "/data")
     page.locator("input[type=file]").set_input_files(str(csv_file))
+    # Generous timeouts: the shared test machine can be slow; nothing here is timed.
     expect(page.get_by_test_id("file-summary")).to_contain_text(
-        "1501 rows · Windows-1252, semicolon-separated")
+        "1501 rows · Windows-1252, semicolon-separated", timeout=30_000)
     page.get_by_test_id("validate").click()
-    expect(page.get_by_test_id("import-message")).to_have_text("1,500 of 1,501 rows are valid.")
+    expect(page.get_by_test_id("import-message")).to_have_text("1,500 of 1,501 rows are valid.",
+                                                               timeout=30_000)
     expect(page.get_by_role("cell", name="not a valid email address")).to_be_visible()
     page.get_by_test_id("import").click()
     expect(page.get_by_test_id("import-message")).to_have_text("Imported 1,500 customers.",
@@ -47,7 +49,7 @@ def test_upload_validate_and_import(page: Page, app_url: str, e2e_env: dict[str,
             ("ui", "completed", 1500, 1)
     # The signed-in browser downloads the row errors with its session cookie.
     got = page.request.get(app_url + link.get_attribute("href"))
-    assert got.status == 200 and "nope" not in got.text() and "email" in got.text()
+    assert got.status == 200 and got.text().splitlines()[1].startswith("1502,email,")
 
 
 def test_real_server_api_errors_are_json_and_slashed_ids_read(app_url: str) -> None:

@@ -250,7 +250,7 @@ def process(path: Path, kind: str, mapping: dict[str, str], *, write: bool,
     return report
 
 
-def count_rows(path: Path) -> int:
+def count_rows(path: Path | CsvFile) -> int:
     """Data rows (not blank lines), counted by streaming the file once."""
-    csv_file = open_csv(path)
+    csv_file = path if isinstance(path, CsvFile) else open_csv(path)
     return sum(1 for _ in _rows(csv_file, _Layout({}, {}, len(csv_file.header)), 0))
