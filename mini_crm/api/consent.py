@@ -81,7 +81,8 @@ async def _optional_json(request: Request, model: type[BaseModel]) -> Any:
         raise ApiError(422, f"{where}: {first['msg']}") from exc
 
 
-@router.post("/customers/{external_id}/unsubscribe", response_model=ConsentOut,
+# `:path`: an external id may hold slashes (gid://shop/Customer/7001), sent percent-encoded.
+@router.post("/customers/{external_id:path}/unsubscribe", response_model=ConsentOut,
              summary="Opt a customer out (every channel, or the ones named)",
              description="Body optional: `{\"channels\": [\"sms\"], \"reason\": \"...\"}`. "
                          "The customer's address on each channel also goes on the "
@@ -95,7 +96,7 @@ async def unsubscribe(external_id: str, request: Request,
                                    body.reason, key)
 
 
-@router.post("/customers/{external_id}/subscribe", response_model=ConsentOut,
+@router.post("/customers/{external_id:path}/subscribe", response_model=ConsentOut,
              summary="Record an explicit opt-in on the channels named",
              description="The only way back after an opt-out: ingesting the customer "
                          "again without consent keys never re-subscribes. Takes the "

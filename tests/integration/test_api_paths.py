@@ -132,3 +132,25 @@ def test_an_unexpected_error_is_json_too(app_settings, monkeypatch) -> None:
     assert r.status_code == 500
     assert r.json()["error"]["code"] == "internal_error"
     assert "boom" not in r.text
+
+
+def test_consent_routes_take_ids_with_slashes(reflex_like: httpx.Client, make_key) -> None:
+    """The GET customer route's `:path` does not swallow the consent suffixes, and the
+    consent routes read ids with slashes too."""
+    headers = make_key("ingest", "read")
+    ids = ["gid://shop/Customer/7001", "ends/with/unsubscribe", "plain-7"]
+    r = reflex_like.post("/api/v1/customers", headers=headers, json={"items": [
+        {"external_id": i, "email": f"c{n}@example.in"} for n, i in enumerate(ids)]})
+    assert r.json()["accepted"] == len(ids), r.text
+    for external_id in ids:
+        path = f"/api/v1/customers/{_encode(external_id)}"
+        off = reflex_like.post(path + "/unsubscribe", headers=headers,
+                               json={"channels": ["email"]})
+        assert off.status_code == 200, (external_id, off.text)
+        assert off.json()["external_id"] == external_id
+        assert off.json()["consent"]["email"] is False
+        assert reflex_like.get(path, headers=headers).json()["consent"]["email"] is False
+        on = reflex_like.post(path + "/subscribe", headers=headers, json={"channels": ["email"]})
+        assert on.status_code == 200 and on.json()["consent"]["email"] is True
+    assert reflex_like.post("/api/v1/customers/nobody%2Fhere/unsubscribe",
+                            headers=headers).json()["error"]["code"] == "not_found"

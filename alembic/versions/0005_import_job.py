@@ -1,7 +1,7 @@
 """import_job and import_error: CSV imports run as jobs (POST /api/v1/imports, the Data page)
 
-Revision ID: 0004_import_job
-Revises: 0003_skip_reason
+Revision ID: 0005_import_job
+Revises: 0004_receipt_retry
 Create Date: 2026-11-30 01:40:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision: str = "0004_import_job"
-down_revision: str | None = "0003_skip_reason"
+revision: str = "0005_import_job"
+down_revision: str | None = "0004_receipt_retry"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
