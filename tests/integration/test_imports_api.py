@@ -190,6 +190,7 @@ def test_slices_hand_on_and_finish_exactly(api: TestClient, ingest, app_settings
         return result
 
     monkeypatch.setattr(import_runner, "run_import", counting)
+    monkeypatch.setattr(imports, "run_import", counting)  # the first enqueue
     data = b"external_id,email\n" + b"".join(
         b"c%d,%s\n" % (i, b"bad" if i == 55 else b"e%d@x.in" % i) for i in range(95))
     done = _wait(api, ingest, _post(api, ingest, data).json()["id"])
