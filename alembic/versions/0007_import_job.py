@@ -1,7 +1,7 @@
 """import_job and import_error: CSV imports run as jobs (POST /api/v1/imports, the Data page)
 
-Revision ID: 0005_import_job
-Revises: 0004_receipt_retry
+Revision ID: 0007_import_job
+Revises: 0006_campaign_email
 Create Date: 2026-11-30 01:40:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision: str = "0005_import_job"
-down_revision: str | None = "0004_receipt_retry"
+revision: str = "0007_import_job"
+down_revision: str | None = "0006_campaign_email"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
