@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     schedule_check_seconds: float = Field(default=2.0, gt=0)
     vendor_concurrency: int = Field(default=4, ge=1)
     vendor_rate_limit_per_second: int = Field(default=0, ge=0)  # messages/s; 0 = no limit
+    # How long a cancel's answer waits for the workers' in-flight rows to settle.
+    cancel_settle_seconds: float = Field(default=3.0, ge=0.0, le=30.0)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

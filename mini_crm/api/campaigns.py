@@ -15,7 +15,7 @@ from mini_crm.api.deps import db_session, require_reader, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.api.segments import EXAMPLE_RULES
 from mini_crm.core.campaigns import reports, service
-from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.db import get_engine
 from mini_crm.models import ApiKey, Campaign
 
@@ -147,6 +147,20 @@ class CampaignDetail(CampaignOut):
     sender_name: str | None = None
 
 
+class CancelInfo(BaseModel):
+    in_flight: int | None = Field(description="messages in vendor requests that had "
+                                  "started before the cancel: the vendor may still accept "
+                                  "them (they end sent or failed by its answer); null when "
+                                  "the count is unknown (Redis unreachable)")
+    settling: int = Field(description="rows still with workers when this answer was "
+                          "written; 0 means the counters are final")
+    final: bool
+
+
+class CancelOut(CampaignDetail):
+    cancel: CancelInfo
+
+
 class CampaignPage(BaseModel):
     items: list[CampaignOut]
     total: int
@@ -239,13 +253,25 @@ def campaign_log_csv(campaign_id: CampaignId, _reader: Any = Depends(require_rea
                  f'attachment; filename="campaign-{campaign_id}-log.csv"'})
 
 
-@router.post("/{campaign_id}/cancel", response_model=CampaignDetail,
+@router.post("/{campaign_id}/cancel", response_model=CancelOut,
              responses={404: ERROR_SCHEMA, 409: ERROR_SCHEMA},
              summary="Cancel a scheduled or sending campaign")
 def cancel_campaign(campaign_id: CampaignId, key: ApiKey = Depends(require_scope("campaigns")),
-                    db: Session = Depends(db_session)) -> CampaignDetail:
-    current = _detail(db, campaign_id)
-    if not service.cancel_campaign(db, campaign_id, actor_user_id=key.created_by):
-        raise ApiError(409, f"campaign {campaign_id} is {current.status} and cannot be "
-                       "cancelled", details={"status": current.status})
-    return _detail(db, campaign_id)
+                    db: Session = Depends(db_session)) -> CancelOut:
+    """Once this answers, no new vendor request for the campaign starts. Messages
+    already in a vendor request (`cancel.in_flight`) may still be accepted and end
+    sent; every other unsent row fails with error "cancelled". The answer waits up to
+    CANCEL_SETTLE_SECONDS for the workers' rows: `cancel.final` says whether the
+    counters are final, `cancel.settling` how many rows were still with workers.
+    409 when the campaign had already finished."""
+    try:
+        result = service.cancel(campaign_id, actor_user_id=key.created_by)
+    except CampaignNotFound as exc:
+        raise ApiError(404, f"campaign {campaign_id} does not exist") from exc
+    if not result.cancelled:
+        raise ApiError(409, f"campaign {campaign_id} is {result.status} and cannot be "
+                       "cancelled", details={"status": result.status})
+    db.expire_all()
+    return CancelOut(**_detail(db, campaign_id).model_dump(),
+                     cancel=CancelInfo(in_flight=result.in_flight, settling=result.settling,
+                                       final=result.final))

@@ -53,6 +53,21 @@ def reach_text(matching: int, recipients: int, skipped: dict[str, int], channel:
     return text + (f" · skipped: {left_out}" if left_out else " · nobody skipped")
 
 
+def cancel_text(counts: dict[str, int], in_flight: int | None, settling: int) -> str:
+    """A cancel's answer: what went out, what was stopped, and what is still settling."""
+    sent = sum(counts.get(s, 0) for s in ("sent", "delivered", "undelivered"))
+    stopped = formatting.count(counts.get("failed", 0))
+    text = (f"Campaign cancelled: no new message will go out. {formatting.count(sent)} sent, "
+            f"{stopped} failed or stopped")
+    if in_flight:
+        text += (f"; {formatting.count(in_flight)} were already with the vendor when you "
+                 "cancelled and may still be delivered")
+    if settling:
+        return text + (f". {formatting.count(settling)} are still settling with the "
+                       "workers; the figures below update as they do.")
+    return text + ". These are the final counts."
+
+
 def _int(stats: Any, *names: str) -> int:
     for name in names:
         value = getattr(stats, name, None)

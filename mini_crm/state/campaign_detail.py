@@ -15,6 +15,7 @@ from mini_crm.models import Campaign, Segment
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import (
     SKIP_LABELS,
+    cancel_text,
     local_text,
     poll_while,
     stats_view,
@@ -88,6 +89,16 @@ def _log(campaign_id: int, status: str, page: int) -> dict[str, Any]:
         "delivered_at": local_text(r.get("delivered_at")),
         "message": r.get("message") or "",
     } for r in rows], "total": total}
+
+
+def _cancel(campaign_id: int, user_id: int | None) -> str:
+    """Cancel through the core use case; the answer in the marketer's words."""
+    from mini_crm.core.campaigns import service
+
+    result = service.cancel(campaign_id, actor_user_id=user_id)
+    if not result.cancelled:
+        return f"The campaign had already {result.status}; nothing to cancel."
+    return cancel_text(result.counts, result.in_flight, result.settling)
 
 
 def _pct(rate: float | None) -> str:
@@ -303,20 +314,23 @@ class CampaignDetailState(AppState):
             self.log_page -= 1
             return CampaignDetailState.load_log
 
-    @rx.event
-    def cancel(self):
-        if not self.ensure_role("admin", "marketer"):
-            self.error = "Only admins and marketers can cancel campaigns."
-            return
-        from mini_crm.core.campaigns import service
-
-        user = self._current_user()
-        with session_scope() as db:
-            cancelled = service.cancel_campaign(db, self.campaign_id,
-                                                actor_user_id=user["id"] if user else None)
-        self.notice = ("Campaign cancelled: messages not yet sent will not go out."
-                       if cancelled else "The campaign had already finished.")
-        return CampaignDetailState.refresh
+    @rx.event(background=True)
+    async def cancel(self):
+        async with self:
+            if not self.ensure_role("admin", "marketer"):
+                self.error = "Only admins and marketers can cancel campaigns."
+                return
+            user = self._current_user()
+            campaign_id = self.campaign_id
+            self.notice = "Cancelling…"
+        try:
+            result = await rx.run_in_thread(
+                lambda: _cancel(campaign_id, user["id"] if user else None))
+        except Exception:
+            result = "The campaign could not be cancelled; try again."
+        async with self:
+            self.notice = result
+        yield CampaignDetailState.refresh
 
     @rx.event
     def export_csv(self):

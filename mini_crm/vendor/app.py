@@ -6,6 +6,9 @@ Behaviour comes from settings (SIMULATOR_*) and can be changed while running wit
 POST /v1/config, so tests and demos can stage an outage and a recovery (error_rate, or
 `outage_seconds` of 429s or 503s).
 GET /v1/stats counts every key received: the proof of "0 lost, 0 sent twice".
+GET /v1/log lists the requests it processed, each with when it was received and
+answered (wall-clock seconds) and how many keys it accepted for the first time: the
+proof of "nothing accepted after the cancel answered".
 """
 
 from __future__ import annotations
@@ -149,7 +152,8 @@ class Simulator:
             raise ApiError(401, "missing or wrong bearer token",
                            headers={"WWW-Authenticate": "Bearer"})
 
-    def process(self, req: SendRequest) -> list[dict[str, Any]]:
+    def process(self, req: SendRequest, received_at: float | None = None
+                ) -> list[dict[str, Any]]:
         reasons = [invalid_recipient(m) for m in req.messages]
         recorded = self.store.record([(m.idempotency_key, r is not None)
                                       for m, r in zip(req.messages, reasons, strict=True)])
@@ -171,6 +175,8 @@ class Simulator:
         if receipts and req.callback_url:
             self.sender.delay_ms = self.config.receipt_delay_ms
             self.sender.add(req.callback_url, receipts)
+        # `receipts` holds one entry per key accepted for the first time.
+        self.store.log_request(received_at or time.time(), time.time(), len(receipts))
         return results
 
     def stats(self) -> dict[str, Any]:
@@ -197,6 +203,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
 
     @app.post("/v1/messages", summary="Send messages (1..1000), idempotent per key")
     async def send(req: SendRequest, request: Request) -> JSONResponse:
+        received_at = time.time()
         sim.check_auth(request)
         sim.store.incr("requests")
         cfg = sim.config
@@ -220,15 +227,20 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
             sim.store.incr("errors_injected")
             raise ApiError(503, "simulated vendor error; nothing was accepted")
         if sim.blocking_store:
-            results = await run_in_threadpool(sim.process, req)
+            results = await run_in_threadpool(sim.process, req, received_at)
         else:
-            results = sim.process(req)
+            results = sim.process(req, received_at)
         return JSONResponse({"results": results})
 
     @app.get("/v1/stats", summary="Counters: accepted, duplicates, receipts posted …")
     async def stats(request: Request) -> dict[str, Any]:
         sim.check_auth(request)
         return await run_in_threadpool(sim.stats)
+
+    @app.get("/v1/log", summary="Processed requests: received_at, answered_at, accepted")
+    async def request_log(request: Request) -> dict[str, Any]:
+        sim.check_auth(request)
+        return {"requests": await run_in_threadpool(sim.store.request_log)}
 
     @app.post("/v1/config", summary="Change behaviour while running (outage, latency …)")
     async def config(patch: ConfigPatch, request: Request) -> dict[str, Any]:

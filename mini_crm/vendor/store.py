@@ -9,14 +9,18 @@ may land in a different process than the first try.
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
+from collections import deque
 from typing import Protocol
 
 import redis
 
 REJECTED = "!"  # stored in place of a vendor id for a key that was rejected
 KEYS_SEEN_TWICE_LIMIT = 100
+# The request log keeps the latest requests only: enough to audit a test or a demo run.
+REQUEST_LOG_LIMIT = 100_000
 COUNTERS = ("accepted", "rejected", "duplicates", "requests", "rate_limited",
             "errors_injected", "outage_refused", "receipts_posted", "receipts_dropped",
             "callback_failures", "replies_posted")
@@ -30,6 +34,12 @@ class Store(Protocol):
     def incr(self, counter: str, by: int = 1) -> None: ...
     def stats(self) -> dict[str, object]: ...
     def reset(self) -> None: ...
+
+    def log_request(self, received_at: float, answered_at: float, accepted: int) -> None:
+        """Append one processed request to the request log (wall-clock seconds)."""
+        ...
+
+    def request_log(self) -> list[dict[str, float]]: ...
 
 
 def _new_instance() -> str:
@@ -52,6 +62,7 @@ class MemoryStore:
             self._keys: dict[str, int] = {}
             self._twice: list[str] = []
             self._counters = dict.fromkeys(COUNTERS, 0)
+            self._log: deque[dict[str, float]] = deque(maxlen=REQUEST_LOG_LIMIT)
 
     def _vendor_id(self, seq: int) -> str:
         return REJECTED if seq == 0 else f"sim-{self._instance}-{seq}"
@@ -92,6 +103,15 @@ class MemoryStore:
             return {**self._counters, "keys_seen_twice": list(self._twice),
                     "keys_seen": len(self._keys)}
 
+    def log_request(self, received_at: float, answered_at: float, accepted: int) -> None:
+        with self._lock:
+            self._log.append({"received_at": received_at, "answered_at": answered_at,
+                              "accepted": accepted})
+
+    def request_log(self) -> list[dict[str, float]]:
+        with self._lock:
+            return list(self._log)
+
 
 _RECORD = """
 local out = {}
@@ -121,6 +141,7 @@ class RedisStore:
         self.prefix = prefix
         self._keys, self._counters, self._twice = (f"{prefix}:keys", f"{prefix}:counters",
                                                     f"{prefix}:twice")
+        self._log = f"{prefix}:log"
         self._record = client.register_script(_RECORD)
         self._instance = _new_instance()
         self._seq = 0
@@ -149,4 +170,16 @@ class RedisStore:
                 "keys_seen": int(self.client.hlen(self._keys))}
 
     def reset(self) -> None:
-        self.client.delete(self._keys, self._counters, self._twice)
+        self.client.delete(self._keys, self._counters, self._twice, self._log)
+
+    def log_request(self, received_at: float, answered_at: float, accepted: int) -> None:
+        entry = json.dumps({"received_at": received_at, "answered_at": answered_at,
+                            "accepted": accepted})
+        pipe = self.client.pipeline(transaction=False)
+        pipe.rpush(self._log, entry)
+        pipe.ltrim(self._log, -REQUEST_LOG_LIMIT, -1)
+        pipe.expire(self._log, 604800)
+        pipe.execute()
+
+    def request_log(self) -> list[dict[str, float]]:
+        return [json.loads(raw) for raw in self.client.lrange(self._log, 0, -1)]

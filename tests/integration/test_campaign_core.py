@@ -213,17 +213,18 @@ def test_cancel_stops_claims_and_fails_queued_rows(
         ids = list(conn.execute(sa.select(LOG.c.id).where(LOG.c.campaign_id == campaign.id)
                                 .order_by(LOG.c.id)).scalars())
     with session_scope() as db:
-        assert service.cancel_campaign(db, campaign.id)
-        assert not service.cancel_campaign(db, campaign.id)
+        result = service.cancel_campaign(db, campaign.id)
+        assert result is not None and result.in_flight == 0
+        assert service.cancel_campaign(db, campaign.id) is None
     assert delivery.deliver_batch(campaign.id, ids[0], ids[-1])["claimed"] == 0
     assert vendor.calls == 0
     assert status_counts(app_settings, campaign.id) == {"failed": 4}
-    # A request the vendor accepted while the cancel landed still ends up "sent".
+    # A row a cancel marked is never turned into sent afterwards.
     with app_settings.begin() as conn:
         n_sent, _ = delivery.mark(conn, [delivery.Outcome(ids[0], "v-late", None)],
                                   {ids[0]: "hi"}, utcnow())
-    assert n_sent == 1
-    assert status_counts(app_settings, campaign.id) == {"failed": 3, "sent": 1}
+    assert n_sent == 0
+    assert status_counts(app_settings, campaign.id) == {"failed": 4}
     assert campaign_status(app_settings, campaign.id) == "cancelled"
 
 

@@ -210,7 +210,8 @@ def test_viewers_and_strangers_cannot_launch_or_cancel(app_settings: sa.Engine,
     detail = _connected(CampaignDetailState, app_settings, None)
     detail.router = state.router  # the same connection, so the same person
     detail.campaign_id = scheduled
-    detail.cancel()
+    asyncio.run(_run(CampaignDetailState.cancel, detail))
+    assert "Only admins and marketers" in detail.error
     with Session(app_settings) as s:
         assert s.get(Campaign, scheduled).status == "scheduled"
 

@@ -19,8 +19,8 @@ communication_log ids (about `delivery_batch_size` rows), never the rows themsel
 4. Mark, in bulk (one UPDATE per outcome: unnest() arrays on PostgreSQL, CASE
    elsewhere; commits skip the WAL flush wait, see _begin): `sent` with the vendor's id, or
    `failed` with the reason, each UPDATE guarded by `status = 'queued'` so a row is
-   never marked twice. A row failed only because its campaign was cancelled while
-   the vendor was already accepting it is marked sent: the truth wins.
+   never marked twice, and a row a cancel marked is never turned into sent (a cancel
+   leaves the rows of requests in flight to their workers: see service.cancel_campaign).
 Between requests the claim is renewed, so a long batch is not mistaken for a dead one.
 
 A worker killed anywhere in here leaves rows queued with a claim that goes stale;
@@ -35,7 +35,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,7 +47,7 @@ from rq import Queue
 from sqlalchemy.engine import Connection
 
 from mini_crm.core import jobs, unsubscribe_links
-from mini_crm.core.campaigns import launch, throttle, tracker
+from mini_crm.core.campaigns import gate, launch, throttle, tracker
 from mini_crm.core.campaigns.email import render_email
 from mini_crm.core.campaigns.render import render, uses_token
 from mini_crm.core.delivery import vendors
@@ -110,11 +110,28 @@ def backoff_seconds(attempt: int, retry_after: float | None, cap: float) -> floa
     return max(jittered, retry_after or 0.0)
 
 
-def send_with_retries(client: VendorClient, messages: list[OutgoingMessage]
+class CampaignStopped(Exception):
+    """The campaign was cancelled before this request could start; `partial` holds what
+    the vendor had accepted in earlier tries of the same send."""
+
+    def __init__(self, partial: list[SendResult]) -> None:
+        super().__init__("campaign stopped")
+        self.partial = partial
+
+
+Admit = Callable[[list[OutgoingMessage]], "gate.Request | None"]
+
+
+def send_with_retries(client: VendorClient, messages: list[OutgoingMessage],
+                      admit: Admit | None = None, campaign_id: int | None = None
                       ) -> list[SendResult]:
     """Send, retrying transient errors; raises the last TransientVendorError when out of
     retries (PermanentVendorError and anything else at once). Results the vendor gave
-    before a transient failure (`partial`) are kept and those messages not re-sent."""
+    before a transient failure (`partial`) are kept and those messages not re-sent.
+
+    `admit` is asked right before every request, retries included (gate.open_request plus
+    the campaign's status): None means the campaign was stopped, and CampaignStopped is
+    raised instead of sending. Waits (rate limit, backoff) end early on a cancel."""
     settings = get_settings()
     vendor = getattr(client, "name", None) or settings.vendor_kind
     done: list[SendResult] = []
@@ -123,19 +140,30 @@ def send_with_retries(client: VendorClient, messages: list[OutgoingMessage]
     # Never wait past half the claim timeout: the rows' claim must not go stale while
     # this job still means to send them (the sweeper would hand them to another job).
     deadline = time.monotonic() + settings.delivery_claim_timeout_seconds / 2
+    stopped = (lambda: gate.is_stopped(campaign_id)) if campaign_id is not None else None
     for attempt in range(settings.delivery_vendor_retries + 1):
         if attempt:
             wait = backoff_seconds(attempt - 1, last.retry_after if last else None,
                                    settings.delivery_backoff_max_seconds)
             if time.monotonic() + wait > deadline:
                 break
-            time.sleep(wait)
+            throttle.sleep_unless(wait, stopped)
             metrics.VENDOR_RETRIES.labels(vendor).inc()
-        throttle.wait_for_rate(vendor, settings.vendor_rate_limit_per_second, len(messages))
+        throttle.wait_for_rate(vendor, settings.vendor_rate_limit_per_second, len(messages),
+                               stopped)
         try:
-            with throttle.slot(vendor, settings.vendor_concurrency, lease), \
-                    _timed(vendor):
-                return done + list(client.send(messages))
+            with throttle.slot(vendor, settings.vendor_concurrency, lease):
+                # Admitted last, holding the slot: nothing but the request itself comes
+                # between the check and the vendor.
+                request = admit(messages) if admit is not None else None
+                if admit is not None and request is None:
+                    raise CampaignStopped(done)
+                try:
+                    with _timed(vendor):
+                        return done + list(client.send(messages))
+                finally:
+                    if request is not None and campaign_id is not None:
+                        gate.close_request(campaign_id, request)
         except TransientVendorError as exc:
             last = exc
             if exc.partial:
@@ -277,9 +305,8 @@ def mark(conn: Connection, outcomes: list[Outcome], messages: dict[int, str],
          now: datetime) -> tuple[int, int]:
     """Bulk-mark outcomes; returns (sent, failed) rows actually changed.
 
-    Guarded by status: a row is only marked from queued (or, for sent, from the failed
-    "cancelled" a cancel gave it while the vendor was already accepting it), so a row
-    is never marked twice whatever number of workers raced for it.
+    Guarded by status: a row is only marked from queued, so a row is never marked twice
+    whatever number of workers raced for it, and never after a cancel marked it.
     """
     sent = [o for o in outcomes if o.error is None]
     failed = [o for o in outcomes if o.error is not None]
@@ -290,9 +317,7 @@ def mark(conn: Connection, outcomes: list[Outcome], messages: dict[int, str],
             {"vendor_message_id": {o.log_id: o.vendor_message_id for o in sent},
              "message": {o.log_id: messages.get(o.log_id) for o in sent}},
             {"status": DeliveryStatus.SENT, "sent_at": now, "updated_at": now, "error": None},
-            sa.or_(LOG.c.status == DeliveryStatus.QUEUED,
-                   sa.and_(LOG.c.status == DeliveryStatus.FAILED,
-                           LOG.c.error == CANCELLED_ERROR)))
+            LOG.c.status == DeliveryStatus.QUEUED)
     if failed:
         n_failed = _bulk_set(
             conn, [o.log_id for o in failed],
@@ -371,7 +396,9 @@ def deliver_batch(campaign_id: int, first_id: int, last_id: int) -> dict[str, An
         if w:  # a long batch: renew the claim on what is left, unless cancelled
             new_token = utcnow()
             with _begin(engine) as conn:
-                if _cancelled(conn, campaign_id):
+                if _cancelled(conn, campaign_id) or gate.is_stopped(campaign_id):
+                    totals["failed"] += release_cancelled(conn, campaign_id, first_id,
+                                                          last_id, token)
                     break
                 _renew(conn, [chunks[w][0].id, chunks[-1][-1].id], token, new_token)
             token = new_token
@@ -392,6 +419,35 @@ def deliver_batch(campaign_id: int, first_id: int, last_id: int) -> dict[str, An
         complete_if_done(conn, campaign_id, utcnow())
     timer.lap("complete_ms")
     return {**totals, **timer.laps}
+
+
+def release_cancelled(conn: Connection, campaign_id: int, first_id: int, last_id: int,
+                      token: datetime) -> int:
+    """This job's claimed rows it will not send, its campaign cancelled: failed
+    "cancelled" (a cancel leaves claimed rows to their job)."""
+    return conn.execute(LOG.update().where(
+        LOG.c.campaign_id == campaign_id, LOG.c.id >= first_id, LOG.c.id <= last_id,
+        LOG.c.claimed_at == token, LOG.c.status == DeliveryStatus.QUEUED)
+        .values(status=DeliveryStatus.FAILED, error=CANCELLED_ERROR,
+                updated_at=utcnow())).rowcount
+
+
+def _admitter(engine: sa.Engine, campaign_id: int) -> Admit:
+    """What send_with_retries asks before each request: the gate first (registering the
+    request as in flight), then the campaign's status in the database."""
+
+    def admit(messages: list[OutgoingMessage]) -> gate.Request | None:
+        ids = [int(m.idempotency_key) for m in messages]
+        request = gate.open_request(campaign_id, min(ids), max(ids), len(ids))
+        if request is None:
+            return None
+        with engine.connect() as conn:
+            if _cancelled(conn, campaign_id):
+                gate.close_request(campaign_id, request)
+                return None
+        return request
+
+    return admit
 
 
 def _cancelled(conn: Connection, campaign_id: int) -> bool:
@@ -482,7 +538,16 @@ def _deliver_chunk(engine: sa.Engine, client: VendorClient, campaign: sa.Row,
     retry_later: str | None = None
     if messages:
         try:
-            outcomes += _outcomes(send_with_retries(client, messages))
+            outcomes += _outcomes(send_with_retries(client, messages,
+                                                    _admitter(engine, campaign.id),
+                                                    campaign.id))
+        except CampaignStopped as exc:
+            # Cancelled before these could go: what earlier tries got accepted is sent,
+            # the rest will never be.
+            outcomes += _outcomes(exc.partial)
+            taken = {r.idempotency_key for r in exc.partial}
+            outcomes += [Outcome(int(m.idempotency_key), None, CANCELLED_ERROR)
+                         for m in messages if m.idempotency_key not in taken]
         except TransientVendorError as exc:
             retry_later = f"vendor unavailable: {exc.reason}"
             outcomes += _outcomes(exc.partial)

@@ -13,7 +13,10 @@ the enqueue, the sweeper finds the unclaimed rows and enqueues them.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+import time
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,10 +24,11 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns import delivery, email, launch, reach, render
-from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.core.campaigns import delivery, email, gate, launch, reach, render
+from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.outcomes import holdout
 from mini_crm.core.segments import RulesError, parse_rules
+from mini_crm.db import session_scope
 from mini_crm.models import (
     Campaign,
     CampaignStatus,
@@ -33,6 +37,7 @@ from mini_crm.models import (
     Segment,
     utcnow,
 )
+from mini_crm.settings import get_settings
 
 CHANNELS = ("sms", "email", "whatsapp")
 MAX_TAGS = 10
@@ -188,6 +193,7 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
                      .values(status=CampaignStatus.SENDING, started_at=now)).rowcount
     if won != 1:
         return -1
+    gate.reset(campaign.id)
     size, recipients = launch.fill_log(db, campaign.id, campaign.rules, now,
                                        campaign.channel, campaign.holdout_percent)
     values: dict[str, Any] = {"audience_size": size}
@@ -215,11 +221,37 @@ def enqueue_after_commit(db: Session, campaign_id: int, size: int = 0) -> None:
     event.listen(db, "after_commit", enqueue, once=True)
 
 
-def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = None) -> bool:
-    """Stop a scheduled or sending campaign. Its unsent rows fail with error "cancelled".
+@dataclass
+class CancelResult:
+    """A cancel's answer. `in_flight`: messages in vendor requests that had started
+    before the cancel (the vendor may still accept them: they end sent or failed by its
+    answer), None when the gate could not say (Redis unreachable). `settling`: rows still
+    with workers when the answer was written (in flight, or about to be marked
+    cancelled by their job); 0 means `counts` are final."""
 
-    Claims stop at once (a worker only claims rows of a sending campaign); a request
-    already with the vendor may still be accepted, and those rows end up `sent`.
+    cancelled: bool
+    status: str
+    in_flight: int | None = None
+    settling: int = 0
+    counts: dict[str, int] = dataclass_field(default_factory=dict)
+
+    @property
+    def final(self) -> bool:
+        return self.settling == 0
+
+
+def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = None
+                    ) -> CancelResult | None:
+    """Stop a draft, scheduled or sending campaign, in the caller's transaction.
+
+    1. The campaign becomes `cancelled` (a guarded UPDATE: workers claim no more rows).
+    2. The cancel gate shuts (gate.stop): from now on no vendor request for it starts;
+       the requests already started are returned, "in flight".
+    3. Queued rows no worker holds (never claimed, or claimed so long ago the worker is
+       gone) and that are not in a request in flight fail with error "cancelled".
+       Rows a live worker holds are left to it: it marks them by the vendor's answer, or
+       "cancelled" when the gate refuses its next request.
+    Returns None when the campaign is not in a cancellable status.
     """
     now = utcnow()
     changed = db.execute(CAMPAIGN.update()
@@ -229,15 +261,54 @@ def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = N
                                                        CampaignStatus.SENDING]))
                          .values(status=CampaignStatus.CANCELLED, completed_at=now)).rowcount
     if changed != 1:
-        return False
-    db.execute(LOG.update().where(LOG.c.campaign_id == campaign_id,
-                                  LOG.c.status == DeliveryStatus.QUEUED)
-               .values(status=DeliveryStatus.FAILED, error=delivery.CANCELLED_ERROR,
-                       updated_at=now))
+        return None
+    stopped = gate.stop(campaign_id)
+    stale = now - timedelta(seconds=get_settings().delivery_claim_timeout_seconds)
+    held = [LOG.c.id.between(r.first_id, r.last_id) for r in stopped.in_flight or []]
+    db.execute(LOG.update().where(
+        LOG.c.campaign_id == campaign_id, LOG.c.status == DeliveryStatus.QUEUED,
+        sa.or_(LOG.c.claimed_at.is_(None), LOG.c.claimed_at < stale),
+        *([~sa.or_(*held)] if held else []))
+        .values(status=DeliveryStatus.FAILED, error=delivery.CANCELLED_ERROR,
+                updated_at=now))
     audit.record(db, audit.CAMPAIGN_CANCELLED, actor_user_id=actor_user_id,
-                 target=f"campaign:{campaign_id}")
+                 target=f"campaign:{campaign_id}",
+                 details={"in_flight": stopped.messages})
     db.expire_all()
-    return True
+    return CancelResult(cancelled=True, status=CampaignStatus.CANCELLED,
+                        in_flight=stopped.messages)
+
+
+def _log_counts(db: Session, campaign_id: int) -> dict[str, int]:
+    return {str(st): int(n) for st, n in db.execute(
+        sa.select(LOG.c.status, sa.func.count()).where(LOG.c.campaign_id == campaign_id)
+        .group_by(LOG.c.status)).all()}
+
+
+def cancel(campaign_id: int, actor_user_id: int | None = None,
+           settle_seconds: float | None = None) -> CancelResult:
+    """The cancel use case (API, UI): cancel_campaign committed, then up to
+    `settle_seconds` (CANCEL_SETTLE_SECONDS) for the workers' rows to settle, so the
+    answer carries final counts when it can and says how many are still settling when
+    not. Raises CampaignNotFound; `cancelled` is False (with the campaign's status) when
+    it had already finished."""
+    with session_scope() as db:
+        current = db.execute(sa.select(CAMPAIGN.c.status)
+                             .where(CAMPAIGN.c.id == campaign_id)).scalar_one_or_none()
+        if current is None:
+            raise CampaignNotFound(f"campaign {campaign_id} does not exist")
+        result = cancel_campaign(db, campaign_id, actor_user_id)
+    if result is None:
+        return CancelResult(cancelled=False, status=str(current))
+    wait = get_settings().cancel_settle_seconds if settle_seconds is None else settle_seconds
+    deadline = time.monotonic() + wait
+    while True:
+        with session_scope() as db:
+            result.counts = _log_counts(db, campaign_id)
+        result.settling = result.counts.get(DeliveryStatus.QUEUED, 0)
+        if result.final or time.monotonic() >= deadline:
+            return result
+        time.sleep(0.1)
 
 
 def due_scheduled(db: Session, now: datetime, limit: int = 50) -> list[int]:

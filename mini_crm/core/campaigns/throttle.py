@@ -15,7 +15,7 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import redis
@@ -80,8 +80,10 @@ _local_sems: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 _local_lock = threading.Lock()
 
 
-def wait_for_rate(vendor: str, per_second: int, n: int) -> float:
-    """Take `n` tokens from the vendor's bucket, sleeping as long as it says; 0 = no limit."""
+def wait_for_rate(vendor: str, per_second: int, n: int,
+                  stop: Callable[[], bool] | None = None) -> float:
+    """Take `n` tokens from the vendor's bucket, sleeping as long as it says; 0 = no limit.
+    `stop` is asked every STOP_CHECK_SECONDS of the sleep and ends it early when true."""
     if per_second <= 0 or n <= 0:
         return 0.0
     client = get_redis()
@@ -97,8 +99,24 @@ def wait_for_rate(vendor: str, per_second: int, n: int) -> float:
             bucket = _local_buckets.setdefault(vendor, _LocalBucket())
         wait = bucket.take(per_second, per_second, n)
     if wait > 0:
-        _sleep(wait)
+        sleep_unless(wait, stop)
     return wait
+
+
+STOP_CHECK_SECONDS = 0.25
+
+
+def sleep_unless(seconds: float, stop: Callable[[], bool] | None) -> bool:
+    """Sleep `seconds`, in slices when `stop` is given; False when `stop` cut it short."""
+    if stop is None:
+        _sleep(seconds)
+        return True
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        if stop():
+            return False
+        _sleep(min(left, STOP_CHECK_SECONDS))
+    return True
 
 
 @contextmanager
