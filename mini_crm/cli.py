@@ -97,13 +97,17 @@ def run(
     # The workers started here and the app each get their own metrics directory.
     worker_dir = procdir.prepare("worker")
     app_dir = procdir.make_dir("app")
+    stopped = False
     try:
         from mini_crm import launcher
 
-        launcher.run(port=port, seed_customers=seed_customers, metrics_dir=str(app_dir))
+        stopped = launcher.run(port=port, seed_customers=seed_customers,
+                               metrics_dir=str(app_dir)) is True
     finally:
         procdir.cleanup(*worker_dir)
         procdir.cleanup(app_dir, True)
+    if stopped:
+        launcher.exit_now()  # every child stopped and cleaned up: see exit_now
 
 
 @app.command()

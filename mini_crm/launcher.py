@@ -78,7 +78,7 @@ def _start_dev_oidc(port: int) -> contextlib.AbstractContextManager:
 
 
 def run(port: int | None = None, seed_customers: int = 2000,
-        metrics_dir: str | None = None) -> None:
+        metrics_dir: str | None = None) -> bool:
     try:
         settings = get_settings()
     except ValidationError as exc:
@@ -111,11 +111,18 @@ def run(port: int | None = None, seed_customers: int = 2000,
             stop.set()
             _stop_all(children, worker_procs)
     print("Mini CRM stopped", flush=True)
-    # Every child is gone: exit now. The interpreter's own finalisation (exit hooks of
-    # libraries the periodic tasks loaded, joining their threads) was measured at 5-6 s
-    # on a busy machine, past the 10 s promise, and a daemon watchdog cannot run then.
+    return True  # every child stopped: the caller may exit_now() after its clean-up
+
+
+def exit_now(code: int = 0) -> None:
+    """End `mini-crm run` once its children are gone and its own clean-up is done.
+
+    The interpreter's finalisation (exit hooks of libraries the periodic tasks loaded,
+    joining their threads) was measured at 5-6 s on a busy machine, past the 10 s
+    promise, and the daemon watchdog cannot run during it: so no finalisation."""
+    sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(code)
 
 
 def serve(port: int | None = None) -> None:
