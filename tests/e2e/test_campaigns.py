@@ -411,7 +411,9 @@ def test_a_draft_survives_refresh_and_back_and_can_be_deleted(page: Page, app_ur
         assert (draft.status, draft.name, draft.draft_step) == ("draft", name, 1)
 
     page.reload()  # a refresh resumes at the same step with everything typed
-    expect(page.get_by_test_id("campaign-name-input")).to_have_value(name)
+    # Resuming re-checks the audience step first (a count on the database): allow a
+    # loaded machine its time.
+    expect(page.get_by_test_id("campaign-name-input")).to_have_value(name, timeout=30_000)
     expect(page.get_by_test_id("campaign-template")).to_have_value(
         "Hi {first_name}, almost ready!")
 
