@@ -20,6 +20,7 @@ from mini_crm.state.base import AppState
 from mini_crm.state.campaign_detail import CampaignDetailState
 from mini_crm.state.campaign_wizard import CampaignWizardState
 from mini_crm.state.campaigns import CampaignListState
+from mini_crm.state.consent import ConsentState, SuppressionState
 from mini_crm.state.customer_messages import CustomerMessagesState
 from mini_crm.state.customers import CustomerDetailState, CustomersState
 from mini_crm.state.dashboard import DashboardState
@@ -50,7 +51,7 @@ app.add_page(customers_page, route="/customers", title="Customers · Mini CRM",
              on_load=[AppState.guard, CustomersState.open])
 app.add_page(customer_detail_page, route="/customers/[external_id]",
              title="Customer · Mini CRM", on_load=[AppState.guard, CustomerDetailState.open,
-                      CustomerMessagesState.load])
+                      CustomerMessagesState.load, ConsentState.load])
 # Feature pages register below (one add_page line each).
 app.add_page(segments_page, route="/segments", title="Segments · Mini CRM",
              on_load=[AppState.guard, SegmentListState.load])
@@ -63,7 +64,7 @@ app.add_page(settings_page, route="/settings", title="Settings · Mini CRM",
 app.add_page(team_page, route="/settings/team", title="Team & audit · Mini CRM",
              on_load=[AppState.guard, TeamState.open])
 app.add_page(data_page, route="/data", title="Data · Mini CRM",
-             on_load=[AppState.guard, DataState.load_dead_letters])
+             on_load=[AppState.guard, DataState.load_dead_letters, SuppressionState.load])
 app.add_page(campaigns_page, route="/campaigns", title="Campaigns · Mini CRM",
              on_load=[AppState.guard, CampaignListState.load])
 app.add_page(campaign_wizard_page, route="/campaigns/new", title="New campaign · Mini CRM",

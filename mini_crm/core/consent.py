@@ -214,3 +214,27 @@ def recipient_status(session: Session, customer_id: int, channel: str
     if customer is None:
         return None
     return consent_of(customer)[channel], getattr(customer, ADDRESS_FIELD[channel])
+
+
+@dataclass(frozen=True)
+class ChannelConsent:
+    """One channel of a customer, as the customer page shows it."""
+
+    channel: str
+    subscribed: bool
+    address: str | None  # the customer's address for the channel
+    suppressed: bool  # that address is on the suppression list
+    last_change: AuditEvent | None  # the latest consent change of this channel
+
+
+def panel(session: Session, external_id: str) -> list[ChannelConsent] | None:
+    """Every channel's consent, address, suppression and last change; None if no customer."""
+    customer = session.exec(select(Customer).where(Customer.external_id == external_id)).first()
+    if customer is None:
+        return None
+    addresses = {c: getattr(customer, ADDRESS_FIELD[c]) for c in CHANNELS}
+    listed = suppression.listed(session, [(a, c) for c, a in addresses.items() if a])
+    latest = latest_by_channel(history(session, external_id))
+    state = consent_of(customer)
+    return [ChannelConsent(c, state[c], addresses[c], (addresses[c], c) in listed,
+                           latest.get(c)) for c in CHANNELS]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.consent_ui import consent_panel
 from mini_crm.components.customer_messages import customer_messages
 from mini_crm.components.layout import page_shell
 from mini_crm.components.ui import (
@@ -252,7 +253,7 @@ def _detail_body() -> rx.Component:
         customer_messages(),
         rx.grid(
             _orders(),
-            _details(),
+            rx.vstack(consent_panel(), _details(), spacing="4", width="100%"),
             columns=rx.breakpoints(initial="1", lg="minmax(0, 2fr) minmax(0, 1fr)"),
             spacing="4",
             width="100%",

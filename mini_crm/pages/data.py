@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.consent_ui import suppression_section
 from mini_crm.components.layout import page_shell
 from mini_crm.state.data import NOT_MAPPED
 from mini_crm.state.data import DataState as S
@@ -109,6 +110,7 @@ def data_page() -> rx.Component:
         rx.cond(S.columns.length() > 0, rx.vstack(_mapping(), _report(), width="100%",
                                                   spacing="4")),
         _dead_letters(),
+        suppression_section(),
         subtitle="Bring customers and orders in from a spreadsheet; the REST API is at "
                  "/api/docs.",
     )
