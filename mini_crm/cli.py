@@ -75,8 +75,10 @@ def serve(
     on the worker hosts. Several instances behind a proxy need REFLEX_REDIS_URL (Reflex's
     Redis state manager); see docs/deploy.md.
     """
+    from mini_crm import launcher
     from mini_crm.observability import procdir
 
+    launcher.settings_or_exit()  # before procdir reads them: a refusal, not a traceback
     metrics_dir = procdir.prepare("app")
     try:
         from mini_crm import launcher
@@ -92,8 +94,10 @@ def run(
     seed_customers: Annotated[int, typer.Option(help="Demo customers if the DB is empty")] = 2000,
 ) -> None:
     """Migrate, seed an empty database, start workers and the app (what `make run` calls)."""
+    from mini_crm import launcher
     from mini_crm.observability import procdir
 
+    launcher.settings_or_exit()  # before procdir reads them: a refusal, not a traceback
     # The workers started here and the app each get their own metrics directory.
     worker_dir = procdir.prepare("worker")
     app_dir = procdir.make_dir("app")

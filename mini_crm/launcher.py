@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from mini_crm import migrations
 from mini_crm.core.redis_conn import get_redis
-from mini_crm.settings import PROJECT_ROOT, get_settings
+from mini_crm.settings import PROJECT_ROOT, Settings, get_settings
 
 TOOLS_BIN = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
 STOP_SECONDS = 10.0  # the promise: SIGTERM to exit, always
@@ -77,12 +77,19 @@ def _start_dev_oidc(port: int) -> contextlib.AbstractContextManager:
     return dev_oidc.serve(port)
 
 
-def run(port: int | None = None, seed_customers: int = 2000,
-        metrics_dir: str | None = None) -> bool:
+def settings_or_exit() -> Settings:
+    """The settings, or SystemExit with the first invalid one named in plain words
+    ("Mini CRM will not start: SECRET_KEY must be set ...") instead of a traceback.
+    Called first by every start command, before anything reads settings."""
     try:
-        settings = get_settings()
+        return get_settings()
     except ValidationError as exc:
         raise SystemExit(f"Mini CRM will not start: {exc.errors()[0]['msg']}") from exc
+
+
+def run(port: int | None = None, seed_customers: int = 2000,
+        metrics_dir: str | None = None) -> bool:
+    settings = settings_or_exit()
     port = port or settings.port
     migrations.upgrade()
     _seed_if_empty(seed_customers)
@@ -129,10 +136,7 @@ def serve(port: int | None = None) -> None:
     """`mini-crm serve`: one app instance (Reflex in prod mode) and nothing else, until
     SIGINT/SIGTERM. Its backend processes share the metrics directory already exported
     in PROMETHEUS_MULTIPROC_DIR."""
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        raise SystemExit(f"Mini CRM will not start: {exc.errors()[0]['msg']}") from exc
+    settings = settings_or_exit()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
