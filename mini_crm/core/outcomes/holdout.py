@@ -32,10 +32,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from statistics import NormalDist
 from typing import Any
 
 import sqlalchemy as sa
-from scipy.stats import norm
 from sqlmodel import Session
 
 from mini_crm.core.outcomes.attribution import window_hours
@@ -100,7 +100,10 @@ def mde(base_rate: float, n_recipients: int, n_holdout: int, alpha: float = ALPH
     None when a group is empty or the base rate is 0 or 1 (no variance to work with)."""
     if n_recipients <= 0 or n_holdout <= 0 or not 0 < base_rate < 1:
         return None
-    z = norm.ppf(1 - alpha / 2) + norm.ppf(power)
+    # The standard library's normal quantiles, not scipy's: this module is on the launch
+    # path, and importing scipy there cost every worker ~90 MB and, on a loaded 2-core
+    # machine, 16-20 s at start-up (measured this round).
+    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
     return float(z * (base_rate * (1 - base_rate) * (1 / n_recipients + 1 / n_holdout)) ** 0.5)
 
 
