@@ -14,6 +14,7 @@ from mini_crm.components.campaign_ui import (
     tag_chips,
 )
 from mini_crm.components.layout import page_shell
+from mini_crm.components.outcome_ui import outcome_section
 from mini_crm.components.ui import (
     empty_state,
     loading_bar,
@@ -139,6 +140,8 @@ def _funnel() -> rx.Component:
                        "red"),
             funnel_bar("Undelivered", C["undelivered"].to(str), C["undelivered_pct"].to(int),
                        "orange"),
+            funnel_bar("Converted (bought within the window)", C["converters"].to(str),
+                       C["converted_pct"].to(int), "jade", test_id="funnel-converted"),
             spacing="4",
             width="100%",
         ),
@@ -391,6 +394,7 @@ def _body() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        outcome_section(C, S.revenue_series),
         _insights(),
         rx.grid(
             _log(),

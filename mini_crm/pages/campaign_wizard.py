@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mini_crm.components.campaign_ui import engine_badge, kv_row, step_indicator, tag_chips
+from mini_crm.components.holdout_picker import holdout_picker
 from mini_crm.components.layout import page_shell
 from mini_crm.components.rule_builder import rule_builder
 from mini_crm.components.ui import section
@@ -548,6 +549,7 @@ def _review_step() -> rx.Component:
             rx.card(rx.vstack(
                 kv_row("Audience", audience),
                 kv_row("Recipients", reach),
+                kv_row("Holdout", holdout_picker()),
                 kv_row("Name", rx.text(W.name, data_testid="review-name")),
                 kv_row("Channel", rx.text(W.channel.upper())),
                 kv_row("Schedule", rx.text(W.schedule_text, data_testid="review-schedule")),

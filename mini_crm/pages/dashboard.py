@@ -11,8 +11,9 @@ from mini_crm.state.dashboard import DashboardState as S
 # Recharts' tooltip shows the raw lakh value by default; show the rupee figure and
 # the order count the state already formatted instead.
 _TOOLTIP_FORMATTER = rx.Var(
-    "((value, name, item) => [item.payload.revenue + ' · ' + item.payload.orders + ' orders',"
-    " 'Revenue'])"
+    "((value, name, item) => name === 'Attributed to campaigns'"
+    " ? [item.payload.attributed, name]"
+    " : [item.payload.revenue + ' · ' + item.payload.orders + ' orders', 'Revenue'])"
 )
 
 
@@ -48,6 +49,10 @@ def _revenue_chart() -> rx.Component:
             rx.recharts.area(data_key="partial", stroke=rx.color("accent", 9), stroke_width=2,
                              stroke_dasharray="5 4", fill="none", type_="monotone",
                              name="So far", is_animation_active=False, active_dot={"r": 4}),
+            # Weekly view only: the part campaigns earned (core/outcomes attribution).
+            rx.recharts.area(data_key="attributed_lakh", stroke=rx.color("grass", 9),
+                             stroke_width=2, fill=rx.color("grass", 4), type_="monotone",
+                             name="Attributed to campaigns", is_animation_active=False),
             rx.recharts.x_axis(data_key="label", font_size=12, tick_line=False,
                                min_tick_gap=16, stroke=rx.color("gray", 8)),
             rx.recharts.y_axis(font_size=12, width=56, unit="L", tick_line=False,
@@ -59,6 +64,9 @@ def _revenue_chart() -> rx.Component:
             margin={"top": 8, "right": 8, "left": 0, "bottom": 0},
         ),
         rx.text("₹ lakh (1L = ₹1,00,000) · cancelled and refunded orders excluded · UTC",
+                rx.cond(S.granularity == "week",
+                        " · green: revenue attributed to campaigns (last touch within the "
+                        "conversion window)", ""),
                 size="1", color_scheme="gray"),
         rx.text(rx.cond(S.granularity == "week", "This week", "This month"),
                 " is still in progress: its revenue so far is dashed.", size="1",

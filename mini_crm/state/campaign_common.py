@@ -15,6 +15,7 @@ from typing import Any
 
 from mini_crm.core import formatting
 from mini_crm.models import CampaignStatus, utcnow
+from mini_crm.state.outcome_view import outcome_view
 
 # Polling cadence while something is sending. A poller stops when its tab has been
 # gone (no websocket) for AWAY_GRACE_SECONDS — a short grace, so a reconnect after a
@@ -153,6 +154,8 @@ def stats_view(s: Any) -> dict[str, Any]:
         # `live`: figures may still change (sending, scheduled, or receipts still due).
         "active": live,
         "sending": status == CampaignStatus.SENDING or live and status != "scheduled",
+        # What it earned (conversions, revenue, holdout, uplift): state/outcome_view.py.
+        **outcome_view(getattr(s, "outcome", None), total),
     }
 
 

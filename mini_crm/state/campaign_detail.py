@@ -23,7 +23,8 @@ from mini_crm.state.campaign_common import (
 )
 
 LOG_PAGE_SIZE = 25
-LOG_FILTERS = ["all", "queued", "sent", "delivered", "undelivered", "failed", "skipped"]
+LOG_FILTERS = ["all", "queued", "sent", "delivered", "undelivered", "failed", "skipped",
+               "holdout"]
 TIMELINE_BUCKETS = 30
 
 
@@ -43,6 +44,7 @@ def _time_labels(points: list[datetime]) -> list[str]:
 
 def _summary(campaign_id: int) -> dict[str, Any] | None:
     from mini_crm.core.campaigns import reports
+    from mini_crm.core.outcomes import reports as outcome_reports
 
     with session_scope() as db:
         stats = reports.get_campaign(db, campaign_id)
@@ -50,6 +52,7 @@ def _summary(campaign_id: int) -> dict[str, Any] | None:
             return None
         row = db.get(Campaign, campaign_id)
         timeline = reports.timeline(db, campaign_id, buckets=TIMELINE_BUCKETS)
+        revenue = outcome_reports.revenue_since_send(db, campaign_id)
         view = stats_view(stats)
         try:
             sentence = segments.describe(row.rules) if row and row.rules else ""
@@ -63,12 +66,14 @@ def _summary(campaign_id: int) -> dict[str, Any] | None:
         "segment": segment.name if segment else "",
         "segment_id": str(segment.id) if segment else "",
     })
+    earned = [{"label": f"+{p['hours']}h", "revenue": round(p["revenue"], 2),
+               "holdout_revenue": round(p["holdout_revenue"], 2)} for p in revenue]
     labels = _time_labels([p["at"] for p in timeline])
     chart = [{"label": label, "sent": int(p.get("sent") or 0),
               "delivered": int(p.get("delivered") or 0), "failed": int(p.get("failed") or 0),
               "undelivered": int(p.get("undelivered") or 0)}
              for label, p in zip(labels, timeline, strict=True)]
-    return {"c": view, "timeline": chart}
+    return {"c": view, "timeline": chart, "revenue": earned}
 
 
 def _log(campaign_id: int, status: str, page: int) -> dict[str, Any]:
@@ -157,6 +162,7 @@ class CampaignDetailState(AppState):
     loading: bool = True
     c: dict[str, Any] = {}
     timeline: list[dict[str, Any]] = []
+    revenue_series: list[dict[str, Any]] = []
     log_rows: list[dict[str, str]] = []
     log_status: str = "all"
     log_page: int = 1
@@ -234,6 +240,7 @@ class CampaignDetailState(AppState):
                 self.found = False
                 return
             self.c, self.timeline = summary["c"], summary["timeline"]
+            self.revenue_series = summary["revenue"]
             load_insights = self.finished and not self.insights
             is_draft = self.c.get("status") == "draft"
         if is_draft:  # a draft has no figures yet: it opens where it was left, to finish
@@ -284,6 +291,7 @@ class CampaignDetailState(AppState):
             async with self:
                 if summary is not None and campaign_id == self.campaign_id:
                     self.c, self.timeline = summary["c"], summary["timeline"]
+                    self.revenue_series = summary["revenue"]
                 if key == (self.campaign_id, self.log_status, self.log_page):
                     self.log_rows, self.log_total = log["rows"], log["total"]
 

@@ -27,6 +27,7 @@ from mini_crm.settings import get_settings
 from mini_crm.state import wizard_drafts, wizard_test_send
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import local_text, reach_text, skipped_text
+from mini_crm.state.campaign_holdout import HoldoutState
 from mini_crm.state.segments import SegmentEditorState
 
 STEPS = [("Audience", "users"), ("Message", "message-square-text"),
@@ -146,7 +147,8 @@ def _launch(payload: dict[str, Any]) -> int:
             objective=payload["objective"] or None, created_by=payload["user_id"],
             tags=payload["tags"] or None, email_subject=payload.get("email_subject"),
             email_preheader=payload.get("email_preheader"),
-            sender_name=payload.get("sender_name"))
+            sender_name=payload.get("sender_name"),
+            holdout_percent=payload.get("holdout_percent", 0))
         return int(campaign.id)
 
 
@@ -347,6 +349,7 @@ class CampaignWizardState(AppState):
             preselect = str(self.router.url.query_parameters.get("segment", "") or "")
             resume = str(self.router.url.query_parameters.get("draft", "") or "")
             self._reset()
+            (await self.get_state(HoldoutState)).reset_advice()
             self.segments_loading = True
             self.timezone = get_settings().brand_timezone
             self.tokens = _tokens()
@@ -915,6 +918,8 @@ class CampaignWizardState(AppState):
                 self.reach_summary = reach["text"]
                 self.skipped_summary = reach["skipped_text"]
             self.reach_loading = False
+        # The holdout size is advised for the same audience and channel.
+        yield HoldoutState.load(rules, channel)
 
     @rx.event(background=True)
     async def launch(self):
@@ -948,6 +953,7 @@ class CampaignWizardState(AppState):
                 "user_id": user["id"] if user else None,
                 "draft_id": self.draft_id, "scheduled": self.draft_status == "scheduled",
                 **self._email_fields(),
+                "holdout_percent": int((await self.get_state(HoldoutState)).percent),
             }
         try:
             campaign_id = await rx.run_in_thread(lambda: _launch(payload))

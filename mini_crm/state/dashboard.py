@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core import dashboard, formatting
+from mini_crm.core.outcomes import reports as outcome_reports
 from mini_crm.db import session_scope
 from mini_crm.models import utcnow
 from mini_crm.state.base import AppState
@@ -40,6 +41,8 @@ def _load() -> dict[str, Any]:
         ov = dashboard.overview(session, now=now)
         months = dashboard.revenue_by_month(session, months=MONTHS, now=now)
         weeks = dashboard.revenue_by_week(session, weeks=WEEKS, now=now)
+        earned = {w["week_start"]: w["revenue"] for w in
+                  outcome_reports.attributed_revenue_by_week(session, weeks=WEEKS, now=now)}
         cities = dashboard.top_cities(session)
         recent = dashboard.recent_orders(session, limit=6)
     return {
@@ -56,7 +59,10 @@ def _load() -> dict[str, Any]:
         "by_week": _mark_partial([{"label": formatting.day_month(w.week_start),
                                    "lakh": _lakh(w.revenue), "partial": None,
                                    "revenue": formatting.rupees(w.revenue),
-                                   "orders": w.orders} for w in weeks]),
+                                   "orders": w.orders,
+                                   "attributed_lakh": _lakh(earned.get(w.week_start, 0)),
+                                   "attributed": formatting.rupees(earned.get(w.week_start, 0))}
+                                  for w in weeks]),
         "cities": [{"city": c, "customers": formatting.count(n), "spend": formatting.rupees(s)}
                    for c, n, s in cities],
         "recent": [{"external_id": o.external_id, "customer": o.customer_name or "(no name)",

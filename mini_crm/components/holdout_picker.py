@@ -1,0 +1,30 @@
+"""The wizard's holdout row: pick a share to keep back, see the suggested size and the
+smallest uplift the choice can detect (state/campaign_holdout.py)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mini_crm.state.campaign_holdout import CHOICES, HoldoutState
+
+
+def holdout_picker() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.select(CHOICES, value=HoldoutState.percent,
+                      on_change=HoldoutState.set_percent, size="2",
+                      aria_label="Holdout percent", data_testid="holdout-percent"),
+            rx.text("% held out (never messaged)", size="2"),
+            rx.cond(HoldoutState.loading, rx.spinner(size="1")),
+            rx.cond((HoldoutState.suggested != "0")
+                    & (HoldoutState.suggested != HoldoutState.percent),
+                    rx.button("Use suggested " + HoldoutState.suggested + "%", size="1",
+                              variant="soft", on_click=HoldoutState.use_suggestion,
+                              data_testid="holdout-suggest")),
+            align="center", spacing="2", wrap="wrap", justify="end"),
+        rx.text(HoldoutState.mde_text, size="1", color_scheme="gray", text_align="end",
+                max_width="420px", data_testid="holdout-mde"),
+        rx.cond(HoldoutState.reason != "",
+                rx.text(HoldoutState.reason, size="1", color_scheme="gray", text_align="end",
+                        max_width="420px", data_testid="holdout-reason")),
+        spacing="1", align="end")

@@ -1,0 +1,91 @@
+"""What a campaign earned, as the campaign page shows it: revenue and conversions, the
+holdout and the uplift with its interval, and revenue over time since the send.
+
+`c` is the campaign view (state/campaign_common.stats_view, outcome keys from
+state/outcome_view.py); `series` the revenue-since-send points."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mini_crm.components.ui import section
+
+
+def _figure(label: str, value: rx.Var, hint: rx.Var | str, test_id: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color_scheme="gray", weight="medium"),
+        rx.text(value, size="5", weight="bold", data_testid=test_id),
+        rx.text(hint, size="1", color_scheme="gray"),
+        spacing="1", align="start", min_width="0")
+
+
+def _uplift(c: rx.Var) -> rx.Component:
+    return rx.cond(
+        c["has_holdout"].to(bool),
+        rx.cond(
+            c["uplift_ready"].to(bool),
+            rx.vstack(
+                rx.hstack(rx.text("Uplift vs holdout", size="2", weight="medium"),
+                          rx.badge(c["uplift"].to(str), size="2", data_testid="uplift"),
+                          align="center", wrap="wrap"),
+                rx.text(c["uplift_ci"].to(str), size="2", data_testid="uplift-ci"),
+                rx.text(c["uplift_verdict"].to(str), size="2", weight="medium"),
+                rx.text(c["incremental"].to(str), size="2", color_scheme="gray"),
+                spacing="1", align="start"),
+            rx.callout(c["uplift_wait"].to(str), icon="hourglass", size="1",
+                       data_testid="uplift-wait")),
+        rx.text("No holdout: this campaign cannot tell which orders would have happened "
+                "anyway.", size="2", color_scheme="gray"),
+    )
+
+
+def _revenue_chart(series: rx.Var) -> rx.Component:
+    return rx.cond(
+        series.length() == 0,
+        rx.center(rx.text("Not launched yet.", color_scheme="gray", size="2"),
+                  height="200px"),
+        rx.recharts.bar_chart(
+            rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False,
+                                       stroke=rx.color("gray", 5)),
+            rx.recharts.bar(data_key="revenue", name="Recipients (₹)",
+                            fill=rx.color("grass", 9), is_animation_active=False,
+                            max_bar_size=24),
+            rx.recharts.bar(data_key="holdout_revenue", name="Holdout (₹)",
+                            fill=rx.color("gray", 8), is_animation_active=False,
+                            max_bar_size=24),
+            rx.recharts.x_axis(data_key="label", font_size=11, tick_line=False,
+                               min_tick_gap=20, stroke=rx.color("gray", 8)),
+            rx.recharts.y_axis(font_size=11, width=56, tick_line=False, axis_line=False,
+                               stroke=rx.color("gray", 8)),
+            rx.recharts.graphing_tooltip(cursor={"fill": rx.color("gray", 3)}),
+            rx.recharts.legend(icon_type="circle", icon_size=8,
+                               wrapper_style={"fontSize": "12px"}),
+            data=series, width="100%", height=200,
+            margin={"top": 8, "right": 8, "left": 0, "bottom": 0}),
+    )
+
+
+def outcome_section(c: rx.Var, series: rx.Var) -> rx.Component:
+    return section(
+        "What it earned",
+        rx.grid(
+            _figure("Attributed revenue", c["revenue"].to(str),
+                    rx.text(c["rpm"].to(str), " per message"), "outcome-revenue"),
+            _figure("Conversions", c["conversions"].to(str),
+                    rx.text(c["converters"].to(str), " buyers · ", c["conv_rate"].to(str)),
+                    "outcome-conversions"),
+            _figure("Holdout", rx.cond(c["has_holdout"].to(bool), c["holdout_size"].to(str),
+                                       "none"),
+                    rx.cond(c["has_holdout"].to(bool),
+                            rx.text(c["holdout_conversions"].to(str), " orders · ",
+                                    c["holdout_rate"].to(str), " bought · ",
+                                    c["holdout_revenue"].to(str)), ""),
+                    "outcome-holdout"),
+            columns=rx.breakpoints(initial="1", sm="3"), spacing="4", width="100%"),
+        _uplift(c),
+        rx.text("Revenue since the send", size="2", weight="medium"),
+        _revenue_chart(series),
+        subtitle="Orders placed within the channel's conversion window after a message "
+                 "(last touch); the holdout was never messaged. See docs/outcomes.md.",
+        data_testid="campaign-outcome",
+    )

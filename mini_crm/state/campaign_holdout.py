@@ -1,0 +1,74 @@
+"""The wizard's holdout option: a size suggested by a power calculation on the
+audience's own recent orders (core/outcomes/holdout.suggest), the smallest uplift the
+chosen size could detect, and the percentage the launch uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from mini_crm.core import formatting
+from mini_crm.core.outcomes import holdout
+from mini_crm.db import session_scope
+from mini_crm.state.base import AppState
+
+CHOICES = ["0", *[str(p) for p in holdout.CANDIDATE_PERCENTS]]
+
+
+def _advice(rules: dict[str, Any], channel: str) -> dict[str, Any]:
+    with session_scope() as db:
+        a = holdout.suggest(db, rules, channel)
+    mdes = {str(o["percent"]): o for o in a.options}
+    return {"suggested": str(a.suggested_percent or 0), "reason": a.reason,
+            "mde": {k: (f"{o['mde_absolute'] * 100:.2f} points"
+                        + (f" ({o['mde_relative'] * 100:.0f}% of the base rate)"
+                           if o["mde_relative"] is not None else "")
+                        + f"; {formatting.count(o['holdout_size'])} people held out")
+                    if o["mde_absolute"] is not None else "not measurable"
+                    for k, o in mdes.items()}}
+
+
+class HoldoutState(AppState):
+    percent: str = "0"
+    suggested: str = "0"
+    reason: str = ""
+    mde: dict[str, str] = {}
+    loading: bool = False
+
+    @rx.var
+    def mde_text(self) -> str:
+        if self.percent == "0":
+            return "No holdout: every eligible customer gets the message, and uplift cannot " \
+                   "be measured."
+        found = self.mde.get(self.percent, "")
+        return f"Smallest uplift this holdout can detect (80% power, 5% significance): " \
+               f"{found}." if found else ""
+
+    def reset_advice(self) -> None:
+        self.percent, self.suggested, self.reason, self.mde = "0", "0", "", {}
+
+    def set_percent(self, value: str | list[str]) -> None:
+        value = value[0] if isinstance(value, list) else value
+        self.percent = value if value in CHOICES else "0"
+
+    def use_suggestion(self) -> None:
+        self.percent = self.suggested
+
+    @rx.event(background=True)
+    async def load(self, rules: dict[str, Any], channel: str):
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            self.loading = True
+        try:
+            advice = await rx.run_in_thread(lambda: _advice(rules, channel))
+        except Exception as exc:  # the option still works without the advice
+            async with self:
+                self.reason = f"No size suggestion: {exc}"
+                self.loading = False
+            return
+        async with self:
+            self.suggested, self.reason, self.mde = (advice["suggested"], advice["reason"],
+                                                     advice["mde"])
+            self.loading = False
