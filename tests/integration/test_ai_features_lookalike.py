@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -11,9 +13,11 @@ from sqlmodel import Session
 
 from mini_crm.core.ai import lookalike as lk
 from mini_crm.core.formatting import group_indian
+from mini_crm.core.ingestion.schemas import OrderIn
+from mini_crm.core.ingestion.upsert import upsert_orders
 from mini_crm.core.segments import parse_rules
 from mini_crm.core.segments.service import matching_customer_ids
-from mini_crm.models import utcnow
+from mini_crm.models import CommunicationLog, Customer, utcnow
 from tests.integration.ai_features_data import add_campaign, add_customers, add_logs, days_ago
 
 CITIES = ["Mumbai", "Pune", "Delhi", "Bengaluru", "Chennai", "Kolkata"]
@@ -187,6 +191,30 @@ def test_campaign_seed_uses_delivered_recipients(session: Session, dialect: str)
     assert not look.seed_excluded
     assert any("cannot be named by rules" in line for line in look.explanation)
     assert precision >= 0.8 and recall >= 0.8
+
+
+def test_campaign_seed_uses_its_converters_when_there_are_enough(session: Session,
+                                                                 dialect: str) -> None:
+    planted = plant(session)
+    campaign = add_campaign(session, "Pilot offer")
+    rng = random.Random(5)
+    others = rng.sample(planted["background"], 300)
+    add_logs(session, campaign.id, [(cid, "delivered") for cid in planted["pilot"] + others])
+    # The pilot bought within the window (orders through the real ingestion path, so the
+    # conversions are the attribution's own); the others did not.
+    ext = dict(session.execute(sa.select(Customer.id, Customer.external_id)
+                               .where(Customer.id.in_(planted["pilot"]))).all())
+    sent = session.execute(sa.select(sa.func.max(CommunicationLog.sent_at))).scalar_one()
+    upsert_orders(session, [OrderIn(external_id=f"buy-{cid}", customer_external_id=ext[cid],
+                                    amount=Decimal("500.00"), ordered_at=sent + timedelta(hours=2))
+                            for cid in planted["pilot"]])
+    session.commit()
+    look = lk.lookalike(session, campaign_id=campaign.id).value
+    assert look.seed_size == 150 and "bought because of it" in look.seed
+    # Fewer than MIN_SEED converters: back to those it was delivered to.
+    few = add_campaign(session, "Quiet offer")
+    add_logs(session, few.id, [(cid, "delivered") for cid in others])
+    assert "delivered to" in lk.lookalike(session, campaign_id=few.id).value.seed
 
 
 def test_bad_requests(session: Session) -> None:

@@ -1,8 +1,10 @@
 """Lookalike audiences: what sets a good audience apart, as editable rules.
 
-Seed: a segment's audience (rules), or a campaign's responders (customers who ordered
-within RESPONSE_DAYS of its start) when there are at least MIN_SEED of them, else the
-customers its messages were delivered to.
+Seed: a segment's audience (rules), or a campaign's converters ("customers like those
+who bought": recipients with an order attributed to the campaign — last touch within
+its channel's conversion window, core/outcomes/attribution.py; holdout members never
+count) when there are at least MIN_SEED of them, else the customers its messages were
+delivered to.
 
 Offline engine: one streamed pass over the customer table (yield_per) keeps a fixed-size
 random sample of seed and of non-seed customers (reservoir sampling, seeded, so the
@@ -33,7 +35,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,11 +51,17 @@ from mini_crm.core.segments.compiler import compile_group
 from mini_crm.core.segments.fields import catalogue, field_spec
 from mini_crm.core.segments.schema import MAX_DAYS, Condition, Group, RulesError
 from mini_crm.core.segments.service import audience_size
-from mini_crm.models import Campaign, CommunicationLog, Customer, DeliveryStatus, Order, utcnow
+from mini_crm.models import (
+    Campaign,
+    CommunicationLog,
+    Conversion,
+    Customer,
+    DeliveryStatus,
+    utcnow,
+)
 
 SAMPLE_PER_CLASS = 5000
 MIN_SEED = 20
-RESPONSE_DAYS = 14
 TOP_CITIES = 8
 MAX_DEPTH = 3
 NEVER_DAYS = float(3 * MAX_DAYS)  # "never ordered": far beyond any real days value
@@ -108,24 +116,20 @@ def _seed(session: Session, campaign_id: int | None, rules: dict[str, Any] | Non
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(f"campaign {campaign_id} does not exist")
-    start = campaign.started_at or campaign.scheduled_at or campaign.created_at
-    recipients = select(CommunicationLog.customer_id).where(
-        CommunicationLog.campaign_id == campaign_id)
-    responders = select(Order.customer_id).where(
-        Order.customer_id.in_(recipients), Order.ordered_at >= start,
-        Order.ordered_at < start + timedelta(days=RESPONSE_DAYS))
+    converters = select(Conversion.customer_id).where(
+        Conversion.campaign_id == campaign_id, Conversion.holdout == sa.false())
     n = session.execute(select(func.count()).select_from(Customer)
-                        .where(Customer.id.in_(responders))).scalar_one()
+                        .where(Customer.id.in_(converters))).scalar_one()
     if n >= MIN_SEED:
-        return _Seed(Customer.id.in_(responders),
-                     f"the {group_indian(n)} recipients of “{campaign.name}” who ordered "
-                     f"within {RESPONSE_DAYS} days of its start", None)
+        return _Seed(Customer.id.in_(converters),
+                     f"the {group_indian(n)} recipients of “{campaign.name}” who bought "
+                     "because of it (an order attributed to the campaign)", None)
     delivered = select(CommunicationLog.customer_id).where(
         CommunicationLog.campaign_id == campaign_id,
         CommunicationLog.status == DeliveryStatus.DELIVERED)
     return _Seed(Customer.id.in_(delivered),
                  f"the customers “{campaign.name}” was delivered to (fewer than {MIN_SEED} "
-                 f"ordered within {RESPONSE_DAYS} days, too few to model)", None)
+                 "converted, too few to model)", None)
 
 
 # -- sampling -----------------------------------------------------------------
