@@ -213,7 +213,7 @@ def test_campaign_seed_uses_its_converters_when_there_are_enough(session: Sessio
     assert look.seed_size == 150 and "bought because of it" in look.seed
     # Fewer than MIN_SEED converters: back to those it was delivered to.
     few = add_campaign(session, "Quiet offer")
-    add_logs(session, few.id, [(cid, "delivered") for cid in others])
+    add_logs(session, few.id, [(cid, "delivered") for cid in planted["pilot"]])
     assert "delivered to" in lk.lookalike(session, campaign_id=few.id).value.seed
 
 
