@@ -33,7 +33,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from unittest import mock
 
@@ -125,7 +125,8 @@ def order_batches(n: int, n_customers: int, seed: int = 7) -> Iterator[list[Orde
         yield [OrderIn(external_id=f"o{i}", customer_external_id=f"c{rng.randrange(n_customers)}",
                        amount=Decimal(rng.randrange(10_000, 500_000)) / 100,
                        status="refunded" if rng.random() < 0.03 else "completed",
-                       ordered_at=T0 + timedelta(seconds=rng.randrange(8 * 86_400)))
+                       ordered_at=(T0 + timedelta(seconds=rng.randrange(8 * 86_400)))
+                       .replace(tzinfo=UTC))
                for i in range(start, min(start + BATCH, n))]
 
 

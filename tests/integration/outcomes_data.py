@@ -4,7 +4,7 @@ the real ingestion path."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -59,8 +59,9 @@ def log_rows(engine: sa.Engine, campaign_id: int,
 
 def order(ext: str, customer: str, at: datetime, amount: str = "100.00",
           status: str = "completed") -> OrderIn:
+    # Explicitly UTC: an offset-less time would be read in BRAND_TIMEZONE.
     return OrderIn(external_id=ext, customer_external_id=customer, amount=Decimal(amount),
-                   status=status, ordered_at=at)
+                   status=status, ordered_at=at.replace(tzinfo=UTC))
 
 
 def send_orders(engine: sa.Engine, *orders: OrderIn) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -205,8 +205,9 @@ def test_campaign_seed_uses_its_converters_when_there_are_enough(session: Sessio
     ext = dict(session.execute(sa.select(Customer.id, Customer.external_id)
                                .where(Customer.id.in_(planted["pilot"]))).all())
     sent = session.execute(sa.select(sa.func.max(CommunicationLog.sent_at))).scalar_one()
+    bought = (sent + timedelta(hours=2)).replace(tzinfo=UTC)
     upsert_orders(session, [OrderIn(external_id=f"buy-{cid}", customer_external_id=ext[cid],
-                                    amount=Decimal("500.00"), ordered_at=sent + timedelta(hours=2))
+                                    amount=Decimal("500.00"), ordered_at=bought)
                             for cid in planted["pilot"]])
     session.commit()
     look = lk.lookalike(session, campaign_id=campaign.id).value
