@@ -165,6 +165,7 @@ def _launch_draft(db: Any, payload: dict[str, Any], rules: dict[str, Any],
         template=payload["template"], objective=payload["objective"], tags=payload["tags"],
         schedule_at=payload["schedule_at"], step=3,
         **{k: payload.get(k, "") for k in ("email_subject", "email_preheader", "sender_name")})
+    fields["holdout_percent"] = payload.get("holdout_percent", 0)
     if payload.get("scheduled"):
         if payload["schedule_at"] is None:
             fields.pop("scheduled_at")

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import drafts, reports, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
-from mini_crm.models import AuditEvent, Campaign, Segment, utcnow
+from mini_crm.models import AuditEvent, Campaign, CommunicationLog, Segment, utcnow
 from tests.integration.campaign_helpers import add_customers, city_rules
 
 
@@ -201,3 +201,22 @@ def test_email_subject_preheader_and_sender_travel_with_the_campaign(
     assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "email_subject"
     copy = api.post(f"/api/v1/campaigns/{got['id']}/duplicate", headers=h).json()
     assert copy["subject"] == got["subject"] and copy["sender_name"] == "Brand Team"
+
+
+def test_a_draft_launched_from_the_wizard_keeps_its_holdout(session: Session, engine: sa.Engine,
+                                                           no_enqueue: None) -> None:
+    add_customers(engine, 40)
+    draft = drafts.create_draft(session, rules=city_rules("Pune"))
+    session.commit()
+    with pytest.raises(CampaignError) as bad:
+        drafts.update_draft(session, draft.id, holdout_percent=80)
+    assert bad.value.field == "holdout_percent"
+    session.rollback()
+    drafts.update_draft(session, draft.id, name="Pune holdout", message_template="Hi {city}",
+                        holdout_percent=50)
+    launched = drafts.launch_draft(session, draft.id)
+    session.commit()
+    assert launched.holdout_percent == 50
+    held = session.exec(select(sa.func.count()).select_from(CommunicationLog).where(
+        CommunicationLog.campaign_id == draft.id, CommunicationLog.status == "holdout")).one()
+    assert 0 < held < 40  # a hash-chosen share of the 40 is kept back, never all or none

@@ -24,12 +24,14 @@ from sqlmodel import Session
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
+from mini_crm.core.outcomes import holdout
 from mini_crm.models import Campaign, CampaignStatus, utcnow
 
 CAMPAIGN = Campaign.__table__
 # What a draft holds, by the name the callers use.
 FIELDS = ("name", "rules", "segment_id", "channel", "message_template", "objective", "tags",
-          "scheduled_at", "draft_step", "email_subject", "email_preheader", "sender_name")
+          "scheduled_at", "draft_step", "email_subject", "email_preheader", "sender_name",
+          "holdout_percent")
 EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 MAX_STEP = 10
 
@@ -63,6 +65,11 @@ def _clean(db: Session, fields: dict[str, Any]) -> dict[str, Any]:
         raise CampaignError(f"segment {out['segment_id']} does not exist", "segment_id")
     if out.get("scheduled_at") is not None:
         out["scheduled_at"] = service.naive_utc(out["scheduled_at"])
+    if "holdout_percent" in out:
+        try:
+            out["holdout_percent"] = holdout.check_percent(out["holdout_percent"] or 0)
+        except ValueError as exc:
+            raise CampaignError(str(exc), "holdout_percent") from exc
     for name in ("email_subject", "email_preheader", "sender_name"):
         if name in out:
             out[name] = (out[name] or "").strip() or None
