@@ -7,8 +7,6 @@ the vendor's HMAC signature over the timestamp and raw body authenticates them.
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -16,15 +14,13 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from mini_crm.api.deps import db_session, read_body, require_scope
+from mini_crm.api.deps import db_session, read_body, require_scope, signed_items
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.api.ingestion import key_actor
 from mini_crm.core import consent, inbound, suppression
-from mini_crm.core.delivery import signing
 from mini_crm.core.ingestion.reads import decode_cursor, encode_cursor
 from mini_crm.db import session_scope
 from mini_crm.models import ApiKey
-from mini_crm.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["consent"],
                    responses={401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 404: ERROR_SCHEMA,
@@ -176,27 +172,11 @@ INBOUND_EXAMPLE = {"messages": [
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"example": INBOUND_EXAMPLE}}}})
 async def post_inbound(request: Request) -> dict[str, Any]:
-    settings = get_settings()
-    body = await read_body(request, 1024 * 1024)
-    try:
-        signing.verify(settings.receipt_signing_secret,
-                       request.headers.get(signing.TIMESTAMP_HEADER),
-                       request.headers.get(signing.SIGNATURE_HEADER), body,
-                       now=time.time(), window_seconds=settings.receipt_window_seconds)
-    except signing.SignatureError as exc:
-        raise ApiError(401, exc.reason, code=exc.code) from exc
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
-        raise ApiError(422, "body must be {\"messages\": [...]}")
-    if len(data["messages"]) > inbound.MAX_MESSAGES:
-        raise ApiError(422, f"at most {inbound.MAX_MESSAGES} messages per request")
+    messages = await signed_items(request, "messages", 1024 * 1024, inbound.MAX_MESSAGES)
     good: list[inbound.InboundMessage] = []
     errors: list[dict[str, Any]] = []
     indexes: list[int] = []
-    for index, item in enumerate(data["messages"]):
+    for index, item in enumerate(messages):
         try:
             good.append(inbound.InboundMessage.model_validate(item))
             indexes.append(index)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from fastapi import Depends, Request
 from sqlmodel import Session
@@ -10,6 +13,7 @@ from sqlmodel import Session
 from mini_crm.api.errors import ApiError
 from mini_crm.core import apikeys, ratelimit
 from mini_crm.core.auth import sessions
+from mini_crm.core.delivery import signing
 from mini_crm.db import session_scope
 from mini_crm.models import ApiKey
 from mini_crm.settings import get_settings
@@ -31,6 +35,32 @@ async def read_body(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise ApiError(413, f"body is over the limit of {limit} bytes")
     return bytes(body)
+
+
+async def signed_items(request: Request, key: str, max_bytes: int,
+                       max_items: int) -> list[Any]:
+    """The list under `key` of a vendor callback's JSON body, after checking its
+    HMAC-SHA256 signature over timestamp and raw body (core/delivery/signing; the same
+    for receipts and inbound replies). Raises ApiError 401 (signature), 400 (not JSON),
+    413 (over `max_bytes`) or 422 (not `{key: [...]}`, or more than `max_items`)."""
+    settings = get_settings()
+    body = await read_body(request, max_bytes)
+    try:
+        signing.verify(settings.receipt_signing_secret,
+                       request.headers.get(signing.TIMESTAMP_HEADER),
+                       request.headers.get(signing.SIGNATURE_HEADER), body,
+                       now=time.time(), window_seconds=settings.receipt_window_seconds)
+    except signing.SignatureError as exc:
+        raise ApiError(401, exc.reason, code=exc.code) from exc
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        raise ApiError(422, f"body must be {{\"{key}\": [...]}}")
+    if len(data[key]) > max_items:
+        raise ApiError(422, f"at most {max_items} {key} per request, got {len(data[key])}")
+    return data[key]
 
 
 def _bearer(request: Request) -> str:

@@ -10,8 +10,6 @@ mini_crm.core.delivery.receipts.
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
 import redis
@@ -20,10 +18,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from mini_crm.api.deps import read_body
+from mini_crm.api.deps import signed_items
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError, error_body
 from mini_crm.core.delivery import receipts, signing
-from mini_crm.settings import get_settings
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_RECEIPTS = 10_000
@@ -104,25 +101,8 @@ def _parse(items: list[Any]) -> tuple[list[receipts.Receipt], list[dict[str, Any
                          "or undelivered). No API key: the signature is the authentication.",
              openapi_extra=_BODY_DOC)
 async def post_receipts(request: Request) -> ReceiptsAccepted:
-    settings = get_settings()
-    body = await read_body(request, MAX_BODY_BYTES)
-    try:
-        signing.verify(settings.receipt_signing_secret,
-                       request.headers.get(signing.TIMESTAMP_HEADER),
-                       request.headers.get(signing.SIGNATURE_HEADER), body,
-                       now=time.time(), window_seconds=settings.receipt_window_seconds)
-    except signing.SignatureError as exc:
-        raise ApiError(401, exc.reason, code=exc.code) from exc
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("receipts"), list):
-        raise ApiError(422, "body must be {\"receipts\": [...]}")
-    if len(data["receipts"]) > MAX_RECEIPTS:
-        raise ApiError(422, f"at most {MAX_RECEIPTS} receipts per request, "
-                       f"got {len(data['receipts'])}")
-    good, errors = _parse(data["receipts"])
+    items = await signed_items(request, "receipts", MAX_BODY_BYTES, MAX_RECEIPTS)
+    good, errors = _parse(items)
     if good:
         try:
             await run_in_threadpool(receipts.enqueue, good)
