@@ -237,8 +237,10 @@ def _whole(t: float) -> int:
     return min(MAX_DAYS, max(0, math.floor(t)))
 
 
-def _conditions(bounds: dict[int, tuple[float | None, float | None]], cities: list[str]
-                ) -> tuple[list[dict[str, Any]], list[str]]:
+# One branch per feature kind, each a few lines of threshold rounding and wording: read
+# top to bottom it is clearer than the same cases spread over helpers.
+def _conditions(bounds: dict[int, tuple[float | None, float | None]],  # noqa: C901
+                cities: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
     rules: list[dict[str, Any]] = []
     words: list[str] = []
     for f in sorted(bounds):
