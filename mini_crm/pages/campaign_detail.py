@@ -360,7 +360,7 @@ def _insights() -> rx.Component:
                         rx.vstack(
                             rx.text("Most common failures", weight="bold"),
                             rx.foreach(i["errors"].to(list[dict[str, str]]), lambda e: rx.text(
-                                "“", e["error"], "” · ", e["count"], " messages")),
+                                "“", e["error"], "” · ", e["count"])),
                             spacing="1"),
                         icon="circle-x", color_scheme="red", size="1", width="100%")),
                     rx.cond(i["note"].to(str) != "",

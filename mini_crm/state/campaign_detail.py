@@ -144,8 +144,8 @@ def _insights(campaign_id: int) -> dict[str, Any]:
         figures.append({"label": f"Median of previous {n}", "value": _pct(comp["median_rate"])})
         if diff is not None:
             figures.append({"label": "Difference", "value": f"{diff:+.1f} pts"})
-    errors = [{"error": str(e.get("error", "")), "count": formatting.count(int(e.get("count")
-                                                                               or 0))}
+    errors = [{"error": str(e.get("error", "")),
+               "count": formatting.plural(int(e.get("count") or 0), "message")}
               for e in (getattr(value, "top_errors", None) or [])]
     return {"summary": value.summary, "highlights": list(value.highlights), "tables": tables,
             "comparison": figures, "errors": errors, "engine": result.engine,

@@ -37,7 +37,7 @@ from sqlmodel import Session, func, select
 
 from mini_crm.core.ai import engine, llm
 from mini_crm.core.ai.result import AIResult
-from mini_crm.core.formatting import group_indian
+from mini_crm.core.formatting import group_indian, plural
 from mini_crm.core.outcomes.attribution import window_hours
 from mini_crm.core.outcomes.reports import outcomes
 from mini_crm.core.outcomes.story import outcome_summary
@@ -259,7 +259,7 @@ def _summary(campaign: Campaign, overall: dict[str, Any], highlights: list[str],
         return (f"“{campaign.name}” has no messages yet (status {campaign.status}), so "
                 "there is nothing to summarise.")
     parts.append(
-        f"“{campaign.name}” went to {group_indian(overall['messages'])} customers by "
+        f"“{campaign.name}” went to {plural(overall['messages'], 'customer')} by "
         f"{campaign.channel}: {group_indian(overall['delivered'])} delivered, "
         f"{group_indian(overall['failed'])} failed at sending and "
         f"{group_indian(overall['undelivered'])} undelivered")
