@@ -1,34 +1,38 @@
 """The FastAPI app that Reflex mounts itself inside (`api_transformer`).
 
-Routers are listed in ROUTERS; each feature adds its own module there.
+Routers are listed in ROUTERS with plain imports (readers and tools can follow them);
+a feature adds its module's router there.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
+from mini_crm.api import (
+    ai,
+    auth,
+    campaign_drafts,
+    campaigns,
+    consent,
+    health,
+    imports,
+    ingestion,
+    observability,
+    receipts,
+    segments,
+    unsubscribe,
+)
 from mini_crm.api.errors import install_api_fallback, install_error_handlers
 from mini_crm.api.observability import ObservabilityMiddleware
+from mini_crm.core.delivery.vendors import simulator_in_use
 from mini_crm.settings import get_settings
+from mini_crm.vendor import create_app as create_vendor_app
 
-# "module:attribute" of every APIRouter; a feature adds its line here.
 ROUTERS = [
-    "mini_crm.api.health:router",
-    "mini_crm.api.segments:router",
-    "mini_crm.api.ingestion:router",
-    "mini_crm.api.auth:router",
-    "mini_crm.api.receipts:router",
-    "mini_crm.api.ai:router",
-    "mini_crm.api.ai:insights_router",
-    "mini_crm.api.campaigns:router",
-    "mini_crm.api.observability:router",
-    "mini_crm.api.consent:router",
-    "mini_crm.api.unsubscribe:router",
-    "mini_crm.api.campaign_drafts:router",
-    "mini_crm.api.imports:router",
+    health.router, segments.router, ingestion.router, auth.router, receipts.router,
+    ai.router, ai.insights_router, campaigns.router, observability.router, consent.router,
+    unsubscribe.router, campaign_drafts.router, imports.router,
 ]
 
 API_DESCRIPTION = """
@@ -47,14 +51,9 @@ def create_api() -> FastAPI:
     api.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
                        session_cookie="mc_oidc", max_age=600, same_site="lax",
                        https_only=settings.is_production)
-    for ref in ROUTERS:
-        module, attr = ref.split(":")
-        api.include_router(getattr(importlib.import_module(module), attr))
-    from mini_crm.core.delivery.vendors import simulator_in_use
-
+    for router in ROUTERS:
+        api.include_router(router)
     if simulator_in_use(settings):
-        from mini_crm.vendor import create_app as create_vendor_app
-
         # The bundled vendor simulator; its memory is in Redis when several app
         # processes serve it (Reflex runs several backend workers with Redis).
         api.mount("/vendor", create_vendor_app(settings, shared_state=True))
