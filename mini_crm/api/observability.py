@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from typing import Any
 
@@ -51,6 +52,9 @@ def get_metrics(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
+CONVERTER = re.compile(r"\{(\w+):\w+\}")
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's template, prefixed by its mount; `unmatched` when none."""
     route = scope.get("route")
@@ -61,7 +65,9 @@ def route_template(scope: Scope) -> str:
         # A mounted app without routing of its own (Reflex's frontend and socket, static
         # files): its mount point, never the path inside it.
         path = path + "/*" if path else "/*"
-    return (scope.get("root_path", "") or "") + path
+    # `{external_id:path}` is labelled `{external_id}`: the converter is routing detail,
+    # and the documented series name the template as the API reference writes it.
+    return (scope.get("root_path", "") or "") + CONVERTER.sub(r"{\1}", path)
 
 
 class ObservabilityMiddleware:
