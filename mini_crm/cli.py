@@ -81,8 +81,6 @@ def serve(
     launcher.settings_or_exit()  # before procdir reads them: a refusal, not a traceback
     metrics_dir = procdir.prepare("app")
     try:
-        from mini_crm import launcher
-
         launcher.serve(port)
     finally:
         procdir.cleanup(*metrics_dir)
@@ -103,8 +101,6 @@ def run(
     app_dir = procdir.make_dir("app")
     stopped = False
     try:
-        from mini_crm import launcher
-
         stopped = launcher.run(port=port, seed_customers=seed_customers,
                                metrics_dir=str(app_dir)) is True
     finally:
