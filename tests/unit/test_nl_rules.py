@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mini_crm.core.ai import nl_lexicon as lx
-from mini_crm.core.ai.nl_rules import negate, parse
+from mini_crm.core.ai.nl import negate, parse
+from mini_crm.core.ai.nl import tokens as lx
 from mini_crm.core.segments import parse_rules
 
 CITIES = ["Mumbai", "Pune", "Delhi", "Bengaluru", "New Delhi Cantonment"]

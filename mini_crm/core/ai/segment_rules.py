@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from sqlmodel import Session, select
 
 from mini_crm.core import brand_time
-from mini_crm.core.ai import engine, llm, nl_rules
+from mini_crm.core.ai import engine, llm
+from mini_crm.core.ai import nl as nl_rules
 from mini_crm.core.ai.result import AIResult
 from mini_crm.core.segments import catalogue, describe, parse_rules
 from mini_crm.core.segments.fields import ATTRIBUTE_PREFIX

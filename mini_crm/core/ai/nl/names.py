@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from mini_crm.core.ai.nl_lexicon import Mapped
+from mini_crm.core.ai.nl.tokens import Mapped
 
 # Old or colloquial names → the name a brand's data usually holds. Used only when the
 # target city is in the data.

@@ -1,0 +1,20 @@
+"""The offline engine for plain-English audiences, one module per stage.
+
+- `tokens`     the lexicon and tokenizer: amounts, periods, dates, comparisons;
+- `names`      names the data knows (cities, attribute values) found in a prompt;
+- `vocab`      the grammar's word sets (negation, ordering, spend, filler …);
+- `clauses`    a prompt split into clauses, and small helpers over one clause;
+- `fields`     extractors for names, email domains, text matches, attributes, missing values;
+- `dates`      extractors for periods and calendar dates;
+- `quantities` extractors for amounts and order counts;
+- `windows`    folding counts/spend with a period into windowed order rules;
+- `combine`    negation and the and/or combination of clauses;
+- `explain`    quotes of the prompt, rule phrases, leftovers reported to the marketer;
+- `parser`     `parse()`, the entry point that runs the stages in order.
+"""
+
+from mini_crm.core.ai.nl.combine import negate
+from mini_crm.core.ai.nl.explain import phrase, readable
+from mini_crm.core.ai.nl.parser import ParsedRules, parse
+
+__all__ = ["ParsedRules", "negate", "parse", "phrase", "readable"]

@@ -1,0 +1,182 @@
+"""A prompt as clauses: the token lists, what each clause read, and small helpers over a clause."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from mini_crm.core.ai.nl import tokens as lx
+from mini_crm.core.ai.nl.tokens import Tok
+from mini_crm.core.ai.nl.vocab import EXCLUDE, LAPSE, NEG, SPLIT
+
+
+@dataclass
+class ParsedRules:
+    rules: dict[str, Any]
+    explanation: list[str] = field(default_factory=list)
+    unparsed: list[str] = field(default_factory=list)
+    everyone: bool = False  # "all customers": no rules, on purpose
+
+
+@dataclass
+class Cond:
+    rule: dict[str, Any]  # a rule or a group
+    tokens: list[int]  # clause token indices it read (for the explanation)
+
+
+@dataclass
+class Clause:
+    toks: list[Tok]
+    joiner: str = "and"
+    neg: bool = False
+    lead: str = ""  # the connector word before it ("with", "who" …)
+    used: set[int] = field(default_factory=set)
+    conds: list[Cond] = field(default_factory=list)
+
+    def words(self) -> set[str]:
+        return {t.text for t in self.toks if t.kind == "word"}
+
+    def has(self, vocab: Iterable[str]) -> bool:
+        return bool(self.words() & set(vocab))
+
+    def index(self, *kinds: str, free: bool = True) -> list[int]:
+        return [i for i, t in enumerate(self.toks)
+                if t.kind in kinds and (not free or i not in self.used)]
+
+    def before(self, i: int, phrases: Iterable[str], reach: int = 4) -> list[int] | None:
+        """Token indices of a phrase ending right before i (skipping filler 'the', 'a')."""
+        j = i
+        while j > 0 and self.toks[j - 1].text in ("the", "a", "an", "any"):
+            j -= 1
+        for phrase in sorted(phrases, key=lambda p: -len(p.split())):
+            parts = phrase.split()
+            k = j - len(parts)
+            if k >= 0 and j - k <= reach and \
+                    [t.text for t in self.toks[k:j]] == parts:
+                return list(range(k, j))
+        return None
+
+    def add(self, rule: dict[str, Any], tokens: Iterable[int]) -> None:
+        idx = sorted(set(tokens))
+        self.used.update(idx)
+        self.conds.append(Cond(rule, idx))
+
+
+@dataclass
+class Context:
+    cities: list[str]
+    keys: list[str]
+    values: dict[str, list[Any]]
+    providers: dict[str, list[str]]  # "gmail" → ["gmail.com"]
+    domains: list[str]
+    today: date
+
+
+# --- token lists and clauses ------------------------------------------------------------
+
+def join_lists(tokens: list[Tok]) -> list[Tok]:
+    """Join 'Mumbai, Pune or Delhi' (and lists of domains) into one token."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t.kind in ("name", "domain"):
+            items, j = [t], i + 1
+            while j < len(tokens):
+                k = j
+                while k < len(tokens) and tokens[k].text in (",", "and", "or", "&", "/", "nor",
+                                                             "+"):
+                    k += 1
+                if k > j and k < len(tokens) and tokens[k].kind == t.kind and \
+                        (t.kind == "domain" or _same_field(items[0], tokens[k])):
+                    items.append(tokens[k])
+                    j = k + 1
+                else:
+                    break
+            if len(items) > 1:
+                value = [x.value for x in items] if t.kind == "name" else [x.text for x in items]
+                out.append(Tok(t.kind + "s", " ".join(x.text for x in tokens[i:j]), t.start,
+                               tokens[j - 1].end, value))
+                i = j
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def _same_field(a: Tok, b: Tok) -> bool:
+    fa = {n.field for n in (a.value or [])}
+    fb = {n.field for n in (b.value or [])}
+    return bool(fa & fb)
+
+
+def split_clauses(tokens: list[Tok]) -> list[Clause]:
+    clauses: list[Clause] = []
+    current: list[Tok] = []
+    joiner, neg, lead = "and", False, ""
+    i = 0
+
+    def close() -> None:
+        nonlocal current, joiner, neg, lead
+        if current:
+            clauses.append(Clause(current, joiner, neg, lead))
+            joiner, neg, lead = "and", False, ""
+        current = []
+
+    while i < len(tokens):
+        t = tokens[i]
+        exclude = lx._phrase_at(tokens, i, EXCLUDE)
+        if exclude:
+            close()
+            neg = True
+            lead = exclude[0]
+            i += exclude[1]
+            continue
+        glued_with = t.text == "with" and current and current[-1].text in (
+            "starts", "ends", "begins", "starting", "ending", "beginning", "start", "end",
+            "begin")  # "ends with" is one operator, not a new clause
+        if t.kind == "punct" or (t.kind == "word" and t.text in SPLIT and not glued_with):
+            close()
+            if t.text in ("or", "nor"):
+                joiner = "or"
+            if t.kind == "word":
+                lead = t.text
+            i += 1
+            continue
+        current.append(t)
+        i += 1
+    close()
+    return clauses
+
+
+def op_around(c: Clause, i: int, default: str) -> tuple[str, list[int]]:
+    """The comparison for the quantity at i: a cmp before it or a post after it."""
+    j = i - 1
+    while j >= 0 and c.toks[j].kind in ("word",) and c.toks[j].text in ("than", "of", "a",
+                                                                        "the", "₹", "rs"):
+        j -= 1
+    if j >= 0 and c.toks[j].kind == "cmp" and j not in c.used and c.toks[j].value != "between":
+        op = c.toks[j].value
+        extra = [j]
+        # "not more than", "not over"
+        if j > 0 and c.toks[j - 1].text == "not" and (j - 1) not in c.used:
+            op = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "!="}[op]
+            extra.append(j - 1)
+        return op, extra
+    if i + 1 < len(c.toks) and c.toks[i + 1].kind == "post":
+        return c.toks[i + 1].value, [i + 1]
+    if i + 2 < len(c.toks) and c.toks[i + 2].kind == "post" and c.toks[i + 1].kind == "word":
+        return c.toks[i + 2].value, [i + 2]  # "3 orders or fewer"
+    return default, []
+
+
+def tidy(v: float) -> int | float:
+    return int(v) if float(v).is_integer() else round(float(v), 2)
+
+
+def negation_words(c: Clause) -> list[int]:
+    """Negation or lapse words in a clause ("have not", "no orders", "inactive")."""
+    return [i for i, t in enumerate(c.toks) if t.text in (NEG | LAPSE) - {"zero"}
+            and i not in c.used]

@@ -1,0 +1,81 @@
+"""Negating a rule and combining the clauses' rules into one group ("or" binds tighter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mini_crm.core.ai.nl.clauses import Clause, tidy
+from mini_crm.core.ai.nl.vocab import MAX_DAYS, MAX_VALUE
+
+
+def negate(rule: dict[str, Any]) -> dict[str, Any]:
+    """The opposite rule, kept simple where the meaning is exact."""
+    if "rules" in rule:
+        return {**rule, "not": not rule.get("not", False)}
+    op, f = rule["operator"], rule["field"]
+    flips = {"in": "not_in", "not_in": "in", "=": "!=", "!=": "=",
+             "contains": "not_contains", "not_contains": "contains",
+             "is_null": "is_not_null", "is_not_null": "is_null"}
+    # Each negative operator is exactly NOT of its positive twin on every field (missing
+    # values included), so the flip is exact.
+    if op in flips:
+        return {**rule, "operator": flips[op]}
+    # total_spend and order_count are never null, so the complement is exact.
+    if f in ("total_spend", "order_count") and op in ("<", "<=", ">", ">="):
+        return {**rule, "operator": {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]}
+    return {"combinator": "and", "not": True, "rules": [rule]}
+
+
+# --- combining clauses -----------------------------------------------------------------
+
+ELLIPTIC_FIELDS = ("order_count", "total_spend", "avg_order_value", "days_since_last_order",
+                   "days_since_first_order", "days_since_signup")
+
+
+def fill_elliptic(clauses: list[Clause]) -> None:
+    """'more than 2 but fewer than 6 orders': a bare comparison borrows its neighbour's field."""
+    for k, c in enumerate(clauses):
+        if c.conds:
+            continue
+        qty = [i for i in c.index("num", "money", "period")
+               if i > 0 and c.toks[i - 1].kind == "cmp" and c.toks[i - 1].value != "between"]
+        if len(qty) != 1:
+            continue
+        neighbours = [n for n in (clauses[k - 1] if k else None,
+                                  clauses[k + 1] if k + 1 < len(clauses) else None) if n]
+        for n in neighbours:
+            fields = [cond.rule.get("field") for cond in n.conds]
+            field_name = next((f for f in fields if f in ELLIPTIC_FIELDS), None)
+            if field_name is None:
+                continue
+            t = c.toks[qty[0]]
+            is_days = field_name.startswith("days_")
+            if (t.kind == "period") != is_days:
+                continue
+            value = int(t.value) if is_days else tidy(t.value)
+            if value > (MAX_DAYS if is_days else MAX_VALUE):
+                continue
+            c.add({"field": field_name, "operator": c.toks[qty[0] - 1].value, "value": value},
+                  [qty[0] - 1, qty[0]])
+            break
+
+def combine(clauses: list[Clause]) -> dict[str, Any]:
+    """AND of OR-runs: 'A who B or C' → A AND (B OR C); exclusions negate their clause."""
+    items: list[tuple[str, dict[str, Any]]] = []
+    for c in clauses:
+        joiner = "or" if c.joiner == "or" and items else "and"
+        for k, cond in enumerate(c.conds):
+            items.append((joiner if k == 0 else "and", cond.rule))
+    groups: list[list[dict[str, Any]]] = []
+    for joiner, rule in items:
+        if joiner == "or" and groups:
+            groups[-1].append(rule)
+        else:
+            groups.append([rule])
+    rules: list[dict[str, Any]] = []
+    for g in groups:
+        if len(g) == 1:
+            rules.append(g[0])
+        else:
+            rules.append({"combinator": "or", "not": False, "rules": g})
+    return {"combinator": "and", "not": False, "rules": rules}

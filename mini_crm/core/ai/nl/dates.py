@@ -1,0 +1,146 @@
+"""Extractors for periods ("in the last 6 months") and dates ("since March")."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from mini_crm.core.ai.nl.clauses import Clause, Context, negation_words, op_around
+from mini_crm.core.ai.nl.combine import negate
+from mini_crm.core.ai.nl.vocab import (
+    LAPSE,
+    MAX_DAYS,
+    NEG,
+    ORDER_NOUNS,
+    ORDER_VERBS,
+    SIGNUP,
+    TENURE_NOUNS,
+)
+
+
+def _time_field(c: Clause) -> tuple[str, str, list[int]]:
+    """(days field, date field, trigger indices) that a period or date in this clause is about."""
+    w = [t.text for t in c.toks]
+    firsts = [i for i, x in enumerate(w) if x == "first"]
+    if firsts and (c.has(ORDER_VERBS | ORDER_NOUNS) or c.lead in ("who",)):
+        return "days_since_first_order", "first_order_at", firsts
+    signup = [i for i, x in enumerate(w) if x in SIGNUP]
+    tenure = [i for i, x in enumerate(w) if x in TENURE_NOUNS and i + 1 < len(w)
+              and w[i + 1] in ("for", "since")]
+    if "with" in w and "us" in w:
+        tenure.append(w.index("us"))
+    if signup or tenure:
+        return "days_since_signup", "created_at", signup + tenure
+    return "days_since_last_order", "last_order_at", [i for i, x in enumerate(w)
+                                                       if x in ORDER_VERBS | ORDER_NOUNS | LAPSE]
+
+
+def read_periods(c: Clause, ctx: Context) -> None:
+    for i in c.index("period", "range"):
+        t = c.toks[i]
+        if t.kind == "range" and t.extra.get("kind") != "period":
+            continue
+        days_field, _, triggers = _time_field(c)
+        if t.kind == "range":
+            lo, hi = (int(round(x)) for x in t.value)
+            if hi > MAX_DAYS:
+                continue
+            rule = {"field": days_field, "operator": "between", "value": [lo, hi]}
+            c.add(rule, [i, *triggers, *_ago(c, i)])
+            continue
+        days = int(t.value)
+        if days > MAX_DAYS:
+            continue
+        used = [i, *triggers]
+        op, extra = op_around(c, i, default="")
+        ago = _ago(c, i)
+        window = c.before(i, [x.text for x in c.toks if x.kind == "window"], reach=3)
+        window = [j for j in range(max(0, i - 3), i) if c.toks[j].kind == "window"]
+        neg = negation_words(c)
+        if op:
+            used += extra
+            if window and not ago:
+                # "within less than 30 days" reads like the window itself
+                op = ">=" if neg else "<"
+            used += neg if not ago else []
+        elif ago:
+            op = ">="
+        elif window or (i > 0 and c.toks[i - 1].text in ("in", "for", "since")):
+            lead = c.toks[i - 1].text if i > 0 else ""
+            if neg:
+                op, used = ">=", used + neg
+            elif lead == "for" and not window:
+                op = ">="  # "customers for 2 years", "inactive for 90 days" (lapse = neg)
+            else:
+                op = "<"
+            used += window + ([i - 1] if i > 0 else [])
+        else:
+            op = ">=" if neg else "<"
+            used += neg
+        rule = {"field": days_field, "operator": op, "value": days}
+        c.add(_or_never(rule) if _not_ordered(c, rule, ago) else rule, used + ago)
+
+
+def _not_ordered(c: Clause, rule: dict[str, Any], ago: list[int]) -> bool:
+    """"haven't ordered in 30 days", "not ordered since March": a negation (not a lapse
+    word like "lapsed", which says they did order once) on the last order."""
+    return rule["field"] in ("days_since_last_order", "last_order_at") and not ago \
+        and rule["operator"] in (">=", ">", "<") and bool(
+            {c.toks[i].text for i in negation_words(c)} & NEG)
+
+
+def _or_never(rule: dict[str, Any]) -> dict[str, Any]:
+    """The rule or 'never ordered': who has not ordered lately includes who never did."""
+    return {"combinator": "or", "not": False,
+            "rules": [rule, {"field": "last_order_at", "operator": "is_null"}]}
+
+
+def _ago(c: Clause, i: int) -> list[int]:
+    j = i + 1
+    if j < len(c.toks) and c.toks[j].kind == "post":
+        j += 1
+    return [j] if j < len(c.toks) and c.toks[j].text in ("ago", "back", "old") else []
+
+
+def read_dates(c: Clause, ctx: Context) -> None:
+    for i in c.index("date"):
+        year, month, day = c.toks[i].value
+        start, end = _date_span(year, month, day, ctx.today)
+        _, date_field, triggers = _time_field(c)
+        lead = c.toks[i - 1].text if i > 0 else ""
+        neg = negation_words(c)
+        used = [i, *triggers, *([i - 1] if lead else [])]
+        if lead in ("since", "from"):
+            rule = {"field": date_field, "operator": "<" if neg else ">=",
+                    "value": start.isoformat()}
+            if neg and _not_ordered(c, rule, []):
+                rule = _or_never(rule)
+            used += neg
+        elif lead == "after":
+            rule = {"field": date_field, "operator": ">", "value": end.isoformat()}
+        elif lead in ("before",):
+            rule = {"field": date_field, "operator": "<", "value": start.isoformat()}
+        elif lead in ("until", "till"):
+            rule = {"field": date_field, "operator": "<=", "value": end.isoformat()}
+        else:  # "in March", "during 2024", "on 2025-01-31"
+            rule = {"field": date_field, "operator": "between",
+                    "value": [start.isoformat(), end.isoformat()]}
+            if neg:
+                rule = negate(rule)
+                used += neg
+        c.add(rule, used)
+
+
+def _date_span(year: int | None, month: int | None, day: int, today: date
+               ) -> tuple[date, date]:
+    if year == 0:  # "this year", "this month"
+        year, month = today.year, (today.month if month == 0 else month)
+    if month is None:  # a whole year
+        return date(year or today.year, 1, 1), date(year or today.year, 12, 31)
+    if year is None:  # the latest such month not in the future
+        year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+    start = date(year, month, min(day, 28) if day > 28 else day)
+    if day != 1:
+        return start, start
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return start, nxt - timedelta(days=1)

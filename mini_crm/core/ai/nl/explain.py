@@ -1,0 +1,89 @@
+"""How rules and leftovers read back to the marketer: quotes of the prompt, rule phrases."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mini_crm.core.ai.nl import tokens as lx
+from mini_crm.core.ai.nl.clauses import Clause, Context
+from mini_crm.core.ai.nl.tokens import Tok
+from mini_crm.core.ai.nl.vocab import (
+    AOV,
+    FIELD_WORDS,
+    FILLER,
+    LAPSE,
+    NEG,
+    ORDER_NOUNS,
+    ORDER_VERBS,
+    REPEAT,
+    SIGNUP,
+    SPEND,
+    TEXT_OPS,
+    VAGUE,
+)
+from mini_crm.core.segments.describe import describe
+
+
+def leftovers(text: str, mapped: lx.Mapped, c: Clause, reserved: set[str]) -> list[str]:
+    """Words of a clause no rule used and the grammar does not know: reported, not guessed."""
+    out, run = [], []
+    for i, t in enumerate(c.toks):
+        unknown = i not in c.used and t.kind in ("word", "num", "str", "money") \
+            and t.text not in reserved and t.text not in VAGUE and len(t.text) > 2
+        if unknown:
+            run.append(t)
+        elif run:
+            out.append(quote(text, mapped, run))
+            run = []
+    if run:
+        out.append(quote(text, mapped, run))
+    return out
+
+
+def reserved_words(ctx: Context) -> set[str]:
+    """Words the grammar itself uses: attribute values spelt like them need their key."""
+    words = set(FILLER) | NEG | LAPSE | ORDER_VERBS | ORDER_NOUNS | SIGNUP | SPEND | AOV \
+        | REPEAT | set(FIELD_WORDS) | set(lx.UNITS) | set(lx.MONTHS) | set(lx.NUMBER_WORDS) \
+        | set(ctx.providers) | {"true", "false", "yes", "no", "unknown", "other", "none",
+                                "first", "last", "app"}
+    for phrase in (*lx.CMP_PHRASES, *lx.POST_PHRASES, *lx.WINDOW_PHRASES, *TEXT_OPS):
+        words.update(phrase.split())
+    return words
+
+
+def quote(text: str, mapped: lx.Mapped, toks: list[Tok]) -> str:
+    if not toks:
+        return ""
+    start, _ = mapped.source(min(t.start for t in toks), min(t.start for t in toks))
+    _, end = mapped.source(max(t.end for t in toks), max(t.end for t in toks))
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "'’"):
+        start -= 1  # "haven't": the "not" came from inside a word
+    return text[start:end].strip(" ,;.")
+
+
+_DAYS_PHRASES = {
+    "days_since_signup": ("joined in the last {} days", "joined at least {} days ago"),
+    "days_since_first_order": ("first ordered in the last {} days",
+                               "first ordered at least {} days ago"),
+}
+
+
+def phrase(rule: dict[str, Any]) -> str:
+    """How one rule reads (describe.py's sentence, with a few clearer cases)."""
+    f, op, v = rule.get("field"), rule.get("operator"), rule.get("value")
+    if f == "order_count" and op == "=" and v in (0, 1):
+        return "have never ordered" if v == 0 else "placed exactly 1 order"
+    if f in _DAYS_PHRASES and op in ("<", "<=", ">", ">="):
+        recent, old = _DAYS_PHRASES[f]
+        if op in ("<", "<="):
+            return recent.format(v + (op == "<="))
+        return old.format(v + (op == ">"))
+    group = rule if "rules" in rule else {"combinator": "and", "rules": [rule]}
+    return readable(describe(group)).removeprefix("Customers who ")
+
+
+def readable(sentence: str) -> str:
+    """describe()'s sentence with attribute fields named in words (loyalty tier)."""
+    return re.sub(r"attributes\.([A-Za-z0-9_]+)", lambda m: m.group(1).replace("_", " "),
+                  sentence)

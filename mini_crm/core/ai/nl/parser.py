@@ -1,0 +1,143 @@
+"""The offline engine for plain-English audiences: a tokenizer plus a small pattern grammar.
+
+    parse("people in Mumbai or Pune who haven't shopped in 6 months and spent over ₹5K",
+          cities=[...], attribute_keys=[...])
+    → rules  city in [Mumbai, Pune] AND days_since_last_order >= 180 AND total_spend > 5000
+
+How it reads a prompt:
+1. names the data knows (cities, attribute values) become placeholders (nl_names);
+2. the text becomes typed tokens: amounts, periods, dates, comparisons, ranges (nl_lexicon);
+3. tokens split into clauses at connectors (and, or, but, who, with, except, commas …),
+   each remembering whether it was joined by "or" and whether it was excluded;
+4. extractors read each clause: names, email domains, text matches, missing values,
+   attributes, periods and dates, amounts, order counts;
+5. conditions combine: "or" binds tighter than "and" (as in "in Pune who spent over ₹5K
+   or ordered 3 times"), exclusions become NOT.
+
+Conventions (the same as the sentence reader in core/segments/describe.py):
+"haven't ordered in N days" is (days_since_last_order >= N OR last_order_at is_null):
+customers who never ordered have not ordered in N days either, and the explanation says
+so; "ordered in the last N days" is days_since_last_order < N; "not in Mumbai" is
+city not_in [Mumbai], which includes customers with no city (DESIGN.md "Missing values");
+an order count or spend with a period is a windowed rule (nl_windows); a month is 30
+days, a year 365; "over"/"more than" are strict, "at least" is not. Numbers are read by
+core.numbers (1,50,000, ₹10K, 1.5 lakh); an ambiguous one ("5.000,00") is reported, not
+guessed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from mini_crm.core.ai.nl import tokens as lx
+from mini_crm.core.ai.nl import windows as nl_windows
+from mini_crm.core.ai.nl.clauses import (
+    Clause,
+    Cond,
+    Context,
+    ParsedRules,
+    join_lists,
+    split_clauses,
+)
+from mini_crm.core.ai.nl.combine import combine, fill_elliptic, negate
+from mini_crm.core.ai.nl.dates import read_dates, read_periods
+from mini_crm.core.ai.nl.explain import leftovers, phrase, quote, reserved_words
+from mini_crm.core.ai.nl.fields import (
+    read_attributes,
+    read_domains,
+    read_missing,
+    read_names,
+    read_text_matches,
+)
+from mini_crm.core.ai.nl.names import find_names
+from mini_crm.core.ai.nl.quantities import read_counts, read_money
+from mini_crm.core.ai.nl.vocab import FILLER, NEG, ORDER_VERBS, SIGNUP, SPEND
+
+# --- entry point -----------------------------------------------------------------------
+
+def parse(text: str, *, cities: list[str], attribute_keys: list[str],
+          attribute_values: dict[str, list[Any]] | None = None,
+          email_domains: list[str] | None = None, today: date | None = None) -> ParsedRules:
+    """Rules (the DESIGN.md JSON) for a plain-English audience description.
+
+    `explanation` says how each part was read; `unparsed` lists what was not understood.
+    An empty rules list means nothing was understood (or "all customers").
+    """
+    values = {k: list(v) for k, v in (attribute_values or {}).items() if k in attribute_keys
+              or not attribute_keys}
+    for k in attribute_keys:
+        values.setdefault(k, [])
+    domains = list(dict.fromkeys([*(d.lower() for d in (email_domains or [])),
+                                  *lx.COMMON_MAIL_DOMAINS]))
+    providers: dict[str, list[str]] = {}
+    for d in domains:
+        label = d.split(".")[0]
+        # a domain like live.com must not turn "customers who live in Pune" into email
+        if len(label) >= 3 and label not in FILLER | NEG | ORDER_VERBS | SPEND | SIGNUP:
+            providers.setdefault(label, []).append(d)
+    for alias, target in lx.PROVIDER_ALIASES.items():
+        if target in providers and alias not in providers:
+            providers[alias] = providers[target]
+    ctx = Context(cities, list(values), values, providers, domains, today or date.today())
+
+    mapped = lx.normalise(text[:1000])
+    mapped, names = find_names(mapped, cities, values, reserved_words(ctx))
+    tokens = join_lists(lx.tokenize(mapped.text, names))
+    for t in tokens:  # literals keep the marketer's spelling ("Kumar", "@Acme.in")
+        start, _ = mapped.source(t.start, t.start)
+        _, end = mapped.source(t.end, t.end)
+        t.extra["raw"] = text[start:end]
+        if t.kind == "str":
+            t.value = t.extra["raw"][1:-1]
+    # An ambiguous number is reported with how to write it, never guessed at.
+    bad_numbers = [t.value for t in tokens if t.kind == "badnum"]
+    tokens = [t for t in tokens if t.kind != "badnum"]
+    clauses = split_clauses(tokens)
+    for clause in clauses:
+        _read(clause, ctx)
+    fill_elliptic(clauses)
+    unparsed: list[str] = []
+    everyone = False
+    carry_neg, carry_or = False, False
+    reserved = reserved_words(ctx)
+    for clause in clauses:
+        if not clause.conds:
+            content = [t for t in clause.toks if t.text not in FILLER and t.kind != "punct"]
+            if not content and clause.words() & {"everyone", "all", "everybody"}:
+                everyone = True
+            if content:
+                unparsed.append(quote(text, mapped, clause.toks))
+                # "in Pune or Kochi" (Kochi unknown): that "or" joined nothing we read
+                carry_neg, carry_or = False, False
+                continue
+            # "except those who …": the connector of a clause of filler carries on
+            carry_neg, carry_or = carry_neg or clause.neg, carry_or or clause.joiner == "or"
+            continue
+        unparsed += leftovers(text, mapped, clause, reserved)
+        clause.joiner = "or" if carry_or else clause.joiner
+        if clause.neg or carry_neg:  # "except …", "but not …"
+            first = clause.conds[0]
+            clause.conds[0] = Cond(negate(first.rule), first.tokens)
+        carry_neg, carry_or = False, False
+    rules = combine(clauses)
+    explanation = [f"“{quote(text, mapped, [c.toks[i] for i in cond.tokens])}” → "
+                   f"{phrase(cond.rule)}" for c in clauses for cond in c.conds]
+    everyone = everyone and not rules["rules"] and not unparsed
+    if everyone:
+        explanation = [f"“{text.strip()[:80]}” → all customers"]
+    return ParsedRules(rules, explanation, [*bad_numbers, *(u for u in unparsed if u)],
+                       everyone)
+
+
+# --- reading a clause ---------------------------------------------------------------------
+
+def _read(c: Clause, ctx: Context) -> None:
+    for step in (read_names, read_text_matches, read_domains, read_attributes, read_missing,
+                 read_periods, read_dates, read_money, read_counts):
+        step(c, ctx)
+    nl_windows.fold(c, ctx.today, Cond)
+    # "not …" at the start of a clause that no extractor used negates what it found
+    if c.conds and c.toks and c.toks[0].text in ("not", "non") and 0 not in c.used:
+        c.conds[0] = Cond(negate(c.conds[0].rule), [0, *c.conds[0].tokens])
+        c.used.add(0)

@@ -1,0 +1,101 @@
+"""Extractors for amounts (total spend, average order value) and order counts."""
+
+from __future__ import annotations
+
+from mini_crm.core.ai.nl.clauses import Clause, Context, negation_words, op_around, tidy
+from mini_crm.core.ai.nl.combine import negate
+from mini_crm.core.ai.nl.vocab import AOV, MAX_VALUE, ORDER_NOUNS, ORDER_VERBS, REPEAT, SPEND
+
+
+def read_money(c: Clause, ctx: Context) -> None:
+    spendish = c.has(SPEND) or c.has(AOV)
+    for i in c.index("money", "range", "num"):
+        t = c.toks[i]
+        if t.kind == "range" and t.extra.get("kind") not in ("money", "num"):
+            continue
+        if t.kind == "num" and not spendish:
+            continue
+        if t.kind in ("num", "range") and t.kind != "money" and not spendish:
+            continue
+        if t.kind in ("num", "range") and _counted(c, i):
+            continue
+        words = c.words()
+        aov = bool(words & AOV) or ("order" in words and "value" in words)
+        field_name = "avg_order_value" if aov else "total_spend"
+        triggers = [j for j, x in enumerate(c.toks) if x.text in SPEND | AOV
+                    or (aov and x.text in ("order", "orders", "value"))]
+        if t.kind == "range":
+            lo, hi = t.value
+            if hi > MAX_VALUE:
+                continue
+            c.add({"field": field_name, "operator": "between", "value": [tidy(lo), tidy(hi)]},
+                  [i, *triggers])
+            continue
+        if t.value > MAX_VALUE:
+            continue
+        op, extra = op_around(c, i, default=">=")
+        if negation_words(c) and not extra and c.has({"not", "never"}):
+            op = "<"  # "haven't spent ₹500" → under ₹500
+        c.add({"field": field_name, "operator": op, "value": tidy(t.value)},
+              [i, *extra, *triggers])
+
+
+def _counted(c: Clause, i: int) -> bool:
+    """Is the number at i a count of orders ("3 orders", "more than 2 purchases")?"""
+    t = c.toks[i]
+    if t.times:
+        return True
+    nxt = c.toks[i + 1:i + 4]
+    return any(x.text in ORDER_NOUNS for x in nxt if x.kind == "word")
+
+
+def read_counts(c: Clause, ctx: Context) -> None:
+    w = c.words()
+    for i in c.index("num", "range"):
+        t = c.toks[i]
+        if t.kind == "range" and t.extra.get("kind") != "num":
+            continue
+        if not (_counted(c, i) or (w & ORDER_NOUNS) or (w & ORDER_VERBS and t.times)):
+            continue
+        nouns = [j for j in range(i + 1, min(len(c.toks), i + 4))
+                 if c.toks[j].text in ORDER_NOUNS]
+        verbs = [j for j, x in enumerate(c.toks) if x.text in ORDER_VERBS and j not in c.used]
+        if t.kind == "range":
+            lo, hi = t.value
+            c.add({"field": "order_count", "operator": "between", "value": [tidy(lo), tidy(hi)]},
+                  [i, *nouns, *verbs])
+            continue
+        if t.value > MAX_VALUE:
+            continue
+        neg = negation_words(c)
+        op, extra = op_around(c, i, default="=")
+        if t.text == "one" and any(c.toks[j].text == "time" for j in nouns):
+            op = "="  # "one-time buyers"
+        if neg and not extra and t.value == 0:
+            neg = []
+        rule = {"field": "order_count", "operator": op, "value": tidy(t.value)}
+        c.add(negate(rule) if neg and c.has({"not"}) and not extra else rule,
+              [i, *extra, *nouns, *verbs])
+    if any(cond.rule.get("field") == "order_count" for cond in c.conds) \
+            or c.index("period", "date", free=False):
+        return
+    verbs = [j for j, x in enumerate(c.toks) if x.text in ORDER_VERBS | ORDER_NOUNS
+             and j not in c.used and x.text not in ("spent", "paid", "active", "visited",
+                                                    "came", "returned")]
+    if not verbs:
+        if w & REPEAT:
+            c.add({"field": "order_count", "operator": ">=", "value": 2},
+                  [j for j, x in enumerate(c.toks) if x.text in REPEAT])
+        elif "first" in w and w & {"time", "timers", "timer"}:
+            c.add({"field": "order_count", "operator": "=", "value": 1},
+                  [j for j, x in enumerate(c.toks) if x.text in ("first", "time", "timers",
+                                                                 "timer", "-")])
+        return
+    neg = negation_words(c)
+    if neg:
+        c.add({"field": "order_count", "operator": "=", "value": 0}, [*verbs, *neg])
+    elif w & REPEAT:
+        c.add({"field": "order_count", "operator": ">=", "value": 2},
+              [*verbs, *(j for j, x in enumerate(c.toks) if x.text in REPEAT)])
+    elif w & {"ever", "have", "has", "already", "before", "placed", "made"}:
+        c.add({"field": "order_count", "operator": ">=", "value": 1}, verbs)

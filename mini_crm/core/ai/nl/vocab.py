@@ -1,0 +1,74 @@
+"""Words the plain-English grammar knows, by what they mean (negation, ordering, spend …)."""
+
+from __future__ import annotations
+
+MAX_VALUE = 1e12
+MAX_DAYS = 36_500
+
+# --- vocabulary the grammar uses ---------------------------------------------------------
+NEG = {"not", "no", "never", "without", "none", "non", "nor", "nothing", "zero"}
+LAPSE = {"inactive", "lapsed", "dormant", "churned", "stopped", "quiet", "idle", "lost",
+         "absent", "away", "gone", "missing"}
+ORDER_VERBS = {"ordered", "order", "ordering", "purchased", "purchase", "purchasing", "bought",
+               "buy", "buying", "shopped", "shop", "shopping", "transacted", "transact",
+               "checked", "paid", "spent", "active", "visited", "came", "returned"}
+ORDER_NOUNS = {"order", "orders", "purchase", "purchases", "transaction", "transactions",
+               "times", "time", "buys", "checkouts", "bookings", "booking"}
+SIGNUP = {"joined", "join", "joining", "signed", "signup", "signups", "sign", "registered",
+          "register", "registration", "registrations", "onboarded", "acquired", "enrolled",
+          "created", "tenure", "subscribed", "new"}
+TENURE_NOUNS = {"customer", "customers", "member", "members", "us", "been", "client",
+                "clients", "around"}
+SPEND = {"spent", "spend", "spends", "spending", "spender", "spenders", "worth", "ltv",
+         "lifetime", "revenue", "value", "paid", "pay", "bought", "purchases", "total",
+         "sales", "gmv"}
+AOV = {"average", "avg", "aov", "basket", "ticket", "per", "each", "typical", "mean"}
+REPEAT = {"repeat", "returning", "recurring", "regular", "regulars"}
+FIELD_WORDS = {"email": "email", "e": "email", "mail": "email", "emails": "email",
+               "name": "name", "names": "name", "phone": "phone", "mobile": "phone",
+               "phones": "phone", "city": "city", "cities": "city"}
+TEXT_OPS = {"contains": "contains", "containing": "contains", "includes": "contains",
+            "including": "contains", "has": "contains", "with": "contains",
+            "starts with": "starts_with", "starting with": "starts_with",
+            "begins with": "starts_with", "beginning with": "starts_with",
+            "start with": "starts_with", "begin with": "starts_with",
+            "ends with": "ends_with", "ending with": "ends_with", "end with": "ends_with",
+            "ending in": "ends_with", "ends in": "ends_with", "at": "ends_with",
+            "does not contain": "not_contains", "do not contain": "not_contains",
+            "not containing": "not_contains", "without": "not_contains",
+            "is not": "!=", "is": "=", "equals": "=", "=": "=", "of": "=", ":": "=",
+            "!=": "!="}
+NOT_BEFORE = ("not in", "not from", "not based in", "not living in", "outside of", "outside",
+              "except", "except for", "excluding", "other than", "apart from", "besides",
+              "not", "non", "aside from", "but not")
+FILLER = {
+    "customers", "customer", "people", "persons", "person", "users", "user", "shoppers",
+    "shopper", "buyers", "buyer", "clients", "client", "members", "member", "folks", "folk",
+    "audience", "segment", "contacts", "everyone", "everybody", "all", "those", "them",
+    "the", "a", "an", "of", "who", "have", "has", "had", "been", "are", "is", "was", "were",
+    "did", "do", "does", "their", "they", "in", "at", "on", "for", "to", "by", "me", "show",
+    "find", "get", "give", "list", "target", "want", "i", "we", "our", "my", "anyone",
+    "any", "ones", "live", "lives", "living", "based", "located", "from", "that", "which",
+    "with", "and", "or", "but", "also", "still", "yet", "ever", "already", "so", "far",
+    "please", "let", "us", "can", "could", "would", "like", "some", "there", "here",
+    "whose", "whom", "it", "its", "be", "being", "this", "these", "where", "than", "then",
+    "total", "overall", "amount", "money", "rupees", "more", "less", "each", "only",
+    "just", "ago", "back", "since", "before", "after", "within", "over", "account",
+    "accounts", "address", "id", "recently", "currently", "now", "today", "time", "times",
+    "anything", "something", "single", "made", "make", "placed", "place", "done",
+    "during", "across", "around", "about", "roughly", "approximately", "s", "&", "+",
+    "having", "use", "using", "holders", "holder", "owners", "people's", "fans",
+    "subscribers", "guys", "everybody's", "other", "every", "whole", "entire",
+    "if", "when", "as", "well", "either", "both", "too", "into", "via", "through",
+    "signed", "up",
+}
+SPLIT = {"and", "or", "but", "who", "whose", "that", "which", "while", "with", "also",
+         "either", "nor", "whereas", "plus", "where", "except", "excluding", "besides",
+         "minus", "unless"}
+EXCLUDE = ("except for", "except", "excluding", "other than", "apart from", "besides",
+           "minus", "aside from", "but not", "and not", "unless", "exclude", "leaving out",
+           "not including", "without counting")
+
+
+VAGUE = {"high", "low", "big", "top", "best", "good", "valuable", "premium", "key", "target",
+         "targeted", "loyal", "engaged", "active", "segment", "group", "cohort", "list"}
