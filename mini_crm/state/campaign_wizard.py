@@ -85,10 +85,15 @@ def _reach(rules: dict[str, Any], channel: str) -> dict[str, Any]:
             "skipped_text": skipped_text(reach.skipped, channel)}
 
 
-def _render_samples(rules: dict[str, Any], template: str) -> list[dict[str, str]]:
-    """The message as three real customers of the audience would get it."""
+def _render_samples(rules: dict[str, Any], template: str, channel: str
+                    ) -> list[dict[str, str]]:
+    """The message as three real recipients would get it (never a customer the launch
+    would skip on this channel: opted out, suppressed, no address)."""
+    from mini_crm.core.campaigns import service
+
     with session_scope() as db:
-        rows = segments.preview(db, rules, sample=SAMPLE_SIZE).sample
+        rows = service.sample_recipients(db, rules=rules, segment_id=None, channel=channel,
+                                         n=SAMPLE_SIZE)
     out = []
     for r in rows:
         text = render.render(template, r)
@@ -682,7 +687,8 @@ class CampaignWizardState(AppState):
     def set_channel(self, value: str | list[str]):
         if value in {c for c, _, _ in CHANNELS}:
             self.channel = str(value)
-            return self._touch()
+            # Who can be reached depends on the channel: the samples follow it.
+            return [CampaignWizardState.refresh_samples, self._touch()]
 
     @rx.event
     def set_email_subject(self, value: str):
@@ -812,10 +818,10 @@ class CampaignWizardState(AppState):
         async with self:
             if generation != self._generation or not self._rules:
                 return
-            rules, template = self._rules, self.template
+            rules, template, channel = self._rules, self.template, self.channel
             self.samples_loading = True
         try:
-            samples = await rx.run_in_thread(lambda: _render_samples(rules, template))
+            samples = await rx.run_in_thread(lambda: _render_samples(rules, template, channel))
         except Exception:  # the preview is a help; a failure must not block the wizard
             samples = []
         async with self:

@@ -186,3 +186,48 @@ def test_sms_to_four_customers_three_without_phone_delivers_one_of_one(
         assert (stats.audience_size, stats.recipients, stats.sent, stats.failed) == (4, 1, 1, 0)
         assert stats.skipped["no_address"] == 3
         assert stats.delivery_rate == 1.0
+
+
+def test_the_message_preview_samples_only_customers_the_launch_would_send_to(
+        no_enqueue: sa.Engine) -> None:
+    """The newest matching customers are all ones the launch skips: the preview must pass
+    over them (it used to show the newest matches, whoever they were)."""
+    engine = no_enqueue
+    reachable = add_customers(engine, 2, start=0)
+    # A later record with the first one's handset: a duplicate, skipped on SMS.
+    dup = add_customers(engine, 1, start=5, phone="+919000000000")
+    opted = add_customers(engine, 1, start=10, **_opted_out("sms"))
+    no_phone = add_customers(engine, 1, start=20, phone=None)
+    suppressed = add_customers(engine, 1, start=30, phone="+919833333333")
+    _suppress("+919833333333", "sms")
+    skipped_ids = {*dup, *opted, *no_phone, *suppressed}
+    with session_scope() as db:
+        sample = service.sample_recipients(db, rules=PUNE, segment_id=None, channel="sms",
+                                           n=10)
+    ids = [row["id"] for row in sample]
+    assert ids == sorted(reachable, reverse=True)  # newest first, recipients only
+    assert not skipped_ids & set(ids)
+    assert {"external_id", "name", "city", "total_spend"} <= set(sample[0])
+    with session_scope() as db:
+        assert len(service.sample_recipients(db, rules=PUNE, segment_id=None, channel="sms",
+                                             n=1)) == 1
+        # On email, the SMS opt-out, the phone-less and the SMS-suppressed are reachable.
+        by_email = {r["id"] for r in service.sample_recipients(
+            db, rules=PUNE, segment_id=None, channel="email", n=10)}
+    assert skipped_ids <= by_email
+    with session_scope() as db, pytest.raises(CampaignError) as err:
+        service.sample_recipients(db, rules=PUNE, segment_id=None, channel="fax")
+    assert err.value.field == "channel"
+
+
+def test_the_wizard_renders_its_samples_for_recipients_of_its_channel(
+        no_enqueue: sa.Engine) -> None:
+    from mini_crm.state.campaign_wizard import _render_samples
+
+    add_customers(no_enqueue, 1, start=0, name="Reachable Rao")
+    add_customers(no_enqueue, 1, start=1, name="Opted Out Oak", **_opted_out("sms"))
+    add_customers(no_enqueue, 1, start=2, name="Phoneless Pai", phone=None)
+    shown = [s["name"] for s in _render_samples(PUNE, "Hi {name}", "sms")]
+    assert shown == ["Reachable Rao"]
+    texts = [s["text"] for s in _render_samples(PUNE, "Hi {name}", "email")]
+    assert set(texts) == {"Hi Reachable Rao", "Hi Opted Out Oak", "Hi Phoneless Pai"}

@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from mini_crm.core.segments import matching_customer_ids, parse_rules
+from mini_crm.core.segments.service import SAMPLE_COLUMNS
 from mini_crm.models import (
     CommunicationLog,
     Customer,
@@ -160,3 +161,23 @@ def preview_reach(db: Session, rules: dict[str, Any], channel: str,
             skipped[str(reason)] = int(n)
     return Reach(matching=recipients + sum(skipped.values()), recipients=recipients,
                  skipped=skipped)
+
+
+def sample_recipients(db: Session, rules: dict[str, Any], channel: str, now: datetime,
+                      n: int = 3) -> list[dict[str, Any]]:
+    """Up to `n` (at most 50) customers who would get the message, newest first, as
+    dicts of the segment preview's sample columns (id, external_id, name, email, city,
+    total_spend, order_count, last_order_at).
+
+    Recipients only: the rows of reach_select with no skip reason, so a message preview
+    never shows a customer the launch leaves out (opted out, suppressed, no address for
+    the channel, a duplicate address or over the frequency cap). Raises RulesError for
+    rules that do not parse.
+    """
+    statement = reach_select(0, rules, channel, now).subquery("reach")
+    rows = db.execute(
+        sa.select(*SAMPLE_COLUMNS)
+        .join_from(CUSTOMER, statement, statement.c.customer_id == CUSTOMER.c.id)
+        .where(statement.c.skip_reason.is_(None))
+        .order_by(CUSTOMER.c.id.desc()).limit(max(0, min(n, 50)))).all()
+    return [dict(r._mapping) for r in rows]

@@ -98,6 +98,19 @@ def preview_campaign(db: Session, *, rules: dict[str, Any] | None, segment_id: i
     return reach.preview_reach(db, snapshot, channel, now or utcnow())
 
 
+def sample_recipients(db: Session, *, rules: dict[str, Any] | None, segment_id: int | None,
+                      channel: str, n: int = 3, now: datetime | None = None
+                      ) -> list[dict[str, Any]]:
+    """Customers to preview the message on: up to `n` who a launch on `channel` would
+    send to now (reach.sample_recipients: never one it would skip). Rules or a saved
+    segment as for create_campaign; raises CampaignError(message, field) as
+    preview_campaign does."""
+    if channel not in CHANNELS:
+        raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}", "channel")
+    snapshot, _ = _resolve_rules(db, rules, segment_id)
+    return reach.sample_recipients(db, snapshot, channel, now or utcnow(), n)
+
+
 def check_campaign(db: Session, *, name: str, channel: str, message_template: str,
                    objective: str | None, rules: dict[str, Any] | None,
                    segment_id: int | None, email_subject: str | None = None,
