@@ -151,7 +151,11 @@ class CancelInfo(BaseModel):
     in_flight: int | None = Field(description="messages in vendor requests that had "
                                   "started before the cancel: the vendor may still accept "
                                   "them (they end sent or failed by its answer); null when "
-                                  "the count is unknown (Redis unreachable)")
+                                  "the count is unknown, and then in_flight_note says why")
+    in_flight_note: str | None = Field(
+        default=None, description="null when in_flight is a count; \"unknown: Redis "
+        "unreachable\" when REDIS_URL is set and Redis did not answer the cancel (workers "
+        "elsewhere may hold requests nobody can count; they still start no new one)")
     settling: int = Field(description="rows still with workers when this answer was "
                           "written; 0 means the counters are final")
     final: bool
@@ -273,5 +277,7 @@ def cancel_campaign(campaign_id: CampaignId, key: ApiKey = Depends(require_scope
                        "cancelled", details={"status": result.status})
     db.expire_all()
     return CancelOut(**_detail(db, campaign_id).model_dump(),
-                     cancel=CancelInfo(in_flight=result.in_flight, settling=result.settling,
+                     cancel=CancelInfo(in_flight=result.in_flight,
+                                       in_flight_note=result.in_flight_note,
+                                       settling=result.settling,
                                        final=result.final))

@@ -54,8 +54,10 @@ def reach_text(matching: int, recipients: int, skipped: dict[str, int], channel:
     return text + (f" · skipped: {left_out}" if left_out else " · nobody skipped")
 
 
-def cancel_text(counts: dict[str, int], in_flight: int | None, settling: int) -> str:
-    """A cancel's answer: what went out, what was stopped, and what is still settling."""
+def cancel_text(counts: dict[str, int], in_flight: int | None, settling: int,
+                in_flight_note: str | None = None) -> str:
+    """A cancel's answer: what went out, what was stopped, and what is still settling.
+    `in_flight_note` (set when the in-flight count is unknown) is said, never hidden."""
     sent = sum(counts.get(s, 0) for s in ("sent", "delivered", "undelivered"))
     stopped = formatting.count(counts.get("failed", 0))
     text = (f"Campaign cancelled: no new message will go out. {formatting.count(sent)} sent, "
@@ -63,6 +65,9 @@ def cancel_text(counts: dict[str, int], in_flight: int | None, settling: int) ->
     if in_flight:
         text += (f"; {formatting.count(in_flight)} were already with the vendor when you "
                  "cancelled and may still be delivered")
+    elif in_flight is None and in_flight_note:
+        text += ("; how many were already with the vendor when you cancelled is "
+                 f"{in_flight_note} (those may still be delivered)")
     if settling:
         return text + (f". {formatting.count(settling)} are still settling with the "
                        "workers; the figures below update as they do.")

@@ -12,7 +12,10 @@ handshake holds across worker processes and machines; without Redis (embedded mo
 jobs run inside the app process) the same under a lock in this process. The database
 status is the other half of the check (`delivery` reads it after opening): a cancel
 whose Redis write failed still stops every worker at its next request, only without
-an exact in-flight count.
+an exact in-flight count. With REDIS_URL set but Redis not answering, workers in other
+processes may hold requests this process cannot see, so the count is reported as
+unknown (`Stopped.unknown`, "unknown: Redis unreachable"), never as this process's
+partial count.
 
 An open request's entry expires after `lease_seconds` (a worker killed mid-request
 does not count as in flight for ever).
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 
 import redis
 
-from mini_crm.core.redis_conn import get_redis
+from mini_crm.core.redis_conn import get_redis, redis_configured
 from mini_crm.settings import get_settings
 
 STOPPED_TTL_SECONDS = 7 * 24 * 3600
@@ -69,15 +72,22 @@ class Request:
         return cls(token, int(first), int(last), int(size))
 
 
+REDIS_UNREACHABLE = "unknown: Redis unreachable"
+
+
 @dataclass
 class Stopped:
-    """What a stop found: the requests in flight (None when Redis could not say)."""
+    """What a stop found: the requests known to be in flight, and `unknown`, why the
+    full count cannot be known (None when `in_flight` is complete). With Redis
+    unreachable `in_flight` holds only what this process saw (its rows are still left
+    to their requests), `unknown` is REDIS_UNREACHABLE and `messages` is None."""
 
-    in_flight: list[Request] | None
+    in_flight: list[Request]
+    unknown: str | None = None
 
     @property
     def messages(self) -> int | None:
-        return None if self.in_flight is None else sum(r.size for r in self.in_flight)
+        return None if self.unknown else sum(r.size for r in self.in_flight)
 
 
 def _scope(campaign_id: int) -> str:
@@ -141,14 +151,15 @@ def stop(campaign_id: int) -> Stopped:
         try:
             raw = client.eval(_STOP, 2, stopped, inflight, STOPPED_TTL_SECONDS, _lease())
         except redis.RedisError:
-            return Stopped(None)
+            return Stopped([], REDIS_UNREACHABLE)
         return Stopped([Request.parse(m) for m in raw])
     scope = _scope(campaign_id)
     with _lock:
         _stopped.add(scope)
         now = time.monotonic()
         live = [r for r, at in _open.get(scope, {}).values() if now - at < _lease()]
-    return Stopped(live)
+    # Redis configured but not answering: other processes' requests are invisible here.
+    return Stopped(live, REDIS_UNREACHABLE if redis_configured() else None)
 
 
 def reset(campaign_id: int) -> None:

@@ -238,13 +238,15 @@ def enqueue_after_commit(db: Session, campaign_id: int, size: int = 0) -> None:
 class CancelResult:
     """A cancel's answer. `in_flight`: messages in vendor requests that had started
     before the cancel (the vendor may still accept them: they end sent or failed by its
-    answer), None when the gate could not say (Redis unreachable). `settling`: rows still
-    with workers when the answer was written (in flight, or about to be marked
-    cancelled by their job); 0 means `counts` are final."""
+    answer), None when the gate could not say; then `in_flight_note` says why
+    ("unknown: Redis unreachable"; None whenever `in_flight` is a count). `settling`:
+    rows still with workers when the answer was written (in flight, or about to be
+    marked cancelled by their job); 0 means `counts` are final."""
 
     cancelled: bool
     status: str
     in_flight: int | None = None
+    in_flight_note: str | None = None
     settling: int = 0
     counts: dict[str, int] = dataclass_field(default_factory=dict)
 
@@ -277,7 +279,7 @@ def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = N
         return None
     stopped = gate.stop(campaign_id)
     stale = now - timedelta(seconds=get_settings().delivery_claim_timeout_seconds)
-    held = [LOG.c.id.between(r.first_id, r.last_id) for r in stopped.in_flight or []]
+    held = [LOG.c.id.between(r.first_id, r.last_id) for r in stopped.in_flight]
     db.execute(LOG.update().where(
         LOG.c.campaign_id == campaign_id, LOG.c.status == DeliveryStatus.QUEUED,
         sa.or_(LOG.c.claimed_at.is_(None), LOG.c.claimed_at < stale),
@@ -286,10 +288,11 @@ def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = N
                 updated_at=now))
     audit.record(db, audit.CAMPAIGN_CANCELLED, actor_user_id=actor_user_id,
                  target=f"campaign:{campaign_id}",
-                 details={"in_flight": stopped.messages})
+                 details={"in_flight": stopped.messages if stopped.unknown is None
+                          else stopped.unknown})
     db.expire_all()
     return CancelResult(cancelled=True, status=CampaignStatus.CANCELLED,
-                        in_flight=stopped.messages)
+                        in_flight=stopped.messages, in_flight_note=stopped.unknown)
 
 
 def _log_counts(db: Session, campaign_id: int) -> dict[str, int]:
