@@ -1,4 +1,7 @@
-"""The dashboard's figures: one aggregate query per figure, portable across databases."""
+"""The dashboard's figures: one aggregate query per figure, portable across databases.
+
+Every "per week / per month" figure is on the brand calendar (BRAND_TIMEZONE).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
+from mini_crm.core import brand_days, brand_time
 from mini_crm.models import Campaign, Customer, Order, OrderStatus, utcnow
 
 
@@ -24,14 +28,14 @@ class Overview:
 
 @dataclass(frozen=True)
 class MonthRevenue:
-    month: str  # "2025-03"
+    month: str  # "2025-03", brand calendar
     revenue: Decimal
     orders: int
 
 
 @dataclass(frozen=True)
 class WeekRevenue:
-    week_start: date  # the Monday the week starts on (UTC)
+    week_start: date  # the Monday the week starts on (brand calendar)
     revenue: Decimal
     orders: int
 
@@ -69,57 +73,40 @@ def overview(session: Session, now: datetime | None = None) -> Overview:
 
 def revenue_by_month(session: Session, months: int = 24,
                      now: datetime | None = None) -> list[MonthRevenue]:
-    """Revenue per calendar month (UTC), oldest first, months without orders included as 0.
+    """Revenue per brand-calendar month (BRAND_TIMEZONE), oldest first, the current month
+    last (still running), months without orders included as 0.
 
-    Grouping by year and month numbers keeps the SQL portable (no dialect date formats).
+    An order belongs to the month of its brand-time day: 2026-11-30 20:00 UTC is
+    1 December in Kolkata. One GROUP BY per brand day (core/brand_days.py), folded here.
     """
-    now = now or utcnow()
-    start = _month_start(now, months - 1)
-    year = sa.extract("year", Order.ordered_at)
-    month = sa.extract("month", Order.ordered_at)
-    rows = session.exec(
-        select(year, month, func.sum(Order.amount), func.count())
-        .where(_counted_orders(), Order.ordered_at >= start)
-        .group_by(year, month)
-    ).all()
-    found = {(int(y), int(m)): (Decimal(r or 0), int(c)) for y, m, r, c in rows}
-    result = []
-    for i in range(months):
-        first = _month_start(now, months - 1 - i)
-        revenue, count = found.get((first.year, first.month), (Decimal("0"), 0))
-        result.append(MonthRevenue(month=f"{first.year}-{first.month:02d}", revenue=revenue,
-                                   orders=count))
-    return result
+    today = brand_time.today(now or utcnow())
+    firsts = [_month_first(today, months - 1 - i) for i in range(months)]
+    days = brand_days.sums_by_day(session, Order.ordered_at, Order.amount,
+                                  [_counted_orders()], firsts[0], today)
+    totals = {(f.year, f.month): [Decimal("0"), 0] for f in firsts}
+    for on, (revenue, count) in days.items():
+        bucket = totals[(on.year, on.month)]
+        bucket[0] += revenue
+        bucket[1] += count
+    return [MonthRevenue(month=f"{y}-{m:02d}", revenue=r, orders=c)
+            for (y, m), (r, c) in totals.items()]
 
 
 def revenue_by_week(session: Session, weeks: int = 26,
                     now: datetime | None = None) -> list[WeekRevenue]:
-    """Revenue per Monday-to-Sunday week (UTC), oldest first, empty weeks included as 0.
+    """Revenue per Monday-to-Sunday brand-calendar week (BRAND_TIMEZONE), oldest first,
+    the current week last (still running), empty weeks included as 0.
 
-    SQL sums per calendar day (year/month/day extracts are portable where week
-    functions are not); at most 7 x `weeks` rows come back and are folded into weeks here.
+    SQL sums per brand day (core/brand_days.py); at most 7 x `weeks` rows come back and
+    are folded into weeks here. Orders dated after today stay out of the chart.
     """
-    now = now or utcnow()
-    this_monday = now.date() - timedelta(days=now.weekday())
+    today = brand_time.today(now or utcnow())
+    this_monday = today - timedelta(days=today.weekday())
     first_monday = this_monday - timedelta(weeks=weeks - 1)
-    year = sa.extract("year", Order.ordered_at)
-    month = sa.extract("month", Order.ordered_at)
-    day = sa.extract("day", Order.ordered_at)
-    rows = session.exec(
-        select(year, month, day, func.sum(Order.amount), func.count())
-        .where(_counted_orders(),
-               Order.ordered_at >= datetime.combine(first_monday, datetime.min.time()))
-        .group_by(year, month, day)
-    ).all()
-    totals = {first_monday + timedelta(weeks=i): [Decimal("0"), 0] for i in range(weeks)}
-    for y, m, d, revenue, count in rows:
-        on = date(int(y), int(m), int(d))
-        bucket = totals.get(on - timedelta(days=on.weekday()))
-        if bucket is not None:  # orders dated in the future stay out of the chart
-            bucket[0] += Decimal(revenue or 0)
-            bucket[1] += int(count)
+    days = brand_days.sums_by_day(session, Order.ordered_at, Order.amount,
+                                  [_counted_orders()], first_monday, today)
     return [WeekRevenue(week_start=monday, revenue=r, orders=c)
-            for monday, (r, c) in totals.items()]
+            for monday, (r, c) in brand_days.fold_weeks(days, first_monday, weeks).items()]
 
 
 def recent_orders(session: Session, limit: int = 8) -> list[RecentOrder]:
@@ -146,6 +133,6 @@ def top_cities(session: Session, limit: int = 6) -> list[tuple[str, int, Decimal
     return [(city, int(n), Decimal(spend)) for city, n, spend in rows]
 
 
-def _month_start(now: datetime, months_back: int) -> datetime:
-    index = now.year * 12 + (now.month - 1) - months_back
-    return datetime(index // 12, index % 12 + 1, 1)
+def _month_first(day: date, months_back: int) -> date:
+    index = day.year * 12 + (day.month - 1) - months_back
+    return date(index // 12, index % 12 + 1, 1)

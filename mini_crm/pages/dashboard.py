@@ -63,7 +63,8 @@ def _revenue_chart() -> rx.Component:
             height=300,
             margin={"top": 8, "right": 8, "left": 0, "bottom": 0},
         ),
-        rx.text("₹ lakh (1L = ₹1,00,000) · cancelled and refunded orders excluded · UTC",
+        rx.text("₹ lakh (1L = ₹1,00,000) · cancelled and refunded orders excluded · "
+                "weeks (Monday to Sunday) and months on the ", S.timezone, " calendar",
                 rx.cond(S.granularity == "week",
                         " · green: revenue attributed to campaigns (last touch within the "
                         "conversion window)", ""),

@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from mini_crm.core import dashboard, formatting
+from mini_crm.core import brand_time, dashboard, formatting
 from mini_crm.core.outcomes import reports as outcome_reports
 from mini_crm.db import session_scope
 from mini_crm.models import utcnow
@@ -71,6 +71,7 @@ def _load() -> dict[str, Any]:
                     "when": formatting.days_ago(o.ordered_at, now)}
                    for o in recent],
         "empty": ov.customers == 0,
+        "timezone": brand_time.zone_name(),
     }
 
 
@@ -84,6 +85,7 @@ class DashboardState(AppState):
     by_month: list[dict[str, Any]] = []
     by_week: list[dict[str, Any]] = []
     granularity: str = "month"
+    timezone: str = ""  # BRAND_TIMEZONE: the calendar the weeks and months are on
     cities: list[dict[str, str]] = []
     recent: list[dict[str, str]] = []
     empty: bool = False

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from mini_crm.core import brand_days, brand_time
 from mini_crm.core.ai._sqltime import SECONDS, quarter_hour
 from mini_crm.core.outcomes.attribution import window_hours
 from mini_crm.core.outcomes.uplift import GroupFigures, uplift
@@ -154,28 +155,18 @@ def revenue_since_send(db: Session, campaign_id: int) -> list[dict[str, Any]]:
 
 def attributed_revenue_by_week(db: Session, weeks: int = 26,
                                now: datetime | None = None) -> list[dict[str, Any]]:
-    """Revenue of attributed orders (holdout excluded) per Monday-to-Sunday week (UTC),
-    oldest first, empty weeks as 0: [{"week_start": date, "revenue": Decimal, "orders"}].
+    """Revenue of attributed orders (holdout excluded) per Monday-to-Sunday brand-calendar
+    week (BRAND_TIMEZONE, by the order's brand-time day), oldest first, the current week
+    last, empty weeks as 0: [{"week_start": date, "revenue": Decimal, "orders": int}].
 
-    Sums per calendar day in SQL (portable extracts), folded into weeks here.
+    Sums per brand day in SQL (core/brand_days.py), folded into weeks here.
     """
-    now = now or utcnow()
-    this_monday = now.date() - timedelta(days=now.weekday())
-    first = this_monday - timedelta(weeks=weeks - 1)
-    parts = [sa.extract(p, CONVERSION.c.ordered_at) for p in ("year", "month", "day")]
-    rows = db.execute(sa.select(*parts, sa.func.sum(CONVERSION.c.amount), sa.func.count())
-                      .where(CONVERSION.c.holdout == sa.false(),
-                             CONVERSION.c.ordered_at >= datetime.combine(first,
-                                                                         datetime.min.time()))
-                      .group_by(*parts)).all()
-    totals = {first + timedelta(weeks=i): [ZERO, 0] for i in range(weeks)}
-    for y, m, d, revenue, n in rows:
-        on = date(int(y), int(m), int(d))
-        bucket = totals.get(on - timedelta(days=on.weekday()))
-        if bucket is not None:
-            bucket[0] += Decimal(revenue or 0)
-            bucket[1] += int(n)
-    return [{"week_start": k, "revenue": v[0], "orders": v[1]} for k, v in totals.items()]
+    today = brand_time.today(now or utcnow())
+    first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+    days = brand_days.sums_by_day(db, CONVERSION.c.ordered_at, CONVERSION.c.amount,
+                                  [CONVERSION.c.holdout == sa.false()], first, today)
+    return [{"week_start": k, "revenue": r, "orders": n}
+            for k, (r, n) in brand_days.fold_weeks(days, first, weeks).items()]
 
 
 def order_ids_by_log(db: Any, campaign_id: int, first_log_id: int,
