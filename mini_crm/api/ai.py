@@ -189,6 +189,10 @@ class SendWindowOut(BaseModel):
     weekday_name: str
     hour: int = Field(description="0-23, in the brand time zone")
     score: float = Field(description="Share of the orders in the three hours around `hour`")
+    conversion_share: float | None = Field(
+        default=None, description="Share of the conversions (orders attributed to a campaign "
+                                  "message) in the same three hours; null when there were "
+                                  "too few conversions to weigh in")
     reason: str
     next_at: datetime = Field(description="The next such time, UTC")
 
@@ -196,6 +200,13 @@ class SendWindowOut(BaseModel):
 class SendTimeOut(BaseModel):
     heatmap: list[list[int]] = Field(description="Orders by weekday (Mon = 0) × hour, brand "
                                                  "time zone")
+    conversion_heatmap: list[list[int]] = Field(
+        description="Conversions (orders attributed to a campaign message, holdout excluded) "
+                    "by weekday × hour of the order, brand time zone")
+    conversions: int = Field(description="Conversions behind conversion_heatmap")
+    conversion_basis: str = Field(
+        description="'audience' or 'all customers' when the conversion hours were blended "
+                    "into the windows (half the weight); '' when too few to use")
     windows: list[SendWindowOut]
     timezone: str
     orders: int
@@ -207,17 +218,22 @@ class SendTimeOut(BaseModel):
 
 @router.post("/send-time", response_model=SendTimeOut, summary="Send-time suggestions",
              description="A weekday × hour heatmap of the audience's past orders and the best "
-                         "three send windows with reasons. Nothing is scheduled.")
+                         "three send windows with reasons, weighing in the hours when past "
+                         "campaign messages converted (when there are at least 20 such "
+                         "orders). Nothing is scheduled.")
 def send_time(body: SendTimeIn, _key: Any = Depends(require_scope("ai")),
               session: Session = Depends(db_session)) -> SendTimeOut:
     result = ai_send_time.suggest_send_times(session, body.rules)
     advice = result.value
     return SendTimeOut(
         heatmap=advice.heatmap, timezone=advice.timezone, orders=advice.orders,
+        conversion_heatmap=advice.conversion_heatmap, conversions=advice.conversions,
+        conversion_basis=advice.conversion_basis,
         basis=advice.basis, audience_size=advice.audience_size, engine=result.engine,
         note=" ".join(filter(None, [result.note, *advice.notes])),
         windows=[SendWindowOut(weekday=w.weekday, weekday_name=ai_send_time.WEEKDAYS[w.weekday],
                                hour=w.hour, score=w.score, reason=w.reason,
+                               conversion_share=w.conversion_share,
                                next_at=w.next_at.replace(tzinfo=UTC))
                  for w in advice.windows])
 

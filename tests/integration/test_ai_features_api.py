@@ -85,6 +85,10 @@ def test_send_time(api: TestClient, make_key, session: Session) -> None:
     assert 1 <= len(out["windows"]) <= 3
     w = out["windows"][0]
     assert w["weekday_name"] and w["reason"]
+    # No campaign converted yet: the conversion grid is empty, not blended in, and said so.
+    assert out["conversions"] == 0 and out["conversion_basis"] == ""
+    assert sum(map(sum, out["conversion_heatmap"])) == 0 and w["conversion_share"] is None
+    assert "followed a campaign message" in out["note"]
     at = datetime.fromisoformat(w["next_at"])
     assert at.utcoffset() == timedelta(0) and at.replace(tzinfo=None) > utcnow()
 

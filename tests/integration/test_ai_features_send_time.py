@@ -155,3 +155,74 @@ def test_sql_quarter_hours_match_python_bucketing(session: Session, zone: str,
         local = at.replace(tzinfo=UTC).astimezone(tz)
         grid[local.weekday()][local.hour] += 1
     assert aggregated[0] == grid
+
+
+# -- outcomes weigh in: the hours when past messages converted -------------------------
+
+def plant_conversions(session: Session, weeks: int, per_week: int = 10) -> None:
+    """Pune customers messaged on Thursdays 20:00 IST (one email campaign a week) and
+    buying at 21:xx IST the same evening: each order is attributed to that message."""
+    from mini_crm.core.outcomes.attribution import attribute_order_ids
+    from mini_crm.models import Campaign, CommunicationLog, Customer
+
+    rng = random.Random(2)
+    pune = list(session.exec(select(Customer.id).where(Customer.city == "Pune")).all())
+    orders = []
+    for week, day in enumerate(recent_weekdays(3, weeks)):
+        sent = utc_of_ist(day, 20)
+        campaign = Campaign(name=f"Thursday {week}", message_template="Hi", channel="email",
+                            status="completed", started_at=sent, created_at=sent)
+        session.add(campaign)
+        session.flush()
+        for cid in rng.sample(pune, per_week):
+            session.add(CommunicationLog(campaign_id=campaign.id, customer_id=cid,
+                                         status="delivered", sent_at=sent, created_at=sent))
+            orders.append((cid, utc_of_ist(day, 21, rng.randint(0, 59)), 800))
+    session.commit()
+    add_orders(session, orders, prefix="conv")
+    ids = list(session.exec(select(Order.id).where(Order.external_id.startswith("conv"))))
+    assert attribute_order_ids(session, ids) == len(orders)
+    session.commit()
+
+
+def test_hours_when_messages_converted_are_weighed_in(session: Session) -> None:
+    plant(session)
+    plant_conversions(session, weeks=3)  # 30 conversions, Thursday 21:xx IST
+    advice = st.suggest_send_times(session, PUNE, now=NOW).value
+    assert advice.conversions == 30 and advice.conversion_basis == "audience"
+    assert advice.conversion_heatmap[3][21] == 30 and advice.orders == 290
+    top = advice.windows[0]
+    # Orders alone favour Tuesday 19:00 (200 of 290); half the weight on conversions,
+    # all of them Thursday 21:xx, moves the top window there.
+    assert (top.weekday, top.hour) == (3, 21)
+    assert top.conversion_share == 1.0
+    assert "100% of this audience's 30 orders that followed a campaign message" in top.reason
+    assert any((w.weekday, w.hour) == (1, 19) for w in advice.windows)
+    tuesday = next(w for w in advice.windows if (w.weekday, w.hour) == (1, 19))
+    assert tuesday.conversion_share == 0.0
+    assert not any("campaign message" in n for n in advice.notes)
+
+
+def test_audience_without_conversions_borrows_everyones(session: Session) -> None:
+    plant(session)
+    plant_conversions(session, weeks=3)
+    delhi = {"combinator": "and", "rules": [{"field": "city", "operator": "=",
+                                             "value": "Delhi"}]}
+    advice = st.suggest_send_times(session, delhi, now=NOW).value
+    assert advice.conversion_basis == "all customers" and advice.conversions == 30
+    assert any("only 0 orders attributed to a campaign message" in n for n in advice.notes)
+    assert "all customers' 30 orders that followed a campaign message" in \
+        advice.windows[0].reason
+
+
+def test_too_few_conversions_fall_back_to_order_hours_and_say_so(session: Session) -> None:
+    plant(session)
+    plant_conversions(session, weeks=1, per_week=st.MIN_CONVERSIONS - 1)
+    advice = st.suggest_send_times(session, PUNE, now=NOW).value
+    assert advice.conversions == st.MIN_CONVERSIONS - 1 and advice.conversion_basis == ""
+    assert (advice.windows[0].weekday, advice.windows[0].hour) == (1, 19)
+    assert all(w.conversion_share is None for w in advice.windows)
+    assert all("campaign message" not in w.reason for w in advice.windows)
+    assert any(f"Only {st.MIN_CONVERSIONS - 1} orders in the last year followed a campaign "
+               "message" in n and "order times alone" in n for n in advice.notes)
+

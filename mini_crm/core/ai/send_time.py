@@ -8,9 +8,20 @@ arithmetic is not portable SQL, so the database counts orders per UTC quarter ho
 in the brand's zone: exact, DST included, and at most 35,040 rows a year whatever the
 audience size. Other databases stream `ordered_at` in chunks and bucket it here.
 
+Outcomes weigh in. Orders that followed a campaign message (the `conversion` table:
+last touch within the conversion window, holdout excluded) are bucketed the same way by
+their order time — the hours when people act on a message. When there are at least
+MIN_CONVERSIONS of them (the audience's in the last year, else all customers' in the
+last year) each hour's weight is the blend
+    (1 - CONVERSION_WEIGHT) × its share of orders + CONVERSION_WEIGHT × its share of
+    conversions,
+and the reason quotes both shares; with fewer, the windows follow orders alone and a
+note says how many conversions there were.
+
 A window is an hour scored with its neighbours at half weight (a peak, not a broad
 shoulder, wins); the best three are picked greedily, at least three hours apart on
-the same day. Each reason quotes the share of orders in the three hours around it.
+the same day. Each reason quotes the share of orders (and of conversions) in the three
+hours around it.
 
 LLM engine: the model sees the heatmap and picks windows with its own reasons; the
 weekday/hour are validated, and score and next_at are always recomputed from data.
@@ -32,13 +43,15 @@ from mini_crm.core.ai import _sqltime, engine, llm
 from mini_crm.core.ai.result import AIResult
 from mini_crm.core.segments import parse_rules
 from mini_crm.core.segments.service import audience_size, matching_customer_ids
-from mini_crm.models import Order, OrderStatus, utcnow
+from mini_crm.models import Conversion, Order, OrderStatus, utcnow
 from mini_crm.settings import get_settings
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOURS_IN_WEEK = 7 * 24
 LOOKBACK_DAYS = 365
 MIN_ORDERS = 20  # fewer than this and a heatmap is noise: widen the basis
+MIN_CONVERSIONS = 20  # the same floor for the conversion heatmap before it is blended in
+CONVERSION_WEIGHT = 0.5  # its share of each hour's weight when it is
 WINDOWS = 3
 MIN_GAP_HOURS = 3
 CHUNK = 5000
@@ -54,6 +67,8 @@ class SendWindow:
     score: float  # share of the basis' orders in the three hours around `hour`
     reason: str
     next_at: datetime  # next occurrence, naive UTC
+    # share of the conversions in the same three hours; None when they were too few to use
+    conversion_share: float | None = None
 
 
 @dataclass
@@ -65,21 +80,43 @@ class SendTimeAdvice:
     basis: str = "audience"  # "audience" | "audience, all time" | "all customers"
     audience_size: int = 0
     notes: list[str] = field(default_factory=list)
+    # Orders attributed to a campaign message, by their order time, same grid
+    conversion_heatmap: list[list[int]] = field(default_factory=lambda: _empty_grid())
+    conversions: int = 0  # conversions behind conversion_heatmap
+    # "audience" | "all customers" when blended into the windows; "" when too few
+    conversion_basis: str = ""
+
+
+def _empty_grid() -> list[list[int]]:
+    return [[0] * 24 for _ in range(7)]
 
 
 def _bucket(session: Session, customer_ids: sa.Select | None, since: datetime | None,
-            tz: ZoneInfo) -> tuple[list[list[int]], int]:
-    grid = [[0] * 24 for _ in range(7)]
-    conditions = [Order.status.not_in(OrderStatus.NOT_COUNTED)]
+            tz: ZoneInfo, *, converted: bool = False) -> tuple[list[list[int]], int]:
+    """Weekday × hour grid (brand zone) of counted orders, or with `converted` of
+    conversions (attributed orders, holdout excluded) by their order time."""
+    if converted:
+        at: Any = Conversion.ordered_at
+        conditions: list[Any] = [Conversion.holdout == sa.false()]
+        customer: Any = Conversion.customer_id
+    else:
+        at, customer = Order.ordered_at, Order.customer_id
+        conditions = [Order.status.not_in(OrderStatus.NOT_COUNTED)]
     if customer_ids is not None:
-        conditions.append(Order.customer_id.in_(customer_ids))
+        conditions.append(customer.in_(customer_ids))
     if since is not None:
-        conditions.append(Order.ordered_at >= since)
+        conditions.append(at >= since)
+    return _grid(session, at, conditions, tz)
+
+
+def _grid(session: Session, at: Any, conditions: list[Any], tz: ZoneInfo
+          ) -> tuple[list[list[int]], int]:
+    grid = _empty_grid()
     total = 0
     if session.get_bind().dialect.name in _sqltime.DIALECTS:
         # The database groups by UTC quarter hour (≤ 35,040 rows a year); each bucket is
         # then placed in the brand's zone, exactly, daylight saving included.
-        bucket = _sqltime.quarter_hour(Order.ordered_at)
+        bucket = _sqltime.quarter_hour(at)
         stmt = select(bucket, func.count()).where(*conditions).group_by(bucket)
         rows = session.execute(stmt.execution_options(yield_per=CHUNK))
         for partition in rows.partitions():
@@ -90,16 +127,17 @@ def _bucket(session: Session, customer_ids: sa.Select | None, since: datetime | 
                 total += int(n)
         return grid, total
     # Any other database: stream the timestamps and bucket them here.
-    offsets: dict[datetime, timedelta] = {}  # UTC hour → offset
-    stmt = select(Order.ordered_at).where(*conditions)
+    offsets: dict[datetime, timedelta] = {}  # UTC quarter hour → offset
+    stmt = select(at).where(*conditions)
     for partition in session.execute(stmt.execution_options(yield_per=CHUNK)).partitions():
-        for (at,) in partition:
-            quarter = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+        for (when,) in partition:
+            quarter = when.replace(minute=when.minute - when.minute % 15, second=0,
+                                   microsecond=0)
             offset = offsets.get(quarter)
             if offset is None:
                 offset = quarter.replace(tzinfo=UTC).astimezone(tz).utcoffset() or timedelta(0)
                 offsets[quarter] = offset
-            local = at + offset
+            local = when + offset
             grid[local.weekday()][local.hour] += 1
             total += 1
     return grid, total
@@ -133,7 +171,8 @@ def next_occurrence(weekday: int, hour: int, now: datetime, tz: ZoneInfo) -> dat
     return candidate.astimezone(UTC).replace(tzinfo=None)
 
 
-def _reason(grid: list[list[int]], weekday: int, hour: int, basis: str, tz_name: str) -> str:
+def _reason(grid: list[list[int]], weekday: int, hour: int, basis: str, tz_name: str,
+            conversions: list[list[int]] | None = None, conversion_basis: str = "") -> str:
     flat = _flat(grid)
     total = sum(flat)
     share = block_share(grid, weekday, hour)
@@ -142,20 +181,43 @@ def _reason(grid: list[list[int]], weekday: int, hour: int, basis: str, tz_name:
     day = WEEKDAYS[weekday] if hour not in (0, 23) else f"{WEEKDAYS[weekday]} (around midnight)"
     whose = "this audience's" if basis.startswith("audience") else "all customers'"
     lift = share / (3 / HOURS_IN_WEEK)
-    return (f"{share:.0%} of {whose} orders fall on {day} {span} ({tz_name}), "
+    text = (f"{share:.0%} of {whose} orders fall on {day} {span} ({tz_name}), "
             f"{lift:.1f}× an average 3-hour slot; {peak:.0%} in the {hour:02d}:00 hour itself")
+    if conversions is None:
+        return text
+    n = sum(_flat(conversions))
+    whose = "this audience's" if conversion_basis == "audience" else "all customers'"
+    return (f"{text}; and {block_share(conversions, weekday, hour):.0%} of {whose} "
+            f"{n:,} orders that followed a campaign message (conversions) were placed then")
+
+
+def _blend(grid: list[list[int]], conversions: list[list[int]] | None) -> list[float]:
+    """Each hour's weight: its share of orders, blended with its share of conversions."""
+    flat = _flat(grid)
+    total = sum(flat)
+    orders = [v / total for v in flat] if total else [0.0] * HOURS_IN_WEEK
+    if conversions is None:
+        return orders
+    conv = _flat(conversions)
+    n = sum(conv)
+    return [(1 - CONVERSION_WEIGHT) * o + CONVERSION_WEIGHT * c / n
+            for o, c in zip(orders, conv, strict=True)]
 
 
 def best_windows(grid: list[list[int]], now: datetime, tz: ZoneInfo, basis: str,
-                 tz_name: str, n: int = WINDOWS) -> list[SendWindow]:
-    flat = _flat(grid)
-    if not sum(flat):
+                 tz_name: str, n: int = WINDOWS, conversions: list[list[int]] | None = None,
+                 conversion_basis: str = "") -> list[SendWindow]:
+    """The top `n` send windows. `conversions` (a weekday × hour grid of conversions, or
+    None when too few to use) is blended in with CONVERSION_WEIGHT."""
+    if not sum(_flat(grid)) and conversions is None:
         return []
+    weight = _blend(grid, conversions)
 
     def smoothed(i: int) -> float:
-        return flat[i] + 0.5 * (flat[(i - 1) % HOURS_IN_WEEK] + flat[(i + 1) % HOURS_IN_WEEK])
+        return weight[i] + 0.5 * (weight[(i - 1) % HOURS_IN_WEEK]
+                                  + weight[(i + 1) % HOURS_IN_WEEK])
 
-    ranked = sorted(range(HOURS_IN_WEEK), key=lambda i: (-smoothed(i), -flat[i], i))
+    ranked = sorted(range(HOURS_IN_WEEK), key=lambda i: (-smoothed(i), -weight[i], i))
     chosen: list[int] = []
     for i in ranked:
         if len(chosen) == n or smoothed(i) == 0:
@@ -166,8 +228,32 @@ def best_windows(grid: list[list[int]], now: datetime, tz: ZoneInfo, basis: str,
         chosen.append(i)
     return [SendWindow(weekday=i // 24, hour=i % 24,
                        score=round(block_share(grid, i // 24, i % 24), 4),
-                       reason=_reason(grid, i // 24, i % 24, basis, tz_name),
-                       next_at=next_occurrence(i // 24, i % 24, now, tz)) for i in chosen]
+                       reason=_reason(grid, i // 24, i % 24, basis, tz_name, conversions,
+                                      conversion_basis),
+                       next_at=next_occurrence(i // 24, i % 24, now, tz),
+                       conversion_share=(round(block_share(conversions, i // 24, i % 24), 4)
+                                         if conversions is not None else None))
+            for i in chosen]
+
+
+def _conversion_grid(session: Session, ids: sa.Select, since: datetime, tz: ZoneInfo
+                     ) -> tuple[list[list[int]], int, str, list[str]]:
+    """The conversions to blend in: the audience's in the last year, else everyone's;
+    basis "" (and a note) when even those are fewer than MIN_CONVERSIONS."""
+    grid, total = _bucket(session, ids, since, tz, converted=True)
+    if total >= MIN_CONVERSIONS:
+        return grid, total, "audience", []
+    audience_total = total
+    grid, total = _bucket(session, None, since, tz, converted=True)
+    if total >= MIN_CONVERSIONS:
+        return grid, total, "all customers", [
+            f"The audience had only {audience_total} orders attributed to a campaign message "
+            f"in the last year (fewer than {MIN_CONVERSIONS}); the conversion hours blended "
+            "in are all customers'."]
+    return grid, total, "", [
+        f"Only {total} orders in the last year followed a campaign message (fewer than "
+        f"{MIN_CONVERSIONS}), too few to learn when messages convert; the windows follow "
+        "order times alone."]
 
 
 def _heatmap(session: Session, rules: dict[str, Any], now: datetime, tz: ZoneInfo
@@ -196,13 +282,23 @@ def _heatmap(session: Session, rules: dict[str, Any], now: datetime, tz: ZoneInf
 
 def offline_send_times(session: Session, rules: dict[str, Any],
                        now: datetime | None = None) -> SendTimeAdvice:
+    """The figures and windows from data alone (see the module docstring)."""
     now = now or utcnow()
     tz_name = get_settings().brand_timezone
     tz = ZoneInfo(tz_name)
     grid, total, basis, notes = _heatmap(session, rules, now, tz)
-    return SendTimeAdvice(heatmap=grid, windows=best_windows(grid, now, tz, basis, tz_name),
+    ids = matching_customer_ids(parse_rules(rules), now)
+    conv, conv_total, conv_basis, conv_notes = _conversion_grid(
+        session, ids, now - timedelta(days=LOOKBACK_DAYS), tz)
+    blended = conv if conv_basis else None
+    return SendTimeAdvice(heatmap=grid,
+                          windows=best_windows(grid, now, tz, basis, tz_name,
+                                               conversions=blended,
+                                               conversion_basis=conv_basis),
                           timezone=tz_name, orders=total, basis=basis,
-                          audience_size=audience_size(session, rules, now), notes=notes)
+                          audience_size=audience_size(session, rules, now),
+                          notes=[*notes, *conv_notes], conversion_heatmap=conv,
+                          conversions=conv_total, conversion_basis=conv_basis)
 
 
 class _WindowAnswer(BaseModel):
@@ -221,10 +317,19 @@ def _llm_send_times(stats: SendTimeAdvice, now: datetime) -> SendTimeAdvice:
     system = (
         "You advise a marketing team when to send a campaign. You get a heatmap of past "
         "orders: heatmap[weekday][hour], weekday 0 = Monday, hours in the brand's time zone. "
+        "When 'conversion_heatmap' is given it counts, the same way, the orders that "
+        "followed a campaign message (conversions): weigh both, orders and conversions "
+        "equally. "
         f"Pick up to {WINDOWS} distinct send windows (weekday, hour) where this audience "
         "shops most, each with a one-sentence reason quoting the figures. Use only the data.")
-    user = json.dumps({"timezone": stats.timezone, "orders": stats.orders,
-                       "basis": stats.basis, "heatmap": stats.heatmap})
+    figures: dict[str, Any] = {"timezone": stats.timezone, "orders": stats.orders,
+                               "basis": stats.basis, "heatmap": stats.heatmap}
+    blended = stats.conversion_heatmap if stats.conversion_basis else None
+    if blended is not None:
+        figures |= {"conversions": stats.conversions,
+                    "conversion_basis": stats.conversion_basis,
+                    "conversion_heatmap": blended}
+    user = json.dumps(figures)
     answer = llm.complete_json(system, user, SendTimeAnswer)
     tz = ZoneInfo(stats.timezone)
     windows: list[SendWindow] = []
@@ -235,10 +340,15 @@ def _llm_send_times(stats: SendTimeAdvice, now: datetime) -> SendTimeAdvice:
             weekday=w.weekday, hour=w.hour,
             score=round(block_share(stats.heatmap, w.weekday, w.hour), 4),
             reason=" ".join(w.reason.split()), next_at=next_occurrence(w.weekday, w.hour, now,
-                                                                        tz)))
+                                                                        tz),
+            conversion_share=(round(block_share(blended, w.weekday, w.hour), 4)
+                              if blended is not None else None)))
     return SendTimeAdvice(heatmap=stats.heatmap, windows=windows, timezone=stats.timezone,
                           orders=stats.orders, basis=stats.basis,
-                          audience_size=stats.audience_size, notes=stats.notes)
+                          audience_size=stats.audience_size, notes=stats.notes,
+                          conversion_heatmap=stats.conversion_heatmap,
+                          conversions=stats.conversions,
+                          conversion_basis=stats.conversion_basis)
 
 
 def suggest_send_times(db: Session, rules: dict[str, Any], now: datetime | None = None
