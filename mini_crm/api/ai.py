@@ -353,6 +353,12 @@ class InsightsOut(BaseModel):
     top_errors: list[dict[str, Any]]
     outcome: dict[str, Any] = Field(default_factory=dict, description="what it earned: "
                                     "conversions, revenue, holdout, uplift (docs/outcomes.md)")
+    conversion: dict[str, Any] = Field(
+        default_factory=dict,
+        description="which groups converted better: {recipients, converted, rate, groups: "
+                    "{City|Gender|Spend tier|Tenure: [{label, recipients, converted, rate, "
+                    "revenue, rest_rate, z, significant}]}} (two-proportion z-test against "
+                    "the other recipients, |z| ≥ 2.58, ≥ 30 each side, ≥ 2 points)")
     engine: str
     note: str
 
@@ -360,8 +366,9 @@ class InsightsOut(BaseModel):
 @insights_router.get("/{campaign_id}/insights", response_model=InsightsOut,
                      summary="Campaign insights",
                      description="A plain-language summary of what the campaign earned "
-                                 "(attributed revenue, uplift against the holdout) and how it "
-                                 "delivered, and the figures behind it: outcome, delivery "
+                                 "(attributed revenue, uplift against the holdout), which "
+                                 "groups converted better, and how it delivered, and the "
+                                 "figures behind it: outcome, conversion by group, delivery "
                                  "rate overall and by city, "
                                  "spend tier and tenure, what stood out (two-proportion "
                                  "z-test) and the comparison with earlier campaigns.")
@@ -376,5 +383,6 @@ def campaign_insights(campaign_id: int = PathParam(ge=1, le=MAX_ID),
     return InsightsOut(campaign_id=campaign_id, summary=v.summary, highlights=v.highlights,
                        overall=v.overall, by_city=v.by_city, by_spend_tier=v.by_spend_tier,
                        by_tenure=v.by_tenure, comparison=v.comparison,
-                       top_errors=v.top_errors, outcome=v.outcome, engine=result.engine,
+                       top_errors=v.top_errors, outcome=v.outcome,
+                       conversion=v.conversion, engine=result.engine,
                        note=result.note)

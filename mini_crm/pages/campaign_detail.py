@@ -309,10 +309,10 @@ def _insight_table(t: rx.Var) -> rx.Component:
         rx.table.root(
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell("Group"),
-                rx.table.column_header_cell("Msgs", justify="end"),
-                rx.table.column_header_cell("Rate", justify="end"),
+                rx.table.column_header_cell(t["count_header"].to(str), justify="end"),
+                rx.table.column_header_cell(t["rate_header"].to(str), justify="end"),
                 rx.table.column_header_cell("Others", justify="end",
-                                            title="Delivery rate of the rest of the audience"),
+                                            title=t["rest_help"].to(str)),
             )),
             rx.table.body(rx.foreach(t["rows"].to(list[dict[str, str]]), row)),
             size="1",

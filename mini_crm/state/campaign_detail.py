@@ -116,7 +116,8 @@ def _breakdown(title: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     the rest of the audience's; significant differences are marked."""
     if not rows:
         return None
-    return {"title": title, "rows": [{
+    return {"title": title, "count_header": "Msgs", "rate_header": "Delivered",
+            "rest_help": "Delivery rate of the rest of the audience", "rows": [{
         "label": str(r.get("label", "—")),
         "messages": formatting.count(int(r.get("messages") or 0)),
         "rate": _pct(r.get("rate")),
@@ -126,13 +127,35 @@ def _breakdown(title: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     } for r in rows[:10]]}
 
 
+def _converted(title: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One "who bought" table: each group's conversion rate (recipients with an order
+    attributed to the campaign) beside the other recipients'; significant ones marked."""
+    if not rows:
+        return None
+    return {"title": title, "count_header": "Recipients", "rate_header": "Bought",
+            "rest_help": "Conversion rate of the other recipients", "rows": [{
+                "label": str(r.get("label", "—")),
+                "messages": formatting.count(int(r.get("recipients") or 0)),
+                "rate": _pct(r.get("rate")),
+                "rest": _pct(r.get("rest_rate")),
+                "mark": ("up" if (r.get("rate") or 0) > (r.get("rest_rate") or 0) else "down")
+                if r.get("significant") else "",
+            } for r in rows[:10]]}
+
+
 def _insights(campaign_id: int) -> dict[str, Any]:
     from mini_crm.core.ai import insights
 
     with session_scope() as db:
         result = insights.campaign_insights(db, campaign_id)
     value = result.value
+    conversion = getattr(value, "conversion", None) or {}
+    bought = [_converted(f"Bought, by {dim.lower()}", rows)
+              for dim, rows in (conversion.get("groups") or {}).items()]
+    if not conversion.get("converted"):
+        bought = []  # nobody bought yet: tables of zeros say nothing
     tables = [t for t in (
+        *bought,
         _breakdown("By city", value.by_city),
         _breakdown("By spend tier", value.by_spend_tier),
         _breakdown("By tenure", value.by_tenure),

@@ -43,8 +43,8 @@ from pydantic import BaseModel, field_validator
 from sqlmodel import Session, func, select
 
 from mini_crm.core.ai import engine, llm
-from mini_crm.core.ai.insights import two_proportion_z
 from mini_crm.core.ai.result import AIResult
+from mini_crm.core.ai.significance import two_proportion_z
 from mini_crm.core.formatting import group_indian, rupees
 from mini_crm.core.segments import describe, parse_rules
 from mini_crm.core.segments.compiler import compile_group
