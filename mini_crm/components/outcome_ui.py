@@ -65,7 +65,8 @@ def _revenue_chart(series: rx.Var) -> rx.Component:
     )
 
 
-def outcome_section(c: rx.Var, series: rx.Var) -> rx.Component:
+def outcome_section(c: rx.Var, series: rx.Var, actions: rx.Component | None = None
+                    ) -> rx.Component:
     return section(
         "What it earned",
         rx.grid(
@@ -87,5 +88,6 @@ def outcome_section(c: rx.Var, series: rx.Var) -> rx.Component:
         _revenue_chart(series),
         subtitle="Orders placed within the channel's conversion window after a message "
                  "(last touch); the holdout was never messaged. See docs/outcomes.md.",
+        actions=actions,
         data_testid="campaign-outcome",
     )

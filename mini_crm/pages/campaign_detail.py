@@ -394,7 +394,12 @@ def _body() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        outcome_section(C, S.revenue_series),
+        outcome_section(C, S.revenue_series, actions=rx.link(
+            rx.button(rx.icon("users", size=14), "Find customers like its buyers",
+                      variant="soft", size="2"),
+            href=f"/segments/new?like_buyers_of={S.campaign_id}",
+            title="A lookalike audience modelled on the customers this campaign converted",
+            data_testid="buyers-lookalike")),
         _insights(),
         rx.grid(
             _log(),

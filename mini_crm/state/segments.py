@@ -16,6 +16,7 @@ from mini_crm.core.ai.lookalike import LookalikeError, lookalike
 from mini_crm.core.ai.segment_rules import segment_rules
 from mini_crm.core.segments import editing, service
 from mini_crm.db import session_scope
+from mini_crm.models import Campaign
 from mini_crm.state import errors
 from mini_crm.state.base import AppState
 
@@ -166,6 +167,9 @@ class SegmentEditorState(AppState):
             if not self.ensure_signed_in():
                 return
             raw_id = str(self.router.page.params.get("segment_ref", "") or "")
+            # /segments/new?like_buyers_of=7: the campaign page's "customers like its
+            # buyers" — a lookalike seeded from campaign 7's converters.
+            buyers_of = str(self.router.page.params.get("like_buyers_of", "") or "")
             self.saved_message = self.save_error = self.error = self.error_path = ""
             self.ai_prompt = self.ai_engine = self.ai_note = self.ai_error = ""
             self.drafts = {}
@@ -184,6 +188,8 @@ class SegmentEditorState(AppState):
             else:
                 self.segment_id, self.name, self.tree = 0, "", editing.empty_tree()
         yield SegmentEditorState.refresh_preview
+        if loaded is None and buyers_of.isdigit() and len(buyers_of) <= 12:
+            yield SegmentEditorState.find_buyer_lookalikes(int(buyers_of))
 
     def _edit(self, tree: dict[str, Any]):
         self.tree = tree
@@ -342,6 +348,22 @@ class SegmentEditorState(AppState):
             if was_saved and str(self.router.page.path or "").startswith("/segments"):
                 yield rx.call_script("window.history.replaceState(null, '', '/segments/new')")
 
+    @rx.event(background=True)
+    async def find_buyer_lookalikes(self, campaign_id: int) -> None:
+        """Customers like those a campaign converted ("customers like those who bought"),
+        into the builder for review; the explanation names the seed."""
+        async with self:
+            if not self.ensure_signed_in():
+                return
+            self.ai_busy, self.ai_error = True, ""
+        answer = await rx.run_in_thread(lambda: _lookalike_rules(campaign_id=campaign_id))
+        async with self:
+            filled = self._apply_ai(answer, "lookalike")
+            if filled and not self.name:
+                self.name = answer.get("name", "")[:200]
+        if filled:
+            yield SegmentEditorState.refresh_preview
+
     def _apply_ai(self, answer: dict[str, Any], source: str) -> bool:
         """Put an AI proposal into the builder; True when the rules changed."""
         self.ai_busy = False
@@ -443,11 +465,21 @@ def _ai_rules(prompt: str) -> dict[str, Any]:
             "explanation": value.explanation}
 
 
-def _lookalike_rules(rules: dict[str, Any]) -> dict[str, Any]:
+def _lookalike_rules(rules: dict[str, Any] | None = None,
+                     campaign_id: int | None = None) -> dict[str, Any]:
+    """A lookalike of `rules`, or of campaign `campaign_id`'s converters, shaped for the
+    builder: {error, engine, note, found, rules, explanation, name}."""
     failed = {"engine": "", "note": "", "rules": {}, "explanation": []}
+    name = ""
     try:
         with session_scope() as session:
-            result = lookalike(session, rules=rules)
+            if campaign_id is not None:
+                campaign = session.get(Campaign, campaign_id)
+                if campaign is None:
+                    return {**failed, "error": f"Campaign {campaign_id} does not exist, so "
+                                               "there are no buyers to model."}
+                name = f"Like the buyers of {campaign.name}"
+            result = lookalike(session, rules=rules, campaign_id=campaign_id)
     except (LookalikeError, LookupError, segments.RulesError) as exc:
         return {**failed, "error": f"Cannot model this audience: {exc}"}
     except Exception as exc:  # the spinner must stop and say why, whatever went wrong
@@ -456,7 +488,8 @@ def _lookalike_rules(rules: dict[str, Any]) -> dict[str, Any]:
     value = result.value
     # found=False: rules is None and the builder keeps the marketer's rules.
     return {"error": "", "engine": result.engine, "note": result.note, "found": value.found,
-            "rules": value.rules or {}, "explanation": [value.summary, *value.explanation]}
+            "rules": value.rules or {}, "explanation": [value.summary, *value.explanation],
+            "name": name}
 
 
 def _load_segment(segment_id: int) -> dict[str, Any] | None:
