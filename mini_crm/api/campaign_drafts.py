@@ -8,7 +8,6 @@ a campaign in the wrong status a 409.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response
@@ -20,6 +19,7 @@ from mini_crm.api.deps import db_session, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.core.campaigns import drafts
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
+from mini_crm.core.ingestion.schemas import InputTimestamp
 from mini_crm.models import ApiKey
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"],
@@ -42,7 +42,7 @@ class DraftIn(BaseModel):
     sender_name: str | None = Field(default=None, max_length=100)
     tags: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None,
                                                                      max_length=10)
-    schedule_at: datetime | None = Field(default=None, description="the intended time "
+    schedule_at: InputTimestamp | None = Field(default=None, description="the intended time "
                                          "(ISO-8601); for a scheduled campaign, its time")
     step: int | None = Field(default=None, ge=0, le=10, description="the wizard step a "
                              "draft resumes at (0 audience, 1 message, 2 schedule, 3 review)")
@@ -56,13 +56,13 @@ class DraftIn(BaseModel):
 
 class LaunchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    schedule_at: datetime | None = Field(default=None, description="ISO-8601; absent or "
+    schedule_at: InputTimestamp | None = Field(default=None, description="ISO-8601; absent or "
                                          "in the past launches at once")
 
 
 class RescheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    schedule_at: datetime
+    schedule_at: InputTimestamp
 
 
 def _run(db: Session, call: Any) -> int:

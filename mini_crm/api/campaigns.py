@@ -16,6 +16,7 @@ from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.api.segments import EXAMPLE_RULES
 from mini_crm.core.campaigns import reports, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
+from mini_crm.core.ingestion.schemas import InputTimestamp
 from mini_crm.db import get_engine
 from mini_crm.models import ApiKey, Campaign
 
@@ -40,7 +41,7 @@ class CampaignIn(BaseModel):
                          description="template with {name} {first_name} {city} {email} "
                                      "{total_spend} {order_count} {last_order_date}")
     channel: Literal["sms", "email", "whatsapp"] = "sms"
-    schedule_at: datetime | None = Field(default=None, description="ISO-8601; a time in "
+    schedule_at: InputTimestamp | None = Field(default=None, description="ISO-8601; a time in "
                                          "the past or absent launches at once")
     objective: str | None = Field(default=None, max_length=500)
     holdout_percent: int = Field(default=0, ge=0, le=50, description="share of the "

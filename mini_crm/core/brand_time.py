@@ -31,6 +31,22 @@ class TimestampError(ValueError):
     """An input timestamp that cannot be read; the message says what was expected."""
 
 
+# The calendar the product accepts from any door (API, CSV, rules, schedules, AI). Python's
+# own range (years 1..9999) is not enough: year 1 at +05:30 or 9999-12-31 at -05:00 has
+# no UTC twin (OverflowError), MariaDB DATETIME starts at year 1000, and "day + 1" of
+# 9999-12-31 overflows. 1900..2199 holds every birthday, order and schedule a brand has.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2199, 12, 31)
+
+
+def check_supported(day: date, what: str = "the date") -> date:
+    """`day` itself when MIN_DATE <= day <= MAX_DATE; else TimestampError in plain words."""
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise TimestampError(f"{what} {day.isoformat()} is outside the supported calendar "
+                             f"({MIN_DATE.isoformat()} to {MAX_DATE.isoformat()})")
+    return day
+
+
 def zone() -> tzinfo:
     """The brand's time zone (settings.brand_timezone, an IANA name such as Asia/Kolkata)."""
     name = get_settings().brand_timezone
@@ -52,6 +68,9 @@ def to_utc(local: datetime) -> datetime:
     happens (spring gap) is read with the offset before the change, i.e. it lands just
     after the gap. Aware inputs are converted as they are.
     """
+    # One day of slack past MAX_DATE: the end of the last supported day is its midnight.
+    if not MIN_DATE <= local.date() <= MAX_DATE + timedelta(days=1):
+        check_supported(local.date(), "the time")
     aware = local if local.tzinfo is not None else local.replace(tzinfo=zone())
     return aware.astimezone(UTC).replace(tzinfo=None)
 
@@ -135,20 +154,24 @@ def parse_input_timestamp(value: str | datetime | date) -> datetime:
     a bare date "2026-11-29" = the start of that brand day), a datetime or a date.
     Without an offset the wall-clock time is read in BRAND_TIMEZONE (see `to_utc` for
     the daylight-saving gap and fold); with one it is converted to UTC.
-    Raises TimestampError naming the expected form.
+    Raises TimestampError naming the expected form, or the supported calendar
+    (MIN_DATE..MAX_DATE) for a date outside it.
     """
     if isinstance(value, datetime):
+        check_supported(value.date(), "the time")
         return to_utc(value)
     if isinstance(value, date):
-        return day_start(value)
+        return day_start(check_supported(value))
     if not isinstance(value, str):
         raise TimestampError(f"expected an ISO 8601 timestamp such as 2026-11-29T13:30:00+05:30, "
                              f"got {type(value).__name__}")
     text = value.strip()
     try:
         if len(text) == 10:
-            return day_start(date.fromisoformat(text))
-        return to_utc(datetime.fromisoformat(text))
+            return parse_input_timestamp(date.fromisoformat(text))
+        return parse_input_timestamp(datetime.fromisoformat(text))
+    except TimestampError:
+        raise
     except ValueError:
         raise TimestampError(f"{value[:40]!r} is not an ISO 8601 timestamp; write e.g. "
                              "2026-11-29T13:30:00+05:30, or without an offset for "

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import reflex as rx
 
-from mini_crm.core import formatting, segments
+from mini_crm.core import brand_time, formatting, segments
 from mini_crm.core.campaigns import render
 from mini_crm.core.campaigns.email import validate_email_fields
 from mini_crm.core.segments import editing
@@ -106,10 +106,9 @@ def _render_samples(rules: dict[str, Any], template: str, channel: str
 def _parse_local(value: str) -> datetime | None:
     """A datetime-local value in the brand's zone -> naive UTC (how timestamps are stored)."""
     try:
-        local = datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT)
-    except ValueError:
+        return brand_time.to_utc(datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT))
+    except ValueError:  # unreadable, or outside the supported calendar (TimestampError)
         return None
-    return local.replace(tzinfo=formatting.brand_zone()).astimezone(UTC).replace(tzinfo=None)
 
 
 def _to_local_input(utc_naive: datetime) -> str:

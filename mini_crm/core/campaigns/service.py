@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
+from mini_crm.core import brand_time
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import delivery, email, gate, launch, reach, render
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
@@ -47,7 +48,14 @@ LOG = CommunicationLog.__table__
 
 
 def naive_utc(value: datetime) -> datetime:
-    """A timestamp as stored: UTC without tzinfo (an aware one is converted)."""
+    """A timestamp as stored: UTC without tzinfo (an aware one is converted).
+
+    Raises CampaignError (field schedule_at) outside brand_time's supported calendar.
+    """
+    try:
+        brand_time.check_supported(value.date(), "the time")
+    except brand_time.TimestampError as exc:
+        raise CampaignError(str(exc), "schedule_at") from None
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 

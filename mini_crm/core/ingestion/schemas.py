@@ -6,13 +6,16 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_serializer,
     field_validator,
     model_validator,
@@ -40,7 +43,14 @@ def _timestamp(value: Any) -> Any:
 def _naive_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is None:
         return value
-    return value.astimezone(UTC).replace(tzinfo=None)
+    return brand_time.to_utc(value)  # range-checked: no OverflowError at the edges
+
+
+# An input timestamp on any door (ingestion, campaign schedules): the same reading
+# everywhere — offset-less = brand wall-clock time — stored as naive UTC.
+InputTimestamp = Annotated[datetime, BeforeValidator(_timestamp), AfterValidator(_naive_utc),
+                           WithJsonSchema({"type": "string", "format": "date-time",
+                                           "description": TIMESTAMP_DOC})]
 
 
 class ConsentIn(BaseModel):
@@ -55,6 +65,39 @@ class ConsentIn(BaseModel):
 
 # CSV columns (and flat API keys) that fold into `consent`.
 _FLAT_CONSENT = {f"consent_{c}": c for c in CHANNELS}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _no_nul(value: Any, where: str = "") -> Any:
+    """Refuse a NUL character anywhere in an item (text, attribute keys and values, items).
+
+    PostgreSQL cannot store U+0000 in text or JSON (the whole batch would fail), and no
+    real name, city or attribute holds one: a clear per-item error instead.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where or 'a value'} contains a NUL character (\\u0000)")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _no_nul(k, f"the key {str(k)[:40]!r}")
+            _no_nul(v, f"{where + '.' if where else ''}{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _no_nul(v, f"{where}[{i}]")
+    return value
+
+
+def _printable_id(value: Any) -> Any:
+    """External ids are any printable text: control characters (newline, tab, NUL) are
+    refused, since such an id could never be written in a URL path, a CSV cell or a log."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # shop backends send numeric ids (Shopify's are numbers)
+    if isinstance(value, str) and (m := _CONTROL.search(value)):
+        raise ValueError(f"an external id must be printable text; it contains the control "
+                         f"character U+{ord(m.group()):04X}")
+    return value
 
 
 def _utc_text(value: datetime | None) -> str | None:
@@ -80,6 +123,22 @@ class CustomerIn(BaseModel):
     consent: ConsentIn | None = Field(
         default=None, description="Per channel, e.g. {\"sms\": false}; channels left out "
         "keep their stored consent.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return _no_nul(data)
+
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def _id(cls, v: Any) -> Any:
+        return _printable_id(v)
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone_number(cls, v: Any) -> Any:
+        # A JSON number is a phone written without its '+': read it as its digits.
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
     @model_validator(mode="before")
     @classmethod
@@ -171,6 +230,16 @@ class OrderIn(BaseModel):
     status: str = Field(default="completed", min_length=1, max_length=32)
     ordered_at: datetime = Field(description=TIMESTAMP_DOC)
     items: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return _no_nul(data)
+
+    @field_validator("external_id", "customer_external_id", mode="before")
+    @classmethod
+    def _id(cls, v: Any) -> Any:
+        return _printable_id(v)
 
     @field_validator("amount", mode="before")
     @classmethod

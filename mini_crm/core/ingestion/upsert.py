@@ -70,6 +70,27 @@ def _last_wins(items: Sequence[T], key: Callable[[T], str]) -> list[T]:
     return list({key(i): i for i in items}.values())
 
 
+def _merge_customers(items: Sequence[CustomerIn]
+                     ) -> tuple[list[CustomerIn], dict[str, dict[str, bool]]]:
+    """One item per external_id, as if the batch's items had been sent one after another.
+
+    A later item's fields override an earlier one's; fields it leaves out keep the earlier
+    item's values (so `[{id, email, city}, {id, name}]` keeps the email and city), and
+    consent keys merge in order (an opt-out in the first item is kept unless a later item
+    explicitly opts back in). Returns (items, consent wanted per external_id).
+    """
+    merged: dict[str, CustomerIn] = {}
+    wanted: dict[str, dict[str, bool]] = {}
+    for item in items:
+        ext = item.external_id
+        earlier = merged.get(ext)
+        merged[ext] = item if earlier is None else earlier.model_copy(
+            update={f: getattr(item, f) for f in item.model_fields_set - NOT_COLUMNS})
+        if w := item.consent_wanted():
+            wanted.setdefault(ext, {}).update(w)
+    return list(merged.values()), wanted
+
+
 def upsert_customers(session: Session, items: Sequence[CustomerIn],
                      change: consent.Change | None = None) -> int:
     """Upsert by external_id. Fields a client leaves out keep their stored values.
@@ -78,7 +99,7 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn],
     are written, recorded as coming from `change` (default: the API): items without
     consent keys never touch it, so a later upsert cannot undo an opt-out.
     """
-    latest = _last_wins(items, lambda c: c.external_id)
+    latest, wanted = _merge_customers(items)
     groups: dict[frozenset[str], list[CustomerIn]] = {}
     for c in latest:
         groups.setdefault(frozenset(c.model_fields_set - NOT_COLUMNS), []).append(c)
@@ -96,12 +117,12 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn],
             return {**values, "is_stub": new["is_stub"], "updated_at": new["updated_at"]}
 
         _upsert(session, CUSTOMER, rows, update)
-    _apply_consent(session, latest, change or consent.Change(source="api"))
+    _apply_consent(session, wanted, change or consent.Change(source="api"))
     return len(latest)
 
 
-def _apply_consent(session: Session, items: list[CustomerIn], change: consent.Change) -> None:
-    wanted = {c.external_id: w for c in items if (w := c.consent_wanted())}
+def _apply_consent(session: Session, wanted: dict[str, dict[str, bool]],
+                   change: consent.Change) -> None:
     if not wanted:
         return
     ids = dict(session.execute(sa.select(CUSTOMER.c.external_id, CUSTOMER.c.id)

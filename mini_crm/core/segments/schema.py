@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from mini_crm.core import numbers
+from mini_crm.core import brand_time, numbers
 from mini_crm.core.segments.fields import ALL_OPERATORS, NULLS, SET, FieldSpec, field_spec
 from mini_crm.core.segments.windows import (
     ItemsMatch,
@@ -224,6 +224,10 @@ def _scalar(spec: FieldSpec, raw: Any, path: str) -> tuple[Any, str]:
         day = _date(raw)
         if day is None:
             raise RulesError(path, f"expected a date like 2025-01-31, got {raw!r}", spec.name)
+        try:
+            brand_time.check_supported(day)
+        except brand_time.TimestampError as exc:
+            raise RulesError(path, str(exc), spec.name) from None
         return day, "date"
     if spec.kind == "text":
         if not isinstance(raw, str | int) or isinstance(raw, bool):

@@ -86,9 +86,14 @@ def parse_window(raw: Any) -> Window:
 def _day(raw: Any, name: str) -> date:
     if isinstance(raw, str):
         try:
-            return date.fromisoformat(raw.strip())
+            day = date.fromisoformat(raw.strip())
         except ValueError:
             pass
+        else:
+            try:
+                return brand_time.check_supported(day, f"'{name}'")
+            except brand_time.TimestampError as exc:
+                raise WindowError(str(exc)) from None
     raise WindowError(f"'{name}' must be a date like 2026-01-31, got {raw!r}")
 
 
