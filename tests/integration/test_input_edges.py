@@ -178,3 +178,18 @@ def test_numeric_ids_and_phones_are_read_as_text(api: TestClient, ingest,
     assert r.json()["accepted"] == 1, r.text
     got = api.get("/api/v1/customers/7001", headers=ingest).json()
     assert got["phone"] == "+919876543210"
+
+
+@pytest.mark.parametrize(("op", "value"), [("=", "+91 94444 55555"), ("=", "09444455555"),
+                                           ("in", ["9444455555", "nobody"]),
+                                           ("!=", "+91-94444-55555")])
+def test_phone_rule_values_are_read_like_stored_phones(api: TestClient, ingest, op: str,
+                                                       value: object) -> None:
+    api.post("/api/v1/customers", headers=ingest, json={"items": [
+        {"external_id": "p1", "phone": "+919444455555"},
+        {"external_id": "p2", "phone": "9876543210"}]})
+    rules = {"combinator": "and", "rules": [{"field": "phone", "operator": op,
+                                             "value": value}]}
+    r = api.post("/api/v1/segments/preview", headers=ingest, json={"rules": rules})
+    assert r.status_code == 200, r.text
+    assert r.json()["size"] == 1, r.text

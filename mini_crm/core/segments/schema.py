@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from mini_crm.core import brand_time, numbers
+from mini_crm.core import brand_time, contacts, numbers
 from mini_crm.core.segments.fields import ALL_OPERATORS, NULLS, SET, FieldSpec, field_spec
 from mini_crm.core.segments.windows import (
     ItemsMatch,
@@ -169,6 +169,23 @@ def _window(spec: FieldSpec, obj: dict[str, Any], path: str
 
 
 def _value(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[Any, str]:
+    value, vtype = _value_as_written(spec, op, raw, path)
+    if spec.name == "phone" and op in ("=", "!=", "in", "not_in") and vtype == "text":
+        # Phones are stored in E.164: "+91 94444 55555" and "09444455555" must find
+        # "+919444455555" as they would at ingest. Text that is not a whole phone number
+        # stays as written (it can only match a stored value spelled the same).
+        value = tuple(_e164(v) for v in value) if isinstance(value, tuple) else _e164(value)
+    return value, vtype
+
+
+def _e164(value: str) -> str:
+    try:
+        return contacts.normalise_phone(value) or value
+    except contacts.InvalidContact:
+        return value
+
+
+def _value_as_written(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[Any, str]:
     if op == "between":
         pair = _split_list(raw, spec)
         if len(pair) == 1 and isinstance(raw, str) and raw.count(",") == 1:
