@@ -59,6 +59,9 @@ class DeliveryStatus:
     UNDELIVERED = "undelivered"
     # A member of the campaign's control group: recorded, measured, never sent.
     HOLDOUT = "holdout"
+    # A/B test with a test share: a recipient outside it waits for the winner
+    # (core/campaigns/ab_test.py); workers only claim `queued`, so it is never sent before.
+    WAITING = "waiting"
     # Left out at launch, with communication_log.skip_reason (core/campaigns/reach.py):
     # never sent, never counted as failed.
     SKIPPED = "skipped"
@@ -162,7 +165,8 @@ class Segment(SQLModel, table=True):
 
 class Campaign(SQLModel, table=True):
     __tablename__ = "campaign"
-    __table_args__ = (sa.Index("ix_campaign_status_scheduled", "status", "scheduled_at"),)
+    __table_args__ = (sa.Index("ix_campaign_status_scheduled", "status", "scheduled_at"),
+                      sa.Index("ix_campaign_ab_phase", "ab_phase", "ab_decide_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -188,6 +192,16 @@ class Campaign(SQLModel, table=True):
     email_subject: str | None = Field(default=None, max_length=300)
     email_preheader: str | None = Field(default=None, max_length=300)
     sender_name: str | None = Field(default=None, max_length=100)
+    # A/B test (core/campaigns/ab_test.py): [{"key": "A".."D", "message", "subject"}] or
+    # None; ab_test {"test_percent", "test_hours", "metric"}; ab_phase None | "testing" |
+    # "decided"; ab_decide_at when the winner is due; winner a variant key or None, and
+    # winner_detail why (method, p-value, rates, who decided, the rest's variant).
+    variants: list[dict[str, Any]] | None = _json()
+    ab_test: dict[str, Any] | None = _json()
+    ab_phase: str | None = Field(default=None, max_length=16)
+    ab_decide_at: datetime | None = _ts()
+    winner: str | None = Field(default=None, max_length=8)
+    winner_detail: dict[str, Any] | None = _json()
 
 
 class CommunicationLog(SQLModel, table=True):

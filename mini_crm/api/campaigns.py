@@ -1,5 +1,5 @@
 """Campaigns over HTTP: preview who a launch reaches, create (launch now or schedule),
-history, one campaign, cancel."""
+history, one campaign, cancel, choose an A/B test's winner."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlmodel import Session
 from mini_crm.api.deps import db_session, require_reader, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.api.segments import EXAMPLE_RULES
-from mini_crm.core.campaigns import reports, service
+from mini_crm.core.campaigns import ab_test, reports, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.ingestion.schemas import InputTimestamp
 from mini_crm.db import get_engine
@@ -31,15 +31,49 @@ EXAMPLE = {"name": "Diwali win-back", "rules": EXAMPLE_RULES,
            "tags": ["festive", "win-back"]}
 
 
+class VariantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: str = Field(max_length=2000, description="template, as `message`")
+    subject: str | None = Field(default=None, max_length=300,
+                                description="email only: this variant's subject line")
+
+
+class AbTestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    test_percent: int = Field(default=100, ge=1, le=100, description="share of the "
+                              "recipients sent at launch, split evenly over the variants; "
+                              "the rest waits for the winner (100: send all at once)")
+    test_hours: int = Field(default=24, ge=1, le=ab_test.MAX_TEST_HOURS,
+                            description="hours after launch when the winner is picked")
+    metric: Literal["conversion", "delivery"] = Field(
+        default="conversion", description="compare conversion rate (converters / sent) "
+        "or delivery rate (delivered / sent)")
+
+
+AB_EXAMPLE = {"name": "Diwali A/B", "rules": EXAMPLE_RULES, "channel": "sms",
+              "variants": [{"message": "Hi {first_name}, 20% off this week!"},
+                           {"message": "{first_name}, your Diwali treat: 20% off"}],
+              "holdout_percent": 10,
+              "ab_test": {"test_percent": 20, "test_hours": 24, "metric": "conversion"}}
+
+
 class CampaignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE,
+                                                                               AB_EXAMPLE]})
     name: str = Field(min_length=1, max_length=200)
     rules: dict[str, Any] | None = Field(default=None, description="audience rules (or "
                                          "segment_id); snapshotted at creation")
     segment_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    message: str = Field(min_length=1, max_length=2000,
-                         description="template with {name} {first_name} {city} {email} "
-                                     "{total_spend} {order_count} {last_order_date}")
+    message: str | None = Field(default=None, min_length=1, max_length=2000,
+                                description="template with {name} {first_name} {city} "
+                                "{email} {total_spend} {order_count} {last_order_date}; "
+                                "required unless `variants` is given")
+    variants: list[VariantIn] | None = Field(
+        default=None, max_length=10, description="A/B test: 2-4 message variants "
+        "(keys A-D in this order) instead of `message`")
+    ab_test: AbTestIn | None = Field(default=None, description="A/B test settings (with "
+                                     "`variants`); default: all at once, winner after 24 h "
+                                     "by conversion rate")
     channel: Literal["sms", "email", "whatsapp"] = "sms"
     schedule_at: InputTimestamp | None = Field(default=None, description="ISO-8601; a time in "
                                          "the past or absent launches at once")
@@ -105,6 +139,53 @@ class UpliftOut(BaseModel):
     incremental_revenue: float
 
 
+class VariantOut(BaseModel):
+    key: str = Field(description="A, B, C or D")
+    message: str
+    subject: str | None = None
+    recipients: int = Field(description="log rows with this variant (the rest of an A/B "
+                            "test gets the winner's key when it is sent)")
+    sent: int = Field(description="messages the vendor accepted")
+    delivered: int
+    failed: int
+    pending: int
+    conversions: int = Field(description="attributed orders")
+    converters: int
+    revenue: float
+    conversion_rate: float | None = Field(description="converters / sent")
+    delivery_rate: float | None = Field(description="delivered / sent")
+
+
+class DecisionOut(BaseModel):
+    winner: str | None
+    reason: str
+    metric: str
+    method: str
+    p_value: float | None
+    rates: dict[str, float | None]
+    alpha: float
+
+
+class AbTestOut(BaseModel):
+    test_percent: int
+    test_hours: int
+    metric: str
+    phase: str | None = Field(description="testing (rest waiting) or decided")
+    decide_at: datetime | None = Field(description="when the winner is picked (UTC)")
+    waiting: int = Field(description="recipients held for the winner's message")
+    decided_by: str | None = Field(description="auto or manual; null while testing")
+    decided_at: str | None
+    reason: str | None = Field(description="why this winner, or why none, in words")
+    p_value: float | None = Field(description="the (Holm-adjusted) p-value that decided")
+    method: str | None
+    rates: dict[str, float | None] | None = Field(description="the metric per variant "
+                                                  "at the decision")
+    rest_variant: str | None = Field(description="the variant the rest was sent (the "
+                                     "winner; A when there was none)")
+    live: DecisionOut | None = Field(description="while testing: what the winner rule "
+                                     "says with the figures so far")
+
+
 class CampaignOut(BaseModel):
     id: int
     name: str
@@ -134,6 +215,8 @@ class CampaignOut(BaseModel):
     revenue: float = Field(description="attributed revenue (holdout excluded)")
     conversion_rate: float | None = Field(description="converters / sent")
     revenue_per_message: float | None = Field(description="revenue / sent")
+    waiting: int = Field(default=0, description="A/B rows waiting for the winner")
+    is_ab: bool = Field(default=False, description="an A/B test of message variants")
 
 
 class CampaignDetail(CampaignOut):
@@ -141,6 +224,11 @@ class CampaignDetail(CampaignOut):
     uplift: UpliftOut | None = Field(description="null without a holdout or while data is "
                                      "short (see docs/outcomes.md)")
     message: str
+    variants: list[VariantOut] = Field(description="A/B test: each variant's figures; "
+                                       "[] for a single-message campaign")
+    winner: str | None = Field(description="the winning variant's key; null while testing, "
+                               "without a significant winner, or without variants")
+    ab_test: AbTestOut | None = None
     rules: dict[str, Any]
     segment_id: int | None
     subject: str | None = None
@@ -211,9 +299,12 @@ def create_campaign(body: CampaignIn, key: ApiKey = Depends(require_scope("campa
     try:
         campaign = service.create_campaign(
             db, name=body.name, rules=body.rules, segment_id=body.segment_id,
-            message_template=body.message, channel=body.channel, schedule_at=body.schedule_at,
+            message_template=body.message or "", channel=body.channel,
+            schedule_at=body.schedule_at,
             objective=body.objective, created_by=key.created_by, tags=body.tags,
             holdout_percent=body.holdout_percent,
+            variants=[v.model_dump() for v in body.variants] if body.variants else None,
+            ab_settings=body.ab_test.model_dump() if body.ab_test else None,
             email_subject=body.subject, email_preheader=body.preheader,
             sender_name=body.sender_name)
     except CampaignError as exc:
@@ -282,3 +373,34 @@ def cancel_campaign(campaign_id: CampaignId, key: ApiKey = Depends(require_scope
                                        in_flight_note=result.in_flight_note,
                                        settling=result.settling,
                                        final=result.final))
+
+
+class WinnerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"variant": "B"}]})
+    variant: str = Field(min_length=1, max_length=8, description="the variant key to send "
+                         "the rest of the audience")
+
+
+@router.post("/{campaign_id}/winner", response_model=CampaignDetail,
+             responses={404: ERROR_SCHEMA, 409: ERROR_SCHEMA},
+             summary="Choose an A/B test's winner by hand: the rest is sent its message")
+def choose_winner(campaign_id: CampaignId, body: WinnerIn,
+                  key: ApiKey = Depends(require_scope("campaigns")),
+                  db: Session = Depends(db_session)) -> CampaignDetail:
+    """Ends the test now: every recipient still waiting is queued with the chosen
+    variant's message (delivery starts after this answers), and `winner` /
+    `ab_test.decided_by` = "manual" record it. 422 `invalid_variant` for a key the
+    campaign does not have; 409 `ab_test_closed` when it is not an A/B test, the winner
+    was already decided, or the campaign is not launched or was cancelled."""
+    try:
+        ab_test.pick_winner(db, campaign_id, body.variant, actor_user_id=key.created_by)
+    except CampaignNotFound as exc:
+        raise ApiError(404, f"campaign {campaign_id} does not exist") from exc
+    except CampaignError as exc:
+        closed = exc.field != "variant"
+        raise ApiError(409 if closed else 422, exc.message,
+                       code="ab_test_closed" if closed else "invalid_variant",
+                       details={"field": "variant"}) from exc
+    db.commit()  # enqueues the rest's delivery jobs (after commit)
+    return _detail(db, campaign_id)

@@ -36,6 +36,7 @@ TASK_MODULES: list[str] = [
     "mini_crm.core.delivery.receipts",  # applies buffered delivery receipts
     "mini_crm.core.campaigns.sweeper",  # starts due campaigns, resumes abandoned delivery
     "mini_crm.core.ingestion.import_runner",  # resumes CSV imports whose runner stopped
+    "mini_crm.core.campaigns.ab_test",  # picks A/B winners, sends the rest
 ]
 
 

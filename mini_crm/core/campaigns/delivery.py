@@ -47,7 +47,7 @@ from rq import Queue
 from sqlalchemy.engine import Connection
 
 from mini_crm.core import jobs, unsubscribe_links
-from mini_crm.core.campaigns import gate, launch, throttle, tracker
+from mini_crm.core.campaigns import ab_test, gate, launch, throttle, tracker
 from mini_crm.core.campaigns.email import render_email
 from mini_crm.core.campaigns.render import render, uses_token
 from mini_crm.core.delivery import vendors
@@ -222,7 +222,8 @@ def _claimed_rows(conn: Connection, campaign_id: int, first_id: int, last_id: in
         conn.exec_driver_sql("SELECT set_config('enable_hashjoin', 'off', true),"
                              " set_config('enable_mergejoin', 'off', true)")
     return conn.execute(
-        sa.select(LOG.c.id, LOG.c.customer_id, LOG.c.attempts, LOG.c.error, CUSTOMER.c.name,
+        sa.select(LOG.c.id, LOG.c.customer_id, LOG.c.attempts, LOG.c.error, LOG.c.variant,
+                  CUSTOMER.c.name,
                   CUSTOMER.c.email,
                   CUSTOMER.c.phone, CUSTOMER.c.city, CUSTOMER.c.total_spend,
                   CUSTOMER.c.order_count, CUSTOMER.c.last_order_at)
@@ -337,9 +338,11 @@ def _note_error(conn: Connection, ids: list[int], token: datetime, error: str) -
 
 
 def complete_if_done(conn: Connection, campaign_id: int, now: datetime) -> bool:
-    """sending -> completed once no row is queued (guarded: only one caller wins)."""
+    """sending -> completed once no row is queued or waiting for an A/B winner
+    (guarded: only one caller wins)."""
     queued = sa.exists().where(LOG.c.campaign_id == campaign_id,
-                               LOG.c.status == DeliveryStatus.QUEUED)
+                               LOG.c.status.in_((DeliveryStatus.QUEUED,
+                                                 DeliveryStatus.WAITING)))
     result = conn.execute(
         CAMPAIGN.update().where(CAMPAIGN.c.id == campaign_id,
                                 CAMPAIGN.c.status == CampaignStatus.SENDING, ~queued)
@@ -379,7 +382,8 @@ def deliver_batch(campaign_id: int, first_id: int, last_id: int) -> dict[str, An
             return {"claimed": 0, "sent": 0, "failed": 0}
         campaign = conn.execute(sa.select(CAMPAIGN.c.id, CAMPAIGN.c.message_template,
                                           CAMPAIGN.c.channel, CAMPAIGN.c.email_subject,
-                                          CAMPAIGN.c.email_preheader, CAMPAIGN.c.sender_name)
+                                          CAMPAIGN.c.email_preheader, CAMPAIGN.c.sender_name,
+                                          CAMPAIGN.c.variants)
                                 .where(CAMPAIGN.c.id == campaign_id)).one()
         rows = _claimed_rows(conn, campaign_id, first_id, last_id, token)
     timer.lap("claim_ms")
@@ -508,18 +512,22 @@ def _deliver_chunk(engine: sa.Engine, client: VendorClient, campaign: sa.Row,
     messages: list[OutgoingMessage] = []
     # Every email carries its List-Unsubscribe link; other channels only when the
     # message shows one. Signing is one HMAC per recipient (microseconds).
-    linked = (campaign.channel == "email"
-              or uses_token(campaign.message_template, "unsubscribe_url"))
-    key = unsubscribe_links.signing_key() if linked else None
+    # An A/B row is rendered from its variant's message (and subject).
+    templates = {v: ab_test.message_for(campaign.variants, v, campaign.message_template,
+                                        campaign.email_subject)
+                 for v in {row.variant for row in rows}}
+    linked = {v: campaign.channel == "email" or uses_token(t, "unsubscribe_url")
+              for v, (t, _) in templates.items()}
+    key = unsubscribe_links.signing_key() if any(linked.values()) else None
     for row in rows:
+        template, subject = templates[row.variant]
         link = (unsubscribe_links.url(row.customer_id, campaign.channel, campaign.id, key)
-                if linked else None)
+                if linked[row.variant] else None)
         values = {**row._mapping, "unsubscribe_url": link} if link else row._mapping
-        mail = (render_email(subject=campaign.email_subject,
-                             preheader=campaign.email_preheader,
-                             body=campaign.message_template, customer=values)
+        mail = (render_email(subject=subject, preheader=campaign.email_preheader,
+                             body=template, customer=values)
                 if campaign.channel == "email" else None)
-        body = mail.text if mail else render(campaign.message_template, values)
+        body = mail.text if mail else render(template, values)
         bodies[row.id] = body
         to = _recipient(campaign.channel, row)
         if row.attempts > settings.delivery_max_attempts:

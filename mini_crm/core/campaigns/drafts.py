@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import Session
 
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns import service
+from mini_crm.core.campaigns import ab_test, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.outcomes import holdout
 from mini_crm.models import Campaign, CampaignStatus, utcnow
@@ -31,7 +31,7 @@ CAMPAIGN = Campaign.__table__
 # What a draft holds, by the name the callers use.
 FIELDS = ("name", "rules", "segment_id", "channel", "message_template", "objective", "tags",
           "scheduled_at", "draft_step", "email_subject", "email_preheader", "sender_name",
-          "holdout_percent")
+          "holdout_percent", "variants", "ab_test")
 EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 MAX_STEP = 10
 
@@ -76,9 +76,26 @@ def _clean(db: Session, fields: dict[str, Any]) -> dict[str, Any]:
             limit = 100 if name == "sender_name" else 300
             if out[name] and len(out[name]) > limit:
                 raise CampaignError(f"at most {limit} characters", name)
+    if "variants" in out:
+        out["variants"] = _draft_variants(out["variants"])
+    if "ab_test" in out:
+        out["ab_test"] = dict(out["ab_test"]) if out["ab_test"] else None
     if "draft_step" in out:
         out["draft_step"] = max(0, min(int(out["draft_step"] or 0), MAX_STEP))
     return out
+
+
+def _draft_variants(value: Any) -> list[dict[str, Any]] | None:
+    """A draft's variants as typed so far (messages may still be empty; launch checks
+    them in full): [{"key", "message", "subject"}], at most 4."""
+    if not value:
+        return None
+    if not isinstance(value, list) or len(value) > ab_test.MAX_VARIANTS:
+        raise CampaignError(f"at most {ab_test.MAX_VARIANTS} variants", "variants")
+    items = [v if isinstance(v, dict) else {"message": v} for v in value]
+    return [{"key": k, "message": str(v.get("message") or ""),
+             "subject": v.get("subject") or None}
+            for k, v in zip(ab_test.KEYS, items, strict=False)]
 
 
 def _get(db: Session, campaign_id: int) -> Campaign:
@@ -91,7 +108,12 @@ def _get(db: Session, campaign_id: int) -> Campaign:
 def _check_complete(db: Session, campaign: Campaign) -> None:
     """Everything create_campaign checks, on the stored campaign; then its rules become
     the snapshot it will send to (a saved segment's rules when it names one and has
-    none of its own), as create_campaign does."""
+    none of its own), as create_campaign does. Variant A's message is the campaign's."""
+    variants = ab_test.check_variants(campaign.variants, campaign.channel)
+    campaign.ab_test = ab_test.check_settings(campaign.ab_test, variants)
+    campaign.variants = variants
+    if variants:
+        campaign.message_template = variants[0]["message"]
     name, snapshot, _ = service.check_campaign(
         db, name=campaign.name, channel=campaign.channel,
         message_template=campaign.message_template, objective=campaign.objective,

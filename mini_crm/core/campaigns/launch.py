@@ -20,6 +20,10 @@ Holdout: with a campaign's holdout_percent > 0, each recipient's row gets status
 of campaign and customer id computed in the same statement) falls below the percentage;
 so the holdout is drawn from the eligible audience only, and since workers only claim
 `queued` rows, a holdout member is never sent. The frequency cap does not count them.
+
+A/B variants (core/campaigns/ab_test.py): each other recipient's row gets its variant
+key from a second stable bucket, and with a test share below 100 % a third bucket
+decides who is `queued` now and who is `waiting` (no variant yet) for the winner.
 """
 
 from __future__ import annotations
@@ -31,41 +35,57 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
-from mini_crm.core.campaigns import reach
+from mini_crm.core.campaigns import ab_test, reach
 from mini_crm.core.outcomes.holdout import in_holdout
 from mini_crm.models import TIMESTAMP, CommunicationLog, DeliveryStatus
 
 LOG = CommunicationLog.__table__
 COLUMNS = ["campaign_id", "customer_id", "status", "skip_reason", "attempts", "created_at",
-           "updated_at"]
+           "updated_at", "variant"]
 
 
 def audience_select(campaign_id: int, rules: dict[str, Any], now: datetime,
-                    channel: str, holdout_percent: int = 0) -> sa.Select:
-    """SELECT the log rows to insert (COLUMNS), one per matching customer."""
+                    channel: str, holdout_percent: int = 0, n_variants: int = 0,
+                    test_percent: int = 100) -> sa.Select:
+    """SELECT the log rows to insert (COLUMNS), one per matching customer.
+
+    n_variants (0, or 2-4) assigns variant keys to the rows to send; test_percent < 100
+    makes the rows outside the test share `waiting` (see the module docstring)."""
     reached = reach.reach_select(campaign_id, rules, channel, now).subquery("reached")
+    customer = reached.c.customer_id
     send: sa.ColumnElement[Any] = sa.literal(DeliveryStatus.QUEUED)
+    if n_variants and test_percent < 100:
+        send = sa.case((ab_test.in_test_expr(campaign_id, customer, test_percent), send),
+                       else_=sa.literal(DeliveryStatus.WAITING))
     if holdout_percent > 0:
-        send = sa.case((in_holdout(campaign_id, reached.c.customer_id, holdout_percent),
+        send = sa.case((in_holdout(campaign_id, customer, holdout_percent),
                         sa.literal(DeliveryStatus.HOLDOUT)), else_=send)
     status = sa.case((reached.c.skip_reason.is_(None), send),
                      else_=sa.literal(DeliveryStatus.SKIPPED))
+    variant: sa.ColumnElement[Any] = sa.null()
+    if n_variants:
+        variant = sa.case((status == sa.literal(DeliveryStatus.QUEUED),
+                           ab_test.variant_expr(campaign_id, customer, n_variants)),
+                          else_=sa.null())
     stamp = sa.literal(now, TIMESTAMP)
-    return sa.select(sa.literal(campaign_id, sa.Integer), reached.c.customer_id, status,
-                     reached.c.skip_reason, sa.literal(0, sa.Integer), stamp, stamp)
+    return sa.select(sa.literal(campaign_id, sa.Integer), customer, status,
+                     reached.c.skip_reason, sa.literal(0, sa.Integer), stamp, stamp, variant)
 
 
 def fill_log(session: Session, campaign_id: int, rules: dict[str, Any], now: datetime,
-             channel: str, holdout_percent: int = 0) -> tuple[int, int]:
+             channel: str, holdout_percent: int = 0, n_variants: int = 0,
+             test_percent: int = 100) -> tuple[int, int]:
     """Insert the campaign's rows unless it has some; returns (rows, recipients) it has.
 
-    Recipients are the rows to send: neither skipped nor held out.
+    Recipients are the rows to send (now, or waiting for an A/B winner): neither
+    skipped nor held out.
     """
     filled = session.execute(select(LOG.c.id).where(LOG.c.campaign_id == campaign_id)
                              .limit(1)).first()
     if filled is None:
         session.execute(LOG.insert().from_select(
-            COLUMNS, audience_select(campaign_id, rules, now, channel, holdout_percent)))
+            COLUMNS, audience_select(campaign_id, rules, now, channel, holdout_percent,
+                                     n_variants, test_percent)))
     not_sent = sa.func.sum(sa.case((LOG.c.status.in_((DeliveryStatus.SKIPPED,
                                                       DeliveryStatus.HOLDOUT)), 1), else_=0))
     total, n_not_sent = session.execute(select(sa.func.count(), not_sent)

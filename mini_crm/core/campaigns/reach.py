@@ -59,7 +59,7 @@ FREQUENCY_CAP = "frequency_cap"
 SKIP_REASONS = (UNSUBSCRIBED, SUPPRESSED, NO_ADDRESS, DUPLICATE_ADDRESS, FREQUENCY_CAP)
 # Statuses of a row whose message went, or is about to go, to the customer.
 COUNTED_BY_CAP = (DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED,
-                  DeliveryStatus.UNDELIVERED)
+                  DeliveryStatus.UNDELIVERED, DeliveryStatus.WAITING)
 
 
 def address_column(channel: str) -> sa.ColumnElement[Any]:

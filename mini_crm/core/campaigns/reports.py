@@ -3,13 +3,14 @@
 Counters come from communication_log with ONE grouped query per page of campaigns
 (`campaign_id, status, count(*)` over the (campaign_id, status) index), never one
 query per campaign. Meaning of the counters:
-- queued (pending): not yet handed to the vendor;
+- queued: not yet handed to the vendor; waiting: A/B rows outside the test share,
+  held until the winner is known (core/campaigns/ab_test.py); pending = queued + waiting;
 - sent: handed to the vendor and accepted, whatever its receipt later said
   (status sent, delivered or undelivered) — the funnel's second step;
 - failed: never reached the vendor or refused by it (includes "cancelled");
 - delivered / undelivered: the vendor's receipts;
 - skipped: left out at launch, per reason (reach.SKIP_REASONS), never sent and never
-  counted as failed; recipients: the rows that are not skipped (queued + sent + failed);
+  counted as failed; recipients: the rows to message (queued + waiting + sent + failed);
 - audience_size: every customer the rules matched at launch (recipients + skipped);
 - delivery_rate: delivered / sent — messages the vendor accepted, never the matching
   audience (skipped customers and cancelled rows do not lower it) — None before any
@@ -77,16 +78,41 @@ class CampaignStats:
     objective: str | None = None
     skipped: dict[str, int] = field(default_factory=empty_skips)
     holdout_percent: int = 0
+    waiting: int = 0
+    # A/B test: the stored variants (keys, messages) and settings; `variants` is filled
+    # with per-variant figures (ab_test.variant_figures) for one campaign's detail only.
+    variant_specs: list[dict[str, Any]] | None = None
+    ab_settings: dict[str, Any] | None = None
+    ab_phase: str | None = None
+    ab_decide_at: datetime | None = None
+    winner: str | None = None
+    winner_detail: dict[str, Any] | None = None
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    live_decision: dict[str, Any] | None = None
     outcome: Outcome = field(default_factory=Outcome)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def recipients(self) -> int:
-        return self.queued + self.sent + self.failed
+        return self.queued + self.waiting + self.sent + self.failed
 
     @property
     def pending(self) -> int:
-        return self.queued
+        return self.queued + self.waiting
+
+    def ab_dict(self) -> dict[str, Any] | None:
+        """The A/B test for the doors: settings, phase, and the decision or the live
+        reading while testing; None for a campaign without variants."""
+        if not self.variant_specs:
+            return None
+        detail = dict(self.winner_detail or {})
+        return {**(self.ab_settings or {}), "phase": self.ab_phase,
+                "decide_at": self.ab_decide_at, "waiting": self.waiting,
+                "decided_by": detail.get("decided_by"), "decided_at": detail.get("decided_at"),
+                "reason": detail.get("reason"), "p_value": detail.get("p_value"),
+                "method": detail.get("method"), "rates": detail.get("rates"),
+                "rest_variant": detail.get("rest_variant"),
+                "live": self.live_decision}
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "status": self.status,
@@ -96,16 +122,21 @@ class CampaignStats:
                 "completed_at": self.completed_at, "audience_size": self.audience_size,
                 "pending": self.queued, "sent": self.sent, "failed": self.failed,
                 "delivered": self.delivered, "undelivered": self.undelivered,
+                "waiting": self.waiting, "is_ab": bool(self.variant_specs),
                 "delivery_rate": self.delivery_rate, "objective": self.objective,
                 "recipients": self.recipients, "skipped": dict(self.skipped),
-                "holdout_percent": self.holdout_percent, **self.outcome.as_dict()}
+                "holdout_percent": self.holdout_percent, **self.outcome.as_dict(),
+                "variants": [{**v, "revenue": float(v["revenue"])} for v in self.variants],
+                "winner": self.winner, "ab_test": self.ab_dict()}
 
 
 def _columns() -> list[Any]:
     return [CAMPAIGN.c.id, CAMPAIGN.c.name, CAMPAIGN.c.status, CAMPAIGN.c.channel,
             CAMPAIGN.c.tags, USER.c.email.label("created_by_email"), CAMPAIGN.c.created_at,
             CAMPAIGN.c.scheduled_at, CAMPAIGN.c.started_at, CAMPAIGN.c.completed_at,
-            CAMPAIGN.c.audience_size, CAMPAIGN.c.objective, CAMPAIGN.c.holdout_percent]
+            CAMPAIGN.c.audience_size, CAMPAIGN.c.objective, CAMPAIGN.c.holdout_percent,
+            CAMPAIGN.c.variants, CAMPAIGN.c.ab_test, CAMPAIGN.c.ab_phase,
+            CAMPAIGN.c.ab_decide_at, CAMPAIGN.c.winner, CAMPAIGN.c.winner_detail]
 
 
 def _base() -> sa.Select:
@@ -118,6 +149,7 @@ def _apply_counts(stats: list[CampaignStats], counts: dict[tuple[int, str], int]
         def n(status: str, cid: int = s.id) -> int:
             return counts.get((cid, status), 0)
         s.queued = n(DeliveryStatus.QUEUED)
+        s.waiting = n(DeliveryStatus.WAITING)
         s.delivered = n(DeliveryStatus.DELIVERED)
         s.undelivered = n(DeliveryStatus.UNDELIVERED)
         s.failed = n(DeliveryStatus.FAILED)
@@ -131,7 +163,10 @@ def _stats(db: Session, rows: list[sa.Row]) -> list[CampaignStats]:
                            created_at=r.created_at, scheduled_at=r.scheduled_at,
                            started_at=r.started_at, completed_at=r.completed_at,
                            audience_size=r.audience_size, objective=r.objective,
-                           holdout_percent=r.holdout_percent)
+                           holdout_percent=r.holdout_percent, variant_specs=r.variants,
+                           ab_settings=r.ab_test, ab_phase=r.ab_phase,
+                           ab_decide_at=r.ab_decide_at, winner=r.winner,
+                           winner_detail=r.winner_detail)
              for r in rows]
     if stats:
         grouped = db.execute(
@@ -186,9 +221,23 @@ def list_campaigns(db: Session, *, search: str = "", status: str = "", tag: str 
 
 
 def get_campaign(db: Session, campaign_id: int) -> CampaignStats | None:
+    """One campaign with its counters, outcome and, for an A/B test, each variant's
+    figures and (while testing) what the winner rule says now."""
     rows = db.execute(_base().where(CAMPAIGN.c.id == campaign_id)).all()
     stats = _stats(db, list(rows))
-    return stats[0] if stats else None
+    if not stats:
+        return None
+    one = stats[0]
+    if one.variant_specs:
+        from mini_crm.core.campaigns import ab_test
+
+        campaign = db.get(Campaign, campaign_id)
+        assert campaign is not None
+        one.variants = ab_test.variant_figures(db, campaign)
+        if one.ab_phase == ab_test.TESTING and one.variants:
+            metric = (one.ab_settings or ab_test.DEFAULT_TEST).get("metric", "conversion")
+            one.live_decision = ab_test.evaluate(one.variants, metric).as_dict()
+    return one
 
 
 def log_page(db: Session, campaign_id: int, *, status: str = "", limit: int = 50,

@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from mini_crm.core import brand_time
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns import delivery, email, gate, launch, reach, render
+from mini_crm.core.campaigns import ab_test, delivery, email, gate, launch, reach, render
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.outcomes import holdout
 from mini_crm.core.segments import RulesError, parse_rules
@@ -123,10 +123,13 @@ def check_campaign(db: Session, *, name: str, channel: str, message_template: st
                    objective: str | None, rules: dict[str, Any] | None,
                    segment_id: int | None, email_subject: str | None = None,
                    email_preheader: str | None = None, sender_name: str | None = None,
+                   variants: list[dict[str, Any]] | None = None,
+                   ab_settings: dict[str, Any] | None = None,
                    ) -> tuple[str, dict[str, Any], int | None]:
     """Everything a campaign needs before it can launch or be scheduled (used for a new
     campaign and for a draft about to launch). Returns the tidied name, the rules
-    snapshot and the segment id; raises CampaignError(message, field)."""
+    snapshot and the segment id; raises CampaignError(message, field).
+    With `variants` (A/B test, ab_test.check_variants) the message is variant A's."""
     name = " ".join((name or "").split())
     if not name:
         raise CampaignError("a campaign needs a name", "name")
@@ -134,6 +137,8 @@ def check_campaign(db: Session, *, name: str, channel: str, message_template: st
         raise CampaignError("a campaign name is at most 200 characters", "name")
     if channel not in CHANNELS:
         raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}", "channel")
+    checked = ab_test.check_variants(variants, channel)
+    ab_test.check_settings(ab_settings, checked)
     problems = render.validate_template(message_template or "")
     if problems:
         raise CampaignError("; ".join(problems), "message")
@@ -152,14 +157,26 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
                     created_by: int | None, tags: list[str] | None = None,
                     holdout_percent: int = 0, now: datetime | None = None,
                     email_subject: str | None = None, email_preheader: str | None = None,
-                    sender_name: str | None = None) -> Campaign:
+                    sender_name: str | None = None,
+                    variants: list[dict[str, Any]] | None = None,
+                    ab_settings: dict[str, Any] | None = None) -> Campaign:
     """Validate, save, and launch now (or schedule). Raises CampaignError(message, field).
+
+    `variants` ([{"message", "subject"?}], 2-4) replaces `message_template` (pass "" or
+    None for it: giving both is refused) and makes the campaign an A/B test with
+    `ab_settings` ({"test_percent", "test_hours", "metric"}; see ab_test.py).
 
     holdout_percent (0-50) keeps that share of the eligible audience as a control group:
     logged with status `holdout`, never sent, measured like the recipients.
     `email_subject` / `email_preheader` (templates) and `sender_name` apply to email.
     """
     now = now or utcnow()
+    checked = ab_test.check_variants(variants, channel)
+    if checked:
+        if message_template:
+            raise CampaignError("give either a message or variants, not both", "message")
+        message_template = checked[0]["message"]
+    ab_settings = ab_test.check_settings(ab_settings, checked)
     name, snapshot, segment_id = check_campaign(
         db, name=name, channel=channel, message_template=message_template,
         objective=objective, rules=rules, segment_id=segment_id,
@@ -180,7 +197,8 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
                         holdout_percent=holdout_percent, status=CampaignStatus.DRAFT,
                         email_subject=email_subject or None,
                         email_preheader=email_preheader or None,
-                        sender_name=(sender_name or "").strip() or None, created_at=now)
+                        sender_name=(sender_name or "").strip() or None, created_at=now,
+                        variants=checked, ab_test=ab_settings)
     db.add(campaign)
     db.flush()
     if scheduled is not None and scheduled > now:
@@ -215,9 +233,14 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
     if won != 1:
         return -1
     gate.reset(campaign.id)
+    ab = campaign.ab_test or ab_test.DEFAULT_TEST
+    n_variants = len(campaign.variants or ())
     size, recipients = launch.fill_log(db, campaign.id, campaign.rules, now,
-                                       campaign.channel, campaign.holdout_percent)
+                                       campaign.channel, campaign.holdout_percent,
+                                       n_variants, int(ab["test_percent"]))
     values: dict[str, Any] = {"audience_size": size}
+    if n_variants:
+        values.update(ab_phase=ab_test.TESTING, ab_decide_at=ab_test.decide_at(now, ab))
     if recipients == 0:
         values.update(status=CampaignStatus.COMPLETED, completed_at=now)
     db.execute(CAMPAIGN.update().where(CAMPAIGN.c.id == campaign.id).values(**values))
@@ -226,7 +249,8 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
                  target=f"campaign:{campaign.id}",
                  details={"name": campaign.name, "audience_size": size,
                           "recipients": recipients, "channel": campaign.channel,
-                          "holdout_percent": campaign.holdout_percent})
+                          "holdout_percent": campaign.holdout_percent,
+                          "variants": n_variants})
     if recipients:
         enqueue_after_commit(db, campaign.id, size)
     return recipients
@@ -294,6 +318,11 @@ def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = N
         *([~sa.or_(*held)] if held else []))
         .values(status=DeliveryStatus.FAILED, error=delivery.CANCELLED_ERROR,
                 updated_at=now))
+    # Rows waiting for an A/B winner were never with a worker.
+    db.execute(LOG.update().where(LOG.c.campaign_id == campaign_id,
+                                  LOG.c.status == DeliveryStatus.WAITING)
+               .values(status=DeliveryStatus.FAILED, error=delivery.CANCELLED_ERROR,
+                       updated_at=now))
     audit.record(db, audit.CAMPAIGN_CANCELLED, actor_user_id=actor_user_id,
                  target=f"campaign:{campaign_id}",
                  details={"in_flight": stopped.messages if stopped.unknown is None

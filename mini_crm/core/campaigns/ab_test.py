@@ -1,0 +1,364 @@
+"""A/B tests of message variants: input, assignment at launch, the winner, the rest.
+
+Input. A campaign takes 2-4 variants (`[{"message", "subject"?}]`, keys "A".."D" by
+position; variant A's message is also the campaign's `message_template`) and
+`ab_test` = {"test_percent": 1-100, "test_hours": 1-168, "metric": "conversion" |
+"delivery"} (defaults 100, 24, "conversion"). For email a variant may carry its own
+subject line; without one it uses the campaign's.
+
+Assignment (launch.audience_select, inside the launch's one INSERT ... SELECT).
+Every eligible, non-holdout recipient gets a variant from a stable bucket of
+(campaign, customer) with VARIANT_SALT, split evenly: with k variants, buckets
+[i * 10000 // k, (i + 1) * 10000 // k) get the i-th key. A second stable bucket with
+TEST_SALT decides the test share: with test_percent < 100 only customers whose bucket is
+below test_percent * 100 are `queued`; the others are `waiting` with no variant yet.
+Workers claim only `queued` rows, so a waiting row is never sent before the winner.
+Holdout members (their own salt) get no variant: they receive no message, and they are
+the control of the uplift, not of the variant comparison. The three hashes are the
+same integer arithmetic in SQL and in Python (`variant_of`, `in_test_share`), so a
+re-run, a relaunch after SIGKILL or a report recomputes the same split.
+
+The winner. At `ab_decide_at` (launch + test_hours) the periodic task `decide_due`
+compares the variants on the rows that reached the vendor (core/outcomes/ab_winner.py:
+pairwise two-proportion z-tests, Holm-corrected, alpha 0.05, at least 100 sent per
+variant). The decision is ONE transaction: a guarded UPDATE moves the campaign from
+phase `testing` to `decided` (of two sweepers, one matches it; the other's UPDATE
+matches nothing and it stops), and the same transaction turns every `waiting` row
+into `queued` with the rest's variant; delivery jobs are enqueued after the commit.
+So each waiting customer is queued exactly once, with one variant.
+- A winner found: the rest gets the winner's message.
+- No winner (not enough data, or no significant difference): the rest gets variant A,
+  the first message, treated as the control: a clear choice that needs nobody, and
+  the reason is shown ("no winner: B leads 3.4% vs 3.1% but p = 0.41").
+The marketer can choose instead, any time before (`pick_winner`: the same
+transaction with the chosen key, marked "decided by hand").
+With test_percent 100 ("send all at once") nobody waits; the decision at test_hours
+only records which variant won, for the report.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from mini_crm.core import periodic
+from mini_crm.core.campaigns import render
+from mini_crm.core.campaigns.email import validate_email_fields
+from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
+from mini_crm.core.outcomes import ab_winner
+from mini_crm.core.outcomes.holdout import BUCKETS, bucket_of, stable_bucket
+from mini_crm.models import (
+    Campaign,
+    CampaignStatus,
+    CommunicationLog,
+    Conversion,
+    DeliveryStatus,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+CAMPAIGN = Campaign.__table__
+LOG = CommunicationLog.__table__
+CONVERSION = Conversion.__table__
+KEYS = ("A", "B", "C", "D")
+MIN_VARIANTS, MAX_VARIANTS = 2, len(KEYS)
+VARIANT_SALT = 104_729  # the 10,000th prime; holdout uses 7,919 (the 1,000th)
+TEST_SALT = 1_299_709  # the 100,000th prime
+DEFAULT_TEST = {"test_percent": 100, "test_hours": 24, "metric": "conversion"}
+MAX_TEST_HOURS = 168
+TESTING, DECIDED = "testing", "decided"
+CONTROL = "A"
+DECIDE_EVERY_SECONDS = 30.0
+
+
+# Input ----------------------------------------------------------------------
+
+def check_variants(variants: Any, channel: str = "sms") -> list[dict[str, Any]] | None:
+    """[{"message", "subject"?}] (2-4) -> [{"key", "message", "subject"}]; None for
+    None or []. Raises CampaignError(sentence, "variants") naming the variant at fault."""
+    if variants is None or variants == []:
+        return None
+    if not isinstance(variants, list):
+        raise CampaignError("variants is a list of {\"message\": ...}", "variants")
+    if len(variants) < MIN_VARIANTS:
+        raise CampaignError(f"an A/B test needs at least {MIN_VARIANTS} variants", "variants")
+    if len(variants) > MAX_VARIANTS:
+        raise CampaignError(f"at most {MAX_VARIANTS} variants", "variants")
+    out = []
+    for key, raw in zip(KEYS, variants, strict=False):
+        item = raw if isinstance(raw, dict) else {"message": raw}
+        message = item.get("message")
+        if not isinstance(message, str) or not message.strip():
+            raise CampaignError(f"variant {key} is empty", "variants")
+        problems = render.validate_template(message)
+        if problems:
+            raise CampaignError(f"variant {key}: {'; '.join(problems)}", "variants")
+        subject = item.get("subject") or None
+        if subject is not None and channel != "email":
+            raise CampaignError(f"variant {key}: a subject line is for email only",
+                                "variants")
+        for _field, problem in validate_email_fields(subject, None, None):
+            raise CampaignError(f"variant {key}: {problem}", "variants")
+        out.append({"key": key, "message": message, "subject": subject})
+    if len({v["message"] for v in out}) < len(out):
+        raise CampaignError("two variants have the same message: each variant must differ",
+                            "variants")
+    return out
+
+
+def check_settings(ab_test: Any, variants: list[dict[str, Any]] | None
+                   ) -> dict[str, Any] | None:
+    """The test settings with defaults, or None without variants. Raises CampaignError
+    (field "ab_test") for settings without variants or values out of range."""
+    if not variants:
+        if ab_test:
+            raise CampaignError("an A/B test needs 2 to 4 message variants", "ab_test")
+        return None
+    raw = dict(ab_test or {})
+    unknown = set(raw) - set(DEFAULT_TEST)
+    if unknown:
+        raise CampaignError(f"unknown A/B test setting(s): {', '.join(sorted(unknown))}",
+                            "ab_test")
+    out = {**DEFAULT_TEST, **{k: v for k, v in raw.items() if v is not None}}
+    for name, low, high, words in (("test_percent", 1, 100, "the test share is a whole "
+                                    "percentage from 1 to 100 (100 sends all at once)"),
+                                   ("test_hours", 1, MAX_TEST_HOURS, "the test period is a "
+                                    f"whole number of hours from 1 to {MAX_TEST_HOURS}")):
+        value = out[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or value != int(value) or not low <= int(value) <= high:
+            raise CampaignError(words, "ab_test")
+        out[name] = int(value)
+    if out["metric"] not in ab_winner.METRICS:
+        raise CampaignError("the A/B metric is conversion or delivery", "ab_test")
+    return out
+
+
+def message_for(variants: list[dict[str, Any]] | None, key: str | None,
+                message: str, subject: str | None) -> tuple[str, str | None]:
+    """(message template, subject template) a row with variant `key` is sent."""
+    for v in variants or ():
+        if v.get("key") == key:
+            return v["message"], v.get("subject") or subject
+    return message, subject
+
+
+# Assignment -----------------------------------------------------------------
+
+def variant_of(campaign_id: int, customer_id: int, n_variants: int) -> str:
+    """The variant key of one customer: `variant_expr`'s Python twin."""
+    b = bucket_of(campaign_id, customer_id, VARIANT_SALT)
+    return next(KEYS[i] for i in range(n_variants) if b < BUCKETS * (i + 1) // n_variants)
+
+
+def in_test_share(campaign_id: int, customer_id: int, test_percent: int) -> bool:
+    """Whether a customer is in the test share: `in_test_expr`'s Python twin."""
+    return bucket_of(campaign_id, customer_id, TEST_SALT) < test_percent * BUCKETS // 100
+
+
+def variant_expr(campaign_id: int, customer_id: sa.ColumnElement[Any],
+                 n_variants: int) -> sa.ColumnElement[Any]:
+    b = stable_bucket(campaign_id, customer_id, VARIANT_SALT)
+    whens = [(b < sa.literal(BUCKETS * (i + 1) // n_variants, sa.BigInteger()),
+              sa.literal(KEYS[i], sa.String(8))) for i in range(n_variants - 1)]
+    return sa.case(*whens, else_=sa.literal(KEYS[n_variants - 1], sa.String(8)))
+
+
+def in_test_expr(campaign_id: int, customer_id: sa.ColumnElement[Any],
+                 test_percent: int) -> sa.ColumnElement[bool]:
+    return stable_bucket(campaign_id, customer_id, TEST_SALT) < sa.literal(
+        test_percent * BUCKETS // 100, sa.BigInteger())
+
+
+# Figures --------------------------------------------------------------------
+
+def variant_figures(db: Session, campaign: Campaign) -> list[dict[str, Any]]:
+    """Per variant: {"key", "message", "subject", "recipients", "sent", "delivered",
+    "failed", "pending", "conversions", "converters", "revenue" (Decimal),
+    "conversion_rate", "delivery_rate"} (rates None before anything was sent), in key
+    order; [] for a campaign without variants. Two grouped queries."""
+    if not campaign.variants:
+        return []
+    rows = {v["key"]: {"key": v["key"], "message": v["message"],
+                       "subject": v.get("subject"), "recipients": 0, "sent": 0,
+                       "delivered": 0, "failed": 0, "pending": 0, "conversions": 0,
+                       "converters": 0, "revenue": Decimal(0)} for v in campaign.variants}
+    for key, status, n in db.execute(
+            sa.select(LOG.c.variant, LOG.c.status, sa.func.count())
+            .where(LOG.c.campaign_id == campaign.id, LOG.c.variant.is_not(None))
+            .group_by(LOG.c.variant, LOG.c.status)).all():
+        row = rows.get(key)
+        if row is None:
+            continue
+        row["recipients"] += int(n)
+        if status in DeliveryStatus.TOUCHED:
+            row["sent"] += int(n)
+        if status == DeliveryStatus.DELIVERED:
+            row["delivered"] += int(n)
+        elif status == DeliveryStatus.FAILED:
+            row["failed"] += int(n)
+        elif status == DeliveryStatus.QUEUED:
+            row["pending"] += int(n)
+    for key, n, people, revenue in db.execute(
+            sa.select(CONVERSION.c.variant, sa.func.count(),
+                      sa.func.count(sa.distinct(CONVERSION.c.customer_id)),
+                      sa.func.coalesce(sa.func.sum(CONVERSION.c.amount), 0))
+            .where(CONVERSION.c.campaign_id == campaign.id,
+                   CONVERSION.c.holdout == sa.false(), CONVERSION.c.variant.is_not(None))
+            .group_by(CONVERSION.c.variant)).all():
+        if key in rows:
+            rows[key].update(conversions=int(n), converters=int(people),
+                             revenue=Decimal(revenue))
+    for row in rows.values():
+        sent = row["sent"]
+        row["conversion_rate"] = round(row["converters"] / sent, 6) if sent else None
+        row["delivery_rate"] = round(row["delivered"] / sent, 6) if sent else None
+    return [rows[k] for k in sorted(rows)]
+
+
+def evaluate(figures: list[dict[str, Any]], metric: str) -> ab_winner.Decision:
+    """The winner rule on variant_figures (converters or delivered out of sent)."""
+    success = "converters" if metric == "conversion" else "delivered"
+    return ab_winner.decide([ab_winner.Arm(f["key"], f["sent"], f[success])
+                             for f in figures], metric)
+
+
+def waiting_count(db: Session, campaign_id: int) -> int:
+    return int(db.execute(sa.select(sa.func.count()).select_from(LOG).where(
+        LOG.c.campaign_id == campaign_id, LOG.c.status == DeliveryStatus.WAITING))
+        .scalar_one())
+
+
+# Deciding -------------------------------------------------------------------
+
+def _settle(db: Session, campaign: Campaign, winner: str | None, detail: dict[str, Any],
+            now: datetime) -> bool:
+    """Record the decision and queue the rest with `detail["rest_variant"]`, in the
+    caller's transaction; False when another process decided first."""
+    won = db.execute(CAMPAIGN.update().where(CAMPAIGN.c.id == campaign.id,
+                                             CAMPAIGN.c.ab_phase == TESTING)
+                     .values(ab_phase=DECIDED, winner=winner, winner_detail=detail)).rowcount
+    if won != 1:
+        return False
+    released = db.execute(LOG.update().where(LOG.c.campaign_id == campaign.id,
+                                             LOG.c.status == DeliveryStatus.WAITING)
+                          .values(status=DeliveryStatus.QUEUED,
+                                  variant=detail["rest_variant"], updated_at=now)).rowcount
+    detail["released"] = int(released)
+    db.execute(CAMPAIGN.update().where(CAMPAIGN.c.id == campaign.id)
+               .values(winner_detail=detail))
+    if released:
+        from mini_crm.core.campaigns import service
+
+        service.enqueue_after_commit(db, campaign.id, released)
+    db.expire(campaign)
+    return True
+
+
+def decide_campaign(db: Session, campaign_id: int, now: datetime | None = None
+                    ) -> dict[str, Any] | None:
+    """The automatic decision for one campaign in the test phase, in the caller's
+    transaction: returns winner_detail, or None when it is not (or no longer) testing.
+
+    winner_detail = {"decided_by": "auto", "decided_at": ISO time, "winner": key|None,
+    "reason", "metric", "method", "p_value", "rates", "rest_variant", "released"}.
+    """
+    now = now or utcnow()
+    campaign = db.get(Campaign, campaign_id)
+    if campaign is None or campaign.ab_phase != TESTING or not campaign.variants:
+        return None
+    metric = (campaign.ab_test or DEFAULT_TEST).get("metric", "conversion")
+    decision = evaluate(variant_figures(db, campaign), metric)
+    rest = decision.winner or CONTROL
+    detail = {**decision.as_dict(), "decided_by": "auto", "decided_at": now.isoformat(),
+              "rest_variant": rest}
+    if decision.winner is None:
+        detail["reason"] += f" The rest of the audience gets variant {CONTROL} (the first " \
+                            "message, the control)."
+    return detail if _settle(db, campaign, decision.winner, detail, now) else None
+
+
+def pick_winner(db: Session, campaign_id: int, key: str, *,
+                actor_user_id: int | None = None, now: datetime | None = None
+                ) -> dict[str, Any]:
+    """The marketer chooses the winner (API, campaign page): the rest is queued with
+    `key`'s message at once. Returns winner_detail (decided_by "manual", and the test's
+    figures at that moment for the record).
+
+    Raises CampaignNotFound; CampaignError(sentence, "variant") for an unknown key;
+    CampaignError(sentence, "ab_test") for a campaign that is not an A/B test, already
+    decided, cancelled or not launched.
+    """
+    from mini_crm.core.auth import audit
+
+    now = now or utcnow()
+    campaign = db.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(f"campaign {campaign_id} does not exist")
+    keys = [v["key"] for v in campaign.variants or ()]
+    if not keys:
+        raise CampaignError("this campaign is not an A/B test", "ab_test")
+    key = (key or "").strip().upper()
+    if key not in keys:
+        raise CampaignError(f"variant must be one of {', '.join(keys)}", "variant")
+    if campaign.status not in (CampaignStatus.SENDING, CampaignStatus.COMPLETED):
+        raise CampaignError(f"this campaign is {campaign.status}: a winner can be chosen "
+                            "once it has been launched and before it is cancelled",
+                            "ab_test")
+    if campaign.ab_phase != TESTING:
+        raise CampaignError(f"the winner was already decided ({campaign.winner or 'none'})",
+                            "ab_test")
+    metric = (campaign.ab_test or DEFAULT_TEST).get("metric", "conversion")
+    decision = evaluate(variant_figures(db, campaign), metric)
+    detail = {**decision.as_dict(), "winner": key, "decided_by": "manual",
+              "decided_at": now.isoformat(), "rest_variant": key,
+              "reason": f"Chosen by hand. At that moment: {decision.reason}"}
+    if not _settle(db, campaign, key, detail, now):
+        raise CampaignError("the winner was decided meanwhile", "ab_test")
+    audit.record(db, audit.CAMPAIGN_EDITED, actor_user_id=actor_user_id,
+                 target=f"campaign:{campaign_id}", details={"winner": key})
+    return detail
+
+
+def due_for_decision(db: Session, now: datetime, limit: int = 50) -> list[int]:
+    """Launched campaigns in the test phase whose test period is over."""
+    return [int(i) for i in db.execute(
+        sa.select(CAMPAIGN.c.id).where(
+            CAMPAIGN.c.ab_phase == TESTING, CAMPAIGN.c.ab_decide_at <= now,
+            CAMPAIGN.c.status.in_((CampaignStatus.SENDING, CampaignStatus.COMPLETED)))
+        .order_by(CAMPAIGN.c.ab_decide_at).limit(limit)).scalars()]
+
+
+def decide_due(now: datetime | None = None) -> list[int]:
+    """Periodic task: decide every test whose period is over; returns the campaigns
+    decided here. Each in its own transaction (one failing does not hold the others)."""
+    from mini_crm.db import session_scope
+
+    now = now or utcnow()
+    with session_scope() as db:
+        due = due_for_decision(db, now)
+    decided = []
+    for campaign_id in due:
+        try:
+            with session_scope() as db:
+                if decide_campaign(db, campaign_id, now) is not None:
+                    decided.append(campaign_id)
+        except Exception:
+            log.exception("A/B decision for campaign %s failed; retried next round",
+                          campaign_id)
+    if decided:
+        log.info("A/B winners decided for campaigns %s", decided)
+    return decided
+
+
+def decide_at(started: datetime, settings: dict[str, Any]) -> datetime:
+    return started + timedelta(hours=int(settings.get("test_hours", 24)))
+
+
+periodic.every(DECIDE_EVERY_SECONDS)(decide_due)
