@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.ab_ui import ab_section
 from mini_crm.components.campaign_actions import campaign_actions
 from mini_crm.components.campaign_ui import (
     channel_icon,
@@ -400,6 +401,7 @@ def _body() -> rx.Component:
             href=f"/segments/new?like_buyers_of={S.campaign_id}",
             title="A lookalike audience modelled on the customers this campaign converted",
             data_testid="buyers-lookalike")),
+        ab_section(C),
         _insights(),
         rx.grid(
             _log(),

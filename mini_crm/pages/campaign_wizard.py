@@ -9,6 +9,11 @@ from mini_crm.components.holdout_picker import holdout_picker
 from mini_crm.components.layout import page_shell
 from mini_crm.components.rule_builder import rule_builder
 from mini_crm.components.ui import section
+from mini_crm.components.variant_editor import (
+    use_as_variant_button,
+    variant_editor,
+    variants_summary,
+)
 from mini_crm.state.campaign_wizard import CHANNELS, STEPS, TONES
 from mini_crm.state.campaign_wizard import CampaignWizardState as W
 from mini_crm.state.segments import SegmentEditorState as E
@@ -206,6 +211,7 @@ def _ai_messages() -> rx.Component:
                                                                    variant="outline")),
                               rx.text(v["rationale"], size="1", color_scheme="gray"),
                               rx.spacer(),
+                              use_as_variant_button(v["text"]),
                               rx.button("Use this", size="1", variant="outline",
                                         on_click=W.use_suggestion(v["text"]),
                                         data_testid="use-suggestion"),
@@ -394,6 +400,7 @@ def _message_step() -> rx.Component:
                     role="alert", data_testid="template-problem")),
                 rx.cond(W.template_problems.length() == 0, _error(W.template_error)),
                 spacing="2", width="100%"),
+            variant_editor(),
             _tags_field(),
             spacing="5",
             width="100%",
@@ -550,6 +557,7 @@ def _review_step() -> rx.Component:
                 kv_row("Audience", audience),
                 kv_row("Recipients", reach),
                 kv_row("Holdout", holdout_picker()),
+                kv_row("A/B test", variants_summary()),
                 kv_row("Name", rx.text(W.name, data_testid="review-name")),
                 kv_row("Channel", rx.text(W.channel.upper())),
                 kv_row("Schedule", rx.text(W.schedule_text, data_testid="review-schedule")),

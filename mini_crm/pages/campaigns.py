@@ -90,6 +90,9 @@ def _row(r: rx.Var) -> rx.Component:
                 rx.hstack(
                     rx.hstack(channel_icon(r["channel"], 12), rx.text(r["channel"], size="1"),
                               spacing="1", align="center", color=rx.color("gray", 10)),
+                    rx.cond(r["is_ab"].to(bool),
+                            rx.badge("A/B", size="1", variant="surface",
+                                     color_scheme="indigo", data_testid="ab-badge")),
                     tag_chips(r["tags"].to(list[str])),
                     spacing="2",
                     align="center",

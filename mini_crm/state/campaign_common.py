@@ -100,7 +100,7 @@ def local_text(value: datetime | None) -> str:
 def stats_view(s: Any) -> dict[str, Any]:
     """One campaign's figures, display-ready. `sent` counts every message the vendor
     accepted (so it includes those since delivered or undelivered)."""
-    pending = _int(s, "queued", "pending")
+    pending = _int(s, "pending", "queued")  # queued + waiting for an A/B winner
     sent, failed = _int(s, "sent"), _int(s, "failed")
     delivered, undelivered = _int(s, "delivered"), _int(s, "undelivered")
     audience = _int(s, "audience_size")
@@ -159,6 +159,8 @@ def stats_view(s: Any) -> dict[str, Any]:
         # `live`: figures may still change (sending, scheduled, or receipts still due).
         "active": live,
         "sending": status == CampaignStatus.SENDING or live and status != "scheduled",
+        "is_ab": bool(getattr(s, "variant_specs", None)),
+        "waiting": formatting.count(_int(s, "waiting")),
         # What it earned (conversions, revenue, holdout, uplift): state/outcome_view.py.
         **outcome_view(getattr(s, "outcome", None), total),
     }

@@ -12,6 +12,7 @@ import reflex as rx
 from mini_crm.core import formatting, segments
 from mini_crm.db import session_scope
 from mini_crm.models import Campaign, Segment
+from mini_crm.state.ab_view import ab_view
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import (
     SKIP_LABELS,
@@ -54,6 +55,7 @@ def _summary(campaign_id: int) -> dict[str, Any] | None:
         timeline = reports.timeline(db, campaign_id, buckets=TIMELINE_BUCKETS)
         revenue = outcome_reports.revenue_since_send(db, campaign_id)
         view = stats_view(stats)
+        view["ab"] = ab_view(stats)
         try:
             sentence = segments.describe(row.rules) if row and row.rules else ""
         except Exception:  # a historic snapshot the current schema rejects still shows

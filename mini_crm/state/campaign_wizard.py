@@ -29,6 +29,7 @@ from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import local_text, reach_text, skipped_text
 from mini_crm.state.campaign_holdout import HoldoutState
 from mini_crm.state.segments import SegmentEditorState
+from mini_crm.state.wizard_variants import VariantsState
 
 STEPS = [("Audience", "users"), ("Message", "message-square-text"),
          ("Schedule", "calendar-clock"), ("Review", "rocket")]
@@ -41,7 +42,7 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> spea
 # CampaignError.field -> the wizard step that holds that input.
 FIELD_STEP = {"rules": 0, "segment_id": 0, "audience": 0, "segment": 0, "name": 1,
               "message": 1, "message_template": 1, "template": 1, "channel": 1, "tags": 1,
-              "objective": 1, "schedule_at": 2}
+              "objective": 1, "schedule_at": 2, "variants": 1, "ab_test": 1}
 
 
 def _tokens() -> list[dict[str, str]]:
@@ -144,9 +145,11 @@ def _launch(payload: dict[str, Any]) -> int:
             segment_id = seg.id
         if payload.get("draft_id"):
             return _launch_draft(db, payload, rules, segment_id)
+        ab = payload.get("variants")
         campaign = service.create_campaign(
             db, name=payload["name"], rules=rules if segment_id is None else None,
-            segment_id=segment_id, message_template=payload["template"],
+            segment_id=segment_id, message_template="" if ab else payload["template"],
+            variants=ab, ab_settings=payload.get("ab_test"),
             channel=payload["channel"], schedule_at=payload["schedule_at"],
             objective=payload["objective"] or None, created_by=payload["user_id"],
             tags=payload["tags"] or None, email_subject=payload.get("email_subject"),
@@ -170,6 +173,7 @@ def _launch_draft(db: Any, payload: dict[str, Any], rules: dict[str, Any],
         schedule_at=payload["schedule_at"], step=3,
         **{k: payload.get(k, "") for k in ("email_subject", "email_preheader", "sender_name")})
     fields["holdout_percent"] = payload.get("holdout_percent", 0)
+    fields["variants"], fields["ab_test"] = payload.get("variants"), payload.get("ab_test")
     if payload.get("scheduled"):
         if payload["schedule_at"] is None:
             fields.pop("scheduled_at")
@@ -355,6 +359,7 @@ class CampaignWizardState(AppState):
             resume = str(self.router.url.query_parameters.get("draft", "") or "")
             self._reset()
             (await self.get_state(HoldoutState)).reset_advice()
+            (await self.get_state(VariantsState)).reset_variants()
             self.segments_loading = True
             self.timezone = get_settings().brand_timezone
             self.tokens = _tokens()
@@ -572,7 +577,9 @@ class CampaignWizardState(AppState):
             return await self._validate_audience()
         if step == 1:
             async with self:
-                return self._validate_message()
+                ok = self._validate_message()
+                ab = await self.get_state(VariantsState)
+                return ab.check(self.template, self.channel) and ok
         if step == 2:
             async with self:
                 return self._validate_schedule()
@@ -960,6 +967,7 @@ class CampaignWizardState(AppState):
                 "draft_id": self.draft_id, "scheduled": self.draft_status == "scheduled",
                 **self._email_fields(),
                 "holdout_percent": int((await self.get_state(HoldoutState)).percent),
+                **(await self.get_state(VariantsState)).fields(self.template, self.channel),
             }
         try:
             campaign_id = await rx.run_in_thread(lambda: _launch(payload))

@@ -1,0 +1,55 @@
+"""A campaign's A/B test (core/campaigns/reports.CampaignStats.ab_dict and variant
+figures) as the campaign page shows it: one display row per variant, and the decision
+or the live reading in words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mini_crm.core import formatting
+from mini_crm.state.campaign_common import local_text
+
+
+def _rate(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def ab_view(stats: Any) -> dict[str, Any]:
+    """{"has": bool, "rows": [...], "phase", "testing", "headline", "reason", "detail",
+    "keys"}: strings ready for the page; `has` False for a single-message campaign."""
+    ab = stats.ab_dict() if hasattr(stats, "ab_dict") else None
+    if not ab:
+        return {"has": False, "rows": [], "keys": [], "testing": False, "headline": "",
+                "reason": "", "detail": "", "settings": ""}
+    winner = getattr(stats, "winner", None)
+    rows = [{"key": v["key"], "message": v["message"],
+             "recipients": formatting.count(v["recipients"]),
+             "sent": formatting.count(v["sent"]), "delivered": formatting.count(v["delivered"]),
+             "conversions": formatting.count(v["conversions"]),
+             "conv_rate": _rate(v["conversion_rate"]),
+             "delivery_rate": _rate(v["delivery_rate"]),
+             "revenue": formatting.rupees(v["revenue"]),
+             "winner": v["key"] == winner} for v in stats.variants]
+    testing = ab["phase"] == "testing"
+    metric = f"{ab.get('metric', 'conversion')} rate"
+    share = ("all at once" if ab.get("test_percent") == 100
+             else f"{ab.get('test_percent')}% test share")
+    settings = f"{share} · {ab.get('test_hours')} h test · winner by {metric}"
+    if testing:
+        live = ab.get("live") or {}
+        waiting = formatting.count(ab.get("waiting") or 0)
+        headline = (f"Testing until {local_text(ab.get('decide_at'))}"
+                    + (f": {waiting} recipients wait for the winner's message"
+                       if ab.get("waiting") else ""))
+        reason = "So far: " + (live.get("reason") or "no messages sent yet.")
+        detail = ""
+    else:
+        by = "picked by hand" if ab.get("decided_by") == "manual" else "picked automatically"
+        headline = (f"Winner: variant {winner} ({by})" if winner
+                    else f"No winner: the rest got variant {ab.get('rest_variant') or 'A'}")
+        reason = ab.get("reason") or ""
+        p = ab.get("p_value")
+        detail = (f"{ab.get('method') or ''}; p = {p:.4f}" if p is not None
+                  else (ab.get("method") or ""))
+    return {"has": True, "rows": rows, "keys": [r["key"] for r in rows], "testing": testing,
+            "headline": headline, "reason": reason, "detail": detail, "settings": settings}

@@ -1,0 +1,118 @@
+"""The wizard's "Test message variants (A/B)" section: variant A is the message typed
+above; B-D are added here (or from an AI suggestion), with the test share, the test
+period and the metric the winner is picked by. Checking is core/campaigns/ab_test's
+own (the same sentences the API answers with)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from mini_crm.core.campaigns import ab_test
+from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.state.base import AppState
+
+SHARES = ["10", "20", "30", "40", "50", "100"]
+MAX_EXTRA = ab_test.MAX_VARIANTS - 1  # variant A is the main message
+
+
+class VariantsState(AppState):
+    enabled: bool = False
+    extra: list[str] = []  # the messages of variants B, C, D
+    test_share: str = "20"
+    test_hours: str = "24"
+    metric: str = "conversion"
+    error: str = ""
+
+    @rx.var
+    def keys(self) -> list[str]:
+        return [ab_test.KEYS[i + 1] for i in range(len(self.extra))]
+
+    @rx.var
+    def can_add(self) -> bool:
+        return len(self.extra) < MAX_EXTRA
+
+    @rx.var
+    def summary(self) -> str:
+        if not self.enabled:
+            return "Off: everyone gets the same message."
+        n = len(self.extra) + 1
+        when = (f"all at once; the winner is named after {self.test_hours} h"
+                if self.test_share == "100" else
+                f"{self.test_share}% of recipients first, the rest gets the winner "
+                f"after {self.test_hours} h")
+        return f"{n} variants, {when}, by {self.metric} rate."
+
+    def reset_variants(self) -> None:
+        self.enabled, self.extra, self.error = False, [], ""
+        self.test_share, self.test_hours, self.metric = "20", "24", "conversion"
+
+    def set_enabled(self, value: bool) -> None:
+        self.enabled, self.error = bool(value), ""
+        if self.enabled and not self.extra:
+            self.extra = [""]
+
+    def add_variant(self) -> None:
+        if len(self.extra) >= MAX_EXTRA:
+            self.error = f"At most {ab_test.MAX_VARIANTS} variants: remove one first."
+            return
+        self.extra = [*self.extra, ""]
+        self.error = ""
+
+    def remove_variant(self, index: int) -> None:
+        self.extra = [t for i, t in enumerate(self.extra) if i != index]
+        self.error = ""
+
+    def set_variant(self, index: int, text: str) -> None:
+        self.extra = [text if i == index else t for i, t in enumerate(self.extra)]
+        self.error = ""
+
+    def use_as_variant(self, text: str) -> None:
+        """An AI suggestion becomes the next variant (the first empty one, or a new one)."""
+        self.enabled = True
+        if "" in self.extra:
+            i = self.extra.index("")
+            self.extra = [text if j == i else t for j, t in enumerate(self.extra)]
+        elif len(self.extra) < MAX_EXTRA:
+            self.extra = [*self.extra, text]
+        else:
+            self.error = f"At most {ab_test.MAX_VARIANTS} variants: remove one first."
+            return
+        self.error = ""
+
+    def set_test_share(self, value: str | list[str]) -> None:
+        value = value[0] if isinstance(value, list) else value
+        self.test_share = value if value in SHARES else "20"
+
+    def set_test_hours(self, value: str) -> None:
+        self.test_hours = "".join(c for c in str(value) if c.isdigit())[:3]
+        self.error = ""
+
+    def set_metric(self, value: str | list[str]) -> None:
+        value = value[0] if isinstance(value, list) else value
+        self.metric = value if value in ("conversion", "delivery") else "conversion"
+
+    def fields(self, template: str, channel: str) -> dict[str, Any]:
+        """{"variants": [...] | None, "ab_test": {...} | None} for the launch; raises
+        CampaignError (the core's sentence) when the section is on and not valid."""
+        if not self.enabled:
+            return {"variants": None, "ab_test": None}
+        variants = [{"message": template}, *({"message": t} for t in self.extra)]
+        checked = ab_test.check_variants(variants, channel)
+        settings = ab_test.check_settings(
+            {"test_percent": int(self.test_share),
+             "test_hours": int(self.test_hours) if self.test_hours.isdigit() else 0,
+             "metric": self.metric}, checked)
+        return {"variants": [{"message": v["message"]} for v in checked or []],
+                "ab_test": settings}
+
+    def check(self, template: str, channel: str) -> bool:
+        """Validate for the wizard's step check; the error shows under the section."""
+        try:
+            self.fields(template, channel)
+        except CampaignError as exc:
+            self.error = exc.message[:1].upper() + exc.message[1:] + "."
+            return False
+        self.error = ""
+        return True
