@@ -27,9 +27,12 @@ def _row(r: rx.Var) -> rx.Component:
             rx.cond(r["winner"].to(bool),
                     rx.badge(rx.icon("trophy", size=12), "winner", size="1",
                              color_scheme="grass", data_testid="variant-winner")),
-            spacing="1", align="center")),
-        rx.table.cell(rx.text(r["message"].to(str), size="1", max_width="320px",
-                              white_space="pre-wrap", style={"overflowWrap": "anywhere"})),
+            spacing="1", align="center", wrap="nowrap")),
+        # A floor on the width: on a phone the table scrolls sideways rather than
+        # squeezing the message to a word per line.
+        rx.table.cell(rx.text(r["message"].to(str), size="1", min_width="200px",
+                              max_width="320px", white_space="pre-wrap",
+                              style={"overflowWrap": "anywhere"})),
         num("recipients"), num("sent"), num("delivered"), num("conversions"),
         num("conv_rate"), num("revenue"),
         data_testid="variant-row")
@@ -42,7 +45,7 @@ def _pick_buttons(ab: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.text("Pick the winner now:", size="2"),
                 rx.foreach(ab["keys"].to(list[str]), lambda k: rx.button(
-                    "Send the rest ", k, size="1", variant="soft", on_click=AB.pick(k),
+                    "Variant ", k, " wins", size="1", variant="soft", on_click=AB.pick(k),
                     disabled=AB.picking, data_testid="pick-winner")),
                 spacing="2", align="center", wrap="wrap"),
             rx.cond(AB.error != "", rx.text(AB.error, size="1", color_scheme="red",

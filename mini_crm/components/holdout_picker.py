@@ -11,9 +11,13 @@ from mini_crm.state.campaign_holdout import CHOICES, HoldoutState
 def holdout_picker() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.select(CHOICES, value=HoldoutState.percent,
-                      on_change=HoldoutState.set_percent, size="2",
-                      aria_label="Holdout percent", data_testid="holdout-percent"),
+            # root/trigger spelled out: the one-line rx.select puts aria-label and the
+            # test id on the root, which renders no element, so neither reached the page.
+            rx.select.root(
+                rx.select.trigger(aria_label="Holdout percent",
+                                  data_testid="holdout-percent"),
+                rx.select.content(*(rx.select.item(c, value=c) for c in CHOICES)),
+                value=HoldoutState.percent, on_change=HoldoutState.set_percent, size="2"),
             rx.text("% held out (never messaged)", size="2"),
             rx.cond(HoldoutState.loading, rx.spinner(size="1")),
             rx.cond((HoldoutState.suggested != "0")

@@ -8,8 +8,7 @@ import reflex as rx
 from mini_crm.state.wizard_variants import SHARES, VariantsState
 
 V = VariantsState
-SHARE_LABELS = {s: ("Send all at once" if s == "100" else f"{s}% first, rest gets the winner")
-                for s in SHARES}
+SHARE_LABELS = {s: ("All at once" if s == "100" else f"{s}% first") for s in SHARES}
 
 
 def _variant_row(text: rx.Var, index: rx.Var) -> rx.Component:
@@ -63,6 +62,12 @@ def variant_editor() -> rx.Component:
                 rx.button(rx.icon("plus", size=14), "Add variant", size="2", variant="soft",
                           on_click=V.add_variant, data_testid="add-variant")),
         settings,
+        rx.text(rx.cond(V.test_share == "100",
+                        "Everyone is sent at once; the winner is named after the test "
+                        "period, for the report.",
+                        "That share is sent first, split evenly; the rest waits and gets "
+                        "the winner's message after the test period."),
+                size="1", color_scheme="gray"),
         rx.text("The winner is the variant whose rate beats every other with p < 0.05 "
                 "(two-proportion z-test, Holm-corrected for 3-4 variants; at least 100 sent "
                 "each). With no clear winner the rest gets variant A. You can also pick the "

@@ -1,0 +1,92 @@
+"""An A/B campaign with a holdout made in the wizard: two variants (one from an AI
+suggestion), a 50 % test share, then the campaign page's variants table and the
+test's state; screenshots at 1440x900 and 390x844 of the section and the page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+
+from playwright.sync_api import Page, expect
+from sqlmodel import Session
+
+from mini_crm.core.segments import service as segment_service
+from mini_crm.models import Customer, utcnow
+from tests.e2e.conftest import e2e_engine
+
+
+def _customers(e2e_env: dict[str, str], city: str, tag: str, n: int = 60) -> None:
+    now = utcnow()
+    with Session(e2e_engine(e2e_env)) as s:
+        for i in range(n):
+            s.add(Customer(external_id=f"ab-{tag}-{i}", name=f"Asha {i}", city=city,
+                           phone=f"+9198{abs(hash(tag)) % 10**4:04d}{i:04d}",
+                           email=f"ab{i}.{tag}@example.in", total_spend=Decimal("900"),
+                           created_at=now, updated_at=now))
+        segment_service.save_segment(s, name=f"AB {tag}", rules={
+            "combinator": "and", "rules": [{"field": "city", "operator": "=", "value": city}]})
+        s.commit()
+
+
+def _shots(page: Page, name: str, test_id: str) -> None:
+    """The page and the section itself, at desktop and phone sizes."""
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        section = page.get_by_test_id(test_id)
+        section.scroll_into_view_if_needed()
+        page.screenshot(path=f"test-results/{name}-{width}.png", full_page=True)
+        section.screenshot(path=f"test-results/{name}-section-{width}.png")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+
+def test_wizard_creates_an_ab_campaign_with_a_holdout(page: Page, app_url: str,
+                                                      e2e_env: dict[str, str]) -> None:
+    tag = uuid.uuid4().hex[:6]
+    city = f"Abpur{tag}"
+    _customers(e2e_env, city, tag)
+    page.goto(app_url + "/campaigns/new")
+    page.get_by_test_id("segment-choice").filter(has_text=f"AB {tag}").click()
+    page.get_by_test_id("wizard-next").click()
+    page.get_by_test_id("campaign-name-input").fill(f"AB {tag}")
+    page.get_by_test_id("campaign-template").fill("Hi {first_name}, 10% off this week!")
+
+    # Turning the section on without a message for B is refused with a clear error.
+    page.get_by_test_id("ab-toggle").click()
+    expect(page.get_by_test_id("variant-message")).to_have_count(1)
+    page.get_by_test_id("wizard-next").click()
+    expect(page.get_by_test_id("ab-error")).to_have_text(re.compile("Variant B is empty"))
+    # An AI suggestion fills variant B.
+    page.get_by_test_id("suggest-messages").click()
+    page.get_by_test_id("use-as-variant").first.click()
+    expect(page.get_by_test_id("variant-message")).not_to_have_value("")
+    page.get_by_test_id("ab-share").get_by_role("combobox").click()
+    page.get_by_role("option", name="50% first").click()
+    page.get_by_test_id("ab-hours").fill("6")
+    _shots(page, "ab-wizard", "ab-section")
+
+    page.get_by_test_id("wizard-next").click()
+    expect(page.get_by_test_id("schedule-now")).to_be_visible()
+    page.get_by_test_id("wizard-next").click()
+    expect(page.get_by_test_id("review-ab")).to_have_text(
+        re.compile(r"2 variants, 50% of recipients first.*after 6 h"))
+    page.get_by_test_id("holdout-percent").click()
+    page.get_by_role("option", name="10", exact=True).click()
+    page.get_by_test_id("launch-campaign").click()
+
+    expect(page).to_have_url(re.compile(r"/campaigns/\d+$"), timeout=30_000)
+    table = page.get_by_test_id("variants-table")
+    expect(table).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("variant-row")).to_have_count(2)
+    expect(page.get_by_test_id("ab-headline")).to_have_text(re.compile("Testing until"))
+    expect(page.get_by_test_id("pick-winner")).to_have_count(2)
+    expect(page.get_by_test_id("outcome-holdout")).not_to_have_text("none")
+    _shots(page, "ab-campaign-page", "campaign-ab")
+    _shots(page, "ab-campaign-outcome", "campaign-outcome")
+    # Pick B by hand: the decision shows at once, and the buttons go.
+    page.get_by_test_id("pick-winner").nth(1).click()
+    expect(page.get_by_test_id("ab-headline")).to_have_text(
+        "Winner: variant B (picked by hand)", timeout=20_000)
+    expect(page.get_by_test_id("pick-winner")).to_have_count(0)
+    expect(page.get_by_test_id("variant-winner")).to_have_count(1)
+    _shots(page, "ab-campaign-decided", "campaign-ab")
