@@ -14,7 +14,14 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from mini_crm.api.campaigns import MAX_ID, CampaignDetail, CampaignId, _detail
+from mini_crm.api.campaigns import (
+    MAX_ID,
+    AbTestIn,
+    CampaignDetail,
+    CampaignId,
+    VariantIn,
+    _detail,
+)
 from mini_crm.api.deps import db_session, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.core.campaigns import drafts
@@ -46,6 +53,9 @@ class DraftIn(BaseModel):
                                          "(ISO-8601); for a scheduled campaign, its time")
     step: int | None = Field(default=None, ge=0, le=10, description="the wizard step a "
                              "draft resumes at (0 audience, 1 message, 2 schedule, 3 review)")
+    variants: list[VariantIn] | None = Field(default=None, max_length=4, description="A/B "
+                                             "test: 2-4 variants, checked in full at launch")
+    ab_test: AbTestIn | None = None
 
     def fields(self) -> dict[str, Any]:
         names = {"message": "message_template", "schedule_at": "scheduled_at",

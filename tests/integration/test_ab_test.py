@@ -314,3 +314,27 @@ def test_api_create_detail_and_winner(api: TestClient, make_key, app_settings: s
     assert r.status_code == 409 and "not an A/B test" in r.text
     listed = api.get("/api/v1/campaigns", headers=h).json()["items"]
     assert {i["name"]: i["is_ab"] for i in listed} == {"API A/B": True, "plain": False}
+
+
+def test_a_draft_keeps_its_variants_and_launches_as_an_ab_test(
+        api: TestClient, make_key, app_settings: sa.Engine,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "enqueue_after_commit", lambda *a: None)
+    add_customers(app_settings, 40)
+    h = make_key("campaigns", "read")
+    r = api.post("/api/v1/campaigns/drafts", headers=h, json={
+        "name": "Draft A/B", "rules": city_rules("Pune"), "message": "A first",
+        "variants": [{"message": "A first"}, {"message": ""}],
+        "ab_test": {"test_percent": 30}})
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    launched = api.post(f"/api/v1/campaigns/{cid}/launch", headers=h, json={})
+    assert launched.status_code == 422 and "variant B is empty" in launched.text
+    assert api.patch(f"/api/v1/campaigns/{cid}", headers=h, json={
+        "variants": [{"message": "A first"}, {"message": "B second"}]}).status_code == 200
+    launched = api.post(f"/api/v1/campaigns/{cid}/launch", headers=h, json={})
+    assert launched.status_code == 200, launched.text
+    body = launched.json()
+    assert [v["key"] for v in body["variants"]] == ["A", "B"]
+    assert body["ab_test"]["test_percent"] == 30 and body["ab_test"]["phase"] == "testing"
+    assert body["ab_test"]["waiting"] > 0

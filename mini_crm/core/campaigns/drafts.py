@@ -79,7 +79,9 @@ def _clean(db: Session, fields: dict[str, Any]) -> dict[str, Any]:
     if "variants" in out:
         out["variants"] = _draft_variants(out["variants"])
     if "ab_test" in out:
-        out["ab_test"] = dict(out["ab_test"]) if out["ab_test"] else None
+        out["ab_test"] = ({**ab_test.DEFAULT_TEST, **{k: v for k, v in out["ab_test"].items()
+                                                      if v is not None}}
+                          if out["ab_test"] else None)
     if "draft_step" in out:
         out["draft_step"] = max(0, min(int(out["draft_step"] or 0), MAX_STEP))
     return out

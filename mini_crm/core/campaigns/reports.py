@@ -105,8 +105,10 @@ class CampaignStats:
         reading while testing; None for a campaign without variants."""
         if not self.variant_specs:
             return None
+        from mini_crm.core.campaigns.ab_test import DEFAULT_TEST
+
         detail = dict(self.winner_detail or {})
-        return {**(self.ab_settings or {}), "phase": self.ab_phase,
+        return {**DEFAULT_TEST, **(self.ab_settings or {}), "phase": self.ab_phase,
                 "decide_at": self.ab_decide_at, "waiting": self.waiting,
                 "decided_by": detail.get("decided_by"), "decided_at": detail.get("decided_at"),
                 "reason": detail.get("reason"), "p_value": detail.get("p_value"),
