@@ -17,17 +17,19 @@ orders", "not on gmail", "Mumbai + Pune", "2x", "organically"), so every set sco
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from mini_crm.core.ai import segment_rules as nl
 from mini_crm.core.seed import seed_database
 from mini_crm.core.segments import matching_customer_ids
+from mini_crm.models import Customer
 from mini_crm.settings import Settings
 
 PROMPTS = json.loads((Path(__file__).parent.parent / "data" / "nl_prompts.json")
@@ -38,7 +40,26 @@ OFFLINE = Settings(ai_engine="offline")
 
 
 def audience(session: Session, rules: dict[str, Any]) -> set[int]:
-    return set(session.exec(matching_customer_ids(rules, NOW)).all())
+    return set(session.exec(matching_customer_ids(_resolve(session, rules), NOW)).all())
+
+
+def _resolve(session: Session, node: dict[str, Any]) -> dict[str, Any]:
+    """Expected rules may say {"$quantile": {"field", "side", "percent"}}: "top 10% by
+    spend" is a threshold over today's data, computed here independently of the parser
+    (sorted in Python): the value of the ceil(N * p / 100)-th customer from that end."""
+    if "$quantile" in node:
+        q = node["$quantile"]
+        column = getattr(Customer, q["field"])
+        values = sorted((v for v in session.exec(select(column)).all() if v is not None),
+                        reverse=q["side"] == "top")
+        k = max(1, math.ceil(len(values) * q["percent"] / 100))
+        value = values[k - 1]
+        value = int(value) if value == int(value) else float(value)
+        return {"field": q["field"], "operator": ">=" if q["side"] == "top" else "<=",
+                "value": value}
+    if "rules" in node:
+        return {**node, "rules": [_resolve(session, n) for n in node["rules"]]}
+    return node
 
 
 def score(session: Session) -> tuple[float, list[str]]:
