@@ -394,3 +394,18 @@ class ImportRowError(SQLModel, table=True):
     row_no: int = Field(nullable=False)
     field: str | None = Field(default=None, max_length=128)
     message: str = Field(sa_type=sa.Text, nullable=False)
+
+
+class SegmentTerm(SQLModel, table=True):
+    """A marketer's own definition of a vocabulary word ("VIP", "churned") for plain English.
+
+    Only edited definitions are stored; a word without a row means its documented default
+    (core/ai/vocabulary.DEFAULTS), so "reset" deletes the row.
+    """
+    __tablename__ = "segment_term"
+
+    key: str = Field(max_length=40, primary_key=True)
+    rules: dict[str, Any] = _json(default={}, nullable=False)
+    description: str = Field(default="", max_length=300)
+    updated_by: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = _ts(nullable=False, default=True)

@@ -16,17 +16,17 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from mini_crm.core import brand_time
-from mini_crm.core.ai import engine, llm
+from mini_crm.core.ai import data_vocabulary, engine, llm, quantiles, vocabulary
 from mini_crm.core.ai import nl as nl_rules
 from mini_crm.core.ai.result import AIResult
 from mini_crm.core.segments import catalogue, describe, parse_rules
 from mini_crm.core.segments.fields import ATTRIBUTE_PREFIX
 from mini_crm.core.segments.schema import Condition, Group
 from mini_crm.core.segments.service import known_cities
-from mini_crm.models import Customer, utcnow
+from mini_crm.models import utcnow
 from mini_crm.settings import Settings
 
 MAX_PROMPT = 1000
@@ -55,30 +55,14 @@ class Context:
     email_domains: list[str]
 
 
-def data_context(db: Session, sample: int = 500) -> Context:
-    """Cities, attribute keys with their common values, and email domains seen in the data."""
-    rows = db.exec(select(Customer.attributes, Customer.email)
-                   .order_by(Customer.id.desc()).limit(sample)).all()
-    values: dict[str, dict[Any, int]] = {}
-    domains: dict[str, int] = {}
-    keys: set[str] = set()
-    for attrs, email in rows:
-        if isinstance(attrs, dict):
-            keys.update(k for k in attrs if isinstance(k, str))
-            for k, v in attrs.items():
-                if isinstance(k, str) and isinstance(v, str | int | float | bool) \
-                        and not (isinstance(v, str) and len(v) > 60):
-                    bucket = values.setdefault(k, {})
-                    bucket[v] = bucket.get(v, 0) + 1
-        if isinstance(email, str) and "@" in email:
-            d = email.rsplit("@", 1)[1].lower()
-            domains[d] = domains.get(d, 0) + 1
-    # Keep values that look like categories (repeated), not free text.
-    attr_values = {k: [v for v, n in sorted(vals.items(), key=lambda kv: -kv[1])
-                       if n >= 2 or len(vals) <= 12][:40] for k, vals in values.items()}
-    return Context(cities=known_cities(db), attribute_keys=sorted(keys),
-                   attribute_values=attr_values,
-                   email_domains=[d for d, _ in sorted(domains.items(), key=lambda kv: -kv[1])])
+def data_context(db: Session) -> Context:
+    """Cities, attribute keys with their common values, and email domains: from the whole
+    customer table (core/ai/data_vocabulary keeps the counts current incrementally)."""
+    stats = data_vocabulary.current(db)
+    values = data_vocabulary.attribute_values(stats)
+    return Context(cities=known_cities(db), attribute_keys=sorted(values),
+                   attribute_values=values,
+                   email_domains=data_vocabulary.email_domains(stats))
 
 
 def clean_rules(obj: dict[str, Any]) -> dict[str, Any]:
@@ -197,10 +181,12 @@ def _llm_rules(prompt: str, ctx: Context, settings: Settings | None,
     return SegmentRules(rules=rules, explanation=explain(parse_rules(rules)))
 
 
-def _offline_rules(prompt: str, ctx: Context, today: datetime) -> SegmentRules:
+def _offline_rules(prompt: str, ctx: Context, today: datetime, db: Session) -> SegmentRules:
     parsed = nl_rules.parse(prompt, cities=ctx.cities, attribute_keys=ctx.attribute_keys,
                             attribute_values=ctx.attribute_values,
-                            email_domains=ctx.email_domains, today=brand_time.today(today))
+                            email_domains=ctx.email_domains, today=brand_time.today(today),
+                            terms=vocabulary.parser_terms(db),
+                            quantile=lambda f, side, pct: quantiles.threshold(db, f, side, pct))
     try:
         tree = check_rules(parsed.rules)
     except ValueError as exc:  # RulesError too: a parser bug must not become a 500
@@ -217,7 +203,7 @@ def segment_rules(db: Session, prompt: str, *, settings: Settings | None = None,
     ctx = data_context(db)
     today = now or utcnow()
     return engine.run(lambda: _llm_rules(prompt, ctx, settings, today),
-                      lambda: _offline_rules(prompt, ctx, today), settings=settings)
+                      lambda: _offline_rules(prompt, ctx, today, db), settings=settings)
 
 
 __all__ = ["Condition", "Context", "SegmentRules", "check_rules", "clean_rules",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,6 +24,7 @@ class ParsedRules:
 class Cond:
     rule: dict[str, Any]  # a rule or a group
     tokens: list[int]  # clause token indices it read (for the explanation)
+    note: str = ""  # how it was read when the rule alone does not say (a definition, a share)
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Clause:
     lead: str = ""  # the connector word before it ("with", "who" …)
     used: set[int] = field(default_factory=set)
     conds: list[Cond] = field(default_factory=list)
+    # (token indices, why): parts read but refused ("top 10%" of what?, "next Diwali")
+    refusals: list[tuple[list[int], str]] = field(default_factory=list)
 
     def words(self) -> set[str]:
         return {t.text for t in self.toks if t.kind == "word"}
@@ -58,10 +61,16 @@ class Clause:
                 return list(range(k, j))
         return None
 
-    def add(self, rule: dict[str, Any], tokens: Iterable[int]) -> None:
+    def add(self, rule: dict[str, Any], tokens: Iterable[int], note: str = "") -> None:
         idx = sorted(set(tokens))
         self.used.update(idx)
-        self.conds.append(Cond(rule, idx))
+        self.conds.append(Cond(rule, idx, note))
+
+    def refuse(self, tokens: Iterable[int], why: str) -> None:
+        """These words were recognised but give no rule: reported with why, never guessed."""
+        idx = sorted(set(tokens))
+        self.used.update(idx)
+        self.refusals.append((idx, why))
 
 
 @dataclass
@@ -72,6 +81,9 @@ class Context:
     providers: dict[str, list[str]]  # "gmail" → ["gmail.com"]
     domains: list[str]
     today: date
+    terms: dict[str, Any] = field(default_factory=dict)  # key → terms.Term
+    # (field, "top"|"bottom", percent) → threshold over today's data, None without data
+    quantile: Callable[[str, str, float], float | None] | None = None
 
 
 # --- token lists and clauses ------------------------------------------------------------

@@ -23,7 +23,8 @@ def _time_field(c: Clause) -> tuple[str, str, list[int]]:
     w = [t.text for t in c.toks]
     firsts = [i for i, x in enumerate(w) if x == "first"]
     if firsts and (c.has(ORDER_VERBS | ORDER_NOUNS) or c.lead in ("who",)):
-        return "days_since_first_order", "first_order_at", firsts
+        return "days_since_first_order", "first_order_at", firsts + [
+            i for i, x in enumerate(w) if x in ORDER_VERBS | ORDER_NOUNS]
     signup = [i for i, x in enumerate(w) if x in SIGNUP]
     tenure = [i for i, x in enumerate(w) if x in TENURE_NOUNS and i + 1 < len(w)
               and w[i + 1] in ("for", "since")]
@@ -31,8 +32,9 @@ def _time_field(c: Clause) -> tuple[str, str, list[int]]:
         tenure.append(w.index("us"))
     if signup or tenure:
         return "days_since_signup", "created_at", signup + tenure
-    return "days_since_last_order", "last_order_at", [i for i, x in enumerate(w)
-                                                       if x in ORDER_VERBS | ORDER_NOUNS | LAPSE]
+    return "days_since_last_order", "last_order_at", [
+        i for i, x in enumerate(w) if x in ORDER_VERBS | ORDER_NOUNS | LAPSE
+        or (x == "last" and i + 1 < len(w) and w[i + 1] in ORDER_VERBS | ORDER_NOUNS)]
 
 
 def read_periods(c: Clause, ctx: Context) -> None:
@@ -105,7 +107,7 @@ def _ago(c: Clause, i: int) -> list[int]:
 def read_dates(c: Clause, ctx: Context) -> None:
     for i in c.index("date"):
         year, month, day = c.toks[i].value
-        start, end = _date_span(year, month, day, ctx.today)
+        start, end = c.toks[i].extra.get("span") or _date_span(year, month, day, ctx.today)
         _, date_field, triggers = _time_field(c)
         lead = c.toks[i - 1].text if i > 0 else ""
         neg = negation_words(c)
@@ -122,6 +124,11 @@ def read_dates(c: Clause, ctx: Context) -> None:
             rule = {"field": date_field, "operator": "<", "value": start.isoformat()}
         elif lead in ("until", "till"):
             rule = {"field": date_field, "operator": "<=", "value": end.isoformat()}
+        elif c.toks[i].extra.get("holiday") and date_field == "last_order_at" and not neg \
+                and start != end:
+            # "bought during the festive season": any order in that span, not the last one
+            rule = {"field": "window_order_count", "operator": ">", "value": 0,
+                    "window": {"from": start.isoformat(), "to": end.isoformat()}}
         else:  # "in March", "during 2024", "on 2025-01-31"
             rule = {"field": date_field, "operator": "between",
                     "value": [start.isoformat(), end.isoformat()]}

@@ -24,13 +24,22 @@ from mini_crm.core.ai.nl.vocab import (
 )
 from mini_crm.core.segments.describe import describe
 
+CONTENT_KINDS = ("word", "num", "str", "money", "name", "names", "period", "date", "range",
+                 "domain", "domains")
+
 
 def leftovers(text: str, mapped: lx.Mapped, c: Clause, reserved: set[str]) -> list[str]:
-    """Words of a clause no rule used and the grammar does not know: reported, not guessed."""
+    """Content words of a clause that no rule used: reported, never silently dropped.
+
+    Only grammar glue (FILLER: "customers", "who", "the" …) may go unused quietly; a
+    grammar word left over ("churned" with nothing to attach to, "top" without a share)
+    changes what the marketer meant, so it is reported like an unknown word.
+    """
     out, run = [], []
     for i, t in enumerate(c.toks):
-        unknown = i not in c.used and t.kind in ("word", "num", "str", "money") \
-            and t.text not in reserved and t.text not in VAGUE and len(t.text) > 2
+        unknown = i not in c.used and t.kind in CONTENT_KINDS and t.text not in FILLER \
+            and (len(t.text) > 1 or t.kind != "word") \
+            and not (c.conds and t.text in VAGUE)  # "high value: spend ≥ ₹25K"
         if unknown:
             run.append(t)
         elif run:

@@ -27,9 +27,11 @@ guessed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from mini_crm.core.ai.nl import named_dates
 from mini_crm.core.ai.nl import tokens as lx
 from mini_crm.core.ai.nl import windows as nl_windows
 from mini_crm.core.ai.nl.clauses import (
@@ -51,18 +53,26 @@ from mini_crm.core.ai.nl.fields import (
     read_text_matches,
 )
 from mini_crm.core.ai.nl.names import find_names
+from mini_crm.core.ai.nl.percentiles import read_percentiles
 from mini_crm.core.ai.nl.quantities import read_counts, read_money
+from mini_crm.core.ai.nl.terms import Term, read_terms
 from mini_crm.core.ai.nl.vocab import FILLER, NEG, ORDER_VERBS, SIGNUP, SPEND
 
 # --- entry point -----------------------------------------------------------------------
 
 def parse(text: str, *, cities: list[str], attribute_keys: list[str],
           attribute_values: dict[str, list[Any]] | None = None,
-          email_domains: list[str] | None = None, today: date | None = None) -> ParsedRules:
+          email_domains: list[str] | None = None, today: date | None = None,
+          terms: dict[str, Term] | None = None,
+          quantile: Callable[[str, str, float], float | None] | None = None) -> ParsedRules:
     """Rules (the DESIGN.md JSON) for a plain-English audience description.
 
-    `explanation` says how each part was read; `unparsed` lists what was not understood.
-    An empty rules list means nothing was understood (or "all customers").
+    `explanation` says how each part was read; `unparsed` lists every content word no rule
+    used (quoted from the prompt, with why when a part was recognised but refused, e.g.
+    "“next Diwali” is in the future"). An empty rules list means nothing was understood
+    (or "all customers"). `terms` are the marketer-vocabulary definitions (terms.Term by
+    key); `quantile(field, "top"|"bottom", percent)` computes a share's threshold from the
+    data (None: shares are refused).
     """
     values = {k: list(v) for k, v in (attribute_values or {}).items() if k in attribute_keys
               or not attribute_keys}
@@ -79,11 +89,12 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     for alias, target in lx.PROVIDER_ALIASES.items():
         if target in providers and alias not in providers:
             providers[alias] = providers[target]
-    ctx = Context(cities, list(values), values, providers, domains, today or date.today())
+    ctx = Context(cities, list(values), values, providers, domains, today or date.today(),
+                  terms=dict(terms or {}), quantile=quantile)
 
     mapped = lx.normalise(text[:1000])
     mapped, names = find_names(mapped, cities, values, reserved_words(ctx))
-    tokens = join_lists(lx.tokenize(mapped.text, names))
+    tokens = named_dates.mark(join_lists(lx.tokenize(mapped.text, names)), ctx.today)
     for t in tokens:  # literals keep the marketer's spelling ("Kumar", "@Acme.in")
         start, _ = mapped.source(t.start, t.start)
         _, end = mapped.source(t.end, t.end)
@@ -95,6 +106,11 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     tokens = [t for t in tokens if t.kind != "badnum"]
     clauses = split_clauses(tokens)
     for clause in clauses:
+        refused = [t for t in clause.toks if t.kind == "refused"]
+        if refused:  # a named date we cannot place: the clause gives no rule at all
+            clause.refusals.append((list(range(len(clause.toks))),
+                                    "; ".join(t.value for t in refused)))
+            continue
         _read(clause, ctx)
     fill_elliptic(clauses)
     unparsed: list[str] = []
@@ -102,7 +118,12 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     carry_neg, carry_or = False, False
     reserved = reserved_words(ctx)
     for clause in clauses:
+        unparsed += [f"{quote(text, mapped, [clause.toks[i] for i in idx])} ({why})"
+                     for idx, why in clause.refusals]
         if not clause.conds:
+            if clause.refusals:
+                carry_neg, carry_or = False, False
+                continue
             content = [t for t in clause.toks if t.text not in FILLER and t.kind != "punct"]
             if not content and clause.words() & {"everyone", "all", "everybody"}:
                 everyone = True
@@ -122,7 +143,7 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
         carry_neg, carry_or = False, False
     rules = combine(clauses)
     explanation = [f"“{quote(text, mapped, [c.toks[i] for i in cond.tokens])}” → "
-                   f"{phrase(cond.rule)}" for c in clauses for cond in c.conds]
+                   f"{cond.note or phrase(cond.rule)}" for c in clauses for cond in c.conds]
     everyone = everyone and not rules["rules"] and not unparsed
     if everyone:
         explanation = [f"“{text.strip()[:80]}” → all customers"]
@@ -133,8 +154,8 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
 # --- reading a clause ---------------------------------------------------------------------
 
 def _read(c: Clause, ctx: Context) -> None:
-    for step in (read_names, read_text_matches, read_domains, read_attributes, read_missing,
-                 read_periods, read_dates, read_money, read_counts):
+    for step in (read_percentiles, read_terms, read_names, read_text_matches, read_domains,
+                 read_attributes, read_missing, read_periods, read_dates, read_money, read_counts):
         step(c, ctx)
     nl_windows.fold(c, ctx.today, Cond)
     # "not …" at the start of a clause that no extractor used negates what it found

@@ -61,6 +61,9 @@ FILLER = {
     "subscribers", "guys", "everybody's", "other", "every", "whole", "entire",
     "if", "when", "as", "well", "either", "both", "too", "into", "via", "through",
     "signed", "up",
+    # contractions and shorthand that carry no condition
+    "who've", "they've", "we've", "i've", "who're", "cust", "custs", "addresses", "size",
+    "used", "came",
 }
 SPLIT = {"and", "or", "but", "who", "whose", "that", "which", "while", "with", "also",
          "either", "nor", "whereas", "plus", "where", "except", "excluding", "besides",

@@ -1,0 +1,171 @@
+"""What the plain-English parser knows of the data, learnt from the WHOLE customer table.
+
+Attribute keys, their values with counts, and email domains with counts. Before this,
+they came from the newest 500 customers, so a batch of new customers with other
+attributes made "gold tier customers in Lucknow" lose its gold-tier rule.
+
+Cost at 1M customers: a full pass streams (id, updated_at, attributes, email) once —
+seconds, not per prompt (bench/nl_context.py measures it against the old 500-row sample).
+After that each call reads only customers changed since the last call (`updated_at` is
+set by every upsert; indexed by migration 0008), so a prompt costs one indexed range read.
+
+Correctness of the incremental step:
+- rows are re-read with an OVERLAP (upserts stamp `updated_at` before they commit, so a
+  slow transaction can land with a slightly older stamp); a row re-read inside the
+  overlap first takes back what it added last time, so it is never counted twice;
+- a customer changed long after the last full pass is counted with its new values, but
+  its old values are not taken back (they are not remembered for 1M rows). Counts can
+  therefore only over-state a value that customers moved away from; a full pass again
+  after REBUILD_SHARE of the table changed or REBUILD_SECONDS passed resets them.
+- each call also compares count(*) with the customers counted: rows deleted, or written
+  with an old `updated_at` the range read cannot see, make it start again;
+- the cache is per process and per database URL; every process converges the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from mini_crm.models import Customer
+
+OVERLAP = timedelta(minutes=5)
+REBUILD_SHARE = 0.2
+REBUILD_SECONDS = 6 * 3600
+BATCH = 5000
+MAX_VALUE_LENGTH = 60
+
+
+@dataclass
+class Stats:
+    values: dict[str, dict[Any, int]] = field(default_factory=dict)  # key → value → count
+    keys: dict[str, int] = field(default_factory=dict)  # key → customers having it
+    domains: dict[str, int] = field(default_factory=dict)
+    mark: datetime | None = None  # newest updated_at read
+    recent: dict[int, tuple[datetime, tuple[Any, ...]]] = field(default_factory=dict)
+    rows_at_build: int = 0
+    rows: int = 0  # customers counted (each id once); checked against count(*) per call
+    max_id: int = 0
+    changed_since_build: int = 0
+    built_at: float = 0.0
+
+
+_cache: dict[str, Stats] = {}
+_lock = threading.Lock()
+
+
+def _contribution(attrs: Any, email: Any) -> tuple[Any, ...]:
+    """What one customer adds: ((key, value|None), …, domain|None), hashable."""
+    items: list[tuple[str, Any]] = []
+    if isinstance(attrs, dict):
+        for k, v in attrs.items():
+            if not isinstance(k, str):
+                continue
+            scalar = isinstance(v, str | int | float | bool) and not (
+                isinstance(v, str) and len(v) > MAX_VALUE_LENGTH)
+            items.append((k, v if scalar else None))
+    domain = email.rsplit("@", 1)[1].lower() if isinstance(email, str) and "@" in email \
+        else None
+    return (*items, domain)
+
+
+def _apply(stats: Stats, contribution: tuple[Any, ...], sign: int) -> None:
+    *items, domain = contribution
+    for k, v in items:
+        stats.keys[k] = stats.keys.get(k, 0) + sign
+        if v is not None:
+            bucket = stats.values.setdefault(k, {})
+            bucket[v] = bucket.get(v, 0) + sign
+            if bucket[v] <= 0:
+                del bucket[v]
+        if stats.keys[k] <= 0:
+            del stats.keys[k]
+            stats.values.pop(k, None)
+    if domain:
+        stats.domains[domain] = stats.domains.get(domain, 0) + sign
+        if stats.domains[domain] <= 0:
+            del stats.domains[domain]
+
+
+def _read(db: Session, stats: Stats, since: datetime | None) -> int:
+    """Add customers changed since `since` (all when None); the number of rows read."""
+    stmt = select(Customer.id, Customer.updated_at, Customer.attributes, Customer.email)
+    if since is not None:
+        stmt = stmt.where(Customer.updated_at >= since)
+    n = 0
+    last_id = 0
+    while True:  # keyset pages by id: bounded memory and no long-held server cursor
+        page = db.exec(stmt.where(Customer.id > last_id).order_by(Customer.id)
+                       .limit(BATCH)).all()
+        for cid, updated_at, attrs, email in page:
+            contribution = _contribution(attrs, email)
+            old = stats.recent.pop(cid, None)
+            if old is not None:
+                _apply(stats, old[1], -1)
+            _apply(stats, contribution, +1)
+            if stats.mark is None or updated_at > stats.mark:
+                stats.mark = updated_at
+            stats.recent[cid] = (updated_at, contribution)
+        n += len(page)
+        if len(page) < BATCH:
+            break
+        last_id = page[-1][0]
+    if stats.mark is not None:  # keep only what the next overlap can re-read
+        horizon = stats.mark - OVERLAP
+        stats.recent = {k: v for k, v in stats.recent.items() if v[0] >= horizon}
+    return n
+
+
+def _build(db: Session) -> Stats:
+    stats = Stats(built_at=time.monotonic())
+    stats.rows_at_build = _read(db, stats, None)
+    return stats
+
+
+def current(db: Session) -> Stats:
+    """The stats for this database, brought up to date (see the module docstring)."""
+    url = str(db.get_bind().url)
+    with _lock:
+        stats = _cache.get(url)
+        stale = stats is None or time.monotonic() - stats.built_at > REBUILD_SECONDS or \
+            stats.changed_since_build > REBUILD_SHARE * max(stats.rows_at_build, 1000)
+        if stale:
+            stats = _build(db)
+        else:
+            assert stats is not None
+            since = stats.mark - OVERLAP if stats.mark else None
+            changed = _read(db, stats, since)
+            stats.changed_since_build += changed
+        _cache[url] = stats
+        return stats
+
+
+def forget(db: Session | None = None) -> None:
+    """Drop the cache (tests that recreate a database under the same URL)."""
+    with _lock:
+        if db is None:
+            _cache.clear()
+        else:
+            _cache.pop(str(db.get_bind().url), None)
+
+
+def attribute_values(stats: Stats, limit: int = 40) -> dict[str, list[Any]]:
+    """Each key's values that look like categories (repeated), most common first."""
+    out: dict[str, list[Any]] = {}
+    for k in stats.keys:
+        vals = stats.values.get(k, {})
+        ranked = sorted(vals.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        out[k] = [v for v, n in ranked if n >= 2 or len(vals) <= 12][:limit]
+    return out
+
+
+def email_domains(stats: Stats) -> list[str]:
+    return [d for d, _ in sorted(stats.domains.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+__all__ = ["Stats", "attribute_values", "current", "email_domains", "forget"]

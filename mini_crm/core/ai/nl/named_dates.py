@@ -1,0 +1,127 @@
+"""Named dates in prompts: "since Diwali", "since last Christmas", "this festive season".
+
+Festival dates come from the `holidays` package (python-holidays, offline data; its India
+calendar computes the lunisolar festivals — Diwali, Holi, Dussehra, Eid … — year by year),
+plus fixed-date days it does not list for India (New Year's Day, Valentine's Day).
+Calendar days are brand days: `today` is the brand-zone date (core/brand_time).
+
+- "Diwali", "since Diwali": the latest Diwali on or before today;
+- "last Diwali": the latest one strictly before today; "this Diwali": this calendar year's;
+- "next Diwali" is in the future: refused (no order can have been placed since then);
+- "festive season": Navratri to Bhai Dooj, i.e. from nine days before Dussehra to two
+  days after Diwali (2026: 11 Oct – 10 Nov); "this"/bare = the latest season that has
+  begun, "last" = the one before.
+
+A name the calendar cannot place is refused with a message (a `refused` token): the
+clause that holds it yields no rule at all, so "haven't ordered since Diwali" can never
+quietly become "never ordered".
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+from mini_crm.core.ai.nl.tokens import Tok
+
+# prompt words → the holiday's name in the `holidays` India calendar (or a fixed date)
+NAMES: dict[str, str] = {
+    "diwali": "Diwali", "deepavali": "Diwali", "deepawali": "Diwali", "divali": "Diwali",
+    "holi": "Holi", "dussehra": "Dussehra", "dasara": "Dussehra", "dussera": "Dussehra",
+    "vijayadashami": "Dussehra", "christmas": "Christmas", "xmas": "Christmas",
+    "eid": "Eid al-Fitr", "ramzan eid": "Eid al-Fitr", "eid al fitr": "Eid al-Fitr",
+    "bakrid": "Eid al-Adha", "eid al adha": "Eid al-Adha", "good friday": "Good Friday",
+    "janmashtami": "Janmashtami", "ram navami": "Ram Navami",
+    "independence day": "Independence Day", "republic day": "Republic Day",
+    "new year": "New Year", "new years": "New Year", "new year's": "New Year",
+    "valentines day": "Valentine's Day", "valentine's day": "Valentine's Day",
+    "valentine": "Valentine's Day", "festive season": "festive season",
+    "festival season": "festive season",
+}
+FIXED = {"New Year": (1, 1), "Valentine's Day": (2, 14)}
+QUALIFIERS = {"last", "this", "next", "previous", "past", "coming"}
+FIRST_YEAR, LAST_YEAR = 2015, 2035
+
+
+@lru_cache(maxsize=64)
+def occurrences(name: str) -> tuple[tuple[date, date], ...]:
+    """(first, last) day of every occurrence of a named day or season, oldest first."""
+    out: list[tuple[date, date]] = []
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        if name in FIXED:
+            month, day = FIXED[name]
+            out.append((date(year, month, day), date(year, month, day)))
+            continue
+        cal = holidays.India(years=year)
+        days = {n.strip(): d for d, names in cal.items() for n in names.split(";")}
+        if name == "festive season":
+            dussehra, diwali = days.get("Dussehra"), days.get("Diwali")
+            if dussehra and diwali:
+                out.append((dussehra - timedelta(days=9), diwali + timedelta(days=2)))
+            continue
+        hit = next((d for n, d in days.items() if n.split(" (")[0] == name), None)
+        if hit:
+            out.append((hit, hit))
+    return tuple(out)
+
+
+def resolve(name: str, qualifier: str, today: date) -> tuple[date, date] | str:
+    """The span a named date means today, or why it cannot be placed (a message)."""
+    spans = occurrences(name)
+    label = name if name != "festive season" else "the festive season"
+    if qualifier in ("next", "coming"):
+        return f"“{qualifier} {name}” is in the future: no order can be placed since then"
+    if qualifier == "this":
+        this_year = [s for s in spans if s[0].year == today.year]
+        if this_year and this_year[0][0] <= today:
+            return this_year[0]
+        if this_year:
+            return f"“this {name}” has not begun yet ({this_year[0][0]:%d %b %Y})"
+    begun = [s for s in spans if s[0] <= today]
+    if qualifier in ("last", "previous", "past"):
+        begun = [s for s in begun if s[1] < today]
+    if not begun:
+        return f"{label} is not in the holiday calendar before {today:%d %b %Y}"
+    return begun[-1]
+
+
+def mark(tokens: list[Tok], today: date) -> list[Tok]:
+    """Replace named dates by `date` tokens carrying their span (or `refused` tokens)."""
+    out: list[Tok] = []
+    i = 0
+    keys = sorted(NAMES, key=lambda k: -len(k.split()))
+    while i < len(tokens):
+        hit = None
+        for key in keys:
+            parts = key.split()
+            texts = [t.text for t in tokens[i:i + len(parts)]]
+            if texts == parts or (len(parts) > 1 and _glued(tokens, i, parts)):
+                hit = key
+                break
+        if hit is None or tokens[i].kind not in ("word", "period", "date"):
+            out.append(tokens[i])
+            i += 1
+            continue
+        n = len(hit.split())
+        qualifier, start_tok, last = "", tokens[i], tokens[i + n - 1]
+        if out and out[-1].kind == "word" and out[-1].text in QUALIFIERS:
+            start_tok = out.pop()
+            qualifier = start_tok.text
+        span = resolve(NAMES[hit], qualifier, today)
+        text = f"{qualifier} {hit}".strip()
+        if isinstance(span, str):
+            out.append(Tok("refused", text, start_tok.start, last.end, span))
+        else:
+            out.append(Tok("date", text, start_tok.start, last.end,
+                           (span[0].year, span[0].month, span[0].day),
+                           extra={"span": span, "holiday": NAMES[hit]}))
+        i += n
+    return out
+
+
+def _glued(tokens: list[Tok], i: int, parts: list[str]) -> bool:
+    """"new year's", "valentine's day": the tokenizer may split the apostrophe off."""
+    texts = [t.text for t in tokens[i:i + len(parts) + 2] if t.text not in ("'", "’", "s")]
+    return texts[:len(parts)] == parts

@@ -1,0 +1,84 @@
+"""Marketer vocabulary in prompts: "churned", "VIP", "at risk", "big spenders" ….
+
+Each word is a named definition (rules JSON) kept in the database and editable in
+Settings (core/ai/vocabulary.py holds the defaults and the storage); the parser only
+finds the words and applies whatever definition it was given, so an edited definition
+changes what "VIP" means at once, and the explanation quotes the definition used.
+
+A time-based term ("lapsed", "new" …) gives way to an explicit period in its clause:
+"lapsed for 6 months" is read by the period grammar, not by the default 90 days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mini_crm.core.ai.nl.clauses import Clause, Context
+from mini_crm.core.ai.nl.combine import negate
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str  # "at_risk"
+    label: str  # "at risk"
+    rules: dict[str, Any]  # a rules group (DESIGN.md JSON)
+    description: str = ""
+
+
+# Word sequences (tokens, hyphens dropped) → term key. Longest phrases are tried first.
+PHRASES: dict[str, str] = {
+    "lapsed": "lapsed", "churned": "churned", "churners": "churned", "churn": "churned",
+    "dormant": "dormant", "at risk": "at_risk", "vip": "vip", "vips": "vip",
+    "loyal": "loyal", "loyalists": "loyal", "new": "new", "one time": "one_time",
+    "one timers": "one_time", "one timer": "one_time", "repeat": "repeat",
+    "returning": "repeat", "recurring": "repeat", "regulars": "repeat",
+    "big spender": "big_spender", "big spenders": "big_spender",
+    "high spenders": "big_spender", "heavy spenders": "big_spender",
+    "top spenders": "big_spender",
+}
+# Terms about time: an explicit period or date in the clause wins over the definition.
+TIME_TERMS = {"lapsed", "churned", "dormant", "at_risk", "new"}
+NEGATORS = {"not", "non", "never"}
+
+
+def read_terms(c: Clause, ctx: Context) -> None:
+    """Apply the definition of every marketer term in the clause (negated after "not"/"non-")."""
+    if not ctx.terms:
+        return
+    timed = bool(c.index("period", "date", "range"))
+    words = [(i, t.text) for i, t in enumerate(c.toks)
+             if i not in c.used and (t.kind == "word" or t.text == "one")]
+    phrases = sorted(PHRASES, key=lambda p: -len(p.split()))
+    k = 0
+    while k < len(words):
+        hit = None
+        for p in phrases:
+            parts = p.split()
+            if [w for _, w in words[k:k + len(parts)]] == parts and \
+                    _adjacent(c, [i for i, _ in words[k:k + len(parts)]]):
+                hit = p
+                break
+        if hit is None:
+            k += 1
+            continue
+        idx = [i for i, _ in words[k:k + len(hit.split())]]
+        k += len(idx)
+        term = ctx.terms.get(PHRASES[hit])
+        if term is None or (term.key in TIME_TERMS and timed) or any(i in c.used for i in idx):
+            continue
+        rule = term.rules if len(term.rules.get("rules", [])) != 1 else term.rules["rules"][0]
+        neg = [j for j in range(max(0, idx[0] - 2), idx[0])
+               if c.toks[j].text in NEGATORS and j not in c.used]
+        c.add(negate(rule) if neg else rule, [*idx, *neg], note=_note(term, bool(neg)))
+
+
+def _adjacent(c: Clause, idx: list[int]) -> bool:
+    """Words of one phrase, with at most a hyphen between them ("at-risk", "one-time")."""
+    return all(b - a == 1 or (b - a == 2 and c.toks[a + 1].text == "-")
+               for a, b in zip(idx, idx[1:], strict=False))
+
+
+def _note(term: Term, negated: bool) -> str:
+    what = term.description or term.label
+    return f"{'not ' if negated else ''}{term.label} (your definition in Settings: {what})"
