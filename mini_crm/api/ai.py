@@ -54,7 +54,7 @@ class SegmentRulesOut(BaseModel):
                         "“Mumbai or Pune” → city is Mumbai or Pune",
                         "“haven't shopped in 6 months” → days since last order ≥ 180",
                         "“spent over ₹5K” → total spend > 5,000"],
-        "engine": "offline", "note": "", "unparsed": [], "size": 42}]})
+        "engine": "offline", "note": "", "unparsed": [], "unused_words": [], "size": 42}]})
     rules: dict[str, Any] = Field(description="Rules JSON to review (never saved by this call)")
     explanation: list[str] = Field(description="The rules read back: a sentence, then how "
                                                "each part of the prompt was read")
@@ -62,6 +62,12 @@ class SegmentRulesOut(BaseModel):
     note: str = Field(description="Why the offline engine answered instead of the LLM, or "
                                   "which words were not understood; empty otherwise")
     unparsed: list[str] = Field(description="Parts of the prompt the offline parser ignored")
+    unused_words: list[str] = Field(
+        default_factory=list,
+        description="Words of the prompt no rule used (quoted, with why when a part was "
+                    "recognised but refused, e.g. a share without data or a future holiday). "
+                    "When not empty the rules may not mean what the marketer asked: show "
+                    "them and ask for confirmation before applying (the UI does)")
     size: int = Field(description="How many customers the rules select now")
 
 
@@ -87,6 +93,7 @@ def segment_rules(body: SegmentRulesIn, _key: Any = Depends(require_scope("ai"))
         notes.append("Not understood: " + "; ".join(f"“{u}”" for u in value.unparsed))
     return SegmentRulesOut(rules=value.rules, explanation=value.explanation,
                            engine=result.engine, note=" ".join(notes), unparsed=value.unparsed,
+                           unused_words=list(value.unparsed),
                            size=segments.audience_size(session, value.rules))
 
 

@@ -306,6 +306,9 @@ def ai_prompt_box() -> rx.Component:
                                       "Lookalike audience: review the rules, then save."),
                                      ("lookalike_none",
                                       "No lookalike audience: your rules are unchanged."),
+                                     ("description_unconfirmed",
+                                      "Not applied yet: part of your description was not "
+                                      "used (below)."),
                                      "Rules filled in from your description: review them, "
                                      "then save."),
                             size="2", weight="medium", data_testid="ai-heading"),
@@ -326,12 +329,36 @@ def ai_prompt_box() -> rx.Component:
                                          rx.color("accent", 2)),
             ),
         ),
+        rx.cond(S.ai_unused.length() > 0, _unused_words_confirm()),
         rx.cond(S.ai_note != "", rx.text(rx.icon("info", size=12), " ", S.ai_note, size="1",
                                          color_scheme="amber", data_testid="ai-note")),
         width="100%",
         spacing="2",
         padding_bottom="8px",
         border_bottom=f"1px solid {rx.color('gray', 5)}",
+    )
+
+
+def _unused_words_confirm() -> rx.Component:
+    """"I ignored: 'gold tier' — apply anyway?": nothing changes until the marketer says so."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert", size=16)),
+        rx.vstack(
+            rx.text("I ignored: ",
+                    rx.foreach(S.ai_unused, lambda w: rx.code(w, margin_right="6px",
+                                                              variant="soft")),
+                    " — apply the rules above anyway?", size="2",
+                    data_testid="ai-unused"),
+            rx.hstack(
+                rx.button("Apply anyway", size="2", on_click=S.apply_anyway,
+                          data_testid="ai-apply-anyway"),
+                rx.button("Reword", size="2", variant="soft", color_scheme="gray",
+                          on_click=S.discard_proposal, data_testid="ai-discard"),
+                spacing="2", wrap="wrap",
+            ),
+            spacing="2", width="100%",
+        ),
+        color_scheme="amber", size="1", width="100%", role="alert",
     )
 
 

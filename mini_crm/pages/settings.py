@@ -7,6 +7,7 @@ import reflex as rx
 from mini_crm.components.layout import page_shell
 from mini_crm.components.ui import empty_state, loading_bar
 from mini_crm.core.apikeys import SCOPES
+from mini_crm.pages.settings_vocabulary import vocabulary_card
 from mini_crm.state.base import AppState
 from mini_crm.state.settings import ADMINS_ONLY
 from mini_crm.state.settings import SettingsState as S
@@ -109,5 +110,6 @@ def settings_page() -> rx.Component:
             ),
             width="100%", overflow_x="auto"),
         _team_link(),
+        vocabulary_card(),
         subtitle="API access for ingestion clients and integrations, and who may sign in.",
     )

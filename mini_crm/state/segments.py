@@ -127,6 +127,9 @@ class SegmentEditorState(AppState):
     # What filled the builder: "description" or "lookalike"; "lookalike_none" when the
     # lookalike found no one and left the rules alone.
     ai_source: str = ""
+    # Words of the prompt no rule used: the proposal waits for "Apply anyway" (issue 14).
+    ai_unused: list[str] = []
+    _ai_pending: dict[str, Any] = {}
     drafts: dict[str, str] = {}
     _generation: int = 0
 
@@ -173,7 +176,7 @@ class SegmentEditorState(AppState):
             self.saved_message = self.save_error = self.error = self.error_path = ""
             self.ai_prompt = self.ai_engine = self.ai_note = self.ai_error = ""
             self.drafts = {}
-            self.ai_explanation = []
+            self.ai_explanation, self.ai_unused, self._ai_pending = [], [], {}
             self._generation += 1
         context = await rx.run_in_thread(_builder_context)
         loaded = None
@@ -364,14 +367,39 @@ class SegmentEditorState(AppState):
         if filled:
             yield SegmentEditorState.refresh_preview
 
+    @rx.event
+    def apply_anyway(self):
+        """The marketer read what was ignored and wants the proposal as it is."""
+        if not self.ensure_signed_in() or not self._ai_pending:
+            return None
+        answer, self._ai_pending = {**self._ai_pending, "unused": []}, {}
+        if self._apply_ai(answer, "description"):
+            return SegmentEditorState.refresh_preview
+        return None
+
+    @rx.event
+    def discard_proposal(self):
+        """Keep the builder as it was; the marketer rewords the description."""
+        self._ai_pending, self.ai_unused, self.ai_explanation = {}, [], []
+        self.ai_source = ""
+
     def _apply_ai(self, answer: dict[str, Any], source: str) -> bool:
-        """Put an AI proposal into the builder; True when the rules changed."""
+        """Put an AI proposal into the builder; True when the rules changed.
+
+        A proposal that left words of the prompt unused is held back (`ai_unused` shown
+        with "Apply anyway"): an ignored "gold tier" or "churned" changes the audience.
+        """
         self.ai_busy = False
         self.ai_engine, self.ai_note = answer["engine"], answer["note"]
+        self.ai_unused, self._ai_pending = [], {}
         if answer["error"]:
             self.ai_error, self.ai_explanation = answer["error"], []
             return False
         self.ai_explanation = answer["explanation"]
+        if answer.get("unused"):
+            self.ai_unused, self._ai_pending = list(answer["unused"]), dict(answer)
+            self.ai_source = f"{source}_unconfirmed"
+            return False
         if not answer.get("found", True):
             # Nothing to propose: the explanation says why; the builder stays as it was.
             self.ai_source = f"{source}_none"
@@ -455,14 +483,15 @@ def _ai_rules(prompt: str) -> dict[str, Any]:
                          "again or build the rules by hand.", "engine": "", "note": "",
                 "rules": {}, "explanation": []}
     value = result.value
-    note = " ".join([result.note] + (["Not understood: " + "; ".join(
-        f"“{u}”" for u in value.unparsed)] if value.unparsed else [])).strip()
+    note = result.note.strip()
     if not value.understood:
+        note = " ".join([note] + (["Not understood: " + "; ".join(
+            f"“{u}”" for u in value.unparsed)] if value.unparsed else [])).strip()
         return {"error": "Could not find an audience in that description. Try e.g. "
                          "“customers in Pune who spent over ₹5,000 in the last 90 days”.",
                 "engine": result.engine, "note": note, "rules": {}, "explanation": []}
     return {"error": "", "engine": result.engine, "note": note, "rules": value.rules,
-            "explanation": value.explanation}
+            "explanation": value.explanation, "unused": list(value.unparsed)}
 
 
 def _lookalike_rules(rules: dict[str, Any] | None = None,

@@ -89,7 +89,12 @@ def test_route_reports_what_it_did_not_understand(api: TestClient, make_key: Cal
     body = ask(api, make_key("ai"), "Pune customers who love cricket").json()
     assert body["rules"]["rules"] == [{"field": "city", "operator": "in", "value": ["Pune"]}]
     assert body["unparsed"] == ["love cricket"]
+    assert body["unused_words"] == ["love cricket"]  # the client asks before applying
     assert "love cricket" in body["note"]
+    body = ask(api, make_key("ai"), "churned customers in Mumbai").json()
+    assert body["unused_words"] == []  # "churned" is a defined word, never dropped
+    assert {"field": "days_since_last_order", "operator": ">=", "value": 180} in \
+        body["rules"]["rules"][0]["rules"]
 
 
 def test_route_refuses_prompts_without_an_audience(api: TestClient, make_key: Callable

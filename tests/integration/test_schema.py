@@ -25,6 +25,7 @@ from mini_crm.models import (
     Order,
     ReceiptRetry,
     Segment,
+    SegmentTerm,
     Suppression,
     User,
     UserSession,
@@ -83,6 +84,10 @@ def _all_rows() -> list[SQLModel]:
                   heartbeat_at=WHEN, created_by=1),
         ImportRowError(id=1, import_id="f" * 32, row_no=3, field="amount",
                        message="'5.000,00' is ambiguous " + "x" * 3000),
+        SegmentTerm(key="vip", rules={"combinator": "and", "not": False, "rules": [
+            {"field": "total_spend", "operator": ">=", "value": 100000}]},
+                    description="₹1 lakh or more — “Diwali” list", updated_by=1,
+                    updated_at=WHEN),
     ]
 
 
@@ -101,7 +106,7 @@ def test_every_table_round_trips(engine: sa.Engine) -> None:
     _insert(engine, rows)
     with Session(engine) as s:
         for row, want in zip(rows, expected, strict=True):
-            got = s.get(type(row), want["id"])
+            got = s.get(type(row), want.get("id", want.get("key")))
             assert got is not None, type(row).__name__
             assert got.model_dump() == want, type(row).__name__
     assert len(rows) == len(SQLModel.metadata.tables)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from mini_crm.models import Customer
@@ -138,9 +139,13 @@ def current(db: Session) -> Stats:
             stats = _build(db)
         else:
             assert stats is not None
-            since = stats.mark - OVERLAP if stats.mark else None
-            changed = _read(db, stats, since)
-            stats.changed_since_build += changed
+            changed = _read(db, stats, stats.mark - OVERLAP) if stats.mark else None
+            total = db.exec(select(func.count()).select_from(Customer)).one()
+            if changed is None or total != stats.rows:
+                # deleted rows, or rows written with an old updated_at: start again
+                stats = _build(db)
+            else:
+                stats.changed_since_build += changed
         _cache[url] = stats
         return stats
 

@@ -9,6 +9,7 @@ column to rank, the share is refused with a message — never read as "spent ove
 
 from __future__ import annotations
 
+from mini_crm.core import formatting
 from mini_crm.core.ai.nl.clauses import Clause, Context
 from mini_crm.core.ai.nl.vocab import AOV, ORDER_NOUNS, SPEND
 
@@ -46,7 +47,8 @@ def read_percentiles(c: Clause, ctx: Context) -> None:
             c.refuse(idx, f"“{label}” needs customer data to compute a threshold")
             continue
         op = ">=" if side == "top" else "<="
-        shown = f"₹{value:,.0f}" if field_name == "total_spend" else f"{value:g} orders"
+        shown = formatting.rupees(value) if field_name == "total_spend" else \
+            formatting.plural(int(value), "order")
         what = "total spend" if field_name == "total_spend" else "order count"
         c.add({"field": field_name, "operator": op, "value": value}, idx,
               note=f"{label} by {RANKABLE[field_name]} = {what} "
