@@ -25,10 +25,10 @@ def _editor() -> rx.Component:
         rx.cond(V.term_error != "", rx.callout(V.term_error, icon="circle-alert",
                                                color_scheme="red", size="1", width="100%",
                                                role="alert", data_testid="term-error")),
-        rx.hstack(rx.button("Save definition", size="2", on_click=V.save,
+        rx.hstack(rx.button("Save definition", size="2", on_click=V.save_term,
                             data_testid="term-save"),
                   rx.button("Cancel", size="2", variant="soft", color_scheme="gray",
-                            on_click=V.cancel), spacing="2", wrap="wrap"),
+                            on_click=V.cancel_edit), spacing="2", wrap="wrap"),
         width="100%", spacing="2", padding_top="6px",
     )
 
@@ -47,11 +47,11 @@ def _term(row: rx.Var) -> rx.Component:
                 spacing="1", min_width="0", flex="1",
             ),
             rx.hstack(
-                rx.button("Edit", size="1", variant="soft", on_click=V.edit(row["key"]),
+                rx.button("Edit", size="1", variant="soft", on_click=V.edit_term(row["key"]),
                           disabled=~CAN_EDIT, data_testid="term-edit"),
                 rx.cond(row["status"] == "edited",
                         rx.button("Reset", size="1", variant="outline", color_scheme="gray",
-                                  on_click=V.reset(row["key"]), disabled=~CAN_EDIT,
+                                  on_click=V.reset_term(row["key"]), disabled=~CAN_EDIT,
                                   data_testid="term-reset")),
                 spacing="2", flex_shrink="0",
             ),

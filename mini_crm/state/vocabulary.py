@@ -51,7 +51,7 @@ class VocabularyState(AppState):
             self.terms, self.terms_loading = rows, False
 
     @rx.event
-    def edit(self, key: str):
+    def edit_term(self, key: str):
         row = next((r for r in self.terms if r["key"] == key), None)
         if row is None:
             return
@@ -59,7 +59,7 @@ class VocabularyState(AppState):
         self.draft_description, self.term_error, self.term_saved = row["description"], "", ""
 
     @rx.event
-    def cancel(self):
+    def cancel_edit(self):
         self.editing, self.term_error = "", ""
 
     @rx.event
@@ -71,7 +71,7 @@ class VocabularyState(AppState):
         self.draft_description = text
 
     @rx.event
-    def save(self):
+    def save_term(self):
         if not self.ensure_role(*EDITORS):
             self.term_error = "Only admins and marketers can change definitions."
             return
@@ -91,7 +91,7 @@ class VocabularyState(AppState):
         self.editing, self.term_saved = "", f"Saved: “{view.label}” now means {view.sentence}"
 
     @rx.event
-    def reset(self, key: str):
+    def reset_term(self, key: str):
         if not self.ensure_role(*EDITORS):
             self.term_error = "Only admins and marketers can change definitions."
             return

@@ -7,6 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import func, select
 
 from mini_crm.core import formatting, segments
+from mini_crm.core.ai import vocabulary
 from mini_crm.core.auth import users
 from mini_crm.models import Segment
 from tests.e2e.conftest import e2e_session, sign_in
@@ -47,11 +48,16 @@ def test_prompt_fills_the_builder_and_the_size_follows(page: Page, app_url: str,
     expect(page.get_by_test_id("audience-sentence")).to_contain_text("are in Mumbai or Pune")
     page.screenshot(path="test-results/ai-segment-prompt.png", full_page=True)
 
-    # Words it could not read are named; a prompt with no audience is refused clearly.
+    # Words it could not use are named and nothing changes until the marketer confirms;
+    # a prompt with no audience is refused clearly.
     prompt.fill("Pune customers who love cricket")
     page.get_by_test_id("ai-submit").click()
-    expect(page.get_by_test_id("ai-note")).to_contain_text("love cricket")
+    expect(page.get_by_test_id("ai-unused")).to_contain_text("I ignored: love cricket")
+    expect(page.get_by_test_id("ai-heading")).to_contain_text("Not applied yet")
+    expect(page.get_by_test_id("rule-row")).to_have_count(2)  # the builder is untouched
+    page.get_by_test_id("ai-apply-anyway").click()
     expect(page.get_by_test_id("rule-row")).to_have_count(1)
+    expect(page.get_by_test_id("ai-unused")).to_have_count(0)
     prompt.fill("hello there")
     prompt.press("Enter")
     expect(page.get_by_role("alert").filter(has_text="Could not find an audience")
@@ -201,3 +207,54 @@ def test_lookalikes_of_a_saved_segment_save_as_a_new_one(page: Page, app_url: st
     expect(page).to_have_url(f"{app_url}/campaigns/new?segment={copy.id}")
     expect(page.get_by_test_id("segment-choice").filter(has_text="Lookalike of High AOV")
            ).to_have_attribute("data-state", "checked")
+
+
+ONE_LAKH = '{"combinator": "and", "not": false, "rules": [' \
+    '{"field": "total_spend", "operator": ">=", "value": 100000}]}'
+
+
+def test_vocabulary_definitions_are_edited_in_settings_and_used(
+        page: Page, app_url: str, e2e_env: dict[str, str]) -> None:
+    try:
+        page.goto(app_url + "/settings")
+        vip = page.get_by_test_id("term-vip")
+        expect(vip.get_by_test_id("term-sentence")).to_contain_text("₹50,000")
+        vip.get_by_test_id("term-edit").click()
+        vip.get_by_test_id("term-rules").fill('{"combinator": "and", "rules": [{"field": '
+                                             '"total_spend", "operator": "about"}]}')
+        vip.get_by_test_id("term-save").click()
+        expect(vip.get_by_test_id("term-error")).to_contain_text("not valid")
+        vip.get_by_test_id("term-rules").fill(ONE_LAKH)
+        vip.get_by_test_id("term-description").fill("₹1 lakh or more")
+        vip.get_by_test_id("term-save").click()
+        expect(page.get_by_test_id("term-saved")).to_contain_text("₹1,00,000")
+        expect(vip).to_contain_text("edited")
+        vip.scroll_into_view_if_needed()
+        page.screenshot(path="test-results/settings-vocabulary.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path="test-results/settings-vocabulary-phone.png", full_page=True)
+        page.set_viewport_size({"width": 1440, "height": 900})
+
+        page.goto(app_url + "/segments/new")
+        prompt = page.get_by_test_id("ai-prompt")
+        prompt.fill("VIP customers who love cricket")
+        prompt.press("Enter")
+        expect(page.get_by_test_id("ai-unused")).to_contain_text("love cricket")
+        expect(page.get_by_test_id("ai-explanation")).to_contain_text("₹1 lakh or more")
+        page.screenshot(path="test-results/ai-unused-confirm.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path="test-results/ai-unused-confirm-phone.png", full_page=True)
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.get_by_test_id("ai-apply-anyway").click()
+        row = page.get_by_test_id("rule-row").nth(0)
+        expect(row.get_by_label("Field")).to_have_value("total_spend")
+        expect(row.get_by_label("Value")).to_have_value("100000")
+
+        page.goto(app_url + "/settings")
+        page.get_by_test_id("term-vip").get_by_test_id("term-reset").click()
+        expect(page.get_by_test_id("term-saved")).to_contain_text("back to its default")
+        expect(page.get_by_test_id("term-vip").get_by_test_id("term-sentence")
+               ).to_contain_text("₹50,000")
+    finally:
+        with e2e_session(e2e_env) as s:  # other tests see the documented default
+            vocabulary.reset_term(s, "vip")
