@@ -85,6 +85,8 @@ class Customer(SQLModel, table=True):
         sa.Index("ix_customer_first_order_at", "first_order_at"),
         sa.Index("ix_customer_created_at", "created_at"),
         sa.Index("ix_customer_city", "city"),
+        # the parser's data vocabulary reads customers changed since its last look
+        sa.Index("ix_customer_updated_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

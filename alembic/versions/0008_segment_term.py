@@ -1,4 +1,5 @@
-"""segment_term: marketers' definitions of vocabulary words used by plain English
+"""segment_term: marketers' definitions of vocabulary words used by plain English;
+ix_customer_updated_at for the parser's incremental data vocabulary
 
 Revision ID: 0008_segment_term
 Revises: 0007_import_job
@@ -32,7 +33,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["updated_by"], ["user.id"]),
         sa.PrimaryKeyConstraint("key"),
     )
+    op.create_index("ix_customer_updated_at", "customer", ["updated_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customer_updated_at", table_name="customer")
     op.drop_table("segment_term")

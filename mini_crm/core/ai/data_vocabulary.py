@@ -39,6 +39,7 @@ OVERLAP = timedelta(minutes=5)
 REBUILD_SHARE = 0.2
 REBUILD_SECONDS = 6 * 3600
 BATCH = 5000
+INCREMENTAL_ROWS = 20_000
 MAX_VALUE_LENGTH = 60
 
 
@@ -93,38 +94,55 @@ def _apply(stats: Stats, contribution: tuple[Any, ...], sign: int) -> None:
             del stats.domains[domain]
 
 
-def _read(db: Session, stats: Stats, since: datetime | None) -> int:
-    """Add customers changed since `since` (all when None); the number of rows read."""
-    stmt = select(Customer.id, Customer.updated_at, Customer.attributes, Customer.email)
-    if since is not None:
-        stmt = stmt.where(Customer.updated_at >= since)
-    n = 0
-    last_id = 0
-    while True:  # keyset pages by id: bounded memory and no long-held server cursor
-        page = db.exec(stmt.where(Customer.id > last_id).order_by(Customer.id)
+def _read(db: Session, stats: Stats, since: datetime | None) -> int | None:
+    """Add customers changed since `since` (all when None): the rows read, or None when
+    more than INCREMENTAL_ROWS changed (a full pass is then cheaper than catching up)."""
+    cols = select(Customer.id, Customer.updated_at, Customer.attributes, Customer.email)
+    if since is not None:  # one range read on ix_customer_updated_at
+        page = db.exec(cols.where(Customer.updated_at >= since)
+                       .order_by(Customer.updated_at, Customer.id)
+                       .limit(INCREMENTAL_ROWS + 1)).all()
+        if len(page) > INCREMENTAL_ROWS:
+            return None
+        # new ids in order (Stats.rows); re-reads inside the overlap are not changes
+        return _add(stats, sorted(page, key=lambda row: row[0]))
+    n, last_id = 0, 0
+    while True:  # keyset pages by id: bounded memory, no long-held server cursor
+        page = db.exec(cols.where(Customer.id > last_id).order_by(Customer.id)
                        .limit(BATCH)).all()
-        for cid, updated_at, attrs, email in page:
-            contribution = _contribution(attrs, email)
-            old = stats.recent.pop(cid, None)
-            if old is not None:
-                _apply(stats, old[1], -1)
-            _apply(stats, contribution, +1)
-            if stats.mark is None or updated_at > stats.mark:
-                stats.mark = updated_at
-            stats.recent[cid] = (updated_at, contribution)
+        _add(stats, page)
         n += len(page)
         if len(page) < BATCH:
-            break
+            return n
         last_id = page[-1][0]
+
+
+def _add(stats: Stats, page: Any) -> int:
+    """Count a page of (id, updated_at, attributes, email); the rows not re-reads."""
+    fresh = 0
+    for cid, updated_at, attrs, email in page:
+        contribution = _contribution(attrs, email)
+        old = stats.recent.get(cid)
+        if old is not None and old[0] == updated_at:
+            continue  # the same version read again inside the overlap
+        if old is not None:  # changed again: take back what the last version added
+            _apply(stats, old[1], -1)
+        fresh += 1
+        _apply(stats, contribution, +1)
+        if stats.mark is None or updated_at > stats.mark:
+            stats.mark = updated_at
+        stats.recent[cid] = (updated_at, contribution)
+        if cid > stats.max_id:  # a customer not seen before (ids only grow)
+            stats.max_id, stats.rows = cid, stats.rows + 1
     if stats.mark is not None:  # keep only what the next overlap can re-read
         horizon = stats.mark - OVERLAP
         stats.recent = {k: v for k, v in stats.recent.items() if v[0] >= horizon}
-    return n
+    return fresh
 
 
 def _build(db: Session) -> Stats:
     stats = Stats(built_at=time.monotonic())
-    stats.rows_at_build = _read(db, stats, None)
+    stats.rows_at_build = _read(db, stats, None) or 0
     return stats
 
 
