@@ -7,7 +7,7 @@ attributes made "gold tier customers in Lucknow" lose its gold-tier rule.
 Cost at 1M customers: a full pass streams (id, updated_at, attributes, email) once —
 seconds, not per prompt (bench/nl_context.py measures it against the old 500-row sample).
 After that each call reads only customers changed since the last call (`updated_at` is
-set by every upsert; indexed by migration 0008), so a prompt costs one indexed range read.
+set by every upsert; indexed by migration 0009), so a prompt costs one indexed range read.
 
 Correctness of the incremental step:
 - rows are re-read with an OVERLAP (upserts stamp `updated_at` before they commit, so a

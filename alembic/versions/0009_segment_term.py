@@ -1,8 +1,8 @@
 """segment_term: marketers' definitions of vocabulary words used by plain English;
 ix_customer_updated_at for the parser's incremental data vocabulary
 
-Revision ID: 0008_segment_term
-Revises: 0007_import_job
+Revision ID: 0009_segment_term
+Revises: 0008_campaign_ab_test
 Create Date: 2026-11-30 04:40:00
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision: str = "0008_segment_term"
-down_revision: str | None = "0007_import_job"
+revision: str = "0009_segment_term"
+down_revision: str | None = "0008_campaign_ab_test"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
