@@ -390,6 +390,8 @@ class CampaignWizardState(AppState):
                                    "deleted); this is a new campaign.")
             if draft is not None:
                 self._resume(draft, editor)
+                (await self.get_state(VariantsState)).restore(draft.get("variants"),
+                                                              draft.get("ab_test"))
         yield SegmentEditorState.refresh_preview
         if draft is not None and draft["step"] > 0:
             yield CampaignWizardState.go_to(min(draft["step"], len(STEPS) - 1))
@@ -443,6 +445,7 @@ class CampaignWizardState(AppState):
                 return
             editor = await self.get_state(SegmentEditorState)
             fields = self._draft_fields(editor.tree)
+            fields.update((await self.get_state(VariantsState)).draft_fields(self.template))
             draft_id, user = self.draft_id, self._current_user()
         try:
             saved = await rx.run_in_thread(

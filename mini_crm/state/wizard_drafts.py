@@ -39,6 +39,8 @@ def load(draft_id: int) -> dict[str, Any] | None:
                 "step": int(c.draft_step or 0), "email_subject": c.email_subject or "",
                 "email_preheader": c.email_preheader or "",
                 "sender_name": c.sender_name or "",
+                "variants": [dict(v) for v in c.variants or []],
+                "ab_test": dict(c.ab_test) if c.ab_test else None,
                 "scheduled": c.status == CampaignStatus.SCHEDULED}
 
 

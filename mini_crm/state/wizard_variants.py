@@ -44,31 +44,65 @@ class VariantsState(AppState):
                 f"after {self.test_hours} h")
         return f"{n} variants, {when}, by {self.metric} rate."
 
+    def _edited(self) -> Any:
+        """A change the wizard's draft autosave should pick up."""
+        from mini_crm.state.campaign_wizard import CampaignWizardState
+
+        return CampaignWizardState.note_edit
+
+    def restore(self, variants: list[dict[str, Any]] | None,
+                settings: dict[str, Any] | None) -> None:
+        """A saved draft's variants (A is the wizard's message) and test settings."""
+        self.reset_variants()
+        if not variants:
+            return
+        settings = {**ab_test.DEFAULT_TEST, **(settings or {})}
+        self.enabled = True
+        self.extra = [str(v.get("message") or "") for v in variants[1:]][:MAX_EXTRA]
+        share = str(settings["test_percent"])
+        self.test_share = share if share in SHARES else "20"
+        self.test_hours = str(settings["test_hours"])
+        self.metric = str(settings["metric"])
+
+    def draft_fields(self, template: str) -> dict[str, Any]:
+        """What a draft keeps of this section as typed (checked in full at launch)."""
+        if not self.enabled:
+            return {"variants": None, "ab_test": None}
+        return {"variants": [{"message": template}, *({"message": t} for t in self.extra)],
+                "ab_test": {"test_percent": int(self.test_share),
+                            "test_hours": int(self.test_hours)
+                            if self.test_hours.isdigit() else None,
+                            "metric": self.metric}}
+
     def reset_variants(self) -> None:
         self.enabled, self.extra, self.error = False, [], ""
         self.test_share, self.test_hours, self.metric = "20", "24", "conversion"
 
-    def set_enabled(self, value: bool) -> None:
+    def set_enabled(self, value: bool):
         self.enabled, self.error = bool(value), ""
         if self.enabled and not self.extra:
             self.extra = [""]
+        return self._edited()
 
-    def add_variant(self) -> None:
+    def add_variant(self):
         if len(self.extra) >= MAX_EXTRA:
             self.error = f"At most {ab_test.MAX_VARIANTS} variants: remove one first."
-            return
+            return None
         self.extra = [*self.extra, ""]
         self.error = ""
+        return self._edited()
 
-    def remove_variant(self, index: int) -> None:
+    def remove_variant(self, index: int):
         self.extra = [t for i, t in enumerate(self.extra) if i != index]
         self.error = ""
+        return self._edited()
 
-    def set_variant(self, index: int, text: str) -> None:
+    def set_variant(self, index: int, text: str):
         self.extra = [text if i == index else t for i, t in enumerate(self.extra)]
         self.error = ""
+        return self._edited()
 
-    def use_as_variant(self, text: str) -> None:
+    def use_as_variant(self, text: str):
         """An AI suggestion becomes the next variant (the first empty one, or a new one)."""
         self.enabled = True
         if "" in self.extra:
@@ -78,20 +112,24 @@ class VariantsState(AppState):
             self.extra = [*self.extra, text]
         else:
             self.error = f"At most {ab_test.MAX_VARIANTS} variants: remove one first."
-            return
+            return None
         self.error = ""
+        return self._edited()
 
-    def set_test_share(self, value: str | list[str]) -> None:
+    def set_test_share(self, value: str | list[str]):
         value = value[0] if isinstance(value, list) else value
         self.test_share = value if value in SHARES else "20"
+        return self._edited()
 
-    def set_test_hours(self, value: str) -> None:
+    def set_test_hours(self, value: str):
         self.test_hours = "".join(c for c in str(value) if c.isdigit())[:3]
         self.error = ""
+        return self._edited()
 
-    def set_metric(self, value: str | list[str]) -> None:
+    def set_metric(self, value: str | list[str]):
         value = value[0] if isinstance(value, list) else value
         self.metric = value if value in ("conversion", "delivery") else "conversion"
+        return self._edited()
 
     def fields(self, template: str, channel: str) -> dict[str, Any]:
         """{"variants": [...] | None, "ab_test": {...} | None} for the launch; raises

@@ -5,6 +5,7 @@ test's state; screenshots at 1440x900 and 390x844 of the section and the page.""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from mini_crm.core.segments import service as segment_service
-from mini_crm.models import Customer, utcnow
+from mini_crm.models import Campaign, Customer, utcnow
 from tests.e2e.conftest import e2e_engine
 
 
@@ -64,6 +65,27 @@ def test_wizard_creates_an_ab_campaign_with_a_holdout(page: Page, app_url: str,
     page.get_by_role("option", name="50% first").click()
     page.get_by_test_id("ab-hours").fill("6")
     _shots(page, "ab-wizard", "ab-section")
+    # The draft keeps the section: a refresh brings it back as typed.
+    b_text = page.get_by_test_id("variant-message").input_value()
+    expect(page).to_have_url(re.compile(r"draft=\d+"))
+    draft_id = int(re.search(r"draft=(\d+)", page.url).group(1))
+
+    def saved() -> bool:
+        with Session(e2e_engine(e2e_env)) as s:
+            c = s.get(Campaign, draft_id)
+            s.refresh(c)
+            return bool(c.variants and len(c.variants) == 2 and c.ab_test
+                        and c.variants[1]["message"] == b_text
+                        and c.ab_test.get("test_hours") == 6
+                        and c.ab_test.get("test_percent") == 50)
+
+    deadline = time.monotonic() + 20
+    while not saved():
+        assert time.monotonic() < deadline, "the A/B section was not saved in the draft"
+        time.sleep(0.2)
+    page.reload()
+    expect(page.get_by_test_id("variant-message")).to_have_value(b_text, timeout=30_000)
+    expect(page.get_by_test_id("ab-hours")).to_have_value("6")
 
     page.get_by_test_id("wizard-next").click()
     expect(page.get_by_test_id("schedule-now")).to_be_visible()
