@@ -128,6 +128,10 @@ def test_good_llm_answer_is_used(db: Session, llm_configured: LLMTestServer) -> 
     result = nl.segment_rules(db, "Pune folks who spent more than five grand")
     assert result.engine == "llm" and result.note == ""
     assert result.value.rules == GOOD
+    # the brand's vocabulary definitions reach the LLM too ("VIP" means the same)
+    system = llm_configured.requests[0]["messages"][0]["content"]
+    assert '"VIP": {"combinator": "and", "not": false, "rules": [{"field": "total_spend"' \
+        in system
     assert result.value.explanation[0] == ("Customers who are in Pune and spent over ₹5,000")
     sent = llm_configured.requests[0]
     assert sent["model"] == "test-model" and sent["response_format"] == {"type": "json_object"}
