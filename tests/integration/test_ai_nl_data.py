@@ -146,3 +146,26 @@ def test_named_dates_resolve_or_refuse_never_replaced(session: Session) -> None:
                                 "value": "2025-12-25"}]
     got = ask(session, "customers who haven't ordered since next Diwali")
     assert not got.understood and "in the future" in " ".join(got.unparsed)
+
+
+def test_the_sql_pass_counts_what_the_streamed_pass_counts(session: Session) -> None:
+    now = utcnow()
+    samples = [{"tier": "gold", "visits": 3, "score": 4.5, "vip": True, "note": None},
+               {"tier": "gold", "visits": 3, "vip": False, "tags": ["a", "b"]},
+               {"tier": "silver", "bio": "x" * 80, "prefs": {"sms": True}},
+               {}, {"tier": "gold", "visits": 12}]
+    for i, attrs in enumerate(samples):
+        session.add(Customer(external_id=f"m{i}", attributes=attrs,
+                             email=None if i == 3 else f"m{i}@{['a.in', 'b.com'][i % 2]}",
+                             created_at=now, updated_at=now))
+    session.commit()
+    data_vocabulary.forget()
+    built = data_vocabulary._build(session)  # SQL on SQLite/PostgreSQL, streamed on MariaDB
+    streamed = data_vocabulary.Stats()
+    data_vocabulary._read(session, streamed, None)
+    assert built.keys == streamed.keys
+    assert built.values == streamed.values
+    assert built.domains == streamed.domains == {"a.in": 3, "b.com": 1}
+    assert built.rows == streamed.rows == 5
+    assert built.values["tier"] == {"gold": 3, "silver": 1}
+    assert built.values["vip"] == {True: 1, False: 1} and "bio" not in built.values

@@ -4,8 +4,10 @@ Attribute keys, their values with counts, and email domains with counts. Before 
 they came from the newest 500 customers, so a batch of new customers with other
 attributes made "gold tier customers in Lucknow" lose its gold-tier rule.
 
-Cost at 1M customers: a full pass streams (id, updated_at, attributes, email) once —
-seconds, not per prompt (bench/nl_context.py measures it against the old 500-row sample).
+Cost at 1M customers: one full pass per process — a GROUP BY over json_each in the
+database on SQLite and PostgreSQL, a streamed read of (id, updated_at, attributes, email)
+on MariaDB (no portable way to list a JSON object's keys) — then never again unless
+asked (bench/nl_context.py measures it against the old 500-row sample).
 After that each call reads only customers changed since the last call (`updated_at` is
 set by every upsert; indexed by migration 0009), so a prompt costs one indexed range read.
 
@@ -24,13 +26,14 @@ Correctness of the incremental step:
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from mini_crm.models import Customer
@@ -142,8 +145,69 @@ def _add(stats: Stats, page: Any) -> int:
 
 def _build(db: Session) -> Stats:
     stats = Stats(built_at=time.monotonic())
-    stats.rows_at_build = _read(db, stats, None) or 0
+    if db.get_bind().dialect.name in SQL_DIALECTS:
+        _build_sql(db, stats)
+    else:  # MariaDB cannot list a JSON object's keys in portable SQL: one streamed pass
+        stats.rows_at_build = _read(db, stats, None) or 0
     return stats
+
+
+# GROUP BY over each customer's attribute pairs, in the database. Only the customers up
+# to a fixed id take part, so the counts, the row count and the newest stamp agree.
+SQL_DIALECTS = ("sqlite", "postgresql")
+_PAIRS = {
+    "sqlite": """SELECT j.key, j.type, j.atom, count(*) FROM customer,
+                 json_each(customer.attributes) AS j
+                 WHERE customer.id <= :m AND json_type(customer.attributes) = 'object'
+                 GROUP BY j.key, j.type, j.atom""",
+    "postgresql": """SELECT e.key, json_typeof(e.value), e.value::text, count(*) FROM customer,
+                     json_each(customer.attributes) AS e
+                     WHERE customer.id <= :m AND json_typeof(customer.attributes) = 'object'
+                     GROUP BY 1, 2, 3""",
+}
+_DOMAINS = {
+    "sqlite": """SELECT lower(substr(email, instr(email, '@') + 1)), count(*) FROM customer
+                 WHERE id <= :m AND email LIKE '%@%' GROUP BY 1""",
+    "postgresql": """SELECT lower(substr(email, strpos(email, '@') + 1)), count(*)
+                     FROM customer WHERE id <= :m AND email LIKE '%@%' GROUP BY 1""",
+}
+
+
+def _sql_value(dialect: str, kind: str, raw: Any) -> Any:
+    """The Python value of one attribute as the streamed pass would see it (None: only
+    the key counts — nested, null or long text)."""
+    if dialect == "sqlite":
+        value = {"true": True, "false": False}.get(kind, raw)
+        if kind in ("object", "array", "null"):
+            value = None
+    else:
+        value = json.loads(raw) if kind in ("string", "number", "boolean") else None
+    if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
+        return None
+    return value
+
+
+def _build_sql(db: Session, stats: Stats) -> None:
+    dialect = db.get_bind().dialect.name
+    top = db.exec(select(func.max(Customer.id))).one() or 0
+    for key, kind, raw, n in db.exec(text(_PAIRS[dialect]), params={"m": top}).all():
+        stats.keys[key] = stats.keys.get(key, 0) + n
+        value = _sql_value(dialect, kind, raw)
+        if value is not None:
+            bucket = stats.values.setdefault(key, {})
+            bucket[value] = bucket.get(value, 0) + n
+    for domain, n in db.exec(text(_DOMAINS[dialect]), params={"m": top}).all():
+        if domain:
+            stats.domains[domain] = stats.domains.get(domain, 0) + n
+    count, mark = db.exec(select(func.count(), func.max(Customer.updated_at))
+                          .where(Customer.id <= top)).one()
+    stats.rows = stats.rows_at_build = count
+    stats.max_id, stats.mark = top, mark
+    if mark is not None:  # remember what the overlap will re-read, without counting it
+        for cid, updated_at, attrs, email in db.exec(
+                select(Customer.id, Customer.updated_at, Customer.attributes, Customer.email)
+                .where(Customer.id <= top, Customer.updated_at >= mark - OVERLAP)).all():
+            stats.recent[cid] = (updated_at, _contribution(attrs, email))
 
 
 def current(db: Session) -> Stats:
