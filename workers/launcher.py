@@ -58,7 +58,7 @@ def _work(redis_url: str, burst: bool) -> None:
     # Import the job modules now (RQ would on the first job): the first campaign's first
     # batch then does not wait half a second on imports. (No database connection here: a
     # worker must start, and wait for jobs, while the database is still coming up.)
-    import mini_crm.core.campaigns.delivery  # noqa: F401
+    import mini_crm.core.delivery.job  # noqa: F401
     _warm_up()
     # No RQ scheduler: nothing is scheduled through RQ (the database-driven sweeper starts
     # scheduled campaigns), and its forked process would outlive a SIGKILLed worker.

@@ -16,8 +16,8 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core import brand_time, formatting, segments
-from mini_crm.core.campaigns import render
-from mini_crm.core.campaigns.email import validate_email_fields
+from mini_crm.core.messages import render
+from mini_crm.core.messages.email import validate_email_fields
 from mini_crm.core.segments import editing
 from mini_crm.core.segments import service as segment_service
 from mini_crm.core.sms import sms_length

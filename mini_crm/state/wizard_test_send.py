@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from mini_crm.core.campaigns import test_send
-from mini_crm.core.campaigns.delivery import vendor_client
 from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.core.delivery.sending import vendor_client
 from mini_crm.db import session_scope
 from mini_crm.settings import get_settings
 

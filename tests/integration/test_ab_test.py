@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from mini_crm.core import jobs
-from mini_crm.core.campaigns import ab_test, delivery, launch, reports, service
+from mini_crm.core.campaigns import ab_test, launch, reports, service
 from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.core.delivery import claims, enqueue, sending
 from mini_crm.core.outcomes import holdout
 from mini_crm.db import session_scope
 from mini_crm.models import Campaign, utcnow
@@ -41,7 +42,7 @@ def vendor(app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DELIVERY_JOB_THREADS", "1")
     get_settings.cache_clear()
     fake = FakeVendor()
-    monkeypatch.setattr(delivery, "vendor_client", lambda channel: fake)
+    monkeypatch.setattr(sending, "vendor_client", lambda channel: fake)
     yield fake
     jobs.shutdown_local(wait=True)
 
@@ -96,7 +97,7 @@ def test_variants_split_evenly_and_independently_of_holdout_and_test_share() -> 
 
 def test_launch_assigns_stable_variants_and_holds_the_rest(
         engine: sa.Engine, app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(delivery, "enqueue_campaign", lambda campaign_id: None)
+    monkeypatch.setattr(enqueue, "enqueue_campaign", lambda campaign_id: None)
     ids = add_customers(engine, 500)
     c = _create(variants=[*VARIANTS, {"message": "C: hello {city}"}], holdout_percent=10,
                 ab_settings={"test_percent": 40, "test_hours": 6})
@@ -129,10 +130,10 @@ def test_launch_assigns_stable_variants_and_holds_the_rest(
     with engine.begin() as conn:
         first, last = conn.execute(sa.select(sa.func.min(LOG.c.id), sa.func.max(LOG.c.id))
                                    .where(LOG.c.campaign_id == c.id)).one()
-        assert delivery.claim(conn, c.id, first, last, utcnow()) == counts["queued"]
+        assert claims.claim(conn, c.id, first, last, utcnow()) == counts["queued"]
         conn.execute(LOG.update().where(LOG.c.campaign_id == c.id,
                                         LOG.c.status == "queued").values(status="sent"))
-        assert not delivery.complete_if_done(conn, c.id, utcnow())
+        assert not claims.complete_if_done(conn, c.id, utcnow())
     with session_scope() as db:
         stats = reports.get_campaign(db, c.id)
     assert stats.waiting == counts["waiting"] and stats.pending == counts["waiting"]

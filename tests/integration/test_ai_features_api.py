@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from mini_crm.core.campaigns import render
+from mini_crm.core.messages import render
 from mini_crm.models import utcnow
 from tests.integration.ai_features_data import (
     add_campaign,

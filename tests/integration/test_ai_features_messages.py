@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from mini_crm.core.ai import messages as msg
-from mini_crm.core.campaigns import render
+from mini_crm.core.messages import render
 from mini_crm.models import utcnow
 from tests.integration.ai_features_data import add_customers, days_ago
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from mini_crm.core import jobs
-from mini_crm.core.campaigns import delivery
+from mini_crm.core.delivery import sending
 from mini_crm.settings import get_settings
 from tests.integration.campaign_helpers import (
     FakeVendor,
@@ -25,7 +25,7 @@ def vendor(app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DELIVERY_BATCH_SIZE", "4")
     get_settings.cache_clear()
     fake = FakeVendor()
-    monkeypatch.setattr(delivery, "vendor_client", lambda channel: fake)
+    monkeypatch.setattr(sending, "vendor_client", lambda channel: fake)
     yield fake
     jobs.shutdown_local(wait=True)
 

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from mini_crm.core import jobs
-from mini_crm.core.campaigns import delivery, gate, service
+from mini_crm.core.campaigns import service
+from mini_crm.core.delivery import gate, sending
 from mini_crm.core.delivery.vendors import OutgoingMessage, SendResult, TransientVendorError
 from mini_crm.db import session_scope
 from mini_crm.models import Campaign
@@ -67,7 +68,7 @@ def test_a_request_in_flight_may_finish_nothing_new_starts(
         settings_for_cancel: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = settings_for_cancel
     vendor = HeldVendor()
-    monkeypatch.setattr(delivery, "vendor_client", lambda channel: vendor)
+    monkeypatch.setattr(sending, "vendor_client", lambda channel: vendor)
     add_customers(engine, 200)  # 5 batches of 40, one request each
     try:
         campaign = _launch()
@@ -113,7 +114,7 @@ def test_a_retry_after_the_cancel_never_starts(
             raise TransientVendorError("503 from fake vendor", 3.0)
 
     vendor = BusyVendor()
-    monkeypatch.setattr(delivery, "vendor_client", lambda channel: vendor)
+    monkeypatch.setattr(sending, "vendor_client", lambda channel: vendor)
     add_customers(engine, 10)
     try:
         campaign = _launch()
@@ -131,7 +132,7 @@ def test_a_retry_after_the_cancel_never_starts(
 def test_cancel_answer_and_conflict_over_the_api(api, make_key, settings_for_cancel: sa.Engine,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     vendor = HeldVendor()
-    monkeypatch.setattr(delivery, "vendor_client", lambda channel: vendor)
+    monkeypatch.setattr(sending, "vendor_client", lambda channel: vendor)
     add_customers(settings_for_cancel, 50)
     h = make_key("campaigns", "read")
     try:

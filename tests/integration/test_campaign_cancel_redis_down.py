@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from mini_crm.core import redis_conn
-from mini_crm.core.campaigns import gate, service
+from mini_crm.core.campaigns import service
+from mini_crm.core.delivery import gate
 from mini_crm.db import session_scope
 from mini_crm.models import Campaign
 from mini_crm.settings import get_settings

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from mini_crm.core import jobs, periodic
-from mini_crm.core.campaigns import delivery, launch, reports, service, sweeper
+from mini_crm.core.campaigns import launch, reports, service, sweeper
 from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.core.delivery import claims, enqueue, job, sending
 from mini_crm.db import session_scope
 from mini_crm.models import AuditEvent, Campaign, Segment, utcnow
 from mini_crm.settings import get_settings
@@ -35,7 +36,7 @@ def vendor(app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DELIVERY_JOB_THREADS", "1")  # one vendor call per batch: countable
     get_settings.cache_clear()
     fake = FakeVendor()
-    monkeypatch.setattr(delivery, "vendor_client", lambda channel: fake)
+    monkeypatch.setattr(sending, "vendor_client", lambda channel: fake)
     yield fake
     jobs.shutdown_local(wait=True)
 
@@ -173,9 +174,9 @@ def test_outage_leaves_rows_queued_then_sweeper_resumes(
             LOG.c.campaign_id == campaign.id, LOG.c.status == "queued")).scalars())
     assert errors == {"vendor unavailable: 503 from fake vendor"}
     vendor.fail_calls = 0  # recovery
-    assert sweeper.resume_sending() == 0  # claims are still fresh
+    assert enqueue.resume_sending() == 0  # claims are still fresh
     time.sleep(1.1)
-    assert sweeper.resume_sending() == 1
+    assert enqueue.resume_sending() == 1
     wait_for(lambda: campaign_status(app_settings, campaign.id) == "completed")
     assert status_counts(app_settings, campaign.id) == {"sent": 5}
 
@@ -193,10 +194,10 @@ def test_rows_fail_after_max_attempts(vendor: FakeVendor, app_settings: sa.Engin
     with app_settings.connect() as conn:
         first, last = conn.execute(sa.select(sa.func.min(LOG.c.id), sa.func.max(LOG.c.id))
                                    .where(LOG.c.campaign_id == campaign.id)).one()
-    assert delivery.deliver_batch(campaign.id, first, last)["sent"] == 0
-    assert delivery.deliver_batch(campaign.id, first, last)["claimed"] == 0  # claim fresh
+    assert job.deliver_batch(campaign.id, first, last)["sent"] == 0
+    assert job.deliver_batch(campaign.id, first, last)["claimed"] == 0  # claim fresh
     time.sleep(1.1)
-    assert delivery.deliver_batch(campaign.id, first, last)["failed"] == 3
+    assert job.deliver_batch(campaign.id, first, last)["failed"] == 3
     with app_settings.connect() as conn:
         errors = set(conn.execute(sa.select(LOG.c.error)
                                   .where(LOG.c.campaign_id == campaign.id)).scalars())
@@ -216,12 +217,12 @@ def test_cancel_stops_claims_and_fails_queued_rows(
         result = service.cancel_campaign(db, campaign.id)
         assert result is not None and result.in_flight == 0
         assert service.cancel_campaign(db, campaign.id) is None
-    assert delivery.deliver_batch(campaign.id, ids[0], ids[-1])["claimed"] == 0
+    assert job.deliver_batch(campaign.id, ids[0], ids[-1])["claimed"] == 0
     assert vendor.calls == 0
     assert status_counts(app_settings, campaign.id) == {"failed": 4}
     # A row a cancel marked is never turned into sent afterwards.
     with app_settings.begin() as conn:
-        n_sent, _ = delivery.mark(conn, [delivery.Outcome(ids[0], "v-late", None)],
+        n_sent, _ = claims.mark(conn, [claims.Outcome(ids[0], "v-late", None)],
                                   {ids[0]: "hi"}, utcnow())
     assert n_sent == 0
     assert status_counts(app_settings, campaign.id) == {"failed": 4}

@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from mini_crm.core import jobs
-from mini_crm.core.campaigns import delivery, reach, reports, service
+from mini_crm.core.campaigns import reach, reports, service
 from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.core.delivery import sending
 from mini_crm.db import session_scope
 from mini_crm.models import Campaign, Suppression, utcnow
 from mini_crm.settings import get_settings
@@ -168,7 +169,7 @@ def test_preview_errors_name_the_field(no_enqueue: sa.Engine) -> None:
 def test_sms_to_four_customers_three_without_phone_delivers_one_of_one(
         app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeVendor()
-    monkeypatch.setattr(delivery, "vendor_client", lambda channel: fake)
+    monkeypatch.setattr(sending, "vendor_client", lambda channel: fake)
     add_customers(app_settings, 1, start=0)
     add_customers(app_settings, 3, start=1, phone=None)
     try:

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from mini_crm.core import redis_conn
-from mini_crm.core.campaigns import throttle
+from mini_crm.core.delivery import throttle
 from mini_crm.settings import get_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/9"

@@ -18,8 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 
 from mini_crm.core import jobs, redis_conn
-from mini_crm.core.campaigns import delivery
-from mini_crm.core.delivery import receipts
+from mini_crm.core.delivery import receipts, sending
 from mini_crm.core.delivery.receipts import Receipt
 from mini_crm.core.ingestion import stream
 from mini_crm.models import CommunicationLog
@@ -77,7 +76,7 @@ def ops(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ops]:
     get_settings.cache_clear()
     redis_conn.reset_cache()
     vendor = FakeVendor(fail_calls=1)  # one 503 first: a retry and a transient latency
-    monkeypatch.setattr(delivery, "vendor_client", lambda channel: vendor)
+    monkeypatch.setattr(sending, "vendor_client", lambda channel: vendor)
     client = redis.Redis.from_url(REDIS_URL)
     try:
         yield Ops(client, env["REDIS_NAMESPACE"], vendor)
@@ -116,7 +115,7 @@ def test_every_series_is_listed_and_moves(api: TestClient, make_key, ops: Ops,
                and line["status"] == 201 for line in mine)
     job_lines = [line for line in mine if line["logger"] == "mini_crm.worker"]
     assert job_lines and {line["function"] for line in job_lines} == {
-        "mini_crm.core.campaigns.delivery.deliver_batch"}
+        "mini_crm.core.delivery.job.deliver_batch"}
     assert {line.get("outcome") for line in job_lines} >= {"finished"}
 
 

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from mini_crm.core.campaigns import delivery, launch, service
+from mini_crm.core.campaigns import launch, service
 from mini_crm.core.campaigns.errors import CampaignError
+from mini_crm.core.delivery import claims, enqueue
 from mini_crm.core.outcomes import holdout
 from mini_crm.models import utcnow
 from tests.integration.campaign_helpers import LOG, add_customers, city_rules
@@ -58,7 +59,7 @@ def _launch(engine: sa.Engine, percent: int) -> tuple[int, dict[int, str]]:
 
 def test_launch_keeps_a_stable_holdout_that_is_never_claimed(
         engine: sa.Engine, app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(delivery, "enqueue_campaign", lambda campaign_id: None)
+    monkeypatch.setattr(enqueue, "enqueue_campaign", lambda campaign_id: None)
     ids = add_customers(engine, 600)
     campaign_id, rows = _launch(engine, 20)
     assert set(rows) == set(ids)
@@ -82,7 +83,7 @@ def test_launch_keeps_a_stable_holdout_that_is_never_claimed(
     # Workers only ever claim queued rows.
     with engine.connect() as conn:
         claimable = conn.execute(sa.select(LOG.c.customer_id).where(
-            *launch.claimable(campaign_id, utcnow()))).scalars().all()
+            *claims.claimable(campaign_id, utcnow()))).scalars().all()
     assert set(claimable) == set(ids) - held
 
 
@@ -100,7 +101,7 @@ def test_holdout_rows_do_not_count_towards_the_frequency_cap(
     monkeypatch.setenv("FREQUENCY_CAP_MESSAGES", "1")
     from mini_crm.settings import get_settings
     get_settings.cache_clear()
-    monkeypatch.setattr(delivery, "enqueue_campaign", lambda campaign_id: None)
+    monkeypatch.setattr(enqueue, "enqueue_campaign", lambda campaign_id: None)
     add_customers(engine, 50)
     _, first = _launch(engine, 50)
     _, second = _launch(engine, 0)

@@ -13,8 +13,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from mini_crm.core import jobs, unsubscribe_links
-from mini_crm.core.campaigns import delivery, render, service
+from mini_crm.core.campaigns import service
+from mini_crm.core.delivery import sending
 from mini_crm.core.delivery.vendors import OutgoingMessage, SmtpVendorClient
+from mini_crm.core.messages import render
 from mini_crm.db import session_scope
 from mini_crm.models import AuditEvent, Customer, Suppression
 from mini_crm.settings import get_settings
@@ -122,7 +124,7 @@ def fake_vendor(app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("DELIVERY_BACKOFF_MAX_SECONDS", "0.01")
     get_settings.cache_clear()
     fake = FakeVendor()
-    monkeypatch.setattr(delivery, "vendor_client", lambda channel: fake)
+    monkeypatch.setattr(sending, "vendor_client", lambda channel: fake)
     yield fake
     jobs.shutdown_local(wait=True)
 
@@ -180,7 +182,7 @@ def test_smtp_messages_carry_list_unsubscribe(smtp_server, app_settings: sa.Engi
     smtp.send([OutgoingMessage("1", "email", "a@example.in", "Hi", unsubscribe_url=None)])
     assert "List-Unsubscribe" not in mailbox.messages[0]
     # Through a real email campaign: every message carries its recipient's link.
-    monkeypatch.setattr(delivery, "vendor_client", lambda channel: smtp)
+    monkeypatch.setattr(sending, "vendor_client", lambda channel: smtp)
     ids = add_customers(app_settings, 2, city="Goa")
     with session_scope() as db:
         campaign = service.create_campaign(

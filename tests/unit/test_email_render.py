@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from mini_crm.core.campaigns.email import html_body, render_email, validate_email_fields
+from mini_crm.core.messages.email import html_body, render_email, validate_email_fields
 
 ASHA = {"name": "Asha Rao", "city": "Pune", "total_spend": Decimal("5400"), "order_count": 1}
 NOBODY = {"name": None, "city": None, "order_count": 3}

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from mini_crm.core.campaigns.render import TOKENS, render, validate_template
+from mini_crm.core.messages.render import TOKENS, render, validate_template
 
 ASHA = {"name": "Asha Rao", "city": "Pune", "email": "asha@example.in",
         "total_spend": Decimal("123456.40"), "order_count": 12,

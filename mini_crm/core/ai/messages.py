@@ -38,8 +38,8 @@ from sqlmodel import Session, func, select
 
 from mini_crm.core.ai import engine, llm, tags
 from mini_crm.core.ai.result import AIResult
-from mini_crm.core.campaigns import render
 from mini_crm.core.formatting import rupees
+from mini_crm.core.messages import render
 from mini_crm.core.segments import parse_rules
 from mini_crm.core.segments.compiler import compile_group
 from mini_crm.core.sms import sms_length

@@ -1,6 +1,7 @@
-"""Campaigns: create/launch/schedule/cancel (service), the launch INSERT ... SELECT
-(launch), personalisation (render), delivery jobs (delivery), the sweeper that keeps
-delivery moving (sweeper), and the read side (reports).
+"""Campaigns: create/launch/schedule/cancel (service), drafts, the launch INSERT ... SELECT
+(launch), who is reached (reach), test sends, the sweeper that starts scheduled
+campaigns and resumes delivery (sweeper), and the read side (reports). Sending itself
+is `mini_crm.core.delivery`; message rendering is `mini_crm.core.messages`.
 
 Importing the package stays light (no vendor client, no RQ worker) so the UI can use it.
 """

@@ -47,9 +47,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from mini_crm.core import periodic
-from mini_crm.core.campaigns import render
-from mini_crm.core.campaigns.email import validate_email_fields
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
+from mini_crm.core.messages import render
+from mini_crm.core.messages.email import validate_email_fields
 from mini_crm.core.outcomes import ab_winner
 from mini_crm.core.outcomes.holdout import BUCKETS, bucket_of, stable_bucket
 from mini_crm.models import (

@@ -32,7 +32,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from mini_crm.core.campaigns import ab_test, reach
@@ -120,25 +119,3 @@ def refresh_statistics(engine: sa.Engine, inserted: int) -> None:
             " FROM pg_stat_user_tables WHERE relid = 'customer'::regclass")).scalar()
         if stale:
             conn.execute(sa.text("ANALYZE customer"))
-
-
-def claimable(campaign_id: int, stale_before: datetime) -> list[sa.ColumnElement[bool]]:
-    """Rows a worker may take: queued, and never claimed or claimed too long ago."""
-    return [LOG.c.campaign_id == campaign_id, LOG.c.status == DeliveryStatus.QUEUED,
-            sa.or_(LOG.c.claimed_at.is_(None), LOG.c.claimed_at < stale_before)]
-
-
-def batch_ranges(conn: Connection | Session, conditions: list[sa.ColumnElement[bool]],
-                 size: int) -> list[tuple[int, int]]:
-    """(first id, last id) of consecutive groups of `size` matching rows, by keyset.
-
-    One query: row_number() numbers the matching rows in id order and rows are
-    grouped by number // size, so only the ~N/size boundaries come back.
-    """
-    rn = sa.func.row_number().over(order_by=LOG.c.id)
-    numbered = (select(LOG.c.id.label("id"), ((rn - 1) // sa.literal(size)).label("bucket"))
-                .where(*conditions).subquery())
-    first = sa.func.min(numbered.c.id)
-    rows = conn.execute(select(first, sa.func.max(numbered.c.id))
-                        .group_by(numbered.c.bucket).order_by(first)).all()
-    return [(int(a), int(b)) for a, b in rows]

@@ -25,8 +25,10 @@ from sqlmodel import Session
 
 from mini_crm.core import brand_time
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns import ab_test, delivery, email, gate, launch, reach, render
+from mini_crm.core.campaigns import ab_test, launch, reach
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
+from mini_crm.core.delivery import claims, enqueue, gate
+from mini_crm.core.messages import email, render
 from mini_crm.core.outcomes import holdout
 from mini_crm.core.segments import RulesError, parse_rules
 from mini_crm.db import session_scope
@@ -259,11 +261,11 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
 def enqueue_after_commit(db: Session, campaign_id: int, size: int = 0) -> None:
     """Enqueue the delivery jobs once this transaction is committed (never before)."""
 
-    def enqueue(session: Any) -> None:
+    def after_commit(session: Any) -> None:
         launch.refresh_statistics(session.get_bind(), size)
-        delivery.enqueue_campaign(campaign_id)
+        enqueue.enqueue_campaign(campaign_id)
 
-    event.listen(db, "after_commit", enqueue, once=True)
+    event.listen(db, "after_commit", after_commit, once=True)
 
 
 @dataclass
@@ -316,12 +318,12 @@ def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = N
         LOG.c.campaign_id == campaign_id, LOG.c.status == DeliveryStatus.QUEUED,
         sa.or_(LOG.c.claimed_at.is_(None), LOG.c.claimed_at < stale),
         *([~sa.or_(*held)] if held else []))
-        .values(status=DeliveryStatus.FAILED, error=delivery.CANCELLED_ERROR,
+        .values(status=DeliveryStatus.FAILED, error=claims.CANCELLED_ERROR,
                 updated_at=now))
     # Rows waiting for an A/B winner were never with a worker.
     db.execute(LOG.update().where(LOG.c.campaign_id == campaign_id,
                                   LOG.c.status == DeliveryStatus.WAITING)
-               .values(status=DeliveryStatus.FAILED, error=delivery.CANCELLED_ERROR,
+               .values(status=DeliveryStatus.FAILED, error=claims.CANCELLED_ERROR,
                        updated_at=now))
     audit.record(db, audit.CAMPAIGN_CANCELLED, actor_user_id=actor_user_id,
                  target=f"campaign:{campaign_id}",

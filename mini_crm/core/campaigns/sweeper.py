@@ -1,4 +1,4 @@
-"""The delivery sweeper: periodic tasks that keep campaigns moving from what the database
+"""The campaign sweeper: periodic tasks that keep campaigns moving from what the database
 says, not from what the queue remembers, so they are safe in several processes at once:
 - every `schedule_check_seconds` (2 s): starts scheduled campaigns that are due, so one
   starts at most that late (launch's guarded UPDATE lets one process win);
@@ -7,6 +7,7 @@ says, not from what the queue remembers, so they are safe in several processes a
   claimed longer ago than `delivery_claim_timeout_seconds` (the worker died):
   delivery resumes within one timeout plus one sweep (about 75 s by default);
 - completes sending campaigns with no queued rows left.
+The delivery half (`resume_sending`) lives in `mini_crm.core.delivery.enqueue`.
 """
 
 from __future__ import annotations
@@ -15,17 +16,15 @@ import logging
 import threading
 from datetime import datetime
 
-import sqlalchemy as sa
-
 from mini_crm.core import periodic
-from mini_crm.core.campaigns import delivery, service
+from mini_crm.core.campaigns import service
+from mini_crm.core.delivery import enqueue
 from mini_crm.core.redis_conn import get_redis
-from mini_crm.db import get_engine, session_scope
+from mini_crm.db import session_scope
 from mini_crm.models import Campaign, CampaignStatus, utcnow
 from mini_crm.settings import get_settings
 
 log = logging.getLogger(__name__)
-CAMPAIGN = Campaign.__table__
 
 
 def start_due(now: datetime | None = None) -> list[int]:
@@ -44,23 +43,6 @@ def start_due(now: datetime | None = None) -> list[int]:
     return started
 
 
-def resume_sending(now: datetime | None = None) -> int:
-    """Enqueue abandoned or orphaned rows of every sending campaign; completes finished ones."""
-    now = now or utcnow()
-    engine = get_engine()
-    with engine.connect() as conn:
-        sending = list(conn.execute(sa.select(CAMPAIGN.c.id)
-                                    .where(CAMPAIGN.c.status == CampaignStatus.SENDING))
-                       .scalars())
-    enqueued = 0
-    for campaign_id in sending:
-        with engine.begin() as conn:
-            if delivery.complete_if_done(conn, campaign_id, now):
-                continue
-        enqueued += delivery.enqueue_campaign(campaign_id)
-    return enqueued
-
-
 def start_scheduled() -> None:
     started = start_due()
     if started:
@@ -69,7 +51,7 @@ def start_scheduled() -> None:
 
 def sweep() -> None:
     start_scheduled()
-    resumed = resume_sending()
+    resumed = enqueue.resume_sending()
     if resumed:
         log.info("delivery sweeper enqueued %d batches", resumed)
 

@@ -16,10 +16,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns.email import render_email
 from mini_crm.core.campaigns.errors import CampaignError
-from mini_crm.core.campaigns.render import render, validate_template
 from mini_crm.core.delivery.vendors import OutgoingMessage, VendorError
+from mini_crm.core.messages.email import render_email
+from mini_crm.core.messages.render import render, validate_template
 from mini_crm.models import Customer
 
 LABEL = "[TEST] "

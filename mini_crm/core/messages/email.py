@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mini_crm.core.campaigns.render import render, validate_template
+from mini_crm.core.messages.render import render, validate_template
 
 MAX_SUBJECT_CHARS = 300
 MAX_SENDER_CHARS = 100
