@@ -367,7 +367,8 @@ class ImportJob(SQLModel, table=True):
     path: str = Field(max_length=1000)
     encoding: str = Field(max_length=32)
     delimiter: str = Field(max_length=4)
-    # {"fields": {target field: column}, "ignore": [columns]}
+    # {"fields": {target field: column}, "ignore": [columns], "blank_cells": "keep" |
+    #  "clear", "encoding_chosen": bool, "encoding_note": str | None}
     mapping: dict[str, Any] = _json(default={}, nullable=False)
     bytes_total: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
     bytes_read: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)

@@ -39,23 +39,37 @@ UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data
                     "Optional JSON object of column -> field, e.g. "
                     '{"Customer ID": "external_id", "Notes": null}. A column mapped to '
                     "null is skipped. Without it, columns are matched by name. For "
-                    "customers, columns not mapped are kept as custom attributes."}}}}}}}
+                    "customers, columns not mapped are kept as custom attributes."},
+        "encoding": {"type": "string", "default": "auto", "description":
+                     "auto (detect, the default) or the file's encoding when detection "
+                     "gets it wrong: utf-8, utf-8-sig, utf-16, windows-1252, latin-1, "
+                     "windows-1250, windows-1251, or any name Python knows (koi8-r, ...). "
+                     "When auto-detection is unsure the answer's encoding_note says so."},
+        "blank_cells": {"type": "string", "enum": ["keep", "clear"], "default": "keep",
+                        "description": "What a blank cell does to a stored customer or "
+                        "order: keep (leave the stored value) or clear (set it to null, as "
+                        "the JSON API's null does). Required fields, created_at and consent "
+                        "columns are never cleared by a blank."}}}}}}}
 
 
 @router.post("", status_code=202, openapi_extra=UPLOAD_DOC,
              responses={202: {"content": {"application/json": {"example": {
                  "id": "5f0c...", "status": "queued",
-                 "url": "/api/v1/imports/5f0c..."}}}},
+                 "url": "/api/v1/imports/5f0c...", "encoding": "Windows-1251",
+                 "encoding_note": None}}}},
                  411: ERROR_SCHEMA, 413: ERROR_SCHEMA, 415: ERROR_SCHEMA,
                  422: ERROR_SCHEMA},
              summary="Import a CSV file of customers or orders (runs in the background)")
 async def post_import(request: Request,
                       _key: Any = Depends(require_scope("ingest"))) -> JSONResponse:
-    """Answers 202 `{"id", "status", "url"}` once the file is stored and its header and
-    mapping check out; follow it at GET /api/v1/imports/{id}. Refused before anything
-    is queued: no Content-Length (411), over IMPORT_MAX_BYTES (413), not multipart
-    (415), and a missing file or kind, an unreadable file (not text, no header) or a
-    mapping without the required fields (422), each with a message naming the cause."""
+    """Answers 202 `{"id", "status", "url", "encoding", "encoding_note"}` once the file is
+    stored and its header and mapping check out (`encoding_note`: null, or why the
+    detected encoding is a guess and what to check); follow it at
+    GET /api/v1/imports/{id}. Refused before anything is queued: no Content-Length
+    (411), over IMPORT_MAX_BYTES (413), not multipart (415), and a missing file or
+    kind, an unreadable file (not text, no header), an unknown encoding or blank_cells
+    value, or a mapping without the required fields (422), each with a message naming
+    the cause."""
     limit = get_settings().import_max_bytes
     declared = request.headers.get("content-length")
     if not declared or not declared.isdigit():
@@ -68,17 +82,33 @@ async def post_import(request: Request,
     form = await request.form(max_files=1, max_fields=10)
     try:
         upload, kind, fields, ignore = _fields(form)
+        encoding, blank_cells = _options(form)
         import_id, _ = await run_in_threadpool(imports.save_upload, upload.file)
         status = await run_in_threadpool(
             imports.create_import, import_id, kind=kind,
-            file_name=upload.filename or "upload.csv", fields=fields, ignore=ignore)
+            file_name=upload.filename or "upload.csv", fields=fields, ignore=ignore,
+            encoding=encoding, blank_cells=blank_cells)
     except imports.ImportRefused as exc:
         raise ApiError(exc.status, str(exc)) from None
     finally:
         await form.close()
     url = f"/api/v1/imports/{import_id}"
-    return JSONResponse({"id": import_id, "status": status["status"], "url": url},
+    return JSONResponse({"id": import_id, "status": status["status"], "url": url,
+                         "encoding": status["encoding"],
+                         "encoding_note": status["encoding_note"]},
                         status_code=202, headers={"Location": url})
+
+
+def _options(form: Any) -> tuple[str | None, str]:
+    """(encoding or None for auto-detect, blank_cells) from the form; checked by
+    create_import, which names what is wrong."""
+    encoding = form.get("encoding")
+    blank_cells = form.get("blank_cells")
+    if encoding is not None and not isinstance(encoding, str):
+        raise imports.ImportRefused("encoding must be text, e.g. windows-1251 or auto")
+    if blank_cells is not None and not isinstance(blank_cells, str):
+        raise imports.ImportRefused("blank_cells must be keep or clear")
+    return encoding, (blank_cells or "keep").strip().lower()
 
 
 def _fields(form: Any) -> tuple[UploadFile, str, dict[str, str] | None, list[str]]:

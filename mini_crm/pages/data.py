@@ -6,7 +6,7 @@ import reflex as rx
 
 from mini_crm.components.consent_ui import suppression_section
 from mini_crm.components.layout import page_shell
-from mini_crm.state.data import NOT_MAPPED
+from mini_crm.state.data import BLANK_OPTIONS, ENCODING_OPTIONS, NOT_MAPPED
 from mini_crm.state.data import DataState as S
 
 UPLOAD_ID = "csv-upload"
@@ -28,11 +28,33 @@ def _upload() -> rx.Component:
             on_drop=S.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
             border=f"2px dashed {rx.color('gray', 7)}", padding="24px", width="100%",
             border_radius="10px", cursor="pointer", data_testid="csv-drop"),
+        rx.hstack(
+            rx.text("Encoding", size="2", weight="medium"),
+            rx.select.root(
+                rx.select.trigger(aria_label="The file's encoding", data_testid="encoding"),
+                rx.select.content(*[rx.select.item(label, value=value)
+                                    for value, label in ENCODING_OPTIONS]),
+                value=S.encoding_choice, on_change=S.set_encoding),
+            rx.select.root(
+                rx.select.trigger(aria_label="What a blank cell does",
+                                  data_testid="blank-cells"),
+                rx.select.content(*[rx.select.item(label, value=value)
+                                    for value, label in BLANK_OPTIONS]),
+                value=S.blank_cells, on_change=S.set_blank_cells),
+            align="center", spacing="3", wrap="wrap"),
         rx.cond(S.file_name != "", rx.hstack(
             rx.icon("file-text", size=14),
             rx.text(S.file_name, " · ", S.total_rows, " rows · ", S.dialect, size="2",
                     data_testid="file-summary"),
             spacing="2", align="center")),
+        rx.cond(S.encoding_note != "", rx.callout(
+            S.encoding_note, icon="triangle-alert", color_scheme="amber", size="1",
+            data_testid="encoding-note")),
+        rx.cond(S.preview.length() > 0, rx.vstack(
+            rx.text("First rows as read:", size="1", color_scheme="gray"),
+            rx.foreach(S.preview, lambda line: rx.code(line, size="1",
+                                                       white_space="pre-wrap")),
+            spacing="1", width="100%", data_testid="csv-preview")),
         rx.cond(S.error != "", rx.callout(S.error, icon="circle-alert", color_scheme="red",
                                           size="1", role="alert")),
         spacing="3", width="100%"), width="100%")

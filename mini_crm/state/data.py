@@ -13,13 +13,19 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core.ingestion import csv_import, imports, stream
-from mini_crm.core.ingestion.csv_reader import Dialect
+from mini_crm.core.ingestion.csv_reader import ENCODING_CHOICES, ENCODING_LABELS, Dialect
 from mini_crm.core.redis_conn import get_redis
 from mini_crm.db import session_scope
 from mini_crm.models import ImportStatus
 from mini_crm.state.base import AppState
 
 NOT_MAPPED = "(not mapped)"
+AUTO = "auto"
+# The encoding select: (value, label); "auto" detects with charset-normalizer.
+ENCODING_OPTIONS = [(AUTO, "Detect automatically"),
+                    *[(c, ENCODING_LABELS[c]) for c in ENCODING_CHOICES]]
+BLANK_OPTIONS = [("keep", "Blank cells keep stored values"),
+                 ("clear", "Blank cells clear stored values")]
 POLL_SECONDS = 1.0
 SHOWN_ERRORS = 50
 
@@ -33,6 +39,10 @@ class DataState(AppState):
     kind: str = "customers"
     file_name: str = ""
     dialect: str = ""  # "Windows-1252, semicolon-separated"
+    encoding_choice: str = AUTO  # AUTO or a codec name from ENCODING_CHOICES
+    encoding_note: str = ""  # why the detected encoding is a guess, what to check
+    blank_cells: str = "keep"
+    preview: list[str] = []  # the first data rows as read, to check names look right
     _import_id: str = ""
     _encoding: str = ""  # the upload's detected dialect, so validating does not detect again
     _delimiter: str = ""
@@ -69,6 +79,19 @@ class DataState(AppState):
         self.report, self.errors, self.errors_url = {}, [], ""
 
     @rx.event
+    def set_blank_cells(self, value: str) -> None:
+        self.blank_cells = value if value in csv_import.BLANK_CELLS else "keep"
+
+    @rx.event
+    async def set_encoding(self, value: str):
+        """Choose the file's encoding (or auto): an uploaded file is read again with it."""
+        if not self.ensure_signed_in():
+            return
+        self.encoding_choice = value if value in dict(ENCODING_OPTIONS) else AUTO
+        if self._import_id:
+            await self._read(self._import_id, self.file_name)
+
+    @rx.event
     async def handle_upload(self, files: list[rx.UploadFile]):
         if not self.ensure_signed_in() or not files:
             return
@@ -78,20 +101,28 @@ class DataState(AppState):
         with path.open("wb") as out:  # streamed to disk in chunks, never held whole
             while chunk := await files[0].read(imports.COPY_CHUNK):
                 out.write(chunk)
-        def read() -> tuple[csv_import.CsvFile, int]:
-            csv_file = csv_import.open_csv(path)
-            return csv_file, csv_import.count_rows(csv_file)
+        await self._read(import_id, files[0].name or "upload.csv")
+
+    async def _read(self, import_id: str, name: str) -> None:
+        path = imports.upload_path(import_id)
+        encoding = None if self.encoding_choice == AUTO else self.encoding_choice
+
+        def read() -> tuple[csv_import.CsvFile, int, list[str]]:
+            csv_file = csv_import.open_csv(path, encoding=encoding)
+            return csv_file, csv_import.count_rows(csv_file), csv_import.first_rows(csv_file)
 
         try:
-            csv_file, rows = await rx.run_in_thread(read)
+            csv_file, rows, preview = await rx.run_in_thread(read)
         except ValueError as exc:  # CsvFileError: names the encoding/delimiter and line
             self.error = f"Could not read that file as CSV: {exc}"
             self.columns, self.file_name, self._import_id = [], "", ""
+            self.preview, self.encoding_note = [], ""
             path.unlink(missing_ok=True)
             return
-        self._import_id, self.file_name = import_id, files[0].name or "upload.csv"
-        self.columns, self.total_rows = csv_file.header, rows
+        self._import_id, self.file_name = import_id, name
+        self.columns, self.total_rows, self.preview = csv_file.header, rows, preview
         self.dialect = csv_file.dialect.describe()
+        self.encoding_note = csv_file.dialect.note or ""
         self._encoding, self._delimiter = csv_file.dialect.encoding, csv_file.dialect.delimiter
         self.error = self.message = ""
         self.progress = 0
@@ -111,18 +142,20 @@ class DataState(AppState):
             import_id, kind, mapping = self._import_id, self.kind, self._mapping()
             name, total = self.file_name, self.total_rows
             dialect = Dialect(self._encoding, self._delimiter)
+            blank_cells = self.blank_cells
+            encoding = None if self.encoding_choice == AUTO else self._encoding
         if write:
-            await self._import(import_id, kind, mapping, name, user)
+            await self._import(import_id, kind, mapping, name, user, encoding, blank_cells)
         else:
-            await self._validate(import_id, dialect, kind, mapping, total)
+            await self._validate(import_id, dialect, kind, mapping, total, blank_cells)
 
     async def _validate(self, import_id: str, dialect: Dialect, kind: str,
-                        mapping: dict[str, str], total: int) -> None:
+                        mapping: dict[str, str], total: int, blank_cells: str) -> None:
         try:
             csv_file = await rx.run_in_thread(
                 lambda: csv_import.open_csv(imports.upload_path(import_id), dialect))
             steps = csv_import.process_iter(csv_file, kind, mapping, write=False,
-                                            max_errors=SHOWN_ERRORS)
+                                            max_errors=SHOWN_ERRORS, blank_cells=blank_cells)
             report = csv_import.Report()
             while (step := await rx.run_in_thread(lambda: next(steps, None))) is not None:
                 report = step[0]
@@ -141,11 +174,13 @@ class DataState(AppState):
             self.message = f"{report.valid:,} of {report.rows:,} rows are valid."
 
     async def _import(self, import_id: str, kind: str, mapping: dict[str, str], name: str,
-                      user: dict[str, Any] | None) -> None:
+                      user: dict[str, Any] | None, encoding: str | None,
+                      blank_cells: str) -> None:
         try:
             view = await rx.run_in_thread(lambda: imports.create_import(
                 import_id, kind=kind, file_name=name, fields=mapping, source="ui",
-                created_by=user["id"] if user else None))
+                created_by=user["id"] if user else None, encoding=encoding,
+                blank_cells=blank_cells))
         except ValueError as exc:  # ImportRefused: the message says what to fix
             async with self:
                 self.error, self.busy = str(exc), False

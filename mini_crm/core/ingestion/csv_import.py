@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
 CHUNK = 1000
 KINDS: dict[str, tuple[type, Callable[..., int]]] = {
     # Consent columns change consent as an import (audited with source "import").
-    "customers": (CustomerIn, partial(ingest_customers, change=Change(source="import"))),
+    # Attribute columns merge into the stored attributes (a column is one key).
+    "customers": (CustomerIn, partial(ingest_customers, change=Change(source="import"),
+                                      merge_attributes=True)),
     "orders": (OrderIn, ingest_orders)}
 TARGETS = {
     "customers": ["external_id", "name", "email", "phone", "city", "created_at",
@@ -38,9 +41,16 @@ TARGETS = {
 REQUIRED = {"customers": ["external_id"],
             "orders": ["external_id", "customer_external_id", "amount", "ordered_at"]}
 ATTRIBUTE_KEY = re.compile(r"[^A-Za-z0-9_]+")
+# What a blank cell means (docs/imports.md): "keep" the stored value (the default: a
+# file without phones does not wipe stored phones) or "clear" it, as the API's null or
+# blank text does. Fields that cannot be cleared stay "not given" either way: the
+# required ones (a blank is a row error), created_at, and consent (an opt-out is only
+# ever undone by an explicit opt-in, never by a blank).
+BLANK_CELLS = ("keep", "clear")
+CLEARABLE = {"customers": {"name", "email", "phone", "city"}, "orders": {"status"}}
 
 __all__ = ["CHUNK", "KINDS", "REQUIRED", "TARGETS", "CsvFile", "CsvFileError", "Report",
-           "check_mapping", "count_rows", "guess_mapping", "open_csv", "process",
+           "check_mapping", "count_rows", "first_rows", "guess_mapping", "open_csv", "process",
            "process_iter", "read_header"]
 
 
@@ -51,10 +61,12 @@ class CsvFile:
     header: list[str]
 
 
-def open_csv(path: Path, dialect: Dialect | None = None) -> CsvFile:
+def open_csv(path: Path, dialect: Dialect | None = None, encoding: str | None = None
+             ) -> CsvFile:
     """Read the header row, detecting the dialect unless given (an import job keeps the
-    one its upload was checked with). Raises CsvFileError naming the cause."""
-    dialect = dialect or detect(path)
+    one its upload was checked with); `encoding` overrides the detected encoding (any
+    name csv_reader.resolve_encoding reads). Raises CsvFileError naming the cause."""
+    dialect = dialect or detect(path, encoding)
     first = next(records(path, dialect), None)
     if first is None or not any(c.strip() for c in first.cells):
         raise CsvFileError("the file has no header row: its first line should name the "
@@ -118,10 +130,12 @@ class _Layout:
     fields: dict[str, int]
     attributes: dict[str, int]
     width: int
+    clear: frozenset[str] = frozenset()  # fields (and "attributes") a blank cell clears
 
     @classmethod
     def build(cls, kind: str, header: list[str], mapping: dict[str, str],
-              extra_as_attributes: bool, ignore: Collection[str] = ()) -> _Layout:
+              extra_as_attributes: bool, ignore: Collection[str] = (),
+              blank_cells: str = "keep") -> _Layout:
         first = {}
         for i, name in enumerate(header):
             first.setdefault(name, i)
@@ -132,18 +146,22 @@ class _Layout:
             for i, name in enumerate(header):
                 if name and i not in used and name not in ignore:
                     attributes.setdefault(_attribute_key(name), i)
-        return cls(fields, attributes, len(header))
+        clear = frozenset(CLEARABLE[kind] | {"attributes"}) if blank_cells == "clear" \
+            else frozenset()
+        return cls(fields, attributes, len(header), clear)
 
     def item(self, cells: list[str]) -> dict[str, Any]:
         def cell(i: int) -> str:
             return cells[i].strip() if i < len(cells) else ""
 
-        # A blank cell is "not given": the stored value stays, as when an API client
-        # leaves a field out.
-        item: dict[str, Any] = {t: v for t, i in self.fields.items() if (v := cell(i))}
-        attrs = {k: v for k, i in self.attributes.items() if (v := cell(i))}
+        # A blank cell is "not given" (the stored value stays, as when an API client
+        # leaves a field out), or with blank_cells="clear" an explicit null.
+        item: dict[str, Any] = {t: v or None for t, i in self.fields.items()
+                                if (v := cell(i)) or t in self.clear}
+        attrs = {k: v or None for k, i in self.attributes.items()
+                 if (v := cell(i)) or "attributes" in self.clear}
         if attrs:
-            item["attributes"] = attrs
+            item["attributes"] = attrs  # merged into the stored ones; None removes a key
         return item
 
     def overflow(self, cells: list[str]) -> str | None:
@@ -193,11 +211,13 @@ def _rows(csv_file: CsvFile, layout: _Layout, skip: int) -> Iterator[_Row]:
 def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write: bool,
                  extra_as_attributes: bool = True, max_errors: int = 50,
                  resume: Report | None = None, ignore: Collection[str] = (),
-                 chunk: int | None = None) -> Iterator[tuple[Report, list[dict[str, Any]]]]:
+                 chunk: int | None = None, blank_cells: str = "keep"
+                 ) -> Iterator[tuple[Report, list[dict[str, Any]]]]:
     """Validate (and with write=True import) chunk by chunk (`chunk` rows, CHUNK default).
 
     Yields after every chunk the running report and that chunk's row errors
     (`{"row", "field", "message"}`). Columns in `ignore` are not kept as attributes.
+    `blank_cells` ("keep" | "clear", see BLANK_CELLS) says what a blank cell does.
     With `resume`, the first `resume.rows` data rows
     are skipped and counting goes on from that report (an import picked up again after
     its worker stopped; upserts are idempotent, so a chunk written twice is harmless).
@@ -206,7 +226,11 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
     """
     check_mapping(kind, mapping, csv_file.header)
     model, ingest = KINDS[kind]
-    layout = _Layout.build(kind, csv_file.header, mapping, extra_as_attributes, ignore)
+    if blank_cells not in BLANK_CELLS:
+        raise ValueError(f"blank_cells must be {' or '.join(BLANK_CELLS)}, not "
+                         f"{blank_cells!r}")
+    layout = _Layout.build(kind, csv_file.header, mapping, extra_as_attributes, ignore,
+                           blank_cells)
     report = resume or Report()
     batch: list[_Row] = []
 
@@ -239,15 +263,30 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
 
 def process(path: Path, kind: str, mapping: dict[str, str], *, write: bool,
             extra_as_attributes: bool = True, max_errors: int = 50,
-            progress: Callable[[Report], None] | None = None) -> Report:
+            progress: Callable[[Report], None] | None = None,
+            blank_cells: str = "keep", encoding: str | None = None) -> Report:
     """The whole file in one call (tests, scripts); the import job uses process_iter."""
     report = Report()
-    for report, _ in process_iter(open_csv(path), kind, mapping, write=write,
-                                  extra_as_attributes=extra_as_attributes,
-                                  max_errors=max_errors):
+    for report, _ in process_iter(open_csv(path, encoding=encoding), kind, mapping,
+                                  write=write, extra_as_attributes=extra_as_attributes,
+                                  max_errors=max_errors, blank_cells=blank_cells):
         if progress:
             progress(report)
     return report
+
+
+def first_rows(csv_file: CsvFile, n: int = 3, width: int = 160) -> list[str]:
+    """The first `n` non-blank data rows as read (cells joined by " · ", cut to `width`
+    characters): what a person checks to see that the encoding reads names right."""
+    out: list[str] = []
+    for record in islice(records(csv_file.path, csv_file.dialect), 1, None):
+        if len(out) == n:
+            break
+        if record.error:
+            out.append(record.error[:width])
+        elif any(c.strip() for c in record.cells):
+            out.append(" · ".join(c.strip() for c in record.cells)[:width])
+    return out
 
 
 def count_rows(path: Path | CsvFile) -> int:

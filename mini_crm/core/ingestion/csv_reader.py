@@ -23,7 +23,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -34,7 +34,8 @@ DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 ENCODING_LABELS = {
     "utf_8": "UTF-8", "utf_8_sig": "UTF-8 with a byte-order mark", "utf_16": "UTF-16",
     "utf_16_le": "UTF-16 LE", "utf_16_be": "UTF-16 BE", "utf_32": "UTF-32",
-    "cp1252": "Windows-1252", "latin_1": "ISO-8859-1", "cp1250": "Windows-1250",
+    "cp1252": "Windows-1252", "latin_1": "ISO-8859-1", "iso8859_1": "ISO-8859-1",
+    "cp1250": "Windows-1250",
     "cp1251": "Windows-1251", "ascii": "ASCII",
 }
 _BOMS = ((codecs.BOM_UTF32_LE, "utf_32"), (codecs.BOM_UTF32_BE, "utf_32"),
@@ -68,10 +69,37 @@ class CsvFileError(ValueError):
     """The file cannot be read as CSV; `str()` is the message for the user."""
 
 
+# The encodings the import page offers besides auto-detection (the API takes any text
+# codec name Python knows, e.g. "windows-1251", "koi8_r", "shift_jis").
+ENCODING_CHOICES = ("utf_8", "utf_8_sig", "utf_16", "cp1252", "latin_1", "cp1250", "cp1251")
+# Below this many non-ASCII characters a single-byte guess rests on too little text to
+# trust: the guess is used, and said to be a guess (Dialect.note).
+SURE_NON_ASCII = 20
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def resolve_encoding(name: str) -> str:
+    """A person's encoding name ("Windows-1251", "cp1251", "UTF-8", "latin1") -> the
+    Python codec name ("cp1251", "utf_8", "latin_1"). Raises CsvFileError for a name
+    that is not a text encoding."""
+    try:
+        info = codecs.lookup(name.strip())
+    except (LookupError, ValueError):
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise CsvFileError(f"{name!r} is not an encoding this import can read: choose one of "
+                           f"{', '.join(ENCODING_LABELS[c] for c in ENCODING_CHOICES)} "
+                           "(or any name Python knows, e.g. koi8-r), or leave it to "
+                           "auto-detect")
+    return info.name.replace("-", "_")
+
+
 @dataclass(frozen=True)
 class Dialect:
     encoding: str  # a Python codec name
     delimiter: str
+    # Set when the encoding is a guess on too little evidence: what to check, in words.
+    note: str | None = field(default=None, compare=False)
 
     @property
     def encoding_label(self) -> str:
@@ -94,11 +122,14 @@ class Record:
     offset: int = 0  # bytes of the file read so far (read-ahead included): for progress
 
 
-def detect(path: Path) -> Dialect:
+def detect(path: Path, encoding: str | None = None) -> Dialect:
     """The file's encoding and delimiter, from its first SAMPLE_BYTES.
 
+    `encoding` (a name resolve_encoding reads) overrides the detection; the delimiter
+    is still sniffed, from the sample read in that encoding. A detected encoding that
+    rests on little evidence comes with `note` saying so and what to do.
     Raises CsvFileError for an empty file, a file that is not text (naming what it looks
-    like when it can), or text no encoding reads cleanly.
+    like when it can), an unknown encoding name, or text no encoding reads cleanly.
     """
     with path.open("rb") as f:
         sample = f.read(SAMPLE_BYTES)
@@ -109,33 +140,69 @@ def detect(path: Path) -> Dialect:
         if sample.startswith(magic):
             raise CsvFileError(f"the file looks like {what}, not CSV text: save it as CSV "
                                "(comma- or semicolon-separated) and upload that")
-    encoding = _encoding(sample, complete)
-    text = _decode_sample(sample, encoding, complete, errors=_MARK)
-    return Dialect(encoding, sniff_delimiter(text))
+    if encoding is not None:
+        chosen, note = resolve_encoding(encoding), None
+    else:
+        chosen, note = _encoding(sample, complete)
+    text = _decode_sample(sample, chosen, complete, errors=_MARK)
+    return Dialect(chosen, sniff_delimiter(text), note)
 
 
-def _encoding(sample: bytes, complete: bool) -> str:
+def _encoding(sample: bytes, complete: bool) -> tuple[str, str | None]:
+    """(codec name, note): the note is set when the choice is a guess on little text."""
     for bom, name in _BOMS:
         if sample.startswith(bom):
-            return name
+            return name, None
     as_utf8 = _decode_sample(sample, "utf_8", complete, errors=_MARK)
     if not _ESCAPED.search(as_utf8):
-        return "utf_8"
+        return "utf_8", None
     # Genuine multi-byte UTF-8 beside a few bad bytes: a UTF-8 file with some rows pasted
     # from elsewhere. Read it as UTF-8 and report those rows rather than garble the rest.
     if any(ord(c) > 127 and not _ESCAPED.match(c) for c in as_utf8):
-        return "utf_8"
-    matches = list(from_bytes(sample))
+        return "utf_8", None
+    chosen = _single_byte(sample, complete)
+    evidence = sum(b > 127 for b in sample)
+    if evidence >= SURE_NON_ASCII:
+        return chosen, None
+    label = ENCODING_LABELS.get(chosen, chosen)
+    return chosen, (f"the encoding was guessed as {label} from only {evidence} non-ASCII "
+                    f"character{'s' if evidence != 1 else ''}: if names or cities look "
+                    "wrong in the preview, choose the file's encoding instead of "
+                    "auto-detect (Excel on Windows saves Windows-1252 in Western Europe "
+                    "and the Americas, Windows-1251 for Cyrillic)")
+
+
+def _single_byte(sample: bytes, complete: bool) -> str:
+    """The code page of a file that is neither UTF-8 nor marked by a byte-order mark."""
+    # UTF-16/32 without a byte-order mark would put NUL bytes beside every ASCII
+    # character (a CSV header is ASCII): without NULs, charset-normalizer's UTF-16
+    # reading of a few bytes ("1,Ж" in Windows-1251) is noise.
+    wide = b"\x00" in sample
+    matches = [m for m in from_bytes(sample)
+               if wide or not m.encoding.startswith(("utf_16", "utf_32"))]
     if not matches:
         raise CsvFileError("the file does not look like text in any encoding (is it a "
                            "spreadsheet or an archive? save it as CSV)")
     best = matches[0]
-    # charset-normalizer cannot tell the Latin code pages apart on short text (it reads
-    # "Zoë “Ñáñez”" as Baltic cp1257): when its reading is Latin script and Windows-1252
-    # decodes the sample, take Windows-1252, what Excel on Windows saves as CSV.
-    if set(best.alphabets) <= _LATIN_BLOCKS and _decodes(sample, "cp1252", complete):
+    if not _decodes(sample, "cp1252", complete):
+        return best.encoding
+    # charset-normalizer cannot tell the code pages apart on short text: it reads "Zoë
+    # “Ñáñez”" as Baltic cp1257 and a one-line Windows-1251 file ("Иван Петров,Москва")
+    # as Czech cp1250. Latin text read as Windows-1252 has accents inside ASCII words;
+    # another script read as Windows-1252 is words made only of accented letters
+    # ("Èâàí Ïåòðîâ"). So: Windows-1252 (what Excel on Windows saves as CSV) unless its
+    # reading looks like that, then the best reading in another script.
+    if not _looks_like_another_script(_decode_sample(sample, "cp1252", complete)):
         return "cp1252"
-    return best.encoding
+    other = next((m for m in matches if not set(m.alphabets) <= _LATIN_BLOCKS), None)
+    return (other or best).encoding
+
+
+def _looks_like_another_script(text: str) -> bool:
+    """Most words with accented letters consist of nothing else (see _single_byte)."""
+    accented = [w for w in _WORD.findall(text) if any(ord(c) > 127 for c in w)]
+    whole = [w for w in accented if len(w) >= 2 and all(ord(c) > 127 for c in w)]
+    return bool(accented) and len(whole) * 2 > len(accented)
 
 
 def _decodes(sample: bytes, encoding: str, complete: bool) -> bool:

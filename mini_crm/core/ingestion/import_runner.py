@@ -61,7 +61,8 @@ def run_import(import_id: str) -> str:
         steps = csv_import.process_iter(
             csv_file, job.kind, job.mapping.get("fields", {}), write=True, max_errors=0,
             resume=resume, ignore=job.mapping.get("ignore", []),
-            chunk=settings.import_chunk_rows)
+            chunk=settings.import_chunk_rows,
+            blank_cells=job.mapping.get("blank_cells", "keep"))
         for report, errors in steps:
             if not _record(import_id, token, report, errors):
                 return "skipped"  # the claim went stale and another runner took over

@@ -112,16 +112,26 @@ def mapping_from_columns(kind: str, columns: Any) -> tuple[dict[str, str], list[
 def create_import(import_id: str, *, kind: str, file_name: str,
                   fields: dict[str, str] | None = None, ignore: list[str] | None = None,
                   source: str = "api", created_by: int | None = None,
-                  enqueue: bool = True) -> dict[str, Any]:
+                  enqueue: bool = True, encoding: str | None = None,
+                  blank_cells: str = "keep") -> dict[str, Any]:
     """Record and queue the import of the file saved for `import_id`.
 
-    `fields` maps target field -> column (guessed from the header when None). Returns
-    import_status(). Raises ImportRefused (the file is then deleted) when the file is
-    not readable CSV or the mapping lacks a required field or names a missing column.
+    `fields` maps target field -> column (guessed from the header when None).
+    `encoding`: None (or "", "auto") detects it, else a name such as "windows-1251".
+    `blank_cells`: "keep" (a blank cell leaves the stored value) or "clear" (it clears
+    it, as the API's null does; see csv_import.BLANK_CELLS). Returns import_status().
+    Raises ImportRefused (the file is then deleted) when the file is not readable CSV,
+    the encoding name is unknown, blank_cells is neither value, or the mapping lacks a
+    required field or names a missing column.
     """
     path = upload_path(import_id)
+    if encoding is not None and encoding.strip().lower() in ("", "auto"):
+        encoding = None
     try:
-        csv_file = csv_import.open_csv(path)
+        if blank_cells not in csv_import.BLANK_CELLS:
+            raise ValueError(f"blank_cells must be {' or '.join(csv_import.BLANK_CELLS)}, "
+                             f"not {blank_cells!r}")
+        csv_file = csv_import.open_csv(path, encoding=encoding)
         fields = fields if fields is not None else \
             csv_import.guess_mapping(kind, csv_file.header)
         csv_import.check_mapping(kind, fields, csv_file.header)
@@ -134,7 +144,10 @@ def create_import(import_id: str, *, kind: str, file_name: str,
     job = ImportJob(id=import_id, kind=kind, file_name=(file_name or "upload.csv")[:255],
                     path=str(path), encoding=csv_file.dialect.encoding,
                     delimiter=csv_file.dialect.delimiter,
-                    mapping={"fields": fields, "ignore": list(ignore or [])},
+                    mapping={"fields": fields, "ignore": list(ignore or []),
+                             "blank_cells": blank_cells,
+                             "encoding_chosen": encoding is not None,
+                             "encoding_note": csv_file.dialect.note},
                     bytes_total=path.stat().st_size, source=source, created_by=created_by)
     with session_scope() as session:
         session.add(job)
@@ -148,9 +161,11 @@ def import_status(session: Session, import_id: str, errors_limit: int = 100
                   ) -> dict[str, Any] | None:
     """The import's public view (None when unknown):
 
-    `{"id", "kind", "status", "file_name", "encoding", "delimiter", "mapping" (column ->
-    field), "rows", "valid", "imported", "error_count", "errors": [{"row", "field",
-    "message"}] (the first `errors_limit`, by row), "errors_stored", "progress":
+    `{"id", "kind", "status", "file_name", "encoding", "encoding_source" ("detected" |
+    "chosen"), "encoding_note" (set when detection was unsure: what to check),
+    "delimiter", "blank_cells", "mapping" (column -> field), "rows", "valid",
+    "imported", "error_count", "errors": [{"row", "field", "message"}] (the first
+    `errors_limit`, by row), "errors_stored", "progress":
     {"bytes_read", "bytes_total", "percent"}, "message", "created_at", "started_at",
     "finished_at"}` — timestamps ISO 8601 in UTC.
     """
@@ -170,7 +185,10 @@ def import_status(session: Session, import_id: str, errors_limit: int = 100
     return {
         "id": job.id, "kind": job.kind, "status": job.status, "file_name": job.file_name,
         "encoding": ENCODING_LABELS.get(job.encoding, job.encoding),
+        "encoding_source": "chosen" if job.mapping.get("encoding_chosen") else "detected",
+        "encoding_note": job.mapping.get("encoding_note"),
         "delimiter": DELIMITERS.get(job.delimiter, job.delimiter),
+        "blank_cells": job.mapping.get("blank_cells", "keep"),
         "mapping": {**{c: t for t, c in job.mapping.get("fields", {}).items()},
                     **{c: None for c in job.mapping.get("ignore", [])}},
         "rows": job.row_count, "valid": job.valid, "imported": job.imported,

@@ -92,14 +92,22 @@ def _merge_customers(items: Sequence[CustomerIn]
 
 
 def upsert_customers(session: Session, items: Sequence[CustomerIn],
-                     change: consent.Change | None = None) -> int:
+                     change: consent.Change | None = None,
+                     merge_attributes: bool = False) -> int:
     """Upsert by external_id. Fields a client leaves out keep their stored values.
+
+    `attributes` replaces the stored object (the API's meaning) unless
+    `merge_attributes` (CSV imports, one column per key): then the item's keys are
+    merged into the stored ones, a key whose value is None is removed, and keys the
+    item does not name stay.
 
     Consent (`unsubscribed`, `consent`) is applied through core.consent after the rows
     are written, recorded as coming from `change` (default: the API): items without
     consent keys never touch it, so a later upsert cannot undo an opt-out.
     """
     latest, wanted = _merge_customers(items)
+    if merge_attributes:
+        latest = _merged_attributes(session, latest)
     groups: dict[frozenset[str], list[CustomerIn]] = {}
     for c in latest:
         groups.setdefault(frozenset(c.model_fields_set - NOT_COLUMNS), []).append(c)
@@ -119,6 +127,24 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn],
         _upsert(session, CUSTOMER, rows, update)
     _apply_consent(session, wanted, change or consent.Change(source="api"))
     return len(latest)
+
+
+def _merged_attributes(session: Session, items: list[CustomerIn]) -> list[CustomerIn]:
+    """Items whose attributes are the stored ones updated by theirs (None removes a key);
+    read in the writing transaction, one SELECT per batch."""
+    ids = [c.external_id for c in items if c.attributes is not None]
+    if not ids:
+        return items
+    stored = dict(session.execute(sa.select(CUSTOMER.c.external_id, CUSTOMER.c.attributes)
+                                  .where(CUSTOMER.c.external_id.in_(ids))).all())
+    merged = []
+    for c in items:
+        if c.attributes is not None:
+            values = {**(stored.get(c.external_id) or {}), **c.attributes}
+            c = c.model_copy(update={"attributes": {k: v for k, v in values.items()
+                                                    if v is not None}})
+        merged.append(c)
+    return merged
 
 
 def _apply_consent(session: Session, wanted: dict[str, dict[str, bool]],
@@ -225,6 +251,9 @@ def ingest_orders(items: Sequence[OrderIn], engine: Engine | None = None) -> int
 
 
 def ingest_customers(items: Sequence[CustomerIn], engine: Engine | None = None,
-                     change: consent.Change | None = None) -> int:
-    """Upsert customers in one transaction; `change` says where consent changes came from."""
-    return in_transaction(lambda session: upsert_customers(session, items, change), engine)
+                     change: consent.Change | None = None,
+                     merge_attributes: bool = False) -> int:
+    """Upsert customers in one transaction; `change` says where consent changes came from,
+    `merge_attributes` as in upsert_customers."""
+    return in_transaction(lambda session: upsert_customers(session, items, change,
+                                                           merge_attributes), engine)
