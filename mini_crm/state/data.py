@@ -208,7 +208,8 @@ class DataState(AppState):
             self.errors_url = f"/api/v1/imports/{view['id']}/errors.csv"
         kind = view["kind"]
         if view["status"] == ImportStatus.COMPLETED:
-            self.message = f"Imported {view['imported']:,} {kind}."
+            noun = kind.removesuffix("s") if view["imported"] == 1 else kind
+            self.message = f"Imported {view['imported']:,} {noun}."
         elif view["status"] == ImportStatus.FAILED:
             self.error = f"The import stopped: {view['message']}"
             self.message = ""

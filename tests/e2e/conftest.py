@@ -131,17 +131,41 @@ def sign_in(pg: Page, app_url: str, email: str, path: str = "/") -> None:
     pg.wait_for_url(lambda url: "/login" not in url and url.startswith(app_url))
 
 
+VIEWPORT = {"width": 1366, "height": 900}
+
+
 @pytest.fixture
 def anonymous_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context = browser.new_context(viewport=VIEWPORT)
     pg = context.new_page()
     pg.set_default_timeout(20_000)
     yield pg
     context.close()
 
 
+@pytest.fixture(scope="session")
+def admin_storage(browser: Browser, app_url: str) -> dict:
+    """The admin's signed-in browser storage (the HttpOnly session cookie), from one real
+    sign-in per run. Signing in through the OIDC provider for every test took 2-6 s
+    each (about a fifth of the suite); the sign-in flow itself is still tested on its
+    own (test_signin.py). Reflex's per-tab state token lives in sessionStorage, which a
+    storage state does not carry, so every test still gets its own page state."""
+    context = browser.new_context(viewport=VIEWPORT)
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    sign_in(pg, app_url, ADMIN)
+    state = context.storage_state()
+    context.close()
+    return state
+
+
 @pytest.fixture
-def page(anonymous_page: Page, app_url: str) -> Page:
-    """A browser page signed in as the admin."""
-    sign_in(anonymous_page, app_url, ADMIN)
-    return anonymous_page
+def page(browser: Browser, admin_storage: dict, app_url: str) -> Iterator[Page]:
+    """A browser page signed in as the admin, on the home page (as after a sign-in)."""
+    context = browser.new_context(viewport=VIEWPORT, storage_state=admin_storage)
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    pg.goto(app_url + "/")
+    expect(pg.get_by_test_id("account-menu")).to_be_visible()
+    yield pg
+    context.close()

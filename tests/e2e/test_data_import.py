@@ -52,6 +52,44 @@ def test_upload_validate_and_import(page: Page, app_url: str, e2e_env: dict[str,
     assert got.status == 200 and got.text().splitlines()[1].startswith("1502,email,")
 
 
+def test_a_short_cyrillic_file_says_it_guessed_and_the_encoding_can_be_chosen(
+        page: Page, app_url: str, e2e_env: dict[str, str], tmp_path: Path) -> None:
+    csv_file = tmp_path / "moscow.csv"
+    csv_file.write_bytes("external_id,name,city\ncyr-1,Иван Петров,Москва\n".encode("cp1251"))
+    page.goto(app_url + "/data")
+    page.locator("input[type=file]").set_input_files(str(csv_file))
+    summary = page.get_by_test_id("file-summary")
+    expect(summary).to_contain_text("1 rows · Windows-1251, comma-separated", timeout=30_000)
+    expect(page.get_by_test_id("encoding-note")).to_contain_text(
+        "guessed as Windows-1251 from only 16 non-ASCII characters")
+    preview = page.get_by_test_id("csv-preview")
+    expect(preview).to_contain_text("cyr-1 · Иван Петров · Москва")
+    # Choosing another encoding reads the file again with it, and says nothing is guessed.
+    page.get_by_test_id("encoding").click()
+    page.get_by_role("option", name="Windows-1252").click()
+    expect(summary).to_contain_text("Windows-1252, comma-separated")
+    expect(preview).to_contain_text("Èâàí Ïåòðîâ")
+    expect(page.get_by_test_id("encoding-note")).to_have_count(0)
+    page.get_by_test_id("encoding").click()
+    page.get_by_role("option", name="Windows-1251").click()
+    expect(preview).to_contain_text("Иван Петров")
+    page.get_by_test_id("blank-cells").click()
+    page.get_by_role("option", name="Blank cells clear stored values").click()
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=f"test-results/data-encoding-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.get_by_test_id("import").click()
+    expect(page.get_by_test_id("import-message")).to_have_text("Imported 1 customer.",
+                                                               timeout=60_000)
+    with e2e_session(e2e_env) as s:
+        c = s.exec(select(Customer).where(Customer.external_id == "cyr-1")).one()
+        assert (c.name, c.city) == ("Иван Петров", "Москва")
+        job = s.exec(select(ImportJob).order_by(ImportJob.created_at.desc())).first()
+        assert (job.encoding, job.mapping["blank_cells"], job.mapping["encoding_chosen"]) \
+            == ("cp1251", "clear", True)
+
+
 def test_real_server_api_errors_are_json_and_slashed_ids_read(app_url: str) -> None:
     with httpx.Client(base_url=app_url, timeout=30) as client:
         missing = client.get("/api/v1/no-such-thing")
