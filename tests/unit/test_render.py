@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from mini_crm.core.messages.render import TOKENS, render, validate_template
+from mini_crm.core.messages.render import TOKENS, first_name, render, validate_template
 
 ASHA = {"name": "Asha Rao", "city": "Pune", "email": "asha@example.in",
         "total_spend": Decimal("123456.40"), "order_count": 12,
@@ -99,3 +99,11 @@ def test_a_fallback_is_not_a_way_in() -> None:
     # The fallback is the marketer's text, used as typed; braces cannot hide in it.
     assert render("{name|{email}}", evil) != "asha@example.in"
     assert validate_template("{name|{email}}")
+
+
+@pytest.mark.parametrize(("name", "first"), [
+    ("Dr. अमित Kumar", "अमित"), ("Mrs Priya Shah", "Priya"), ("Smt. Lakshmi", "Lakshmi"),
+    ("Er. Ravi Iyer", "Ravi"), ("Er Lin", "Er"), ("Ca Rao", "Ca"), ("Asha", "Asha"),
+    ("Dr.", None), ("", None), (None, None)])
+def test_first_name_skips_titles(name: str | None, first: str | None) -> None:
+    assert first_name(name) == first

@@ -101,9 +101,27 @@ def _name(get: Callable[[str], Any]) -> str:
     return _clean(str(get("name") or ""))
 
 
+# Titles people put before a name in Indian and English customer records: "Dr. Amit
+# Kumar" is greeted as "Amit", not "Dr.". Compared without dots, case-folded.
+HONORIFICS = frozenset({"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "shri", "sri",
+                        "smt", "kumari", "capt", "col"})
+# Abbreviations that are titles only with their dot ("Er. Ravi", "CA. Rao"): "Er" or "Ca"
+# alone may be someone's name.
+DOTTED_HONORIFICS = frozenset({"er", "ca", "km", "adv", "sir"})
+
+
+def first_name(name: str | None) -> str | None:
+    """The first word of `name` that is not a title ("Dr. अमित Kumar" → "अमित");
+    None when the name is blank or only titles."""
+    for word in (name or "").split():
+        bare = word.rstrip(".").casefold()
+        if bare not in HONORIFICS and not (word.endswith(".") and bare in DOTTED_HONORIFICS):
+            return word
+    return None
+
+
 def _first_name(get: Callable[[str], Any]) -> str:
-    name = _name(get)
-    return name.split(" ")[0] if name else "there"
+    return first_name(_name(get)) or "there"
 
 
 def _spend(get: Callable[[str], Any]) -> str:
