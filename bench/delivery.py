@@ -12,7 +12,7 @@ at the end. Redis from `--redis-url` or REDIS_URL: the run's queues and keys all
 those, with the run's RQ job records, are deleted (bench/common.py). Nothing else in the
 database server or Redis is read, emptied or deleted.
 
-Processes, as deployed: the vendor simulator alone (`mini-crm vendor`, zero latency),
+Processes, as deployed: the vendor simulator alone (`mini-crm simulator`, zero latency),
 the API (uvicorn: receives the signed receipts), N RQ worker processes and one process
 running the periodic tasks (sweeper, receipt batcher) — what `mini-crm worker` runs.
 1. capacity: the simulator's rate with nothing else in the way, best of three bursts
@@ -326,7 +326,7 @@ def main() -> None:
                   f"({args.dialect}, database {engine.url.database}, Redis keys *{run.tag}*)")
             procs.append(subprocess.Popen([sys.executable, "-c", SINK, str(sink_port)],
                                           preexec_fn=die_with_parent))
-            vendor = spawn(f"from mini_crm.cli import app; app(['vendor', '--port', "
+            vendor = spawn(f"from mini_crm.cli import app; app(['simulator', '--port', "
                            f"'{vendor_port}'])", env, "vendor")
             api = spawn(f"import uvicorn; from mini_crm.api.app import create_api; "
                         f"uvicorn.run(create_api(), host='127.0.0.1', port={api_port}, "

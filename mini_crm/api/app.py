@@ -27,7 +27,7 @@ from mini_crm.api.errors import install_api_fallback, install_error_handlers
 from mini_crm.api.observability import ObservabilityMiddleware
 from mini_crm.core.delivery.vendors import simulator_in_use
 from mini_crm.settings import get_settings
-from mini_crm.vendor import create_app as create_vendor_app
+from mini_crm.simulator import create_app as create_vendor_app
 
 ROUTERS = [
     health.router, segments.router, ingestion.router, auth.router, receipts.router,

@@ -28,9 +28,9 @@ from mini_crm.core import apikeys
 from mini_crm.db import create_db_engine
 from mini_crm.models import Campaign, CommunicationLog
 from mini_crm.settings import PROJECT_ROOT, Settings
-from mini_crm.vendor import create_app as create_vendor_app
-from mini_crm.vendor.sender import outcome
-from mini_crm.vendor.store import REJECTED, MemoryStore
+from mini_crm.simulator import create_app as create_vendor_app
+from mini_crm.simulator.sender import outcome
+from mini_crm.simulator.store import REJECTED, MemoryStore
 from tests.nginx_proxy import Proxy, nginx_proxy
 from tests.private_services import (
     PrivatePostgres,
@@ -90,7 +90,7 @@ class Deployment:
     logs: list[Path] = field(default_factory=list)
 
     @property
-    def sim(self):  # noqa: ANN201 - mini_crm.vendor.app.Simulator
+    def sim(self):  # noqa: ANN201 - mini_crm.simulator.app.Simulator
         return self.vendor.state.simulator
 
     @property

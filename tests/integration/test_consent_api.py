@@ -253,7 +253,7 @@ def test_queued_ingest_keeps_the_sender_as_actor(app_settings: sa.Engine) -> Non
 def test_the_simulator_posts_a_signed_reply(api: TestClient, ingest,
                                             app_settings: sa.Engine) -> None:
     from mini_crm.api.app import create_api
-    from mini_crm.vendor import create_app
+    from mini_crm.simulator import create_app
     from tests.servers import serve
 
     api.post("/api/v1/customers", headers=ingest, json=ASHA)

@@ -21,7 +21,7 @@ from mini_crm.core.delivery.vendors import (
     simulator_in_use,
 )
 from mini_crm.settings import Settings
-from mini_crm.vendor import create_app
+from mini_crm.simulator import create_app
 from tests.integration.test_vendor_simulator import sim_settings
 from tests.servers import serve
 

@@ -16,7 +16,7 @@ from mini_crm.api.app import create_api
 from mini_crm.core.delivery.vendors import OutgoingMessage, get_vendor_client
 from mini_crm.models import CommunicationLog
 from mini_crm.settings import get_settings
-from mini_crm.vendor.sender import outcome
+from mini_crm.simulator.sender import outcome
 from tests.integration.test_receipts_api import settle_settings
 from tests.integration.test_receipts_apply import make_logs
 from tests.servers import free_socket, serve

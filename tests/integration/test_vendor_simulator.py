@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from mini_crm.core.delivery import signing
 from mini_crm.settings import Settings
-from mini_crm.vendor import create_app
-from mini_crm.vendor.sender import outcome
-from mini_crm.vendor.store import MemoryStore, RedisStore
+from mini_crm.simulator import create_app
+from mini_crm.simulator.sender import outcome
+from mini_crm.simulator.store import MemoryStore, RedisStore
 from tests.servers import serve
 
 SECRET = "receipt-secret-for-tests"

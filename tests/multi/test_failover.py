@@ -114,7 +114,7 @@ class Cluster:
         _cli(self.env, "seed", "--customers", str(SEED), "--seed", "11")
         self.procs: list[subprocess.Popen] = []
         stack.callback(self.stop_all)
-        self.spawn([sys.executable, "-m", "mini_crm.cli", "vendor", "--port", str(vendor_port)],
+        self.spawn([sys.executable, "-m", "mini_crm.cli", "simulator", "--port", str(vendor_port)],
                    "vendor")
         self.spawn([sys.executable, "-m", "mini_crm.cli", "worker", "--processes", "1"],
                    "worker")

@@ -2,7 +2,7 @@
 
 The key -> vendor id map is what makes the simulator idempotent (a re-sent key gets
 the same id and is not counted again) and what lets tests prove "0 lost, 0 sent
-twice". MemoryStore serves one process (`mini-crm vendor`, tests); RedisStore is for
+twice". MemoryStore serves one process (`mini-crm simulator`, tests); RedisStore is for
 the simulator mounted in an app that runs several backend processes, where a retry
 may land in a different process than the first try.
 """

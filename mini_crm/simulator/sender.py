@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import httpx
 
 from mini_crm.core.delivery import signing
-from mini_crm.vendor.store import Store
+from mini_crm.simulator.store import Store
 
 log = logging.getLogger(__name__)
 

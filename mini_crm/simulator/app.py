@@ -33,8 +33,8 @@ from starlette.concurrency import run_in_threadpool
 from mini_crm.api.errors import ApiError, install_error_handlers
 from mini_crm.core.delivery import signing
 from mini_crm.settings import Settings, get_settings
-from mini_crm.vendor.sender import ReceiptSender, outcome
-from mini_crm.vendor.store import REJECTED, MemoryStore, RedisStore, Store
+from mini_crm.simulator.sender import ReceiptSender, outcome
+from mini_crm.simulator.store import REJECTED, MemoryStore, RedisStore, Store
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
