@@ -12,12 +12,11 @@ from datetime import datetime
 from typing import Any
 
 import reflex as rx
-from sqlmodel import select
 
 from mini_crm.core import formatting
 from mini_crm.core.auth import audit, users
 from mini_crm.db import session_scope
-from mini_crm.models import AuditEvent, User
+from mini_crm.models import AuditEvent
 from mini_crm.settings import get_settings
 from mini_crm.state.base import AppState
 
@@ -57,8 +56,7 @@ def _audit_rows(action: str, page: int) -> dict[str, Any]:
         result = audit.list_events(session, action=None if action == ALL_ACTIONS else action,
                                    page=page, per_page=AUDIT_PER_PAGE)
         actor_ids = {e.actor_user_id for e in result.events if e.actor_user_id}
-        emails = dict(session.exec(select(User.id, User.email)
-                                   .where(User.id.in_(actor_ids))).all()) if actor_ids else {}
+        emails = users.emails_by_id(session, actor_ids)
         first = (result.page - 1) * AUDIT_PER_PAGE + 1
         return {
             "rows": [{

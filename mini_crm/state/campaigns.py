@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core import formatting
+from mini_crm.core.campaigns import reports
 from mini_crm.db import session_scope
 from mini_crm.models import CampaignStatus
 from mini_crm.state.base import AppState
@@ -17,29 +18,12 @@ STATUS_FILTERS = ["all", *CampaignStatus.ALL]
 
 
 def _list(search: str, status: str, tag: str, page: int) -> dict[str, Any]:
-    # Imported here, not at module level: the app must still start while the
-    # campaign core is absent (it is built by another feature).
-    from mini_crm.core.campaigns import reports
-
     with session_scope() as db:
         rows, total = reports.list_campaigns(
             db, search=search.strip(), status="" if status == "all" else status, tag=tag,
             limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        tags = _known_tags(db)
+        tags = reports.known_tags(db)
     return {"rows": [stats_view(s) for s in rows], "total": total, "tags": tags}
-
-
-def _known_tags(db: Any, limit: int = 300) -> list[str]:
-    """Tags of recent campaigns for the filter menu (tags are a JSON list per campaign,
-    which no SQL dialect here can group portably, so the last few hundred are read)."""
-    from sqlmodel import select
-
-    from mini_crm.models import Campaign
-
-    seen: set[str] = set()
-    for tags in db.exec(select(Campaign.tags).order_by(Campaign.id.desc()).limit(limit)).all():
-        seen.update(t for t in (tags or []) if isinstance(t, str))
-    return sorted(seen, key=str.lower)
 
 
 class CampaignListState(AppState):

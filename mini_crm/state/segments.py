@@ -14,9 +14,9 @@ import sqlalchemy.exc as sa_exc
 from mini_crm.core import customers, formatting, segments
 from mini_crm.core.ai.lookalike import LookalikeError, lookalike
 from mini_crm.core.ai.segment_rules import segment_rules
+from mini_crm.core.campaigns import reports as campaign_reports
 from mini_crm.core.segments import editing, service
 from mini_crm.db import session_scope
-from mini_crm.models import Campaign
 from mini_crm.state import errors
 from mini_crm.state.base import AppState
 
@@ -503,11 +503,11 @@ def _lookalike_rules(rules: dict[str, Any] | None = None,
     try:
         with session_scope() as session:
             if campaign_id is not None:
-                campaign = session.get(Campaign, campaign_id)
-                if campaign is None:
+                campaign_name = campaign_reports.campaign_name(session, campaign_id)
+                if campaign_name is None:
                     return {**failed, "error": f"Campaign {campaign_id} does not exist, so "
                                                "there are no buyers to model."}
-                name = f"Like the buyers of {campaign.name}"
+                name = f"Like the buyers of {campaign_name}"
             result = lookalike(session, rules=rules, campaign_id=campaign_id)
     except (LookalikeError, LookupError, segments.RulesError) as exc:
         return {**failed, "error": f"Cannot model this audience: {exc}"}

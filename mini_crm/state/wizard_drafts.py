@@ -8,7 +8,7 @@ from typing import Any
 
 from mini_crm.core.campaigns import drafts
 from mini_crm.db import session_scope
-from mini_crm.models import Campaign, CampaignStatus
+from mini_crm.models import CampaignStatus
 
 AUTOSAVE_SECONDS = 1.0  # after the last edit in a burst
 
@@ -29,8 +29,8 @@ def delete(draft_id: int, user_id: int | None) -> None:
 def load(draft_id: int) -> dict[str, Any] | None:
     """A draft or scheduled campaign as the wizard resumes it; None for any other."""
     with session_scope() as db:
-        c = db.get(Campaign, draft_id)
-        if c is None or c.status not in drafts.EDITABLE:
+        c = drafts.get_editable(db, draft_id)
+        if c is None:
             return None
         return {"id": int(c.id), "status": c.status, "name": c.name, "rules": dict(c.rules or {}),
                 "segment_id": c.segment_id, "channel": c.channel,

@@ -121,6 +121,14 @@ def list_users(session: Session, limit: int = 500) -> list[User]:
                              .order_by(order, User.email).limit(limit)).all())
 
 
+def emails_by_id(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """{user id: email} for the given ids (unknown ids are left out)."""
+    if not user_ids:
+        return {}
+    return dict(session.exec(select(User.id, User.email)
+                             .where(User.id.in_(user_ids))).all())
+
+
 def list_invites(session: Session, limit: int = 500) -> list[User]:
     """Invited addresses that have not signed in yet, newest first."""
     return list(session.exec(select(User).where(User.invited, User.last_login_at.is_(None))

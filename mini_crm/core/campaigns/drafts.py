@@ -107,6 +107,13 @@ def _get(db: Session, campaign_id: int) -> Campaign:
     return campaign
 
 
+def get_editable(db: Session, campaign_id: int) -> Campaign | None:
+    """The campaign if it is still a draft or scheduled (what the wizard may resume),
+    else None."""
+    campaign = db.get(Campaign, campaign_id)
+    return campaign if campaign is not None and campaign.status in EDITABLE else None
+
+
 def _check_complete(db: Session, campaign: Campaign) -> None:
     """Everything create_campaign checks, on the stored campaign; then its rules become
     the snapshot it will send to (a saved segment's rules when it names one and has

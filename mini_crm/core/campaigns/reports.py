@@ -242,6 +242,23 @@ def get_campaign(db: Session, campaign_id: int) -> CampaignStats | None:
     return one
 
 
+def known_tags(db: Session, limit: int = 300) -> list[str]:
+    """Tags of the `limit` most recent campaigns, sorted case-insensitively (for filter
+    menus). Tags are a JSON list per campaign, which no SQL dialect here can group
+    portably, so the last few hundred are read."""
+    seen: set[str] = set()
+    for tags in db.execute(sa.select(CAMPAIGN.c.tags).order_by(CAMPAIGN.c.id.desc())
+                           .limit(limit)).scalars():
+        seen.update(t for t in (tags or []) if isinstance(t, str))
+    return sorted(seen, key=str.lower)
+
+
+def campaign_name(db: Session, campaign_id: int) -> str | None:
+    """The campaign's name, or None when there is no such campaign."""
+    return db.execute(sa.select(CAMPAIGN.c.name)
+                      .where(CAMPAIGN.c.id == campaign_id)).scalar_one_or_none()
+
+
 def log_page(db: Session, campaign_id: int, *, status: str = "", limit: int = 50,
              offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     where = [LOG.c.campaign_id == campaign_id]
