@@ -52,6 +52,7 @@ def test_named_dates_come_from_the_calendar() -> None:
                                                                     date(2026, 11, 10))
     assert "in the future" in named_dates.resolve("Diwali", "next", TODAY)
     assert "not begun" in named_dates.resolve("Christmas", "this", TODAY)
+    assert "covers" in named_dates.resolve("Diwali", "", date(2040, 1, 1))  # never stale
 
 
 def test_an_unplaceable_date_gives_no_rule_at_all() -> None:

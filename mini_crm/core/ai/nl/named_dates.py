@@ -71,6 +71,8 @@ def resolve(name: str, qualifier: str, today: date) -> tuple[date, date] | str:
     """The span a named date means today, or why it cannot be placed (a message)."""
     spans = occurrences(name)
     label = name if name != "festive season" else "the festive season"
+    if not FIRST_YEAR < today.year <= LAST_YEAR:  # the latest one might be missing
+        return f"{label}: the holiday calendar covers {FIRST_YEAR}–{LAST_YEAR} only"
     if qualifier in ("next", "coming"):
         return f"“{qualifier} {name}” is in the future: no order can be placed since then"
     if qualifier == "this":
