@@ -3,6 +3,7 @@
 import reflex as rx
 
 from mini_crm.api.app import create_api
+from mini_crm.core.ai import data_vocabulary
 from mini_crm.core.campaigns import sweeper
 from mini_crm.observability import logs
 from mini_crm.pages.admin import team_page
@@ -43,6 +44,8 @@ app = rx.App(
 app.register_lifespan_task(sweeper.start_embedded)
 # Each backend process logs in LOG_FORMAT with request ids (at start, not on import).
 app.register_lifespan_task(logs.configure_app)
+# The plain-English parser's first pass over the customer table, off the request path.
+app.register_lifespan_task(data_vocabulary.warm_in_background)
 
 app.add_page(login_page, route="/login", title="Sign in · Mini CRM", on_load=LoginState.open)
 app.add_page(dashboard_page, route="/", title="Dashboard · Mini CRM",

@@ -169,3 +169,19 @@ def test_the_sql_pass_counts_what_the_streamed_pass_counts(session: Session) -> 
     assert built.rows == streamed.rows == 5
     assert built.values["tier"] == {"gold": 3, "silver": 1}
     assert built.values["vip"] == {True: 1, False: 1} and "bio" not in built.values
+
+
+def test_the_first_pass_can_run_at_app_start(session: Session, engine: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextlib import contextmanager
+
+    @contextmanager
+    def this_database():  # noqa: ANN202 - the app's session_scope, on the test database
+        with Session(engine) as s:
+            yield s
+
+    _customers(session, "w", 3, {"tier": "gold"})
+    data_vocabulary.forget()
+    monkeypatch.setattr(data_vocabulary, "session_scope", this_database)
+    data_vocabulary.warm_in_background().join(timeout=60)
+    assert data_vocabulary._cache[str(engine.url)].values["tier"] == {"gold": 3}

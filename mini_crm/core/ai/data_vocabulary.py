@@ -27,6 +27,7 @@ Correctness of the incremental step:
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,8 +37,10 @@ from typing import Any
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
+from mini_crm.db import session_scope
 from mini_crm.models import Customer
 
+logger = logging.getLogger(__name__)
 OVERLAP = timedelta(minutes=5)
 REBUILD_SHARE = 0.2
 REBUILD_SECONDS = 6 * 3600
@@ -230,6 +233,23 @@ def current(db: Session) -> Stats:
                 stats.changed_since_build += changed
         _cache[url] = stats
         return stats
+
+
+def warm_in_background() -> threading.Thread:
+    """Start the first pass on a daemon thread at app start, so the first prompt after a
+    deploy does not wait for it (at 1M customers it takes tens of seconds on SQLite; see
+    bench/nl_context.py). A prompt arriving meanwhile waits on the same lock, never
+    repeats the pass. Failures are logged: prompts then build it themselves."""
+    def run() -> None:
+        try:
+            with session_scope() as db:
+                current(db)
+        except Exception:  # a warm-up must never take the app down
+            logger.warning("warming the plain-English data vocabulary failed", exc_info=True)
+
+    thread = threading.Thread(target=run, name="nl-data-vocabulary", daemon=True)
+    thread.start()
+    return thread
 
 
 def forget(db: Session | None = None) -> None:
