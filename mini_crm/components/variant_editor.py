@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.state.campaign_wizard import CampaignWizardState
 from mini_crm.state.wizard_variants import SHARES, VariantsState
 
 V = VariantsState
@@ -27,6 +28,11 @@ def _variant_row(text: rx.Var, index: rx.Var) -> rx.Component:
                      "your 10% off ends Sunday", aria_label="Message of variant " + key.to(str),
                      data_testid="variant-message",
                      font_family="ui-monospace, SFMono-Regular, Menlo, monospace"),
+        rx.cond(CampaignWizardState.channel == "email",
+                rx.input(value=V.subjects[index], on_change=lambda v: V.set_subject(index, v),
+                         placeholder="Subject line (blank: the campaign's)", size="2",
+                         width="100%", aria_label="Subject line of variant " + key.to(str),
+                         data_testid="variant-subject")),
         spacing="1", width="100%")
 
 

@@ -445,7 +445,8 @@ class CampaignWizardState(AppState):
                 return
             editor = await self.get_state(SegmentEditorState)
             fields = self._draft_fields(editor.tree)
-            fields.update((await self.get_state(VariantsState)).draft_fields(self.template))
+            fields.update((await self.get_state(VariantsState)).draft_fields(self.template,
+                                                                             self.channel))
             draft_id, user = self.draft_id, self._current_user()
         try:
             saved = await rx.run_in_thread(

@@ -20,6 +20,7 @@ MAX_EXTRA = ab_test.MAX_VARIANTS - 1  # variant A is the main message
 class VariantsState(AppState):
     enabled: bool = False
     extra: list[str] = []  # the messages of variants B, C, D
+    subjects: list[str] = []  # email: their subject lines ("" = the campaign's)
     test_share: str = "20"
     test_hours: str = "24"
     metric: str = "conversion"
@@ -59,46 +60,61 @@ class VariantsState(AppState):
         settings = {**ab_test.DEFAULT_TEST, **(settings or {})}
         self.enabled = True
         self.extra = [str(v.get("message") or "") for v in variants[1:]][:MAX_EXTRA]
+        self.subjects = [str(v.get("subject") or "") for v in variants[1:]][:MAX_EXTRA]
         share = str(settings["test_percent"])
         self.test_share = share if share in SHARES else "20"
         self.test_hours = str(settings["test_hours"])
         self.metric = str(settings["metric"])
 
-    def draft_fields(self, template: str) -> dict[str, Any]:
+    def draft_fields(self, template: str, channel: str) -> dict[str, Any]:
         """What a draft keeps of this section as typed (checked in full at launch)."""
         if not self.enabled:
             return {"variants": None, "ab_test": None}
-        return {"variants": [{"message": template}, *({"message": t} for t in self.extra)],
+        return {"variants": [{"message": template}, *self._extra_variants(channel)],
                 "ab_test": {"test_percent": int(self.test_share),
                             "test_hours": int(self.test_hours)
                             if self.test_hours.isdigit() else None,
                             "metric": self.metric}}
 
+    def _extra_variants(self, channel: str) -> list[dict[str, Any]]:
+        subjects = self.subjects + [""] * (len(self.extra) - len(self.subjects))
+        return [{"message": t, **({"subject": s.strip()} if s.strip() and channel == "email"
+                                  else {})} for t, s in zip(self.extra, subjects, strict=False)]
+
     def reset_variants(self) -> None:
-        self.enabled, self.extra, self.error = False, [], ""
+        self.enabled, self.extra, self.subjects, self.error = False, [], [], ""
         self.test_share, self.test_hours, self.metric = "20", "24", "conversion"
 
     def set_enabled(self, value: bool):
         self.enabled, self.error = bool(value), ""
         if self.enabled and not self.extra:
-            self.extra = [""]
+            self.extra, self.subjects = [""], [""]
         return self._edited()
 
     def add_variant(self):
         if len(self.extra) >= MAX_EXTRA:
             self.error = f"At most {ab_test.MAX_VARIANTS} variants: remove one first."
             return None
-        self.extra = [*self.extra, ""]
+        self.extra, self.subjects = [*self.extra, ""], [*self._padded(), ""]
         self.error = ""
         return self._edited()
 
     def remove_variant(self, index: int):
+        self.subjects = [t for i, t in enumerate(self._padded()) if i != index]
         self.extra = [t for i, t in enumerate(self.extra) if i != index]
         self.error = ""
         return self._edited()
 
     def set_variant(self, index: int, text: str):
         self.extra = [text if i == index else t for i, t in enumerate(self.extra)]
+        self.error = ""
+        return self._edited()
+
+    def _padded(self) -> list[str]:
+        return (self.subjects + [""] * len(self.extra))[:len(self.extra)]
+
+    def set_subject(self, index: int, text: str):
+        self.subjects = [text if i == index else t for i, t in enumerate(self._padded())]
         self.error = ""
         return self._edited()
 
@@ -109,7 +125,7 @@ class VariantsState(AppState):
             i = self.extra.index("")
             self.extra = [text if j == i else t for j, t in enumerate(self.extra)]
         elif len(self.extra) < MAX_EXTRA:
-            self.extra = [*self.extra, text]
+            self.extra, self.subjects = [*self.extra, text], [*self._padded(), ""]
         else:
             self.error = f"At most {ab_test.MAX_VARIANTS} variants: remove one first."
             return None
@@ -136,13 +152,15 @@ class VariantsState(AppState):
         CampaignError (the core's sentence) when the section is on and not valid."""
         if not self.enabled:
             return {"variants": None, "ab_test": None}
-        variants = [{"message": template}, *({"message": t} for t in self.extra)]
+        variants = [{"message": template}, *self._extra_variants(channel)]
         checked = ab_test.check_variants(variants, channel)
         settings = ab_test.check_settings(
             {"test_percent": int(self.test_share),
              "test_hours": int(self.test_hours) if self.test_hours.isdigit() else 0,
              "metric": self.metric}, checked)
-        return {"variants": [{"message": v["message"]} for v in checked or []],
+        return {"variants": [{"message": v["message"],
+                              **({"subject": v["subject"]} if v["subject"] else {})}
+                             for v in checked or []],
                 "ab_test": settings}
 
     def check(self, template: str, channel: str) -> bool:

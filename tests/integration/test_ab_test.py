@@ -339,3 +339,27 @@ def test_a_draft_keeps_its_variants_and_launches_as_an_ab_test(
     assert [v["key"] for v in body["variants"]] == ["A", "B"]
     assert body["ab_test"]["test_percent"] == 30 and body["ab_test"]["phase"] == "testing"
     assert body["ab_test"]["waiting"] > 0
+
+
+def test_email_variants_send_their_own_subject_lines(vendor: FakeVendor,
+                                                     app_settings: sa.Engine) -> None:
+    subjects: dict[str, str | None] = {}
+    send = vendor.send
+
+    def recording(messages):
+        subjects.update({m.idempotency_key: m.subject for m in messages})
+        return send(messages)
+
+    vendor.send = recording
+    add_customers(app_settings, 40)
+    c = _create(channel="email", email_subject="Campaign subject for {first_name}",
+                variants=[{"message": "A body"}, {"message": "B body", "subject": "B only"}])
+    wait_for(lambda: campaign_status(app_settings, c.id) == "completed", 30)
+    rows = _rows(app_settings, c.id)
+    assert {r.variant for r in rows} == {"A", "B"}
+    for r in rows:
+        if r.variant == "A":
+            assert subjects[str(r.id)].startswith("Campaign subject for Customer")
+            assert vendor.bodies[str(r.id)] == "A body"
+        else:
+            assert subjects[str(r.id)] == "B only" and vendor.bodies[str(r.id)] == "B body"

@@ -1,0 +1,62 @@
+"""The wizard's A/B card state: what it hands the launch and the draft, its errors in
+the marketer's words, and a draft's variants restored as typed."""
+
+from __future__ import annotations
+
+import mini_crm.mini_crm  # noqa: F401 - registers every state, as in the running app
+from mini_crm.state.wizard_variants import VariantsState
+
+
+def _state() -> VariantsState:
+    s = VariantsState()
+    s.reset_variants()
+    return s
+
+
+def test_off_means_no_variants() -> None:
+    assert _state().fields("Hi", "sms") == {"variants": None, "ab_test": None}
+
+
+def test_errors_name_the_variant_and_the_limit() -> None:
+    s = _state()
+    s.set_enabled(True)
+    assert not s.check("Hi {first_name}", "sms") and s.error == "Variant B is empty."
+    s.set_variant(0, "Hello {first_name}")
+    s.add_variant()
+    s.add_variant()
+    assert len(s.extra) == 3 and s.can_add is False
+    s.add_variant()
+    assert s.error == "At most 4 variants: remove one first." and len(s.extra) == 3
+    s.use_as_variant("from the AI")  # fills the first empty variant (C)
+    assert s.extra == ["Hello {first_name}", "from the AI", ""]
+    s.set_variant(2, "D text")
+    s.use_as_variant("another")
+    assert s.error.startswith("At most 4 variants") and len(s.extra) == 3
+    s.remove_variant(1)
+    assert s.extra == ["Hello {first_name}", "D text"] and len(s.subjects) == 2
+    s.set_test_hours("0")
+    assert not s.check("Hi", "sms") and "test period" in s.error
+
+
+def test_launch_and_draft_fields_and_restore() -> None:
+    s = _state()
+    s.set_enabled(True)
+    s.set_variant(0, "B text")
+    s.set_subject(0, "B subject")
+    s.set_test_share("30")
+    s.set_test_hours("12")
+    s.set_metric("delivery")
+    assert s.check("A text", "email")
+    launch = s.fields("A text", "email")
+    assert launch == {"variants": [{"message": "A text"},
+                                   {"message": "B text", "subject": "B subject"}],
+                      "ab_test": {"test_percent": 30, "test_hours": 12,
+                                  "metric": "delivery"}}
+    # Not email: the subject lines are not sent (nor refused).
+    assert s.fields("A text", "sms")["variants"][1] == {"message": "B text"}
+    draft = s.draft_fields("A text", "email")
+    again = _state()
+    again.restore([{"key": "A", **draft["variants"][0]}, {"key": "B", **draft["variants"][1]}],
+                  draft["ab_test"])
+    assert (again.enabled, again.extra, again.subjects, again.test_share, again.test_hours,
+            again.metric) == (True, ["B text"], ["B subject"], "30", "12", "delivery")
