@@ -150,9 +150,9 @@ def _phrase(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
         return f"spent {word} {_fmt(c, v)}"
     if c.field == "days_since_last_order":
         if op in (">", ">="):
-            return f"have not ordered in {v + (1 if op == '>' else 0)} days"
+            return f"have not ordered in {_days(v + (1 if op == '>' else 0))}"
         if op in ("<", "<="):
-            return f"ordered in the last {v + (1 if op == '<=' else 0)} days"
+            return f"ordered in the last {_days(v + (1 if op == '<=' else 0))}"
         if op == "is_null":
             return "have never ordered"
     if c.field in ("last_order_at", "first_order_at"):
@@ -166,7 +166,7 @@ def _phrase(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
     if c.field == "order_count" and op in (">", ">=", "<", "<=", "="):
         word = {">": "more than", ">=": "at least", "<": "fewer than", "<=": "at most",
                 "=": "exactly"}[op]
-        return f"placed {word} {_fmt(c, v)} orders"
+        return f"placed {word} {_fmt(c, v)} {'order' if v == 1 else 'orders'}"
     label = FIELDS[c.field].label.lower() if c.field in FIELDS else c.field
     if op == "between":
         return f"have {label} between {_fmt(c, v[0])} and {_fmt(c, v[1])}"
@@ -175,3 +175,8 @@ def _phrase(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
     if op in ("is_null", "is_not_null"):
         return f"have {label} {_WORDS[op]}"
     return f"have {label} {_WORDS[op]} {_fmt(c, v)}"
+
+
+def _days(n: Any) -> str:
+    """ "1 day", "30 days" (n a whole number of days)."""
+    return f"{n} {'day' if n == 1 else 'days'}"
