@@ -70,17 +70,21 @@ class SegmentOut(BaseModel):
     name: str
     description: str | None
     rules: dict[str, Any]
-    size: int
-    sentence: str
+    size: int | None = Field(description="customers matching now; null when the saved "
+                                         "rules no longer validate")
+    sentence: str = Field(description="the rules in plain English, or "
+                                      "\"Invalid rules: <reason>\"")
+    rules_error: str | None = Field(default=None, description="why the saved rules no "
+                                    "longer validate (null when they do)")
     created_at: datetime
     updated_at: datetime
 
 
 def _out(session: Session, seg: Segment) -> SegmentOut:
-    tree = segments.parse_rules(seg.rules)
+    summary = service.summarise(session, seg)
     return SegmentOut(id=seg.id, name=seg.name, description=seg.description, rules=seg.rules,
-                      size=segments.audience_size(session, tree),
-                      sentence=segments.describe(tree), created_at=seg.created_at,
+                      size=summary.size, sentence=summary.sentence,
+                      rules_error=summary.rules_error, created_at=seg.created_at,
                       updated_at=seg.updated_at)
 
 

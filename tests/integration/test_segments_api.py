@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from mini_crm.models import Customer, utcnow
+from mini_crm.core.segments import service
+from mini_crm.models import Customer, Segment, utcnow
 
 BIG = {"combinator": "and", "rules": [{"field": "total_spend", "operator": ">", "value": 5000}]}
 
@@ -78,3 +79,32 @@ def test_unknown_body_fields_are_refused(api: TestClient, make_key) -> None:
                  headers=make_key("read"))
     assert r.status_code == 422
     assert "limit" in r.json()["error"]["message"]
+
+
+def test_a_saved_segment_whose_rules_no_longer_validate_is_listed(
+        api: TestClient, make_key, shoppers, session: Session) -> None:
+    """Rules saved under an older schema (here an operator a field no longer takes) are
+    listed the way the Segments page lists them, not answered with a 422 that hides
+    every other segment."""
+    h = make_key("read", "campaigns")
+    good = api.post("/api/v1/segments", json={"name": "Big", "rules": BIG}, headers=h).json()
+    stale = Segment(name="Old spenders", rules={"combinator": "and", "rules": [
+        {"field": "total_spend", "operator": "contains", "value": "5"}]})
+    session.add(stale)
+    session.commit()
+    session.refresh(stale)
+
+    listed = api.get("/api/v1/segments", headers=h)
+    assert listed.status_code == 200, listed.text
+    by_id = {s["id"]: s for s in listed.json()}
+    assert set(by_id) == {good["id"], stale.id}
+    assert by_id[good["id"]]["size"] == 3 and by_id[good["id"]]["rules_error"] is None
+    old = by_id[stale.id]
+    assert old["size"] is None
+    assert old["sentence"].startswith("Invalid rules: ") and "contains" in old["sentence"]
+    assert old["rules_error"] and old["sentence"] == f"Invalid rules: {old['rules_error']}"
+    one = api.get(f"/api/v1/segments/{stale.id}", headers=h)
+    assert one.status_code == 200 and one.json()["sentence"] == old["sentence"]
+    # The UI's list says the same words.
+    [summary] = [s for s in service.segment_summaries(session) if s.id == stale.id]
+    assert summary.sentence == old["sentence"] and summary.size is None

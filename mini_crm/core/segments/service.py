@@ -11,7 +11,8 @@ from sqlmodel import Session, func, select
 
 from mini_crm.core.auth import audit
 from mini_crm.core.segments.compiler import compile_group
-from mini_crm.core.segments.schema import Group, parse_rules
+from mini_crm.core.segments.describe import describe
+from mini_crm.core.segments.schema import Group, RulesError, parse_rules
 from mini_crm.models import Campaign, CampaignStatus, Customer, Segment, utcnow
 
 SAMPLE_COLUMNS = (Customer.id, Customer.external_id, Customer.name, Customer.email,
@@ -70,25 +71,28 @@ def list_segments(session: Session, limit: int = 100, offset: int = 0) -> list[S
 class SegmentSummary:
     id: int
     name: str
-    sentence: str
+    sentence: str  # "Invalid rules: <reason>" when the saved rules no longer validate
     size: int | None  # None when the saved rules no longer validate
     updated_at: datetime
+    rules_error: str | None = None  # why the saved rules no longer validate
+
+
+def summarise(session: Session, seg: Segment) -> SegmentSummary:
+    """A saved segment with its audience size now and its sentence. Rules saved under an
+    older schema that no longer validate are listed, not refused: size None, the
+    sentence "Invalid rules: <reason>" and the reason in rules_error (every door shows
+    the same words)."""
+    try:
+        tree = parse_rules(seg.rules)
+        size, sentence, error = audience_size(session, tree), describe(tree), None
+    except RulesError as exc:
+        size, sentence, error = None, f"Invalid rules: {exc.reason}", exc.reason
+    return SegmentSummary(seg.id, seg.name, sentence, size, seg.updated_at, error)
 
 
 def segment_summaries(session: Session, limit: int = 100) -> list[SegmentSummary]:
-    """Saved segments, newest first, each with its audience size now and its sentence."""
-    from mini_crm.core.segments.describe import describe
-    from mini_crm.core.segments.schema import RulesError
-
-    out = []
-    for seg in list_segments(session, limit=limit):
-        try:
-            tree = parse_rules(seg.rules)
-            size, sentence = audience_size(session, tree), describe(tree)
-        except RulesError as exc:
-            size, sentence = None, f"Invalid rules: {exc.reason}"
-        out.append(SegmentSummary(seg.id, seg.name, sentence, size, seg.updated_at))
-    return out
+    """Saved segments, newest first, each summarised (see `summarise`)."""
+    return [summarise(session, seg) for seg in list_segments(session, limit=limit)]
 
 
 def count_segments(session: Session) -> int:
