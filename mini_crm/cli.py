@@ -29,8 +29,8 @@ def seed(
     if_empty: Annotated[bool, typer.Option(help="Only seed an empty database")] = False,
 ) -> None:
     """Fill the database with realistic demo customers and orders."""
-    from mini_crm.core import seed as seeding
     from mini_crm.db import session_scope
+    from mini_crm.demo import seed as seeding
 
     with session_scope() as session:
         if if_empty and not seeding.is_empty(session):

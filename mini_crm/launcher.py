@@ -55,8 +55,8 @@ def reflex_command(port: int) -> list[str]:
 
 
 def _seed_if_empty(customers: int) -> None:
-    from mini_crm.core import seed as seeding
     from mini_crm.db import session_scope
+    from mini_crm.demo import seed as seeding
 
     if customers <= 0:
         print("--seed-customers 0: not seeding", flush=True)

@@ -27,8 +27,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from mini_crm.core.ai import segment_rules as nl
-from mini_crm.core.seed import seed_database
 from mini_crm.core.segments import matching_customer_ids
+from mini_crm.demo.seed import seed_database
 from mini_crm.models import Customer
 from mini_crm.settings import Settings
 

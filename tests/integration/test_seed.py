@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from mini_crm.core import seed, seed_data
+from mini_crm.demo import seed, seed_data
 from mini_crm.models import Customer, Order, OrderStatus, Suppression
 from tests.conftest import empty_all_tables
 

@@ -40,11 +40,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from mini_crm.core import seed_data as data
 from mini_crm.core import suppression
 from mini_crm.core.contacts import ADDRESS_FIELD
 from mini_crm.core.contacts import CHANNELS as MESSAGE_CHANNELS
 from mini_crm.db import get_engine
+from mini_crm.demo import seed_data as data
 from mini_crm.models import Customer, Order, OrderStatus, utcnow
 
 IST = timedelta(hours=5, minutes=30)  # India has no daylight saving: a fixed offset is exact
