@@ -18,7 +18,7 @@ from mini_crm.core.campaigns import ab_test, reports, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.ingestion.schemas import InputTimestamp
 from mini_crm.db import get_engine
-from mini_crm.models import ApiKey, Campaign
+from mini_crm.models import ApiKey
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"],
                    responses={401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 422: ERROR_SCHEMA})
@@ -262,14 +262,10 @@ class CampaignPage(BaseModel):
 
 
 def _detail(db: Session, campaign_id: int) -> CampaignDetail:
-    stats = reports.get_campaign(db, campaign_id)
-    campaign = db.get(Campaign, campaign_id)
-    if stats is None or campaign is None:
+    detail = reports.campaign_detail(db, campaign_id)
+    if detail is None:
         raise ApiError(404, f"campaign {campaign_id} does not exist")
-    return CampaignDetail(**stats.as_dict(), message=campaign.message_template,
-                          rules=campaign.rules, segment_id=campaign.segment_id,
-                          subject=campaign.email_subject, preheader=campaign.email_preheader,
-                          sender_name=campaign.sender_name)
+    return CampaignDetail(**detail.as_dict())
 
 
 @router.post("/preview", response_model=PreviewOut,

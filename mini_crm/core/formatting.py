@@ -50,6 +50,16 @@ def share(part: int, whole: int) -> str:
     return f"{pct:.1f}%".replace(".0%", "%")
 
 
+def percent(rate: float | None, *, trim: bool = False) -> str:
+    """A rate (0..1) as a percentage with one decimal: 0.1234 -> "12.3%"; "—" for None
+    (no figure yet). `trim` drops a ".0" for sentences ("50%", not "50.0%"). The one
+    formatter for rates on every page and in generated text."""
+    if rate is None:
+        return "—"
+    text = f"{round(rate * 100, 1):.1f}%"
+    return text.replace(".0%", "%") if trim else text
+
+
 def plural(n: int, one: str, many: str | None = None) -> str:
     """ "1 message", "3 messages" (Indian grouping for the number)."""
     return f"{count(n)} {one if n == 1 else (many or one + 's')}"

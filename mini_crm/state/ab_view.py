@@ -11,7 +11,7 @@ from mini_crm.state.campaign_common import local_text
 
 
 def _rate(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+    return formatting.percent(rate)
 
 
 def ab_view(stats: Any) -> dict[str, Any]:

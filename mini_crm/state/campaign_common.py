@@ -87,7 +87,7 @@ def percent(part: int, whole: int) -> int:
 
 
 def rate_text(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+    return formatting.percent(rate)
 
 
 def local_text(value: datetime | None) -> str:
@@ -100,7 +100,7 @@ def local_text(value: datetime | None) -> str:
 def stats_view(s: Any) -> dict[str, Any]:
     """One campaign's figures, display-ready. `sent` counts every message the vendor
     accepted (so it includes those since delivered or undelivered)."""
-    pending = _int(s, "pending", "queued")  # queued + waiting for an A/B winner
+    pending = _int(s, "unsent", "queued")  # queued + waiting for an A/B winner
     sent, failed = _int(s, "sent"), _int(s, "failed")
     delivered, undelivered = _int(s, "delivered"), _int(s, "undelivered")
     audience = _int(s, "audience_size")

@@ -9,9 +9,8 @@ from typing import Any
 
 import reflex as rx
 
-from mini_crm.core import formatting, segments
+from mini_crm.core import formatting
 from mini_crm.db import session_scope
-from mini_crm.models import Campaign, Segment
 from mini_crm.state.ab_view import ab_view
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import (
@@ -48,25 +47,19 @@ def _summary(campaign_id: int) -> dict[str, Any] | None:
     from mini_crm.core.outcomes import reports as outcome_reports
 
     with session_scope() as db:
-        stats = reports.get_campaign(db, campaign_id)
-        if stats is None:
+        detail = reports.campaign_detail(db, campaign_id)
+        if detail is None:
             return None
-        row = db.get(Campaign, campaign_id)
         timeline = reports.timeline(db, campaign_id, buckets=TIMELINE_BUCKETS)
         revenue = outcome_reports.revenue_since_send(db, campaign_id)
-        view = stats_view(stats)
-        view["ab"] = ab_view(stats)
-        try:
-            sentence = segments.describe(row.rules) if row and row.rules else ""
-        except Exception:  # a historic snapshot the current schema rejects still shows
-            sentence = ""
-        segment = db.get(Segment, row.segment_id) if row and row.segment_id else None
+        view = stats_view(detail.stats)
+        view["ab"] = ab_view(detail.stats)
     view.update({
-        "message": row.message_template if row else "",
-        "objective": (row.objective or "") if row else "",
-        "sentence": sentence,
-        "segment": segment.name if segment else "",
-        "segment_id": str(segment.id) if segment else "",
+        "message": detail.message,
+        "objective": detail.stats.objective or "",
+        "sentence": detail.sentence,
+        "segment": detail.segment_name,
+        "segment_id": str(detail.segment_id) if detail.segment_name else "",
     })
     earned = [{"label": f"+{p['hours']}h", "revenue": round(p["revenue"], 2),
                "holdout_revenue": round(p["holdout_revenue"], 2)} for p in revenue]
@@ -110,7 +103,7 @@ def _cancel(campaign_id: int, user_id: int | None) -> str:
 
 
 def _pct(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+    return formatting.percent(rate)
 
 
 def _breakdown(title: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:

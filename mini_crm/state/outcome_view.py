@@ -13,7 +13,7 @@ def _points(value: float) -> str:
 
 
 def _rate(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+    return formatting.percent(rate)
 
 
 def outcome_view(o: Any, recipients: int) -> dict[str, Any]:

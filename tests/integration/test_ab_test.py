@@ -136,7 +136,8 @@ def test_launch_assigns_stable_variants_and_holds_the_rest(
         assert not claims.complete_if_done(conn, c.id, utcnow())
     with session_scope() as db:
         stats = reports.get_campaign(db, c.id)
-    assert stats.waiting == counts["waiting"] and stats.pending == counts["waiting"]
+    assert stats.waiting == counts["waiting"] and stats.unsent == counts["waiting"]
+    assert stats.pending == 0  # pending = queued: the waiting rows are counted apart
     assert [v["key"] for v in stats.variants] == ["A", "B", "C"]
     assert sum(v["recipients"] for v in stats.variants) == counts["queued"]
     assert stats.as_dict()["ab_test"]["live"]["winner"] is None

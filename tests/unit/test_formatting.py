@@ -72,3 +72,12 @@ def test_plurals() -> None:
     assert formatting.plural(0, "message") == "0 messages"
     assert formatting.plural(12000, "order") == "12,000 orders"
     assert formatting.plural(2, "person", "people") == "2 people"
+
+
+def test_percent_is_the_one_rate_formatter() -> None:
+    from mini_crm.core.formatting import percent
+
+    assert percent(None) == "—"
+    assert percent(0.1234) == "12.3%" and percent(0.5) == "50.0%" and percent(0) == "0.0%"
+    assert percent(0.5, trim=True) == "50%" and percent(0.1234, trim=True) == "12.3%"
+    assert percent(1) == "100.0%" and percent(0.00049) == "0.0%"

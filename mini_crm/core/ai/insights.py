@@ -8,8 +8,12 @@ Offline engine (the figures, always computed here):
 - which groups of recipients converted better: conversion rate by city, gender, spend
   tier and tenure, each tested against the rest with the same rule as below
   (core/outcomes/converted_groups.py);
-- delivery rate = delivered / (delivered + undelivered + failed); queued and sent
-  messages have no final status yet and are reported as pending; customers skipped at
+- final delivery rate (`rate` in these figures) = delivered / (delivered +
+  undelivered + failed), the share of messages with a final status that arrived; it
+  differs from the campaign page's `delivery_rate` (delivered / sent, reports.py) by
+  counting failures. Queued and sent messages have no final status yet and are counted
+  as `pending` here (awaiting a final status: wider than the API's campaign `pending`,
+  which is queued only); the key names are kept for API clients. Customers skipped at
   launch (opted out, suppressed, no address, duplicate address, frequency cap) were
   never messages, so they are reported apart and never count against the campaign;
 - the same rate by city, spend tier (fixed ₹ bands of lifetime spend) and tenure
@@ -53,7 +57,7 @@ from mini_crm.core.ai.significance import (  # noqa: F401 - two_proportion_z re-
     test_against_rest,
     two_proportion_z,
 )
-from mini_crm.core.formatting import group_indian, plural
+from mini_crm.core.formatting import group_indian, percent, plural
 from mini_crm.core.outcomes import converted_groups
 from mini_crm.core.outcomes.attribution import window_hours
 from mini_crm.core.outcomes.reports import outcomes
@@ -188,10 +192,7 @@ def _comparison(session: Session, campaign: Campaign, rate: float | None) -> dic
 
 
 def _pct(rate: float | None) -> str:
-    if rate is None:
-        return "—"
-    value = round(rate * 100, 1)
-    return f"{value:.0f}%" if value == int(value) else f"{value:.1f}%"
+    return percent(rate, trim=True)
 
 
 def _highlights(groups: dict[str, list[dict[str, Any]]]) -> list[tuple[float, str]]:

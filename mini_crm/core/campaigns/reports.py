@@ -3,8 +3,9 @@
 Counters come from communication_log with ONE grouped query per page of campaigns
 (`campaign_id, status, count(*)` over the (campaign_id, status) index), never one
 query per campaign. Meaning of the counters:
-- queued: not yet handed to the vendor; waiting: A/B rows outside the test share,
-  held until the winner is known (core/campaigns/ab_test.py); pending = queued + waiting;
+- queued: not yet handed to the vendor (the API calls it `pending`); waiting: A/B rows
+  outside the test share, held until the winner is known (core/campaigns/ab_test.py);
+  unsent = queued + waiting;
 - sent: handed to the vendor and accepted, whatever its receipt later said
   (status sent, delivered or undelivered) — the funnel's second step;
 - failed: never reached the vendor or refused by it (includes "cancelled");
@@ -14,7 +15,10 @@ query per campaign. Meaning of the counters:
 - audience_size: every customer the rules matched at launch (recipients + skipped);
 - delivery_rate: delivered / sent — messages the vendor accepted, never the matching
   audience (skipped customers and cancelled rows do not lower it) — None before any
-  message was sent.
+  message was sent. (Insights' "final delivery rate", delivered / (delivered +
+  undelivered + failed), is a different figure with its own name: core/ai/insights.py.)
+The same words are documented for API users in docs/api.md ("Campaign figures").
+`campaign_detail` is the one assembler of a campaign's detail, for every door.
 Outcomes (conversions, revenue, revenue per message, holdout, uplift) come from the
 outcome read model, core/outcomes/reports.py, with one more grouped query per page.
 """
@@ -36,6 +40,8 @@ from mini_crm.core.campaigns.reach import empty_skips
 from mini_crm.core.formatting import brand_time
 from mini_crm.core.outcomes.reports import Outcome, order_ids_by_log, outcomes
 from mini_crm.core.segments.compiler import LIKE_ESCAPE, like_pattern
+from mini_crm.core.segments.describe import describe
+from mini_crm.core.segments.service import get_segment
 from mini_crm.models import (
     Campaign,
     CampaignStatus,
@@ -98,6 +104,12 @@ class CampaignStats:
 
     @property
     def pending(self) -> int:
+        """Not yet handed to the vendor (= queued; A/B rows waiting are apart)."""
+        return self.queued
+
+    @property
+    def unsent(self) -> int:
+        """Not sent yet: queued, or waiting for an A/B winner."""
         return self.queued + self.waiting
 
     def ab_dict(self) -> dict[str, Any] | None:
@@ -122,7 +134,7 @@ class CampaignStats:
                 "created_by_email": self.created_by_email, "created_at": self.created_at,
                 "scheduled_at": self.scheduled_at, "started_at": self.started_at,
                 "completed_at": self.completed_at, "audience_size": self.audience_size,
-                "pending": self.queued, "sent": self.sent, "failed": self.failed,
+                "pending": self.pending, "sent": self.sent, "failed": self.failed,
                 "delivered": self.delivered, "undelivered": self.undelivered,
                 "waiting": self.waiting, "is_ab": bool(self.variant_specs),
                 "delivery_rate": self.delivery_rate, "objective": self.objective,
@@ -240,6 +252,46 @@ def get_campaign(db: Session, campaign_id: int) -> CampaignStats | None:
             metric = (one.ab_settings or ab_test.DEFAULT_TEST).get("metric", "conversion")
             one.live_decision = ab_test.evaluate(one.variants, metric).as_dict()
     return one
+
+
+@dataclass
+class CampaignDetail:
+    """One campaign as every door shows it: its figures (`stats`) and what it says and
+    to whom (message, rules, saved segment and the rules in words)."""
+
+    stats: CampaignStats
+    message: str
+    rules: dict[str, Any]
+    segment_id: int | None
+    segment_name: str
+    sentence: str  # the rules in plain English; "" when a historic snapshot no longer parses
+    subject: str | None
+    preheader: str | None
+    sender_name: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's campaign detail fields (`stats.as_dict()` plus message and audience)."""
+        return {**self.stats.as_dict(), "message": self.message, "rules": self.rules,
+                "segment_id": self.segment_id, "subject": self.subject,
+                "preheader": self.preheader, "sender_name": self.sender_name}
+
+
+def campaign_detail(db: Session, campaign_id: int) -> CampaignDetail | None:
+    """One campaign's detail (see CampaignDetail); None when there is no such campaign."""
+    stats = get_campaign(db, campaign_id)
+    campaign = db.get(Campaign, campaign_id)
+    if stats is None or campaign is None:
+        return None
+    try:
+        sentence = describe(campaign.rules) if campaign.rules else ""
+    except Exception:  # a historic snapshot the current schema rejects still shows
+        sentence = ""
+    segment = get_segment(db, campaign.segment_id) if campaign.segment_id else None
+    return CampaignDetail(
+        stats=stats, message=campaign.message_template or "", rules=campaign.rules,
+        segment_id=campaign.segment_id, segment_name=segment.name if segment else "",
+        sentence=sentence, subject=campaign.email_subject,
+        preheader=campaign.email_preheader, sender_name=campaign.sender_name)
 
 
 def known_tags(db: Session, limit: int = 300) -> list[str]:
