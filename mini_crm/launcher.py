@@ -163,9 +163,9 @@ def _serve(port: int, worker_procs: list[Any], children: list[subprocess.Popen],
     children.append(app)
     print(f"\nMini CRM is starting at http://localhost:{port}  (Ctrl-C stops it)\n", flush=True)
     if worker_procs:
-        from mini_crm.core import periodic
+        from mini_crm.core import periodic_tasks
 
-        threading.Thread(target=periodic.run_forever, args=(stop,), daemon=True).start()
+        threading.Thread(target=periodic_tasks.run_forever, args=(stop,), daemon=True).start()
     while not stop.is_set() and app.poll() is None:
         if worker_procs:
             from workers import launcher as worker_launcher

@@ -3,8 +3,8 @@
 import reflex as rx
 
 from mini_crm.api.app import create_api
+from mini_crm.core import periodic_tasks
 from mini_crm.core.ai import data_vocabulary
-from mini_crm.core.campaigns import sweeper
 from mini_crm.observability import logs
 from mini_crm.pages.admin import team_page
 from mini_crm.pages.campaign_detail import campaign_detail_page
@@ -41,7 +41,7 @@ app = rx.App(
 # Embedded mode (no Redis): the backend process runs the jobs, so it also runs the
 # sweepers (scheduled launches, resuming abandoned delivery, receipts); with Redis,
 # `mini-crm worker` (or `mini-crm run`) does and this is a no-op.
-app.register_lifespan_task(sweeper.start_embedded)
+app.register_lifespan_task(periodic_tasks.start_embedded)
 # Each backend process logs in LOG_FORMAT with request ids (at start, not on import).
 app.register_lifespan_task(logs.configure_app)
 # The plain-English parser's first pass over the customer table, off the request path.

@@ -19,7 +19,7 @@ from typing import Any
 
 from rq import SimpleWorker
 
-from mini_crm.core import jobs, periodic
+from mini_crm.core import jobs, periodic_tasks
 from mini_crm.core.redis_conn import get_redis, probe
 from mini_crm.observability import logs, metrics
 from mini_crm.settings import get_settings
@@ -178,7 +178,7 @@ def run(processes: int | None = None, *, burst: bool = False) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    sweeper = threading.Thread(target=periodic.run_forever, args=(stop,), daemon=True)
+    sweeper = threading.Thread(target=periodic_tasks.run_forever, args=(stop,), daemon=True)
     sweeper.start()
     log.info("started %d RQ workers", len(procs))
     while not stop.is_set() and (not burst or any(p.is_alive() for p in procs)):

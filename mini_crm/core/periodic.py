@@ -1,7 +1,9 @@
 """Periodic tasks (sweepers, schedulers) that keep the database-driven work moving.
 
-Modules register a task with `@every(seconds)`. `run_forever` runs them in one
-thread: in `mini-crm worker` when Redis is used, in the app process otherwise.
+The tasks themselves are listed, with their periods, in `periodic_tasks` (plain imports;
+the doors import that module, which registers them here with `every(seconds)`).
+`run_forever` runs them in one thread: in `mini-crm worker` when Redis is used, in the
+app process otherwise.
 
 With Redis, every `mini-crm worker` host runs `run_forever` but only the holder of a
 leader lease runs the tasks: the lease is a Redis key taken with SET NX PX and renewed
@@ -14,7 +16,6 @@ may finish the task in hand after another took over.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import os
 import socket
@@ -31,15 +32,6 @@ from mini_crm.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-# Modules whose import registers periodic tasks; extended as features land.
-TASK_MODULES: list[str] = [
-    "mini_crm.core.delivery.receipts",  # applies buffered delivery receipts
-    "mini_crm.core.campaigns.sweeper",  # starts due campaigns, resumes abandoned delivery
-    "mini_crm.core.ingestion.import_runner",  # resumes CSV imports whose runner stopped
-    "mini_crm.core.campaigns.ab_test",  # picks A/B winners, sends the rest
-]
-
-
 @dataclass
 class _Task:
     func: Callable[[], object]
@@ -51,15 +43,12 @@ _tasks: dict[str, _Task] = {}
 
 
 def every(seconds: float) -> Callable[[Callable[[], object]], Callable[[], object]]:
+    """Register `func` to run every `seconds`; keyed by its qualified name, so registering
+    the same function again replaces its entry instead of running it twice."""
     def register(func: Callable[[], object]) -> Callable[[], object]:
         _tasks[f"{func.__module__}.{func.__qualname__}"] = _Task(func, seconds)
         return func
     return register
-
-
-def load_task_modules() -> None:
-    for name in TASK_MODULES:
-        importlib.import_module(name)
 
 
 def run_due(now: float | None = None) -> None:
@@ -146,7 +135,6 @@ def run_forever(stop: threading.Event, tick: float = 1.0,
                 leader: Leadership | None = None) -> None:
     """Run due tasks every `tick` seconds until `stop`. With Redis (or an explicit
     `leader`), only while this process holds the leader lease."""
-    load_task_modules()
     client = get_redis() if leader is None else None
     if client is not None:
         leader = Leadership.from_settings(client)

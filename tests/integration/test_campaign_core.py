@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from mini_crm.core import jobs, periodic
+from mini_crm.core import jobs, periodic_tasks
 from mini_crm.core.campaigns import launch, reports, service, sweeper
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.delivery import claims, enqueue, job, sending
@@ -250,7 +250,7 @@ def test_the_periodic_tasks_start_a_scheduled_campaign_within_seconds(
     assert get_settings().schedule_check_seconds < get_settings().delivery_sweep_seconds
     add_customers(app_settings, 3)
     campaign = _create(schedule_at=utcnow() + timedelta(seconds=1))
-    stop = periodic.start_in_thread()  # the first round runs now, before it is due
+    stop = periodic_tasks.start_in_thread()  # the first round runs now, before it is due
     try:
         # Well inside the 15-s sweep interval: only the schedule check can have started it.
         wait_for(lambda: campaign_status(app_settings, campaign.id) != "scheduled",

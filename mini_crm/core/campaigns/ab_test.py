@@ -46,7 +46,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from mini_crm.core import periodic
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.messages import render
 from mini_crm.core.messages.email import validate_email_fields
@@ -360,5 +359,3 @@ def decide_due(now: datetime | None = None) -> list[int]:
 def decide_at(started: datetime, settings: dict[str, Any]) -> datetime:
     return started + timedelta(hours=int(settings.get("test_hours", 24)))
 
-
-periodic.every(DECIDE_EVERY_SECONDS)(decide_due)

@@ -13,16 +13,12 @@ The delivery half (`resume_sending`) lives in `mini_crm.core.delivery.enqueue`.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 
-from mini_crm.core import periodic
 from mini_crm.core.campaigns import service
 from mini_crm.core.delivery import enqueue
-from mini_crm.core.redis_conn import get_redis
 from mini_crm.db import session_scope
 from mini_crm.models import Campaign, CampaignStatus, utcnow
-from mini_crm.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +51,3 @@ def sweep() -> None:
     if resumed:
         log.info("delivery sweeper enqueued %d batches", resumed)
 
-
-periodic.every(get_settings().schedule_check_seconds)(start_scheduled)
-periodic.every(get_settings().delivery_sweep_seconds)(sweep)
-
-_embedded: threading.Event | None = None
-_embedded_lock = threading.Lock()
-
-
-def start_embedded() -> bool:
-    """Embedded mode (no Redis, so no `mini-crm worker`): run the periodic tasks on a
-    thread of this process, the one whose in-process executor runs the jobs. Call once
-    at app start; a no-op with Redis or when already started."""
-    global _embedded
-    with _embedded_lock:
-        if _embedded is not None or get_redis() is not None:
-            return False
-        _embedded = periodic.start_in_thread()
-        return True

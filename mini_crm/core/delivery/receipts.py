@@ -48,7 +48,6 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from mini_crm.core import periodic
 from mini_crm.core.redis_conn import get_redis
 from mini_crm.models import CommunicationLog, DeliveryStatus, ReceiptRetry, utcnow
 from mini_crm.observability import metrics
@@ -523,7 +522,6 @@ def flush(max_seconds: float = 2.0) -> FlushResult:
     return total
 
 
-@periodic.every(0.5)
 def flush_receipts() -> None:
     """The periodic task (workers with Redis; the app's own thread without)."""
     result = flush()

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from mini_crm.core import jobs, periodic
+from mini_crm.core import jobs
 from mini_crm.core.ingestion import csv_import
 from mini_crm.core.ingestion.csv_reader import Dialect
 from mini_crm.db import get_engine
@@ -149,7 +149,6 @@ def _after(import_id: str, reason: str) -> str:
     return (reason + kept)[:1000]
 
 
-@periodic.every(SWEEP_SECONDS)
 def sweep() -> int:
     """Queue every live import nobody is running: never started (a lost in-process job
     after a restart) or whose runner stopped sending heartbeats. Returns how many.
