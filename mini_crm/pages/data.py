@@ -44,8 +44,9 @@ def _upload() -> rx.Component:
             align="center", spacing="3", wrap="wrap"),
         rx.cond(S.file_name != "", rx.hstack(
             rx.icon("file-text", size=14),
-            rx.text(S.file_name, " · ", S.total_rows, " rows · ", S.dialect, size="2",
-                    data_testid="file-summary"),
+            rx.text(S.file_name, " · ", S.total_rows, rx.cond(S.total_rows == 1, " row · ",
+                                                              " rows · "), S.dialect,
+                    size="2", data_testid="file-summary"),
             spacing="2", align="center")),
         rx.cond(S.encoding_note != "", rx.callout(
             S.encoding_note, icon="triangle-alert", color_scheme="amber", size="1",

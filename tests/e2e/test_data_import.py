@@ -59,7 +59,7 @@ def test_a_short_cyrillic_file_says_it_guessed_and_the_encoding_can_be_chosen(
     page.goto(app_url + "/data")
     page.locator("input[type=file]").set_input_files(str(csv_file))
     summary = page.get_by_test_id("file-summary")
-    expect(summary).to_contain_text("1 rows · Windows-1251, comma-separated", timeout=30_000)
+    expect(summary).to_contain_text("1 row · Windows-1251, comma-separated", timeout=30_000)
     expect(page.get_by_test_id("encoding-note")).to_contain_text(
         "guessed as Windows-1251 from only 16 non-ASCII characters")
     preview = page.get_by_test_id("csv-preview")
