@@ -114,7 +114,7 @@ def _figures() -> rx.Component:
                                       rx.text("Rules snapshot at launch")),
                               spacing="0")), test_id="stat-audience"),
         stat_card("Sent", C["sent"].to(str), "send",
-                  rx.text(C["pending"].to(str), " queued · ", C["awaiting"].to(str),
+                  rx.text(C["pending_text"].to(str), " · ", C["awaiting"].to(str),
                           " awaiting a receipt"), test_id="stat-sent"),
         stat_card("Delivered", C["delivered"].to(str), "circle-check",
                   rx.text("Delivery rate ", C["rate"].to(str), data_testid="stat-rate"),

@@ -161,6 +161,10 @@ def stats_view(s: Any) -> dict[str, Any]:
         "sending": status == CampaignStatus.SENDING or live and status != "scheduled",
         "is_ab": bool(getattr(s, "variant_specs", None)),
         "waiting": formatting.count(_int(s, "waiting")),
+        # "queued" alone, or with the A/B rows held for the winner named apart.
+        "pending_text": (f"{formatting.count(pending - _int(s, 'waiting'))} queued, "
+                         f"{formatting.count(_int(s, 'waiting'))} waiting for the A/B winner"
+                         if _int(s, "waiting") else f"{formatting.count(pending)} queued"),
         # What it earned (conversions, revenue, holdout, uplift): state/outcome_view.py.
         **outcome_view(getattr(s, "outcome", None), total),
     }

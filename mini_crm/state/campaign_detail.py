@@ -23,8 +23,8 @@ from mini_crm.state.campaign_common import (
 )
 
 LOG_PAGE_SIZE = 25
-LOG_FILTERS = ["all", "queued", "sent", "delivered", "undelivered", "failed", "skipped",
-               "holdout"]
+LOG_FILTERS = ["all", "queued", "waiting", "sent", "delivered", "undelivered", "failed",
+               "skipped", "holdout"]
 TIMELINE_BUCKETS = 30
 
 

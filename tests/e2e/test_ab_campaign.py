@@ -102,6 +102,7 @@ def test_wizard_creates_an_ab_campaign_with_a_holdout(page: Page, app_url: str,
     expect(page.get_by_test_id("variant-row")).to_have_count(2)
     expect(page.get_by_test_id("ab-headline")).to_have_text(re.compile("Testing until"))
     expect(page.get_by_test_id("pick-winner")).to_have_count(2)
+    expect(page.get_by_test_id("stat-sent")).to_contain_text("waiting for the A/B winner")
     expect(page.get_by_test_id("outcome-holdout")).not_to_have_text("none")
     _shots(page, "ab-campaign-page", "campaign-ab")
     _shots(page, "ab-campaign-outcome", "campaign-outcome")
