@@ -130,3 +130,21 @@ def test_header_problems_refuse_the_file(tmp_path: Path) -> None:
         csv_import.check_mapping("customers", {"external_id": "Customer"}, ["id", "name"])
     with pytest.raises(ValueError, match="unknown field"):
         csv_import.check_mapping("customers", {"shoe_size": "id", "external_id": "id"})
+
+
+@pytest.mark.parametrize(("header", "words"), [
+    ("external_id,name,name", "the column 'name' appears twice (columns 2 and 3"),
+    ("External ID,external_id,city", "the columns 'External ID' and 'external_id' name"),
+])
+def test_two_columns_for_one_thing_refuse_the_file(tmp_path: Path, header: str,
+                                                   words: str) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text(f"{header}\n1,a,b\n")
+    with pytest.raises(csv_import.CsvFileError, match=words.replace("(", r"\(")):
+        csv_import.open_csv(f)
+
+
+def test_distinct_columns_and_blank_trailing_columns_are_fine(tmp_path: Path) -> None:
+    f = tmp_path / "ok.csv"
+    f.write_text("external_id,phone1,phone2,,\n1,a,b,,\n")
+    assert csv_import.open_csv(f).header == ["external_id", "phone1", "phone2", "", ""]

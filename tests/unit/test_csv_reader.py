@@ -136,3 +136,17 @@ def test_detection_reads_only_the_sample(tmp_path: Path, monkeypatch) -> None:
 def test_one_column_file_is_comma_separated(tmp_path: Path) -> None:
     dialect, rows = _read(_write(tmp_path, b"external_id\nc1\nc2\n"))
     assert dialect.delimiter == "," and rows == [["external_id"], ["c1"], ["c2"]]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-be", "utf-16-le"])
+def test_utf16_without_a_bom_is_told_by_its_nul_bytes(tmp_path: Path, codec: str) -> None:
+    path = _write(tmp_path, "external_id,name\nbe-1,Zoë\n".encode(codec))
+    dialect = detect(path)
+    assert dialect.encoding == codec.replace("-", "_")
+    assert [r.cells for r in records(path, dialect)] == [["external_id", "name"],
+                                                           ["be-1", "Zoë"]]
+
+
+def test_nul_bytes_in_no_utf16_pattern_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(CsvFileError, match="NUL bytes"):
+        detect(_write(tmp_path, "id,name\n1,A\n".encode("utf-32-le")))

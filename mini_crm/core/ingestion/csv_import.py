@@ -73,7 +73,27 @@ def open_csv(path: Path, dialect: Dialect | None = None, encoding: str | None = 
                            "columns, e.g. external_id,name,email")
     if first.error:
         raise CsvFileError(first.error)
-    return CsvFile(path, dialect, [h.strip() for h in first.cells])
+    header = [h.strip() for h in first.cells]
+    _check_distinct(header)
+    return CsvFile(path, dialect, header)
+
+
+def _check_distinct(header: list[str]) -> None:
+    """Refuse two columns that name the same thing ('name' twice, or 'External ID' beside
+    'external_id'): which one is the name would be a guess, and the other would silently
+    become a custom attribute. Blank column names (trailing commas) are left alone."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        key = re.sub(r"[^0-9a-z]", "", name.casefold())
+        if not key:
+            continue
+        if key in seen:
+            j = seen[key]
+            same = (f"the column {name!r} appears twice" if header[j] == name
+                    else f"the columns {header[j]!r} and {name!r} name the same thing")
+            raise CsvFileError(f"{same} (columns {j + 1} and {i + 1} of the header): rename "
+                               "or delete one, then upload the file again")
+        seen[key] = i
 
 
 def read_header(path: Path) -> list[str]:

@@ -153,6 +153,8 @@ def _encoding(sample: bytes, complete: bool) -> tuple[str, str | None]:
     for bom, name in _BOMS:
         if sample.startswith(bom):
             return name, None
+    if b"\x00" in sample:
+        return _wide_without_bom(sample), None
     as_utf8 = _decode_sample(sample, "utf_8", complete, errors=_MARK)
     if not _ESCAPED.search(as_utf8):
         return "utf_8", None
@@ -170,6 +172,25 @@ def _encoding(sample: bytes, complete: bool) -> tuple[str, str | None]:
                     "wrong in the preview, choose the file's encoding instead of "
                     "auto-detect (Excel on Windows saves Windows-1252 in Western Europe "
                     "and the Americas, Windows-1251 for Cyrillic)")
+
+
+def _wide_without_bom(sample: bytes) -> str:
+    """UTF-16 without a byte-order mark, told by where its NUL bytes fall.
+
+    NUL bytes are valid UTF-8, so such a file would otherwise be "read" as UTF-8 with a
+    NUL beside every character (ids like '\\x00b\\x00e'). ASCII text in UTF-16 has a NUL
+    in every high byte: the even positions in big-endian, the odd ones in little-endian.
+    Raises CsvFileError for NUL bytes in any other pattern (not CSV text).
+    """
+    n = len(sample) - len(sample) % 2
+    half = max(n // 2, 1)
+    even, odd = sample[0:n:2].count(0), sample[1:n:2].count(0)
+    if even >= 0.3 * half and odd <= 0.02 * half:
+        return "utf_16_be"
+    if odd >= 0.3 * half and even <= 0.02 * half:
+        return "utf_16_le"
+    raise CsvFileError("the file contains NUL bytes, so it is not CSV text (is it UTF-32, "
+                       "or a spreadsheet?): save it as CSV UTF-8 and upload that")
 
 
 def _single_byte(sample: bytes, complete: bool) -> str:
