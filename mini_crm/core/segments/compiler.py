@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,25 +35,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from mini_crm.core import brand_time
 from mini_crm.core.segments import sqlfuncs, window_sql
-from mini_crm.core.segments.fields import ATTRIBUTE_PREFIX, NEGATIVE
+from mini_crm.core.segments.fields import ATTRIBUTE_PREFIX, FIELDS, NEGATIVE
 from mini_crm.core.segments.schema import Condition, Group
 from mini_crm.models import Customer
 
 LIKE_ESCAPE = "!"
 DAY = timedelta(days=1)
 
-_DATE_COLUMNS = {
-    "last_order_at": Customer.last_order_at,
-    "first_order_at": Customer.first_order_at,
-    "created_at": Customer.created_at,
-}
-_DAYS_COLUMNS = {
-    "days_since_last_order": Customer.last_order_at,
-    "days_since_first_order": Customer.first_order_at,
-    "days_since_signup": Customer.created_at,
-}
-_TEXT_COLUMNS = {"city": Customer.city, "email": Customer.email, "name": Customer.name,
-                 "phone": Customer.phone}
 Build = Callable[[Any, str], ColumnElement[bool]]
 
 
@@ -80,20 +67,23 @@ def compile_node(node: Condition | Group, now: datetime, negated: bool = False
 
 def compile_condition(c: Condition, now: datetime, negated: bool = False
                       ) -> ColumnElement[bool]:
+    """One condition over the column its field spec names (`FieldSpec.column`)."""
     if c.kind == "window":
         return window_sql.compile_window(c, now)
-    if c.kind == "days":
-        return _missing_aware(_DAYS_COLUMNS[c.field], c, negated,
-                              lambda col, op: _days(col, op, c.value, now))
-    if c.kind == "date":
-        return _missing_aware(_DATE_COLUMNS[c.field], c, negated,
-                              lambda col, op: _dates(col, op, c.value))
-    if c.kind == "text":
-        return _missing_aware(_TEXT_COLUMNS[c.field], c, negated,
-                              lambda col, op: _text(col, op, c.value), text=True)
-    if c.kind == "number":
-        return _number(c, negated)
-    return _attribute(c, negated)
+    if c.kind == "attribute":
+        return _attribute(c, negated)
+    spec = FIELDS[c.field]
+    if not spec.nullable:  # a NOT NULL column: no missing values to handle
+        if c.operator in ("is_null", "is_not_null"):
+            return sa.false() if c.operator == "is_null" else sa.true()
+        return sqlfuncs.compare(spec.column, c.operator, sqlfuncs.num(c.value))
+    builds: dict[str, Build] = {
+        "days": lambda col, op: _days(col, op, c.value, now),
+        "date": lambda col, op: _dates(col, op, c.value),
+        "text": lambda col, op: _text(col, op, c.value),
+        "number": lambda col, op: sqlfuncs.compare(col, op, sqlfuncs.num(c.value)),
+    }
+    return _missing_aware(spec.column, c, negated, builds[c.kind], text=c.kind == "text")
 
 
 def _missing_aware(column: Any, c: Condition, negated: bool, build: Build, *,
@@ -113,19 +103,6 @@ def _missing_aware(column: Any, c: Condition, negated: bool, build: Build, *,
         return build(column, c.operator)
     # Under NOT, SQL's NULL would stay unknown; the guard makes it plainly false first.
     return sa.and_(column.is_not(None), build(column, c.operator))
-
-
-def _number(c: Condition, negated: bool) -> ColumnElement[bool]:
-    # total_spend and order_count are NOT NULL; avg is missing exactly when order_count = 0.
-    if c.field == "avg_order_value":
-        ratio = sa.func.round(Customer.total_spend * sa.literal(Decimal("1.0"))
-                              / sa.func.nullif(Customer.order_count, 0), 2)
-        return _missing_aware(ratio, c, negated,
-                              lambda col, op: sqlfuncs.compare(col, op, sqlfuncs.num(c.value)))
-    column = {"total_spend": Customer.total_spend, "order_count": Customer.order_count}[c.field]
-    if c.operator in ("is_null", "is_not_null"):
-        return sa.false() if c.operator == "is_null" else sa.true()
-    return sqlfuncs.compare(column, c.operator, sqlfuncs.num(c.value))
 
 
 def _days(col: Any, op: str, v: Any, now: datetime) -> ColumnElement[bool]:

@@ -14,16 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from mini_crm.core.formatting import rupees
-from mini_crm.core.segments.fields import FIELDS, NEGATIVE
+from mini_crm.core.segments.fields import FIELDS, NEGATIVE, field_spec
 from mini_crm.core.segments.schema import Condition, Group, parse_rules
 from mini_crm.core.segments.windows import Window
-
-# What a negative rule's missing values are, in words.
-_MISSING = {"city": "with no city", "email": "with no email", "name": "with no name",
-            "phone": "with no phone", "avg_order_value": "without orders",
-            "days_since_last_order": "who never ordered", "last_order_at": "who never ordered",
-            "days_since_first_order": "who never ordered",
-            "first_order_at": "who never ordered"}
 
 _WORDS = {"=": "is", "!=": "is not", "<": "is under", "<=": "is at most", ">": "is over",
           ">=": "is at least", "in": "is one of", "not_in": "is none of",
@@ -69,7 +62,8 @@ def _fmt(c: Condition, v: Any) -> str:
         return str(v)
     if isinstance(v, date):
         return _day(v)
-    if c.field in ("total_spend", "avg_order_value", "window_spend"):
+    spec = FIELDS.get(c.field)
+    if spec is not None and spec.unit == "money":
         return rupees(v)
     if isinstance(v, float | Decimal) and v == int(v):
         return str(int(v))
@@ -89,10 +83,10 @@ def _day(d: date) -> str:
 
 def _condition(c: Condition, excluded: bool = False) -> str:
     text = _phrase(c)
-    if c.operator in NEGATIVE and c.kind != "window" and c.field not in (
-            "total_spend", "order_count"):
+    spec = field_spec(c.field)
+    if c.operator in NEGATIVE and spec is not None and spec.nullable:
         key = c.field.split(".", 1)[1] if c.kind == "attribute" else ""
-        missing = _MISSING.get(c.field, f"without {key.replace('_', ' ')}")
+        missing = spec.missing or f"without {key.replace('_', ' ')}"
         text += f" ({'excluding' if excluded else 'including'} customers {missing})"
     return text
 

@@ -22,7 +22,7 @@ NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 NUMBER_LIST_SEPARATOR = re.compile(r"\s*(?:;|\n|,\s+)\s*")
 NUMERIC_KINDS = ("number", "days", "window")
 # Fields whose value can be missing: a negative rule on them may exclude the unknowns.
-NEVER_MISSING = ("total_spend", "order_count", "window_order_count", "window_spend")
+NEVER_MISSING = tuple(name for name, spec in FIELDS.items() if not spec.nullable)
 
 
 def empty_tree() -> dict[str, Any]:
@@ -358,7 +358,7 @@ def _flatten(node: dict[str, Any], path: str, depth: int, rows: list[dict[str, A
         "input": _input_kind(spec.kind if spec else "text", node["operator"]),
         "items": (list_items(str(value), node["field"]) if node["operator"] in SET
                   and not between else []),
-        "unit": spec.unit if spec else "",
+        "unit": spec.symbol if spec else "",
         "error": error_message if error_path == path else "",
         # "exclude unknowns": offered beside a negative rule on a field that can be missing
         "can_exclude": node["operator"] in NEGATIVE and node["field"] not in NEVER_MISSING

@@ -9,12 +9,24 @@ Kinds decide value types and operators:
 - window: counted orders (not cancelled or refunded) within a period given by the rule's
           `window` key, optionally only orders with an item matching `items_match`;
           never missing (a customer without orders in the period has 0)
+
+Each `FieldSpec` carries everything a field means, so a field on an existing column is
+one entry here (plus the plain-Python reference evaluator in tests/segment_reference.py
+that the property test holds the three databases to): the column or SQL expression the
+compiler reads, the unit of its values (money values read as ₹ in sentences), whether a
+value can be missing, and its words (the builder's label, who has no value).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from mini_crm.models import Customer
 
 COMPARE = ("=", "!=", "<", "<=", ">", ">=", "between")
 SET = ("in", "not_in")
@@ -39,34 +51,71 @@ ATTRIBUTE_PREFIX = "attributes."
 ATTRIBUTE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
+UNITS = ("money", "count", "days", "date", "text", "")  # "" = typed by the rule's value
+_SYMBOLS = {"money": "₹", "days": "days"}  # the badge the builder shows beside a value
+
+
 @dataclass(frozen=True)
 class FieldSpec:
+    """What a rule field means.
+
+    kind: decides value types and operators (see OPERATORS_BY_KIND).
+    label: the builder's label; sentences say "have <label, lower-case> is …".
+    unit: what a value measures, one of UNITS; "money" values read as ₹ amounts.
+    column: the `customer` column or SQL expression the compiler reads (for `days`
+        fields the timestamp the days are counted from); None for attribute and window
+        fields, which compile through their own modules.
+    nullable: whether a value can be missing (a NOT NULL column or a window count
+        cannot, so negative rules on it say nothing about missing values).
+    missing: who has no value, in words, for negative rules ("with no city").
+    """
+
     name: str
     kind: str
     label: str
     unit: str = ""
+    column: Any = field(default=None, compare=False, repr=False)
+    nullable: bool = True
+    missing: str = ""
 
     @property
     def operators(self) -> tuple[str, ...]:
         return OPERATORS_BY_KIND[self.kind]
 
+    @property
+    def symbol(self) -> str:
+        """"₹", "days" or "": the unit as the builder shows it beside a value."""
+        return _SYMBOLS.get(self.unit, "")
+
+
+# total_spend / order_count rounded to 2 decimals; NULL (missing) without orders.
+AVG_ORDER_VALUE = sa.func.round(Customer.total_spend * sa.literal(Decimal("1.0"))
+                                / sa.func.nullif(Customer.order_count, 0), 2)
+_NEVER_ORDERED = "who never ordered"
 
 FIELDS: dict[str, FieldSpec] = {f.name: f for f in (
-    FieldSpec("total_spend", "number", "Total spend", "₹"),
-    FieldSpec("order_count", "number", "Number of orders"),
-    FieldSpec("avg_order_value", "number", "Average order value", "₹"),
-    FieldSpec("days_since_last_order", "days", "Days since last order", "days"),
-    FieldSpec("days_since_first_order", "days", "Days since first order", "days"),
-    FieldSpec("days_since_signup", "days", "Days since signup", "days"),
-    FieldSpec("last_order_at", "date", "Last order date"),
-    FieldSpec("first_order_at", "date", "First order date"),
-    FieldSpec("created_at", "date", "Signup date"),
-    FieldSpec("city", "text", "City"),
-    FieldSpec("email", "text", "Email"),
-    FieldSpec("name", "text", "Name"),
-    FieldSpec("phone", "text", "Phone"),
-    FieldSpec("window_order_count", "window", "Orders in a period"),
-    FieldSpec("window_spend", "window", "Spend in a period", "₹"),
+    FieldSpec("total_spend", "number", "Total spend", "money", Customer.total_spend,
+              nullable=False),
+    FieldSpec("order_count", "number", "Number of orders", "count", Customer.order_count,
+              nullable=False),
+    FieldSpec("avg_order_value", "number", "Average order value", "money", AVG_ORDER_VALUE,
+              missing="without orders"),
+    FieldSpec("days_since_last_order", "days", "Days since last order", "days",
+              Customer.last_order_at, missing=_NEVER_ORDERED),
+    FieldSpec("days_since_first_order", "days", "Days since first order", "days",
+              Customer.first_order_at, missing=_NEVER_ORDERED),
+    FieldSpec("days_since_signup", "days", "Days since signup", "days", Customer.created_at),
+    FieldSpec("last_order_at", "date", "Last order date", "date", Customer.last_order_at,
+              missing=_NEVER_ORDERED),
+    FieldSpec("first_order_at", "date", "First order date", "date", Customer.first_order_at,
+              missing=_NEVER_ORDERED),
+    FieldSpec("created_at", "date", "Signup date", "date", Customer.created_at),
+    FieldSpec("city", "text", "City", "text", Customer.city, missing="with no city"),
+    FieldSpec("email", "text", "Email", "text", Customer.email, missing="with no email"),
+    FieldSpec("name", "text", "Name", "text", Customer.name, missing="with no name"),
+    FieldSpec("phone", "text", "Phone", "text", Customer.phone, missing="with no phone"),
+    FieldSpec("window_order_count", "window", "Orders in a period", "count", nullable=False),
+    FieldSpec("window_spend", "window", "Spend in a period", "money", nullable=False),
 )}
 
 
@@ -86,7 +135,7 @@ def catalogue() -> list[dict[str, object]]:
 
     Window fields also carry `"window": "required"` and `"items_match": "optional"`.
     """
-    return [{"name": f.name, "kind": f.kind, "label": f.label, "unit": f.unit,
+    return [{"name": f.name, "kind": f.kind, "label": f.label, "unit": f.symbol,
              "operators": list(f.operators),
              **({"window": "required", "items_match": "optional"} if f.kind == "window"
                 else {})} for f in FIELDS.values()] + [{
