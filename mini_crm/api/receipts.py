@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from mini_crm.api.deps import signed_items
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError, error_body
 from mini_crm.core.delivery import receipts, signing
+from mini_crm.core.delivery.receipt_model import Receipt, ReceiptIn
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_RECEIPTS = 10_000
@@ -50,7 +51,7 @@ _BODY_DOC: dict[str, Any] = {
         "schema": {"type": "object", "required": ["receipts"], "additionalProperties": False,
                    "properties": {"receipts": {
                        "type": "array", "minItems": 1, "maxItems": MAX_RECEIPTS,
-                       "items": receipts.ReceiptIn.model_json_schema()}}},
+                       "items": ReceiptIn.model_json_schema()}}},
         "example": RECEIPTS_EXAMPLE}}},
 }
 
@@ -71,19 +72,19 @@ _ERRORS = {
 }
 
 
-_RECEIPT_LIST = TypeAdapter(list[receipts.ReceiptIn])
+_RECEIPT_LIST = TypeAdapter(list[ReceiptIn])
 
 
-def _parse(items: list[Any]) -> tuple[list[receipts.Receipt], list[dict[str, Any]]]:
+def _parse(items: list[Any]) -> tuple[list[Receipt], list[dict[str, Any]]]:
     try:  # the usual case, all valid: one validation call for the whole list
-        return [receipts.Receipt.from_in(r) for r in _RECEIPT_LIST.validate_python(items)], []
+        return [Receipt.from_in(r) for r in _RECEIPT_LIST.validate_python(items)], []
     except ValidationError:
         pass  # item by item, to keep the valid ones and name the others
-    good: list[receipts.Receipt] = []
+    good: list[Receipt] = []
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
-            good.append(receipts.Receipt.from_in(receipts.ReceiptIn.model_validate(item)))
+            good.append(Receipt.from_in(ReceiptIn.model_validate(item)))
         except ValidationError as exc:
             errors.extend({"index": index, "loc": list(e["loc"]), "message": e["msg"]}
                           for e in exc.errors())

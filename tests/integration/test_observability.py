@@ -19,7 +19,7 @@ from rq import Queue
 
 from mini_crm.core import jobs, redis_conn
 from mini_crm.core.delivery import receipts, sending
-from mini_crm.core.delivery.receipts import Receipt
+from mini_crm.core.delivery.receipt_model import Receipt
 from mini_crm.core.ingestion import stream
 from mini_crm.models import CommunicationLog
 from mini_crm.observability import logs

@@ -15,7 +15,9 @@ from sqlmodel import Session, select
 
 from mini_crm.core import redis_conn
 from mini_crm.core.delivery import receipts
-from mini_crm.core.delivery.receipts import MemoryBuffer, Receipt, RedisBuffer, apply_batch
+from mini_crm.core.delivery.receipt_buffers import MemoryBuffer, RedisBuffer
+from mini_crm.core.delivery.receipt_model import Receipt
+from mini_crm.core.delivery.receipts import apply_batch
 from mini_crm.models import (
     Campaign,
     CommunicationLog,
