@@ -297,7 +297,9 @@ def _conditions(bounds: dict[int, tuple[float | None, float | None]],  # noqa: C
                 elif lo is not None:
                     words.append(f"have not ordered in {_whole(lo) + 1} days")
                 else:
-                    words.append(f"ordered in the last {_whole(hi)} days")
+                    # Days since <= h covers today and the h days before: the rule
+                    # sentence (segments/describe.py) says "the last h + 1 days" too.
+                    words.append(f"ordered in the last {_whole(hi) + 1} days")
         elif name == "days_since_signup":
             if lo is not None:
                 v = min(MAX_DAYS, _whole(lo) + 1)
@@ -306,7 +308,7 @@ def _conditions(bounds: dict[int, tuple[float | None, float | None]],  # noqa: C
             if hi is not None:
                 v = _whole(hi)
                 rules.append({"field": name, "operator": "<=", "value": v})
-                words.append(f"signed up in the last {v} days")
+                words.append(f"signed up in the last {v + 1} days")
     inside = [cities[f - len(NUMERIC)] for f, (lo, _) in bounds.items()
               if f >= len(NUMERIC) and lo is not None]
     outside = [cities[f - len(NUMERIC)] for f, (lo, hi) in bounds.items()
