@@ -12,10 +12,12 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from mini_crm.core.ai import lookalike as lk
+from mini_crm.core.ai import lookalike_widening as widening
 from mini_crm.core.formatting import group_indian
 from mini_crm.core.ingestion.schemas import OrderIn
 from mini_crm.core.ingestion.upsert import upsert_orders
 from mini_crm.core.segments import parse_rules
+from mini_crm.core.segments.schema import Condition
 from mini_crm.core.segments.service import matching_customer_ids
 from mini_crm.models import CommunicationLog, Customer, utcnow
 from tests.integration.ai_features_data import add_campaign, add_customers, add_logs, days_ago
@@ -153,19 +155,19 @@ def test_nothing_outside_widens_each_threshold_of_the_seed(session: Session) -> 
 
 
 def test_wider_thresholds_are_round_and_strictly_wider() -> None:
-    def cond(field: str, op: str, value: float) -> lk.Condition:
+    def cond(field: str, op: str, value: float) -> Condition:
         return parse_rules({"combinator": "and", "rules": [
             {"field": field, "operator": op, "value": value}]}).rules[0]
 
-    assert lk._wider_values(cond("order_count", ">=", 5)) == [4, 3, 2]
-    assert lk._wider_values(cond("order_count", "<=", 2)) == [3, 4, 5]
-    assert lk._wider_values(cond("order_count", ">", 1)) == [0]
-    assert lk._wider_values(cond("order_count", ">=", 0)) == []
-    assert lk._wider_values(cond("total_spend", ">", 10000)) == [8000, 6000, 4000]
-    assert lk._wider_values(cond("total_spend", ">", 9983)) == [7900, 5900, 3900]
-    assert lk._wider_values(cond("total_spend", "<", 900)) == [1200, 1400, 1800]
-    assert lk._wider_values(cond("days_since_last_order", "<=", 60)) == [75, 90, 120]
-    assert lk._wider_values(cond("days_since_signup", ">=", 3)) == [2, 1]
+    assert widening._wider_values(cond("order_count", ">=", 5)) == [4, 3, 2]
+    assert widening._wider_values(cond("order_count", "<=", 2)) == [3, 4, 5]
+    assert widening._wider_values(cond("order_count", ">", 1)) == [0]
+    assert widening._wider_values(cond("order_count", ">=", 0)) == []
+    assert widening._wider_values(cond("total_spend", ">", 10000)) == [8000, 6000, 4000]
+    assert widening._wider_values(cond("total_spend", ">", 9983)) == [7900, 5900, 3900]
+    assert widening._wider_values(cond("total_spend", "<", 900)) == [1200, 1400, 1800]
+    assert widening._wider_values(cond("days_since_last_order", "<=", 60)) == [75, 90, 120]
+    assert widening._wider_values(cond("days_since_signup", ">=", 3)) == [2, 1]
 
 
 def _leaves(node: dict) -> list[dict]:
