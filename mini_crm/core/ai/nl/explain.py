@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mini_crm.core.ai.nl import lexicon
 from mini_crm.core.ai.nl import tokens as lx
 from mini_crm.core.ai.nl.clauses import Clause, Context
 from mini_crm.core.ai.nl.tokens import Tok
@@ -53,10 +54,11 @@ def leftovers(text: str, mapped: lx.Mapped, c: Clause, reserved: set[str]) -> li
 def reserved_words(ctx: Context) -> set[str]:
     """Words the grammar itself uses: attribute values spelt like them need their key."""
     words = set(FILLER) | NEG | LAPSE | ORDER_VERBS | ORDER_NOUNS | SIGNUP | SPEND | AOV \
-        | REPEAT | set(FIELD_WORDS) | set(lx.UNITS) | set(lx.MONTHS) | set(lx.NUMBER_WORDS) \
-        | set(ctx.providers) | {"true", "false", "yes", "no", "unknown", "other", "none",
-                                "first", "last", "app"}
-    for phrase in (*lx.CMP_PHRASES, *lx.POST_PHRASES, *lx.WINDOW_PHRASES, *TEXT_OPS):
+        | REPEAT | set(FIELD_WORDS) | set(lexicon.UNITS) | set(lexicon.MONTHS) \
+        | set(lexicon.NUMBER_WORDS) | set(ctx.providers) \
+        | {"true", "false", "yes", "no", "unknown", "other", "none", "first", "last", "app"}
+    for phrase in (*lexicon.CMP_PHRASES, *lexicon.POST_PHRASES, *lexicon.WINDOW_PHRASES,
+                   *TEXT_OPS):
         words.update(phrase.split())
     return words
 

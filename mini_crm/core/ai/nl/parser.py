@@ -31,7 +31,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from mini_crm.core.ai.nl import named_dates
+from mini_crm.core.ai.nl import lexicon, named_dates
 from mini_crm.core.ai.nl import tokens as lx
 from mini_crm.core.ai.nl import windows as nl_windows
 from mini_crm.core.ai.nl.clauses import (
@@ -79,14 +79,14 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     for k in attribute_keys:
         values.setdefault(k, [])
     domains = list(dict.fromkeys([*(d.lower() for d in (email_domains or [])),
-                                  *lx.COMMON_MAIL_DOMAINS]))
+                                  *lexicon.COMMON_MAIL_DOMAINS]))
     providers: dict[str, list[str]] = {}
     for d in domains:
         label = d.split(".")[0]
         # a domain like live.com must not turn "customers who live in Pune" into email
         if len(label) >= 3 and label not in FILLER | NEG | ORDER_VERBS | SPEND | SIGNUP:
             providers.setdefault(label, []).append(d)
-    for alias, target in lx.PROVIDER_ALIASES.items():
+    for alias, target in lexicon.PROVIDER_ALIASES.items():
         if target in providers and alias not in providers:
             providers[alias] = providers[target]
     ctx = Context(cities, list(values), values, providers, domains, today or date.today(),
