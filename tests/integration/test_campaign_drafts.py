@@ -142,6 +142,22 @@ def test_duplicate_any_campaign_and_delete_only_drafts(session: Session, engine:
     assert audit.CAMPAIGN_DUPLICATED in _actions(session)
 
 
+def test_duplicate_keeps_the_ab_test_and_holdout_but_not_the_winner(
+        session: Session, engine: sa.Engine, no_enqueue: None) -> None:
+    add_customers(engine, 4)
+    ab = service.create_campaign(
+        session, name="AB", rules=city_rules("Pune"), segment_id=None, message_template="",
+        channel="sms", schedule_at=None, objective=None, created_by=None, holdout_percent=10,
+        variants=[{"message": "A {first_name}"}, {"message": "B {first_name}"}],
+        ab_settings={"test_percent": 20, "test_hours": 6, "metric": "delivery"})
+    session.commit()
+    copy = drafts.duplicate(session, ab.id)
+    session.commit()
+    assert [v["message"] for v in copy.variants] == ["A {first_name}", "B {first_name}"]
+    assert copy.ab_test == {"test_percent": 20, "test_hours": 6, "metric": "delivery"}
+    assert copy.holdout_percent == 10 and copy.winner is None
+
+
 def test_the_draft_routes_call_the_same_use_cases(api, make_key, app_settings: sa.Engine,
                                                   no_enqueue: None) -> None:
     add_customers(app_settings, 3)

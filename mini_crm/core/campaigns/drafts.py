@@ -250,17 +250,24 @@ def send_now(db: Session, campaign_id: int, *, actor_user_id: int | None = None,
 
 def duplicate(db: Session, campaign_id: int, *, created_by: int | None = None,
               now: datetime | None = None) -> Campaign:
-    """A new draft with the campaign's audience, channel, message, objective and tags
-    (not its schedule or results), named "Copy of …", to resume at the review step."""
+    """A new draft with the campaign's audience, channel, message, objective, tags,
+    holdout and A/B variants with their test settings (not its schedule, results or
+    winner), named "Copy of …", to resume at the review step."""
     source = _get(db, campaign_id)
     name = f"Copy of {source.name}" if source.name else ""
+    settings = ({k: source.ab_test[k] for k in ab_test.DEFAULT_TEST if k in source.ab_test}
+                if source.variants and source.ab_test else None)
     copy = create_draft(db, created_by=created_by, now=now, name=name[:200],
                         rules=dict(source.rules or {}), segment_id=source.segment_id,
                         channel=source.channel, message_template=source.message_template,
                         objective=source.objective, tags=list(source.tags or []),
                         email_subject=source.email_subject,
                         email_preheader=source.email_preheader,
-                        sender_name=source.sender_name, draft_step=0)
+                        sender_name=source.sender_name, draft_step=0,
+                        holdout_percent=source.holdout_percent or 0,
+                        variants=[{"message": v.get("message"), "subject": v.get("subject")}
+                                  for v in source.variants or []] or None,
+                        ab_test=settings)
     audit.record(db, audit.CAMPAIGN_DUPLICATED, actor_user_id=created_by,
                  target=f"campaign:{copy.id}", details={"from": source.id})
     return copy
