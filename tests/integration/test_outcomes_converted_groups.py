@@ -88,14 +88,14 @@ def test_a_city_that_converted_better_is_found(engine: sa.Engine) -> None:
     tiers = {r["label"]: (r["recipients"], r["converted"]) for r in got["groups"]["Spend tier"]}
     assert tiers == {"Under ₹2,000": (200, 24), "₹10,000–₹50,000": (200, 24)}
     assert converted_groups.sentence(got) == (
-        "Recipients converted better in Pune (city: 20.0% bought against 4.0% of the other "
-        "recipients).")
+        "Recipients converted better where city is Pune (20.0% bought against 4.0% of the "
+        "other recipients).")
     with Session(engine) as db:
         ins = insights.compute_insights(db, cid)
-    assert ins.highlights[0].startswith("City Pune converted better: 20.0% of 200 "
+    assert ins.highlights[0].startswith("City is Pune converted better: 20.0% of 200 "
                                         "recipients bought against 4.0% of the rest")
-    assert "Recipients converted better in Pune" in ins.summary
-    assert ins.summary.index("earned") < ins.summary.index("converted better in") \
+    assert "Recipients converted better where city is Pune" in ins.summary
+    assert ins.summary.index("earned") < ins.summary.index("converted better where") \
         < ins.summary.index("delivery rate")
 
 

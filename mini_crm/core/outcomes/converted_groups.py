@@ -172,13 +172,20 @@ def _significant(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def _named(dimension: str, label: str) -> str:
+    """'City is Pune', 'Spend tier is “No spend yet”': a group said as a condition, so
+    a tier's own words never read as a place ("converted better in No spend yet")."""
+    shown = label if dimension.lower() == "city" else f"“{label}”"
+    return f"{dimension} is {shown}"
+
+
 def highlights(result: dict[str, Any]) -> list[tuple[float, str]]:
     """(|z|, sentence) for each group that converted significantly better or worse."""
     found = []
     for dimension, r in _significant(result):
         direction = "better" if r["rate"] > r["rest_rate"] else "worse"
         found.append((abs(r["z"]), (
-            f"{dimension} {r['label']} converted {direction}: {_pct(r['rate'])} of "
+            f"{_named(dimension, r['label'])} converted {direction}: {_pct(r['rate'])} of "
             f"{group_indian(r['recipients'])} recipients bought against "
             f"{_pct(r['rest_rate'])} of the rest (z = {r['z']:.1f})")))
     return found
@@ -189,14 +196,14 @@ def sentence(result: dict[str, Any]) -> str:
     differed (only said when there are enough recipients to tell), or ""."""
     significant = _significant(result)
     if significant:
-        bits = [f"{r['label']} ({dim.lower()}: {_pct(r['rate'])} bought against "
+        bits = [f"{_named(dim.lower(), r['label'])} ({_pct(r['rate'])} bought against "
                 f"{_pct(r['rest_rate'])} of the other recipients)"
                 for dim, r in significant[:2]]
         better = all(r["rate"] > r["rest_rate"] for _, r in significant[:2])
         worse = all(r["rate"] < r["rest_rate"] for _, r in significant[:2])
-        verb = ("converted better in" if better else
-                "converted worse in" if worse else "differed in")
-        return "Recipients " + verb + " " + " and ".join(bits) + "."
+        verb = ("converted better" if better else
+                "converted worse" if worse else "differed")
+        return f"Recipients {verb} where " + " and where ".join(bits) + "."
     if result["converted"] and result["recipients"] >= 2 * MIN_GROUP:
         names = [d.lower() for d in result["groups"]]
         dims = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
