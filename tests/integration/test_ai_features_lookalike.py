@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from mini_crm.core.ai import lookalike as lk
+from mini_crm.core.ai import lookalike_tree as tree_rules
 from mini_crm.core.ai import lookalike_widening as widening
 from mini_crm.core.formatting import group_indian
 from mini_crm.core.ingestion.schemas import OrderIn
@@ -282,13 +283,13 @@ def test_tree_paths_translate_exactly_into_rules(session: Session) -> None:
                                                                               r["created_at"])),
                          *[1.0 if key == c.lower() else 0.0 for c in cities]]
     thresholds = {0: lambda: rng.randint(0, 20000) + 0.5, 1: lambda: rng.randint(0, 8) + 0.5,
-                  2: lambda: rng.choice([rng.randint(0, 400) + 0.5, lk.NEVER_DAYS - 1.0]),
+                  2: lambda: rng.choice([rng.randint(0, 400) + 0.5, tree_rules.NEVER_DAYS - 1.0]),
                   3: lambda: rng.randint(0, 900) + 0.5, 4: lambda: 0.5, 5: lambda: 0.5}
     checked = 0
     for _ in range(60):
         path = [(f, rng.choice(["<=", ">"]), thresholds[f]())
                 for f in rng.sample(range(6), rng.randint(1, 3))]
-        rules, words = lk._conditions(lk._tighten(path), cities)
+        rules, words = tree_rules.conditions(tree_rules.tighten(path), cities)
         if not rules:
             continue
         expected = {cid for cid, x in features.items()

@@ -26,6 +26,9 @@ in SQL). Both engines share this, since both end in `_finish`.
 
 LLM engine: proposes rules from a statistical profile of seed vs the rest; the answer
 must pass the rules schema, then sizes and coverage are counted the same way.
+
+Reading the tree as rules is in `lookalike_tree`; the nothing-found answer and its wider
+thresholds in `lookalike_widening`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,14 +45,22 @@ from pydantic import BaseModel, field_validator
 from sqlmodel import Session, func, select
 
 from mini_crm.core.ai import engine, llm
+from mini_crm.core.ai.lookalike_tree import (
+    NEVER_DAYS,
+    NUMERIC,
+    conditions,
+    evaluate,
+    paths,
+    tighten,
+    worth_targeting,
+)
 from mini_crm.core.ai.lookalike_widening import nothing_found, plural
 from mini_crm.core.ai.result import AIResult
-from mini_crm.core.ai.significance import two_proportion_z
-from mini_crm.core.formatting import group_indian, rupees
+from mini_crm.core.formatting import group_indian
 from mini_crm.core.segments import describe, parse_rules
 from mini_crm.core.segments.compiler import compile_group
 from mini_crm.core.segments.fields import catalogue
-from mini_crm.core.segments.schema import MAX_DAYS, RulesError
+from mini_crm.core.segments.schema import RulesError
 from mini_crm.core.segments.service import audience_size
 from mini_crm.models import (
     Campaign,
@@ -65,13 +75,7 @@ SAMPLE_PER_CLASS = 5000
 MIN_SEED = 20
 TOP_CITIES = 8
 MAX_DEPTH = 3
-NEVER_DAYS = float(3 * MAX_DAYS)  # "never ordered": far beyond any real days value
 CHUNK = 5000
-# A rule group must hold this share of the seed, at this lift over others, at this z.
-MIN_GROUP_SEED_SHARE = 0.03
-MIN_LIFT = 3.0
-MIN_Z = 3.3
-NUMERIC = ("total_spend", "order_count", "days_since_last_order", "days_since_signup")
 
 
 class LookalikeError(ValueError):
@@ -176,151 +180,6 @@ def _sample(session: Session, seed: _Seed, cities: list[str], now: datetime
     return x, y, seen[1], seen[0]
 
 
-# -- tree → rules -------------------------------------------------------------
-
-Bound = tuple[int, str, float]  # feature index, "<=" or ">", threshold
-
-
-def _paths(tree: Any, good: Callable[[int], bool]) -> list[list[Bound]]:
-    """Paths to the nodes whose every leaf is `good` (sibling leaves merged), so a split
-    is kept whenever one side of it is not worth targeting."""
-    left, right = tree.children_left, tree.children_right
-
-    def all_good(node: int) -> bool:
-        if left[node] == -1:
-            return good(node)
-        return all_good(left[node]) and all_good(right[node])
-
-    out: list[list[Bound]] = []
-
-    def walk(node: int, path: list[Bound]) -> None:
-        if all_good(node):
-            out.append(path)
-            return
-        if left[node] == -1:
-            return
-        f, t = int(tree.feature[node]), float(tree.threshold[node])
-        walk(left[node], [*path, (f, "<=", t)])
-        walk(right[node], [*path, (f, ">", t)])
-
-    walk(0, [])
-    return out
-
-
-def _worth_targeting(n_seed: int, n_other: int, seed_total: int, other_total: int) -> bool:
-    """The seed is clearly over-represented: a tree fitted to noise still carves leaves,
-    but not ones holding MIN_GROUP_SEED_SHARE of the seed at MIN_LIFT× the others' rate
-    with z ≥ MIN_Z (p < 0.001)."""
-    seed_share = n_seed / seed_total
-    other_share = n_other / max(1, other_total)
-    return (seed_share >= MIN_GROUP_SEED_SHARE and seed_share >= MIN_LIFT * other_share
-            and two_proportion_z(n_seed, seed_total, n_other, other_total) >= MIN_Z)
-
-
-def _tighten(path: list[Bound]) -> dict[int, tuple[float | None, float | None]]:
-    """Per feature: (strict lower bound, inclusive upper bound)."""
-    bounds: dict[int, tuple[float | None, float | None]] = {}
-    for f, op, t in path:
-        lo, hi = bounds.get(f, (None, None))
-        if op == ">":
-            lo = t if lo is None else max(lo, t)
-        else:
-            hi = t if hi is None else min(hi, t)
-        bounds[f] = (lo, hi)
-    return bounds
-
-
-def _whole(t: float) -> int:
-    return min(MAX_DAYS, max(0, math.floor(t)))
-
-
-# One branch per feature kind, each a few lines of threshold rounding and wording: read
-# top to bottom it is clearer than the same cases spread over helpers.
-def _conditions(bounds: dict[int, tuple[float | None, float | None]],  # noqa: C901
-                cities: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    rules: list[dict[str, Any]] = []
-    words: list[str] = []
-    for f in sorted(bounds):
-        lo, hi = bounds[f]
-        if f >= len(NUMERIC):
-            continue
-        name = NUMERIC[f]
-        if name == "total_spend":
-            # Thresholds sit midway between two spends; flooring keeps whole-rupee spends
-            # on the same side as the tree put them (x > 15795.5 ⟺ x > 15795).
-            if lo is not None:
-                v = math.floor(lo)
-                rules.append({"field": name, "operator": ">", "value": v})
-                words.append(f"spent over {rupees(v)}")
-            if hi is not None:
-                v = math.floor(hi)
-                rules.append({"field": name, "operator": "<=", "value": v})
-                words.append(f"spent at most {rupees(v)}")
-        elif name == "order_count":
-            if lo is not None:
-                v = math.floor(lo) + 1
-                rules.append({"field": name, "operator": ">=", "value": v})
-                words.append(f"placed at least {v} order{'s' if v != 1 else ''}")
-            if hi is not None:
-                v = math.floor(hi)
-                rules.append({"field": name, "operator": "<=", "value": v})
-                words.append(f"placed at most {v} order{'s' if v != 1 else ''}")
-        elif name == "days_since_last_order":
-            # Never ordered = NEVER_DAYS, far past any real value, so a threshold between
-            # the two lies above MAX_DAYS: bounds there only split ordered / never.
-            never_in = hi is None or hi >= NEVER_DAYS
-            if lo is not None and lo >= MAX_DAYS:
-                rules.append({"field": name, "operator": "is_null"})
-                words.append("have never ordered")
-                if not never_in:  # an empty range; the tree never makes one
-                    rules.append({"field": name, "operator": "is_not_null"})
-                continue
-            parts: list[dict[str, Any]] = []
-            if lo is not None:
-                parts.append({"field": name, "operator": ">=", "value": _whole(lo) + 1})
-            if hi is not None and hi < MAX_DAYS:
-                parts.append({"field": name, "operator": "<=", "value": _whole(hi)})
-            if never_in and lo is not None:
-                rules.append({"combinator": "or", "rules": [
-                    *parts, {"field": name, "operator": "is_null"}]})
-                words.append(f"have not ordered in {_whole(lo) + 1} days or never ordered")
-            elif not never_in and not parts:
-                rules.append({"field": name, "operator": "is_not_null"})
-                words.append("have ordered at least once")
-            elif parts:
-                rules.extend(parts)
-                if lo is not None and len(parts) == 2:
-                    words.append(f"last ordered {_whole(lo) + 1}–{_whole(hi)} days ago")
-                elif lo is not None:
-                    words.append(f"have not ordered in {_whole(lo) + 1} days")
-                else:
-                    # Days since <= h covers today and the h days before: the rule
-                    # sentence (segments/describe.py) says "the last h + 1 days" too.
-                    words.append(f"ordered in the last {_whole(hi) + 1} days")
-        elif name == "days_since_signup":
-            if lo is not None:
-                v = min(MAX_DAYS, _whole(lo) + 1)
-                rules.append({"field": name, "operator": ">=", "value": v})
-                words.append(f"have been customers for at least {v} days")
-            if hi is not None:
-                v = _whole(hi)
-                rules.append({"field": name, "operator": "<=", "value": v})
-                words.append(f"signed up in the last {v + 1} days")
-    inside = [cities[f - len(NUMERIC)] for f, (lo, _) in bounds.items()
-              if f >= len(NUMERIC) and lo is not None]
-    outside = [cities[f - len(NUMERIC)] for f, (lo, hi) in bounds.items()
-               if f >= len(NUMERIC) and lo is None and hi is not None]
-    if inside:
-        rules.append({"field": "city", "operator": "=", "value": inside[0]})
-        words.append(f"live in {inside[0]}")
-    elif outside:
-        # NOT (city in ...) also keeps customers with no city, as the tree did.
-        rules.append({"combinator": "and", "not": True, "rules": [
-            {"field": "city", "operator": "in", "value": sorted(outside)}]})
-        words.append("do not live in " + " or ".join(sorted(outside)))
-    return rules, words
-
-
 def _fit(x: list[list[float]], y: list[int]) -> Any:
     from sklearn.tree import DecisionTreeClassifier
 
@@ -359,16 +218,16 @@ def _tree_proposal(session: Session, seed: _Seed, now: datetime) -> _Proposal:
 
     def good(leaf: int) -> bool:
         n_other, n_seed = per_leaf.get(leaf, [0, 0])
-        return _worth_targeting(n_seed, n_other, seed_sample, other_sample)
+        return worth_targeting(n_seed, n_other, seed_sample, other_sample)
 
-    for path in _paths(model.tree_, good):
-        rules, words = _conditions(_tighten(path), cities)
+    for path in paths(model.tree_, good):
+        rules, words = conditions(tighten(path), cities)
         if not rules:
             continue
-        in_group = _evaluate(path, x)
+        in_group = evaluate(path, x)
         n_s = sum(1 for i in in_group if y[i] == 1)
         n_o = len(in_group) - n_s
-        if not _worth_targeting(n_s, n_o, seed_sample, other_sample):
+        if not worth_targeting(n_s, n_o, seed_sample, other_sample):
             continue
         seed_share, other_share = n_s / seed_sample, n_o / max(1, other_sample)
         group = {"combinator": "and", "rules": rules}
@@ -382,11 +241,6 @@ def _tree_proposal(session: Session, seed: _Seed, now: datetime) -> _Proposal:
                              "orders, recency, tenure or city; no lookalike rules to propose")
     rules = or_rules[0] if len(or_rules) == 1 else {"combinator": "or", "rules": or_rules}
     return _Proposal(rules, groups, lines)
-
-
-def _evaluate(path: list[Bound], x: list[list[float]]) -> list[int]:
-    return [i for i, row in enumerate(x)
-            if all((row[f] <= t) if op == "<=" else (row[f] > t) for f, op, t in path)]
 
 
 # -- assembling the answer ------------------------------------------------------
