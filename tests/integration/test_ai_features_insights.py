@@ -139,6 +139,24 @@ def test_skipped_customers_are_reported_apart_and_never_blamed(session: Session)
     assert got.top_errors == []
 
 
+def test_rows_the_cancel_stopped_are_not_failures(session: Session) -> None:
+    """A campaign cancelled early: 9 delivered, 1 undelivered, 20 stopped by the cancel
+    (failed, error "cancelled") and 2 refused by the vendor. The rate is the campaign's
+    own (9 of 12 final), never 9 of 32 as if the cancel were the campaign's failure."""
+    ids = add_customers(session, [{"external_id": f"x{i}"} for i in range(32)])
+    c = add_campaign(session, "Cancelled early", status="cancelled")
+    add_logs(session, c.id, [*[(i, "delivered") for i in ids[:9]], (ids[9], "undelivered")])
+    add_logs(session, c.id, [(i, "failed") for i in ids[10:30]], error="cancelled")
+    add_logs(session, c.id, [(i, "failed") for i in ids[30:]], error="vendor refused")
+    got = ins.campaign_insights(session, c.id).value
+    assert (got.overall["messages"], got.overall["failed"], got.overall["cancelled"]) == (
+        12, 2, 20)
+    assert got.overall["rate"] == pytest.approx(0.75)
+    assert "20 messages were stopped by the cancel" in got.summary
+    assert "went to 12 customers" in got.summary
+    assert sum(r["cancelled"] for r in got.by_city) == 20
+
+
 def test_two_proportion_z() -> None:
     # Textbook: 45/100 vs 30/100 → pooled 0.375, z ≈ 2.19.
     assert ins.two_proportion_z(45, 100, 30, 100) == pytest.approx(2.19, abs=0.01)

@@ -11,7 +11,9 @@ Offline engine (the figures, always computed here):
 - final delivery rate (`rate` in these figures) = delivered / (delivered +
   undelivered + failed), the share of messages with a final status that arrived; it
   differs from the campaign page's `delivery_rate` (delivered / sent, reports.py) by
-  counting failures. Queued and sent messages have no final status yet and are counted
+  counting failures. Rows a cancel stopped before they left (failed with error
+  "cancelled") are not failures of the campaign: they are counted as `cancelled`, apart,
+  and never in the rate. Queued and sent messages have no final status yet and are counted
   as `pending` here (awaiting a final status: wider than the API's campaign `pending`,
   which is queued only); the key names are kept for API clients. Customers skipped at
   launch (opted out, suppressed, no address, duplicate address, frequency cap) were
@@ -57,6 +59,7 @@ from mini_crm.core.ai.significance import (  # noqa: F401 - two_proportion_z re-
     test_against_rest,
     two_proportion_z,
 )
+from mini_crm.core.delivery.claims import CANCELLED_ERROR
 from mini_crm.core.formatting import group_indian, percent, plural
 from mini_crm.core.outcomes import converted_groups
 from mini_crm.core.outcomes.attribution import window_hours
@@ -96,6 +99,17 @@ def _counts(rows: Any) -> dict[Any, dict[str, int]]:
     return out
 
 
+CANCELLED = "cancelled"  # insights' own bucket: failed rows the cancel stopped
+
+
+def _status() -> Any:
+    """The log status with a row the cancel stopped read as "cancelled", not "failed"."""
+    log = CommunicationLog.__table__.c
+    return sa.case((sa.and_(log.status == DeliveryStatus.FAILED,
+                            log.error == CANCELLED_ERROR), sa.literal(CANCELLED)),
+                   else_=log.status)
+
+
 def _row(label: str, c: dict[str, int]) -> dict[str, Any]:
     delivered = c.get(DeliveryStatus.DELIVERED, 0)
     failed = c.get(DeliveryStatus.FAILED, 0)
@@ -104,7 +118,8 @@ def _row(label: str, c: dict[str, int]) -> dict[str, Any]:
     pending = c.get(DeliveryStatus.QUEUED, 0) + c.get(DeliveryStatus.SENT, 0)
     return {"label": label, "messages": final + pending, "final": final,
             "delivered": delivered, "failed": failed, "undelivered": undelivered,
-            "pending": pending, "rate": round(delivered / final, 4) if final else None}
+            "pending": pending, "cancelled": c.get(CANCELLED, 0),
+            "rate": round(delivered / final, 4) if final else None}
 
 
 def _test_against_rest(rows: list[dict[str, Any]], overall: dict[str, Any]) -> None:
@@ -113,11 +128,12 @@ def _test_against_rest(rows: list[dict[str, Any]], overall: dict[str, Any]) -> N
 
 
 def _grouped(session: Session, campaign_id: int, key: Any) -> dict[Any, dict[str, int]]:
-    stmt = (select(key, CommunicationLog.status, func.count())
+    status = _status()
+    stmt = (select(key, status, func.count())
             .select_from(CommunicationLog)
             .join(Customer, Customer.id == CommunicationLog.customer_id)
             .where(CommunicationLog.campaign_id == campaign_id)
-            .group_by(key, CommunicationLog.status))
+            .group_by(key, status))
     return _counts(session.execute(stmt).all())
 
 
@@ -166,9 +182,10 @@ def _top_errors(session: Session, campaign_id: int, limit: int = 3) -> list[dict
 def _rates(session: Session, campaign_ids: list[int]) -> dict[int, dict[str, Any]]:
     if not campaign_ids:
         return {}
-    stmt = (select(CommunicationLog.campaign_id, CommunicationLog.status, func.count())
+    status = _status()
+    stmt = (select(CommunicationLog.campaign_id, status, func.count())
             .where(CommunicationLog.campaign_id.in_(campaign_ids))
-            .group_by(CommunicationLog.campaign_id, CommunicationLog.status))
+            .group_by(CommunicationLog.campaign_id, status))
     return {cid: _row(str(cid), c) for cid, c in _counts(session.execute(stmt).all()).items()}
 
 
@@ -225,6 +242,9 @@ def _summary(campaign: Campaign, overall: dict[str, Any], highlights: list[str],
         parts[-1] += f", a delivery rate of {_pct(overall['rate'])}."
     else:
         parts[-1] += "; no message has a final status yet."
+    if overall.get("cancelled"):
+        parts.append(f"{group_indian(overall['cancelled'])} messages were stopped by the "
+                     "cancel before they were sent; they are not counted as failures.")
     if overall.get("skipped"):
         parts.append(f"{group_indian(overall['skipped'])} matching customers were skipped at "
                      "launch (opted out, suppressed, no address, a duplicate address or the "
@@ -271,7 +291,11 @@ def compute_insights(session: Session, campaign_id: int) -> CampaignInsights:
         select(sa.literal("all"), CommunicationLog.status, func.count())
         .where(CommunicationLog.campaign_id == campaign_id)
         .group_by(CommunicationLog.status)).all()
-    all_counts = _counts(status_rows).get("all", {})
+    status = _status()
+    all_counts = _counts(session.execute(
+        select(sa.literal("all"), status, func.count())
+        .where(CommunicationLog.campaign_id == campaign_id).group_by(status)).all()
+    ).get("all", {})
     overall = _row("All", all_counts)
     overall["skipped"] = all_counts.get(DeliveryStatus.SKIPPED, 0)
     started = campaign.started_at or campaign.scheduled_at or campaign.created_at
