@@ -73,17 +73,20 @@ def compile_condition(c: Condition, now: datetime, negated: bool = False
     if c.kind == "attribute":
         return _attribute(c, negated)
     spec = FIELDS[c.field]
-    if not spec.nullable:  # a NOT NULL column: no missing values to handle
-        if c.operator in ("is_null", "is_not_null"):
-            return sa.false() if c.operator == "is_null" else sa.true()
-        return sqlfuncs.compare(spec.column, c.operator, sqlfuncs.num(c.value))
     builds: dict[str, Build] = {
         "days": lambda col, op: _days(col, op, c.value, now),
         "date": lambda col, op: _dates(col, op, c.value),
         "text": lambda col, op: _text(col, op, c.value),
         "number": lambda col, op: sqlfuncs.compare(col, op, sqlfuncs.num(c.value)),
     }
-    return _missing_aware(spec.column, c, negated, builds[c.kind], text=c.kind == "text")
+    build = builds[c.kind]
+    if not spec.nullable:  # a NOT NULL column: no missing values to handle
+        if c.operator in ("is_null", "is_not_null"):
+            return sa.false() if c.operator == "is_null" else sa.true()
+        if c.operator in NEGATIVE:
+            return sa.not_(build(spec.column, NEGATIVE[c.operator]))
+        return build(spec.column, c.operator)
+    return _missing_aware(spec.column, c, negated, build, text=c.kind == "text")
 
 
 def _missing_aware(column: Any, c: Condition, negated: bool, build: Build, *,
