@@ -265,10 +265,10 @@ class LookalikeOut(BaseModel):
                 {"field": "total_spend", "operator": ">", "value": 15795}]},
             {"combinator": "and", "not": True, "rules": [
                 {"field": "attributes.pilot", "operator": "=", "value": True}]}]},
-        "explanation": ["Seed: the segment “Customers who have attributes.pilot is True”, "
+        "explanation": ["Seed: the segment “Customers who have pilot: yes”, "
                         "150 customers.", "Customers who spent over ₹15,795: 97% of the seed "
                         "sample against 0.4% of other customers.", "..."],
-        "seed_size": 150, "seed": "the segment “Customers who have attributes.pilot is True”",
+        "seed_size": 150, "seed": "the segment “Customers who have pilot: yes”",
         "seed_excluded": True, "seed_coverage": 0.97,
         "sentence": "Customers who spent over ₹15,795 and do not match [have "
                     "attributes.pilot is True]",

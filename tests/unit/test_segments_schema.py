@@ -56,7 +56,7 @@ def test_sentence_reads_like_the_design_example() -> None:
                          {"field": "email", "operator": "ends_with", "value": "@gmail.com"},
                          combinator="or", negate=True))
     assert describe(nested) == ('Customers who placed at least 3 orders and do not match '
-                                '[(are in Pune or have email ends with "@gmail.com")]')
+                                '[(are in Pune or have an email that ends with "@gmail.com")]')
     assert describe(group()) == "All customers"
 
 

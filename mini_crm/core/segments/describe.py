@@ -23,6 +23,8 @@ _WORDS = {"=": "is", "!=": "is not", "<": "is under", "<=": "is at most", ">": "
           "contains": "contains", "not_contains": "does not contain",
           "starts_with": "starts with", "ends_with": "ends with", "is_null": "is empty",
           "is_not_null": "is set"}
+_DATE_WORDS = {"=": "is on", "!=": "is not on", "<": "is before", "<=": "is on or before",
+               ">": "is after", ">=": "is on or after"}
 
 
 def describe(rules: dict[str, Any] | Group) -> str:
@@ -161,14 +163,28 @@ def _phrase(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
         word = {">": "more than", ">=": "at least", "<": "fewer than", "<=": "at most",
                 "=": "exactly"}[op]
         return f"placed {word} {_fmt(c, v)} {'order' if v == 1 else 'orders'}"
-    label = FIELDS[c.field].label.lower() if c.field in FIELDS else c.field
+    label = _label(c)
+    a = f"{'an' if label[:1] in 'aeiou' else 'a'} {label}"
+    if op == "is_null":
+        return f"have no {label}"
+    if op == "is_not_null":
+        return f"have {a}"
     if op == "between":
-        return f"have {label} between {_fmt(c, v[0])} and {_fmt(c, v[1])}"
+        return f"have {a} between {_fmt(c, v[0])} and {_fmt(c, v[1])}"
     if op in ("in", "not_in"):
-        return f"have {label} {_WORDS[op]} {_list(c, v, 'or')}"
-    if op in ("is_null", "is_not_null"):
-        return f"have {label} {_WORDS[op]}"
-    return f"have {label} {_WORDS[op]} {_fmt(c, v)}"
+        return f"have {a} that {_WORDS[op]} {_list(c, v, 'or')}"
+    if isinstance(v, bool) and op in ("=", "!="):
+        return f"have {label}: {'yes' if v == (op == '=') else 'no'}"
+    words = _DATE_WORDS if isinstance(v, date) else _WORDS
+    return f"have {a} that {words[op]} {_fmt(c, v)}"
+
+
+def _label(c: Condition) -> str:
+    """The field as a marketer says it: "signup date", "loyalty tier" (never the raw
+    key `attributes.loyalty_tier`)."""
+    if c.field in FIELDS:
+        return FIELDS[c.field].label.lower()
+    return c.field.split(".", 1)[-1].replace("_", " ")
 
 
 def _days(n: Any) -> str:
