@@ -167,8 +167,9 @@ class DataState(AppState):
             return
         async with self:
             self.busy, self.progress = False, 100
+            # Rows, not errors: one row with a bad amount and a bad date is one invalid row.
             self.report = {"rows": report.rows, "valid": report.valid, "imported": 0,
-                           "invalid": report.error_count}
+                           "invalid": report.rows - report.valid}
             self.errors = [{"row": str(e["row"]), "field": e["field"] or "—",
                             "message": e["message"]} for e in report.errors]
             self.message = f"{report.valid:,} of {report.rows:,} rows are valid."
@@ -201,7 +202,7 @@ class DataState(AppState):
     def _show(self, view: dict[str, Any]) -> None:
         self.progress = int(view["progress"]["percent"])
         self.report = {"rows": view["rows"], "valid": view["valid"],
-                       "imported": view["imported"], "invalid": view["error_count"]}
+                       "imported": view["imported"], "invalid": view["rows"] - view["valid"]}
         self.errors = [{"row": str(e["row"]), "field": e["field"] or "—",
                         "message": e["message"]} for e in view["errors"]]
         if view["error_count"]:
