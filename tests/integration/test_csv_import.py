@@ -148,3 +148,13 @@ def test_distinct_columns_and_blank_trailing_columns_are_fine(tmp_path: Path) ->
     f = tmp_path / "ok.csv"
     f.write_text("external_id,phone1,phone2,,\n1,a,b,,\n")
     assert csv_import.open_csv(f).header == ["external_id", "phone1", "phone2", "", ""]
+
+
+def test_a_list_without_an_id_column_is_keyed_by_email_then_phone() -> None:
+    assert csv_import.guess_mapping("customers", ["Email", "First name", "City"]) == {
+        "email": "Email", "city": "City", "external_id": "Email"}
+    assert csv_import.guess_mapping("customers", ["Mobile", "Phone"])["external_id"] == "Phone"
+    assert csv_import.guess_mapping("customers", ["Customer ID", "Email"])["external_id"] == \
+        "Customer ID"
+    assert "external_id" not in csv_import.guess_mapping("customers", ["First name"])
+    assert "external_id" not in csv_import.guess_mapping("orders", ["Email", "Amount"])

@@ -115,6 +115,12 @@ def guess_mapping(kind: str, header: list[str]) -> dict[str, str]:
             if norm(column) in wanted and column not in mapping.values():
                 mapping[target] = column
                 break
+    if kind == "customers" and "external_id" not in mapping:
+        # A marketer's list often has no id column: the email (else the phone) is the
+        # person's key, as in Mailchimp's audience imports. Shown in the mapping, changeable.
+        key = next((mapping[f] for f in ("email", "phone") if f in mapping), None)
+        if key is not None:
+            mapping["external_id"] = key
     return mapping
 
 
