@@ -11,7 +11,10 @@ each written later and scored before any change: 29/30, 18/20 and 17/20 on their
 run (64/70 = 91%), the honest figure for unseen wording. The misses were then fixed
 with general rules ("3 orders or fewer", "this year", "more than 2 but fewer than 6
 orders", "not on gmail", "Mumbai + Pune", "2x", "organically"), so every set scores
-100% today.
+100% today. "held-out-6" (a marketer term with "since <festival>": "lapsed customers
+since Diwali", "VIP customers since Holi") was written with its fix after a fresh-user
+run found "lapsed customers since Diwali" read as "signed up before Diwali"; it is not
+a blind score.
 """
 
 from __future__ import annotations

@@ -63,3 +63,55 @@ def test_an_unplaceable_date_gives_no_rule_at_all() -> None:
     assert got.rules["rules"][1] == {"combinator": "or", "not": False, "rules": [
         {"field": "last_order_at", "operator": "<", "value": "2026-03-04"},
         {"field": "last_order_at", "operator": "is_null"}]}
+
+
+def _term(key: str) -> Term:
+    from mini_crm.core.ai.vocabulary import DEFAULTS
+    label, rules, why = DEFAULTS[key]
+    return Term(key, label, rules, why)
+
+
+TERMS = {k: _term(k) for k in ("lapsed", "churned", "new", "vip", "at_risk")}
+DIWALI, HOLI, XMAS = "2026-11-08", "2026-03-04", "2025-12-25"
+
+
+def test_a_lapse_word_with_since_is_about_the_last_order_not_the_signup() -> None:
+    # was "signup date before 8 Nov 2026" with "lapsed" silently dropped (96% of customers)
+    for text, day in (("lapsed customers since Diwali", DIWALI),
+                      ("churned customers since last Christmas", XMAS),
+                      ("customers lapsed since Holi", HOLI)):
+        for terms in (TERMS, None):  # with or without the vocabulary in Settings
+            got = p(text, terms=terms)
+            # ordered before, nothing since: never-ordered customers are not lapsed
+            assert got.rules["rules"] == [
+                {"field": "last_order_at", "operator": "<", "value": day}], (text, got)
+            assert got.unparsed == []
+            assert "last ordered before" in got.explanation[0]
+
+
+def test_a_time_about_something_else_keeps_the_vocabulary_definition() -> None:
+    got = p("VIP customers since Holi", terms=TERMS)
+    assert got.rules["rules"] == [
+        {"field": "total_spend", "operator": ">=", "value": 50000},
+        {"field": "created_at", "operator": ">=", "value": HOLI}]
+    assert got.unparsed == []
+    got = p("new customers since Diwali", terms=TERMS)
+    assert got.rules["rules"] == [{"field": "created_at", "operator": ">=", "value": DIWALI}]
+    assert "signup date that is on or after 8 Nov 2026" in got.explanation[0]
+    # the definition applies and the date stays on the signup
+    got = p("churned signups since Diwali", terms=TERMS)
+    assert {"field": "created_at", "operator": ">=", "value": DIWALI} in got.rules["rules"]
+    assert TERMS["churned"].rules["rules"][1] in got.rules["rules"][0]["rules"]
+
+
+def test_a_lapse_word_never_negates_a_signup_time() -> None:
+    got = p("lapsed signups since Diwali")  # no vocabulary: "lapsed" cannot be read here
+    assert got.rules["rules"] == [{"field": "created_at", "operator": ">=", "value": DIWALI}]
+    assert got.unparsed == ["lapsed"]
+
+
+def test_an_excluded_part_is_quoted_with_its_excluding_words() -> None:
+    got = p("customers in Pune except those in Mumbai")
+    assert got.explanation[1].startswith("“except those in Mumbai” → are not in Mumbai")
+    got = p("everyone but not Mumbai")
+    assert got.explanation[0].startswith("“but not Mumbai” → are not in Mumbai")

@@ -37,6 +37,9 @@ class Clause:
     conds: list[Cond] = field(default_factory=list)
     # (token indices, why): parts read but refused ("top 10%" of what?, "next Diwali")
     refusals: list[tuple[list[int], str]] = field(default_factory=list)
+    # the excluding words before it ("except", "but not"): quoted with what they negate,
+    # so the explanation reads "“except in Mumbai” → are not in Mumbai"
+    lead_toks: list[Tok] = field(default_factory=list)
 
     def words(self) -> set[str]:
         return {t.text for t in self.toks if t.kind == "word"}
@@ -128,13 +131,14 @@ def split_clauses(tokens: list[Tok]) -> list[Clause]:
     clauses: list[Clause] = []
     current: list[Tok] = []
     joiner, neg, lead = "and", False, ""
+    lead_toks: list[Tok] = []
     i = 0
 
     def close() -> None:
-        nonlocal current, joiner, neg, lead
+        nonlocal current, joiner, neg, lead, lead_toks
         if current:
-            clauses.append(Clause(current, joiner, neg, lead))
-            joiner, neg, lead = "and", False, ""
+            clauses.append(Clause(current, joiner, neg, lead, lead_toks=lead_toks))
+            joiner, neg, lead, lead_toks = "and", False, "", []
         current = []
 
     while i < len(tokens):
@@ -144,6 +148,7 @@ def split_clauses(tokens: list[Tok]) -> list[Clause]:
             close()
             neg = True
             lead = exclude[0]
+            lead_toks = tokens[i:i + exclude[1]]
             i += exclude[1]
             continue
         glued_with = t.text == "with" and current and current[-1].text in (

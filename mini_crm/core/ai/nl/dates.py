@@ -18,17 +18,23 @@ from mini_crm.core.ai.nl.vocab import (
 )
 
 
-def _time_field(c: Clause) -> tuple[str, str, list[int]]:
-    """(days field, date field, trigger indices) that a period or date in this clause is about."""
+def time_field(c: Clause) -> tuple[str, str, list[int]]:
+    """(days field, date field, trigger indices) that a period or date in this clause is about.
+
+    A lapse word ("lapsed", "churned" …) says the time is about the last order, so
+    "lapsed customers since Diwali" is not "customers since Diwali" (tenure): only an
+    explicit sign-up word ("joined", "signups") puts such a clause's date on the signup.
+    """
     w = [t.text for t in c.toks]
+    lapse = any(x in LAPSE for x in w)
     firsts = [i for i, x in enumerate(w) if x == "first"]
     if firsts and (c.has(ORDER_VERBS | ORDER_NOUNS) or c.lead in ("who",)):
         return "days_since_first_order", "first_order_at", firsts + [
             i for i, x in enumerate(w) if x in ORDER_VERBS | ORDER_NOUNS]
     signup = [i for i, x in enumerate(w) if x in SIGNUP]
     tenure = [i for i, x in enumerate(w) if x in TENURE_NOUNS and i + 1 < len(w)
-              and w[i + 1] in ("for", "since")]
-    if "with" in w and "us" in w:
+              and w[i + 1] in ("for", "since") and not lapse]
+    if "with" in w and "us" in w and not lapse:
         tenure.append(w.index("us"))
     if signup or tenure:
         return "days_since_signup", "created_at", signup + tenure
@@ -42,7 +48,7 @@ def read_periods(c: Clause, ctx: Context) -> None:
         t = c.toks[i]
         if t.kind == "range" and t.extra.get("kind") != "period":
             continue
-        days_field, _, triggers = _time_field(c)
+        days_field, _, triggers = time_field(c)
         if t.kind == "range":
             lo, hi = (int(round(x)) for x in t.value)
             if hi > MAX_DAYS:
@@ -58,7 +64,7 @@ def read_periods(c: Clause, ctx: Context) -> None:
         ago = _ago(c, i)
         window = c.before(i, [x.text for x in c.toks if x.kind == "window"], reach=3)
         window = [j for j in range(max(0, i - 3), i) if c.toks[j].kind == "window"]
-        neg = negation_words(c)
+        neg = _negations(c, days_field)
         if op:
             used += extra
             if window and not ago:
@@ -81,6 +87,16 @@ def read_periods(c: Clause, ctx: Context) -> None:
             used += neg
         rule = {"field": days_field, "operator": op, "value": days}
         c.add(_or_never(rule) if _not_ordered(c, rule, ago) else rule, used + ago)
+
+
+def _negations(c: Clause, time: str) -> list[int]:
+    """Negation words for a time on this field. A lapse word ("lapsed since Diwali") means
+    "no order since" only about orders: on a signup or first-order time it is no negation
+    (it stays unread, so the marketer is told, never silently turned into "before")."""
+    neg = negation_words(c)
+    if time in ("days_since_last_order", "last_order_at"):
+        return neg
+    return [i for i in neg if c.toks[i].text not in LAPSE]
 
 
 def _not_ordered(c: Clause, rule: dict[str, Any], ago: list[int]) -> bool:
@@ -108,9 +124,9 @@ def read_dates(c: Clause, ctx: Context) -> None:
     for i in c.index("date"):
         year, month, day = c.toks[i].value
         start, end = c.toks[i].extra.get("span") or _date_span(year, month, day, ctx.today)
-        _, date_field, triggers = _time_field(c)
+        _, date_field, triggers = time_field(c)
         lead = c.toks[i - 1].text if i > 0 else ""
-        neg = negation_words(c)
+        neg = _negations(c, date_field)
         used = [i, *triggers, *([i - 1] if lead else [])]
         if lead in ("since", "from"):
             rule = {"field": date_field, "operator": "<" if neg else ">=",

@@ -116,13 +116,14 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     unparsed: list[str] = []
     everyone = False
     carry_neg, carry_or = False, False
+    carry_lead: list[lx.Tok] = []
     reserved = reserved_words(ctx)
     for clause in clauses:
         unparsed += [f"{quote(text, mapped, [clause.toks[i] for i in idx])} ({why})"
                      for idx, why in clause.refusals]
         if not clause.conds:
             if clause.refusals:
-                carry_neg, carry_or = False, False
+                carry_neg, carry_or, carry_lead = False, False, []
                 continue
             content = [t for t in clause.toks if t.text not in FILLER and t.kind != "punct"]
             if not content and clause.words() & {"everyone", "all", "everybody"}:
@@ -130,25 +131,37 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
             if content:
                 unparsed.append(quote(text, mapped, clause.toks))
                 # "in Pune or Kochi" (Kochi unknown): that "or" joined nothing we read
-                carry_neg, carry_or = False, False
+                carry_neg, carry_or, carry_lead = False, False, []
                 continue
             # "except those who …": the connector of a clause of filler carries on
             carry_neg, carry_or = carry_neg or clause.neg, carry_or or clause.joiner == "or"
+            carry_lead = carry_lead or (clause.lead_toks if clause.neg else [])
             continue
         unparsed += leftovers(text, mapped, clause, reserved)
         clause.joiner = "or" if carry_or else clause.joiner
         if clause.neg or carry_neg:  # "except …", "but not …"
             first = clause.conds[0]
             clause.conds[0] = Cond(negate(first.rule), first.tokens)
-        carry_neg, carry_or = False, False
+            # the words that negated it are quoted with it (not "“in Mumbai” → are not …")
+            clause.lead_toks = carry_lead or clause.lead_toks
+        else:
+            clause.lead_toks = []
+        carry_neg, carry_or, carry_lead = False, False, []
     rules = combine(clauses)
-    explanation = [f"“{quote(text, mapped, [c.toks[i] for i in cond.tokens])}” → "
-                   f"{cond.note or phrase(cond.rule)}" for c in clauses for cond in c.conds]
+    explanation = [f"“{quote(text, mapped, _quoted(c, k))}” → "
+                   f"{c.conds[k].note or phrase(c.conds[k].rule)}"
+                   for c in clauses for k in range(len(c.conds))]
     everyone = everyone and not rules["rules"] and not unparsed
     if everyone:
         explanation = [f"“{text.strip()[:80]}” → all customers"]
     return ParsedRules(rules, explanation, [*bad_numbers, *(u for u in unparsed if u)],
                        everyone)
+
+
+def _quoted(c: Clause, k: int) -> list[lx.Tok]:
+    """The prompt's tokens a condition read; an excluded clause's first condition with
+    the words that excluded it ("except those in Mumbai")."""
+    return [*(c.lead_toks if k == 0 else []), *(c.toks[i] for i in c.conds[k].tokens)]
 
 
 # --- reading a clause ---------------------------------------------------------------------

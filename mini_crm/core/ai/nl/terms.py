@@ -5,8 +5,14 @@ Settings (core/ai/vocabulary.py holds the defaults and the storage); the parser 
 finds the words and applies whatever definition it was given, so an edited definition
 changes what "VIP" means at once, and the explanation quotes the definition used.
 
-A time-based term ("lapsed", "new" …) gives way to an explicit period in its clause:
-"lapsed for 6 months" is read by the period grammar, not by the default 90 days.
+A time-based term ("lapsed", "new" …) gives way to an explicit period or date in its
+clause about the same thing: "lapsed for 6 months" is read by the period grammar, not by
+the default 90 days, and "lapsed customers since Diwali" (or "churned since last
+Christmas") means ordered before but nothing since Diwali: last order before Diwali
+(customers who never ordered are not lapsed). "new customers since Diwali" is signed up
+on or after Diwali. A time about something else keeps the definition: "VIP customers
+since Holi" is VIP and a customer (signed up) since Holi; "churned signups since Diwali"
+is churned and signed up since Diwali.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from mini_crm.core.ai.nl.clauses import Clause, Context
 from mini_crm.core.ai.nl.combine import negate
+from mini_crm.core.ai.nl.dates import time_field
 
 
 @dataclass(frozen=True)
@@ -37,8 +44,11 @@ PHRASES: dict[str, str] = {
     "high spenders": "big_spender", "heavy spenders": "big_spender",
     "top spenders": "big_spender",
 }
-# Terms about time: an explicit period or date in the clause wins over the definition.
-TIME_TERMS = {"lapsed", "churned", "dormant", "at_risk", "new"}
+# Terms about time → the days field they are about: an explicit period or date in the
+# clause about that field wins over the definition.
+TIME_TERMS = {"lapsed": "days_since_last_order", "churned": "days_since_last_order",
+              "dormant": "days_since_last_order", "at_risk": "days_since_last_order",
+              "new": "days_since_signup"}
 NEGATORS = {"not", "non", "never"}
 
 
@@ -46,7 +56,10 @@ def read_terms(c: Clause, ctx: Context) -> None:
     """Apply the definition of every marketer term in the clause (negated after "not"/"non-")."""
     if not ctx.terms:
         return
-    timed = bool(c.index("period", "date", "range"))
+    # the field a period or date in this clause is about ("" when it has none)
+    times = [i for i in c.index("period", "date", "range")
+             if c.toks[i].kind != "range" or c.toks[i].extra.get("kind") == "period"]
+    timed = time_field(c)[0] if times else ""
     words = [(i, t.text) for i, t in enumerate(c.toks)
              if i not in c.used and (t.kind == "word" or t.text == "one")]
     phrases = sorted(PHRASES, key=lambda p: -len(p.split()))
@@ -65,7 +78,8 @@ def read_terms(c: Clause, ctx: Context) -> None:
         idx = [i for i, _ in words[k:k + len(hit.split())]]
         k += len(idx)
         term = ctx.terms.get(PHRASES[hit])
-        if term is None or (term.key in TIME_TERMS and timed) or any(i in c.used for i in idx):
+        if term is None or TIME_TERMS.get(term.key, "-") == timed \
+                or any(i in c.used for i in idx):
             continue
         rule = term.rules if len(term.rules.get("rules", [])) != 1 else term.rules["rules"][0]
         neg = [j for j in range(max(0, idx[0] - 2), idx[0])
