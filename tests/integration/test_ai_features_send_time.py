@@ -210,7 +210,9 @@ def test_audience_without_conversions_borrows_everyones(session: Session) -> Non
                                              "value": "Delhi"}]}
     advice = st.suggest_send_times(session, delhi, now=NOW).value
     assert advice.conversion_basis == "all customers" and advice.conversions == 30
-    assert any("only 0 orders attributed to a campaign message" in n for n in advice.notes)
+    # zero said as "no orders", never "only 0 orders"
+    assert any("had no orders attributed to a campaign message" in n for n in advice.notes)
+    assert not any("only 0" in n.lower() for n in advice.notes)
     assert "all customers' 30 orders that followed a campaign message" in \
         advice.windows[0].reason
 
@@ -225,4 +227,10 @@ def test_too_few_conversions_fall_back_to_order_hours_and_say_so(session: Sessio
     assert all("campaign message" not in w.reason for w in advice.windows)
     assert any(f"Only {st.MIN_CONVERSIONS - 1} orders in the last year followed a campaign "
                "message" in n and "order times alone" in n for n in advice.notes)
+
+
+def test_small_order_counts_are_said_in_words() -> None:
+    assert st._few(0) == "no orders"
+    assert st._few(1) == "only 1 order"
+    assert st._few(7) == "only 7 orders"
 

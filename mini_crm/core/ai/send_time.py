@@ -247,13 +247,18 @@ def _conversion_grid(session: Session, ids: sa.Select, since: datetime, tz: Zone
     grid, total = _bucket(session, None, since, tz, converted=True)
     if total >= MIN_CONVERSIONS:
         return grid, total, "all customers", [
-            f"The audience had only {audience_total} orders attributed to a campaign message "
+            f"The audience had {_few(audience_total)} attributed to a campaign message "
             f"in the last year (fewer than {MIN_CONVERSIONS}); the conversion hours blended "
             "in are all customers'."]
     return grid, total, "", [
-        f"Only {total} orders in the last year followed a campaign message (fewer than "
-        f"{MIN_CONVERSIONS}), too few to learn when messages convert; the windows follow "
-        "order times alone."]
+        f"{_few(total).capitalize()} in the last year followed a campaign message (fewer "
+        f"than {MIN_CONVERSIONS}), too few to learn when messages convert; the windows "
+        "follow order times alone."]
+
+
+def _few(n: int) -> str:
+    """A small order count said right: "no orders", "only 1 order", "only 7 orders"."""
+    return "no orders" if n == 0 else f"only {n} order{'' if n == 1 else 's'}"
 
 
 def _heatmap(session: Session, rules: dict[str, Any], now: datetime, tz: ZoneInfo
@@ -272,7 +277,8 @@ def _heatmap(session: Session, rules: dict[str, Any], now: datetime, tz: ZoneInf
         return grid, total, "audience, all time", notes
     audience_orders = total
     grid, total = _bucket(session, None, since, tz)
-    notes.append(f"The audience has only {audience_orders} past orders, too few for a "
+    notes.append(f"The audience has {_few(audience_orders).replace(' order', ' past order')}"
+                 ", too few for a "
                  "pattern; the windows follow all customers' orders in the last year.")
     if total == 0:
         notes.append("There are no orders in the last year, so there is no pattern to "
