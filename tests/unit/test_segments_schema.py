@@ -66,6 +66,20 @@ def test_catalogue_lists_every_field_with_operators() -> None:
     assert all(f["operators"] for f in catalogue())
 
 
+def test_sentences_name_fields_in_words_never_raw_keys() -> None:
+    # the audience panel showed "have attributes.loyalty_tier is ..." and
+    # "have signup date is under 8 Nov 2026"
+    sentence = describe(group({"field": "attributes.loyalty_tier", "operator": "=",
+                               "value": "gold"}))
+    assert sentence == 'Customers who have a loyalty tier that is "gold"'
+    assert "attributes." not in describe(group(
+        {"field": "attributes.loyalty_tier", "operator": "!=", "value": "gold"}))
+    assert describe(group({"field": "created_at", "operator": "<", "value": "2026-11-08"})) \
+        == "Customers who have a signup date that is before 8 Nov 2026"
+    assert describe(group({"field": "created_at", "operator": ">=", "value": "2026-11-08"})) \
+        == "Customers who have a signup date that is on or after 8 Nov 2026"
+
+
 def test_sentences_say_how_missing_values_and_windows_are_read() -> None:
     assert describe(group({"field": "city", "operator": "not_in", "value": ["Mumbai"]})) == (
         "Customers who are not in Mumbai (including customers with no city)")
