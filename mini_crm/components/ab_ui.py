@@ -38,15 +38,35 @@ def _row(r: rx.Var) -> rx.Component:
         data_testid="variant-row")
 
 
+def _pick_confirm(key: rx.Var, note: rx.Var) -> rx.Component:
+    """One "Variant X wins" button behind a confirmation: picking sends the variant to
+    everyone still waiting at once, so it is asked like "Cancel campaign" is."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(
+            "Variant ", key, " wins", size="1", variant="soft", disabled=AB.picking,
+            data_testid="pick-winner")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Make variant ", key, " the winner?"),
+            rx.alert_dialog.description(note),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep testing", variant="soft",
+                                                 color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Send variant ", key,
+                                                 on_click=AB.pick(key),
+                                                 data_testid="confirm-pick-winner")),
+                justify="end", spacing="3", margin_top="16px"),
+        ),
+    )
+
+
 def _pick_buttons(ab: rx.Var) -> rx.Component:
     return rx.cond(
         ab["testing"].to(bool) & S.can_launch,
         rx.vstack(
             rx.hstack(
                 rx.text("Pick the winner now:", size="2"),
-                rx.foreach(ab["keys"].to(list[str]), lambda k: rx.button(
-                    "Variant ", k, " wins", size="1", variant="soft", on_click=AB.pick(k),
-                    disabled=AB.picking, data_testid="pick-winner")),
+                rx.foreach(ab["keys"].to(list[str]),
+                           lambda k: _pick_confirm(k, ab["pick_note"].to(str))),
                 spacing="2", align="center", wrap="wrap"),
             rx.cond(AB.error != "", rx.text(AB.error, size="1", color_scheme="red",
                                             role="alert")),

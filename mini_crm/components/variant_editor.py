@@ -96,7 +96,8 @@ def variant_editor() -> rx.Component:
 
 def use_as_variant_button(text: rx.Var) -> rx.Component:
     return rx.button("Use as variant", size="1", variant="ghost",
-                     on_click=V.use_as_variant(text), data_testid="use-as-variant")
+                     on_click=V.use_as_variant(text, CampaignWizardState.template),
+                     data_testid="use-as-variant")
 
 
 def variants_summary() -> rx.Component:

@@ -37,16 +37,23 @@ def _cancel_button() -> rx.Component:
                          data_testid="cancel-campaign")
 
     # The dialog trigger needs the button itself as its only child (no cond between).
+    scheduled = C["status"].to(str) == "scheduled"
     confirm = rx.alert_dialog.root(
         rx.alert_dialog.trigger(button(False)),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Cancel this campaign?"),
-            rx.alert_dialog.description(
+            # A scheduled campaign has sent nothing yet: no talk of messages in flight.
+            rx.alert_dialog.description(rx.cond(
+                scheduled,
+                "It has not started: nothing has been sent, and nothing will be. "
+                "This cannot be undone.",
                 "Messages already handed to the vendor still arrive; the ones still "
-                "queued are not sent. This cannot be undone."),
+                "queued are not sent. This cannot be undone.")),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep sending", variant="soft",
-                                                 color_scheme="gray")),
+                rx.alert_dialog.cancel(rx.button(rx.cond(scheduled, "Keep scheduled",
+                                                         "Keep sending"), variant="soft",
+                                                 color_scheme="gray",
+                                                 data_testid="keep-campaign")),
                 rx.alert_dialog.action(rx.button("Cancel campaign", color_scheme="red",
                                                  on_click=S.cancel,
                                                  data_testid="confirm-cancel")),
@@ -147,7 +154,7 @@ def _funnel() -> rx.Component:
             width="100%",
         ),
         rx.vstack(
-            rx.hstack(rx.text("Progress", size="1", color_scheme="gray"), rx.spacer(),
+            rx.hstack(rx.text(C["progress_label"].to(str), size="1", color_scheme="gray"), rx.spacer(),
                       rx.text(C["progress"].to(int).to_string() + "%", size="1",
                               color_scheme="gray", data_testid="campaign-progress-text"),
                       width="100%"),

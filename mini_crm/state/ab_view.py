@@ -20,7 +20,7 @@ def ab_view(stats: Any) -> dict[str, Any]:
     ab = stats.ab_dict() if hasattr(stats, "ab_dict") else None
     if not ab:
         return {"has": False, "rows": [], "keys": [], "testing": False, "headline": "",
-                "reason": "", "detail": "", "settings": ""}
+                "reason": "", "detail": "", "settings": "", "pick_note": ""}
     winner = getattr(stats, "winner", None)
     rows = [{"key": v["key"], "message": v["message"],
              "recipients": formatting.count(v["recipients"]),
@@ -51,5 +51,14 @@ def ab_view(stats: Any) -> dict[str, Any]:
         p = ab.get("p_value")
         detail = (f"{ab.get('method') or ''}; p = {p:.4f}" if p is not None
                   else (ab.get("method") or ""))
+    n_waiting = int(ab.get("waiting") or 0) if testing else 0
+    # What the pick-the-winner dialog says happens: the variant goes to this many at once.
+    pick_note = (f"{formatting.count(n_waiting)} "
+                 f"{'person' if n_waiting == 1 else 'people'} waiting for the winner "
+                 "will be sent this variant at once. This cannot be undone."
+                 if n_waiting else
+                 "Nobody is waiting for the winner; the test ends and this variant is "
+                 "recorded as the winner. This cannot be undone.")
     return {"has": True, "rows": rows, "keys": [r["key"] for r in rows], "testing": testing,
-            "headline": headline, "reason": reason, "detail": detail, "settings": settings}
+            "headline": headline, "reason": reason, "detail": detail, "settings": settings,
+            "pick_note": pick_note}

@@ -31,6 +31,18 @@ def _local(value: datetime | None) -> str:
     return formatting.brand_time(value).strftime("%d %b %Y, %H:%M %Z")
 
 
+def _launch_counts(d: dict[str, Any]) -> str:
+    """" to 179 recipients (246 matching)": `recipients` are the rows to send (after
+    consent, suppressions and the holdout); `audience_size` is everyone who matched.
+    Older entries have only audience_size, which is the matching audience, not recipients."""
+    size, recipients = d.get("audience_size"), d.get("recipients")
+    if isinstance(recipients, int):
+        matching = (f" ({formatting.count(size)} matching)"
+                    if isinstance(size, int) and size != recipients else "")
+        return f" to {formatting.count(recipients)} recipients{matching}"
+    return f" ({formatting.count(size)} matching)" if isinstance(size, int) else ""
+
+
 def _details(event: AuditEvent) -> str:
     d = event.details or {}
     if event.action == audit.ROLE_CHANGED:
@@ -44,10 +56,11 @@ def _details(event: AuditEvent) -> str:
         return f"{n} session{'s' if n != 1 else ''} ended"
     if event.action == audit.SIGNIN_REFUSED:
         return str(d.get("reason", ""))
+    if event.action == audit.AB_WINNER_PICKED:
+        by = "by hand" if d.get("decided_by", "manual") == "manual" else "automatically"
+        return f"{d.get('winner', '?')} ({by})"
     if event.action in (audit.CAMPAIGN_LAUNCHED, audit.CAMPAIGN_SCHEDULED) and "name" in d:
-        size = d.get("audience_size")
-        to = f" to {formatting.count(size)} recipients" if isinstance(size, int) else ""
-        return f"“{d['name']}”{to}"
+        return f"“{d['name']}”{_launch_counts(d)}"
     return ", ".join(f"{k}: {v}" for k, v in d.items() if k not in ("key_id",))
 
 

@@ -97,6 +97,17 @@ def local_text(value: datetime | None) -> str:
     return formatting.date_time(formatting.brand_time(value))
 
 
+def _pending_text(pending: int, waiting: int, decide_at: datetime | None) -> str:
+    """"12 queued", or with an A/B test's held rows named apart and when they go:
+    "152 waiting for the A/B winner (decided at 30 Nov 2026, 18:00)"."""
+    if not waiting:
+        return f"{formatting.count(pending)} queued"
+    when = f" (decided at {local_text(decide_at)})" if decide_at is not None else ""
+    held = f"{formatting.count(waiting)} waiting for the A/B winner{when}"
+    queued = pending - waiting
+    return f"{formatting.count(queued)} queued, {held}" if queued else held
+
+
 def stats_view(s: Any) -> dict[str, Any]:
     """One campaign's figures, display-ready. `sent` counts every message the vendor
     accepted (so it includes those since delivered or undelivered)."""
@@ -110,6 +121,7 @@ def stats_view(s: Any) -> dict[str, Any]:
     recipients = _int(s, "recipients") if hasattr(s, "recipients") else audience
     total = max(recipients, pending + sent + failed)
     processed = max(0, total - pending)
+    waiting = min(_int(s, "waiting"), pending)  # A/B rows held for the winner
     status = str(s.status)
     awaiting = max(0, sent - delivered - undelivered)  # accepted, no receipt yet
     completed_at = getattr(s, "completed_at", None)
@@ -149,7 +161,11 @@ def stats_view(s: Any) -> dict[str, Any]:
         "delivered": formatting.count(delivered),
         "undelivered": formatting.count(undelivered),
         "rate": "—" if no_receipts_yet else rate_text(getattr(s, "delivery_rate", None)),
-        "progress": 100 if status == CampaignStatus.COMPLETED else percent(processed, total),
+        # While an A/B test holds the rest back, progress is over the test share: the
+        # waiting rows are not late, they wait for the decision (else it looks stuck).
+        "progress": 100 if status == CampaignStatus.COMPLETED
+        else percent(processed, total - waiting) if waiting else percent(processed, total),
+        "progress_label": "Progress of the A/B test share" if waiting else "Progress",
         "sent_pct": percent(sent, total),
         "delivered_pct": percent(delivered, total),
         "failed_pct": percent(failed + undelivered, total),
@@ -162,9 +178,7 @@ def stats_view(s: Any) -> dict[str, Any]:
         "is_ab": bool(getattr(s, "variant_specs", None)),
         "waiting": formatting.count(_int(s, "waiting")),
         # "queued" alone, or with the A/B rows held for the winner named apart.
-        "pending_text": (f"{formatting.count(pending - _int(s, 'waiting'))} queued, "
-                         f"{formatting.count(_int(s, 'waiting'))} waiting for the A/B winner"
-                         if _int(s, "waiting") else f"{formatting.count(pending)} queued"),
+        "pending_text": _pending_text(pending, waiting, getattr(s, "ab_decide_at", None)),
         # What it earned (conversions, revenue, holdout, uplift): state/outcome_view.py.
         **outcome_view(getattr(s, "outcome", None), total),
     }

@@ -118,8 +118,16 @@ class VariantsState(AppState):
         self.error = ""
         return self._edited()
 
-    def use_as_variant(self, text: str):
-        """An AI suggestion becomes the next variant (the first empty one, or a new one)."""
+    def use_as_variant(self, text: str, message: str = ""):
+        """An AI suggestion becomes the next variant: A (the main message, `message` as
+        typed) when it is still empty, else the first empty one of B-D, or a new one."""
+        if not message.strip():
+            from mini_crm.state.campaign_wizard import CampaignWizardState
+
+            self.enabled, self.error = True, ""
+            if not self.extra:
+                self.extra, self.subjects = [""], [""]
+            return CampaignWizardState.use_suggestion(text)
         self.enabled = True
         if "" in self.extra:
             i = self.extra.index("")

@@ -109,6 +109,11 @@ def test_wizard_creates_an_ab_campaign_with_a_holdout(page: Page, app_url: str,
     _shots(page, "ab-campaign-outcome", "campaign-outcome")
     # Pick B by hand: the decision shows at once, and the buttons go.
     page.get_by_test_id("pick-winner").nth(1).click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("Make variant B the winner?")
+    expect(dialog).to_contain_text(re.compile(r"\d+ people waiting for the winner will be "
+                                              r"sent this variant at once"))
+    page.get_by_test_id("confirm-pick-winner").click()
     expect(page.get_by_test_id("ab-headline")).to_have_text(
         "Winner: variant B (picked by hand)", timeout=20_000)
     expect(page.get_by_test_id("pick-winner")).to_have_count(0)

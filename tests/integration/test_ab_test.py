@@ -13,16 +13,18 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from mini_crm.core import jobs
+from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import ab_test, launch, reports, service
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.delivery import claims, enqueue, sending
 from mini_crm.core.outcomes import holdout
 from mini_crm.db import session_scope
-from mini_crm.models import Campaign, utcnow
+from mini_crm.models import AuditEvent, Campaign, utcnow
 from mini_crm.settings import get_settings
+from mini_crm.state.admin import _details as admin_details
 from tests.integration.campaign_helpers import (
     LOG,
     FakeVendor,
@@ -232,6 +234,12 @@ def test_no_winner_sends_the_rest_variant_a_and_manual_pick_wins(
     assert waiting_left == 0
     with session_scope() as db:
         assert ab_test.decide_campaign(db, second.id, utcnow() + timedelta(days=3)) is None
+        # Its own audit entry (not "scheduled campaign edited"), in the admin's words.
+        event = db.exec(select(AuditEvent).where(
+            AuditEvent.action == audit.AB_WINNER_PICKED,
+            AuditEvent.target == f"campaign:{second.id}")).one()
+        assert audit.label(event.action) + ": " + admin_details(event) \
+            == "A/B winner picked: C (by hand)"
 
 
 def test_cancel_fails_the_waiting_rows(app_settings: sa.Engine,

@@ -39,3 +39,22 @@ def test_a_draft_links_to_the_wizard_and_others_to_their_page() -> None:
     assert stats_view(_stats(status="draft", sent=0, failed=0))["href"] == \
         "/campaigns/new?draft=7"
     assert stats_view(_stats(status="sending"))["href"] == "/campaigns/7"
+
+
+def test_an_ab_test_names_the_held_rows_and_measures_progress_over_the_test_share() -> None:
+    from datetime import datetime
+
+    # 179 recipients: 27 in the test share (all sent), 152 held for the winner.
+    view = stats_view(_stats(status="sending", audience_size=179, unsent=152, queued=0,
+                             waiting=152, sent=27, failed=0, completed_at=None,
+                             ab_decide_at=datetime(2026, 11, 30, 12, 30)))
+    assert view["pending_text"].startswith("152 waiting for the A/B winner (decided at ")
+    assert "queued" not in view["pending_text"]
+    assert (view["progress"], view["progress_label"]) == (100, "Progress of the A/B test share")
+    mixed = stats_view(_stats(status="sending", audience_size=179, unsent=162, queued=10,
+                              waiting=152, sent=17, failed=0, completed_at=None))
+    assert mixed["pending_text"] == "10 queued, 152 waiting for the A/B winner"
+    assert mixed["progress"] == 63  # 17 of the 27 in the test share
+    plain = stats_view(_stats(status="sending", queued=5, sent=5, failed=0, completed_at=None))
+    assert (plain["pending_text"], plain["progress"], plain["progress_label"]) == \
+        ("5 queued", 50, "Progress")

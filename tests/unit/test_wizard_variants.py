@@ -27,10 +27,10 @@ def test_errors_name_the_variant_and_the_limit() -> None:
     assert len(s.extra) == 3 and s.can_add is False
     s.add_variant()
     assert s.error == "At most 4 variants: remove one first." and len(s.extra) == 3
-    s.use_as_variant("from the AI")  # fills the first empty variant (C)
+    s.use_as_variant("from the AI", "Hi")  # fills the first empty variant (C)
     assert s.extra == ["Hello {first_name}", "from the AI", ""]
     s.set_variant(2, "D text")
-    s.use_as_variant("another")
+    s.use_as_variant("another", "Hi")
     assert s.error.startswith("At most 4 variants") and len(s.extra) == 3
     s.remove_variant(1)
     assert s.extra == ["Hello {first_name}", "D text"] and len(s.subjects) == 2
@@ -60,3 +60,14 @@ def test_launch_and_draft_fields_and_restore() -> None:
                   draft["ab_test"])
     assert (again.enabled, again.extra, again.subjects, again.test_share, again.test_hours,
             again.metric) == (True, ["B text"], ["B subject"], "30", "12", "delivery")
+
+
+def test_use_as_variant_fills_variant_a_first_when_the_message_is_empty() -> None:
+    s = _state()
+    event = s.use_as_variant("from the AI", "  ")
+    # A is the wizard's main message: the suggestion goes there, B stays empty to type.
+    assert s.enabled and s.extra == [""]
+    assert event.handler.fn.__name__ == "use_suggestion"
+    assert [a[1]._var_value for a in event.args] == ["from the AI"]
+    s.use_as_variant("second idea", "from the AI")
+    assert s.extra == ["second idea"]

@@ -36,6 +36,7 @@ CAMPAIGN_EDITED = "campaign_edited"
 CAMPAIGN_RESCHEDULED = "campaign_rescheduled"
 CAMPAIGN_DUPLICATED = "campaign_duplicated"
 CAMPAIGN_TEST_SENT = "campaign_test_sent"
+AB_WINNER_PICKED = "ab_winner_picked"
 SEGMENT_CREATED = "segment_created"
 SEGMENT_CHANGED = "segment_changed"
 SEGMENT_DELETED = "segment_deleted"
@@ -63,6 +64,7 @@ ACTION_LABELS: dict[str, str] = {
     CAMPAIGN_RESCHEDULED: "Campaign rescheduled",
     CAMPAIGN_DUPLICATED: "Campaign duplicated",
     CAMPAIGN_TEST_SENT: "Test message sent",
+    AB_WINNER_PICKED: "A/B winner picked",
     SEGMENT_CREATED: "Segment created",
     SEGMENT_CHANGED: "Segment changed",
     SEGMENT_DELETED: "Segment deleted",

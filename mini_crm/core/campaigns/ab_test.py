@@ -320,8 +320,9 @@ def pick_winner(db: Session, campaign_id: int, key: str, *,
               "reason": f"Chosen by hand. At that moment: {decision.reason}"}
     if not _settle(db, campaign, key, detail, now):
         raise CampaignError("the winner was decided meanwhile", "ab_test")
-    audit.record(db, audit.CAMPAIGN_EDITED, actor_user_id=actor_user_id,
-                 target=f"campaign:{campaign_id}", details={"winner": key})
+    audit.record(db, audit.AB_WINNER_PICKED, actor_user_id=actor_user_id,
+                 target=f"campaign:{campaign_id}",
+                 details={"winner": key, "decided_by": "manual"})
     return detail
 
 
