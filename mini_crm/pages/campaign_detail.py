@@ -154,7 +154,8 @@ def _funnel() -> rx.Component:
             width="100%",
         ),
         rx.vstack(
-            rx.hstack(rx.text(C["progress_label"].to(str), size="1", color_scheme="gray"), rx.spacer(),
+            rx.hstack(rx.text(C["progress_label"].to(str), size="1", color_scheme="gray"),
+                      rx.spacer(),
                       rx.text(C["progress"].to(int).to_string() + "%", size="1",
                               color_scheme="gray", data_testid="campaign-progress-text"),
                       width="100%"),
