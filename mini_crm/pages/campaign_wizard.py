@@ -14,6 +14,7 @@ from mini_crm.components.variant_editor import (
     variant_editor,
     variants_summary,
 )
+from mini_crm.state.campaign_holdout import HoldoutState
 from mini_crm.state.campaign_wizard import CHANNELS, STEPS, TONES
 from mini_crm.state.campaign_wizard import CampaignWizardState as W
 from mini_crm.state.segments import SegmentEditorState as E
@@ -540,7 +541,9 @@ def _review_step() -> rx.Component:
     )
     reach = rx.vstack(
         rx.hstack(rx.cond(W.reach_loading, rx.spinner(size="1")),
-                  rx.text(rx.cond(W.eligible_text != "", W.eligible_text, W.audience_text),
+                  rx.text(rx.cond(HoldoutState.receive_text != "", HoldoutState.receive_text,
+                                  rx.cond(W.eligible_text != "", W.eligible_text,
+                                          W.audience_text)),
                           size="5", weight="bold", data_testid="review-size"),
                   rx.text("will receive", size="2"), align="baseline", spacing="2"),
         rx.cond(W.reach_summary != "",

@@ -24,7 +24,8 @@ def _advice(rules: dict[str, Any], channel: str) -> dict[str, Any]:
             "mde": {k: (f"{o['mde_absolute'] * 100:.2f} points"
                         + (f" ({o['mde_relative'] * 100:.0f}% of the base rate)"
                            if o["mde_relative"] is not None else "")
-                        + f"; {formatting.count(o['holdout_size'])} people held out")
+                        + ("; too few for the uplift report to show a result"
+                           if o.get("measurable") is False else ""))
                     if o["mde_absolute"] is not None else "not measurable"
                     for k, o in mdes.items()}}
 
@@ -35,18 +36,42 @@ class HoldoutState(AppState):
     reason: str = ""
     mde: dict[str, str] = {}
     loading: bool = False
+    # Customers left after consent, suppressions and the frequency cap (-1: not counted
+    # yet): the launch draws the holdout from these, not from everyone matching.
+    eligible: int = -1
+
+    @rx.var
+    def held_count(self) -> int:
+        """About how many the holdout keeps back: each eligible customer is held out
+        by a hash, so the real count varies around percent x eligible."""
+        if self.eligible < 0 or not self.percent.isdigit():
+            return 0
+        return round(self.eligible * int(self.percent) / 100)
+
+    @rx.var
+    def receive_text(self) -> str:
+        """"234" with no holdout, "about 187" with one; "" until the audience is counted."""
+        if self.eligible < 0:
+            return ""
+        if self.percent == "0":
+            return formatting.count(self.eligible)
+        return f"about {formatting.count(self.eligible - self.held_count)}"
 
     @rx.var
     def mde_text(self) -> str:
         if self.percent == "0":
             return "No holdout: every eligible customer gets the message, and uplift cannot " \
                    "be measured."
+        held = (f" About {formatting.count(self.held_count)} of the "
+                f"{formatting.count(self.eligible)} eligible are held out."
+                if self.eligible >= 0 else "")
         found = self.mde.get(self.percent, "")
-        return f"Smallest uplift this holdout can detect (80% power, 5% significance): " \
-               f"{found}." if found else ""
+        return (f"Smallest uplift this holdout can detect (80% power, 5% significance): "
+                f"{found}." if found else "") + held
 
     def reset_advice(self) -> None:
         self.percent, self.suggested, self.reason, self.mde = "0", "0", "", {}
+        self.eligible = -1
 
     def set_percent(self, value: str | list[str]) -> None:
         value = value[0] if isinstance(value, list) else value
@@ -56,11 +81,11 @@ class HoldoutState(AppState):
         self.percent = self.suggested
 
     @rx.event(background=True)
-    async def load(self, rules: dict[str, Any], channel: str):
+    async def load(self, rules: dict[str, Any], channel: str, eligible: int = -1):
         async with self:
             if not self.ensure_signed_in():
                 return
-            self.loading = True
+            self.loading, self.eligible = True, int(eligible)
         try:
             advice = await rx.run_in_thread(lambda: _advice(rules, channel))
         except Exception as exc:  # the option still works without the advice

@@ -935,8 +935,10 @@ class CampaignWizardState(AppState):
                 self.reach_summary = reach["text"]
                 self.skipped_summary = reach["skipped_text"]
             self.reach_loading = False
-        # The holdout size is advised for the same audience and channel.
-        yield HoldoutState.load(rules, channel)
+        # The holdout size is advised for the same audience and channel; the review's
+        # counts are drawn from the eligible customers, as the launch draws them.
+        yield HoldoutState.load(rules, channel,
+                                reach["eligible"] if reach is not None else -1)
 
     @rx.event(background=True)
     async def launch(self):

@@ -26,6 +26,14 @@ with unequal groups). p is the base rate over the channel's conversion window,
 estimated from the audience's last 30 days of orders: p30 = the share of the audience
 with at least one counted order in those 30 days, and p = 1 - (1 - p30)^(window/30 d)
 (orders assumed spread evenly over time).
+
+Too small to measure. The uplift report (uplift.py) says "not enough data" until each
+group has UPLIFT_MIN_GROUP people and both together UPLIFT_MIN_CONVERTERS buyers. A
+size is only suggested when it can meet those counts: both groups at least
+UPLIFT_MIN_GROUP, and the buyers expected in the window (base rate x audience, before
+any lift) at least UPLIFT_MIN_CONVERTERS. When no size up to 50 % can, no holdout is
+suggested and the advice says so: a holdout there only costs messages. The MDE above
+is the normal approximation and is optimistic for such small groups anyway.
 """
 
 from __future__ import annotations
@@ -50,6 +58,10 @@ CANDIDATE_PERCENTS = tuple(range(5, MAX_HOLDOUT_PERCENT + 1, 5))
 TARGET_RELATIVE_MDE = 0.20  # a 20 % lift over the base rate: a typical campaign effect
 FALLBACK_MDE_FACTOR = 1.26  # 20 % sits exactly at 1.25 x: a margin over float rounding
 BASE_RATE_DAYS = 30
+# uplift.MIN_GROUP_SIZE / MIN_CONVERTERS (uplift.py imports scipy, kept off the launch
+# path; tests/unit/test_holdout_advice.py holds the two equal).
+UPLIFT_MIN_GROUP = 100
+UPLIFT_MIN_CONVERTERS = 10
 ALPHA = 0.05
 POWER = 0.80
 ORDER = Order.__table__
@@ -122,7 +134,12 @@ class HoldoutAdvice:
 
 
 def advise(audience: int, buyers_30d: int, channel: str) -> HoldoutAdvice:
-    """Size advice from counts: audience size and how many of it ordered in 30 days."""
+    """Size advice from counts: audience size and how many of it ordered in 30 days.
+
+    `options` holds every candidate percent ({"percent", "holdout_size", "mde_absolute",
+    "mde_relative", "measurable"}: measurable False when that split cannot reach the
+    uplift report's minimum counts); `suggested_percent` is None for an empty audience,
+    no recent buyers, or an audience too small for any holdout to be measured."""
     hours = window_hours().get(channel, window_hours()["sms"])
     if audience <= 0:
         return HoldoutAdvice(audience, None, None, hours, None,
@@ -135,16 +152,28 @@ def advise(audience: int, buyers_30d: int, channel: str) -> HoldoutAdvice:
         d = mde(p, audience - n_c, n_c)
         options.append({"percent": pct, "holdout_size": n_c, "mde_absolute": d,
                         "mde_relative": d / p if d is not None and p > 0 else None})
-    reachable = [o for o in options if o["mde_relative"] is not None
-                 and o["mde_relative"] <= TARGET_RELATIVE_MDE]
     rate_text = f"{p:.2%} of this audience order within {hours} h in a normal period"
     if p <= 0:
         return HoldoutAdvice(audience, p30, p, hours, None, options,
                              "Nobody in this audience ordered in the last 30 days, so no "
                              "holdout size can be computed; any uplift would be unmeasurable.")
+    for o in options:
+        o["measurable"] = (min(o["holdout_size"], audience - o["holdout_size"])
+                           >= UPLIFT_MIN_GROUP and p * audience >= UPLIFT_MIN_CONVERTERS)
+    options_all, options = options, [o for o in options if o["measurable"]]
+    if not options:
+        return HoldoutAdvice(
+            audience, p30, p, hours, None, options_all,
+            f"{rate_text}. This audience is too small for any holdout to show uplift: "
+            f"the uplift report needs at least {UPLIFT_MIN_GROUP} people in each group "
+            f"and {UPLIFT_MIN_CONVERTERS} buyers in all, and {audience:,} people would "
+            f"bring about {p * audience:.0f} buyers. So no holdout is suggested; "
+            "conversions are still counted.")
+    reachable = [o for o in options if o["mde_relative"] is not None
+                 and o["mde_relative"] <= TARGET_RELATIVE_MDE]
     if reachable:
         best = reachable[0]
-        return HoldoutAdvice(audience, p30, p, hours, best["percent"], options,
+        return HoldoutAdvice(audience, p30, p, hours, best["percent"], options_all,
                              f"{rate_text}; holding out {best['percent']}% "
                              f"({best['holdout_size']:,} people) can detect an uplift of "
                              f"{best['mde_absolute']:.2%} points ({best['mde_relative']:.0%} "
@@ -154,7 +183,7 @@ def advise(audience: int, buyers_30d: int, channel: str) -> HoldoutAdvice:
     widest = options[-1]
     fallback = next(o for o in options if o["mde_absolute"] is not None
                     and o["mde_absolute"] <= FALLBACK_MDE_FACTOR * widest["mde_absolute"])
-    return HoldoutAdvice(audience, p30, p, hours, fallback["percent"], options,
+    return HoldoutAdvice(audience, p30, p, hours, fallback["percent"], options_all,
                          f"{rate_text}; no holdout up to {widest['percent']}% could detect a "
                          f"{TARGET_RELATIVE_MDE:.0%} lift, so this suggests "
                          f"{fallback['percent']}% ({fallback['holdout_size']:,} people): it "
