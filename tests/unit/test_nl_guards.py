@@ -115,3 +115,10 @@ def test_an_excluded_part_is_quoted_with_its_excluding_words() -> None:
     assert got.explanation[1].startswith("“except those in Mumbai” → are not in Mumbai")
     got = p("everyone but not Mumbai")
     assert got.explanation[0].startswith("“but not Mumbai” → are not in Mumbai")
+
+
+def test_a_negated_place_reads_with_its_negation() -> None:
+    got = p("customers who don't live in Mumbai and spent over ₹5K")
+    assert got.rules["rules"][0] == {"field": "city", "operator": "not_in", "value": ["Mumbai"]}
+    assert got.explanation[0].startswith("“don't live in Mumbai” → are not in Mumbai")
+    assert got.unparsed == []

@@ -178,6 +178,10 @@ def test_dates(text: str, expected: tuple[str, str, Any]) -> None:
     ("not in Pune", ("city", "not_in", ["Pune"])),
     ("outside Mumbai and Delhi", ("city", "not_in", ["Mumbai", "Delhi"])),
     ("everyone except Delhi", ("city", "not_in", ["Delhi"])),
+    # a place verb between the negation and the city (was "in Pune", "doesn't" left over)
+    ("customers who doesn't live in Pune", ("city", "not_in", ["Pune"])),
+    ("people who do not stay in Delhi", ("city", "not_in", ["Delhi"])),
+    ("who don't live in Pune", ("city", "not_in", ["Pune"])),
     ("in New Delhi Cantonment", ("city", "in", ["New Delhi Cantonment"])),
 ])
 def test_cities_from_the_data(text: str, expected: tuple[str, str, Any]) -> None:

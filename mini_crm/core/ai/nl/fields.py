@@ -19,8 +19,22 @@ def _local_neg(c: Clause, i: int) -> list[int] | None:
     near = [j for j in range(max(0, i - 2), i) if c.toks[j].text in ("not", "non", "without",
                                                                      "except", "excluding")
             and j not in c.used]
-    return near[:1] + [j for j in range(near[0] + 1, i) if c.toks[j].text in (
-        "on", "using", "use", "with", "from", "a", "an")] if near else None
+    if near:
+        return near[:1] + [j for j in range(near[0] + 1, i) if c.toks[j].text in (
+            "on", "using", "use", "with", "from", "a", "an")]
+    # "doesn't live in Mumbai", "do not stay in Pune": a place verb between the negation
+    # and the name (read as "in Mumbai", the "not" left over, before)
+    j = i - 1
+    while j >= 0 and i - j <= 4 and c.toks[j].text in _PLACE_GLUE and j not in c.used:
+        j -= 1
+    if j >= 0 and j < i - 1 and c.toks[j].text == "not" and j not in c.used:
+        return list(range(j, i))
+    return None
+
+
+_PLACE_GLUE = {"live", "lives", "living", "stay", "stays", "staying", "reside", "resides",
+               "residing", "based", "located", "in", "from", "at", "come", "comes", "belong",
+               "belongs", "to"}
 
 
 def read_names(c: Clause, ctx: Context) -> None:
