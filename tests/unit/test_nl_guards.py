@@ -122,3 +122,12 @@ def test_a_negated_place_reads_with_its_negation() -> None:
     assert got.rules["rules"][0] == {"field": "city", "operator": "not_in", "value": ["Mumbai"]}
     assert got.explanation[0].startswith("“don't live in Mumbai” → are not in Mumbai")
     assert got.unparsed == []
+
+
+def test_a_lapse_word_without_a_period_is_never_read_as_never_ordered() -> None:
+    # "stopped ordering" says they did order once: it was read as "have never ordered"
+    got = p("Pune customers who stopped ordering")
+    assert got.rules["rules"] == [{"field": "city", "operator": "in", "value": ["Pune"]}]
+    assert got.unparsed == ["stopped ordering"]
+    assert p("customers who have not ordered").rules["rules"] == [
+        {"field": "order_count", "operator": "=", "value": 0}]

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from mini_crm.core.ai.nl.clauses import Clause, Context, negation_words, op_around, tidy
 from mini_crm.core.ai.nl.combine import negate
-from mini_crm.core.ai.nl.vocab import AOV, MAX_VALUE, ORDER_NOUNS, ORDER_VERBS, REPEAT, SPEND
+from mini_crm.core.ai.nl.vocab import (
+    AOV,
+    MAX_VALUE,
+    NEG,
+    ORDER_NOUNS,
+    ORDER_VERBS,
+    REPEAT,
+    SPEND,
+)
 
 
 def read_money(c: Clause, ctx: Context) -> None:
@@ -92,6 +100,10 @@ def read_counts(c: Clause, ctx: Context) -> None:
                                                                  "timer", "-")])
         return
     neg = negation_words(c)
+    if neg and not {c.toks[j].text for j in neg} & NEG:
+        # "stopped ordering", "lapsed buyers": they did order once, so never "have never
+        # ordered"; with no period there is no rule to read: the words are reported
+        return
     if neg:
         c.add({"field": "order_count", "operator": "=", "value": 0}, [*verbs, *neg])
     elif w & REPEAT:
