@@ -18,6 +18,7 @@ from mini_crm.state.campaign_holdout import HoldoutState
 from mini_crm.state.campaign_wizard import CHANNELS, STEPS, TONES
 from mini_crm.state.campaign_wizard import CampaignWizardState as W
 from mini_crm.state.segments import SegmentEditorState as E
+from mini_crm.state.wizard_variants import VariantsState as V
 
 
 def _error(text: rx.Var) -> rx.Component:
@@ -528,6 +529,22 @@ def _launch_button() -> rx.Component:
                                       "marketer role."))
 
 
+def _message_box(text: rx.Var) -> rx.Component:
+    return rx.box(rx.text(text, size="2", white_space="pre-wrap",
+                          font_family="ui-monospace, SFMono-Regular, Menlo, monospace"),
+                  padding="10px", border_radius="8px", width="100%",
+                  background_color=rx.color("gray", 2))
+
+
+def _review_variant(v: rx.Var) -> rx.Component:
+    """Variant B-D on the review: its message, and its subject when it has its own."""
+    return rx.vstack(
+        rx.text("Variant ", v["key"], weight="bold", size="2"),
+        rx.cond(v["subject"] != "", rx.text("Subject: ", v["subject"], size="2")),
+        _message_box(v["message"]),
+        spacing="1", width="100%", data_testid="review-variant")
+
+
 def _review_step() -> rx.Component:
     audience = rx.cond(
         W.audience_mode == "segment",
@@ -568,6 +585,11 @@ def _review_step() -> rx.Component:
                 rx.cond(W.tags.length() > 0, kv_row("Tags", tag_chips(W.tags))),
                 rx.cond(W.objective != "", kv_row("Objective", W.objective)),
                 spacing="0", width="100%"), width="100%"),
+            # Said before the button: an empty subject is allowed, but the marketer
+            # should see which line will stand in for it.
+            rx.cond(W.subject_review["warning"] != "", rx.callout(
+                W.subject_review["warning"], icon="triangle-alert", color_scheme="amber",
+                size="1", width="100%", data_testid="review-subject-warning")),
             rx.hstack(_launch_button(),
                       rx.text(rx.cond(W.schedule_mode == "later",
                                       "The campaign is saved now and starts by itself at the "
@@ -588,11 +610,13 @@ def _review_step() -> rx.Component:
         ),
         rx.vstack(
             rx.card(rx.vstack(
-                rx.text("Message", weight="bold", size="2"),
-                rx.box(rx.text(W.template, size="2", white_space="pre-wrap",
-                               font_family="ui-monospace, SFMono-Regular, Menlo, monospace"),
-                       padding="10px", border_radius="8px", width="100%",
-                       background_color=rx.color("gray", 2)),
+                rx.text(rx.cond(V.enabled, "Message (variant A)", "Message"), weight="bold",
+                        size="2"),
+                rx.cond(W.subject_review["text"] != "",
+                        rx.text("Subject: ", W.subject_review["text"], size="2",
+                                data_testid="review-subject")),
+                _message_box(W.template),
+                rx.foreach(V.review_rows, _review_variant),
                 spacing="2", width="100%"), width="100%"),
             _message_preview(),
             spacing="4",

@@ -17,7 +17,7 @@ import reflex as rx
 
 from mini_crm.core import brand_time, formatting, segments
 from mini_crm.core.messages import render
-from mini_crm.core.messages.email import validate_email_fields
+from mini_crm.core.messages.email import default_subject, validate_email_fields
 from mini_crm.core.segments import editing
 from mini_crm.core.segments import service as segment_service
 from mini_crm.core.sms import sms_length
@@ -331,6 +331,22 @@ class CampaignWizardState(AppState):
     @rx.var
     def eligible_text(self) -> str:
         return "" if self.eligible_size < 0 else formatting.count(self.eligible_size)
+
+    @rx.var
+    def subject_review(self) -> dict[str, str]:
+        """The email's subject as the review shows it: {"text", "warning"}. An empty
+        subject line is allowed (the body's first line is used, email.default_subject),
+        so it is a warning naming that line, not an error; "" for SMS/WhatsApp."""
+        if self.channel != "email":
+            return {"text": "", "warning": ""}
+        if self.email_subject.strip():
+            return {"text": self.email_subject.strip(), "warning": ""}
+        fallback = default_subject(self.template)
+        return {"text": fallback or "(no subject)",
+                "warning": ("No subject line: each email's subject will be the message's "
+                            f"first line, “{fallback}”." if fallback else
+                            "No subject line and no message: the email will read "
+                            "“(no subject)”.")}
 
     @rx.var
     def schedule_text(self) -> str:

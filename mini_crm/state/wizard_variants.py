@@ -47,6 +47,16 @@ class VariantsState(AppState):
                 f"after {self.test_hours} h")
         return f"{n} variants, {when}, by {self.metric} rate."
 
+    @rx.var
+    def review_rows(self) -> list[dict[str, str]]:
+        """Variants B-D as the review lists them: {"key", "message", "subject"}
+        (subject "" = the campaign's own)."""
+        if not self.enabled:
+            return []
+        subjects = self.subjects + [""] * (len(self.extra) - len(self.subjects))
+        return [{"key": ab_test.KEYS[i + 1], "message": t, "subject": s.strip()}
+                for i, (t, s) in enumerate(zip(self.extra, subjects, strict=False))]
+
     def _edited(self) -> Any:
         """A change the wizard's draft autosave should pick up."""
         from mini_crm.state.campaign_wizard import CampaignWizardState

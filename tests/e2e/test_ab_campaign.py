@@ -92,6 +92,9 @@ def test_wizard_creates_an_ab_campaign_with_a_holdout(page: Page, app_url: str,
     page.get_by_test_id("wizard-next").click()
     expect(page.get_by_test_id("review-ab")).to_have_text(
         re.compile(r"2 variants, about 50% of recipients first.*after 6 h"))
+    # The review lists every variant's message, not only A's.
+    expect(page.get_by_test_id("review-variant")).to_have_count(1)
+    expect(page.get_by_test_id("review-variant")).to_contain_text("Variant B")
     page.get_by_test_id("holdout-percent").click()
     page.get_by_role("option", name="10", exact=True).click()
     page.get_by_test_id("launch-campaign").click()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from mini_crm.core.messages.email import html_body, render_email, validate_email_fields
+from mini_crm.core.messages.email import (
+    default_subject,
+    html_body,
+    render_email,
+    validate_email_fields,
+)
 
 ASHA = {"name": "Asha Rao", "city": "Pune", "total_spend": Decimal("5400"), "order_count": 1}
 NOBODY = {"name": None, "city": None, "order_count": 3}
@@ -43,3 +48,13 @@ def test_email_fields_are_checked() -> None:
     problems = dict(validate_email_fields("Hi {nmae}", "x" * 301, "Bad <name>"))
     assert set(problems) == {"email_subject", "email_preheader", "sender_name"}
     assert "{nmae}" in problems["email_subject"]
+
+
+def test_default_subject_is_the_first_non_blank_line_cut_to_78() -> None:
+    assert default_subject("\n  Hi {first_name}, 20% off\nsecond line") == \
+        "Hi {first_name}, 20% off"
+    assert default_subject("x" * 100) == "x" * 78
+    assert default_subject("  ") == ""
+    # The review shows the same line the send uses.
+    assert render_email(subject=None, preheader=None, body="Hello there\nmore",
+                        customer=ASHA).subject == default_subject("Hello there\nmore")

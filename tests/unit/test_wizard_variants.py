@@ -71,3 +71,30 @@ def test_use_as_variant_fills_variant_a_first_when_the_message_is_empty() -> Non
     assert [a[1]._var_value for a in event.args] == ["from the AI"]
     s.use_as_variant("second idea", "from the AI")
     assert s.extra == ["second idea"]
+
+
+def test_the_review_lists_variants_b_to_d_with_their_subjects() -> None:
+    s = _state()
+    assert s.review_rows == []
+    s.set_enabled(True)
+    s.set_variant(0, "B text")
+    s.set_subject(0, " B subject ")
+    s.add_variant()
+    s.set_variant(1, "C text")
+    assert s.review_rows == [{"key": "B", "message": "B text", "subject": "B subject"},
+                             {"key": "C", "message": "C text", "subject": ""}]
+
+
+def test_the_review_warns_of_an_empty_email_subject_and_names_the_default() -> None:
+    from mini_crm.state.campaign_wizard import CampaignWizardState
+
+    w = CampaignWizardState()
+    w.channel, w.template, w.email_subject = "sms", "Hi {first_name}\nmore", ""
+    assert w.subject_review == {"text": "", "warning": ""}
+    w.channel = "email"
+    review = w.subject_review
+    assert review["text"] == "Hi {first_name}"
+    assert review["warning"] == ("No subject line: each email's subject will be the "
+                                 "message's first line, “Hi {first_name}”.")
+    w.email_subject = "Diwali offers"
+    assert w.subject_review == {"text": "Diwali offers", "warning": ""}

@@ -72,13 +72,21 @@ def html_body(text: str, preheader: str = "") -> str:
             + hidden + "\n".join(paragraph(p) for p in paragraphs) + "\n</body></html>\n")
 
 
+SUBJECT_FROM_BODY_CHARS = 78  # a subject longer than this is cut in most inboxes
+
+
+def default_subject(body: str) -> str:
+    """The subject an email without a subject line gets: the body's first non-blank
+    line, cut to SUBJECT_FROM_BODY_CHARS (a template here, rendered per customer)."""
+    return (body.strip().splitlines() or [""])[0][:SUBJECT_FROM_BODY_CHARS]
+
+
 def render_email(*, subject: str | None, preheader: str | None, body: str,
                  customer: Any) -> EmailContent:
     """The email one customer gets. Without a subject line, the body's first line is
     the subject (as before subject lines existed)."""
     text = render(body, customer)
-    first_line = (text.strip().splitlines() or [""])[0]
-    subject_text = _one_line(render(subject, customer)) if subject else first_line[:78]
+    subject_text = _one_line(render(subject, customer)) if subject else default_subject(text)
     pre = _one_line(render(preheader, customer)) if preheader else ""
     return EmailContent(subject=subject_text or "(no subject)", preheader=pre, text=text,
                         html=html_body(text, pre))
