@@ -23,9 +23,17 @@ _STYLE = (b"<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:
           b"color:#fff;border:0;border-radius:6px;cursor:pointer}</style>")
 
 
+# The mock names its identity field by the OIDC claim ("sub"); Mini CRM uses the typed
+# value as the email, so the person signing in sees it labelled "Email".
+_SUBJECT_INPUT = re.compile(rb'<input(\s+)type="text"(\s+)name="sub"(\s+)placeholder="sub"')
+_EMAIL_INPUT = (rb'<label for="sub">Email</label><input id="sub"\1type="email"\2name="sub"'
+                rb'\3placeholder="you@example.com" autocomplete="email"')
+
+
 def _offline(response: Response) -> Response:
     if response.mimetype == "text/html" and not response.direct_passthrough:
-        response.set_data(_CDN_LINK.sub(_STYLE, response.get_data()))
+        html = _CDN_LINK.sub(_STYLE, response.get_data())
+        response.set_data(_SUBJECT_INPUT.sub(_EMAIL_INPUT, html))
     return response
 
 

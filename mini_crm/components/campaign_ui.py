@@ -99,12 +99,13 @@ def step_indicator(steps: list[tuple[str, str]], current: rx.Var, reached: rx.Va
             padding_x="8px",
         ))
         if index < len(steps) - 1:
-            items.append(rx.box(height="2px", flex="1", min_width="16px",
+            items.append(rx.box(height="2px", flex="1", min_width="12px",
                                 background_color=rx.cond(done, rx.color("indigo", 8),
                                                          rx.color("gray", 5)),
                                 border_radius="2px"))
-    return rx.hstack(*items, align="center", width="100%", spacing="2",
-                     role="list", aria_label="Campaign steps", overflow_x="auto")
+    # Wraps onto a second line on a phone instead of clipping the later steps.
+    return rx.hstack(*items, align="center", width="100%", spacing="2", wrap="wrap",
+                     role="list", aria_label="Campaign steps")
 
 
 def tag_chips(tags: rx.Var, on_remove: Any = None) -> rx.Component:

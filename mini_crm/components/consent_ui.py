@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mini_crm.components.ui import empty_state, pager, section
+from mini_crm.components.ui import empty_state, pager, responsive_table, section
 from mini_crm.state.consent import ConsentState as C
 from mini_crm.state.consent import SuppressionState as S
 
@@ -73,7 +73,7 @@ def _add_form() -> rx.Component:
 
 def _table() -> rx.Component:
     return rx.box(
-        rx.table.root(
+        responsive_table(
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell("Address"),
                 rx.table.column_header_cell("Channel"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mini_crm.components.campaign_ui import channel_icon
-from mini_crm.components.ui import section, status_badge
+from mini_crm.components.ui import responsive_table, section, status_badge
 from mini_crm.state.customer_messages import LIMIT
 from mini_crm.state.customer_messages import CustomerMessagesState as M
 
@@ -18,7 +18,7 @@ def customer_messages() -> rx.Component:
             rx.text(rx.cond(M.messages_loading, "Loading…",
                             "No campaign has sent this customer a message yet."),
                     size="2", color_scheme="gray"),
-            rx.table.root(
+            responsive_table(
                 rx.table.header(rx.table.row(
                     rx.table.column_header_cell("Campaign"),
                     rx.table.column_header_cell("Status"),

@@ -87,7 +87,9 @@ def outcome_section(c: rx.Var, series: rx.Var, actions: rx.Component | None = No
         rx.text("Revenue since the send", size="2", weight="medium"),
         _revenue_chart(series),
         subtitle="Orders placed within the channel's conversion window after a message "
-                 "(last touch); the holdout was never messaged. See docs/outcomes.md.",
+                 "(last touch): when several campaigns reached a customer, the latest "
+                 "one gets the order. The holdout was never messaged, so uplift is how much "
+                 "more the messaged customers bought than the holdout did.",
         actions=actions,
         data_testid="campaign-outcome",
     )

@@ -154,3 +154,44 @@ def status_badge(status: rx.Var) -> rx.Component:
         variant="soft",
         radius="full",
     )
+
+
+# Scroll shadows (Lea Verou's technique): the two "local" covers scroll with the content
+# and hide a shadow once that edge is reached; the two "scroll" shadows stay at the
+# edges. So a table wider than its box shows a shadow on the side that has more columns.
+_SCROLL_SHADOWS = {
+    "background": (
+        "linear-gradient(to right, var(--color-panel-solid) 30%, transparent) left / 40px "
+        "100% no-repeat local, "
+        "linear-gradient(to left, var(--color-panel-solid) 30%, transparent) right / 40px "
+        "100% no-repeat local, "
+        "radial-gradient(farthest-side at 0 50%, var(--black-a5), transparent) left / 14px "
+        "100% no-repeat scroll, "
+        "radial-gradient(farthest-side at 100% 50%, var(--black-a5), transparent) right / "
+        "14px 100% no-repeat scroll"),
+}
+
+
+def responsive_table(*children: rx.Component, hint: str = "Swipe sideways for more columns",
+                     **props: Any) -> rx.Component:
+    """Every table of the app: `rx.table.root(*children, **props)` in a box that scrolls
+    sideways when the table is wider than the screen, with a visible sign that it does.
+
+    On a phone the table keeps each cell on one line (its natural width, so no column is
+    squeezed into tall, one-word-per-line rows) and the box scrolls; shadows mark the
+    side with more columns, and a one-line hint under it says so. From the `md`
+    breakpoint up the table fits its box as before (`min_width` from `props` kept).
+    """
+    wide = props.pop("min_width", "0")
+    table = rx.table.root(*children, min_width=rx.breakpoints(initial="max-content", md=wide),
+                          white_space=rx.breakpoints(initial="nowrap", md="normal"), **props)
+    return rx.box(
+        rx.box(table, overflow_x="auto", width="100%", style=_SCROLL_SHADOWS,
+               class_name="table-scroll", tab_index=0, role="region",
+               aria_label="Table, scrolls sideways"),
+        rx.text(rx.icon("move-horizontal", size=12), " ", hint, size="1",
+                color_scheme="gray", display=rx.breakpoints(initial="flex", md="none"),
+                align_items="center", gap="4px", padding_top="6px",
+                class_name="table-scroll-hint"),
+        width="100%",
+    )

@@ -21,7 +21,7 @@ class Overview:
     customers: int
     orders: int
     revenue: Decimal
-    campaigns: int
+    campaigns: int  # launched: started sending (drafts, scheduled, never-sent not counted)
     avg_order_value: Decimal
     active_customers_90d: int
 
@@ -60,7 +60,10 @@ def overview(session: Session, now: datetime | None = None) -> Overview:
     orders, revenue = session.exec(
         select(func.count(), func.coalesce(func.sum(Order.amount), 0)).where(_counted_orders())
     ).one()
-    campaigns = session.exec(select(func.count()).select_from(Campaign)).one()
+    # Launched = sending started (started_at set): drafts, still-scheduled and cancelled-
+    # before-sending campaigns reached nobody, so they are not counted.
+    campaigns = session.exec(select(func.count()).select_from(Campaign)
+                             .where(Campaign.started_at.is_not(None))).one()
     active = session.exec(
         select(func.count()).select_from(Customer)
         .where(Customer.last_order_at >= now - timedelta(days=90))

@@ -65,6 +65,18 @@ def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{count(n)} {one if n == 1 else (many or one + 's')}"
 
 
+def sentence(message: str) -> str:
+    """An error message as a sentence: first character up, one closing full stop, the
+    rest exactly as written (unlike str.capitalize, which lower-cases "Me@Brand.in").
+    A message that opens with what the user typed quotes it (“me@brand.in” …), so
+    their text is shown as typed."""
+    text = (message or "").strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def date(value: datetime | Date | None) -> str:
     """A stored naive-UTC timestamp as its brand-calendar day ("29 Nov 2026"); a plain
     date as itself; "—" for None. 2026-11-28 20:00 UTC is 29 Nov in Asia/Kolkata."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mini_crm.components.layout import page_shell
-from mini_crm.components.ui import empty_state, loading_bar, pager, section
+from mini_crm.components.ui import empty_state, loading_bar, pager, responsive_table, section
 from mini_crm.core.auth.users import ROLES
 from mini_crm.state.admin import ALL_ACTIONS
 from mini_crm.state.admin import TeamState as S
@@ -90,7 +90,7 @@ def _member_row(m: rx.Var) -> rx.Component:
 def _members() -> rx.Component:
     return section(
         "Members",
-        rx.table.root(
+        responsive_table(
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell("Person"),
                 rx.table.column_header_cell("Role"),
@@ -152,7 +152,7 @@ def _invites() -> rx.Component:
         _invite_form(),
         rx.cond(
             S.invites.length() > 0,
-            rx.table.root(
+            responsive_table(
                 rx.table.header(rx.table.row(
                     rx.table.column_header_cell("Address"),
                     rx.table.column_header_cell("Role"),
@@ -203,7 +203,7 @@ def _audit() -> rx.Component:
         rx.cond(
             S.events.length() > 0,
             rx.box(
-                rx.table.root(
+                responsive_table(
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                         "When", "Who", "Action", "Target", "Details")])),
                     rx.table.body(rx.foreach(S.events, _event_row)),

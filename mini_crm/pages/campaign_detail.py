@@ -20,6 +20,7 @@ from mini_crm.components.ui import (
     empty_state,
     loading_bar,
     pager,
+    responsive_table,
     section,
     stat_card,
     status_badge,
@@ -271,7 +272,7 @@ def _log() -> rx.Component:
                         rx.cond(S.log_status == "all", "This campaign has no recipients yet.",
                                 "No message has this status.")),
             rx.box(
-                rx.table.root(
+                responsive_table(
                     rx.table.header(rx.table.row(
                         rx.table.column_header_cell("Customer"),
                         rx.table.column_header_cell("Status"),
@@ -315,7 +316,7 @@ def _insight_table(t: rx.Var) -> rx.Component:
 
     return rx.vstack(
         rx.text(t["title"].to(str), size="2", weight="bold"),
-        rx.table.root(
+        responsive_table(
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell("Group"),
                 rx.table.column_header_cell(t["count_header"].to(str), justify="end"),

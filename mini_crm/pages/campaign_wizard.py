@@ -14,6 +14,8 @@ from mini_crm.components.variant_editor import (
     variant_editor,
     variants_summary,
 )
+from mini_crm.core.campaigns import service as campaign_limits
+from mini_crm.core.segments import service as segment_limits
 from mini_crm.state.campaign_holdout import HoldoutState
 from mini_crm.state.campaign_wizard import CHANNELS, STEPS, TONES
 from mini_crm.state.campaign_wizard import CampaignWizardState as W
@@ -122,6 +124,7 @@ def _audience_step() -> rx.Component:
             on_change=W.set_audience_mode,
             aria_label="Audience source",
             data_testid="audience-mode",
+            width="100%", max_width="360px",
         ),
         rx.cond(
             W.audience_mode == "segment",
@@ -136,6 +139,7 @@ def _audience_step() -> rx.Component:
                         rx.cond(W.save_segment, rx.input(
                             value=W.segment_name, on_change=W.set_segment_name,
                             placeholder="Segment name", aria_label="New segment name",
+                            max_length=segment_limits.MAX_NAME,
                             width="100%", data_testid="new-segment-name")),
                         spacing="3", width="100%"), width="100%"),
                     spacing="3",
@@ -164,7 +168,8 @@ def _channel_picker() -> rx.Component:
           for value, label, icon in CHANNELS),
         value=W.channel,
         on_value_change=W.set_channel,
-        columns="3",
+        # One per row on a phone: three side by side overflow a 390px card.
+        columns=rx.breakpoints(initial="1", xs="3"),
         gap="2",
         size="1",
         aria_label="Channel",
@@ -234,6 +239,7 @@ def _tags_field() -> rx.Component:
             tag_chips(W.tags, on_remove=W.remove_tag),
             rx.input(id="campaign-tag-input", value=W.tag_input, on_change=W.set_tag_input,
                      on_key_down=W.tag_key, placeholder="Add a tag and press Enter",
+                     max_length=campaign_limits.MAX_TAG,
                      size="2", min_width="200px", flex="1", aria_label="Add a tag"),
             spacing="2", wrap="wrap", align="center", width="100%"),
         _error(W.tag_error),
@@ -294,8 +300,6 @@ def _message_preview() -> rx.Component:
             width="100%",
         ),
         width="100%",
-        position=["static", "static", "sticky"],
-        top="80px",
     )
 
 
@@ -305,16 +309,17 @@ def _email_fields() -> rx.Component:
         _label("Subject line", "email-subject", "tokens work here too"),
         rx.input(id="email-subject", value=W.email_subject, on_change=W.set_email_subject,
                  placeholder="{first_name|Hi there}, your 10% off is inside", size="3",
-                 width="100%", data_testid="email-subject"),
+                 width="100%", data_testid="email-subject",
+                 max_length=campaign_limits.MAX_SUBJECT),
         _label("Preheader", "email-preheader", "the preview text after the subject"),
         rx.input(id="email-preheader", value=W.email_preheader,
                  on_change=W.set_email_preheader, size="2", width="100%",
                  placeholder="Only this weekend, in {city|your city}",
-                 data_testid="email-preheader"),
+                 data_testid="email-preheader", max_length=campaign_limits.MAX_SUBJECT),
         _label("Sender name", "sender-name", "shown beside the From address"),
         rx.input(id="sender-name", value=W.sender_name, on_change=W.set_sender_name,
                  placeholder="e.g. Asha from Brand", size="2", width="100%",
-                 data_testid="sender-name"),
+                 data_testid="sender-name", max_length=campaign_limits.MAX_SENDER_NAME),
         _error(W.email_error),
         spacing="2", width="100%",
     )
@@ -369,6 +374,7 @@ def _message_step() -> rx.Component:
                 rx.input(id="campaign-name", value=W.name, on_change=W.set_name,
                          on_key_down=W.name_key, placeholder="e.g. Diwali win-back, Mumbai",
                          size="3", width="100%", data_testid="campaign-name-input",
+                         max_length=campaign_limits.MAX_NAME,
                          aria_invalid=W.name_error != ""),
                 _error(W.name_error),
                 spacing="2", width="100%"),
@@ -378,7 +384,8 @@ def _message_step() -> rx.Component:
                 _label("Objective", "campaign-objective", "optional, used for suggestions"),
                 rx.input(id="campaign-objective", value=W.objective, on_change=W.set_objective,
                          placeholder="e.g. Bring back customers who have not ordered in 6 "
-                                     "months", size="2", width="100%"),
+                                     "months", size="2", width="100%",
+                         max_length=campaign_limits.MAX_OBJECTIVE),
                 spacing="2", width="100%"),
             _ai_messages(),
             rx.vstack(
@@ -408,7 +415,13 @@ def _message_step() -> rx.Component:
             spacing="5",
             width="100%",
         ),
-        rx.vstack(_message_preview(), _test_and_preview(), spacing="4", width="100%"),
+        # The preview and the test card stick together as one column (never one card over
+        # the other); a column taller than the window scrolls inside itself.
+        rx.vstack(_message_preview(), _test_and_preview(), spacing="4", width="100%",
+                  position=rx.breakpoints(initial="static", lg="sticky"), top="80px",
+                  max_height=rx.breakpoints(initial="none", lg="calc(100vh - 96px)"),
+                  overflow_y=rx.breakpoints(initial="visible", lg="auto"),
+                  data_testid="message-side-column"),
         columns=rx.breakpoints(initial="1", lg="3fr 2fr"),
         spacing="5",
         width="100%",
@@ -673,12 +686,40 @@ def _draft_bar() -> rx.Component:
                 rx.text(W.draft_note, size="1", color_scheme="gray",
                         data_testid="draft-note")),
         rx.spacer(),
-        rx.cond(W.draft_status == "draft",
-                rx.button(rx.icon("trash-2", size=14), "Delete draft", size="1",
-                          variant="ghost", color_scheme="red", on_click=W.discard_draft,
-                          data_testid="delete-draft")),
+        rx.cond(W.draft_status == "draft", _delete_draft()),
         width="100%", align="center", min_height="20px",
     )
+
+
+def _delete_draft() -> rx.Component:
+    """Deleting a draft cannot be undone, so it asks first."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(rx.icon("trash-2", size=14), "Delete draft",
+                                          size="1", variant="ghost", color_scheme="red",
+                                          data_testid="delete-draft")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete this draft?"),
+            rx.alert_dialog.description("Its audience, message and schedule are removed "
+                                        "for good; nothing has been sent."),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft",
+                                                 color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Delete draft", color_scheme="red",
+                                                 on_click=W.discard_draft,
+                                                 data_testid="confirm-delete-draft")),
+                justify="end", spacing="3", margin_top="16px"),
+        ),
+    )
+
+
+def _viewer_notice() -> rx.Component:
+    """A viewer is told at once, instead of walking the wizard to a launch that fails."""
+    return rx.callout(
+        rx.text("Viewers can't create campaigns. Ask an admin to give you the marketer "
+                "role; meanwhile you can look at ", rx.link("existing campaigns",
+                                                            href="/campaigns"), "."),
+        icon="lock", color_scheme="amber", width="100%", role="status",
+        data_testid="viewer-cannot-create")
 
 
 def _nav() -> rx.Component:
@@ -705,8 +746,19 @@ def _nav() -> rx.Component:
 
 
 def campaign_wizard_page() -> rx.Component:
+    # The role comes from the page's on_load (AppState.guard); "" until it has run.
+    viewer = (W.user_role != "") & ~W.can_launch
     return page_shell(
         "New campaign",
+        rx.cond(viewer, _viewer_notice(), _wizard()),
+        subtitle="Audience, message, schedule, review: nothing is sent until you launch.",
+        actions=rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("All campaigns"),
+                                  align="center", spacing="1"), href="/campaigns", size="2"),
+    )
+
+
+def _wizard() -> rx.Component:
+    return rx.fragment(
         rx.card(step_indicator(STEPS, W.step, W.reached, W.go_to), width="100%", size="1"),
         _draft_bar(),
         rx.cond(W.launch_error != "", rx.callout(W.launch_error, icon="triangle-alert",
@@ -720,10 +772,8 @@ def campaign_wizard_page() -> rx.Component:
                 spacing="5",
                 width="100%",
             ),
-            size="3",
+            # Less padding on a phone, so the step's controls fit the card.
+            size=rx.breakpoints(initial="2", sm="3"),
             width="100%",
         ),
-        subtitle="Audience, message, schedule, review: nothing is sent until you launch.",
-        actions=rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("All campaigns"),
-                                  align="center", spacing="1"), href="/campaigns", size="2"),
     )

@@ -6,7 +6,7 @@ import reflex as rx
 
 from mini_crm.components.campaign_ui import channel_icon, progress_bar, tag_chips
 from mini_crm.components.layout import page_shell
-from mini_crm.components.ui import empty_state, loading_bar, pager, status_badge
+from mini_crm.components.ui import empty_state, loading_bar, pager, responsive_table, status_badge
 from mini_crm.state.campaigns import STATUS_FILTERS
 from mini_crm.state.campaigns import CampaignListState as S
 
@@ -123,7 +123,7 @@ def _row(r: rx.Var) -> rx.Component:
 def _table() -> rx.Component:
     return rx.card(
         rx.box(
-            rx.table.root(
+            responsive_table(
                 rx.table.header(rx.table.row(
                     rx.table.column_header_cell("Campaign"),
                     rx.table.column_header_cell("Status"),

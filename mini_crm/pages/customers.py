@@ -11,6 +11,7 @@ from mini_crm.components.ui import (
     empty_state,
     loading_bar,
     pager,
+    responsive_table,
     section,
     sort_header,
     stat_card,
@@ -87,7 +88,7 @@ def _row(c: rx.Var) -> rx.Component:
 def _table() -> rx.Component:
     return rx.card(
         rx.box(
-            rx.table.root(
+            responsive_table(
                 rx.table.header(rx.table.row(
                     sort_header("Name", "name", S.sort, S.descending, S.sort_by),
                     rx.table.column_header_cell("City"),
@@ -203,7 +204,7 @@ def _orders() -> rx.Component:
             empty_state("shopping-bag", "No orders yet", "This customer has not ordered."),
             rx.box(
                 rx.box(
-                    rx.table.root(
+                    responsive_table(
                         rx.table.header(rx.table.row(
                             rx.table.column_header_cell("Order"),
                             rx.table.column_header_cell("Date"),

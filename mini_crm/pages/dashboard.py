@@ -5,7 +5,14 @@ from __future__ import annotations
 import reflex as rx
 
 from mini_crm.components.layout import page_shell
-from mini_crm.components.ui import empty_state, loading_bar, section, stat_card, status_badge
+from mini_crm.components.ui import (
+    empty_state,
+    loading_bar,
+    responsive_table,
+    section,
+    stat_card,
+    status_badge,
+)
 from mini_crm.state.dashboard import DashboardState as S
 
 # Recharts' tooltip shows the raw lakh value by default; show the rupee figure and
@@ -45,10 +52,13 @@ def _revenue_chart() -> rx.Component:
                              fill="url(#revenueFill)", type_="monotone",
                              name="Revenue", is_animation_active=False,
                              active_dot={"r": 4}),
-            # The running period, dashed: it is not over yet.
+            # The running period, dashed: it is not over yet. Reflex's Area has no
+            # stroke_dasharray prop (a keyword there became CSS and drew nothing dashed),
+            # so the Recharts prop is passed as-is.
             rx.recharts.area(data_key="partial", stroke=rx.color("accent", 9), stroke_width=2,
-                             stroke_dasharray="5 4", fill="none", type_="monotone",
-                             name="So far", is_animation_active=False, active_dot={"r": 4}),
+                             fill="none", type_="monotone", name="So far",
+                             is_animation_active=False, active_dot={"r": 4},
+                             custom_attrs={"strokeDasharray": "5 4"}),
             # Weekly view only: the part campaigns earned (core/outcomes attribution).
             rx.recharts.area(data_key="attributed_lakh", stroke=rx.color("grass", 9),
                              stroke_width=2, fill=rx.color("grass", 4), type_="monotone",
@@ -88,7 +98,7 @@ def _revenue_chart() -> rx.Component:
 def _cities() -> rx.Component:
     return section(
         "Top cities",
-        rx.table.root(
+        responsive_table(
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell("City"),
                 rx.table.column_header_cell("Customers", justify="end"),
@@ -114,7 +124,7 @@ _WIDE_ONLY = ["none", "none", "table-cell"]  # columns that small screens can do
 def _recent_orders() -> rx.Component:
     return section(
         "Latest orders",
-        rx.table.root(
+        responsive_table(
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell("Customer"),
                 rx.table.column_header_cell("Order", display=_WIDE_ONLY),
@@ -151,7 +161,8 @@ def _figures() -> rx.Component:
         stat_card("Revenue", S.revenue, "indian-rupee",
                   rx.text("Average order ", S.aov, data_testid="stat-aov"),
                   test_id="stat-revenue", loading=S.loading),
-        stat_card("Campaigns", S.campaigns, "megaphone", "all time",
+        stat_card("Campaigns launched", S.campaigns, "megaphone",
+                  "all time; drafts and scheduled not counted",
                   test_id="stat-campaigns", loading=S.loading),
         columns=rx.breakpoints(initial="2", lg="4"),
         spacing="4",

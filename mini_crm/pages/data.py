@@ -6,6 +6,7 @@ import reflex as rx
 
 from mini_crm.components.consent_ui import suppression_section
 from mini_crm.components.layout import page_shell
+from mini_crm.components.ui import responsive_table
 from mini_crm.state.data import BLANK_OPTIONS, ENCODING_OPTIONS, NOT_MAPPED
 from mini_crm.state.data import DataState as S
 
@@ -98,7 +99,7 @@ def _report() -> rx.Component:
                           spacing="1", align="center"),
                 href=S.errors_url, size="2", data_testid="errors-csv", is_external=True)),
             spacing="3", align="center", wrap="wrap"),
-        rx.table.root(
+        responsive_table(
             rx.table.header(rx.table.row(rx.table.column_header_cell("Row"),
                                          rx.table.column_header_cell("Field"),
                                          rx.table.column_header_cell("Problem"))),
@@ -118,7 +119,7 @@ def _dead_letters() -> rx.Component:
                 size="2", color_scheme="gray"),
         rx.cond(S.dead.length() == 0, rx.text("None — everything queued was written.",
                                               size="2"),
-                rx.table.root(rx.table.body(rx.foreach(S.dead, lambda d: rx.table.row(
+                responsive_table(rx.table.body(rx.foreach(S.dead, lambda d: rx.table.row(
                     rx.table.cell(d["id"]), rx.table.cell(d["kind"]),
                     rx.table.cell(d["items"], " items"), rx.table.cell(d["error"]),
                     rx.table.cell(rx.button("Replay", size="1",

@@ -6,7 +6,8 @@ import reflex as rx
 
 from mini_crm.components.layout import page_shell
 from mini_crm.components.rule_builder import rule_builder
-from mini_crm.components.ui import empty_state, loading_bar
+from mini_crm.components.ui import empty_state, loading_bar, responsive_table
+from mini_crm.core.segments import service as segment_limits
 from mini_crm.state.segments import SegmentEditorState as E
 from mini_crm.state.segments import SegmentListState as L
 
@@ -54,7 +55,7 @@ def segments_page() -> rx.Component:
                         "A segment is a reusable audience: build one with AND/OR rules and "
                         "see its size as you go.",
                         rx.link(rx.button(rx.icon("plus"), "New segment"), href="/segments/new")),
-            rx.card(rx.table.root(
+            rx.card(responsive_table(
                 rx.table.header(rx.table.row(
                     rx.table.column_header_cell("Name"),
                     rx.table.column_header_cell("Audience"),
@@ -120,7 +121,8 @@ def segment_editor_page() -> rx.Component:
                     rx.text("Name", size="2", weight="medium"),
                     rx.input(value=E.name, on_change=E.set_segment_name, size="3",
                              placeholder="e.g. Lapsed big spenders in Mumbai",
-                             aria_label="Segment name", data_testid="segment-name", width="100%"),
+                             aria_label="Segment name", data_testid="segment-name", width="100%",
+                             max_length=segment_limits.MAX_NAME),
                     width="100%"), width="100%"),
                 rx.card(rule_builder(), width="100%"),
                 rx.hstack(

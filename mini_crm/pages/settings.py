@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mini_crm.components.layout import page_shell
-from mini_crm.components.ui import empty_state, loading_bar
+from mini_crm.components.ui import empty_state, loading_bar, responsive_table
 from mini_crm.core.apikeys import SCOPES
 from mini_crm.pages.settings_vocabulary import vocabulary_card
 from mini_crm.state.base import AppState
@@ -102,7 +102,7 @@ def settings_page() -> rx.Component:
                 (S.keys.length() == 0) & ~S.loading,
                 empty_state("key-round", "No API keys yet",
                             "Create one above, or run `mini-crm apikey create`."),
-                rx.table.root(
+                responsive_table(
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                         "Name", "Key", "Scopes", "Created", "Last used", "")])),
                     rx.table.body(rx.foreach(S.keys, _key_row)),

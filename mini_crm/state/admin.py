@@ -55,13 +55,42 @@ def _details(event: AuditEvent) -> str:
         n = int(d.get("sessions_revoked", 0))
         return f"{n} session{'s' if n != 1 else ''} ended"
     if event.action == audit.SIGNIN_REFUSED:
-        return str(d.get("reason", ""))
+        return str(d.get("reason") or "")
     if event.action == audit.AB_WINNER_PICKED:
         by = "by hand" if d.get("decided_by", "manual") == "manual" else "automatically"
         return f"{d.get('winner', '?')} ({by})"
     if event.action in (audit.CAMPAIGN_LAUNCHED, audit.CAMPAIGN_SCHEDULED) and "name" in d:
         return f"“{d['name']}”{_launch_counts(d)}"
-    return ", ".join(f"{k}: {v}" for k, v in d.items() if k not in ("key_id",))
+    return _as_words(d)
+
+
+_CHANNEL_WORDS = {"sms": "SMS", "email": "email", "whatsapp": "WhatsApp"}
+
+
+def _value_words(value: Any) -> str:
+    """One detail value in words: booleans as on/off, lists joined, dicts as "key value"."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, dict):
+        return _as_words(value, sep=" ")
+    if isinstance(value, list | tuple):
+        return ", ".join(_value_words(v) for v in value)
+    return str(value)
+
+
+def _as_words(details: dict[str, Any], sep: str = ": ") -> str:
+    """Any audit details dict in words, e.g. {"changes": {"sms": False}, "reason": None}
+    -> "SMS off". Empty values are left out (never "None"); keys read as words."""
+    parts = []
+    for key, value in details.items():
+        if key in ("key_id",) or value is None or value == "" or value == {} or value == []:
+            continue
+        if key == "changes" and isinstance(value, dict):  # consent: "SMS off, email on"
+            parts.append(_as_words(value, sep=" "))
+            continue
+        name = _CHANNEL_WORDS.get(key, key.replace("_", " "))
+        parts.append(f"{name}{sep}{_value_words(value)}")
+    return ", ".join(parts)
 
 
 def _audit_rows(action: str, page: int) -> dict[str, Any]:

@@ -138,7 +138,15 @@ class CustomersState(AppState):
             return CustomersState.load
 
 
-def _attr(value: Any) -> str:
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def _attr(value: Any, key: str = "") -> str:
+    """An attribute value in words; a month attribute (key ending "month", 1-12) as its name."""
+    if key.endswith("month") and not isinstance(value, bool) and isinstance(value, int | str) \
+            and str(value).strip().isdigit() and 1 <= int(value) <= 12:
+        return _MONTHS[int(value) - 1]
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if value is None or value == "":
@@ -174,7 +182,7 @@ def _detail(external_id: str, page: int) -> dict[str, Any] | None:
                 "status": _consent_label(c),
                 "last_order": formatting.days_ago(c.last_order_at, now),
             },
-            "attributes": [{"key": k.replace("_", " ").capitalize(), "value": _attr(v)}
+            "attributes": [{"key": k.replace("_", " ").capitalize(), "value": _attr(v, k)}
                            for k, v in sorted((c.attributes or {}).items())],
             "orders": [_order_row(o) for o in orders.rows],
             "order_total": orders.total,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mini_crm.core import formatting
 from mini_crm.core.campaigns import test_send
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.delivery.sending import vendor_client
@@ -30,7 +31,7 @@ def preview(message: dict[str, Any], ref: str) -> dict[str, str]:
                                           preheader=message["email_preheader"])
             who = (customer.name or customer.external_id) if customer else "a sample customer"
     except CampaignError as exc:
-        return {"who": "", "text": "", "subject": "", "error": exc.message.capitalize() + "."}
+        return {"who": "", "text": "", "subject": "", "error": formatting.sentence(exc.message)}
     return {"who": who, "text": shown["text"], "subject": shown["subject"] or "", "error": ""}
 
 
@@ -48,6 +49,6 @@ def send(message: dict[str, Any], to: str, ref: str, user: dict[str, Any] | None
                 subject=message["email_subject"], preheader=message["email_preheader"],
                 sender_name=message["sender_name"], actor_user_id=user["id"] if user else None)
     except CampaignError as exc:
-        return {"ok": "", "error": exc.message[:1].upper() + exc.message[1:] + "."}
+        return {"ok": "", "error": formatting.sentence(exc.message)}
     return {"ok": f"Test sent to {result.to} as {result.as_customer}, labelled [TEST]; it is "
                   "not counted in the campaign.", "error": ""}

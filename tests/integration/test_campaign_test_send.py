@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
+from mini_crm.core import formatting
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import test_send
 from mini_crm.core.campaigns.errors import CampaignError
@@ -56,6 +57,11 @@ def test_refused_test_sends_say_why(session: Session) -> None:
         test_send.send_test(session, vendor, channel="sms", template="Hi", to="+911234",
                             allowed={"+919876543210"}, customer=None)
     assert stranger.value.field == "test_to" and "not on the test list" in stranger.value.message
+    with pytest.raises(CampaignError) as typed:
+        test_send.send_test(session, vendor, channel="email", template="Hi",
+                            to=" stranger@Evil.com ", allowed={"me@brand.in"}, customer=None)
+    # What the user typed, as typed (quoted, so the sentence's capital never changes it).
+    assert formatting.sentence(typed.value.message).startswith("“stranger@Evil.com” is not on")
     with pytest.raises(CampaignError) as broken:
         test_send.send_test(session, vendor, channel="sms", template="Hi {nmae}",
                             to="+919876543210", allowed={"+919876543210"}, customer=None)

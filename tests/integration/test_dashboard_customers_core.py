@@ -43,11 +43,18 @@ def shop(session: Session) -> Session:
         Order(external_id="o4", customer_id=2, amount=Decimal("999.00"), status="cancelled",
               ordered_at=datetime(2026, 6, 1, 10)),
     ]
-    _add(session, [*people, *orders, Campaign(name="c", message_template="hi")])
+    _add(session, [*people, *orders, Campaign(name="c", message_template="hi",
+                                               status="completed", started_at=NOW),
+                   Campaign(name="draft", message_template="hi"),
+                   Campaign(name="stopped before sending", message_template="hi",
+                            status="cancelled"),
+                   Campaign(name="later", message_template="hi", status="scheduled",
+                            scheduled_at=NOW + timedelta(1))])
     return session
 
 
 def test_overview_excludes_cancelled_orders(shop: Session) -> None:
+    """Also: "Campaigns launched" counts only campaigns that started sending."""
     ov = dashboard.overview(shop, now=NOW)
     assert (ov.customers, ov.orders, ov.campaigns) == (3, 3, 1)
     assert ov.revenue == Decimal("1800.50")

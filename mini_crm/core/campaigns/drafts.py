@@ -45,8 +45,9 @@ def _clean(db: Session, fields: dict[str, Any]) -> dict[str, Any]:
     out = dict(fields)
     if "name" in out:
         out["name"] = " ".join((out["name"] or "").split())
-        if len(out["name"]) > 200:
-            raise CampaignError("a campaign name is at most 200 characters", "name")
+        if len(out["name"]) > service.MAX_NAME:
+            raise CampaignError(f"a campaign name is at most {service.MAX_NAME} characters",
+                                "name")
     if "channel" in out and out["channel"] not in service.CHANNELS:
         raise CampaignError(f"channel must be one of {', '.join(service.CHANNELS)}",
                             "channel")
@@ -54,8 +55,9 @@ def _clean(db: Session, fields: dict[str, Any]) -> dict[str, Any]:
         out["message_template"] = out["message_template"] or ""
     if "objective" in out:
         out["objective"] = (out["objective"] or "").strip() or None
-        if out["objective"] and len(out["objective"]) > 500:
-            raise CampaignError("an objective is at most 500 characters", "objective")
+        if out["objective"] and len(out["objective"]) > service.MAX_OBJECTIVE:
+            raise CampaignError(f"an objective is at most {service.MAX_OBJECTIVE} characters",
+                                "objective")
     if "tags" in out:
         out["tags"] = service.clean_tags(out["tags"])
     if "rules" in out:
@@ -73,7 +75,7 @@ def _clean(db: Session, fields: dict[str, Any]) -> dict[str, Any]:
     for name in ("email_subject", "email_preheader", "sender_name"):
         if name in out:
             out[name] = (out[name] or "").strip() or None
-            limit = 100 if name == "sender_name" else 300
+            limit = service.MAX_SENDER_NAME if name == "sender_name" else service.MAX_SUBJECT
             if out[name] and len(out[name]) > limit:
                 raise CampaignError(f"at most {limit} characters", name)
     if "variants" in out:

@@ -44,6 +44,13 @@ from mini_crm.settings import get_settings
 
 CHANNELS = ("sms", "email", "whatsapp")
 MAX_TAGS = 10
+# Text limits, shared by the checks here and in drafts and by the UI's max_length, so a
+# field never accepts what the check then refuses.
+MAX_NAME = 200
+MAX_OBJECTIVE = 500
+MAX_SUBJECT = 300  # email subject and preheader
+MAX_SENDER_NAME = 100
+MAX_TAG = 40
 TAG_PATTERN = re.compile(r"^[\w][\w \-]{0,39}$", re.ASCII)
 CAMPAIGN = Campaign.__table__
 LOG = CommunicationLog.__table__
@@ -135,8 +142,8 @@ def check_campaign(db: Session, *, name: str, channel: str, message_template: st
     name = " ".join((name or "").split())
     if not name:
         raise CampaignError("a campaign needs a name", "name")
-    if len(name) > 200:
-        raise CampaignError("a campaign name is at most 200 characters", "name")
+    if len(name) > MAX_NAME:
+        raise CampaignError(f"a campaign name is at most {MAX_NAME} characters", "name")
     if channel not in CHANNELS:
         raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}", "channel")
     checked = ab_test.check_variants(variants, channel)

@@ -91,7 +91,7 @@ def send_test(db: Session, client: Any, *, channel: str, template: str, to: str,
         raise CampaignError("enter the address or phone number to send the test to",
                             "test_to")
     if address not in allowed:
-        raise CampaignError(f"{to.strip()} is not on the test list: send to your own email, "
+        raise CampaignError(f"“{to.strip()}” is not on the test list: send to your own email, "
                             "or ask an admin to add it to TEST_SEND_RECIPIENTS", "test_to")
     shown = preview_for(customer, channel=channel, template=template, subject=subject,
                         preheader=preheader)

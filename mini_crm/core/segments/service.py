@@ -15,6 +15,8 @@ from mini_crm.core.segments.describe import describe
 from mini_crm.core.segments.schema import Group, RulesError, parse_rules
 from mini_crm.models import Campaign, CampaignStatus, Customer, Segment, utcnow
 
+MAX_NAME = 200  # characters; the UI's name inputs use it as max_length
+
 SAMPLE_COLUMNS = (Customer.id, Customer.external_id, Customer.name, Customer.email,
                   Customer.city, Customer.total_spend, Customer.order_count,
                   Customer.last_order_at)
@@ -107,8 +109,8 @@ def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise ValueError("a segment needs a name")
-    if len(name) > 200:
-        raise ValueError("a segment name is at most 200 characters")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"a segment name is at most {MAX_NAME} characters")
     return name
 
 
