@@ -537,3 +537,38 @@ def test_history_shows_a_campaign_launched_elsewhere_and_awaiting_receipts(
     expect(row.get_by_test_id("row-status")).to_have_text("completed")
     expect(row.get_by_test_id("row-rate")).to_have_text("100.0%")
     assert page.evaluate("window.__noReload === true"), "the page was reloaded"
+
+
+def test_wizard_and_suppression_list_fit_a_phone(browser: Browser, admin_storage: dict,
+                                                  app_url: str, e2e_env: dict[str, str]
+                                                  ) -> None:
+    """390 px wide: no wizard step overflows the page sideways (step bar, channel cards,
+    the audience toggle), and a wide table scrolls inside its own box with a hint."""
+    segment = f"Phone check {uuid.uuid4().hex[:6]}"
+    _small_segment(e2e_env, segment)
+    context = browser.new_context(viewport={"width": 390, "height": 844},
+                                  storage_state=admin_storage)
+    try:
+        pg = context.new_page()
+        pg.set_default_timeout(20_000)
+        pg.goto(app_url + "/campaigns/new")
+        pg.get_by_role("radio", name="New rules").click()
+        expect(pg.get_by_test_id("wizard-step-3")).to_be_visible()
+        overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        assert pg.evaluate(overflow) <= 0
+        pg.screenshot(path="test-results/campaign-wizard-phone-audience.png")
+        pg.get_by_role("radio", name="Saved segment").click()
+        pg.get_by_test_id("segment-choice").filter(has_text=segment).click()
+        pg.get_by_test_id("wizard-next").click()
+        expect(pg.get_by_test_id("channel-whatsapp")).to_be_visible()
+        assert pg.evaluate(overflow) <= 0
+        box = pg.get_by_test_id("channel-whatsapp").bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390
+        pg.screenshot(path="test-results/campaign-wizard-phone-message.png")
+        pg.goto(app_url + "/data")
+        expect(pg.get_by_test_id("suppression-table")).to_be_visible()
+        assert pg.evaluate(overflow) <= 0
+        expect(pg.locator(".table-scroll-hint").first).to_be_visible()
+        pg.screenshot(path="test-results/data-phone.png", full_page=True)
+    finally:
+        context.close()
