@@ -131,3 +131,19 @@ def test_a_lapse_word_without_a_period_is_never_read_as_never_ordered() -> None:
     assert got.unparsed == ["stopped ordering"]
     assert p("customers who have not ordered").rules["rules"] == [
         {"field": "order_count", "operator": "=", "value": 0}]
+
+
+def test_a_negation_with_after_or_before_is_never_ignored() -> None:
+    # was "last order after 8 Nov 2026" with "haven't" left over
+    got = p("customers who haven't ordered after Diwali")
+    assert got.rules["rules"] == [{"combinator": "or", "not": False, "rules": [
+        {"field": "last_order_at", "operator": "<=", "value": DIWALI},
+        {"field": "last_order_at", "operator": "is_null"}]}]
+    assert got.unparsed == []
+    # no one reading: refused with how to say it, never a rule
+    for text in ("customers who stopped ordering after Diwali",
+                 "customers who have not ordered before Diwali"):
+        got = p(text)
+        assert got.rules["rules"] == [] and "unclear with" in got.unparsed[0], text
+    assert p("ordered after Diwali").rules["rules"] == [
+        {"field": "last_order_at", "operator": ">", "value": DIWALI}]

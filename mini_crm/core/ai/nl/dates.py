@@ -103,7 +103,7 @@ def _not_ordered(c: Clause, rule: dict[str, Any], ago: list[int]) -> bool:
     """"haven't ordered in 30 days", "not ordered since March": a negation (not a lapse
     word like "lapsed", which says they did order once) on the last order."""
     return rule["field"] in ("days_since_last_order", "last_order_at") and not ago \
-        and rule["operator"] in (">=", ">", "<") and bool(
+        and rule["operator"] in (">=", ">", "<", "<=") and bool(
             {c.toks[i].text for i in negation_words(c)} & NEG)
 
 
@@ -134,6 +134,9 @@ def read_dates(c: Clause, ctx: Context) -> None:
             if neg and _not_ordered(c, rule, []):
                 rule = _or_never(rule)
             used += neg
+        elif neg and lead in ("after", "before", "until", "till"):
+            _negated_bound(c, i, lead, date_field, end, used + neg)
+            continue
         elif lead == "after":
             rule = {"field": date_field, "operator": ">", "value": end.isoformat()}
         elif lead in ("before",):
@@ -152,6 +155,22 @@ def read_dates(c: Clause, ctx: Context) -> None:
                 rule = negate(rule)
                 used += neg
         c.add(rule, used)
+
+
+def _negated_bound(c: Clause, i: int, lead: str, date_field: str, end: date,
+                   used: list[int]) -> None:
+    """A negation with "after"/"before"/"until" (the negation was ignored before, so
+    "haven't ordered after Diwali" read as "last order after Diwali"). "not … after X" is
+    "on or before X" (or never, for a "haven't ordered"); a lapse word with a bound
+    ("stopped ordering after Diwali") or a negated "before"/"until" has no one reading:
+    refused with how to say it, never guessed."""
+    neg_words = {c.toks[j].text for j in used} & NEG
+    if lead == "after" and neg_words:
+        rule: dict[str, Any] = {"field": date_field, "operator": "<=", "value": end.isoformat()}
+        c.add(_or_never(rule) if _not_ordered(c, rule, []) else rule, used)
+        return
+    c.refuse(used, f"unclear with “{lead}”: say e.g. “haven't ordered since Diwali” or "
+                   "“last ordered before Diwali”")
 
 
 def _date_span(year: int | None, month: int | None, day: int, today: date
