@@ -16,9 +16,9 @@ from mini_crm.state.base import AppState
 CHOICES = ["0", *[str(p) for p in holdout.CANDIDATE_PERCENTS]]
 
 
-def _advice(rules: dict[str, Any], channel: str) -> dict[str, Any]:
+def _advice(rules: dict[str, Any], channel: str, eligible: int) -> dict[str, Any]:
     with session_scope() as db:
-        a = holdout.suggest(db, rules, channel)
+        a = holdout.suggest(db, rules, channel, eligible=eligible if eligible >= 0 else None)
     mdes = {str(o["percent"]): o for o in a.options}
     return {"suggested": str(a.suggested_percent or 0), "reason": a.reason,
             "mde": {k: (f"{o['mde_absolute'] * 100:.2f} points"
@@ -87,7 +87,7 @@ class HoldoutState(AppState):
                 return
             self.loading, self.eligible = True, int(eligible)
         try:
-            advice = await rx.run_in_thread(lambda: _advice(rules, channel))
+            advice = await rx.run_in_thread(lambda: _advice(rules, channel, int(eligible)))
         except Exception as exc:  # the option still works without the advice
             async with self:
                 self.reason = f"No size suggestion: {exc}"

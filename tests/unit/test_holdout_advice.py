@@ -36,6 +36,15 @@ def test_the_suggestion_is_a_size_that_meets_the_minimums() -> None:
     assert big.mde_for(big.suggested_percent)["mde_relative"] <= holdout.TARGET_RELATIVE_MDE
 
 
+def test_the_split_is_of_the_eligible_customers_when_known() -> None:
+    # 300 match but only 180 can be messaged: 50% of 180 leaves 90 per group, too few.
+    assert holdout.advise(300, 290, "email").suggested_percent is not None
+    small = holdout.advise(300, 290, "email", eligible=180)
+    assert small.suggested_percent is None and "180 people" in small.reason
+    assert small.mde_for(50)["holdout_size"] == 90
+    assert holdout.advise(300, 290, "email", eligible=0).suggested_percent is None
+
+
 def test_the_review_counts_the_holdout_from_the_eligible_customers() -> None:
     import mini_crm.mini_crm  # noqa: F401 - registers every state, as in the running app
     from mini_crm.state.campaign_holdout import HoldoutState

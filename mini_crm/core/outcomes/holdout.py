@@ -133,8 +133,12 @@ class HoldoutAdvice:
         return next((o for o in self.options if o["percent"] == percent), None)
 
 
-def advise(audience: int, buyers_30d: int, channel: str) -> HoldoutAdvice:
+def advise(audience: int, buyers_30d: int, channel: str,
+           eligible: int | None = None) -> HoldoutAdvice:
     """Size advice from counts: audience size and how many of it ordered in 30 days.
+    The base rate is the matching audience's; the split is of `eligible` when given
+    (those left after consent, suppressions and caps: the launch draws the holdout from
+    them), else of the whole audience.
 
     `options` holds every candidate percent ({"percent", "holdout_size", "mde_absolute",
     "mde_relative", "measurable"}: measurable False when that split cannot reach the
@@ -146,10 +150,15 @@ def advise(audience: int, buyers_30d: int, channel: str) -> HoldoutAdvice:
                              reason="The audience is empty, so there is nothing to hold out.")
     p30 = buyers_30d / audience
     p = 1 - (1 - p30) ** (hours / (BASE_RATE_DAYS * 24))
+    n = audience if eligible is None else max(0, min(int(eligible), audience))
+    if n <= 0:
+        return HoldoutAdvice(audience, p30, p, hours, None,
+                             reason="Nobody in this audience can be messaged, so there is "
+                                    "nothing to hold out.")
     options = []
     for pct in CANDIDATE_PERCENTS:
-        n_c = audience * pct // 100
-        d = mde(p, audience - n_c, n_c)
+        n_c = n * pct // 100
+        d = mde(p, n - n_c, n_c)
         options.append({"percent": pct, "holdout_size": n_c, "mde_absolute": d,
                         "mde_relative": d / p if d is not None and p > 0 else None})
     rate_text = f"{p:.2%} of this audience order within {hours} h in a normal period"
@@ -158,16 +167,16 @@ def advise(audience: int, buyers_30d: int, channel: str) -> HoldoutAdvice:
                              "Nobody in this audience ordered in the last 30 days, so no "
                              "holdout size can be computed; any uplift would be unmeasurable.")
     for o in options:
-        o["measurable"] = (min(o["holdout_size"], audience - o["holdout_size"])
-                           >= UPLIFT_MIN_GROUP and p * audience >= UPLIFT_MIN_CONVERTERS)
+        o["measurable"] = (min(o["holdout_size"], n - o["holdout_size"])
+                           >= UPLIFT_MIN_GROUP and p * n >= UPLIFT_MIN_CONVERTERS)
     options_all, options = options, [o for o in options if o["measurable"]]
     if not options:
         return HoldoutAdvice(
             audience, p30, p, hours, None, options_all,
             f"{rate_text}. This audience is too small for any holdout to show uplift: "
             f"the uplift report needs at least {UPLIFT_MIN_GROUP} people in each group "
-            f"and {UPLIFT_MIN_CONVERTERS} buyers in all, and {audience:,} people would "
-            f"bring about {p * audience:.0f} buyers. So no holdout is suggested; "
+            f"and {UPLIFT_MIN_CONVERTERS} buyers in all, and {n:,} people would "
+            f"bring about {p * n:.0f} buyers. So no holdout is suggested; "
             "conversions are still counted.")
     reachable = [o for o in options if o["mde_relative"] is not None
                  and o["mde_relative"] <= TARGET_RELATIVE_MDE]
@@ -193,8 +202,9 @@ def advise(audience: int, buyers_30d: int, channel: str) -> HoldoutAdvice:
 
 
 def suggest(session: Session, rules: dict[str, Any], channel: str,
-            now: datetime | None = None) -> HoldoutAdvice:
-    """Advice for an audience: one statement counts it and its buyers of the last 30 days.
+            now: datetime | None = None, eligible: int | None = None) -> HoldoutAdvice:
+    """Advice for an audience: one statement counts it and its buyers of the last 30 days;
+    `eligible` (how many of it can be messaged, when known) is what gets split (advise).
 
     Raises RulesError for invalid rules.
     """
@@ -208,4 +218,4 @@ def suggest(session: Session, rules: dict[str, Any], channel: str,
     audience, buyers = session.execute(
         sa.select(sa.func.count(ids.c.id), sa.func.count(recent.c.customer_id))
         .select_from(ids.outerjoin(recent, recent.c.customer_id == ids.c.id))).one()
-    return advise(int(audience), int(buyers or 0), channel)
+    return advise(int(audience), int(buyers or 0), channel, eligible)
