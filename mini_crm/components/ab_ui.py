@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from mini_crm.components.ui import section
+from mini_crm.components.ui import responsive_table, section
 from mini_crm.state.campaign_ab import CampaignAbState as AB
 from mini_crm.state.campaign_detail import CampaignDetailState as S
 
@@ -88,12 +88,12 @@ def ab_section(c: rx.Var) -> rx.Component:
             width="100%",
             color_scheme=rx.cond(ab["testing"].to(bool), "gray", "grass")),
         _pick_buttons(ab),
-        rx.box(rx.table.root(
+        rx.box(responsive_table(
             rx.table.header(rx.table.row(*(rx.table.column_header_cell(
                 name, text_align=align, white_space="nowrap") for name, align in COLUMNS))),
             rx.table.body(rx.foreach(ab["rows"].to(list[dict[str, str]]), _row)),
             width="100%", size="1", variant="ghost"),
-            width="100%", overflow_x="auto", data_testid="variants-table"),
+            width="100%", data_testid="variants-table"),
         subtitle=ab["settings"].to(str),
         data_testid="campaign-ab",
     ))

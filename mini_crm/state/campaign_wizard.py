@@ -653,13 +653,13 @@ class CampaignWizardState(AppState):
             self.name_error = "At most 200 characters."
         problems = _template_errors(self.template)
         if problems:
-            self.template_error = "; ".join(problems).capitalize() + "."
+            self.template_error = formatting.sentence("; ".join(problems))
         self.email_error = ""
         fields = self._email_fields()
         email_problems = validate_email_fields(fields["email_subject"],
                                                fields["email_preheader"], fields["sender_name"])
         if email_problems:
-            self.email_error = "; ".join(p for _, p in email_problems).capitalize() + "."
+            self.email_error = formatting.sentence("; ".join(p for _, p in email_problems))
         return not (self.name_error or self.template_error or self.email_error)
 
     def _validate_schedule(self) -> bool:

@@ -80,3 +80,9 @@ def test_delivery_metric_words_and_bad_input() -> None:
         decide([Arm("A", 10, 11), Arm("B", 10, 1)])
     with pytest.raises(ValueError):
         decide([Arm("A", 10, 1), Arm("B", 10, 1)], metric="clicks")
+
+
+def test_no_conversions_yet_is_said_in_words() -> None:
+    got = decide([Arm("A", 150, 0), Arm("B", 150, 0)], "conversion")
+    assert got.winner is None
+    assert got.reason.startswith("Not enough data yet: no one converted yet")

@@ -114,7 +114,9 @@ def _short_of_data(arms: list[Arm], metric: str) -> str | None:
     thin = [a for a in arms if min(a.n * pooled, a.n * (1 - pooled)) < MIN_EXPECTED]
     if thin:
         word = _SUCCESS[metric]
-        return (f"Not enough data yet: only {total_x} of {total_n} people {word} "
+        lead = (f"no one {word} yet" if total_x == 0
+                else f"only {total_x} of {total_n} people {word}")
+        return (f"Not enough data yet: {lead} "
                 f"({_pct(pooled)}); a fair comparison needs at least {MIN_EXPECTED} "
                 f"expected {word} and {MIN_EXPECTED} not {word} per variant.")
     return None
