@@ -106,10 +106,23 @@ def _utc_text(value: datetime | None) -> str | None:
     return None if value is None else value.replace(tzinfo=UTC).isoformat()
 
 
-class CustomerIn(BaseModel):
+# Any printable text, 1-128 characters; a JSON number is read as its digits.
+ExternalId = Annotated[str, BeforeValidator(_printable_id), Field(min_length=1, max_length=128)]
+
+
+class _Item(BaseModel):
+    """What every ingested item shares: unknown keys refused, text trimmed, no NUL."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    external_id: str = Field(min_length=1, max_length=128)
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return _no_nul(data)
+
+
+class CustomerIn(_Item):
+    external_id: ExternalId
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
@@ -123,16 +136,6 @@ class CustomerIn(BaseModel):
     consent: ConsentIn | None = Field(
         default=None, description="Per channel, e.g. {\"sms\": false}; channels left out "
         "keep their stored consent.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        return _no_nul(data)
-
-    @field_validator("external_id", mode="before")
-    @classmethod
-    def _id(cls, v: Any) -> Any:
-        return _printable_id(v)
 
     @field_validator("phone", mode="before")
     @classmethod
@@ -215,11 +218,9 @@ class CustomerIn(BaseModel):
         return {k: blank_to_none(x) if isinstance(x, str) else x for k, x in v.items()}
 
 
-class OrderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    external_id: str = Field(min_length=1, max_length=128)
-    customer_external_id: str = Field(min_length=1, max_length=128)
+class OrderIn(_Item):
+    external_id: ExternalId
+    customer_external_id: ExternalId
     amount: Decimal = Field(
         ge=0, le=Decimal("999999999999.99"), decimal_places=2,
         description="A number, or text as people write it: `1499.5`, `\"1,499.00\"`, "
@@ -230,16 +231,6 @@ class OrderIn(BaseModel):
     status: str = Field(default="completed", min_length=1, max_length=32)
     ordered_at: datetime = Field(description=TIMESTAMP_DOC)
     items: list[dict[str, Any]] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        return _no_nul(data)
-
-    @field_validator("external_id", "customer_external_id", mode="before")
-    @classmethod
-    def _id(cls, v: Any) -> Any:
-        return _printable_id(v)
 
     @field_validator("amount", mode="before")
     @classmethod
