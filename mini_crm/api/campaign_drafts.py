@@ -68,6 +68,11 @@ class LaunchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     schedule_at: InputTimestamp | None = Field(default=None, description="ISO-8601; absent or "
                                          "in the past launches at once")
+    save_audience_as: str | None = Field(
+        default=None, max_length=200, description="save the draft's audience rules as a "
+        "new segment with this name, in the same transaction as the launch, and link the "
+        "campaign to it; an empty or already used name is a 422 with field "
+        "`save_audience_as`")
 
 
 class RescheduleIn(BaseModel):
@@ -113,8 +118,10 @@ def launch_draft(campaign_id: CampaignId, body: LaunchIn | None = None,
                  key: ApiKey = Depends(require_scope("campaigns")),
                  db: Session = Depends(db_session)) -> CampaignDetail:
     when = body.schedule_at if body else None
+    save_as = body.save_audience_as if body else None
     return _detail(db, _run(db, lambda: drafts.launch_draft(
-        db, campaign_id, schedule_at=when, actor_user_id=key.created_by)))
+        db, campaign_id, schedule_at=when, actor_user_id=key.created_by,
+        save_audience_as=save_as)))
 
 
 @router.post("/{campaign_id}/reschedule", response_model=CampaignDetail,

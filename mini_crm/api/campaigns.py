@@ -91,6 +91,11 @@ class CampaignIn(BaseModel):
     # Left out, the campaign is tagged by intent (win-back, festive…) by the classifier.
     tags: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None,
                                                                      max_length=10)
+    save_audience_as: str | None = Field(
+        default=None, max_length=200, description="save `rules` as a new segment with "
+        "this name, in the same transaction as the campaign, and link the campaign to it "
+        "(a refused campaign leaves no segment); an empty or already used name, or "
+        "`segment_id` instead of rules, is a 422 with field `save_audience_as`")
 
 
 class Skipped(BaseModel):
@@ -302,7 +307,7 @@ def create_campaign(body: CampaignIn, key: ApiKey = Depends(require_scope("campa
             variants=[v.model_dump() for v in body.variants] if body.variants else None,
             ab_settings=body.ab_test.model_dump() if body.ab_test else None,
             email_subject=body.subject, email_preheader=body.preheader,
-            sender_name=body.sender_name)
+            sender_name=body.sender_name, save_audience_as=body.save_audience_as)
     except CampaignError as exc:
         raise ApiError(422, exc.message, code="invalid_campaign",
                        details={"field": exc.field}) from exc

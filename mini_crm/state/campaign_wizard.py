@@ -40,7 +40,8 @@ PREVIEW_DEBOUNCE_SECONDS = 0.3
 SAMPLE_SIZE = 3
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> speaks
 # CampaignError.field -> the wizard step that holds that input.
-FIELD_STEP = {"rules": 0, "segment_id": 0, "audience": 0, "segment": 0, "name": 1,
+FIELD_STEP = {"rules": 0, "segment_id": 0, "audience": 0, "segment": 0,
+              "save_audience_as": 0, "name": 1,
               "message": 1, "message_template": 1, "template": 1, "channel": 1, "tags": 1,
               "objective": 1, "schedule_at": 2, "variants": 1, "ab_test": 1}
 
@@ -132,22 +133,20 @@ def _insert_script(token: str) -> str:
 
 
 def _launch(payload: dict[str, Any]) -> int:
-    """Save the audience as a segment (if asked) and create the campaign in ONE
-    transaction: if the campaign is refused, the segment is not left behind."""
+    """Launch (or schedule) from the wizard's inputs: one core call, one transaction.
+
+    Saving the audience as a segment is the core's `save_audience_as` option, so a
+    refused campaign leaves no segment behind (the session rolls back)."""
     from mini_crm.core.campaigns import service
 
+    save_as = payload["segment_name"] if payload["save_segment"] else None
     with session_scope() as db:
-        segment_id = payload["segment_id"]
-        rules = payload["rules"]
-        if payload["save_segment"]:
-            seg = segment_service.save_segment(db, name=payload["segment_name"], rules=rules,
-                                               created_by=payload["user_id"])
-            segment_id = seg.id
         if payload.get("draft_id"):
-            return _launch_draft(db, payload, rules, segment_id)
+            return _launch_draft(db, payload, save_as)
         ab = payload.get("variants")
+        segment_id = payload["segment_id"]
         campaign = service.create_campaign(
-            db, name=payload["name"], rules=rules if segment_id is None else None,
+            db, name=payload["name"], rules=payload["rules"] if segment_id is None else None,
             segment_id=segment_id, message_template="" if ab else payload["template"],
             variants=ab, ab_settings=payload.get("ab_test"),
             channel=payload["channel"], schedule_at=payload["schedule_at"],
@@ -155,19 +154,20 @@ def _launch(payload: dict[str, Any]) -> int:
             tags=payload["tags"] or None, email_subject=payload.get("email_subject"),
             email_preheader=payload.get("email_preheader"),
             sender_name=payload.get("sender_name"),
-            holdout_percent=payload.get("holdout_percent", 0))
+            holdout_percent=payload.get("holdout_percent", 0), save_audience_as=save_as)
         return int(campaign.id)
 
 
-def _launch_draft(db: Any, payload: dict[str, Any], rules: dict[str, Any],
-                  segment_id: int | None) -> int:
+def _launch_draft(db: Any, payload: dict[str, Any], save_as: str | None) -> int:
     """The saved draft gets the wizard's final inputs, then launches or is scheduled; a
-    scheduled campaign being edited keeps its (new) time, or is sent now."""
+    scheduled campaign being edited keeps its (new) time, or is sent now. `save_as`
+    names the segment the core saves the audience as (None: not saved)."""
     from mini_crm.core.campaigns import drafts
 
     draft_id, user_id = int(payload["draft_id"]), payload["user_id"]
+    segment_id = payload["segment_id"]
     fields = wizard_drafts.fields(
-        mode="segment" if segment_id is not None else "rules", rules=rules,
+        mode="segment" if segment_id is not None else "rules", rules=payload["rules"],
         segment_id=str(segment_id or ""), name=payload["name"], channel=payload["channel"],
         template=payload["template"], objective=payload["objective"], tags=payload["tags"],
         schedule_at=payload["schedule_at"], step=3,
@@ -177,14 +177,16 @@ def _launch_draft(db: Any, payload: dict[str, Any], rules: dict[str, Any],
     if payload.get("scheduled"):
         if payload["schedule_at"] is None:
             fields.pop("scheduled_at")
-            drafts.update_draft(db, draft_id, actor_user_id=user_id, **fields)
+            drafts.update_draft(db, draft_id, actor_user_id=user_id,
+                                save_audience_as=save_as, **fields)
             drafts.send_now(db, draft_id, actor_user_id=user_id)
         else:
-            drafts.update_draft(db, draft_id, actor_user_id=user_id, **fields)
+            drafts.update_draft(db, draft_id, actor_user_id=user_id,
+                                save_audience_as=save_as, **fields)
         return draft_id
     drafts.update_draft(db, draft_id, actor_user_id=user_id, **fields)
     drafts.launch_draft(db, draft_id, schedule_at=payload["schedule_at"],
-                        actor_user_id=user_id)
+                        actor_user_id=user_id, save_audience_as=save_as)
     return draft_id
 
 

@@ -166,8 +166,12 @@ def create_draft(db: Session, *, created_by: int | None = None,
 
 
 def update_draft(db: Session, campaign_id: int, *, actor_user_id: int | None = None,
-                 now: datetime | None = None, **fields: Any) -> Campaign:
+                 now: datetime | None = None, save_audience_as: str | None = None,
+                 **fields: Any) -> Campaign:
     """Change a draft (any subset of FIELDS), or edit a scheduled campaign.
+
+    `save_audience_as` (a segment name) then saves the campaign's rules as a new segment
+    in the same transaction and links it (as launch_draft does).
 
     A scheduled campaign must stay launchable, so it is checked in full and its time
     must stay in the future. Raises CampaignNotFound, or CampaignError when the campaign
@@ -181,6 +185,8 @@ def update_draft(db: Session, campaign_id: int, *, actor_user_id: int | None = N
     status = campaign.status
     _guarded_update(db, campaign, (status,), values,
                     "this campaign is {status} now; it can no longer be edited")
+    if save_audience_as is not None:
+        _link_new_segment(db, campaign, save_audience_as, actor_user_id)
     if status == CampaignStatus.SCHEDULED:
         _check_complete(db, campaign)
         if campaign.scheduled_at is None or campaign.scheduled_at <= (now or utcnow()):
@@ -191,14 +197,35 @@ def update_draft(db: Session, campaign_id: int, *, actor_user_id: int | None = N
     return campaign
 
 
+def _link_new_segment(db: Session, campaign: Campaign, name: str,
+                      actor_user_id: int | None) -> None:
+    """Save the campaign's own rules as segment `name` and point the campaign at it."""
+    from mini_crm.core.campaigns.audience import save_audience
+
+    campaign.segment_id = save_audience(db, name=name, rules=campaign.rules or None,
+                                        segment_id=campaign.segment_id,
+                                        created_by=actor_user_id)
+    db.add(campaign)
+    db.flush()
+
+
 def launch_draft(db: Session, campaign_id: int, *, schedule_at: datetime | None = None,
-                 actor_user_id: int | None = None, now: datetime | None = None) -> Campaign:
+                 actor_user_id: int | None = None, now: datetime | None = None,
+                 save_audience_as: str | None = None) -> Campaign:
     """Check a draft in full, then launch it now, or schedule it when `schedule_at` is
-    in the future. Raises CampaignNotFound / CampaignError(message, field)."""
+    in the future. Raises CampaignNotFound / CampaignError(message, field).
+
+    `save_audience_as` (a segment name) first saves the draft's rules as a new segment
+    in the same transaction and links the campaign to it; errors name the field
+    `save_audience_as` (empty, too long or used name; a draft that already names a
+    segment). The caller rolls back on any error, so a refused launch leaves no segment.
+    """
     now = now or utcnow()
     campaign = _get(db, campaign_id)
     if campaign.status != CampaignStatus.DRAFT:
         raise CampaignError(f"this campaign is already {campaign.status}", "status")
+    if save_audience_as is not None:
+        _link_new_segment(db, campaign, save_audience_as, actor_user_id)
     _check_complete(db, campaign)
     if not campaign.tags:
         from mini_crm.core.ai.tags import offline_tags

@@ -168,8 +168,14 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
                     email_subject: str | None = None, email_preheader: str | None = None,
                     sender_name: str | None = None,
                     variants: list[dict[str, Any]] | None = None,
-                    ab_settings: dict[str, Any] | None = None) -> Campaign:
+                    ab_settings: dict[str, Any] | None = None,
+                    save_audience_as: str | None = None) -> Campaign:
     """Validate, save, and launch now (or schedule). Raises CampaignError(message, field).
+
+    `save_audience_as` (a segment name) first saves `rules` as a new segment in the same
+    transaction and links the campaign to it (see audience.save_audience for its errors,
+    field `save_audience_as`); the caller rolls back on any error, so a refused campaign
+    leaves no segment behind.
 
     `variants` ([{"message", "subject"?}], 2-4) replaces `message_template` (pass "" or
     None for it: giving both is refused) and makes the campaign an A/B test with
@@ -180,6 +186,12 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
     `email_subject` / `email_preheader` (templates) and `sender_name` apply to email.
     """
     now = now or utcnow()
+    if save_audience_as is not None:
+        from mini_crm.core.campaigns.audience import save_audience
+
+        segment_id = save_audience(db, name=save_audience_as, rules=rules,
+                                   segment_id=segment_id, created_by=created_by)
+        rules = None  # the new segment's rules are the snapshot, as for any segment
     checked = ab_test.check_variants(variants, channel)
     if checked:
         if message_template:
