@@ -102,6 +102,10 @@ def test_saving_the_audience_and_launching_is_one_step(app_settings: sa.Engine) 
         assert segment.name == "Big spenders" and segment.rules == SPENDERS
         assert campaign.segment_id == segment.id and campaign.rules == SPENDERS
         assert campaign.status == "scheduled" and campaign.tags == ["loyalty"]
+    with pytest.raises(Exception) as used:  # the core refuses a name already in use
+        wizard._launch(_payload(name="again", segment_name="big spenders"))
+    assert getattr(used.value, "field", None) == "save_audience_as"
+    assert wizard.FIELD_STEP["save_audience_as"] == 0  # shown on the audience step
 
 
 def test_schedule_times_are_read_in_the_brand_time_zone(app_settings: sa.Engine) -> None:
