@@ -359,6 +359,51 @@ def test_launch_error_keeps_everything_typed(page: Page, app_url: str,
         assert campaign.segment_id is None and "Mumbai" in str(campaign.rules)
 
 
+def test_launch_saves_the_new_rules_as_a_segment(page: Page, app_url: str,
+                                                e2e_env: dict[str, str]) -> None:
+    """"Save this audience as a segment" is done by the launch itself (core
+    save_audience_as): a name already in use is refused on the audience step with
+    nothing saved, and a fresh one gives a segment the campaign points at."""
+    tag = uuid.uuid4().hex[:6]
+    segment, name = f"Used name {tag}", f"Saved audience {tag}"
+    _small_segment(e2e_env, segment)
+    page.goto(app_url + "/campaigns/new")
+    _go_to_review(page, segment, name)
+    page.get_by_test_id("wizard-step-0").click()
+    page.get_by_role("radio", name="New rules").click()  # the Mumbai rules typed earlier
+    expect(page.get_by_test_id("wizard-rules-size")).to_have_text(re.compile(r"^[\d,]+$"))
+    page.get_by_test_id("save-as-segment").click()
+    page.get_by_test_id("new-segment-name").fill(segment.upper())
+    for _ in range(3):
+        page.get_by_test_id("wizard-next").click()
+    expect(page.get_by_test_id("launch-campaign")).to_contain_text("Schedule campaign")
+    page.get_by_test_id("launch-campaign").click()
+    # Said under the segment name (step 1), and in the launch banner.
+    expect(page.get_by_role("alert").filter(has_text="already exists; pick another name")
+           ).to_have_count(2)
+    expect(page.get_by_test_id("launch-error")).to_contain_text(f"“{segment}”")
+    expect(page.get_by_test_id("new-segment-name")).to_be_visible()  # back on step 1
+    page.screenshot(path="test-results/campaign-wizard-segment-name-used.png",
+                    full_page=True)
+    with Session(e2e_engine(e2e_env)) as s:  # refused: one segment of that name, a draft
+        assert len(s.exec(select(Segment).where(Segment.name.contains(tag))).all()) == 1
+        # nothing launched or scheduled (the autosaved draft, if any, stays a draft)
+        assert set(s.exec(select(Campaign.status).where(Campaign.name == name)).all()
+                   ) <= {"draft"}
+
+    page.get_by_test_id("new-segment-name").fill(f"Mumbai buyers {tag}")
+    for _ in range(3):
+        page.get_by_test_id("wizard-next").click()
+    page.get_by_test_id("launch-campaign").click()
+    expect(page).to_have_url(re.compile(r"/campaigns/\d+$"), timeout=30_000)
+    expect(page.get_by_test_id("campaign-status")).to_have_text("scheduled")
+    with Session(e2e_engine(e2e_env)) as s:
+        saved = s.exec(select(Segment).where(Segment.name == f"Mumbai buyers {tag}")).one()
+        campaign = s.exec(select(Campaign).where(Campaign.name == name)).one()
+        assert campaign.segment_id == saved.id and campaign.status == "scheduled"
+        assert saved.rules == campaign.rules and "Mumbai" in str(saved.rules)
+
+
 def test_viewer_cannot_launch(page: Page, browser: Browser, app_url: str,
                               e2e_env: dict[str, str]) -> None:
     # `page` (the admin) signs in first, so the admin exists before the viewer.

@@ -80,6 +80,8 @@ def test_a_bad_or_used_segment_name_is_refused_with_its_field(
     with pytest.raises(CampaignError) as refused:
         _create(session, **changes)
     assert refused.value.field == field and refused.value.message
+    if "BUYERS" in str(changes.get("save_audience_as")):  # names the stored segment
+        assert "“Pune buyers” already exists" in refused.value.message
     session.rollback()
     assert [s.id for s in _segments(session)] == [existing.id]
     assert session.exec(select(Campaign)).all() == []

@@ -46,10 +46,10 @@ def save_audience(db: Session, *, name: str, rules: dict[str, Any] | None,
     if len(clean) > segment_service.MAX_NAME:
         raise CampaignError(f"a segment name is at most {segment_service.MAX_NAME} "
                             "characters", FIELD)
-    taken = db.exec(select(Segment.id).where(
+    taken = db.exec(select(Segment.name).where(
         sa.func.lower(Segment.name) == clean.lower()).limit(1)).first()
-    if taken is not None:
-        raise CampaignError(f"a segment named “{clean}” already exists; pick another name",
+    if taken is not None:  # the stored spelling, which may differ in case from the input
+        raise CampaignError(f"a segment named “{taken}” already exists; pick another name",
                             FIELD)
     segment = segment_service.save_segment(db, name=clean, rules=rules, created_by=created_by)
     return int(segment.id)
