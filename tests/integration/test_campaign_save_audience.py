@@ -149,3 +149,26 @@ def test_the_api_takes_save_audience_as(api, make_key, app_settings: sa.Engine,
     with Session(app_settings) as s:
         saved = s.exec(select(Segment).where(Segment.name == "Draft via API")).one()
     assert r.json()["segment_id"] == saved.id
+
+
+def test_editing_a_scheduled_campaign_can_save_its_audience(
+        session: Session, engine: sa.Engine, no_enqueue: None) -> None:
+    """The wizard's "Save changes" on a scheduled campaign (update_draft)."""
+    add_customers(engine, 2)
+    draft = drafts.create_draft(session, rules=city_rules("Pune"), name="Later",
+                                message_template="Hi {city}")
+    drafts.launch_draft(session, draft.id, schedule_at=utcnow() + timedelta(days=1))
+    session.commit()
+    with pytest.raises(CampaignError) as refused:  # a time in the past: refused, rolled back
+        drafts.update_draft(session, draft.id, save_audience_as="Later buyers",
+                            scheduled_at=utcnow() - timedelta(hours=1))
+    assert refused.value.field == "schedule_at"
+    session.rollback()
+    assert _segments(session) == []
+
+    edited = drafts.update_draft(session, draft.id, save_audience_as="Later buyers",
+                                 name="Later, edited")
+    session.commit()
+    [segment] = _segments(session)
+    assert edited.segment_id == segment.id and edited.status == "scheduled"
+    assert segment.rules == city_rules("Pune")
