@@ -136,7 +136,7 @@ def sort_header(label: str, column: str, current: rx.Var, descending: rx.Var, on
 def loading_bar(loading: rx.Var) -> rx.Component:
     """A thin progress line that keeps its height either way, so nothing jumps."""
     return rx.box(rx.cond(loading, rx.progress(duration="1s", size="1")), height="4px",
-                  width="100%", margin_y="-10px")
+                  width="100%", margin_y="-10px", data_testid="page-loading")
 
 
 def status_badge(status: rx.Var) -> rx.Component:

@@ -455,12 +455,21 @@ class CampaignWizardState(AppState):
         async with self:
             generation = self._autosave_generation
         await asyncio.sleep(wizard_drafts.AUTOSAVE_SECONDS)
+        script = await self._save_draft(generation)
+        if script is not None:
+            yield script
+
+    async def _save_draft(self, generation: int | None) -> rx.event.EventSpec | None:
+        """Save the draft unless an edit came after `generation` (None: save regardless);
+        returns the script that puts the new draft's id in the URL, when one was made."""
         async with self:
             # A scheduled campaign changes only on "Save changes" (checked in full).
-            if (generation != self._autosave_generation or self.launching
+            stale = generation is not None and generation != self._autosave_generation
+            if (stale or self.launching
                     or self.draft_status == "scheduled" or not self.dirty
                     or not self.ensure_role("admin", "marketer")):
-                return
+                return None
+            generation = self._autosave_generation
             editor = await self.get_state(SegmentEditorState)
             fields = self._draft_fields(editor.tree)
             fields.update((await self.get_state(VariantsState)).draft_fields(self.template,
@@ -472,16 +481,18 @@ class CampaignWizardState(AppState):
         except Exception as exc:  # a value no draft can hold: said, and kept on screen
             async with self:
                 self.draft_note = f"Not saved: {getattr(exc, 'message', None) or exc}"
-            return
+            return None
         async with self:
             created = not self.draft_id
             self.draft_id, self.draft_status = saved, "draft"
             if generation == self._autosave_generation:
                 self.dirty = False
             self.draft_note = "Draft saved."
-        if created:  # a refresh or Back comes back to this draft
-            yield rx.call_script(
-                f"window.history.replaceState(null, '', '/campaigns/new?draft={saved}')")
+        if not created:
+            return None
+        # A refresh or Back comes back to this draft.
+        return rx.call_script(
+            f"window.history.replaceState(null, '', '/campaigns/new?draft={saved}')")
 
     def _draft_fields(self, tree: dict[str, Any]) -> dict[str, Any]:
         return wizard_drafts.fields(
@@ -958,6 +969,13 @@ class CampaignWizardState(AppState):
         yield HoldoutState.load(rules, channel,
                                 reach["eligible"] if reach is not None else -1)
 
+    async def _save_refused(self) -> rx.event.EventSpec | None:
+        """After a refused launch: the draft saved at once, before the notice shows (an
+        autosave that came due while launching stood down), so nothing typed is lost."""
+        async with self:
+            self.launching = False
+        return await self._save_draft(None)
+
     @rx.event(background=True)
     async def launch(self):
         async with self:
@@ -971,9 +989,12 @@ class CampaignWizardState(AppState):
         # Every step again: the audience or a schedule may have gone stale meanwhile.
         for step in range(3):
             if not await self._validate(step):
+                script = await self._save_refused()
                 async with self:
-                    self.step, self.launching = step, False
+                    self.step = step
                     self.launch_error = "Fix the highlighted step before launching."
+                if script is not None:
+                    yield script
                 return
         async with self:
             user = self._current_user()
@@ -998,8 +1019,8 @@ class CampaignWizardState(AppState):
         except Exception as exc:  # shown inline; everything typed stays as it was
             field = getattr(exc, "field", None)
             message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            script = await self._save_refused()
             async with self:
-                self.launching = False
                 self.launch_error = message[:1].upper() + message[1:]
                 if field in FIELD_STEP and FIELD_STEP[field] != 3:
                     self.step = FIELD_STEP[field]
@@ -1010,6 +1031,8 @@ class CampaignWizardState(AppState):
                         self.schedule_error = self.launch_error
                     else:
                         self.audience_error = self.launch_error
+            if script is not None:
+                yield script
             return
         async with self:
             self.launching, self.dirty = False, False

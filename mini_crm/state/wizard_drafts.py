@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from mini_crm.core.campaigns import drafts
+from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.db import session_scope
 from mini_crm.models import CampaignStatus
 
@@ -14,7 +15,22 @@ AUTOSAVE_SECONDS = 1.0  # after the last edit in a burst
 
 
 def save(draft_id: int, fields: dict[str, Any], user_id: int | None) -> int:
-    """Create the draft (draft_id 0) or update it; answers its id. Raises CampaignError."""
+    """Create the draft (draft_id 0) or update it; answers its id. Raises CampaignError.
+
+    A saved segment deleted while the wizard was open would make every save fail, and the
+    name and message typed since would be lost: the draft is saved without the segment
+    (its rules were copied onto drafts that named it), and the audience step says so."""
+    try:
+        return _save(draft_id, fields, user_id)
+    except CampaignError as exc:
+        if exc.field != "segment_id" or fields.get("segment_id") is None:
+            raise
+        # Empty rules are left out so the ones delete_segment copied stay on the draft.
+        kept = {k: v for k, v in fields.items() if k != "rules" or v}
+        return _save(draft_id, {**kept, "segment_id": None}, user_id)
+
+
+def _save(draft_id: int, fields: dict[str, Any], user_id: int | None) -> int:
     with session_scope() as db:
         if draft_id:
             return int(drafts.update_draft(db, draft_id, actor_user_id=user_id, **fields).id)

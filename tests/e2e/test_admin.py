@@ -34,8 +34,9 @@ def _count(e2e_env: dict[str, str], model: type) -> int:
 
 def _open_from_sidebar(pg: Page, label: str) -> None:
     pg.get_by_role("link", name=label, exact=True).first.click()  # the sidebar comes first
-    # Loaded: the progress bar is gone and stays gone, and no handler failed.
-    expect(pg.get_by_role("progressbar")).to_have_count(0)
+    # Loaded: the page's loading bar is gone and stays gone, and no handler failed. (Only
+    # that bar: a campaign row's live delivery progress is a progressbar too.)
+    expect(pg.get_by_test_id("page-loading").get_by_role("progressbar")).to_have_count(0)
     expect(pg.get_by_test_id("page-error")).to_have_count(0)
 
 
