@@ -507,6 +507,10 @@ def test_scheduled_campaign_edit_reschedule_send_now_and_duplicate(
     expect(template).to_have_value("Hi {first_name}")
     template.press("End")
     template.press_sequentially(", see you this weekend")
+    # The server has the whole text once the live preview (rendered server-side from it)
+    # shows it; only then move on, as a person would after reading the preview.
+    expect(page.get_by_test_id("message-preview").first).to_contain_text(
+        "see you this weekend", timeout=20_000)
     # Unsaved edits of a scheduled campaign: leaving asks first.
     expect(page.locator("#wizard-dirty")).to_have_attribute("data-dirty", "true")
     # The page's own beforeunload listener, asked directly: dispatching the event would
