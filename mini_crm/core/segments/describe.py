@@ -87,8 +87,7 @@ def _condition(c: Condition, excluded: bool = False) -> str:
     text = _phrase(c)
     spec = field_spec(c.field)
     if c.operator in NEGATIVE and spec is not None and spec.nullable:
-        key = c.field.split(".", 1)[1] if c.kind == "attribute" else ""
-        missing = spec.missing or f"without {key.replace('_', ' ')}"
+        missing = spec.missing or f"without {_label(c)}"
         text += f" ({'excluding' if excluded else 'including'} customers {missing})"
     return text
 
