@@ -59,9 +59,26 @@ def _details(event: AuditEvent) -> str:
     if event.action == audit.AB_WINNER_PICKED:
         by = "by hand" if d.get("decided_by", "manual") == "manual" else "automatically"
         return f"{d.get('winner', '?')} ({by})"
+    if event.action == audit.AB_WINNER_DECIDED:
+        return _decision_words(d)
     if event.action in (audit.CAMPAIGN_LAUNCHED, audit.CAMPAIGN_SCHEDULED) and "name" in d:
         return f"“{d['name']}”{_launch_counts(d)}"
     return _as_words(d)
+
+
+def _decision_words(d: dict[str, Any]) -> str:
+    """The automatic A/B decision: "B won on conversion rate (p = 0.012); the other 1,200
+    get B" or "no clear winner on delivery rate; the other 160 get A (the control)"."""
+    metric = {"conversion": "conversion rate", "delivery": "delivery rate"}.get(
+        str(d.get("metric")), "the test's measure")
+    rest, released = d.get("rest_variant", "?"), d.get("released")
+    others = (f"the other {formatting.count(released)} get {rest}"
+              if isinstance(released, int) else f"the rest get {rest}")
+    if d.get("winner"):
+        p = d.get("p_value")
+        p_text = f" (p = {p:.3g})" if isinstance(p, int | float) else ""
+        return f"{d['winner']} won on {metric}{p_text}; {others}"
+    return f"no clear winner on {metric}; {others} (the control)"
 
 
 _CHANNEL_WORDS = {"sms": "SMS", "email": "email", "whatsapp": "WhatsApp"}

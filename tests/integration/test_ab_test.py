@@ -182,6 +182,15 @@ def test_test_share_then_winner_then_rest_end_to_end(
         assert campaign.winner_detail["decided_by"] == "auto"
         assert campaign.winner_detail["released"] == counts["waiting"]
         assert campaign.winner_detail["p_value"] < 0.05
+        # The automatic decision is an audit entry by "system", once, in words.
+        events = db.exec(select(AuditEvent).where(
+            AuditEvent.target == f"campaign:{c.id}",
+            AuditEvent.action.in_((audit.AB_WINNER_DECIDED, audit.AB_WINNER_PICKED)))).all()
+        assert [(e.action, e.actor_label, e.actor_user_id) for e in events] \
+            == [(audit.AB_WINNER_DECIDED, "system", None)]
+        words = audit.label(events[0].action) + ": " + admin_details(events[0])
+        assert words.startswith("A/B test decided: B won on delivery rate (p = ")
+        assert words.endswith(f"the other {counts['waiting']:,} get B")
         with pytest.raises(CampaignError, match="already decided"):
             ab_test.pick_winner(db, c.id, "A")
     wait_for(lambda: campaign_status(engine, c.id) == "completed", 30)
@@ -216,6 +225,13 @@ def test_no_winner_sends_the_rest_variant_a_and_manual_pick_wins(
         detail = ab_test.decide_campaign(db, first.id, utcnow())
     assert detail is not None and detail["winner"] is None
     assert "Not enough data" in detail["reason"] and "gets variant A" in detail["reason"]
+    with session_scope() as db:  # "no winner" is a decision too, and audited
+        event = db.exec(select(AuditEvent).where(
+            AuditEvent.action == audit.AB_WINNER_DECIDED,
+            AuditEvent.target == f"campaign:{first.id}")).one()
+        assert event.actor_label == "system"
+        assert admin_details(event) == (f"no clear winner on conversion rate; the other "
+                                        f"{detail['released']} get A (the control)")
     assert "waiting" not in status_counts(app_settings, first.id)
     with app_settings.connect() as conn:
         rest = conn.execute(sa.select(sa.func.count()).where(

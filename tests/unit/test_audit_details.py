@@ -31,3 +31,14 @@ def test_hand_picked_winner_has_its_own_words() -> None:
     e = _event(audit.AB_WINNER_PICKED, winner="B", decided_by="manual")
     assert audit.label(e.action) == "A/B winner picked"
     assert _details(e) == "B (by hand)"
+
+
+def test_automatic_decision_reads_as_words() -> None:
+    won = _event(audit.AB_WINNER_DECIDED, winner="B", decided_by="auto",
+                 metric="conversion", p_value=0.01234, rest_variant="B", released=1200)
+    assert audit.label(won.action) == "A/B test decided"
+    assert _details(won) == "B won on conversion rate (p = 0.0123); the other 1,200 get B"
+    none = _event(audit.AB_WINNER_DECIDED, winner=None, decided_by="auto",
+                  metric="delivery", p_value=None, rest_variant="A", released=160)
+    assert _details(none) == "no clear winner on delivery rate; the other 160 get A " \
+                             "(the control)"

@@ -37,6 +37,7 @@ CAMPAIGN_RESCHEDULED = "campaign_rescheduled"
 CAMPAIGN_DUPLICATED = "campaign_duplicated"
 CAMPAIGN_TEST_SENT = "campaign_test_sent"
 AB_WINNER_PICKED = "ab_winner_picked"
+AB_WINNER_DECIDED = "ab_winner_decided"  # the periodic decision (actor: system)
 SEGMENT_CREATED = "segment_created"
 SEGMENT_CHANGED = "segment_changed"
 SEGMENT_DELETED = "segment_deleted"
@@ -65,6 +66,7 @@ ACTION_LABELS: dict[str, str] = {
     CAMPAIGN_DUPLICATED: "Campaign duplicated",
     CAMPAIGN_TEST_SENT: "Test message sent",
     AB_WINNER_PICKED: "A/B winner picked",
+    AB_WINNER_DECIDED: "A/B test decided",
     SEGMENT_CREATED: "Segment created",
     SEGMENT_CHANGED: "Segment changed",
     SEGMENT_DELETED: "Segment deleted",

@@ -264,6 +264,8 @@ def decide_campaign(db: Session, campaign_id: int, now: datetime | None = None
                     ) -> dict[str, Any] | None:
     """The automatic decision for one campaign in the test phase, in the caller's
     transaction: returns winner_detail, or None when it is not (or no longer) testing.
+    The decision is an audit event (`ab_winner_decided`, actor "system") in the same
+    transaction, whether a variant won or not.
 
     winner_detail = {"decided_by": "auto", "decided_at": ISO time, "winner": key|None,
     "reason", "metric", "method", "p_value", "rates", "rest_variant", "released"}.
@@ -280,7 +282,16 @@ def decide_campaign(db: Session, campaign_id: int, now: datetime | None = None
     if decision.winner is None:
         detail["reason"] += f" The rest of the audience gets variant {CONTROL} (the first " \
                             "message, the control)."
-    return detail if _settle(db, campaign, decision.winner, detail, now) else None
+    if not _settle(db, campaign, decision.winner, detail, now):
+        return None
+    from mini_crm.core.auth import audit
+
+    audit.record_by(db, audit.SYSTEM, audit.AB_WINNER_DECIDED,
+                    target=f"campaign:{campaign_id}",
+                    details={"winner": decision.winner, "decided_by": "auto",
+                             "metric": metric, "p_value": decision.p_value,
+                             "rest_variant": rest, "released": detail.get("released", 0)})
+    return detail
 
 
 def pick_winner(db: Session, campaign_id: int, key: str, *,
