@@ -24,6 +24,7 @@ from mini_crm.api import (
     unsubscribe,
 )
 from mini_crm.api.errors import install_api_fallback, install_error_handlers
+from mini_crm.api.head import HeadAsGetMiddleware
 from mini_crm.api.observability import ObservabilityMiddleware
 from mini_crm.core.delivery.vendors import simulator_in_use
 from mini_crm.settings import get_settings
@@ -58,6 +59,7 @@ def create_api() -> FastAPI:
         # processes serve it (Reflex runs several backend workers with Redis).
         api.mount("/vendor", create_vendor_app(settings, shared_state=True))
     install_api_fallback(api)  # after every route: Reflex mounts itself after this
+    api.add_middleware(HeadAsGetMiddleware, routes_app=api)  # HEAD wherever GET answers
     # Outermost, so it times and tags everything, Reflex's own routes included.
     api.add_middleware(ObservabilityMiddleware)
     return api

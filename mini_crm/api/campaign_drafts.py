@@ -2,8 +2,9 @@
 
 Create a draft, change it, launch or schedule it, delete it; edit, reschedule or send
 now a scheduled campaign; duplicate any campaign into a new draft. Each answers the
-campaign as GET /api/v1/campaigns/{id} does; a CampaignError is a 422 naming the field,
-a campaign in the wrong status a 409.
+campaign as GET /api/v1/campaigns/{id} does; a CampaignError is a 422
+`invalid_campaign` naming the field, a campaign in the wrong status a 409 `conflict`
+(errors.status_conflict, the rule every campaign route follows).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from mini_crm.api.campaigns import (
     _detail,
 )
 from mini_crm.api.deps import db_session, require_scope
-from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError, status_conflict
 from mini_crm.core.campaigns import drafts
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.ingestion.schemas import InputTimestamp
@@ -87,8 +88,9 @@ def _run(db: Session, call: Any) -> int:
     except CampaignNotFound as exc:
         raise ApiError(404, str(exc)) from exc
     except CampaignError as exc:
-        status = 409 if exc.field == "status" else 422
-        raise ApiError(status, exc.message, code="invalid_campaign",
+        if exc.field == "status":
+            raise status_conflict(exc.message) from exc
+        raise ApiError(422, exc.message, code="invalid_campaign",
                        details={"field": exc.field}) from exc
     campaign_id = int(campaign.id)
     db.commit()  # a launch enqueues its delivery jobs after this commit
@@ -158,7 +160,9 @@ def delete_draft(campaign_id: CampaignId, key: ApiKey = Depends(require_scope("c
     except CampaignNotFound as exc:
         raise ApiError(404, str(exc)) from exc
     except CampaignError as exc:
-        raise ApiError(409, exc.message, code="invalid_campaign",
+        if exc.field == "status":
+            raise status_conflict(exc.message) from exc
+        raise ApiError(422, exc.message, code="invalid_campaign",
                        details={"field": exc.field}) from exc
     db.commit()
     return Response(status_code=204)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from mini_crm.api.deps import db_session, require_reader, require_scope
-from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError, status_conflict
 from mini_crm.api.segments import EXAMPLE_RULES
 from mini_crm.core.campaigns import ab_test, reports, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
@@ -61,8 +61,9 @@ class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE,
                                                                                AB_EXAMPLE]})
     name: str = Field(min_length=1, max_length=200)
-    rules: dict[str, Any] | None = Field(default=None, description="audience rules (or "
-                                         "segment_id); snapshotted at creation")
+    rules: dict[str, Any] | None = Field(default=None, description="audience rules, or "
+                                         "segment_id, never both (422); snapshotted at "
+                                         "creation")
     segment_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     message: str | None = Field(default=None, min_length=1, max_length=2000,
                                 description="template with {name} {first_name} {city} "
@@ -111,8 +112,8 @@ class Skipped(BaseModel):
 class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"rules": EXAMPLE_RULES, "channel": "sms"}, {"segment_id": 3, "channel": "email"}]})
-    rules: dict[str, Any] | None = Field(default=None, description="audience rules (or "
-                                         "segment_id)")
+    rules: dict[str, Any] | None = Field(default=None, description="audience rules, or "
+                                         "segment_id, never both (422)")
     segment_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     channel: Literal["sms", "email", "whatsapp"] = "sms"
 
@@ -360,14 +361,14 @@ def cancel_campaign(campaign_id: CampaignId, key: ApiKey = Depends(require_scope
     sent; every other unsent row fails with error "cancelled". The answer waits up to
     CANCEL_SETTLE_SECONDS for the workers' rows: `cancel.final` says whether the
     counters are final, `cancel.settling` how many rows were still with workers.
-    409 when the campaign had already finished."""
+    409 `conflict` (details.status) when the campaign had already finished."""
     try:
         result = service.cancel(campaign_id, actor_user_id=key.created_by)
     except CampaignNotFound as exc:
         raise ApiError(404, f"campaign {campaign_id} does not exist") from exc
     if not result.cancelled:
-        raise ApiError(409, f"campaign {campaign_id} is {result.status} and cannot be "
-                       "cancelled", details={"status": result.status})
+        raise status_conflict(f"campaign {campaign_id} is {result.status} and cannot be "
+                              "cancelled", result.status)
     db.expire_all()
     return CancelOut(**_detail(db, campaign_id).model_dump(),
                      cancel=CancelInfo(in_flight=result.in_flight,

@@ -40,6 +40,18 @@ class ApiError(Exception):
         self.headers = headers
 
 
+def status_conflict(message: str, status: str | None = None) -> ApiError:
+    """The one answer for "the campaign's current status refuses this request" (cancel
+    a finished campaign, edit one already sending, delete a scheduled one...): 409
+    `conflict`, details {"field": "status", "status": the status when known}. A request
+    whose own content is wrong is a 422 naming its field instead (docs/api.md, "Error
+    codes")."""
+    details: dict[str, Any] = {"field": "status"}
+    if status is not None:
+        details["status"] = status
+    return ApiError(409, message, code="conflict", details=details)
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -115,6 +127,8 @@ def install_api_fallback(app: FastAPI) -> None:
                   if not isinstance(r, Mount) and getattr(r, "endpoint", None) is not fallback]
         allowed = {m for m in ALL_METHODS if any(
             r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)}
+        if "GET" in allowed:
+            allowed.add("HEAD")  # api/head.py answers HEAD wherever GET is answered
         if allowed:
             methods = ", ".join(sorted(allowed))
             return JSONResponse(error_body(
@@ -125,6 +139,7 @@ def install_api_fallback(app: FastAPI) -> None:
             "not_found", f"no API endpoint at {request.method} {request.url.path}; the "
             "endpoints are listed at /api/docs"), status_code=404)
 
+    fallback.api_fallback = True  # type: ignore[attr-defined]  # read by api/head.py
     for path in (API_PREFIX, API_PREFIX + "/{rest:path}"):
         app.add_api_route(path, fallback, methods=ALL_METHODS, include_in_schema=False)
 

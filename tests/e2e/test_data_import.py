@@ -96,8 +96,10 @@ def test_real_server_api_errors_are_json_and_slashed_ids_read(app_url: str) -> N
         assert missing.status_code == 404
         assert missing.json()["error"]["code"] == "not_found"
         wrong = client.delete("/api/v1/customers")
-        assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, POST"
+        assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, HEAD, POST"
         assert wrong.json()["error"]["code"] == "method_not_allowed"
+        head = client.head("/api/v1/customers")  # HEAD is GET without the body: 401 here
+        assert head.status_code == 401 and head.content == b""
         # Past routing to the route itself (401 without a key), not Reflex's page:
         slashed = client.get("/api/v1/customers/" + quote("gid://shop/Customer/7001", safe=""))
         assert slashed.status_code == 401 and slashed.json()["error"]["code"] == "unauthorized"

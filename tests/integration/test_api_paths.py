@@ -88,11 +88,11 @@ SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no
     ("POST", "/api/v2/customers", 404, None),
     ("GET", "/api", 404, None),
     ("GET", "/api/", 404, None),
-    ("DELETE", "/api/v1/customers", 405, "GET, POST"),
+    ("DELETE", "/api/v1/customers", 405, "GET, HEAD, POST"),
     ("PUT", "/api/v1/imports", 405, "POST"),
     ("GET", "/api/v1/receipts", 405, "POST"),
-    ("PATCH", "/api/v1/customers/gid%3A%2F%2Fx", 405, "GET"),
-    ("HEAD", "/api/v1/customers", 405, "GET, POST"),
+    ("HEAD", "/api/v1/receipts", 405, "POST"),
+    ("PATCH", "/api/v1/customers/gid%3A%2F%2Fx", 405, "GET, HEAD"),
 ])
 def test_every_api_error_is_json(reflex_like: httpx.Client, method: str, path: str,
                                  status: int, allow: str | None) -> None:
@@ -101,6 +101,7 @@ def test_every_api_error_is_json(reflex_like: httpx.Client, method: str, path: s
     assert r.headers["content-type"] == "application/json"
     assert r.headers.get("allow") == allow
     if method == "HEAD":
+        assert r.content == b""
         return  # no body to read
     body = r.json()["error"]
     assert set(body) == {"code", "message", "details"}
@@ -154,3 +155,28 @@ def test_consent_routes_take_ids_with_slashes(reflex_like: httpx.Client, make_ke
         assert on.status_code == 200 and on.json()["consent"]["email"] is True
     assert reflex_like.post("/api/v1/customers/nobody%2Fhere/unsubscribe",
                             headers=headers).json()["error"]["code"] == "not_found"
+
+
+@SQLITE_ONLY
+def test_head_answers_wherever_get_does(reflex_like: httpx.Client, make_key) -> None:
+    """HEAD is GET without the body (RFC 9110 9.3.2) on every GET route of the API,
+    by one middleware: same status and headers (Content-Length is GET's size), auth
+    and scopes as for GET; not on a POST-only route; Reflex's pages untouched."""
+    headers = make_key("ingest", "read")
+    reflex_like.post("/api/v1/customers", headers=headers,
+                     json={"external_id": "c/1", "name": "Asha"})
+    for path in ("/api/v1/customers", "/api/v1/orders", "/api/v1/campaigns",
+                 "/api/v1/segments", "/api/v1/suppressions", "/api/v1/customers/c%2F1",
+                 "/healthz", "/api/openapi.json"):
+        got = reflex_like.get(path, headers=headers)
+        head = reflex_like.head(path, headers=headers)
+        assert (head.status_code, got.status_code) == (200, 200), (path, head.text)
+        assert head.content == b""
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert int(head.headers["content-length"]) == len(got.content), path
+    # Errors keep their status: no key is 401, an unknown customer 404.
+    assert reflex_like.head("/api/v1/customers").status_code == 401
+    assert reflex_like.head("/api/v1/customers/nobody", headers=headers).status_code == 404
+    assert reflex_like.head("/api/v1/imports").status_code == 405  # POST only
+    page = reflex_like.head("/no-such-page")  # Reflex's mount answers its own pages
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")

@@ -79,6 +79,18 @@ def test_preview_counts_recipients_and_skips_without_launching(
         assert bad.status_code == 422, (body, bad.text)
         if field != "channel":  # the channel is refused by the schema itself
             assert bad.json()["error"]["details"] == {"field": field}
+    # Rules and a segment together: refused on preview and create (rules used to win
+    # silently), the message naming both fields; nothing created.
+    both = {"rules": city_rules("Mumbai"), "segment_id": saved.json()["id"]}
+    for path, extra in [("/api/v1/campaigns/preview", {"channel": "sms"}),
+                        ("/api/v1/campaigns", {"name": "Both", "message": "Hi"})]:
+        bad = api.post(path, headers=make_key("campaigns", "read"), json={**both, **extra})
+        assert bad.status_code == 422, (path, bad.text)
+        error = bad.json()["error"]
+        assert error["code"] == "invalid_campaign"
+        assert error["details"] == {"field": "segment_id"}
+        assert "rules" in error["message"] and "segment_id" in error["message"]
+    assert api.get("/api/v1/campaigns", headers=h).json()["total"] == 0
 
 
 def test_list_filters_and_pagination(api: TestClient, make_key, vendor,
@@ -111,6 +123,7 @@ def test_cancel_and_errors(api: TestClient, make_key, vendor, app_settings: sa.E
     assert api.post(f"/api/v1/campaigns/{cid}/cancel", headers=h).json()["status"] == "cancelled"
     again = api.post(f"/api/v1/campaigns/{cid}/cancel", headers=h)
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    assert again.json()["error"]["details"] == {"field": "status", "status": "cancelled"}
     assert api.get("/api/v1/campaigns/2147483647", headers=h).status_code == 404
     assert api.post("/api/v1/campaigns/2147483647/cancel", headers=h).status_code == 404
     bad = api.post("/api/v1/campaigns", headers=h, json={

@@ -184,11 +184,17 @@ def test_the_draft_routes_call_the_same_use_cases(api, make_key, app_settings: s
     r = api.post(f"/api/v1/campaigns/{cid}/reschedule", headers=h,
                  json={"schedule_at": sooner})
     assert r.status_code == 200, r.text
-    assert api.delete(f"/api/v1/campaigns/{cid}", headers=h).status_code == 409
+    # A status conflict is the same answer on every campaign route: 409 `conflict`.
+    refused = api.delete(f"/api/v1/campaigns/{cid}", headers=h)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "conflict"
+    assert refused.json()["error"]["details"]["field"] == "status"
     r = api.post(f"/api/v1/campaigns/{cid}/send-now", headers=h)
     assert r.status_code == 200 and r.json()["status"] == "sending"
     assert r.json()["audience_size"] == 3
-    assert api.post(f"/api/v1/campaigns/{cid}/send-now", headers=h).status_code == 409
+    again = api.post(f"/api/v1/campaigns/{cid}/send-now", headers=h)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    edit = api.patch(f"/api/v1/campaigns/{cid}", headers=h, json={"name": "Too late"})
+    assert edit.status_code == 409 and edit.json()["error"]["code"] == "conflict"
 
     r = api.post(f"/api/v1/campaigns/{cid}/duplicate", headers=h)
     assert r.status_code == 201 and r.json()["name"] == "Copy of API draft"

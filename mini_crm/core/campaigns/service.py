@@ -84,6 +84,16 @@ def clean_tags(tags: list[str] | None) -> list[str]:
     return out
 
 
+def one_audience(rules: dict[str, Any] | None, segment_id: int | None) -> None:
+    """A request names its audience once: rules, or a saved segment's id. Both used to
+    be accepted with the rules silently winning; now CampaignError (field "segment_id",
+    the message naming both fields). Drafts may hold both (a segment saved from the
+    draft's rules), so this is asked of a request, not of a stored campaign."""
+    if rules is not None and segment_id is not None:
+        raise CampaignError("give either rules or segment_id, not both: rules would "
+                            f"replace saved segment {segment_id}'s rules", "segment_id")
+
+
 def _resolve_rules(db: Session, rules: dict[str, Any] | None, segment_id: int | None
                    ) -> tuple[dict[str, Any], int | None]:
     if rules is None and segment_id is None:
@@ -111,6 +121,7 @@ def preview_campaign(db: Session, *, rules: dict[str, Any] | None, segment_id: i
     """
     if channel not in CHANNELS:
         raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}", "channel")
+    one_audience(rules, segment_id)
     snapshot, _ = _resolve_rules(db, rules, segment_id)
     return reach.preview_reach(db, snapshot, channel, now or utcnow())
 
@@ -124,6 +135,7 @@ def sample_recipients(db: Session, *, rules: dict[str, Any] | None, segment_id: 
     preview_campaign does."""
     if channel not in CHANNELS:
         raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}", "channel")
+    one_audience(rules, segment_id)
     snapshot, _ = _resolve_rules(db, rules, segment_id)
     return reach.sample_recipients(db, snapshot, channel, now or utcnow(), n)
 
@@ -170,7 +182,8 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
                     variants: list[dict[str, Any]] | None = None,
                     ab_settings: dict[str, Any] | None = None,
                     save_audience_as: str | None = None) -> Campaign:
-    """Validate, save, and launch now (or schedule). Raises CampaignError(message, field).
+    """Validate, save, and launch now (or schedule). Raises CampaignError(message, field);
+    `rules` and `segment_id` together are refused (one_audience).
 
     `save_audience_as` (a segment name) first saves `rules` as a new segment in the same
     transaction and links the campaign to it (see audience.save_audience for its errors,
@@ -186,6 +199,7 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
     `email_subject` / `email_preheader` (templates) and `sender_name` apply to email.
     """
     now = now or utcnow()
+    one_audience(rules, segment_id)
     if save_audience_as is not None:
         from mini_crm.core.campaigns.audience import save_audience
 
