@@ -208,7 +208,7 @@ def _audit() -> rx.Component:
                         "When", "Who", "Action", "Target", "Details")])),
                     rx.table.body(rx.foreach(S.events, _event_row)),
                     variant="ghost", width="100%"),
-                pager(S.audit_page, S.audit_pages, S.audit_total, S.prev_page, S.next_page,
+                pager(S.page, S.pages, S.audit_total, S.prev_page, S.next_page,
                       noun="events", summary=S.audit_range),
                 width="100%", overflow_x="auto"),
             empty_state("scroll-text", "Nothing recorded yet",

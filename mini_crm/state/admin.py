@@ -19,6 +19,7 @@ from mini_crm.db import session_scope
 from mini_crm.models import AuditEvent
 from mini_crm.settings import get_settings
 from mini_crm.state.base import AppState
+from mini_crm.state.pager import Pager
 
 AUDIT_PER_PAGE = 20
 ALL_ACTIONS = "all"
@@ -144,7 +145,10 @@ def _team(me: str) -> dict[str, Any]:
     return {"members": members, "invites": invites}
 
 
-class TeamState(AppState):
+class TeamState(Pager, AppState):
+    """The team card (members, invites) and one page of the audit trail (`page` of
+    `pages`, from the Pager mixin)."""
+
     members: list[dict[str, str]] = []
     invites: list[dict[str, str]] = []
     allowed_domains: str = ""
@@ -160,8 +164,6 @@ class TeamState(AppState):
     events: list[dict[str, str]] = []
     action_options: list[dict[str, str]] = []
     audit_action: str = ALL_ACTIONS
-    audit_page: int = 1
-    audit_pages: int = 1
     audit_total: int = 0
     audit_range: str = ""
 
@@ -180,7 +182,7 @@ class TeamState(AppState):
     def open(self):
         """on_load: a fresh visit starts with the whole trail and no stale messages."""
         self.notice, self.invite_error = "", ""
-        self.audit_action, self.audit_page = ALL_ACTIONS, 1
+        self.audit_action, self.page = ALL_ACTIONS, 1
         return TeamState.load
 
     @rx.event(background=True)
@@ -189,7 +191,7 @@ class TeamState(AppState):
             if self._refuse():
                 return
             self.loading = True
-            me, action, page = self.user_email, self.audit_action, self.audit_page
+            me, action, page = self.user_email, self.audit_action, self.page
         team = await rx.run_in_thread(lambda: _team(me))
         trail = await rx.run_in_thread(lambda: _audit_rows(action, page))
         async with self:
@@ -201,7 +203,7 @@ class TeamState(AppState):
 
     def _apply_trail(self, trail: dict[str, Any]) -> None:
         self.events, self.action_options = trail["rows"], trail["actions"]
-        self.audit_page, self.audit_pages = trail["page"], trail["pages"]
+        self.page, self.pages = trail["page"], trail["pages"]
         self.audit_total, self.audit_range = trail["total"], trail["range"]
 
     @rx.event(background=True)
@@ -209,27 +211,20 @@ class TeamState(AppState):
         async with self:
             if self._refuse():
                 return
-            action, page = self.audit_action, self.audit_page
+            action, page = self.audit_action, self.page
         trail = await rx.run_in_thread(lambda: _audit_rows(action, page))
         async with self:
             self._apply_trail(trail)
 
     # --- audit trail navigation -------------------------------------------------------
 
+    def _reload(self):
+        return TeamState.load_trail
+
     @rx.event
     def filter_action(self, action: str):
-        self.audit_action, self.audit_page = action or ALL_ACTIONS, 1
-        return TeamState.load_trail
-
-    @rx.event
-    def next_page(self):
-        self.audit_page = min(self.audit_page + 1, self.audit_pages)
-        return TeamState.load_trail
-
-    @rx.event
-    def prev_page(self):
-        self.audit_page = max(self.audit_page - 1, 1)
-        return TeamState.load_trail
+        self.audit_action = action or ALL_ACTIONS
+        return self._first_page()
 
     # --- invites ----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from mini_crm.db import session_scope
 from mini_crm.models import CampaignStatus
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import poll_while, stats_view, watch_pace
+from mini_crm.state.pager import Pager
 
 PAGE_SIZE = 15
 STATUS_FILTERS = ["all", *CampaignStatus.ALL]
@@ -23,14 +24,14 @@ def _list(search: str, status: str, tag: str, page: int) -> dict[str, Any]:
             db, search=search.strip(), status="" if status == "all" else status, tag=tag,
             limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         tags = reports.known_tags(db)
-    return {"rows": [stats_view(s) for s in rows], "total": total, "tags": tags}
+    return {"rows": [stats_view(s) for s in rows], "total": total, "tags": tags,
+            "pages": max(1, -(-total // PAGE_SIZE))}
 
 
-class CampaignListState(AppState):
+class CampaignListState(Pager, AppState):
     search: str = ""
     status: str = "all"
     tag: str = ""
-    page: int = 1
     total: int = 0
     rows: list[dict[str, Any]] = []
     tags: list[str] = []
@@ -38,10 +39,6 @@ class CampaignListState(AppState):
     error: str = ""
     ever_loaded: bool = False
     _polling: bool = False
-
-    @rx.var
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
 
     @rx.var
     def showing(self) -> str:
@@ -58,6 +55,9 @@ class CampaignListState(AppState):
     @rx.var
     def any_active(self) -> bool:
         return any(r["active"] for r in self.rows)
+
+    def _reload(self):
+        return CampaignListState.load
 
     def _key(self) -> tuple[str, str, str, int]:
         return (self.search, self.status, self.tag, self.page)
@@ -79,6 +79,7 @@ class CampaignListState(AppState):
             if key != self._key():  # a newer filter won
                 return
             self.rows, self.total, self.tags = result["rows"], result["total"], result["tags"]
+            self.pages = result["pages"]
             self.loading, self.error, self.ever_loaded = False, "", True
             start = not self._polling
         if start:
@@ -112,7 +113,7 @@ class CampaignListState(AppState):
             async with self:
                 if key == self._key():
                     self.rows, self.total = result["rows"], result["total"]
-                    self.tags = result["tags"]
+                    self.tags, self.pages = result["tags"], result["pages"]
 
         try:
             await poll_while(pace, step)
@@ -122,34 +123,20 @@ class CampaignListState(AppState):
 
     @rx.event
     def set_search(self, text: str):
-        self.search, self.page = text, 1
-        return CampaignListState.load
+        self.search = text
+        return self._first_page()
 
     @rx.event
     def set_status_filter(self, status: str):
         self.status = status if status in STATUS_FILTERS else "all"
-        self.page = 1
-        return CampaignListState.load
+        return self._first_page()
 
     @rx.event
     def set_tag_filter(self, tag: str):
         self.tag = "" if tag == "__all__" else tag
-        self.page = 1
-        return CampaignListState.load
+        return self._first_page()
 
     @rx.event
     def clear_filters(self):
-        self.search, self.status, self.tag, self.page = "", "all", "", 1
-        return CampaignListState.load
-
-    @rx.event
-    def next_page(self):
-        if self.page < self.pages:
-            self.page += 1
-            return CampaignListState.load
-
-    @rx.event
-    def prev_page(self):
-        if self.page > 1:
-            self.page -= 1
-            return CampaignListState.load
+        self.search, self.status, self.tag = "", "all", ""
+        return self._first_page()

@@ -11,6 +11,7 @@ from mini_crm.core.auth import audit
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState
 from mini_crm.state.customers import CustomerDetailState
+from mini_crm.state.pager import Pager
 
 CHANNEL_LABELS = {"sms": "SMS", "email": "Email", "whatsapp": "WhatsApp"}
 SOURCE_LABELS = {"api": "the API", "ui": "the customer page", "import": "a CSV import",
@@ -118,13 +119,11 @@ class ConsentState(AppState):
         yield CustomerDetailState.load  # the header's consent badge
 
 
-class SuppressionState(AppState):
+class SuppressionState(Pager, AppState):
     """One page of the suppression list, with add/remove for admins."""
 
     rows: list[dict[str, str]] = []
     total: int = 0
-    page: int = 1
-    pages: int = 1
     channel_filter: str = "all"
     query: str = ""
     loading: bool = False
@@ -142,6 +141,9 @@ class SuppressionState(AppState):
     def count_text(self) -> str:
         return f"{formatting.count(self.total)} address{'' if self.total == 1 else 'es'}"
 
+    def _reload(self):
+        return SuppressionState.load
+
     @rx.event(background=True)
     async def load(self):
         async with self:
@@ -158,25 +160,13 @@ class SuppressionState(AppState):
 
     @rx.event
     def set_channel_filter(self, value: str):
-        self.channel_filter, self.page = value, 1
-        return SuppressionState.load
+        self.channel_filter = value
+        return self._first_page()
 
     @rx.event
     def search(self, value: str):
-        self.query, self.page = value, 1
-        return SuppressionState.load
-
-    @rx.event
-    def next_page(self):
-        if self.page < self.pages:
-            self.page += 1
-            return SuppressionState.load
-
-    @rx.event
-    def prev_page(self):
-        if self.page > 1:
-            self.page -= 1
-            return SuppressionState.load
+        self.query = value
+        return self._first_page()
 
     @rx.event
     def set_new_address(self, value: str):

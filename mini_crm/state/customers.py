@@ -11,6 +11,7 @@ from mini_crm.core import customers, formatting
 from mini_crm.db import session_scope
 from mini_crm.models import Customer, Order, utcnow
 from mini_crm.state.base import AppState
+from mini_crm.state.pager import Pager
 
 PAGE_SIZE = 25
 
@@ -50,12 +51,10 @@ def _list(query: str, sort: str, descending: bool, page: int) -> dict[str, Any]:
                 "first": first, "last": first + len(result.rows) - 1 if result.rows else 0}
 
 
-class CustomersState(AppState):
+class CustomersState(Pager, AppState):
     query: str = ""
     sort: str = "recent"
     descending: bool = True
-    page: int = 1
-    pages: int = 1
     total: int = 0
     first: int = 0
     last: int = 0
@@ -68,6 +67,9 @@ class CustomersState(AppState):
             return "No customers"
         return (f"{formatting.count(self.first)}–{formatting.count(self.last)} of "
                 f"{formatting.count(self.total)}")
+
+    def _reload(self):
+        return CustomersState.load
 
     @rx.event
     def open(self):
@@ -95,8 +97,7 @@ class CustomersState(AppState):
     @rx.event
     def search(self, text: str):
         self.query = text
-        self.page = 1
-        return CustomersState.load
+        return self._first_page()
 
     @rx.event
     def search_from_anywhere(self, form: dict[str, Any]):
@@ -109,8 +110,8 @@ class CustomersState(AppState):
         if column in customers.SORTS:
             descending = (direction == "desc" if direction in ("asc", "desc")
                           else customers.default_descending(column))
-            self.sort, self.descending, self.page = column, descending, 1
-            return CustomersState.load
+            self.sort, self.descending = column, descending
+            return self._first_page()
 
     @rx.var
     def sort_choice(self) -> str:
@@ -121,21 +122,10 @@ class CustomersState(AppState):
     def sort_by(self, sort: str):
         """Click a column header: the same column again flips the direction."""
         if sort == self.sort:
-            self.descending, self.page = not self.descending, 1
-            return CustomersState.load
+            self.descending = not self.descending
+            return self._first_page()
         return CustomersState.set_sort_order(sort)
 
-    @rx.event
-    def next_page(self):
-        if self.page < self.pages:
-            self.page += 1
-            return CustomersState.load
-
-    @rx.event
-    def prev_page(self):
-        if self.page > 1:
-            self.page -= 1
-            return CustomersState.load
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
