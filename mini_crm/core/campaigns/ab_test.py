@@ -4,7 +4,9 @@ Input. A campaign takes 2-4 variants (`[{"message", "subject"?}]`, keys "A".."D"
 position; variant A's message is also the campaign's `message_template`) and
 `ab_test` = {"test_percent": 1-100, "test_hours": 1-168, "metric": "conversion" |
 "delivery"} (defaults 100, 24, "conversion"). For email a variant may carry its own
-subject line; without one it uses the campaign's.
+subject line; without one it uses the campaign's (which message a row is sent is
+`core/messages/variants.message_for`, so delivery reads it without importing this
+package).
 
 Assignment (launch.audience_select, inside the launch's one INSERT ... SELECT).
 Every eligible, non-holdout recipient gets a variant from a stable bucket of
@@ -137,15 +139,6 @@ def check_settings(ab_test: Any, variants: list[dict[str, Any]] | None
     if out["metric"] not in ab_winner.METRICS:
         raise CampaignError("the A/B metric is conversion or delivery", "ab_test")
     return out
-
-
-def message_for(variants: list[dict[str, Any]] | None, key: str | None,
-                message: str, subject: str | None) -> tuple[str, str | None]:
-    """(message template, subject template) a row with variant `key` is sent."""
-    for v in variants or ():
-        if v.get("key") == key:
-            return v["message"], v.get("subject") or subject
-    return message, subject
 
 
 # Assignment -----------------------------------------------------------------

@@ -39,7 +39,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from mini_crm.core import unsubscribe_links
-from mini_crm.core.campaigns import ab_test
 from mini_crm.core.delivery import claims, gate, sending
 from mini_crm.core.delivery.claims import CANCELLED_ERROR, Outcome
 from mini_crm.core.delivery.sending import Admit, CampaignStopped
@@ -52,6 +51,7 @@ from mini_crm.core.delivery.vendors import (
 )
 from mini_crm.core.messages.email import render_email
 from mini_crm.core.messages.render import render, uses_token
+from mini_crm.core.messages.variants import message_for
 from mini_crm.db import get_engine
 from mini_crm.models import utcnow
 from mini_crm.observability import metrics
@@ -193,8 +193,8 @@ def _deliver_chunk(engine: sa.Engine, client: VendorClient, campaign: sa.Row,
     # Every email carries its List-Unsubscribe link; other channels only when the
     # message shows one. Signing is one HMAC per recipient (microseconds).
     # An A/B row is rendered from its variant's message (and subject).
-    templates = {v: ab_test.message_for(campaign.variants, v, campaign.message_template,
-                                        campaign.email_subject)
+    templates = {v: message_for(campaign.variants, v, campaign.message_template,
+                                campaign.email_subject)
                  for v in {row.variant for row in rows}}
     linked = {v: campaign.channel == "email" or uses_token(t, "unsubscribe_url")
               for v, (t, _) in templates.items()}
