@@ -52,6 +52,7 @@ from mini_crm.core.ai.lookalike_tree import (
     evaluate,
     paths,
     tighten,
+    why,
     worth_targeting,
 )
 from mini_crm.core.ai.lookalike_widening import nothing_found, plural
@@ -221,7 +222,7 @@ def _tree_proposal(session: Session, seed: _Seed, now: datetime) -> _Proposal:
         return worth_targeting(n_seed, n_other, seed_sample, other_sample)
 
     for path in paths(model.tree_, good):
-        rules, words = conditions(tighten(path), cities)
+        rules = conditions(tighten(path), cities)
         if not rules:
             continue
         in_group = evaluate(path, x)
@@ -232,9 +233,10 @@ def _tree_proposal(session: Session, seed: _Seed, now: datetime) -> _Proposal:
         seed_share, other_share = n_s / seed_sample, n_o / max(1, other_sample)
         group = {"combinator": "and", "rules": rules}
         or_rules.append(group)
-        groups.append({"rules": group, "why": " and ".join(words),
+        words = why(rules)
+        groups.append({"rules": group, "why": words,
                        "seed_share": round(seed_share, 4), "others_share": round(other_share, 4)})
-        lines.append(f"Customers who {' and '.join(words)}: {seed_share:.0%} of the seed "
+        lines.append(f"Customers who {words}: {seed_share:.0%} of the seed "
                      f"sample against {other_share:.1%} of other customers.")
     if not or_rules:
         raise LookalikeError("the seed does not differ from other customers in spend, "

@@ -3,8 +3,10 @@
 Features are NUMERIC in order (days since last order is NEVER_DAYS for customers who
 never ordered), then one-hot top cities. `paths` keeps the nodes whose leaves all hold
 the seed clearly over-represented (`worth_targeting`), `tighten` merges a path's bounds
-per feature, `conditions` turns them into rules a marketer can read. Pure functions over
-the tree and the sample; the sampling, fitting and counting are in `lookalike`.
+per feature, `conditions` turns them into rules, and `why` reads a group of rules the
+way every rule sentence is read (`core/segments/describe`: one wording for the builder,
+the campaign page and this explanation). Pure functions over the tree and the sample;
+the sampling, fitting and counting are in `lookalike`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mini_crm.core.ai.significance import two_proportion_z
-from mini_crm.core.formatting import rupees
+from mini_crm.core.segments.describe import describe
 from mini_crm.core.segments.schema import MAX_DAYS
 
 NEVER_DAYS = float(3 * MAX_DAYS)  # "never ordered": far beyond any real days value
@@ -80,15 +82,14 @@ def _whole(t: float) -> int:
     return min(MAX_DAYS, max(0, math.floor(t)))
 
 
-# One branch per feature kind, each a few lines of threshold rounding and wording: read
-# top to bottom it is clearer than the same cases spread over helpers.
+# One branch per feature kind, each a few lines of threshold rounding: read top to
+# bottom it is clearer than the same cases spread over helpers.
 def conditions(bounds: dict[int, tuple[float | None, float | None]],  # noqa: C901
-                cities: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """One path's bounds as rules and as words ("spent over ₹5,000"): thresholds rounded
-    to what a rule can say on the same side as the tree put the sample. Features: NUMERIC
-    in order, then one-hot `cities`."""
+                cities: list[str]) -> list[dict[str, Any]]:
+    """One path's bounds as rules: thresholds rounded to what a rule can say on the same
+    side as the tree put the sample. Features: NUMERIC in order, then one-hot `cities`.
+    In words: `why(rules)`."""
     rules: list[dict[str, Any]] = []
-    words: list[str] = []
     for f in sorted(bounds):
         lo, hi = bounds[f]
         if f >= len(NUMERIC):
@@ -100,27 +101,22 @@ def conditions(bounds: dict[int, tuple[float | None, float | None]],  # noqa: C9
             if lo is not None:
                 v = math.floor(lo)
                 rules.append({"field": name, "operator": ">", "value": v})
-                words.append(f"spent over {rupees(v)}")
             if hi is not None:
                 v = math.floor(hi)
                 rules.append({"field": name, "operator": "<=", "value": v})
-                words.append(f"spent at most {rupees(v)}")
         elif name == "order_count":
             if lo is not None:
                 v = math.floor(lo) + 1
                 rules.append({"field": name, "operator": ">=", "value": v})
-                words.append(f"placed at least {v} order{'s' if v != 1 else ''}")
             if hi is not None:
                 v = math.floor(hi)
                 rules.append({"field": name, "operator": "<=", "value": v})
-                words.append(f"placed at most {v} order{'s' if v != 1 else ''}")
         elif name == "days_since_last_order":
             # Never ordered = NEVER_DAYS, far past any real value, so a threshold between
             # the two lies above MAX_DAYS: bounds there only split ordered / never.
             never_in = hi is None or hi >= NEVER_DAYS
             if lo is not None and lo >= MAX_DAYS:
                 rules.append({"field": name, "operator": "is_null"})
-                words.append("have never ordered")
                 if not never_in:  # an empty range; the tree never makes one
                     rules.append({"field": name, "operator": "is_not_null"})
                 continue
@@ -132,42 +128,37 @@ def conditions(bounds: dict[int, tuple[float | None, float | None]],  # noqa: C9
             if never_in and lo is not None:
                 rules.append({"combinator": "or", "rules": [
                     *parts, {"field": name, "operator": "is_null"}]})
-                words.append(f"have not ordered in {_whole(lo) + 1} days or never ordered")
             elif not never_in and not parts:
                 rules.append({"field": name, "operator": "is_not_null"})
-                words.append("have ordered at least once")
             elif parts:
                 rules.extend(parts)
-                if lo is not None and len(parts) == 2:
-                    words.append(f"last ordered {_whole(lo) + 1}–{_whole(hi)} days ago")
-                elif lo is not None:
-                    words.append(f"have not ordered in {_whole(lo) + 1} days")
-                else:
-                    # Days since <= h covers today and the h days before: the rule
-                    # sentence (segments/describe.py) says "the last h + 1 days" too.
-                    words.append(f"ordered in the last {_whole(hi) + 1} days")
         elif name == "days_since_signup":
             if lo is not None:
                 v = min(MAX_DAYS, _whole(lo) + 1)
                 rules.append({"field": name, "operator": ">=", "value": v})
-                words.append(f"have been customers for at least {v} days")
             if hi is not None:
                 v = _whole(hi)
                 rules.append({"field": name, "operator": "<=", "value": v})
-                words.append(f"signed up in the last {v + 1} days")
     inside = [cities[f - len(NUMERIC)] for f, (lo, _) in bounds.items()
               if f >= len(NUMERIC) and lo is not None]
     outside = [cities[f - len(NUMERIC)] for f, (lo, hi) in bounds.items()
                if f >= len(NUMERIC) and lo is None and hi is not None]
     if inside:
         rules.append({"field": "city", "operator": "=", "value": inside[0]})
-        words.append(f"live in {inside[0]}")
     elif outside:
-        # NOT (city in ...) also keeps customers with no city, as the tree did.
-        rules.append({"combinator": "and", "not": True, "rules": [
-            {"field": "city", "operator": "in", "value": sorted(outside)}]})
-        words.append("do not live in " + " or ".join(sorted(outside)))
-    return rules, words
+        # A negative operator keeps customers with no city (DESIGN.md, "Missing
+        # values"), as the tree did: NOT (city in ...), said as one rule.
+        rules.append({"field": "city", "operator": "not_in", "value": sorted(outside)})
+    return rules
+
+
+def why(rules: list[dict[str, Any]]) -> str:
+    """A group of `conditions` in words, as the rule sentence reads them: "spent over
+    ₹5,000 and have not ordered in 90 days" (describe's sentence for the AND of the
+    rules, without its leading "Customers who"). A lone group reads without brackets."""
+    group = rules[0] if len(rules) == 1 and "rules" in rules[0] else {"combinator": "and",
+                                                                       "rules": rules}
+    return describe(group).removeprefix("Customers who ")
 
 
 def evaluate(path: list[Bound], x: list[list[float]]) -> list[int]:

@@ -143,13 +143,8 @@ def _phrase(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
     if c.field == "total_spend" and op in (">", ">=", "<", "<="):
         word = {">": "over", ">=": "at least", "<": "under", "<=": "at most"}[op]
         return f"spent {word} {_fmt(c, v)}"
-    if c.field == "days_since_last_order":
-        if op in (">", ">="):
-            return f"have not ordered in {_days(v + (1 if op == '>' else 0))}"
-        if op in ("<", "<="):
-            return f"ordered in the last {_days(v + (1 if op == '<=' else 0))}"
-        if op == "is_null":
-            return "have never ordered"
+    if (days := _days_phrase(c)) is not None:
+        return days
     if c.field in ("last_order_at", "first_order_at"):
         which = "last" if c.field == "last_order_at" else "first"
         if op == "is_null":
@@ -176,6 +171,29 @@ def _phrase(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
         return f"have {label}: {'yes' if v == (op == '=') else 'no'}"
     words = _DATE_WORDS if isinstance(v, date) else _WORDS
     return f"have {a} that {words[op]} {_fmt(c, v)}"
+
+
+# Days fields with words of their own: (a value over n days, within the last n days,
+# no value, a value). "days since last order <= 6" covers today and the 6 days before:
+# "ordered in the last 7 days".
+_DAYS_PHRASES = {
+    "days_since_last_order": ("have not ordered in {}", "ordered in the last {}",
+                              "have never ordered", "have ordered at least once"),
+    "days_since_signup": ("have been customers for at least {}", "signed up in the last {}",
+                          None, None),
+}
+
+
+def _days_phrase(c: Condition) -> str | None:
+    words = _DAYS_PHRASES.get(c.field)
+    op, v = c.operator, c.value
+    if words is None:
+        return None
+    if op in (">", ">="):
+        return words[0].format(_days(v + (1 if op == ">" else 0)))
+    if op in ("<", "<="):
+        return words[1].format(_days(v + (1 if op == "<=" else 0)))
+    return {"is_null": words[2], "is_not_null": words[3]}.get(op)
 
 
 def _label(c: Condition) -> str:
