@@ -21,9 +21,13 @@ from mini_crm.api.deps import db_session, read_body, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.core import consent
 from mini_crm.core.auth import audit
-from mini_crm.core.ingestion import reads, stream
-from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
-from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
+from mini_crm.core.ingestion import limits, reads, stream
+from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, Validated, validate_items
+from mini_crm.core.ingestion.upsert import (
+    OrdersWritten,
+    ingest_customers,
+    write_orders_in_transaction,
+)
 from mini_crm.core.redis_conn import get_redis
 from mini_crm.models import ApiKey
 from mini_crm.observability import metrics
@@ -83,18 +87,29 @@ async def _items(request: Request) -> list[Any]:
     return data["items"]
 
 
-def _store(kind: str, ingest: Any, items: list[Any], actor: str | None = None
+def _store(kind: str, ingest: Any, checked: Validated[Any], actor: str | None = None
            ) -> tuple[int, str]:
-    """Write now, or append to the stream for the consumers; runs off the event loop."""
+    """Write now, or append to the stream for the consumers; runs off the event loop.
+
+    Orders a customer's total spend could not hold are moved into `checked.errors`:
+    from the write's own answer, or (queued) from a check before queueing."""
     mode = get_settings().ingest_mode
     client = get_redis() if mode != "sync" else None
     if mode == "queued" and client is None:
         raise ApiError(503, "ingestion is set to queued mode but Redis does not answer")
     if client is not None:
-        if items:
-            stream.enqueue(client, kind, items, actor_label=actor)
-        return len(items), "queued"
-    return (ingest(items) if items else 0), "stored"
+        if kind == "orders" and checked.items:
+            checked.refuse(limits.check_orders(checked.items))
+        if checked.items:
+            stream.enqueue(client, kind, checked.items, actor_label=actor)
+        return len(checked.items), "queued"
+    if not checked.items:
+        return 0, "stored"
+    done = ingest(checked.items)
+    if isinstance(done, OrdersWritten):
+        checked.refuse(done.refused)
+        return done.written, "stored"
+    return done, "stored"
 
 
 def key_actor(key: ApiKey) -> audit.Actor:
@@ -119,7 +134,7 @@ async def post_customers(request: Request,
     change = consent.Change(source="api", actor=actor)
     accepted, mode = await run_in_threadpool(
         _store, "customers", lambda items: ingest_customers(items, change=change),
-        checked.items, actor.label)
+        checked, actor.label)
     return _answer("customers", accepted, mode, checked.errors)
 
 
@@ -127,12 +142,15 @@ async def post_customers(request: Request,
              summary="Upsert orders (one, or a batch of up to 5000) by external_id",
              description="An order for an unknown customer creates a stub customer that "
                          "later customer data fills in. Cancelled and refunded orders do not "
-                         "count towards a customer's spend.",
+                         "count towards a customer's spend. An order that would take its "
+                         "customer's total spend past 999,999,999,999.99 is a per-item "
+                         "error (field amount); the rest is stored.",
              openapi_extra=_body_doc(OrderIn, ORDER_EXAMPLE))
 async def post_orders(request: Request,
                       _key: Any = Depends(require_scope("ingest"))) -> IngestResult:
     checked = validate_items(await _items(request), OrderIn)
-    accepted, mode = await run_in_threadpool(_store, "orders", ingest_orders, checked.items)
+    accepted, mode = await run_in_threadpool(_store, "orders", write_orders_in_transaction,
+                                             checked)
     return _answer("orders", accepted, mode, checked.errors)
 
 

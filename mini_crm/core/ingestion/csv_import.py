@@ -23,7 +23,11 @@ from typing import Any
 from mini_crm.core.consent import Change
 from mini_crm.core.ingestion.csv_reader import CsvFileError, Dialect, detect, records
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
-from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
+from mini_crm.core.ingestion.upsert import (
+    OrdersWritten,
+    ingest_customers,
+    write_orders_in_transaction,
+)
 
 CHUNK = 1000
 KINDS: dict[str, tuple[type, Callable[..., int]]] = {
@@ -31,7 +35,7 @@ KINDS: dict[str, tuple[type, Callable[..., int]]] = {
     # Attribute columns merge into the stored attributes (a column is one key).
     "customers": (CustomerIn, partial(ingest_customers, change=Change(source="import"),
                                       merge_attributes=True)),
-    "orders": (OrderIn, ingest_orders)}
+    "orders": (OrderIn, write_orders_in_transaction)}
 TARGETS = {
     "customers": ["external_id", "name", "email", "phone", "city", "created_at",
                   "unsubscribed", "consent_sms", "consent_email", "consent_whatsapp"],
@@ -275,7 +279,17 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
         report.error_count += len(errors)
         report.errors.extend(errors[:max(0, max_errors - len(report.errors))])
         if write and checked.items:
-            report.imported += ingest(checked.items)
+            done = ingest(checked.items)
+            if isinstance(done, OrdersWritten) and done.refused:
+                row_of = {o.external_id: readable[i].number
+                          for i, o in zip(checked.indexes, checked.items, strict=True)}
+                refused = [{"row": row_of[ext], "field": "amount", "message": why}
+                           for ext, why in done.refused.items()]
+                report.valid -= len(refused)
+                report.error_count += len(refused)
+                report.errors.extend(refused[:max(0, max_errors - len(report.errors))])
+                errors = sorted(errors + refused, key=lambda e: e["row"])
+            report.imported += done.written if isinstance(done, OrdersWritten) else done
         batch.clear()
         return errors
 

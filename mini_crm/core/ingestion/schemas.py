@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
@@ -265,12 +266,32 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass
 class Validated(Generic[M]):
+    """The valid items, `indexes` their positions in the input (for errors found when
+    writing), and per-item errors {"index", "field", "message"}."""
+
     items: list[M]
     errors: list[dict[str, Any]]
+    indexes: list[int] = dataclass_field(default_factory=list)
+
+    def refuse(self, refused: dict[str, str], field: str = "amount") -> None:
+        """Move items refused when writing ({external_id: why}) from `items` into
+        `errors` (at the last input position with that id: the last duplicate wins)."""
+        if not refused:
+            return
+        at = {getattr(item, "external_id", None): i
+              for i, item in zip(self.indexes, self.items, strict=True)}
+        self.errors.extend({"index": at.get(ext), "field": field, "message": why}
+                           for ext, why in refused.items())
+        self.errors.sort(key=lambda e: (e["index"] is None, e["index"] or 0))
+        kept = [(i, item) for i, item in zip(self.indexes, self.items, strict=True)
+                if getattr(item, "external_id", None) not in refused]
+        self.indexes = [i for i, _ in kept]
+        self.items = [item for _, item in kept]
 
 
 def validate_items(raw: list[Any], model: type[M]) -> Validated[M]:
     good: list[M] = []
+    indexes: list[int] = []
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(raw):
         if not isinstance(item, dict):
@@ -278,9 +299,10 @@ def validate_items(raw: list[Any], model: type[M]) -> Validated[M]:
             continue
         try:
             good.append(model.model_validate(item))
+            indexes.append(index)
         except ValidationError as exc:
             for e in exc.errors():
                 field = ".".join(str(p) for p in e["loc"]) or None
                 errors.append({"index": index, "field": field,
                                "message": e["msg"].removeprefix("Value error, ")})
-    return Validated(good, errors)
+    return Validated(good, errors, indexes)

@@ -25,7 +25,11 @@ from sqlalchemy.engine import Engine
 from mini_crm.core import consent
 from mini_crm.core.auth import audit
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
-from mini_crm.core.ingestion.upsert import ingest_customers, ingest_orders
+from mini_crm.core.ingestion.upsert import (
+    ingest_customers,
+    ingest_orders,
+    write_orders_in_transaction,
+)
 from mini_crm.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +80,8 @@ def apply_entry(fields: dict[bytes, bytes], engine: Engine | None = None) -> int
 
     Items are validated again (the rules may have tightened since the entry was queued,
     e.g. contact normalisation): an item that no longer passes is logged and left out,
-    and the rest of the entry is written, as the API does with a batch.
+    and the rest of the entry is written, as the API does with a batch. So is an order
+    its customer's total spend could not hold (upsert.write_orders refuses it).
     """
     kind = fields[b"kind"].decode()
     model, ingest = KINDS[kind]
@@ -93,7 +98,10 @@ def apply_entry(fields: dict[bytes, bytes], engine: Engine | None = None) -> int
         actor = fields.get(b"actor", b"").decode() or None
         change = consent.Change(source="api", actor=audit.Actor(label=actor))
         return ingest_customers(checked.items, engine, change)
-    return ingest(checked.items, engine)
+    done = write_orders_in_transaction(checked.items, engine)
+    for external_id, why in done.refused.items():
+        log.warning("ingest order %s left out: %s", external_id, why)
+    return done.written
 
 
 def _legacy_utc(item: dict[str, Any]) -> dict[str, Any]:

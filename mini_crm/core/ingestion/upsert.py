@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from mini_crm.core import consent
+from mini_crm.core.ingestion import limits
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn
 from mini_crm.core.outcomes.attribution import attribute_orders
 from mini_crm.db import session_scope
@@ -180,10 +182,29 @@ def in_transaction(work: Callable[[Session], T], engine: Engine | None = None,
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class OrdersWritten:
+    """What write_orders did: `written` orders stored, `refused` {order external_id:
+    the sentence why} for orders left out (limits.spend_refusals)."""
+
+    written: int
+    refused: dict[str, str] = field(default_factory=dict)
+
+
 def upsert_orders(session: Session, items: Sequence[OrderIn]) -> int:
+    """write_orders, answering only how many were written."""
+    return write_orders(session, items).written
+
+
+def write_orders(session: Session, items: Sequence[OrderIn]) -> OrdersWritten:
+    """Upsert orders by external_id (the last of a batch's duplicates wins), create stub
+    customers for unknown ones, recompute the touched customers' stats and attribute the
+    orders, in the caller's transaction. An order that would take its customer's total
+    spend past NUMERIC(14,2) is refused on its own (limits.spend_refusals, checked under
+    the customers' row locks) and the rest is written."""
     items = _last_wins(items, lambda o: o.external_id)
     if not items:
-        return 0
+        return OrdersWritten(0)
     now = utcnow()
     customer_ids = sorted({o.customer_external_id for o in items})
     # Orders may arrive before their customer: make stubs that customer data fills in later.
@@ -192,6 +213,10 @@ def upsert_orders(session: Session, items: Sequence[OrderIn]) -> int:
         "created_at": now, "updated_at": now, "total_spend": 0, "order_count": 0,
     } for ext in customer_ids])
     ids = _lock_customers(session, customer_ids)
+    refused = limits.spend_refusals(session, items)
+    items = [o for o in items if o.external_id not in refused]
+    if not items:
+        return OrdersWritten(0, refused)
     moved_from = _current_owners(session, [o.external_id for o in items])
     rows = [{
         "external_id": o.external_id, "customer_id": ids[o.customer_external_id],
@@ -209,7 +234,7 @@ def upsert_orders(session: Session, items: Sequence[OrderIn]) -> int:
     # Same transaction, set-based for the whole batch: a re-sent, changed or cancelled
     # order lands on the right campaign's conversions (core/outcomes/attribution.py).
     attribute_orders(session, [o.external_id for o in items], now)
-    return len(rows)
+    return OrdersWritten(len(rows), refused)
 
 
 def _lock_customers(session: Session, external_ids: list[str]) -> dict[str, int]:
@@ -247,7 +272,15 @@ def recompute_stats(session: Session, customer_ids: set[int]) -> None:
 
 
 def ingest_orders(items: Sequence[OrderIn], engine: Engine | None = None) -> int:
-    return in_transaction(lambda session: upsert_orders(session, items), engine)
+    """write_orders in its own transaction; how many were written."""
+    return write_orders_in_transaction(items, engine).written
+
+
+def write_orders_in_transaction(items: Sequence[OrderIn], engine: Engine | None = None
+                                ) -> OrdersWritten:
+    """write_orders in its own transaction (retried after a deadlock): what every
+    ingest door (API, stream consumer, CSV import) calls, to report the refusals."""
+    return in_transaction(lambda session: write_orders(session, items), engine)
 
 
 def ingest_customers(items: Sequence[CustomerIn], engine: Engine | None = None,
