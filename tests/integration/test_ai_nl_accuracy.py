@@ -14,7 +14,9 @@ orders", "not on gmail", "Mumbai + Pune", "2x", "organically"), so every set sco
 100% today. "held-out-6" (a marketer term with "since <festival>": "lapsed customers
 since Diwali", "VIP customers since Holi") was written with its fix after a fresh-user
 run found "lapsed customers since Diwali" read as "signed up before Diwali"; it is not
-a blind score.
+a blind score. Nor is "held-out-7" (birthdays relative to the brand's month: "birthday
+next month", "this month or next month"; NOW's month is November), written with its fix
+after "birthday next month" was refused and "birthday this month" read as an order date.
 """
 
 from __future__ import annotations

@@ -313,3 +313,57 @@ def test_any_text_gives_valid_rules(words: list[str] | str) -> None:
     parsed = parse(text, cities=CITIES, attribute_keys=list(VALUES), attribute_values=VALUES,
                    today=TODAY)
     parse_rules(parsed.rules)
+
+
+# Birthdays relative to the brand's month (TODAY is 10 May 2026) ----------------------
+
+def _parsed(text: str, today: date = TODAY, keys: dict[str, list[Any]] | None = None):
+    values = VALUES if keys is None else keys
+    return parse(text, cities=CITIES, attribute_keys=list(values), attribute_values=values,
+                 today=today)
+
+
+@pytest.mark.parametrize(("text", "month", "words"), [
+    ("birthday next month", 6, "have a birthday in June (next month)"),
+    ("customers with a birthday this month", 5, "have a birthday in May (this month)"),
+    ("birthdays last month", 4, "have a birthday in April (last month)"),
+    ("birthdays in March", 3, "have a birthday in March"),
+    ("people with birthdays in the coming month", 6, "have a birthday in June (next month)"),
+])
+def test_birthday_months_read_from_the_brand_month(text: str, month: int,
+                                                   words: str) -> None:
+    parsed = _parsed(text)
+    assert parsed.rules["rules"] == [{"field": "attributes.birthday_month", "operator": "=",
+                                      "value": month}]
+    assert parsed.unparsed == [] and parsed.explanation[0].endswith("→ " + words)
+
+
+def test_next_month_wraps_the_year() -> None:
+    parsed = _parsed("birthday next month", today=date(2026, 12, 31))
+    assert parsed.rules["rules"][0]["value"] == 1
+    assert "January (next month)" in parsed.explanation[0]
+
+
+def test_a_birthday_not_this_month_is_the_negative_rule() -> None:
+    assert one("customers whose birthday is not this month") == (
+        "attributes.birthday_month", "!=", 5)
+
+
+@pytest.mark.parametrize("text", ["birthday in the next 7 days", "birthday next week",
+                                  "birthday today", "birthdays this week in Pune"])
+def test_a_span_shorter_than_a_month_is_refused_not_misread(text: str) -> None:
+    """Only the month is stored: no rule from the birthday part (it once became
+    'ordered in the last 7 days'), and the report says what to write instead."""
+    parsed = _parsed(text)
+    assert not any("order" in str(r) or "birthday" in str(r) for r in parsed.rules["rules"])
+    assert any("only the birthday month is stored" in u and "birthday next month" in u
+               for u in parsed.unparsed), parsed.unparsed
+    if "Pune" in text:
+        assert parsed.rules["rules"] == [{"field": "city", "operator": "in",
+                                          "value": ["Pune"]}]
+
+
+def test_without_a_birthday_attribute_the_date_is_not_an_order_date() -> None:
+    parsed = _parsed("birthday this month", keys={"loyalty_tier": ["gold"]})
+    assert parsed.rules["rules"] == []
+    assert parsed.unparsed and "no birthday is stored" in parsed.unparsed[0]

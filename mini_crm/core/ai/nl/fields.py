@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 from mini_crm.core.ai.nl.clauses import Clause, Context, op_around, tidy
@@ -229,6 +230,26 @@ def read_attributes(c: Clause, ctx: Context) -> None:
         mentions = [m for m in _key_mentions(c, key, ctx.keys) if m not in c.used]
         if mentions:
             _attribute_value(c, ctx, key, mentions, max(mentions) + 1)
+    _unknown_birthdays(c, ctx)
+
+
+_BIRTH_WORDS = {"birthday", "birthdays", "born", "birth", "bday", "bdays"}
+
+
+def _unknown_birthdays(c: Clause, ctx: Context) -> None:
+    """'birthday next month' when the data has no birthday attribute: refused, so the
+    date is never read as an order date ("birthday this month" once became "last ordered
+    this month")."""
+    if any("birth" in k.lower() for k in ctx.keys):
+        return
+    words = [i for i in c.index("word") if c.toks[i].text in _BIRTH_WORDS]
+    if not words:
+        return
+    when = [i for i, t in enumerate(c.toks) if i not in c.used and i > min(words) and (
+        t.kind in ("date", "period", "window") or t.text in (
+            "in", "on", "the", "this", "next", "coming", "month", *_DAY_SPANS))]
+    c.refuse([*words, *when], "no birthday is stored for customers: that needs an "
+                              "attribute such as birthday_month")
 
 
 def _attribute_value(c: Clause, ctx: Context, key: str, mentions: list[int], after: int
@@ -244,11 +265,15 @@ def _attribute_value(c: Clause, ctx: Context, key: str, mentions: list[int], aft
     numeric = known and all(isinstance(v, int | float) and not isinstance(v, bool)
                             for v in known)
     if numeric:
+        if "month" in key and _relative_month(c, ctx, key, mentions, neg_words):
+            return
         for i in c.index("date", "range", "num"):
             t = c.toks[i]
             if t.kind == "date" and t.value[1] and "month" in key:
-                c.add({"field": field_name, "operator": "!=" if negated else "=",
-                       "value": t.value[1]}, [*mentions, i])
+                rule = {"field": field_name, "operator": "!=" if negated else "=",
+                        "value": t.value[1]}
+                c.add(rule, [*mentions, i, *(neg_words if negated else [])],
+                      _month_note(key, t.value[1], negated))
                 return
             if t.kind == "range":
                 c.add({"field": field_name, "operator": "between",
@@ -290,6 +315,64 @@ def _attribute_value(c: Clause, ctx: Context, key: str, mentions: list[int], aft
             value = low.get(value.lower(), _raw(c, j) or value)
     c.add({"field": field_name, "operator": "!=" if negated else "=", "value": value},
           [*mentions, *range(after, end + 1), *neg_words])
+
+
+# Relative months for a month-number attribute ("birthday next month"): the word before
+# "month" and how many months from the brand's current one.
+_MONTH_SHIFT = {"this": 0, "current": 0, "next": 1, "coming": 1, "upcoming": 1, "last": -1,
+                "previous": -1, "past": -1}
+# Spans shorter than a month: a month-number attribute cannot answer them.
+_DAY_SPANS = {"today", "tomorrow", "yesterday", "week", "weeks", "fortnight", "weekend"}
+
+
+def _subject(key: str) -> str:
+    """'birthday' for birthday_month, 'anniversary' for anniversary_month."""
+    words = [w for w in key.lower().split("_") if w and w != "month"]
+    return " ".join(words) or key
+
+
+def _month_note(key: str, month: int, negated: bool, label: str = "") -> str:
+    """The explanation in words: 'have a birthday in December (next month)'."""
+    when = calendar.month_name[month] + (f" ({label})" if label else "")
+    return f"{'do not have' if negated else 'have'} a {_subject(key)} in {when}"
+
+
+def _relative_month(c: Clause, ctx: Context, key: str, mentions: list[int],
+                    neg_words: list[int]) -> bool:
+    """'birthday this month / next month / last month' on a month-number attribute
+    (1-12): the brand's current month (ctx.today, a brand day), shifted, wrapping the
+    year (next month in December is January). A span shorter than a month ("birthday in
+    the next 7 days", "this week", "today") is refused with how to say it: only the
+    month is stored, so any answer would be a guess. True when the clause was read."""
+    field_name = f"attributes.{key}"
+    for i, t in enumerate(c.toks):
+        if i in c.used:
+            continue
+        if t.kind == "date" and t.value == (0, 0, 1):  # "this month"
+            shift, words, label = 0, [i], "this month"
+        elif t.text in _MONTH_SHIFT and i + 1 < len(c.toks) \
+                and c.toks[i + 1].text == "month":
+            shift, words = _MONTH_SHIFT[t.text], [i, i + 1]
+            label = {0: "this month", 1: "next month", -1: "last month"}[shift]
+        else:
+            continue
+        month = (ctx.today.month - 1 + shift) % 12 + 1
+        negated = bool(neg_words)
+        c.add({"field": field_name, "operator": "!=" if negated else "=", "value": month},
+              [*mentions, *words, *neg_words], _month_note(key, month, negated, label))
+        return True
+    short = [i for i, t in enumerate(c.toks) if i not in c.used and (
+        t.kind == "period" and (t.value or 0) < 28 or t.text in _DAY_SPANS)]
+    if short:
+        lead = [j for j in range(min(short) - 3, min(short)) if j >= 0 and j not in c.used
+                and c.toks[j].text in ("in", "the", "next", "this", "coming", "within",
+                                        "upcoming", "window")]
+        subject = _subject(key)
+        c.refuse([*mentions, *lead, *short],
+                 f"only the {subject} month is stored, not the day: say “{subject} this "
+                 f"month” or “{subject} next month”")
+        return True
+    return False
 
 
 def _raw(c: Clause, j: int) -> str | None:
