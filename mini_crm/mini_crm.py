@@ -28,7 +28,8 @@ from mini_crm.state.dashboard import DashboardState
 from mini_crm.state.data import DataState
 from mini_crm.state.errors import backend_exception_handler
 from mini_crm.state.login import LoginState
-from mini_crm.state.segments import SegmentEditorState, SegmentListState
+from mini_crm.state.segment_list import SegmentListState
+from mini_crm.state.segments import SegmentEditorState
 from mini_crm.state.settings import SettingsState
 
 app = rx.App(

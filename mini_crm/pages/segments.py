@@ -8,8 +8,8 @@ from mini_crm.components.layout import page_shell
 from mini_crm.components.rule_builder import rule_builder
 from mini_crm.components.ui import empty_state, loading_bar, responsive_table
 from mini_crm.core.segments import service as segment_limits
+from mini_crm.state.segment_list import SegmentListState as L
 from mini_crm.state.segments import SegmentEditorState as E
-from mini_crm.state.segments import SegmentListState as L
 
 
 def _segment_row(s: rx.Var) -> rx.Component:

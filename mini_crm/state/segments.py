@@ -1,105 +1,29 @@
-"""Segment list and rule-builder states: they edit a rules tree and call core/segments."""
+"""The rule builder's state: it edits a rules tree (core/segments/editing), previews it
+live, saves it, and fills it from the AI assist for review. What it asks the database
+and the AI is in `state/segment_answers`; the Segments list is `state/segment_list`."""
 
 from __future__ import annotations
 
 import asyncio
 import difflib
-import logging
-import uuid
 from typing import Any
 
 import reflex as rx
-import sqlalchemy.exc as sa_exc
 
-from mini_crm.core import customers, formatting, segments
-from mini_crm.core.ai.lookalike import LookalikeError, lookalike
-from mini_crm.core.ai.segment_rules import segment_rules
-from mini_crm.core.campaigns import reports as campaign_reports
+from mini_crm.core import formatting, segments
 from mini_crm.core.segments import editing, service
 from mini_crm.db import session_scope
-from mini_crm.state import errors
 from mini_crm.state.base import AppState
-
-logger = logging.getLogger(__name__)
+from mini_crm.state.segment_answers import (
+    ai_rules,
+    builder_context,
+    load_segment,
+    lookalike_rules,
+    preview,
+)
+from mini_crm.state.segment_list import EDITOR_ROLES, NOT_ALLOWED
 
 PREVIEW_DEBOUNCE_SECONDS = 0.35
-# Viewers may read segments; changing them takes one of these roles.
-EDITOR_ROLES = ("admin", "marketer")
-NOT_ALLOWED = ("Only admins and marketers can save, duplicate or delete segments; "
-               "ask an admin to change your role.")
-
-
-def _segment_rows() -> list[dict[str, str]]:
-    with session_scope() as session:
-        return [{"id": str(seg.id), "name": seg.name, "sentence": seg.sentence,
-                 "size": "—" if seg.size is None else formatting.count(seg.size),
-                 "updated": formatting.date(seg.updated_at)}
-                for seg in service.segment_summaries(session)]
-
-
-class SegmentListState(AppState):
-    rows: list[dict[str, str]] = []
-    loading: bool = True
-    message: str = ""
-    error: str = ""
-
-    @rx.event(background=True)
-    async def load(self) -> None:
-        await self.fetch_into(_segment_rows, lambda rows: setattr(self, "rows", rows))
-
-    @rx.event
-    def duplicate(self, segment_id: str):
-        if not self.ensure_role(*EDITOR_ROLES):
-            self.message, self.error = "", NOT_ALLOWED
-            return
-        user = self._current_user()
-        with session_scope() as session:
-            copy = service.duplicate_segment(session, int(segment_id),
-                                             created_by=user["id"] if user else None)
-            self.message, self.error = f"Duplicated as “{copy.name}”.", ""
-        return SegmentListState.load
-
-    @rx.event
-    def delete(self, segment_id: str):
-        if not self.ensure_role(*EDITOR_ROLES):
-            self.message, self.error = "", NOT_ALLOWED
-            return
-        user = self._current_user()
-        with session_scope() as session:
-            service.delete_segment(session, int(segment_id),
-                                   actor_user_id=user["id"] if user else None)
-        self.message, self.error = "Segment deleted.", ""
-        return SegmentListState.load
-
-
-def _preview(rules: dict[str, Any]) -> dict[str, Any]:
-    try:
-        tree = segments.parse_rules(rules)
-    except segments.RulesError as exc:
-        return {"error": exc.reason, "error_path": exc.path}
-    try:
-        with session_scope() as session:
-            result = segments.preview(session, tree, sample=6)
-            total = customers.count_customers(session)
-    except (OverflowError, sa_exc.DBAPIError) as exc:
-        # Past validation but refused by the database (a number too large for its
-        # column, the database away): said on the rules, not in a crash toast.
-        ref = uuid.uuid4().hex[:8]
-        logger.warning("segment preview failed (reference %s)", ref, exc_info=exc)
-        return {"error": errors.marketer_message(exc, ref), "error_path": ""}
-    return {
-        "size": result.size, "sentence": segments.describe(tree), "error": "", "error_path": "",
-        "total": total,
-        "sample": [{"external_id": r["external_id"], "name": r["name"] or "(no name)",
-                    "city": r["city"] or "—", "spend": formatting.rupees(r["total_spend"])}
-                   for r in result.sample],
-    }
-
-
-def _builder_context() -> dict[str, Any]:
-    with session_scope() as session:
-        return {"cities": service.known_cities(session, limit=100),
-                "keys": service.attribute_keys(session)}
 
 
 class SegmentEditorState(AppState):
@@ -178,10 +102,10 @@ class SegmentEditorState(AppState):
             self.drafts = {}
             self.ai_explanation, self.ai_unused, self._ai_pending = [], [], {}
             self._generation += 1
-        context = await rx.run_in_thread(_builder_context)
+        context = await rx.run_in_thread(builder_context)
         loaded = None
         if raw_id.isdigit():
-            loaded = await rx.run_in_thread(lambda: _load_segment(int(raw_id)))
+            loaded = await rx.run_in_thread(lambda: load_segment(int(raw_id)))
         async with self:
             self.cities = context["cities"]
             self.field_options = editing.field_options(context["keys"])
@@ -328,7 +252,7 @@ class SegmentEditorState(AppState):
                 self.ai_error = "Describe the audience first, e.g. “spent over ₹5K in Pune”."
                 return
             self.ai_busy, self.ai_error = True, ""
-        answer = await rx.run_in_thread(lambda: _ai_rules(prompt))
+        answer = await rx.run_in_thread(lambda: ai_rules(prompt))
         async with self:
             filled = self._apply_ai(answer, "description")
         if filled:
@@ -342,7 +266,7 @@ class SegmentEditorState(AppState):
                 return
             rules = editing.to_rules(self.tree)
             self.ai_busy, self.ai_error = True, ""
-        answer = await rx.run_in_thread(lambda: _lookalike_rules(rules))
+        answer = await rx.run_in_thread(lambda: lookalike_rules(rules))
         async with self:
             was_saved = bool(self.segment_id)
             filled = self._apply_ai(answer, "lookalike")
@@ -359,7 +283,7 @@ class SegmentEditorState(AppState):
             if not self.ensure_signed_in():
                 return
             self.ai_busy, self.ai_error = True, ""
-        answer = await rx.run_in_thread(lambda: _lookalike_rules(campaign_id=campaign_id))
+        answer = await rx.run_in_thread(lambda: lookalike_rules(campaign_id=campaign_id))
         async with self:
             filled = self._apply_ai(answer, "lookalike")
             if filled and not self.name:
@@ -434,7 +358,7 @@ class SegmentEditorState(AppState):
                 return
             self.previewing = True
             rules = editing.to_rules(self.tree)
-        result = await rx.run_in_thread(lambda: _preview(rules))
+        result = await rx.run_in_thread(lambda: preview(rules))
         async with self:
             if generation != self._generation:
                 return
@@ -471,57 +395,3 @@ class SegmentEditorState(AppState):
         # Stay on the page (no reload, inputs keep focus); only the address changes.
         return rx.call_script(
             f"window.history.replaceState(null, '', '/segments/{int(self.segment_id)}')")
-
-
-def _ai_rules(prompt: str) -> dict[str, Any]:
-    try:
-        with session_scope() as session:
-            result = segment_rules(session, prompt)
-    except Exception as exc:  # the spinner must stop and say why, whatever went wrong
-        logger.exception("plain-English segment prompt failed")
-        return {"error": f"Could not read that description ({type(exc).__name__}); try "
-                         "again or build the rules by hand.", "engine": "", "note": "",
-                "rules": {}, "explanation": []}
-    value = result.value
-    note = result.note.strip()
-    if not value.understood:
-        note = " ".join([note] + (["Not understood: " + "; ".join(
-            f"“{u}”" for u in value.unparsed)] if value.unparsed else [])).strip()
-        return {"error": "Could not find an audience in that description. Try e.g. "
-                         "“customers in Pune who spent over ₹5,000 in the last 90 days”.",
-                "engine": result.engine, "note": note, "rules": {}, "explanation": []}
-    return {"error": "", "engine": result.engine, "note": note, "rules": value.rules,
-            "explanation": value.explanation, "unused": list(value.unparsed)}
-
-
-def _lookalike_rules(rules: dict[str, Any] | None = None,
-                     campaign_id: int | None = None) -> dict[str, Any]:
-    """A lookalike of `rules`, or of campaign `campaign_id`'s converters, shaped for the
-    builder: {error, engine, note, found, rules, explanation, name}."""
-    failed = {"engine": "", "note": "", "rules": {}, "explanation": []}
-    name = ""
-    try:
-        with session_scope() as session:
-            if campaign_id is not None:
-                campaign_name = campaign_reports.campaign_name(session, campaign_id)
-                if campaign_name is None:
-                    return {**failed, "error": f"Campaign {campaign_id} does not exist, so "
-                                               "there are no buyers to model."}
-                name = f"Like the buyers of {campaign_name}"
-            result = lookalike(session, rules=rules, campaign_id=campaign_id)
-    except (LookalikeError, LookupError, segments.RulesError) as exc:
-        return {**failed, "error": f"Cannot model this audience: {exc}"}
-    except Exception as exc:  # the spinner must stop and say why, whatever went wrong
-        logger.exception("lookalike failed")
-        return {**failed, "error": f"Lookalike failed ({type(exc).__name__}); try again."}
-    value = result.value
-    # found=False: rules is None and the builder keeps the marketer's rules.
-    return {"error": "", "engine": result.engine, "note": result.note, "found": value.found,
-            "rules": value.rules or {}, "explanation": [value.summary, *value.explanation],
-            "name": name}
-
-
-def _load_segment(segment_id: int) -> dict[str, Any] | None:
-    with session_scope() as session:
-        seg = service.get_segment(session, segment_id)
-        return None if seg is None else {"id": seg.id, "name": seg.name, "rules": seg.rules}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mini_crm.state.segments import _preview
+from mini_crm.state.segment_answers import preview as _preview
 
 
 def test_the_builder_preview_names_an_out_of_range_number() -> None:
