@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from mini_crm.demo import seed, seed_data
+from mini_crm.demo import seed, seed_data, shopping_calendar
 from mini_crm.models import Customer, Order, OrderStatus, Suppression
 from tests.conftest import empty_all_tables
 
@@ -151,7 +151,7 @@ def test_personas_behave_differently(engine: Engine) -> None:
 def test_orders_follow_daily_weekly_and_seasonal_rhythms(engine: Engine) -> None:
     seed.seed(150, random_seed=3, engine=engine, now=NOW)
     orders = _orders(engine)
-    local = [o["ordered_at"] + seed.IST for o in orders]
+    local = [o["ordered_at"] + shopping_calendar.IST for o in orders]
     hours = Counter(t.hour for t in local)
     evening = sum(hours[h] for h in (19, 20, 21, 22))
     small_hours = sum(hours[h] for h in (2, 3, 4, 5))
@@ -174,7 +174,7 @@ def test_orders_follow_daily_weekly_and_seasonal_rhythms(engine: Engine) -> None
     customers = {c["id"]: c for c in _customers(engine)}
     for o in orders:
         assert customers[o["customer_id"]]["created_at"] < o["ordered_at"] <= NOW
-        assert o["ordered_at"] >= NOW - timedelta(days=seed.ORDER_HISTORY_DAYS + 1)
+        assert o["ordered_at"] >= NOW - timedelta(days=shopping_calendar.ORDER_HISTORY_DAYS + 1)
 
 
 def test_items_add_up_to_amounts(engine: Engine) -> None:
