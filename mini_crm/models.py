@@ -94,6 +94,9 @@ class Customer(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254, index=True)  # lower-cased
     phone: str | None = Field(default=None, max_length=32, index=True)  # E.164
+    # The phone's line type (core/contacts.phone_type): "mobile", "fixed_line", …;
+    # set with the phone on every write. SMS skips fixed lines as no_address.
+    phone_type: str | None = Field(default=None, max_length=24)
     city: str | None = Field(default=None, max_length=100)
     attributes: dict[str, Any] = _json(default={}, nullable=False)
     # False for a stub made by an order that arrived before its customer.

@@ -100,6 +100,55 @@ def normalise_phone(raw: str | None, region: str | None = None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# What kind of line a stored phone is (phonenumbers.PhoneNumberType, lower-cased), kept
+# in customer.phone_type. Types that cannot take an SMS: a fixed line (an Indian
+# landline such as +91 22 2345 6789 in Mumbai passes validation but no text can
+# arrive), and service numbers. FIXED_LINE_OR_MOBILE (numbering plans that do not tell
+# the two apart, e.g. the US) and UNKNOWN are kept: they may well be mobiles.
+# WhatsApp is not limited by type: a WhatsApp Business account can be registered on a
+# landline (verified by a voice call), so the channel decides reachability itself.
+PHONE_TYPES = {getattr(phonenumbers.PhoneNumberType, name): name.lower() for name in (
+    "FIXED_LINE", "MOBILE", "FIXED_LINE_OR_MOBILE", "TOLL_FREE", "PREMIUM_RATE",
+    "SHARED_COST", "VOIP", "PERSONAL_NUMBER", "PAGER", "UAN", "VOICEMAIL", "UNKNOWN")}
+NOT_FOR_SMS = ("fixed_line", "toll_free", "premium_rate", "shared_cost", "uan",
+               "voicemail")
+PHONE_TYPE_WORDS = {"fixed_line": "landline", "mobile": "mobile",
+                    "fixed_line_or_mobile": "landline or mobile", "toll_free": "toll-free",
+                    "premium_rate": "premium-rate", "shared_cost": "shared-cost",
+                    "voip": "internet (VoIP)", "personal_number": "personal number",
+                    "pager": "pager", "uan": "company number (UAN)",
+                    "voicemail": "voicemail", "unknown": "unknown type"}
+
+
+def phone_type(e164: str | None) -> str | None:
+    """The line type of a stored (E.164) phone: "mobile", "fixed_line",
+    "fixed_line_or_mobile", … (PHONE_TYPES values); None for no phone. A number that
+    no longer parses (stored before normalisation) is "unknown"."""
+    if not e164:
+        return None
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return "unknown"
+    return PHONE_TYPES.get(phonenumbers.number_type(number), "unknown")
+
+
+def sms_reachable(kind: str | None) -> bool:
+    """Whether a phone of this type (phone_type) can receive an SMS."""
+    return kind not in NOT_FOR_SMS
+
+
+def phone_label(phone: str | None, kind: str | None) -> str:
+    """A stored phone as a page shows it: "+912223456789 · landline, no SMS" for a
+    line an SMS cannot reach (SMS campaigns skip it as no_address; WhatsApp does not),
+    the bare number otherwise, "—" for none."""
+    if not phone:
+        return "—"
+    if sms_reachable(kind):
+        return phone
+    return f"{phone} · {PHONE_TYPE_WORDS.get(kind or '', 'not a mobile')}, no SMS"
+
+
 def normalise_address(channel: str, raw: str | None) -> str | None:
     """The address for `channel` (sms, whatsapp: a phone; email: an email), normalised."""
     if channel not in ADDRESS_FIELD:

@@ -304,6 +304,8 @@ def generate_customer(
         "first_order_at": first_at,
         "last_order_at": last_at,
     }
+    # make_phone draws mobiles only (contacts.phone_type would say the same, slower).
+    row["phone_type"] = "mobile" if row["phone"] else None
     return GeneratedCustomer(row, orders)
 
 

@@ -41,7 +41,8 @@ SKIP_LABELS = {"unsubscribed": "unsubscribed", "suppressed": "suppressed",
 def skipped_text(skipped: dict[str, int], channel: str) -> str:
     """"31 unsubscribed, 22 no phone, 9 duplicate address" (reasons with a count only),
     or "" when nobody is skipped."""
-    address = "email" if channel == "email" else "phone"
+    # SMS leaves out landlines too (reach.no_address): "no mobile number", not "no phone".
+    address = {"email": "email", "sms": "mobile number"}.get(channel, "phone")
     parts = [f"{formatting.count(n)} {label.format(address=address)}"
              for reason, label in SKIP_LABELS.items() if (n := int(skipped.get(reason, 0)))]
     return ", ".join(parts)

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from mini_crm.core import customers, formatting
+from mini_crm.core import contacts, customers, formatting
 from mini_crm.db import session_scope
 from mini_crm.models import Customer, Order, utcnow
 from mini_crm.state.base import AppState
@@ -164,7 +164,7 @@ def _detail(external_id: str, page: int) -> dict[str, Any] | None:
         return {
             "customer": {
                 **_customer_row(c),
-                "phone": c.phone or "—",
+                "phone": contacts.phone_label(c.phone, c.phone_type),
                 "since": formatting.date(c.created_at),
                 "first_order": formatting.date(c.first_order_at),
                 "last_order_date": formatting.date(c.last_order_at),

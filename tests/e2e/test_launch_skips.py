@@ -1,6 +1,7 @@
 """The wizard's review step shows who a launch leaves out: a customer opted out through
-the API (the customer page's consent toggle is not built yet), one without a phone and
-a second record of the same handset are counted as skipped, by reason."""
+the API (the customer page's consent toggle is not built yet), one without a phone, one
+with a landline (no SMS can arrive) and a second record of the same handset are counted
+as skipped, by reason."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import httpx
 from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
+from mini_crm.core import contacts
 from mini_crm.core.segments import service as segment_service
 from mini_crm.models import Customer, utcnow
 from mini_crm.settings import PROJECT_ROOT
@@ -30,11 +32,13 @@ def _api_key(e2e_env: dict[str, str]) -> str:
 
 def _customers(e2e_env: dict[str, str], city: str, tag: str) -> None:
     now = utcnow()
-    phones = ["+919812300001", None, "+919812300003", "+919812300003"]
+    # the last: a Mumbai landline, which no SMS can reach (skipped as no_address)
+    phones = ["+919812300001", None, "+919812300003", "+919812300003", "+912223456789"]
     with Session(e2e_engine(e2e_env)) as s:
         for i, phone in enumerate(phones):
             s.add(Customer(external_id=f"skip-{tag}-{i}", name=f"Skip {i}", city=city,
-                           phone=phone, email=f"skip{i}.{tag}@example.in",
+                           phone=phone, phone_type=contacts.phone_type(phone),
+                           email=f"skip{i}.{tag}@example.in",
                            total_spend=Decimal("100"), created_at=now, updated_at=now))
         segment_service.save_segment(s, name=f"Skips {tag}", rules={
             "combinator": "and", "rules": [{"field": "city", "operator": "=", "value": city}]})
@@ -64,7 +68,7 @@ def test_review_shows_an_opted_out_customer_as_skipped(page: Page, app_url: str,
 
     breakdown = page.get_by_test_id("review-breakdown")
     expect(breakdown).to_have_text(
-        "4 match · 1 will receive · skipped: 1 unsubscribed, 1 no phone, "
+        "5 match · 1 will receive · skipped: 1 unsubscribed, 2 no mobile number, "
         "1 duplicate address", timeout=20_000)
     expect(page.get_by_test_id("review-size")).to_have_text("1")
     page.set_viewport_size({"width": 1440, "height": 900})

@@ -9,7 +9,9 @@ the numbers a marketer reviews are the numbers the launch produces.
 
 Reasons, first match wins (SKIP_REASONS is that order):
 - unsubscribed: the customer opted out of the campaign's channel;
-- no_address: no phone (sms, whatsapp) or email (email) to send to;
+- no_address: no phone (sms, whatsapp) or email (email) to send to, or for sms a
+  phone that cannot take an SMS (a landline or service number: customer.phone_type,
+  set by every ingest path with the phone; WhatsApp can reach landlines);
 - suppressed: the customer's address for the channel is on the suppression list
   (addresses are stored normalised, lower-cased email or E.164 phone, so the
   comparison is a plain equality that the list's unique index answers);
@@ -36,6 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from mini_crm.core import contacts
 from mini_crm.core.segments import matching_customer_ids, parse_rules
 from mini_crm.core.segments.service import SAMPLE_COLUMNS
 from mini_crm.models import (
@@ -65,6 +68,17 @@ COUNTED_BY_CAP = (DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DEL
 def address_column(channel: str) -> sa.ColumnElement[Any]:
     """The customer column a channel sends to: email for email, phone for sms/whatsapp."""
     return CUSTOMER.c.email if channel == "email" else CUSTOMER.c.phone
+
+
+def no_address(channel: str) -> sa.ColumnElement[bool]:
+    """No usable address for the channel: none stored, or (sms) a phone whose line
+    type cannot take an SMS (contacts.NOT_FOR_SMS: a landline, a toll-free number).
+    WhatsApp is not limited by line type (a business account can live on a landline)."""
+    address = address_column(channel)
+    missing = sa.or_(address.is_(None), address == "")
+    if channel == "sms":
+        return sa.or_(missing, CUSTOMER.c.phone_type.in_(contacts.NOT_FOR_SMS))
+    return missing
 
 
 def _suppressed(channel: str) -> sa.Subquery:
@@ -101,7 +115,7 @@ def reach_select(campaign_id: int, rules: dict[str, Any], channel: str,
         source = source.outerjoin(capped, capped.c.customer_id == CUSTOMER.c.id)
     early = sa.case(
         (consent_column(channel) == sa.false(), sa.literal(UNSUBSCRIBED)),
-        (sa.or_(address.is_(None), address == ""), sa.literal(NO_ADDRESS)),
+        (no_address(channel), sa.literal(NO_ADDRESS)),
         (suppressed.c.address.is_not(None), sa.literal(SUPPRESSED)),
         else_=sa.null())
     at_cap = (capped.c.customer_id.is_not(None) if capped is not None

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from mini_crm.core import contacts
 from mini_crm.core.consent import consent_of
 from mini_crm.models import Customer, Order
 
@@ -33,6 +34,8 @@ def decode_cursor(cursor: str | None) -> int:
 def customer_json(c: Customer) -> dict[str, Any]:
     return {
         "external_id": c.external_id, "name": c.name, "email": c.email, "phone": c.phone,
+        "phone_type": c.phone_type, "sms_reachable": bool(c.phone)
+        and contacts.sms_reachable(c.phone_type),
         "city": c.city, "attributes": c.attributes, "is_stub": c.is_stub,
         "consent": consent_of(c),
         "created_at": c.created_at.isoformat(), "updated_at": c.updated_at.isoformat(),

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from mini_crm.core import consent
+from mini_crm.core import consent, contacts
 from mini_crm.core.ingestion import limits
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn
 from mini_crm.core.outcomes.attribution import attribute_orders
@@ -117,12 +117,15 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn],
     for fields, group in groups.items():
         rows = [{
             "external_id": c.external_id, "name": c.name, "email": c.email, "phone": c.phone,
+            "phone_type": contacts.phone_type(c.phone),
             "city": c.city, "attributes": c.attributes or {}, "is_stub": False,
             "created_at": c.created_at or now, "updated_at": now,
             "total_spend": 0, "order_count": 0,
         } for c in group]
+        # The phone's line type travels with the phone (an SMS skips a landline).
+        written = fields | {"phone_type"} if "phone" in fields else fields
 
-        def update(new: Any, fields: frozenset[str] = fields) -> dict[str, Any]:
+        def update(new: Any, fields: frozenset[str] = written) -> dict[str, Any]:
             values = {f: new[f] for f in sorted(fields)}
             return {**values, "is_stub": new["is_stub"], "updated_at": new["updated_at"]}
 
