@@ -53,6 +53,13 @@ def test_a_test_send_is_labelled_personalised_and_not_counted(session: Session,
 
 def test_refused_test_sends_say_why(session: Session) -> None:
     vendor = FakeVendor(reject=lambda m: "invalid recipient")
+    # A landline on the test list: no SMS can arrive there (the launch skips it too).
+    with pytest.raises(CampaignError) as landline:
+        test_send.send_test(session, vendor, channel="sms", template="Hi",
+                            to="+91 22 2345 6789", allowed={"+912223456789"}, customer=None)
+    assert landline.value.field == "test_to"
+    assert landline.value.message == ("“+91 22 2345 6789” is a landline number, where no "
+                                      "SMS can arrive: test with a mobile number")
     with pytest.raises(CampaignError) as stranger:
         test_send.send_test(session, vendor, channel="sms", template="Hi", to="+911234",
                             allowed={"+919876543210"}, customer=None)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from mini_crm.core import contacts
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.delivery.vendors import OutgoingMessage, VendorError
@@ -43,6 +44,14 @@ def normalise_address(channel: str, value: str) -> str:
     if channel == "email":
         return value.lower()
     return ("+" if value.startswith("+") else "") + "".join(c for c in value if c.isdigit())
+
+
+def _line_type(phone: str) -> str | None:
+    """contacts.phone_type of a typed phone; None when it does not read as one."""
+    try:
+        return contacts.phone_type(contacts.normalise_phone(phone))
+    except contacts.InvalidContact:
+        return None
 
 
 def allowed_recipients(setting: str, channel: str, own_email: str | None) -> set[str]:
@@ -93,6 +102,12 @@ def send_test(db: Session, client: Any, *, channel: str, template: str, to: str,
     if address not in allowed:
         raise CampaignError(f"“{to.strip()}” is not on the test list: send to your own email, "
                             "or ask an admin to add it to TEST_SEND_RECIPIENTS", "test_to")
+    kind = _line_type(to) if channel == "sms" else None
+    if not contacts.sms_reachable(kind):
+        # The launch skips such a phone as no_address (reach.no_address): so does a test.
+        words = contacts.PHONE_TYPE_WORDS.get(kind or "", "phone")
+        raise CampaignError(f"“{to.strip()}” is a {words} number, where no SMS can "
+                            "arrive: test with a mobile number", "test_to")
     shown = preview_for(customer, channel=channel, template=template, subject=subject,
                         preheader=preheader)
     label_subject = LABEL + (shown["subject"] or "") if channel == "email" else None
