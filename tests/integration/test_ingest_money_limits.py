@@ -100,6 +100,10 @@ def test_csv_import_names_the_row(app_settings: sa.Engine, tmp_path: Path) -> No
                     "o2,a,2000,2025-01-03T10:00:00\n"
                     "o3,b,50,2025-01-04T10:00:00\n")
     mapping = csv_import.guess_mapping("orders", csv_import.read_header(path))
+    checked = csv_import.process(path, "orders", mapping, write=False)  # the check first
+    assert (checked.valid, checked.imported, checked.error_count) == (2, 0, 1)
+    assert [(e["row"], e["field"]) for e in checked.errors] == [(3, "amount")]
+    assert _orders(app_settings) == {}
     report = csv_import.process(path, "orders", mapping, write=True)
     assert (report.rows, report.valid, report.imported, report.error_count) == (3, 2, 2, 1)
     assert [(e["row"], e["field"]) for e in report.errors] == [(3, "amount")]

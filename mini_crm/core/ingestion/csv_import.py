@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mini_crm.core.consent import Change
+from mini_crm.core.ingestion import limits
 from mini_crm.core.ingestion.csv_reader import CsvFileError, Dialect, detect, records
 from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, validate_items
 from mini_crm.core.ingestion.upsert import (
@@ -278,18 +279,25 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
         report.valid += len(checked.items)
         report.error_count += len(errors)
         report.errors.extend(errors[:max(0, max_errors - len(report.errors))])
+        refused: dict[str, str] = {}
         if write and checked.items:
             done = ingest(checked.items)
-            if isinstance(done, OrdersWritten) and done.refused:
-                row_of = {o.external_id: readable[i].number
-                          for i, o in zip(checked.indexes, checked.items, strict=True)}
-                refused = [{"row": row_of[ext], "field": "amount", "message": why}
-                           for ext, why in done.refused.items()]
-                report.valid -= len(refused)
-                report.error_count += len(refused)
-                report.errors.extend(refused[:max(0, max_errors - len(report.errors))])
-                errors = sorted(errors + refused, key=lambda e: e["row"])
+            if isinstance(done, OrdersWritten):
+                refused = done.refused
             report.imported += done.written if isinstance(done, OrdersWritten) else done
+        elif kind == "orders" and checked.items:
+            # A check before importing reports what the write would refuse (read-only).
+            refused = limits.check_orders(checked.items)
+        if refused:
+            row_of = {o.external_id: readable[i].number
+                      for i, o in zip(checked.indexes, checked.items, strict=True)}
+            over = [{"row": row_of[ext], "field": "amount", "message": why}
+                    for ext, why in refused.items()]
+            report.valid -= len(over)
+            report.error_count += len(over)
+            report.errors.extend(over[:max(0, max_errors - len(report.errors))])
+            report.errors.sort(key=lambda e: e["row"])
+            errors = sorted(errors + over, key=lambda e: e["row"])
         batch.clear()
         return errors
 
