@@ -25,7 +25,7 @@ from mini_crm.api.campaigns import (
 )
 from mini_crm.api.deps import db_session, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError, status_conflict
-from mini_crm.core.campaigns import drafts
+from mini_crm.core.campaigns import drafts, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.ingestion.schemas import InputTimestamp
 from mini_crm.models import ApiKey
@@ -59,6 +59,9 @@ class DraftIn(BaseModel):
     ab_test: AbTestIn | None = None
 
     def fields(self) -> dict[str, Any]:
+        """The draft fields this request sets. `rules` and `segment_id` together are
+        refused (CampaignError field segment_id, a 422), as on POST /api/v1/campaigns."""
+        service.one_audience(self.rules, self.segment_id)
         names = {"message": "message_template", "schedule_at": "scheduled_at",
                  "step": "draft_step", "subject": "email_subject",
                  "preheader": "email_preheader"}

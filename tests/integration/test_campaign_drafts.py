@@ -172,6 +172,13 @@ def test_the_draft_routes_call_the_same_use_cases(api, make_key, app_settings: s
 
     r = api.patch(f"/api/v1/campaigns/{cid}", headers=h, json={"channel": "fax"})
     assert r.status_code == 422
+    # Rules and a segment in one request: refused, naming both (as on create).
+    both = {"rules": city_rules("Pune"), "segment_id": 1}
+    for r in (api.post("/api/v1/campaigns/drafts", headers=h, json=both),
+              api.patch(f"/api/v1/campaigns/{cid}", headers=h, json=both)):
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["details"] == {"field": "segment_id"}
+        assert "rules" in r.json()["error"]["message"]
     r = api.post(f"/api/v1/campaigns/{cid}/launch", headers=h, json={})
     assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "name"
     r = api.patch(f"/api/v1/campaigns/{cid}", headers=h,
