@@ -132,31 +132,14 @@ def _window(c: Condition) -> str:
     return f"{text} {window_words(c.window)}"
 
 
-def _phrase(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
+def _phrase(c: Condition) -> str:
     op, v = c.operator, c.value
     if c.kind == "window":
         return _window(c)
-    if c.field == "city" and op in ("=", "in"):
-        return "are in " + _list(c, v if op == "in" else (v,), "or")
-    if c.field == "city" and op in ("!=", "not_in"):
-        return "are not in " + _list(c, v if op == "not_in" else (v,), "or")
-    if c.field == "total_spend" and op in (">", ">=", "<", "<="):
-        word = {">": "over", ">=": "at least", "<": "under", "<=": "at most"}[op]
-        return f"spent {word} {_fmt(c, v)}"
-    if (days := _days_phrase(c)) is not None:
-        return days
-    if c.field in ("last_order_at", "first_order_at"):
-        which = "last" if c.field == "last_order_at" else "first"
-        if op == "is_null":
-            return "have never ordered"
-        if op in ("<", ">=", "=", "between"):
-            when = {"<": "before", ">=": "on or after", "=": "on"}.get(op, "between")
-            day = f"{_fmt(c, v[0])} and {_fmt(c, v[1])}" if op == "between" else _fmt(c, v)
-            return f"{which} ordered {when} {day}"
-    if c.field == "order_count" and op in (">", ">=", "<", "<=", "="):
-        word = {">": "more than", ">=": "at least", "<": "fewer than", "<=": "at most",
-                "=": "exactly"}[op]
-        return f"placed {word} {_fmt(c, v)} {'order' if v == 1 else 'orders'}"
+    spec = field_spec(c.field)
+    own = spec.phrases.get(op) if spec is not None else None
+    if own is not None:  # the field's own words (FieldSpec.phrases)
+        return own.format_map(_Slots(c))
     label = _label(c)
     a = f"{'an' if label[:1] in 'aeiou' else 'a'} {label}"
     if op == "is_null":
@@ -173,27 +156,26 @@ def _phrase(c: Condition) -> str:  # noqa: PLR0911 - one phrasing per case
     return f"have {a} that {words[op]} {_fmt(c, v)}"
 
 
-# Days fields with words of their own: (a value over n days, within the last n days,
-# no value, a value). "days since last order <= 6" covers today and the 6 days before:
-# "ordered in the last 7 days".
-_DAYS_PHRASES = {
-    "days_since_last_order": ("have not ordered in {}", "ordered in the last {}",
-                              "have never ordered", "have ordered at least once"),
-    "days_since_signup": ("have been customers for at least {}", "signed up in the last {}",
-                          None, None),
-}
+class _Slots(dict[str, str]):
+    """The slots a FieldSpec phrase may use (see FieldSpec.phrases), each worked out
+    only when the phrase asks for it."""
 
+    def __init__(self, c: Condition) -> None:
+        super().__init__()
+        self.c = c
 
-def _days_phrase(c: Condition) -> str | None:
-    words = _DAYS_PHRASES.get(c.field)
-    op, v = c.operator, c.value
-    if words is None:
-        return None
-    if op in (">", ">="):
-        return words[0].format(_days(v + (1 if op == ">" else 0)))
-    if op in ("<", "<="):
-        return words[1].format(_days(v + (1 if op == "<=" else 0)))
-    return {"is_null": words[2], "is_not_null": words[3]}.get(op)
+    def __missing__(self, slot: str) -> str:
+        c, op, v = self.c, self.c.operator, self.c.value
+        if slot == "value":
+            return (f"{_fmt(c, v[0])} and {_fmt(c, v[1])}" if op == "between"
+                    else _fmt(c, v))
+        if slot == "list":
+            return _list(c, v if op in ("in", "not_in") else (v,), "or")
+        if slot == "days":  # "> 30" is 31 days or more; "<= 6" covers 7 days with today
+            return _days(v + (1 if op in (">", "<=") else 0))
+        if slot == "orders":
+            return "order" if v == 1 else "orders"
+        raise KeyError(slot)
 
 
 def _label(c: Condition) -> str:

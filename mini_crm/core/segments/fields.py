@@ -20,6 +20,7 @@ value can be missing, and its words (the builder's label, who has no value).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -68,6 +69,12 @@ class FieldSpec:
     nullable: whether a value can be missing (a NOT NULL column or a window count
         cannot, so negative rules on it say nothing about missing values).
     missing: who has no value, in words, for negative rules ("with no city").
+    phrases: the field's own words in the rule sentence (core/segments/describe), by
+        operator, e.g. {">": "spent over {value}"}; an operator without one reads
+        "have a <label> that is over …". Slots: {value} (as the sentence writes it: ₹
+        for money, "1 Jan 2025 and 31 Dec 2025" for between), {list} (values joined
+        with "or"), {days} ("31 days": a days value, +1 for ">" and "<=", which count
+        the day itself), {orders} ("order" or "orders" after the value).
     """
 
     name: str
@@ -77,6 +84,7 @@ class FieldSpec:
     column: Any = field(default=None, compare=False, repr=False)
     nullable: bool = True
     missing: str = ""
+    phrases: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def operators(self) -> tuple[str, ...]:
@@ -93,26 +101,48 @@ AVG_ORDER_VALUE = sa.func.round(Customer.total_spend * sa.literal(Decimal("1.0")
                                 / sa.func.nullif(Customer.order_count, 0), 2)
 _NEVER_ORDERED = "who never ordered"
 
+
+def _order_dates(which: str) -> dict[str, str]:
+    return {"is_null": "have never ordered", "<": f"{which} ordered before {{value}}",
+            ">=": f"{which} ordered on or after {{value}}", "=": f"{which} ordered on {{value}}",
+            "between": f"{which} ordered between {{value}}"}
+
+
+_SPEND = {">": "spent over {value}", ">=": "spent at least {value}",
+          "<": "spent under {value}", "<=": "spent at most {value}"}
+_ORDERS = {">": "placed more than {value} {orders}", ">=": "placed at least {value} {orders}",
+           "<": "placed fewer than {value} {orders}", "<=": "placed at most {value} {orders}",
+           "=": "placed exactly {value} {orders}"}
+_RECENCY = {">": "have not ordered in {days}", ">=": "have not ordered in {days}",
+            "<": "ordered in the last {days}", "<=": "ordered in the last {days}",
+            "is_null": "have never ordered", "is_not_null": "have ordered at least once"}
+_TENURE = {">": "have been customers for at least {days}",
+           ">=": "have been customers for at least {days}",
+           "<": "signed up in the last {days}", "<=": "signed up in the last {days}"}
+_CITY = {"=": "are in {list}", "in": "are in {list}", "!=": "are not in {list}",
+         "not_in": "are not in {list}"}
+
 FIELDS: dict[str, FieldSpec] = {f.name: f for f in (
     FieldSpec("total_spend", "number", "Total spend", "money", Customer.total_spend,
-              nullable=False),
+              nullable=False, phrases=_SPEND),
     FieldSpec("order_count", "number", "Number of orders", "count", Customer.order_count,
-              nullable=False),
+              nullable=False, phrases=_ORDERS),
     FieldSpec("avg_order_value", "number", "Average order value", "money", AVG_ORDER_VALUE,
               missing="without orders"),
     FieldSpec("days_since_last_order", "days", "Days since last order", "days",
-              Customer.last_order_at, missing=_NEVER_ORDERED),
+              Customer.last_order_at, missing=_NEVER_ORDERED, phrases=_RECENCY),
     FieldSpec("days_since_first_order", "days", "Days since first order", "days",
               Customer.first_order_at, missing=_NEVER_ORDERED),
     FieldSpec("days_since_signup", "days", "Days since signup", "days", Customer.created_at,
-              nullable=False),
+              nullable=False, phrases=_TENURE),
     FieldSpec("last_order_at", "date", "Last order date", "date", Customer.last_order_at,
-              missing=_NEVER_ORDERED),
+              missing=_NEVER_ORDERED, phrases=_order_dates("last")),
     FieldSpec("first_order_at", "date", "First order date", "date", Customer.first_order_at,
-              missing=_NEVER_ORDERED),
+              missing=_NEVER_ORDERED, phrases=_order_dates("first")),
     FieldSpec("created_at", "date", "Signup date", "date", Customer.created_at,
               nullable=False),
-    FieldSpec("city", "text", "City", "text", Customer.city, missing="with no city"),
+    FieldSpec("city", "text", "City", "text", Customer.city, missing="with no city",
+              phrases=_CITY),
     FieldSpec("email", "text", "Email", "text", Customer.email, missing="with no email"),
     FieldSpec("name", "text", "Name", "text", Customer.name, missing="with no name"),
     FieldSpec("phone", "text", "Phone", "text", Customer.phone, missing="with no phone"),
