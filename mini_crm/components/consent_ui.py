@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.text_field import text_field
 from mini_crm.components.ui import empty_state, pager, responsive_table, section
 from mini_crm.state.consent import ConsentState as C
 from mini_crm.state.consent import SuppressionState as S
@@ -44,9 +45,10 @@ def consent_panel() -> rx.Component:
         "Consent",
         rx.vstack(
             rx.foreach(C.rows, _channel_row),
-            rx.cond(C.can_edit, rx.input(
-                placeholder="Reason for a change (optional)",
-                value=C.reason, on_change=C.set_reason, size="2", width="100%",
+            rx.cond(C.can_edit, text_field(
+                C.reason, C.set_reason, rev=C.form_rev,
+                placeholder="Reason for a change (optional)", size="2", width="100%",
+                max_length=500,
                 aria_label="Reason for the consent change")),
             rx.cond(C.error != "", rx.callout(C.error, icon="circle-alert", color_scheme="red",
                                               size="1", role="alert")),
@@ -58,13 +60,14 @@ def consent_panel() -> rx.Component:
 
 def _add_form() -> rx.Component:
     return rx.flex(
-        rx.input(placeholder="Email or phone", value=S.new_address,
-                 on_change=S.set_new_address, aria_label="Address to suppress",
+        text_field(S.new_address, S.set_new_address, rev=S.form_rev,
+                   placeholder="Email or phone", aria_label="Address to suppress",
                  flex="2", min_width="180px", data_testid="suppress-address"),
         rx.select(["sms", "email", "whatsapp"], value=S.new_channel,
                   on_change=S.set_new_channel, aria_label="Channel"),
-        rx.input(placeholder="Reason (optional)", value=S.new_reason,
-                 on_change=S.set_new_reason, aria_label="Reason", flex="2", min_width="160px"),
+        text_field(S.new_reason, S.set_new_reason, rev=S.form_rev,
+                   placeholder="Reason (optional)", max_length=500, aria_label="Reason",
+                   flex="2", min_width="160px"),
         rx.button(rx.icon("ban", size=16), "Suppress", on_click=S.add,
                   disabled=S.new_address.strip() == "", data_testid="suppress-add"),
         spacing="2", width="100%", wrap="wrap", align="center",

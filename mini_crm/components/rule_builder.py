@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.text_field import text_field
+from mini_crm.state.segments import DRAFT_BOX_ID
 from mini_crm.state.segments import SegmentEditorState as S
 
 INDENT_PX = 28
@@ -71,7 +73,14 @@ def _group_row(row: rx.Var) -> rx.Component:
     )
 
 
+def _box_key(path: rx.Var, slot: str) -> rx.Var:
+    """A value box's React key: the builder's revision, the row and which box of it."""
+    return S.rev.to(str) + "-" + path + "-" + slot
+
+
 def _value_input(row: rx.Var) -> rx.Component:
+    """Typed values go through text_field (the box owns its text; no echo resets it);
+    date pickers stay controlled inputs."""
     path = row["path"].to(str)
     kind = row["input"].to(str)
     common = {"size": "2"}
@@ -79,19 +88,21 @@ def _value_input(row: rx.Var) -> rx.Component:
         kind,
         ("none", rx.text("(no value needed)", size="1", color_scheme="gray")),
         # Text, not type=number: marketers type 1,50,000, ₹10K or 1.5 lakh (core.numbers).
-        ("number", rx.input(value=row["value"].to(str), input_mode="decimal",
-                            placeholder="e.g. 1,50,000 or 10K",
-                            on_change=lambda v: S.set_value(path, v), width="150px",
-                            aria_label="Value", **common)),
+        ("number", text_field(row["value"].to(str), lambda v: S.set_value(path, v),
+                              rev=_box_key(path, "value"), input_mode="decimal",
+                              placeholder="e.g. 1,50,000 or 10K", width="150px",
+                              aria_label="Value", **common)),
         ("date", rx.input(value=row["value"].to(str), type="date",
                           on_change=lambda v: S.set_value(path, v), aria_label="Date",
                           **common)),
         ("number_pair", rx.hstack(
-            rx.input(value=row["low"].to(str), input_mode="decimal", width="110px",
-                     on_change=lambda v: S.set_low(path, v), aria_label="From", **common),
+            text_field(row["low"].to(str), lambda v: S.set_low(path, v),
+                       rev=_box_key(path, "low"), input_mode="decimal", width="110px",
+                       aria_label="From", **common),
             rx.text("and", size="2"),
-            rx.input(value=row["high"].to(str), input_mode="decimal", width="110px",
-                     on_change=lambda v: S.set_high(path, v), aria_label="To", **common),
+            text_field(row["high"].to(str), lambda v: S.set_high(path, v),
+                       rev=_box_key(path, "high"), input_mode="decimal", width="110px",
+                       aria_label="To", **common),
             align="center")),
         ("date_pair", rx.hstack(
             rx.input(value=row["low"].to(str), type="date",
@@ -101,9 +112,9 @@ def _value_input(row: rx.Var) -> rx.Component:
                      on_change=lambda v: S.set_high(path, v), aria_label="To", **common),
             align="center")),
         ("list", _list_input(row, path)),
-        rx.input(value=row["value"].to(str), list="known-cities",
-                 on_change=lambda v: S.set_value(path, v), width="220px", aria_label="Value",
-                 **common),
+        text_field(row["value"].to(str), lambda v: S.set_value(path, v),
+                   rev=_box_key(path, "value"), list="known-cities", width="220px",
+                   aria_label="Value", **common),
     )
 
 
@@ -120,12 +131,13 @@ def _list_input(row: rx.Var, path: rx.Var) -> rx.Component:
                                 "padding": "0", "display": "flex", "color": "inherit"}),
             size="2", variant="soft", radius="full", data_testid="value-chip",
         )),
-        rx.input(value=row["draft"].to(str), list="known-cities",
-                 placeholder=rx.cond(items.length() > 0, "Add another…", "Type or pick, Enter"),
-                 on_change=lambda v: S.set_draft(path, v),
-                 on_key_down=lambda key: S.draft_key(path, key),
-                 on_blur=lambda v: S.commit_draft(path, v),
-                 width="180px", aria_label="Add a value", **{"size": "2"}),
+        text_field(row["draft"].to(str), lambda v: S.set_draft(path, v),
+                   rev=_box_key(path, "draft"), id=DRAFT_BOX_ID + path, list="known-cities",
+                   placeholder=rx.cond(items.length() > 0, "Add another…",
+                                       "Type or pick, Enter"),
+                   on_key_down=lambda key: S.draft_key(path, key),
+                   on_blur=lambda v: S.commit_draft(path, v),
+                   width="180px", aria_label="Add a value", size="2"),
         spacing="1", wrap="wrap", align="center", role="group", aria_label="Values",
         data_testid="list-values",
     )
@@ -157,9 +169,9 @@ def _window_picker(row: rx.Var, path: rx.Var) -> rx.Component:
                          on_change=lambda v: S.set_window_to(path, v), aria_label="Period to"),
                 align="center", spacing="1"),
             rx.hstack(
-                rx.input(value=row["last_days"].to(str), type="number", min=1, width="90px",
-                         size="2", on_change=lambda v: S.set_window_days(path, v),
-                         aria_label="Number of days"),
+                text_field(row["last_days"].to(str), lambda v: S.set_window_days(path, v),
+                           rev=_box_key(path, "days"), type="number", min=1, width="90px",
+                           size="2", aria_label="Number of days"),
                 rx.text("days", size="2"), align="center", spacing="1"),
         ),
         rx.text("with an item whose", size="2", color_scheme="gray"),
@@ -170,9 +182,9 @@ def _window_picker(row: rx.Var, path: rx.Var) -> rx.Component:
             aria_label="Item key", class_name="rb-select",
         ),
         rx.text("is", size="2", color_scheme="gray"),
-        rx.input(value=row["item_value"].to(str), placeholder="any (optional)", width="140px",
-                 size="2", on_change=lambda v: S.set_item_value(path, v),
-                 aria_label="Item value"),
+        text_field(row["item_value"].to(str), lambda v: S.set_item_value(path, v),
+                   rev=_box_key(path, "item"), placeholder="any (optional)", width="140px",
+                   size="2", aria_label="Item value"),
         align="center", spacing="2", wrap="wrap", data_testid="window-picker",
     )
 
@@ -244,7 +256,7 @@ def _rule_row(row: rx.Var) -> rx.Component:
                     color_scheme="amber"),
             rx.button(row["suggest"].to(str), "?", size="1", variant="soft",
                       color_scheme="amber",
-                      on_click=S.set_value(path, row["suggest"].to(str)),
+                      on_click=S.use_value(path, row["suggest"].to(str)),
                       data_testid="did-you-mean"),
             spacing="1", align="center", wrap="wrap")),
         rx.cond(row["error"].to(str) != "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.text_field import text_field
 from mini_crm.state.campaign_wizard import CampaignWizardState
 from mini_crm.state.wizard_variants import SHARES, VariantsState
 
@@ -14,6 +15,7 @@ SHARE_LABELS = {s: ("All at once" if s == "100" else f"{s}% first") for s in SHA
 
 def _variant_row(text: rx.Var, index: rx.Var) -> rx.Component:
     key = V.keys[index]
+    row_key = V.rev.to(str) + "-" + index.to(str)
     return rx.vstack(
         rx.hstack(
             rx.badge("Variant ", key, size="2", variant="soft", color_scheme="indigo"),
@@ -23,14 +25,14 @@ def _variant_row(text: rx.Var, index: rx.Var) -> rx.Component:
                       aria_label="Remove variant " + key.to(str),
                       data_testid="remove-variant"),
             width="100%", align="center"),
-        rx.text_area(value=text, on_change=lambda v: V.set_variant(index, v), rows="3",
-                     width="100%", placeholder="Another way to say it, e.g. {first_name}, "
+        text_field(text, lambda v: V.set_variant(index, v), rev=row_key, multiline=True,
+                   rows="3", width="100%", placeholder="Another way to say it, e.g. {first_name}, "
                      "your 10% off ends Sunday", aria_label="Message of variant " + key.to(str),
                      data_testid="variant-message",
                      font_family="ui-monospace, SFMono-Regular, Menlo, monospace"),
         rx.cond(CampaignWizardState.channel == "email",
-                rx.input(value=V.subjects[index], on_change=lambda v: V.set_subject(index, v),
-                         placeholder="Subject line (blank: the campaign's)", size="2",
+                text_field(V.subjects[index], lambda v: V.set_subject(index, v), rev=row_key,
+                           placeholder="Subject line (blank: the campaign's)", size="2",
                          width="100%", aria_label="Subject line of variant " + key.to(str),
                          data_testid="variant-subject")),
         spacing="1", width="100%")
@@ -47,7 +49,7 @@ def variant_editor() -> rx.Component:
                       value=V.test_share, on_change=V.set_test_share, size="2"),
                   spacing="1", width="100%", data_testid="ab-share"),
         rx.vstack(rx.text("Test period (hours)", size="1", weight="medium"),
-                  rx.input(value=V.test_hours, on_change=V.set_test_hours, type="number",
+                  text_field(V.test_hours, V.set_test_hours, rev=V.rev, type="number",
                            min="1", max="168", size="2", width="100%",
                            aria_label="Test period in hours", data_testid="ab-hours"),
                   spacing="1", width="100%"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mini_crm.components.layout import page_shell
+from mini_crm.components.text_field import text_field
 from mini_crm.components.ui import empty_state, loading_bar, pager, responsive_table, section
 from mini_crm.core.auth.users import ROLES
 from mini_crm.state.admin import ALL_ACTIONS
@@ -109,10 +110,11 @@ def _members() -> rx.Component:
 def _invite_form() -> rx.Component:
     return rx.form(
         rx.hstack(
-            rx.input(rx.input.slot(rx.icon("mail", size=15)), placeholder="name@company.com",
-                     value=S.invite_email, on_change=S.set_invite_email, type="email",
-                     aria_label="Email address to invite", flex="1", min_width="220px",
-                     data_testid="invite-email"),
+            text_field(S.invite_email, S.set_invite_email,
+                       rx.input.slot(rx.icon("mail", size=15)), rev=S.form_rev,
+                       placeholder="name@company.com", type="email",
+                       aria_label="Email address to invite", flex="1", min_width="220px",
+                       data_testid="invite-email"),
             _role_select(S.invite_role, S.set_invite_role, "Role for the invite",
                          name="role"),
             rx.button(rx.icon("user-plus", size=15), "Invite", type="submit",

@@ -8,12 +8,14 @@ from mini_crm.components.campaign_ui import engine_badge, kv_row, step_indicator
 from mini_crm.components.holdout_picker import holdout_picker
 from mini_crm.components.layout import page_shell
 from mini_crm.components.rule_builder import rule_builder
+from mini_crm.components.text_field import text_field
 from mini_crm.components.ui import section
 from mini_crm.components.variant_editor import (
     use_as_variant_button,
     variant_editor,
     variants_summary,
 )
+from mini_crm.components.wizard_url import wizard_url
 from mini_crm.core.campaigns import service as campaign_limits
 from mini_crm.core.segments import service as segment_limits
 from mini_crm.state.campaign_holdout import HoldoutState
@@ -136,8 +138,8 @@ def _audience_step() -> rx.Component:
                         rx.checkbox("Save this audience as a segment when I launch",
                                     checked=W.save_segment, on_change=W.set_save_segment,
                                     data_testid="save-as-segment", size="2"),
-                        rx.cond(W.save_segment, rx.input(
-                            value=W.segment_name, on_change=W.set_segment_name,
+                        rx.cond(W.save_segment, text_field(
+                            W.segment_name, W.set_segment_name, rev=W.form_rev,
                             placeholder="Segment name", aria_label="New segment name",
                             max_length=segment_limits.MAX_NAME,
                             width="100%", data_testid="new-segment-name")),
@@ -212,7 +214,7 @@ def _ai_messages() -> rx.Component:
                                                   color_scheme="gray")),
             rx.foreach(W.suggestions, lambda v: rx.box(
                 rx.vstack(
-                    rx.text(v["text"], size="2"),
+                    rx.text(v["text"], size="2", data_testid="suggestion-text"),
                     rx.hstack(rx.cond(v["intent"] != "", rx.badge(v["intent"], size="1",
                                                                    color_scheme="violet",
                                                                    variant="outline")),
@@ -237,7 +239,7 @@ def _tags_field() -> rx.Component:
         _label("Tags", "campaign-tag-input", "to find and compare campaigns later"),
         rx.hstack(
             tag_chips(W.tags, on_remove=W.remove_tag),
-            rx.input(id="campaign-tag-input", value=W.tag_input, on_change=W.set_tag_input,
+            text_field(W.tag_input, W.set_tag_input, rev=W.form_rev, id="campaign-tag-input",
                      on_key_down=W.tag_key, placeholder="Add a tag and press Enter",
                      max_length=campaign_limits.MAX_TAG,
                      size="2", min_width="200px", flex="1", aria_label="Add a tag"),
@@ -307,17 +309,17 @@ def _email_fields() -> rx.Component:
     """Subject line, preheader (both take tokens) and sender name: email only."""
     return rx.vstack(
         _label("Subject line", "email-subject", "tokens work here too"),
-        rx.input(id="email-subject", value=W.email_subject, on_change=W.set_email_subject,
+        text_field(W.email_subject, W.set_email_subject, rev=W.form_rev, id="email-subject",
                  placeholder="{first_name|Hi there}, your 10% off is inside", size="3",
                  width="100%", data_testid="email-subject",
                  max_length=campaign_limits.MAX_SUBJECT),
         _label("Preheader", "email-preheader", "the preview text after the subject"),
-        rx.input(id="email-preheader", value=W.email_preheader,
-                 on_change=W.set_email_preheader, size="2", width="100%",
+        text_field(W.email_preheader, W.set_email_preheader, rev=W.form_rev,
+                   id="email-preheader", size="2", width="100%",
                  placeholder="Only this weekend, in {city|your city}",
                  data_testid="email-preheader", max_length=campaign_limits.MAX_SUBJECT),
         _label("Sender name", "sender-name", "shown beside the From address"),
-        rx.input(id="sender-name", value=W.sender_name, on_change=W.set_sender_name,
+        text_field(W.sender_name, W.set_sender_name, rev=W.form_rev, id="sender-name",
                  placeholder="e.g. Asha from Brand", size="2", width="100%",
                  data_testid="sender-name", max_length=campaign_limits.MAX_SENDER_NAME),
         _error(W.email_error),
@@ -330,7 +332,7 @@ def _test_and_preview() -> rx.Component:
     return rx.card(rx.vstack(
         rx.text("Test before you launch", weight="bold", size="2"),
         rx.hstack(
-            rx.input(value=W.preview_ref, on_change=W.set_preview_ref, size="2",
+            text_field(W.preview_ref, W.set_preview_ref, rev=W.form_rev, size="2",
                      placeholder="Customer id or email (optional)", flex="1",
                      aria_label="Preview as customer", data_testid="preview-as-input"),
             rx.button("Preview", variant="soft", size="2", on_click=W.preview_customer,
@@ -349,7 +351,7 @@ def _test_and_preview() -> rx.Component:
                 padding="8px 12px", border_radius="8px", width="100%",
                 background_color=rx.color("gray", 2)))),
         rx.hstack(
-            rx.input(value=W.test_to, on_change=W.set_test_to, size="2", flex="1",
+            text_field(W.test_to, W.set_test_to, rev=W.form_rev, size="2", flex="1",
                      placeholder=rx.cond(W.channel == "email", "Your email (default)",
                                          "A phone number on the test list"),
                      aria_label="Send the test to", data_testid="test-to"),
@@ -371,7 +373,7 @@ def _message_step() -> rx.Component:
                         "Personalise with tokens; every message is rendered per customer."),
             rx.vstack(
                 _label("Campaign name", "campaign-name"),
-                rx.input(id="campaign-name", value=W.name, on_change=W.set_name,
+                text_field(W.name, W.set_name, rev=W.form_rev, id="campaign-name",
                          on_key_down=W.name_key, placeholder="e.g. Diwali win-back, Mumbai",
                          size="3", width="100%", data_testid="campaign-name-input",
                          max_length=campaign_limits.MAX_NAME,
@@ -382,7 +384,8 @@ def _message_step() -> rx.Component:
             rx.cond(W.channel == "email", _email_fields()),
             rx.vstack(
                 _label("Objective", "campaign-objective", "optional, used for suggestions"),
-                rx.input(id="campaign-objective", value=W.objective, on_change=W.set_objective,
+                text_field(W.objective, W.set_objective, rev=W.form_rev,
+                           id="campaign-objective",
                          placeholder="e.g. Bring back customers who have not ordered in 6 "
                                      "months", size="2", width="100%",
                          max_length=campaign_limits.MAX_OBJECTIVE),
@@ -397,8 +400,8 @@ def _message_step() -> rx.Component:
                                   size="1", color_scheme="gray"),
                           width="100%"),
                 _token_chips(),
-                rx.text_area(id="campaign-template", value=W.template,
-                             on_change=W.set_template, rows="6", size="3", width="100%",
+                text_field(W.template, W.set_template, rev=W.form_rev, multiline=True,
+                           id="campaign-template", rows="6", size="3", width="100%",
                              placeholder="Hi {first_name}, we miss you in {city}! Here is 10% "
                                          "off your next order.",
                              aria_invalid=(W.template_error != "")
@@ -761,6 +764,7 @@ def _wizard() -> rx.Component:
     return rx.fragment(
         rx.card(step_indicator(STEPS, W.step, W.reached, W.go_to), width="100%", size="1"),
         _draft_bar(),
+        wizard_url(),
         rx.cond(W.launch_error != "", rx.callout(W.launch_error, icon="triangle-alert",
                                                  color_scheme="red", width="100%",
                                                  role="alert", data_testid="launch-error")),

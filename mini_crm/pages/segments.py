@@ -6,6 +6,7 @@ import reflex as rx
 
 from mini_crm.components.layout import page_shell
 from mini_crm.components.rule_builder import rule_builder
+from mini_crm.components.text_field import text_field
 from mini_crm.components.ui import empty_state, loading_bar, responsive_table
 from mini_crm.core.segments import service as segment_limits
 from mini_crm.state.segment_list import SegmentListState as L
@@ -119,10 +120,10 @@ def segment_editor_page() -> rx.Component:
             rx.vstack(
                 rx.card(rx.vstack(
                     rx.text("Name", size="2", weight="medium"),
-                    rx.input(value=E.name, on_change=E.set_segment_name, size="3",
-                             placeholder="e.g. Lapsed big spenders in Mumbai",
-                             aria_label="Segment name", data_testid="segment-name", width="100%",
-                             max_length=segment_limits.MAX_NAME),
+                    text_field(E.name, E.set_segment_name, rev=E.rev, size="3",
+                               placeholder="e.g. Lapsed big spenders in Mumbai",
+                               aria_label="Segment name", data_testid="segment-name",
+                               width="100%", max_length=segment_limits.MAX_NAME),
                     width="100%"), width="100%"),
                 rx.card(rule_builder(), width="100%"),
                 rx.hstack(

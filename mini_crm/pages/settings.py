@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mini_crm.components.layout import page_shell
+from mini_crm.components.text_field import text_field
 from mini_crm.components.ui import empty_state, loading_bar, responsive_table
 from mini_crm.core.apikeys import SCOPES
 from mini_crm.pages.settings_vocabulary import vocabulary_card
@@ -29,8 +30,9 @@ def _create_form() -> rx.Component:
             ADMINS_ONLY + " You can see which keys exist; ask an admin for a new one.",
             icon="lock", color_scheme="gray", size="1", width="100%",
             data_testid="keys-admin-only")),
-        rx.input(placeholder="What is it for? e.g. Shop backend", value=S.new_name,
-                 on_change=S.set_new_name, width="100%", aria_label="Key name",
+        text_field(S.new_name, S.set_new_name, rev=S.form_rev,
+                   placeholder="What is it for? e.g. Shop backend", width="100%",
+                   aria_label="Key name",
                  data_testid="key-name", disabled=~IS_ADMIN),
         rx.hstack(*[rx.checkbox(f"{scope} — {SCOPE_HELP[scope]}",
                                 checked=S.new_scopes.contains(scope),

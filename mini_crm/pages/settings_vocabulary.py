@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.text_field import text_field
 from mini_crm.components.ui import loading_bar
 from mini_crm.state.base import AppState
 from mini_crm.state.vocabulary import VocabularyState as V
@@ -15,10 +16,10 @@ def _editor() -> rx.Component:
     return rx.vstack(
         rx.text("Rules JSON (the same shape as the rule builder's; fields and operators "
                 "are checked before saving)", size="1", color_scheme="gray"),
-        rx.text_area(value=V.draft_rules, on_change=V.set_draft_rules, rows="8",
+        text_field(V.draft_rules, V.set_draft_rules, rev=V.form_rev, multiline=True, rows="8",
                      width="100%", font_family="monospace", aria_label="Definition rules",
                      data_testid="term-rules"),
-        rx.input(value=V.draft_description, on_change=V.set_draft_description,
+        text_field(V.draft_description, V.set_draft_description, rev=V.form_rev,
                  placeholder="In words, e.g. lifetime spend of ₹1 lakh or more",
                  width="100%", max_length=300, aria_label="Definition in words",
                  data_testid="term-description"),

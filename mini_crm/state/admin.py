@@ -158,6 +158,8 @@ class TeamState(Pager, AppState):
     notice_ok: bool = True
 
     invite_email: str = ""
+    # Bumped when the server clears typed text (components/text_field.py).
+    form_rev: int = 0
     invite_role: str = "marketer"
     invite_error: str = ""
 
@@ -256,6 +258,7 @@ class TeamState(Pager, AppState):
         self._say(f"Invited {email} as {role}. {how} Nothing is emailed: tell them to sign "
                   "in with that address.")
         self.invite_email, self.invite_error = "", ""
+        self.form_rev += 1
         return TeamState.load
 
     @rx.event

@@ -302,6 +302,9 @@ class CampaignWizardState(AppState):
     draft_status: str = ""  # "" (not saved yet), "draft" or "scheduled" (being edited)
     dirty: bool = False
     draft_note: str = ""
+    # The text boxes own what is typed (components/text_field.py); a handler that
+    # replaces typed text server-side bumps this so the boxes show the server's copy.
+    form_rev: int = 0
     _rules: dict[str, Any] = {}
     _generation: int = 0
     _autosave_generation: int = 0
@@ -375,6 +378,22 @@ class CampaignWizardState(AppState):
                 return
             preselect = str(self.router.url.query_parameters.get("segment", "") or "")
             resume = str(self.router.url.query_parameters.get("draft", "") or "")
+            url_step = str(self.router.url.query_parameters.get("step", "") or "")
+            if resume and resume == str(self.draft_id):
+                # This draft is open in this tab already: Back/Forward between its steps
+                # (the URL's ?step changed, which reruns on_load) or a refresh. Keep what
+                # is here (newer than the saved copy while an edit is unsaved; a launch
+                # checks the stored draft anyway) and go to the URL's step (none, as in
+                # the history's link: stay); a reload from the database could not go
+                # forward again.
+                step = int(url_step) if url_step.isdigit() else self.step
+                keep = True
+            else:
+                keep = False
+        if keep:
+            yield CampaignWizardState.go_to(step)
+            return
+        async with self:
             self._reset()
             (await self.get_state(HoldoutState)).reset_advice()
             (await self.get_state(VariantsState)).reset_variants()
@@ -412,7 +431,12 @@ class CampaignWizardState(AppState):
                                                               draft.get("ab_test"))
         yield SegmentEditorState.refresh_preview
         if draft is not None and draft["step"] > 0:
-            yield CampaignWizardState.go_to(min(draft["step"], len(STEPS) - 1))
+            # A refresh stays on the step in the URL (?step=N), if the draft got that far.
+            step = min(draft["step"], len(STEPS) - 1)
+            if url_step.isdigit() and int(url_step) <= step:
+                step = int(url_step)
+            if step > 0:
+                yield CampaignWizardState.go_to(step)
         # The offline tag classifier trains on first use (seconds on a busy machine):
         # do it now, while the marketer picks an audience, not when they click Suggest.
         await rx.run_in_thread(_warm_ai)
@@ -420,6 +444,7 @@ class CampaignWizardState(AppState):
     def _resume(self, draft: dict[str, Any], editor: SegmentEditorState) -> None:
         """Put a saved draft (or a scheduled campaign being edited) back in the wizard."""
         self.draft_id, self.draft_status = draft["id"], draft["status"]
+        self.form_rev += 1
         self.name, self.channel, self.template = draft["name"], draft["channel"], \
             draft["template"]
         self.objective, self.tags = draft["objective"], draft["tags"]
@@ -492,7 +517,9 @@ class CampaignWizardState(AppState):
             return None
         # A refresh or Back comes back to this draft.
         return rx.call_script(
-            f"window.history.replaceState(null, '', '/campaigns/new?draft={saved}')")
+            "(() => {const s = new URLSearchParams(window.location.search).get('step');"
+            f"window.history.replaceState(window.history.state, '', '/campaigns/new?draft={saved}'"
+            " + '&step=' + (s || '0'));})()")
 
     def _draft_fields(self, tree: dict[str, Any]) -> dict[str, Any]:
         return wizard_drafts.fields(
@@ -543,6 +570,7 @@ class CampaignWizardState(AppState):
         }.items():
             setattr(self, name, value)
         self._rules = {}
+        self.form_rev += 1
 
     # ---- navigation ----------------------------------------------------------------
     @rx.event(background=True)
@@ -559,7 +587,7 @@ class CampaignWizardState(AppState):
             self.reached = max(self.reached, self.step)
             new_step = self.step
             save = self._touch()
-        yield _focus_title()
+        yield _focus_title(new_step)
         yield save
         if new_step == 1:
             yield CampaignWizardState.refresh_samples
@@ -575,7 +603,7 @@ class CampaignWizardState(AppState):
     def prev_step(self):
         if self.step > 0:
             self.step -= 1
-            return [_focus_title(), self._touch()]
+            return [_focus_title(self.step), self._touch()]
 
     @rx.event(background=True)
     async def go_to(self, index: int):
@@ -594,7 +622,7 @@ class CampaignWizardState(AppState):
             self.step = index
             want_windows = index == 2 and not self.windows
             save = self._touch() if self.draft_status != "scheduled" else None
-        yield _focus_title()
+        yield _focus_title(index)
         if save is not None:
             yield save
         if index == 1:
@@ -776,6 +804,7 @@ class CampaignWizardState(AppState):
                 return
             if not self.test_to.strip() and self.channel == "email":
                 self.test_to = self.user_email
+                self.form_rev += 1
             self.sending_test, self.test_error, self.test_ok = True, "", ""
             message, to, ref = self._message(), self.test_to, self.preview_ref
             user = self._current_user()
@@ -807,6 +836,7 @@ class CampaignWizardState(AppState):
     @rx.event
     def use_suggestion(self, text: str):
         self.template, self.template_error = text, ""
+        self.form_rev += 1
         self._generation += 1
         return [CampaignWizardState.refresh_samples, self._touch(),
                 rx.call_script("document.getElementById('campaign-template')?.focus()")]
@@ -829,13 +859,15 @@ class CampaignWizardState(AppState):
             self.tag_error = exc.message[:1].upper() + exc.message[1:] + "."
             return
         self.tag_input, self.tag_error = "", ""
+        self.form_rev += 1  # the emptied box shows
         self.suggested_tags = [t for t in self.suggested_tags if t not in self.tags]
         return self._touch()
 
     @rx.event
     def tag_key(self, key: str):
-        if key == "Enter":
-            return CampaignWizardState.add_tag("")
+        if key == "Enter":  # the box is mounted afresh (emptied): keep typing in it
+            return [CampaignWizardState.add_tag(""), rx.call_script(
+                "setTimeout(() => document.getElementById('campaign-tag-input')?.focus(), 50)")]
 
     @rx.event
     def remove_tag(self, tag: str):
@@ -1054,8 +1086,10 @@ def _count(rules: dict[str, Any]) -> int:
         return segments.audience_size(db, rules)
 
 
-def _focus_title() -> rx.event.EventSpec:
+def _focus_title(step: int) -> rx.event.EventSpec:
     # After a step change, focus its heading so keyboard and screen-reader users land
     # at the top of the new step instead of on a button that no longer exists.
-    return rx.call_script("setTimeout(() => document.getElementById('wizard-step-title')"
+    # The URL follows the step (components/wizard_url.py): Back/Forward move between steps.
+    return rx.call_script(f"window.__mcWizardStepUrl?.({int(step)});"
+                          "setTimeout(() => document.getElementById('wizard-step-title')"
                           "?.focus(), 50)")

@@ -71,6 +71,8 @@ class ConsentState(AppState):
     rows: list[dict[str, str]] = []
     reason: str = ""
     saving: str = ""  # the channel being changed
+    # Bumped when the server clears or replaces typed text (components/text_field.py).
+    form_rev: int = 0
     error: str = ""
 
     @rx.var
@@ -116,6 +118,7 @@ class ConsentState(AppState):
             return
         async with self:
             self.rows, self.saving, self.reason = rows or [], "", ""
+            self.form_rev += 1
         yield CustomerDetailState.load  # the header's consent badge
 
 
@@ -131,6 +134,8 @@ class SuppressionState(Pager, AppState):
     new_channel: str = "sms"
     new_reason: str = ""
     error: str = ""
+    # Bumped when the server clears or replaces typed text (components/text_field.py).
+    form_rev: int = 0
     notice: str = ""
 
     @rx.var
@@ -218,6 +223,7 @@ class SuppressionState(Pager, AppState):
                            else f"{shown} was already on the list for "
                                 f"{CHANNEL_LABELS[channel]}.")
             self.new_address = self.new_reason = ""
+            self.form_rev += 1
             self.page = 1
         yield SuppressionState.load
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import json
 from typing import Any
 
 import reflex as rx
@@ -55,6 +56,10 @@ class SegmentEditorState(AppState):
     ai_unused: list[str] = []
     _ai_pending: dict[str, Any] = {}
     drafts: dict[str, str] = {}
+    # The value boxes own what is typed (components/text_field.py, keyed by this and the
+    # row's path): every edit but typing bumps it, so rows that moved, a rule replaced or
+    # a value set by a click show the server's copy.
+    rev: int = 0
     _generation: int = 0
 
     @rx.var
@@ -114,11 +119,17 @@ class SegmentEditorState(AppState):
                 self.tree = editing.from_rules(loaded["rules"])
             else:
                 self.segment_id, self.name, self.tree = 0, "", editing.empty_tree()
+            self.rev += 1
         yield SegmentEditorState.refresh_preview
         if loaded is None and buyers_of.isdigit() and len(buyers_of) <= 12:
             yield SegmentEditorState.find_buyer_lookalikes(int(buyers_of))
 
-    def _edit(self, tree: dict[str, Any]):
+    def _edit(self, tree: dict[str, Any], typed: bool = False):
+        """Any change of the rules; `typed`: a box's own text, which it shows already."""
+        if not typed:
+            self.rev += 1
+        elif tree == self.tree:
+            return None
         self.tree = tree
         self.saved_message = self.save_error = ""  # an edit answers the last notice
         self._generation += 1
@@ -163,15 +174,15 @@ class SegmentEditorState(AppState):
 
     @rx.event
     def set_value(self, path: str, value: str):
-        return self._edit(editing.set_value(self.tree, path, value))
+        return self._edit(editing.set_value(self.tree, path, value), typed=True)
 
     @rx.event
     def set_low(self, path: str, value: str):
-        return self._edit(editing.set_value(self.tree, path, value, slot=0))
+        return self._edit(editing.set_value(self.tree, path, value, slot=0), typed=True)
 
     @rx.event
     def set_high(self, path: str, value: str):
-        return self._edit(editing.set_value(self.tree, path, value, slot=1))
+        return self._edit(editing.set_value(self.tree, path, value, slot=1), typed=True)
 
     # Windowed order rules: the period and an optional item filter.
     @rx.event
@@ -180,7 +191,7 @@ class SegmentEditorState(AppState):
 
     @rx.event
     def set_window_days(self, path: str, text: str):
-        return self._edit(editing.set_window_days(self.tree, path, text))
+        return self._edit(editing.set_window_days(self.tree, path, text), typed=True)
 
     @rx.event
     def set_window_from(self, path: str, value: str):
@@ -200,7 +211,13 @@ class SegmentEditorState(AppState):
     def set_item_value(self, path: str, value: str):
         row = next((r for r in self.rows if r["path"] == path), {})
         return self._edit(editing.set_items_match(self.tree, path,
-                                                  str(row.get("item_key", "category")), value))
+                                                  str(row.get("item_key", "category")), value),
+                          typed=True)
+
+    @rx.event
+    def use_value(self, path: str, value: str):
+        """A value picked by a click ("Did you mean Mumbai?"): the box shows it."""
+        return self._edit(editing.set_value(self.tree, path, value))
 
     @rx.event
     def exclude_unknowns(self, path: str):
@@ -213,14 +230,14 @@ class SegmentEditorState(AppState):
     def set_draft(self, path: str, text: str):
         self.drafts = {**self.drafts, path: text}
         if text.endswith(","):
-            # A separate event, so the input sees its text first and then the clearing
-            # (the debounced input only follows the state when the value changes).
-            return SegmentEditorState.commit_draft(path)
+            # A separate event: the value is added and the box mounted afresh, emptied.
+            return [SegmentEditorState.commit_draft(path), _refocus(path)]
 
     @rx.event
     def draft_key(self, path: str, key: str):
         if key == "Enter":
-            return self._add_item(path, self.drafts.get(path, ""))
+            added = self._add_item(path, self.drafts.get(path, ""))
+            return [added, _refocus(path)] if added is not None else None
 
     @rx.event
     def commit_draft(self, path: str, _value: str = ""):
@@ -330,6 +347,7 @@ class SegmentEditorState(AppState):
             return False
         self.ai_source = source
         self.tree = editing.from_rules(answer["rules"])
+        self.rev += 1
         self.saved_message = ""
         if source == "lookalike" and self.segment_id:
             # A new audience, not an edit of the one it was modelled on: saving it must
@@ -395,3 +413,13 @@ class SegmentEditorState(AppState):
         # Stay on the page (no reload, inputs keep focus); only the address changes.
         return rx.call_script(
             f"window.history.replaceState(null, '', '/segments/{int(self.segment_id)}')")
+
+
+def _refocus(path: str) -> rx.event.EventSpec:
+    """A list rule's value box is mounted afresh (emptied) once a value is added from it:
+    keep typing the next value in it."""
+    return rx.call_script(f"setTimeout(() => document.getElementById("
+                          f"{json.dumps(DRAFT_BOX_ID + path)})?.focus(), 50)")
+
+
+DRAFT_BOX_ID = "rule-values-"  # + the rule's path: the id of a list rule's value box

@@ -29,6 +29,8 @@ def _key_rows() -> list[dict[str, str]]:
 class SettingsState(AppState):
     keys: list[dict[str, str]] = []
     new_name: str = ""
+    # Bumped when the server clears or replaces typed text (components/text_field.py).
+    form_rev: int = 0
     new_scopes: list[str] = ["ingest", "read"]
     new_secret: str = ""
     error: str = ""
@@ -68,6 +70,7 @@ class SettingsState(AppState):
             self.error = str(exc)
             return
         self.new_secret, self.new_name, self.error = key.secret, "", ""
+        self.form_rev += 1
         return SettingsState.load
 
     @rx.event

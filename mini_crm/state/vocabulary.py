@@ -36,6 +36,8 @@ class VocabularyState(AppState):
     editing: str = ""  # the key being edited
     draft_rules: str = ""
     draft_description: str = ""
+    # Bumped when the server clears or replaces typed text (components/text_field.py).
+    form_rev: int = 0
     term_error: str = ""
     term_saved: str = ""
     terms_loading: bool = True
@@ -57,6 +59,7 @@ class VocabularyState(AppState):
             return
         self.editing, self.draft_rules = key, row["rules"]
         self.draft_description, self.term_error, self.term_saved = row["description"], "", ""
+        self.form_rev += 1
 
     @rx.event
     def cancel_edit(self):

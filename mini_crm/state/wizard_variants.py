@@ -25,6 +25,9 @@ class VariantsState(AppState):
     test_hours: str = "24"
     metric: str = "conversion"
     error: str = ""
+    # Bumped when the server replaces or moves typed text: the boxes (text_field, keyed
+    # by it and the row) then show the server's copy.
+    rev: int = 0
 
     @rx.var
     def keys(self) -> list[str]:
@@ -95,6 +98,7 @@ class VariantsState(AppState):
 
     def reset_variants(self) -> None:
         self.enabled, self.extra, self.subjects, self.error = False, [], [], ""
+        self.rev += 1
         self.test_share, self.test_hours, self.metric = "20", "24", "conversion"
 
     def set_enabled(self, value: bool):
@@ -115,6 +119,7 @@ class VariantsState(AppState):
         self.subjects = [t for i, t in enumerate(self._padded()) if i != index]
         self.extra = [t for i, t in enumerate(self.extra) if i != index]
         self.error = ""
+        self.rev += 1  # the rows after it move up
         return self._edited()
 
     def set_variant(self, index: int, text: str):
@@ -144,6 +149,7 @@ class VariantsState(AppState):
         if "" in self.extra:
             i = self.extra.index("")
             self.extra = [text if j == i else t for j, t in enumerate(self.extra)]
+            self.rev += 1
         elif len(self.extra) < MAX_EXTRA:
             self.extra, self.subjects = [*self.extra, text], [*self._padded(), ""]
         else:
@@ -159,6 +165,8 @@ class VariantsState(AppState):
 
     def set_test_hours(self, value: str):
         self.test_hours = "".join(c for c in str(value) if c.isdigit())[:3]
+        if self.test_hours != value:  # the box shows what was kept
+            self.rev += 1
         self.error = ""
         return self._edited()
 

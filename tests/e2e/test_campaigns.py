@@ -435,8 +435,9 @@ def test_viewer_cannot_launch(page: Page, browser: Browser, app_url: str,
 
 
 def _draft_id(page: Page) -> int:
-    expect(page).to_have_url(re.compile(r"/campaigns/new\?draft=\d+$"))
-    return int(page.url.rsplit("=", 1)[-1])
+    """The draft in the wizard's URL (/campaigns/new?draft=12, then &step=N)."""
+    expect(page).to_have_url(re.compile(r"/campaigns/new/?\?draft=\d+(&step=\d)?$"))
+    return int(re.search(r"draft=(\d+)", page.url).group(1))
 
 
 def test_a_draft_survives_refresh_and_back_and_can_be_deleted(page: Page, app_url: str,
@@ -463,11 +464,16 @@ def test_a_draft_survives_refresh_and_back_and_can_be_deleted(page: Page, app_ur
     expect(page.get_by_test_id("campaign-template")).to_have_value(
         "Hi {first_name}, almost ready!")
 
-    page.go_back()  # Back leaves the wizard; the draft is in the history
+    page.go_back()  # Back goes to the step before (test_wizard_typing.py), then out
+    expect(page).to_have_url(re.compile(rf"/campaigns/new/?\?draft={draft_id}&step=0$"))
+    expect(page.get_by_test_id("segment-choice").first).to_be_visible()
+    page.go_back()  # out of the wizard; the draft is in the history
     expect(page).to_have_url(re.compile(r"/campaigns/?$"))
     row = page.get_by_test_id("campaign-row").filter(has_text=name)
     expect(row.get_by_test_id("row-status")).to_have_text("draft")
-    row.get_by_test_id("campaign-link").click()
+    row.get_by_test_id("campaign-link").click()  # resumes where it was left: step 1
+    expect(page.get_by_test_id("segment-choice").first).to_be_visible()
+    page.get_by_test_id("wizard-next").click()
     expect(page.get_by_test_id("campaign-name-input")).to_have_value(name)
     page.screenshot(path="test-results/campaign-draft-resumed.png", full_page=True)
 

@@ -1,0 +1,45 @@
+"""The campaign wizard's step in the URL (issue 14): `/campaigns/new?draft=12&step=2`.
+
+Each step change the marketer makes (Next, Back, a step in the step bar) pushes a history
+entry, so the browser's Back and Forward move between the wizard's steps, and a refresh
+lands on the same step of the same draft (the wizard's `open` prefers the URL's step).
+
+How: the wizard's step-change script (`_focus_title` in state/campaign_wizard.py) calls
+`window.__mcWizardStepUrl(N)` with the step the server moved to, which pushes `?step=N`
+when the URL says another step (`step=0` too: an address without a step, as in the
+history's links, means "where the draft was left"). The step is passed,
+not read from the page: under load the page may not show the new step 50 ms later, and
+pushing the old one cut off the Forward history. Back or Forward change the URL's query,
+and Reflex reruns the page's on_load for any change of path or query (its router hook in
+.web/utils/state.js), so the wizard's `open` follows the URL: it resumes the draft at the
+URL's step when it opens the draft afresh, or, when this draft is already open in the
+tab, keeps everything as it is and moves to the URL's step (`go_to`: steps not reached
+are refused, the steps before are checked again).
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+_SCRIPT = """
+(() => {
+  if (window.__mcWizardStepUrl) return;
+  const onWizard = () => window.location.pathname.replace(/\\/$/, '') === '/campaigns/new';
+  const urlStep = () => new URLSearchParams(window.location.search).get('step') || '0';
+  window.__mcWizardStepUrl = (n) => {
+    if (!onWizard()) return;
+    const step = String(n);
+    if (step === urlStep()) return;
+    const params = new URLSearchParams(window.location.search);
+    params.set('step', step);
+    const query = params.toString();
+    window.history.pushState(window.history.state, '',
+                             window.location.pathname + (query ? '?' + query : ''));
+  };
+})();
+"""
+
+
+def wizard_url() -> rx.Component:
+    """Put once on the wizard page: defines `window.__mcWizardStepUrl`."""
+    return rx.script(_SCRIPT)
