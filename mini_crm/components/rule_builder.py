@@ -132,7 +132,7 @@ def _list_input(row: rx.Var, path: rx.Var) -> rx.Component:
             size="2", variant="soft", radius="full", data_testid="value-chip",
         )),
         text_field(row["draft"].to(str), lambda v: S.set_draft(path, v),
-                   rev=_box_key(path, "draft"), id=DRAFT_BOX_ID + path, list="known-cities",
+                   rev=path + "-draft", id=DRAFT_BOX_ID + path, list="known-cities",
                    placeholder=rx.cond(items.length() > 0, "Add another…",
                                        "Type or pick, Enter"),
                    on_key_down=lambda key: S.draft_key(path, key),

@@ -230,19 +230,27 @@ class SegmentEditorState(AppState):
     def set_draft(self, path: str, text: str):
         self.drafts = {**self.drafts, path: text}
         if text.endswith(","):
-            # A separate event: the value is added and the box mounted afresh, emptied.
-            return [SegmentEditorState.commit_draft(path), _refocus(path)]
+            # A separate event: the value is added, then the box emptied.
+            return SegmentEditorState.commit_draft(path)
 
     @rx.event
     def draft_key(self, path: str, key: str):
         if key == "Enter":
-            added = self._add_item(path, self.drafts.get(path, ""))
-            return [added, _refocus(path)] if added is not None else None
+            return self._commit(path)
+        return None
 
     @rx.event
     def commit_draft(self, path: str, _value: str = ""):
-        if self.drafts.get(path, "").strip():
-            return self._add_item(path, self.drafts[path])
+        return self._commit(path)
+
+    def _commit(self, path: str):
+        """The box's text (as the server has it) becomes chips, and the box empties."""
+        text = self.drafts.get(path, "")
+        if not text.strip():
+            return None
+        added = self._add_item(path, text)
+        events = added if isinstance(added, list) else [] if added is None else [added]
+        return [*events, _empty_box(path, text)]
 
     @rx.event
     def remove_item(self, path: str, index: int):
@@ -415,11 +423,13 @@ class SegmentEditorState(AppState):
             f"window.history.replaceState(null, '', '/segments/{int(self.segment_id)}')")
 
 
-def _refocus(path: str) -> rx.event.EventSpec:
-    """A list rule's value box is mounted afresh (emptied) once a value is added from it:
-    keep typing the next value in it."""
-    return rx.call_script(f"setTimeout(() => document.getElementById("
-                          f"{json.dumps(DRAFT_BOX_ID + path)})?.focus(), 50)")
+def _empty_box(path: str, added: str) -> rx.event.EventSpec:
+    """Empty a list rule's value box once its text became chips, unless more was typed
+    since (that text stays, to be added next). The box is not mounted afresh for it (its
+    key has no revision): a key typed meanwhile would be lost with the old box."""
+    return rx.call_script(
+        f"(() => {{const el = document.getElementById({json.dumps(DRAFT_BOX_ID + path)});"
+        f"if (el && el.value === {json.dumps(added)}) el.value = '';}})()")
 
 
 DRAFT_BOX_ID = "rule-values-"  # + the rule's path: the id of a list rule's value box
