@@ -161,11 +161,11 @@ def admin_storage(browser: Browser, app_url: str) -> dict:
 
 @pytest.fixture
 def page(browser: Browser, admin_storage: dict, app_url: str) -> Iterator[Page]:
-    """A browser page signed in as the admin, on the home page (as after a sign-in)."""
+    """A blank browser page signed in as the admin: each test opens its own page first.
+    (It used to open the dashboard and wait for it, one page load per test that every
+    test then left at once; the dashboard has its own test.)"""
     context = browser.new_context(viewport=VIEWPORT, storage_state=admin_storage)
     pg = context.new_page()
     pg.set_default_timeout(20_000)
-    pg.goto(app_url + "/")
-    expect(pg.get_by_test_id("account-menu")).to_be_visible()
     yield pg
     context.close()

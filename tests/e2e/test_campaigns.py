@@ -457,21 +457,35 @@ def test_a_draft_survives_refresh_and_back_and_can_be_deleted(page: Page, app_ur
         draft = s.get(Campaign, draft_id)
         assert (draft.status, draft.name, draft.draft_step) == ("draft", name, 1)
 
-    page.reload()  # a refresh resumes at the same step with everything typed
-    # Resuming re-checks the audience step first (a count on the database): allow a
-    # loaded machine its time.
+    # The step is in the URL: Back and Forward move between the wizard's steps.
+    expect(page).to_have_url(re.compile(rf"\?draft={draft_id}&step=1$"))
+    page.get_by_test_id("wizard-next").click()
+    expect(page.get_by_test_id("schedule-now")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"\?draft={draft_id}&step=2$"))
+    page.go_back()
+    expect(page.get_by_test_id("campaign-template")).to_have_value(
+        "Hi {first_name}, almost ready!")
+    page.go_forward()
+    expect(page.get_by_test_id("schedule-now")).to_be_visible()
+
+    page.reload()  # a refresh lands on the same step of the same draft
+    # Resuming re-checks the steps before (a count on the database): allow a loaded
+    # machine its time.
+    expect(page.get_by_test_id("schedule-now")).to_be_visible(timeout=30_000)
+    expect(page).to_have_url(re.compile(rf"\?draft={draft_id}&step=2$"))
+    page.go_back()  # everything typed is still there
     expect(page.get_by_test_id("campaign-name-input")).to_have_value(name, timeout=30_000)
     expect(page.get_by_test_id("campaign-template")).to_have_value(
         "Hi {first_name}, almost ready!")
 
-    page.go_back()  # Back goes to the step before (test_wizard_typing.py), then out
+    page.go_back()  # the first step, then out of the wizard
     expect(page).to_have_url(re.compile(rf"/campaigns/new/?\?draft={draft_id}&step=0$"))
     expect(page.get_by_test_id("segment-choice").first).to_be_visible()
     page.go_back()  # out of the wizard; the draft is in the history
     expect(page).to_have_url(re.compile(r"/campaigns/?$"))
     row = page.get_by_test_id("campaign-row").filter(has_text=name)
     expect(row.get_by_test_id("row-status")).to_have_text("draft")
-    row.get_by_test_id("campaign-link").click()  # resumes where it was left: step 1
+    row.get_by_test_id("campaign-link").click()  # resumes where it was left: step 0
     expect(page.get_by_test_id("segment-choice").first).to_be_visible()
     page.get_by_test_id("wizard-next").click()
     expect(page.get_by_test_id("campaign-name-input")).to_have_value(name)
