@@ -3,6 +3,8 @@
     .venv/bin/python -m bench.ingest --orders 100000
     .venv/bin/python -m bench.ingest --customers 50000 --orders 1000000 \
         --dialects postgresql --modes queued        # the flat-memory run
+    .venv/bin/python -m bench.ingest --spend-check --customers 5000 --orders 50000
+        # raw ingest without / with the per-item total-spend check, same run
 
 For SQLite and PostgreSQL, in one run: (1) raw — the same upsert functions the API
 uses, called directly in batches of 1000 on one thread; (2) the API in sync mode —
@@ -73,6 +75,26 @@ def raw_rate(url: str, cust: list[dict], ords: list[dict]) -> float:
     elapsed = time.perf_counter() - t0
     engine.dispose()
     return (len(cust) + len(ords)) / elapsed
+
+
+def spend_check_ratio(dialect: str, server: str | None, cust: list[dict],
+                      ords: list[dict]) -> tuple[float, float]:
+    """Raw rows/s without and with the per-item spend-limit check (core/ingestion/
+    limits.spend_refusals: two SELECTs per batch of orders), each on a fresh database,
+    alternated twice so drift on a shared machine hits both alike; best of each."""
+    from mini_crm.core.ingestion import limits
+
+    real = limits.spend_refusals
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    for checked in (False, True, False, True):
+        limits.spend_refusals = real if checked else (lambda *_a: {})  # type: ignore[assignment]
+        try:
+            with bench_database(dialect, server) as url:
+                migrations.upgrade(url)
+                rates[checked].append(raw_rate(url, cust, ords))
+        finally:
+            limits.spend_refusals = real  # type: ignore[assignment]
+    return max(rates[False]), max(rates[True])
 
 
 def free_port() -> int:
@@ -158,11 +180,24 @@ def main() -> None:
                         help="comma list of sqlite, postgresql")
     parser.add_argument("--modes", default="sync,queued",
                         help="comma list of sync, queued (queued runs on PostgreSQL only)")
+    parser.add_argument("--spend-check", action="store_true",
+                        help="only compare raw ingest without and with the per-item "
+                             "spend-limit check (issue 12 gaps, item 1)")
     add_service_args(parser)
     args = parser.parse_args()
     wanted_modes = set(args.modes.split(","))
     print(f"{args.customers:,} customers + {args.orders:,} orders, batches of {BATCH}, "
           f"{CLIENTS} clients")
+    if args.spend_check:
+        print(f"{'database':<12}{'no check':>12}{'checked':>12}{'ratio':>8}")
+        for dialect in args.dialects.split(","):
+            tag = uuid.uuid4().hex[:6]
+            server = None if dialect == "sqlite" else server_url(args, dialect)
+            cust = customers(args.customers, tag)
+            without, checked = spend_check_ratio(dialect, server, cust,
+                                                 orders(args.orders, args.customers, tag))
+            print(f"{dialect:<12}{without:>12,.0f}{checked:>12,.0f}{checked / without:>8.2f}")
+        return
     print(f"{'database':<12}{'path':<10}{'rows/s':>10}{'raw rows/s':>12}{'ratio':>8}")
     for dialect in args.dialects.split(","):
         tag = uuid.uuid4().hex[:6]

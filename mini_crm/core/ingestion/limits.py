@@ -43,6 +43,21 @@ def _counted(status: str) -> bool:
     return status not in OrderStatus.NOT_COUNTED
 
 
+def cannot_overflow(items: Sequence[OrderIn], totals: dict[str, Decimal]) -> bool:
+    """True when no customer's stored total (`totals`, by customer external id) plus all
+    of the batch's counted amounts for them reaches past the limit: then nothing can be
+    refused and the check needs no query (the common case; bench/ingest.py
+    --spend-check measured the full check at 0.75 of raw ingest rows/s on PostgreSQL and
+    MariaDB, 0.92 on SQLite, on a loaded 2-core machine)."""
+    added: dict[str, Decimal] = {}
+    for o in items:
+        if _counted(o.status):
+            added[o.customer_external_id] = added.get(o.customer_external_id,
+                                                      Decimal(0)) + o.amount
+    return all(Decimal(totals.get(who) or 0) + amount <= LIMIT
+               for who, amount in added.items())
+
+
 def spend_refusals(session: Session, items: Sequence[OrderIn]) -> dict[str, str]:
     """{order external_id: why it is refused} for the orders of `items` (one per
     external id, in the order they will be written) that would take their customer's
@@ -95,4 +110,10 @@ def check_orders(items: Sequence[OrderIn], engine: Engine | None = None
     write checks again under the row locks, and logs what it refuses then)."""
     unique = list({o.external_id: o for o in items}.values())
     with session_scope(engine) as session:
+        totals = {ext: Decimal(total) for ext, total in session.execute(
+            sa.select(CUSTOMER.c.external_id, CUSTOMER.c.total_spend).where(
+                CUSTOMER.c.external_id.in_(sorted({o.customer_external_id
+                                                  for o in unique})))).all()}
+        if cannot_overflow(unique, totals):
+            return {}
         return spend_refusals(session, unique)

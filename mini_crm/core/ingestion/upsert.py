@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -215,8 +216,9 @@ def write_orders(session: Session, items: Sequence[OrderIn]) -> OrdersWritten:
         "external_id": ext, "attributes": {}, "is_stub": True,
         "created_at": now, "updated_at": now, "total_spend": 0, "order_count": 0,
     } for ext in customer_ids])
-    ids = _lock_customers(session, customer_ids)
-    refused = limits.spend_refusals(session, items)
+    ids, totals = _lock_customers(session, customer_ids)
+    refused = ({} if limits.cannot_overflow(items, totals)
+               else limits.spend_refusals(session, items))
     items = [o for o in items if o.external_id not in refused]
     if not items:
         return OrdersWritten(0, refused)
@@ -240,12 +242,16 @@ def write_orders(session: Session, items: Sequence[OrderIn]) -> OrdersWritten:
     return OrdersWritten(len(rows), refused)
 
 
-def _lock_customers(session: Session, external_ids: list[str]) -> dict[str, int]:
-    stmt = (sa.select(CUSTOMER.c.external_id, CUSTOMER.c.id)
+def _lock_customers(session: Session, external_ids: list[str]
+                    ) -> tuple[dict[str, int], dict[str, Decimal]]:
+    """Lock the batch's customers (id order); their ids and stored total spend."""
+    stmt = (sa.select(CUSTOMER.c.external_id, CUSTOMER.c.id, CUSTOMER.c.total_spend)
             .where(CUSTOMER.c.external_id.in_(external_ids)).order_by(CUSTOMER.c.id))
     if session.get_bind().dialect.name != "sqlite":  # SQLite has one writer at a time
         stmt = stmt.with_for_update()
-    return {ext: cid for ext, cid in session.execute(stmt).all()}
+    rows = session.execute(stmt).all()
+    return ({ext: cid for ext, cid, _ in rows},
+            {ext: Decimal(total or 0) for ext, _, total in rows})
 
 
 def _current_owners(session: Session, order_external_ids: list[str]) -> set[int]:
