@@ -23,6 +23,7 @@ from mini_crm.api import (
     segments,
     unsubscribe,
 )
+from mini_crm.api.acting import ActingAsMiddleware
 from mini_crm.api.errors import install_api_fallback, install_error_handlers
 from mini_crm.api.head import HeadAsGetMiddleware
 from mini_crm.api.observability import ObservabilityMiddleware
@@ -60,6 +61,7 @@ def create_api() -> FastAPI:
         api.mount("/vendor", create_vendor_app(settings, shared_state=True))
     install_api_fallback(api)  # after every route: Reflex mounts itself after this
     api.add_middleware(HeadAsGetMiddleware, routes_app=api)  # HEAD wherever GET answers
+    api.add_middleware(ActingAsMiddleware)  # audit entries name the API key that acted
     # Outermost, so it times and tags everything, Reflex's own routes included.
     api.add_middleware(ObservabilityMiddleware)
     return api

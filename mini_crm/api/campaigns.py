@@ -361,12 +361,17 @@ def cancel_campaign(campaign_id: CampaignId, key: ApiKey = Depends(require_scope
     sent; every other unsent row fails with error "cancelled". The answer waits up to
     CANCEL_SETTLE_SECONDS for the workers' rows: `cancel.final` says whether the
     counters are final, `cancel.settling` how many rows were still with workers.
-    409 `conflict` (details.status) when the campaign had already finished."""
+    409 `conflict` (details.status) when the campaign had already finished, or is a
+    draft (nothing to stop: delete it instead)."""
     try:
         result = service.cancel(campaign_id, actor_user_id=key.created_by)
     except CampaignNotFound as exc:
         raise ApiError(404, f"campaign {campaign_id} does not exist") from exc
     if not result.cancelled:
+        if result.status == "draft":
+            raise status_conflict(f"campaign {campaign_id} is a draft: it has sent nothing, "
+                                  f"so there is nothing to cancel; delete it with DELETE "
+                                  f"/api/v1/campaigns/{campaign_id}", result.status)
         raise status_conflict(f"campaign {campaign_id} is {result.status} and cannot be "
                               "cancelled", result.status)
     db.expire_all()

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from mini_crm.api.errors import ApiError
 from mini_crm.core import apikeys, ratelimit
-from mini_crm.core.auth import sessions
+from mini_crm.core.auth import audit, sessions
 from mini_crm.core.delivery import signing
 from mini_crm.db import session_scope
 from mini_crm.models import ApiKey
@@ -72,6 +72,11 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+def key_label(key: ApiKey) -> str:
+    """How an API key appears in the audit trail: "api key <name> (<prefix>)"."""
+    return f"api key {key.name} ({key.prefix})"
+
+
 def require_scope(scope: str) -> Callable[..., ApiKey]:
     """A dependency that admits a live API key holding `scope` (401 / 403 otherwise)."""
     if scope not in apikeys.SCOPES:
@@ -94,6 +99,7 @@ def require_scope(scope: str) -> Callable[..., ApiKey]:
                            headers={"Retry-After": str(decision.retry_after)},
                            details={"retry_after_seconds": decision.retry_after})
         request.state.api_key = key
+        audit.act_as(key_label(key))
         return key
 
     return check

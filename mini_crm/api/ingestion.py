@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from mini_crm.api.deps import db_session, read_body, require_scope
+from mini_crm.api.deps import db_session, key_label, read_body, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.core import consent
 from mini_crm.core.auth import audit
@@ -114,7 +114,7 @@ def _store(kind: str, ingest: Any, checked: Validated[Any], actor: str | None = 
 
 def key_actor(key: ApiKey) -> audit.Actor:
     """How an API key appears in the audit trail."""
-    return audit.Actor(label=f"api key {key.name} ({key.prefix})")
+    return audit.Actor(label=key_label(key))
 
 
 def _answer(kind: str, accepted: int, mode: str, errors: list[dict[str, Any]]

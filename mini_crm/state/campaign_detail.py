@@ -97,6 +97,8 @@ def _cancel(campaign_id: int, user_id: int | None) -> str:
 
     result = service.cancel(campaign_id, actor_user_id=user_id)
     if not result.cancelled:
+        if result.status == "draft":
+            return "This is a draft: nothing has been sent. Delete it instead."
         return f"The campaign had already {result.status}; nothing to cancel."
     return cancel_text(result.counts, result.in_flight, result.settling,
                        result.in_flight_note)

@@ -181,3 +181,42 @@ def test_a_campaign_without_tags_is_tagged_by_intent(api: TestClient, make_key, 
         "name": "Happy Diwali", "rules": city_rules("Nowhere"), "message": "Hi {name}",
         "tags": []})
     assert explicit.json()["tags"] == []  # an explicit empty list is respected
+
+
+def test_a_draft_is_deleted_not_cancelled(api: TestClient, make_key, vendor,
+                                          app_settings: sa.Engine) -> None:
+    """A cancel of a draft once made a nameless `cancelled` campaign nobody could delete."""
+    h = make_key("campaigns", "read")
+    draft = api.post("/api/v1/campaigns/drafts", headers=h, json={"name": "Idea"}).json()
+    refused = api.post(f"/api/v1/campaigns/{draft['id']}/cancel", headers=h)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "conflict"
+    assert error["details"] == {"field": "status", "status": "draft"}
+    assert "draft" in error["message"] and "delete" in error["message"]
+    assert api.get(f"/api/v1/campaigns/{draft['id']}", headers=h).json()["status"] == "draft"
+    assert api.delete(f"/api/v1/campaigns/{draft['id']}", headers=h).status_code == 204
+
+
+def test_audit_entries_name_the_api_key_that_acted(api: TestClient, make_key, vendor,
+                                                   app_settings: sa.Engine) -> None:
+    """Launch, cancel and segment changes made through a key showed "—" as their actor
+    (the use cases take a user id; a key made outside the UI has none)."""
+    from mini_crm.models import AuditEvent
+
+    h = make_key("campaigns", "read")
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    cid = api.post("/api/v1/campaigns", headers=h, json={
+        "name": "Later", "rules": city_rules("Pune"), "message": "Hi",
+        "schedule_at": later}).json()["id"]
+    assert api.post(f"/api/v1/campaigns/{cid}/cancel", headers=h).status_code == 200
+    seg = api.post("/api/v1/segments", headers=make_key("campaigns", "read"), json={
+        "name": "Pune people", "rules": city_rules("Pune")})
+    assert seg.status_code in (200, 201), seg.text
+    with sa.orm.Session(app_settings) as s:
+        rows = s.execute(sa.select(AuditEvent.action, AuditEvent.actor_label)
+                         .where(AuditEvent.action.in_(["campaign_cancelled",
+                                                      "segment_created"]))).all()
+    assert {action for action, _ in rows} == {"campaign_cancelled", "segment_created"}
+    for action, label in rows:
+        assert label is not None and label.startswith("api key test ("), (action, label)

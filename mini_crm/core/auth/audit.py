@@ -6,6 +6,9 @@ transaction, so a change and its audit entry commit (or roll back) together.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,9 +87,48 @@ class Actor:
 SYSTEM = Actor(label="system")
 
 
+@dataclass
+class ActingAs:
+    """Who the current request acts as, for entries whose caller names no label: an API
+    key's request has `label` "api key <name> (<prefix>)" once the key is accepted."""
+
+    label: str | None = None
+
+
+# Why a context variable holding a mutable object: FastAPI checks the key in one worker
+# thread and runs the route in another, each with a *copy* of the request's context. A
+# value set in the first copy would never reach the second; the object the request's own
+# context holds is shared by both copies. Without it, every campaign or segment change
+# made through a key showed "—" as its actor (the use cases take a user id only, and a
+# key made from the CLI has no user).
+_acting: ContextVar[ActingAs | None] = ContextVar("mini_crm_acting_as", default=None)
+
+
+@contextmanager
+def acting_scope() -> Iterator[ActingAs]:
+    """One request's "acting as" (empty until `act_as`); entered by the API's middleware."""
+    token = _acting.set(ActingAs())
+    try:
+        yield _acting.get()  # type: ignore[misc]
+    finally:
+        _acting.reset(token)
+
+
+def act_as(label: str) -> None:
+    """Name who the current request acts as (no-op outside an `acting_scope`)."""
+    current = _acting.get()
+    if current is not None:
+        current.label = label
+
+
 def record(session: Session, action: str, *, actor_user_id: int | None = None,
            actor_label: str | None = None, target: str | None = None,
            details: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one entry to `session` (flushed, not committed: it commits with the change
+    it describes). With no `actor_label`, the current request's `act_as` label is used,
+    so a change made through an API key names the key."""
+    if actor_label is None and (acting := _acting.get()) is not None:
+        actor_label = acting.label
     event = AuditEvent(action=action, actor_user_id=actor_user_id, actor_label=actor_label,
                        target=(target or "")[:255] or None, details=details or {})
     session.add(event)

@@ -324,7 +324,10 @@ class CancelResult:
 
 def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = None
                     ) -> CancelResult | None:
-    """Stop a draft, scheduled or sending campaign, in the caller's transaction.
+    """Stop a scheduled or sending campaign, in the caller's transaction.
+
+    A draft is not cancellable: it has sent nothing and is deleted instead (a cancel
+    used to turn it into a nameless cancelled campaign that could never be deleted).
 
     1. The campaign becomes `cancelled` (a guarded UPDATE: workers claim no more rows).
     2. The cancel gate shuts (gate.stop): from now on no vendor request for it starts;
@@ -338,8 +341,7 @@ def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = N
     now = utcnow()
     changed = db.execute(CAMPAIGN.update()
                          .where(CAMPAIGN.c.id == campaign_id,
-                                CAMPAIGN.c.status.in_([CampaignStatus.DRAFT,
-                                                       CampaignStatus.SCHEDULED,
+                                CAMPAIGN.c.status.in_([CampaignStatus.SCHEDULED,
                                                        CampaignStatus.SENDING]))
                          .values(status=CampaignStatus.CANCELLED, completed_at=now)).rowcount
     if changed != 1:
