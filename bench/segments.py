@@ -3,7 +3,9 @@
     .venv/bin/python -m bench.segments --customers 1000000 --orders 10000000
     .venv/bin/python -m bench.segments --customers 100000 --orders 1000000  # a shared box
 
-Creates a throwaway database, bulk-loads synthetic customers and orders (COPY), then for
+Creates a throwaway database, generates synthetic customers and orders inside PostgreSQL
+(bench/segment_data.py: deterministic, customer aggregates computed from the orders,
+indexes rebuilt after the load; 1M / 10M in minutes), then for
 20 representative rule trees plus 5 windowed order rules times the preview (COUNT plus a
 10-row sample, what the builder runs) through the compiler and through hand-written SQL,
 interleaved in the same run so machine noise hits both alike. Prints p50/p95 per tree
@@ -25,93 +27,22 @@ timestamp columns, so they use those indexes; text rules fold case and so scan.
 from __future__ import annotations
 
 import argparse
-import io
-import random
 import statistics
 import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bench import segment_data
 from mini_crm import migrations
 from mini_crm.core import brand_time, segments
 from mini_crm.db import create_db_engine
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-NOW = datetime(2026, 11, 1, 12, 0)
-CITIES = ["Mumbai", "Delhi", "Bengaluru", "Hyderabad", "Chennai", "Kolkata", "Pune",
-          "Ahmedabad", "Jaipur", "Lucknow", "Kochi", "Indore"]
-TIERS = ["bronze", "silver", "gold", "platinum"]
-
-
-def load(url: str, n: int) -> None:
-    rng = random.Random(5)
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    cols = ("external_id, name, email, city, attributes, is_stub, created_at, "
-            "updated_at, total_spend, order_count, first_order_at, last_order_at")
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        chunk = 100_000
-        for start in range(0, n, chunk):
-            buf = io.StringIO()
-            for i in range(start, min(n, start + chunk)):
-                created = NOW - timedelta(days=rng.randint(0, 1000), seconds=rng.randint(0, 86399))
-                orders = rng.choice([0, 0, 1, 1, 2, 3, 4, 6, 10])
-                first = last = "\\N"
-                spend = "0"
-                if orders:
-                    f = created + timedelta(days=rng.randint(0, 60))
-                    lst = min(NOW, f + timedelta(days=rng.randint(0, 600)))
-                    first, last = f.isoformat(), lst.isoformat()
-                    spend = f"{orders * rng.uniform(300, 4000):.2f}"
-                tier = rng.choice(TIERS)
-                buf.write(f"b{i}\tName {i}\tu{i}@{'gmail.com' if i % 3 else 'shop.in'}\t"
-                          f"{rng.choice(CITIES)}\t{{\"loyalty_tier\": \"{tier}\"}}\tf\t"
-                          f"{created.isoformat()}\t{created.isoformat()}\t{spend}\t{orders}\t"
-                          f"{first}\t{last}\n")
-            buf.seek(0)
-            with cur.copy(f"COPY customer ({cols}) FROM STDIN") as copy:
-                copy.write(buf.read())
-            conn.commit()
-        cur.execute("ANALYZE customer")
-        conn.commit()
-
-
-CATEGORIES = ["Shoes", "Apparel", "Beauty", "Home", "Gifting", "Electronics", "Books",
-              "Toys"]
-STATUSES = ["completed"] * 18 + ["cancelled", "refunded"]
-
-
-def load_orders(url: str, customers: int, n: int) -> None:
-    """`n` orders over the last 1000 days, spread over the customers, 10 % not counted."""
-    rng = random.Random(7)
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    cols = "external_id, customer_id, amount, currency, status, ordered_at, items, " \
-           "created_at, updated_at"
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT min(id) FROM customer")
-        first_id = cur.fetchone()[0]
-        chunk = 200_000
-        for start in range(0, n, chunk):
-            buf = io.StringIO()
-            for i in range(start, min(n, start + chunk)):
-                at = (NOW - timedelta(days=rng.randint(0, 1000), seconds=rng.randint(0, 86399))
-                      ).isoformat()
-                items = ", ".join(f'{{"sku": "S{rng.randint(1, 500)}", "category": '
-                                  f'"{rng.choice(CATEGORIES)}"}}'
-                                  for _ in range(rng.choice([1, 1, 2, 3])))
-                buf.write(f"o{i}\t{first_id + rng.randrange(customers)}\t"
-                          f"{rng.uniform(200, 6000):.2f}\tINR\t{rng.choice(STATUSES)}\t{at}\t"
-                          f"[{items}]\t{at}\t{at}\n")
-            buf.seek(0)
-            with cur.copy(f'COPY "order" ({cols}) FROM STDIN') as copy:
-                copy.write(buf.read())
-            conn.commit()
-        cur.execute('ANALYZE "order"')
-        conn.commit()
+NOW = datetime.fromisoformat(segment_data.NOW)
 
 
 def window_sql(first_day: str, last_day: str) -> str:
@@ -240,6 +171,11 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=None,
                         help="orders to load (default 10 per customer; 0 = no windowed cases)")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--window-repeat", type=int, default=None,
+                        help="repeats for the windowed cases (default --repeat)")
+    parser.add_argument("--keep-indexes", action="store_true",
+                        help="load with the secondary indexes in place (to measure the "
+                             "drop-and-rebuild the load does by default)")
     args = parser.parse_args()
     orders = 10 * args.customers if args.orders is None else args.orders
     name = f"bench_segments_{uuid.uuid4().hex[:8]}"
@@ -250,18 +186,19 @@ def main() -> None:
     try:
         migrations.upgrade(url)
         t0 = time.perf_counter()
-        load(url, args.customers)
-        print(f"loaded {args.customers:,} customers in {time.perf_counter() - t0:.1f}s")
-        if orders:
-            t0 = time.perf_counter()
-            load_orders(url, args.customers, orders)
-            print(f"loaded {orders:,} orders in {time.perf_counter() - t0:.1f}s")
+        segment_data.load(url.replace("postgresql+psycopg://", "postgresql://"),
+                          args.customers, orders, keep_indexes=args.keep_indexes,
+                          report=lambda step, s: print(f"  {step}: {s:.1f}s", flush=True))
+        print(f"loaded {args.customers:,} customers and {orders:,} orders in "
+              f"{time.perf_counter() - t0:.1f}s", flush=True)
         engine = create_db_engine(url)
         print(f"{'rule tree':<20}{'size':>9}{'p50 ms':>9}{'p95 ms':>9}{'hand p50':>10}"
               f"{'hand p95':>10}{'ratio p50':>11}{'ratio p95':>11}")
         ratios, p95s = [], []
         with Session(engine) as s:
-            for label, body, where in CASES + (WINDOW_CASES if orders else []):
+            cases = [(c, args.repeat) for c in CASES] + [
+                (c, args.window_repeat or args.repeat) for c in (WINDOW_CASES if orders else [])]
+            for (label, body, where), repeat in cases:
                 rules = {"combinator": body.get("combinator", "and"), "not": body.get("not", False),
                          "rules": body["rules"]}
                 tree = segments.parse_rules(rules)
@@ -272,7 +209,7 @@ def main() -> None:
                 ours, hand = [], []
                 size = segments.preview(s, tree, now=NOW).size
                 assert size == s.execute(hand_count).scalar_one(), label
-                for _ in range(args.repeat):  # interleaved: noise hits both alike
+                for _ in range(repeat):  # interleaved: noise hits both alike
                     ours.append(timed(lambda t=tree: segments.preview(s, t, now=NOW)))
                     hand.append(timed(lambda c=hand_count, h=hand_sample: (
                         s.execute(c).scalar_one(), s.execute(h).all())))
@@ -281,7 +218,7 @@ def main() -> None:
                 ratios.append(o50 / h50)
                 p95s.append(o95)
                 print(f"{label:<20}{size:>9,}{o50:>9.1f}{o95:>9.1f}{h50:>10.1f}{h95:>10.1f}"
-                      f"{o50 / h50:>11.2f}{o95 / h95:>11.2f}")
+                      f"{o50 / h50:>11.2f}{o95 / h95:>11.2f}", flush=True)
         print(f"\nmedian ratio compiled/hand-written: {statistics.median(ratios):.2f} "
               f"(worst {max(ratios):.2f}); worst p95 {max(p95s):.0f} ms")
         engine.dispose()
