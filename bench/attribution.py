@@ -93,11 +93,17 @@ def build_world(engine: sa.Engine, recipients: int) -> None:
     """Customers, two campaigns and their log rows, written in bulk."""
     now = T0 - timedelta(days=30)
     with engine.begin() as conn:
-        for start in range(0, 2 * recipients, 20_000):
-            conn.execute(CUSTOMER.insert(), [
-                Customer(external_id=f"c{i}", name=f"Customer {i}", city="Pune",
-                         created_at=now, updated_at=now).model_dump(exclude={"id"})
-                for i in range(start, min(start + 20_000, 2 * recipients))])
+        # Generated in the server (one INSERT ... SELECT): building 400k Customer rows
+        # in Python took ~7 minutes per database on the shared machine.
+        i = sa.func.generate_series(0, 2 * recipients - 1).table_valued("i").render_derived()
+        conn.execute(CUSTOMER.insert().from_select(
+            ["external_id", "name", "city", "attributes", "is_stub", "created_at",
+             "updated_at", "total_spend", "order_count"],
+            sa.select(sa.literal("c") + sa.cast(i.c.i, sa.Text),
+                      sa.literal("Customer ") + sa.cast(i.c.i, sa.Text), sa.literal("Pune"),
+                      sa.cast(sa.literal("{}"), sa.JSON), sa.false(), sa.literal(now),
+                      sa.literal(now), sa.literal(0), sa.literal(0))
+            .order_by(i.c.i)))
         ids = []
         for name, channel, at in (("Email", "email", T0), ("SMS", "sms", T0 + timedelta(days=1))):
             ids.append(conn.execute(CAMPAIGN.insert().values(
