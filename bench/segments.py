@@ -173,6 +173,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--window-repeat", type=int, default=None,
                         help="repeats for the windowed cases (default --repeat)")
+    parser.add_argument("--cases", default="",
+                        help="only the rule trees whose name contains this text "
+                             "(e.g. 'shoes'); default all")
     parser.add_argument("--keep-indexes", action="store_true",
                         help="load with the secondary indexes in place (to measure the "
                              "drop-and-rebuild the load does by default)")
@@ -198,6 +201,7 @@ def main() -> None:
         with Session(engine) as s:
             cases = [(c, args.repeat) for c in CASES] + [
                 (c, args.window_repeat or args.repeat) for c in (WINDOW_CASES if orders else [])]
+            cases = [c for c in cases if args.cases in c[0][0]]
             for (label, body, where), repeat in cases:
                 rules = {"combinator": body.get("combinator", "and"), "not": body.get("not", False),
                          "rules": body["rules"]}

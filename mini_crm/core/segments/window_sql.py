@@ -53,7 +53,7 @@ def compile_window(c: Condition, now: datetime) -> ColumnElement[bool]:
              ORDER.c.status.not_in(OrderStatus.NOT_COUNTED)]
     if c.items_match is not None:
         where.append(sqlfuncs.items_have(ORDER.c["items"], c.items_match.key,
-                                         c.items_match.value.lower()) == 1)
+                                         c.items_match.value.lower()))
     if c.field == "window_order_count" and _any_order(c.operator, c.value) is not None:
         # "ordered at all in the window" (> 0, >= 1) or "not at all" (= 0, < 1, <= 0): a
         # plain correlated EXISTS, no grouping, as one would write it by hand.
