@@ -167,7 +167,8 @@ def get_customer(external_id: str = Path(description=EXTERNAL_ID_DOC),
     customer = reads.get_customer(session, external_id)
     if customer is None:
         raise ApiError(404, f"no customer with external_id {external_id!r}")
-    return reads.customer_json(customer)
+    return reads.customer_json(customer,
+                               consent.suppressed_channels(session, [customer])[customer.id])
 
 
 @router.get("/orders/{external_id:path}", summary="One order",

@@ -125,14 +125,38 @@ def set_channels(session: Session, external_id: str, channels: list[str] | None,
                  value: bool, change: Change) -> dict[str, bool]:
     """Opt a customer out of (value False) or into (True) channels; all when None.
 
+    An opt-in here is the explicit one (the subscribe endpoint, the customer page's
+    toggle): it also takes the customer's address on those channels off the suppression
+    list when another record's opt-out had put it there, with an audit entry, even if
+    this record's own consent was already on. (Ingest never does: a sync that carries
+    `consent: true` for everyone must not undo a STOP sent under another record.)
     Returns the customer's consent afterwards. Raises LookupError for an unknown
     external_id and ConsentError for an unknown channel.
     """
     wanted = dict.fromkeys(check_channels(channels), value)
     customer = _customer(session, external_id)
     apply(session, {int(customer.id): wanted}, change)  # type: ignore[arg-type]
+    if value:
+        for channel in wanted:
+            address = getattr(customer, ADDRESS_FIELD[channel])
+            row = suppression.find(session, address, channel) if address else None
+            if row is not None:
+                suppression.remove(session, int(row.id), actor=change.actor,  # type: ignore[arg-type]
+                                   source=change.source)
     session.refresh(customer)
     return consent_of(customer)
+
+
+def suppressed_channels(session: Session, customers: list[Customer]
+                        ) -> dict[int, dict[str, bool]]:
+    """{customer id: {channel: True when its address on the channel is on the suppression
+    list}} for a page of customers, in one query: a record can read consent on while
+    another record's opt-out suppresses its address, and sends skip it."""
+    pairs = {(address, c) for customer in customers for c in CHANNELS
+             if (address := getattr(customer, ADDRESS_FIELD[c]))}
+    listed = suppression.listed(session, pairs)
+    return {int(customer.id): {c: (getattr(customer, ADDRESS_FIELD[c]), c) in listed  # type: ignore[arg-type]
+                               for c in CHANNELS} for customer in customers}
 
 
 @dataclass(frozen=True)

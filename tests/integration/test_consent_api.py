@@ -128,6 +128,28 @@ def test_suppression_follows_the_address_to_another_record(api: TestClient, inge
     with Session(app_settings) as s:  # ...but its address is on the list
         assert suppression.listed(s, [("+919876543210", "sms"), ("+919876543210", "whatsapp")]
                                   ) == {("+919876543210", "sms")}
+    # The read says so, rather than looking reachable (a fresh user was misled by it).
+    read = api.get("/api/v1/customers/asha-2", headers=ingest).json()
+    assert read["suppressed"] == {"sms": True, "email": False, "whatsapp": False}
+    listed = api.get("/api/v1/customers", headers=ingest).json()["items"]
+    assert {c["external_id"]: c["suppressed"]["sms"] for c in listed} == {
+        "asha": True, "asha-2": True}
+    # A nightly sync that says consent: true for everyone does not undo the STOP...
+    api.post("/api/v1/customers", headers=ingest,
+             json={"external_id": "asha-2", "consent": {"sms": True}})
+    assert ("+919876543210", "sms") in _suppressed(app_settings)
+    # ...but the explicit opt-in endpoint does, as documented, with an audit entry.
+    r = api.post("/api/v1/customers/asha-2/subscribe", headers=ingest, json={"channels": ["sms"]})
+    assert r.status_code == 200, r.text
+    assert ("+919876543210", "sms") not in _suppressed(app_settings)
+    read = api.get("/api/v1/customers/asha-2", headers=ingest).json()
+    assert read["suppressed"]["sms"] is False
+    with Session(app_settings) as s:
+        removed = s.exec(select(AuditEvent).where(
+            AuditEvent.action == "suppression_removed")).all()
+    assert [(e.details["address"], e.details["source"]) for e in removed] == [
+        ("+919876543210", "api")]
+    assert removed[0].actor_label.startswith("api key ")
 
 
 def test_suppressions_api(api: TestClient, ingest, app_settings: sa.Engine) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from mini_crm.core import contacts
-from mini_crm.core.consent import consent_of
+from mini_crm.core.consent import consent_of, suppressed_channels
 from mini_crm.models import Customer, Order
 
 MAX_LIMIT = 500
@@ -31,13 +31,15 @@ def decode_cursor(cursor: str | None) -> int:
         raise ValueError("invalid cursor: pass back the next_cursor of a previous page") from exc
 
 
-def customer_json(c: Customer) -> dict[str, Any]:
+def customer_json(c: Customer, suppressed: dict[str, bool]) -> dict[str, Any]:
+    """The API's customer: `suppressed` ({channel: bool}, from consent.suppressed_channels)
+    says which of its addresses are on the suppression list."""
     return {
         "external_id": c.external_id, "name": c.name, "email": c.email, "phone": c.phone,
         "phone_type": c.phone_type, "sms_reachable": bool(c.phone)
         and contacts.sms_reachable(c.phone_type),
         "city": c.city, "attributes": c.attributes, "is_stub": c.is_stub,
-        "consent": consent_of(c),
+        "consent": consent_of(c), "suppressed": suppressed,
         "created_at": c.created_at.isoformat(), "updated_at": c.updated_at.isoformat(),
         "stats": {"total_spend": str(c.total_spend), "order_count": c.order_count,
                   "first_order_at": c.first_order_at.isoformat() if c.first_order_at else None,
@@ -69,7 +71,8 @@ def list_customers(session: Session, cursor: str | None, limit: int) -> dict[str
     rows = session.exec(select(Customer).where(Customer.id > after).order_by(Customer.id)
                         .limit(limit + 1)).all()
     page = rows[:limit]
-    return {"items": [customer_json(c) for c in page],
+    suppressed = suppressed_channels(session, list(page))
+    return {"items": [customer_json(c, suppressed[int(c.id)]) for c in page],  # type: ignore[arg-type]
             "next_cursor": encode_cursor(page[-1].id) if len(rows) > limit else None}
 
 
