@@ -116,12 +116,19 @@ class PreviewIn(BaseModel):
                                          "segment_id, never both (422)")
     segment_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     channel: Literal["sms", "email", "whatsapp"] = "sms"
+    holdout_percent: int = Field(default=0, ge=0, le=50, description="the holdout the "
+                                 "launch would keep, as on create (0-50)")
 
 
 class PreviewOut(BaseModel):
     matching: int = Field(description="customers the rules match now")
-    recipients: int = Field(description="those a launch now would message")
+    recipients: int = Field(description="those a launch now would message, or hold out "
+                            "when holdout_percent is set: the launched campaign's "
+                            "recipients plus its holdout size")
     skipped: Skipped
+    holdout_about: int = Field(description="with holdout_percent: about how many of the "
+                               "recipients the holdout keeps (the launch draws them at "
+                               "random, stable per campaign); 0 without")
 
 
 class HoldoutOut(BaseModel):
@@ -286,12 +293,13 @@ def preview_campaign(body: PreviewIn, _key: Any = Depends(require_scope("read"))
     422 `invalid_campaign` with `details.field` for bad rules or an unknown segment."""
     try:
         reach = service.preview_campaign(db, rules=body.rules, segment_id=body.segment_id,
-                                         channel=body.channel)
+                                         channel=body.channel,
+                                         holdout_percent=body.holdout_percent)
     except CampaignError as exc:
         raise ApiError(422, exc.message, code="invalid_campaign",
                        details={"field": exc.field}) from exc
     return PreviewOut(matching=reach.matching, recipients=reach.recipients,
-                      skipped=Skipped(**reach.skipped))
+                      skipped=Skipped(**reach.skipped), holdout_about=reach.holdout_about)
 
 
 @router.post("", response_model=CampaignDetail, status_code=201,

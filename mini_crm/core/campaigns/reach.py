@@ -146,6 +146,14 @@ class Reach:
     matching: int
     recipients: int
     skipped: dict[str, int] = field(default_factory=dict)
+    # With a holdout: about how many of `recipients` it keeps. The draw is a hash of the
+    # campaign id and the customer (core/outcomes/holdout), and a campaign not yet created
+    # has no id, so a preview can only give the expected count.
+    holdout_percent: int = 0
+
+    @property
+    def holdout_about(self) -> int:
+        return round(self.recipients * self.holdout_percent / 100)
 
     def as_dict(self) -> dict[str, Any]:
         return {"matching": self.matching, "recipients": self.recipients,

@@ -112,18 +112,28 @@ def _resolve_rules(db: Session, rules: dict[str, Any] | None, segment_id: int | 
 
 
 def preview_campaign(db: Session, *, rules: dict[str, Any] | None, segment_id: int | None,
-                     channel: str, now: datetime | None = None) -> reach.Reach:
+                     channel: str, now: datetime | None = None,
+                     holdout_percent: int = 0) -> reach.Reach:
     """Who a launch on `channel` would reach now, without launching: matching, recipients
     and skipped per reason (reach.Reach), from the launch's own statement, counted.
+    With `holdout_percent` (0-50, as create_campaign), `Reach.holdout_about` is about how
+    many of the recipients the holdout would keep (the launch's own draw depends on the
+    campaign's id, so it is an expected count).
 
     Rules or a saved segment as for create_campaign. Raises CampaignError(message, field)
-    for an unknown channel or segment and for invalid rules.
+    for an unknown channel or segment, invalid rules or a holdout outside 0-50.
     """
     if channel not in CHANNELS:
         raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}", "channel")
     one_audience(rules, segment_id)
+    try:
+        holdout_percent = holdout.check_percent(holdout_percent)
+    except ValueError as exc:
+        raise CampaignError(str(exc), "holdout_percent") from exc
     snapshot, _ = _resolve_rules(db, rules, segment_id)
-    return reach.preview_reach(db, snapshot, channel, now or utcnow())
+    found = reach.preview_reach(db, snapshot, channel, now or utcnow())
+    found.holdout_percent = holdout_percent
+    return found
 
 
 def sample_recipients(db: Session, *, rules: dict[str, Any] | None, segment_id: int | None,
