@@ -38,6 +38,15 @@ def helper(fn: F) -> F:
     return fn
 
 
+def own_handler(state: Any, name: str) -> Any:
+    """The event handler `name` of the page state `state` belongs to, for a handler
+    written in a state mixin (`rx.State, mixin=True`): Reflex copies a mixin's handlers
+    onto each state that lists it, so the mixin cannot name that state's class itself.
+    Inside a background handler `state` is a StateProxy, which reports the wrapped
+    state's class."""
+    return getattr(state.__class__, name)
+
+
 def _cookie(header: str, name: str) -> str | None:
     jar = SimpleCookie()
     try:

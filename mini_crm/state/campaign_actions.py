@@ -12,7 +12,7 @@ from mini_crm.core.campaigns import drafts
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.db import session_scope
 from mini_crm.state.campaign_detail import CampaignDetailState
-from mini_crm.state.campaign_wizard import _parse_local
+from mini_crm.state.wizard_reads import parse_local as _parse_local
 
 NOT_ALLOWED = "Only admins and marketers can change campaigns."
 

@@ -223,7 +223,7 @@ def test_the_message_preview_samples_only_customers_the_launch_would_send_to(
 
 def test_the_wizard_renders_its_samples_for_recipients_of_its_channel(
         no_enqueue: sa.Engine) -> None:
-    from mini_crm.state.campaign_wizard import _render_samples
+    from mini_crm.state.wizard_reads import render_samples as _render_samples
 
     add_customers(no_enqueue, 1, start=0, name="Reachable Rao")
     add_customers(no_enqueue, 1, start=1, name="Opted Out Oak", **_opted_out("sms"))

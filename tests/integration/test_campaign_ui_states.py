@@ -27,6 +27,7 @@ from mini_crm.models import (
     utcnow,
 )
 from mini_crm.state import campaign_wizard as wizard
+from mini_crm.state import wizard_launch, wizard_reads
 from mini_crm.state.campaign_common import pace_of, stats_view
 from mini_crm.state.campaign_detail import CampaignDetailState
 from mini_crm.state.campaign_wizard import CampaignWizardState
@@ -63,7 +64,7 @@ def _previous_messages(engine: sa.Engine, customer_id: int, count: int) -> None:
 def test_review_counts_exactly_what_the_launch_inserts(app_settings: sa.Engine) -> None:
     ids = _customers(app_settings)
     _previous_messages(app_settings, ids[2], 5)  # over the default cap of 3 in 7 days
-    reach = wizard._reach(SPENDERS, "sms")
+    reach = wizard_reads.reach(SPENDERS, "sms")
     assert (reach["size"], reach["eligible"]) == (10, 8)  # minus one unsubscribed, one capped
     assert reach["text"] == ("10 match · 8 will receive · skipped: 1 unsubscribed, "
                              "1 frequency cap")
@@ -90,12 +91,12 @@ def _payload(**changes: Any) -> dict[str, Any]:
 def test_saving_the_audience_and_launching_is_one_step(app_settings: sa.Engine) -> None:
     _customers(app_settings)
     with pytest.raises(Exception) as refused:
-        wizard._launch(_payload(template="Hi {nmae}"))
+        wizard_launch.launch(_payload(template="Hi {nmae}"))
     assert getattr(refused.value, "field", None) == "message"
     with Session(app_settings) as s:  # the refused launch left no segment behind
         assert s.exec(select(Segment)).all() == []
 
-    campaign_id = wizard._launch(_payload())
+    campaign_id = wizard_launch.launch(_payload())
     with Session(app_settings) as s:
         segment = s.exec(select(Segment)).one()
         campaign = s.get(Campaign, campaign_id)
@@ -103,16 +104,16 @@ def test_saving_the_audience_and_launching_is_one_step(app_settings: sa.Engine) 
         assert campaign.segment_id == segment.id and campaign.rules == SPENDERS
         assert campaign.status == "scheduled" and campaign.tags == ["loyalty"]
     with pytest.raises(Exception) as used:  # the core refuses a name already in use
-        wizard._launch(_payload(name="again", segment_name="big spenders"))
+        wizard_launch.launch(_payload(name="again", segment_name="big spenders"))
     assert getattr(used.value, "field", None) == "save_audience_as"
     assert wizard.FIELD_STEP["save_audience_as"] == 0  # shown on the audience step
 
 
 def test_schedule_times_are_read_in_the_brand_time_zone(app_settings: sa.Engine) -> None:
     # Asia/Kolkata is UTC+5:30 all year.
-    assert wizard._parse_local("2030-01-15T18:00") == datetime(2030, 1, 15, 12, 30)
-    assert wizard._to_local_input(datetime(2030, 1, 15, 12, 30)) == "2030-01-15T18:00"
-    assert wizard._parse_local("tomorrow") is None
+    assert wizard_reads.parse_local("2030-01-15T18:00") == datetime(2030, 1, 15, 12, 30)
+    assert wizard_reads.to_local_input(datetime(2030, 1, 15, 12, 30)) == "2030-01-15T18:00"
+    assert wizard_reads.parse_local("tomorrow") is None
 
 
 def test_figures_are_the_reports_and_polling_follows_them(app_settings: sa.Engine) -> None:
@@ -181,6 +182,10 @@ class _Proxy:
     async def __aexit__(self, *exc: object) -> None:
         return None
 
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # as StateProxy: the wrapped state's class
+        return type(self._state)
+
     def __getattr__(self, name: str) -> Any:
         attr = getattr(type(self._state), name, None)
         if isinstance(attr, types.FunctionType):
@@ -210,7 +215,7 @@ def test_viewers_and_strangers_cannot_launch_or_cancel(app_settings: sa.Engine,
     with Session(app_settings) as s:
         assert s.exec(select(Campaign)).all() == []
 
-    scheduled = wizard._launch(_payload(save_segment=False))
+    scheduled = wizard_launch.launch(_payload(save_segment=False))
     detail = _connected(CampaignDetailState, app_settings, None)
     detail.router = state.router  # the same connection, so the same person
     detail.campaign_id = scheduled

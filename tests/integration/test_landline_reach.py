@@ -19,7 +19,7 @@ from mini_crm.core.campaigns import reports, service
 from mini_crm.core.ingestion import csv_import
 from mini_crm.db import create_db_engine, session_scope
 from mini_crm.models import CommunicationLog, Customer
-from mini_crm.state.campaign_wizard import _reach as wizard_reach
+from mini_crm.state.wizard_reads import reach as wizard_reach
 from tests.databases import DIALECTS, fresh_database
 from tests.integration.campaign_helpers import city_rules
 

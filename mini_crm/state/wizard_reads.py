@@ -1,0 +1,146 @@
+"""What the campaign wizard reads, shaped for its page: the wizard's fixed choices
+(steps, channels, tones), saved segments to pick from, the launch's reach and sample
+messages for an audience, AI suggestions (messages, tags, send times), and the
+datetime-local values the schedule input speaks (brand time zone). Plain functions,
+each opening its own session where it needs one, run off the event loop by the wizard
+states (`rx.run_in_thread`); the figures come from core (campaigns/service,
+segments/service, ai/*).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mini_crm.core import brand_time, formatting, segments
+from mini_crm.core.messages import render
+from mini_crm.core.segments import service as segment_service
+from mini_crm.core.sms import sms_length
+from mini_crm.db import session_scope
+from mini_crm.state.campaign_common import local_text, reach_text, skipped_text
+
+STEPS = [("Audience", "users"), ("Message", "message-square-text"),
+         ("Schedule", "calendar-clock"), ("Review", "rocket")]
+CHANNELS = [("sms", "SMS", "smartphone"), ("email", "Email", "mail"),
+            ("whatsapp", "WhatsApp", "message-circle")]
+TONES = ["friendly", "urgent", "premium", "playful", "formal"]
+SAMPLE_SIZE = 3
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> speaks
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def tokens() -> list[dict[str, str]]:
+    return [{"token": "{" + t + "}", "hint": d} for t, d in render.TOKENS]
+
+
+def template_errors(template: str) -> list[str]:
+    return render.validate_template(template)
+
+
+def segment_choices() -> list[dict[str, str]]:
+    with session_scope() as db:
+        return [{"id": str(seg.id), "name": seg.name, "sentence": seg.sentence,
+                 "size": "—" if seg.size is None else formatting.count(seg.size),
+                 "count": str(seg.size or 0), "valid": "" if seg.size is None else "1"}
+                for seg in segment_service.segment_summaries(db)]
+
+
+def segment_rules(segment_id: int) -> dict[str, Any] | None:
+    with session_scope() as db:
+        seg = segment_service.get_segment(db, segment_id)
+        return None if seg is None else dict(seg.rules)
+
+
+def reach(rules: dict[str, Any], channel: str) -> dict[str, Any]:
+    """Matching, recipients and skipped per reason: the launch's own statement, counted
+    (service.preview_campaign)."""
+    from mini_crm.core.campaigns import service
+
+    with session_scope() as db:
+        reach = service.preview_campaign(db, rules=rules, segment_id=None, channel=channel)
+    return {"size": reach.matching, "eligible": reach.recipients,
+            "skipped": reach.skipped,
+            "text": reach_text(reach.matching, reach.recipients, reach.skipped, channel),
+            "skipped_text": skipped_text(reach.skipped, channel)}
+
+
+def render_samples(rules: dict[str, Any], template: str, channel: str
+                    ) -> list[dict[str, str]]:
+    """The message as three real recipients would get it (never a customer the launch
+    would skip on this channel: opted out, suppressed, no address)."""
+    from mini_crm.core.campaigns import service
+
+    with session_scope() as db:
+        rows = service.sample_recipients(db, rules=rules, segment_id=None, channel=channel,
+                                         n=SAMPLE_SIZE)
+    out = []
+    for r in rows:
+        text = render.render(template, r)
+        out.append({"name": r.get("name") or "(no name)", "city": r.get("city") or "—",
+                    "external_id": r.get("external_id") or "", "text": text,
+                    "chars": str(len(text)), "sms": " · " + sms_length(text).describe()})
+    return out
+
+
+def parse_local(value: str) -> datetime | None:
+    """A datetime-local value in the brand's zone -> naive UTC (how timestamps are stored)."""
+    try:
+        return brand_time.to_utc(datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT))
+    except ValueError:  # unreadable, or outside the supported calendar (TimestampError)
+        return None
+
+
+def to_local_input(utc_naive: datetime) -> str:
+    return formatting.brand_time(utc_naive).strftime(LOCAL_INPUT_FORMAT)
+
+
+def suggest_messages(objective: str, tone: str, rules: dict[str, Any] | None,
+                      channel: str) -> dict[str, Any]:
+    from mini_crm.core.ai import messages
+
+    with session_scope() as db:
+        result = messages.suggest_messages(db, objective=objective, tone=tone, rules=rules,
+                                           channel=channel, n=3)
+    return {"variants": [{"text": v.text, "rationale": v.rationale,
+                          "intent": getattr(v, "intent", "") or ""} for v in result.value],
+            "engine": result.engine, "note": result.note}
+
+
+def suggest_tags(name: str, message: str, objective: str) -> dict[str, Any]:
+    from mini_crm.core.ai import tags
+
+    result = tags.suggest_tags(name=name, message=message, objective=objective)
+    return {"tags": list(result.value), "engine": result.engine, "note": result.note}
+
+
+def send_times(rules: dict[str, Any]) -> dict[str, Any]:
+    from mini_crm.core.ai import send_time
+
+    with session_scope() as db:
+        result = send_time.suggest_send_times(db, rules)
+    advice = result.value
+    peak = max((max(row) for row in advice.heatmap if row), default=0) or 1
+    heat = [{"day": WEEKDAYS[d], "cells": [{"hour": str(h), "level": str(round(4 * v / peak)),
+                                            "count": str(v)}
+                                           for h, v in enumerate(row)]}
+            for d, row in enumerate(advice.heatmap[:7])]
+    windows = [{"label": f"{WEEKDAYS[w.weekday % 7]} {w.hour:02d}:00",
+                "when": local_text(w.next_at), "value": to_local_input(w.next_at),
+                "reason": w.reason, "score": f"{w.score:.0%} of orders"}
+               for w in advice.windows]
+    notes = [*getattr(advice, "notes", []), *([result.note] if result.note else [])]
+    return {"windows": windows, "heat": heat, "engine": result.engine, "note": " ".join(notes)}
+
+
+def warm_ai() -> None:
+    try:
+        from mini_crm.core.ai import tags
+
+        tags.predict("warm up")
+    except Exception:  # only a warm-up: the real call reports its own errors
+        pass
+
+
+def count(rules: dict[str, Any]) -> int:
+    with session_scope() as db:
+        return segments.audience_size(db, rules)
