@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mini_crm.core.campaigns import drafts, service
 from mini_crm.db import session_scope
 from mini_crm.state import wizard_drafts
 
@@ -17,8 +18,6 @@ def launch(payload: dict[str, Any]) -> int:
 
     Saving the audience as a segment is the core's `save_audience_as` option, so a
     refused campaign leaves no segment behind (the session rolls back)."""
-    from mini_crm.core.campaigns import service
-
     save_as = payload["segment_name"] if payload["save_segment"] else None
     with session_scope() as db:
         if payload.get("draft_id"):
@@ -42,8 +41,6 @@ def launch_draft(db: Any, payload: dict[str, Any], save_as: str | None) -> int:
     """The saved draft gets the wizard's final inputs, then launches or is scheduled; a
     scheduled campaign being edited keeps its (new) time, or is sent now. `save_as`
     names the segment the core saves the audience as (None: not saved)."""
-    from mini_crm.core.campaigns import drafts
-
     draft_id, user_id = int(payload["draft_id"]), payload["user_id"]
     segment_id = payload["segment_id"]
     fields = wizard_drafts.fields(

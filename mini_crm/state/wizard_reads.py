@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from mini_crm.core import brand_time, formatting, segments
+from mini_crm.core.campaigns import service
 from mini_crm.core.messages import render
 from mini_crm.core.segments import service as segment_service
 from mini_crm.core.sms import sms_length
@@ -54,22 +55,18 @@ def segment_rules(segment_id: int) -> dict[str, Any] | None:
 def reach(rules: dict[str, Any], channel: str) -> dict[str, Any]:
     """Matching, recipients and skipped per reason: the launch's own statement, counted
     (service.preview_campaign)."""
-    from mini_crm.core.campaigns import service
-
     with session_scope() as db:
-        reach = service.preview_campaign(db, rules=rules, segment_id=None, channel=channel)
-    return {"size": reach.matching, "eligible": reach.recipients,
-            "skipped": reach.skipped,
-            "text": reach_text(reach.matching, reach.recipients, reach.skipped, channel),
-            "skipped_text": skipped_text(reach.skipped, channel)}
+        counted = service.preview_campaign(db, rules=rules, segment_id=None, channel=channel)
+    return {"size": counted.matching, "eligible": counted.recipients,
+            "skipped": counted.skipped,
+            "text": reach_text(counted.matching, counted.recipients, counted.skipped, channel),
+            "skipped_text": skipped_text(counted.skipped, channel)}
 
 
 def render_samples(rules: dict[str, Any], template: str, channel: str
                     ) -> list[dict[str, str]]:
     """The message as three real recipients would get it (never a customer the launch
     would skip on this channel: opted out, suppressed, no address)."""
-    from mini_crm.core.campaigns import service
-
     with session_scope() as db:
         rows = service.sample_recipients(db, rules=rules, segment_id=None, channel=channel,
                                          n=SAMPLE_SIZE)
