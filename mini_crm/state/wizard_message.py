@@ -13,6 +13,8 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core import formatting
+from mini_crm.core.campaigns import CampaignError
+from mini_crm.core.campaigns.service import clean_tags
 from mini_crm.core.messages.email import default_subject, validate_email_fields
 from mini_crm.state import wizard_reads as reads
 from mini_crm.state import wizard_test_send
@@ -220,9 +222,6 @@ class WizardMessage(rx.State, mixin=True):
 
     @rx.event
     def add_tag(self, tag: str = ""):
-        from mini_crm.core.campaigns import CampaignError
-        from mini_crm.core.campaigns.service import clean_tags
-
         raw = (tag or self.tag_input).strip().strip(",")
         if not raw:
             return
