@@ -350,7 +350,9 @@ def test_a_birthday_not_this_month_is_the_negative_rule() -> None:
 
 
 @pytest.mark.parametrize("text", ["birthday in the next 7 days", "birthday next week",
-                                  "birthday today", "birthdays this week in Pune"])
+                                  "birthday today", "birthdays this week in Pune",
+                                  "birthday in 2 months", "birthday within 30 days",
+                                  "customers born in 1990", "born in March 1990"])
 def test_a_span_shorter_than_a_month_is_refused_not_misread(text: str) -> None:
     """Only the month is stored: no rule from the birthday part (it once became
     'ordered in the last 7 days'), and the report says what to write instead."""
@@ -367,3 +369,58 @@ def test_without_a_birthday_attribute_the_date_is_not_an_order_date() -> None:
     parsed = _parsed("birthday this month", keys={"loyalty_tier": ["gold"]})
     assert parsed.rules["rules"] == []
     assert parsed.unparsed and "no birthday is stored" in parsed.unparsed[0]
+
+
+@pytest.mark.parametrize(("text", "op", "months", "words"), [
+    ("birthdays in March or April", "in", [3, 4], "have a birthday in March or April"),
+    ("birthdays in March and April", "in", [3, 4], "have a birthday in March or April"),
+    ("born in March, April or June", "in", [3, 4, 6],
+     "have a birthday in March, April or June"),
+    ("no birthday in March or April", "not_in", [3, 4],
+     "do not have a birthday in March or April"),
+])
+def test_a_month_list_after_a_birthday_word_is_the_birthday(text: str, op: str,
+                                                            months: list[int],
+                                                            words: str) -> None:
+    """The months after the first stay with the birthday ("April" once became a clause of
+    its own, read as "last order in April")."""
+    parsed = _parsed(text)
+    assert parsed.rules["rules"] == [{"field": "attributes.birthday_month", "operator": op,
+                                      "value": months}]
+    assert parsed.unparsed == [] and parsed.explanation == [f"“{text}” → {words}"]
+
+
+def test_born_in_a_month_is_the_birthday_month() -> None:
+    assert one("born in March") == ("attributes.birthday_month", "=", 3)
+
+
+def _window(start: str, end: str, op: str = ">", value: int = 0) -> dict[str, Any]:
+    return {"field": "window_order_count", "operator": op, "value": value,
+            "window": {"from": start, "to": end}}
+
+
+@pytest.mark.parametrize(("text", "rules", "words"), [
+    ("ordered in April", [_window("2026-04-01", "2026-04-30")],
+     ["“ordered in April” → placed at least one order between 1 Apr 2026 and 30 Apr 2026"]),
+    ("bought in 2025", [_window("2025-01-01", "2025-12-31")],
+     ["“bought in 2025” → placed at least one order between 1 Jan 2025 and 31 Dec 2025"]),
+    ("ordered in March and April",
+     [_window("2026-03-01", "2026-03-31"), _window("2026-04-01", "2026-04-30")],
+     ["“ordered in March” → placed at least one order between 1 Mar 2026 and 31 Mar 2026",
+      "“April” → placed at least one order between 1 Apr 2026 and 30 Apr 2026"]),
+    ("haven't ordered in April", [_window("2026-04-01", "2026-04-30", "=", 0)],
+     ["“haven't ordered in April” → placed no orders between 1 Apr 2026 and 30 Apr 2026"]),
+    ("last ordered in April",
+     [{"field": "last_order_at", "operator": "between", "value": ["2026-04-01", "2026-04-30"]}],
+     ["“last ordered in April” → last ordered between 1 Apr 2026 and 30 Apr 2026"]),
+    ("customers whose most recent order was in April",
+     [{"field": "last_order_at", "operator": "between", "value": ["2026-04-01", "2026-04-30"]}],
+     ["“most recent order was in April” → last ordered between 1 Apr 2026 and 30 Apr 2026"]),
+])
+def test_ordered_in_a_period_is_any_order_in_it(text: str, rules: list[dict[str, Any]],
+                                                words: list[str]) -> None:
+    """"ordered in April" is at least one order in April (a windowed rule); only "last
+    ordered in April" is about the last order's date."""
+    parsed = _parsed(text)
+    assert parsed.rules["rules"] == rules
+    assert parsed.unparsed == [] and parsed.explanation == words

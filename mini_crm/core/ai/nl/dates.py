@@ -17,6 +17,8 @@ from mini_crm.core.ai.nl.vocab import (
     TENURE_NOUNS,
 )
 
+_LAST = {"last", "latest", "recent", "final"}  # "last order", "most recent purchase"
+
 
 def time_field(c: Clause) -> tuple[str, str, list[int]]:
     """(days field, date field, trigger indices) that a period or date in this clause is about.
@@ -40,7 +42,23 @@ def time_field(c: Clause) -> tuple[str, str, list[int]]:
         return "days_since_signup", "created_at", signup + tenure
     return "days_since_last_order", "last_order_at", [
         i for i, x in enumerate(w) if x in ORDER_VERBS | ORDER_NOUNS | LAPSE
-        or (x == "last" and i + 1 < len(w) and w[i + 1] in ORDER_VERBS | ORDER_NOUNS)]
+        or (x in _LAST and i + 1 < len(w) and w[i + 1] in ORDER_VERBS | ORDER_NOUNS)
+        or (x == "most" and w[i + 1:i + 2] == ["recent"])]
+
+
+def says_last(c: Clause) -> bool:
+    """"last ordered", "whose last order was", "most recent purchase": the clause is about
+    the last order, so a date in it is the last order's date (last_order_at). Without
+    such a word, "ordered in April" means any order in April."""
+    w = [t.text for t in c.toks]
+    return any(x in _LAST and i + 1 < len(w) and w[i + 1] in ORDER_VERBS | ORDER_NOUNS
+               for i, x in enumerate(w))
+
+
+def ordered_within(start: date, end: date) -> dict[str, Any]:
+    """At least one counted order (not cancelled or refunded) from start to end."""
+    return {"field": "window_order_count", "operator": ">", "value": 0,
+            "window": {"from": start.isoformat(), "to": end.isoformat()}}
 
 
 def read_periods(c: Clause, ctx: Context) -> None:
@@ -146,13 +164,18 @@ def read_dates(c: Clause, ctx: Context) -> None:
         elif c.toks[i].extra.get("holiday") and date_field == "last_order_at" and not neg \
                 and start != end:
             # "bought during the festive season": any order in that span, not the last one
-            rule = {"field": "window_order_count", "operator": ">", "value": 0,
-                    "window": {"from": start.isoformat(), "to": end.isoformat()}}
+            rule = ordered_within(start, end)
         else:  # "in March", "during 2024", "on 2025-01-31"
             rule = {"field": date_field, "operator": "between",
                     "value": [start.isoformat(), end.isoformat()]}
-            if neg:
-                rule = negate(rule)
+            if date_field == "last_order_at" and not says_last(c):
+                # "ordered in April" is any order in April (nl_windows.fold turns the span
+                # into "ordered at all" or folds it into a count/spend); only "last
+                # ordered in April" is about the last order
+                rule = {**rule, "span_of": "orders"}
+            if neg:  # "not ordered in April": no counted order in April (never ordered too)
+                rule = {**ordered_within(start, end), "operator": "=", "value": 0} \
+                    if rule.pop("span_of", None) else negate(rule)
                 used += neg
         c.add(rule, used)
 

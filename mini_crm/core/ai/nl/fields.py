@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
+from mini_crm.core.ai.nl.birthdays import BIRTH_WORDS, DAY_SPANS, subject_of, unknown_birthdays
 from mini_crm.core.ai.nl.clauses import Clause, Context, op_around, tidy
 from mini_crm.core.ai.nl.combine import negate
 from mini_crm.core.ai.nl.names import Name
@@ -100,6 +101,10 @@ def _key_mentions(c: Clause, key: str, keys: list[str] | None = None) -> list[in
     words = _key_words(key)
     hits = [i for i, t in enumerate(c.toks) if t.kind == "word"
             and any(_stem_match(t.text, w) for w in words)]
+    if any("birth" in w for w in words):  # "born in March", "bdays" name birthday_month
+        born = [i for i, t in enumerate(c.toks) if t.text in BIRTH_WORDS and i not in hits]
+        if born:
+            return sorted([*hits, *born])
     if not hits:
         return []
     matched = {w for w in words for i in hits if _stem_match(c.toks[i].text, w)}
@@ -230,26 +235,7 @@ def read_attributes(c: Clause, ctx: Context) -> None:
         mentions = [m for m in _key_mentions(c, key, ctx.keys) if m not in c.used]
         if mentions:
             _attribute_value(c, ctx, key, mentions, max(mentions) + 1)
-    _unknown_birthdays(c, ctx)
-
-
-_BIRTH_WORDS = {"birthday", "birthdays", "born", "birth", "bday", "bdays"}
-
-
-def _unknown_birthdays(c: Clause, ctx: Context) -> None:
-    """'birthday next month' when the data has no birthday attribute: refused, so the
-    date is never read as an order date ("birthday this month" once became "last ordered
-    this month")."""
-    if any("birth" in k.lower() for k in ctx.keys):
-        return
-    words = [i for i in c.index("word") if c.toks[i].text in _BIRTH_WORDS]
-    if not words:
-        return
-    when = [i for i, t in enumerate(c.toks) if i not in c.used and i > min(words) and (
-        t.kind in ("date", "period", "window") or t.text in (
-            "in", "on", "the", "this", "next", "coming", "month", *_DAY_SPANS))]
-    c.refuse([*words, *when], "no birthday is stored for customers: that needs an "
-                              "attribute such as birthday_month")
+    unknown_birthdays(c, ctx)
 
 
 def _attribute_value(c: Clause, ctx: Context, key: str, mentions: list[int], after: int
@@ -269,7 +255,15 @@ def _attribute_value(c: Clause, ctx: Context, key: str, mentions: list[int], aft
             return
         for i in c.index("date", "range", "num"):
             t = c.toks[i]
-            if t.kind == "date" and t.value[1] and "month" in key:
+            if t.kind == "date" and t.extra.get("months") and "month" in key:
+                months = list(dict.fromkeys(t.extra["months"]))
+                rule = {"field": field_name, "operator": "not_in" if negated else "in",
+                        "value": months}
+                c.add(rule, [*mentions, i, *(neg_words if negated else [])],
+                      _month_note(key, months, negated))
+                return
+            if t.kind == "date" and t.value[1] and "month" in key and not (
+                    "birth" in key and t.value[0] is not None):  # "born in March 1990"
                 rule = {"field": field_name, "operator": "!=" if negated else "=",
                         "value": t.value[1]}
                 c.add(rule, [*mentions, i, *(neg_words if negated else [])],
@@ -321,20 +315,15 @@ def _attribute_value(c: Clause, ctx: Context, key: str, mentions: list[int], aft
 # "month" and how many months from the brand's current one.
 _MONTH_SHIFT = {"this": 0, "current": 0, "next": 1, "coming": 1, "upcoming": 1, "last": -1,
                 "previous": -1, "past": -1}
-# Spans shorter than a month: a month-number attribute cannot answer them.
-_DAY_SPANS = {"today", "tomorrow", "yesterday", "week", "weeks", "fortnight", "weekend"}
 
 
-def _subject(key: str) -> str:
-    """'birthday' for birthday_month, 'anniversary' for anniversary_month."""
-    words = [w for w in key.lower().split("_") if w and w != "month"]
-    return " ".join(words) or key
-
-
-def _month_note(key: str, month: int, negated: bool, label: str = "") -> str:
-    """The explanation in words: 'have a birthday in December (next month)'."""
-    when = calendar.month_name[month] + (f" ({label})" if label else "")
-    return f"{'do not have' if negated else 'have'} a {_subject(key)} in {when}"
+def _month_note(key: str, month: int | list[int], negated: bool, label: str = "") -> str:
+    """The explanation in words: 'have a birthday in December (next month)', 'have a
+    birthday in March or April'."""
+    names = [calendar.month_name[m] for m in (month if isinstance(month, list) else [month])]
+    when = (", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]) \
+        + (f" ({label})" if label else "")
+    return f"{'do not have' if negated else 'have'} a {subject_of(key)} in {when}"
 
 
 def _relative_month(c: Clause, ctx: Context, key: str, mentions: list[int],
@@ -361,16 +350,19 @@ def _relative_month(c: Clause, ctx: Context, key: str, mentions: list[int],
         c.add({"field": field_name, "operator": "!=" if negated else "=", "value": month},
               [*mentions, *words, *neg_words], _month_note(key, month, negated, label))
         return True
+    # any span of days or months ("within 30 days", "in 2 months") is not a month of the
+    # year either: refused with advice, never left for the order-date reader
     short = [i for i, t in enumerate(c.toks) if i not in c.used and (
-        t.kind == "period" and (t.value or 0) < 28 or t.text in _DAY_SPANS)]
+        t.kind in ("period", "window") or t.text in DAY_SPANS)]
     if short:
         lead = [j for j in range(min(short) - 3, min(short)) if j >= 0 and j not in c.used
                 and c.toks[j].text in ("in", "the", "next", "this", "coming", "within",
                                         "upcoming", "window")]
-        subject = _subject(key)
+        subject = subject_of(key)
         c.refuse([*mentions, *lead, *short],
                  f"only the {subject} month is stored, not the day: say “{subject} this "
-                 f"month” or “{subject} next month”")
+                 f"month”, “{subject} next month” or name the months (“{subject} in "
+                 f"March or April”)")
         return True
     return False
 

@@ -19,7 +19,10 @@ Conventions (the same as the sentence reader in core/segments/describe.py):
 customers who never ordered have not ordered in N days either, and the explanation says
 so; "ordered in the last N days" is days_since_last_order < N; "not in Mumbai" is
 city not_in [Mumbai], which includes customers with no city (DESIGN.md "Missing values");
-an order count or spend with a period is a windowed rule (nl_windows); a month is 30
+an order count or spend with a period is a windowed rule (nl_windows), and so is
+"ordered in April" (at least one order in April; only "last ordered in April" is
+last_order_at); a month list after a birthday word is the birthday's (nl_birthdays),
+never an order date; a month is 30
 days, a year 365; "over"/"more than" are strict, "at least" is not. Numbers are read by
 core.numbers (1,50,000, ₹10K, 1.5 lakh); an ambiguous one ("5.000,00") is reported, not
 guessed.
@@ -34,6 +37,7 @@ from typing import Any
 from mini_crm.core.ai.nl import lexicon, named_dates
 from mini_crm.core.ai.nl import tokens as lx
 from mini_crm.core.ai.nl import windows as nl_windows
+from mini_crm.core.ai.nl.birthdays import join_birth_months
 from mini_crm.core.ai.nl.clauses import (
     Clause,
     Cond,
@@ -94,7 +98,8 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
 
     mapped = lx.normalise(text[:1000])
     mapped, names = find_names(mapped, cities, values, reserved_words(ctx))
-    tokens = named_dates.mark(join_lists(lx.tokenize(mapped.text, names)), ctx.today)
+    tokens = join_birth_months(
+        named_dates.mark(join_lists(lx.tokenize(mapped.text, names)), ctx.today))
     for t in tokens:  # literals keep the marketer's spelling ("Kumar", "@Acme.in")
         start, _ = mapped.source(t.start, t.start)
         _, end = mapped.source(t.end, t.end)

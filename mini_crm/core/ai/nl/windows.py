@@ -28,7 +28,22 @@ TARGETS = {"order_count": "window_order_count", "total_spend": "window_spend"}
 
 
 def fold(c: Any, today: date, cond_type: type) -> None:
-    """Rewrite the clause's conditions in place (c is an nl_rules.Clause)."""
+    """Rewrite the clause's conditions in place (c is an nl_rules.Clause).
+
+    A date span that nl_dates marked {"span_of": "orders"} ("ordered in April", not "last
+    ordered in April") is any order in that span: it folds into a count or spend here,
+    and otherwise becomes "ordered at all" in it (window_order_count > 0).
+    """
+    _fold(c, today, cond_type)
+    for k, cond in enumerate(c.conds):
+        if cond.rule.pop("span_of", None):
+            first, last = cond.rule["value"]
+            c.conds[k] = cond_type({"field": "window_order_count", "operator": ">", "value": 0,
+                                    "window": {"from": first, "to": last}},
+                                   cond.tokens, cond.note)
+
+
+def _fold(c: Any, today: date, cond_type: type) -> None:
     period = next((k for k, cond in enumerate(c.conds) if _is_period(cond.rule)), None)
     if period is None:
         return
@@ -39,6 +54,7 @@ def fold(c: Any, today: date, cond_type: type) -> None:
                and k != period]
     if not targets and items is None:
         return
+    p.rule.pop("span_of", None)
     match = {"items_match": items} if items else {}
     out = []
     for k, cond in enumerate(c.conds):
