@@ -71,9 +71,17 @@ class DeliveryStatus:
 
 
 class OrderStatus:
-    """Orders in these statuses do not count towards a customer's spend."""
+    """Orders in these statuses do not count: not in a customer's spend or order count,
+    not in windowed rules, the dashboard or attribution.
 
-    NOT_COUNTED = ("cancelled", "refunded")
+    `status` is the brand's own word (lower-cased), so the two meanings that matter are
+    recognised as the platforms spell them: cancelled ("canceled" in Magento's and US
+    spelling; "voided" for Shopify's voided payment; "failed" for WooCommerce's failed
+    payment: no sale was made) and refunded ("returned"). A fresh user's `canceled`
+    order was counted as revenue. Migration 0011 recounted stored orders.
+    """
+
+    NOT_COUNTED = ("cancelled", "canceled", "voided", "failed", "refunded", "returned")
 
 
 class Customer(SQLModel, table=True):

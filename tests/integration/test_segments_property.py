@@ -32,7 +32,8 @@ ATTR_VALUES = ["gold", "Gold", "silver", 3, 7.5, 0, True, False, None, "3", "", 
 # Seconds before NOW (13:30 UTC) that land on 18:30 UTC of the day before, i.e. midnight
 # in Kolkata: the brand-calendar day boundary.
 BRAND_MIDNIGHT = [68399, 68400, 68401]
-STATUSES = ["completed", "completed", "shipped", "cancelled", "refunded"]
+STATUSES = ["completed", "completed", "shipped", "cancelled", "refunded", "canceled",
+            "returned"]
 ITEMS = [None, [], [{"category": "Shoes", "sku": "s1"}],
          [{"category": "bags", "sku": "b1"}, {"category": "shoes", "sku": "s2"}],
          [{"category": 5}], [{"sku": "SHOES"}], {"category": "shoes"}, ["shoes"],
