@@ -410,6 +410,11 @@ def _window(start: str, end: str, op: str = ">", value: int = 0) -> dict[str, An
       "“April” → placed at least one order between 1 Apr 2026 and 30 Apr 2026"]),
     ("haven't ordered in April", [_window("2026-04-01", "2026-04-30", "=", 0)],
      ["“haven't ordered in April” → placed no orders between 1 Apr 2026 and 30 Apr 2026"]),
+    ("ordered between 2026-01-01 and 2026-02-15", [_window("2026-01-01", "2026-02-15")],
+     ["“ordered between 2026-01-01 and 2026-02-15” → placed at least one order between "
+      "1 Jan 2026 and 15 Feb 2026"]),
+    ("ordered on 2026-04-01", [_window("2026-04-01", "2026-04-01")],
+     ["“ordered on 2026-04-01” → placed at least one order on 1 Apr 2026"]),
     ("last ordered in April",
      [{"field": "last_order_at", "operator": "between", "value": ["2026-04-01", "2026-04-30"]}],
      ["“last ordered in April” → last ordered between 1 Apr 2026 and 30 Apr 2026"]),

@@ -7,6 +7,7 @@ from typing import Any
 
 from mini_crm.core.ai.nl.clauses import Clause, Context, negation_words, op_around
 from mini_crm.core.ai.nl.combine import negate
+from mini_crm.core.ai.nl.tokens import Tok
 from mini_crm.core.ai.nl.vocab import (
     LAPSE,
     MAX_DAYS,
@@ -140,8 +141,7 @@ def _ago(c: Clause, i: int) -> list[int]:
 
 def read_dates(c: Clause, ctx: Context) -> None:
     for i in c.index("date"):
-        year, month, day = c.toks[i].value
-        start, end = c.toks[i].extra.get("span") or _date_span(year, month, day, ctx.today)
+        start, end = _span(c.toks[i], ctx.today)
         _, date_field, triggers = time_field(c)
         lead = c.toks[i - 1].text if i > 0 else ""
         neg = _negations(c, date_field)
@@ -178,6 +178,35 @@ def read_dates(c: Clause, ctx: Context) -> None:
                     if rule.pop("span_of", None) else negate(rule)
                 used += neg
         c.add(rule, used)
+
+
+def join_date_ranges(tokens: list[Tok], today: date) -> list[Tok]:
+    """'between 2026-01-01 and 2026-02-15', 'between March and May': one date token whose
+    span runs from the first's start to the second's end (the "and" once split it into
+    two clauses, "in January" and "in February"). "between" stays before it."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t.kind == "cmp" and t.value == "between" and i + 3 < len(tokens) \
+                and tokens[i + 1].kind == "date" and tokens[i + 3].kind == "date" \
+                and tokens[i + 2].text in ("and", "to", "-", "till", "until", "&"):
+            a, b = tokens[i + 1], tokens[i + 3]
+            start = _span(a, today)[0]
+            end = _span(b, today)[1]
+            if start <= end:
+                out += [t, Tok("date", f"{a.text} {tokens[i + 2].text} {b.text}", a.start,
+                               b.end, a.value, extra={"span": (start, end)})]
+                i += 4
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def _span(t: Tok, today: date) -> tuple[date, date]:
+    span = t.extra.get("span")
+    return span if span else _date_span(*t.value, today)
 
 
 def _negated_bound(c: Clause, i: int, lead: str, date_field: str, end: date,

@@ -47,7 +47,7 @@ from mini_crm.core.ai.nl.clauses import (
     split_clauses,
 )
 from mini_crm.core.ai.nl.combine import combine, fill_elliptic, negate
-from mini_crm.core.ai.nl.dates import read_dates, read_periods
+from mini_crm.core.ai.nl.dates import join_date_ranges, read_dates, read_periods
 from mini_crm.core.ai.nl.explain import leftovers, phrase, quote, reserved_words
 from mini_crm.core.ai.nl.fields import (
     read_attributes,
@@ -98,8 +98,8 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
 
     mapped = lx.normalise(text[:1000])
     mapped, names = find_names(mapped, cities, values, reserved_words(ctx))
-    tokens = join_birth_months(
-        named_dates.mark(join_lists(lx.tokenize(mapped.text, names)), ctx.today))
+    tokens = join_date_ranges(join_birth_months(
+        named_dates.mark(join_lists(lx.tokenize(mapped.text, names)), ctx.today)), ctx.today)
     for t in tokens:  # literals keep the marketer's spelling ("Kumar", "@Acme.in")
         start, _ = mapped.source(t.start, t.start)
         _, end = mapped.source(t.end, t.end)

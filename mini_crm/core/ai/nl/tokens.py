@@ -22,8 +22,10 @@ quote what was read. The word lists it reads are in `lexicon`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from mini_crm.core import numbers
@@ -140,6 +142,8 @@ def lex(text: str, names: dict[str, Any] | None = None) -> list[Tok]:
         elif kind == "iso":
             y, mo, d = (int(p) for p in raw.split("-"))
             tok.kind, tok.value = "date", (y, mo, d)
+            with contextlib.suppress(ValueError):  # a written day is that day, not a month
+                tok.extra["span"] = (date(y, mo, d), date(y, mo, d))
         tokens.append(tok)
         prev_end = m.end()
     return tokens
