@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from mini_crm.core.brand_time import local_date
@@ -128,3 +129,22 @@ def days_ago(value: datetime | None, now: datetime) -> str:
     if days < 730:
         return f"{days // 30} months ago"
     return f"{days // 365} years ago"
+
+
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")
+
+
+def month_attribute(key: str, value: Any) -> str | None:
+    """A month-number attribute's value as its name: key ending in "month" (birthday_month,
+    anniversary_month) and a value 1-12 (number or digits) → "March"; else None. One
+    convention for the customer page and the rule sentence ("Birthday month 7" read as a
+    code, not a month)."""
+    if not key.lower().endswith("month") or isinstance(value, bool):
+        return None
+    if isinstance(value, float | Decimal) and value == int(value):
+        value = int(value)
+    if isinstance(value, int | str) and str(value).strip().isdigit() \
+            and 1 <= int(value) <= 12:
+        return MONTH_NAMES[int(value) - 1]
+    return None

@@ -128,15 +128,10 @@ class CustomersState(Pager, AppState):
 
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-
-
 def _attr(value: Any, key: str = "") -> str:
     """An attribute value in words; a month attribute (key ending "month", 1-12) as its name."""
-    if key.endswith("month") and not isinstance(value, bool) and isinstance(value, int | str) \
-            and str(value).strip().isdigit() and 1 <= int(value) <= 12:
-        return _MONTHS[int(value) - 1]
+    if (month := formatting.month_attribute(key, value)) is not None:
+        return month
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if value is None or value == "":

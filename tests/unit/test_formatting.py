@@ -81,3 +81,26 @@ def test_percent_is_the_one_rate_formatter() -> None:
     assert percent(0.1234) == "12.3%" and percent(0.5) == "50.0%" and percent(0) == "0.0%"
     assert percent(0.5, trim=True) == "50%" and percent(0.1234, trim=True) == "12.3%"
     assert percent(1) == "100.0%" and percent(0.00049) == "0.0%"
+
+
+def test_a_month_attribute_reads_as_its_month_in_the_rule_sentence() -> None:
+    """The builder's sentence read "have a birthday month that is one of 3 or 4"."""
+    from decimal import Decimal
+
+    from mini_crm.core.formatting import month_attribute
+    from mini_crm.core.segments.describe import describe
+
+    assert [month_attribute("birthday_month", v) for v in (3, "12", Decimal("4"), 4.0)] == [
+        "March", "December", "April", "April"]
+    assert [month_attribute(k, v) for k, v in (("birthday_month", 13), ("birthday_month", 0),
+                                               ("tier", 3), ("birthday_month", True))] == [
+        None, None, None, None]
+
+    def rule(op: str, value: object) -> dict:
+        return {"combinator": "and", "rules": [
+            {"field": "attributes.birthday_month", "operator": op, "value": value}]}
+
+    assert describe(rule("in", [3, 4])) == (
+        "Customers who have a birthday month that is one of March or April")
+    assert describe(rule("=", 3)) == "Customers who have a birthday month that is March"
+    assert describe(rule(">", 13)) == "Customers who have a birthday month that is over 13"

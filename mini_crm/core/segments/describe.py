@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from mini_crm.core.formatting import rupees
+from mini_crm.core.formatting import month_attribute, rupees
 from mini_crm.core.segments.fields import FIELDS, NEGATIVE, field_spec
 from mini_crm.core.segments.schema import Condition, Group, parse_rules
 from mini_crm.core.segments.windows import Window
@@ -64,6 +64,9 @@ def _fmt(c: Condition, v: Any) -> str:
         return str(v)
     if isinstance(v, date):
         return _day(v)
+    if c.field.startswith("attributes.") and (
+            month := month_attribute(c.field.split(".", 1)[1], v)) is not None:
+        return month
     spec = FIELDS.get(c.field)
     if spec is not None and spec.unit == "money":
         return rupees(v)
