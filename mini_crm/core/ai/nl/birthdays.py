@@ -53,7 +53,8 @@ def join_birth_months(tokens: list[Tok]) -> list[Tok]:
 def _month_only(t: Tok) -> bool:
     """A month name without a year or day ("March")."""
     return t.kind == "date" and isinstance(t.value, tuple) and t.value[0] is None \
-        and bool(t.value[1]) and t.value[2] == 1 and not t.extra.get("span")
+        and bool(t.value[1]) and t.value[2] == 1 and not t.extra.get("span") \
+        and not t.extra.get("day")
 
 
 def unknown_birthdays(c: Clause, ctx: Context) -> None:

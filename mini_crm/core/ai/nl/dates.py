@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from mini_crm.core import brand_time
 from mini_crm.core.ai.nl.clauses import Clause, Context, negation_words, op_around
 from mini_crm.core.ai.nl.combine import negate
 from mini_crm.core.ai.nl.tokens import Tok
@@ -145,7 +146,10 @@ def read_dates(c: Clause, ctx: Context) -> None:
         _, date_field, triggers = time_field(c)
         lead = c.toks[i - 1].text if i > 0 else ""
         neg = _negations(c, date_field)
-        used = [i, *triggers, *([i - 1] if lead else [])]
+        # the word before is the date's lead ("in", "since", "ordered"), not an amount
+        # ("spent over 5k last month")
+        lead_used = i > 0 and c.toks[i - 1].kind in ("word", "cmp")
+        used = [i, *triggers, *([i - 1] if lead_used else [])]
         if lead in ("since", "from"):
             rule = {"field": date_field, "operator": "<" if neg else ">=",
                     "value": start.isoformat()}
@@ -205,8 +209,33 @@ def join_date_ranges(tokens: list[Tok], today: date) -> list[Tok]:
 
 
 def _span(t: Tok, today: date) -> tuple[date, date]:
+    """The first and last brand day a date token means today: its fixed span, the
+    previous calendar week/month/year ("last month"), one written day ("30 April": the
+    latest such day not after today), or a month / year."""
     span = t.extra.get("span")
-    return span if span else _date_span(*t.value, today)
+    if span:
+        return span
+    if t.extra.get("calendar"):
+        return brand_time.calendar_period(t.extra["calendar"], today)
+    year, month, day = t.value
+    if t.extra.get("day"):
+        return (d := _latest_day(month, day, today)), d
+    return _date_span(year, month, today)
+
+
+def _latest_day(month: int, day: int, today: date) -> date:
+    """The latest month/day on or before today (29 February: the latest leap year's);
+    date_words refused the days no year has."""
+    year = today.year
+    while True:
+        try:
+            d = date(year, month, day)
+        except ValueError:
+            year -= 1
+            continue
+        if d <= today:
+            return d
+        year -= 1
 
 
 def _negated_bound(c: Clause, i: int, lead: str, date_field: str, end: date,
@@ -225,16 +254,13 @@ def _negated_bound(c: Clause, i: int, lead: str, date_field: str, end: date,
                    "“last ordered before Diwali”")
 
 
-def _date_span(year: int | None, month: int | None, day: int, today: date
-               ) -> tuple[date, date]:
+def _date_span(year: int | None, month: int | None, today: date) -> tuple[date, date]:
+    """A whole month or year; no year is the latest such month not in the future."""
     if year == 0:  # "this year", "this month"
         year, month = today.year, (today.month if month == 0 else month)
     if month is None:  # a whole year
         return date(year or today.year, 1, 1), date(year or today.year, 12, 31)
-    if year is None:  # the latest such month not in the future
-        year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
-    start = date(year, month, min(day, 28) if day > 28 else day)
-    if day != 1:
-        return start, start
+    if year is None:
+        year = today.year if month <= today.month else today.year - 1
     nxt = date(year + (month == 12), month % 12 + 1, 1)
-    return start, nxt - timedelta(days=1)
+    return date(year, month, 1), nxt - timedelta(days=1)

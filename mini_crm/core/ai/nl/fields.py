@@ -339,6 +339,8 @@ def _relative_month(c: Clause, ctx: Context, key: str, mentions: list[int],
             continue
         if t.kind == "date" and t.value == (0, 0, 1):  # "this month"
             shift, words, label = 0, [i], "this month"
+        elif t.kind == "date" and t.extra.get("calendar") == "last_month":
+            shift, words, label = -1, [i], "last month"
         elif t.text in _MONTH_SHIFT and i + 1 < len(c.toks) \
                 and c.toks[i + 1].text == "month":
             shift, words = _MONTH_SHIFT[t.text], [i, i + 1]

@@ -8,6 +8,10 @@ Calendar days are brand days: `today` is the brand-zone date (core/brand_time).
 - "Diwali", "since Diwali": the latest Diwali on or before today;
 - "last Diwali": the latest one strictly before today; "this Diwali": this calendar year's;
 - "next Diwali" is in the future: refused (no order can have been placed since then);
+- "Diwali week", "last Diwali week", "the week of Diwali": the 7 days centred on that
+  day (Diwali −3 to +3 days: Dhanteras to Bhai Dooj and a day either side), chosen over
+  "the week starting Diwali" because festival shopping runs up to the day; a season has
+  no such week ("festive season week" is refused with how to say it);
 - "festive season": Navratri to Bhai Dooj, i.e. from nine days before Dussehra to two
   days after Diwali (2026: 11 Oct – 10 Nov); "this"/bare = the latest season that has
   begun, "last" = the one before.
@@ -113,6 +117,17 @@ def mark(tokens: list[Tok], today: date) -> list[Tok]:
             qualifier = start_tok.text
         span = resolve(NAMES[hit], qualifier, today)
         text = f"{qualifier} {hit}".strip()
+        week_of = len(out) >= 2 and out[-1].text == "of" and out[-2].text == "week"
+        if week_of or (i + n < len(tokens) and tokens[i + n].text == "week"):
+            if week_of:  # "the week of Diwali"
+                out.pop()
+                start_tok = out.pop()
+                text = f"week of {text}"
+            else:  # "Diwali week", "last Diwali week"
+                last = tokens[i + n]
+                n += 1
+                text = f"{text} week"
+            span = holiday_week(NAMES[hit], span)
         if isinstance(span, str):
             out.append(Tok("refused", text, start_tok.start, last.end, span))
         else:
@@ -121,6 +136,18 @@ def mark(tokens: list[Tok], today: date) -> list[Tok]:
                            extra={"span": span, "holiday": NAMES[hit]}))
         i += n
     return out
+
+
+def holiday_week(name: str, span: tuple[date, date] | str) -> tuple[date, date] | str:
+    """"Diwali week": the 7 days centred on the day (3 before to 3 after; for Diwali that
+    is Dhanteras to Bhai Dooj with a day either side), or why not (a season is already
+    a span of weeks)."""
+    if isinstance(span, str):
+        return span
+    if span[0] != span[1]:
+        return (f"the {name} is already a span, {span[0]:%d %b} – {span[1]:%d %b %Y}, not a "
+                f"day with a week: say “during the {name}”")
+    return span[0] - timedelta(days=3), span[0] + timedelta(days=3)
 
 
 def _glued(tokens: list[Tok], i: int, parts: list[str]) -> bool:

@@ -175,7 +175,7 @@ def _read(c: Clause, ctx: Context) -> None:
     for step in (read_percentiles, read_terms, read_names, read_text_matches, read_domains,
                  read_attributes, read_missing, read_periods, read_dates, read_money, read_counts):
         step(c, ctx)
-    nl_windows.fold(c, ctx.today, Cond)
+    nl_windows.fold(c, Cond)
     # "not …" at the start of a clause that no extractor used negates what it found
     if c.conds and c.toks and c.toks[0].text in ("not", "non") and 0 not in c.used:
         c.conds[0] = Cond(negate(c.conds[0].rule), [0, *c.conds[0].tokens])

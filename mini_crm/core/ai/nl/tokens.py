@@ -6,7 +6,9 @@
 - `money`  an amount with a currency mark or an Indian multiplier (₹5K, Rs 5,000,
            1.5 lakh, 2 crore, INR 500, 5k);
 - `period` a length of time in days (6 months → 180, a year → 365, a fortnight → 14);
-- `date`   a calendar point (January, March 2025, 2024, 2025-01-31) as (year|None, month, day);
+- `date`   a calendar point (January, March 2025, 2024, 2025-01-31, 30 April) as
+           (year|None, month, day); see `date_words`;
+- `refused` a date that does not exist ("2026-02-30"); its value says why;
 - `cmp`    a comparison in words or symbols (over, at least, fewer than, <=, between …);
 - `post`   a comparison that follows its number (or more, and above, +, or less);
 - `window` "in the last", "within", "over the past" … (a recency window);
@@ -22,10 +24,8 @@ quote what was read. The word lists it reads are in `lexicon`.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from mini_crm.core import numbers
@@ -35,8 +35,6 @@ from mini_crm.core.ai.nl.lexicon import (
     COUNT_NOUNS,
     CURRENCY_AFTER,
     CURRENCY_BEFORE,
-    DATE_LEAD,
-    MONTHS,
     MULTIPLIERS,
     NUMBER_WORDS,
     POST_PHRASES,
@@ -66,7 +64,7 @@ class Tok:
 _TOKEN = re.compile(r"""
     (?P<ph>\x00\d+\x00)
   | (?P<str>"[^"]{1,200}"|'[^']{1,200}')
-  | (?P<iso>\b\d{4}-\d{2}-\d{2}\b)
+  | (?P<numdate>\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d{4})\b)
   | (?P<domain>@?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|in|net|org|io|co|co\.in|me)\b
                |@[a-z0-9][a-z0-9.-]*
                |(?<![a-z0-9])\.(?:com|in|net|org|io|co\.in|co|me)\b)
@@ -139,11 +137,6 @@ def lex(text: str, names: dict[str, Any] | None = None) -> list[Tok]:
                 tok.value = float(numbers.parse_number("0" + raw if raw[0] == "." else raw))
             except numbers.NumberFormatError as exc:
                 tok.kind, tok.value = "badnum", str(exc)
-        elif kind == "iso":
-            y, mo, d = (int(p) for p in raw.split("-"))
-            tok.kind, tok.value = "date", (y, mo, d)
-            with contextlib.suppress(ValueError):  # a written day is that day, not a month
-                tok.extra["span"] = (date(y, mo, d), date(y, mo, d))
         tokens.append(tok)
         prev_end = m.end()
     return tokens
@@ -281,48 +274,6 @@ def _periods(tokens: list[Tok]) -> list[Tok]:
     return out
 
 
-def _dates(tokens: list[Tok]) -> list[Tok]:
-    """Month names (with an optional year) and bare years after since/before/after/in."""
-    out: list[Tok] = []
-    i = 0
-    while i < len(tokens):
-        t = tokens[i]
-        prev = out[-1].text if out else ""
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-        # "this year", "this month": year 0 / month 0 stand for the current ones
-        if t.text in ("this", "current") and nxt is not None and nxt.text in ("year", "month"):
-            value = (0, None, 1) if nxt.text == "year" else (0, 0, 1)
-            out.append(_merge(tokens, i, 2, "date", value))
-            i += 2
-            continue
-        if t.kind == "word" and t.text in MONTHS:
-            year_next = nxt is not None and nxt.kind == "num" and 1900 <= nxt.value <= 2100 \
-                and nxt.value == int(nxt.value)
-            day_before = out and out[-1].kind == "num" and 1 <= out[-1].value <= 31 \
-                and len(out) >= 2 and out[-2].text in DATE_LEAD
-            if year_next or prev in DATE_LEAD or day_before or (
-                    len(t.text) > 3 and t.text not in ("march", "may")):
-                day = 1
-                start = t.start
-                if day_before:
-                    day, start = int(out[-1].value), out[-1].start
-                    out.pop()
-                year = int(nxt.value) if year_next else None
-                end = nxt.end if year_next and nxt else t.end
-                out.append(Tok("date", t.text, start, end, (year, MONTHS[t.text], day)))
-                i += 2 if year_next else 1
-                continue
-        if t.kind == "num" and 1900 <= t.value <= 2100 and t.value == int(t.value) \
-                and "," not in t.text and prev in ("since", "before", "after", "in", "until",
-                                                   "till", "during", "of", "from"):
-            out.append(Tok("date", t.text, t.start, t.end, (int(t.value), None, 1)))
-            i += 1
-            continue
-        out.append(t)
-        i += 1
-    return out
-
-
 def _comparisons(tokens: list[Tok]) -> list[Tok]:
     """Comparison, post-comparison and window phrases into single tokens."""
     out: list[Tok] = []
@@ -433,6 +384,8 @@ def _plain(t: Tok) -> float:
 def tokenize(text: str, names: dict[str, Any] | None = None) -> list[Tok]:
     """Typed tokens of a normalised text (see the module docstring)."""
     tokens = lex(text, names)
-    for step in (_numbers, _periods, _dates, _comparisons, _ranges):
+    from mini_crm.core.ai.nl.date_words import date_words  # it builds on Tok
+
+    for step in (_numbers, _periods, date_words, _comparisons, _ranges):
         tokens = step(tokens)
     return tokens

@@ -9,32 +9,29 @@ rule (DESIGN.md "Windowed order rules"):
 - "bought from category shoes in the last 90 days" → window_order_count > 0 with
   items_match {"key": "category", "value": "shoes"}, {"last_days": 90}.
 
-"last year / month / week" are the previous calendar period; "in 2025", "in March" are
-that calendar span; "in the last N days/months" is the last N brand days (a month is 30).
+"last year / month / week" are the previous calendar period (a date token from
+nl_date_words, so they arrive here as a span like "in 2025" or "in March"); "in the last
+N days/months", "in the last month" are the last N brand days (a month is 30).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-
-from mini_crm.core import brand_time
 
 ITEM_KEYS = {"category": "category", "categories": "category", "sku": "sku",
              "brand": "brand", "brands": "brand"}
 ITEM_SKIP = {"of", "is", "=", ":", "the", "a", "an", "named", "called"}
-CALENDAR = {"year": "last_year", "month": "last_month", "week": "last_week"}
 TARGETS = {"order_count": "window_order_count", "total_spend": "window_spend"}
 
 
-def fold(c: Any, today: date, cond_type: type) -> None:
+def fold(c: Any, cond_type: type) -> None:
     """Rewrite the clause's conditions in place (c is an nl_rules.Clause).
 
     A date span that nl_dates marked {"span_of": "orders"} ("ordered in April", not "last
     ordered in April") is any order in that span: it folds into a count or spend here,
     and otherwise becomes "ordered at all" in it (window_order_count > 0).
     """
-    _fold(c, today, cond_type)
+    _fold(c, cond_type)
     for k, cond in enumerate(c.conds):
         if cond.rule.pop("span_of", None):
             first, last = cond.rule["value"]
@@ -43,12 +40,12 @@ def fold(c: Any, today: date, cond_type: type) -> None:
                                    cond.tokens, cond.note)
 
 
-def _fold(c: Any, today: date, cond_type: type) -> None:
+def _fold(c: Any, cond_type: type) -> None:
     period = next((k for k, cond in enumerate(c.conds) if _is_period(cond.rule)), None)
     if period is None:
         return
     p = c.conds[period]
-    window = _window(c, p, today)
+    window = _window(p)
     items, item_tokens = _items(c)
     targets = [k for k, cond in enumerate(c.conds) if cond.rule.get("field") in TARGETS
                and k != period]
@@ -81,16 +78,10 @@ def _is_period(rule: dict[str, Any]) -> bool:
         (f == "last_order_at" and op == "between")
 
 
-def _window(c: Any, p: Any, today: date) -> dict[str, Any]:
+def _window(p: Any) -> dict[str, Any]:
     rule = p.rule
     if rule["field"] == "last_order_at":
         return {"from": rule["value"][0], "to": rule["value"][1]}
-    toks = [c.toks[i] for i in p.tokens]
-    words = [t.text for t in toks]
-    for k, t in enumerate(toks):  # "last year" (no number): the previous calendar year
-        if t.kind == "period" and t.text in CALENDAR and k > 0 and words[k - 1] == "last":
-            first, last = brand_time.calendar_period(CALENDAR[t.text], today)
-            return {"from": first.isoformat(), "to": last.isoformat()}
     return {"last_days": int(rule["value"]) + (rule["operator"] == "<=")}
 
 
