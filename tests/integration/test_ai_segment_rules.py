@@ -107,6 +107,16 @@ def test_route_refuses_prompts_without_an_audience(api: TestClient, make_key: Ca
     assert ask(api, make_key("ai"), "x" * 1001).status_code == 422
 
 
+def test_route_refuses_an_impossible_date_saying_what_is_wrong(api: TestClient,
+                                                               make_key: Callable) -> None:
+    r = ask(api, make_key("ai"), "customers who ordered in 2026-02-30")
+    assert r.status_code == 422  # never 28 February, never a 500
+    assert "30 February 2026 does not exist" in r.json()["error"]["details"]["unparsed"][0]
+    r = ask(api, make_key("ai"), "customers who ordered since 2026-13-01")  # was a 500
+    assert r.status_code == 422
+    assert "there is no month 13" in r.json()["error"]["details"]["unparsed"][0]
+
+
 def test_route_needs_the_ai_scope(api: TestClient, make_key: Callable) -> None:
     assert api.post("/api/v1/ai/segment-rules", json={"prompt": "gmail users"}).status_code \
         == 401
