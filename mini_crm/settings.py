@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # Phones written without a country code (98765 43210, 098765-43210) are read as numbers
     # of this region (ISO 3166 alpha-2) and stored in E.164.
     default_phone_region: str = Field(default="IN", pattern=r"^[A-Z]{2}$")
+    # The one currency money is counted in (ISO 4217): an order in another currency is
+    # refused per item on every ingest door, since no exchange rates are available offline
+    # and an unconverted USD amount added to a rupee total spend would be wrong.
+    brand_currency: str = Field(default="INR", pattern=r"^[A-Z]{3}$")
     secret_key: str = ""
 
     database_url: str = f"sqlite:///{DATA_DIR / 'mini_crm.db'}"

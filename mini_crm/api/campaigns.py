@@ -118,6 +118,12 @@ class PreviewIn(BaseModel):
     channel: Literal["sms", "email", "whatsapp"] = "sms"
     holdout_percent: int = Field(default=0, ge=0, le=50, description="the holdout the "
                                  "launch would keep, as on create (0-50)")
+    variants: int | None = Field(default=None, ge=2, le=ab_test.MAX_VARIANTS,
+                                 description="A/B test: how many message variants the "
+                                 "launch would test (2-4); with `ab_test` it adds a warning "
+                                 "when each would get fewer than 100 people in the test")
+    ab_test: AbTestIn | None = Field(default=None, description="the A/B settings, as on "
+                                     "create (only test_percent matters here)")
 
 
 class PreviewOut(BaseModel):
@@ -129,6 +135,17 @@ class PreviewOut(BaseModel):
     holdout_about: int = Field(description="with holdout_percent: about how many of the "
                                "recipients the holdout keeps (the launch draws them at "
                                "random, stable per campaign); 0 without")
+    no_address_detail: dict[str, int] = Field(
+        default_factory=dict, description="`skipped.no_address` by why: `no_phone` (none "
+        "stored) and, for sms, `not_mobile` (a landline or toll-free number, which cannot "
+        "take an SMS); `no_email` for email")
+    warnings: list[str] = Field(default_factory=list, description="sentences for the "
+                                "marketer, never a refusal: with `variants`, when each "
+                                "variant would likely get fewer than the 100 people in "
+                                "the test an automatic winner needs (\"Each variant gets "
+                                "about 98 in the test; at least 100 are needed for an "
+                                "automatic winner — raise the test share or pick the "
+                                "winner yourself.\")")
 
 
 class HoldoutOut(BaseModel):
@@ -242,6 +259,16 @@ class CampaignDetail(CampaignOut):
     winner: str | None = Field(description="the winning variant's key; null while testing, "
                                "without a significant winner, or without variants")
     ab_test: AbTestOut | None = None
+    no_address_detail: dict[str, int] = Field(
+        default_factory=dict, description="`skipped.no_address` by why, from the skipped "
+        "customers' current contact: `no_phone` and, for sms, `not_mobile` (landline or "
+        "toll-free); `no_email` for email")
+    warnings: list[str] = Field(default_factory=list, description="sentences for the "
+                                "marketer, never a refusal: an A/B test whose variants have "
+                                "(while testing) or would have (while scheduled, for the "
+                                "audience now) fewer than the 100 people an automatic "
+                                "winner needs; pick the winner by hand (POST "
+                                "/{id}/winner) or the rest gets variant A")
     rules: dict[str, Any]
     segment_id: int | None
     subject: str | None = None
@@ -290,16 +317,22 @@ def preview_campaign(body: PreviewIn, _key: Any = Depends(require_scope("read"))
     list), no_address (no phone for sms/whatsapp, no email for email),
     duplicate_address (another recipient has the same address: one message per
     person), frequency_cap (FREQUENCY_CAP_MESSAGES messages in FREQUENCY_CAP_DAYS).
+    With `variants` (and `ab_test.test_percent`), `warnings` says when each variant
+    would likely get fewer than 100 people in the test (no automatic winner then).
     422 `invalid_campaign` with `details.field` for bad rules or an unknown segment."""
     try:
         reach = service.preview_campaign(db, rules=body.rules, segment_id=body.segment_id,
                                          channel=body.channel,
-                                         holdout_percent=body.holdout_percent)
+                                         holdout_percent=body.holdout_percent,
+                                         variants=body.variants or 0,
+                                         test_percent=(body.ab_test.test_percent
+                                                       if body.ab_test else 100))
     except CampaignError as exc:
         raise ApiError(422, exc.message, code="invalid_campaign",
                        details={"field": exc.field}) from exc
     return PreviewOut(matching=reach.matching, recipients=reach.recipients,
-                      skipped=Skipped(**reach.skipped), holdout_about=reach.holdout_about)
+                      skipped=Skipped(**reach.skipped), holdout_about=reach.holdout_about,
+                      warnings=reach.warnings, no_address_detail=reach.no_address_detail)
 
 
 @router.post("", response_model=CampaignDetail, status_code=201,

@@ -108,6 +108,9 @@ def review_step() -> rx.Component:
                 + W.skipped_summary + "). Widen the audience or pick another channel.",
                 icon="triangle-alert", color_scheme="amber", size="1", width="100%",
                 data_testid="nobody-to-send")),
+            rx.cond(V.test_warning != "", rx.callout(
+                V.test_warning, icon="triangle-alert", color_scheme="amber", size="1",
+                width="100%", data_testid="ab-test-too-small")),
             rx.cond(~W.can_launch, rx.callout(
                 "You can prepare a campaign, but only marketers and admins can launch it.",
                 icon="lock", color_scheme="gray", size="1", width="100%")),

@@ -38,6 +38,11 @@ SKIP_LABELS = {"unsubscribed": "unsubscribed", "suppressed": "suppressed",
                "frequency_cap": "frequency cap"}
 
 
+# Why a row is no_address (log rows' skip_detail, core/campaigns/reach.py).
+SKIP_DETAIL_LABELS = {"no_phone": "no phone", "not_mobile": "no mobile number (landline)",
+                      "no_email": "no email"}
+
+
 def skipped_text(skipped: dict[str, int], channel: str) -> str:
     """"31 unsubscribed, 22 no phone, 9 duplicate address" (reasons with a count only),
     or "" when nobody is skipped."""

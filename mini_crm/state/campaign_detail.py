@@ -14,6 +14,7 @@ from mini_crm.db import session_scope
 from mini_crm.state.ab_view import ab_view
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import (
+    SKIP_DETAIL_LABELS,
     SKIP_LABELS,
     cancel_text,
     local_text,
@@ -83,8 +84,8 @@ def _log(campaign_id: int, status: str, page: int) -> dict[str, Any]:
         "external_id": r.get("customer_external_id") or "",
         "status": r.get("status") or "",
         # A skipped row's "why" is its skip reason, in the words the figures use.
-        "error": r.get("error") or SKIP_LABELS.get(r.get("skip_reason") or "", "").format(
-            address="address"),
+        "error": r.get("error") or SKIP_DETAIL_LABELS.get(r.get("skip_detail") or "") or
+        SKIP_LABELS.get(r.get("skip_reason") or "", "").format(address="address"),
         "sent_at": local_text(r.get("sent_at")),
         "delivered_at": local_text(r.get("delivered_at")),
         "message": r.get("message") or "",

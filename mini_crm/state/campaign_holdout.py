@@ -73,12 +73,20 @@ class HoldoutState(AppState):
         self.percent, self.suggested, self.reason, self.mde = "0", "0", "", {}
         self.eligible = -1
 
-    def set_percent(self, value: str | list[str]) -> None:
+    def _tell_variants(self) -> Any:
+        """The A/B section's test-size warning depends on the holdout too."""
+        from mini_crm.state.wizard_variants import VariantsState
+
+        return VariantsState.note_audience(self.eligible, int(self.percent))
+
+    def set_percent(self, value: str | list[str]):
         value = value[0] if isinstance(value, list) else value
         self.percent = value if value in CHOICES else "0"
+        return self._tell_variants()
 
-    def use_suggestion(self) -> None:
+    def use_suggestion(self):
         self.percent = self.suggested
+        return self._tell_variants()
 
     @rx.event(background=True)
     async def load(self, rules: dict[str, Any], channel: str, eligible: int = -1):
@@ -86,6 +94,8 @@ class HoldoutState(AppState):
             if not self.ensure_signed_in():
                 return
             self.loading, self.eligible = True, int(eligible)
+            tell = self._tell_variants()
+        yield tell
         try:
             advice = await rx.run_in_thread(lambda: _advice(rules, channel, int(eligible)))
         except Exception as exc:  # the option still works without the advice

@@ -28,6 +28,10 @@ class VariantsState(AppState):
     # Bumped when the server replaces or moves typed text: the boxes (text_field, keyed
     # by it and the row) then show the server's copy.
     rev: int = 0
+    # The review's audience: recipients a launch would reach now (-1: not counted yet)
+    # and the holdout chosen, set by the wizard's reach count and HoldoutState.
+    eligible: int = -1
+    holdout_percent: int = 0
 
     @rx.var
     def keys(self) -> list[str]:
@@ -49,6 +53,20 @@ class VariantsState(AppState):
                 f"about {self.test_share}% of recipients first, the rest gets the winner "
                 f"after {self.test_hours} h")
         return f"{n} variants, {when}, by {self.metric} rate."
+
+    @rx.var
+    def test_warning(self) -> str:
+        """The review's warning when each variant would likely get fewer than the 100
+        people an automatic winner needs (ab_test.small_test_warning); "" otherwise."""
+        if not self.enabled or self.eligible < 0:
+            return ""
+        share = int(self.test_share) if self.test_share.isdigit() else 100
+        return ab_test.small_test_warning(self.eligible, len(self.extra) + 1, share,
+                                          self.holdout_percent) or ""
+
+    def note_audience(self, eligible: int, holdout_percent: int) -> None:
+        """The review's audience count and holdout (from the wizard and HoldoutState)."""
+        self.eligible, self.holdout_percent = int(eligible), int(holdout_percent)
 
     @rx.var
     def review_rows(self) -> list[dict[str, str]]:

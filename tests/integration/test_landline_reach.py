@@ -6,6 +6,8 @@ phones already stored."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from pathlib import Path
 
@@ -78,7 +80,8 @@ def test_sms_skips_landlines_and_the_preview_wizard_and_launch_agree(
     assert (whatsapp["recipients"], whatsapp["skipped"]["no_address"]) == (5, 0)
     over_api = api.post("/api/v1/campaigns/preview", headers=h,
                         json={"rules": PUNE, "channel": "sms"}).json()
-    assert over_api == {**sms, "holdout_about": 0}
+    assert over_api == {**sms, "holdout_about": 0, "warnings": [],
+                        "no_address_detail": {"no_phone": 0, "not_mobile": 3}}
     wizard = wizard_reach(PUNE, "sms")
     assert (wizard["size"], wizard["eligible"], wizard["skipped"]) == (
         sms["matching"], sms["recipients"], sms["skipped"])
@@ -99,6 +102,49 @@ def test_sms_skips_landlines_and_the_preview_wizard_and_launch_agree(
         detail = reports.get_campaign(db, campaign_id)
         assert detail is not None and detail.skipped == sms["skipped"]
         assert detail.recipients == sms["recipients"]
+
+
+def test_skip_detail_tells_no_phone_from_not_mobile(
+        api: TestClient, customers: dict[str, str], make_key,
+        app_settings: sa.Engine) -> None:
+    """no_address stays the key; skip_detail (log rows, log.csv) and no_address_detail
+    (preview, detail) say which: no phone at all, or a number that takes no SMS."""
+    h = customers
+    api.post("/api/v1/customers", headers=h,
+             json={"external_id": "no-phone", "city": "Pune", "name": "No Phone"})
+    preview = api.post("/api/v1/campaigns/preview", headers=h,
+                       json={"rules": PUNE, "channel": "sms"}).json()
+    assert preview["skipped"]["no_address"] == 4
+    assert preview["no_address_detail"] == {"no_phone": 1, "not_mobile": 3}
+    whatsapp = api.post("/api/v1/campaigns/preview", headers=h,
+                        json={"rules": PUNE, "channel": "whatsapp"}).json()
+    assert whatsapp["no_address_detail"] == {"no_phone": 1}
+    email = api.post("/api/v1/campaigns/preview", headers=h,
+                     json={"rules": PUNE, "channel": "email"}).json()
+    assert email["no_address_detail"] == {"no_email": 6} == {
+        "no_email": email["skipped"]["no_address"]}
+
+    h2 = make_key("campaigns", "read")
+    made = api.post("/api/v1/campaigns", headers=h2, json={
+        "name": "Landline detail", "rules": PUNE, "message": "Hi {first_name}",
+        "channel": "sms"})
+    assert made.status_code == 201, made.text
+    detail = made.json()
+    assert detail["skipped"]["no_address"] == 4
+    assert detail["no_address_detail"] == {"no_phone": 1, "not_mobile": 3}
+    assert api.get(f"/api/v1/campaigns/{detail['id']}", headers=h).json()[
+        "no_address_detail"] == {"no_phone": 1, "not_mobile": 3}
+    text = api.get(f"/api/v1/campaigns/{detail['id']}/log.csv", headers=h).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    got = {r["customer_external_id"]: (r["skip_reason"], r["skip_detail"]) for r in rows}
+    assert got == {"mobile": ("", ""), "us": ("", ""), "no-phone": ("no_address", "no_phone"),
+                   "mumbai-landline": ("no_address", "not_mobile"),
+                   "bengaluru-landline": ("no_address", "not_mobile"),
+                   "toll-free": ("no_address", "not_mobile")}
+    with session_scope() as db:
+        page, total = reports.log_page(db, detail["id"], status="skipped")
+    assert total == 4
+    assert sorted(r["skip_detail"] for r in page) == ["no_phone"] + ["not_mobile"] * 3
 
 
 def test_the_type_follows_the_phone_on_every_write(

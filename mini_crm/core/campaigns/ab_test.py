@@ -41,6 +41,7 @@ only records which variant won, for the report.
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -139,6 +140,76 @@ def check_settings(ab_test: Any, variants: list[dict[str, Any]] | None
     if out["metric"] not in ab_winner.METRICS:
         raise CampaignError("the A/B metric is conversion or delivery", "ab_test")
     return out
+
+
+# Test size --------------------------------------------------------------------
+
+def expected_test_size(eligible: int, n_variants: int, test_percent: int,
+                       holdout_percent: int = 0) -> tuple[int, int]:
+    """(about, low): the expected number of people per variant in the test and a low
+    estimate, from `eligible` recipients (reach.Reach.recipients) before the holdout.
+
+    Each customer lands in the holdout, the test share and a variant by independent
+    stable hashes, so a variant's count is binomial with n = eligible and
+    p = (1 - holdout) * share / k; `low` is the mean minus two standard deviations
+    (about 2.5% of launches get fewer). A 20% test of 1,000 over 2 variants is about
+    100 each, low 81: the case where variant B got 98 and no winner could be picked.
+    """
+    p = (1 - holdout_percent / 100) * (test_percent / 100) / max(n_variants, 1)
+    mean = max(eligible, 0) * p
+    return round(mean), max(0, math.floor(mean - 2 * math.sqrt(mean * (1 - p))))
+
+
+def small_test_warning(eligible: int, n_variants: int, test_percent: int,
+                       holdout_percent: int = 0) -> str | None:
+    """The marketer's warning before launch when a variant would likely get fewer than
+    ab_winner.MIN_RECIPIENTS people in the test (then no automatic winner can be
+    picked: core/outcomes/ab_winner.decide), or None. The launch is not refused: the
+    winner can be picked by hand. Used by the API preview and the wizard's review."""
+    if n_variants < MIN_VARIANTS or eligible < 0:
+        return None
+    about, low = expected_test_size(eligible, n_variants, test_percent, holdout_percent)
+    if low >= ab_winner.MIN_RECIPIENTS:
+        return None
+    advice = ("raise the test share or pick the winner yourself" if test_percent < 100
+              else "use fewer variants or a larger audience, or pick the winner yourself")
+    return (f"Each variant gets about {about:,} in the test; at least "
+            f"{ab_winner.MIN_RECIPIENTS} are needed for an automatic winner — {advice}.")
+
+
+def launched_test_warning(figures: list[dict[str, Any]]) -> str | None:
+    """After launch, from variant_figures while testing: the warning when a variant
+    has fewer than MIN_RECIPIENTS in the test (its recipients), or None."""
+    if len(figures) < MIN_VARIANTS:
+        return None
+    short = [f for f in figures if f["recipients"] < ab_winner.MIN_RECIPIENTS]
+    if not short:
+        return None
+    counts = ", ".join(f"{f['key']} {f['recipients']:,}" for f in figures)
+    return (f"The test has too few people for an automatic winner ({counts}; at least "
+            f"{ab_winner.MIN_RECIPIENTS} per variant are needed): pick the winner "
+            "yourself before the test ends, or the rest gets variant A.")
+
+
+def campaign_warnings(db: Session, campaign: Campaign, figures: list[dict[str, Any]]
+                      ) -> list[str]:
+    """The detail's warnings for an A/B campaign: while testing, from the variants' real
+    test counts (`figures` = variant_figures); while scheduled, the expected counts for
+    the audience as it is now (one count query: reach.preview_reach). [] otherwise."""
+    if not campaign.variants:
+        return []
+    warning = None
+    settings = {**DEFAULT_TEST, **(campaign.ab_test or {})}
+    if campaign.ab_phase == TESTING:
+        warning = launched_test_warning(figures)
+    elif campaign.status == CampaignStatus.SCHEDULED and campaign.rules:
+        from mini_crm.core.campaigns import reach
+
+        found = reach.preview_reach(db, campaign.rules, campaign.channel, utcnow())
+        warning = small_test_warning(found.recipients, len(campaign.variants),
+                                     int(settings["test_percent"]),
+                                     int(campaign.holdout_percent or 0))
+    return [warning] if warning else []
 
 
 # Assignment -----------------------------------------------------------------

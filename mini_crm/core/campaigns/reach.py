@@ -81,6 +81,55 @@ def no_address(channel: str) -> sa.ColumnElement[bool]:
     return missing
 
 
+# Why a row is `no_address` (the contract key stays; this is the detail beside it):
+# no phone or email at all, or (sms) a phone that cannot take an SMS.
+NO_PHONE, NOT_MOBILE, NO_EMAIL = "no_phone", "not_mobile", "no_email"
+
+
+def no_address_detail(channel: str) -> sa.ColumnElement[Any]:
+    """For a `no_address` customer: no_phone / no_email (nothing stored) or not_mobile
+    (sms: a landline, toll-free or other number that cannot take an SMS); NULL for a
+    customer who has a usable address. Read from the customer's current contact, so a
+    customer who has since been given a mobile number reads NULL."""
+    address = address_column(channel)
+    whens = [(sa.or_(address.is_(None), address == ""),
+              sa.literal_column(f"'{NO_EMAIL if channel == 'email' else NO_PHONE}'"))]
+    if channel == "sms":
+        whens.append((CUSTOMER.c.phone_type.in_(contacts.NOT_FOR_SMS),
+                      sa.literal_column(f"'{NOT_MOBILE}'")))
+    return sa.case(*whens, else_=sa.null())
+
+
+def log_skip_detail(channel: str) -> sa.ColumnElement[Any]:
+    """`skip_detail` of a communication_log row joined to its customer: the
+    no_address_detail of a `no_address` row, NULL for any other row."""
+    return sa.case((LOG.c.skip_reason == sa.literal_column(f"'{NO_ADDRESS}'"),
+                    no_address_detail(channel)), else_=sa.null())
+
+
+def logged_details(db: Session, campaign_id: int, channel: str) -> dict[str, int]:
+    """A launched campaign's `no_address` rows by why: one grouped query over its
+    skipped rows (the (campaign_id, status) index) joined to their customers."""
+    labelled = (sa.select(log_skip_detail(channel).label("detail"))
+                .join_from(LOG, CUSTOMER, CUSTOMER.c.id == LOG.c.customer_id)
+                .where(LOG.c.campaign_id == campaign_id,
+                       LOG.c.status == DeliveryStatus.SKIPPED,
+                       LOG.c.skip_reason == NO_ADDRESS)).subquery("labelled")
+    details = empty_details(channel)
+    for why, n in db.execute(sa.select(labelled.c.detail, sa.func.count())
+                             .group_by(labelled.c.detail)).all():
+        if why is not None:
+            details[str(why)] = details.get(str(why), 0) + int(n)
+    return details
+
+
+def empty_details(channel: str) -> dict[str, int]:
+    """The no_address breakdown with every key of the channel at 0."""
+    if channel == "email":
+        return {NO_EMAIL: 0}
+    return {NO_PHONE: 0, NOT_MOBILE: 0} if channel == "sms" else {NO_PHONE: 0}
+
+
 def _suppressed(channel: str) -> sa.Subquery:
     return (sa.select(SUPPRESSION.c.address)
             .where(SUPPRESSION.c.channel == channel)).subquery("suppressed")
@@ -150,6 +199,12 @@ class Reach:
     # campaign id and the customer (core/outcomes/holdout), and a campaign not yet created
     # has no id, so a preview can only give the expected count.
     holdout_percent: int = 0
+    # Sentences for the marketer before launch (an A/B test too small for an automatic
+    # winner: ab_test.small_test_warning); never a refusal.
+    warnings: list[str] = field(default_factory=list)
+    # `skipped["no_address"]` by why (no_address_detail): {"no_phone", "not_mobile"}
+    # for sms, {"no_phone"} for whatsapp, {"no_email"} for email.
+    no_address_detail: dict[str, int] = field(default_factory=dict)
 
     @property
     def holdout_about(self) -> int:
@@ -168,21 +223,31 @@ def preview_reach(db: Session, rules: dict[str, Any], channel: str,
                   now: datetime) -> Reach:
     """Count the launch statement (reach_select) by reason instead of running it.
 
-    One query: GROUP BY skip_reason over the statement the launch would insert.
+    One query: GROUP BY skip_reason (and, for no_address, no_address_detail through a
+    join on the customer's primary key) over the statement the launch would insert.
     Raises RulesError for rules that do not parse.
     """
     statement = reach_select(0, rules, channel, now).subquery("reach")
-    rows = db.execute(sa.select(statement.c.skip_reason, sa.func.count())
-                      .group_by(statement.c.skip_reason)).all()
+    detail = sa.case((statement.c.skip_reason == sa.literal_column(f"'{NO_ADDRESS}'"),
+                      no_address_detail(channel)), else_=sa.null())
+    # Grouped through a subquery: the CASE is named once, never repeated in GROUP BY.
+    labelled = (sa.select(statement.c.skip_reason, detail.label("detail"))
+                .join_from(statement, CUSTOMER, CUSTOMER.c.id == statement.c.customer_id)
+                ).subquery("labelled")
+    rows = db.execute(sa.select(labelled.c.skip_reason, labelled.c.detail, sa.func.count())
+                      .group_by(labelled.c.skip_reason, labelled.c.detail)).all()
     skipped = empty_skips()
+    details = empty_details(channel)
     recipients = 0
-    for reason, n in rows:
+    for reason, why, n in rows:
         if reason is None:
-            recipients = int(n)
+            recipients += int(n)
         else:
-            skipped[str(reason)] = int(n)
+            skipped[str(reason)] += int(n)
+            if why is not None:
+                details[str(why)] = details.get(str(why), 0) + int(n)
     return Reach(matching=recipients + sum(skipped.values()), recipients=recipients,
-                 skipped=skipped)
+                 skipped=skipped, no_address_detail=details)
 
 
 def sample_recipients(db: Session, rules: dict[str, Any], channel: str, now: datetime,

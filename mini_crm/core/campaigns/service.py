@@ -113,12 +113,15 @@ def _resolve_rules(db: Session, rules: dict[str, Any] | None, segment_id: int | 
 
 def preview_campaign(db: Session, *, rules: dict[str, Any] | None, segment_id: int | None,
                      channel: str, now: datetime | None = None,
-                     holdout_percent: int = 0) -> reach.Reach:
+                     holdout_percent: int = 0, variants: int = 0,
+                     test_percent: int = 100) -> reach.Reach:
     """Who a launch on `channel` would reach now, without launching: matching, recipients
     and skipped per reason (reach.Reach), from the launch's own statement, counted.
     With `holdout_percent` (0-50, as create_campaign), `Reach.holdout_about` is about how
     many of the recipients the holdout would keep (the launch's own draw depends on the
-    campaign's id, so it is an expected count).
+    campaign's id, so it is an expected count). With `variants` (2-4, an A/B test) and
+    its `test_percent`, `Reach.warnings` says when each variant would likely get fewer
+    than the 100 people an automatic winner needs (ab_test.small_test_warning).
 
     Rules or a saved segment as for create_campaign. Raises CampaignError(message, field)
     for an unknown channel or segment, invalid rules or a holdout outside 0-50.
@@ -130,9 +133,18 @@ def preview_campaign(db: Session, *, rules: dict[str, Any] | None, segment_id: i
         holdout_percent = holdout.check_percent(holdout_percent)
     except ValueError as exc:
         raise CampaignError(str(exc), "holdout_percent") from exc
+    if variants and not ab_test.MIN_VARIANTS <= variants <= ab_test.MAX_VARIANTS:
+        raise CampaignError(f"an A/B test has {ab_test.MIN_VARIANTS} to "
+                            f"{ab_test.MAX_VARIANTS} variants", "variants")
+    if not 1 <= test_percent <= 100:
+        raise CampaignError("the test share is a whole percentage from 1 to 100 (100 sends "
+                            "all at once)", "ab_test")
     snapshot, _ = _resolve_rules(db, rules, segment_id)
     found = reach.preview_reach(db, snapshot, channel, now or utcnow())
     found.holdout_percent = holdout_percent
+    warning = ab_test.small_test_warning(found.recipients, variants, test_percent,
+                                         holdout_percent) if variants else None
+    found.warnings = [warning] if warning else []
     return found
 
 

@@ -24,6 +24,7 @@ from pydantic import (
 
 from mini_crm.core import brand_time, numbers
 from mini_crm.core.contacts import CHANNELS, blank_to_none, normalise_email, normalise_phone
+from mini_crm.settings import get_settings
 
 TIMESTAMP_DOC = ("ISO 8601. With an offset (`+05:30`, `Z`) it is converted to UTC; without "
                  "one it is read as wall-clock time in the brand's zone (BRAND_TIMEZONE, "
@@ -228,7 +229,11 @@ class OrderIn(_Item):
                     "`\"1,49,999\"` (Indian grouping), `\"₹2,500\"`, `\"Rs 1.5 lakh\"`. "
                     "Ambiguous text such as `\"5.000,00\"` or `\"1.234\"` is refused "
                     "with how to write it.")
-    currency: str = Field(default="INR", pattern=r"^[A-Z]{3}$")
+    currency: str = Field(
+        default_factory=lambda: get_settings().brand_currency, pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code; must be the workspace's BRAND_CURRENCY (default INR), "
+                    "which is also the default. Another currency is a per-item error: "
+                    "no exchange rates are kept, so convert the amount before sending it.")
     status: str = Field(default="completed", min_length=1, max_length=32)
     ordered_at: datetime = Field(description=TIMESTAMP_DOC)
     items: list[dict[str, Any]] | None = None
@@ -239,6 +244,22 @@ class OrderIn(_Item):
         # The one number reader (core.numbers) for text; JSON numbers pass through it too.
         if isinstance(v, str | int | float) and not isinstance(v, bool):
             return numbers.parse_number(v)
+        return v
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency_code(cls, v: Any) -> Any:
+        return v.strip().upper() if isinstance(v, str) else v
+
+    @field_validator("currency")
+    @classmethod
+    def _brand_currency(cls, v: str) -> str:
+        # Every door (API sync and queued, stream consumer, CSV import and its check)
+        # validates with this model, so this one check refuses the item everywhere.
+        brand = get_settings().brand_currency
+        if v != brand:
+            raise ValueError(f"currency {v}: this workspace counts money in {brand}; "
+                             "convert the amount before sending it")
         return v
 
     @field_validator("status")
