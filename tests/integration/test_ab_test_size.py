@@ -31,9 +31,9 @@ def test_expected_size_and_the_sentence() -> None:
     assert ab_test.small_test_warning(1000, 2, 20) == SMALL
     assert ab_test.small_test_warning(1000, 2, 30) is None
     # The holdout draws first; more variants split the test further.
-    assert ab_test.expected_test_size(1000, 2, 30, holdout_percent=20) == (120, 97)
+    assert ab_test.expected_test_size(1000, 2, 30, holdout_percent=20) == (120, 99)
     assert ab_test.small_test_warning(1000, 2, 30, holdout_percent=20) is not None
-    assert ab_test.small_test_warning(3000, 4, 20) is not None  # about 150, low 126: no
+    assert ab_test.small_test_warning(3000, 4, 20) is None  # about 150, low 126
     assert ab_test.expected_test_size(3000, 4, 20) == (150, 126)
     # All at once: raising the share cannot help, the advice says what can.
     assert ab_test.small_test_warning(150, 2, 100) == (

@@ -64,7 +64,8 @@ def test_preview_counts_recipients_and_skips_without_launching(
     assert r.status_code == 200, r.text
     assert r.json() == {"matching": 7, "recipients": 4, "skipped": {
         "unsubscribed": 0, "suppressed": 0, "no_address": 2, "duplicate_address": 1,
-        "frequency_cap": 0}, "holdout_about": 0}
+        "frequency_cap": 0}, "holdout_about": 0, "warnings": [],
+        "no_address_detail": {"no_phone": 2, "not_mobile": 0}}
     saved = api.post("/api/v1/segments", headers=make_key("campaigns", "read"),
                      json={"name": "Pune", "rules": city_rules("Pune")})
     assert saved.status_code in (200, 201), saved.text
