@@ -95,8 +95,16 @@ def test_wizard_creates_an_ab_campaign_with_a_holdout(page: Page, app_url: str,
     # The review lists every variant's message, not only A's.
     expect(page.get_by_test_id("review-variant")).to_have_count(1)
     expect(page.get_by_test_id("review-variant")).to_contain_text("Variant B")
+    # 60 customers, half of them in the test over 2 variants: about 15 each, too few
+    # for an automatic winner. Said before launch, not refused.
+    warning = page.get_by_test_id("ab-test-too-small")
+    expect(warning).to_have_text(re.compile(
+        r"Each variant gets about 15 in the test; at least 100 are needed for an "
+        r"automatic winner — raise the test share or pick the winner yourself"))
+    _shots(page, "ab-review-warning", "ab-test-too-small")
     page.get_by_test_id("holdout-percent").click()
     page.get_by_role("option", name="10", exact=True).click()
+    expect(warning).to_contain_text("about 14 in the test")  # the holdout draws first
     page.get_by_test_id("launch-campaign").click()
 
     expect(page).to_have_url(re.compile(r"/campaigns/\d+$"), timeout=30_000)
