@@ -110,10 +110,11 @@ def suppression_section() -> rx.Component:
         "Suppression list",
         rx.vstack(
             rx.flex(
-                rx.debounce_input(rx.input(
-                    rx.input.slot(rx.icon("search", size=16)), placeholder="Find an address",
-                    value=S.query, on_change=S.search, aria_label="Find an address",
-                    width="100%"), debounce_timeout=300),
+                # Every key goes to the server, which searches once typing pauses.
+                text_field(S.query, S.search, rx.input.slot(rx.icon("search", size=16)),
+                           rev=S.search_rev, placeholder="Find an address",
+                           aria_label="Find an address", width="100%",
+                           data_testid="suppression-search"),
                 rx.select.root(
                     rx.select.trigger(aria_label="Channel filter", min_width="140px"),
                     rx.select.content(rx.select.item("All channels", value="all"),

@@ -6,6 +6,7 @@ import reflex as rx
 
 from mini_crm.components.campaign_ui import channel_icon, progress_bar, tag_chips
 from mini_crm.components.layout import page_shell
+from mini_crm.components.text_field import text_field
 from mini_crm.components.ui import empty_state, loading_bar, pager, responsive_table, status_badge
 from mini_crm.state.campaigns import STATUS_FILTERS
 from mini_crm.state.campaigns import CampaignListState as S
@@ -21,18 +22,16 @@ def _new_button(size: str = "3") -> rx.Component:
 
 def _toolbar() -> rx.Component:
     return rx.flex(
-        rx.debounce_input(
-            rx.input(
-                rx.input.slot(rx.icon("search", size=16)),
-                placeholder="Search campaigns by name",
-                value=S.search,
-                on_change=S.set_search,
-                size="3",
-                width="100%",
-                aria_label="Search campaigns",
-                data_testid="campaign-search",
-            ),
-            debounce_timeout=300,
+        # Every key goes to the server, which searches once typing pauses (state/pager).
+        text_field(
+            S.search, S.set_search,
+            rx.input.slot(rx.icon("search", size=16)),
+            rev=S.search_rev,
+            placeholder="Search campaigns by name",
+            size="3",
+            width="100%",
+            aria_label="Search campaigns",
+            data_testid="campaign-search",
         ),
         rx.select.root(
             rx.select.trigger(aria_label="Filter by status", min_width="160px"),

@@ -7,6 +7,7 @@ import reflex as rx
 from mini_crm.components.consent_ui import consent_panel
 from mini_crm.components.customer_messages import customer_messages
 from mini_crm.components.layout import page_shell
+from mini_crm.components.text_field import text_field
 from mini_crm.components.ui import (
     empty_state,
     loading_bar,
@@ -32,21 +33,19 @@ SORT_LABELS = [("recent:desc", "Newest first"), ("recent:asc", "Oldest first"),
 
 def _toolbar() -> rx.Component:
     return rx.flex(
-        rx.debounce_input(
-            rx.input(
-                rx.input.slot(rx.icon("search", size=16)),
-                rx.cond(S.query != "", rx.input.slot(rx.icon_button(
-                    rx.icon("x", size=14), variant="ghost", color_scheme="gray", size="1",
-                    on_click=S.search(""), aria_label="Clear search"))),
-                placeholder="Search by name, email, phone, city or customer id",
-                value=S.query,
-                on_change=S.search,
-                size="3",
-                width="100%",
-                aria_label="Search customers",
-                data_testid="customer-search",
-            ),
-            debounce_timeout=300,
+        # Every key goes to the server, which searches once typing pauses (state/pager).
+        text_field(
+            S.query, S.search,
+            rx.input.slot(rx.icon("search", size=16)),
+            rx.cond(S.query != "", rx.input.slot(rx.icon_button(
+                rx.icon("x", size=14), variant="ghost", color_scheme="gray", size="1",
+                on_click=S.clear_search, aria_label="Clear search"))),
+            rev=S.search_rev,
+            placeholder="Search by name, email, phone, city or customer id",
+            size="3",
+            width="100%",
+            aria_label="Search customers",
+            data_testid="customer-search",
         ),
         rx.select.root(
             rx.select.trigger(aria_label="Sort customers", min_width="180px"),

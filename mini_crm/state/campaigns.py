@@ -123,8 +123,9 @@ class CampaignListState(Pager, AppState):
 
     @rx.event
     def set_search(self, text: str):
+        """A key in the search box: the rows follow once typing pauses (Pager)."""
         self.search = text
-        return self._first_page()
+        return self._search_changed()
 
     @rx.event
     def set_status_filter(self, status: str):
@@ -139,4 +140,4 @@ class CampaignListState(Pager, AppState):
     @rx.event
     def clear_filters(self):
         self.search, self.status, self.tag = "", "all", ""
-        return self._first_page()
+        return self._search_replaced()  # the emptied box shows

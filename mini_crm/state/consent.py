@@ -157,10 +157,13 @@ class SuppressionState(Pager, AppState):
             self.loading = True
             channel = None if self.channel_filter == "all" else self.channel_filter
             query, page = self.query, self.page
-        rows, total, page, pages = await rx.run_in_thread(
+        rows, total, got_page, pages = await rx.run_in_thread(
             lambda: _suppression_page(channel, query, page))
         async with self:
-            self.rows, self.total, self.page, self.pages = rows, total, page, pages
+            current = None if self.channel_filter == "all" else self.channel_filter
+            if (channel, query, page) != (current, self.query, self.page):
+                return  # a newer search or page is loading: only the latest one shows
+            self.rows, self.total, self.page, self.pages = rows, total, got_page, pages
             self.loading = False
 
     @rx.event
@@ -170,8 +173,9 @@ class SuppressionState(Pager, AppState):
 
     @rx.event
     def search(self, value: str):
+        """A key in the find box: the rows follow once typing pauses (Pager)."""
         self.query = value
-        return self._first_page()
+        return self._search_changed()
 
     @rx.event
     def set_new_address(self, value: str):

@@ -76,7 +76,8 @@ class CustomersState(Pager, AppState):
         """on_load: a `?q=` in the address (the top bar search) becomes the search."""
         q = self.router.url.query_parameters.get("q")
         if q is not None:
-            self.query, self.page = q.strip(), 1
+            self.query = q.strip()
+            return self._search_replaced()  # the box shows the top bar's search
         return CustomersState.load
 
     @rx.event(background=True)
@@ -96,8 +97,15 @@ class CustomersState(Pager, AppState):
 
     @rx.event
     def search(self, text: str):
+        """A key in the search box: the rows follow once typing pauses (Pager)."""
         self.query = text
-        return self._first_page()
+        return self._search_changed()
+
+    @rx.event
+    def clear_search(self):
+        """The box's clear button: empty box, every customer at once."""
+        self.query = ""
+        return self._search_replaced()
 
     @rx.event
     def search_from_anywhere(self, form: dict[str, Any]):

@@ -12,13 +12,28 @@ trail separately, and `next_page` runs on the state it was clicked on.
 A page state lists the mixin before its parent, `class CustomersState(Pager, AppState)`,
 sets `pages` when its rows arrive, and names the handler that reloads its rows in
 `_reload` (e.g. `return CustomersState.load`).
+
+The search boxes (Campaigns, Customers, the suppression list) are `components/text_field`
+boxes: the browser owns the text and sends every key (a debounced controlled box lost keys
+typed while a search answer was in flight, issue 14). So the search is debounced here, on
+the server, the way the wizard's live preview is: each key bumps `_search_generation`
+and `_search_changed` returns `search_after_pause`, which reloads only if no key came in
+the `SEARCH_DEBOUNCE_SECONDS` after it. A handler that replaces the search text itself (a
+clear button, `?q=` in the address) bumps `search_rev`, the box's React key, so the box
+mounts afresh with the server's text.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import reflex as rx
+
+from mini_crm.state.base import own_handler
+
+# A pause this long after a key runs the search: the old client-side debounce's 300 ms.
+SEARCH_DEBOUNCE_SECONDS = 0.3
 
 
 class Pager(rx.State, mixin=True):
@@ -26,6 +41,9 @@ class Pager(rx.State, mixin=True):
 
     page: int = 1
     pages: int = 1
+    # The search box's React key: bumped when the server replaces the search text.
+    search_rev: int = 0
+    _search_generation: int = 0
 
     def _reload(self) -> Any:
         """The event that loads the current page's rows; each page state names its own."""
@@ -35,6 +53,31 @@ class Pager(rx.State, mixin=True):
         """A filter or the search changed: show its first page (returns the reload)."""
         self.page = 1
         return self._reload()
+
+    def _search_changed(self) -> Any:
+        """A key in the search box (the state has stored the new text): back to page 1,
+        and the reload once typing pauses (returns the event that waits for it)."""
+        self.page = 1
+        self._search_generation += 1
+        return own_handler(self, "search_after_pause")
+
+    def _search_replaced(self) -> Any:
+        """The server set the search text itself: the box shows it, the rows reload now."""
+        self.search_rev += 1
+        self._search_generation += 1  # a pause still pending for older text reloads nothing
+        return self._first_page()
+
+    @rx.event(background=True)
+    async def search_after_pause(self):
+        """Reload for the search text once no key came for `SEARCH_DEBOUNCE_SECONDS`."""
+        async with self:
+            generation = self._search_generation
+        await asyncio.sleep(SEARCH_DEBOUNCE_SECONDS)
+        async with self:
+            if generation != self._search_generation:
+                return  # a later key waits for its own pause
+            reload = self._reload()
+        yield reload
 
     @rx.event
     def next_page(self):

@@ -63,3 +63,69 @@ def test_a_filter_or_search_goes_back_to_the_first_page() -> None:
     assert team.page == 1 and team.audit_action == "user_invited"
     # The pages are independent: moving one list leaves the others where they were.
     assert campaigns.page == 1 and people.page == 1 and suppressed.page == 1
+
+
+SEARCHED = [(CampaignListState, "set_search", "search"),
+            (CustomersState, "search", "query"),
+            (SuppressionState, "search", "query")]
+
+
+@pytest.mark.parametrize(("cls", "handler", "field"), SEARCHED)
+def test_a_search_key_waits_for_a_pause_and_keeps_the_box(cls: type, handler: str,
+                                                          field: str) -> None:
+    # Each key stores the text and goes back to page 1, but does not reload at once: it
+    # returns the pause, which reloads only if no later key came (state/pager). The box's
+    # key (search_rev) stays, so the box the user types in is never remounted.
+    state = cls(_reflex_internal_init=True)
+    state.page, state.pages = 3, 5
+    event = getattr(state, handler)("ann")
+    assert _reload_name(event) == f"{cls.__name__}.search_after_pause"
+    assert getattr(state, field) == "ann" and state.page == 1 and state.search_rev == 0
+    first = state._search_generation
+    getattr(state, handler)("anne")
+    assert state._search_generation == first + 1 and state.search_rev == 0
+
+
+async def _pause_events(state: Any, monkeypatch: pytest.MonkeyPatch, *, key_during: bool
+                       ) -> list[Any]:
+    """What `search_after_pause` yields on `state`; with `key_during`, a key lands in the
+    pause (the sleep bumps the generation as the next key's handler would)."""
+    from mini_crm.state import pager
+
+    async def sleep(seconds: float) -> None:
+        assert seconds == pager.SEARCH_DEBOUNCE_SECONDS
+        if key_during:
+            state._search_generation += 1
+
+    monkeypatch.setattr(pager.asyncio, "sleep", sleep)
+    return [e async for e in type(state).search_after_pause.fn(state)]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("cls", "handler", "field"), SEARCHED)
+async def test_the_pause_reloads_only_for_the_last_key(cls: type, handler: str, field: str,
+                                                       monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    state = cls(_reflex_internal_init=True)
+    getattr(state, handler)("ann")
+    assert await _pause_events(state, monkeypatch, key_during=True) == []
+    [reload] = await _pause_events(state, monkeypatch, key_during=False)
+    assert _reload_name(reload) == _reload_name(state._reload())
+
+
+def test_text_the_server_replaces_remounts_the_box() -> None:
+    # A clear button, "Clear filters" and the top bar's ?q= replace the text: the box's
+    # key changes (it shows the server's text), the rows reload at once, and a pause
+    # still pending for the old text reloads nothing.
+    people = CustomersState(_reflex_internal_init=True)
+    people.search("ann")
+    generation = people._search_generation
+    assert _reload_name(people.clear_search()) == "CustomersState.load"
+    assert people.query == "" and people.search_rev == 1
+    assert people._search_generation == generation + 1
+
+    campaigns = CampaignListState(_reflex_internal_init=True)
+    campaigns.set_search("spring")
+    campaigns.page = 2
+    assert _reload_name(campaigns.clear_filters()) == "CampaignListState.load"
+    assert campaigns.search == "" and campaigns.page == 1 and campaigns.search_rev == 1
