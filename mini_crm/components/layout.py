@@ -193,6 +193,7 @@ def top_bar() -> rx.Component:
         z_index="10",
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         background_color=rx.color("gray", 1),
+        data_testid="top-bar",
     )
 
 
@@ -254,6 +255,9 @@ def page_shell(title: str, *children: rx.Component, subtitle: str = "",
         spacing="3",
     )
     return rx.hstack(
+        # The top bar is sticky: whatever the browser scrolls into view (a focused step
+        # title or field, an anchor) stops below it instead of under it (issue 14).
+        rx.el.style(f"html {{ scroll-padding-top: calc({TOPBAR_HEIGHT} + 12px); }}"),
         reconnecting_banner(),
         rx.desktop_only(sidebar(), align_self="stretch"),
         rx.vstack(

@@ -430,7 +430,12 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
 def _focus_title(step: int) -> rx.event.EventSpec:
     # After a step change, focus its heading so keyboard and screen-reader users land
     # at the top of the new step instead of on a button that no longer exists.
+    # The page goes back to its top first: Next and Back sit at the bottom of a step, and
+    # the new step opened scrolled down by the old one's height, its title and the page
+    # header under the sticky top bar (a full-page screenshot at 390x844 showed "New
+    # campaign" across the top bar, issue 14); the focus then scrolls no further.
     # The URL follows the step (components/wizard_url.py): Back/Forward move between steps.
     return rx.call_script(f"window.__mcWizardStepUrl?.({int(step)});"
-                          "setTimeout(() => document.getElementById('wizard-step-title')"
-                          "?.focus(), 50)")
+                          "setTimeout(() => { window.scrollTo(0, 0); "
+                          "document.getElementById('wizard-step-title')"
+                          "?.focus({preventScroll: true}); }, 50)")
