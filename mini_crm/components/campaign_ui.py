@@ -145,9 +145,13 @@ def engine_badge(engine: rx.Var) -> rx.Component:
 def kv_row(label: Any, value: Any) -> rx.Component:
     """A label on the left, its value on the right, with a faint rule underneath."""
     return rx.hstack(
-        rx.text(label, size="2", color_scheme="gray", min_width="120px"),
-        rx.spacer(),
-        rx.box(value, text_align="right", font_size="14px", font_weight="500"),
+        # A narrower label column on a phone: the value (the review's holdout picker and
+        # its notes) had a third of the width and wrapped every two words.
+        rx.text(label, size="2", color_scheme="gray",
+                min_width=rx.breakpoints(initial="80px", sm="120px")),
+        # The value takes the rest of the row (right-aligned), not its own shrunk width.
+        rx.box(value, text_align="right", font_size="14px", font_weight="500", flex="1",
+               min_width="0"),
         width="100%",
         align="start",
         spacing="4",
