@@ -94,7 +94,8 @@ def _tags_field() -> rx.Component:
     return rx.vstack(
         field_label("Tags", "campaign-tag-input", "to find and compare campaigns later"),
         rx.hstack(
-            tag_chips(W.tags, on_remove=W.remove_tag),
+            # No chips, no empty box: its gap pushed the tag box 8 px right of the others.
+            rx.cond(W.tags.length() > 0, tag_chips(W.tags, on_remove=W.remove_tag)),
             text_field(W.tag_input, W.set_tag_input, rev=W.form_rev, id="campaign-tag-input",
                      on_key_down=W.tag_key, placeholder="Add a tag and press Enter",
                      max_length=campaign_limits.MAX_TAG,
