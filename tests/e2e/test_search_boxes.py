@@ -93,7 +93,7 @@ def test_suppression_search_keeps_every_key(page: Page, app_url: str,
     page.goto(app_url + "/data")
     table = page.get_by_test_id("suppression-table")
     expect(table.locator("tbody tr").first).to_be_visible()
-    box = page.get_by_test_id("suppression-search")
+    box = page.get_by_label("Find an address")
     _type_in_bursts(page, box, wanted)
     expect(box).to_have_value(wanted)
     expect(table.locator("tbody tr")).to_have_count(1)
