@@ -15,14 +15,14 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from mini_crm.api.campaigns import (
+from mini_crm.api.campaign_schemas import (
     MAX_ID,
     AbTestIn,
     CampaignDetail,
     CampaignId,
     VariantIn,
-    _detail,
 )
+from mini_crm.api.campaigns import _detail
 from mini_crm.api.deps import db_session, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError, status_conflict
 from mini_crm.core.campaigns import drafts, service
