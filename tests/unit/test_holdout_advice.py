@@ -58,3 +58,14 @@ def test_the_review_counts_the_holdout_from_the_eligible_customers() -> None:
     # Drawn from the 234 eligible (not the 246 matching), and only about: it is a hash.
     assert s.held_count == 47 and s.receive_text == "about 187"
     assert "About 47 of the 234 eligible are held out." in s.mde_text
+
+
+def test_the_expected_buyers_read_in_words() -> None:
+    """The wizard's review read "12 people would bring about 1 buyers"."""
+    import re
+
+    for audience, orders in ((12, 1), (246, 40), (30, 30)):
+        reason = holdout.advise(audience, orders, "sms").reason
+        found = re.search(r"bring about (\d[\d,]*) (buyers?)\b", reason)
+        assert found, reason
+        assert found.group(2) == ("buyer" if found.group(1) == "1" else "buyers"), reason

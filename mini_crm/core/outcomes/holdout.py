@@ -46,6 +46,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from mini_crm.core.formatting import plural
 from mini_crm.core.outcomes.attribution import window_hours
 from mini_crm.core.segments import matching_customer_ids, parse_rules
 from mini_crm.models import Order, OrderStatus, utcnow
@@ -176,7 +177,7 @@ def advise(audience: int, buyers_30d: int, channel: str,
             f"{rate_text}. This audience is too small for any holdout to show uplift: "
             f"the uplift report needs at least {UPLIFT_MIN_GROUP} people in each group "
             f"and {UPLIFT_MIN_CONVERTERS} buyers in all, and {n:,} people would "
-            f"bring about {p * n:.0f} buyers. So no holdout is suggested; "
+            f"bring about {plural(round(p * n), 'buyer')}. So no holdout is suggested; "
             "conversions are still counted.")
     reachable = [o for o in options if o["mde_relative"] is not None
                  and o["mde_relative"] <= TARGET_RELATIVE_MDE]
