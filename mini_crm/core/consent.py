@@ -256,9 +256,8 @@ def panel(session: Session, external_id: str) -> list[ChannelConsent] | None:
     customer = session.exec(select(Customer).where(Customer.external_id == external_id)).first()
     if customer is None:
         return None
-    addresses = {c: getattr(customer, ADDRESS_FIELD[c]) for c in CHANNELS}
-    listed = suppression.listed(session, [(a, c) for c, a in addresses.items() if a])
+    suppressed = suppressed_channels(session, [customer])[int(customer.id)]  # type: ignore[arg-type]
     latest = latest_by_channel(history(session, external_id))
     state = consent_of(customer)
-    return [ChannelConsent(c, state[c], addresses[c], (addresses[c], c) in listed,
+    return [ChannelConsent(c, state[c], getattr(customer, ADDRESS_FIELD[c]), suppressed[c],
                            latest.get(c)) for c in CHANNELS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, datetime
 from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
@@ -131,10 +132,6 @@ def days_ago(value: datetime | None, now: datetime) -> str:
     return f"{days // 365} years ago"
 
 
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")
-
-
 def month_attribute(key: str, value: Any) -> str | None:
     """A month-number attribute's value as its name: key ending in "month" (birthday_month,
     anniversary_month) and a value 1-12 (number or digits) → "March"; else None. One
@@ -146,5 +143,5 @@ def month_attribute(key: str, value: Any) -> str | None:
         value = int(value)
     if isinstance(value, int | str) and str(value).strip().isdigit() \
             and 1 <= int(value) <= 12:
-        return MONTH_NAMES[int(value) - 1]
+        return calendar.month_name[int(value)]
     return None
