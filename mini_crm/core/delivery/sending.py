@@ -75,7 +75,6 @@ def send_with_retries(client: VendorClient, messages: list[OutgoingMessage],
     settings = get_settings()
     vendor = getattr(client, "name", None) or settings.vendor_kind
     done: list[SendResult] = []
-    lease = max(30.0, float(settings.delivery_claim_timeout_seconds))
     last: TransientVendorError | None = None
     # Never wait past half the claim timeout: the rows' claim must not go stale while
     # this job still means to send them (the sweeper would hand them to another job).
@@ -92,7 +91,7 @@ def send_with_retries(client: VendorClient, messages: list[OutgoingMessage],
         throttle.wait_for_rate(vendor, settings.vendor_rate_limit_per_second, len(messages),
                                stopped)
         try:
-            with throttle.slot(vendor, settings.vendor_concurrency, lease):
+            with throttle.slot(vendor, settings.vendor_concurrency):
                 # Admitted last, holding the slot: nothing but the request itself comes
                 # between the check and the vendor.
                 request = admit(messages) if admit is not None else None
