@@ -1,8 +1,11 @@
 """The Reflex app: pages plus the FastAPI app (REST API, health, auth) it mounts into."""
 
 import reflex as rx
+from reflex.config import get_config
+from starlette.types import ASGIApp
 
 from mini_crm.api.app import create_api
+from mini_crm.api.preflight import ApiPreflightMiddleware
 from mini_crm.core import periodic_tasks
 from mini_crm.core.ai import data_vocabulary
 from mini_crm.observability import logs
@@ -32,7 +35,17 @@ from mini_crm.state.segment_list import SegmentListState
 from mini_crm.state.segments import SegmentEditorState
 from mini_crm.state.settings import SettingsState
 
-app = rx.App(
+
+class MiniCrmApp(rx.App):
+    """rx.App with one more layer outside Reflex's own CORS middleware: /api preflights
+    are answered by the API (api/preflight.py), not in Reflex's plain text."""
+
+    def __call__(self) -> ASGIApp:  # the server calls this factory once per process
+        return ApiPreflightMiddleware(super().__call__(),
+                                      allow_origins=get_config().cors_allowed_origins)
+
+
+app = MiniCrmApp(
     api_transformer=create_api(),
     # Handler errors become a message on the page, never the default "An error occurred".
     backend_exception_handler=backend_exception_handler,

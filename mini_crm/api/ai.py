@@ -370,7 +370,7 @@ class InsightsOut(BaseModel):
     note: str
 
 
-@insights_router.get("/{campaign_id}/insights", response_model=InsightsOut,
+@insights_router.get("/{campaign_id:int}/insights", response_model=InsightsOut,
                      summary="Campaign insights",
                      description="A plain-language summary of what the campaign earned "
                                  "(attributed revenue, uplift against the holdout), which "

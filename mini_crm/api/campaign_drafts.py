@@ -108,7 +108,7 @@ def create_draft(body: DraftIn, key: ApiKey = Depends(require_scope("campaigns")
                                                             **body.fields())))
 
 
-@router.patch("/{campaign_id}", response_model=CampaignDetail,
+@router.patch("/{campaign_id:int}", response_model=CampaignDetail,
               summary="Change a draft, or edit a scheduled campaign")
 def update_draft(campaign_id: CampaignId, body: DraftIn,
                  key: ApiKey = Depends(require_scope("campaigns")),
@@ -117,7 +117,7 @@ def update_draft(campaign_id: CampaignId, body: DraftIn,
         db, campaign_id, actor_user_id=key.created_by, **body.fields())))
 
 
-@router.post("/{campaign_id}/launch", response_model=CampaignDetail,
+@router.post("/{campaign_id:int}/launch", response_model=CampaignDetail,
              summary="Launch a draft now, or schedule it")
 def launch_draft(campaign_id: CampaignId, body: LaunchIn | None = None,
                  key: ApiKey = Depends(require_scope("campaigns")),
@@ -129,7 +129,7 @@ def launch_draft(campaign_id: CampaignId, body: LaunchIn | None = None,
         save_audience_as=save_as)))
 
 
-@router.post("/{campaign_id}/reschedule", response_model=CampaignDetail,
+@router.post("/{campaign_id:int}/reschedule", response_model=CampaignDetail,
              summary="Move a scheduled campaign to another time")
 def reschedule(campaign_id: CampaignId, body: RescheduleIn,
                key: ApiKey = Depends(require_scope("campaigns")),
@@ -138,7 +138,7 @@ def reschedule(campaign_id: CampaignId, body: RescheduleIn,
         db, campaign_id, body.schedule_at, actor_user_id=key.created_by)))
 
 
-@router.post("/{campaign_id}/send-now", response_model=CampaignDetail,
+@router.post("/{campaign_id:int}/send-now", response_model=CampaignDetail,
              summary="Send a scheduled campaign at once")
 def send_now(campaign_id: CampaignId, key: ApiKey = Depends(require_scope("campaigns")),
              db: Session = Depends(db_session)) -> CampaignDetail:
@@ -146,7 +146,7 @@ def send_now(campaign_id: CampaignId, key: ApiKey = Depends(require_scope("campa
                                                         actor_user_id=key.created_by)))
 
 
-@router.post("/{campaign_id}/duplicate", response_model=CampaignDetail, status_code=201,
+@router.post("/{campaign_id:int}/duplicate", response_model=CampaignDetail, status_code=201,
              summary="Copy any campaign into a new draft")
 def duplicate(campaign_id: CampaignId, key: ApiKey = Depends(require_scope("campaigns")),
               db: Session = Depends(db_session)) -> CampaignDetail:
@@ -154,7 +154,7 @@ def duplicate(campaign_id: CampaignId, key: ApiKey = Depends(require_scope("camp
                                                          created_by=key.created_by)))
 
 
-@router.delete("/{campaign_id}", status_code=204, response_class=Response,
+@router.delete("/{campaign_id:int}", status_code=204, response_class=Response,
                summary="Delete a draft (only a draft)")
 def delete_draft(campaign_id: CampaignId, key: ApiKey = Depends(require_scope("campaigns")),
                  db: Session = Depends(db_session)) -> Response:

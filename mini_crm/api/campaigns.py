@@ -103,14 +103,14 @@ def list_campaigns(
                         limit=limit, offset=offset)
 
 
-@router.get("/{campaign_id}", response_model=CampaignDetail,
+@router.get("/{campaign_id:int}", response_model=CampaignDetail,
             summary="One campaign with its counters")
 def get_campaign(campaign_id: CampaignId, _key: Any = Depends(require_scope("read")),
                  db: Session = Depends(db_session)) -> CampaignDetail:
     return _detail(db, campaign_id)
 
 
-@router.get("/{campaign_id}/log.csv", response_class=StreamingResponse,
+@router.get("/{campaign_id:int}/log.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}, 404: ERROR_SCHEMA},
             summary="The campaign's delivery log as CSV (streamed)")
 def campaign_log_csv(campaign_id: CampaignId, _reader: Any = Depends(require_reader),
@@ -123,7 +123,7 @@ def campaign_log_csv(campaign_id: CampaignId, _reader: Any = Depends(require_rea
                  f'attachment; filename="campaign-{campaign_id}-log.csv"'})
 
 
-@router.post("/{campaign_id}/cancel", response_model=CancelOut,
+@router.post("/{campaign_id:int}/cancel", response_model=CancelOut,
              responses={404: ERROR_SCHEMA, 409: ERROR_SCHEMA},
              summary="Cancel a scheduled or sending campaign")
 def cancel_campaign(campaign_id: CampaignId, key: ApiKey = Depends(require_scope("campaigns")),
@@ -154,7 +154,7 @@ def cancel_campaign(campaign_id: CampaignId, key: ApiKey = Depends(require_scope
                                        final=result.final))
 
 
-@router.post("/{campaign_id}/winner", response_model=CampaignDetail,
+@router.post("/{campaign_id:int}/winner", response_model=CampaignDetail,
              responses={404: ERROR_SCHEMA, 409: ERROR_SCHEMA},
              summary="Choose an A/B test's winner by hand: the rest is sent its message")
 def choose_winner(campaign_id: CampaignId, body: WinnerIn,

@@ -145,7 +145,7 @@ def add_suppression(body: SuppressionIn, response: Response,
     return suppression.as_json(row)
 
 
-@router.delete("/suppressions/{suppression_id}", status_code=204,
+@router.delete("/suppressions/{suppression_id:int}", status_code=204,
                summary="Take an address off the suppression list",
                description="Customers' consent flags are not changed: someone who opted "
                            "out stays opted out until they opt in.")

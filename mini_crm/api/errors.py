@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Mount
+from starlette.routing import Match, Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from mini_crm.core.segments import RulesError
 
@@ -107,24 +108,26 @@ def install_error_handlers(app: FastAPI) -> None:
                                        details), status_code=422)
 
 
-def _is_api(path: str) -> bool:
+def is_api_path(path: str) -> bool:
+    """True for /api and everything under it (not /apiary)."""
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
-def install_api_fallback(app: FastAPI) -> None:
-    """Answer every unmatched /api request with the JSON error shape. Call it after the
-    last router is included.
+class _Fallback:
+    """The /api catch-all's ASGI endpoint (install_api_fallback)."""
 
-    Reflex mounts its own app at "" after these routes, and a mount matches every path:
-    without this, an unknown /api path, or a known one with the wrong method, would get
-    Reflex's HTML page. The fallback matches anything under /api and tells the two
-    apart: 405 with `Allow` when another route has that path, else 404.
-    """
-    async def fallback(request: Request) -> Response:
+    api_fallback = True  # read by api/head.py
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = self.answer(Request(scope, receive))
+        await response(scope, receive, send)
+
+    def answer(self, request: Request) -> Response:
+        """405 naming the methods other routes take at this path, else 404."""
         # Which methods would a route (not this one, not a mount) take at this path?
         # Asked through the public BaseRoute.matches, whatever FastAPI wraps routes in.
         routes = [r for r in request.app.router.routes
-                  if not isinstance(r, Mount) and getattr(r, "endpoint", None) is not fallback]
+                  if not isinstance(r, Mount) and getattr(r, "endpoint", None) is not self]
         allowed = {m for m in ALL_METHODS if any(
             r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)}
         if "GET" in allowed:
@@ -139,16 +142,29 @@ def install_api_fallback(app: FastAPI) -> None:
             "not_found", f"no API endpoint at {request.method} {request.url.path}; the "
             "endpoints are listed at /api/docs"), status_code=404)
 
-    fallback.api_fallback = True  # type: ignore[attr-defined]  # read by api/head.py
+
+def install_api_fallback(app: FastAPI) -> None:
+    """Answer every unmatched /api request with the JSON error shape. Call it after the
+    last router is included.
+
+    Reflex mounts its own app at "" after these routes, and a mount matches every path:
+    without this, an unknown /api path, or a known one with the wrong method, would get
+    Reflex's HTML page. The fallback matches anything under /api and tells the two
+    apart: 405 with `Allow` when another route has that path, else 404. It takes every
+    method, TRACE and unknown ones included (a route with no method list), so none of
+    them falls through to Reflex's plain-text answers.
+    """
+    fallback = _Fallback()
     for path in (API_PREFIX, API_PREFIX + "/{rest:path}"):
-        app.add_api_route(path, fallback, methods=ALL_METHODS, include_in_schema=False)
+        # An ASGI object as endpoint: Starlette gives a plain function route ["GET"].
+        app.router.routes.append(Route(path, fallback, methods=None, include_in_schema=False))
 
     # The last resort: a bug must still answer /api callers in the error shape (the
     # traceback goes to the log, never to the caller).
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Starlette re-raises after this answer, so the server logs the traceback.
-        if not _is_api(request.url.path):
+        if not is_api_path(request.url.path):
             return PlainTextResponse("Internal Server Error", status_code=500)
         return JSONResponse(error_body("internal_error", "the server could not complete "
                                        "this request; it has been logged"), status_code=500)

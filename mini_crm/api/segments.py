@@ -133,13 +133,13 @@ def _get(session: Session, segment_id: int) -> Segment:
     return seg
 
 
-@router.get("/{segment_id}", response_model=SegmentOut, summary="One saved segment")
+@router.get("/{segment_id:int}", response_model=SegmentOut, summary="One saved segment")
 def get_segment(segment_id: SegmentId, _key: Any = Depends(require_scope("read")),
                 session: Session = Depends(db_session)) -> SegmentOut:
     return _out(session, _get(session, segment_id))
 
 
-@router.put("/{segment_id}", response_model=SegmentOut, summary="Update a segment")
+@router.put("/{segment_id:int}", response_model=SegmentOut, summary="Update a segment")
 def update_segment(segment_id: SegmentId, body: SegmentIn,
                    _key: Any = Depends(require_scope("campaigns")),
                    session: Session = Depends(db_session)) -> SegmentOut:
@@ -150,7 +150,7 @@ def update_segment(segment_id: SegmentId, body: SegmentIn,
     return _out(session, seg)
 
 
-@router.delete("/{segment_id}", status_code=204, summary="Delete a segment")
+@router.delete("/{segment_id:int}", status_code=204, summary="Delete a segment")
 def delete_segment(segment_id: SegmentId, _key: Any = Depends(require_scope("campaigns")),
                    session: Session = Depends(db_session)) -> None:
     if not service.delete_segment(session, segment_id, actor_user_id=_key.created_by):

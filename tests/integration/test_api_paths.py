@@ -1,9 +1,11 @@
 """External ids of any printable form read back; every /api error is the JSON shape.
 
 Reflex mounts its whole app at "" on our FastAPI app, after our routes
-(reflex/app.py: `api_transformer.mount("", asgi_app)`); `reflex_like` does the same
-with an app that answers HTML, so unmatched /api requests meet what they meet in
-production, served by uvicorn (Starlette's TestClient decodes a path twice, so "%252F"
+(reflex/app.py: `api_transformer.mount("", asgi_app)`), adds its CORS middleware to
+our app and to a top-level app around it, and mini_crm.py wraps that in
+ApiPreflightMiddleware; `reflex_like` builds the same layers (Reflex's own `_add_cors`)
+with an app that answers HTML, so /api requests meet what they meet in production,
+served by uvicorn (Starlette's TestClient decodes a path twice, so "%252F"
 would not reach the app as "%2F"). tests/e2e/test_data_import.py checks the real server.
 """
 
@@ -14,12 +16,15 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+import reflex as rx
 from fastapi.testclient import TestClient
+from reflex.config import get_config
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from mini_crm.api.app import create_api
+from mini_crm.api.preflight import ApiPreflightMiddleware
 from tests.servers import serve
 
 
@@ -39,9 +44,14 @@ def reflex_like(app_settings) -> Iterator[httpx.Client]:
         return HTMLResponse("<html>404: Page not found</html>", status_code=404)
 
     api = create_api()
+    rx.App._add_cors(api)
     api.mount("", Starlette(routes=[Route("/{p:path}", page, methods=["GET", "POST", "PUT",
                                                                         "PATCH", "DELETE"])]))
-    with serve(api) as url, httpx.Client(base_url=url, timeout=30) as client:
+    top = Starlette()
+    top.mount("", api)
+    rx.App._add_cors(top)
+    app = ApiPreflightMiddleware(top, allow_origins=get_config().cors_allowed_origins)
+    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
 
 
@@ -93,6 +103,19 @@ SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no
     ("GET", "/api/v1/receipts", 405, "POST"),
     ("HEAD", "/api/v1/receipts", 405, "POST"),
     ("PATCH", "/api/v1/customers/gid%3A%2F%2Fx", 405, "GET, HEAD"),
+    # Literal paths beside id routes name their own methods, not the id route's: ids
+    # are `{segment_id:int}`, so "fields" or "drafts" never matches an id route.
+    ("PUT", "/api/v1/segments/fields", 405, "GET, HEAD"),
+    ("DELETE", "/api/v1/segments/preview", 405, "POST"),
+    ("GET", "/api/v1/campaigns/preview", 405, "POST"),
+    ("PATCH", "/api/v1/campaigns/drafts", 405, "POST"),
+    ("GET", "/api/v1/segments/abc", 404, None),
+    ("DELETE", "/api/v1/suppressions/x", 404, None),
+    ("GET", "/api/v1/campaigns/-1", 404, None),
+    # TRACE and methods nobody declares meet the same fallback, not Reflex's plain text.
+    ("TRACE", "/api/v1/customers", 405, "GET, HEAD, POST"),
+    ("TRACE", "/api/v1/nope", 404, None),
+    ("PROPFIND", "/api/v1/segments/fields", 405, "GET, HEAD"),
 ])
 def test_every_api_error_is_json(reflex_like: httpx.Client, method: str, path: str,
                                  status: int, allow: str | None) -> None:
@@ -180,3 +203,52 @@ def test_head_answers_wherever_get_does(reflex_like: httpx.Client, make_key) -> 
     assert reflex_like.head("/api/v1/imports").status_code == 405  # POST only
     page = reflex_like.head("/no-such-page")  # Reflex's mount answers its own pages
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+
+
+def _preflight(client: httpx.Client, path: str, origin: str,
+               method: str = "POST") -> httpx.Response:
+    return client.options(path, headers={
+        "Origin": origin, "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": "authorization, content-type"})
+
+
+@SQLITE_ONLY
+def test_cors_preflights_under_api_are_empty_or_json(reflex_like: httpx.Client) -> None:
+    """Reflex's CORS layer answers preflights in plain text ("OK", "Disallowed CORS
+    origin"); under /api an allowed one is an empty 204, a refused one the error shape."""
+    allowed = get_config().cors_allowed_origins[0]
+    ok = _preflight(reflex_like, "/api/v1/customers", allowed)
+    assert ok.status_code == 204 and ok.content == b""
+    assert "content-type" not in ok.headers
+    assert ok.headers["access-control-allow-origin"] == allowed
+    assert ok.headers["access-control-allow-credentials"] == "true"
+    assert ok.headers["access-control-allow-headers"] == "authorization, content-type"
+    assert "POST" in ok.headers["access-control-allow-methods"]
+
+    refused = _preflight(reflex_like, "/api/v1/customers", "https://evil.example")
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/json"
+    assert "access-control-allow-origin" not in refused.headers
+    error = refused.json()["error"]
+    assert error["code"] == "forbidden"
+    assert "https://evil.example" in error["message"] and allowed in error["message"]
+    assert error["details"] == {"origin": "https://evil.example", "method": "POST",
+                                "refused": ["origin"]}
+
+    trace = _preflight(reflex_like, "/api/v1/customers", allowed, method="TRACE")
+    assert trace.status_code == 403
+    assert trace.json()["error"]["details"]["refused"] == ["method"]
+    assert "TRACE" in trace.json()["error"]["message"]
+
+    # Outside /api, Reflex's own layer still answers (its pages, its websocket).
+    page = _preflight(reflex_like, "/campaigns", "https://evil.example")
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/plain")
+
+
+@SQLITE_ONLY
+def test_cross_origin_api_errors_keep_cors_headers(reflex_like: httpx.Client) -> None:
+    """A real cross-origin call from the allowed origin can read its JSON error."""
+    allowed = get_config().cors_allowed_origins[0]
+    r = reflex_like.get("/api/v1/customers", headers={"Origin": allowed})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    assert r.headers["access-control-allow-origin"] == allowed
