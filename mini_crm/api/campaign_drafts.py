@@ -3,7 +3,8 @@
 Create a draft, change it, launch or schedule it, delete it; edit, reschedule or send
 now a scheduled campaign; duplicate any campaign into a new draft. Each answers the
 campaign as GET /api/v1/campaigns/{id} does; a CampaignError is a 422
-`invalid_campaign` naming the field, a campaign in the wrong status a 409 `conflict`
+(errors.campaign_fault: `invalid_rules` for bad rules, else `invalid_campaign` naming the
+field), a campaign in the wrong status a 409 `conflict`
 (errors.status_conflict, the rule every campaign route follows).
 """
 
@@ -24,7 +25,7 @@ from mini_crm.api.campaign_schemas import (
 )
 from mini_crm.api.campaigns import _detail
 from mini_crm.api.deps import db_session, require_scope
-from mini_crm.api.errors import ERROR_SCHEMA, ApiError, status_conflict
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError, campaign_fault, status_conflict
 from mini_crm.core.campaigns import drafts, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.ingestion.schemas import InputTimestamp
@@ -93,8 +94,7 @@ def _run(db: Session, call: Any) -> int:
     except CampaignError as exc:
         if exc.field == "status":
             raise status_conflict(exc.message) from exc
-        raise ApiError(422, exc.message, code="invalid_campaign",
-                       details={"field": exc.field}) from exc
+        raise campaign_fault(exc) from exc
     campaign_id = int(campaign.id)
     db.commit()  # a launch enqueues its delivery jobs after this commit
     return campaign_id
@@ -165,7 +165,6 @@ def delete_draft(campaign_id: CampaignId, key: ApiKey = Depends(require_scope("c
     except CampaignError as exc:
         if exc.field == "status":
             raise status_conflict(exc.message) from exc
-        raise ApiError(422, exc.message, code="invalid_campaign",
-                       details={"field": exc.field}) from exc
+        raise campaign_fault(exc) from exc
     db.commit()
     return Response(status_code=204)

@@ -23,7 +23,7 @@ from mini_crm.api.campaign_schemas import (
     WinnerIn,
 )
 from mini_crm.api.deps import db_session, require_reader, require_scope
-from mini_crm.api.errors import ERROR_SCHEMA, ApiError, status_conflict
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError, campaign_fault, status_conflict
 from mini_crm.core.campaigns import ab_test, reports, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.db import get_engine
@@ -50,7 +50,8 @@ def preview_campaign(body: PreviewIn, _key: Any = Depends(require_scope("read"))
     person), frequency_cap (FREQUENCY_CAP_MESSAGES messages in FREQUENCY_CAP_DAYS).
     With `variants` (and `ab_test.test_percent`), `warnings` says when each variant
     would likely get fewer than 100 people in the test (no automatic winner then).
-    422 `invalid_campaign` with `details.field` for bad rules or an unknown segment."""
+    422 `invalid_rules` for bad rules (the rule's path and field), `invalid_campaign` with
+    `details.field` for an unknown segment."""
     try:
         reach = service.preview_campaign(db, rules=body.rules, segment_id=body.segment_id,
                                          channel=body.channel,
@@ -59,8 +60,7 @@ def preview_campaign(body: PreviewIn, _key: Any = Depends(require_scope("read"))
                                          test_percent=(body.ab_test.test_percent
                                                        if body.ab_test else 100))
     except CampaignError as exc:
-        raise ApiError(422, exc.message, code="invalid_campaign",
-                       details={"field": exc.field}) from exc
+        raise campaign_fault(exc) from exc
     return PreviewOut(matching=reach.matching, recipients=reach.recipients,
                       skipped=Skipped(**reach.skipped), holdout_about=reach.holdout_about,
                       warnings=reach.warnings, no_address_detail=reach.no_address_detail)
@@ -82,8 +82,7 @@ def create_campaign(body: CampaignIn, key: ApiKey = Depends(require_scope("campa
             email_subject=body.subject, email_preheader=body.preheader,
             sender_name=body.sender_name, save_audience_as=body.save_audience_as)
     except CampaignError as exc:
-        raise ApiError(422, exc.message, code="invalid_campaign",
-                       details={"field": exc.field}) from exc
+        raise campaign_fault(exc) from exc
     db.commit()  # enqueues the delivery jobs (after commit), before answering 201
     return _detail(db, campaign.id)
 

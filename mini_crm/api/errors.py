@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.segments import RulesError
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,19 @@ def status_conflict(message: str, status: str | None = None) -> ApiError:
     if status is not None:
         details["status"] = status
     return ApiError(409, message, code="conflict", details=details)
+
+
+def campaign_fault(exc: CampaignError) -> ApiError:
+    """A campaign request whose content is wrong, as every campaign route answers it: 422.
+
+    Rules that do not validate are `invalid_rules` with the rule's path, field and reason
+    (details {"path", "field", "message"}), the same answer segment and AI routes give:
+    the campaign core wraps the RulesError (`raise CampaignError(...) from exc`), so it
+    is the cause. Anything else is `invalid_campaign` with {"field"} naming the input."""
+    cause = exc.__cause__
+    if isinstance(cause, RulesError):
+        return ApiError(422, str(cause), code="invalid_rules", details=cause.as_detail())
+    return ApiError(422, exc.message, code="invalid_campaign", details={"field": exc.field})
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -94,6 +94,36 @@ def test_preview_counts_recipients_and_skips_without_launching(
     assert api.get("/api/v1/campaigns", headers=h).json()["total"] == 0
 
 
+def test_bad_rules_answer_invalid_rules_on_every_campaign_route(
+        api: TestClient, make_key, vendor) -> None:
+    """The same fault, the same code as POST /api/v1/segments: `invalid_rules` with the
+    rule's path, field and reason, whether the rules come to a preview, a create, a
+    draft or a launch."""
+    h = make_key("campaigns", "read")
+    bad = {"combinator": "and", "rules": [city_rules("Pune")["rules"][0],
+                                          {"field": "total_spend", "operator": ">",
+                                           "value": "lots"}]}
+    segment = api.post("/api/v1/segments", headers=h, json={"name": "Bad", "rules": bad})
+    assert segment.status_code == 422, segment.text
+    expected = segment.json()["error"]
+    assert expected["code"] == "invalid_rules"
+    assert expected["details"]["path"] == "rules[1]"
+    assert expected["details"]["field"] == "total_spend"
+    draft = api.post("/api/v1/campaigns/drafts", headers=h,
+                     json={"name": "Later", "rules": bad, "channel": "sms",
+                           "message": "Hi"})
+    assert draft.status_code == 201, draft.text  # a draft may be unfinished
+    for path, body in [
+            ("/api/v1/campaigns/preview", {"rules": bad, "channel": "sms"}),
+            ("/api/v1/campaigns", {"name": "Bad", "rules": bad, "channel": "sms",
+                                   "message": "Hi"}),
+            (f"/api/v1/campaigns/{draft.json()['id']}/launch", {})]:
+        r = api.post(path, headers=h, json=body)
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["error"] == expected, path
+    assert api.get("/api/v1/campaigns?status=sending", headers=h).json()["total"] == 0
+
+
 def test_list_filters_and_pagination(api: TestClient, make_key, vendor,
                                      app_settings: sa.Engine) -> None:
     h = make_key("campaigns", "read")
