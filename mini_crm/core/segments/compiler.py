@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from mini_crm.core import brand_time
 from mini_crm.core.segments import sqlfuncs, window_sql
-from mini_crm.core.segments.fields import ATTRIBUTE_PREFIX, FIELDS, NEGATIVE
+from mini_crm.core.segments.fields import ATTRIBUTE_PREFIX, NEGATIVE, registry
 from mini_crm.core.segments.schema import Condition, Group
 from mini_crm.models import Customer
 
@@ -72,7 +72,7 @@ def compile_condition(c: Condition, now: datetime, negated: bool = False
         return window_sql.compile_window(c, now)
     if c.kind == "attribute":
         return _attribute(c, negated)
-    spec = FIELDS[c.field]
+    spec = registry()[c.field]
     builds: dict[str, Build] = {
         "days": lambda col, op: _days(col, op, c.value, now),
         "date": lambda col, op: _dates(col, op, c.value),

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from mini_crm.core.formatting import month_attribute, rupees
-from mini_crm.core.segments.fields import FIELDS, NEGATIVE, field_spec
+from mini_crm.core.segments.fields import NEGATIVE, field_spec, registry
 from mini_crm.core.segments.schema import Condition, Group, parse_rules
 from mini_crm.core.segments.windows import Window
 
@@ -67,7 +67,7 @@ def _fmt(c: Condition, v: Any) -> str:
     if c.field.startswith("attributes.") and (
             month := month_attribute(c.field.split(".", 1)[1], v)) is not None:
         return month
-    spec = FIELDS.get(c.field)
+    spec = registry().get(c.field)
     if spec is not None and spec.unit == "money":
         return rupees(v)
     if isinstance(v, float | Decimal) and v == int(v):
@@ -184,8 +184,9 @@ class _Slots(dict[str, str]):
 def _label(c: Condition) -> str:
     """The field as a marketer says it: "signup date", "loyalty tier" (never the raw
     key `attributes.loyalty_tier`)."""
-    if c.field in FIELDS:
-        return FIELDS[c.field].label.lower()
+    spec = registry().get(c.field)
+    if spec is not None:
+        return spec.label.lower()
     return c.field.split(".", 1)[-1].replace("_", " ")
 
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from mini_crm.core import numbers
-from mini_crm.core.segments.fields import FIELDS, NEGATIVE, NULLS, SET, field_spec
+from mini_crm.core.segments.fields import NEGATIVE, NULLS, SET, field_spec, registry
 
 DEFAULT_RULE = {"field": "total_spend", "operator": ">", "value": "5000"}
 DEFAULT_WINDOW = {"last_days": 30}
@@ -21,8 +21,6 @@ NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 # ";", a new line or a comma followed by a space (the builder joins chips with ", ").
 NUMBER_LIST_SEPARATOR = re.compile(r"\s*(?:;|\n|,\s+)\s*")
 NUMERIC_KINDS = ("number", "days", "window")
-# Fields whose value can be missing: a negative rule on them may exclude the unknowns.
-NEVER_MISSING = tuple(name for name, spec in FIELDS.items() if not spec.nullable)
 
 
 def empty_tree() -> dict[str, Any]:
@@ -361,7 +359,7 @@ def _flatten(node: dict[str, Any], path: str, depth: int, rows: list[dict[str, A
         "unit": spec.symbol if spec else "",
         "error": error_message if error_path == path else "",
         # "exclude unknowns": offered beside a negative rule on a field that can be missing
-        "can_exclude": node["operator"] in NEGATIVE and node["field"] not in NEVER_MISSING
+        "can_exclude": node["operator"] in NEGATIVE and (spec is None or spec.nullable)
         and not _excludes_unknowns(siblings or [], node["field"]),
         **_window_row(node),
     })
@@ -398,7 +396,7 @@ def attribute_label(key: str) -> str:
 def field_options(attribute_keys: list[str]) -> list[dict[str, str]]:
     """The field menu: built-in fields, then custom attributes by their plain name ("Gender",
     not attributes.gender), marked only where a built-in field has the same name."""
-    options = [{"value": f.name, "label": f.label} for f in FIELDS.values()]
+    options = [{"value": f.name, "label": f.label} for f in registry().values()]
     taken = {o["label"].casefold() for o in options}
     for k in attribute_keys:
         label = attribute_label(k)

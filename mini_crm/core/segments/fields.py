@@ -14,13 +14,21 @@ Each `FieldSpec` carries everything a field means, so a field on an existing col
 one entry here (plus the plain-Python reference evaluator in tests/segment_reference.py
 that the property test holds the three databases to): the column or SQL expression the
 compiler reads, the unit of its values (money values read as ₹ in sentences), whether a
-value can be missing, and its words (the builder's label, who has no value).
+value can be missing, and its words (the builder's label, who has no value, its own
+phrasings in the rule sentence, the words the plain-English parser reads as the field).
+
+The fields live in a `FieldRegistry`; `registry()` is the one in use (the built-in
+`FIELDS` unless a test activated another with `using(FIELDS.plus(spec))`), and the
+compiler, validation, the rule sentence, the builder and the parser all read it, so a
+test can add a throwaway field without touching any other module.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -75,6 +83,14 @@ class FieldSpec:
         for money, "1 Jan 2025 and 31 Dec 2025" for between), {list} (values joined
         with "or"), {days} ("31 days": a days value, +1 for ">" and "<=", which count
         the day itself), {orders} ("order" or "orders" after the value).
+    words: what the plain-English parser (core/ai/nl) reads as naming this field, in
+        lower case: a word ("aov"), or several words that name it when all of them are
+        in one clause ("order value"). Text fields are read with text operators and
+        missing values ("town starts with Pu", "no town"); money fields with an amount
+        ("clv over 5000"); days and date fields with a period or date ("joined in
+        March"; a days field's date twin is the date field on the same column). Words
+        about several fields ("ordered", "orders", "lapsed") are the grammar's, in
+        core/ai/nl/vocab.py.
     """
 
     name: str
@@ -85,6 +101,7 @@ class FieldSpec:
     nullable: bool = True
     missing: str = ""
     phrases: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    words: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def operators(self) -> tuple[str, ...]:
@@ -122,39 +139,93 @@ _TENURE = {">": "have been customers for at least {days}",
 _CITY = {"=": "are in {list}", "in": "are in {list}", "!=": "are not in {list}",
          "not_in": "are not in {list}"}
 
-FIELDS: dict[str, FieldSpec] = {f.name: f for f in (
+# The parser's words per field (FieldSpec.words).
+_SPEND_WORDS = frozenset({
+    "spent", "spend", "spends", "spending", "spender", "spenders", "worth", "ltv", "lifetime",
+    "revenue", "value", "paid", "pay", "bought", "purchases", "total", "sales", "gmv"})
+_AOV_WORDS = frozenset({"average", "avg", "aov", "basket", "ticket", "per", "each", "typical",
+                        "mean", "order value"})
+_SIGNUP_WORDS = frozenset({
+    "joined", "join", "joining", "signed", "signup", "signups", "sign", "registered",
+    "register", "registration", "registrations", "onboarded", "acquired", "enrolled",
+    "created", "tenure", "subscribed", "new"})
+
+
+class FieldRegistry(Mapping[str, FieldSpec]):
+    """Rule fields by name, in catalogue order (a read-only mapping of FieldSpec)."""
+
+    def __init__(self, specs: Iterable[FieldSpec]) -> None:
+        self._specs = {s.name: s for s in specs}
+
+    def __getitem__(self, name: str) -> FieldSpec:
+        return self._specs[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def plus(self, *specs: FieldSpec) -> FieldRegistry:
+        """A new registry: these fields added after the others (a same-named one replaced)."""
+        return FieldRegistry([*self._specs.values(), *specs])
+
+
+FIELDS = FieldRegistry((
     FieldSpec("total_spend", "number", "Total spend", "money", Customer.total_spend,
-              nullable=False, phrases=_SPEND),
+              nullable=False, phrases=_SPEND, words=_SPEND_WORDS),
     FieldSpec("order_count", "number", "Number of orders", "count", Customer.order_count,
               nullable=False, phrases=_ORDERS),
     FieldSpec("avg_order_value", "number", "Average order value", "money", AVG_ORDER_VALUE,
-              missing="without orders"),
+              missing="without orders", words=_AOV_WORDS),
     FieldSpec("days_since_last_order", "days", "Days since last order", "days",
               Customer.last_order_at, missing=_NEVER_ORDERED, phrases=_RECENCY),
     FieldSpec("days_since_first_order", "days", "Days since first order", "days",
               Customer.first_order_at, missing=_NEVER_ORDERED),
     FieldSpec("days_since_signup", "days", "Days since signup", "days", Customer.created_at,
-              nullable=False, phrases=_TENURE),
+              nullable=False, phrases=_TENURE, words=_SIGNUP_WORDS),
     FieldSpec("last_order_at", "date", "Last order date", "date", Customer.last_order_at,
               missing=_NEVER_ORDERED, phrases=_order_dates("last")),
     FieldSpec("first_order_at", "date", "First order date", "date", Customer.first_order_at,
               missing=_NEVER_ORDERED, phrases=_order_dates("first")),
     FieldSpec("created_at", "date", "Signup date", "date", Customer.created_at,
-              nullable=False),
+              nullable=False, words=_SIGNUP_WORDS),
     FieldSpec("city", "text", "City", "text", Customer.city, missing="with no city",
-              phrases=_CITY),
-    FieldSpec("email", "text", "Email", "text", Customer.email, missing="with no email"),
-    FieldSpec("name", "text", "Name", "text", Customer.name, missing="with no name"),
-    FieldSpec("phone", "text", "Phone", "text", Customer.phone, missing="with no phone"),
+              phrases=_CITY, words=frozenset({"city", "cities"})),
+    FieldSpec("email", "text", "Email", "text", Customer.email, missing="with no email",
+              words=frozenset({"email", "emails", "e", "mail"})),
+    FieldSpec("name", "text", "Name", "text", Customer.name, missing="with no name",
+              words=frozenset({"name", "names"})),
+    FieldSpec("phone", "text", "Phone", "text", Customer.phone, missing="with no phone",
+              words=frozenset({"phone", "phones", "mobile"})),
     FieldSpec("window_order_count", "window", "Orders in a period", "count", nullable=False),
     FieldSpec("window_spend", "window", "Spend in a period", "money", nullable=False),
-)}
+))
+
+_ACTIVE: ContextVar[FieldRegistry] = ContextVar("field_registry", default=FIELDS)
+
+
+def registry() -> FieldRegistry:
+    """The fields in use: the built-in `FIELDS`, or the one `using()` activated."""
+    return _ACTIVE.get()
+
+
+@contextmanager
+def using(fields: FieldRegistry) -> Iterator[FieldRegistry]:
+    """Within the block (this thread or task only), every reader of the field catalogue
+    sees `fields`: how a test proves a new field needs only its FieldSpec."""
+    token = _ACTIVE.set(fields)
+    try:
+        yield fields
+    finally:
+        _ACTIVE.reset(token)
 
 
 def field_spec(name: str) -> FieldSpec | None:
     """The spec of a catalogue field or of `attributes.<key>`; None if unknown."""
-    if name in FIELDS:
-        return FIELDS[name]
+    fields = registry()
+    if name in fields:
+        return fields[name]
     if name.startswith(ATTRIBUTE_PREFIX):
         key = name[len(ATTRIBUTE_PREFIX):]
         if ATTRIBUTE_KEY.match(key):
@@ -170,6 +241,6 @@ def catalogue() -> list[dict[str, object]]:
     return [{"name": f.name, "kind": f.kind, "label": f.label, "unit": f.symbol,
              "operators": list(f.operators),
              **({"window": "required", "items_match": "optional"} if f.kind == "window"
-                else {})} for f in FIELDS.values()] + [{
+                else {})} for f in registry().values()] + [{
         "name": "attributes.<key>", "kind": "attribute", "label": "Custom attribute",
         "unit": "", "operators": list(OPERATORS_BY_KIND["attribute"])}]

@@ -35,12 +35,9 @@ MAX_RULES = 200
 MAX_LIST = 500
 MAX_TEXT = 200
 MAX_DAYS = 36_500
-# What each numeric field's column (or aggregate) can be compared with.
-RANGES = {
-    "total_spend": numbers.MONEY, "avg_order_value": numbers.MONEY,
-    "order_count": numbers.INT32, "window_order_count": numbers.INT32,
-    "window_spend": numbers.MONEY,
-}
+# What a numeric field's column (or aggregate) can be compared with, by its unit:
+# money columns are NUMERIC(14, 2), counts 32-bit integers.
+RANGES = {"money": numbers.MONEY, "count": numbers.INT32}
 # Attribute numbers are JSON numbers compared as doubles: exact up to 2**53.
 ATTRIBUTE_NUMBER = numbers.ColumnRange("a custom attribute number (up to 2**53)",
                                        Decimal(-(2**53)), Decimal(2**53), 0)
@@ -271,7 +268,7 @@ def _numeric(spec: FieldSpec, raw: Any, path: str) -> Decimal:
         return value
     if value < 0:
         raise RulesError(path, f"expected a number ≥ 0, got {raw!r}", spec.name)
-    _check(value, RANGES[spec.name], spec, path)
+    _check(value, RANGES[spec.unit], spec, path)
     return value
 
 

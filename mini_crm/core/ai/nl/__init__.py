@@ -2,7 +2,8 @@
 
 - `tokens`     the lexicon and tokenizer: amounts, periods, dates, comparisons;
 - `names`      names the data knows (cities, attribute values) found in a prompt;
-- `vocab`      the grammar's word sets (negation, ordering, spend, filler …);
+- `vocab`      the grammar's word sets (negation, ordering, filler …);
+- `field_words` each rule field's own words (FieldSpec.words) from the field registry;
 - `clauses`    a prompt split into clauses, and small helpers over one clause;
 - `fields`     extractors for names, email domains, text matches, attributes, missing values;
 - `dates`      extractors for periods and calendar dates;

@@ -28,12 +28,13 @@ from datetime import date
 
 from mini_crm.core.ai.nl.lexicon import DATE_LEAD, MONTHS, MULTIPLIERS, UNITS
 from mini_crm.core.ai.nl.tokens import Tok, _merge
-from mini_crm.core.ai.nl.vocab import ORDER_VERBS, SPEND
+from mini_crm.core.ai.nl.vocab import ORDER_VERBS
+from mini_crm.core.segments.fields import FIELDS
 
 ORDINALS = {"st", "nd", "rd", "th"}
 LIST_SEPS = {",", "or", "and", "&", "/", "to", "-", "till", "until", "through", "nor"}
 # "may"/"march" with one of these after it is the verb ("customers who may buy")
-VERB_NEXT = ORDER_VERBS | SPEND | {
+VERB_NEXT = ORDER_VERBS | FIELDS["total_spend"].words | {
     "be", "been", "have", "want", "like", "need", "get", "come", "return", "not", "also",
     "still", "soon", "again", "we", "you", "they", "he", "she", "i"}
 CALENDAR = {"week": "last_week", "month": "last_month", "year": "last_year"}

@@ -8,16 +8,9 @@ from typing import Any
 from mini_crm.core import brand_time
 from mini_crm.core.ai.nl.clauses import Clause, Context, negation_words, op_around
 from mini_crm.core.ai.nl.combine import negate
+from mini_crm.core.ai.nl.field_words import mentions, time_pairs
 from mini_crm.core.ai.nl.tokens import Tok
-from mini_crm.core.ai.nl.vocab import (
-    LAPSE,
-    MAX_DAYS,
-    NEG,
-    ORDER_NOUNS,
-    ORDER_VERBS,
-    SIGNUP,
-    TENURE_NOUNS,
-)
+from mini_crm.core.ai.nl.vocab import LAPSE, MAX_DAYS, NEG, ORDER_NOUNS, ORDER_VERBS, TENURE_NOUNS
 
 _LAST = {"last", "latest", "recent", "final"}  # "last order", "most recent purchase"
 
@@ -25,9 +18,10 @@ _LAST = {"last", "latest", "recent", "final"}  # "last order", "most recent purc
 def time_field(c: Clause) -> tuple[str, str, list[int]]:
     """(days field, date field, trigger indices) that a period or date in this clause is about.
 
-    A lapse word ("lapsed", "churned" …) says the time is about the last order, so
-    "lapsed customers since Diwali" is not "customers since Diwali" (tenure): only an
-    explicit sign-up word ("joined", "signups") puts such a clause's date on the signup.
+    A days field's own words (FieldSpec.words: "joined", "signups" for the signup) put
+    the time on it and its date twin. A lapse word ("lapsed", "churned" …) says the time
+    is about the last order, so "lapsed customers since Diwali" is not "customers since
+    Diwali" (tenure): only an explicit sign-up word puts such a clause's date on the signup.
     """
     w = [t.text for t in c.toks]
     lapse = any(x in LAPSE for x in w)
@@ -35,13 +29,16 @@ def time_field(c: Clause) -> tuple[str, str, list[int]]:
     if firsts and (c.has(ORDER_VERBS | ORDER_NOUNS) or c.lead in ("who",)):
         return "days_since_first_order", "first_order_at", firsts + [
             i for i, x in enumerate(w) if x in ORDER_VERBS | ORDER_NOUNS]
-    signup = [i for i, x in enumerate(w) if x in SIGNUP]
     tenure = [i for i, x in enumerate(w) if x in TENURE_NOUNS and i + 1 < len(w)
               and w[i + 1] in ("for", "since") and not lapse]
     if "with" in w and "us" in w and not lapse:
         tenure.append(w.index("us"))
-    if signup or tenure:
-        return "days_since_signup", "created_at", signup + tenure
+    for days, dated in time_pairs():
+        named = sorted({*mentions(days, w), *mentions(dated, w)})
+        # "customers for 2 years", "with us since 2024": how long they have been customers
+        named += tenure if days.name == "days_since_signup" else []
+        if named:
+            return days.name, dated.name, named
     return "days_since_last_order", "last_order_at", [
         i for i, x in enumerate(w) if x in ORDER_VERBS | ORDER_NOUNS | LAPSE
         or (x in _LAST and i + 1 < len(w) and w[i + 1] in ORDER_VERBS | ORDER_NOUNS)

@@ -8,18 +8,15 @@ from typing import Any
 from mini_crm.core.ai.nl import lexicon
 from mini_crm.core.ai.nl import tokens as lx
 from mini_crm.core.ai.nl.clauses import Clause, Context
+from mini_crm.core.ai.nl.field_words import every_word
 from mini_crm.core.ai.nl.tokens import Tok
 from mini_crm.core.ai.nl.vocab import (
-    AOV,
-    FIELD_WORDS,
     FILLER,
     LAPSE,
     NEG,
     ORDER_NOUNS,
     ORDER_VERBS,
     REPEAT,
-    SIGNUP,
-    SPEND,
     TEXT_OPS,
     VAGUE,
 )
@@ -53,8 +50,8 @@ def leftovers(text: str, mapped: lx.Mapped, c: Clause, reserved: set[str]) -> li
 
 def reserved_words(ctx: Context) -> set[str]:
     """Words the grammar itself uses: attribute values spelt like them need their key."""
-    words = set(FILLER) | NEG | LAPSE | ORDER_VERBS | ORDER_NOUNS | SIGNUP | SPEND | AOV \
-        | REPEAT | set(FIELD_WORDS) | set(lexicon.UNITS) | set(lexicon.MONTHS) \
+    words = set(FILLER) | NEG | LAPSE | ORDER_VERBS | ORDER_NOUNS | every_word() \
+        | REPEAT | set(lexicon.UNITS) | set(lexicon.MONTHS) \
         | set(lexicon.NUMBER_WORDS) | set(ctx.providers) \
         | {"true", "false", "yes", "no", "unknown", "other", "none", "first", "last", "app"}
     for phrase in (*lexicon.CMP_PHRASES, *lexicon.POST_PHRASES, *lexicon.WINDOW_PHRASES,

@@ -8,8 +8,9 @@ from typing import Any
 from mini_crm.core.ai.nl.birthdays import BIRTH_WORDS, DAY_SPANS, subject_of, unknown_birthdays
 from mini_crm.core.ai.nl.clauses import Clause, Context, op_around, tidy
 from mini_crm.core.ai.nl.combine import negate
+from mini_crm.core.ai.nl.field_words import text_fields, words_of
 from mini_crm.core.ai.nl.names import Name
-from mini_crm.core.ai.nl.vocab import FIELD_WORDS, FILLER, NEG, NOT_BEFORE, TEXT_OPS
+from mini_crm.core.ai.nl.vocab import FILLER, NEG, NOT_BEFORE, TEXT_OPS
 from mini_crm.core.segments.fields import ATTRIBUTE_KEY
 
 
@@ -150,8 +151,8 @@ def read_domains(c: Clause, ctx: Context) -> None:
                                                  "rules": rules}
         neg = _local_neg(c, idx[0])
         used = [*idx, *(neg or [])]
-        used += [j for j, t in enumerate(c.toks) if t.text in ("email", "mail", "e", "address",
-                                                                "id", "domain", "account")
+        email = words_of("email") | {"address", "id", "domain", "account"}
+        used += [j for j, t in enumerate(c.toks) if t.text in email
                  and j not in c.used and not _is_text_op_field(c, j)]
         c.add(negate(rule) if neg else rule, used)
 
@@ -183,8 +184,9 @@ def _literal(c: Clause, i: int) -> tuple[Any, int] | None:
 
 def read_text_matches(c: Clause, ctx: Context) -> None:
     """'email ends with .in', 'name contains Kumar', 'phone starts with +9198'."""
+    named = text_fields()
     for i in c.index("word"):
-        f = FIELD_WORDS.get(c.toks[i].text)
+        f = named.get(c.toks[i].text)
         if f is None or i in c.used:
             continue
         j = i + 1
@@ -375,8 +377,9 @@ def _raw(c: Clause, j: int) -> str | None:
 
 def read_missing(c: Clause, ctx: Context) -> None:
     """'without an email', 'no phone number', 'with a phone number'."""
+    named = text_fields()
     for i in c.index("word"):
-        f = FIELD_WORDS.get(c.toks[i].text)
+        f = named.get(c.toks[i].text)
         if f is None or f == "name" and c.toks[i].text == "names":
             continue
         if c.toks[i].text == "e":

@@ -49,6 +49,7 @@ from mini_crm.core.ai.nl.clauses import (
 from mini_crm.core.ai.nl.combine import combine, fill_elliptic, negate
 from mini_crm.core.ai.nl.dates import join_date_ranges, read_dates, read_periods
 from mini_crm.core.ai.nl.explain import leftovers, phrase, quote, reserved_words
+from mini_crm.core.ai.nl.field_words import every_word
 from mini_crm.core.ai.nl.fields import (
     read_attributes,
     read_domains,
@@ -60,7 +61,7 @@ from mini_crm.core.ai.nl.names import find_names
 from mini_crm.core.ai.nl.percentiles import read_percentiles
 from mini_crm.core.ai.nl.quantities import read_counts, read_money
 from mini_crm.core.ai.nl.terms import Term, read_terms
-from mini_crm.core.ai.nl.vocab import FILLER, NEG, ORDER_VERBS, SIGNUP, SPEND
+from mini_crm.core.ai.nl.vocab import FILLER, NEG, ORDER_VERBS
 
 # --- entry point -----------------------------------------------------------------------
 
@@ -85,10 +86,11 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     domains = list(dict.fromkeys([*(d.lower() for d in (email_domains or [])),
                                   *lexicon.COMMON_MAIL_DOMAINS]))
     providers: dict[str, list[str]] = {}
+    grammar = FILLER | NEG | ORDER_VERBS | every_word()
     for d in domains:
         label = d.split(".")[0]
         # a domain like live.com must not turn "customers who live in Pune" into email
-        if len(label) >= 3 and label not in FILLER | NEG | ORDER_VERBS | SPEND | SIGNUP:
+        if len(label) >= 3 and label not in grammar:
             providers.setdefault(label, []).append(d)
     for alias, target in lexicon.PROVIDER_ALIASES.items():
         if target in providers and alias not in providers:

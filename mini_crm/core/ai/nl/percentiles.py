@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from mini_crm.core import formatting
 from mini_crm.core.ai.nl.clauses import Clause, Context
-from mini_crm.core.ai.nl.vocab import AOV, ORDER_NOUNS, SPEND
+from mini_crm.core.ai.nl.field_words import words_of
+from mini_crm.core.ai.nl.vocab import ORDER_NOUNS
 
 SIDES = {"top": "top", "highest": "top", "best": "top", "biggest": "top", "upper": "top",
          "bottom": "bottom", "lowest": "bottom", "least": "bottom", "lower": "bottom",
@@ -79,9 +80,10 @@ def _share(c: Clause, i: int) -> tuple[float, list[int]] | None:
 
 def _measure(c: Clause, start: int) -> tuple[str | None, list[int]]:
     """What the share ranks: spend, orders or average order value, named in the clause."""
-    spend = [k for k, t in enumerate(c.toks) if k >= start - 4 and t.text in SPEND
+    spend_words, aov_words = words_of("total_spend"), words_of("avg_order_value")
+    spend = [k for k, t in enumerate(c.toks) if k >= start - 4 and t.text in spend_words
              and k not in c.used]
-    aov = [k for k, t in enumerate(c.toks) if t.text in AOV and k not in c.used]
+    aov = [k for k, t in enumerate(c.toks) if t.text in aov_words and k not in c.used]
     orders = [k for k, t in enumerate(c.toks) if t.text in ORDER_WORDS and k not in c.used]
     by = [k for k in range(start, min(start + 2, len(c.toks))) if c.toks[k].text in ("by", "of",
                                                                                     "in")]

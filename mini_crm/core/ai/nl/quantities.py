@@ -1,22 +1,20 @@
-"""Extractors for amounts (total spend, average order value) and order counts."""
+"""Extractors for amounts (total spend, average order value: the money fields, named by
+their FieldSpec.words) and order counts."""
 
 from __future__ import annotations
 
 from mini_crm.core.ai.nl.clauses import Clause, Context, negation_words, op_around, tidy
 from mini_crm.core.ai.nl.combine import negate
-from mini_crm.core.ai.nl.vocab import (
-    AOV,
-    MAX_VALUE,
-    NEG,
-    ORDER_NOUNS,
-    ORDER_VERBS,
-    REPEAT,
-    SPEND,
-)
+from mini_crm.core.ai.nl.field_words import money_fields, names
+from mini_crm.core.ai.nl.vocab import MAX_VALUE, NEG, ORDER_NOUNS, ORDER_VERBS, REPEAT
 
 
 def read_money(c: Clause, ctx: Context) -> None:
-    spendish = c.has(SPEND) or c.has(AOV)
+    """An amount: the money field the clause names ("average basket over ₹800" is the
+    average order value), else the first one (total spend: "spent over ₹5K", "₹5K+")."""
+    fields = money_fields()
+    named = [f for f in fields if names(f, c.words())]
+    spendish = bool(named)
     for i in c.index("money", "range", "num"):
         t = c.toks[i]
         if t.kind == "range" and t.extra.get("kind") not in ("money", "num"):
@@ -27,11 +25,13 @@ def read_money(c: Clause, ctx: Context) -> None:
             continue
         if t.kind in ("num", "range") and _counted(c, i):
             continue
-        words = c.words()
-        aov = bool(words & AOV) or ("order" in words and "value" in words)
-        field_name = "avg_order_value" if aov else "total_spend"
-        triggers = [j for j, x in enumerate(c.toks) if x.text in SPEND | AOV
-                    or (aov and x.text in ("order", "orders", "value"))]
+        # a field named besides the first ("average spend") is the more specific one
+        spec = next((f for f in named if f is not fields[0]), fields[0])
+        field_name = spec.name
+        singles = {w for f in fields for w in f.words if " " not in w}
+        parts = {p for w in spec.words if " " in w for p in w.split()}
+        triggers = [j for j, x in enumerate(c.toks) if x.text in singles
+                    or x.text.removesuffix("s") in parts]
         if t.kind == "range":
             lo, hi = t.value
             if hi > MAX_VALUE:

@@ -1,4 +1,10 @@
-"""Words the plain-English grammar knows, by what they mean (negation, ordering, spend …)."""
+"""Words the plain-English grammar knows, by what they mean (negation, ordering, filler …).
+
+Only words that are not about one rule field: a word naming one field ("spent", "aov",
+"joined", "mobile") is on that field's spec (`FieldSpec.words`, core/segments/fields.py),
+read through `field_words`. Ordering words ("ordered", "orders") are here because they
+are about several fields (the count, the last and first order, windowed rules).
+"""
 
 from __future__ import annotations
 
@@ -14,19 +20,11 @@ ORDER_VERBS = {"ordered", "order", "ordering", "purchased", "purchase", "purchas
                "checked", "paid", "spent", "active", "visited", "came", "returned"}
 ORDER_NOUNS = {"order", "orders", "purchase", "purchases", "transaction", "transactions",
                "times", "time", "buys", "checkouts", "bookings", "booking"}
-SIGNUP = {"joined", "join", "joining", "signed", "signup", "signups", "sign", "registered",
-          "register", "registration", "registrations", "onboarded", "acquired", "enrolled",
-          "created", "tenure", "subscribed", "new"}
+# Ordinary nouns that mean tenure only before "for"/"since" ("customers for 2 years"):
+# a pattern of the grammar (dates.time_field), not names of the signup field.
 TENURE_NOUNS = {"customer", "customers", "member", "members", "us", "been", "client",
                 "clients", "around"}
-SPEND = {"spent", "spend", "spends", "spending", "spender", "spenders", "worth", "ltv",
-         "lifetime", "revenue", "value", "paid", "pay", "bought", "purchases", "total",
-         "sales", "gmv"}
-AOV = {"average", "avg", "aov", "basket", "ticket", "per", "each", "typical", "mean"}
 REPEAT = {"repeat", "returning", "recurring", "regular", "regulars"}
-FIELD_WORDS = {"email": "email", "e": "email", "mail": "email", "emails": "email",
-               "name": "name", "names": "name", "phone": "phone", "mobile": "phone",
-               "phones": "phone", "city": "city", "cities": "city"}
 TEXT_OPS = {"contains": "contains", "containing": "contains", "includes": "contains",
             "including": "contains", "has": "contains", "with": "contains",
             "starts with": "starts_with", "starting with": "starts_with",
