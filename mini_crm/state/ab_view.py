@@ -37,9 +37,10 @@ def ab_view(stats: Any) -> dict[str, Any]:
     settings = f"{share} · {ab.get('test_hours')} h test · winner by {metric}"
     if testing:
         live = ab.get("live") or {}
-        waiting = formatting.count(ab.get("waiting") or 0)
+        waiting = formatting.plural(ab.get("waiting") or 0, "recipient waits",
+                                    "recipients wait")
         headline = (f"Testing until {local_text(ab.get('decide_at'))}"
-                    + (f": {waiting} recipients wait for the winner's message"
+                    + (f": {waiting} for the winner's message"
                        if ab.get("waiting") else ""))
         reason = "So far: " + (live.get("reason") or "no messages sent yet.")
         detail = ""

@@ -40,7 +40,7 @@ def _launch_counts(d: dict[str, Any]) -> str:
     if isinstance(recipients, int):
         matching = (f" ({formatting.count(size)} matching)"
                     if isinstance(size, int) and size != recipients else "")
-        return f" to {formatting.count(recipients)} recipients{matching}"
+        return f" to {formatting.plural(recipients, 'recipient')}{matching}"
     return f" ({formatting.count(size)} matching)" if isinstance(size, int) else ""
 
 

@@ -222,7 +222,7 @@ def _highlights(groups: dict[str, list[dict[str, Any]]]) -> list[tuple[float, st
             found.append((abs(r["z"]), (
                 f"{dimension} {r['label']}: {_pct(r['rate'])} delivered vs "
                 f"{_pct(r['rest_rate'])} for the rest of the audience ({direction}; "
-                f"{group_indian(r['final'])} messages, z = {r['z']:.1f})")))
+                f"{plural(r['final'], 'message')}, z = {r['z']:.1f})")))
     return sorted(found, key=lambda t: -t[0])
 
 
@@ -243,16 +243,19 @@ def _summary(campaign: Campaign, overall: dict[str, Any], highlights: list[str],
     else:
         parts[-1] += "; no message has a final status yet."
     if overall.get("cancelled"):
-        parts.append(f"{group_indian(overall['cancelled'])} messages were stopped by the "
-                     "cancel before they were sent; they are not counted as failures.")
+        stopped = plural(overall["cancelled"], "message was", "messages were")
+        parts.append(f"{stopped} stopped by the cancel before being sent; "
+                     "cancelled messages are not counted as failures.")
     if overall.get("skipped"):
-        parts.append(f"{group_indian(overall['skipped'])} matching customers were skipped at "
-                     "launch (opted out, suppressed, no address, a duplicate address or the "
-                     "frequency cap); they were never sent, so they do not count against "
-                     "delivery.")
+        skipped = plural(overall["skipped"], "matching customer was",
+                         "matching customers were")
+        parts.append(f"{skipped} skipped at launch (opted out, suppressed, no address, a "
+                     "duplicate address or the frequency cap); skipped customers were never "
+                     "sent anything, so they do not count against delivery.")
     if overall["pending"]:
-        parts.append(f"{group_indian(overall['pending'])} messages are still awaiting a final "
-                     "status, so these figures may still move.")
+        waiting = plural(overall["pending"], "message is", "messages are")
+        parts.append(f"{waiting} still awaiting a final status, so these figures may "
+                     "still move.")
     significant = [(dim, r) for dim, rows in groups.items() for r in rows if r["significant"]]
     significant.sort(key=lambda t: -abs(t[1]["z"]))
     if significant:
@@ -271,14 +274,14 @@ def _summary(campaign: Campaign, overall: dict[str, Any], highlights: list[str],
         n = comparison["previous_campaigns"]
         where = ("in line with" if abs(diff) < 1 else
                  f"{abs(diff):.1f} points {'above' if diff > 0 else 'below'}")
-        parts.append(f"That is {where} the median of the previous {n} campaign"
-                     f"{'s' if n != 1 else ''} ({_pct(comparison['median_rate'])}).")
+        parts.append(f"That is {where} the median of the previous {plural(n, 'campaign')} "
+                     f"({_pct(comparison['median_rate'])}).")
     elif overall["rate"] is not None:
         parts.append("There is no earlier campaign with delivery results to compare with.")
     if top_errors:
         e = top_errors[0]
         parts.append(f"The most common failure was “{e['error'][:80]}” "
-                     f"({group_indian(e['count'])} messages).")
+                     f"({plural(e['count'], 'message')}).")
     return " ".join(parts)
 
 

@@ -55,9 +55,9 @@ from mini_crm.core.ai.lookalike_tree import (
     why,
     worth_targeting,
 )
-from mini_crm.core.ai.lookalike_widening import nothing_found, plural
+from mini_crm.core.ai.lookalike_widening import nothing_found
 from mini_crm.core.ai.result import AIResult
-from mini_crm.core.formatting import group_indian
+from mini_crm.core.formatting import group_indian, plural
 from mini_crm.core.segments import describe, parse_rules
 from mini_crm.core.segments.compiler import compile_group
 from mini_crm.core.segments.fields import catalogue
@@ -124,7 +124,7 @@ def _seed(session: Session, campaign_id: int | None, rules: dict[str, Any] | Non
                         .where(Customer.id.in_(converters))).scalar_one()
     if n >= MIN_SEED:
         return _Seed(Customer.id.in_(converters),
-                     f"the {group_indian(n)} recipients of “{campaign.name}” who bought "
+                     f"the {plural(n, 'recipient')} of “{campaign.name}” who bought "
                      "because of it (an order attributed to the campaign)", None)
     delivered = select(CommunicationLog.customer_id).where(
         CommunicationLog.campaign_id == campaign_id,
@@ -201,7 +201,7 @@ def _tree_proposal(session: Session, seed: _Seed, now: datetime) -> _Proposal:
     cities = _top_cities(session, seed)
     x, y, n_seed, n_other = _sample(session, seed, cities, now)
     if n_seed < MIN_SEED:
-        raise LookalikeError(f"the seed has {n_seed} customers; at least {MIN_SEED} are "
+        raise LookalikeError(f"the seed has {plural(n_seed, 'customer')}; at least {MIN_SEED} are "
                              "needed to learn what sets them apart")
     if n_other < MIN_SEED:
         raise LookalikeError("almost every customer is in the seed; there is no one else "
@@ -274,7 +274,7 @@ def _finish(session: Session, seed: _Seed, proposal: _Proposal, now: datetime,
     tree = parse_rules(final)
     size = audience_size(session, tree, now)
     coverage = covered / seed_size if seed_size else None
-    explanation = [f"Seed: {seed.description}, {group_indian(seed_size)} customers."]
+    explanation = [f"Seed: {seed.description}, {plural(seed_size, 'customer')}."]
     explanation += proposal.lines
     rounded = round(coverage, 4) if coverage is not None else None
     if size == 0:
@@ -288,10 +288,10 @@ def _finish(session: Session, seed: _Seed, proposal: _Proposal, now: datetime,
                              excluded=excluded, now=now))
     if coverage is not None:
         explanation.append(f"The rules match {coverage:.0%} of the seed and "
-                           f"{group_indian(size)} customers in all"
+                           f"{plural(size, 'customer')} in all"
                            f"{' outside the seed' if excluded else ''}.")
     explanation += notes
-    summary = (f"{group_indian(size)} {plural(size, 'customer resembles', 'customers resemble')}"
+    summary = (f"{plural(size, 'customer resembles', 'customers resemble')}"
                f" the {group_indian(seed_size)} in this audience"
                f"{' (who are left out)' if excluded else ''}.")
     return Lookalike(rules=final, size=size, explanation=explanation, seed_size=seed_size,

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from mini_crm.core.formatting import group_indian, rupees
+from mini_crm.core.formatting import group_indian, plural, rupees
 from mini_crm.core.segments import describe, parse_rules
 from mini_crm.core.segments.fields import field_spec
 from mini_crm.core.segments.schema import MAX_DAYS, Condition, Group
@@ -25,10 +25,6 @@ from mini_crm.core.segments.service import audience_size
 LOWER_STEPS = (0.8, 0.6, 0.4)
 RAISE_STEPS = (1.25, 1.5, 2.0)
 MAX_WIDENED = 2  # suggestions named in the answer
-
-
-def plural(n: int, one: str, many: str) -> str:
-    return one if n == 1 else many
 
 
 def _clause(rule: dict[str, Any]) -> str:
@@ -158,23 +154,22 @@ def nothing_found(session: Session, *, seed_rules: dict[str, Any] | None,
         # Campaign seeds stay in the rules, so size 0 means the rules miss the seed too.
         return (f"No customer matches the rules proposed for this audience (“{learned}”), "
                 "so there is no lookalike audience to suggest.")
-    n = group_indian(seed_size)
     if covered == seed_size:
-        rule = plural(max(1, len(groups)), "rule", "rules")
-        verb = plural(max(1, len(groups)), "matches", "match")
-        head = (f"Nothing outside this audience resembles it: its {n} customers are already "
-                f"described exactly by {features} (the model's {rule}, “{learned}”, {verb} "
-                f"all of them and no one else).")
+        rule_matches = "rule, “{}”, matches" if len(groups) <= 1 else "rules, “{}”, match"
+        head = (f"Nothing outside this audience resembles it: its "
+                f"{plural(seed_size, 'customer is', 'customers are')} already described "
+                f"exactly by {features} (the model's {rule_matches.format(learned)} all of "
+                "them and no one else).")
     else:
         head = (f"Nothing outside this audience resembles it: what sets it apart, {features} "
-                f"(“{learned}”), matches {group_indian(covered)} of its {n} customers and no "
-                "one else.")
+                f"(“{learned}”), matches {group_indian(covered)} of its "
+                f"{plural(seed_size, 'customer')} and no one else.")
     widened = ([] if seed_rules is None
                else _widenings(session, seed_rules, fields, seed_size, now))
     reaching = [w for w in widened if w.added]
     if reaching:
-        tips = ", or ".join(f"{w.words()} would add {group_indian(w.added)} "
-                            f"{plural(w.added, 'customer', 'customers')}" for w in reaching)
+        tips = ", or ".join(f"{w.words()} would add {plural(w.added, 'customer')}"
+                            for w in reaching)
         return f"{head} Widen a threshold to reach more people: {tips}."
     if widened:
         tried = " or ".join(w.words() for w in widened)

@@ -41,6 +41,7 @@ from sqlmodel import Session, func, select
 
 from mini_crm.core.ai import _sqltime, engine, llm
 from mini_crm.core.ai.result import AIResult
+from mini_crm.core.formatting import plural
 from mini_crm.core.segments import parse_rules
 from mini_crm.core.segments.service import audience_size, matching_customer_ids
 from mini_crm.models import Conversion, Order, OrderStatus, utcnow
@@ -188,7 +189,7 @@ def _reason(grid: list[list[int]], weekday: int, hour: int, basis: str, tz_name:
     n = sum(_flat(conversions))
     whose = "this audience's" if conversion_basis == "audience" else "all customers'"
     return (f"{text}; and {block_share(conversions, weekday, hour):.0%} of {whose} "
-            f"{n:,} orders that followed a campaign message (conversions) were placed then")
+            f"{plural(n, 'order')} that followed a campaign message (conversions) were placed then")
 
 
 def _blend(grid: list[list[int]], conversions: list[list[int]] | None) -> list[float]:
@@ -258,7 +259,7 @@ def _conversion_grid(session: Session, ids: sa.Select, since: datetime, tz: Zone
 
 def _few(n: int) -> str:
     """A small order count said right: "no orders", "only 1 order", "only 7 orders"."""
-    return "no orders" if n == 0 else f"only {n} order{'' if n == 1 else 's'}"
+    return "no orders" if n == 0 else f"only {plural(n, 'order')}"
 
 
 def _heatmap(session: Session, rules: dict[str, Any], now: datetime, tz: ZoneInfo

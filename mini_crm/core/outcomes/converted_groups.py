@@ -41,7 +41,7 @@ from mini_crm.core.ai.groups import (
     tenure_case,
 )
 from mini_crm.core.ai.significance import MIN_GROUP, test_against_rest
-from mini_crm.core.formatting import group_indian
+from mini_crm.core.formatting import plural
 from mini_crm.models import CommunicationLog, Conversion, Customer, DeliveryStatus
 
 LOG = CommunicationLog.__table__
@@ -186,7 +186,7 @@ def highlights(result: dict[str, Any]) -> list[tuple[float, str]]:
         direction = "better" if r["rate"] > r["rest_rate"] else "worse"
         found.append((abs(r["z"]), (
             f"{_named(dimension, r['label'])} converted {direction}: {_pct(r['rate'])} of "
-            f"{group_indian(r['recipients'])} recipients bought against "
+            f"{plural(r['recipients'], 'recipient')} bought against "
             f"{_pct(r['rest_rate'])} of the rest (z = {r['z']:.1f})")))
     return found
 

@@ -7,16 +7,15 @@ one sentence on how it is counted. Every figure comes from the outcome read mode
 
 from __future__ import annotations
 
-from mini_crm.core.formatting import group_indian, rupees
+from mini_crm.core.formatting import group_indian, plural, rupees
 from mini_crm.core.outcomes.reports import Outcome
 from mini_crm.core.outcomes.uplift import MIN_CONVERTERS, MIN_GROUP_SIZE
 
 
 def _window(hours: int) -> str:
     if hours % 24 == 0:
-        days = hours // 24
-        return f"{days} day{'s' if days != 1 else ''}"
-    return f"{hours} hours"
+        return plural(hours // 24, "day")
+    return plural(hours, "hour")
 
 
 def _pct(rate: float | None) -> str:
@@ -36,29 +35,31 @@ def outcome_summary(o: Outcome, campaign_name: str, window_hours: int) -> str:
     if o.conversions:
         parts.append(
             f"“{campaign_name}” earned {rupees(o.revenue)} from "
-            f"{group_indian(o.conversions)} attributed orders: {group_indian(o.converters)} "
-            f"of {group_indian(o.sent)} recipients bought ({_pct(o.conversion_rate)}), "
+            f"{plural(o.conversions, 'attributed order')}: {group_indian(o.converters)} "
+            f"of {plural(o.sent, 'recipient')} bought ({_pct(o.conversion_rate)}), "
             f"{rupees(rpm, paise=True)} per message sent.")
     else:
         parts.append(f"“{campaign_name}” has no attributed orders yet from its "
-                     f"{group_indian(o.sent)} recipients.")
+                     f"{plural(o.sent, 'recipient')}.")
     u = o.uplift
     if not o.holdout_size:
         parts.append("There was no holdout, so we cannot tell how many of these orders "
                      "would have happened anyway.")
     elif u is None:
         parts.append(
-            f"{group_indian(o.holdout_size)} people were held back as a control group "
+            f"{plural(o.holdout_size, 'person was', 'people were')} held back as a "
+            "control group "
             f"({group_indian(o.holdout_converters)} of them bought); there is not enough "
             f"data yet to measure uplift (it needs {MIN_GROUP_SIZE} people in each group "
             f"and {MIN_CONVERTERS} buyers in all).")
     else:
         rel = f", {u['relative'] * 100:+.0f}% relative" if u["relative"] is not None else ""
         parts.append(
-            f"Against the {group_indian(o.holdout_size)} people held back, who bought at "
+            f"Against the {plural(o.holdout_size, 'person', 'people')} held back, who "
+            "bought at "
             f"{_pct(o.holdout_rate)}, that is an uplift of {_points(u['absolute'])}{rel} "
             f"(95% confidence interval {_points(u['ci_low'])} to {_points(u['ci_high'])}): "
-            f"about {group_indian(round(u['incremental_orders']))} extra orders and "
+            f"about {plural(round(u['incremental_orders']), 'extra order')} and "
             f"{rupees(u['incremental_revenue'])} of revenue the campaign added.")
         parts.append("The whole interval is above zero, so the campaign very likely caused "
                      "extra orders." if u["ci_low"] > 0 else

@@ -1,0 +1,56 @@
+"""Counted nouns in generated text agree with their number ("1 recipient", never "1
+recipients"): every count-noun sentence goes through formatting.plural."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from mini_crm.core.ai import insights, send_time
+from mini_crm.core.auth import audit
+from mini_crm.core.outcomes.reports import Outcome
+from mini_crm.core.outcomes.story import outcome_summary
+from mini_crm.models import AuditEvent, Campaign
+from mini_crm.state.admin import _details
+
+WRONG = re.compile(r"\b1 (recipients|customers|orders|messages|people|hours|days|campaigns"
+                   r"|matching customers|extra orders|attributed orders)\b")
+
+
+def test_audit_launch_to_one_recipient() -> None:
+    e = AuditEvent(action=audit.CAMPAIGN_LAUNCHED,
+                   details={"name": "Solo", "audience_size": 3, "recipients": 1})
+    assert _details(e) == "“Solo” to 1 recipient (3 matching)"
+
+
+def test_outcome_story_with_ones() -> None:
+    o = Outcome(sent=1, conversions=1, converters=1, revenue=Decimal("500"),
+                holdout_size=1, holdout_converters=0)
+    text = outcome_summary(o, "Tiny", window_hours=1)
+    assert "from 1 attributed order: 1 of 1 recipient bought" in text, text
+    assert "1 person was held back as a control group" in text, text
+    assert "within 1 hour before ordering" in text, text
+    assert not WRONG.search(text), text
+    none = outcome_summary(Outcome(sent=1), "Tiny", window_hours=24)
+    assert "from its 1 recipient." in none and "1 day" in none, none
+    assert not WRONG.search(none), none
+
+
+def test_insights_summary_with_ones() -> None:
+    campaign = Campaign(name="Tiny", channel="sms", status="completed")
+    overall = {"messages": 1, "delivered": 0, "failed": 0, "undelivered": 0, "final": 0,
+               "rate": None, "cancelled": 1, "skipped": 1, "pending": 1}
+    comparison = {"median_rate": None, "difference_points": None, "previous_campaigns": 0}
+    text = insights._summary(campaign, overall, [], comparison,
+                             [{"error": "vendor said no", "count": 1}], {})
+    for part in ("went to 1 customer by sms", "1 message was stopped by the cancel",
+                 "1 matching customer was skipped at launch",
+                 "1 message is still awaiting a final status", "(1 message)."):
+        assert part in text, (part, text)
+    assert not WRONG.search(text), text
+
+
+def test_send_time_few_orders() -> None:
+    assert send_time._few(0) == "no orders"
+    assert send_time._few(1) == "only 1 order"
+    assert send_time._few(7) == "only 7 orders"
