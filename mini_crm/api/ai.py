@@ -83,11 +83,9 @@ def segment_rules(body: SegmentRulesIn, _key: Any = Depends(require_scope("ai"))
     result = nl.segment_rules(session, body.prompt)
     value = result.value
     if not value.understood:
-        raise ApiError(422, "could not find an audience in that description; try e.g. "
-                            "“customers in Pune who spent over ₹5,000 in the last 90 days”",
-                       code="not_understood", details={"unparsed": value.unparsed,
-                                                       "engine": result.engine,
-                                                       "note": result.note})
+        raise ApiError(422, value.why_not_understood(), code="not_understood",
+                       details={"unparsed": value.unparsed, "refused": value.refused,
+                                "engine": result.engine, "note": result.note})
     notes = [result.note] if result.note else []
     if value.unparsed:
         notes.append("Not understood: " + "; ".join(f"“{u}”" for u in value.unparsed))

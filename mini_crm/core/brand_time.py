@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from mini_crm.settings import get_settings
 
 PERIODS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month",
-           "this_year", "last_year")
+           "this_quarter", "last_quarter", "this_year", "last_year")
 
 
 class TimestampError(ValueError):
@@ -133,6 +133,14 @@ def calendar_period(name: str, d: date) -> tuple[date, date]:
             first = (first - timedelta(days=1)).replace(day=1)
         following = (first + timedelta(days=32)).replace(day=1)
         return first, following - timedelta(days=1)
+    if name in ("this_quarter", "last_quarter"):
+        # Calendar quarters: Jan-Mar, Apr-Jun, Jul-Sep, Oct-Dec. "This quarter" runs to
+        # `d` (quarter-to-date), "last quarter" is the whole previous one.
+        first = date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+        if name == "this_quarter":
+            return first, d
+        last = first - timedelta(days=1)
+        return date(last.year, last.month - 2, 1), last
     if name in ("this_year", "last_year"):
         year = d.year - (name == "last_year")
         return date(year, 1, 1), date(year, 12, 31)

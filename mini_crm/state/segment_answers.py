@@ -75,8 +75,7 @@ def ai_rules(prompt: str) -> dict[str, Any]:
     if not value.understood:
         note = " ".join([note] + (["Not understood: " + "; ".join(
             f"“{u}”" for u in value.unparsed)] if value.unparsed else [])).strip()
-        return {"error": "Could not find an audience in that description. Try e.g. "
-                         "“customers in Pune who spent over ₹5,000 in the last 90 days”.",
+        return {"error": formatting.sentence(value.why_not_understood()),
                 "engine": result.engine, "note": note, "rules": {}, "explanation": []}
     return {"error": "", "engine": result.engine, "note": note, "rules": value.rules,
             "explanation": value.explanation, "unused": list(value.unparsed)}

@@ -75,6 +75,11 @@ def test_named_periods_are_brand_calendar_periods(zone: object) -> None:
     assert brand_time.period("this_month", now) == (date(2027, 1, 1), date(2027, 1, 31))
     assert brand_time.period("last_month", now) == (date(2026, 12, 1), date(2026, 12, 31))
     assert brand_time.period("last_week", now) == (date(2026, 12, 21), date(2026, 12, 27))
+    assert brand_time.period("this_quarter", now) == (date(2027, 1, 1), date(2027, 1, 1))
+    assert brand_time.period("last_quarter", now) == (date(2026, 10, 1), date(2026, 12, 31))
+    mid = datetime(2026, 8, 15, 6, 0)
+    assert brand_time.period("this_quarter", mid) == (date(2026, 7, 1), date(2026, 8, 15))
+    assert brand_time.period("last_quarter", mid) == (date(2026, 4, 1), date(2026, 6, 30))
     assert brand_time.period("yesterday", now) == (date(2026, 12, 31), date(2026, 12, 31))
     assert brand_time.last_days(30, now) == (date(2026, 12, 3), date(2027, 1, 1))
     with pytest.raises(ValueError, match="unknown period"):

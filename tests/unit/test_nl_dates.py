@@ -139,6 +139,40 @@ def test_last_month_in_january_is_december_of_the_year_before() -> None:
         ordered("2026-12-01", "2026-12-31")]
 
 
+@pytest.mark.parametrize(("text", "rule"), [
+    # the previous calendar quarter (Jul-Sep on 20 Nov), like "last month"
+    ("ordered last quarter", ordered("2026-07-01", "2026-09-30")),
+    ("ordered previous quarter", ordered("2026-07-01", "2026-09-30")),
+    ("spent over 5k last quarter", ordered("2026-07-01", "2026-09-30", ">", 5000,
+                                           "window_spend")),
+    ("haven't ordered last quarter", ordered("2026-07-01", "2026-09-30", "=", 0)),
+    ("joined last quarter", {"field": "created_at", "operator": "between",
+                             "value": ["2026-07-01", "2026-09-30"]}),
+    # this quarter: from its first day to today
+    ("ordered this quarter", ordered("2026-10-01", "2026-11-20")),
+    ("more than 2 orders this quarter", ordered("2026-10-01", "2026-11-20", ">", 2)),
+    ("joined in the current quarter", {"field": "created_at", "operator": "between",
+                                       "value": ["2026-10-01", "2026-11-20"]}),
+    # "in the last quarter" stays the rolling 90 days, as "in the last month" is 30
+    ("ordered in the last quarter", {"field": "days_since_last_order", "operator": "<",
+                                     "value": 90}),
+])
+def test_last_quarter_is_the_previous_calendar_quarter(text: str,
+                                                       rule: dict[str, Any]) -> None:
+    got = p(text)
+    assert got.rules["rules"] == [rule], got.rules
+    assert got.unparsed == []
+
+
+def test_quarters_turn_over_at_the_year() -> None:
+    assert p("ordered last quarter", date(2027, 2, 14)).rules["rules"] == [
+        ordered("2026-10-01", "2026-12-31")]
+    assert p("ordered this quarter", date(2027, 1, 1)).rules["rules"] == [
+        ordered("2027-01-01", "2027-01-01")]
+    assert p("ordered last quarter", date(2026, 4, 1)).rules["rules"] == [
+        ordered("2026-01-01", "2026-03-31")]
+
+
 def test_birthday_last_month_is_still_the_birthday_month() -> None:
     assert p("birthday last month").rules["rules"] == [
         {"field": "attributes.birthday_month", "operator": "=", "value": 10}]

@@ -30,6 +30,8 @@ from mini_crm.models import utcnow
 from mini_crm.settings import Settings
 
 MAX_PROMPT = 1000
+NOT_UNDERSTOOD = ("could not find an audience in that description; try e.g. “customers in "
+                  "Pune who spent over ₹5,000 in the last 90 days”")
 # A value beyond this is not an audience anyone means (and may not fit a column).
 MAX_NUMBER = 1e12
 
@@ -40,10 +42,20 @@ class SegmentRules:
     explanation: list[str]
     unparsed: list[str] = field(default_factory=list)
     everyone: bool = False  # the prompt asked for all customers
+    refused: list[str] = field(default_factory=list)  # ParsedRules.refused
 
     @property
     def understood(self) -> bool:
         return bool(self.rules.get("rules")) or self.everyone
+
+    def why_not_understood(self) -> str:
+        """The one-line answer when no rule came out (API 422 message, builder alert):
+        the parts recognised but refused and why, e.g. "could not use “ordered on 31
+        February”: 31 February does not exist; February has at most 29 days"; else how
+        to describe an audience."""
+        if self.refused:
+            return "could not use " + ". Also ".join(self.refused)
+        return NOT_UNDERSTOOD
 
 
 @dataclass
@@ -198,7 +210,8 @@ def _offline_rules(prompt: str, ctx: Context, today: datetime, db: Session,
         return SegmentRules(rules={"combinator": "and", "not": False, "rules": []},
                             explanation=[], unparsed=[prompt, f"({exc})"])
     return SegmentRules(rules=parsed.rules, unparsed=parsed.unparsed, everyone=parsed.everyone,
-                        explanation=explain(tree)[:1] + parsed.explanation)
+                        explanation=explain(tree)[:1] + parsed.explanation,
+                        refused=parsed.refused)
 
 
 def segment_rules(db: Session, prompt: str, *, settings: Settings | None = None,

@@ -18,6 +18,9 @@ class ParsedRules:
     explanation: list[str] = field(default_factory=list)
     unparsed: list[str] = field(default_factory=list)
     everyone: bool = False  # "all customers": no rules, on purpose
+    # Parts recognised but refused, with why: "“ordered on 31 February”: 31 February
+    # does not exist; February has at most 29 days" (also quoted in `unparsed`).
+    refused: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -13,11 +13,13 @@ A date that does not exist is refused with what was wrong, never moved to a near
   after a date word ("in", "since", "before", "on" …), before a day or a year, or in a list
   of months ("March, April or May", "between March and May"), unless a verb follows
   ("customers who may buy", "ordered in March and may buy again" keep "may" a verb).
-- "last week", "last month", "last year" (also "previous …") with no "the"/"in"/"within"
-  before them are the previous calendar period in the brand's zone (`extra["calendar"]`,
-  placed by core.brand_time.calendar_period): "ordered last month" in November is any
-  order in October. "in the last month", "in the past week", "in the last year" stay
-  the rolling last 30 / 7 / 365 days.
+- "last week", "last month", "last quarter", "last year" (also "previous …") with no
+  "the"/"in"/"within" before them are the previous calendar period in the brand's zone
+  (`extra["calendar"]`, placed by core.brand_time.calendar_period): "ordered last month"
+  in November is any order in October, "ordered last quarter" any order from 1 July to
+  30 September. "in the last month", "in the past week", "in the last quarter", "in the
+  last year" stay the rolling last 30 / 7 / 90 / 365 days. "this quarter" is the current
+  calendar quarter up to today.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ LIST_SEPS = {",", "or", "and", "&", "/", "to", "-", "till", "until", "through", 
 VERB_NEXT = ORDER_VERBS | FIELDS["total_spend"].words | {
     "be", "been", "have", "want", "like", "need", "get", "come", "return", "not", "also",
     "still", "soon", "again", "we", "you", "they", "he", "she", "i"}
-CALENDAR = {"week": "last_week", "month": "last_month", "year": "last_year"}
+CALENDAR = {"week": "last_week", "month": "last_month", "quarter": "last_quarter",
+            "year": "last_year"}
 ROLLING_BEFORE = {"the", "in", "within", "over", "for", "past"}
 _NUMERIC = re.compile(r"(\d{1,4})([/.-])(\d{1,2})\2(\d{1,4})")
 
@@ -94,6 +97,12 @@ def date_words(tokens: list[Tok]) -> list[Tok]:
         if t.text in ("this", "current") and nxt is not None and nxt.text in ("year", "month"):
             value = (0, None, 1) if nxt.text == "year" else (0, 0, 1)
             out.append(_merge(tokens, i, 2, "date", value))
+            i += 2
+            continue
+        # "this quarter": quarter-to-date, by calendar quarters in the brand's zone
+        if t.text in ("this", "current") and nxt is not None and nxt.text == "quarter":
+            out.append(Tok("date", f"{t.text} quarter", t.start, nxt.end, (None, None, 1),
+                           extra={"calendar": "this_quarter"}))
             i += 2
             continue
         if t.kind == "period" and t.text in CALENDAR and out and out[-1].kind == "word" \

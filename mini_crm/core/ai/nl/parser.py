@@ -121,13 +121,16 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
         _read(clause, ctx)
     fill_elliptic(clauses)
     unparsed: list[str] = []
+    refused: list[str] = []
     everyone = False
     carry_neg, carry_or = False, False
     carry_lead: list[lx.Tok] = []
     reserved = reserved_words(ctx)
     for clause in clauses:
-        unparsed += [f"{quote(text, mapped, [clause.toks[i] for i in idx])} ({why})"
-                     for idx, why in clause.refusals]
+        for idx, why in clause.refusals:
+            words = quote(text, mapped, [clause.toks[i] for i in idx])
+            unparsed.append(f"{words} ({why})")
+            refused.append(f"“{words}”: {why}")
         if not clause.conds:
             if clause.refusals:
                 carry_neg, carry_or, carry_lead = False, False, []
@@ -162,7 +165,7 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     if everyone:
         explanation = [f"“{text.strip()[:80]}” → all customers"]
     return ParsedRules(rules, explanation, [*bad_numbers, *(u for u in unparsed if u)],
-                       everyone)
+                       everyone, refused)
 
 
 def _quoted(c: Clause, k: int) -> list[lx.Tok]:
