@@ -105,3 +105,23 @@ def test_real_server_api_errors_are_json_and_slashed_ids_read(app_url: str) -> N
         assert slashed.status_code == 401 and slashed.json()["error"]["code"] == "unauthorized"
         page = client.get("/data", follow_redirects=True)
         assert page.headers["content-type"].startswith("text/html")
+
+
+def test_real_server_api_edges_are_json(app_url: str) -> None:
+    """Through Reflex's own CORS layers (mini_crm.MiniCrmApp wraps them): /api
+    preflights, TRACE, and literal paths beside id routes (tests/integration/
+    test_api_paths.py has the details)."""
+    with httpx.Client(base_url=app_url, timeout=30) as client:
+        ok = client.options("/api/v1/customers", headers={
+            "Origin": app_url, "Access-Control-Request-Method": "POST"})
+        assert ok.status_code == 204 and ok.content == b"", ok.text
+        assert ok.headers["access-control-allow-origin"] == app_url
+        refused = client.options("/api/v1/customers", headers={
+            "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "forbidden"
+        trace = client.request("TRACE", "/api/v1/customers")
+        assert trace.status_code == 405 and trace.json()["error"]["code"] == \
+            "method_not_allowed"
+        fields = client.put("/api/v1/segments/fields")
+        assert fields.status_code == 405 and fields.headers["allow"] == "GET, HEAD"
