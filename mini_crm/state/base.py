@@ -133,6 +133,22 @@ class AppState(rx.State):
         return namespace is None or self.router.session.client_token in namespace.token_to_sid
 
     @helper
+    def reopened_after_reconnect(self, last_visit: list[str]) -> tuple[bool, list[str]]:
+        """Whether this on_load is the page this state last opened, re-run by a new
+        websocket connection (a reconnect after a network blip or a backend restart, or
+        a refresh), rather than a navigation inside the tab; and the visit to remember.
+
+        Reflex re-runs a page's on_load on every (re)connect (`hydrate_and_load`); a
+        navigation keeps the connection, so its session id tells the two apart. A page
+        that resets its form in on_load keeps the marketer's unsaved input on a
+        reconnect by skipping the reset when this is true.
+        """
+        visit = [str(self.router.page.full_raw_path), str(self.router.session.session_id)]
+        same_page_new_socket = (len(last_visit) == 2 and last_visit[0] == visit[0]
+                                and last_visit[1] != visit[1])
+        return same_page_new_socket, visit
+
+    @helper
     def ensure_role(self, *roles: str) -> bool:
         return self.ensure_signed_in() and self.user_role in roles
 

@@ -56,6 +56,12 @@ class SegmentEditorState(AppState):
     ai_unused: list[str] = []
     _ai_pending: dict[str, Any] = {}
     drafts: dict[str, str] = {}
+    _visit: list[str] = []  # [address, websocket session] of the last open
+    # The unsaved editor, mirrored in the tab's sessionStorage: a reconnect that Reflex
+    # answers with a new state token (the old socket not yet gone on the server, as
+    # after a network blip or a failover) starts from a fresh state, and hydrate hands
+    # the browser's copy back to it before on_load runs (see `_restore`).
+    kept: str = rx.SessionStorage("", name="mc_segment_editor")
     # The value boxes own what is typed (components/text_field.py, keyed by this and the
     # row's path): every edit but typing bumps it, so rows that moved, a rule replaced or
     # a value set by a click show the server's copy.
@@ -98,6 +104,20 @@ class SegmentEditorState(AppState):
         async with self:
             if not self.ensure_signed_in():
                 return
+            first_open = not self._visit
+            reconnected, self._visit = self.reopened_after_reconnect(self._visit)
+            if first_open and not reconnected:
+                reconnected = self._restore()
+        if reconnected:
+            # Keep the unsaved rules, name and prompt, and what the boxes show (no
+            # revision bump); only count again, as the data may have moved meanwhile.
+            context = await rx.run_in_thread(builder_context)
+            async with self:
+                self.cities = context["cities"]
+                self.field_options = editing.field_options(context["keys"])
+            yield SegmentEditorState.refresh_preview
+            return
+        async with self:
             raw_id = str(self.router.page.params.get("segment_ref", "") or "")
             # /segments/new?like_buyers_of=7: the campaign page's "customers like its
             # buyers" — a lookalike seeded from campaign 7's converters.
@@ -370,6 +390,33 @@ class SegmentEditorState(AppState):
     def set_segment_name(self, name: str):
         self.name = name
         self.save_error = ""
+        self._keep()
+
+    def _keep(self) -> None:
+        """Mirror the editor into the tab's sessionStorage (`kept`)."""
+        self.kept = json.dumps({"at": str(self.router.page.full_raw_path),
+                                "segment_id": self.segment_id, "name": self.name,
+                                "rules": editing.to_rules(self.tree)})
+
+    def _restore(self) -> bool:
+        """A fresh state on the address the tab's `kept` copy was made on: take the
+        copy. It comes from the browser, so anything malformed is ignored."""
+        try:
+            kept = json.loads(self.kept or "{}")
+            if kept.get("at") != str(self.router.page.full_raw_path):
+                return False
+            tree = editing.from_rules(kept["rules"])
+            editing.flatten(tree)
+            name = str(kept.get("name") or "")[:200]
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+            return False
+        # The segment is the address's, never the copy's (which the browser could edit).
+        raw_id = str(self.router.page.params.get("segment_ref", "") or "")
+        self.segment_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 12 else 0
+        self.tree, self.name = tree, name
+        self.rev += 1
+        self._generation += 1
+        return True
 
     @rx.event(background=True)
     async def refresh_preview(self) -> None:
@@ -384,6 +431,7 @@ class SegmentEditorState(AppState):
                 return
             self.previewing = True
             rules = editing.to_rules(self.tree)
+            self._keep()
         result = await rx.run_in_thread(lambda: preview(rules))
         async with self:
             if generation != self._generation:
