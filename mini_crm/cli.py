@@ -5,6 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from mini_crm import launcher, migrations
+from mini_crm.core import apikeys
+from mini_crm.core.auth.audit import Actor
+from mini_crm.db import session_scope
+from mini_crm.demo import seed as seeding
+from mini_crm.observability import logs, procdir
+from mini_crm.settings import get_settings
+from mini_crm.simulator import create_app
 
 app = typer.Typer(help="Mini CRM: campaign marketing CRM.", no_args_is_help=True,
                   add_completion=False)
@@ -15,9 +26,6 @@ app.add_typer(apikey_app, name="apikey")
 @app.command()
 def migrate() -> None:
     """Apply pending database migrations (safe to run any number of times)."""
-    from mini_crm import migrations
-    from mini_crm.settings import get_settings
-
     migrations.upgrade()
     typer.echo(f"database is up to date ({_safe_url(get_settings().database_url)})")
 
@@ -29,9 +37,6 @@ def seed(
     if_empty: Annotated[bool, typer.Option(help="Only seed an empty database")] = False,
 ) -> None:
     """Fill the database with realistic demo customers and orders."""
-    from mini_crm.db import session_scope
-    from mini_crm.demo import seed as seeding
-
     with session_scope() as session:
         if if_empty and not seeding.is_empty(session):
             typer.echo("database already has customers; not seeding")
@@ -51,16 +56,15 @@ def worker(
     One command per worker host: the sweepers run on one host at a time (a leader lease
     in Redis), and with METRICS_PORT the host serves /metrics on that internal port.
     """
-    from mini_crm.observability import procdir
-
     # Before anything imports prometheus_client: the workers share one metrics directory.
     metrics_dir = procdir.prepare("worker")
     try:
-        from mini_crm.observability import logs
-        from workers import launcher
+        # imported here, after procdir.prepare: it imports prometheus_client, which reads
+        # the metrics directory once, at import
+        from workers import launcher as worker_launcher
 
         logs.configure("worker")
-        launcher.run(processes, burst=burst)
+        worker_launcher.run(processes, burst=burst)
     finally:
         procdir.cleanup(*metrics_dir)
 
@@ -75,9 +79,6 @@ def serve(
     on the worker hosts. Several instances behind a proxy need REFLEX_REDIS_URL (Reflex's
     Redis state manager); see docs/deploy.md.
     """
-    from mini_crm import launcher
-    from mini_crm.observability import procdir
-
     launcher.settings_or_exit()  # before procdir reads them: a refusal, not a traceback
     metrics_dir = procdir.prepare("app")
     try:
@@ -92,9 +93,6 @@ def run(
     seed_customers: Annotated[int, typer.Option(help="Demo customers if the DB is empty")] = 2000,
 ) -> None:
     """Migrate, seed an empty database, start workers and the app (what `make run` calls)."""
-    from mini_crm import launcher
-    from mini_crm.observability import procdir
-
     launcher.settings_or_exit()  # before procdir reads them: a refusal, not a traceback
     # The workers started here and the app each get their own metrics directory.
     worker_dir = procdir.prepare("worker")
@@ -119,11 +117,6 @@ def simulator(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
 ) -> None:
     """Run the bundled vendor simulator alone (point VENDOR_URL at http://HOST:PORT)."""
-    import uvicorn
-
-    from mini_crm.observability import logs
-    from mini_crm.simulator import create_app
-
     logs.configure("vendor")
     typer.echo(f"vendor simulator at http://{host}:{port}/v1/messages (stats: /v1/stats)")
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
@@ -135,10 +128,6 @@ def apikey_create(
     scopes: Annotated[str, typer.Option(help="Comma-separated: ingest,campaigns,ai,read")] = "read",
 ) -> None:
     """Create an API key; the key is printed once, on the last line."""
-    from mini_crm.core import apikeys
-    from mini_crm.core.auth.audit import Actor
-    from mini_crm.db import session_scope
-
     try:
         parsed = apikeys.parse_scopes(scopes)
         with session_scope() as session:
@@ -151,8 +140,6 @@ def apikey_create(
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 

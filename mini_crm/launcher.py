@@ -24,6 +24,9 @@ from pydantic import ValidationError
 
 from mini_crm import migrations
 from mini_crm.core.redis_conn import get_redis
+from mini_crm.db import session_scope
+from mini_crm.demo import seed as seeding
+from mini_crm.observability import procdir
 from mini_crm.settings import PROJECT_ROOT, Settings, get_settings
 
 TOOLS_BIN = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
@@ -55,9 +58,6 @@ def reflex_command(port: int) -> list[str]:
 
 
 def _seed_if_empty(customers: int) -> None:
-    from mini_crm.db import session_scope
-    from mini_crm.demo import seed as seeding
-
     if customers <= 0:
         print("--seed-customers 0: not seeding", flush=True)
         return
@@ -70,6 +70,7 @@ def _seed_if_empty(customers: int) -> None:
 
 def _start_dev_oidc(port: int) -> contextlib.AbstractContextManager:
     """The local development identity provider (never in production: settings refuse)."""
+    # only here: Flask and the provider mock, whose import warns (Authlib) on every command
     from mini_crm import dev_oidc
 
     print(f"development sign-in: local OIDC provider at http://localhost:{port} "
@@ -103,7 +104,7 @@ def run(port: int | None = None, seed_customers: int = 2000,
     with contextlib.ExitStack() as stack:
         try:
             if get_redis() is not None:
-                from workers import launcher as worker_launcher
+                from workers import launcher as worker_launcher  # after procdir.prepare (cli)
 
                 worker_procs = worker_launcher.start_workers(settings.worker_processes)
                 print(f"started {settings.worker_processes} RQ workers and the ingestion "
@@ -155,20 +156,20 @@ def _serve(port: int, worker_procs: list[Any], children: list[subprocess.Popen],
     if metrics_dir:
         # `mini-crm run`: the workers' metrics directory is this process's; the app's
         # backend processes get their own.
-        from mini_crm.observability import procdir
-
         env[procdir.ENV] = metrics_dir
     app = subprocess.Popen(reflex_command(port), cwd=PROJECT_ROOT, env=env,
                            start_new_session=True)
     children.append(app)
     print(f"\nMini CRM is starting at http://localhost:{port}  (Ctrl-C stops it)\n", flush=True)
     if worker_procs:
+        # after procdir.prepare (cli): these import prometheus_client, which reads its
+        # metrics directory once, at import
         from mini_crm.core import periodic_tasks
 
         threading.Thread(target=periodic_tasks.run_forever, args=(stop,), daemon=True).start()
     while not stop.is_set() and app.poll() is None:
         if worker_procs:
-            from workers import launcher as worker_launcher
+            from workers import launcher as worker_launcher  # after procdir.prepare (cli)
 
             worker_launcher.revive(worker_procs)
         stop.wait(0.5)

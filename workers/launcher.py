@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import signal
+import socket
 import threading
 import time
 from typing import Any
 
+from prometheus_client import start_http_server
 from rq import SimpleWorker
 
+import mini_crm.core.delivery.job  # noqa: F401 - the job modules, warm before the first job
 from mini_crm.core import jobs, periodic_tasks
+from mini_crm.core.delivery import vendors
+from mini_crm.core.ingestion import stream
 from mini_crm.core.redis_conn import get_redis, probe
+from mini_crm.db import get_engine
 from mini_crm.observability import logs, metrics
 from mini_crm.settings import get_settings
 
@@ -55,10 +62,10 @@ def _work(redis_url: str, burst: bool) -> None:
     connection = probe(redis_url)
     if connection is None:
         raise SystemExit(f"Redis does not answer at {redis_url}")
-    # Import the job modules now (RQ would on the first job): the first campaign's first
-    # batch then does not wait half a second on imports. (No database connection here: a
-    # worker must start, and wait for jobs, while the database is still coming up.)
-    import mini_crm.core.delivery.job  # noqa: F401
+    # The job modules are imported with this module (RQ would on the first job), so the
+    # first campaign's first batch does not wait half a second on imports. (No database
+    # connection here: a worker must start, and wait for jobs, while the database is
+    # still coming up.)
     _warm_up()
     # No RQ scheduler: nothing is scheduled through RQ (the database-driven sweeper starts
     # scheduled campaigns), and its forked process would outlive a SIGKILLed worker.
@@ -70,9 +77,6 @@ def _warm_up() -> None:
     """Build the database engine and the vendors' HTTP client pool now; neither connects.
     Their imports (the database driver and dialect) and TLS set-up took ~0.3 s of CPU on
     the first batch of the first campaign (seen in a py-spy profile of bench.delivery)."""
-    from mini_crm.core.delivery import vendors
-    from mini_crm.db import get_engine
-
     settings = get_settings()
     try:
         get_engine()
@@ -83,11 +87,6 @@ def _warm_up() -> None:
 
 def _consume(redis_url: str) -> None:
     """The ingestion stream consumer (one per worker machine is plenty)."""
-    import os
-    import socket
-
-    from mini_crm.core.ingestion import stream
-
     logs.configure("ingest")
     connection = probe(redis_url)
     if connection is None:
@@ -119,13 +118,9 @@ def start_exporter() -> Any:
     settings = get_settings()
     if not settings.metrics_port:
         return None
-    from prometheus_client import start_http_server
-
-    from mini_crm.observability.metrics import registry
-
     try:
         server, _thread = start_http_server(settings.metrics_port, settings.metrics_bind,
-                                            registry=registry())
+                                            registry=metrics.registry())
     except OSError as exc:
         log.error("metrics exporter not started on %s:%d: %s", settings.metrics_bind,
                   settings.metrics_port, exc)

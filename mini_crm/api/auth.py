@@ -8,6 +8,7 @@ full-page navigations, so the app's websocket reconnects with the new cookie.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from html import escape
 
@@ -121,8 +122,6 @@ async def logout(request: Request) -> Response:
 
 
 def _hours(n: int):  # noqa: ANN202
-    from datetime import timedelta
-
     return timedelta(hours=n)
 
 

@@ -34,6 +34,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from mini_crm.observability.collector import StateCollector
 from mini_crm.settings import get_settings
 
 # Latency buckets in seconds: API answers are milliseconds; segment previews and big
@@ -89,8 +90,6 @@ def registry() -> CollectorRegistry:
     """What a scrape reads: this role's processes (every process's files in multiprocess
     mode, else this process) plus the state read at scrape time from the database and
     Redis."""
-    from mini_crm.observability.collector import StateCollector
-
     scraped = CollectorRegistry()
     if get_settings().prometheus_multiproc_dir:
         multiprocess.MultiProcessCollector(scraped)

@@ -32,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mini_crm.api.errors import ApiError, install_error_handlers
 from mini_crm.core.delivery import signing
+from mini_crm.core.redis_conn import get_redis
 from mini_crm.settings import Settings, get_settings
 from mini_crm.simulator.sender import ReceiptSender, outcome
 from mini_crm.simulator.store import REJECTED, MemoryStore, RedisStore, Store
@@ -190,8 +191,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     several app processes behave as one vendor; otherwise it lives in this process."""
     settings = settings or get_settings()
     if store is None:
-        from mini_crm.core.redis_conn import get_redis
-
         client = get_redis() if shared_state else None
         store = (RedisStore(client, settings.simulator_redis_prefix) if client is not None
                  else MemoryStore())

@@ -127,7 +127,7 @@ class AppState(rx.State):
         querying the database every second until the campaign ends. Outside a running
         app (state tests) there is no socket server, and the answer is yes.
         """
-        from mini_crm import mini_crm as main  # the app module imports this one
+        from mini_crm import mini_crm as main  # cycle: the app module imports every state
 
         namespace = main.app.event_namespace
         return namespace is None or self.router.session.client_token in namespace.token_to_sid

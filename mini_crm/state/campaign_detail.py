@@ -10,6 +10,9 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core import formatting
+from mini_crm.core.ai import insights
+from mini_crm.core.campaigns import reports, service
+from mini_crm.core.outcomes import reports as outcome_reports
 from mini_crm.db import session_scope
 from mini_crm.state.ab_view import ab_view
 from mini_crm.state.base import AppState
@@ -44,9 +47,6 @@ def _time_labels(points: list[datetime]) -> list[str]:
 
 
 def _summary(campaign_id: int) -> dict[str, Any] | None:
-    from mini_crm.core.campaigns import reports
-    from mini_crm.core.outcomes import reports as outcome_reports
-
     with session_scope() as db:
         detail = reports.campaign_detail(db, campaign_id)
         if detail is None:
@@ -73,8 +73,6 @@ def _summary(campaign_id: int) -> dict[str, Any] | None:
 
 
 def _log(campaign_id: int, status: str, page: int) -> dict[str, Any]:
-    from mini_crm.core.campaigns import reports
-
     with session_scope() as db:
         rows, total = reports.log_page(db, campaign_id, status="" if status == "all" else status,
                                        limit=LOG_PAGE_SIZE, offset=(page - 1) * LOG_PAGE_SIZE)
@@ -94,8 +92,6 @@ def _log(campaign_id: int, status: str, page: int) -> dict[str, Any]:
 
 def _cancel(campaign_id: int, user_id: int | None) -> str:
     """Cancel through the core use case; the answer in the marketer's words."""
-    from mini_crm.core.campaigns import service
-
     result = service.cancel(campaign_id, actor_user_id=user_id)
     if not result.cancelled:
         if result.status == "draft":
@@ -142,8 +138,6 @@ def _converted(title: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _insights(campaign_id: int) -> dict[str, Any]:
-    from mini_crm.core.ai import insights
-
     with session_scope() as db:
         result = insights.campaign_insights(db, campaign_id)
     value = result.value

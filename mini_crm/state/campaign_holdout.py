@@ -12,6 +12,7 @@ from mini_crm.core import formatting
 from mini_crm.core.outcomes import holdout
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState
+from mini_crm.state.wizard_variants import VariantsState
 
 CHOICES = ["0", *[str(p) for p in holdout.CANDIDATE_PERCENTS]]
 
@@ -75,8 +76,6 @@ class HoldoutState(AppState):
 
     def _tell_variants(self) -> Any:
         """The A/B section's test-size warning depends on the holdout too."""
-        from mini_crm.state.wizard_variants import VariantsState
-
         return VariantsState.note_audience(self.eligible, int(self.percent))
 
     def set_percent(self, value: str | list[str]):

@@ -155,6 +155,7 @@ class SegmentEditorState(AppState):
         self._generation += 1
         if str(self.router.page.path or "").startswith("/campaigns"):
             # The campaign wizard embeds this builder: its draft saves the new rules.
+            # cycle: campaign_wizard imports this module (the builder)
             from mini_crm.state.campaign_wizard import CampaignWizardState
 
             return [SegmentEditorState.refresh_preview, CampaignWizardState.note_edit]

@@ -9,10 +9,12 @@ segments/service, ai/*).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
 from mini_crm.core import brand_time, formatting, segments
+from mini_crm.core.ai import messages, send_time, tags
 from mini_crm.core.campaigns import service
 from mini_crm.core.messages import render
 from mini_crm.core.segments import service as segment_service
@@ -93,8 +95,6 @@ def to_local_input(utc_naive: datetime) -> str:
 
 def suggest_messages(objective: str, tone: str, rules: dict[str, Any] | None,
                       channel: str) -> dict[str, Any]:
-    from mini_crm.core.ai import messages
-
     with session_scope() as db:
         result = messages.suggest_messages(db, objective=objective, tone=tone, rules=rules,
                                            channel=channel, n=3)
@@ -104,15 +104,11 @@ def suggest_messages(objective: str, tone: str, rules: dict[str, Any] | None,
 
 
 def suggest_tags(name: str, message: str, objective: str) -> dict[str, Any]:
-    from mini_crm.core.ai import tags
-
     result = tags.suggest_tags(name=name, message=message, objective=objective)
     return {"tags": list(result.value), "engine": result.engine, "note": result.note}
 
 
 def send_times(rules: dict[str, Any]) -> dict[str, Any]:
-    from mini_crm.core.ai import send_time
-
     with session_scope() as db:
         result = send_time.suggest_send_times(db, rules)
     advice = result.value
@@ -130,12 +126,8 @@ def send_times(rules: dict[str, Any]) -> dict[str, Any]:
 
 
 def warm_ai() -> None:
-    try:
-        from mini_crm.core.ai import tags
-
+    with contextlib.suppress(Exception):  # only a warm-up: the real call reports its errors
         tags.predict("warm up")
-    except Exception:  # only a warm-up: the real call reports its own errors
-        pass
 
 
 def count(rules: dict[str, Any]) -> int:

@@ -80,6 +80,7 @@ class VariantsState(AppState):
 
     def _edited(self) -> Any:
         """A change the wizard's draft autosave should pick up."""
+        # cycle: campaign_wizard imports this module (its A/B step)
         from mini_crm.state.campaign_wizard import CampaignWizardState
 
         return CampaignWizardState.note_edit
@@ -157,6 +158,7 @@ class VariantsState(AppState):
         """An AI suggestion becomes the next variant: A (the main message, `message` as
         typed) when it is still empty, else the first empty one of B-D, or a new one."""
         if not message.strip():
+            # cycle: campaign_wizard imports this module (its A/B step)
             from mini_crm.state.campaign_wizard import CampaignWizardState
 
             self.enabled, self.error = True, ""

@@ -49,11 +49,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from mini_crm.core.auth import audit
+from mini_crm.core.campaigns import reach
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.messages import render
 from mini_crm.core.messages.email import validate_email_fields
 from mini_crm.core.outcomes import ab_winner
 from mini_crm.core.outcomes.holdout import BUCKETS, bucket_of, stable_bucket
+from mini_crm.db import session_scope
 from mini_crm.models import (
     Campaign,
     CampaignStatus,
@@ -203,8 +206,6 @@ def campaign_warnings(db: Session, campaign: Campaign, figures: list[dict[str, A
     if campaign.ab_phase == TESTING:
         warning = launched_test_warning(figures)
     elif campaign.status == CampaignStatus.SCHEDULED and campaign.rules:
-        from mini_crm.core.campaigns import reach
-
         found = reach.preview_reach(db, campaign.rules, campaign.channel, utcnow())
         warning = small_test_warning(found.recipients, len(campaign.variants),
                                      int(settings["test_percent"]),
@@ -317,7 +318,7 @@ def _settle(db: Session, campaign: Campaign, winner: str | None, detail: dict[st
     db.execute(CAMPAIGN.update().where(CAMPAIGN.c.id == campaign.id)
                .values(winner_detail=detail))
     if released:
-        from mini_crm.core.campaigns import service
+        from mini_crm.core.campaigns import service  # cycle: service imports ab_test
 
         service.enqueue_after_commit(db, campaign.id, released)
     db.expire(campaign)
@@ -348,8 +349,6 @@ def decide_campaign(db: Session, campaign_id: int, now: datetime | None = None
                             "message, the control)."
     if not _settle(db, campaign, decision.winner, detail, now):
         return None
-    from mini_crm.core.auth import audit
-
     audit.record_by(db, audit.SYSTEM, audit.AB_WINNER_DECIDED,
                     target=f"campaign:{campaign_id}",
                     details={"winner": decision.winner, "decided_by": "auto",
@@ -369,8 +368,6 @@ def pick_winner(db: Session, campaign_id: int, key: str, *,
     CampaignError(sentence, "ab_test") for a campaign that is not an A/B test, already
     decided, cancelled or not launched.
     """
-    from mini_crm.core.auth import audit
-
     now = now or utcnow()
     campaign = db.get(Campaign, campaign_id)
     if campaign is None:
@@ -413,8 +410,6 @@ def due_for_decision(db: Session, now: datetime, limit: int = 50) -> list[int]:
 def decide_due(now: datetime | None = None) -> list[int]:
     """Periodic task: decide every test whose period is over; returns the campaigns
     decided here. Each in its own transaction (one failing does not hold the others)."""
-    from mini_crm.db import session_scope
-
     now = now or utcnow()
     with session_scope() as db:
         due = due_for_decision(db, now)

@@ -21,8 +21,10 @@ from typing import Any
 
 from sqlmodel import Session
 
+from mini_crm.core.ai.tags import offline_tags
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import ab_test, service
+from mini_crm.core.campaigns.audience import save_audience
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.outcomes import holdout
 from mini_crm.models import Campaign, CampaignStatus, utcnow
@@ -200,8 +202,6 @@ def update_draft(db: Session, campaign_id: int, *, actor_user_id: int | None = N
 def _link_new_segment(db: Session, campaign: Campaign, name: str,
                       actor_user_id: int | None) -> None:
     """Save the campaign's own rules as segment `name` and point the campaign at it."""
-    from mini_crm.core.campaigns.audience import save_audience
-
     campaign.segment_id = save_audience(db, name=name, rules=campaign.rules or None,
                                         segment_id=campaign.segment_id,
                                         created_by=actor_user_id)
@@ -228,8 +228,6 @@ def launch_draft(db: Session, campaign_id: int, *, schedule_at: datetime | None 
         _link_new_segment(db, campaign, save_audience_as, actor_user_id)
     _check_complete(db, campaign)
     if not campaign.tags:
-        from mini_crm.core.ai.tags import offline_tags
-
         campaign.tags = service.clean_tags(offline_tags(
             name=campaign.name, message=campaign.message_template,
             objective=campaign.objective or ""))

@@ -40,7 +40,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from mini_crm.core.campaigns import reach
+from mini_crm.core.campaigns import ab_test, reach
+from mini_crm.core.campaigns.ab_test import DEFAULT_TEST
 from mini_crm.core.campaigns.reach import empty_skips
 from mini_crm.core.formatting import brand_time
 from mini_crm.core.outcomes.reports import Outcome, order_ids_by_log, outcomes
@@ -124,8 +125,6 @@ class CampaignStats:
         reading while testing; None for a campaign without variants."""
         if not self.variant_specs:
             return None
-        from mini_crm.core.campaigns.ab_test import DEFAULT_TEST
-
         detail = dict(self.winner_detail or {})
         return {**DEFAULT_TEST, **(self.ab_settings or {}), "phase": self.ab_phase,
                 "decide_at": self.ab_decide_at, "waiting": self.waiting,
@@ -252,8 +251,6 @@ def get_campaign(db: Session, campaign_id: int) -> CampaignStats | None:
         return None
     one = stats[0]
     if one.variant_specs:
-        from mini_crm.core.campaigns import ab_test
-
         campaign = db.get(Campaign, campaign_id)
         assert campaign is not None
         one.variants = ab_test.variant_figures(db, campaign)

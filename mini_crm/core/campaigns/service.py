@@ -24,8 +24,10 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from mini_crm.core import brand_time
+from mini_crm.core.ai.tags import offline_tags
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import ab_test, launch, reach
+from mini_crm.core.campaigns.audience import save_audience
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.delivery import claims, enqueue, gate
 from mini_crm.core.messages import email, render
@@ -223,8 +225,6 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
     now = now or utcnow()
     one_audience(rules, segment_id)
     if save_audience_as is not None:
-        from mini_crm.core.campaigns.audience import save_audience
-
         segment_id = save_audience(db, name=save_audience_as, rules=rules,
                                    segment_id=segment_id, created_by=created_by)
         rules = None  # the new segment's rules are the snapshot, as for any segment
@@ -244,8 +244,6 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
     except ValueError as exc:
         raise CampaignError(str(exc), "holdout_percent") from exc
     if tags is None:  # auto-tag by intent; the offline classifier needs no network
-        from mini_crm.core.ai.tags import offline_tags
-
         tags = offline_tags(name=name, message=message_template, objective=objective or "")
     scheduled = naive_utc(schedule_at) if schedule_at is not None else None
     campaign = Campaign(name=name, rules=snapshot, segment_id=segment_id, channel=channel,

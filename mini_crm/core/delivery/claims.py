@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
@@ -156,8 +157,6 @@ def _bulk_set(conn: Connection, ids: list[int], per_row: dict[str, dict[int, Any
 
 def _bulk_set_pg(conn: Connection, ids: list[int], per_row: dict[str, dict[int, Any]],
                  fixed: dict[str, Any], guard: sa.ColumnElement[bool]) -> int:
-    from sqlalchemy.dialects import postgresql as pg
-
     columns = list(per_row)
     v = (sa.func.unnest(sa.bindparam("ids", ids, type_=pg.ARRAY(sa.Integer)),
                         *[sa.bindparam(f"v_{c}", [per_row[c][i] for i in ids],

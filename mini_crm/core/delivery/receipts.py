@@ -52,6 +52,7 @@ from mini_crm.core.delivery.receipt_buffers import (
 )
 from mini_crm.core.delivery.receipt_model import Receipt
 from mini_crm.core.redis_conn import get_redis
+from mini_crm.db import get_engine
 from mini_crm.models import CommunicationLog, DeliveryStatus, ReceiptRetry, utcnow
 from mini_crm.observability import metrics
 from mini_crm.settings import get_settings
@@ -170,8 +171,6 @@ def enqueue(receipts: Sequence[Receipt]) -> int:
         buffer = redis_buffer()
         if buffer is not None:
             return buffer.push(receipts)
-    from mini_crm.db import get_engine
-
     if apply_durably(get_engine(), receipts).requeued and get_redis() is None:
         # No Redis, so no `mini-crm worker` running the periodic flush: this process
         # retries them itself (they are in the database, so a restart loses none).
@@ -315,8 +314,6 @@ def flush_buffer(buffer: ReceiptBuffer, engine: Engine, *, batch_size: int | Non
 def flush(max_seconds: float = 2.0) -> FlushResult:
     """Apply what waits: the due rows of `receipt_retry` and, with Redis, the Redis buffer
     (RECEIPT_BUFFER=redis, or what is left in it after a switch to database)."""
-    from mini_crm.db import get_engine
-
     engine = get_engine()
     total = flush_retries(engine, max_seconds=max_seconds)
     buffer = redis_buffer()
@@ -336,8 +333,6 @@ def flush_receipts() -> None:
 
 
 def stats() -> dict[str, Any]:
-    from mini_crm.db import get_engine
-
     buffer = redis_buffer()
     return {"buffer": get_settings().receipt_buffer,
             "pending": (buffer.size() if buffer is not None else 0)
@@ -362,8 +357,6 @@ def _ensure_local_flusher() -> None:
 
 def _local_flush_loop() -> None:
     """Until receipt_retry is empty; the next receipt that has to wait starts another."""
-    from mini_crm.db import get_engine
-
     global _flusher
     while True:
         time.sleep(get_settings().receipt_flush_ms / 1000)

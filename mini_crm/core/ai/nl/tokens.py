@@ -384,7 +384,7 @@ def _plain(t: Tok) -> float:
 def tokenize(text: str, names: dict[str, Any] | None = None) -> list[Tok]:
     """Typed tokens of a normalised text (see the module docstring)."""
     tokens = lex(text, names)
-    from mini_crm.core.ai.nl.date_words import date_words  # it builds on Tok
+    from mini_crm.core.ai.nl.date_words import date_words  # cycle: it imports Tok from here
 
     for step in (_numbers, _periods, date_words, _comparisons, _ranges):
         tokens = step(tokens)
