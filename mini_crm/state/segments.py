@@ -15,19 +15,14 @@ from mini_crm.core import formatting, segments
 from mini_crm.core.segments import editing, service
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState
-from mini_crm.state.segment_answers import (
-    ai_rules,
-    builder_context,
-    load_segment,
-    lookalike_rules,
-    preview,
-)
+from mini_crm.state.segment_answers import builder_context, load_segment, preview
+from mini_crm.state.segment_assist import SegmentAssist
 from mini_crm.state.segment_list import EDITOR_ROLES, NOT_ALLOWED
 
 PREVIEW_DEBOUNCE_SECONDS = 0.35
 
 
-class SegmentEditorState(AppState):
+class SegmentEditorState(SegmentAssist, AppState):
     segment_id: int = 0
     name: str = ""
     tree: dict[str, Any] = editing.empty_tree()
@@ -42,19 +37,6 @@ class SegmentEditorState(AppState):
     previewing: bool = False
     saved_message: str = ""
     save_error: str = ""
-    # Plain-English prompt: fills the builder for review, never saves.
-    ai_prompt: str = ""
-    ai_busy: bool = False
-    ai_explanation: list[str] = []
-    ai_engine: str = ""
-    ai_note: str = ""
-    ai_error: str = ""
-    # What filled the builder: "description" or "lookalike"; "lookalike_none" when the
-    # lookalike found no one and left the rules alone.
-    ai_source: str = ""
-    # Words of the prompt no rule used: the proposal waits for "Apply anyway" (issue 14).
-    ai_unused: list[str] = []
-    _ai_pending: dict[str, Any] = {}
     drafts: dict[str, str] = {}
     _visit: list[str] = []  # [address, websocket session] of the last open
     # The unsaved editor, mirrored in the tab's sessionStorage: a reconnect that Reflex
@@ -285,107 +267,6 @@ class SegmentEditorState(AppState):
         items = [known.get(item.casefold(), item) for item in editing.list_items(text, field)]
         if items:
             return self._edit(editing.add_item(self.tree, path, "; ".join(items)))
-
-    @rx.event(background=True)
-    async def describe_audience(self, form: dict[str, Any] | None = None) -> None:
-        """Plain English → rules in the builder (the marketer reviews; nothing is saved)."""
-        async with self:
-            if not self.ensure_signed_in():
-                return
-            prompt = str((form or {}).get("prompt", self.ai_prompt) or "").strip()
-            self.ai_prompt = prompt
-            if not prompt:
-                self.ai_error = "Describe the audience first, e.g. “spent over ₹5K in Pune”."
-                return
-            self.ai_busy, self.ai_error = True, ""
-        answer = await rx.run_in_thread(lambda: ai_rules(prompt))
-        async with self:
-            filled = self._apply_ai(answer, "description")
-        if filled:
-            yield SegmentEditorState.refresh_preview
-
-    @rx.event(background=True)
-    async def find_lookalikes(self) -> None:
-        """Customers like the current audience (a model of what sets it apart), for review."""
-        async with self:
-            if not self.ensure_signed_in():
-                return
-            rules = editing.to_rules(self.tree)
-            self.ai_busy, self.ai_error = True, ""
-        answer = await rx.run_in_thread(lambda: lookalike_rules(rules))
-        async with self:
-            was_saved = bool(self.segment_id)
-            filled = self._apply_ai(answer, "lookalike")
-        if filled:
-            yield SegmentEditorState.refresh_preview
-            if was_saved and str(self.router.page.path or "").startswith("/segments"):
-                yield rx.call_script("window.history.replaceState(null, '', '/segments/new')")
-
-    @rx.event(background=True)
-    async def find_buyer_lookalikes(self, campaign_id: int) -> None:
-        """Customers like those a campaign converted ("customers like those who bought"),
-        into the builder for review; the explanation names the seed."""
-        async with self:
-            if not self.ensure_signed_in():
-                return
-            self.ai_busy, self.ai_error = True, ""
-        answer = await rx.run_in_thread(lambda: lookalike_rules(campaign_id=campaign_id))
-        async with self:
-            filled = self._apply_ai(answer, "lookalike")
-            if filled and not self.name:
-                self.name = answer.get("name", "")[:200]
-        if filled:
-            yield SegmentEditorState.refresh_preview
-
-    @rx.event
-    def apply_anyway(self):
-        """The marketer read what was ignored and wants the proposal as it is."""
-        if not self.ensure_signed_in() or not self._ai_pending:
-            return None
-        answer, self._ai_pending = {**self._ai_pending, "unused": []}, {}
-        if self._apply_ai(answer, "description"):
-            return SegmentEditorState.refresh_preview
-        return None
-
-    @rx.event
-    def discard_proposal(self):
-        """Keep the builder as it was; the marketer rewords the description."""
-        self._ai_pending, self.ai_unused, self.ai_explanation = {}, [], []
-        self.ai_source = ""
-
-    def _apply_ai(self, answer: dict[str, Any], source: str) -> bool:
-        """Put an AI proposal into the builder; True when the rules changed.
-
-        A proposal that left words of the prompt unused is held back (`ai_unused` shown
-        with "Apply anyway"): an ignored "gold tier" or "churned" changes the audience.
-        """
-        self.ai_busy = False
-        self.ai_engine, self.ai_note = answer["engine"], answer["note"]
-        self.ai_unused, self._ai_pending = [], {}
-        if answer["error"]:
-            self.ai_error, self.ai_explanation = answer["error"], []
-            return False
-        self.ai_explanation = answer["explanation"]
-        if answer.get("unused"):
-            self.ai_unused, self._ai_pending = list(answer["unused"]), dict(answer)
-            self.ai_source = f"{source}_unconfirmed"
-            return False
-        if not answer.get("found", True):
-            # Nothing to propose: the explanation says why; the builder stays as it was.
-            self.ai_source = f"{source}_none"
-            return False
-        self.ai_source = source
-        self.tree = editing.from_rules(answer["rules"])
-        self.rev += 1
-        self.saved_message = ""
-        if source == "lookalike" and self.segment_id:
-            # A new audience, not an edit of the one it was modelled on: saving it must
-            # not overwrite that segment.
-            self.name = f"Lookalike of {self.name}"[:200] if self.name else "Lookalike"
-            self.segment_id = 0
-        self.error = self.error_path = ""
-        self._generation += 1
-        return True
 
     @rx.event
     def set_segment_name(self, name: str):
