@@ -59,6 +59,8 @@ def _size(e2e_env: dict[str, str], rules: dict) -> str:
 def test_a_lost_connection_shows_a_banner_and_keeps_the_unsaved_segment(
         page: Page, app_url: str, e2e_env: dict[str, str], how: str) -> None:
     page.add_init_script(DROPPABLE_SOCKET)
+    if how == "blackhole":  # and on a phone: the banner must not hide the page's controls
+        page.set_viewport_size({"width": 390, "height": 844})
     page.goto(app_url + "/segments/new")
     size = page.get_by_test_id("audience-size")
     blank = {"combinator": "and", "not": False, "rules": [
