@@ -19,7 +19,7 @@ def test_anonymous_visit_signs_in_and_returns_then_signs_out(anonymous_page: Pag
     pg.screenshot(path="test-results/login.png")
     sign_in(pg, app_url, ADMIN, "/segments")
     expect(pg).to_have_url(re.compile(r"/segments/?$"))
-    expect(pg.get_by_role("heading", name="Segments")).to_be_visible()
+    expect(pg.get_by_role("heading", name="Segments", exact=True)).to_be_visible()
     pg.get_by_test_id("account-menu").click()
     expect(pg.get_by_role("menu")).to_contain_text(ADMIN)
     cookies = {c["name"]: c for c in pg.context.cookies()}
