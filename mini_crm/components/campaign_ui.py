@@ -69,10 +69,18 @@ def funnel_bar(label: str, value: rx.Var, percent: rx.Var, color: str, hint: Any
     )
 
 
+# Below this width the step bar shows each step's number icon and only the current step's
+# name: the four names with their icons need about 580 px, and wrapped onto two
+# lines at 390 px (issue 14).
+_STEP_NAMES_MIN_WIDTH = "720px"
+
+
 def step_indicator(steps: list[tuple[str, str]], current: rx.Var, reached: rx.Var,
                    on_select: Any) -> rx.Component:
-    """Numbered steps across the top of a wizard; done and current steps are buttons
-    (keyboard reachable) that jump back to them, later steps are inert."""
+    """Numbered steps across the top of a wizard, on one line at any width; done and
+    current steps are buttons (keyboard reachable) that jump back to them, later steps are
+    inert. On a narrow screen only the current step shows its name; every button keeps
+    it as its accessible name."""
     items: list[rx.Component] = []
     for index, (title, icon) in enumerate(steps):
         done = current > index
@@ -86,26 +94,30 @@ def step_indicator(steps: list[tuple[str, str]], current: rx.Var, reached: rx.Va
                                          rx.color("gray", 4)),
                 color=rx.cond(here | done, "white", rx.color("gray", 10)),
             ),
-            rx.text(f"{index + 1}. {title}", size="2",
-                    weight=rx.cond(here, "bold", "medium")),
+            rx.text(f"{index + 1}. {title}", size="2", white_space="nowrap",
+                    weight=rx.cond(here, "bold", "medium"), class_name="step-name"),
             variant="ghost",
             color_scheme=rx.cond(here, "indigo", "gray"),
             high_contrast=here,
             on_click=on_select(index),
             disabled=reached < index,
             aria_current=rx.cond(here, "step", "false"),
+            aria_label=f"{index + 1}. {title}",
             data_testid=f"wizard-step-{index}",
             size="2",
-            padding_x="8px",
+            padding_x=rx.breakpoints(initial="4px", sm="8px"),
+            flex_shrink="0",
         ))
         if index < len(steps) - 1:
-            items.append(rx.box(height="2px", flex="1", min_width="12px",
+            items.append(rx.box(height="2px", flex="1", min_width="8px",
                                 background_color=rx.cond(done, rx.color("indigo", 8),
                                                          rx.color("gray", 5)),
                                 border_radius="2px"))
-    # Wraps onto a second line on a phone instead of clipping the later steps.
-    return rx.hstack(*items, align="center", width="100%", spacing="2", wrap="wrap",
-                     role="list", aria_label="Campaign steps")
+    return rx.hstack(
+        *items, align="center", width="100%", spacing=rx.breakpoints(initial="1", sm="2"),
+        wrap="nowrap", role="list", aria_label="Campaign steps", data_testid="step-bar",
+        style={f"@media (max-width: {_STEP_NAMES_MIN_WIDTH})": {
+            "& [aria-current='false'] .step-name": {"display": "none"}}})
 
 
 def tag_chips(tags: rx.Var, on_remove: Any = None) -> rx.Component:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.components.core.banner import has_connection_errors
 
+from mini_crm.components.ui import TABLE_OVERFLOW_SCRIPT
 from mini_crm.state.base import AppState
 from mini_crm.state.customers import CustomersState
 
@@ -258,6 +259,7 @@ def page_shell(title: str, *children: rx.Component, subtitle: str = "",
         # The top bar is sticky: whatever the browser scrolls into view (a focused step
         # title or field, an anchor) stops below it instead of under it (issue 14).
         rx.el.style(f"html {{ scroll-padding-top: calc({TOPBAR_HEIGHT} + 12px); }}"),
+        rx.script(TABLE_OVERFLOW_SCRIPT),
         reconnecting_banner(),
         rx.desktop_only(sidebar(), align_self="stretch"),
         rx.vstack(

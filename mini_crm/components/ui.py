@@ -179,8 +179,9 @@ def responsive_table(*children: rx.Component, hint: str = "Swipe sideways for mo
 
     On a phone the table keeps each cell on one line (its natural width, so no column is
     squeezed into tall, one-word-per-line rows) and the box scrolls; shadows mark the
-    side with more columns, and a one-line hint under it says so. From the `md`
-    breakpoint up the table fits its box as before (`min_width` from `props` kept).
+    side with more columns, and a one-line hint under it says so, only while the table is
+    wider than its box (TABLE_OVERFLOW_SCRIPT marks it). From the `md` breakpoint up the
+    table fits its box as before (`min_width` from `props` kept).
     """
     wide = props.pop("min_width", "0")
     table = rx.table.root(*children, min_width=rx.breakpoints(initial="max-content", md=wide),
@@ -194,4 +195,36 @@ def responsive_table(*children: rx.Component, hint: str = "Swipe sideways for mo
                 align_items="center", gap="4px", padding_top="6px",
                 class_name="table-scroll-hint"),
         width="100%",
+        # Hidden until the script has measured the table wider than its box: a table that
+        # fits a phone (the dashboard's three-column Top cities) said "swipe" (issue 14).
+        style={"&:not([data-overflows='true']) > .table-scroll-hint": {
+            "display": "none !important"}},
     )
+
+
+# Marks every responsive_table's outer box with data-overflows="true" while its table is
+# wider than the scrolling box, and "false" otherwise; measured again whenever the box or
+# the table changes size (a window turned, rows loaded). Loaded once by page_shell.
+TABLE_OVERFLOW_SCRIPT = """
+if (!window.__mcTableOverflow) {
+  window.__mcTableOverflow = true;
+  const mark = (box) => {
+    const wider = String(box.scrollWidth > box.clientWidth + 1);
+    const outer = box.parentElement;
+    if (outer && outer.dataset.overflows !== wider) outer.dataset.overflows = wider;
+  };
+  const resized = new ResizeObserver((entries) => entries.forEach((e) => {
+    const box = e.target.closest('.table-scroll');
+    if (box) mark(box);
+  }));
+  const watched = new WeakSet();
+  const scan = () => document.querySelectorAll('.table-scroll').forEach((box) => {
+    const table = box.firstElementChild;
+    if (!watched.has(box)) { watched.add(box); resized.observe(box); }
+    if (table && !watched.has(table)) { watched.add(table); resized.observe(table); }
+    mark(box);
+  });
+  new MutationObserver(scan).observe(document.body, {childList: true, subtree: true});
+  scan();
+}
+"""

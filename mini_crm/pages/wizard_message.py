@@ -167,7 +167,7 @@ def _email_fields() -> rx.Component:
     return rx.vstack(
         field_label("Subject line", "email-subject", "tokens work here too"),
         text_field(W.email_subject, W.set_email_subject, rev=W.form_rev, id="email-subject",
-                 placeholder="{first_name|Hi there}, your 10% off is inside", size="3",
+                 placeholder="{first_name|Hi}, your 10% off", size="3",
                  width="100%", data_testid="email-subject",
                  max_length=campaign_limits.MAX_SUBJECT),
         field_label("Preheader", "email-preheader", "the preview text after the subject"),
@@ -184,17 +184,24 @@ def _email_fields() -> rx.Component:
     )
 
 
+# The test box's rows: a text box and its button side by side, or on a phone the button
+# under the box, whose placeholder ("A phone number on the test list") was cut to "A phone
+# number on the" beside the button at 390 px (issue 14).
+_BOX_AND_BUTTON = {"width": "100%", "spacing": "2", "align": "stretch",
+                   "direction": rx.breakpoints(initial="column", sm="row")}
+
+
 def _test_and_preview() -> rx.Component:
     """Preview as any customer; send a labelled test to myself or the test list."""
     return rx.card(rx.vstack(
         rx.text("Test before you launch", weight="bold", size="2"),
-        rx.hstack(
+        rx.flex(
             text_field(W.preview_ref, W.set_preview_ref, rev=W.form_rev, size="2",
                      placeholder="Customer id or email (optional)", flex="1",
                      aria_label="Preview as customer", data_testid="preview-as-input"),
             rx.button("Preview", variant="soft", size="2", on_click=W.preview_customer,
                       data_testid="preview-as"),
-            width="100%", spacing="2"),
+            **_BOX_AND_BUTTON),
         rx.cond(W.preview_as.contains("text"), rx.cond(
             W.preview_as["error"] != "",
             rx.text(W.preview_as["error"], color_scheme="red", size="1", role="alert"),
@@ -207,7 +214,7 @@ def _test_and_preview() -> rx.Component:
                         data_testid="preview-as-text"),
                 padding="8px 12px", border_radius="8px", width="100%",
                 background_color=rx.color("gray", 2)))),
-        rx.hstack(
+        rx.flex(
             text_field(W.test_to, W.set_test_to, rev=W.form_rev, size="2", flex="1",
                      placeholder=rx.cond(W.channel == "email", "Your email (default)",
                                          "A phone number on the test list"),
@@ -215,7 +222,7 @@ def _test_and_preview() -> rx.Component:
             rx.button(rx.cond(W.sending_test, rx.spinner(size="1"), rx.icon("send", size=14)),
                       "Send test", size="2", on_click=W.send_test, disabled=~W.can_launch,
                       data_testid="send-test"),
-            width="100%", spacing="2"),
+            **_BOX_AND_BUTTON),
         rx.cond(W.test_ok != "", rx.text(W.test_ok, color_scheme="green", size="1",
                                          data_testid="test-ok")),
         rx.cond(W.test_error != "", rx.text(W.test_error, color_scheme="red", size="1",
@@ -243,8 +250,7 @@ def message_step() -> rx.Component:
                 field_label("Objective", "campaign-objective", "optional, used for suggestions"),
                 text_field(W.objective, W.set_objective, rev=W.form_rev,
                            id="campaign-objective",
-                         placeholder="e.g. Bring back customers who have not ordered in 6 "
-                                     "months", size="2", width="100%",
+                         placeholder="e.g. Win back lapsed customers", size="2", width="100%",
                          max_length=campaign_limits.MAX_OBJECTIVE),
                 spacing="2", width="100%"),
             _ai_messages(),
