@@ -91,6 +91,9 @@ def serve(
 def run(
     port: Annotated[int | None, typer.Option(help="Port for UI, websocket and API")] = None,
     seed_customers: Annotated[int, typer.Option(help="Demo customers if the DB is empty")] = 2000,
+    prebuilt_frontend: Annotated[bool, typer.Option(
+        hidden=True, help="Serve the frontend already built in .web for this port (the "
+        "browser tests, when the sources have not changed)")] = False,
 ) -> None:
     """Migrate, seed an empty database, start workers and the app (what `make run` calls)."""
     launcher.settings_or_exit()  # before procdir reads them: a refusal, not a traceback
@@ -100,7 +103,8 @@ def run(
     stopped = False
     try:
         stopped = launcher.run(port=port, seed_customers=seed_customers,
-                               metrics_dir=str(app_dir)) is True
+                               metrics_dir=str(app_dir),
+                               prebuilt_frontend=prebuilt_frontend) is True
     finally:
         procdir.cleanup(*worker_dir)
         procdir.cleanup(app_dir, True)

@@ -52,7 +52,12 @@ def reflex_env(port: int) -> dict[str, str]:
     return env
 
 
-def reflex_command(port: int) -> list[str]:
+def reflex_command(port: int, prebuilt: bool = False) -> list[str]:
+    """The app's command line: `reflex run --env prod` (compiles and builds the frontend,
+    then serves it), or with `prebuilt` the bundle already in `.web`, built for `port`
+    (mini_crm/serve_built.py)."""
+    if prebuilt:
+        return [sys.executable, "-m", "mini_crm.serve_built", str(port)]
     return [sys.executable, "-m", "reflex", "run", "--env", "prod", "--loglevel", "warning",
             "--frontend-port", str(port), "--backend-port", str(port)]
 
@@ -89,7 +94,7 @@ def settings_or_exit() -> Settings:
 
 
 def run(port: int | None = None, seed_customers: int = 2000,
-        metrics_dir: str | None = None) -> bool:
+        metrics_dir: str | None = None, prebuilt_frontend: bool = False) -> bool:
     settings = settings_or_exit()
     port = port or settings.port
     migrations.upgrade()
@@ -114,7 +119,8 @@ def run(port: int | None = None, seed_customers: int = 2000,
             if settings.uses_local_oidc and not stop.is_set():
                 stack.enter_context(_start_dev_oidc(settings.dev_oidc_port))
             if not stop.is_set():
-                _serve(port, worker_procs, children, stop, metrics_dir=metrics_dir)
+                _serve(port, worker_procs, children, stop, metrics_dir=metrics_dir,
+                       prebuilt=prebuilt_frontend)
         finally:  # before the identity provider's own (short) shutdown
             stop.set()
             _stop_all(children, worker_procs)
@@ -151,13 +157,14 @@ def serve(port: int | None = None) -> None:
 
 
 def _serve(port: int, worker_procs: list[Any], children: list[subprocess.Popen],
-           stop: threading.Event, *, metrics_dir: str | None = None) -> None:
+           stop: threading.Event, *, metrics_dir: str | None = None,
+           prebuilt: bool = False) -> None:
     env = reflex_env(port)
     if metrics_dir:
         # `mini-crm run`: the workers' metrics directory is this process's; the app's
         # backend processes get their own.
         env[procdir.ENV] = metrics_dir
-    app = subprocess.Popen(reflex_command(port), cwd=PROJECT_ROOT, env=env,
+    app = subprocess.Popen(reflex_command(port, prebuilt), cwd=PROJECT_ROOT, env=env,
                            start_new_session=True)
     children.append(app)
     print(f"\nMini CRM is starting at http://localhost:{port}  (Ctrl-C stops it)\n", flush=True)

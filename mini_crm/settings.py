@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     delivery_sweep_seconds: float = Field(default=15.0, gt=0)
     # How often due scheduled campaigns are looked for: the latest a scheduled one starts.
     schedule_check_seconds: float = Field(default=2.0, gt=0)
+    # How often an open Campaigns list, or a scheduled campaign's page, looks for changes
+    # while nothing sends (a campaign launched in another tab or over the API).
+    quiet_refresh_seconds: int = Field(default=10, ge=1, le=300)
     vendor_concurrency: int = Field(default=4, ge=1)
     vendor_rate_limit_per_second: int = Field(default=0, ge=0)  # messages/s; 0 = no limit
     # How long a cancel's answer waits for the workers' in-flight rows to settle.

@@ -15,6 +15,7 @@ from typing import Any
 
 from mini_crm.core import formatting
 from mini_crm.models import CampaignStatus, utcnow
+from mini_crm.settings import get_settings
 from mini_crm.state.outcome_view import outcome_view
 
 # Polling cadence while something is sending. A poller stops when its tab has been
@@ -24,7 +25,6 @@ POLL_SECONDS = 1.0
 POLL_MAX_SECONDS = 3 * 60 * 60
 AWAY_GRACE_SECONDS = 5.0
 AWAY = "away"  # what a pace callable answers while its tab has no websocket
-SLOW_EVERY = 10  # a campaign that is only scheduled is checked every 10 s
 ACTIVE = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED)
 # A campaign is "completed" once nothing is queued, but delivery receipts keep
 # arriving after that: keep watching for this long while some are outstanding.
@@ -190,10 +190,15 @@ def stats_view(s: Any) -> dict[str, Any]:
     }
 
 
+def slow_every() -> int:
+    """Polling ticks between two steps while "slow": QUIET_REFRESH_SECONDS (10 s)."""
+    return max(1, round(get_settings().quiet_refresh_seconds / POLL_SECONDS))
+
+
 async def poll_while(pace: Callable[[], Awaitable[str]],
                      step: Callable[[], Awaitable[None]]) -> None:
     """Call `step` while `pace` says so: every second while it answers "fast" (something
-    is sending or receipts are due), every SLOW_EVERY seconds while "slow" (only a
+    is sending or receipts are due), every slow_every() ticks while "slow" (only a
     scheduled campaign waits), and stop when it answers "" (nothing live, or the user
     left the page) or has answered AWAY (the tab closed) for AWAY_GRACE_SECONDS.
 
@@ -201,6 +206,7 @@ async def poll_while(pace: Callable[[], Awaitable[str]],
     page stays responsive between polls.
     """
     deadline = time.monotonic() + POLL_MAX_SECONDS
+    slow = slow_every()
     away_since: float | None = None
     tick = 0
     while time.monotonic() < deadline:
@@ -215,7 +221,7 @@ async def poll_while(pace: Callable[[], Awaitable[str]],
                 return
             continue
         away_since = None
-        if mode == "fast" or tick % SLOW_EVERY == 0:
+        if mode == "fast" or tick % slow == 0:
             await step()
 
 

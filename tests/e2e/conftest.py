@@ -6,6 +6,8 @@ folder, migrated and seeded by the real CLI, embedded mode (no Redis).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -41,15 +44,65 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _app_port() -> int:
+    """This checkout's own port (the frontend bundle has it baked in, so a bundle is
+    reused only on the port it was built for), or any free port when that one is taken."""
+    port = 20_000 + int(hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest(), 16) % 20_000
+    with socket.socket() as s:
+        # As the server binds: the last run's connections still in TIME_WAIT do not count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return _free_port()
+    return port
+
+
+# What the compiled frontend depends on: a change to any of these rebuilds it.
+FRONTEND_SOURCES = ("mini_crm", "assets", "reflex.lock", "rxconfig.py", "pyproject.toml",
+                    "bunfig.toml")
+BUILD_STAMP = PROJECT_ROOT / ".web" / "e2e-build.json"
+BUILD_INDEX = PROJECT_ROOT / ".web" / "build" / "client" / "index.html"
+
+
+def _frontend_key(port: int) -> str:
+    """A hash of the frontend's sources, the installed Reflex and the port."""
+    digest = hashlib.sha256(f"{version('reflex')} {port}".encode())
+    for name in FRONTEND_SOURCES:
+        root = PROJECT_ROOT / name
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            if path.exists() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _build_stamp(key: str) -> dict:
+    """The build's key, and its index.html's mtime: any other `reflex run` in this
+    checkout (`make run`, another port) rebuilds .web and so changes the mtime."""
+    return {"key": key, "index_mtime_ns": BUILD_INDEX.stat().st_mtime_ns}
+
+
+def _built_for(key: str) -> bool:
+    try:
+        return json.loads(BUILD_STAMP.read_text()) == _build_stamp(key)
+    except (OSError, ValueError):
+        return False
+
+
 @pytest.fixture(scope="session")
 def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    port = _free_port()
+    port = _app_port()
     db = Path(tmp_path_factory.mktemp("e2e")) / "e2e.db"
     env = dict(os.environ)
     env.update({"DATABASE_URL": f"sqlite:///{db}", "REDIS_URL": "", "PORT": str(port),
                 "APP_URL": f"http://localhost:{port}", "APP_ENV": "development",
                 "OIDC_CLIENT_ID": "", "DEV_OIDC_PORT": str(_free_port()),
-                "ALLOWED_EMAIL_DOMAINS": "brand.in"})
+                "ALLOWED_EMAIL_DOMAINS": "brand.in",
+                # An open history looks for campaigns launched elsewhere every 2 s, not
+                # 10: test_campaigns waited up to 10 s for it, every run.
+                "QUIET_REFRESH_SECONDS": "2"})
     return env
 
 
@@ -80,11 +133,18 @@ def app_url(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
     _cli(e2e_env, "seed", "--customers", str(SEED_CUSTOMERS), "--seed", "11")
     url = e2e_env["APP_URL"]
     log = open(Path(tmp_path_factory.mktemp("e2e-log")) / "app.log", "w")  # noqa: SIM115
+    # `reflex run --env prod` compiles and rebuilds the frontend on every start (12-30 s
+    # here); an unchanged frontend already built for this port is served as it is.
+    key = _frontend_key(int(e2e_env["PORT"]))
+    prebuilt = _built_for(key)
     proc = subprocess.Popen([sys.executable, "-m", "mini_crm.cli", "run", "--port",
-                             e2e_env["PORT"]], env=e2e_env, cwd=PROJECT_ROOT, stdout=log,
+                             e2e_env["PORT"], *(["--prebuilt-frontend"] if prebuilt else [])],
+                            env=e2e_env, cwd=PROJECT_ROOT, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_up(url, proc, log.name)
+        if not prebuilt:
+            BUILD_STAMP.write_text(json.dumps(_build_stamp(key)))
         yield url
     finally:
         os.killpg(proc.pid, 15)

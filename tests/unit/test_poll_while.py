@@ -37,7 +37,7 @@ def test_steps_every_tick_while_fast_and_stops_when_nothing_is_live() -> None:
 
 
 def test_slow_steps_every_slow_every_ticks() -> None:
-    asked, steps = run(["slow"] * (common.SLOW_EVERY * 2))
+    asked, steps = run(["slow"] * (common.slow_every() * 2))
     assert steps == 2
 
 
