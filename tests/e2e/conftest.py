@@ -24,13 +24,15 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from mini_crm import migrations
 from mini_crm.db import create_db_engine
+from mini_crm.demo import seed as seeding
 from mini_crm.settings import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+                 "--disable-sync", "--no-first-run", "--force-prefers-reduced-motion"]
 SEED_CUSTOMERS = 300
 STARTUP_SECONDS = 420
 # Page assertions wait up to 10 s (Playwright's default is 5): a shared 2-core machine
@@ -120,17 +122,12 @@ def e2e_session(e2e_env: dict[str, str]) -> Session:
     return Session(e2e_engine(e2e_env))
 
 
-def _cli(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "mini_crm.cli", *args], env=env, cwd=PROJECT_ROOT,
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr + out.stdout
-    return out.stdout
-
-
 @pytest.fixture(scope="session")
 def app_url(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _cli(e2e_env, "migrate")
-    _cli(e2e_env, "seed", "--customers", str(SEED_CUSTOMERS), "--seed", "11")
+    # In this process, with the calls `mini-crm migrate` and `mini-crm seed` make: each
+    # command imports the whole CLI (the app, the simulator) first, 2-7 s apiece here.
+    migrations.upgrade(e2e_env["DATABASE_URL"])
+    seeding.seed(customers=SEED_CUSTOMERS, random_seed=11, engine=e2e_engine(e2e_env))
     url = e2e_env["APP_URL"]
     log = open(Path(tmp_path_factory.mktemp("e2e-log")) / "app.log", "w")  # noqa: SIM115
     # `reflex run --env prod` compiles and rebuilds the frontend on every start (12-30 s
