@@ -217,12 +217,13 @@ if (!window.__mcTableOverflow) {
     const box = e.target.closest('.table-scroll');
     if (box) mark(box);
   }));
+  // Only new boxes and tables are observed here (observing reports their size at once);
+  // measuring every box on every DOM change would force a layout per change.
   const watched = new WeakSet();
+  const watch = (el) => { if (el && !watched.has(el)) { watched.add(el); resized.observe(el); } };
   const scan = () => document.querySelectorAll('.table-scroll').forEach((box) => {
-    const table = box.firstElementChild;
-    if (!watched.has(box)) { watched.add(box); resized.observe(box); }
-    if (table && !watched.has(table)) { watched.add(table); resized.observe(table); }
-    mark(box);
+    watch(box);
+    watch(box.firstElementChild);
   });
   new MutationObserver(scan).observe(document.body, {childList: true, subtree: true});
   scan();
