@@ -19,6 +19,7 @@ from mini_crm.pages.data import data_page
 from mini_crm.pages.login import login_page
 from mini_crm.pages.segments import segment_editor_page, segments_page
 from mini_crm.pages.settings import settings_page
+from mini_crm.state import base
 from mini_crm.state.admin import TeamState
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_detail import CampaignDetailState
@@ -51,6 +52,8 @@ app = MiniCrmApp(
     backend_exception_handler=backend_exception_handler,
     style={"font_family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
 )
+# The states ask it whether a tab's websocket is still here (base.client_connected).
+base.use_app(app)
 
 # Embedded mode (no Redis): the backend process runs the jobs, so it also runs the
 # sweepers (scheduled launches, resuming abandoned delivery, receipts); with Redis,

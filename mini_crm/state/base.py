@@ -22,6 +22,21 @@ from mini_crm.db import session_scope
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The running app, registered by the app module as it is built (`use_app`): this module
+# cannot import the app module, which imports every state.
+_app: rx.App | None = None
+
+
+def use_app(app: rx.App) -> None:
+    """Register the app whose websocket namespace `AppState.client_connected` reads.
+
+    mini_crm/mini_crm.py calls it once, right after building the app, in every process
+    that serves it. Until then (state tests that never import the app module) there is
+    no socket server, and every tab counts as connected.
+    """
+    global _app
+    _app = app
+
 
 def helper(fn: F) -> F:
     """Mark a public AppState method as a plain helper, not an event handler.
@@ -127,9 +142,7 @@ class AppState(rx.State):
         querying the database every second until the campaign ends. Outside a running
         app (state tests) there is no socket server, and the answer is yes.
         """
-        from mini_crm import mini_crm as main  # cycle: the app module imports every state
-
-        namespace = main.app.event_namespace
+        namespace = _app.event_namespace if _app is not None else None
         return namespace is None or self.router.session.client_token in namespace.token_to_sid
 
     @helper

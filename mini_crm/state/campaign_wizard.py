@@ -24,7 +24,8 @@ import reflex as rx
 from mini_crm.core import formatting, segments
 from mini_crm.core.segments import editing
 from mini_crm.settings import get_settings
-from mini_crm.state import segment_answers, wizard_drafts, wizard_launch
+from mini_crm.state import segment_answers, wizard_drafts, wizard_launch, wizard_variants
+from mini_crm.state import segments as segment_editor
 from mini_crm.state import wizard_reads as reads
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_holdout import HoldoutState
@@ -425,6 +426,12 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
             self.launching, self.dirty = False, False
             self._autosave_generation += 1  # a pending autosave must not touch it now
         yield rx.redirect(f"/campaigns/{campaign_id}")
+
+
+# The builder and the A/B section it embeds answer with the wizard's handlers; they
+# cannot import this module (it imports them), so it hands them over here.
+segment_editor.notify_edits_under("/campaigns", CampaignWizardState.note_edit)
+wizard_variants.answer_to(CampaignWizardState.note_edit, CampaignWizardState.use_suggestion)
 
 
 def _focus_title(step: int) -> rx.event.EventSpec:

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventHandler
 
 from mini_crm.core import formatting, segments
 from mini_crm.core.segments import editing, service
@@ -20,6 +21,17 @@ from mini_crm.state.segment_assist import SegmentAssist
 from mini_crm.state.segment_list import EDITOR_ROLES, NOT_ALLOWED
 
 PREVIEW_DEBOUNCE_SECONDS = 0.35
+
+# Pages that embed this builder, by route prefix → their handler to run after every edit
+# of the rules. The campaign wizard registers its draft's autosave as it is built
+# (`notify_edits_under`): it imports this module, so this one cannot import it back.
+_EMBEDDERS: dict[str, EventHandler] = {}
+
+
+def notify_edits_under(route_prefix: str, handler: EventHandler) -> None:
+    """After each edit of the rules on a page whose path starts with `route_prefix`
+    (e.g. "/campaigns"), run `handler` (no arguments) beside the live preview."""
+    _EMBEDDERS[route_prefix] = handler
 
 
 class SegmentEditorState(SegmentAssist, AppState):
@@ -135,12 +147,10 @@ class SegmentEditorState(SegmentAssist, AppState):
         self.tree = tree
         self.saved_message = self.save_error = ""  # an edit answers the last notice
         self._generation += 1
-        if str(self.router.page.path or "").startswith("/campaigns"):
-            # The campaign wizard embeds this builder: its draft saves the new rules.
-            # cycle: campaign_wizard imports this module (the builder)
-            from mini_crm.state.campaign_wizard import CampaignWizardState
-
-            return [SegmentEditorState.refresh_preview, CampaignWizardState.note_edit]
+        path = str(self.router.page.path or "")
+        for prefix, handler in _EMBEDDERS.items():
+            if path.startswith(prefix):  # a page embedding the builder hears of the edit
+                return [SegmentEditorState.refresh_preview, handler]
         return SegmentEditorState.refresh_preview
 
     @rx.event

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventHandler
 
 from mini_crm.core.campaigns import ab_test
 from mini_crm.core.campaigns.errors import CampaignError
@@ -15,6 +16,17 @@ from mini_crm.state.base import AppState
 
 SHARES = ["10", "20", "30", "40", "50", "100"]
 MAX_EXTRA = ab_test.MAX_VARIANTS - 1  # variant A is the main message
+
+# The wizard's handlers this section answers with, registered by campaign_wizard as it
+# is built (`answer_to`): it imports this module, so this one cannot import it back.
+_WIZARD: dict[str, EventHandler] = {}
+
+
+def answer_to(note_edit: EventHandler, use_suggestion: EventHandler) -> None:
+    """The wizard's handlers: `note_edit()` after every change of this section (its
+    draft autosave), `use_suggestion(text)` for an AI suggestion taken as variant A
+    (the wizard's main message)."""
+    _WIZARD.update(note_edit=note_edit, use_suggestion=use_suggestion)
 
 
 class VariantsState(AppState):
@@ -78,12 +90,9 @@ class VariantsState(AppState):
         return [{"key": ab_test.KEYS[i + 1], "message": t, "subject": s.strip()}
                 for i, (t, s) in enumerate(zip(self.extra, subjects, strict=False))]
 
-    def _edited(self) -> Any:
+    def _edited(self) -> EventHandler:
         """A change the wizard's draft autosave should pick up."""
-        # cycle: campaign_wizard imports this module (its A/B step)
-        from mini_crm.state.campaign_wizard import CampaignWizardState
-
-        return CampaignWizardState.note_edit
+        return _WIZARD["note_edit"]
 
     def restore(self, variants: list[dict[str, Any]] | None,
                 settings: dict[str, Any] | None) -> None:
@@ -158,13 +167,10 @@ class VariantsState(AppState):
         """An AI suggestion becomes the next variant: A (the main message, `message` as
         typed) when it is still empty, else the first empty one of B-D, or a new one."""
         if not message.strip():
-            # cycle: campaign_wizard imports this module (its A/B step)
-            from mini_crm.state.campaign_wizard import CampaignWizardState
-
             self.enabled, self.error = True, ""
             if not self.extra:
                 self.extra, self.subjects = [""], [""]
-            return CampaignWizardState.use_suggestion(text)
+            return _WIZARD["use_suggestion"](text)
         self.enabled = True
         if "" in self.extra:
             i = self.extra.index("")

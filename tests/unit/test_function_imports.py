@@ -19,19 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("mini_crm", "workers")
 _AFTER_PROCDIR = ("after procdir.prepare: imports prometheus_client, which reads its "
                   "metrics directory once, at import")
-_WIZARD = "cycle: campaign_wizard imports this module"
 _SKLEARN = "scikit-learn costs ~1 s to import and most requests never need it"
 
 # (file, function, what it imports: "module" or "module.name") → why not at module level
 ALLOWED: dict[tuple[str, str, str], str] = {
-    ("mini_crm/state/base.py", "client_connected", "mini_crm.mini_crm"):
-        "cycle: the app module imports every state",
-    ("mini_crm/state/segments.py", "_edit",
-     "mini_crm.state.campaign_wizard.CampaignWizardState"): _WIZARD,
-    ("mini_crm/state/wizard_variants.py", "_edited",
-     "mini_crm.state.campaign_wizard.CampaignWizardState"): _WIZARD,
-    ("mini_crm/state/wizard_variants.py", "use_as_variant",
-     "mini_crm.state.campaign_wizard.CampaignWizardState"): _WIZARD,
     ("mini_crm/core/ai/nl/tokens.py", "tokenize",
      "mini_crm.core.ai.nl.date_words.date_words"):
         "cycle: date_words imports Tok from tokens",
