@@ -126,15 +126,7 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
             self.segments_loading = True
             self.timezone = get_settings().brand_timezone
             self.tokens = reads.tokens()
-            editor = await self.get_state(SegmentEditorState)
-            editor.segment_id, editor.name, editor.tree = 0, "", editing.empty_tree()
-            editor.saved_message = editor.save_error = editor.error = editor.error_path = ""
-            # The builder's plain-English box (when present) starts empty too.
-            for name, empty in (("ai_prompt", ""), ("ai_engine", ""), ("ai_note", ""),
-                                ("ai_error", ""), ("ai_explanation", [])):
-                if hasattr(editor, name):
-                    setattr(editor, name, empty)
-            editor._generation += 1
+            (await self.get_state(SegmentEditorState)).reset_editor()
         choices = await rx.run_in_thread(reads.segment_choices)
         context = await rx.run_in_thread(segment_answers.builder_context)
         draft = (await rx.run_in_thread(lambda: wizard_drafts.load(int(resume)))

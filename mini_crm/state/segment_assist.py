@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core.segments import editing
-from mini_crm.state.base import own_handler
+from mini_crm.state.base import helper, own_handler
 from mini_crm.state.segment_answers import ai_rules, lookalike_rules
 
 
@@ -30,6 +30,13 @@ class SegmentAssist(rx.State, mixin=True):
     # Words of the prompt no rule used: the proposal waits for "Apply anyway" (issue 14).
     ai_unused: list[str] = []
     _ai_pending: dict[str, Any] = {}
+
+    @helper
+    def reset_assist(self) -> None:
+        """Empty the assist, as a fresh builder shows it: no prompt, proposal or note,
+        and no proposal held back for "Apply anyway" (part of `reset_editor`)."""
+        self.ai_prompt = self.ai_engine = self.ai_note = self.ai_error = self.ai_source = ""
+        self.ai_explanation, self.ai_unused, self._ai_pending = [], [], {}
 
     @rx.event(background=True)
     async def describe_audience(self, form: dict[str, Any] | None = None) -> None:

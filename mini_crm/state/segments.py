@@ -15,7 +15,7 @@ from reflex.event import EventHandler
 from mini_crm.core import formatting, segments
 from mini_crm.core.segments import editing, service
 from mini_crm.db import session_scope
-from mini_crm.state.base import AppState
+from mini_crm.state.base import AppState, helper
 from mini_crm.state.segment_answers import builder_context, load_segment, preview
 from mini_crm.state.segment_assist import SegmentAssist
 from mini_crm.state.segment_list import EDITOR_ROLES, NOT_ALLOWED
@@ -116,11 +116,7 @@ class SegmentEditorState(SegmentAssist, AppState):
             # /segments/new?like_buyers_of=7: the campaign page's "customers like its
             # buyers" — a lookalike seeded from campaign 7's converters.
             buyers_of = str(self.router.page.params.get("like_buyers_of", "") or "")
-            self.saved_message = self.save_error = self.error = self.error_path = ""
-            self.ai_prompt = self.ai_engine = self.ai_note = self.ai_error = ""
-            self.drafts = {}
-            self.ai_explanation, self.ai_unused, self._ai_pending = [], [], {}
-            self._generation += 1
+            self.reset_editor()
         context = await rx.run_in_thread(builder_context)
         loaded = None
         if raw_id.isdigit():
@@ -131,12 +127,24 @@ class SegmentEditorState(SegmentAssist, AppState):
             if loaded is not None:
                 self.segment_id, self.name = loaded["id"], loaded["name"]
                 self.tree = editing.from_rules(loaded["rules"])
-            else:
-                self.segment_id, self.name, self.tree = 0, "", editing.empty_tree()
-            self.rev += 1
+                self.rev += 1
         yield SegmentEditorState.refresh_preview
         if loaded is None and buyers_of.isdigit() and len(buyers_of) <= 12:
             yield SegmentEditorState.find_buyer_lookalikes(int(buyers_of))
+
+    @helper
+    def reset_editor(self) -> None:
+        """Start the builder afresh: a new, empty, unsaved segment with no notices, no
+        half-typed list values and an empty AI assist. The value boxes show it (revision
+        bump) and a preview still running for the old rules is dropped (generation
+        bump); what the builder knows of the data (cities, fields) stays. The Segments
+        page's open and the campaign wizard's (which embeds the builder) call it."""
+        self.segment_id, self.name, self.tree = 0, "", editing.empty_tree()
+        self.saved_message = self.save_error = self.error = self.error_path = ""
+        self.drafts = {}
+        self.reset_assist()
+        self.rev += 1
+        self._generation += 1
 
     def _edit(self, tree: dict[str, Any], typed: bool = False):
         """Any change of the rules; `typed`: a box's own text, which it shows already."""

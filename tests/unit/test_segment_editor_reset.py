@@ -1,0 +1,54 @@
+"""The segment builder starts itself afresh (the Segments page and the campaign wizard,
+which embeds it, both ask it to), and a page embedding it hears of every edit."""
+
+from __future__ import annotations
+
+from reflex.istate.data import RouterData
+
+import mini_crm.mini_crm  # noqa: F401 - registers every state, as in the running app
+from mini_crm.core.segments import editing
+from mini_crm.state.campaign_wizard import CampaignWizardState
+from mini_crm.state.segments import SegmentEditorState
+
+PUNE = {"combinator": "and", "rules": [{"field": "city", "operator": "=", "value": "Pune"}]}
+
+
+def _at(path: str) -> SegmentEditorState:
+    state = SegmentEditorState()
+    state.router = RouterData.from_router_data({"pathname": path, "headers": {}, "query": {}})
+    return state
+
+
+def test_reset_editor_empties_what_was_edited_and_keeps_what_it_knows_of_the_data() -> None:
+    s = _at("/campaigns/new")
+    s.segment_id, s.name, s.tree = 7, "Pune spenders", editing.from_rules(PUNE)
+    s.saved_message, s.save_error, s.error, s.error_path = "Saved.", "no", "bad", "rules[0]"
+    s.drafts = {"rules[0]": "Mum"}
+    s.ai_prompt, s.ai_engine, s.ai_note, s.ai_error = "gold tier in Pune", "offline", "n", "e"
+    # A proposal held back for "Apply anyway": a new campaign must not offer it again.
+    s.ai_source, s.ai_explanation = "description_unconfirmed", ["City is Pune"]
+    s.ai_unused, s._ai_pending = ["gold", "tier"], {"rules": PUNE}
+    s.cities = ["Pune", "Mumbai"]
+    rev, generation = s.rev, s._generation
+
+    s.reset_editor()
+
+    assert (s.segment_id, s.name, s.tree) == (0, "", editing.empty_tree())
+    assert (s.saved_message, s.save_error, s.error, s.error_path) == ("", "", "", "")
+    assert s.drafts == {}
+    assert (s.ai_prompt, s.ai_engine, s.ai_note, s.ai_error, s.ai_source) == ("",) * 5
+    assert (s.ai_explanation, s.ai_unused, s._ai_pending) == ([], [], {})
+    # The boxes mount afresh on the empty rules; a preview still running is dropped.
+    assert (s.rev, s._generation) == (rev + 1, generation + 1)
+    assert s.cities == ["Pune", "Mumbai"]
+
+
+def test_reset_editor_is_a_helper_not_an_event_the_browser_can_send() -> None:
+    assert not {"reset_editor", "reset_assist"} & set(SegmentEditorState.event_handlers)
+
+
+def test_an_edit_inside_the_campaign_wizard_also_saves_its_draft() -> None:
+    tree = editing.from_rules(PUNE)
+    assert _at("/campaigns/new")._edit(tree) == [SegmentEditorState.refresh_preview,
+                                                 CampaignWizardState.note_edit]
+    assert _at("/segments/new")._edit(tree) == SegmentEditorState.refresh_preview
