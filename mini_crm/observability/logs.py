@@ -45,6 +45,8 @@ class RequestIdFilter(logging.Filter):
     """Stamps `record.request_id` (None outside a request or job)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # A caller may name the id itself (`extra={"request_id": ...}`): keep it, and
+        # fill only records without one from the request or job being handled.
         if not hasattr(record, "request_id"):
             record.request_id = request_id.get()
         return True

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from mini_crm.core import formatting
+from mini_crm.core.campaigns.reports import CampaignStats
 from mini_crm.state.campaign_common import local_text
 
 
@@ -14,14 +15,14 @@ def _rate(rate: float | None) -> str:
     return formatting.percent(rate)
 
 
-def ab_view(stats: Any) -> dict[str, Any]:
+def ab_view(stats: CampaignStats) -> dict[str, Any]:
     """{"has": bool, "rows": [...], "phase", "testing", "headline", "reason", "detail",
     "keys"}: strings ready for the page; `has` False for a single-message campaign."""
-    ab = stats.ab_dict() if hasattr(stats, "ab_dict") else None
+    ab = stats.ab_dict()
     if not ab:
         return {"has": False, "rows": [], "keys": [], "testing": False, "headline": "",
                 "reason": "", "detail": "", "settings": "", "pick_note": ""}
-    winner = getattr(stats, "winner", None)
+    winner = stats.winner
     rows = [{"key": v["key"], "message": v["message"],
              "recipients": formatting.count(v["recipients"]),
              "sent": formatting.count(v["sent"]), "delivered": formatting.count(v["delivered"]),

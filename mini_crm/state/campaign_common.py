@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mini_crm.core import formatting
+from mini_crm.core.campaigns.reports import CampaignStats
 from mini_crm.models import CampaignStatus, utcnow
 from mini_crm.settings import get_settings
 from mini_crm.state.outcome_view import outcome_view
@@ -80,14 +81,6 @@ def cancel_text(counts: dict[str, int], in_flight: int | None, settling: int,
     return text + ". These are the final counts."
 
 
-def _int(stats: Any, *names: str) -> int:
-    for name in names:
-        value = getattr(stats, name, None)
-        if value is not None:
-            return int(value)
-    return 0
-
-
 def percent(part: int, whole: int) -> int:
     return max(0, min(100, round(100 * part / whole))) if whole else 0
 
@@ -114,23 +107,23 @@ def _pending_text(pending: int, waiting: int, decide_at: datetime | None) -> str
     return f"{formatting.count(queued)} queued, {held}" if queued else held
 
 
-def stats_view(s: Any) -> dict[str, Any]:
+def stats_view(s: CampaignStats) -> dict[str, Any]:
     """One campaign's figures, display-ready. `sent` counts every message the vendor
     accepted (so it includes those since delivered or undelivered)."""
-    pending = _int(s, "unsent", "queued")  # queued + waiting for an A/B winner
-    sent, failed = _int(s, "sent"), _int(s, "failed")
-    delivered, undelivered = _int(s, "delivered"), _int(s, "undelivered")
-    audience = _int(s, "audience_size")
-    skipped = dict(getattr(s, "skipped", None) or {})
+    pending = s.unsent  # queued + waiting for an A/B winner
+    sent, failed = s.sent, s.failed
+    delivered, undelivered = s.delivered, s.undelivered
+    audience = s.audience_size
+    skipped = dict(s.skipped)
     # The stages are shares of the recipients: skipped customers are never sent, so they
     # must not hold the progress below 100% or the sent share below the real one.
-    recipients = _int(s, "recipients") if hasattr(s, "recipients") else audience
+    recipients = s.recipients
     total = max(recipients, pending + sent + failed)
     processed = max(0, total - pending)
-    waiting = min(_int(s, "waiting"), pending)  # A/B rows held for the winner
+    waiting = min(s.waiting, pending)  # A/B rows held for the winner
     status = str(s.status)
     awaiting = max(0, sent - delivered - undelivered)  # accepted, no receipt yet
-    completed_at = getattr(s, "completed_at", None)
+    completed_at = s.completed_at
     receipts_due = bool(awaiting and completed_at is not None
                         and utcnow() - completed_at < RECEIPT_WAIT)
     live = status in ACTIVE or receipts_due
@@ -145,28 +138,28 @@ def stats_view(s: Any) -> dict[str, Any]:
         "name": s.name,
         "status": status,
         "status_label": "sent · awaiting receipts" if awaiting_receipts else status,
-        "channel": getattr(s, "channel", "") or "",
-        "tags": list(getattr(s, "tags", None) or []),
-        "creator": getattr(s, "created_by_email", None) or "—",
-        "created": local_text(getattr(s, "created_at", None)),
-        "scheduled": local_text(getattr(s, "scheduled_at", None)),
+        "channel": s.channel,
+        "tags": list(s.tags),
+        "creator": s.created_by_email or "—",
+        "created": local_text(s.created_at),
+        "scheduled": local_text(s.scheduled_at),
         # The same time as <input type="datetime-local"> takes it (brand zone).
         "scheduled_input": (formatting.brand_time(s.scheduled_at).strftime("%Y-%m-%dT%H:%M")
-                            if getattr(s, "scheduled_at", None) else ""),
-        "started": local_text(getattr(s, "started_at", None)),
-        "completed": local_text(getattr(s, "completed_at", None)),
+                            if s.scheduled_at else ""),
+        "started": local_text(s.started_at),
+        "completed": local_text(s.completed_at),
         # A scheduled campaign's audience is only counted when it starts.
         "audience": "—" if status in (CampaignStatus.SCHEDULED, CampaignStatus.DRAFT)
         and not total else formatting.count(audience),
         "recipients": formatting.count(recipients),
         "skipped_total": formatting.count(sum(skipped.values())),
-        "skipped": skipped_text(skipped, getattr(s, "channel", "") or ""),
+        "skipped": skipped_text(skipped, s.channel),
         "pending": formatting.count(pending),
         "sent": formatting.count(sent),
         "failed": formatting.count(failed),
         "delivered": formatting.count(delivered),
         "undelivered": formatting.count(undelivered),
-        "rate": "—" if no_receipts_yet else rate_text(getattr(s, "delivery_rate", None)),
+        "rate": "—" if no_receipts_yet else rate_text(s.delivery_rate),
         # While an A/B test holds the rest back, progress is over the test share: the
         # waiting rows are not late, they wait for the decision (else it looks stuck).
         "progress": 100 if status == CampaignStatus.COMPLETED
@@ -181,12 +174,12 @@ def stats_view(s: Any) -> dict[str, Any]:
         # `live`: figures may still change (sending, scheduled, or receipts still due).
         "active": live,
         "sending": status == CampaignStatus.SENDING or live and status != "scheduled",
-        "is_ab": bool(getattr(s, "variant_specs", None)),
-        "waiting": formatting.count(_int(s, "waiting")),
+        "is_ab": bool(s.variant_specs),
+        "waiting": formatting.count(s.waiting),
         # "queued" alone, or with the A/B rows held for the winner named apart.
-        "pending_text": _pending_text(pending, waiting, getattr(s, "ab_decide_at", None)),
+        "pending_text": _pending_text(pending, waiting, s.ab_decide_at),
         # What it earned (conversions, revenue, holdout, uplift): state/outcome_view.py.
-        **outcome_view(getattr(s, "outcome", None), total),
+        **outcome_view(s.outcome, total),
     }
 
 

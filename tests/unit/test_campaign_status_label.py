@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
+from typing import Any
 
+from mini_crm.core.campaigns.reports import CampaignStats
 from mini_crm.models import utcnow
 from mini_crm.state.campaign_common import RECEIPT_WAIT, stats_view
 
 
-def _stats(**kw: object) -> SimpleNamespace:
-    base = {"id": 7, "name": "Diwali", "status": "completed", "audience_size": 10,
-            "queued": 0, "sent": 9, "failed": 1, "delivered": 0, "undelivered": 0,
-            "completed_at": utcnow(), "delivery_rate": 0.0}
-    return SimpleNamespace(**{**base, **kw})
+def _stats(**kw: Any) -> CampaignStats:
+    base = {"id": 7, "name": "Diwali", "status": "completed", "channel": "sms", "tags": [],
+            "created_by_email": None, "created_at": utcnow(), "scheduled_at": None,
+            "started_at": None, "audience_size": 10, "queued": 0, "sent": 9, "failed": 1,
+            "delivered": 0, "undelivered": 0, "completed_at": utcnow(), "delivery_rate": 0.0}
+    return CampaignStats(**{**base, **kw})
 
 
 def test_a_finished_send_awaits_its_receipts_instead_of_reading_zero() -> None:
@@ -45,13 +47,13 @@ def test_an_ab_test_names_the_held_rows_and_measures_progress_over_the_test_shar
     from datetime import datetime
 
     # 179 recipients: 27 in the test share (all sent), 152 held for the winner.
-    view = stats_view(_stats(status="sending", audience_size=179, unsent=152, queued=0,
+    view = stats_view(_stats(status="sending", audience_size=179, queued=0,
                              waiting=152, sent=27, failed=0, completed_at=None,
                              ab_decide_at=datetime(2026, 11, 30, 12, 30)))
     assert view["pending_text"].startswith("152 waiting for the A/B winner (decided at ")
     assert "queued" not in view["pending_text"]
     assert (view["progress"], view["progress_label"]) == (100, "Progress of the A/B test share")
-    mixed = stats_view(_stats(status="sending", audience_size=179, unsent=162, queued=10,
+    mixed = stats_view(_stats(status="sending", audience_size=179, queued=10,
                               waiting=152, sent=17, failed=0, completed_at=None))
     assert mixed["pending_text"] == "10 queued, 152 waiting for the A/B winner"
     assert mixed["progress"] == 63  # 17 of the 27 in the test share
