@@ -1,21 +1,20 @@
-"""The `mini-crm` command line."""
+"""The `mini-crm` command line.
+
+Each command imports what only it needs (the database layer, Alembic, the launcher, the
+simulator's FastAPI app) inside its function: importing them all at module level made
+every command, `--help` and `apikey create` included, start several times slower (the
+measurement is in tests/unit/test_function_imports.py). Only the CLI's own plumbing
+(settings, logs, the metrics directory) is imported here.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
-import uvicorn
-from sqlalchemy.engine import make_url
 
-from mini_crm import launcher, migrations
-from mini_crm.core import apikeys
-from mini_crm.core.auth.audit import Actor
-from mini_crm.db import session_scope
-from mini_crm.demo import seed as seeding
 from mini_crm.observability import logs, procdir
 from mini_crm.settings import get_settings
-from mini_crm.simulator import create_app
 
 app = typer.Typer(help="Mini CRM: campaign marketing CRM.", no_args_is_help=True,
                   add_completion=False)
@@ -26,6 +25,8 @@ app.add_typer(apikey_app, name="apikey")
 @app.command()
 def migrate() -> None:
     """Apply pending database migrations (safe to run any number of times)."""
+    from mini_crm import migrations
+
     migrations.upgrade()
     typer.echo(f"database is up to date ({_safe_url(get_settings().database_url)})")
 
@@ -37,6 +38,9 @@ def seed(
     if_empty: Annotated[bool, typer.Option(help="Only seed an empty database")] = False,
 ) -> None:
     """Fill the database with realistic demo customers and orders."""
+    from mini_crm.db import session_scope
+    from mini_crm.demo import seed as seeding
+
     with session_scope() as session:
         if if_empty and not seeding.is_empty(session):
             typer.echo("database already has customers; not seeding")
@@ -79,6 +83,8 @@ def serve(
     on the worker hosts. Several instances behind a proxy need REFLEX_REDIS_URL (Reflex's
     Redis state manager); see docs/deploy.md.
     """
+    from mini_crm import launcher
+
     launcher.settings_or_exit()  # before procdir reads them: a refusal, not a traceback
     metrics_dir = procdir.prepare("app")
     try:
@@ -96,6 +102,8 @@ def run(
         "browser tests, when the sources have not changed)")] = False,
 ) -> None:
     """Migrate, seed an empty database, start workers and the app (what `make run` calls)."""
+    from mini_crm import launcher
+
     launcher.settings_or_exit()  # before procdir reads them: a refusal, not a traceback
     # The workers started here and the app each get their own metrics directory.
     worker_dir = procdir.prepare("worker")
@@ -121,6 +129,10 @@ def simulator(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
 ) -> None:
     """Run the bundled vendor simulator alone (point VENDOR_URL at http://HOST:PORT)."""
+    import uvicorn
+
+    from mini_crm.simulator import create_app
+
     logs.configure("vendor")
     typer.echo(f"vendor simulator at http://{host}:{port}/v1/messages (stats: /v1/stats)")
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
@@ -132,6 +144,10 @@ def apikey_create(
     scopes: Annotated[str, typer.Option(help="Comma-separated: ingest,campaigns,ai,read")] = "read",
 ) -> None:
     """Create an API key; the key is printed once, on the last line."""
+    from mini_crm.core import apikeys
+    from mini_crm.core.auth.audit import Actor
+    from mini_crm.db import session_scope
+
     try:
         parsed = apikeys.parse_scopes(scopes)
         with session_scope() as session:
@@ -144,6 +160,8 @@ def apikey_create(
 
 
 def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
