@@ -26,7 +26,8 @@ def test_run_gives_workers_and_app_their_own_dirs_and_removes_them(
         monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Path] = {}
 
-    def fake_run(port: int | None, seed_customers: int, metrics_dir: str) -> None:
+    def fake_run(port: int | None, seed_customers: int, metrics_dir: str,
+                 prebuilt_frontend: bool = False) -> None:
         import os
 
         seen["workers"], seen["app"] = Path(os.environ[procdir.ENV]), Path(metrics_dir)
