@@ -149,7 +149,9 @@ class SegmentEditorState(SegmentAssist, AppState):
     def _edit(self, tree: dict[str, Any], typed: bool = False):
         """Any change of the rules; `typed`: a box's own text, which it shows already."""
         if not typed:
-            self.rev += 1
+            # Remount the boxes only when their text changes (editing.box_texts).
+            if editing.box_texts(tree) != editing.box_texts(self.tree):
+                self.rev += 1
         elif tree == self.tree:
             return None
         self.tree = tree

@@ -74,7 +74,14 @@ def test_a_lost_connection_shows_a_banner_and_keeps_the_unsaved_segment(
         {"field": "order_count", "operator": ">=", "value": 2}]}
     expected = _size(e2e_env, edited)
     expect(size).to_have_text(expected)
+    # The box still shows what was typed: changing the operator just before typing does
+    # not remount it when the server's answer lands (editing.box_texts).
+    assert row.get_by_label("Value").input_value() == "2"
     page.get_by_test_id("segment-name").fill("Repeat buyers, kept")
+    # What the server has: the editor's copy in sessionStorage carries the name once the
+    # server took it (an event still on its way when a link dies is lost with the link).
+    page.wait_for_function("(sessionStorage.getItem('mc_segment_editor') || '')"
+                           ".includes('Repeat buyers, kept')")
 
     token = page.evaluate("sessionStorage.getItem('token')")
     dropped_at = time.monotonic()
