@@ -6,10 +6,13 @@ mode (no Redis).
 
 Where the suite's time goes (`pytest tests/e2e --durations=60`, 2 shared cores, load
 average 5-11 from other runs): the session's app start was 24 s (and 80-107 s at load
-12), mostly compiling the pages and `bun run export`; it is now 7-10 s when the sources
-are unchanged (the kept build, app_url below). Nearly all the rest is the tests' own
-steps: each click or assertion waits for a websocket round trip to the app, 0.1-1 s on
-a loaded machine, and Playwright re-checks a pending assertion every 500 ms. Scenario
+12), mostly compiling the pages and `bun run export`; it is now 7-12 s when the sources
+are unchanged (the kept build, app_url below). Whole suite, 30 November: 349.8 s for 45
+tests at load 5-6 before; 307.0 s and 350.5 s for 48 tests at load 8-11 after (the
+machine's load, not the suite, decides most of the difference between two runs).
+Nearly all the rest is the tests' own steps: each click or assertion waits for a
+websocket round trip to the app, 0.1-1 s on a loaded machine, and Playwright re-checks
+a pending assertion every 500 ms. Scenario
 time that is the point of a test stays: key-by-key typing against an 800 ms server
 (test_wizard_typing, test_search_boxes: about 30 s together), offline spells
 (test_reconnect). Set data up through core functions, not the browser, unless the
