@@ -429,3 +429,62 @@ def test_ordered_in_a_period_is_any_order_in_it(text: str, rules: list[dict[str,
     parsed = _parsed(text)
     assert parsed.rules["rules"] == rules
     assert parsed.unparsed == [] and parsed.explanation == words
+
+
+def _or(*rules: dict[str, Any]) -> dict[str, Any]:
+    return {"combinator": "or", "not": False, "rules": list(rules)}
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "or under 500" after a number compares 500, not the number before it (was read as
+    # "spent over ₹1,000 AND spent at least ₹500": the fresh tester's "silent misread")
+    ("spent over 1000 or under 500", [_or(
+        {"field": "total_spend", "operator": ">", "value": 1000},
+        {"field": "total_spend", "operator": "<", "value": 500})]),
+    ("more than 2 or fewer than 6 orders", [_or(
+        {"field": "order_count", "operator": ">", "value": 2},
+        {"field": "order_count", "operator": "<", "value": 6})]),
+    ("placed over 5 orders or under 2 orders", [_or(
+        {"field": "order_count", "operator": ">", "value": 5},
+        {"field": "order_count", "operator": "<", "value": 2})]),
+    # ... and a comparison after its number is still one
+    ("3 orders or fewer", [{"field": "order_count", "operator": "<=", "value": 3}]),
+    ("spent 5000 or more", [{"field": "total_spend", "operator": ">=", "value": 5000}]),
+    ("spent 500 and above", [{"field": "total_spend", "operator": ">=", "value": 500}]),
+])
+def test_a_comparison_before_a_number_is_not_a_post_comparison(text, expected) -> None:
+    assert rules_of(text) == expected
+
+
+@pytest.mark.parametrize("text, note", [
+    ("spent less than 500 but more than 1000",
+     "spent under ₹500 and spent over ₹1,000 cannot both hold: this matches no one"),
+    ("placed more than 5 orders and fewer than 3 orders",
+     "placed more than 5 orders and placed fewer than 3 orders cannot both hold: "
+     "this matches no one"),
+    ("spent over 5000 and under 5000",
+     "spent over ₹5,000 and spent under ₹5,000 cannot both hold: this matches no one"),
+])
+def test_rules_that_match_no_one_together_are_reported(text, note) -> None:
+    parsed = _parsed(text)
+    assert note in parsed.unparsed  # so the builder asks before applying them
+
+
+@pytest.mark.parametrize("text", ["spent more than 1000 but less than 5000",
+                                  "spent over 1000 or under 500", "spent at least 500 at most 500"])
+def test_ranges_that_can_hold_are_not_reported(text) -> None:
+    assert not [u for u in _parsed(text).unparsed if "cannot both hold" in u]
+
+
+def test_a_threshold_in_paise_is_shown_in_paise_and_dilli_is_delhi() -> None:
+    assert _parsed("spent ₹5,000.50+").explanation == [
+        "“spent ₹5,000.50+” → spent at least ₹5,000.50"]
+    assert rules_of("customers in Dilli") == [
+        {"field": "city", "operator": "in", "value": ["Delhi"]}]
+
+
+def test_an_ambiguous_number_is_a_refusal_with_how_to_write_it() -> None:
+    parsed = _parsed("spent 5.000,00")
+    assert parsed.rules["rules"] == []
+    assert parsed.refused == ["“5.000,00”: it is ambiguous (dots grouping and a decimal comma): "
+                              "use '.' for decimals and ',' only to group digits: write 5000.00"]

@@ -69,7 +69,10 @@ def _fmt(c: Condition, v: Any) -> str:
         return month
     spec = registry().get(c.field)
     if spec is not None and spec.unit == "money":
-        return rupees(v)
+        # A threshold in paise is shown in paise: "at least ₹5,001" for 5000.50 was a
+        # different audience from the one the rule counts.
+        whole = isinstance(v, int) or (isinstance(v, float | Decimal) and v == int(v))
+        return rupees(v, paise=not whole)
     if isinstance(v, float | Decimal) and v == int(v):
         return str(int(v))
     if isinstance(v, str):

@@ -24,6 +24,7 @@ CITY_ALIASES = {
     "new delhi": "delhi", "poona": "pune", "cochin": "kochi", "benares": "varanasi",
     "banaras": "varanasi", "pondicherry": "puducherry", "mangalore": "mangaluru",
     "hubli": "hubballi", "belgaum": "belagavi", "simla": "shimla", "allahabad": "prayagraj",
+    "dilli": "delhi", "dehli": "delhi", "bambai": "mumbai",  # Hindi name, common misspellings
     # and the other way, for data that keeps the old name
     "bengaluru": "bangalore", "mumbai": "bombay", "gurugram": "gurgaon", "kolkata": "calcutta",
 }

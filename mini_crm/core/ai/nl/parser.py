@@ -47,6 +47,7 @@ from mini_crm.core.ai.nl.clauses import (
     split_clauses,
 )
 from mini_crm.core.ai.nl.combine import combine, fill_elliptic, negate
+from mini_crm.core.ai.nl.contradictions import contradictions
 from mini_crm.core.ai.nl.dates import join_date_ranges, read_dates, read_periods
 from mini_crm.core.ai.nl.explain import leftovers, phrase, quote, reserved_words
 from mini_crm.core.ai.nl.field_words import every_word
@@ -110,18 +111,18 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
             t.value = t.extra["raw"][1:-1]
     # An ambiguous number is reported with how to write it, never guessed at.
     bad_numbers = [t.value for t in tokens if t.kind == "badnum"]
+    refused: list[str] = [t.extra["refusal"] for t in tokens if t.kind == "badnum"]
     tokens = [t for t in tokens if t.kind != "badnum"]
     clauses = split_clauses(tokens)
     for clause in clauses:
-        refused = [t for t in clause.toks if t.kind == "refused"]
-        if refused:  # a named date we cannot place: the clause gives no rule at all
+        unplaced = [t for t in clause.toks if t.kind == "refused"]
+        if unplaced:  # a named date we cannot place: the clause gives no rule at all
             clause.refusals.append((list(range(len(clause.toks))),
-                                    "; ".join(t.value for t in refused)))
+                                    "; ".join(t.value for t in unplaced)))
             continue
         _read(clause, ctx)
     fill_elliptic(clauses)
     unparsed: list[str] = []
-    refused: list[str] = []
     everyone = False
     carry_neg, carry_or = False, False
     carry_lead: list[lx.Tok] = []
@@ -158,6 +159,7 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
             clause.lead_toks = []
         carry_neg, carry_or, carry_lead = False, False, []
     rules = combine(clauses)
+    unparsed += contradictions(rules, phrase)
     explanation = [f"“{quote(text, mapped, _quoted(c, k))}” → "
                    f"{c.conds[k].note or phrase(c.conds[k].rule)}"
                    for c in clauses for k in range(len(c.conds))]

@@ -137,6 +137,7 @@ def lex(text: str, names: dict[str, Any] | None = None) -> list[Tok]:
                 tok.value = float(numbers.parse_number("0" + raw if raw[0] == "." else raw))
             except numbers.NumberFormatError as exc:
                 tok.kind, tok.value = "badnum", str(exc)
+                tok.extra["refusal"] = f"“{exc.text}”: it {exc.reason}: {exc.hint}"
         tokens.append(tok)
         prev_end = m.end()
     return tokens
@@ -274,13 +275,22 @@ def _periods(tokens: list[Tok]) -> list[Tok]:
     return out
 
 
+def _quantity_follows(tokens: list[Tok], k: int) -> bool:
+    """A number (past "than", "₹", "rs") starts at k: the phrase before it compares *that*
+    number, so it is no post-comparison of the one before. "over 1000 or under 500" is
+    two comparisons joined by "or" (read as "over 1000, at most 500" before), "5 or more"
+    one; likewise "at least 3" after a number."""
+    while k < len(tokens) and tokens[k].text in ("than", "₹", "rs", "inr"):
+        k += 1
+    return k < len(tokens) and tokens[k].kind in ("num", "money", "period")
+
+
 def _comparisons(tokens: list[Tok]) -> list[Tok]:
     """Comparison, post-comparison and window phrases into single tokens."""
     out: list[Tok] = []
     i = 0
     while i < len(tokens):
         t = tokens[i]
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         # a window needs a period (or number) after it: "in the last 30 days", "past week"
         win = _phrase_at(tokens, i, WINDOW_PHRASES)
         if win:
@@ -293,9 +303,7 @@ def _comparisons(tokens: list[Tok]) -> list[Tok]:
         counted = len(out) >= 2 and out[-2].kind == "num" and out[-1].text in COUNT_NOUNS
         if out and (out[-1].kind in ("num", "money", "period") or counted):
             post = _phrase_at(tokens, i, POST_PHRASES)
-            if post and not (post[0] in ("at least", "at most", "max", "minimum")
-                             and nxt is not None and i + 2 < len(tokens)
-                             and tokens[i + 2].kind in ("num", "money", "period")):
+            if post and not _quantity_follows(tokens, i + post[1]):
                 out.append(_merge(tokens, i, post[1], "post", POST_PHRASES[post[0]]))
                 i += post[1]
                 continue
