@@ -223,7 +223,11 @@ class CampaignOut(BaseModel):
     audience_size: int
     pending: int
     sent: int
-    failed: int
+    failed: int = Field(description="never sent or refused by the vendor, including the "
+                        "`cancelled` rows; failed - cancelled are the real failures")
+    cancelled: int = Field(default=0, description="rows a cancel stopped before they "
+                           "were sent (error \"cancelled\"): never sent, not a failure of "
+                           "the campaign; already counted in `failed`")
     delivered: int
     undelivered: int
     delivery_rate: float | None = Field(description="delivered / sent; null before any "

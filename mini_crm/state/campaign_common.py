@@ -109,16 +109,18 @@ def _pending_text(pending: int, waiting: int, decide_at: datetime | None) -> str
 
 def stats_view(s: CampaignStats) -> dict[str, Any]:
     """One campaign's figures, display-ready. `sent` counts every message the vendor
-    accepted (so it includes those since delivered or undelivered)."""
+    accepted (so it includes those since delivered or undelivered); `failed` the real
+    failures, `cancelled` the rows a cancel stopped before they left (apart)."""
     pending = s.unsent  # queued + waiting for an A/B winner
-    sent, failed = s.sent, s.failed
+    sent, failed = s.sent, s.failed_sending
+    cancelled = s.cancelled  # stopped by a cancel before they left: never a failure
     delivered, undelivered = s.delivered, s.undelivered
     audience = s.audience_size
     skipped = dict(s.skipped)
     # The stages are shares of the recipients: skipped customers are never sent, so they
     # must not hold the progress below 100% or the sent share below the real one.
     recipients = s.recipients
-    total = max(recipients, pending + sent + failed)
+    total = max(recipients, pending + sent + failed + cancelled)
     processed = max(0, total - pending)
     waiting = min(s.waiting, pending)  # A/B rows held for the winner
     status = str(s.status)
@@ -157,6 +159,8 @@ def stats_view(s: CampaignStats) -> dict[str, Any]:
         "pending": formatting.count(pending),
         "sent": formatting.count(sent),
         "failed": formatting.count(failed),
+        "cancelled": formatting.count(cancelled),
+        "has_cancelled": cancelled > 0,
         "delivered": formatting.count(delivered),
         "undelivered": formatting.count(undelivered),
         "rate": "—" if no_receipts_yet else rate_text(s.delivery_rate),
@@ -169,6 +173,7 @@ def stats_view(s: CampaignStats) -> dict[str, Any]:
         "delivered_pct": percent(delivered, total),
         "failed_pct": percent(failed + undelivered, total),
         "failed_only_pct": percent(failed, total),
+        "cancelled_pct": percent(cancelled, total),
         "undelivered_pct": percent(undelivered, total),
         "awaiting": formatting.count(awaiting),
         # `live`: figures may still change (sending, scheduled, or receipts still due).

@@ -67,7 +67,8 @@ def _summary(campaign_id: int) -> dict[str, Any] | None:
     labels = _time_labels([p["at"] for p in timeline])
     chart = [{"label": label, "sent": int(p.get("sent") or 0),
               "delivered": int(p.get("delivered") or 0), "failed": int(p.get("failed") or 0),
-              "undelivered": int(p.get("undelivered") or 0)}
+              "undelivered": int(p.get("undelivered") or 0),
+              "cancelled": int(p.get("cancelled") or 0)}
              for label, p in zip(labels, timeline, strict=True)]
     return {"c": view, "timeline": chart, "revenue": earned}
 

@@ -154,6 +154,8 @@ def test_cancel_answer_and_conflict_over_the_api(api, make_key, settings_for_can
         # The counters are read after the answer: a job refused meanwhile has settled.
         assert flying <= body["pending"] <= settling
         assert body["failed"] + body["pending"] == 50
+        # Every row failed so far was stopped by the cancel: counted apart as well.
+        assert body["cancelled"] == body["failed"]
         vendor.release.set()
         wait_for(lambda: status_counts(settings_for_cancel, cid).get("queued", 0) == 0)
     finally:
@@ -161,6 +163,9 @@ def test_cancel_answer_and_conflict_over_the_api(api, make_key, settings_for_can
         jobs.shutdown_local(wait=True)
     done = api.get(f"/api/v1/campaigns/{cid}", headers=h).json()
     assert (done["sent"], done["failed"], done["pending"]) == (flying, 50 - flying, 0)
+    assert done["cancelled"] == 50 - flying  # not failures: the history says the same
+    rows = api.get("/api/v1/campaigns", headers=h).json()["items"]
+    assert [r["cancelled"] for r in rows if r["id"] == cid] == [50 - flying]
     assert done["delivery_rate"] == 0.0  # sent, no receipt yet: delivered / sent
     again = api.post(f"/api/v1/campaigns/{cid}/cancel", headers=h)
     assert again.status_code == 409

@@ -170,11 +170,15 @@ def _by_tenure(session: Session, campaign_id: int, started: datetime
 
 
 def _top_errors(session: Session, campaign_id: int, limit: int = 3) -> list[dict[str, Any]]:
+    """The commonest failure reasons: [{"error", "count"}]. A cancel's "cancelled" is
+    not a failure (counted apart as `cancelled`), so it is never one of them."""
     stmt = (select(CommunicationLog.error, func.count())
             .where(CommunicationLog.campaign_id == campaign_id,
                    CommunicationLog.status.in_((DeliveryStatus.FAILED,
                                                 DeliveryStatus.UNDELIVERED)),
-                   CommunicationLog.error.is_not(None))
+                   CommunicationLog.error.is_not(None),
+                   sa.not_(sa.and_(CommunicationLog.status == DeliveryStatus.FAILED,
+                                   CommunicationLog.error == CANCELLED_ERROR)))
             .group_by(CommunicationLog.error).order_by(func.count().desc()).limit(limit))
     return [{"error": str(e)[:200], "count": int(n)} for e, n in session.execute(stmt).all()]
 

@@ -8,7 +8,10 @@ query per campaign. Meaning of the counters:
   unsent = queued + waiting;
 - sent: handed to the vendor and accepted, whatever its receipt later said
   (status sent, delivered or undelivered) — the funnel's second step;
-- failed: never reached the vendor or refused by it (includes "cancelled");
+- failed: never reached the vendor or refused by it (includes "cancelled", as the API's
+  `failed` always has); cancelled: the failed rows a cancel stopped before they left
+  (error "cancelled"), its own count; failed_sending = failed - cancelled, the real
+  failures every page shows (a cancel is not a failure of the campaign);
 - delivered / undelivered: the vendor's receipts;
 - skipped: left out at launch, per reason (reach.SKIP_REASONS), never sent and never
   counted as failed; recipients: the rows to message (queued + waiting + sent + failed);
@@ -43,6 +46,7 @@ from sqlmodel import Session
 from mini_crm.core.campaigns import ab_test, reach
 from mini_crm.core.campaigns.ab_test import DEFAULT_TEST
 from mini_crm.core.campaigns.reach import empty_skips
+from mini_crm.core.delivery.claims import CANCELLED_ERROR
 from mini_crm.core.formatting import brand_time
 from mini_crm.core.outcomes.reports import Outcome, order_ids_by_log, outcomes
 from mini_crm.core.segments.compiler import LIKE_ESCAPE, like_pattern
@@ -91,6 +95,7 @@ class CampaignStats:
     skipped: dict[str, int] = field(default_factory=empty_skips)
     holdout_percent: int = 0
     waiting: int = 0
+    cancelled: int = 0  # failed rows a cancel stopped before they left (part of `failed`)
     # A/B test: the stored variants (keys, messages) and settings; `variants` is filled
     # with per-variant figures (ab_test.variant_figures) for one campaign's detail only.
     variant_specs: list[dict[str, Any]] | None = None
@@ -109,6 +114,12 @@ class CampaignStats:
     @property
     def recipients(self) -> int:
         return self.queued + self.waiting + self.sent + self.failed
+
+    @property
+    def failed_sending(self) -> int:
+        """Failed rows that are real failures: never reached the vendor or refused by it,
+        not stopped by a cancel (= failed - cancelled)."""
+        return max(0, self.failed - self.cancelled)
 
     @property
     def pending(self) -> int:
@@ -141,6 +152,7 @@ class CampaignStats:
                 "scheduled_at": self.scheduled_at, "started_at": self.started_at,
                 "completed_at": self.completed_at, "audience_size": self.audience_size,
                 "pending": self.pending, "sent": self.sent, "failed": self.failed,
+                "cancelled": self.cancelled,
                 "delivered": self.delivered, "undelivered": self.undelivered,
                 "waiting": self.waiting, "is_ab": bool(self.variant_specs),
                 "delivery_rate": self.delivery_rate, "objective": self.objective,
@@ -208,6 +220,14 @@ def _stats(db: Session, rows: list[sa.Row]) -> list[CampaignStats]:
                        LOG.c.status == DeliveryStatus.SKIPPED)
                 .group_by(LOG.c.campaign_id, LOG.c.skip_reason)).all():
             by_id[int(cid)].skipped[str(reason)] = int(k)
+        # Same: only failed rows are read for their error, to count the cancel's apart.
+        for cid, k in db.execute(
+                sa.select(LOG.c.campaign_id, sa.func.count())
+                .where(LOG.c.campaign_id.in_(list(by_id)),
+                       LOG.c.status == DeliveryStatus.FAILED,
+                       LOG.c.error == CANCELLED_ERROR)
+                .group_by(LOG.c.campaign_id)).all():
+            by_id[int(cid)].cancelled = int(k)
     return stats
 
 
@@ -409,8 +429,9 @@ def timeline(db: Session, campaign_id: int, buckets: int = 30) -> list[dict[str,
     """Counts per time bucket from the campaign's start to its end (or now), in one scan.
 
     sent counts sent_at, delivered/undelivered their receipt time (delivered_at),
-    failed its last update. Buckets are equal slices; SUM(CASE ...) per slice keeps it
-    one portable query whatever the database's date arithmetic.
+    failed and cancelled (failed rows a cancel stopped, apart) their last update.
+    Buckets are equal slices; SUM(CASE ...) per slice keeps it one portable query
+    whatever the database's date arithmetic.
     """
     campaign = db.execute(sa.select(CAMPAIGN.c.started_at, CAMPAIGN.c.completed_at)
                           .where(CAMPAIGN.c.id == campaign_id)).first()
@@ -424,18 +445,22 @@ def timeline(db: Session, campaign_id: int, buckets: int = 30) -> list[dict[str,
     buckets = max(1, min(buckets, 120))
     step = (end - start) / buckets
     edges = [start + step * i for i in range(buckets)] + [end + timedelta(microseconds=1)]
-    series = {
+    stopped = sa.and_(LOG.c.status == DeliveryStatus.FAILED, LOG.c.error == CANCELLED_ERROR)
+    series: dict[str, tuple[Any, Any]] = {
         "sent": (LOG.c.sent_at, None),
-        "failed": (LOG.c.updated_at, DeliveryStatus.FAILED),
-        "delivered": (LOG.c.delivered_at, DeliveryStatus.DELIVERED),
-        "undelivered": (LOG.c.delivered_at, DeliveryStatus.UNDELIVERED),
+        "failed": (LOG.c.updated_at, sa.and_(LOG.c.status == DeliveryStatus.FAILED,
+                                             sa.or_(LOG.c.error.is_(None),
+                                                    LOG.c.error != CANCELLED_ERROR))),
+        "delivered": (LOG.c.delivered_at, LOG.c.status == DeliveryStatus.DELIVERED),
+        "undelivered": (LOG.c.delivered_at, LOG.c.status == DeliveryStatus.UNDELIVERED),
+        "cancelled": (LOG.c.updated_at, stopped),
     }
     sums = []
-    for _name, (col, status) in series.items():
+    for _name, (col, where) in series.items():
         for i in range(buckets):
             cond = [col >= edges[i], col < edges[i + 1]]
-            if status is not None:
-                cond.append(LOG.c.status == status)
+            if where is not None:
+                cond.append(where)
             sums.append(sa.func.sum(sa.case((sa.and_(*cond), 1), else_=0)))
     row = db.execute(sa.select(*sums).where(LOG.c.campaign_id == campaign_id)).one()
     out = []

@@ -1,0 +1,84 @@
+"""A cancel is not a failure: the rows it stopped are their own count everywhere a
+campaign's figures are read (read model, API dict, page view, timeline, insights)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from mini_crm.core.ai import insights as ins
+from mini_crm.core.campaigns import reports
+from mini_crm.models import Campaign, CommunicationLog, Customer, utcnow
+from mini_crm.state.campaign_common import stats_view
+
+
+def _plant(engine: sa.Engine) -> int:
+    """A cancelled SMS campaign of 20: 2 delivered, 1 sent (no receipt yet), 2 refused by
+    the vendor and 15 stopped by the cancel (failed, error "cancelled")."""
+    now = utcnow()
+    with Session(engine) as s:
+        customers = [Customer(external_id=f"k{i}", name=f"K {i}", city="Pune",
+                              phone=f"+9190000001{i:02d}") for i in range(20)]
+        s.add_all(customers)
+        c = Campaign(name="Stopped early", rules={"combinator": "and", "rules": []},
+                     message_template="Hi", status="cancelled", channel="sms",
+                     started_at=now - timedelta(minutes=5), completed_at=now,
+                     audience_size=20)
+        s.add(c)
+        s.flush()
+        plan = (["delivered"] * 2 + ["sent"] + [("failed", "vendor refused")] * 2
+                + [("failed", "cancelled")] * 15)
+        for customer, what in zip(customers, plan, strict=True):
+            status, error = what if isinstance(what, tuple) else (what, None)
+            s.add(CommunicationLog(
+                campaign_id=c.id, customer_id=customer.id, status=status, error=error,
+                sent_at=now - timedelta(minutes=4) if status in ("sent", "delivered") else None,
+                delivered_at=now - timedelta(minutes=3) if status == "delivered" else None,
+                updated_at=now - timedelta(minutes=2)))
+        s.commit()
+        return int(c.id)
+
+
+def test_the_read_model_counts_the_cancelled_apart(app_settings: sa.Engine) -> None:
+    cid = _plant(app_settings)
+    with Session(app_settings) as s:
+        one = reports.get_campaign(s, cid)
+        listed, _ = reports.list_campaigns(s)
+        points = reports.timeline(s, cid)
+    assert one is not None
+    assert (one.failed, one.cancelled, one.failed_sending, one.recipients) == (17, 15, 2, 20)
+    [row] = [r for r in listed if r.id == cid]
+    assert (row.failed, row.cancelled) == (17, 15)
+    # The API keeps `failed` as documented (cancelled included) and adds `cancelled`.
+    api = one.as_dict()
+    assert (api["failed"], api["cancelled"], api["sent"]) == (17, 15, 3)
+    # Pages show the real failures, and the cancelled as their own stage.
+    view = stats_view(one)
+    assert (view["failed"], view["cancelled"], view["has_cancelled"]) == ("2", "15", True)
+    assert (view["failed_only_pct"], view["cancelled_pct"], view["sent_pct"]) == (10, 75, 15)
+    assert (sum(p["failed"] for p in points), sum(p["cancelled"] for p in points)) == (2, 15)
+
+
+def test_a_campaign_never_cancelled_has_no_cancelled_stage(app_settings: sa.Engine) -> None:
+    cid = _plant(app_settings)
+    with Session(app_settings) as s:
+        s.execute(sa.update(CommunicationLog).where(CommunicationLog.error == "cancelled")
+                  .values(error="handset unreachable"))
+        s.commit()
+        one = reports.get_campaign(s, cid)
+    assert one is not None and (one.failed, one.cancelled, one.failed_sending) == (17, 0, 17)
+    view = stats_view(one)
+    assert (view["failed"], view["has_cancelled"]) == ("17", False)
+
+
+def test_insights_never_call_the_cancel_a_failure(app_settings: sa.Engine) -> None:
+    cid = _plant(app_settings)
+    with Session(app_settings) as s:
+        got = ins.campaign_insights(s, cid).value
+    assert got.top_errors == [{"error": "vendor refused", "count": 2}]
+    assert (got.overall["failed"], got.overall["cancelled"]) == (2, 15)
+    assert "“cancelled”" not in got.summary
+    assert "The most common failure was “vendor refused” (2 messages)" in got.summary
+    assert "15 messages were stopped by the cancel" in got.summary
