@@ -13,9 +13,9 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core import formatting
-from mini_crm.core.campaigns import CampaignError
+from mini_crm.core.campaigns import CampaignError, test_send
 from mini_crm.core.campaigns.service import clean_tags
-from mini_crm.core.messages.email import default_subject, validate_email_fields
+from mini_crm.core.messages.email import validate_email_fields
 from mini_crm.state import wizard_reads as reads
 from mini_crm.state import wizard_test_send
 from mini_crm.state.base import own_handler
@@ -92,13 +92,22 @@ class WizardMessage(rx.State, mixin=True):
         subject line is allowed (the body's first line is used, email.default_subject),
         so it is a warning naming that line, not an error; "" for SMS/WhatsApp."""
         if self.channel != "email":
-            return {"text": "", "warning": ""}
+            return {"text": "", "who": "", "warning": ""}
+        # Rendered for the live preview's first customer (as delivery renders it: tokens
+        # filled, a missing subject taken from the rendered first line), never the raw
+        # template, which the first-line cut could split mid-token.
+        first = self.samples[0] if self.samples else {}
+        if first.get("subject"):
+            text, who = first["subject"], first.get("name", "")
+        else:
+            text = test_send.preview_for(None, channel="email", template=self.template,
+                                         subject=self.email_subject or None)["subject"]
+            who = "a sample customer"
         if self.email_subject.strip():
-            return {"text": self.email_subject.strip(), "warning": ""}
-        fallback = default_subject(self.template)
-        return {"text": fallback or "(no subject)",
+            return {"text": text, "who": who, "warning": ""}
+        return {"text": text, "who": who,
                 "warning": ("No subject line: each email's subject will be the message's "
-                            f"first line, “{fallback}”." if fallback else
+                            f"first line, for {who} “{text}”." if self.template.strip() else
                             "No subject line and no message: the email will read "
                             "“(no subject)”.")}
 
@@ -135,7 +144,9 @@ class WizardMessage(rx.State, mixin=True):
     @rx.event
     def set_email_subject(self, value: str):
         self.email_subject, self.email_error = value, ""
-        return self._touch()
+        self._generation += 1
+        # The samples carry each customer's rendered subject: they follow it.
+        return [own_handler(self, "refresh_samples"), self._touch()]
 
     @rx.event
     def set_email_preheader(self, value: str):
@@ -262,9 +273,11 @@ class WizardMessage(rx.State, mixin=True):
             if generation != self._generation or not self._rules:
                 return
             rules, template, channel = self._rules, self.template, self.channel
+            subject = self.email_subject
             self.samples_loading = True
         try:
-            samples = await rx.run_in_thread(lambda: reads.render_samples(rules, template, channel))
+            samples = await rx.run_in_thread(
+                lambda: reads.render_samples(rules, template, channel, subject))
         except Exception:  # the preview is a help; a failure must not block the wizard
             samples = []
         async with self:

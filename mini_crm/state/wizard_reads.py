@@ -15,7 +15,7 @@ from typing import Any
 
 from mini_crm.core import brand_time, formatting, segments
 from mini_crm.core.ai import messages, send_time, tags
-from mini_crm.core.campaigns import service
+from mini_crm.core.campaigns import service, test_send
 from mini_crm.core.messages import render
 from mini_crm.core.segments import service as segment_service
 from mini_crm.core.sms import sms_length
@@ -65,18 +65,24 @@ def reach(rules: dict[str, Any], channel: str) -> dict[str, Any]:
             "skipped_text": skipped_text(counted.skipped, channel)}
 
 
-def render_samples(rules: dict[str, Any], template: str, channel: str
-                    ) -> list[dict[str, str]]:
+def render_samples(rules: dict[str, Any], template: str, channel: str,
+                   subject: str = "") -> list[dict[str, str]]:
     """The message as three real recipients would get it (never a customer the launch
-    would skip on this channel: opted out, suppressed, no address)."""
+    would skip on this channel: opted out, suppressed, no address): dicts of name, city,
+    external_id, text, subject (the email's, rendered; "" for SMS), chars, sms."""
     with session_scope() as db:
         rows = service.sample_recipients(db, rules=rules, segment_id=None, channel=channel,
                                          n=SAMPLE_SIZE)
     out = []
     for r in rows:
-        text = render.render(template, r)
+        # Rendered as delivery renders it: the email's subject for this customer, and
+        # {unsubscribe_url} their own link on this channel.
+        shown = test_send.preview_for(r, channel=channel, template=template,
+                                      subject=subject or None, preheader=None)
+        text = shown["text"]
         out.append({"name": r.get("name") or "(no name)", "city": r.get("city") or "—",
                     "external_id": r.get("external_id") or "", "text": text,
+                    "subject": shown["subject"] or "",
                     "chars": str(len(text)), "sms": " · " + sms_length(text).describe()})
     return out
 

@@ -232,3 +232,35 @@ def test_the_wizard_renders_its_samples_for_recipients_of_its_channel(
     assert shown == ["Reachable Rao"]
     texts = [s["text"] for s in _render_samples(PUNE, "Hi {name}", "email")]
     assert set(texts) == {"Hi Reachable Rao", "Hi Opted Out Oak", "Hi Phoneless Pai"}
+
+
+def test_the_samples_render_each_customers_own_link_and_subject_on_the_channel(
+        no_enqueue: sa.Engine) -> None:
+    """{unsubscribe_url} is the link signed for the previewed customer on the campaign's
+    channel (one placeholder for everyone, with channel "s", was shown before), and an
+    email's subject is rendered for that customer."""
+    from mini_crm.core import unsubscribe_links as links
+    from mini_crm.state.wizard_reads import render_samples as _render_samples
+
+    ids = add_customers(no_enqueue, 2, start=0)
+    template = "Hi {first_name}, spent {total_spend}. Stop: {unsubscribe_url}"
+    for channel in ("sms", "email"):
+        samples = _render_samples(PUNE, template, channel, "For you, {first_name}")
+        got = {links.verify(s["text"].rsplit("/unsubscribe/", 1)[1]) for s in samples}
+        assert got == {links.Recipient(int(i), channel, 0) for i in ids}
+        assert all("{" not in s["text"] for s in samples)
+        subjects = {s["subject"] for s in samples}
+        assert subjects == ({"For you, Customer"} if channel == "email" else {""})
+
+
+def test_a_test_sends_link_opts_no_one_out(no_enqueue: sa.Engine) -> None:
+    """A test goes to the marketer: its link has the channel's shape but names customer
+    0, so clicking it changes no customer's consent."""
+    from mini_crm.core import unsubscribe_links as links
+    from mini_crm.core.campaigns import test_send
+
+    [cid] = add_customers(no_enqueue, 1, start=0)
+    shown = test_send.preview_for({"id": cid, "name": "Asha"}, channel="email",
+                                  template="Bye {unsubscribe_url}", live_link=False)
+    assert links.verify(shown["text"].rsplit("/unsubscribe/", 1)[1]) == links.Recipient(
+        0, "email", 0)

@@ -90,11 +90,30 @@ def test_the_review_warns_of_an_empty_email_subject_and_names_the_default() -> N
 
     w = CampaignWizardState()
     w.channel, w.template, w.email_subject = "sms", "Hi {first_name}\nmore", ""
-    assert w.subject_review == {"text": "", "warning": ""}
+    assert w.subject_review == {"text": "", "who": "", "warning": ""}
     w.channel = "email"
-    review = w.subject_review
-    assert review["text"] == "Hi {first_name}"
+    review = w.subject_review  # no sample yet: rendered for the sample customer
+    assert (review["text"], review["who"]) == ("Hi Test", "a sample customer")
     assert review["warning"] == ("No subject line: each email's subject will be the "
-                                 "message's first line, “Hi {first_name}”.")
-    w.email_subject = "Diwali offers"
-    assert w.subject_review == {"text": "Diwali offers", "warning": ""}
+                                 "message's first line, for a sample customer “Hi Test”.")
+    w.email_subject = "Diwali offers for {first_name}"
+    assert w.subject_review == {"text": "Diwali offers for Test", "who": "a sample customer",
+                                "warning": ""}
+    # The live preview's first customer is the one the review renders the subject for.
+    w.samples = [{"name": "Asha Rao", "subject": "Diwali offers for Asha", "text": "Hi Asha"}]
+    assert w.subject_review == {"text": "Diwali offers for Asha", "who": "Asha Rao",
+                                "warning": ""}
+
+
+def test_the_review_never_shows_a_token_cut_by_the_first_line_limit() -> None:
+    from mini_crm.state.campaign_wizard import CampaignWizardState
+
+    w = CampaignWizardState()
+    # The raw first line is cut at 78 characters inside "{total_spend}"; the subject is
+    # cut after rendering, as delivery does.
+    w.channel, w.email_subject = "email", ""
+    w.template = ("Thank you for shopping with us all year long, {first_name}: you spent "
+                  "{total_spend}")
+    review = w.subject_review
+    assert "{" not in review["text"] and review["text"].startswith("Thank you")
+    assert "Test: you spent" in review["text"]

@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from mini_crm.core import contacts
+from mini_crm.core import unsubscribe_links as links
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.delivery.vendors import OutgoingMessage, VendorError
@@ -72,10 +73,30 @@ def find_customer(db: Session, ref: str) -> Customer | None:
         (Customer.external_id == ref) | (Customer.email == ref.lower()))).first()
 
 
+def _with_link(customer: Customer | dict[str, Any] | None, channel: str,
+               live_link: bool) -> dict[str, Any]:
+    """The customer's token values plus `{unsubscribe_url}` for `channel`: the link signed
+    for this customer (campaign 0: none yet) when `live_link`, else one of the same
+    shape for customer 0, which opens the "no longer on our list" page and changes no
+    one's consent (a test message goes to the marketer, not to the customer)."""
+    if customer is None:
+        values, customer_id = dict(SAMPLE), 0
+    else:
+        values = dict(customer) if isinstance(customer, dict) else customer.model_dump()
+        customer_id = int(values.get("id") or 0)
+    values["unsubscribe_url"] = links.url(customer_id if live_link else 0, channel, 0)
+    return values
+
+
 def preview_for(customer: Customer | dict[str, Any] | None, *, channel: str, template: str,
-                subject: str | None = None, preheader: str | None = None) -> dict[str, Any]:
-    """The message as `customer` would get it: {"text", "subject", "preheader"}."""
-    who = customer if customer is not None else SAMPLE
+                subject: str | None = None, preheader: str | None = None,
+                live_link: bool = True) -> dict[str, Any]:
+    """The message as `customer` (None: a sample customer) would get it on `channel`:
+    {"text", "subject", "preheader", "html"} (subject, preheader and html None for SMS
+    and WhatsApp), with tokens, fallbacks and the subject rendered for that customer.
+    `{unsubscribe_url}` is the customer's own link on this channel, or a harmless one of
+    the same shape with `live_link=False` (test sends)."""
+    who = _with_link(customer, channel, live_link)
     if channel == "email":
         mail = render_email(subject=subject, preheader=preheader, body=template, customer=who)
         return {"text": mail.text, "subject": mail.subject, "preheader": mail.preheader,
@@ -109,7 +130,7 @@ def send_test(db: Session, client: Any, *, channel: str, template: str, to: str,
         raise CampaignError(f"“{to.strip()}” is a {words} number, where no SMS can "
                             "arrive: test with a mobile number", "test_to")
     shown = preview_for(customer, channel=channel, template=template, subject=subject,
-                        preheader=preheader)
+                        preheader=preheader, live_link=False)
     label_subject = LABEL + (shown["subject"] or "") if channel == "email" else None
     body = shown["text"] if channel == "email" else LABEL + shown["text"]
     message = OutgoingMessage(f"test-{uuid.uuid4().hex}", channel, address, body,
