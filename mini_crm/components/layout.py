@@ -70,8 +70,10 @@ def _brand() -> rx.Component:
             rx.center(rx.icon("send", size=17, color="white"), width="32px", height="32px",
                       border_radius="9px", background_color=rx.color("accent", 9),
                       flex_shrink="0"),
+            # Below 520 px the mark alone: the top bar's search needs the room (its
+            # placeholder was cut to "Find a custome" at 390 px).
             rx.heading("Mini CRM", size="4", weight="bold", color=rx.color("gray", 12),
-                       white_space="nowrap"),
+                       white_space="nowrap", display=["none", "block"]),
             align="center",
             spacing="2",
         ),

@@ -41,7 +41,7 @@ def _toolbar() -> rx.Component:
                 rx.icon("x", size=14), variant="ghost", color_scheme="gray", size="1",
                 on_click=S.clear_search, aria_label="Clear search"))),
             rev=S.search_rev,
-            placeholder="Search by name, email, phone, city or customer id",
+            placeholder="Name, email, phone, city or ID",
             size="3",
             width="100%",
             aria_label="Search customers",
