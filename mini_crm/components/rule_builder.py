@@ -213,8 +213,8 @@ def _rule_row(row: rx.Var) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.el.select(
-                rx.foreach(S.field_options, lambda o: rx.el.option(o["label"],
-                                                                   value=o["value"])),
+                rx.foreach(S.field_menu, lambda o: rx.el.option(o["label"],
+                                                                 value=o["value"])),
                 value=row["field"].to(str),
                 on_change=lambda v: S.set_field(path, v),
                 aria_label="Field",

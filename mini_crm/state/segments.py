@@ -78,6 +78,11 @@ class SegmentEditorState(SegmentAssist, AppState):
         return rows
 
     @rx.var
+    def field_menu(self) -> list[dict[str, str]]:
+        """The Field menus' options: the known fields and any field a rule uses."""
+        return editing.menu_with_tree_fields(self.field_options, self.tree)
+
+    @rx.var
     def save_label(self) -> str:
         return "Save segment" if self.segment_id else "Save as new segment"
 

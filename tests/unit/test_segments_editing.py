@@ -155,3 +155,21 @@ def test_box_texts_change_only_when_a_box_would_show_other_text() -> None:
     assert editing.box_texts(editing.add_rule(tree, "")) != before
     two = editing.set_value(editing.add_rule(tree, ""), "1", "9")
     assert editing.box_texts(editing.remove(two, "0")) != editing.box_texts(two)
+
+
+def test_each_rule_can_show_its_own_field_in_the_menu() -> None:
+    """A rule whose field is not in the known list (an attribute no longer in the
+    catalogue, an AI-filled rule) adds its field to the menu, named in words; a browser
+    select would otherwise show the first option ("Total spend") for it."""
+    options = editing.field_options([])
+    tree = editing.from_rules({"combinator": "and", "rules": [
+        {"field": "attributes.gender", "operator": "=", "value": "female"},
+        {"combinator": "or", "rules": [
+            {"field": "attributes.gender", "operator": "!=", "value": "male"},
+            {"field": "total_spend", "operator": ">", "value": 5000}]}]})
+    menu = editing.menu_with_tree_fields(options, tree)
+    assert menu[:len(options)] == options
+    assert menu[len(options):] == [{"value": "attributes.gender", "label": "Gender"}]
+    # known fields add nothing
+    known = editing.field_options(["gender"])
+    assert editing.menu_with_tree_fields(known, tree) == known

@@ -12,7 +12,14 @@ import re
 from typing import Any
 
 from mini_crm.core import numbers
-from mini_crm.core.segments.fields import NEGATIVE, NULLS, SET, field_spec, registry
+from mini_crm.core.segments.fields import (
+    ATTRIBUTE_PREFIX,
+    NEGATIVE,
+    NULLS,
+    SET,
+    field_spec,
+    registry,
+)
 
 DEFAULT_RULE = {"field": "total_spend", "operator": ">", "value": "5000"}
 DEFAULT_WINDOW = {"last_days": 30}
@@ -422,3 +429,30 @@ def field_options(attribute_keys: list[str]) -> list[dict[str, str]]:
             label = f"{label} (custom attribute)"
         options.append({"value": f"attributes.{k}", "label": label})
     return options
+
+
+def _fields_used(node: dict[str, Any]) -> list[str]:
+    if "rules" in node:
+        return [f for child in node["rules"] for f in _fields_used(child)]
+    return [str(node.get("field", ""))]
+
+
+def menu_with_tree_fields(options: list[dict[str, str]], tree: dict[str, Any]
+                          ) -> list[dict[str, str]]:
+    """`options` (from `field_options`) plus every field a rule of `tree` uses that they
+    lack, so each rule's Field menu can show its own field. A browser select whose value
+    is not among its options shows the first one: an AI-filled "gender is female" read as
+    "Total spend is female" while the stored rule said gender."""
+    known = {o["value"] for o in options}
+    extra: list[dict[str, str]] = []
+    for name in _fields_used(tree):
+        if not name or name in known:
+            continue
+        known.add(name)
+        if name.startswith(ATTRIBUTE_PREFIX):
+            label = attribute_label(name[len(ATTRIBUTE_PREFIX):])
+        else:
+            spec = field_spec(name)
+            label = spec.label if spec else name
+        extra.append({"value": name, "label": label})
+    return options + extra if extra else options

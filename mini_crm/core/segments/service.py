@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
+from mini_crm.core.ai import data_vocabulary
 from mini_crm.core.auth import audit
 from mini_crm.core.segments.compiler import compile_group
 from mini_crm.core.segments.describe import describe
@@ -181,11 +182,9 @@ def known_cities(session: Session, limit: int = 200) -> list[str]:
     return [r for r in rows.all() if r]
 
 
-def attribute_keys(session: Session, sample: int = 500) -> list[str]:
-    """Custom attribute keys seen on recent customers (JSON key listing is not portable SQL)."""
-    rows = session.exec(select(Customer.attributes).order_by(Customer.id.desc()).limit(sample))
-    keys: set[str] = set()
-    for attrs in rows.all():
-        if isinstance(attrs, dict):
-            keys.update(k for k in attrs if isinstance(k, str))
-    return sorted(keys)
+def attribute_keys(session: Session) -> list[str]:
+    """Every custom attribute key some customer has, sorted: the plain-English parser's
+    catalogue (core/ai/data_vocabulary), learnt from the whole table and kept current
+    incrementally, so the builder's field list and the parser never disagree. (It once
+    read the newest 500 customers: a batch of customers without attributes emptied it.)"""
+    return sorted(data_vocabulary.current(session).keys)
