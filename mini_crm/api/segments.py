@@ -112,7 +112,8 @@ def list_segments(limit: int = Query(50, ge=1, le=200),
     return [_out(session, s) for s in service.list_segments(session, limit, offset)]
 
 
-@router.post("", response_model=SegmentOut, status_code=201, summary="Save a segment")
+@router.post("", response_model=SegmentOut, status_code=201, summary="Save a segment",
+             responses={409: ERROR_SCHEMA})
 def create_segment(body: SegmentIn, _key: Any = Depends(require_scope("campaigns")),
                    session: Session = Depends(db_session)) -> SegmentOut:
     try:
@@ -121,9 +122,18 @@ def create_segment(body: SegmentIn, _key: Any = Depends(require_scope("campaigns
                                    created_by=_key.created_by)
     except segments.RulesError:
         raise  # answered by the RulesError handler, not as a plain ValueError
+    except service.NameTaken as exc:
+        raise _name_taken(exc) from exc
     except ValueError as exc:
         raise ApiError(422, str(exc)) from exc
     return _out(session, seg)
+
+
+def _name_taken(exc: service.NameTaken) -> ApiError:
+    """409 `conflict`: another segment has this name (ignoring case and surrounding
+    spaces); details name it: {"field": "name", "segment_id", "name"}."""
+    return ApiError(409, str(exc), code="conflict",
+                    details={"field": "name", "segment_id": exc.segment_id, "name": exc.name})
 
 
 def _get(session: Session, segment_id: int) -> Segment:
@@ -139,14 +149,22 @@ def get_segment(segment_id: SegmentId, _key: Any = Depends(require_scope("read")
     return _out(session, _get(session, segment_id))
 
 
-@router.put("/{segment_id:int}", response_model=SegmentOut, summary="Update a segment")
+@router.put("/{segment_id:int}", response_model=SegmentOut, summary="Update a segment",
+            responses={404: ERROR_SCHEMA, 409: ERROR_SCHEMA})
 def update_segment(segment_id: SegmentId, body: SegmentIn,
                    _key: Any = Depends(require_scope("campaigns")),
                    session: Session = Depends(db_session)) -> SegmentOut:
     _get(session, segment_id)
-    seg = service.save_segment(session, segment_id=segment_id, name=body.name,
-                               rules=body.rules, description=body.description,
-                               actor_user_id=_key.created_by)
+    try:
+        seg = service.save_segment(session, segment_id=segment_id, name=body.name,
+                                   rules=body.rules, description=body.description,
+                                   actor_user_id=_key.created_by)
+    except segments.RulesError:
+        raise  # answered by the RulesError handler, not as a plain ValueError
+    except service.NameTaken as exc:
+        raise _name_taken(exc) from exc
+    except ValueError as exc:
+        raise ApiError(422, str(exc)) from exc
     return _out(session, seg)
 
 

@@ -108,3 +108,44 @@ def test_a_saved_segment_whose_rules_no_longer_validate_is_listed(
     # The UI's list says the same words.
     [summary] = [s for s in service.segment_summaries(session) if s.id == stale.id]
     assert summary.sentence == old["sentence"] and summary.size is None
+
+
+def test_a_name_in_use_is_a_conflict_naming_the_segment(api: TestClient, make_key,
+                                                        session: Session) -> None:
+    h = make_key("read", "campaigns")
+    first = api.post("/api/v1/segments", json={"name": "Big spenders", "rules": BIG},
+                     headers=h).json()
+    for name in ("Big spenders", "  big SPENDERS  "):
+        r = api.post("/api/v1/segments", json={"name": name, "rules": BIG}, headers=h)
+        assert r.status_code == 409, r.text
+        error = r.json()["error"]
+        assert error["code"] == "conflict"
+        assert "“Big spenders” already exists" in error["message"]
+        assert error["details"] == {"field": "name", "segment_id": first["id"],
+                                    "name": "Big spenders"}
+    other = api.post("/api/v1/segments", json={"name": "Pune", "rules": BIG}, headers=h).json()
+    # renaming onto another segment's name is the same conflict; re-casing its own is not
+    r = api.put(f"/api/v1/segments/{other['id']}", json={"name": "BIG spenders ",
+                                                         "rules": BIG}, headers=h)
+    assert r.status_code == 409 and r.json()["error"]["details"]["segment_id"] == first["id"]
+    r = api.put(f"/api/v1/segments/{first['id']}", json={"name": "BIG Spenders",
+                                                         "rules": BIG}, headers=h)
+    assert r.status_code == 200 and r.json()["name"] == "BIG Spenders"
+    r = api.put(f"/api/v1/segments/{first['id']}", json={"name": "   ", "rules": BIG},
+                headers=h)
+    assert r.status_code == 422 and "needs a name" in r.json()["error"]["message"]
+    names = sorted(s["name"] for s in api.get("/api/v1/segments", headers=h).json())
+    assert names == ["BIG Spenders", "Pune"]
+
+
+def test_duplicating_twice_numbers_the_copies(session: Session) -> None:
+    seg = service.save_segment(session, name="Lapsed", rules=BIG)
+    first = service.duplicate_segment(session, seg.id)
+    second = service.duplicate_segment(session, seg.id)
+    assert (first.name, second.name) == ("Lapsed (copy)", "Lapsed (copy 2)")
+    long = service.save_segment(session, name="x" * service.MAX_NAME, rules=BIG)
+    copy = service.duplicate_segment(session, long.id)
+    assert len(copy.name) == service.MAX_NAME and copy.name.endswith(" (copy)")
+    with pytest.raises(service.NameTaken) as taken:
+        service.save_segment(session, name=" lapsed ", rules=BIG)
+    assert taken.value.segment_id == seg.id

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.segments import RulesError, parse_rules
 from mini_crm.core.segments import service as segment_service
-from mini_crm.models import Segment
 
 FIELD = "save_audience_as"
 
@@ -46,10 +44,9 @@ def save_audience(db: Session, *, name: str, rules: dict[str, Any] | None,
     if len(clean) > segment_service.MAX_NAME:
         raise CampaignError(f"a segment name is at most {segment_service.MAX_NAME} "
                             "characters", FIELD)
-    taken = db.exec(select(Segment.name).where(
-        sa.func.lower(Segment.name) == clean.lower()).limit(1)).first()
-    if taken is not None:  # the stored spelling, which may differ in case from the input
-        raise CampaignError(f"a segment named “{taken}” already exists; pick another name",
-                            FIELD)
-    segment = segment_service.save_segment(db, name=clean, rules=rules, created_by=created_by)
+    try:  # the one uniqueness rule for names is save_segment's
+        segment = segment_service.save_segment(db, name=clean, rules=rules,
+                                               created_by=created_by)
+    except segment_service.NameTaken as exc:
+        raise CampaignError(str(exc), FIELD) from exc
     return int(segment.id)

@@ -106,6 +106,37 @@ def get_segment(session: Session, segment_id: int) -> Segment | None:
     return session.get(Segment, segment_id)
 
 
+class NameTaken(ValueError):
+    """Another segment already has this name (ignoring case and surrounding spaces):
+    `segment_id` and `name` are that segment's, as stored."""
+
+    def __init__(self, segment_id: int, name: str) -> None:
+        super().__init__(f"a segment named “{name}” already exists; pick another name")
+        self.segment_id, self.name = segment_id, name
+
+
+def _same_name(name: str) -> str:
+    return name.strip().casefold()
+
+
+def find_by_name(session: Session, name: str, except_id: int | None = None
+                 ) -> tuple[int, str] | None:
+    """(id, stored name) of a segment whose name equals `name` ignoring case and
+    surrounding spaces, other than `except_id`; None if there is none.
+
+    Compared in Python with casefold: SQLite's lower() folds ASCII only, so "ÜBER" and
+    "über" would differ there and not on PostgreSQL. It reads (id, name) of every segment,
+    a table marketers fill by hand (hundreds to a few thousand rows)."""
+    wanted = _same_name(name)
+    query = select(Segment.id, Segment.name)
+    if except_id is not None:
+        query = query.where(Segment.id != except_id)
+    for seg_id, stored in session.exec(query).all():
+        if _same_name(stored or "") == wanted:
+            return int(seg_id), stored
+    return None
+
+
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
@@ -120,11 +151,17 @@ def save_segment(session: Session, *, name: str, rules: dict[str, Any],
                  created_by: int | None = None, actor_user_id: int | None = None) -> Segment:
     """Create or update; the rules are validated first (RulesError names the bad rule).
 
+    Names are unique ignoring case and spaces around them: NameTaken (a ValueError)
+    names the segment that has it already; a segment may keep or re-case its own name.
+    ValueError for an empty or too long name, LookupError for a missing `segment_id`.
     Recorded on the audit trail (segment created / changed) with `actor_user_id`, or
     the creator for a new one.
     """
     parse_rules(rules)
     name = _clean_name(name)
+    taken = find_by_name(session, name, except_id=segment_id)
+    if taken is not None:
+        raise NameTaken(*taken)
     if segment_id is None:
         segment = Segment(name=name, rules=rules, description=description,
                           created_by=created_by)
@@ -142,12 +179,24 @@ def save_segment(session: Session, *, name: str, rules: dict[str, Any],
     return segment
 
 
+def _free_copy_name(session: Session, name: str) -> str:
+    """"<name> (copy)", or "(copy 2)", "(copy 3)"... when that is taken too; the base
+    is shortened so the whole stays within MAX_NAME."""
+    for n in range(1, 1000):
+        suffix = " (copy)" if n == 1 else f" (copy {n})"
+        candidate = name[:MAX_NAME - len(suffix)] + suffix
+        if find_by_name(session, candidate) is None:
+            return candidate
+    raise ValueError(f"too many copies of “{name}”; rename one first")
+
+
 def duplicate_segment(session: Session, segment_id: int, created_by: int | None = None
                       ) -> Segment:
     original = session.get(Segment, segment_id)
     if original is None:
         raise LookupError(f"segment {segment_id} does not exist")
-    return save_segment(session, name=f"{original.name} (copy)"[:200], rules=original.rules,
+    return save_segment(session, name=_free_copy_name(session, original.name),
+                        rules=original.rules,
                         description=original.description, created_by=created_by)
 
 
