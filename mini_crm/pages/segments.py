@@ -116,38 +116,87 @@ def segment_editor_page() -> rx.Component:
         "Segment",
         rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("All segments"),
                           align="center", spacing="1"), href="/segments", size="2"),
-        rx.grid(
-            rx.vstack(
-                rx.card(rx.vstack(
-                    rx.text("Name", size="2", weight="medium"),
-                    text_field(E.name, E.set_segment_name, rev=E.rev, size="3",
-                               placeholder="e.g. Lapsed big spenders in Mumbai",
-                               aria_label="Segment name", data_testid="segment-name",
-                               width="100%", max_length=segment_limits.MAX_NAME),
-                    width="100%"), width="100%"),
-                rx.card(rule_builder(), width="100%"),
-                rx.hstack(
-                    rx.button(rx.icon("save", size=16), E.save_label, size="3",
-                              on_click=E.save, data_testid="save-segment"),
-                    rx.cond(E.segment_id != 0,
-                            rx.link(rx.button(rx.icon("megaphone", size=16),
-                                              "Use in a campaign", size="3", variant="soft"),
-                                    href="/campaigns/new?segment=" + E.segment_id.to(str),
-                                    data_testid="use-in-campaign")),
-                    rx.cond(E.saved_message != "", rx.text(E.saved_message, color_scheme="green",
-                                                           size="2")),
-                    rx.cond(E.save_error != "", rx.text(E.save_error, color_scheme="red",
-                                                        size="2", role="alert")),
-                    align="center", spacing="3"),
-                spacing="4",
-                width="100%",
-            ),
-            _preview_panel(),
-            columns=rx.breakpoints(initial="1", lg="2fr 1fr"),
-            spacing="4",
-            width="100%",
-            align_items="start",
-        ),
+        rx.cond(~E.found, _not_found(), _editor()),
         subtitle="Describe the audience in plain English or build it with rules; the size "
                  "updates as you edit.",
+    )
+
+
+def _not_found() -> rx.Component:
+    return rx.card(empty_state("search-x", "Segment not found",
+                               "It may have been deleted, or the link is wrong.",
+                               rx.link(rx.button("All segments"), href="/segments")),
+                   width="100%", data_testid="segment-not-found")
+
+
+# Unsaved edits (the state's `dirty`, carried by a hidden marker) are not lost without a
+# question: leaving the page (refresh, closing the tab, another site) asks through
+# beforeunload, as the campaign wizard does, and so does a click on a link inside the app,
+# which moves without unloading the page (the wizard autosaves drafts; a segment does not).
+_LEAVE_GUARD = """
+if (!window.__mcSegmentGuard) {
+  window.__mcSegmentGuard = true;
+  const dirty = () => {
+    const m = document.getElementById('segment-dirty');
+    return !!m && m.dataset.dirty === 'true';
+  };
+  window.addEventListener('beforeunload', (e) => {
+    if (dirty()) { e.preventDefault(); e.returnValue = ''; }
+  });
+  document.addEventListener('click', (e) => {
+    const a = e.target instanceof Element ? e.target.closest('a[href]') : null;
+    if (!a || !dirty() || e.defaultPrevented || a.target === '_blank' || e.button !== 0
+        || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+    const to = new URL(a.href, location.href);
+    if (to.origin !== location.origin || to.pathname === location.pathname) return;
+    if (!window.confirm('Leave without saving this segment? Your changes will be lost.')) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  }, true);
+}
+"""
+
+
+def _editor() -> rx.Component:
+    return rx.fragment(
+        rx.el.span(id="segment-dirty", custom_attrs={"data-dirty": E.dirty.to(str)},
+                   display="none"),
+        rx.script(_LEAVE_GUARD),
+        _editor_grid(),
+    )
+
+
+def _editor_grid() -> rx.Component:
+    return rx.grid(
+        rx.vstack(
+            rx.card(rx.vstack(
+                rx.text("Name", size="2", weight="medium"),
+                text_field(E.name, E.set_segment_name, rev=E.rev, size="3",
+                           placeholder="e.g. Lapsed big spenders in Mumbai",
+                           aria_label="Segment name", data_testid="segment-name",
+                           width="100%", max_length=segment_limits.MAX_NAME),
+                width="100%"), width="100%"),
+            rx.card(rule_builder(), width="100%"),
+            rx.hstack(
+                rx.button(rx.icon("save", size=16), E.save_label, size="3",
+                          on_click=E.save, data_testid="save-segment"),
+                rx.cond(E.segment_id != 0,
+                        rx.link(rx.button(rx.icon("megaphone", size=16),
+                                          "Use in a campaign", size="3", variant="soft"),
+                                href="/campaigns/new?segment=" + E.segment_id.to(str),
+                                data_testid="use-in-campaign")),
+                rx.cond(E.saved_message != "", rx.text(E.saved_message, color_scheme="green",
+                                                       size="2")),
+                rx.cond(E.save_error != "", rx.text(E.save_error, color_scheme="red",
+                                                    size="2", role="alert")),
+                align="center", spacing="3"),
+            spacing="4",
+            width="100%",
+        ),
+        _preview_panel(),
+        columns=rx.breakpoints(initial="1", lg="2fr 1fr"),
+        spacing="4",
+        width="100%",
+        align_items="start",
     )

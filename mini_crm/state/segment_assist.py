@@ -128,6 +128,7 @@ class SegmentAssist(rx.State, mixin=True):
             return False
         self.ai_source = source
         self.tree = editing.from_rules(answer["rules"])
+        self.dirty = True
         self.rev += 1
         self.saved_message = ""
         if source == "lookalike" and self.segment_id:

@@ -21,6 +21,7 @@ from mini_crm.state.segment_assist import SegmentAssist
 from mini_crm.state.segment_list import EDITOR_ROLES, NOT_ALLOWED
 
 PREVIEW_DEBOUNCE_SECONDS = 0.35
+MAX_ID = 2**31 - 1  # larger ids exist on no database (PostgreSQL refuses them in a query)
 
 # Pages that embed this builder, by route prefix → their handler to run after every edit
 # of the rules. The campaign wizard registers its draft's autosave as it is built
@@ -36,8 +37,11 @@ def notify_edits_under(route_prefix: str, handler: EventHandler) -> None:
 
 class SegmentEditorState(SegmentAssist, AppState):
     segment_id: int = 0
+    found: bool = True  # False: the address names no saved segment (/segments/9999, /abc)
     name: str = ""
     tree: dict[str, Any] = editing.empty_tree()
+    # Edits not saved yet: the page's leave guard asks before they are lost.
+    dirty: bool = False
     size: int = 0
     total: int = 0  # all customers, for the size's share
     sentence: str = ""
@@ -107,6 +111,9 @@ class SegmentEditorState(SegmentAssist, AppState):
             reconnected, self._visit = self.reopened_after_reconnect(self._visit)
             if first_open and not reconnected:
                 reconnected = self._restore()
+            missing = not self.found
+        if reconnected and missing:  # still the "Segment not found" card
+            return
         if reconnected:
             # Keep the unsaved rules, name and prompt, and what the boxes show (no
             # revision bump); only count again, as the data may have moved meanwhile.
@@ -124,14 +131,20 @@ class SegmentEditorState(SegmentAssist, AppState):
             self.reset_editor()
         context = await rx.run_in_thread(builder_context)
         loaded = None
-        if raw_id.isdigit():
+        if raw_id.isdigit() and int(raw_id) <= MAX_ID:
             loaded = await rx.run_in_thread(lambda: load_segment(int(raw_id)))
+        if raw_id and loaded is None:
+            # Not a blank editor: saving it would make a new segment the address never named.
+            async with self:
+                self.found = False
+            return
         async with self:
             self.cities = context["cities"]
             self.field_options = editing.field_options(context["keys"])
             if loaded is not None:
                 self.segment_id, self.name = loaded["id"], loaded["name"]
                 self.tree = editing.from_rules(loaded["rules"])
+                self.dirty = False
                 self.rev += 1
         yield SegmentEditorState.refresh_preview
         if loaded is None and buyers_of.isdigit() and len(buyers_of) <= 12:
@@ -145,6 +158,7 @@ class SegmentEditorState(SegmentAssist, AppState):
         bump); what the builder knows of the data (cities, fields) stays. The Segments
         page's open and the campaign wizard's (which embeds the builder) call it."""
         self.segment_id, self.name, self.tree = 0, "", editing.empty_tree()
+        self.found, self.dirty = True, False
         self.saved_message = self.save_error = self.error = self.error_path = ""
         self.drafts = {}
         self.reset_assist()
@@ -159,7 +173,7 @@ class SegmentEditorState(SegmentAssist, AppState):
                 self.rev += 1
         elif tree == self.tree:
             return None
-        self.tree = tree
+        self.tree, self.dirty = tree, True
         self.saved_message = self.save_error = ""  # an edit answers the last notice
         self._generation += 1
         path = str(self.router.page.path or "")
@@ -295,6 +309,8 @@ class SegmentEditorState(SegmentAssist, AppState):
 
     @rx.event
     def set_segment_name(self, name: str):
+        if name != self.name:
+            self.dirty = True
         self.name = name
         self.save_error = ""
         self._keep()
@@ -303,7 +319,7 @@ class SegmentEditorState(SegmentAssist, AppState):
         """Mirror the editor into the tab's sessionStorage (`kept`)."""
         self.kept = json.dumps({"at": str(self.router.page.full_raw_path),
                                 "segment_id": self.segment_id, "name": self.name,
-                                "rules": editing.to_rules(self.tree)})
+                                "rules": editing.to_rules(self.tree), "dirty": self.dirty})
 
     def _restore(self) -> bool:
         """A fresh state on the address the tab's `kept` copy was made on: take the
@@ -321,6 +337,7 @@ class SegmentEditorState(SegmentAssist, AppState):
         raw_id = str(self.router.page.params.get("segment_ref", "") or "")
         self.segment_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 12 else 0
         self.tree, self.name = tree, name
+        self.dirty = kept.get("dirty") is not False  # unknown: unsaved, ask before leaving
         self.rev += 1
         self._generation += 1
         return True
@@ -368,11 +385,12 @@ class SegmentEditorState(SegmentAssist, AppState):
             self.save_error = f"Fix the highlighted rule first: {exc.reason}"
             self.error, self.error_path = exc.reason, exc.path
             return
-        except (ValueError, LookupError) as exc:
-            self.save_error = str(exc)
+        except (ValueError, LookupError) as exc:  # a name in use (NameTaken), empty, long
+            self.save_error = formatting.sentence(str(exc))
             return
-        self.save_error = ""
+        self.save_error, self.dirty = "", False
         self.saved_message = "Saved."
+        self._keep()
         # Stay on the page (no reload, inputs keep focus); only the address changes.
         return rx.call_script(
             f"window.history.replaceState(null, '', '/segments/{int(self.segment_id)}')")

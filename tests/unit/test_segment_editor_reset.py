@@ -29,11 +29,13 @@ def test_reset_editor_empties_what_was_edited_and_keeps_what_it_knows_of_the_dat
     s.ai_source, s.ai_explanation = "description_unconfirmed", ["City is Pune"]
     s.ai_unused, s._ai_pending = ["gold", "tier"], {"rules": PUNE}
     s.cities = ["Pune", "Mumbai"]
+    s.found, s.dirty = False, True  # a missing segment's card; unsaved edits
     rev, generation = s.rev, s._generation
 
     s.reset_editor()
 
     assert (s.segment_id, s.name, s.tree) == (0, "", editing.empty_tree())
+    assert (s.found, s.dirty) == (True, False)  # an editor again, nothing to lose
     assert (s.saved_message, s.save_error, s.error, s.error_path) == ("", "", "", "")
     assert s.drafts == {}
     assert (s.ai_prompt, s.ai_engine, s.ai_note, s.ai_error, s.ai_source) == ("",) * 5
@@ -52,3 +54,15 @@ def test_an_edit_inside_the_campaign_wizard_also_saves_its_draft() -> None:
     assert _at("/campaigns/new")._edit(tree) == [SegmentEditorState.refresh_preview,
                                                  CampaignWizardState.note_edit]
     assert _at("/segments/new")._edit(tree) == SegmentEditorState.refresh_preview
+
+
+def test_edits_and_a_new_name_are_unsaved_work_for_the_leave_guard() -> None:
+    s = _at("/segments/new")
+    assert s.dirty is False
+    s.set_segment_name("")  # the same name again is no edit
+    assert s.dirty is False
+    s.set_segment_name("Pune spenders")
+    assert s.dirty is True
+    s.dirty = False
+    s._edit(editing.from_rules(PUNE))
+    assert s.dirty is True
