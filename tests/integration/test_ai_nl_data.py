@@ -185,3 +185,28 @@ def test_the_first_pass_can_run_at_app_start(session: Session, engine: Any,
     monkeypatch.setattr(data_vocabulary, "session_scope", this_database)
     data_vocabulary.warm_in_background().join(timeout=60)
     assert data_vocabulary._cache[str(engine.url)].values["tier"] == {"gold": 3}
+
+
+def test_a_burst_larger_than_an_incremental_read_is_not_rebuilt_on_every_call(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A push of more customers than one incremental read takes, all stamped within the
+    overlap of the newest stamp: once counted, later calls read only what changed since
+    they last looked, not the burst again (which made every call a full pass)."""
+    monkeypatch.setattr(data_vocabulary, "INCREMENTAL_ROWS", 10)
+    data_vocabulary.forget()
+    burst = utcnow() - timedelta(hours=1)
+    session.add_all(Customer(external_id=f"p{i}", attributes={"tier": "gold"},
+                             created_at=burst, updated_at=burst) for i in range(30))
+    session.commit()
+    builds: list[int] = []
+    real_build = data_vocabulary._build
+    monkeypatch.setattr(data_vocabulary, "_build",
+                        lambda db: builds.append(1) or real_build(db))
+    assert data_vocabulary.current(session).keys == {"tier": 30}
+    assert data_vocabulary.current(session).keys == {"tier": 30}
+    assert len(builds) == 1
+    # what changes afterwards is still read incrementally, and counted once
+    _customers(session, "q", 3, {"tier": "silver"})
+    stats = data_vocabulary.current(session)
+    assert stats.values["tier"] == {"gold": 30, "silver": 3}
+    assert len(builds) == 1
