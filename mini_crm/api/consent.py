@@ -15,9 +15,9 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from mini_crm.api.deps import db_session, read_body, require_scope, signed_items
-from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError, not_json_message
 from mini_crm.api.ingestion import key_actor
-from mini_crm.core import consent, inbound, suppression
+from mini_crm.core import consent, inbound, plain_errors, suppression
 from mini_crm.core.ingestion.reads import decode_cursor, encode_cursor
 from mini_crm.db import session_scope
 from mini_crm.models import ApiKey
@@ -73,8 +73,9 @@ async def _optional_json(request: Request, model: type[BaseModel]) -> Any:
         return model.model_validate_json(body)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ApiError(422, f"{where}: {first['msg']}") from exc
+        if first["type"] == "json_invalid":
+            raise ApiError(400, not_json_message(body)) from exc
+        raise ApiError(422, plain_errors.message(dict(first))) from exc
 
 
 # `:path`: an external id may hold slashes (gid://shop/Customer/7001), sent percent-encoded.
@@ -182,7 +183,7 @@ async def post_inbound(request: Request) -> dict[str, Any]:
             indexes.append(index)
         except ValidationError as exc:
             errors.extend({"index": index, "field": ".".join(map(str, e["loc"])) or None,
-                           "message": e["msg"]} for e in exc.errors())
+                           "message": plain_errors.message(dict(e))} for e in exc.errors())
     result = await run_in_threadpool(_apply_replies, good)
     for e in result.errors:  # apply_replies counts within `good`; report request indexes
         errors.append({**e, "index": indexes[e["index"]]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from mini_crm.core import plain_errors
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.segments import RulesError
 
@@ -114,12 +116,25 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"loc": list(e.get("loc", ())), "message": e.get("msg"), "type": e.get("type")}
-                   for e in exc.errors()]
-        first = details[0] if details else {"loc": [], "message": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"] if p != "body") or "body"
-        return JSONResponse(error_body("validation_error", f"{where}: {first['message']}",
-                                       details), status_code=422)
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(error_body("bad_request", not_json_message(exc.body)),
+                                status_code=400)
+        details = [{"loc": list(e.get("loc", ())), "message": plain_errors.message(dict(e)),
+                    "type": e.get("type")} for e in errors]
+        message = details[0]["message"] if details else "the request is not valid"
+        return JSONResponse(error_body("validation_error", message, details), status_code=422)
+
+
+def not_json_message(body: Any) -> str:
+    """"body is not valid JSON: <where and why>", the one wording on every route: the
+    ingestion routes parse their bodies themselves, FastAPI parses the others and hands
+    its handler the text that failed (RequestValidationError.body)."""
+    try:
+        json.loads(body)
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        return f"body is not valid JSON: {exc}"
+    return "body is not valid JSON"
 
 
 def is_api_path(path: str) -> bool:

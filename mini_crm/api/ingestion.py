@@ -18,7 +18,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from mini_crm.api.deps import db_session, key_label, read_body, require_scope
-from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.api.errors import ERROR_SCHEMA, ApiError, not_json_message
 from mini_crm.core import consent
 from mini_crm.core.auth import audit
 from mini_crm.core.ingestion import limits, reads, stream
@@ -63,15 +63,27 @@ def _body_doc(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]
         "examples": {"one": {"value": example}, "batch": {"value": {"items": [example]}}}}}}}
 
 
-async def _items(request: Request) -> list[Any]:
+def is_batch(data: dict[str, Any], model: type[BaseModel]) -> bool:
+    """True when `data` is a batch envelope, False when it is one item of `model`.
+
+    The batch key `items` is also an order's own field (its line items), so the key alone
+    cannot tell: an object carrying any of the item's other fields is one item, whatever
+    else it holds (its own errors are then per-field); without any, it is an envelope."""
+    if "items" not in data:
+        return False
+    return not (set(data) - {"items"}) & set(model.model_fields)
+
+
+async def _items(request: Request, model: type[BaseModel]) -> list[Any]:
     body = await read_body(request, get_settings().ingest_max_body_bytes)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"body is not valid JSON: {exc}") from exc
+        raise ApiError(400, not_json_message(body)) from exc
     if not isinstance(data, dict):
-        raise ApiError(422, "body must be one object, or {\"items\": [...]}")
-    if "items" not in data:
+        raise ApiError(422, "the body must be a JSON object: one item, or "
+                       "{\"items\": [...]}")
+    if not is_batch(data, model):
         return [data]
     unknown = sorted(set(data) - {"items"})
     if unknown:
@@ -129,7 +141,7 @@ def _answer(kind: str, accepted: int, mode: str, errors: list[dict[str, Any]]
              openapi_extra=_body_doc(CustomerIn, CUSTOMER_EXAMPLE))
 async def post_customers(request: Request,
                          key: ApiKey = Depends(require_scope("ingest"))) -> IngestResult:
-    checked = validate_items(await _items(request), CustomerIn)
+    checked = validate_items(await _items(request, CustomerIn), CustomerIn)
     actor = key_actor(key)
     change = consent.Change(source="api", actor=actor)
     accepted, mode = await run_in_threadpool(
@@ -148,7 +160,7 @@ async def post_customers(request: Request,
              openapi_extra=_body_doc(OrderIn, ORDER_EXAMPLE))
 async def post_orders(request: Request,
                       _key: Any = Depends(require_scope("ingest"))) -> IngestResult:
-    checked = validate_items(await _items(request), OrderIn)
+    checked = validate_items(await _items(request, OrderIn), OrderIn)
     accepted, mode = await run_in_threadpool(_store, "orders", write_orders_in_transaction,
                                              checked)
     return _answer("orders", accepted, mode, checked.errors)

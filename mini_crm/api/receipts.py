@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mini_crm.api.deps import signed_items
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError, error_body
+from mini_crm.core import plain_errors
 from mini_crm.core.delivery import receipts, signing
 from mini_crm.core.delivery.receipt_model import Receipt, ReceiptIn
 
@@ -86,7 +87,8 @@ def _parse(items: list[Any]) -> tuple[list[Receipt], list[dict[str, Any]]]:
         try:
             good.append(Receipt.from_in(ReceiptIn.model_validate(item)))
         except ValidationError as exc:
-            errors.extend({"index": index, "loc": list(e["loc"]), "message": e["msg"]}
+            errors.extend({"index": index, "loc": list(e["loc"]),
+                           "message": plain_errors.message(dict(e))}
                           for e in exc.errors())
     return good, errors
 

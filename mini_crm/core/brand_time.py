@@ -18,6 +18,8 @@ one place that converts between the two:
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -155,6 +157,26 @@ def last_days(n: int, now: datetime | None = None) -> tuple[date, date]:
     return d - timedelta(days=n - 1), d
 
 
+_YMD = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?![0-9])")
+
+
+def _impossible_day(text: str) -> str | None:
+    """For ISO text whose date part names a day the calendar lacks ("2026-02-30..."):
+    "30 February 2026 does not exist; February 2026 has 28 days" (the words the AI
+    route uses). None when the day exists or the text is not of that form."""
+    m = _YMD.match(text)
+    if not m:
+        return None
+    year, month, day = (int(g) for g in m.groups())
+    if not 1 <= month <= 12:
+        return f"{text[:40]!r}: there is no month {month}; write e.g. 2026-04-30"
+    longest = calendar.monthrange(year, month)[1] if year else 31
+    if 1 <= day <= longest:
+        return None
+    name = calendar.month_name[month]
+    return f"{day} {name} {year} does not exist; {name} {year} has {longest} days"
+
+
 def parse_input_timestamp(value: str | datetime | date) -> datetime:
     """An input timestamp → naive UTC, the stored form.
 
@@ -174,6 +196,8 @@ def parse_input_timestamp(value: str | datetime | date) -> datetime:
         raise TimestampError(f"expected an ISO 8601 timestamp such as 2026-11-29T13:30:00+05:30, "
                              f"got {type(value).__name__}")
     text = value.strip()
+    if (missing := _impossible_day(text)) is not None:
+        raise TimestampError(missing)
     try:
         if len(text) == 10:
             return parse_input_timestamp(date.fromisoformat(text))

@@ -61,8 +61,9 @@ class NumberError(ValueError):
 class NumberFormatError(NumberError):
     """Not a number, or one that could be read two ways. `.text` is the input."""
 
-    def __init__(self, text: str, reason: str, hint: str = HOW_TO_WRITE) -> None:
-        super().__init__(f"{text!r} {reason}: {hint}")
+    def __init__(self, text: str, reason: str, hint: str = HOW_TO_WRITE,
+                 message: str | None = None) -> None:
+        super().__init__(message or f"{text!r} {reason}: {hint}")
         self.text = text
         self.reason = reason
         self.hint = hint
@@ -84,6 +85,12 @@ def parse_number(value: object) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
+        if math.isinf(value):
+            # JSON has no infinity: a parser hands over inf for a literal past float's
+            # range (1e400), which the sender wrote as a number, only too large a one.
+            raise NumberFormatError(str(value), "is too large", message=(
+                "too large a number (past 1.8e308, read as infinity); write it in digits, "
+                "e.g. 150000 or 1499.50"))
         if not math.isfinite(value):
             raise NumberFormatError(str(value), "is not a finite number")
         return Decimal(repr(value))

@@ -149,6 +149,15 @@ def check_mapping(kind: str, mapping: dict[str, str], header: list[str] | None =
         raise ValueError(f"map a column to: {', '.join(missing)}")
 
 
+def _blank_on_row(error: dict[str, Any], mapping: dict[str, str], row: int) -> str:
+    """A blank required cell reads "Customer ID is empty on row 7", as a person says it
+    pointing at the sheet; other messages are kept (the row is beside them)."""
+    column = mapping.get(error["field"] or "")
+    if column is not None and error["message"] == f"{column} is empty":
+        return f"{column} is empty on row {row}"
+    return str(error["message"])
+
+
 def _attribute_key(column: str) -> str:
     key = ATTRIBUTE_KEY.sub("_", column.strip()).strip("_").lower() or "column"
     return key if key[0].isalpha() or key[0] == "_" else f"c_{key}"
@@ -267,11 +276,14 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
 
     def flush() -> list[dict[str, Any]]:
         readable = [r for r in batch if r.item is not None]
-        checked = validate_items([r.item for r in readable], model)
+        # Errors name the CSV column the user mapped, and a required field left out of
+        # the item is a blank cell there ("Customer ID is empty on row 7").
+        checked = validate_items([r.item for r in readable], model, labels=mapping,
+                                 missing="is empty")
         errors = [{"row": r.number, "field": None, "message": r.error} for r in batch
                   if r.error]
-        errors += [{"row": readable[e["index"]].number, "field": e["field"],
-                    "message": e["message"]} for e in checked.errors]
+        errors += [{"row": (n := readable[e["index"]].number), "field": e["field"],
+                    "message": _blank_on_row(e, mapping, n)} for e in checked.errors]
         errors.sort(key=lambda e: e["row"])
         report.rows += len(batch)
         if batch:

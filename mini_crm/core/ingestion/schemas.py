@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -22,14 +22,15 @@ from pydantic import (
     model_validator,
 )
 
-from mini_crm.core import brand_time, numbers
+from mini_crm.core import brand_time, numbers, plain_errors
 from mini_crm.core.contacts import CHANNELS, blank_to_none, normalise_email, normalise_phone
 from mini_crm.settings import get_settings
 
 TIMESTAMP_DOC = ("ISO 8601. With an offset (`+05:30`, `Z`) it is converted to UTC; without "
                  "one it is read as wall-clock time in the brand's zone (BRAND_TIMEZONE, "
                  "default Asia/Kolkata); a bare date is the start of that brand day. "
-                 "Stored in UTC.")
+                 "A JSON number is Unix time in UTC: seconds, or milliseconds when it is "
+                 "above 20,000,000,000. Stored in UTC.")
 
 
 def _timestamp(value: Any) -> Any:
@@ -275,11 +276,25 @@ class OrderIn(_Item):
     @field_validator("ordered_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
-        return _naive_utc(v)  # type: ignore[return-value]
+        return _not_in_future(_naive_utc(v))  # type: ignore[arg-type]
 
     @field_serializer("ordered_at", when_used="json")
     def _ordered_text(self, v: datetime) -> str | None:
         return _utc_text(v)
+
+
+def _not_in_future(ordered_at: datetime) -> datetime:
+    """`ordered_at` (naive UTC) unless it is later than now + ORDER_FUTURE_TOLERANCE_HOURS:
+    an order cannot have been placed tomorrow, and a future date would read as "last
+    ordered today" and match every recency rule."""
+    hours = get_settings().order_future_tolerance_hours
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if ordered_at > now + timedelta(hours=hours):
+        day = brand_time.local_date(ordered_at)
+        raise ValueError(f"ordered_at {day.day} {day:%B %Y} is in the future; an order's "
+                         f"date can be at most {hours:g} hours ahead of now "
+                         "(ORDER_FUTURE_TOLERANCE_HOURS)")
+    return ordered_at
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -310,7 +325,13 @@ class Validated(Generic[M]):
         self.items = [item for _, item in kept]
 
 
-def validate_items(raw: list[Any], model: type[M]) -> Validated[M]:
+def validate_items(raw: list[Any], model: type[M], labels: dict[str, str] | None = None,
+                   missing: str = "is required") -> Validated[M]:
+    """Validate each item of `raw` with `model`; errors are {"index", "field", "message"}
+    with the message in the user's words (core.plain_errors). `labels` maps a field to
+    the name the user knows it by (a CSV column); `missing` ends the sentence for an
+    absent required field ("is empty" for a blank CSV cell)."""
+    labels = labels or {}
     good: list[M] = []
     indexes: list[int] = []
     errors: list[dict[str, Any]] = []
@@ -324,6 +345,7 @@ def validate_items(raw: list[Any], model: type[M]) -> Validated[M]:
         except ValidationError as exc:
             for e in exc.errors():
                 field = ".".join(str(p) for p in e["loc"]) or None
-                errors.append({"index": index, "field": field,
-                               "message": e["msg"].removeprefix("Value error, ")})
+                label = labels.get(str(e["loc"][0])) if len(e["loc"]) == 1 else None
+                errors.append({"index": index, "field": field, "message": plain_errors.message(
+                    dict(e), label, missing=missing)})
     return Validated(good, errors, indexes)

@@ -1,0 +1,72 @@
+"""Request errors on every API route in the user's words: bad JSON is the same 400 on
+every route, a body that is not an object says so, and schema errors name the field
+without pydantic's phrasing."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+NOT_JSON = ("body is not valid JSON: Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1)")
+RULES = {"combinator": "and", "rules": []}
+
+
+@pytest.fixture
+def keys(make_key) -> dict[str, str]:
+    return make_key("ingest", "read", "campaigns", "ai")
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/customers", "/api/v1/orders", "/api/v1/campaigns", "/api/v1/segments",
+    "/api/v1/segments/preview", "/api/v1/campaigns/preview", "/api/v1/ai/segment-rules",
+    "/api/v1/customers/c-1/unsubscribe", "/api/v1/suppressions"])
+def test_bad_json_is_one_400_everywhere(api: TestClient, keys, app_settings, path) -> None:
+    r = api.post(path, content="{bad", headers={**keys, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == {"code": "bad_request", "message": NOT_JSON, "details": None}
+
+
+@pytest.mark.parametrize(("content", "ctype"), [
+    ('{"rules": {}}', "text/plain"), ("hello", "text/plain"), ("[1, 2]", "application/json"),
+    ('"rules"', "application/json")])
+def test_a_body_that_is_not_an_object(api: TestClient, keys, app_settings, content,
+                                      ctype) -> None:
+    r = api.post("/api/v1/segments", content=content,
+                 headers={**keys, "Content-Type": ctype})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["message"] == "the body must be a JSON object"
+
+
+def test_a_rule_value_past_floats_range(api: TestClient, keys, app_settings) -> None:
+    body = ('{"rules": {"combinator": "and", "rules": [{"field": "total_spend", '
+            '"operator": ">", "value": 1e400}]}}')
+    r = api.post("/api/v1/segments/preview", content=body,
+                 headers={**keys, "Content-Type": "application/json"})
+    assert r.status_code == 422
+    message = r.json()["error"]["message"]
+    assert "too large a number" in message and "inf" not in message.replace("infinity", "")
+
+
+@pytest.mark.parametrize(("schedule_at", "message"), [
+    ("2026-02-30", "30 February 2026 does not exist; February 2026 has 28 days"),
+    ("soon", "'soon' is not an ISO 8601 timestamp; write e.g. 2026-11-29T13:30:00+05:30, "
+             "or without an offset for Asia/Kolkata time")])
+def test_schedule_at_without_library_prefixes(api: TestClient, keys, app_settings,
+                                              schedule_at, message) -> None:
+    r = api.post("/api/v1/campaigns", json={"name": "x", "message": "hi", "channel": "sms",
+                                            "rules": RULES, "schedule_at": schedule_at},
+                 headers=keys)
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["message"] == message
+    assert error["details"][0]["loc"] == ["body", "schedule_at"]
+
+
+def test_schema_errors_name_the_field(api: TestClient, keys, app_settings) -> None:
+    r = api.post("/api/v1/segments", json={"rules": RULES}, headers=keys)
+    assert r.status_code == 422
+    assert r.json()["error"]["message"] == "name is required"
+    r = api.post("/api/v1/segments", json={"name": "x" * 1000, "rules": RULES}, headers=keys)
+    assert r.status_code == 422
+    assert r.json()["error"]["message"].startswith("name is 1000 characters; at most ")
