@@ -39,10 +39,13 @@ def _uplift(c: rx.Var) -> rx.Component:
     )
 
 
-def _revenue_chart(series: rx.Var) -> rx.Component:
+def _revenue_chart(series: rx.Var, note: rx.Var) -> rx.Component:
+    """Revenue per period since the send; `note` (why there are no recipients, or "")
+    is said instead of empty axes."""
     return rx.cond(
         series.length() == 0,
-        rx.center(rx.text("Not launched yet.", color_scheme="gray", size="2"),
+        rx.center(rx.text(rx.cond(note != "", note, "Not launched yet."),
+                          color_scheme="gray", size="2", text_align="center"),
                   height="200px"),
         rx.recharts.bar_chart(
             rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False,
@@ -85,7 +88,7 @@ def outcome_section(c: rx.Var, series: rx.Var, actions: rx.Component | None = No
             columns=rx.breakpoints(initial="1", sm="3"), spacing="4", width="100%"),
         _uplift(c),
         rx.text("Revenue since the send", size="2", weight="medium"),
-        _revenue_chart(series),
+        _revenue_chart(series, c["nobody_note"].to(str)),
         subtitle="Orders placed within the channel's conversion window after a message "
                  "(last touch): when several campaigns reached a customer, the latest "
                  "one gets the order. The holdout was never messaged, so uplift is how much "

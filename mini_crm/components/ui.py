@@ -53,10 +53,17 @@ def section(title: str, *children: rx.Component, actions: rx.Component | None = 
                     *([] if isinstance(subtitle, str) and not subtitle
                       else [rx.text(subtitle, size="1", color_scheme="gray")]),
                     spacing="1",
+                    # The heading's text wraps beside the actions; when both no longer
+                    # fit, the actions go under it, whole (a long subtitle squeezed "Find
+                    # customers like its buyers" out of its own button).
+                    flex="1 1 280px",
+                    min_width="0",
                 ),
-                rx.spacer(),
-                *([actions] if actions is not None else []),
+                *([rx.box(actions, flex_shrink="0", max_width="100%")]
+                  if actions is not None else []),
                 align="center",
+                justify="between",
+                wrap="wrap",
                 width="100%",
             ),
             *children,

@@ -6,12 +6,11 @@ import reflex as rx
 
 from mini_crm.components.ab_ui import ab_section
 from mini_crm.components.campaign_actions import campaign_actions
+from mini_crm.components.campaign_charts import funnel, timeline
 from mini_crm.components.campaign_ui import (
     channel_icon,
     engine_badge,
-    funnel_bar,
     kv_row,
-    progress_bar,
     tag_chips,
 )
 from mini_crm.components.layout import page_shell
@@ -29,7 +28,6 @@ from mini_crm.state.campaign_detail import LOG_FILTERS
 from mini_crm.state.campaign_detail import CampaignDetailState as S
 
 C = S.c
-
 
 def _cancel_button() -> rx.Component:
     def button(disabled: bool) -> rx.Component:
@@ -142,85 +140,6 @@ def _figures() -> rx.Component:
     )
 
 
-def _funnel() -> rx.Component:
-    return section(
-        "Funnel",
-        rx.vstack(
-            funnel_bar("Recipients", C["recipients"].to(str), rx.Var.create(100), "indigo"),
-            funnel_bar("Sent to the vendor", C["sent"].to(str), C["sent_pct"].to(int), "blue",
-                       test_id="funnel-sent"),
-            funnel_bar("Delivered", C["delivered"].to(str), C["delivered_pct"].to(int), "grass",
-                       test_id="funnel-delivered"),
-            funnel_bar("Failed (not sent)", C["failed"].to(str), C["failed_only_pct"].to(int),
-                       "red", test_id="funnel-failed"),
-            rx.cond(C["has_cancelled"].to(bool),
-                    funnel_bar("Cancelled (not sent)", C["cancelled"].to(str),
-                               C["cancelled_pct"].to(int), "gray",
-                               test_id="funnel-cancelled")),
-            funnel_bar("Undelivered", C["undelivered"].to(str), C["undelivered_pct"].to(int),
-                       "orange"),
-            funnel_bar("Converted (bought within the window)", C["converters"].to(str),
-                       C["converted_pct"].to(int), "jade", test_id="funnel-converted"),
-            spacing="4",
-            width="100%",
-        ),
-        rx.vstack(
-            rx.hstack(rx.text(C["progress_label"].to(str), size="1", color_scheme="gray"),
-                      rx.spacer(),
-                      rx.text(C["progress"].to(int).to_string() + "%", size="1",
-                              color_scheme="gray", data_testid="campaign-progress-text"),
-                      width="100%"),
-            progress_bar(C["progress"].to(int), S.active, test_id="campaign-progress"),
-            spacing="1",
-            width="100%",
-        ),
-        subtitle="Share of the recipients at each stage (skipped customers are left out "
-                 "before sending)",
-    )
-
-
-def _timeline() -> rx.Component:
-    def bar(key: str, name: str, color: str, stack: str) -> rx.Component:
-        return rx.recharts.bar(data_key=key, name=name, fill=rx.color(color, 9),
-                               stack_id=stack, is_animation_active=False, max_bar_size=28)
-
-    return section(
-        "Timeline",
-        rx.cond(
-            S.timeline.length() == 0,
-            rx.center(rx.text("Nothing sent yet.", color_scheme="gray", size="2"),
-                      height="260px"),
-            rx.recharts.bar_chart(
-                rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False,
-                                           stroke=rx.color("gray", 5)),
-                # Sends in one column, their outcomes (receipts, failures) stacked beside.
-                bar("sent", "Sent", "blue", "sent"),
-                bar("delivered", "Delivered", "grass", "outcome"),
-                bar("undelivered", "Undelivered", "orange", "outcome"),
-                bar("failed", "Failed", "red", "outcome"),
-                bar("cancelled", "Cancelled (not sent)", "gray", "outcome"),
-                rx.recharts.x_axis(data_key="label", font_size=11, tick_line=False,
-                                   min_tick_gap=24, stroke=rx.color("gray", 8)),
-                rx.recharts.y_axis(font_size=11, width=48, tick_line=False, axis_line=False,
-                                   allow_decimals=False, stroke=rx.color("gray", 8)),
-                rx.recharts.graphing_tooltip(
-                    cursor={"fill": rx.color("gray", 3)},
-                    content_style={"borderRadius": "8px", "fontSize": "13px",
-                                   "border": f"1px solid {rx.color('gray', 5)}"}),
-                rx.recharts.legend(icon_type="circle", icon_size=8,
-                                   wrapper_style={"fontSize": "12px"}),
-                data=S.timeline,
-                width="100%",
-                height=260,
-                bar_gap=1,
-                margin={"top": 8, "right": 8, "left": 0, "bottom": 0},
-            ),
-        ),
-        subtitle="Messages sent and their outcomes over the campaign's run",
-        data_testid="campaign-timeline",
-    )
-
-
 def _message() -> rx.Component:
     return section(
         "Message",
@@ -280,7 +199,10 @@ def _log() -> rx.Component:
         rx.cond(
             S.log_total == 0,
             empty_state("inbox", "No messages here",
-                        rx.cond(S.log_status == "all", "This campaign has no recipients yet.",
+                        rx.cond(S.log_status == "all",
+                                rx.cond(C["nobody_note"].to(str) != "",
+                                        C["nobody_note"].to(str),
+                                        "This campaign has no recipients yet."),
                                 "No message has this status.")),
             rx.box(
                 responsive_table(
@@ -409,8 +331,8 @@ def _body() -> rx.Component:
         rx.cond(S.notice != "", rx.callout(S.notice, icon="info", size="1", width="100%")),
         _figures(),
         rx.grid(
-            _funnel(),
-            _timeline(),
+            funnel(),
+            timeline(),
             columns=rx.breakpoints(initial="1", lg="minmax(0, 2fr) minmax(0, 3fr)"),
             spacing="4",
             width="100%",

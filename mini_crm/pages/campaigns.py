@@ -12,6 +12,7 @@ from mini_crm.state.campaigns import STATUS_FILTERS
 from mini_crm.state.campaigns import CampaignListState as S
 
 _WIDE_ONLY = ["none", "none", "table-cell"]  # columns a phone can do without
+_PHONE_ONLY = ["block", "block", "none"]
 
 
 def _new_button(size: str = "3") -> rx.Component:
@@ -100,10 +101,20 @@ def _row(r: rx.Var) -> rx.Component:
                     align="center",
                     wrap="wrap",
                 ),
+                # On a phone the status rides under the name: its own column was off
+                # the screen to the right, past a long name kept on one line.
+                rx.box(status_badge(r["status_label"].to(str)), display=_PHONE_ONLY,
+                       data_testid="row-status-phone"),
                 spacing="1",
+                # A long name wraps on a phone rather than pushing every figure off
+                # screen.
+                white_space="normal",
+                min_width=["150px", "150px", "0"],
+                max_width=["200px", "200px", "none"],
             ),
         ),
-        rx.table.cell(status_badge(r["status_label"].to(str)), data_testid="row-status"),
+        rx.table.cell(status_badge(r["status_label"].to(str)), data_testid="row-status",
+                      display=_WIDE_ONLY),
         rx.table.cell(r["audience"], justify="end", data_testid="row-audience",
                       display=_WIDE_ONLY),
         rx.table.cell(_figures(r)),
@@ -128,7 +139,7 @@ def _table() -> rx.Component:
             responsive_table(
                 rx.table.header(rx.table.row(
                     rx.table.column_header_cell("Campaign"),
-                    rx.table.column_header_cell("Status"),
+                    rx.table.column_header_cell("Status", display=_WIDE_ONLY),
                     rx.table.column_header_cell("Audience", justify="end",
                                                 display=_WIDE_ONLY),
                     rx.table.column_header_cell("Delivery"),

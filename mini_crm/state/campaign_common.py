@@ -107,6 +107,24 @@ def _pending_text(pending: int, waiting: int, decide_at: datetime | None) -> str
     return f"{formatting.count(queued)} queued, {held}" if queued else held
 
 
+def _nobody_note(status: str, total: int, audience: int, scheduled_at: datetime | None
+                 ) -> str:
+    """Why a campaign has no recipients to show ("" when it has some): not started yet,
+    an empty audience, or everyone matching skipped at launch."""
+    if total:
+        return ""
+    if status in (CampaignStatus.SCHEDULED, CampaignStatus.DRAFT):
+        when = f" ({local_text(scheduled_at)})" if scheduled_at is not None else ""
+        return (f"Not started yet{when}: the audience is counted when it starts, and "
+                "each stage fills in as messages go out.")
+    if status == CampaignStatus.SENDING:
+        return "Counting the audience…"
+    if not audience:
+        return "No one was in the audience, so nothing was sent."
+    return ("Every matching customer was skipped at launch (see Audience), so nothing "
+            "was sent.")
+
+
 def stats_view(s: CampaignStats) -> dict[str, Any]:
     """One campaign's figures, display-ready. `sent` counts every message the vendor
     accepted (so it includes those since delivered or undelivered); `failed` the real
@@ -174,6 +192,8 @@ def stats_view(s: CampaignStats) -> dict[str, Any]:
         "failed_pct": percent(failed + undelivered, total),
         "failed_only_pct": percent(failed, total),
         "cancelled_pct": percent(cancelled, total),
+        # Said instead of an empty funnel, chart or log: "" once there are recipients.
+        "nobody_note": _nobody_note(status, total, audience, s.scheduled_at),
         "undelivered_pct": percent(undelivered, total),
         "awaiting": formatting.count(awaiting),
         # `live`: figures may still change (sending, scheduled, or receipts still due).

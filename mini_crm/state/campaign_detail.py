@@ -70,6 +70,10 @@ def _summary(campaign_id: int) -> dict[str, Any] | None:
               "undelivered": int(p.get("undelivered") or 0),
               "cancelled": int(p.get("cancelled") or 0)}
              for label, p in zip(labels, timeline, strict=True)]
+    if not any(v for point in chart for k, v in point.items() if k != "label"):
+        chart = []  # empty axes say nothing: the page says why instead
+    if view["nobody_note"]:
+        earned = []
     return {"c": view, "timeline": chart, "revenue": earned}
 
 

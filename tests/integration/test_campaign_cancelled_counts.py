@@ -82,3 +82,18 @@ def test_insights_never_call_the_cancel_a_failure(app_settings: sa.Engine) -> No
     assert "“cancelled”" not in got.summary
     assert "The most common failure was “vendor refused” (2 messages)" in got.summary
     assert "15 messages were stopped by the cancel" in got.summary
+
+
+def test_a_finished_campaign_with_no_one_to_message_says_why(app_settings: sa.Engine) -> None:
+    now = utcnow()
+    with Session(app_settings) as s:
+        c = Campaign(name="Nobody", rules={"combinator": "and", "rules": []},
+                     message_template="Hi", status="completed", channel="sms",
+                     started_at=now, completed_at=now, audience_size=0)
+        s.add(c)
+        s.commit()
+        got = ins.campaign_insights(s, int(c.id)).value
+        view = stats_view(reports.get_campaign(s, int(c.id)))
+    assert got.summary == ("“Nobody” sent no messages (status completed): no one was in "
+                           "its audience, so there is nothing to summarise.")
+    assert view["nobody_note"] == "No one was in the audience, so nothing was sent."

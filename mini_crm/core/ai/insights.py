@@ -234,6 +234,16 @@ def _summary(campaign: Campaign, overall: dict[str, Any], highlights: list[str],
              comparison: dict[str, Any], top_errors: list[dict[str, Any]],
              groups: dict[str, list[dict[str, Any]]]) -> str:
     parts = []
+    if not overall["messages"] and campaign.status in ("completed", "cancelled", "failed"):
+        if overall.get("cancelled"):
+            why = (f"the cancel stopped all {plural(overall['cancelled'], 'message')} "
+                   "before they were sent")
+        elif overall.get("skipped"):
+            why = "every matching customer was skipped at launch"
+        else:
+            why = "no one was in its audience"
+        return (f"“{campaign.name}” sent no messages (status {campaign.status}): {why}, "
+                "so there is nothing to summarise.")
     if not overall["messages"]:
         return (f"“{campaign.name}” has no messages yet (status {campaign.status}), so "
                 "there is nothing to summarise.")

@@ -1,0 +1,165 @@
+"""The campaign report as a fresh user read it (brief h8), at 1440x900 and 390x844: a
+cancel shown apart from failures, the timeline's y-axis whole at 20,000, an empty
+audience and a scheduled campaign said in words (no empty chart or 0 % funnel), the
+lookalike button's text inside its button, and the status on a phone's history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+from sqlmodel import Session
+
+from mini_crm.models import Campaign, CommunicationLog, Customer, DeliveryStatus, utcnow
+from tests.e2e.conftest import e2e_engine
+
+SIZES = [{"width": 1440, "height": 900}, {"width": 390, "height": 844}]
+RECIPIENTS, DELIVERED, UNDELIVERED, REFUSED = 20_000, 1_400, 80, 20
+CANCELLED = RECIPIENTS - DELIVERED - UNDELIVERED - REFUSED  # 18,500
+CUSTOMER = Customer.__table__
+LOG = CommunicationLog.__table__
+
+
+@pytest.fixture
+def cancelled_campaign(e2e_env: dict[str, str]) -> Iterator[tuple[int, str]]:
+    """A 20,000-recipient SMS campaign cancelled 0.3 s after it started: 1,480 sent
+    (1,400 delivered, 80 undelivered), 20 refused by the vendor and 18,500 stopped by
+    the cancel. Its own 20,000 customers are removed afterwards, so the other tests'
+    figures are untouched."""
+    engine = e2e_engine(e2e_env)
+    tag = uuid.uuid4().hex[:6]
+    name, city = f"Cancelled early {tag}", f"Reportville {tag}"
+    now = utcnow()
+    start = now - timedelta(minutes=10)
+    with engine.begin() as conn:
+        conn.execute(CUSTOMER.insert(), [
+            {"external_id": f"h8-{tag}-{i}", "name": f"Shopper {i}", "city": city,
+             "phone": f"+9170{i:08d}", "attributes": {}, "is_stub": False,
+             "created_at": now, "updated_at": now} for i in range(RECIPIENTS)])
+        ids = list(conn.execute(sa.select(CUSTOMER.c.id).where(CUSTOMER.c.city == city)
+                                .order_by(CUSTOMER.c.id)).scalars())
+    with Session(engine) as s:
+        campaign = Campaign(name=name, rules={"combinator": "and", "rules": []},
+                            channel="sms", message_template="Hi {name}", status="cancelled",
+                            started_at=start, completed_at=start + timedelta(seconds=1),
+                            audience_size=RECIPIENTS, created_at=start)
+        s.add(campaign)
+        s.commit()
+        campaign_id = int(campaign.id)
+    sent_at, stopped_at = start + timedelta(milliseconds=100), start + timedelta(milliseconds=300)
+    plan = ([(DeliveryStatus.DELIVERED, None)] * DELIVERED
+            + [(DeliveryStatus.UNDELIVERED, "handset off")] * UNDELIVERED
+            + [(DeliveryStatus.FAILED, "vendor refused")] * REFUSED
+            + [(DeliveryStatus.FAILED, "cancelled")] * CANCELLED)
+    rows = []
+    for cid, (status, error) in zip(ids, plan, strict=True):
+        was_sent = status in (DeliveryStatus.DELIVERED, DeliveryStatus.UNDELIVERED)
+        rows.append({"campaign_id": campaign_id, "customer_id": cid, "status": status,
+                     "error": error, "attempts": 1, "message": "Hi",
+                     "sent_at": sent_at if was_sent else None,
+                     "delivered_at": sent_at + timedelta(seconds=20) if was_sent else None,
+                     "created_at": start, "updated_at": stopped_at})
+    with engine.begin() as conn:
+        conn.execute(LOG.insert(), rows)
+    try:
+        yield campaign_id, name
+    finally:
+        with engine.begin() as conn:
+            conn.execute(LOG.delete().where(LOG.c.campaign_id == campaign_id))
+            conn.execute(Campaign.__table__.delete().where(Campaign.__table__.c.id
+                                                           == campaign_id))
+            conn.execute(CUSTOMER.delete().where(CUSTOMER.c.city == city))
+
+
+def _campaign(e2e_env: dict[str, str], name: str, **fields) -> int:
+    with Session(e2e_engine(e2e_env)) as s:
+        c = Campaign(name=name, rules={"combinator": "and", "rules": []}, channel="sms",
+                     message_template="Hi {name}", **fields)
+        s.add(c)
+        s.commit()
+        return int(c.id)
+
+
+def _inside_its_box(page: Page, test_id: str) -> None:
+    """The element's content fits its own box (no text spilling out of a button)."""
+    spill = page.get_by_test_id(test_id).evaluate(
+        "el => { const b = el.querySelector('button') || el;"
+        " return b.scrollWidth - b.clientWidth; }")
+    assert spill <= 1, f"{test_id}: content is {spill}px wider than its box"
+
+
+def test_a_cancel_is_shown_apart_and_the_axis_reads_20k(page: Page, app_url: str,
+                                                         cancelled_campaign) -> None:
+    campaign_id, name = cancelled_campaign
+    for size in SIZES:
+        page.set_viewport_size(size)
+        page.goto(f"{app_url}/campaigns/{campaign_id}")
+        expect(page.get_by_test_id("campaign-name")).to_have_text(name)
+        expect(page.get_by_test_id("stat-failed")).to_have_text("20")
+        expect(page.get_by_test_id("stat-cancelled")).to_contain_text("18,500 cancelled")
+        expect(page.get_by_test_id("funnel-failed")).to_have_text("20")
+        expect(page.get_by_test_id("funnel-cancelled")).to_have_text("18,500")
+        timeline = page.get_by_test_id("campaign-timeline")
+        ticks = timeline.locator('text.recharts-cartesian-axis-tick-value[orientation="left"]')
+        expect(ticks.first).to_be_visible()
+        texts = ticks.all_text_contents()
+        assert "20K" in texts, texts
+        # Every tick label starts inside the chart: none is cut at the card's edge.
+        chart_left = timeline.locator(".recharts-wrapper").bounding_box()["x"]
+        for tick in ticks.all():
+            box = tick.bounding_box()
+            assert box is not None and box["x"] >= chart_left, (tick.text_content(), box)
+        _inside_its_box(page, "buyers-lookalike")
+        wide = size["width"] > 1000
+        page.screenshot(path=f"test-results/h8-cancelled-{'desktop' if wide else 'phone'}.png",
+                        full_page=True)
+
+    page.goto(f"{app_url}/campaigns")
+    page.get_by_test_id("campaign-search").fill(name)
+    row = page.get_by_test_id("campaign-row").filter(has_text=name)
+    expect(row).to_have_count(1)
+    # On a phone the status is on screen, under the name.
+    status = row.get_by_test_id("row-status-phone")
+    expect(status).to_have_text("cancelled")
+    box = status.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390, box
+    page.screenshot(path="test-results/h8-history-phone.png", full_page=True)
+    page.set_viewport_size(SIZES[0])
+    expect(row.get_by_test_id("row-failed")).to_have_text("· 20 failed")
+    expect(row.get_by_test_id("row-cancelled")).to_have_text("· 18,500 cancelled")
+    expect(row.get_by_test_id("row-status")).to_have_text("cancelled")
+
+
+def test_an_empty_audience_and_a_scheduled_campaign_say_so(page: Page, app_url: str,
+                                                           e2e_env: dict[str, str]) -> None:
+    tag = uuid.uuid4().hex[:6]
+    now = utcnow()
+    empty = _campaign(e2e_env, f"Nobody {tag}", status="completed", audience_size=0,
+                      started_at=now - timedelta(minutes=2), completed_at=now)
+    later = _campaign(e2e_env, f"Later {tag}", status="scheduled",
+                      scheduled_at=now + timedelta(days=2))
+    for size in SIZES:
+        page.set_viewport_size(size)
+        page.goto(f"{app_url}/campaigns/{empty}")
+        expect(page.get_by_test_id("campaign-name")).to_have_text(f"Nobody {tag}")
+        expect(page.get_by_test_id("funnel-note")).to_have_text(
+            "No one was in the audience, so nothing was sent.")
+        expect(page.get_by_test_id("timeline-note")).to_have_text(
+            "No one was in the audience, so nothing was sent.")
+        expect(page.get_by_test_id("campaign-timeline").locator(".recharts-wrapper")
+               ).to_have_count(0)
+        expect(page.get_by_text("This campaign has no recipients yet.")).to_have_count(0)
+        phone = size["width"] < 1000
+        page.screenshot(path=f"test-results/h8-empty-{'phone' if phone else 'desktop'}.png",
+                        full_page=True)
+
+        page.goto(f"{app_url}/campaigns/{later}")
+        expect(page.get_by_test_id("funnel-note")).to_contain_text("Not started yet")
+        expect(page.get_by_text("Recipients", exact=True)).to_have_count(0)
+        _inside_its_box(page, "buyers-lookalike")
+        page.screenshot(path=f"test-results/h8-scheduled-{'phone' if phone else 'desktop'}"
+                        ".png", full_page=True)
