@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from mini_crm.components.ui import responsive_table, section
+from mini_crm.components.ui import confirm_dialog, responsive_table, section
 from mini_crm.state.campaign_ab import CampaignAbState as AB
 from mini_crm.state.campaign_detail import CampaignDetailState as S
 
@@ -41,22 +41,12 @@ def _row(r: rx.Var) -> rx.Component:
 def _pick_confirm(key: rx.Var, note: rx.Var) -> rx.Component:
     """One "Variant X wins" button behind a confirmation: picking sends the variant to
     everyone still waiting at once, so it is asked like "Cancel campaign" is."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(
-            "Variant ", key, " wins", size="1", variant="soft", disabled=AB.picking,
-            data_testid="pick-winner")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Make variant ", key, " the winner?"),
-            rx.alert_dialog.description(note),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep testing", variant="soft",
-                                                 color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Send variant ", key,
-                                                 on_click=AB.pick(key),
-                                                 data_testid="confirm-pick-winner")),
-                justify="end", spacing="3", margin_top="16px"),
-        ),
-    )
+    return confirm_dialog(
+        rx.button("Variant ", key, " wins", size="1", variant="soft", disabled=AB.picking,
+                  data_testid="pick-winner"),
+        title="Make variant " + key + " the winner?", body=note,
+        cancel="Keep testing", confirm="Send variant " + key, on_confirm=AB.pick(key),
+        confirm_test_id="confirm-pick-winner")
 
 
 def _pick_buttons(ab: rx.Var) -> rx.Component:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.ui import confirm_dialog
 from mini_crm.state.campaign_actions import CampaignActionsState as A
 
 C = A.c
@@ -27,21 +28,12 @@ def _reschedule() -> rx.Component:
 
 
 def _send_now() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(rx.icon("send", size=16), "Send now", size="3",
-                                          data_testid="send-now")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Send this campaign now?"),
-            rx.alert_dialog.description("It starts at once instead of at its scheduled "
-                                        "time."),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Not yet", variant="soft",
-                                                 color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Send now", on_click=A.send_now,
-                                                 data_testid="confirm-send-now")),
-                justify="end", spacing="3", margin_top="16px"),
-        ),
-    )
+    return confirm_dialog(
+        rx.button(rx.icon("send", size=16), "Send now", size="3", data_testid="send-now"),
+        title="Send this campaign now?",
+        body="It starts at once instead of at its scheduled time.",
+        cancel="Not yet", confirm="Send now", on_confirm=A.send_now,
+        confirm_test_id="confirm-send-now")
 
 
 def campaign_actions(cancel: rx.Component) -> rx.Component:

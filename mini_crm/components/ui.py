@@ -236,3 +236,33 @@ if (!window.__mcTableOverflow) {
   scan();
 }
 """
+
+
+def confirm_dialog(trigger: rx.Component, *, title: Any, body: Any, confirm: Any,
+                   on_confirm: Any, cancel: Any = "Cancel", danger: bool = False,
+                   confirm_test_id: str = "", cancel_test_id: str = "") -> rx.Component:
+    """Every "are you sure?" of the app: `trigger` (a button, the trigger's only child)
+    opens an alert dialog with `title`, `body`, a grey `cancel` button and a `confirm`
+    button that runs `on_confirm`; `danger` paints the confirm button red (for what
+    cannot be undone). Texts may be strings or string Vars.
+
+    Radix's alert dialog gives the keyboard behaviour: focus moves into the dialog (onto
+    Cancel, the safe choice), Tab stays inside it, Escape or Cancel closes it having done
+    nothing, and focus returns to the trigger. A click outside does not close it, so a
+    stray click never answers the question either way.
+    """
+    confirm_props: dict[str, Any] = {"color_scheme": "red"} if danger else {}
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(body),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(cancel, variant="soft", color_scheme="gray",
+                                                 data_testid=cancel_test_id or None)),
+                rx.alert_dialog.action(rx.button(confirm, on_click=on_confirm,
+                                                 data_testid=confirm_test_id or None,
+                                                 **confirm_props)),
+                justify="end", spacing="3", margin_top="16px", wrap="wrap"),
+            max_width="440px"),
+    )

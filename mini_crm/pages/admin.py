@@ -6,7 +6,14 @@ import reflex as rx
 
 from mini_crm.components.layout import page_shell
 from mini_crm.components.text_field import text_field
-from mini_crm.components.ui import empty_state, loading_bar, pager, responsive_table, section
+from mini_crm.components.ui import (
+    confirm_dialog,
+    empty_state,
+    loading_bar,
+    pager,
+    responsive_table,
+    section,
+)
 from mini_crm.core.auth.users import ROLES
 from mini_crm.state.admin import ALL_ACTIONS
 from mini_crm.state.admin import TeamState as S
@@ -62,25 +69,15 @@ def _member_row(m: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(m["last_login"], size="2"), vertical_align="middle"),
         rx.table.cell(rx.cond(
             active,
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.button(
-                    rx.icon("user-x", size=14), "Disable", size="1", variant="soft",
-                    color_scheme="red", disabled=me,
-                    title=rx.cond(me, "You cannot disable your own account", ""),
-                    aria_label="Disable " + m["email"].to(str))),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Disable " + m["email"].to(str) + "?"),
-                    rx.alert_dialog.description(
-                        "They are signed out everywhere at once and cannot sign in until "
-                        "an admin enables the account again. Their work stays."),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft",
-                                                         color_scheme="gray")),
-                        rx.alert_dialog.action(rx.button("Disable", color_scheme="red",
-                                                         on_click=S.disable(m["id"]))),
-                        justify="end", spacing="3", margin_top="16px"),
-                    max_width="440px"),
-            ),
+            confirm_dialog(
+                rx.button(rx.icon("user-x", size=14), "Disable", size="1", variant="soft",
+                          color_scheme="red", disabled=me,
+                          title=rx.cond(me, "You cannot disable your own account", ""),
+                          aria_label="Disable " + m["email"].to(str)),
+                title="Disable " + m["email"].to(str) + "?",
+                body="They are signed out everywhere at once and cannot sign in until an "
+                     "admin enables the account again. Their work stays.",
+                confirm="Disable", on_confirm=S.disable(m["id"]), danger=True),
             rx.button(rx.icon("user-check", size=14), "Enable", size="1", variant="soft",
                       on_click=S.enable(m["id"]), aria_label="Enable " + m["email"].to(str)),
         ), justify="end", vertical_align="middle"),

@@ -16,6 +16,7 @@ from mini_crm.components.campaign_ui import (
 from mini_crm.components.layout import page_shell
 from mini_crm.components.outcome_ui import outcome_section
 from mini_crm.components.ui import (
+    confirm_dialog,
     empty_state,
     loading_bar,
     pager,
@@ -37,28 +38,18 @@ def _cancel_button() -> rx.Component:
 
     # The dialog trigger needs the button itself as its only child (no cond between).
     scheduled = C["status"].to(str) == "scheduled"
-    confirm = rx.alert_dialog.root(
-        rx.alert_dialog.trigger(button(False)),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Cancel this campaign?"),
-            # A scheduled campaign has sent nothing yet: no talk of messages in flight.
-            rx.alert_dialog.description(rx.cond(
-                scheduled,
-                "It has not started: nothing has been sent, and nothing will be. "
-                "This cannot be undone.",
-                "Messages already handed to the vendor still arrive; the ones still "
-                "queued are not sent. This cannot be undone.")),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button(rx.cond(scheduled, "Keep scheduled",
-                                                         "Keep sending"), variant="soft",
-                                                 color_scheme="gray",
-                                                 data_testid="keep-campaign")),
-                rx.alert_dialog.action(rx.button("Cancel campaign", color_scheme="red",
-                                                 on_click=S.cancel,
-                                                 data_testid="confirm-cancel")),
-                justify="end", spacing="3", margin_top="16px"),
-        ),
-    )
+    confirm = confirm_dialog(
+        button(False),
+        title="Cancel this campaign?",
+        # A scheduled campaign has sent nothing yet: no talk of messages in flight.
+        body=rx.cond(scheduled,
+                     "It has not started: nothing has been sent, and nothing will be. "
+                     "This cannot be undone.",
+                     "Messages already handed to the vendor still arrive; the ones still "
+                     "queued are not sent. This cannot be undone."),
+        cancel=rx.cond(scheduled, "Keep scheduled", "Keep sending"),
+        confirm="Cancel campaign", on_confirm=S.cancel, danger=True,
+        confirm_test_id="confirm-cancel", cancel_test_id="keep-campaign")
     return rx.cond(
         S.cancellable,
         rx.cond(S.can_launch, confirm,

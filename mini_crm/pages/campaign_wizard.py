@@ -12,6 +12,7 @@ import reflex as rx
 
 from mini_crm.components.campaign_ui import step_indicator
 from mini_crm.components.layout import page_shell
+from mini_crm.components.ui import confirm_dialog
 from mini_crm.components.wizard_url import wizard_url
 from mini_crm.pages.wizard_audience import audience_step
 from mini_crm.pages.wizard_message import message_step
@@ -69,23 +70,14 @@ def _draft_bar() -> rx.Component:
 
 def _delete_draft() -> rx.Component:
     """Deleting a draft cannot be undone, so it asks first."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(rx.icon("trash-2", size=14), "Delete draft",
-                                          size="1", variant="ghost", color_scheme="red",
-                                          data_testid="delete-draft")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this draft?"),
-            rx.alert_dialog.description("Its audience, message and schedule are removed "
-                                        "for good; nothing has been sent."),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft",
-                                                 color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Delete draft", color_scheme="red",
-                                                 on_click=W.discard_draft,
-                                                 data_testid="confirm-delete-draft")),
-                justify="end", spacing="3", margin_top="16px"),
-        ),
-    )
+    return confirm_dialog(
+        rx.button(rx.icon("trash-2", size=14), "Delete draft", size="1", variant="ghost",
+                  color_scheme="red", data_testid="delete-draft"),
+        title="Delete this draft?",
+        body="Its audience, message and schedule are removed for good; nothing has been "
+             "sent.",
+        cancel="Keep it", confirm="Delete draft", on_confirm=W.discard_draft, danger=True,
+        confirm_test_id="confirm-delete-draft")
 
 
 def _viewer_notice() -> rx.Component:

@@ -7,7 +7,7 @@ import reflex as rx
 from mini_crm.components.layout import page_shell
 from mini_crm.components.rule_builder import rule_builder
 from mini_crm.components.text_field import text_field
-from mini_crm.components.ui import empty_state, loading_bar, responsive_table
+from mini_crm.components.ui import confirm_dialog, empty_state, loading_bar, responsive_table
 from mini_crm.core.segments import service as segment_limits
 from mini_crm.state.segment_list import SegmentListState as L
 from mini_crm.state.segments import SegmentEditorState as E
@@ -23,21 +23,13 @@ def _segment_row(s: rx.Var) -> rx.Component:
         rx.table.cell(rx.hstack(
             rx.icon_button(rx.icon("copy", size=14), variant="ghost", size="1",
                            on_click=L.duplicate(s["id"]), aria_label="Duplicate segment"),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.icon_button(rx.icon("trash-2", size=14),
-                                                       variant="ghost", color_scheme="red",
-                                                       size="1", aria_label="Delete segment")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Delete this segment?"),
-                    rx.alert_dialog.description("Campaigns keep their own copy of the rules; "
-                                                "only the saved segment goes."),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
-                        rx.alert_dialog.action(rx.button("Delete", color_scheme="red",
-                                                         on_click=L.delete(s["id"]))),
-                        justify="end", spacing="3", margin_top="12px"),
-                ),
-            ),
+            confirm_dialog(
+                rx.icon_button(rx.icon("trash-2", size=14), variant="ghost",
+                               color_scheme="red", size="1", aria_label="Delete segment"),
+                title="Delete this segment?",
+                body="Campaigns keep their own copy of the rules; only the saved segment "
+                     "goes.",
+                confirm="Delete", on_confirm=L.delete(s["id"]), danger=True),
             spacing="2")),
     )
 

@@ -67,10 +67,26 @@ def test_nested_rules_update_the_preview_and_save(page: Page, app_url: str,
         saved = s.exec(select(Segment).where(Segment.name == "Big spenders: Mumbai or loyal")
                        ).one()
         assert segments.parse_rules(saved.rules) == segments.parse_rules(nested)
+        saved_id = saved.id
 
     page.goto(app_url + "/segments")
     expect(page.get_by_role("link", name="Big spenders: Mumbai or loyal")).to_be_visible()
     expect(page.get_by_role("cell", name=expected, exact=True)).to_be_visible()
+
+    # Deleting asks first, keyboard first: focus lands on Cancel and Escape backs out.
+    row = page.get_by_role("row").filter(has_text="Big spenders: Mumbai or loyal")
+    row.get_by_role("button", name="Delete segment").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("Delete this segment?")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(row).to_have_count(1)
+    row.get_by_role("button", name="Delete segment").click()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0)
+    with e2e_session(e2e_env) as s:
+        assert s.get(Segment, saved_id) is None
 
 
 def test_city_list_is_chips_added_with_enter_and_removed_with_x(page: Page, app_url: str,
