@@ -24,7 +24,7 @@ from mini_crm.api.campaign_schemas import (
 )
 from mini_crm.api.deps import db_session, require_reader, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError, campaign_fault, status_conflict
-from mini_crm.core.campaigns import ab_test, reports, service
+from mini_crm.core.campaigns import ab_test, figures, reports, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.db import get_engine
 from mini_crm.models import ApiKey
@@ -63,7 +63,9 @@ def preview_campaign(body: PreviewIn, _key: Any = Depends(require_scope("read"))
         raise campaign_fault(exc) from exc
     return PreviewOut(matching=reach.matching, recipients=reach.recipients,
                       skipped=Skipped(**reach.skipped), holdout_about=reach.holdout_about,
-                      warnings=reach.warnings, no_address_detail=reach.no_address_detail)
+                      warnings=reach.warnings, no_address_detail=reach.no_address_detail,
+                      summary=figures.reach_text(reach.matching, reach.recipients,
+                                                 reach.skipped, body.channel))
 
 
 @router.post("", response_model=CampaignDetail, status_code=201,

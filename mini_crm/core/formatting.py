@@ -117,6 +117,16 @@ def date_time(value: datetime | None) -> str:
     return local.strftime("%d %b %Y, %H:%M")
 
 
+# What <input type="datetime-local"> speaks: minutes, no zone (the brand's is meant).
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def local_input(utc_naive: datetime) -> str:
+    """A stored naive-UTC timestamp as a datetime-local box's value in the brand's zone:
+    2030-01-15 12:30 UTC -> "2030-01-15T18:00" (Asia/Kolkata)."""
+    return brand_time(utc_naive).strftime(LOCAL_INPUT_FORMAT)
+
+
 def days_ago(value: datetime | None, now: datetime) -> str:
     if value is None:
         return "never"

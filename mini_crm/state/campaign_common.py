@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mini_crm.core import formatting
+from mini_crm.core.campaigns.figures import skipped_text
 from mini_crm.core.campaigns.reports import CampaignStats
 from mini_crm.models import CampaignStatus, utcnow
 from mini_crm.settings import get_settings
@@ -30,35 +31,6 @@ ACTIVE = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED)
 # A campaign is "completed" once nothing is queued, but delivery receipts keep
 # arriving after that: keep watching for this long while some are outstanding.
 RECEIPT_WAIT = timedelta(minutes=15)
-
-
-# Skip reasons (core/campaigns/reach.py) as a marketer reads them; {address} is the
-# channel's address: "phone" or "email".
-SKIP_LABELS = {"unsubscribed": "unsubscribed", "suppressed": "suppressed",
-               "no_address": "no {address}", "duplicate_address": "duplicate address",
-               "frequency_cap": "frequency cap"}
-
-
-# Why a row is no_address (log rows' skip_detail, core/campaigns/reach.py).
-SKIP_DETAIL_LABELS = {"no_phone": "no phone", "not_mobile": "no mobile number (landline)",
-                      "no_email": "no email"}
-
-
-def skipped_text(skipped: dict[str, int], channel: str) -> str:
-    """"31 unsubscribed, 22 no phone, 9 duplicate address" (reasons with a count only),
-    or "" when nobody is skipped."""
-    # SMS leaves out landlines too (reach.no_address): "no mobile number", not "no phone".
-    address = {"email": "email", "sms": "mobile number"}.get(channel, "phone")
-    parts = [f"{formatting.count(n)} {label.format(address=address)}"
-             for reason, label in SKIP_LABELS.items() if (n := int(skipped.get(reason, 0)))]
-    return ", ".join(parts)
-
-
-def reach_text(matching: int, recipients: int, skipped: dict[str, int], channel: str) -> str:
-    """"1,480 match · 1,402 will receive · skipped: 31 unsubscribed, 22 no phone …"."""
-    text = f"{formatting.count(matching)} match · {formatting.count(recipients)} will receive"
-    left_out = skipped_text(skipped, channel)
-    return text + (f" · skipped: {left_out}" if left_out else " · nobody skipped")
 
 
 def cancel_text(counts: dict[str, int], in_flight: int | None, settling: int,
@@ -164,7 +136,7 @@ def stats_view(s: CampaignStats) -> dict[str, Any]:
         "created": local_text(s.created_at),
         "scheduled": local_text(s.scheduled_at),
         # The same time as <input type="datetime-local"> takes it (brand zone).
-        "scheduled_input": (formatting.brand_time(s.scheduled_at).strftime("%Y-%m-%dT%H:%M")
+        "scheduled_input": (formatting.local_input(s.scheduled_at)
                             if s.scheduled_at else ""),
         "started": local_text(s.started_at),
         "completed": local_text(s.completed_at),

@@ -12,13 +12,12 @@ import reflex as rx
 from mini_crm.core import formatting
 from mini_crm.core.ai import insights
 from mini_crm.core.campaigns import reports, service
+from mini_crm.core.campaigns.figures import SKIP_DETAIL_LABELS, SKIP_LABELS
 from mini_crm.core.outcomes import reports as outcome_reports
 from mini_crm.db import session_scope
 from mini_crm.state.ab_view import ab_view
 from mini_crm.state.base import AppState
 from mini_crm.state.campaign_common import (
-    SKIP_DETAIL_LABELS,
-    SKIP_LABELS,
     cancel_text,
     local_text,
     poll_while,

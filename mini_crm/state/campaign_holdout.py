@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from mini_crm.core import formatting
+from mini_crm.core.campaigns import figures
 from mini_crm.core.outcomes import holdout
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState
@@ -20,15 +20,8 @@ CHOICES = ["0", *[str(p) for p in holdout.CANDIDATE_PERCENTS]]
 def _advice(rules: dict[str, Any], channel: str, eligible: int) -> dict[str, Any]:
     with session_scope() as db:
         a = holdout.suggest(db, rules, channel, eligible=eligible if eligible >= 0 else None)
-    mdes = {str(o["percent"]): o for o in a.options}
     return {"suggested": str(a.suggested_percent or 0), "reason": a.reason,
-            "mde": {k: (f"{o['mde_absolute'] * 100:.2f} points"
-                        + (f" ({o['mde_relative'] * 100:.0f}% of the base rate)"
-                           if o["mde_relative"] is not None else "")
-                        + ("; too few for the uplift report to show a result"
-                           if o.get("measurable") is False else ""))
-                    if o["mde_absolute"] is not None else "not measurable"
-                    for k, o in mdes.items()}}
+            "mde": {str(o["percent"]): figures.detectable_text(o) for o in a.options}}
 
 
 class HoldoutState(AppState):
@@ -42,30 +35,16 @@ class HoldoutState(AppState):
     eligible: int = -1
 
     @rx.var
-    def held_count(self) -> int:
-        """About how many the holdout keeps back: each eligible customer is held out
-        by a hash, so the real count varies around percent x eligible."""
-        if self.eligible < 0 or not self.percent.isdigit():
-            return 0
-        return round(self.eligible * int(self.percent) / 100)
-
-    @rx.var
     def receive_text(self) -> str:
         """"234" with no holdout, "about 187" with one; "" until the audience is counted."""
-        if self.eligible < 0:
-            return ""
-        if self.percent == "0":
-            return formatting.count(self.eligible)
-        return f"about {formatting.count(self.eligible - self.held_count)}"
+        return figures.receive_text(self.eligible, int(self.percent))
 
     @rx.var
     def mde_text(self) -> str:
         if self.percent == "0":
             return "No holdout: every eligible customer gets the message, and uplift cannot " \
                    "be measured."
-        held = (f" About {formatting.count(self.held_count)} of the "
-                f"{formatting.count(self.eligible)} eligible are held out."
-                if self.eligible >= 0 else "")
+        held = figures.held_text(self.eligible, int(self.percent))
         found = self.mde.get(self.percent, "")
         return (f"Smallest uplift this holdout can detect (80% power, 5% significance): "
                 f"{found}." if found else "") + held

@@ -3,7 +3,8 @@ builder's choices (known cities, attribute keys), a saved segment, and the AI as
 answers (plain English -> rules, lookalikes). Plain functions, each opening its own
 session, run off the event loop by `state/segments.SegmentEditorState`
 (`rx.run_in_thread`); they hold no state and never raise into a handler: a failure
-comes back as an `error` the page shows.
+comes back as an `error` the page shows. How the figures read is core's
+(core/segments/figures).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from mini_crm.core import customers, formatting, segments
 from mini_crm.core.ai.lookalike import LookalikeError, lookalike
 from mini_crm.core.ai.segment_rules import segment_rules
 from mini_crm.core.campaigns import reports as campaign_reports
-from mini_crm.core.segments import service
+from mini_crm.core.segments import figures, service
 from mini_crm.db import session_scope
 from mini_crm.state import errors
 
@@ -46,9 +47,7 @@ def preview(rules: dict[str, Any]) -> dict[str, Any]:
     return {
         "size": result.size, "sentence": segments.describe(tree), "error": "", "error_path": "",
         "total": total,
-        "sample": [{"external_id": r["external_id"], "name": r["name"] or "(no name)",
-                    "city": r["city"] or "—", "spend": formatting.rupees(r["total_spend"])}
-                   for r in result.sample],
+        "sample": figures.sample_rows(result.sample),
     }
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mini_crm.core import formatting
-from mini_crm.core.segments import service
+from mini_crm.core.segments import figures, service
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState
 
@@ -18,10 +17,7 @@ NOT_ALLOWED = ("Only admins and marketers can save, duplicate or delete segments
 
 def _segment_rows() -> list[dict[str, str]]:
     with session_scope() as session:
-        return [{"id": str(seg.id), "name": seg.name, "sentence": seg.sentence,
-                 "size": "—" if seg.size is None else formatting.count(seg.size),
-                 "updated": formatting.date(seg.updated_at)}
-                for seg in service.segment_summaries(session)]
+        return [figures.listed(seg) for seg in service.segment_summaries(session)]
 
 
 class SegmentListState(AppState):

@@ -13,7 +13,7 @@ import reflex as rx
 from reflex.event import EventHandler
 
 from mini_crm.core import formatting, segments
-from mini_crm.core.segments import editing, service
+from mini_crm.core.segments import editing, figures, service
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState, helper
 from mini_crm.state.segment_answers import builder_context, load_segment, preview
@@ -92,15 +92,12 @@ class SegmentEditorState(SegmentAssist, AppState):
 
     @rx.var
     def size_text(self) -> str:
-        return formatting.count(self.size)
+        return figures.size_text(self.size)
 
     @rx.var
     def share_text(self) -> str:
         """The size as a share of all customers, e.g. "12.5% of 3,000 customers"."""
-        if not self.total:
-            return ""
-        return f"{formatting.share(self.size, self.total)} of {formatting.count(self.total)} " \
-               f"customers"
+        return figures.share_text(self.size, self.total)
 
     @rx.event(background=True)
     async def open(self) -> None:

@@ -4,7 +4,8 @@ messages for an audience, AI suggestions (messages, tags, send times), and the
 datetime-local values the schedule input speaks (brand time zone). Plain functions,
 each opening its own session where it needs one, run off the event loop by the wizard
 states (`rx.run_in_thread`); the figures come from core (campaigns/service,
-segments/service, ai/*).
+segments/service, ai/*) and read as core words them (campaigns/figures,
+segments/figures): this module shapes nothing itself.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from typing import Any
 
 from mini_crm.core import brand_time, formatting, segments
 from mini_crm.core.ai import messages, send_time, tags
-from mini_crm.core.campaigns import service, test_send
+from mini_crm.core.campaigns import figures, service, test_send
 from mini_crm.core.messages import render
+from mini_crm.core.segments import figures as segment_figures
 from mini_crm.core.segments import service as segment_service
-from mini_crm.core.sms import sms_length
 from mini_crm.db import session_scope
-from mini_crm.state.campaign_common import local_text, reach_text, skipped_text
 
 STEPS = [("Audience", "users"), ("Message", "message-square-text"),
          ("Schedule", "calendar-clock"), ("Review", "rocket")]
@@ -28,8 +28,6 @@ CHANNELS = [("sms", "SMS", "smartphone"), ("email", "Email", "mail"),
             ("whatsapp", "WhatsApp", "message-circle")]
 TONES = ["friendly", "urgent", "premium", "playful", "formal"]
 SAMPLE_SIZE = 3
-LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> speaks
-WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 def tokens() -> list[dict[str, str]]:
@@ -42,10 +40,7 @@ def template_errors(template: str) -> list[str]:
 
 def segment_choices() -> list[dict[str, str]]:
     with session_scope() as db:
-        return [{"id": str(seg.id), "name": seg.name, "sentence": seg.sentence,
-                 "size": "—" if seg.size is None else formatting.count(seg.size),
-                 "count": str(seg.size or 0), "valid": "" if seg.size is None else "1"}
-                for seg in segment_service.segment_summaries(db)]
+        return [segment_figures.listed(seg) for seg in segment_service.segment_summaries(db)]
 
 
 def segment_rules(segment_id: int) -> dict[str, Any] | None:
@@ -59,10 +54,7 @@ def reach(rules: dict[str, Any], channel: str) -> dict[str, Any]:
     (service.preview_campaign)."""
     with session_scope() as db:
         counted = service.preview_campaign(db, rules=rules, segment_id=None, channel=channel)
-    return {"size": counted.matching, "eligible": counted.recipients,
-            "skipped": counted.skipped,
-            "text": reach_text(counted.matching, counted.recipients, counted.skipped, channel),
-            "skipped_text": skipped_text(counted.skipped, channel)}
+    return figures.reach_view(counted, channel)
 
 
 def render_samples(rules: dict[str, Any], template: str, channel: str,
@@ -79,24 +71,21 @@ def render_samples(rules: dict[str, Any], template: str, channel: str,
         # {unsubscribe_url} their own link on this channel.
         shown = test_send.preview_for(r, channel=channel, template=template,
                                       subject=subject or None, preheader=None)
-        text = shown["text"]
-        out.append({"name": r.get("name") or "(no name)", "city": r.get("city") or "—",
-                    "external_id": r.get("external_id") or "", "text": text,
-                    "subject": shown["subject"] or "",
-                    "chars": str(len(text)), "sms": " · " + sms_length(text).describe()})
+        out.append(figures.message_sample(r, shown["text"], shown["subject"] or ""))
     return out
 
 
 def parse_local(value: str) -> datetime | None:
     """A datetime-local value in the brand's zone -> naive UTC (how timestamps are stored)."""
     try:
-        return brand_time.to_utc(datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT))
+        return brand_time.to_utc(datetime.strptime(value.strip(),
+                                                   formatting.LOCAL_INPUT_FORMAT))
     except ValueError:  # unreadable, or outside the supported calendar (TimestampError)
         return None
 
 
 def to_local_input(utc_naive: datetime) -> str:
-    return formatting.brand_time(utc_naive).strftime(LOCAL_INPUT_FORMAT)
+    return formatting.local_input(utc_naive)
 
 
 def suggest_messages(objective: str, tone: str, rules: dict[str, Any] | None,
@@ -117,18 +106,10 @@ def suggest_tags(name: str, message: str, objective: str) -> dict[str, Any]:
 def send_times(rules: dict[str, Any]) -> dict[str, Any]:
     with session_scope() as db:
         result = send_time.suggest_send_times(db, rules)
-    advice = result.value
-    peak = max((max(row) for row in advice.heatmap if row), default=0) or 1
-    heat = [{"day": WEEKDAYS[d], "cells": [{"hour": str(h), "level": str(round(4 * v / peak)),
-                                            "count": str(v)}
-                                           for h, v in enumerate(row)]}
-            for d, row in enumerate(advice.heatmap[:7])]
-    windows = [{"label": f"{WEEKDAYS[w.weekday % 7]} {w.hour:02d}:00",
-                "when": local_text(w.next_at), "value": to_local_input(w.next_at),
-                "reason": w.reason, "score": f"{w.score:.0%} of orders"}
-               for w in advice.windows]
-    notes = [*getattr(advice, "notes", []), *([result.note] if result.note else [])]
-    return {"windows": windows, "heat": heat, "engine": result.engine, "note": " ".join(notes)}
+    view = figures.send_time_view(result.value)
+    notes = [*view["notes"], *([result.note] if result.note else [])]
+    return {"windows": view["windows"], "heat": view["heat"], "engine": result.engine,
+            "note": " ".join(notes)}
 
 
 def warm_ai() -> None:

@@ -65,7 +65,9 @@ def test_preview_counts_recipients_and_skips_without_launching(
     assert r.json() == {"matching": 7, "recipients": 4, "skipped": {
         "unsubscribed": 0, "suppressed": 0, "no_address": 2, "duplicate_address": 1,
         "frequency_cap": 0}, "holdout_about": 0, "warnings": [],
-        "no_address_detail": {"no_phone": 2, "not_mobile": 0}}
+        "no_address_detail": {"no_phone": 2, "not_mobile": 0},
+        "summary": "7 match · 4 will receive · skipped: 2 no mobile number, 1 duplicate "
+                   "address"}
     saved = api.post("/api/v1/segments", headers=make_key("campaigns", "read"),
                      json={"name": "Pune", "rules": city_rules("Pune")})
     assert saved.status_code in (200, 201), saved.text

@@ -81,11 +81,13 @@ def test_sms_skips_landlines_and_the_preview_wizard_and_launch_agree(
     over_api = api.post("/api/v1/campaigns/preview", headers=h,
                         json={"rules": PUNE, "channel": "sms"}).json()
     assert over_api == {**sms, "holdout_about": 0, "warnings": [],
-                        "no_address_detail": {"no_phone": 0, "not_mobile": 3}}
+                        "no_address_detail": {"no_phone": 0, "not_mobile": 3},
+                        "summary": "5 match · 2 will receive · skipped: 3 no mobile number"}
     wizard = wizard_reach(PUNE, "sms")
     assert (wizard["size"], wizard["eligible"], wizard["skipped"]) == (
         sms["matching"], sms["recipients"], sms["skipped"])
     assert wizard["skipped_text"] == "3 no mobile number"
+    assert wizard["text"] == over_api["summary"]  # the page and the API say the same words
 
     with session_scope() as db:
         campaign = service.create_campaign(

@@ -1,0 +1,130 @@
+"""How a campaign's figures before launch read: who a launch reaches and who it skips,
+what a holdout keeps back, sample messages, and send-time advice. One wording, built
+here from `core/formatting`, for the campaign wizard (state/wizard_reads and the holdout
+state call these and nothing else) and the API (`POST /api/v1/campaigns/preview`'s
+`summary` is `reach_text`), so both say the same words.
+
+Plain functions of values core already computed (a `reach.Reach`, rendered rows, a
+send-time advice): no session, no SQL. Every figure comes back as display text (Indian
+digit grouping, the brand's time zone); counts the page compares stay ints.
+"""
+
+from __future__ import annotations
+
+import calendar
+from typing import Any
+
+from mini_crm.core import formatting
+from mini_crm.core.campaigns.reach import Reach
+from mini_crm.core.sms import sms_length
+
+# Skip reasons (core/campaigns/reach.py) as a marketer reads them; {address} is the
+# channel's address: "phone", "mobile number" or "email".
+SKIP_LABELS = {"unsubscribed": "unsubscribed", "suppressed": "suppressed",
+               "no_address": "no {address}", "duplicate_address": "duplicate address",
+               "frequency_cap": "frequency cap"}
+
+# Why a row is no_address (log rows' skip_detail, core/campaigns/reach.py).
+SKIP_DETAIL_LABELS = {"no_phone": "no phone", "not_mobile": "no mobile number (landline)",
+                      "no_email": "no email"}
+
+# The send-time heatmap's shades: 0 (no orders) to HEAT_LEVELS (the busiest hour).
+HEAT_LEVELS = 4
+
+
+def skipped_text(skipped: dict[str, int], channel: str) -> str:
+    """Who a launch leaves out, by reason: "31 unsubscribed, 22 no phone, 9 duplicate
+    address" (reasons with a count only, in SKIP_LABELS order), or "" when nobody is.
+    `skipped` maps reason -> count; `channel` is "sms", "email" or "whatsapp"."""
+    # SMS leaves out landlines too (reach.no_address): "no mobile number", not "no phone".
+    address = {"email": "email", "sms": "mobile number"}.get(channel, "phone")
+    parts = [f"{formatting.count(n)} {label.format(address=address)}"
+             for reason, label in SKIP_LABELS.items() if (n := int(skipped.get(reason, 0)))]
+    return ", ".join(parts)
+
+
+def reach_text(matching: int, recipients: int, skipped: dict[str, int], channel: str) -> str:
+    """A launch's reach in one line: "1,480 match · 1,402 will receive · skipped: 31
+    unsubscribed, 22 no mobile number" (or "· nobody skipped")."""
+    text = f"{formatting.count(matching)} match · {formatting.count(recipients)} will receive"
+    left_out = skipped_text(skipped, channel)
+    return text + (f" · skipped: {left_out}" if left_out else " · nobody skipped")
+
+
+def reach_view(counted: Reach, channel: str) -> dict[str, Any]:
+    """A counted launch (service.preview_campaign) for the wizard: {size (matching, int),
+    eligible (recipients, int), skipped (reason -> int), text (reach_text), skipped_text}."""
+    return {"size": counted.matching, "eligible": counted.recipients,
+            "skipped": dict(counted.skipped),
+            "text": reach_text(counted.matching, counted.recipients, counted.skipped, channel),
+            "skipped_text": skipped_text(counted.skipped, channel)}
+
+
+def held_out(eligible: int, percent: int) -> int:
+    """About how many of `eligible` customers a `percent` (0-50) holdout keeps back: each
+    is held out by a hash, so the real count varies around this (Reach.holdout_about)."""
+    return round(eligible * percent / 100) if eligible > 0 else 0
+
+
+def receive_text(eligible: int, percent: int) -> str:
+    """How many get the message: "234" with no holdout, "about 187" with one; "" while
+    `eligible` is not counted yet (negative)."""
+    if eligible < 0:
+        return ""
+    if not percent:
+        return formatting.count(eligible)
+    return f"about {formatting.count(eligible - held_out(eligible, percent))}"
+
+
+def held_text(eligible: int, percent: int) -> str:
+    """" About 47 of the 234 eligible are held out." (with its leading space, to follow
+    a sentence), or "" with no holdout or before the audience is counted."""
+    if eligible < 0 or not percent:
+        return ""
+    return (f" About {formatting.count(held_out(eligible, percent))} of the "
+            f"{formatting.count(eligible)} eligible are held out.")
+
+
+def detectable_text(option: dict[str, Any]) -> str:
+    """The smallest uplift a holdout size can detect (one of holdout.suggest's options:
+    mde_absolute and mde_relative as rates 0..1 or None, measurable): "0.84 points (35%
+    of the base rate)", with "; too few for the uplift report to show a result" when the
+    uplift report would not call it; "not measurable" without an estimate."""
+    if option["mde_absolute"] is None:
+        return "not measurable"
+    text = f"{option['mde_absolute'] * 100:.2f} points"
+    if option["mde_relative"] is not None:
+        text += f" ({option['mde_relative'] * 100:.0f}% of the base rate)"
+    if option.get("measurable") is False:
+        text += "; too few for the uplift report to show a result"
+    return text
+
+
+def message_sample(row: dict[str, Any], text: str, subject: str = "") -> dict[str, str]:
+    """One recipient's rendered message (`text`, and the email's `subject`, "" for SMS)
+    as the page lists it: {name ("(no name)" when blank), city ("—"), external_id, text,
+    subject, chars (its length), sms (" · 2 SMS", with why when it needs Unicode)}.
+    `row` is one of reach.sample_recipients' rows."""
+    return {"name": row.get("name") or "(no name)", "city": row.get("city") or "—",
+            "external_id": row.get("external_id") or "", "text": text, "subject": subject,
+            "chars": str(len(text)), "sms": " · " + sms_length(text).describe()}
+
+
+def send_time_view(advice: Any) -> dict[str, Any]:
+    """Send-time advice (core/ai/send_time.SendTimeAdvice) for the schedule step:
+    {heat: 7 rows (Mon first) of {day, cells: 24 × {hour, level 0..HEAT_LEVELS, count}},
+    windows: [{label "Fri 18:00", when "04 Dec 2026, 18:00" (the next such time, brand
+    zone), value (the same time as the schedule box takes it), reason, score "23.4% of
+    orders"}], notes: the advice's own notes}.
+    """
+    peak = max((max(row) for row in advice.heatmap if row), default=0) or 1
+    heat = [{"day": calendar.day_abbr[d],
+             "cells": [{"hour": str(h), "level": str(round(HEAT_LEVELS * v / peak)),
+                        "count": str(v)} for h, v in enumerate(row)]}
+            for d, row in enumerate(advice.heatmap[:7])]
+    windows = [{"label": f"{calendar.day_abbr[w.weekday % 7]} {w.hour:02d}:00",
+                "when": formatting.date_time(w.next_at), "value": formatting.local_input(w.next_at),
+                "reason": w.reason,
+                "score": f"{formatting.percent(w.score, trim=True)} of orders"}
+               for w in advice.windows]
+    return {"heat": heat, "windows": windows, "notes": list(getattr(advice, "notes", []))}
