@@ -79,6 +79,10 @@ def test_nested_rules_update_the_preview_and_save(page: Page, app_url: str,
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("Delete this segment?")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.screenshot(path="test-results/confirm-dialog.png")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.screenshot(path="test-results/confirm-dialog-phone.png")
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(row).to_have_count(1)
