@@ -87,7 +87,11 @@ def test_nested_rules_update_the_preview_and_save(page: Page, app_url: str,
     expect(dialog).to_have_count(0)
     expect(row).to_have_count(1)
     row.get_by_role("button", name="Delete segment").click()
-    dialog.get_by_role("button", name="Delete").click()
+    dialog.get_by_role("button", name="Delete", exact=True).click()
+    # While the dialog is open the page behind it is aria-hidden (no "row" to find), so
+    # the row is counted once the dialog has gone and the list has said so.
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_text("Segment deleted.")).to_be_visible()
     expect(row).to_have_count(0)
     with e2e_session(e2e_env) as s:
         assert s.get(Segment, saved_id) is None
