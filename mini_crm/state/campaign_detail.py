@@ -12,6 +12,7 @@ import reflex as rx
 from mini_crm.core import formatting
 from mini_crm.core.ai import insights
 from mini_crm.core.campaigns import reports, service
+from mini_crm.core.campaigns import timeline as campaign_timeline
 from mini_crm.core.campaigns.figures import SKIP_DETAIL_LABELS, SKIP_LABELS
 from mini_crm.core.outcomes import reports as outcome_reports
 from mini_crm.db import session_scope
@@ -50,7 +51,7 @@ def _summary(campaign_id: int) -> dict[str, Any] | None:
         detail = reports.campaign_detail(db, campaign_id)
         if detail is None:
             return None
-        timeline = reports.timeline(db, campaign_id, buckets=TIMELINE_BUCKETS)
+        timeline = campaign_timeline.timeline(db, campaign_id, buckets=TIMELINE_BUCKETS)
         revenue = outcome_reports.revenue_since_send(db, campaign_id)
         view = stats_view(detail.stats)
         view["ab"] = ab_view(detail.stats)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from mini_crm.core.ai import insights as ins
 from mini_crm.core.campaigns import reports
+from mini_crm.core.campaigns import timeline as campaign_timeline
 from mini_crm.models import Campaign, CommunicationLog, Customer, utcnow
 from mini_crm.state.campaign_common import stats_view
 
@@ -46,7 +47,7 @@ def test_the_read_model_counts_the_cancelled_apart(app_settings: sa.Engine) -> N
     with Session(app_settings) as s:
         one = reports.get_campaign(s, cid)
         listed, _ = reports.list_campaigns(s)
-        points = reports.timeline(s, cid)
+        points = campaign_timeline.timeline(s, cid)
     assert one is not None
     assert (one.failed, one.cancelled, one.failed_sending, one.recipients) == (17, 15, 2, 20)
     [row] = [r for r in listed if r.id == cid]

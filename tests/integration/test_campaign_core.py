@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from mini_crm.core import jobs, periodic_tasks
 from mini_crm.core.campaigns import launch, reports, service, sweeper
+from mini_crm.core.campaigns import timeline as campaign_timeline
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.delivery import claims, enqueue, job, sending
 from mini_crm.db import session_scope
@@ -322,7 +323,7 @@ def test_reports(app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> No
         rows, n = reports.log_page(db, a.id, status="failed")
         assert n == 1 and rows[0]["error"] == "=cmd|x" and rows[0]["customer_name"]
         assert reports.log_page(db, a.id, limit=2, offset=4)[0][0]["id"] == ids[4]
-        points = reports.timeline(db, a.id, buckets=10)
+        points = campaign_timeline.timeline(db, a.id, buckets=10)
         assert len(points) == 10
         assert sum(p["sent"] for p in points) == 3
         assert sum(p["delivered"] for p in points) == 1

@@ -1,4 +1,5 @@
-"""The read side: campaign history with counters, one campaign, its log, CSV, timeline.
+"""The read side: campaign history with counters, one campaign, its log, CSV (the
+timeline chart's counts: core/campaigns/timeline.py).
 
 Counters come from communication_log with ONE grouped query per page of campaigns
 (`campaign_id, status, count(*)` over the (campaign_id, status) index), never one
@@ -25,9 +26,8 @@ The same words are documented for API users in docs/api.md ("Campaign figures").
 Outcomes (conversions, revenue, revenue per message, holdout, uplift) come from the
 outcome read model, core/outcomes/reports.py, with one more grouped query per page.
 Log rows carry `skip_detail` beside `skip_reason` (reach.log_skip_detail: why a row is
-no_address). A little over 450 lines: the list, the detail and the log are one read
-model over the same counters, and splitting the log out would split CSV_COLUMNS from
-the page's columns.
+no_address). The list, the detail and the log are one read model over the same
+counters: splitting the log out would split CSV_COLUMNS from the page's columns.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,7 +59,6 @@ from mini_crm.models import (
     Customer,
     DeliveryStatus,
     User,
-    utcnow,
 )
 
 CAMPAIGN = Campaign.__table__
@@ -423,53 +422,6 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value  # spreadsheet formula injection
     return "" if value is None else value
-
-
-def timeline(db: Session, campaign_id: int, buckets: int = 30) -> list[dict[str, Any]]:
-    """Counts per time bucket from the campaign's start to its end (or now), in one scan.
-
-    sent counts sent_at, delivered/undelivered their receipt time (delivered_at),
-    failed and cancelled (failed rows a cancel stopped, apart) their last update.
-    Buckets are equal slices; SUM(CASE ...) per slice keeps it one portable query
-    whatever the database's date arithmetic.
-    """
-    campaign = db.execute(sa.select(CAMPAIGN.c.started_at, CAMPAIGN.c.completed_at)
-                          .where(CAMPAIGN.c.id == campaign_id)).first()
-    if campaign is None or campaign.started_at is None:
-        return []
-    start = campaign.started_at
-    last = db.execute(sa.select(sa.func.max(LOG.c.delivered_at), sa.func.max(LOG.c.updated_at))
-                      .where(LOG.c.campaign_id == campaign_id)).one()
-    end = max([t for t in (campaign.completed_at, *last) if t is not None] or [utcnow()])
-    end = max(end, start + timedelta(seconds=1))
-    buckets = max(1, min(buckets, 120))
-    step = (end - start) / buckets
-    edges = [start + step * i for i in range(buckets)] + [end + timedelta(microseconds=1)]
-    stopped = sa.and_(LOG.c.status == DeliveryStatus.FAILED, LOG.c.error == CANCELLED_ERROR)
-    series: dict[str, tuple[Any, Any]] = {
-        "sent": (LOG.c.sent_at, None),
-        "failed": (LOG.c.updated_at, sa.and_(LOG.c.status == DeliveryStatus.FAILED,
-                                             sa.or_(LOG.c.error.is_(None),
-                                                    LOG.c.error != CANCELLED_ERROR))),
-        "delivered": (LOG.c.delivered_at, LOG.c.status == DeliveryStatus.DELIVERED),
-        "undelivered": (LOG.c.delivered_at, LOG.c.status == DeliveryStatus.UNDELIVERED),
-        "cancelled": (LOG.c.updated_at, stopped),
-    }
-    sums = []
-    for _name, (col, where) in series.items():
-        for i in range(buckets):
-            cond = [col >= edges[i], col < edges[i + 1]]
-            if where is not None:
-                cond.append(where)
-            sums.append(sa.func.sum(sa.case((sa.and_(*cond), 1), else_=0)))
-    row = db.execute(sa.select(*sums).where(LOG.c.campaign_id == campaign_id)).one()
-    out = []
-    for i in range(buckets):
-        point: dict[str, Any] = {"at": edges[i]}
-        for k, name in enumerate(series):
-            point[name] = int(row[k * buckets + i] or 0)
-        out.append(point)
-    return out
 
 
 def customer_messages(db: Session, external_id: str, limit: int = 20) -> list[dict[str, Any]]:
