@@ -126,7 +126,8 @@ def _sample_bubble(s: rx.Var) -> rx.Component:
                   rx.text(s["city"], size="1", color_scheme="gray"), spacing="2",
                   align="center"),
         rx.box(
-            rx.text(s["text"], size="2", white_space="pre-wrap", word_break="break-word"),
+            rx.text(s["text"], size="2", white_space="pre-wrap", word_break="break-word",
+                    data_testid="sample-text"),
             padding="10px 12px",
             border_radius="4px 14px 14px 14px",
             background_color=rx.match(W.channel, ("whatsapp", rx.color("grass", 3)),

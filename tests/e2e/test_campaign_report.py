@@ -5,6 +5,7 @@ lookalike button's text inside its button, and the status on a phone's history."
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,7 +15,16 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
-from mini_crm.models import Campaign, CommunicationLog, Customer, DeliveryStatus, utcnow
+from mini_crm.core import unsubscribe_links as links
+from mini_crm.core.segments import service as segment_service
+from mini_crm.models import (
+    Campaign,
+    CommunicationLog,
+    Customer,
+    DeliveryStatus,
+    Segment,
+    utcnow,
+)
 from tests.e2e.conftest import e2e_engine
 
 SIZES = [{"width": 1440, "height": 900}, {"width": 390, "height": 844}]
@@ -163,3 +173,51 @@ def test_an_empty_audience_and_a_scheduled_campaign_say_so(page: Page, app_url: 
         _inside_its_box(page, "buyers-lookalike")
         page.screenshot(path=f"test-results/h8-scheduled-{'phone' if phone else 'desktop'}"
                         ".png", full_page=True)
+
+
+def test_the_email_review_renders_the_subject_and_each_customers_link(
+        page: Page, app_url: str, e2e_env: dict[str, str]) -> None:
+    """No subject line: the review shows the subject the first previewed customer gets
+    (the raw first line cut at 78 characters ended "…you spent {total_s"), and the live
+    preview's {unsubscribe_url} is each customer's own email link."""
+    tag = uuid.uuid4().hex[:6]
+    segment = f"Email readers {tag}"
+    with Session(e2e_engine(e2e_env)) as s:
+        spends = s.exec(sa.select(Customer.total_spend).where(Customer.email.is_not(None))
+                        .order_by(Customer.total_spend.desc()).limit(5)).scalars().all()
+        segment_service.save_segment(s, name=segment, rules={
+            "combinator": "and", "not": False, "rules": [
+                {"field": "total_spend", "operator": ">=", "value": float(spends[-1])}]})
+        s.commit()
+    page.goto(app_url + "/campaigns/new")
+    page.get_by_role("radio", name="Saved segment").click()
+    page.get_by_test_id("segment-choice").filter(has_text=segment).click()
+    page.get_by_test_id("wizard-next").click()
+    page.get_by_test_id("campaign-name-input").fill(f"Thanks {tag}")
+    page.get_by_test_id("channel-email").click()
+    page.get_by_test_id("campaign-template").fill(
+        "Thank you for shopping with us all year long, {first_name}: you spent "
+        "{total_spend}\nStop these emails: {unsubscribe_url}")
+    samples = page.get_by_test_id("sample-text")
+    expect(samples.first).to_contain_text("/unsubscribe/")
+    expect(samples.first).not_to_contain_text("{")
+    found = set()
+    for text in samples.all_text_contents():
+        token = re.search(r"/unsubscribe/(\S+)", text).group(1)
+        found.add(links.verify(token))
+    assert len(found) == samples.count() and all(r.channel == "email" for r in found), found
+    page.get_by_test_id("wizard-next").click()
+    expect(page.get_by_test_id("schedule-now")).to_be_visible()
+    page.get_by_test_id("wizard-next").click()
+    subject = page.get_by_test_id("review-subject")
+    expect(subject).to_contain_text("you spent ₹")
+    expect(subject).not_to_contain_text("{")
+    expect(page.get_by_test_id("review-subject-warning")).to_contain_text("you spent ₹")
+    page.screenshot(path="test-results/h8-email-review.png", full_page=True)
+    with e2e_engine(e2e_env).begin() as conn:  # the autosaved draft and its segment go
+        conn.execute(Campaign.__table__.delete().where(
+            Campaign.__table__.c.name == f"Thanks {tag}"))
+    with Session(e2e_engine(e2e_env)) as s:
+        saved = s.exec(sa.select(Segment.id).where(Segment.name == segment)).scalar_one()
+        segment_service.delete_segment(s, int(saved))
+        s.commit()
