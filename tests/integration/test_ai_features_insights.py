@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from mini_crm.core.ai import insights as ins
+from mini_crm.core.ai import insights_guard as guard
 from mini_crm.models import utcnow
 from tests.integration.ai_features_data import add_campaign, add_customers, add_logs, days_ago
 
@@ -166,7 +167,7 @@ def test_two_proportion_z() -> None:
 
 
 def test_number_check_for_llm_text() -> None:
-    allowed = ins._allowed_numbers({"rate": 0.8612, "count": 1000, "name": "Diwali 2026"})
-    assert ins.unsupported_numbers("86.1% of 1,000 messages in Diwali 2026", allowed) == []
-    assert ins.unsupported_numbers("a rate of 97% across 1,200 people", allowed) == [
+    allowed = guard.allowed_numbers({"rate": 0.8612, "count": 1000, "name": "Diwali 2026"})
+    assert guard.unsupported_numbers("86.1% of 1,000 messages in Diwali 2026", allowed) == []
+    assert guard.unsupported_numbers("a rate of 97% across 1,200 people", allowed) == [
         "97", "1,200"]
