@@ -16,21 +16,21 @@ sets `pages` when its rows arrive, and names the handler that reloads its rows i
 The search boxes (Campaigns, Customers, the suppression list) are `components/text_field`
 boxes: the browser owns the text and sends every key (a debounced controlled box lost keys
 typed while a search answer was in flight, issue 14). So the search is debounced here, on
-the server, the way the wizard's live preview is: each key bumps `_search_generation`
-and `_search_changed` returns `search_after_pause`, which reloads only if no key came in
-the `SEARCH_DEBOUNCE_SECONDS` after it. A handler that replaces the search text itself (a
-clear button, `?q=` in the address) bumps `search_rev`, the box's React key, so the box
-mounts afresh with the server's text.
+the server, with `state/debounce.settled` like the wizard's live preview: each key bumps
+`_search_generation` and `_search_changed` returns `search_after_pause`, which reloads
+only if no key came in the `SEARCH_DEBOUNCE_SECONDS` after it. A handler that replaces
+the search text itself (a clear button, `?q=` in the address) bumps `search_rev`, the
+box's React key, so the box mounts afresh with the server's text.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import reflex as rx
 
 from mini_crm.state.base import own_handler
+from mini_crm.state.debounce import settled
 
 # A pause this long after a key runs the search: the old client-side debounce's 300 ms.
 SEARCH_DEBOUNCE_SECONDS = 0.3
@@ -70,12 +70,9 @@ class Pager(rx.State, mixin=True):
     @rx.event(background=True)
     async def search_after_pause(self):
         """Reload for the search text once no key came for `SEARCH_DEBOUNCE_SECONDS`."""
+        if await settled(self, "_search_generation", SEARCH_DEBOUNCE_SECONDS) is None:
+            return  # a later key waits for its own pause
         async with self:
-            generation = self._search_generation
-        await asyncio.sleep(SEARCH_DEBOUNCE_SECONDS)
-        async with self:
-            if generation != self._search_generation:
-                return  # a later key waits for its own pause
             reload = self._reload()
         yield reload
 

@@ -4,7 +4,6 @@ and the AI is in `state/segment_answers`; the Segments list is `state/segment_li
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import json
 from typing import Any
@@ -16,6 +15,7 @@ from mini_crm.core import formatting, segments
 from mini_crm.core.segments import editing, figures, service
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState, helper
+from mini_crm.state.debounce import settled
 from mini_crm.state.segment_answers import builder_context, load_segment, preview
 from mini_crm.state.segment_assist import SegmentAssist
 from mini_crm.state.segment_list import EDITOR_ROLES, NOT_ALLOWED
@@ -341,14 +341,13 @@ class SegmentEditorState(SegmentAssist, AppState):
 
     @rx.event(background=True)
     async def refresh_preview(self) -> None:
+        """The live preview, once edits pause for `PREVIEW_DEBOUNCE_SECONDS`: only the
+        last edit of a burst runs the query."""
+        generation = await settled(self, "_generation", PREVIEW_DEBOUNCE_SECONDS)
+        if generation is None:
+            return
         async with self:
-            if not self.ensure_signed_in():
-                return
-            generation = self._generation
-        # Debounce: only the last edit in a burst runs the query.
-        await asyncio.sleep(PREVIEW_DEBOUNCE_SECONDS)
-        async with self:
-            if generation != self._generation:
+            if generation != self._generation or not self.ensure_signed_in():
                 return
             self.previewing = True
             rules = editing.to_rules(self.tree)

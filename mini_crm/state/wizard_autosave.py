@@ -5,7 +5,6 @@ marks an edit and schedules the autosave."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import reflex as rx
@@ -14,6 +13,7 @@ from mini_crm.core.segments import editing
 from mini_crm.state import wizard_drafts
 from mini_crm.state import wizard_reads as reads
 from mini_crm.state.base import own_handler
+from mini_crm.state.debounce import settled
 from mini_crm.state.segments import SegmentEditorState
 from mini_crm.state.wizard_reads import STEPS
 from mini_crm.state.wizard_variants import VariantsState
@@ -65,9 +65,10 @@ class WizardDraft(rx.State, mixin=True):
 
     @rx.event(background=True)
     async def autosave(self):
-        async with self:
-            generation = self._autosave_generation
-        await asyncio.sleep(wizard_drafts.AUTOSAVE_SECONDS)
+        """Save the draft once edits pause for `wizard_drafts.AUTOSAVE_SECONDS`."""
+        generation = await settled(self, "_autosave_generation", wizard_drafts.AUTOSAVE_SECONDS)
+        if generation is None:
+            return  # a later edit saves after its own pause
         script = await self._save_draft(generation)
         if script is not None:
             yield script

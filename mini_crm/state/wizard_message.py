@@ -6,7 +6,6 @@ through `_touch` (wizard_autosave)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -19,6 +18,7 @@ from mini_crm.core.messages.email import validate_email_fields
 from mini_crm.state import wizard_reads as reads
 from mini_crm.state import wizard_test_send
 from mini_crm.state.base import own_handler
+from mini_crm.state.debounce import settled
 from mini_crm.state.wizard_reads import CHANNELS, TONES
 
 PREVIEW_DEBOUNCE_SECONDS = 0.3
@@ -264,13 +264,13 @@ class WizardMessage(rx.State, mixin=True):
 
     @rx.event(background=True)
     async def refresh_samples(self):
+        """The sample messages, once edits pause for `PREVIEW_DEBOUNCE_SECONDS`."""
+        generation = await settled(self, "_generation", PREVIEW_DEBOUNCE_SECONDS)
+        if generation is None:
+            return  # a later edit refreshes after its own pause
         async with self:
-            if not self.ensure_signed_in():
-                return
-            generation = self._generation
-        await asyncio.sleep(PREVIEW_DEBOUNCE_SECONDS)
-        async with self:
-            if generation != self._generation or not self._rules:
+            if generation != self._generation or not self.ensure_signed_in() \
+                    or not self._rules:
                 return
             rules, template, channel = self._rules, self.template, self.channel
             subject = self.email_subject

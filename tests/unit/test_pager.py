@@ -90,14 +90,14 @@ async def _pause_events(state: Any, monkeypatch: pytest.MonkeyPatch, *, key_duri
                        ) -> list[Any]:
     """What `search_after_pause` yields on `state`; with `key_during`, a key lands in the
     pause (the sleep bumps the generation as the next key's handler would)."""
-    from mini_crm.state import pager
+    from mini_crm.state import debounce, pager
 
     async def sleep(seconds: float) -> None:
         assert seconds == pager.SEARCH_DEBOUNCE_SECONDS
         if key_during:
             state._search_generation += 1
 
-    monkeypatch.setattr(pager.asyncio, "sleep", sleep)
+    monkeypatch.setattr(debounce.asyncio, "sleep", sleep)
     return [e async for e in type(state).search_after_pause.fn(state)]
 
 
