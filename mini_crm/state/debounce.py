@@ -16,10 +16,12 @@ messages and the draft autosave:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 
-async def settled(state: Any, counter: str, seconds: float) -> int | None:
+async def settled(state: Any, counter: str, seconds: float,
+                  ready: Callable[[], bool] | None = None) -> int | None:
     """Wait until the user has paused for `seconds` (seconds, not ms) after this edit.
 
     `state` is a background handler's `self` (a StateProxy; a plain state in unit tests),
@@ -27,8 +29,14 @@ async def settled(state: Any, counter: str, seconds: float) -> int | None:
     no edit came during the pause (the caller runs its work and may compare the value
     again afterwards), or None when a later edit came (it waits for its own pause). The
     counter is read under the state's lock both times; nothing is held while sleeping.
+    `ready` (e.g. `lambda: self.ensure_signed_in()`) is asked under the lock before the
+    pause: False answers None at once, with no pause. A lambda, not the bound method: a
+    StateProxy swaps in a fresh state when its lock is taken, and a method bound earlier
+    would run on the stale one.
     """
     async with state:
+        if ready is not None and not ready():
+            return None
         generation = getattr(state, counter)
     await asyncio.sleep(seconds)
     async with state:

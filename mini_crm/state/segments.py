@@ -343,11 +343,12 @@ class SegmentEditorState(SegmentAssist, AppState):
     async def refresh_preview(self) -> None:
         """The live preview, once edits pause for `PREVIEW_DEBOUNCE_SECONDS`: only the
         last edit of a burst runs the query."""
-        generation = await settled(self, "_generation", PREVIEW_DEBOUNCE_SECONDS)
+        generation = await settled(self, "_generation", PREVIEW_DEBOUNCE_SECONDS,
+                                   ready=lambda: self.ensure_signed_in())
         if generation is None:
             return
         async with self:
-            if generation != self._generation or not self.ensure_signed_in():
+            if generation != self._generation:
                 return
             self.previewing = True
             rules = editing.to_rules(self.tree)

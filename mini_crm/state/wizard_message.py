@@ -265,12 +265,12 @@ class WizardMessage(rx.State, mixin=True):
     @rx.event(background=True)
     async def refresh_samples(self):
         """The sample messages, once edits pause for `PREVIEW_DEBOUNCE_SECONDS`."""
-        generation = await settled(self, "_generation", PREVIEW_DEBOUNCE_SECONDS)
+        generation = await settled(self, "_generation", PREVIEW_DEBOUNCE_SECONDS,
+                                   ready=lambda: self.ensure_signed_in())
         if generation is None:
-            return  # a later edit refreshes after its own pause
+            return  # signed out, or a later edit refreshes after its own pause
         async with self:
-            if generation != self._generation or not self.ensure_signed_in() \
-                    or not self._rules:
+            if generation != self._generation or not self._rules:
                 return
             rules, template, channel = self._rules, self.template, self.channel
             subject = self.email_subject

@@ -63,6 +63,27 @@ async def test_settled_answers_the_last_edit_and_not_an_earlier_one(
     assert await debounce.settled(state, "_generation", 0.3) == 5
 
 
+@pytest.mark.asyncio
+async def test_settled_does_not_wait_when_the_state_is_not_ready(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    state = _Counter()
+    slept = _pause(monkeypatch, state, "_generation", 0.3, key_during=False)
+    assert await debounce.settled(state, "_generation", 0.3, ready=lambda: False) is None
+    assert slept == [] and state.entered == 1
+    assert await debounce.settled(state, "_generation", 0.3, ready=lambda: True) == 4
+
+
+@pytest.mark.asyncio
+async def test_a_signed_out_tab_gets_no_preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(AppState, "_current_user", lambda self: None)
+    monkeypatch.setattr(segments, "preview", lambda rules: pytest.fail("queried"))
+    editor = SegmentEditorState(_reflex_internal_init=True)
+    slept = _pause(monkeypatch, editor, "_generation", segments.PREVIEW_DEBOUNCE_SECONDS,
+                   key_during=False)
+    await SegmentEditorState.refresh_preview.fn(editor)
+    assert slept == [] and not editor.previewing
+
+
 @pytest.fixture
 def signed_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(AppState, "_current_user", lambda self: dict(USER))
