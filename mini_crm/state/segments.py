@@ -162,14 +162,19 @@ class SegmentEditorState(SegmentAssist, AppState):
         self.rev += 1
         self._generation += 1
 
-    def _edit(self, tree: dict[str, Any], typed: bool = False):
-        """Any change of the rules; `typed`: a box's own text, which it shows already."""
+    def _edit(self, tree: dict[str, Any], typed: bool = False, seen: int = -1):
+        """Any change of the rules; `typed`: a box's own text, which it shows already;
+        `seen`: the revision that box was mounted at (-1: not told)."""
         if not typed:
             # Remount the boxes only when their text changes (editing.box_texts).
             if editing.box_texts(tree) != editing.box_texts(self.tree):
                 self.rev += 1
         elif tree == self.tree:
             return None
+        elif 0 <= seen != self.rev:
+            # The box that sent this text was replaced before it arrived (an earlier edit's
+            # answer remounted it with the older text): show the text in its replacement.
+            self.rev += 1
         self.tree, self.dirty = tree, True
         self.saved_message = self.save_error = ""  # an edit answers the last notice
         self._generation += 1
@@ -212,16 +217,16 @@ class SegmentEditorState(SegmentAssist, AppState):
         return self._edit(editing.set_operator(self.tree, path, operator))
 
     @rx.event
-    def set_value(self, path: str, value: str):
-        return self._edit(editing.set_value(self.tree, path, value), typed=True)
+    def set_value(self, path: str, value: str, seen: int = -1):
+        return self._edit(editing.set_value(self.tree, path, value), typed=True, seen=seen)
 
     @rx.event
-    def set_low(self, path: str, value: str):
-        return self._edit(editing.set_value(self.tree, path, value, slot=0), typed=True)
+    def set_low(self, path: str, value: str, seen: int = -1):
+        return self._edit(editing.set_value(self.tree, path, value, slot=0), typed=True, seen=seen)
 
     @rx.event
-    def set_high(self, path: str, value: str):
-        return self._edit(editing.set_value(self.tree, path, value, slot=1), typed=True)
+    def set_high(self, path: str, value: str, seen: int = -1):
+        return self._edit(editing.set_value(self.tree, path, value, slot=1), typed=True, seen=seen)
 
     # Windowed order rules: the period and an optional item filter.
     @rx.event
@@ -229,8 +234,9 @@ class SegmentEditorState(SegmentAssist, AppState):
         return self._edit(editing.set_window_mode(self.tree, path, mode))
 
     @rx.event
-    def set_window_days(self, path: str, text: str):
-        return self._edit(editing.set_window_days(self.tree, path, text), typed=True)
+    def set_window_days(self, path: str, text: str, seen: int = -1):
+        return self._edit(editing.set_window_days(self.tree, path, text), typed=True,
+                          seen=seen)
 
     @rx.event
     def set_window_from(self, path: str, value: str):
@@ -247,11 +253,11 @@ class SegmentEditorState(SegmentAssist, AppState):
                                                   str(row.get("item_value", ""))))
 
     @rx.event
-    def set_item_value(self, path: str, value: str):
+    def set_item_value(self, path: str, value: str, seen: int = -1):
         row = next((r for r in self.rows if r["path"] == path), {})
         return self._edit(editing.set_items_match(self.tree, path,
                                                   str(row.get("item_key", "category")), value),
-                          typed=True)
+                          typed=True, seen=seen)
 
     @rx.event
     def use_value(self, path: str, value: str):

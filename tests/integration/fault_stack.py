@@ -248,6 +248,12 @@ def deployment(tmp: Path, *, instances: int = 1, workers: int = 1, appendonly: b
         try:
             for port in ports:
                 d.start_api(port)
+            if proxy is not None:
+                # nginx's own start-up probe found no instance yet and marked both failed
+                # (max_fails=1, fail_timeout=5s): instances that came up within those 5 s
+                # still got 502 "no live upstreams" through the proxy (seen once in CI).
+                wait_until(lambda: httpx.get(f"{proxy.url}/healthz", timeout=2)
+                           .status_code == 200, START_SECONDS, "the proxy's instances")
             for _ in range(workers):
                 d.start_worker()
             yield d

@@ -66,3 +66,21 @@ def test_edits_and_a_new_name_are_unsaved_work_for_the_leave_guard() -> None:
     s.dirty = False
     s._edit(editing.from_rules(PUNE))
     assert s.dirty is True
+
+
+def test_text_from_a_replaced_box_is_shown_in_its_replacement() -> None:
+    """A value typed into a box that an earlier edit's answer then replaced (it remounted
+    with the older text) is shown again: the handler is told the revision the box was
+    mounted at, and a stale one bumps the revision so the new box shows the server's text.
+    """
+    s = _at("/segments/new")
+    s.tree = editing.set_field(editing.empty_tree(), "0", "city")
+    s.rev = 5
+    s.set_value("0", "Mumbai", 5)  # typed into the current box: nothing to remount
+    assert s.rev == 5 and editing.to_rules(s.tree)["rules"][0]["value"] == "Mumbai"
+    s.set_value("0", "Mumbai Central", 4)  # typed into a box revision 5 replaced
+    assert s.rev == 6 and editing.to_rules(s.tree)["rules"][0]["value"] == "Mumbai Central"
+    s.set_value("0", "Pune", -1)  # not told: as before
+    assert s.rev == 6
+    s.set_value("0", "Pune", 3)  # the same text again: no change, no remount
+    assert s.rev == 6
