@@ -116,17 +116,22 @@ def list_segments(limit: int = Query(50, ge=1, le=200),
              responses={409: ERROR_SCHEMA})
 def create_segment(body: SegmentIn, _key: Any = Depends(require_scope("campaigns")),
                    session: Session = Depends(db_session)) -> SegmentOut:
+    seg = _save(session, name=body.name, rules=body.rules, description=body.description,
+                created_by=_key.created_by)
+    return _out(session, seg)
+
+
+def _save(session: Session, **fields: Any) -> Segment:
+    """service.save_segment, its faults as API errors: bad rules through the RulesError
+    handler (422 invalid_rules), a taken name 409 `conflict`, any other 422."""
     try:
-        seg = service.save_segment(session, name=body.name, rules=body.rules,
-                                   description=body.description,
-                                   created_by=_key.created_by)
+        return service.save_segment(session, **fields)
     except segments.RulesError:
         raise  # answered by the RulesError handler, not as a plain ValueError
     except service.NameTaken as exc:
         raise _name_taken(exc) from exc
     except ValueError as exc:
         raise ApiError(422, str(exc)) from exc
-    return _out(session, seg)
 
 
 def _name_taken(exc: service.NameTaken) -> ApiError:
@@ -155,16 +160,8 @@ def update_segment(segment_id: SegmentId, body: SegmentIn,
                    _key: Any = Depends(require_scope("campaigns")),
                    session: Session = Depends(db_session)) -> SegmentOut:
     _get(session, segment_id)
-    try:
-        seg = service.save_segment(session, segment_id=segment_id, name=body.name,
-                                   rules=body.rules, description=body.description,
-                                   actor_user_id=_key.created_by)
-    except segments.RulesError:
-        raise  # answered by the RulesError handler, not as a plain ValueError
-    except service.NameTaken as exc:
-        raise _name_taken(exc) from exc
-    except ValueError as exc:
-        raise ApiError(422, str(exc)) from exc
+    seg = _save(session, segment_id=segment_id, name=body.name, rules=body.rules,
+                description=body.description, actor_user_id=_key.created_by)
     return _out(session, seg)
 
 
