@@ -57,3 +57,12 @@ def test_the_send_pipeline_imports_nothing_from_campaigns() -> None:
 @pytest.mark.parametrize("framework", ["reflex", "fastapi", "starlette"])
 def test_the_core_imports_no_web_framework(framework: str) -> None:
     assert _offending(CORE, (framework,)) == []
+
+
+def test_the_state_layer_builds_no_sql() -> None:
+    """Page states call core functions (which own the SQL and its read models); they may
+    name the database's exception types to word a failure, nothing else of SQLAlchemy."""
+    state = ROOT / "mini_crm" / "state"
+    found = [o for o in _offending(state, ("sqlalchemy", "sqlmodel"))
+             if not o.split(": ", 1)[1].startswith("sqlalchemy.exc")]
+    assert found == []
