@@ -221,10 +221,14 @@ def _work_through_failover(cluster: Cluster, page: Page, a: subprocess.Popen) ->
 
     _, b_start = cluster.start_b()
     # Round robin with both up: plain requests through the proxy reach both instances.
-    t = time.time()
-    for _ in range(6):
+    # nginx may still hold B as failed (max_fails=1, fail_timeout=5s) from requests it
+    # tried on B before B was up: it sends B nothing until that runs out, so ask for up
+    # to 20 s (one CI run sent all of 6 back-to-back requests to A).
+    t, deadline, both = time.time(), time.monotonic() + 20, set()
+    while both != {instance_a, instance_b} and time.monotonic() < deadline:
         assert httpx.get(proxy.url + "/healthz", timeout=5).status_code == 200
-    both = {addr for uri, _, addr in proxy.upstreams(since=t) if uri == "/healthz"}
+        both = {addr for uri, _, addr in proxy.upstreams(since=t) if uri == "/healthz"}
+        time.sleep(0.2)
     assert both == {instance_a, instance_b}, both
 
     # The tab's state lives in Reflex's Redis state manager, not in A's memory.
