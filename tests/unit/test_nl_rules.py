@@ -488,3 +488,27 @@ def test_an_ambiguous_number_is_a_refusal_with_how_to_write_it() -> None:
     assert parsed.rules["rules"] == []
     assert parsed.refused == ["“5.000,00”: it is ambiguous (dots grouping and a decimal comma): "
                               "use '.' for decimals and ',' only to group digits: write 5000.00"]
+
+
+@pytest.mark.parametrize("text", ["spent under -500", "spent over -1000", "spent over ₹-1000"])
+def test_a_negative_amount_is_refused_never_flipped(text) -> None:
+    """The sign used to be dropped: "spent under -500" read as "spent at least ₹500"."""
+    parsed = _parsed(text)
+    assert parsed.rules["rules"] == []
+    assert parsed.refused and "below zero" in parsed.refused[0]
+
+
+def test_a_dash_between_numbers_is_a_range_not_a_sign() -> None:
+    assert rules_of("placed 1-2 orders") == [
+        {"field": "order_count", "operator": "between", "value": [1, 2]}]
+
+
+@pytest.mark.parametrize("text, window", [
+    ("ordered between 1 March 2026 and 1 February 2026",
+     {"from": "2026-02-01", "to": "2026-03-01"}),
+    ("ordered between 5 March and 2 March", {"from": "2026-03-02", "to": "2026-03-05"}),
+])
+def test_a_date_range_written_backwards_is_the_same_range(text, window) -> None:
+    """It used to fall apart into two one-day rules joined by AND (an audience of ~1)."""
+    assert rules_of(text) == [{"field": "window_order_count", "operator": ">", "value": 0,
+                               "window": window}]

@@ -193,13 +193,15 @@ def join_date_ranges(tokens: list[Tok], today: date) -> list[Tok]:
                 and tokens[i + 1].kind == "date" and tokens[i + 3].kind == "date" \
                 and tokens[i + 2].text in ("and", "to", "-", "till", "until", "&"):
             a, b = tokens[i + 1], tokens[i + 3]
-            start = _span(a, today)[0]
-            end = _span(b, today)[1]
-            if start <= end:
-                out += [t, Tok("date", f"{a.text} {tokens[i + 2].text} {b.text}", a.start,
-                               b.end, a.value, extra={"span": (start, end)})]
-                i += 4
-                continue
+            # Written the other way round ("between 1 March and 1 February") it is the
+            # same range, as "between ₹10,000 and ₹5,000" is; the explanation shows the
+            # dates in order. (It used to fall apart into two one-day rules.)
+            (a_start, a_end), (b_start, b_end) = _span(a, today), _span(b, today)
+            start, end = min(a_start, b_start), max(a_end, b_end)
+            out += [t, Tok("date", f"{a.text} {tokens[i + 2].text} {b.text}", a.start,
+                           b.end, a.value, extra={"span": (start, end)})]
+            i += 4
+            continue
         out.append(t)
         i += 1
     return out

@@ -101,8 +101,9 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
 
     mapped = lx.normalise(text[:1000])
     mapped, names = find_names(mapped, cities, values, reserved_words(ctx))
-    tokens = join_date_ranges(join_birth_months(
-        named_dates.mark(join_lists(lx.tokenize(mapped.text, names)), ctx.today)), ctx.today)
+    tokens = join_date_ranges(join_birth_months(named_dates.mark(
+        join_lists(lx.mark_negatives(lx.tokenize(mapped.text, names))), ctx.today)),
+        ctx.today)
     for t in tokens:  # literals keep the marketer's spelling ("Kumar", "@Acme.in")
         start, _ = mapped.source(t.start, t.start)
         _, end = mapped.source(t.end, t.end)

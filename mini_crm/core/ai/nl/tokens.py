@@ -275,6 +275,33 @@ def _periods(tokens: list[Tok]) -> list[Tok]:
     return out
 
 
+def mark_negatives(tokens: list[Tok]) -> list[Tok]:
+    """A minus sign glued to a number ("under -500") makes a refused number: spend,
+    counts and days are never below zero, and the sign used to be dropped, so "spent
+    under -500" read as "spent at least ₹500". A dash between two numbers ("18-24",
+    "1-2 orders") is a range, not a sign."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        prev = out[-1] if out else None
+        if (t.kind == "sym" and t.text in ("-", "\u2212") and nxt is not None
+                and nxt.kind in ("num", "money") and nxt.start == t.end
+                and not (prev is not None and prev.end == t.start
+                         and prev.kind in ("num", "money"))):
+            raw = f"-{nxt.text}"
+            why = "it is below zero: spend, order counts and days are never negative"
+            bad = Tok("badnum", raw, t.start, nxt.end, f"'{raw}': {why}")
+            bad.extra["refusal"] = f"“{raw}”: {why}"
+            out.append(bad)
+            i += 2
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
 def _quantity_follows(tokens: list[Tok], k: int) -> bool:
     """A number (past "than", "₹", "rs") starts at k: the phrase before it compares *that*
     number, so it is no post-comparison of the one before. "over 1000 or under 500" is
