@@ -74,9 +74,11 @@ def ab_section(c: rx.Var) -> rx.Component:
             rx.cond(ab["detail"].to(str) != "",
                     rx.text(ab["detail"].to(str), size="1", color_scheme="gray")),
             spacing="1"),
-            icon=rx.cond(ab["testing"].to(bool), "hourglass", "trophy"), size="1",
+            icon=rx.cond(ab["testing"].to(bool), "hourglass",
+                         rx.cond(ab["ended"].to(bool), "ban", "trophy")), size="1",
             width="100%",
-            color_scheme=rx.cond(ab["testing"].to(bool), "gray", "grass")),
+            color_scheme=rx.cond(ab["testing"].to(bool) | ab["ended"].to(bool), "gray",
+                                 "grass")),
         _pick_buttons(ab),
         rx.box(responsive_table(
             rx.table.header(rx.table.row(*(rx.table.column_header_cell(

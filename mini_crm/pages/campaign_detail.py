@@ -96,20 +96,27 @@ def _header() -> rx.Component:
     )
 
 
+def _audience_note() -> rx.Component:
+    """Under the audience figure: when it is counted, that it never was (cancelled
+    before it started), or the recipients, skips and where the audience came from."""
+    return rx.cond(
+        C["status"].to(str) == "scheduled", "Counted when it starts",
+        rx.cond(C["never_started"].to(bool), "Cancelled before it started",
+                rx.vstack(
+                    rx.text(C["recipients"].to(str), " recipients · ",
+                            rx.cond(C["skipped"].to(str) != "",
+                                    "skipped: " + C["skipped"].to(str), "nobody skipped"),
+                            data_testid="stat-skipped"),
+                    rx.cond(C["segment"].to(str) != "",
+                            rx.text("Segment: ", C["segment"].to(str)),
+                            rx.text("Rules snapshot at launch")),
+                    spacing="0")))
+
+
 def _figures() -> rx.Component:
     return rx.grid(
-        stat_card("Audience", C["audience"].to(str), "users",
-                  rx.cond(C["status"].to(str) == "scheduled", "Counted when it starts",
-                          rx.vstack(
-                              rx.text(C["recipients"].to(str), " recipients · ",
-                                      rx.cond(C["skipped"].to(str) != "",
-                                              "skipped: " + C["skipped"].to(str),
-                                              "nobody skipped"),
-                                      data_testid="stat-skipped"),
-                              rx.cond(C["segment"].to(str) != "",
-                                      rx.text("Segment: ", C["segment"].to(str)),
-                                      rx.text("Rules snapshot at launch")),
-                              spacing="0")), test_id="stat-audience"),
+        stat_card("Audience", C["audience"].to(str), "users", _audience_note(),
+                  test_id="stat-audience"),
         stat_card("Sent", C["sent"].to(str), "send",
                   rx.text(C["pending_text"].to(str), " · ", C["awaiting"].to(str),
                           " awaiting a receipt"), test_id="stat-sent"),
@@ -149,7 +156,7 @@ def _message() -> rx.Component:
                                        "—")),
             kv_row("Scheduled for", C["scheduled"].to(str)),
             kv_row("Started", C["started"].to(str)),
-            kv_row("Completed", C["completed"].to(str)),
+            kv_row(C["completed_label"].to(str), C["completed"].to(str)),
             spacing="0",
             width="100%",
         ),

@@ -8,6 +8,7 @@ from typing import Any
 
 from mini_crm.core import formatting
 from mini_crm.core.campaigns.reports import CampaignStats
+from mini_crm.models import CampaignStatus
 from mini_crm.state.campaign_common import local_text
 
 
@@ -20,8 +21,8 @@ def ab_view(stats: CampaignStats) -> dict[str, Any]:
     "keys"}: strings ready for the page; `has` False for a single-message campaign."""
     ab = stats.ab_dict()
     if not ab:
-        return {"has": False, "rows": [], "keys": [], "testing": False, "headline": "",
-                "reason": "", "detail": "", "settings": "", "pick_note": ""}
+        return {"has": False, "rows": [], "keys": [], "testing": False, "ended": False,
+                "headline": "", "reason": "", "detail": "", "settings": "", "pick_note": ""}
     winner = stats.winner
     rows = [{"key": v["key"], "message": v["message"],
              "recipients": formatting.count(v["recipients"]),
@@ -31,12 +32,22 @@ def ab_view(stats: CampaignStats) -> dict[str, Any]:
              "delivery_rate": _rate(v["delivery_rate"]),
              "revenue": formatting.rupees(v["revenue"]),
              "winner": v["key"] == winner} for v in stats.variants]
-    testing = ab["phase"] == "testing"
+    # A cancel ends the test where it stood: no winner is picked after it (the core
+    # refuses one), so nothing may read as still testing or as "the rest got A".
+    ended = str(stats.status) == CampaignStatus.CANCELLED and not winner
+    testing = ab["phase"] == "testing" and not ended
     metric = f"{ab.get('metric', 'conversion')} rate"
     share = ("all at once" if ab.get("test_percent") == 100
              else f"{ab.get('test_percent')}% test share")
     settings = f"{share} · {ab.get('test_hours')} h test · winner by {metric}"
-    if testing:
+    if ended:
+        started = stats.started_at is not None
+        headline = ("The test ended with the cancel" if started
+                    else "Cancelled before it started: the test never ran")
+        reason = ("No winner was picked; whoever still waited for one was not sent "
+                  "a message." if started else "")
+        detail = ""
+    elif testing:
         live = ab.get("live") or {}
         waiting = formatting.plural(ab.get("waiting") or 0, "recipient waits",
                                     "recipients wait")
@@ -62,5 +73,5 @@ def ab_view(stats: CampaignStats) -> dict[str, Any]:
                  "Nobody is waiting for the winner; the test ends and this variant is "
                  "recorded as the winner. This cannot be undone.")
     return {"has": True, "rows": rows, "keys": [r["key"] for r in rows], "testing": testing,
-            "headline": headline, "reason": reason, "detail": detail, "settings": settings,
-            "pick_note": pick_note}
+            "ended": ended, "headline": headline, "reason": reason, "detail": detail,
+            "settings": settings, "pick_note": pick_note}

@@ -79,12 +79,21 @@ def _pending_text(pending: int, waiting: int, decide_at: datetime | None) -> str
     return f"{formatting.count(queued)} queued, {held}" if queued else held
 
 
-def _nobody_note(status: str, total: int, audience: int, scheduled_at: datetime | None
-                 ) -> str:
+def never_started(status: str, started_at: datetime | None) -> bool:
+    """True for a campaign cancelled before it started: its audience was never counted."""
+    return status == CampaignStatus.CANCELLED and started_at is None
+
+
+def _nobody_note(status: str, total: int, audience: int, scheduled_at: datetime | None,
+                 started_at: datetime | None) -> str:
     """Why a campaign has no recipients to show ("" when it has some): not started yet,
-    an empty audience, or everyone matching skipped at launch."""
+    cancelled before it started, an empty audience, or everyone matching skipped at
+    launch."""
     if total:
         return ""
+    if never_started(status, started_at):
+        return ("Cancelled before it started: the audience was never counted, so nothing "
+                "was sent.")
     if status in (CampaignStatus.SCHEDULED, CampaignStatus.DRAFT):
         when = f" ({local_text(scheduled_at)})" if scheduled_at is not None else ""
         return (f"Not started yet{when}: the audience is counted when it starts, and "
@@ -140,8 +149,13 @@ def stats_view(s: CampaignStats) -> dict[str, Any]:
                             if s.scheduled_at else ""),
         "started": local_text(s.started_at),
         "completed": local_text(s.completed_at),
-        # A scheduled campaign's audience is only counted when it starts.
-        "audience": "—" if status in (CampaignStatus.SCHEDULED, CampaignStatus.DRAFT)
+        # A cancel stamps completed_at too: the page names that time for what it was.
+        "completed_label": "Cancelled" if status == CampaignStatus.CANCELLED else "Completed",
+        "never_started": never_started(status, s.started_at) and not total,
+        # A scheduled campaign's audience is only counted when it starts (and never, if
+        # it was cancelled first).
+        "audience": "—" if (status in (CampaignStatus.SCHEDULED, CampaignStatus.DRAFT)
+                            or never_started(status, s.started_at))
         and not total else formatting.count(audience),
         "recipients": formatting.count(recipients),
         "skipped_total": formatting.count(sum(skipped.values())),
@@ -165,7 +179,7 @@ def stats_view(s: CampaignStats) -> dict[str, Any]:
         "failed_only_pct": percent(failed, total),
         "cancelled_pct": percent(cancelled, total),
         # Said instead of an empty funnel, chart or log: "" once there are recipients.
-        "nobody_note": _nobody_note(status, total, audience, s.scheduled_at),
+        "nobody_note": _nobody_note(status, total, audience, s.scheduled_at, s.started_at),
         "undelivered_pct": percent(undelivered, total),
         "awaiting": formatting.count(awaiting),
         # `live`: figures may still change (sending, scheduled, or receipts still due).

@@ -9,10 +9,13 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from mini_crm.core.ai import insights as ins
-from mini_crm.core.campaigns import reports
+from mini_crm.core.campaigns import reports, service
 from mini_crm.core.campaigns import timeline as campaign_timeline
+from mini_crm.db import session_scope
 from mini_crm.models import Campaign, CommunicationLog, Customer, utcnow
+from mini_crm.state.ab_view import ab_view
 from mini_crm.state.campaign_common import stats_view
+from tests.integration.campaign_helpers import city_rules
 
 
 def _plant(engine: sa.Engine) -> int:
@@ -98,3 +101,90 @@ def test_a_finished_campaign_with_no_one_to_message_says_why(app_settings: sa.En
     assert got.summary == ("“Nobody” sent no messages (status completed): no one was in "
                            "its audience, so there is nothing to summarise.")
     assert view["nobody_note"] == "No one was in the audience, so nothing was sent."
+
+
+VARIANTS = [{"message": "A: Hi {first_name}"}, {"message": "B: {first_name}, 20% off"}]
+
+
+def test_a_campaign_cancelled_before_it_started_says_so(app_settings: sa.Engine) -> None:
+    """Scheduled A/B campaign, cancelled before its time: its audience was never counted,
+    so nothing reads as "no one was in the audience", "completed" or "the rest got A"."""
+    with session_scope() as db:
+        c = service.create_campaign(
+            db, name="Too early", rules=city_rules("Pune"), segment_id=None,
+            message_template="", channel="sms", schedule_at=utcnow() + timedelta(days=1),
+            objective=None, created_by=None, tags=[], variants=VARIANTS)
+        cid = int(c.id)
+    with session_scope() as db:
+        assert service.cancel_campaign(db, cid) is not None
+    with Session(app_settings) as s:
+        stats = reports.get_campaign(s, cid)
+        got = ins.campaign_insights(s, cid).value
+    assert stats is not None and stats.status == "cancelled" and stats.started_at is None
+    view, ab = stats_view(stats), ab_view(stats)
+    assert view["nobody_note"] == ("Cancelled before it started: the audience was never "
+                                   "counted, so nothing was sent.")
+    assert (view["audience"], view["never_started"], view["completed_label"]) == (
+        "—", True, "Cancelled")
+    assert got.summary == ("“Too early” sent no messages (status cancelled): it was "
+                           "cancelled before it started (its audience was never "
+                           "counted), so there is nothing to summarise.")
+    assert (ab["testing"], ab["ended"]) == (False, True)
+    assert ab["headline"] == "Cancelled before it started: the test never ran"
+    assert "No winner" not in ab["headline"]
+
+
+def test_a_cancel_ends_the_ab_test_with_no_winner(app_settings: sa.Engine) -> None:
+    """An A/B campaign cancelled while testing: the test is over (no "Testing until",
+    no winner to pick), and the messages it sent still count."""
+    now = utcnow()
+    with Session(app_settings) as s:
+        customers = [Customer(external_id=f"t{i}", name=f"T {i}", city="Pune",
+                              phone=f"+9190000002{i:02d}") for i in range(4)]
+        s.add_all(customers)
+        c = Campaign(name="Cut short", rules={"combinator": "and", "rules": []},
+                     message_template="", status="cancelled", channel="sms",
+                     started_at=now - timedelta(hours=1), completed_at=now,
+                     audience_size=4, ab_phase="testing",
+                     ab_decide_at=now + timedelta(hours=23),
+                     ab_test={"test_percent": 50, "test_hours": 24,
+                              "metric": "conversion"},
+                     variants=[{"key": "A", **VARIANTS[0]}, {"key": "B", **VARIANTS[1]}])
+        s.add(c)
+        s.flush()
+        plan = [("sent", None, "A"), ("sent", None, "B"), ("failed", "cancelled", "A"),
+                ("failed", "cancelled", "B")]
+        for customer, (status, error, key) in zip(customers, plan, strict=True):
+            s.add(CommunicationLog(campaign_id=c.id, customer_id=customer.id, status=status,
+                                   error=error, variant=key,
+                                   sent_at=now if status == "sent" else None))
+        s.commit()
+        stats = reports.get_campaign(s, int(c.id))
+    assert stats is not None
+    view, ab = stats_view(stats), ab_view(stats)
+    assert (view["nobody_note"], view["completed_label"], view["audience"]) == (
+        "", "Cancelled", "4")
+    assert (ab["testing"], ab["ended"]) == (False, True)
+    assert ab["headline"] == "The test ended with the cancel"
+    assert [r["winner"] for r in ab["rows"]] == [False, False]
+
+
+def test_a_winner_picked_before_the_cancel_stays_the_winner(app_settings: sa.Engine
+                                                             ) -> None:
+    now = utcnow()
+    with Session(app_settings) as s:
+        c = Campaign(name="Decided", rules={"combinator": "and", "rules": []},
+                     message_template="", status="cancelled", channel="sms",
+                     started_at=now - timedelta(hours=1), completed_at=now,
+                     audience_size=0, ab_phase="decided", winner="B",
+                     winner_detail={"decided_by": "manual"},
+                     ab_test={"test_percent": 50, "test_hours": 24,
+                              "metric": "conversion"},
+                     variants=[{"key": "A", **VARIANTS[0]}, {"key": "B", **VARIANTS[1]}])
+        s.add(c)
+        s.commit()
+        stats = reports.get_campaign(s, int(c.id))
+    assert stats is not None
+    ab = ab_view(stats)
+    assert (ab["testing"], ab["ended"]) == (False, False)
+    assert ab["headline"] == "Winner: variant B (picked by hand)"

@@ -237,6 +237,8 @@ def _summary(campaign: Campaign, overall: dict[str, Any], highlights: list[str],
         if overall.get("cancelled"):
             why = (f"the cancel stopped all {plural(overall['cancelled'], 'message')} "
                    "before they were sent")
+        elif campaign.status == "cancelled" and campaign.started_at is None:
+            why = "it was cancelled before it started (its audience was never counted)"
         elif overall.get("skipped"):
             why = "every matching customer was skipped at launch"
         else:
