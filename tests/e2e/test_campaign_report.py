@@ -175,6 +175,46 @@ def test_an_empty_audience_and_a_scheduled_campaign_say_so(page: Page, app_url: 
                         ".png", full_page=True)
 
 
+def test_a_cancel_before_the_start_and_a_cancelled_ab_test_say_so(
+        page: Page, app_url: str, e2e_env: dict[str, str]) -> None:
+    """Brief h10: a scheduled A/B campaign cancelled before its time reads "Cancelled
+    before it started" (not "No one was in the audience", "Completed" or "the rest got
+    variant A"); one cancelled while testing says the test ended, with no winner buttons."""
+    tag = uuid.uuid4().hex[:6]
+    now = utcnow()
+    ab = {"ab_test": {"test_percent": 20, "test_hours": 24, "metric": "conversion"},
+          "variants": [{"key": "A", "message": "A: hi"}, {"key": "B", "message": "B: hey"}]}
+    early = _campaign(e2e_env, f"Early {tag}", status="cancelled", completed_at=now,
+                      scheduled_at=now + timedelta(days=1), **ab)
+    cut = _campaign(e2e_env, f"Cut {tag}", status="cancelled", completed_at=now,
+                    started_at=now - timedelta(hours=1), audience_size=0,
+                    ab_phase="testing", ab_decide_at=now + timedelta(hours=23), **ab)
+    for size in SIZES:
+        page.set_viewport_size(size)
+        phone = "phone" if size["width"] < 1000 else "desktop"
+        page.goto(f"{app_url}/campaigns/{early}")
+        expect(page.get_by_test_id("campaign-name")).to_have_text(f"Early {tag}")
+        expect(page.get_by_test_id("funnel-note")).to_have_text(
+            "Cancelled before it started: the audience was never counted, so nothing "
+            "was sent.")
+        expect(page.get_by_test_id("stat-audience")).to_have_text("—")
+        expect(page.get_by_text("Cancelled before it started", exact=True)).to_have_count(1)
+        expect(page.get_by_text("No one was in the audience")).to_have_count(0)
+        expect(page.get_by_text("Completed", exact=True)).to_have_count(0)
+        expect(page.get_by_text("Cancelled", exact=True)).to_have_count(1)
+        expect(page.get_by_test_id("ab-headline")).to_have_text(
+            "Cancelled before it started: the test never ran")
+        expect(page.get_by_test_id("pick-winner")).to_have_count(0)
+        page.screenshot(path=f"test-results/h10-early-{phone}.png", full_page=True)
+
+        page.goto(f"{app_url}/campaigns/{cut}")
+        expect(page.get_by_test_id("ab-headline")).to_have_text(
+            "The test ended with the cancel")
+        expect(page.get_by_text("Testing until")).to_have_count(0)
+        expect(page.get_by_test_id("pick-winner")).to_have_count(0)
+        page.screenshot(path=f"test-results/h10-cut-{phone}.png", full_page=True)
+
+
 def test_the_email_review_renders_the_subject_and_each_customers_link(
         page: Page, app_url: str, e2e_env: dict[str, str]) -> None:
     """No subject line: the review shows the subject the first previewed customer gets
