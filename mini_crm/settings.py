@@ -5,6 +5,8 @@ One class, one place: code asks `get_settings()` and never reads os.environ itse
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +29,11 @@ def _development_secret() -> str:
     _DEV_SECRET_FILE.write_text(key)
     _DEV_SECRET_FILE.chmod(0o600)
     return key
+
+
+# "scheme://user:password@host" -> "scheme://user@host" (a URL's password is percent-encoded,
+# so it holds no "@" or "/").
+_URL_PASSWORD = re.compile(r"^([^:/]+://[^:@/]*):[^@/]*@")
 
 
 class Settings(BaseSettings):
@@ -123,7 +130,8 @@ class Settings(BaseSettings):
     vendor_timeout_seconds: float = Field(default=10.0, gt=0)
     receipt_buffer: Literal["database", "redis"] = "database"
     receipt_window_seconds: int = Field(default=300, ge=1)
-    receipt_buffer_prefix: str = "mc:receipts"
+    # Empty = "{REDIS_NAMESPACE}mc:receipts:{database_fingerprint}" (see _redis_prefixes).
+    receipt_buffer_prefix: str = ""
     receipt_batch_size: int = Field(default=500, ge=1, le=10_000)
     receipt_flush_ms: int = Field(default=500, ge=10)
     receipt_max_requeues: int = Field(default=25, ge=0)
@@ -132,7 +140,8 @@ class Settings(BaseSettings):
     simulator_receipt_delay_ms: int = Field(default=200, ge=0)
     simulator_receipt_batch_size: int = Field(default=500, ge=1, le=10_000)
     # Where the mounted simulator keeps its memory in Redis (several app processes).
-    simulator_redis_prefix: str = "mc:vendor-sim"
+    # Empty = "{REDIS_NAMESPACE}mc:vendor-sim:{database_fingerprint}" (see _redis_prefixes).
+    simulator_redis_prefix: str = ""
 
     # Attribution (mini_crm.core.outcomes): an order within this many hours after a
     # message on the channel (or after a holdout member's launch time) is a conversion.
@@ -144,7 +153,8 @@ class Settings(BaseSettings):
 
     # auto: queue on a Redis Stream when Redis answers, else write synchronously.
     ingest_mode: Literal["auto", "sync", "queued"] = "auto"
-    ingest_stream_prefix: str = "mc:ingest"
+    # Empty = "{REDIS_NAMESPACE}mc:ingest:{database_fingerprint}" (see _redis_prefixes).
+    ingest_stream_prefix: str = ""
     ingest_reclaim_idle_seconds: int = Field(default=30, ge=1)
     ingest_max_deliveries: int = Field(default=3, ge=1)
     ingest_max_items: int = 5000
@@ -202,6 +212,28 @@ class Settings(BaseSettings):
         if not self.receipt_signing_secret:
             self.receipt_signing_secret = self.secret_key
         return self
+
+    @model_validator(mode="after")
+    def _redis_prefixes(self) -> Settings:
+        # These keys hold facts of one database (row ids, vendor ids, queued customers):
+        # two installs sharing a Redis with fixed prefixes took each other's ids as
+        # duplicates and could apply each other's receipts or ingest batches.
+        base = self.redis_namespace
+        fingerprint = self.database_fingerprint
+        if not self.receipt_buffer_prefix:
+            self.receipt_buffer_prefix = f"{base}mc:receipts:{fingerprint}"
+        if not self.simulator_redis_prefix:
+            self.simulator_redis_prefix = f"{base}mc:vendor-sim:{fingerprint}"
+        if not self.ingest_stream_prefix:
+            self.ingest_stream_prefix = f"{base}mc:ingest:{fingerprint}"
+        return self
+
+    @property
+    def database_fingerprint(self) -> str:
+        """10 hex digits naming DATABASE_URL with its password left out (rotating the
+        password keeps the name); the same URL always gives the same digits."""
+        text = _URL_PASSWORD.sub(r"\1@", self.database_url)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
 
     @property
     def import_path(self) -> Path:

@@ -20,14 +20,17 @@ from rq.job import Job, JobStatus
 from mini_crm.core.redis_conn import get_redis
 from mini_crm.settings import get_settings
 
-KEY = "mc:delivery:jobs:{}"
+# {database fingerprint}:{campaign id}: campaign ids are per database, and two installs
+# can share one Redis.
+KEY = "mc:delivery:jobs:{}:{}"
 TTL_SECONDS = 3 * 24 * 3600
 _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 
 def _key(campaign_id: int) -> str:
-    return get_settings().redis_namespace + KEY.format(campaign_id)
+    settings = get_settings()
+    return settings.redis_namespace + KEY.format(settings.database_fingerprint, campaign_id)
 
 
 _local: dict[int, list[tuple[Future, int, int]]] = {}
