@@ -252,6 +252,28 @@ def test_redis_store_is_one_vendor_across_processes() -> None:
             raw.delete(key)
 
 
+def test_two_installs_on_one_redis_do_not_share_the_simulators_memory() -> None:
+    # The tester's case: a second clone with its own database, the same Redis and no
+    # namespace of its own; its row ids "1", "2" were counted as the first's duplicates.
+    raw = redis.Redis.from_url("redis://127.0.0.1:6379/12")
+    namespace = f"test-installs-{uuid.uuid4().hex[:8]}:"
+    first, second = (sim_settings(database_url=f"sqlite:////srv/{name}/data/mini_crm.db",
+                                  redis_namespace=namespace, simulator_redis_prefix="")
+                     for name in ("one", "two"))
+    try:
+        clients = [TestClient(create_app(s, store=RedisStore(raw, s.simulator_redis_prefix)))
+                   for s in (first, second)]
+        for client in clients:
+            answer = client.post("/v1/messages", headers=AUTH, json={"messages": messages([1, 2])})
+            assert [r["status"] for r in answer.json()["results"]] == ["accepted", "accepted"]
+        for client in clients:
+            stats = client.get("/v1/stats", headers=AUTH).json()
+            assert (stats["accepted"], stats["duplicates"], stats["keys_seen_twice"]) == (2, 0, [])
+    finally:
+        for key in raw.scan_iter(f"{namespace}*"):
+            raw.delete(key)
+
+
 def test_memory_store_stays_compact_for_100k_keys() -> None:
     store = MemoryStore()
     for start in range(0, 100_000, 1000):
