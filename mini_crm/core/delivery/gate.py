@@ -24,7 +24,6 @@ does not count as in flight for ever).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 import time
 import uuid
@@ -94,8 +93,8 @@ def _scope(campaign_id: int) -> str:
     """Campaign ids are per database: the keys name the database too, so two databases
     sharing one Redis (test runs, staging beside production) never stop each other."""
     settings = get_settings()
-    db = hashlib.sha256(settings.database_url.encode()).hexdigest()[:10]
-    return f"{settings.redis_namespace}mc:campaign:{db}:{campaign_id}"
+    return f"{settings.redis_namespace}mc:campaign:{settings.database_fingerprint}:" \
+           f"{campaign_id}"
 
 
 def _keys(campaign_id: int) -> tuple[str, str]:
