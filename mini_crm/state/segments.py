@@ -23,6 +23,11 @@ from mini_crm.state.segment_list import EDITOR_ROLES, NOT_ALLOWED
 PREVIEW_DEBOUNCE_SECONDS = 0.35
 MAX_ID = 2**31 - 1  # larger ids exist on no database (PostgreSQL refuses them in a query)
 
+
+def _segment_ref(raw: str) -> int | None:
+    """The segment id an address names ("/segments/7"), or None for none that can exist."""
+    return int(raw) if raw.isdigit() and int(raw) <= MAX_ID else None
+
 # Pages that embed this builder, by route prefix → their handler to run after every edit
 # of the rules. The campaign wizard registers its draft's autosave as it is built
 # (`notify_edits_under`): it imports this module, so this one cannot import it back.
@@ -128,8 +133,8 @@ class SegmentEditorState(SegmentAssist, AppState):
             self.reset_editor()
         context = await rx.run_in_thread(builder_context)
         loaded = None
-        if raw_id.isdigit() and int(raw_id) <= MAX_ID:
-            loaded = await rx.run_in_thread(lambda: load_segment(int(raw_id)))
+        if (ref := _segment_ref(raw_id)) is not None:
+            loaded = await rx.run_in_thread(lambda: load_segment(ref))
         if raw_id and loaded is None:
             # Not a blank editor: saving it would make a new segment the address never named.
             async with self:
@@ -337,8 +342,8 @@ class SegmentEditorState(SegmentAssist, AppState):
         except (ValueError, TypeError, KeyError, AttributeError, IndexError):
             return False
         # The segment is the address's, never the copy's (which the browser could edit).
-        raw_id = str(self.router.page.params.get("segment_ref", "") or "")
-        self.segment_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 12 else 0
+        self.segment_id = _segment_ref(str(self.router.page.params.get("segment_ref", "")
+                                           or "")) or 0
         self.tree, self.name = tree, name
         self.dirty = kept.get("dirty") is not False  # unknown: unsaved, ask before leaving
         self.rev += 1
