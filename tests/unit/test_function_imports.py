@@ -29,9 +29,6 @@ _CLI = ("keeps the CLI start fast: only this command needs it (Alembic, SQLAlche
 
 # (file, function, what it imports: "module" or "module.name") → why not at module level
 ALLOWED: dict[tuple[str, str, str], str] = {
-    ("mini_crm/core/ai/nl/tokens.py", "tokenize",
-     "mini_crm.core.ai.nl.date_words.date_words"):
-        "cycle: date_words imports Tok from tokens",
     ("mini_crm/core/campaigns/ab_test.py", "_settle", "mini_crm.core.campaigns.service"):
         "cycle: service imports ab_test",
     ("mini_crm/cli.py", "worker", "workers.launcher"): _AFTER_PROCDIR,

@@ -29,7 +29,8 @@ import re
 from datetime import date
 
 from mini_crm.core.ai.nl.lexicon import DATE_LEAD, MONTHS, MULTIPLIERS, UNITS
-from mini_crm.core.ai.nl.tokens import Tok, _merge
+from mini_crm.core.ai.nl.tok import Tok
+from mini_crm.core.ai.nl.tok import merge as _merge
 from mini_crm.core.ai.nl.vocab import ORDER_VERBS
 from mini_crm.core.segments.fields import FIELDS
 

@@ -25,10 +25,11 @@ quote what was read. The word lists it reads are in `lexicon`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mini_crm.core import numbers
+from mini_crm.core.ai.nl.date_words import date_words
 from mini_crm.core.ai.nl.lexicon import (
     CMP_PHRASES,
     CONTRACTIONS,
@@ -43,23 +44,8 @@ from mini_crm.core.ai.nl.lexicon import (
     UNITS,
     WINDOW_PHRASES,
 )
-
-
-@dataclass
-class Tok:
-    kind: str
-    text: str  # normalised (lower-case) text
-    start: int  # span in the original prompt
-    end: int
-    value: Any = None
-    times: bool = False  # "once", "twice": a count of orders by itself
-    glued: bool = False  # no space before this token ("5k", "₹5")
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        v = "" if self.value is None else f"={self.value!r}"
-        return f"{self.kind}:{self.text}{v}"
-
+from mini_crm.core.ai.nl.tok import Tok
+from mini_crm.core.ai.nl.tok import merge as _merge
 
 _TOKEN = re.compile(r"""
     (?P<ph>\x00\d+\x00)
@@ -154,11 +140,6 @@ def _phrase_at(tokens: list[Tok], i: int, phrases: Any) -> tuple[str, int] | Non
                for k, p in enumerate(parts)) and (best is None or len(parts) > best[1]):
             best = (phrase, len(parts))
     return best
-
-
-def _merge(tokens: list[Tok], i: int, n: int, kind: str, value: Any, **kw: Any) -> Tok:
-    span = tokens[i:i + n]
-    return Tok(kind, " ".join(t.text for t in span), span[0].start, span[-1].end, value, **kw)
 
 
 def _numbers(tokens: list[Tok]) -> list[Tok]:
@@ -419,8 +400,6 @@ def _plain(t: Tok) -> float:
 def tokenize(text: str, names: dict[str, Any] | None = None) -> list[Tok]:
     """Typed tokens of a normalised text (see the module docstring)."""
     tokens = lex(text, names)
-    from mini_crm.core.ai.nl.date_words import date_words  # cycle: it imports Tok from here
-
     for step in (_numbers, _periods, date_words, _comparisons, _ranges):
         tokens = step(tokens)
     return tokens
