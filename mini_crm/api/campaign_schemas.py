@@ -172,7 +172,9 @@ class VariantOut(BaseModel):
                             "test gets the winner's key when it is sent)")
     sent: int = Field(description="messages the vendor accepted")
     delivered: int
-    failed: int
+    failed: int = Field(description="real failures: never reached the vendor or refused "
+                        "by it; rows a cancel stopped are `cancelled`, not failed")
+    cancelled: int = Field(0, description="rows a cancel stopped before they were sent")
     pending: int
     conversions: int = Field(description="attributed orders")
     converters: int

@@ -8,6 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from mini_crm.api.campaign_schemas import VariantOut
 from mini_crm.core.ai import insights as ins
 from mini_crm.core.campaigns import reports, service
 from mini_crm.core.campaigns import timeline as campaign_timeline
@@ -188,3 +189,44 @@ def test_a_winner_picked_before_the_cancel_stays_the_winner(app_settings: sa.Eng
     ab = ab_view(stats)
     assert (ab["testing"], ab["ended"]) == (False, False)
     assert ab["headline"] == "Winner: variant B (picked by hand)"
+
+
+def test_each_variant_counts_the_cancel_apart_from_its_failures(app_settings: sa.Engine
+                                                                ) -> None:
+    """An A/B test cancelled mid-test: per variant, `failed` are the vendor's refusals
+    only and the rows the cancel stopped are `cancelled` (the campaign's vocabulary);
+    the rows waiting for the winner (no variant) are the campaign's, not a variant's."""
+    now = utcnow()
+    plan = ([("sent", None, "A")] * 2 + [("failed", "vendor refused", "A")]
+            + [("failed", "cancelled", "A")] * 3 + [("delivered", None, "B")]
+            + [("failed", "cancelled", "B")] * 4 + [("failed", "cancelled", None)] * 2)
+    with Session(app_settings) as s:
+        customers = [Customer(external_id=f"v{i}", name=f"V {i}", city="Pune",
+                              phone=f"+9190000003{i:02d}") for i in range(len(plan))]
+        s.add_all(customers)
+        c = Campaign(name="Split stopped", rules={"combinator": "and", "rules": []},
+                     message_template="", status="cancelled", channel="sms",
+                     started_at=now - timedelta(hours=1), completed_at=now,
+                     audience_size=len(plan), ab_phase="testing",
+                     ab_decide_at=now + timedelta(hours=23),
+                     ab_test={"test_percent": 50, "test_hours": 24, "metric": "conversion"},
+                     variants=[{"key": "A", **VARIANTS[0]}, {"key": "B", **VARIANTS[1]}])
+        s.add(c)
+        s.flush()
+        for customer, (status, error, key) in zip(customers, plan, strict=True):
+            s.add(CommunicationLog(campaign_id=c.id, customer_id=customer.id, status=status,
+                                   error=error, variant=key,
+                                   sent_at=now if status in ("sent", "delivered") else None))
+        s.commit()
+        stats = reports.get_campaign(s, int(c.id))
+    assert stats is not None
+    got = {v["key"]: (v["recipients"], v["sent"], v["failed"], v["cancelled"], v["pending"])
+           for v in stats.variants}
+    assert got == {"A": (6, 2, 1, 3, 0), "B": (5, 1, 0, 4, 0)}
+    # The same rows, read as the campaign: its real failures and its cancelled add up.
+    assert (stats.failed_sending, stats.cancelled) == (1, 9)
+    assert sum(v["failed"] for v in stats.variants) == stats.failed_sending
+    # The API's variants[] carries `cancelled` (additive) and the narrower `failed`.
+    api = [VariantOut(**v).model_dump() for v in stats.as_dict()["variants"]]
+    assert [(v["key"], v["failed"], v["cancelled"]) for v in api] == [("A", 1, 3),
+                                                                      ("B", 0, 4)]

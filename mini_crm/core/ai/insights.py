@@ -58,7 +58,7 @@ from mini_crm.core.ai.significance import (  # noqa: F401 - two_proportion_z re-
     test_against_rest,
     two_proportion_z,
 )
-from mini_crm.core.delivery.claims import CANCELLED_ERROR
+from mini_crm.core.delivery import log_status
 from mini_crm.core.formatting import group_indian, percent, plural
 from mini_crm.core.outcomes import converted_groups
 from mini_crm.core.outcomes.attribution import window_hours
@@ -98,15 +98,10 @@ def _counts(rows: Any) -> dict[Any, dict[str, int]]:
     return out
 
 
-CANCELLED = "cancelled"  # insights' own bucket: failed rows the cancel stopped
-
-
 def _status() -> Any:
-    """The log status with a row the cancel stopped read as "cancelled", not "failed"."""
-    log = CommunicationLog.__table__.c
-    return sa.case((sa.and_(log.status == DeliveryStatus.FAILED,
-                            log.error == CANCELLED_ERROR), sa.literal(CANCELLED)),
-                   else_=log.status)
+    """The log status with a row the cancel stopped read as "cancelled", not "failed"
+    (the one vocabulary: core/delivery/log_status)."""
+    return log_status.bucket(CommunicationLog.__table__.c)
 
 
 def _row(label: str, c: dict[str, int]) -> dict[str, Any]:
@@ -117,7 +112,7 @@ def _row(label: str, c: dict[str, int]) -> dict[str, Any]:
     pending = c.get(DeliveryStatus.QUEUED, 0) + c.get(DeliveryStatus.SENT, 0)
     return {"label": label, "messages": final + pending, "final": final,
             "delivered": delivered, "failed": failed, "undelivered": undelivered,
-            "pending": pending, "cancelled": c.get(CANCELLED, 0),
+            "pending": pending, "cancelled": c.get(log_status.CANCELLED, 0),
             "rate": round(delivered / final, 4) if final else None}
 
 
@@ -152,7 +147,8 @@ def _by_city(session: Session, campaign_id: int) -> list[dict[str, Any]]:
         other = {DeliveryStatus.DELIVERED: other["delivered"],
                  DeliveryStatus.FAILED: other["failed"],
                  DeliveryStatus.UNDELIVERED: other["undelivered"],
-                 DeliveryStatus.QUEUED: sum(r["pending"] for r in rest)}
+                 DeliveryStatus.QUEUED: sum(r["pending"] for r in rest),
+                 log_status.CANCELLED: sum(r["cancelled"] for r in rest)}
         rows = [*rows[:TOP_CITIES], _row(f"{len(rest)} other cities", other)]
     return rows
 
@@ -176,8 +172,7 @@ def _top_errors(session: Session, campaign_id: int, limit: int = 3) -> list[dict
                    CommunicationLog.status.in_((DeliveryStatus.FAILED,
                                                 DeliveryStatus.UNDELIVERED)),
                    CommunicationLog.error.is_not(None),
-                   sa.not_(sa.and_(CommunicationLog.status == DeliveryStatus.FAILED,
-                                   CommunicationLog.error == CANCELLED_ERROR)))
+                   sa.not_(log_status.is_cancelled(CommunicationLog.__table__.c)))
             .group_by(CommunicationLog.error).order_by(func.count().desc()).limit(limit))
     return [{"error": str(e)[:200], "count": int(n)} for e, n in session.execute(stmt).all()]
 

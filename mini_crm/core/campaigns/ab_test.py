@@ -52,6 +52,7 @@ from sqlmodel import Session
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import reach
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
+from mini_crm.core.delivery import log_status
 from mini_crm.core.messages import render
 from mini_crm.core.messages.email import validate_email_fields
 from mini_crm.core.outcomes import ab_winner
@@ -244,31 +245,31 @@ def in_test_expr(campaign_id: int, customer_id: sa.ColumnElement[Any],
 
 def variant_figures(db: Session, campaign: Campaign) -> list[dict[str, Any]]:
     """Per variant: {"key", "message", "subject", "recipients", "sent", "delivered",
-    "failed", "pending", "conversions", "converters", "revenue" (Decimal),
+    "failed", "cancelled", "pending", "conversions", "converters", "revenue" (Decimal),
     "conversion_rate", "delivery_rate"} (rates None before anything was sent), in key
-    order; [] for a campaign without variants. Two grouped queries."""
+    order; [] for a campaign without variants. Two grouped queries.
+
+    The counts are core/delivery/log_status's vocabulary: `failed` are real failures,
+    and rows a cancel stopped are `cancelled`, never `failed`."""
     if not campaign.variants:
         return []
-    rows = {v["key"]: {"key": v["key"], "message": v["message"],
-                       "subject": v.get("subject"), "recipients": 0, "sent": 0,
-                       "delivered": 0, "failed": 0, "pending": 0, "conversions": 0,
-                       "converters": 0, "revenue": Decimal(0)} for v in campaign.variants}
-    for key, status, n in db.execute(
-            sa.select(LOG.c.variant, LOG.c.status, sa.func.count())
+    counts: dict[str, dict[str, int]] = {v["key"]: {} for v in campaign.variants}
+    status = log_status.bucket(LOG.c)
+    for key, bucket, n in db.execute(
+            sa.select(LOG.c.variant, status, sa.func.count())
             .where(LOG.c.campaign_id == campaign.id, LOG.c.variant.is_not(None))
-            .group_by(LOG.c.variant, LOG.c.status)).all():
-        row = rows.get(key)
-        if row is None:
-            continue
-        row["recipients"] += int(n)
-        if status in DeliveryStatus.TOUCHED:
-            row["sent"] += int(n)
-        if status == DeliveryStatus.DELIVERED:
-            row["delivered"] += int(n)
-        elif status == DeliveryStatus.FAILED:
-            row["failed"] += int(n)
-        elif status == DeliveryStatus.QUEUED:
-            row["pending"] += int(n)
+            .group_by(LOG.c.variant, status)).all():
+        if key in counts:
+            counts[key][str(bucket)] = int(n)
+    rows = {}
+    for v in campaign.variants:
+        tally = log_status.Tally.of(counts[v["key"]])
+        rows[v["key"]] = {"key": v["key"], "message": v["message"],
+                          "subject": v.get("subject"), "recipients": tally.recipients,
+                          "sent": tally.sent, "delivered": tally.delivered,
+                          "failed": tally.failed, "cancelled": tally.cancelled,
+                          "pending": tally.pending, "conversions": 0, "converters": 0,
+                          "revenue": Decimal(0)}
     for key, n, people, revenue in db.execute(
             sa.select(CONVERSION.c.variant, sa.func.count(),
                       sa.func.count(sa.distinct(CONVERSION.c.customer_id)),

@@ -22,6 +22,10 @@ query per campaign. Meaning of the counters:
   message was sent. (Insights' "final delivery rate", delivered / (delivered +
   undelivered + failed), is a different figure with its own name: core/ai/insights.py.)
 The same words are documented for API users in docs/api.md ("Campaign figures").
+Per-variant and per-group figures (ab_test.variant_figures, the insights' groups, the
+timeline) count with core/delivery/log_status: there `failed` are the real failures
+(this model's failed_sending) and `cancelled` is apart; only this model's top-level
+`failed` keeps the cancelled rows inside, for existing API clients.
 `campaign_detail` is the one assembler of a campaign's detail, for every door.
 Outcomes (conversions, revenue, revenue per message, holdout, uplift) come from the
 outcome read model, core/outcomes/reports.py, with one more grouped query per page.
@@ -46,7 +50,7 @@ from sqlmodel import Session
 from mini_crm.core.campaigns import ab_test, reach
 from mini_crm.core.campaigns.ab_test import DEFAULT_TEST
 from mini_crm.core.campaigns.reach import empty_skips
-from mini_crm.core.delivery.claims import CANCELLED_ERROR
+from mini_crm.core.delivery import log_status
 from mini_crm.core.formatting import brand_time
 from mini_crm.core.outcomes.reports import Outcome, order_ids_by_log, outcomes
 from mini_crm.core.segments.compiler import LIKE_ESCAPE, like_pattern
@@ -223,8 +227,7 @@ def _stats(db: Session, rows: list[sa.Row]) -> list[CampaignStats]:
         for cid, k in db.execute(
                 sa.select(LOG.c.campaign_id, sa.func.count())
                 .where(LOG.c.campaign_id.in_(list(by_id)),
-                       LOG.c.status == DeliveryStatus.FAILED,
-                       LOG.c.error == CANCELLED_ERROR)
+                       log_status.is_cancelled(LOG.c))
                 .group_by(LOG.c.campaign_id)).all():
             by_id[int(cid)].cancelled = int(k)
     return stats

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from mini_crm.core.delivery.claims import CANCELLED_ERROR
+from mini_crm.core.delivery import log_status
 from mini_crm.models import Campaign, CommunicationLog, DeliveryStatus, utcnow
 
 CAMPAIGN = Campaign.__table__
@@ -39,12 +39,10 @@ def timeline(db: Session, campaign_id: int, buckets: int = 30) -> list[dict[str,
     buckets = max(1, min(buckets, 120))
     step = (end - start) / buckets
     edges = [start + step * i for i in range(buckets)] + [end + timedelta(microseconds=1)]
-    stopped = sa.and_(LOG.c.status == DeliveryStatus.FAILED, LOG.c.error == CANCELLED_ERROR)
+    stopped = log_status.is_cancelled(LOG.c)
     series: dict[str, tuple[Any, Any]] = {
         "sent": (LOG.c.sent_at, None),
-        "failed": (LOG.c.updated_at, sa.and_(LOG.c.status == DeliveryStatus.FAILED,
-                                             sa.or_(LOG.c.error.is_(None),
-                                                    LOG.c.error != CANCELLED_ERROR))),
+        "failed": (LOG.c.updated_at, log_status.bucket(LOG.c) == DeliveryStatus.FAILED),
         "delivered": (LOG.c.delivered_at, LOG.c.status == DeliveryStatus.DELIVERED),
         "undelivered": (LOG.c.delivered_at, LOG.c.status == DeliveryStatus.UNDELIVERED),
         "cancelled": (LOG.c.updated_at, stopped),
