@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from mini_crm.api.errors import ApiError
+from mini_crm.api.errors import ApiError, not_json_message
 from mini_crm.core import apikeys, ratelimit
 from mini_crm.core.auth import audit, sessions
 from mini_crm.core.delivery import signing
@@ -55,7 +55,7 @@ async def signed_items(request: Request, key: str, max_bytes: int,
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"body is not valid JSON: {exc}") from exc
+        raise ApiError(400, not_json_message(body)) from exc
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise ApiError(422, f"body must be {{\"{key}\": [...]}}")
     if len(data[key]) > max_items:

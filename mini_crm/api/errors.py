@@ -120,6 +120,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in errors):
             return JSONResponse(error_body("bad_request", not_json_message(exc.body)),
                                 status_code=400)
+        # A required body that was not sent (FastAPI reports it as a missing "body"):
+        # the same 400 as a body that is not JSON, since nothing could be read.
+        if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",)
+               for e in errors):
+            return JSONResponse(error_body("bad_request", plain_errors.EMPTY_BODY),
+                                status_code=400)
         details = [{"loc": list(e.get("loc", ())), "message": plain_errors.message(dict(e)),
                     "type": e.get("type")} for e in errors]
         message = details[0]["message"] if details else "the request is not valid"
@@ -129,7 +135,11 @@ def install_error_handlers(app: FastAPI) -> None:
 def not_json_message(body: Any) -> str:
     """"body is not valid JSON: <where and why>", the one wording on every route: the
     ingestion routes parse their bodies themselves, FastAPI parses the others and hands
-    its handler the text that failed (RequestValidationError.body)."""
+    its handler the text that failed (RequestValidationError.body). An empty or
+    whitespace-only body says so instead (plain_errors.EMPTY_BODY): the parser's
+    "Expecting value: line 1 column 1" would send the user looking for a typo."""
+    if isinstance(body, bytes | str) and not body.strip():
+        return plain_errors.EMPTY_BODY
     try:
         json.loads(body)
     except (ValueError, TypeError, UnicodeDecodeError) as exc:

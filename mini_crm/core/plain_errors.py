@@ -9,7 +9,9 @@ notions; these name the field and say what to write instead.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from typing import Any
 
 BOOL_WORDS = "yes/no, true/false or 1/0"
@@ -21,9 +23,65 @@ _LIST_HINTS = {"items": "the order's line items, a list of objects such as "
                         '[{"sku": "S1", "category": "shoes"}]'}
 
 
+EMPTY_BODY = "the request body is empty; send a JSON object"
+
+
 def _shown(value: Any, limit: int = 40) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
+    """The input as the user wrote it: text in quotes, anything else in its JSON spelling
+    (true, false, null, [1, 2], {"a": 1}), never Python's (True, None, {'a': 1})."""
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):  # a circular structure: no JSON input holds one
+            text = str(value)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+# What a field of each kind must hold, in JSON's words: the "<kind>_type" and
+# "<kind>_parsing" errors pydantic raises for a wrong type or unreadable text.
+_KIND_WORDS = {
+    "string": "text", "int": "a whole number", "float": "a number like " + NUMBER_EXAMPLE,
+    "decimal": "a number like " + NUMBER_EXAMPLE, "bool": BOOL_WORDS, "list": "a list",
+    "tuple": "a list", "set": "a list of distinct values", "frozen_set":
+    "a list of distinct values", "iterable": "a list", "dict": "an object",
+    "mapping": "an object", "model": "an object", "model_attributes": "an object",
+    "dataclass": "an object", "date": "a date such as 2026-11-29",
+    "time": "a time of day such as 13:30", "time_delta": "a duration such as 3600 (seconds)",
+    "url": "a URL", "uuid": "a UUID", "bytes": "text", "none": "null",
+    "complex": "a number", "complex_str": "a number", "fraction": "a number",
+    "is_instance_of": "a value of this field's kind", "callable": "a value of this "
+    "field's kind", "named_tuple": "a list", "arguments": "an object",
+}
+
+# Error types that describe the validator rather than the input (they cannot be fixed
+# by the user from pydantic's text): one sentence that shows what was sent.
+_INTERNAL = frozenset({
+    "needs_python_object", "recursion_loop", "recursion_depth_exceeded", "frozen_field",
+    "frozen_instance", "invalid_key", "get_attribute_error", "no_such_attribute",
+    "default_factory_not_called", "iteration_error", "set_item_not_hashable",
+    "missing_sentinel_error", "ellipsis_error", "dataclass_exact_type", "is_subclass_of",
+    "missing_argument", "unexpected_keyword_argument", "missing_keyword_only_argument",
+    "unexpected_positional_argument", "missing_positional_only_argument",
+    "multiple_argument_values"})
+
+# Pydantic's own words for values and types, and the user's (JSON) words for them: the
+# fallback for an error type this module has no sentence of its own for.
+_PYDANTIC_WORDS = [
+    (r"\bInput should be\b", "must be"), (r"\bInput should\b", "must"),
+    (r"\ba valid integer\b", "a whole number"), (r"\ba valid number\b", "a number"),
+    (r"\ba valid string\b", "text"), (r"\ba valid boolean\b", "true or false"),
+    (r"\ba valid (dictionary|mapping)\b", "an object"), (r"\ba valid list\b", "a list"),
+    (r"\bdictionary\b", "object"), (r"\bTrue\b", "true"), (r"\bFalse\b", "false"),
+    (r"\bNone\b", "null"), (r"\b[Pp]ython ", ""),
+]
+
+
+def _plain_words(text: str) -> str:
+    for pattern, words in _PYDANTIC_WORDS:
+        text = re.sub(pattern, words, text)
+    return text
 
 
 def _is_huge(value: Any) -> bool:
@@ -37,8 +95,9 @@ def message(error: dict[str, Any], label: str | None = None, *,
     `label` is how the user names the field (a CSV column such as "Customer ID"; by
     default the dotted field path, e.g. "customer_external_id" or "consent.sms").
     `missing` completes "<label> ..." for a required field that is absent ("is empty"
-    when the absence is a blank CSV cell). Unknown error types keep pydantic's text,
-    without its "Value error, " prefix.
+    when the absence is a blank CSV cell; a missing body itself is EMPTY_BODY). Inputs
+    are shown in JSON's spelling (true, null); error types without a sentence here keep
+    pydantic's text in JSON's words, without its "Value error, " prefix.
     """
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
@@ -51,7 +110,7 @@ def message(error: dict[str, Any], label: str | None = None, *,
     if kind == "value_error" or kind == "assertion_error":
         return text
     if kind == "missing":
-        return f"{name} {missing}"
+        return EMPTY_BODY if not loc and label is None else f"{name} {missing}"
     if kind == "json_invalid":
         return f"the body is not valid JSON: {ctx.get('error', text)}"
     if kind in ("model_attributes_type", "model_type", "dict_type") and not loc:
@@ -72,6 +131,8 @@ def message(error: dict[str, Any], label: str | None = None, *,
         return f"{name} has {ctx.get('actual_length')} entries; {bound} {limit}"
     if kind in ("bool_type", "bool_parsing"):
         return f"{name} must be {BOOL_WORDS}, not {_shown(value)}"
+    if kind == "none_required":
+        return f"{name} must be null, not {_shown(value)}"
     if _is_huge(value) or kind == "finite_number":
         return f"{name} is too large a number"
     if kind.startswith(("decimal_", "float_", "int_")) or kind in (
@@ -92,14 +153,30 @@ def message(error: dict[str, Any], label: str | None = None, *,
             return (f"{name} {_shown(value)} is not a Unix time (seconds, or milliseconds "
                     f"above 20,000,000,000); write e.g. {TIMESTAMP_EXAMPLE}")
         return f"{name} must be an ISO 8601 timestamp such as {TIMESTAMP_EXAMPLE}"
+    return _other(kind, name, value, text, ctx)
+
+
+def _other(kind: str, name: str, value: Any, text: str, ctx: dict[str, Any]) -> str:
+    """Choices, and the error types request bodies rarely meet: by kind, else
+    pydantic's sentence in JSON's words."""
     if kind in ("literal_error", "enum"):
         return f"{name} must be {ctx.get('expected')}, not {_shown(value)}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return f"{name} is not one of the shapes this field takes, not {_shown(value)}"
+    if kind in _INTERNAL:
+        return f"{name} cannot take the value {_shown(value)}"
+    base = kind.removesuffix("_type").removesuffix("_parsing")
+    if (base != kind or kind == "is_instance_of") and (words := _KIND_WORDS.get(base)):
+        return f"{name} must be {words}, not {_shown(value)}"
+    text = _plain_words(text)
     return f"{name}: {text}" if name != "the body" else text
 
 
 def _number(kind: str, name: str, value: Any, ctx: dict[str, Any]) -> str:
     if isinstance(value, bool):
-        return f"{name} must be a number like {NUMBER_EXAMPLE}, not true/false"
+        if kind.startswith("int_"):
+            return f"{name} must be a whole number, not {_shown(value)}"
+        return f"{name} must be a number like {NUMBER_EXAMPLE}, not {_shown(value)}"
     bounds = {"greater_than": ("more than", "gt"), "greater_than_equal": ("at least", "ge"),
               "less_than": ("less than", "lt"), "less_than_equal": ("at most", "le")}
     if kind in bounds:

@@ -70,3 +70,29 @@ def test_schema_errors_name_the_field(api: TestClient, keys, app_settings) -> No
     r = api.post("/api/v1/segments", json={"name": "x" * 1000, "rules": RULES}, headers=keys)
     assert r.status_code == 422
     assert r.json()["error"]["message"].startswith("name is 1000 characters; at most ")
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/customers", "/api/v1/orders", "/api/v1/campaigns", "/api/v1/segments",
+    "/api/v1/segments/preview", "/api/v1/campaigns/drafts", "/api/v1/ai/segment-rules",
+    "/api/v1/suppressions"])
+@pytest.mark.parametrize("content", ["", "  \n"])
+def test_an_empty_body_says_so(api: TestClient, keys, app_settings, path, content) -> None:
+    r = api.post(path, content=content, headers={**keys, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == {"code": "bad_request", "details": None,
+                                 "message": "the request body is empty; send a JSON object"}
+
+
+def test_an_optional_body_may_still_be_empty(api: TestClient, keys, app_settings) -> None:
+    api.post("/api/v1/customers", json={"external_id": "c-1"}, headers=keys)
+    r = api.post("/api/v1/customers/c-1/unsubscribe", content="", headers=keys)
+    assert r.status_code == 200, r.text
+
+
+def test_wrong_types_are_named_in_json_words(api: TestClient, keys, app_settings) -> None:
+    r = api.post("/api/v1/segments", json={"name": None, "rules": RULES}, headers=keys)
+    assert r.json()["error"]["message"] == "name must be text, not null"
+    r = api.post("/api/v1/campaigns", json={"name": ["x"], "message": "hi", "rules": RULES},
+                 headers=keys)
+    assert r.json()["error"]["message"] == 'name must be text, not ["x"]'
