@@ -202,3 +202,22 @@ def test_day_date_and_numeric_say_what_is_wrong() -> None:
     assert "April 2026 has 30 days" in str(day_date(2026, 4, 31))
     assert numeric("31/04/2026") == (2026, 4, 31)
     assert numeric("2026-02-30") == (2026, 2, 30)
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    # today is 20 Nov 2026: January is January 2026, so March is March 2025
+    ("ordered from March to January", "2025-03-01", "2026-01-31"),
+    ("from December to February", "2025-12-01", "2026-02-28"),
+    ("ordered from 20 December to 5 January", "2025-12-20", "2026-01-05"),
+    # not wrapping: one range, not "since March" and "in May"
+    ("ordered from March to May", "2026-03-01", "2026-05-31"),
+    # years written the other way round: the same range, as with "between"
+    ("ordered from 2026-03-01 to 2026-01-01", "2026-01-01", "2026-03-01"),
+])
+def test_from_one_month_to_another_is_one_range(text: str, first: str, last: str) -> None:
+    assert p(text).rules["rules"] == [ordered(first, last)]
+
+
+def test_a_wrapping_range_on_the_signup_is_one_range_too() -> None:
+    assert p("signed up from November to February").rules["rules"] == [
+        {"field": "created_at", "operator": "between", "value": ["2025-11-01", "2026-02-28"]}]

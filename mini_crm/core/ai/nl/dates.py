@@ -76,6 +76,13 @@ def read_periods(c: Clause, ctx: Context) -> None:
         days = int(t.value)
         if days > MAX_DAYS:
             continue
+        if days <= 0:
+            # "in the last 0 days" is an audience of no one (and "haven't ordered in 0
+            # days" of everyone): refused with how to say it, never applied silently
+            window = [j for j in range(max(0, i - 3), i) if c.toks[j].kind == "window"]
+            c.refuse([*window, i], "a period of zero is no time at all: say e.g. "
+                                   "“in the last 30 days”")
+            continue
         used = [i, *triggers]
         op, extra = op_around(c, i, default="")
         ago = _ago(c, i)
@@ -147,7 +154,7 @@ def read_dates(c: Clause, ctx: Context) -> None:
         # ("spent over 5k last month")
         lead_used = i > 0 and c.toks[i - 1].kind in ("word", "cmp")
         used = [i, *triggers, *([i - 1] if lead_used else [])]
-        if lead in ("since", "from"):
+        if lead in ("since", "from") and not c.toks[i].extra.get("range"):
             rule = {"field": date_field, "operator": "<" if neg else ">=",
                     "value": start.isoformat()}
             if neg and _not_ordered(c, rule, []):
@@ -199,12 +206,43 @@ def join_date_ranges(tokens: list[Tok], today: date) -> list[Tok]:
             (a_start, a_end), (b_start, b_end) = _span(a, today), _span(b, today)
             start, end = min(a_start, b_start), max(a_end, b_end)
             out += [t, Tok("date", f"{a.text} {tokens[i + 2].text} {b.text}", a.start,
-                           b.end, a.value, extra={"span": (start, end)})]
+                           b.end, a.value, extra={"span": (start, end), "range": True})]
+            i += 4
+            continue
+        if t.text == "from" and i + 3 < len(tokens) and tokens[i + 1].kind == "date" \
+                and tokens[i + 3].kind == "date" \
+                and tokens[i + 2].text in ("to", "-", "till", "until", "through", "thru"):
+            # "from March to May" is one range, not "since March" and "in May"; a range
+            # that wraps the year ("from March to January") starts in the earlier year
+            a, b = tokens[i + 1], tokens[i + 3]
+            start, end = _from_to(a, b, today)
+            out += [t, Tok("date", f"{a.text} {tokens[i + 2].text} {b.text}", a.start,
+                           b.end, a.value, extra={"span": (start, end), "range": True})]
             i += 4
             continue
         out.append(t)
         i += 1
     return out
+
+
+def _from_to(a: Tok, b: Tok, today: date) -> tuple[date, date]:
+    """The span of "from A to B": B is read as on its own (the latest such month or day
+    not after today); A without a year of its own is the latest such month or day
+    starting on or before B, so "from March to January" runs from March of the year
+    before that January, as "from 20 December to 5 January" does. Written the other way
+    round with years ("from 2026-03-01 to 2026-01-01") it is the same range, as with
+    "between"."""
+    b_start, b_end = _span(b, today)
+    bare = not a.extra.get("span") and not a.extra.get("calendar") \
+        and isinstance(a.value, tuple) and a.value[0] is None
+    if bare and a.extra.get("day"):
+        a_start = a_end = _latest_day(a.value[1], a.value[2], b_start)
+    elif bare and a.value[1]:
+        month = a.value[1]
+        a_start, a_end = _date_span(b_start.year - (month > b_start.month), month, today)
+    else:
+        a_start, a_end = _span(a, today)
+    return min(a_start, b_start), max(a_end, b_end)
 
 
 def _span(t: Tok, today: date) -> tuple[date, date]:

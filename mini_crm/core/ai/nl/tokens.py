@@ -259,8 +259,9 @@ def _periods(tokens: list[Tok]) -> list[Tok]:
 def mark_negatives(tokens: list[Tok]) -> list[Tok]:
     """A minus sign glued to a number ("under -500") makes a refused number: spend,
     counts and days are never below zero, and the sign used to be dropped, so "spent
-    under -500" read as "spent at least ₹500". A dash between two numbers ("18-24",
-    "1-2 orders") is a range, not a sign."""
+    under -500" read as "spent at least ₹500"; a period too ("in the last -3 days" read
+    as 3 days). A dash between two numbers ("18-24", "1-2 orders") is a range, not a
+    sign."""
     out: list[Tok] = []
     i = 0
     while i < len(tokens):
@@ -268,7 +269,7 @@ def mark_negatives(tokens: list[Tok]) -> list[Tok]:
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         prev = out[-1] if out else None
         if (t.kind == "sym" and t.text in ("-", "\u2212") and nxt is not None
-                and nxt.kind in ("num", "money") and nxt.start == t.end
+                and nxt.kind in ("num", "money", "period") and nxt.start == t.end
                 and not (prev is not None and prev.end == t.start
                          and prev.kind in ("num", "money"))):
             raw = f"-{nxt.text}"
