@@ -54,20 +54,39 @@ class SegmentRulesOut(BaseModel):
                         "“Mumbai or Pune” → city is Mumbai or Pune",
                         "“haven't shopped in 6 months” → days since last order ≥ 180",
                         "“spent over ₹5K” → total spend > 5,000"],
-        "engine": "offline", "note": "", "unparsed": [], "unused_words": [], "size": 42}]})
+        "engine": "offline", "note": "", "unparsed": [], "unused_words": [], "warnings": [],
+        "size": 42}, {
+        "rules": {"combinator": "and", "not": False, "rules": [
+            {"field": "total_spend", "operator": "<", "value": 500},
+            {"field": "total_spend", "operator": ">", "value": 1000}]},
+        "explanation": ["Customers who spent under ₹500 and spent over ₹1,000",
+                        "“spent less than 500” → spent under ₹500",
+                        "“more than 1000” → spent over ₹1,000"],
+        "engine": "offline", "note": "", "unparsed": [], "unused_words": [],
+        "warnings": ["spent under ₹500 and spent over ₹1,000 cannot both hold: this "
+                     "matches no one"], "size": 0}]})
     rules: dict[str, Any] = Field(description="Rules JSON to review (never saved by this call)")
     explanation: list[str] = Field(description="The rules read back: a sentence, then how "
                                                "each part of the prompt was read")
     engine: str = Field(description="'offline' or 'llm': which engine answered")
     note: str = Field(description="Why the offline engine answered instead of the LLM, or "
                                   "which words were not understood; empty otherwise")
-    unparsed: list[str] = Field(description="Parts of the prompt the offline parser ignored")
+    unparsed: list[str] = Field(description="Parts of the prompt the offline parser ignored "
+                                            "(words only; see warnings)")
     unused_words: list[str] = Field(
         default_factory=list,
         description="Words of the prompt no rule used (quoted, with why when a part was "
                     "recognised but refused, e.g. a share without data or a future holiday). "
                     "When not empty the rules may not mean what the marketer asked: show "
                     "them and ask for confirmation before applying (the UI does)")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Sentences to check before applying, in the marketer's words: rules "
+                    "that cannot hold together (“spent under ₹500 and spent over ₹1,000 "
+                    "cannot both hold: this matches no one”) or a near-miss of a known "
+                    "name (““Mumbay” is not a city in your data: did you mean Mumbai?”, "
+                    "never applied). Either engine. When not empty, show them and ask "
+                    "before applying, as for unused_words")
     size: int = Field(description="How many customers the rules select now")
 
 
@@ -85,13 +104,14 @@ def segment_rules(body: SegmentRulesIn, _key: Any = Depends(require_scope("ai"))
     if not value.understood:
         raise ApiError(422, value.why_not_understood(), code="not_understood",
                        details={"unparsed": value.unparsed, "refused": value.refused,
-                                "engine": result.engine, "note": result.note})
+                                "warnings": value.warnings, "engine": result.engine,
+                                "note": result.note})
     notes = [result.note] if result.note else []
     if value.unparsed:
         notes.append("Not understood: " + "; ".join(f"“{u}”" for u in value.unparsed))
     return SegmentRulesOut(rules=value.rules, explanation=value.explanation,
                            engine=result.engine, note=" ".join(notes), unparsed=value.unparsed,
-                           unused_words=list(value.unparsed),
+                           unused_words=list(value.unparsed), warnings=list(value.warnings),
                            size=segments.audience_size(session, value.rules))
 
 

@@ -319,8 +319,10 @@ def ai_prompt_box() -> rx.Component:
                                      ("lookalike_none",
                                       "No lookalike audience: your rules are unchanged."),
                                      ("description_unconfirmed",
-                                      "Not applied yet: part of your description was not "
-                                      "used (below)."),
+                                      rx.cond(S.ai_unused.length() > 0,
+                                              "Not applied yet: part of your description "
+                                              "was not used (below).",
+                                              "Not applied yet: check the note below.")),
                                      "Rules filled in from your description: review them, "
                                      "then save."),
                             size="2", weight="medium", data_testid="ai-heading"),
@@ -341,7 +343,7 @@ def ai_prompt_box() -> rx.Component:
                                          rx.color("accent", 2)),
             ),
         ),
-        rx.cond(S.ai_unused.length() > 0, _unused_words_confirm()),
+        rx.cond((S.ai_unused.length() > 0) | (S.ai_warnings.length() > 0), _held_proposal()),
         rx.cond(S.ai_note != "", rx.text(rx.icon("info", size=12), " ", S.ai_note, size="1",
                                          color_scheme="amber", data_testid="ai-note")),
         width="100%",
@@ -351,27 +353,36 @@ def ai_prompt_box() -> rx.Component:
     )
 
 
-def _unused_words_confirm() -> rx.Component:
-    """"I ignored: 'gold tier' — apply anyway?": nothing changes until the marketer says so."""
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("triangle-alert", size=16)),
-        rx.vstack(
+def _held_proposal() -> rx.Component:
+    """A proposal held back: "Check: … cannot both hold" (warnings) and "I ignored: 'gold
+    tier'" (unused words), each its own callout, then one "Apply anyway" / "Reword": nothing
+    changes until the marketer says so."""
+    return rx.vstack(
+        rx.cond(S.ai_warnings.length() > 0, _callout(
+            rx.vstack(rx.foreach(S.ai_warnings, lambda w: rx.text("Check: ", w, size="2")),
+                      spacing="1", width="100%", data_testid="ai-warnings"),
+            "circle-alert")),
+        rx.cond(S.ai_unused.length() > 0, _callout(
             rx.text("I ignored: ",
                     rx.foreach(S.ai_unused, lambda w: rx.code(w, margin_right="6px",
                                                               variant="soft")),
                     " — apply the rules above anyway?", size="2",
                     data_testid="ai-unused"),
-            rx.hstack(
-                rx.button("Apply anyway", size="2", on_click=S.apply_anyway,
-                          data_testid="ai-apply-anyway"),
-                rx.button("Reword", size="2", variant="soft", color_scheme="gray",
-                          on_click=S.discard_proposal, data_testid="ai-discard"),
-                spacing="2", wrap="wrap",
-            ),
-            spacing="2", width="100%",
+            "triangle-alert")),
+        rx.hstack(
+            rx.button("Apply anyway", size="2", on_click=S.apply_anyway,
+                      data_testid="ai-apply-anyway"),
+            rx.button("Reword", size="2", variant="soft", color_scheme="gray",
+                      on_click=S.discard_proposal, data_testid="ai-discard"),
+            spacing="2", wrap="wrap",
         ),
-        color_scheme="amber", size="1", width="100%", role="alert",
+        spacing="2", width="100%",
     )
+
+
+def _callout(body: rx.Component, icon: str) -> rx.Component:
+    return rx.callout.root(rx.callout.icon(rx.icon(icon, size=16)), body,
+                           color_scheme="amber", size="1", width="100%", role="alert")
 
 
 def rule_builder() -> rx.Component:

@@ -60,7 +60,8 @@ def builder_context() -> dict[str, Any]:
 
 def ai_rules(prompt: str) -> dict[str, Any]:
     """A plain-English description as rules for the builder: {error, engine, note, rules,
-    explanation, unused (words of the prompt no rule used)}."""
+    explanation, unused (words of the prompt no rule used), warnings (sentences to check
+    before applying: rules that match no one together, "did you mean Mumbai?")}."""
     try:
         with session_scope() as session:
             result = segment_rules(session, prompt)
@@ -77,7 +78,8 @@ def ai_rules(prompt: str) -> dict[str, Any]:
         return {"error": formatting.sentence(value.why_not_understood()),
                 "engine": result.engine, "note": note, "rules": {}, "explanation": []}
     return {"error": "", "engine": result.engine, "note": note, "rules": value.rules,
-            "explanation": value.explanation, "unused": list(value.unparsed)}
+            "explanation": value.explanation, "unused": list(value.unparsed),
+            "warnings": list(value.warnings)}
 
 
 def lookalike_rules(rules: dict[str, Any] | None = None,

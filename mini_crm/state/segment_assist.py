@@ -1,6 +1,7 @@
 """The rule builder's AI assist (a state mixin of SegmentEditorState): plain English and
 lookalikes fill the builder for the marketer to review; nothing is saved. A proposal that
-left words of the prompt unused waits for "Apply anyway"."""
+left words of the prompt unused, or came with warnings ("… cannot both hold: this matches
+no one", "did you mean Mumbai?"), waits for "Apply anyway"."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class SegmentAssist(rx.State, mixin=True):
     ai_source: str = ""
     # Words of the prompt no rule used: the proposal waits for "Apply anyway" (issue 14).
     ai_unused: list[str] = []
+    # Sentences to check ("Check: …"): the proposal waits for "Apply anyway" too.
+    ai_warnings: list[str] = []
     _ai_pending: dict[str, Any] = {}
 
     @helper
@@ -37,6 +40,7 @@ class SegmentAssist(rx.State, mixin=True):
         and no proposal held back for "Apply anyway" (part of `reset_editor`)."""
         self.ai_prompt = self.ai_engine = self.ai_note = self.ai_error = self.ai_source = ""
         self.ai_explanation, self.ai_unused, self._ai_pending = [], [], {}
+        self.ai_warnings = []
 
     @rx.event(background=True)
     async def describe_audience(self, form: dict[str, Any] | None = None) -> None:
@@ -94,7 +98,7 @@ class SegmentAssist(rx.State, mixin=True):
         """The marketer read what was ignored and wants the proposal as it is."""
         if not self.ensure_signed_in() or not self._ai_pending:
             return None
-        answer, self._ai_pending = {**self._ai_pending, "unused": []}, {}
+        answer, self._ai_pending = {**self._ai_pending, "unused": [], "warnings": []}, {}
         if self._apply_ai(answer, "description"):
             return own_handler(self, "refresh_preview")
         return None
@@ -103,23 +107,26 @@ class SegmentAssist(rx.State, mixin=True):
     def discard_proposal(self):
         """Keep the builder as it was; the marketer rewords the description."""
         self._ai_pending, self.ai_unused, self.ai_explanation = {}, [], []
-        self.ai_source = ""
+        self.ai_warnings, self.ai_source = [], ""
 
     def _apply_ai(self, answer: dict[str, Any], source: str) -> bool:
         """Put an AI proposal into the builder; True when the rules changed.
 
-        A proposal that left words of the prompt unused is held back (`ai_unused` shown
-        with "Apply anyway"): an ignored "gold tier" or "churned" changes the audience.
+        A proposal that left words of the prompt unused, or came with warnings, is held
+        back (`ai_unused` / `ai_warnings` shown with "Apply anyway"): an ignored "gold
+        tier" or "churned" changes the audience, and rules that match no one together
+        would fill in an audience of 0.
         """
         self.ai_busy = False
         self.ai_engine, self.ai_note = answer["engine"], answer["note"]
-        self.ai_unused, self._ai_pending = [], {}
+        self.ai_unused, self.ai_warnings, self._ai_pending = [], [], {}
         if answer["error"]:
             self.ai_error, self.ai_explanation = answer["error"], []
             return False
         self.ai_explanation = answer["explanation"]
-        if answer.get("unused"):
-            self.ai_unused, self._ai_pending = list(answer["unused"]), dict(answer)
+        if answer.get("unused") or answer.get("warnings"):
+            self.ai_unused, self._ai_pending = list(answer.get("unused") or []), dict(answer)
+            self.ai_warnings = list(answer.get("warnings") or [])
             self.ai_source = f"{source}_unconfirmed"
             return False
         if not answer.get("found", True):

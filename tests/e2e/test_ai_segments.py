@@ -58,6 +58,21 @@ def test_prompt_fills_the_builder_and_the_size_follows(page: Page, app_url: str,
     page.get_by_test_id("ai-apply-anyway").click()
     expect(page.get_by_test_id("rule-row")).to_have_count(1)
     expect(page.get_by_test_id("ai-unused")).to_have_count(0)
+    # Rules that cannot hold together: a "Check: …" of their own, not "I ignored"; held
+    # until the marketer says so, and "Reword" keeps the builder as it was.
+    prompt.fill("spent less than 500 but more than 1000")
+    prompt.press("Enter")
+    expect(page.get_by_test_id("ai-warnings")).to_have_text(
+        "Check: spent under ₹500 and spent over ₹1,000 cannot both hold: this matches no one")
+    expect(page.get_by_test_id("ai-unused")).to_have_count(0)
+    expect(page.get_by_test_id("ai-heading")).to_have_text(
+        "Not applied yet: check the note below.")
+    expect(page.get_by_test_id("ai-note")).to_have_count(0)  # no "Not understood"
+    page.get_by_test_id("ai-discard").click()
+    expect(page.get_by_test_id("ai-warnings")).to_have_count(0)
+    rows = page.get_by_test_id("rule-row")
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0).get_by_label("Field")).to_have_value("city")
     prompt.fill("hello there")
     prompt.press("Enter")
     expect(page.get_by_role("alert").filter(has_text="Could not find an audience")

@@ -97,6 +97,41 @@ def test_route_reports_what_it_did_not_understand(api: TestClient, make_key: Cal
         body["rules"]["rules"][0]["rules"]
 
 
+def test_route_reports_rules_that_cannot_hold_as_a_warning(api: TestClient,
+                                                           make_key: Callable,
+                                                           shoppers: None) -> None:
+    body = ask(api, make_key("ai"), "spent less than 500 but more than 1000").json()
+    assert body["warnings"] == ["spent under ₹500 and spent over ₹1,000 cannot both hold: "
+                                "this matches no one"]
+    assert body["unused_words"] == [] and body["unparsed"] == []  # words only: none ignored
+    assert "Not understood" not in body["note"]
+    assert body["size"] == 0
+    # a clean prompt has the field too, empty
+    assert ask(api, make_key("ai"), "customers in Pune").json()["warnings"] == []
+
+
+def test_route_suggests_a_near_miss_of_a_city_without_applying_it(
+        api: TestClient, make_key: Callable, shoppers: None) -> None:
+    body = ask(api, make_key("ai"), "customers from Pume who spent over 5k").json()
+    assert body["warnings"] == ["“Pume” is not a city in your data: did you mean Pune?"]
+    assert body["rules"]["rules"] == [{"field": "total_spend", "operator": ">",
+                                       "value": 5000}]
+    assert body["unused_words"] == ["customers from Pume"]
+    # nothing else understood: the 422 names the suggestion
+    r = ask(api, make_key("ai"), "customers in Mumbay")
+    assert r.status_code == 422
+    assert "did you mean Mumbai?" in r.json()["error"]["message"]
+    assert r.json()["error"]["details"]["warnings"] == [
+        "“Mumbay” is not a city in your data: did you mean Mumbai?"]
+
+
+def test_route_refuses_a_period_of_zero(api: TestClient, make_key: Callable,
+                                        shoppers: None) -> None:
+    r = ask(api, make_key("ai"), "ordered in the last 0 days")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "not_understood"
+    assert "a period of zero is no time at all" in r.json()["error"]["message"]
+
+
 def test_route_refuses_prompts_without_an_audience(api: TestClient, make_key: Callable
                                                    ) -> None:
     r = ask(api, make_key("ai"), "what a lovely day")
@@ -294,6 +329,18 @@ def test_route_shows_the_llm_engine_and_its_note(api: TestClient, make_key: Call
     body = ask(api, make_key("ai"), "Pune customers who spent over ₹5,000").json()
     assert body["engine"] == "offline" and "offline engine answered" in body["note"]
     assert body["rules"] == GOOD and body["size"] == 1
+
+
+def test_llm_rules_that_cannot_hold_come_with_the_same_warning(
+        db: Session, llm_configured: LLMTestServer) -> None:
+    llm_configured.reply(Reply.json({"rules": {"combinator": "and", "not": False, "rules": [
+        {"field": "total_spend", "operator": "<", "value": 500},
+        {"field": "total_spend", "operator": ">", "value": 1000}]}}))
+    result = nl.segment_rules(db, "spent less than 500 but more than 1000")
+    assert result.engine == "llm"
+    assert result.value.warnings == ["spent under ₹500 and spent over ₹1,000 cannot both "
+                                     "hold: this matches no one"]
+    assert result.value.unparsed == []
 
 
 def test_fenced_json_is_accepted(db: Session, llm_configured: LLMTestServer) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from mini_crm.core.ai.nl import named_dates, parse
 from mini_crm.core.ai.nl.terms import Term
 
@@ -147,3 +149,58 @@ def test_a_negation_with_after_or_before_is_never_ignored() -> None:
         assert got.rules["rules"] == [] and "unclear with" in got.unparsed[0], text
     assert p("ordered after Diwali").rules["rules"] == [
         {"field": "last_order_at", "operator": ">", "value": DIWALI}]
+
+
+@pytest.mark.parametrize(("text", "warning"), [
+    ("customers in Mumbay", "“Mumbay” is not a city in your data: did you mean Mumbai?"),
+    ("people from Pume who spent over 5k",
+     "“Pume” is not a city in your data: did you mean Pune?"),
+    ("spent over 5k, Pume customers",  # capitalised, not the first word
+     "“Pume” is not a city in your data: did you mean Pune?"),
+])
+def test_a_near_miss_of_a_city_is_a_warning_never_a_rule(text: str, warning: str) -> None:
+    got = p(text)
+    assert got.warnings == [warning]
+    assert all(r.get("field") != "city" for r in got.rules["rules"])  # never applied
+    assert any(warning.split("”")[0][1:] in u for u in got.unparsed)  # still unused
+
+
+@pytest.mark.parametrize("text", [
+    "sales customers in Pune",  # "sales" is one letter from Salem, but no place word
+    "Sales in Pune",  # capitalised only as the prompt's first word
+    "customers in Pune who like sales",
+])
+def test_a_common_word_near_a_city_is_not_suggested(text: str) -> None:
+    got = parse(text, cities=[*CITIES, "Salem"], attribute_keys=[], today=TODAY)
+    assert got.warnings == []
+    assert "sales" in " ".join(got.unparsed).lower()  # reported as unused, nothing more
+
+
+def test_a_near_miss_of_an_attribute_value_names_its_key() -> None:
+    got = parse("customers on Whatsap in Pune", cities=CITIES,
+                attribute_keys=["preferred_channel"],
+                attribute_values={"preferred_channel": ["whatsapp", "sms"]}, today=TODAY)
+    assert got.warnings == ["“Whatsap” is not a known preferred channel in your data: did "
+                            "you mean whatsapp?"]
+
+
+@pytest.mark.parametrize("text", ["ordered in the last 0 days", "in the past 0 months",
+                                  "signed up in the last zero days"])
+def test_a_period_of_zero_is_refused_not_an_empty_audience(text: str) -> None:
+    got = p(text)
+    assert got.rules["rules"] == []
+    assert any("a period of zero is no time at all" in r for r in got.refused)
+
+
+@pytest.mark.parametrize("text", ["ordered in the last -3 days",
+                                  "signed up in the past -2 months"])
+def test_a_negative_period_is_refused_not_read_as_positive(text: str) -> None:
+    got = p(text)
+    assert got.rules["rules"] == []
+    assert any("below zero" in r for r in got.refused)
+
+
+def test_a_zero_period_with_other_rules_leaves_them_and_reports_it() -> None:
+    got = p("customers in Pune who ordered in the last 0 days")
+    assert got.rules["rules"] == [{"field": "city", "operator": "in", "value": ["Pune"]}]
+    assert any("no time at all" in u for u in got.unparsed)  # the builder asks first

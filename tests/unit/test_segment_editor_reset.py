@@ -28,6 +28,7 @@ def test_reset_editor_empties_what_was_edited_and_keeps_what_it_knows_of_the_dat
     # A proposal held back for "Apply anyway": a new campaign must not offer it again.
     s.ai_source, s.ai_explanation = "description_unconfirmed", ["City is Pune"]
     s.ai_unused, s._ai_pending = ["gold", "tier"], {"rules": PUNE}
+    s.ai_warnings = ["“Pume” is not a city in your data: did you mean Pune?"]
     s.cities = ["Pune", "Mumbai"]
     s.found, s.dirty = False, True  # a missing segment's card; unsaved edits
     rev, generation = s.rev, s._generation
@@ -39,7 +40,7 @@ def test_reset_editor_empties_what_was_edited_and_keeps_what_it_knows_of_the_dat
     assert (s.saved_message, s.save_error, s.error, s.error_path) == ("", "", "", "")
     assert s.drafts == {}
     assert (s.ai_prompt, s.ai_engine, s.ai_note, s.ai_error, s.ai_source) == ("",) * 5
-    assert (s.ai_explanation, s.ai_unused, s._ai_pending) == ([], [], {})
+    assert (s.ai_explanation, s.ai_unused, s._ai_pending, s.ai_warnings) == ([], [], {}, [])
     # The boxes mount afresh on the empty rules; a preview still running is dropped.
     assert (s.rev, s._generation) == (rev + 1, generation + 1)
     assert s.cities == ["Pune", "Mumbai"]

@@ -30,8 +30,9 @@ from mini_crm.models import utcnow
 from mini_crm.settings import Settings
 
 MAX_PROMPT = 1000
-NOT_UNDERSTOOD = ("could not find an audience in that description; try e.g. “customers in "
-                  "Pune who spent over ₹5,000 in the last 90 days”")
+_NOT_FOUND = "could not find an audience in that description"
+_TRY = "try e.g. “customers in Pune who spent over ₹5,000 in the last 90 days”"
+NOT_UNDERSTOOD = f"{_NOT_FOUND}; {_TRY}"
 # A value beyond this is not an audience anyone means (and may not fit a column).
 MAX_NUMBER = 1e12
 
@@ -43,6 +44,9 @@ class SegmentRules:
     unparsed: list[str] = field(default_factory=list)
     everyone: bool = False  # the prompt asked for all customers
     refused: list[str] = field(default_factory=list)  # ParsedRules.refused
+    # Sentences to check before applying (ParsedRules.warnings): rules that match no one
+    # together, "did you mean Mumbai?"; never words of the prompt (those are `unparsed`).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def understood(self) -> bool:
@@ -52,9 +56,12 @@ class SegmentRules:
         """The one-line answer when no rule came out (API 422 message, builder alert):
         the parts recognised but refused and why, e.g. "could not use “ordered on 31
         February”: 31 February does not exist; February has at most 29 days"; else how
-        to describe an audience."""
+        to describe an audience, after any warning ("“Mumbay” is not a city in your
+        data: did you mean Mumbai?")."""
         if self.refused:
             return "could not use " + ". Also ".join(self.refused)
+        if self.warnings:
+            return f"{_NOT_FOUND} ({'; '.join(self.warnings)}); {_TRY}"
         return NOT_UNDERSTOOD
 
 
@@ -194,7 +201,10 @@ def _llm_rules(prompt: str, ctx: Context, settings: Settings | None,
     answer = llm.complete_json(system, prompt, _answer_schema(ctx.attribute_keys),
                                settings=settings)
     rules = answer.rules  # type: ignore[attr-defined]
-    return SegmentRules(rules=rules, explanation=explain(parse_rules(rules)))
+    # the same check as the offline parser's: an LLM can read "less than 500 but more
+    # than 1000" literally too
+    return SegmentRules(rules=rules, explanation=explain(parse_rules(rules)),
+                        warnings=nl_rules.contradictions(rules, nl_rules.phrase))
 
 
 def _offline_rules(prompt: str, ctx: Context, today: datetime, db: Session,
@@ -211,7 +221,7 @@ def _offline_rules(prompt: str, ctx: Context, today: datetime, db: Session,
                             explanation=[], unparsed=[prompt, f"({exc})"])
     return SegmentRules(rules=parsed.rules, unparsed=parsed.unparsed, everyone=parsed.everyone,
                         explanation=explain(tree)[:1] + parsed.explanation,
-                        refused=parsed.refused)
+                        refused=parsed.refused, warnings=parsed.warnings)
 
 
 def segment_rules(db: Session, prompt: str, *, settings: Settings | None = None,

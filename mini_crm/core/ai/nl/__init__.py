@@ -9,13 +9,16 @@
 - `dates`      extractors for periods and calendar dates;
 - `quantities` extractors for amounts and order counts;
 - `windows`    folding counts/spend with a period into windowed order rules;
+- `contradictions` rules that match no one together (a warning);
+- `near_misses` "did you mean Mumbai?" for unused words near a known name (a warning);
 - `combine`    negation and the and/or combination of clauses;
 - `explain`    quotes of the prompt, rule phrases, leftovers reported to the marketer;
 - `parser`     `parse()`, the entry point that runs the stages in order.
 """
 
 from mini_crm.core.ai.nl.combine import negate
+from mini_crm.core.ai.nl.contradictions import contradictions
 from mini_crm.core.ai.nl.explain import phrase, readable
 from mini_crm.core.ai.nl.parser import ParsedRules, parse
 
-__all__ = ["ParsedRules", "negate", "parse", "phrase", "readable"]
+__all__ = ["ParsedRules", "contradictions", "negate", "parse", "phrase", "readable"]

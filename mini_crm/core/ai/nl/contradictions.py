@@ -1,10 +1,11 @@
 """Rules that can match no one because they contradict each other.
 
 "spent less than 500 but more than 1000" reads as two rules joined by AND: each is
-fine, together they describe an empty audience. The parser reports such a pair with
-the prompt's unused words, so the builder asks before applying (issue 14: a prompt is
-never silently applied as something other than what was meant) instead of filling in
-an audience of 0 that looks like a data problem.
+fine, together they describe an empty audience. The parser reports such a pair as a
+warning (ParsedRules.warnings; the LLM engine's rules are checked the same way), so
+the builder asks before applying (issue 14: a prompt is never silently applied as
+something other than what was meant) instead of filling in an audience of 0 that looks
+like a data problem.
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ from mini_crm.core.ai.nl.fields import (
     read_text_matches,
 )
 from mini_crm.core.ai.nl.names import find_names
+from mini_crm.core.ai.nl.near_misses import near_misses
 from mini_crm.core.ai.nl.percentiles import read_percentiles
 from mini_crm.core.ai.nl.quantities import read_counts, read_money
 from mini_crm.core.ai.nl.terms import Term, read_terms
@@ -75,10 +76,14 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
 
     `explanation` says how each part was read; `unparsed` lists every content word no rule
     used (quoted from the prompt, with why when a part was recognised but refused, e.g.
-    "“next Diwali” is in the future"). An empty rules list means nothing was understood
-    (or "all customers"). `terms` are the marketer-vocabulary definitions (terms.Term by
-    key); `quantile(field, "top"|"bottom", percent)` computes a share's threshold from the
-    data (None: shares are refused).
+    "“next Diwali” is in the future"). `warnings` are sentences about what was read
+    that the marketer should check before applying: rules that cannot hold together
+    ("spent under ₹500 and spent over ₹1,000 cannot both hold: this matches no one") and
+    near-misses of known names ("“Mumbay” is not a city in your data: did you mean
+    Mumbai?"). An empty rules list means nothing was understood (or "all customers").
+    `terms` are the marketer-vocabulary definitions (terms.Term by key);
+    `quantile(field, "top"|"bottom", percent)` computes a share's threshold from the data
+    (None: shares are refused).
     """
     values = {k: list(v) for k, v in (attribute_values or {}).items() if k in attribute_keys
               or not attribute_keys}
@@ -160,7 +165,10 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
             clause.lead_toks = []
         carry_neg, carry_or, carry_lead = False, False, []
     rules = combine(clauses)
-    unparsed += contradictions(rules, phrase)
+    # Rules that match no one together, and near-misses of known names, are warnings:
+    # sentences for the marketer, kept apart from the prompt's unused words
+    warnings = [*contradictions(rules, phrase),
+                *near_misses(clauses, cities, values, reserved)]
     explanation = [f"“{quote(text, mapped, _quoted(c, k))}” → "
                    f"{c.conds[k].note or phrase(c.conds[k].rule)}"
                    for c in clauses for k in range(len(c.conds))]
@@ -168,7 +176,7 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     if everyone:
         explanation = [f"“{text.strip()[:80]}” → all customers"]
     return ParsedRules(rules, explanation, [*bad_numbers, *(u for u in unparsed if u)],
-                       everyone, refused)
+                       everyone, refused, warnings)
 
 
 def _quoted(c: Clause, k: int) -> list[lx.Tok]:
