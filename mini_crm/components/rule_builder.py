@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mini_crm.components.text_field import text_field
+from mini_crm.core.segments.fields import DATE_OPERATOR_LABELS, OPERATOR_LABELS
 from mini_crm.state.segments import DRAFT_BOX_ID
 from mini_crm.state.segments import SegmentEditorState as S
 
@@ -189,16 +190,10 @@ def _window_picker(row: rx.Var, path: rx.Var) -> rx.Component:
     )
 
 
-# Operators in words: the stored rules keep their symbols (the API contract).
-OPERATOR_WORDS = {
-    "=": "is", "!=": "is not", "<": "is less than", "<=": "is at most",
-    ">": "is more than", ">=": "is at least", "between": "is between", "in": "is any of",
-    "not_in": "is none of", "contains": "contains", "not_contains": "does not contain",
-    "starts_with": "starts with", "ends_with": "ends with", "is_null": "is empty",
-    "is_not_null": "is not empty",
-}
-DATE_WORDS = {**OPERATOR_WORDS, "=": "is on", "<": "is before", "<=": "is on or before",
-              ">": "is after", ">=": "is on or after"}
+# Operators in words: the stored rules keep their symbols (the API contract). One table
+# in core, so rule errors name an operator as the builder shows it.
+OPERATOR_WORDS = OPERATOR_LABELS
+DATE_WORDS = DATE_OPERATOR_LABELS
 _WORDS = rx.Var.create(OPERATOR_WORDS)
 _DATE_WORDS = rx.Var.create(DATE_WORDS)
 
@@ -248,7 +243,7 @@ def _rule_row(row: rx.Var) -> rx.Component:
                 rx.text("Includes customers with no value.", size="1", color_scheme="gray"),
                 rx.button("Exclude unknowns", size="1", variant="ghost",
                           on_click=S.exclude_unknowns(path), data_testid="exclude-unknowns",
-                          title="Add 'is set' beside this rule"),
+                          title="Add “is not empty” beside this rule"),
                 align="center", spacing="2"),
         ),
         rx.cond(row["suggest"].to(str) != "", rx.hstack(

@@ -271,7 +271,7 @@ class SegmentEditorState(SegmentAssist, AppState):
 
     @rx.event
     def exclude_unknowns(self, path: str):
-        """One click: an explicit 'is set' beside a negative rule (leave out the unknowns)."""
+        """One click: an explicit “is not empty” beside a negative rule (leave out the unknowns)."""
         return self._edit(editing.exclude_unknowns(self.tree, path))
 
     # List rules (city in …): values are chips; typing fills a draft that Enter, a comma

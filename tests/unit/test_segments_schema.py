@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from mini_crm.core.segments import RulesError, catalogue, describe, parse_rules
+from mini_crm.core.segments.fields import operator_label
 
 
 def group(*rules, combinator="and", negate=False):
@@ -15,7 +16,7 @@ def group(*rules, combinator="and", negate=False):
     (group({"field": "total_spend", "operator": ">", "value": "lots"}), "rules[0]",
      "expected a number"),
     (group({"field": "total_spend", "operator": "between", "value": [9, 1]}), "rules[0]",
-     "above high"),
+     "above the high"),
     (group({"field": "days_since_signup", "operator": ">", "value": 1.5}), "rules[0]",
      "whole number of days"),
     (group({"field": "created_at", "operator": "<", "value": "last tuesday"}), "rules[0]",
@@ -35,6 +36,37 @@ def test_errors_name_the_rule_and_field(rules, path: str, needle: str) -> None:
         parse_rules(rules)
     assert err.value.path == path
     assert needle in str(err.value)
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ({"field": "city", "operator": "in", "value": []}, "“is any of” needs at least one value"),
+    ({"field": "city", "operator": "not_in", "value": []},
+     "“is none of” needs at least one value"),
+    ({"field": "total_spend", "operator": "between", "value": [1]},
+     "“is between” needs two values, low and high"),
+    ({"field": "attributes.plan", "operator": "not_contains", "value": 5},
+     "“does not contain” needs a text value"),
+    ({"field": "attributes.plan", "operator": ">", "value": "gold"},
+     "“is more than” needs a number or a date"),
+    ({"field": "attributes.plan", "operator": "starts_with", "value": ""},
+     "a blank value means a missing one: use “is empty” or “is not empty”"),
+    ({"field": "city", "operator": "=", "value": "  "},
+     "a blank value means a missing one: use “is empty” or “is not empty”"),
+    ({"field": "attributes.plan", "operator": "in", "value": ["Pune", 5]},
+     "“is any of” values must all be numbers or all be text"),
+])
+def test_errors_name_the_operator_as_the_builder_shows_it(rule: dict, message: str) -> None:
+    with pytest.raises(RulesError) as err:
+        parse_rules(group(rule))
+    assert err.value.reason == message  # the builder shows `reason` under the rule
+
+
+def test_a_date_operator_error_uses_the_date_words() -> None:
+    with pytest.raises(RulesError) as err:
+        parse_rules(group({"field": "last_order_at", "operator": "contains", "value": "x"}))
+    assert err.value.reason.startswith("“contains” does not apply to a date field")
+    assert operator_label("<", "date") == "“is before”"
+    assert operator_label("<") == "“is less than”"
 
 
 def test_react_querybuilder_comma_lists_are_accepted() -> None:

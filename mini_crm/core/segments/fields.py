@@ -46,6 +46,26 @@ ALL_OPERATORS = (*COMPARE, *SET, *TEXT_MATCH, *NULLS)
 # customers whose value is missing (DESIGN.md, "Missing values").
 NEGATIVE = {"!=": "=", "not_in": "in", "not_contains": "contains"}
 WINDOW_FIELDS = ("window_order_count", "window_spend")
+# Operators in words, as the rule builder shows them (the stored rules keep the symbols:
+# the API contract); rule errors name an operator this way too.
+OPERATOR_LABELS = {
+    "=": "is", "!=": "is not", "<": "is less than", "<=": "is at most",
+    ">": "is more than", ">=": "is at least", "between": "is between", "in": "is any of",
+    "not_in": "is none of", "contains": "contains", "not_contains": "does not contain",
+    "starts_with": "starts with", "ends_with": "ends with", "is_null": "is empty",
+    "is_not_null": "is not empty",
+}
+DATE_OPERATOR_LABELS = {**OPERATOR_LABELS, "=": "is on", "<": "is before",
+                        "<=": "is on or before", ">": "is after", ">=": "is on or after"}
+
+
+def operator_label(op: str, kind: str = "") -> str:
+    """The operator as the builder names it, quoted for a message: "“is any of”" for
+    "in", "“is before”" for "<" on a field of kind "date"; an unknown operator as
+    written."""
+    labels = DATE_OPERATOR_LABELS if kind == "date" else OPERATOR_LABELS
+    return f"“{labels.get(op, op)}”"
+
 
 OPERATORS_BY_KIND: dict[str, tuple[str, ...]] = {
     "number": (*COMPARE, *SET, *NULLS),

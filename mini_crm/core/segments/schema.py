@@ -21,7 +21,14 @@ from decimal import Decimal
 from typing import Any
 
 from mini_crm.core import brand_time, contacts, numbers
-from mini_crm.core.segments.fields import ALL_OPERATORS, NULLS, SET, FieldSpec, field_spec
+from mini_crm.core.segments.fields import (
+    ALL_OPERATORS,
+    NULLS,
+    SET,
+    FieldSpec,
+    field_spec,
+    operator_label,
+)
 from mini_crm.core.segments.windows import (
     ItemsMatch,
     Window,
@@ -135,13 +142,16 @@ def _condition(obj: Any, path: str) -> Condition:
         raise RulesError(path, f"unknown operator {op!r}; expected one of "
                          f"{', '.join(ALL_OPERATORS)}", name)
     if op not in spec.operators:
-        raise RulesError(path, f"operator '{op}' does not apply to a {spec.kind} field; use "
+        # named in words and by the code the API takes (only an API client can send it)
+        label = operator_label(op, spec.kind)
+        code = "" if label == f"“{op}”" else f" ({op})"
+        raise RulesError(path, f"{label}{code} does not apply to a {spec.kind} field; use "
                          f"one of {', '.join(spec.operators)}", name)
     window, items = _window(spec, obj, path)
     if op in NULLS:
         return Condition(name, spec.kind, op, None, "none")
     if "value" not in obj:
-        raise RulesError(path, f"operator '{op}' needs a value", name)
+        raise RulesError(path, f"{operator_label(op, spec.kind)} needs a value", name)
     value, value_type = _value(spec, op, obj["value"], path)
     return Condition(name, spec.kind, op, value, value_type, window, items)
 
@@ -183,39 +193,41 @@ def _e164(value: str) -> str:
 
 
 def _value_as_written(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[Any, str]:
+    # errors name the operator as the builder shows it ("“is any of”", not 'in')
+    label = operator_label(op, spec.kind)
     if op == "between":
         pair = _split_list(raw, spec)
         if len(pair) == 1 and isinstance(raw, str) and raw.count(",") == 1:
             pair = [part.strip() for part in raw.split(",")]  # react-querybuilder's "lo,hi"
         if len(pair) != 2:
-            raise RulesError(path, "'between' needs exactly two values [low, high]", spec.name)
+            raise RulesError(path, f"{label} needs two values, low and high", spec.name)
         (lo, t1), (hi, t2) = (_scalar(spec, v, path) for v in pair)
         if t1 != t2 or t1 in ("text", "bool"):
-            raise RulesError(path, "'between' needs two numbers or two dates", spec.name)
+            raise RulesError(path, f"{label} needs two numbers or two dates", spec.name)
         if lo > hi:
-            raise RulesError(path, f"'between' low value {pair[0]} is above high {pair[1]}",
-                             spec.name)
+            raise RulesError(path, f"{label}: the low value {pair[0]} is above the high "
+                             f"{pair[1]}", spec.name)
         return (lo, hi), t1
     if op in SET:
         items = _split_list(raw, spec)
         if not items:
-            raise RulesError(path, f"'{op}' needs at least one value", spec.name)
+            raise RulesError(path, f"{label} needs at least one value", spec.name)
         if len(items) > MAX_LIST:
-            raise RulesError(path, f"'{op}' takes at most {MAX_LIST} values", spec.name)
+            raise RulesError(path, f"{label} takes at most {MAX_LIST} values", spec.name)
         parsed = [_scalar(spec, v, path) for v in items]
         types = {t for _, t in parsed}
         if len(types) != 1 or types & {"date", "bool"}:
-            raise RulesError(path, f"'{op}' values must all be numbers or all be text",
+            raise RulesError(path, f"{label} values must all be numbers or all be text",
                              spec.name)
         return tuple(v for v, _ in parsed), types.pop()
     value, vtype = _scalar(spec, raw, path)
     if op in ("contains", "not_contains", "starts_with", "ends_with") and vtype != "text":
-        raise RulesError(path, f"'{op}' needs a text value", spec.name)
+        raise RulesError(path, f"{label} needs a text value", spec.name)
     if op in ("<", "<=", ">", ">=") and vtype in ("text", "bool"):
-        raise RulesError(path, f"'{op}' needs a number or a date", spec.name)
+        raise RulesError(path, f"{label} needs a number or a date", spec.name)
     if vtype == "text" and op in ("contains", "not_contains", "starts_with", "ends_with") \
             and value == "":
-        raise RulesError(path, f"'{op}' needs a non-empty text", spec.name)
+        raise RulesError(path, f"{label} needs a non-empty text", spec.name)
     return value, vtype
 
 
@@ -290,8 +302,9 @@ def _text(value: str, spec: FieldSpec, path: str) -> str:
     if len(value) > MAX_TEXT:
         raise RulesError(path, f"text values are at most {MAX_TEXT} characters", spec.name)
     if not value.strip():
-        raise RulesError(path, "a blank value means a missing one: use 'is empty' (is_null) "
-                         "or 'is set' (is_not_null)", spec.name)
+        raise RulesError(path, f"a blank value means a missing one: use "
+                         f"{operator_label('is_null')} or {operator_label('is_not_null')}",
+                         spec.name)
     return value
 
 
