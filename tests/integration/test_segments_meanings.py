@@ -121,7 +121,7 @@ def test_blank_text_left_in_the_table_is_missing(session: Session) -> None:
 
 
 def test_a_blank_rule_value_is_refused_in_favour_of_is_empty() -> None:
-    with pytest.raises(RulesError, match="is_null"):
+    with pytest.raises(RulesError, match="use “is empty” or “is not empty”"):
         parse_rules(one("city", "=", "   "))
 
 
