@@ -136,7 +136,7 @@ class MessagesIn(BaseModel):
     rules: dict[str, Any] | None = Field(default=None, description="The audience (rules "
                                          "JSON); its facts shape the wording")
     channel: Literal["sms", "email", "whatsapp"] = "sms"
-    n: int = Field(default=3, ge=1, le=ai_messages.MAX_VARIANTS)
+    n: int = Field(default=3, strict=True, ge=1, le=ai_messages.MAX_VARIANTS)
 
 
 class MessageVariantOut(BaseModel):
@@ -268,7 +268,7 @@ class LookalikeIn(BaseModel):
         {"campaign_id": 1},
         {"rules": {"combinator": "and", "rules": [
             {"field": "total_spend", "operator": ">", "value": 20000}]}}]})
-    campaign_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    campaign_id: int | None = Field(default=None, strict=True, ge=1, le=MAX_ID)
     rules: dict[str, Any] | None = None
     exclude_seed: bool = Field(default=True, description="Leave the seed segment out of "
                                "the new audience (rules seeds only)")

@@ -42,7 +42,7 @@ class DraftIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, max_length=200)
     rules: dict[str, Any] | None = None
-    segment_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    segment_id: int | None = Field(default=None, strict=True, ge=1, le=MAX_ID)
     message: str | None = Field(default=None, max_length=2000)
     channel: Literal["sms", "email", "whatsapp"] | None = None
     objective: str | None = Field(default=None, max_length=500)
@@ -53,8 +53,9 @@ class DraftIn(BaseModel):
                                                                      max_length=10)
     schedule_at: InputTimestamp | None = Field(default=None, description="the intended time "
                                          "(ISO-8601); for a scheduled campaign, its time")
-    step: int | None = Field(default=None, ge=0, le=10, description="the wizard step a "
-                             "draft resumes at (0 audience, 1 message, 2 schedule, 3 review)")
+    step: int | None = Field(default=None, strict=True, ge=0, le=10, description="the "
+                             "wizard step a draft resumes at (0 audience, 1 message, "
+                             "2 schedule, 3 review)")
     variants: list[VariantIn] | None = Field(default=None, max_length=4, description="A/B "
                                              "test: 2-4 variants, checked in full at launch")
     ab_test: AbTestIn | None = None

@@ -48,7 +48,7 @@ class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"rules": EXAMPLE_RULES}, {"rules": WINDOW_RULES}]})
     rules: dict[str, Any] = Field(description=RULES_DESCRIPTION)
-    sample: int = Field(default=10, ge=0, le=50)
+    sample: int = Field(default=10, strict=True, ge=0, le=50)
 
 
 class PreviewOut(BaseModel):

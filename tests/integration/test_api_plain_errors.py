@@ -96,3 +96,25 @@ def test_wrong_types_are_named_in_json_words(api: TestClient, keys, app_settings
     r = api.post("/api/v1/campaigns", json={"name": ["x"], "message": "hi", "rules": RULES},
                  headers=keys)
     assert r.json()["error"]["message"] == 'name must be text, not ["x"]'
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/v1/campaigns", {"name": "x", "message": "hi", "rules": RULES,
+                           "holdout_percent": True}, "holdout_percent"),
+    ("/api/v1/campaigns", {"name": "x", "rules": RULES, "variants": [{"message": "a"},
+                           {"message": "b"}], "ab_test": {"test_percent": True}},
+     "ab_test.test_percent"),
+    ("/api/v1/campaigns/preview", {"rules": RULES, "holdout_percent": False},
+     "holdout_percent"),
+    ("/api/v1/campaigns/drafts", {"step": True}, "step"),
+    ("/api/v1/segments/preview", {"rules": RULES, "sample": True}, "sample"),
+    ("/api/v1/segments/preview", {"rules": RULES, "sample": "5"}, "sample"),
+    ("/api/v1/ai/messages", {"objective": "win back", "n": True}, "n"),
+])
+def test_a_boolean_or_text_is_not_a_number(api: TestClient, keys, app_settings, path, body,
+                                           field) -> None:
+    r = api.post(path, json=body, headers=keys)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["message"].startswith(f"{field} must be a whole number, not ")
