@@ -28,8 +28,7 @@ import sqlalchemy as sa
 from rq import Queue
 from rq.job import Job
 
-from mini_crm.core import jobs
-from mini_crm.settings import get_settings
+from mini_crm.settings import fingerprint_of, get_settings
 
 # The local servers `make test` uses; a flag or DATABASE_URL of the same dialect wins.
 DEFAULT_SERVERS = {"postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
@@ -105,14 +104,21 @@ class RedisRun:
                 "SIMULATOR_REDIS_PREFIX": f"{self.tag}:sim",
                 "INGEST_STREAM_PREFIX": f"{self.tag}:ingest"}
 
-    def queue(self, name: str) -> Queue:
-        return Queue(f"{self.tag}:{name}", connection=self.client)
+    def queue(self, name: str, database_url: str) -> Queue:
+        """The RQ queue `name` of this run's app on `database_url` (jobs.queue_name)."""
+        return Queue(f"{self.tag}:{name}:{fingerprint_of(database_url)}",
+                     connection=self.client)
+
+    def queues(self) -> list[Queue]:
+        """Every RQ queue this run's app created (their names start with the run's tag)."""
+        return [Queue.from_queue_key(key.decode(), connection=self.client)
+                for key in self.client.smembers("rq:queues")
+                if key.decode().startswith(f"{Queue.redis_queue_namespace_prefix}{self.tag}:")]
 
     def cleanup(self) -> int:
         """Delete this run's jobs (with their results), then every key naming the run.
         RQ's per-execution records expire on their own."""
-        for name in jobs.QUEUES:
-            queue = self.queue(name)
+        for queue in self.queues():
             ids = set(queue.job_ids)
             for registry in (queue.finished_job_registry, queue.failed_job_registry,
                              queue.started_job_registry, queue.deferred_job_registry,

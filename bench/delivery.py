@@ -66,7 +66,7 @@ from bench.common import (
 from mini_crm import migrations
 from mini_crm.core import periodic
 from mini_crm.models import CommunicationLog, Customer, utcnow
-from mini_crm.settings import PROJECT_ROOT
+from mini_crm.settings import PROJECT_ROOT, fingerprint_of
 
 LOG = CommunicationLog.__table__
 AUTH = {"Authorization": "Bearer sim"}
@@ -79,15 +79,15 @@ def spawn(code: str, env: dict[str, str], log_name: str) -> subprocess.Popen:
                             stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
 
-def wait_ready(run: RedisRun, workers: int, procs: list[subprocess.Popen],
-               timeout: float = 300) -> None:
+def wait_ready(run: RedisRun, database_url: str, workers: int,
+               procs: list[subprocess.Popen], timeout: float = 300) -> None:
     """Until every worker has registered with RQ and the periodic process holds the
     leader lease — both happen after their imports — then until no process uses CPU for
     a moment. Start-up must not be billed to the campaign, and on a loaded machine a
     process starved while importing looks idle to the CPU check alone."""
     deadline = time.monotonic() + timeout
-    lease = f"{run.tag}:{periodic.LEADER_KEY}"
-    while (Worker.count(queue=run.queue("default")) < workers
+    lease = f"{run.tag}:{periodic.LEADER_KEY}:{fingerprint_of(database_url)}"
+    while (Worker.count(queue=run.queue("default", database_url)) < workers
            or run.client.get(lease) is None):
         if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
             raise SystemExit("workers or the periodic process did not start; see "
@@ -158,9 +158,9 @@ def capacity(vendor_url: str, vendor_pid: int, n: int, concurrency: int, batch: 
     return n / (time.perf_counter() - t0), (cpu_seconds(vendor_pid) - cpu0) / n
 
 
-def phase_means(run: RedisRun) -> dict[str, float]:
+def phase_means(run: RedisRun, database_url: str) -> dict[str, float]:
     """Mean milliseconds per phase over the run's finished delivery jobs."""
-    registry = run.queue("default").finished_job_registry
+    registry = run.queue("default", database_url).finished_job_registry
     sums: dict[str, float] = {}
     n = 0
     for job in Job.fetch_many(registry.get_job_ids(), connection=run.client):
@@ -198,7 +198,7 @@ def campaign(workers: int, env: dict[str, str], engine: sa.Engine, db_cpu: Datab
                        "periodic.run_forever(threading.Event())", env, "periodic"))
     spies: list[subprocess.Popen] = []
     try:
-        wait_ready(run, workers, base + procs)
+        wait_ready(run, env["DATABASE_URL"], workers, base + procs)
         spies = profile({"worker0": procs[0].pid, "periodic": procs[-1].pid,
                          "api": base[1].pid, "vendor": base[0].pid}, workers
                         ) if with_profile else []
@@ -245,7 +245,7 @@ def campaign(workers: int, env: dict[str, str], engine: sa.Engine, db_cpu: Datab
                                        .where(LOG.c.campaign_id == c.id)
                                        .group_by(LOG.c.status)).all())
         stats = httpx.get(f"{vendor_url}/v1/stats", headers=AUTH).json()
-        phases = phase_means(run)
+        phases = phase_means(run, env["DATABASE_URL"])
         watcher.close()
     finally:
         for spy in spies:

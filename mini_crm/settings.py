@@ -36,6 +36,13 @@ def _development_secret() -> str:
 _URL_PASSWORD = re.compile(r"^([^:/]+://[^:@/]*):[^@/]*@")
 
 
+def fingerprint_of(database_url: str) -> str:
+    """10 hex digits of the sha256 of `database_url` with its password left out: the
+    name of one database in the Redis keys and queue names of every install using it."""
+    text = _URL_PASSWORD.sub(r"\1@", database_url)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
@@ -189,8 +196,10 @@ class Settings(BaseSettings):
     # The periodic sweepers run on one worker host at a time: the holder of a Redis lease
     # renewed every second; another host takes over within this many seconds of its loss.
     periodic_lease_seconds: float = Field(default=10.0, ge=2.0, le=300.0)
-    # Prepended to the RQ queue names and the delivery keys in Redis (job tracker, vendor
-    # throttles), so two deployments or a benchmark can share one Redis database.
+    # Prepended to every Redis key and RQ queue name (job tracker, vendor throttles, the
+    # leader lease, …), e.g. for a benchmark's own corner of a shared Redis. Two installs
+    # on one Redis need none: queue names and per-database keys carry
+    # database_fingerprint (jobs.queue_name, periodic.leader_key, _redis_prefixes).
     redis_namespace: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9:_.-]*$")
 
     @field_validator("default_phone_region", mode="before")
@@ -232,8 +241,7 @@ class Settings(BaseSettings):
     def database_fingerprint(self) -> str:
         """10 hex digits naming DATABASE_URL with its password left out (rotating the
         password keeps the name); the same URL always gives the same digits."""
-        text = _URL_PASSWORD.sub(r"\1@", self.database_url)
-        return hashlib.sha256(text.encode()).hexdigest()[:10]
+        return fingerprint_of(self.database_url)
 
     @property
     def import_path(self) -> Path:

@@ -40,7 +40,7 @@ class LoggedWorker(SimpleWorker):
 
     def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
         token = logs.request_id.set((job.meta or {}).get(logs.META_KEY))
-        name = queue.name.removeprefix(get_settings().redis_namespace)
+        name = jobs.queue_label(queue.name)
         fields = {"job_id": job.id, "queue": name, "function": job.func_name}
         log.info("job %s started: %s", job.id, job.func_name, extra=fields)
         started = time.perf_counter()

@@ -38,8 +38,24 @@ def _local_executor() -> ThreadPoolExecutor:
 
 
 def queue_name(name: str) -> str:
-    """The RQ queue's name in Redis: REDIS_NAMESPACE + one of QUEUES."""
-    return get_settings().redis_namespace + name
+    """The RQ queue's name in Redis: REDIS_NAMESPACE + one of QUEUES + ":" + the
+    database's fingerprint (settings.database_fingerprint), e.g. "default:3f2a9c01bd".
+
+    A job names rows of one database (a campaign id, an import id), so a queue must
+    belong to one database: two installs on one Redis with no namespace shared the
+    queue "default", and a worker of one ran the other's jobs against its own database
+    while the other's campaigns waited for a sweeper that never came (its leader lease
+    was held by the first install too, see periodic.leader_key)."""
+    settings = get_settings()
+    return f"{settings.redis_namespace}{name}:{settings.database_fingerprint}"
+
+
+def queue_label(full_name: str) -> str:
+    """The short name (one of QUEUES) of an RQ queue named by `queue_name`, for logs
+    and metric labels; a name of another form is returned as it is."""
+    settings = get_settings()
+    return full_name.removeprefix(settings.redis_namespace).removesuffix(
+        f":{settings.database_fingerprint}")
 
 
 def job_meta() -> dict[str, Any] | None:

@@ -64,6 +64,16 @@ def run_due(now: float | None = None) -> None:
 
 LEADER_KEY = "mc:periodic:leader"
 
+
+def leader_key() -> str:
+    """The lease's Redis key: REDIS_NAMESPACE + LEADER_KEY + ":" + the database's
+    fingerprint. The periodic tasks work on one database, so one leader per database:
+    with a key shared by two installs on one Redis, only one install's sweepers ran and
+    the other's receipts, scheduled campaigns and A/B decisions waited for ever."""
+    settings = get_settings()
+    return f"{settings.redis_namespace}{LEADER_KEY}:{settings.database_fingerprint}"
+
+
 # Renew only our own lease; release only our own lease.
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -92,8 +102,7 @@ class Leadership:
     @classmethod
     def from_settings(cls, client: redis.Redis) -> Leadership:
         settings = get_settings()
-        return cls(client, settings.redis_namespace + LEADER_KEY,
-                   settings.periodic_lease_seconds)
+        return cls(client, leader_key(), settings.periodic_lease_seconds)
 
     def refresh(self) -> bool:
         """Renew the lease if ours, else try to take it; returns whether we lead now.
@@ -127,7 +136,7 @@ class Leadership:
 
 def current_leader(client: redis.Redis) -> str | None:
     """The token (host:pid:nonce) of the process leading the periodic tasks, if any."""
-    value = client.get(get_settings().redis_namespace + LEADER_KEY)
+    value = client.get(leader_key())
     return value.decode() if value is not None else None
 
 

@@ -32,9 +32,10 @@ def test_cleanup_deletes_the_runs_keys_queues_and_jobs_only() -> None:
     client.set("bench-not-this-run:receipts:queue", "x")
     try:
         env = run.env()
-        mine = run.queue("default").enqueue(double, 2)
-        finished = run.queue("low").enqueue(double, 3)
-        run.queue("low").finished_job_registry.add(finished, -1)
+        db = "postgresql://bench@127.0.0.1/bench_x"
+        mine = run.queue("default", db).enqueue(double, 2)
+        finished = run.queue("low", db).enqueue(double, 3)
+        run.queue("low", db).finished_job_registry.add(finished, -1)
         client.rpush(f"{env['RECEIPT_BUFFER_PREFIX']}:queue", "r")
         client.hset(f"{env['REDIS_NAMESPACE']}mc:delivery:jobs:1", "j", "1:2")
         client.xadd(f"{env['INGEST_STREAM_PREFIX']}:stream", {"k": "v"})

@@ -215,7 +215,11 @@ def test_sigkill_workers_mid_campaign_loses_nothing_sends_nothing_twice(stack: S
     def busy() -> list[subprocess.Popen]:
         """Our workers in the middle of a job whose rows are claimed and not yet marked."""
         pids = set()
-        for w in Worker.all(connection=rq_redis):
+        # This test's workers only: the registry also lists other runs' workers (a
+        # SIGKILLed one stays listed "busy" until its key expires), and checking their
+        # jobs against this database slowed each poll past the moment to kill.
+        ours = Queue(jobs.queue_name("default"), connection=rq_redis)
+        for w in Worker.all(queue=ours):
             job = w.get_current_job() if w.get_state() == "busy" else None
             if job is not None and len(job.args) == 3 and holding_claims(*job.args[1:]):
                 pids.add(w.pid)

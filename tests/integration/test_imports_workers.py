@@ -47,8 +47,6 @@ def _die_with_parent() -> None:
 def workers(app_settings: sa.Engine, tmp_path, monkeypatch: pytest.MonkeyPatch
             ) -> Iterator[list[subprocess.Popen]]:
     raw = redis.Redis.from_url(REDIS_URL)
-    for name in jobs.QUEUES:
-        Queue(name, connection=raw).empty()
     # After app_settings (which turns Redis off), so these settings win.
     env = {"DATABASE_URL": app_settings.url.render_as_string(hide_password=False),
            "REDIS_URL": REDIS_URL, "IMPORT_DIR": str(tmp_path / "imports"),
@@ -59,6 +57,8 @@ def workers(app_settings: sa.Engine, tmp_path, monkeypatch: pytest.MonkeyPatch
     get_settings.cache_clear()
     get_engine.cache_clear()
     redis_conn.reset_cache()
+    for name in jobs.QUEUES:  # this database's queues (jobs.queue_name)
+        Queue(jobs.queue_name(name), connection=raw).empty()
     procs: list[subprocess.Popen] = []
 
     try:
@@ -74,7 +74,7 @@ def workers(app_settings: sa.Engine, tmp_path, monkeypatch: pytest.MonkeyPatch
                 p.kill()
                 p.wait()
         for name in jobs.QUEUES:
-            Queue(name, connection=raw).empty()
+            Queue(jobs.queue_name(name), connection=raw).empty()
         get_engine().dispose()
         get_settings.cache_clear()
         get_engine.cache_clear()

@@ -25,6 +25,7 @@ import redis
 from mini_crm import migrations
 from mini_crm.core import periodic
 from mini_crm.core.periodic import Leadership
+from mini_crm.settings import Settings
 from tests.servers import free_socket
 
 SHARED_REDIS = "redis://127.0.0.1:6379/15"
@@ -126,13 +127,16 @@ def test_two_worker_hosts_one_leads_and_the_other_takes_over(private_redis: str,
                                     stdout=log.open("w"), stderr=subprocess.STDOUT)
             hosts.append((proc, log))
         client = redis.Redis.from_url(private_redis)
+        # The hosts' lease key names their database (periodic.leader_key).
+        fingerprint = Settings(_env_file=None, database_url=db_url).database_fingerprint
+        lease = f"{periodic.LEADER_KEY}:{fingerprint}"
         deadline = time.monotonic() + 60
-        while client.get(periodic.LEADER_KEY) is None:
+        while client.get(lease) is None:
             assert time.monotonic() < deadline, "no host took the lease"
             assert all(p.poll() is None for p, _ in hosts), "a worker host exited"
             time.sleep(0.2)
         time.sleep(2)  # a few renewals: the follower must still not lead
-        holder = client.get(periodic.LEADER_KEY).decode()
+        holder = client.get(lease).decode()
         (leader, leader_log), = [(p, lg) for p, lg in hosts if f":{p.pid}:" in holder]
         (follower, follower_log), = [(p, lg) for p, lg in hosts if p is not leader]
         assert _leads(leader_log) and not _leads(follower_log)
@@ -144,7 +148,7 @@ def test_two_worker_hosts_one_leads_and_the_other_takes_over(private_redis: str,
             assert time.monotonic() < deadline, "the follower never took over"
             time.sleep(0.1)
         took = time.monotonic() - killed_at
-        assert f":{follower.pid}:" in client.get(periodic.LEADER_KEY).decode()
+        assert f":{follower.pid}:" in client.get(lease).decode()
         print(f"takeover {took:.1f} s after SIGKILL (lease 3 s, renewal every 1 s)")
     finally:
         for proc, _ in hosts:

@@ -46,11 +46,33 @@ def test_with_redis_jobs_go_to_rq_and_a_worker_runs_them(use_redis) -> None:
     use_redis.flushdb()
     job_id = jobs.enqueue(double, 5, queue="high")
     assert isinstance(job_id, str)
-    queue = Queue("high", connection=use_redis)
+    queue = Queue(jobs.queue_name("high"), connection=use_redis)
     assert queue.count == 1
     SimpleWorker([queue], connection=use_redis).work(burst=True)
     assert queue.fetch_job(job_id).return_value() == 10
     use_redis.flushdb()
+
+
+def test_two_installs_on_one_redis_have_their_own_queues_and_leader(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two clones on the README's default Redis, no namespace: with shared names a worker
+    # of one ran the other's jobs against its own database, and one leader lease meant
+    # the second install's sweepers (receipts, schedules) never ran.
+    monkeypatch.delenv("REDIS_NAMESPACE", raising=False)
+    names = []
+    for url in ("sqlite:////srv/one/data/mini_crm.db", "sqlite:////srv/two/data/mini_crm.db"):
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        names.append((jobs.queue_name("default"), periodic.leader_key()))
+    get_settings.cache_clear()
+    (queue_one, lease_one), (queue_two, lease_two) = names
+    assert queue_one != queue_two and lease_one != lease_two
+    assert queue_one.startswith("default:") and lease_one.startswith(periodic.LEADER_KEY)
+    monkeypatch.setenv("REDIS_NAMESPACE", "staging:")
+    get_settings.cache_clear()
+    assert jobs.queue_name("low").startswith("staging:low:")
+    assert jobs.queue_label(jobs.queue_name("low")) == "low"
+    get_settings.cache_clear()
 
 
 def test_unknown_queue_is_refused() -> None:
