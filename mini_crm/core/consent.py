@@ -72,7 +72,13 @@ def check_channels(channels: list[str] | None) -> list[str]:
 
 def apply(session: Session, wanted: Mapping[int, Mapping[str, bool]], change: Change) -> int:
     """Set consent for customers by id ({customer_id: {channel: bool}}); returns how many
-    customers changed. Set-based: a batch of thousands is a handful of statements."""
+    customers changed. Set-based: a batch of thousands is a handful of statements.
+
+    An opt-out puts the address on the suppression list; an opt-in here never takes it
+    off. This is what ingestion calls, and a sync that sends `consent: true` for everyone
+    must not undo a STOP (docs/api.md): only the explicit doors lift a suppression, each
+    on its own (`set_channels` for the subscribe endpoint and the customer page,
+    `set_by_address` for a START reply) or an admin removing the row."""
     ids = sorted(wanted)
     if not ids:
         return 0
@@ -84,7 +90,6 @@ def apply(session: Session, wanted: Mapping[int, Mapping[str, bool]], change: Ch
     updates: dict[tuple[str, bool], list[int]] = {}
     events: list[dict[str, Any]] = []
     opted_out: set[tuple[str, str]] = set()
-    opted_in: set[tuple[str, str]] = set()
     now = utcnow()
     for row in session.execute(stmt):
         current = consent_of(row)
@@ -94,8 +99,8 @@ def apply(session: Session, wanted: Mapping[int, Mapping[str, bool]], change: Ch
         for channel, value in changes.items():
             updates.setdefault((channel, value), []).append(row.id)
             address = getattr(row, ADDRESS_FIELD[channel])
-            if address:
-                (opted_in if value else opted_out).add((address, channel))
+            if address and not value:
+                opted_out.add((address, channel))
         events.append({
             "at": now, "actor_user_id": change.actor.user_id,
             "actor_label": change.actor.label, "action": audit.CONSENT_CHANGED,
@@ -110,7 +115,6 @@ def apply(session: Session, wanted: Mapping[int, Mapping[str, bool]], change: Ch
         session.execute(sa.insert(AuditEvent.__table__), events)
     suppression.insert_missing(session, opted_out, source=change.source,
                                reason=change.reason, created_by=change.actor.user_id)
-    suppression.delete_pairs(session, opted_in)
     return len(events)
 
 

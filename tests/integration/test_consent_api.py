@@ -100,10 +100,17 @@ def test_opt_out_wins_over_later_ingest_without_consent(api: TestClient, ingest,
     api.post("/api/v1/customers", headers=ingest, json={**ASHA, "city": "Pune"})
     api.post("/api/v1/customers", headers=ingest, json={"items": [{"external_id": "asha"}]})
     assert _consent(api, ingest) == none
-    # An explicit per-channel opt-in is honoured, for that channel only.
+    # A per-channel opt-in sets that channel's flag only, and leaves the address on the
+    # suppression list: a shop's nightly sync that knows nothing of the STOP and sends
+    # consent: true must not undo it (a fresh tester re-subscribed a STOP this way).
     api.post("/api/v1/customers", headers=ingest,
              json={"external_id": "asha", "consent": {"email": True}})
     assert _consent(api, ingest) == {**none, "email": True}
+    assert ("asha.rao@example.in", "email") in _suppressed(app_settings)
+    read = api.get("/api/v1/customers/asha", headers=ingest).json()
+    assert read["suppressed"] == {"sms": True, "email": True, "whatsapp": True}
+    # The subscribe endpoint is the explicit way back.
+    api.post("/api/v1/customers/asha/subscribe", headers=ingest, json={"channels": ["email"]})
     assert ("asha.rao@example.in", "email") not in _suppressed(app_settings)
     # Contradictions are a per-item error; the rest of the batch is kept.
     body = api.post("/api/v1/customers", headers=ingest, json={"items": [
@@ -115,6 +122,26 @@ def test_opt_out_wins_over_later_ingest_without_consent(api: TestClient, ingest,
     assert _consent(api, ingest, "x3") == {**ALL_IN, "whatsapp": False}
     sources = {e.details["source"] for e in _consent_events(app_settings)}
     assert sources == {"api"}
+
+
+def test_a_sync_with_consent_true_does_not_undo_a_stop_reply(api: TestClient, ingest, make_key,
+                                                              app_settings: sa.Engine) -> None:
+    api.post("/api/v1/customers", headers=ingest, json=ASHA)
+    _inbound(api, [{"from": "+919876543210", "channel": "sms", "body": "STOP"}])
+    assert ("+919876543210", "sms") in _suppressed(app_settings)
+    for body in ({**ASHA, "consent": ALL_IN}, {**ASHA, "unsubscribed": False}):
+        assert api.post("/api/v1/customers", headers=ingest, json=body).status_code == 202
+        read = api.get("/api/v1/customers/asha", headers=ingest).json()
+        assert read["consent"]["sms"] is True  # the flag says what the sync said...
+        assert read["suppressed"]["sms"] is True  # ...and the STOP still blocks sending
+        assert ("+919876543210", "sms") in _suppressed(app_settings)
+    preview = api.post("/api/v1/campaigns/preview", headers=make_key("campaigns", "read"), json={
+        "rules": {"combinator": "and", "rules": []}, "channel": "sms"})
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["skipped"]["suppressed"] == 1
+    # START from the handset is the person's own way back.
+    _inbound(api, [{"from": "+919876543210", "channel": "sms", "body": "START"}])
+    assert ("+919876543210", "sms") not in _suppressed(app_settings)
 
 
 def test_suppression_follows_the_address_to_another_record(api: TestClient, ingest,
