@@ -83,10 +83,10 @@ class SegmentRulesOut(BaseModel):
         default_factory=list,
         description="Sentences to check before applying, in the marketer's words: rules "
                     "that cannot hold together (“spent under ₹500 and spent over ₹1,000 "
-                    "cannot both hold: this matches no one”) or a near-miss of a known "
-                    "name (““Mumbay” is not a city in your data: did you mean Mumbai?”, "
-                    "never applied). Either engine. When not empty, show them and ask "
-                    "before applying, as for unused_words")
+                    "cannot both hold: this matches no one”; either engine) or a "
+                    "near-miss of a known name (““Mumbay” is not a city in your data: did "
+                    "you mean Mumbai?”; offline engine, never applied). When not empty, "
+                    "show them and ask before applying, as for unused_words")
     size: int = Field(description="How many customers the rules select now")
 
 
