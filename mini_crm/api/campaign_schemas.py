@@ -140,7 +140,9 @@ class PreviewOut(BaseModel):
                                 "winner yourself.\")")
     summary: str = Field(default="", description="the reach in one line, as the web "
                          "wizard says it: \"1,480 match · 1,402 will receive · skipped: 31 "
-                         "unsubscribed, 22 no mobile number\" (or \"· nobody skipped\")")
+                         "unsubscribed, 22 no mobile number\" (or \"· nobody skipped\"); with a "
+                         "holdout \"1,480 match · about 1,122 will receive · about 280 held "
+                         "out · …\"")
 
 
 class HoldoutOut(BaseModel):

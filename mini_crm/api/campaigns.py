@@ -65,7 +65,8 @@ def preview_campaign(body: PreviewIn, _key: Any = Depends(require_scope("read"))
                       skipped=Skipped(**reach.skipped), holdout_about=reach.holdout_about,
                       warnings=reach.warnings, no_address_detail=reach.no_address_detail,
                       summary=figures.reach_text(reach.matching, reach.recipients,
-                                                 reach.skipped, body.channel))
+                                                 reach.skipped, body.channel,
+                                                 held_back=reach.holdout_about))
 
 
 @router.post("", response_model=CampaignDetail, status_code=201,

@@ -266,6 +266,10 @@ def test_preview_with_a_holdout_adds_up_to_the_launch(api: TestClient, make_key,
     preview = api.post("/api/v1/campaigns/preview", headers=h, json=body)
     assert preview.status_code == 200, preview.text
     assert (preview.json()["recipients"], preview.json()["holdout_about"]) == (40, 8)
+    # The sentence for people does not count the holdout as receiving (it said "40
+    # will receive" for a launch that sent to about 32).
+    assert preview.json()["summary"] == ("40 match · about 32 will receive · about 8 held "
+                                         "out · nobody skipped")
     created = api.post("/api/v1/campaigns", headers=h, json={
         **body, "name": "With control", "message": "Hi {name}"}).json()
     got = api.get(f"/api/v1/campaigns/{created['id']}", headers=h).json()

@@ -43,10 +43,20 @@ def skipped_text(skipped: dict[str, int], channel: str) -> str:
     return ", ".join(parts)
 
 
-def reach_text(matching: int, recipients: int, skipped: dict[str, int], channel: str) -> str:
+def reach_text(matching: int, recipients: int, skipped: dict[str, int], channel: str,
+               held_back: int = 0) -> str:
     """A launch's reach in one line: "1,480 match · 1,402 will receive · skipped: 31
-    unsubscribed, 22 no mobile number" (or "· nobody skipped")."""
-    text = f"{formatting.count(matching)} match · {formatting.count(recipients)} will receive"
+    unsubscribed, 22 no mobile number" (or "· nobody skipped"). With a holdout
+    (`held_back`, about how many of `recipients` it keeps, Reach.holdout_about):
+    "1,480 match · about 1,122 will receive · about 280 held out · skipped: …" — the
+    holdout is never sent, so it is not among those who receive."""
+    if held_back:
+        text = (f"{formatting.count(matching)} match · about "
+                f"{formatting.count(max(recipients - held_back, 0))} will receive · about "
+                f"{formatting.count(held_back)} held out")
+    else:
+        text = (f"{formatting.count(matching)} match · "
+                f"{formatting.count(recipients)} will receive")
     left_out = skipped_text(skipped, channel)
     return text + (f" · skipped: {left_out}" if left_out else " · nobody skipped")
 
