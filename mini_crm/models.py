@@ -10,6 +10,7 @@ Conventions, chosen so one schema means the same on SQLite, PostgreSQL and Maria
 from __future__ import annotations
 
 import copy
+import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -164,16 +165,38 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = _ts()
 
 
+def segment_name_key(name: str) -> str:
+    """The key that makes segment names unique ignoring case and surrounding spaces:
+    sha256 (hex, 64 characters) of the name stripped and casefolded.
+
+    Hashed rather than stored as the folded text so the UNIQUE index compares bytes on
+    every database: MariaDB's utf8mb4_unicode_ci would also call "Café" and "Cafe" the
+    same name, SQLite's lower() folds ASCII only, and casefold can lengthen a name
+    ("ß" -> "ss") past the column's size."""
+    return hashlib.sha256((name or "").strip().casefold().encode()).hexdigest()
+
+
 class Segment(SQLModel, table=True):
     __tablename__ = "segment"
+    # The database's own guard for unique names: two saves at the same instant both
+    # pass the service's check, and the second insert then fails on this index.
+    __table_args__ = (sa.Index("uq_segment_name_key", "name_key", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
+    # segment_name_key(name), kept by the mapper events below on every ORM write.
+    name_key: str = Field(default="", max_length=64)
     description: str | None = Field(default=None, max_length=1000)
     rules: dict[str, Any] = _json(default={}, nullable=False)
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = _ts(nullable=False, default=True)
     updated_at: datetime = _ts(nullable=False, default=True)
+
+
+@sa.event.listens_for(Segment, "before_insert")
+@sa.event.listens_for(Segment, "before_update")
+def _segment_name_key(_mapper: Any, _connection: Any, target: Segment) -> None:
+    target.name_key = segment_name_key(target.name)
 
 
 class Campaign(SQLModel, table=True):

@@ -29,6 +29,7 @@ from mini_crm.models import (
     Suppression,
     User,
     UserSession,
+    segment_name_key,
 )
 from tests.databases import DIALECTS, fresh_database
 
@@ -62,7 +63,8 @@ def _all_rows() -> list[SQLModel]:
         customer,
         Order(id=1, external_id="o-1", customer_id=1, amount=Decimal("99999999.99"),
               ordered_at=WHEN, items=[{"sku": "TEA-1", "qty": 2}]),
-        Segment(id=1, name="Big spenders", rules={"combinator": "and", "rules": []}, created_by=1),
+        Segment(id=1, name="Big spenders", rules={"combinator": "and", "rules": []}, created_by=1,
+                name_key=segment_name_key("Big spenders")),
         Campaign(id=1, name="Diwali", message_template="Hi {name}", segment_id=1,
                  tags=["festive"], created_by=1, scheduled_at=WHEN),
         CommunicationLog(id=1, campaign_id=1, customer_id=1, message="Hi Zoë",

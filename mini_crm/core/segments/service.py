@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from mini_crm.core.ai import data_vocabulary
@@ -14,7 +15,14 @@ from mini_crm.core.auth import audit
 from mini_crm.core.segments.compiler import compile_group
 from mini_crm.core.segments.describe import describe
 from mini_crm.core.segments.schema import Group, RulesError, parse_rules
-from mini_crm.models import Campaign, CampaignStatus, Customer, Segment, utcnow
+from mini_crm.models import (
+    Campaign,
+    CampaignStatus,
+    Customer,
+    Segment,
+    segment_name_key,
+    utcnow,
+)
 
 MAX_NAME = 200  # characters; the UI's name inputs use it as max_length
 
@@ -115,26 +123,19 @@ class NameTaken(ValueError):
         self.segment_id, self.name = segment_id, name
 
 
-def _same_name(name: str) -> str:
-    return name.strip().casefold()
-
-
 def find_by_name(session: Session, name: str, except_id: int | None = None
                  ) -> tuple[int, str] | None:
     """(id, stored name) of a segment whose name equals `name` ignoring case and
     surrounding spaces, other than `except_id`; None if there is none.
 
-    Compared in Python with casefold: SQLite's lower() folds ASCII only, so "ÜBER" and
-    "über" would differ there and not on PostgreSQL. It reads (id, name) of every segment,
-    a table marketers fill by hand (hundreds to a few thousand rows)."""
-    wanted = _same_name(name)
-    query = select(Segment.id, Segment.name)
+    Looked up by `name_key` (models.segment_name_key, under the UNIQUE index), so the
+    comparison is Python's casefold on every database."""
+    query = sa.select(Segment.id, Segment.name).where(
+        Segment.name_key == segment_name_key(name))
     if except_id is not None:
         query = query.where(Segment.id != except_id)
-    for seg_id, stored in session.exec(query).all():
-        if _same_name(stored or "") == wanted:
-            return int(seg_id), stored
-    return None
+    row = session.execute(query).first()
+    return (int(row[0]), row[1]) if row else None
 
 
 def _clean_name(name: str) -> str:
@@ -153,9 +154,11 @@ def save_segment(session: Session, *, name: str, rules: dict[str, Any],
 
     Names are unique ignoring case and spaces around them: NameTaken (a ValueError)
     names the segment that has it already; a segment may keep or re-case its own name.
-    ValueError for an empty or too long name, LookupError for a missing `segment_id`.
-    Recorded on the audit trail (segment created / changed) with `actor_user_id`, or
-    the creator for a new one.
+    A save that loses a race to a concurrent one of the same name is refused by the
+    database's UNIQUE index on `name_key` and raises NameTaken too, after rolling the
+    session back (see _write_unique). ValueError for an empty or too long name,
+    LookupError for a missing `segment_id`. Recorded on the audit trail (segment
+    created / changed) with `actor_user_id`, or the creator for a new one.
     """
     parse_rules(rules)
     name = _clean_name(name)
@@ -171,12 +174,32 @@ def save_segment(session: Session, *, name: str, rules: dict[str, Any],
             raise LookupError(f"segment {segment_id} does not exist")
         segment.name, segment.rules, segment.description = name, rules, description
         segment.updated_at = utcnow()
-    session.add(segment)
-    session.flush()
+    _write_unique(session, segment)
     audit.record(session, audit.SEGMENT_CREATED if segment_id is None else
                  audit.SEGMENT_CHANGED, actor_user_id=actor_user_id or created_by,
                  target=f"segment:{segment.id}", details={"name": name})
     return segment
+
+
+def _write_unique(session: Session, segment: Segment) -> None:
+    """Flush `segment`. Two saves of one name at the same instant both pass
+    find_by_name (neither sees the other's uncommitted row); the UNIQUE index on
+    name_key then refuses the second, which becomes NameTaken like the first check.
+
+    The refused flush leaves the transaction unusable on PostgreSQL, so it is rolled
+    back, the caller's whole unit of work with it (a campaign that saves its audience
+    is refused as a whole, as documented). Not a savepoint: pysqlite would commit
+    everything before it when releasing one that opened the transaction."""
+    name, own_id = segment.name, segment.id
+    try:
+        session.add(segment)
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        taken = find_by_name(session, name, except_id=own_id)
+        if taken is None:  # another constraint (a deleted creator...): not a name clash
+            raise
+        raise NameTaken(*taken) from exc
 
 
 def _free_copy_name(session: Session, name: str) -> str:
