@@ -230,8 +230,9 @@ class Campaign(SQLModel, table=True):
     sender_name: str | None = Field(default=None, max_length=100)
     # A/B test (core/campaigns/ab_test.py): [{"key": "A".."D", "message", "subject"}] or
     # None; ab_test {"test_percent", "test_hours", "metric"}; ab_phase None | "testing" |
-    # "decided"; ab_decide_at when the winner is due; winner a variant key or None, and
-    # winner_detail why (method, p-value, rates, who decided, the rest's variant).
+    # "decided" | "ended" (cancelled while testing); ab_decide_at when the winner is due;
+    # winner a variant key or None, and winner_detail why (method, p-value, rates, who
+    # decided, the rest's variant).
     variants: list[dict[str, Any]] | None = _json()
     ab_test: dict[str, Any] | None = _json()
     ab_phase: str | None = Field(default=None, max_length=16)

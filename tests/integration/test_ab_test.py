@@ -268,6 +268,20 @@ def test_cancel_fails_the_waiting_rows(app_settings: sa.Engine,
     counts = status_counts(app_settings, c.id)
     assert set(counts) == {"failed"} and counts["failed"] == 50
     assert ab_test.decide_due(utcnow() + timedelta(days=2)) == []
+    with Session(app_settings) as s:  # the test ended with the cancel (it read "testing")
+        assert s.get(Campaign, c.id).ab_phase == ab_test.ENDED
+        assert reports.get_campaign(s, c.id).ab_dict()["phase"] == "ended"
+
+
+def test_one_message_under_two_subject_lines_is_an_email_test(
+        app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "enqueue_after_commit", lambda *a: None)
+    c = _create(channel="email", variants=[{"message": "Hi {name}", "subject": "20% off"},
+                                           {"message": "Hi {name}", "subject": "Your gift"}])
+    assert [v["subject"] for v in c.variants] == ["20% off", "Your gift"]
+    with pytest.raises(CampaignError, match="same message and subject"):
+        _create(channel="email", variants=[{"message": "Hi", "subject": "Sale "},
+                                           {"message": "Hi ", "subject": "Sale"}])
 
 
 def test_create_validation(app_settings: sa.Engine) -> None:
@@ -284,6 +298,7 @@ def test_create_validation(app_settings: sa.Engine) -> None:
         ({"ab_settings": {"metric": "clicks"}}, "conversion or delivery"),
         ({"variants": [{"message": "a", "subject": "s"}, {"message": "b"}]}, "email only"),
         ({"variants": [{"message": "same"}, {"message": "same"}]}, "same message"),
+        ({"variants": [{"message": " a  b "}, {"message": "a b"}]}, "same message"),
     ]
     for kw, words in cases:
         with pytest.raises(CampaignError, match=words) as err:

@@ -168,6 +168,8 @@ def test_a_cancel_ends_the_ab_test_with_no_winner(app_settings: sa.Engine) -> No
     assert (ab["testing"], ab["ended"]) == (False, True)
     assert ab["headline"] == "The test ended with the cancel"
     assert [r["winner"] for r in ab["rows"]] == [False, False]
+    # A row cancelled before "ended" was stored still reads as ended, never "testing".
+    assert stats.ab_dict()["phase"] == "ended"
 
 
 def test_a_winner_picked_before_the_cancel_stays_the_winner(app_settings: sa.Engine

@@ -78,7 +78,8 @@ VARIANT_SALT = 104_729  # the 10,000th prime; holdout uses 7,919 (the 1,000th)
 TEST_SALT = 1_299_709  # the 100,000th prime
 DEFAULT_TEST = {"test_percent": 100, "test_hours": 24, "metric": "conversion"}
 MAX_TEST_HOURS = 168
-TESTING, DECIDED = "testing", "decided"
+# "ended": the campaign was cancelled while testing; no winner is picked after a cancel.
+TESTING, DECIDED, ENDED = "testing", "decided", "ended"
 CONTROL = "A"
 DECIDE_EVERY_SECONDS = 30.0
 
@@ -111,10 +112,16 @@ def check_variants(variants: Any, channel: str = "sms") -> list[dict[str, Any]] 
                                 "variants")
         for _field, problem in validate_email_fields(subject, None, None):
             raise CampaignError(f"variant {key}: {problem}", "variants")
-        out.append({"key": key, "message": message, "subject": subject})
-    if len({v["message"] for v in out}) < len(out):
-        raise CampaignError("two variants have the same message: each variant must differ",
-                            "variants")
+        out.append({"key": key, "message": message.strip(), "subject": subject})
+    # Variants differ by what the recipient reads: spacing alone is no difference (" a "
+    # and "a" were two variants), while one message under two subject lines is the
+    # commonest email test and is allowed.
+    seen = {(" ".join(v["message"].split()), " ".join((v["subject"] or "").split()))
+            for v in out}
+    if len(seen) < len(out):
+        raise CampaignError("two variants have the same message"
+                            + (" and subject" if channel == "email" else "")
+                            + ": each variant must differ", "variants")
     return out
 
 

@@ -140,7 +140,11 @@ class CampaignStats:
         if not self.variant_specs:
             return None
         detail = dict(self.winner_detail or {})
-        return {**DEFAULT_TEST, **(self.ab_settings or {}), "phase": self.ab_phase,
+        # A cancel ends a running test (service.cancel_campaign stores "ended"; rows
+        # cancelled before that kept "testing", so the read says it too).
+        phase = (ab_test.ENDED if self.ab_phase == ab_test.TESTING
+                 and self.status == CampaignStatus.CANCELLED else self.ab_phase)
+        return {**DEFAULT_TEST, **(self.ab_settings or {}), "phase": phase,
                 "decide_at": self.ab_decide_at, "waiting": self.waiting,
                 "decided_by": detail.get("decided_by"), "decided_at": detail.get("decided_at"),
                 "reason": detail.get("reason"), "p_value": detail.get("p_value"),

@@ -366,6 +366,9 @@ def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = N
                          .values(status=CampaignStatus.CANCELLED, completed_at=now)).rowcount
     if changed != 1:
         return None
+    db.execute(CAMPAIGN.update().where(CAMPAIGN.c.id == campaign_id,
+                                       CAMPAIGN.c.ab_phase == ab_test.TESTING)
+               .values(ab_phase=ab_test.ENDED))
     stopped = gate.stop(campaign_id)
     stale = now - timedelta(seconds=get_settings().delivery_claim_timeout_seconds)
     held = [LOG.c.id.between(r.first_id, r.last_id) for r in stopped.in_flight]
