@@ -54,3 +54,23 @@ def test_send_time_few_orders() -> None:
     assert send_time._few(0) == "no orders"
     assert send_time._few(1) == "only 1 order"
     assert send_time._few(7) == "only 7 orders"
+
+
+def test_outcome_story_without_holdout_or_with_a_shortfall() -> None:
+    """A fresh tester read "the holdout was picked at random" on a campaign without one,
+    and "-₹7,981 of revenue the campaign added" when recipients bought less."""
+    plain = outcome_summary(Outcome(sent=200, conversions=4, converters=4,
+                                    revenue=Decimal("4000")), "No control", window_hours=120)
+    assert "There was no holdout" in plain and "holdout was picked" not in plain, plain
+    assert plain.endswith("within 5 days before ordering."), plain
+    worse = Outcome(sent=1000, conversions=50, converters=50, revenue=Decimal("50000"),
+                    holdout_size=1000, holdout_conversions=80, holdout_converters=80,
+                    holdout_revenue=Decimal("57981"),
+                    uplift={"absolute": -0.03, "relative": -0.375, "ci_low": -0.05,
+                            "ci_high": -0.01, "incremental_orders": -30.0,
+                            "incremental_revenue": -7981.0})
+    text = outcome_summary(worse, "Backfired", window_hours=120)
+    assert "-₹" not in text and "the campaign added" not in text, text
+    assert "about 30 fewer orders and ₹7,981 less revenue than if they had bought like " \
+           "the holdout" in text, text
+    assert "The whole interval is below zero" in text and "picked at random" in text

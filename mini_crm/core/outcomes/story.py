@@ -59,15 +59,29 @@ def outcome_summary(o: Outcome, campaign_name: str, window_hours: int) -> str:
             "bought at "
             f"{_pct(o.holdout_rate)}, that is an uplift of {_points(u['absolute'])}{rel} "
             f"(95% confidence interval {_points(u['ci_low'])} to {_points(u['ci_high'])}): "
-            f"about {plural(round(u['incremental_orders']), 'extra order')} and "
-            f"{rupees(u['incremental_revenue'])} of revenue the campaign added.")
+            f"{_incremental(u['incremental_orders'], u['incremental_revenue'])}.")
         parts.append("The whole interval is above zero, so the campaign very likely caused "
                      "extra orders." if u["ci_low"] > 0 else
                      "The whole interval is below zero: people who got the message bought "
                      "less than those held back." if u["ci_high"] < 0 else
                      "The interval includes zero, so the difference could still be chance.")
-    parts.append(
-        f"How it is counted: an order is credited to the last message its customer got "
-        f"within {_window(window_hours)} before ordering; the holdout was picked at random "
-        "and never messaged, so the gap between the two groups is what the campaign caused.")
+    counted = (f"How it is counted: an order is credited to the last message its customer "
+               f"got within {_window(window_hours)} before ordering")
+    parts.append(counted + ("; the holdout was picked at random and never messaged, so the "
+                            "gap between the two groups is what the campaign caused."
+                            if o.holdout_size else "."))
     return " ".join(parts)
+
+
+def _incremental(orders: float, revenue: float) -> str:
+    """"about 12 extra orders and ₹8,400 of revenue the campaign added", or, when the
+    recipients bought less than the holdout, the shortfall in the same words (a
+    negative "-₹7,981 of revenue the campaign added" read as nonsense)."""
+    n = round(orders)
+    if n >= 0 and revenue >= 0:
+        return (f"about {plural(n, 'extra order')} and {rupees(revenue)} of revenue the "
+                "campaign added")
+    fewer = plural(abs(n), "fewer order") if n < 0 else plural(n, "more order")
+    money = (f"{rupees(abs(revenue))} less revenue" if revenue < 0
+             else f"{rupees(revenue)} more revenue")
+    return f"about {fewer} and {money} than if they had bought like the holdout"
