@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from mini_crm.core.numbers import numeric_text
 from mini_crm.settings import get_settings
 
 
@@ -41,10 +42,18 @@ def _unicode_lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
+def _numeric_text(value: object) -> float | None:
+    number = numeric_text(value)
+    return None if number is None else float(number)
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API objects
     # SQLite's built-in lower() folds ASCII only; PostgreSQL and MariaDB fold Unicode.
     # Same meaning on every database: replace it with Python's.
     dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
+    # SQLite has no regular expressions: the segment compiler's "a text that means a
+    # number" (core.numbers.numeric_text) runs as Python, the same code as the rule side.
+    dbapi_conn.create_function("crm_numeric_text", 1, _numeric_text, deterministic=True)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")

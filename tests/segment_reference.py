@@ -3,6 +3,8 @@
 It is written from the documented semantics (DESIGN.md "Rules", docs/segments.md),
 independently of SQL:
 
+- an attribute compared with a number reads a JSON number, or a JSON string that plainly
+  means one (`core.numbers.numeric_text`: "12", "-3.5"; not "0400" or "1,200");
 - a value is *missing* when it is None or, for text, only spaces;
 - a positive operator never matches a missing value; `!=`, `not_in` and `not_contains`
   are NOT of `=`, `in` and `contains`, so they do; NOT over a group is plain negation;
@@ -19,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from mini_crm.core import brand_time
+from mini_crm.core.numbers import numeric_text
 from mini_crm.core.segments.fields import NEGATIVE
 from mini_crm.core.segments.schema import Condition, Group
 from mini_crm.models import OrderStatus
@@ -61,6 +64,9 @@ def _attribute(c: Condition, attrs: dict[str, Any]) -> Any:
     if c.value_type == "bool":
         return raw if isinstance(raw, bool) else None
     if c.value_type == "number":
+        # a JSON number, or a text that plainly means one ("12", not "0400")
+        if isinstance(raw, str):
+            return numeric_text(raw)
         return raw if isinstance(raw, int | float) and not isinstance(raw, bool) else None
     return raw if isinstance(raw, str) else None
 

@@ -18,6 +18,11 @@ exactly three digits reads as a thousands separator in much of the world),
 (``1,2,3``, ``12,3456``). Exponents (``1e5``), spaces inside digits, NaN and infinity
 are refused too.
 
+`numeric_text(text)` is the narrower reading of a *stored* custom-attribute text as a
+number ("12", "-3", "7.50"; not "0400", "+91…", "1,200"): the one predicate the segment
+compiler (per dialect, NUMERIC_TEXT_PATTERN), the rule parser and the reference
+evaluator share, so `attributes.visits > 3` finds a CSV's "12".
+
 `check_range(value, column)` holds a parsed value to what a database column can take
 (`INT32`, `INT64`, `MONEY` = NUMERIC(14,2)) so an out-of-range number becomes a
 `NumberRangeError` with a plain message, never a driver OverflowError.
@@ -32,7 +37,7 @@ from decimal import Decimal, InvalidOperation
 
 __all__ = [
     "INT32", "INT64", "MONEY", "ColumnRange", "NumberError", "NumberFormatError",
-    "NumberRangeError", "check_range", "parse_number",
+    "NUMERIC_TEXT_PATTERN", "NumberRangeError", "check_range", "numeric_text", "parse_number",
 ]
 
 MAX_TEXT = 64  # longer than any honest number; keeps Decimal work bounded
@@ -52,6 +57,30 @@ _INTERNATIONAL = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _INDIAN = re.compile(r"^\d{1,2}(?:,\d{2})*,\d{3}(?:\.\d+)?$")
 _DOT_THOUSANDS = re.compile(r"^[1-9]\d{0,2}\.\d{3}$")
 _EUROPEAN = re.compile(r"^\d{1,3}(?:\.\d{3})+,\d+$|^\d{1,3}(?:\.\d{3}){2,}$")
+
+
+# A stored text that means a number: plain ASCII digits, an optional minus, no leading
+# zero (so ids and zip codes such as "0400" or "007" stay text), no grouping, currency or
+# "+" (a phone "+9198…" stays text), and at most 15 significant digits, so that a double
+# (how every database compares JSON numbers) holds it exactly and "12" = 12 = "12.0"
+# agree on every dialect. Whole numbers: up to 15 digits; decimals: up to 9 digits before
+# the point and 6 after. The same text is a POSIX ERE (PostgreSQL), a PCRE (MariaDB) and
+# a Python regex; `$` is only the end of the text in PostgreSQL's ERE and in fullmatch,
+# and MariaDB's copy ends with \z instead (its `$` also matches before a final newline).
+NUMERIC_TEXT_PATTERN = r"^-?([1-9][0-9]{0,14}|0|(0|[1-9][0-9]{0,8})[.][0-9]{1,6})$"
+_NUMERIC_TEXT = re.compile(NUMERIC_TEXT_PATTERN[1:-1])
+
+
+def numeric_text(value: object) -> Decimal | None:
+    """The number a stored attribute text means, or None when it is text.
+
+    `numeric_text("12")` → Decimal('12'); "-3.50" → Decimal('-3.50'); "0400", "007",
+    "1,200", "+91 98", " 12", "1e5", "12." and non-str values → None. A number never
+    fails here: None is the answer for anything that is not plainly one.
+    """
+    if not isinstance(value, str) or not _NUMERIC_TEXT.fullmatch(value):
+        return None
+    return Decimal(value)
 
 
 class NumberError(ValueError):

@@ -28,7 +28,10 @@ NAMES = ["Asha Rao", "ÉLODIE", "élodie b", "Elodie", "Ravi_Kumar", "100% Ravi"
 # Ages in days that sit exactly on the rule constants below, so off-by-one errors show.
 EDGE_DAYS = [0, 1, 7, 30, 89, 90, 180, 365, 400]
 ATTR_KEYS = ["tier", "age", "vip", "note"]
-ATTR_VALUES = ["gold", "Gold", "silver", 3, 7.5, 0, True, False, None, "3", "", "  "]
+# Texts that mean numbers ("3", "12", "7.50", "-2") and texts that only look like them
+# ("0400" a zip code, "1,200", "+3", "3 "): a CSV cell arrives as text.
+ATTR_VALUES = ["gold", "Gold", "silver", 3, 7.5, 0, True, False, None, "3", "", "  ", "12",
+               "7.50", "-2", "0400", "1,200", "+3", "3 ", "0"]
 # Seconds before NOW (13:30 UTC) that land on 18:30 UTC of the day before, i.e. midnight
 # in Kolkata: the brand-calendar day boundary.
 BRAND_MIDNIGHT = [68399, 68400, 68401]
@@ -129,11 +132,12 @@ text_rule = st.one_of(
 attr_rule = st.one_of(
     st.builds(_rule, st.sampled_from([f"attributes.{k}" for k in ATTR_KEYS]),
               st.sampled_from(["=", "!="]), st.sampled_from(["gold", "GOLD", "3", True, False,
-                                                             3, 0, 7.5])),
+                                                             3, 0, 7.5, "12", "0400", "-2"])),
     st.builds(_rule, st.sampled_from(["attributes.age", "attributes.tier"]),
               st.sampled_from(["<", ">=", "between"]).flatmap(
                   lambda op: st.tuples(st.just(op), _pair(st.sampled_from([0, 3, 5, 7.5])))
-                  if op == "between" else st.tuples(st.just(op), st.sampled_from([0, 3, 5]))),
+                  if op == "between" else st.tuples(st.just(op),
+                                                    st.sampled_from([0, 3, 5, "3", "7.5"]))),
               st.none()).map(lambda r: {"field": r["field"], "operator": r["operator"][0],
                                         "value": r["operator"][1]}),
     st.builds(_rule, st.sampled_from([f"attributes.{k}" for k in ATTR_KEYS]),
@@ -265,7 +269,8 @@ def _every_single_rule() -> list[dict[str, Any]]:
             rules += [_rule(field, op, v) for v in ("zoe", "ZOË", "zurich", "_", "%", "é", "李")]
     for key in ATTR_KEYS:
         for op in ("=", "!="):
-            rules += [_rule(f"attributes.{key}", op, v) for v in ("gold", 3, True, False, "3")]
+            rules += [_rule(f"attributes.{key}", op, v)
+                      for v in ("gold", 3, True, False, "3", "7.5", 7.5, "0400", "1,200", 12)]
         rules += [_rule(f"attributes.{key}", ">", 2), _rule(f"attributes.{key}", "in",
                                                            ["gold", "silver"])]
     for field in ("last_order_at", "city", "name", "attributes.tier", "attributes.note",
@@ -276,6 +281,12 @@ def _every_single_rule() -> list[dict[str, Any]]:
         rules += [_rule(field, "not_in", ["mumbai", "gold"]), _rule(field, "in", ["Pune"]),
                   _rule(field, "not_contains", "o"), _rule(field, "!=", "zoe")]
     rules += [_rule("attributes.age", op, 3) for op in ("!=", "not_in", "=", "in")]
+    for key in ATTR_KEYS:  # numbers written as text, as a builder or a CSV user writes them
+        rules += [_rule(f"attributes.{key}", ">", "3"), _rule(f"attributes.{key}", "<=", "0"),
+                  _rule(f"attributes.{key}", "between", ["1", "20"]),
+                  _rule(f"attributes.{key}", "between", "-2,7.5"),
+                  _rule(f"attributes.{key}", "in", ["12", "3"]),
+                  _rule(f"attributes.{key}", "not_in", ["0400", "12"])]
     rules += [_rule("days_since_last_order", "!=", 30), _rule("last_order_at", "!=",
                                                                "2026-03-14")]
     for field in ("window_order_count", "window_spend"):

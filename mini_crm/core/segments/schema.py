@@ -216,6 +216,10 @@ def _value_as_written(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[An
             raise RulesError(path, f"{label} takes at most {MAX_LIST} values", spec.name)
         parsed = [_scalar(spec, v, path) for v in items]
         types = {t for _, t in parsed}
+        if spec.kind == "attribute" and types == {"number", "text"} \
+                and all(isinstance(v, str) for v in items):
+            # "is any of A1, 12" typed as text: "12" is one of several labels here
+            parsed, types = [(_text(v, spec, path), "text") for v in items], {"text"}
         if len(types) != 1 or types & {"date", "bool"}:
             raise RulesError(path, f"{label} values must all be numbers or all be text",
                              spec.name)
@@ -267,6 +271,11 @@ def _scalar(spec: FieldSpec, raw: Any, path: str) -> tuple[Any, str]:
         _check(value, ATTRIBUTE_NUMBER, spec, path)
         return value, "number"
     if isinstance(raw, str):
+        # "12" means 12, as a CSV cell "12" does when stored (core.numbers.numeric_text):
+        # `attributes.visits > "3"` and `= "12"` agree with `> 3` and `= 12`.
+        number = numbers.numeric_text(raw.strip())
+        if number is not None:
+            return number, "number"
         return _text(raw, spec, path), "text"
     raise RulesError(path, f"expected text, a number or true/false, got {raw!r}", spec.name)
 

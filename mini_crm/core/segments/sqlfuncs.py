@@ -3,7 +3,10 @@
 - `casefold(x)`: lower-case for case-insensitive comparison; on MySQL/MariaDB also a
   binary collation, because the default *_ci collations treat 'e' = 'é'.
 - `json_text/json_number/json_bool(col, key)`: the attribute's value when it has that
-  JSON type, else NULL, so a rule never errors on a value of another type.
+  JSON type, else NULL, so a rule never errors on a value of another type. `json_number`
+  also reads a JSON string that plainly means a number (core.numbers.numeric_text:
+  "12", "-3.5"; not "0400"), because CSV cells arrive as text: the cast is guarded by
+  the same pattern per dialect, so it never fails.
 - `json_present(col, key)`: 1 when the key exists and is not JSON null.
 
 - `items_have(col, key, value)`: a predicate, true when a JSON array of objects has one
@@ -22,6 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+
+from mini_crm.core.numbers import NUMERIC_TEXT_PATTERN
 
 
 def num(value: Any) -> Any:
@@ -107,6 +112,10 @@ def _bind(compiler: Any, value: str, **kw: Any) -> str:
     return compiler.process(sa.bindparam(None, value, type_=sa.String(), unique=True), **kw)
 
 
+def _numeric_pattern(compiler: Any, **kw: Any) -> str:
+    return _bind(compiler, NUMERIC_TEXT_PATTERN, **kw)
+
+
 @compiles(_JsonValue, "sqlite")
 def _json_sqlite(element: _JsonValue, compiler: Any, **kw: Any) -> str:
     col = compiler.process(element.clauses, **kw)
@@ -115,7 +124,8 @@ def _json_sqlite(element: _JsonValue, compiler: Any, **kw: Any) -> str:
     value = f"json_extract({col}, {path})"
     return {
         "text": f"(CASE WHEN {kind} = 'text' THEN {value} END)",
-        "number": f"(CASE WHEN {kind} IN ('integer', 'real') THEN {value} END)",
+        "number": f"(CASE WHEN {kind} IN ('integer', 'real') THEN {value} "
+                  f"WHEN {kind} = 'text' THEN crm_numeric_text({value}) END)",
         "bool": f"(CASE {kind} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)",
         "present": f"(CASE WHEN {kind} IS NOT NULL AND {kind} != 'null' THEN 1 ELSE 0 END)",
     }[element.json_kind]
@@ -129,7 +139,9 @@ def _json_postgresql(element: _JsonValue, compiler: Any, **kw: Any) -> str:
     value = f"(({col})::json ->> {key})"
     return {
         "text": f"(CASE WHEN {kind} = 'string' THEN {value} END)",
-        "number": f"(CASE WHEN {kind} = 'number' THEN ({value})::float8 END)",
+        "number": f"(CASE WHEN {kind} = 'number' THEN ({value})::float8 "
+                  f"WHEN {kind} = 'string' AND {value} ~ {_numeric_pattern(compiler, **kw)} "
+                  f"THEN ({value})::float8 END)",
         "bool": f"(CASE WHEN {kind} = 'boolean' THEN "
                 f"(CASE WHEN {value} = 'true' THEN 1 ELSE 0 END) END)",
         "present": f"(CASE WHEN {kind} IS NOT NULL AND {kind} != 'null' THEN 1 ELSE 0 END)",
@@ -147,6 +159,8 @@ def _json_mysql(element: _JsonValue, compiler: Any, **kw: Any) -> str:
     return {
         "text": f"(CASE WHEN {kind} = 'STRING' THEN {value} END)",
         "number": f"(CASE WHEN {kind} IN ('INTEGER', 'DOUBLE', 'DECIMAL', 'UNSIGNED INTEGER') "
+                  f"THEN CAST({value} AS DOUBLE) WHEN {kind} = 'STRING' AND {value} REGEXP "
+                  f"{_bind(compiler, NUMERIC_TEXT_PATTERN[:-1] + chr(92) + 'z', **kw)} "
                   f"THEN CAST({value} AS DOUBLE) END)",
         "bool": f"(CASE WHEN {kind} = 'BOOLEAN' THEN "
                 f"(CASE WHEN {value} = 'true' THEN 1 ELSE 0 END) END)",
