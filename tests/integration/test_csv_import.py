@@ -158,3 +158,23 @@ def test_a_list_without_an_id_column_is_keyed_by_email_then_phone() -> None:
         "Customer ID"
     assert "external_id" not in csv_import.guess_mapping("customers", ["First name"])
     assert "external_id" not in csv_import.guess_mapping("orders", ["Email", "Amount"])
+
+
+def test_a_list_keyed_by_email_or_phone_keys_the_normalised_address(
+        app_settings: sa.Engine, tmp_path: Path) -> None:
+    """A fresh tester's list had "New.Person@Example.in" and "new.person@example.in":
+    two customers for one inbox. Keyed by the address, one spelling is one person."""
+    people = tmp_path / "list.csv"
+    people.write_text("Email,City\nNew.Person@Example.in,Pune\n new.person@example.in ,Goa\n"
+                      "not-an-email,Pune\n")
+    mapping = csv_import.guess_mapping("customers", csv_import.read_header(people))
+    done = csv_import.process(people, "customers", mapping, write=True)
+    assert (done.valid, done.error_count) == (2, 1)
+    assert done.errors[0]["field"] == "email"
+    phones = tmp_path / "phones.csv"
+    phones.write_text("Phone,City\n+91 98765 43210,Pune\n098765-43210,Delhi\n")
+    mapping = csv_import.guess_mapping("customers", csv_import.read_header(phones))
+    assert csv_import.process(phones, "customers", mapping, write=True).valid == 2
+    with Session(app_settings) as s:
+        got = {c.external_id: c.city for c in s.exec(select(Customer)).all()}
+    assert got == {"new.person@example.in": "Goa", "+919876543210": "Delhi"}

@@ -12,6 +12,7 @@ row is row 2 (a quoted value spanning several lines is still one row).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from mini_crm.core import contacts
 from mini_crm.core.consent import Change
 from mini_crm.core.ingestion import limits
 from mini_crm.core.ingestion.csv_reader import CsvFileError, Dialect, detect, records
@@ -202,7 +204,7 @@ class _Layout:
                  if (v := cell(i)) or "attributes" in self.clear}
         if attrs:
             item["attributes"] = attrs  # merged into the stored ones; None removes a key
-        return item
+        return _keyed_by_contact(item, self.fields)
 
     def overflow(self, cells: list[str]) -> str | None:
         extra = [c for c in cells[self.width:] if c.strip()]
@@ -210,6 +212,21 @@ class _Layout:
             return None
         return (f"this row has {self.width + len(extra)} values but the header names "
                 f"{self.width} columns (a delimiter inside a value that is not quoted?)")
+
+
+def _keyed_by_contact(item: dict[str, Any], fields: dict[str, int]) -> dict[str, Any]:
+    """A list keyed by its email (or phone) column (guess_mapping, when the file has no
+    id column) is keyed by the normalised address: "New.Person@Example.in" and
+    "new.person@example.in" on two rows are one person, as at launch, not two
+    customers. An address that does not read stays as written; its own field reports
+    it on the row."""
+    key = item.get("external_id")
+    for contact, normalise in (("email", contacts.normalise_email),
+                               ("phone", contacts.normalise_phone)):
+        if key and fields.get("external_id") == fields.get(contact, -1):
+            with contextlib.suppress(contacts.InvalidContact):
+                item["external_id"] = normalise(key) or key
+    return item
 
 
 @dataclass
