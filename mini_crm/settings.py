@@ -166,8 +166,9 @@ class Settings(BaseSettings):
     ingest_max_deliveries: int = Field(default=3, ge=1)
     ingest_max_items: int = 5000
     ingest_max_body_bytes: int = 10 * 1024 * 1024
-    # An order dated later than now + this many hours is refused (per item, every door):
-    # the slack covers clock skew and a client that sends local time without an offset.
+    # An order dated, or a customer signed up, later than now + this many hours is
+    # refused (per item, every door): the slack covers clock skew and a client that sends
+    # local time without an offset. (Named for orders, its first use; kept for configs.)
     order_future_tolerance_hours: float = Field(default=24.0, ge=0)
     api_rate_limit_per_minute: int = 600
     # CSV imports (core.ingestion.imports): uploads are kept under import_dir (default

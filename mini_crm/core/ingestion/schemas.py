@@ -203,7 +203,9 @@ class CustomerIn(_Item):
     @field_validator("created_at")
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
-        return _naive_utc(v)
+        v = _naive_utc(v)
+        return None if v is None else _not_in_future(v, "created_at",
+                                                      "a customer's signup date")
 
     @field_serializer("created_at", when_used="json")
     def _created_text(self, v: datetime | None) -> str | None:
@@ -276,25 +278,30 @@ class OrderIn(_Item):
     @field_validator("ordered_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
-        return _not_in_future(_naive_utc(v))  # type: ignore[arg-type]
+        return _not_in_future(_naive_utc(v), "ordered_at",  # type: ignore[arg-type]
+                              "an order's date")
 
     @field_serializer("ordered_at", when_used="json")
     def _ordered_text(self, v: datetime) -> str | None:
         return _utc_text(v)
 
 
-def _not_in_future(ordered_at: datetime) -> datetime:
-    """`ordered_at` (naive UTC) unless it is later than now + ORDER_FUTURE_TOLERANCE_HOURS:
-    an order cannot have been placed tomorrow, and a future date would read as "last
-    ordered today" and match every recency rule."""
+def _not_in_future(value: datetime, field: str, what: str) -> datetime:
+    """`value` (naive UTC) unless it is later than now + ORDER_FUTURE_TOLERANCE_HOURS.
+
+    For every ingested timestamp that records something that already happened (an
+    order's `ordered_at`, a customer's signup `created_at`): an order cannot have been
+    placed tomorrow, nor a customer have signed up then, and a future date would read
+    as "ordered today" / "signed up today" and match every recency rule. `field` and
+    `what` ("an order's date") word the per-item error."""
     hours = get_settings().order_future_tolerance_hours
     now = datetime.now(UTC).replace(tzinfo=None)
-    if ordered_at > now + timedelta(hours=hours):
-        day = brand_time.local_date(ordered_at)
-        raise ValueError(f"ordered_at {day.day} {day:%B %Y} is in the future; an order's "
-                         f"date can be at most {hours:g} hours ahead of now "
+    if value > now + timedelta(hours=hours):
+        day = brand_time.local_date(value)
+        raise ValueError(f"{field} {day.day} {day:%B %Y} is in the future; {what} "
+                         f"can be at most {hours:g} hours ahead of now "
                          "(ORDER_FUTURE_TOLERANCE_HOURS)")
-    return ordered_at
+    return value
 
 
 M = TypeVar("M", bound=BaseModel)
