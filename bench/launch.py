@@ -11,6 +11,8 @@ never grows between runs:
   here; no dedupe, no suppression, no rows for the left-out);
 - reach: today's launch.audience_select — one row per matching customer with its
   skip_reason (window-function dedupe, suppression and cap joins);
+- dealt: the same with a 10% holdout and an A/B test (2 variants, 20% test share),
+  whose ranks (ROW_NUMBER) deal the exact even split (core/campaigns/split.py);
 - preview: reach.preview_reach, the same statement counted by reason.
 Prints the median of --runs each and the ratios reach / baseline, preview / baseline.
 """
@@ -104,6 +106,11 @@ def timed(engine: sa.Engine, kind: str, campaign_id: int) -> tuple[float, int]:
         elif kind == "reach":
             db.execute(LOG.insert().from_select(
                 launch.COLUMNS, launch.audience_select(campaign_id, RULES, now, "sms")))
+        elif kind == "dealt":
+            db.execute(LOG.insert().from_select(
+                launch.COLUMNS, launch.audience_select(campaign_id, RULES, now, "sms",
+                                                       holdout_percent=10, n_variants=2,
+                                                       test_percent=20)))
         else:
             n = reach.preview_reach(db, RULES, "sms", now).matching
         took = time.perf_counter() - started
@@ -133,7 +140,8 @@ def main() -> None:
                 name="bench", rules=RULES, channel="sms", message_template="x", tags=[],
                 status="sending", audience_size=0, created_at=utcnow())
             ).inserted_primary_key[0]
-        times: dict[str, list[float]] = {"baseline": [], "reach": [], "preview": []}
+        times: dict[str, list[float]] = {"baseline": [], "reach": [], "dealt": [],
+                                          "preview": []}
         rows: dict[str, int] = {}
         for _ in range(args.runs):
             for kind in times:
@@ -147,9 +155,12 @@ def main() -> None:
           f"({rows['baseline']:,} rows)")
     print(f"  reach (a row per match, reasons):    {med['reach'] * 1000:8.0f} ms "
           f"({rows['reach']:,} rows)")
+    print(f"  dealt (holdout + A/B, ranked):       {med['dealt'] * 1000:8.0f} ms "
+          f"({rows['dealt']:,} rows)")
     print(f"  preview (same statement, counted):   {med['preview'] * 1000:8.0f} ms")
     print(f"  ratio reach / baseline:   {med['reach'] / med['baseline']:.2f}")
     print(f"  ratio preview / baseline: {med['preview'] / med['baseline']:.2f}")
+    print(f"  ratio dealt / reach:      {med['dealt'] / med['reach']:.2f}")
 
 
 if __name__ == "__main__":

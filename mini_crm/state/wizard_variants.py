@@ -60,9 +60,9 @@ class VariantsState(AppState):
         n = len(self.extra) + 1
         when = (f"all at once; the winner is named after {self.test_hours} h"
                 if self.test_share == "100" else
-                # "about": the test share is drawn by a hash of each customer, so it is
-                # 20% of recipients on average, not exactly (27 of 179 is 15%).
-                f"about {self.test_share}% of recipients first, the rest gets the winner "
+                # Exact: the launch deals the share out by rank (core/campaigns/split).
+                f"{self.test_share}% of recipients first, split evenly; the rest gets the "
+                "winner "
                 f"after {self.test_hours} h")
         return f"{n} variants, {when}, by {self.metric} rate."
 

@@ -91,7 +91,7 @@ def test_wizard_creates_an_ab_campaign_with_a_holdout(page: Page, app_url: str,
     expect(page.get_by_test_id("schedule-now")).to_be_visible()
     page.get_by_test_id("wizard-next").click()
     expect(page.get_by_test_id("review-ab")).to_have_text(
-        re.compile(r"2 variants, about 50% of recipients first.*after 6 h"))
+        re.compile(r"2 variants, 50% of recipients first, split evenly.*after 6 h"))
     # The review lists every variant's message, not only A's.
     expect(page.get_by_test_id("review-variant")).to_have_count(1)
     expect(page.get_by_test_id("review-variant")).to_contain_text("Variant B")

@@ -5,8 +5,6 @@ and the API's create validation."""
 
 from __future__ import annotations
 
-import math
-import random
 from collections import Counter
 from datetime import timedelta
 
@@ -17,10 +15,9 @@ from sqlmodel import Session, select
 
 from mini_crm.core import jobs
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns import ab_test, launch, reports, service
+from mini_crm.core.campaigns import ab_test, launch, reports, service, split
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.delivery import claims, enqueue, sending
-from mini_crm.core.outcomes import holdout
 from mini_crm.db import session_scope
 from mini_crm.models import AuditEvent, Campaign, utcnow
 from mini_crm.settings import get_settings
@@ -67,34 +64,27 @@ def _rows(engine: sa.Engine, campaign_id: int) -> list[sa.Row]:
                                  .order_by(LOG.c.id)).all())
 
 
-def test_sql_assignment_equals_the_python_twins(engine: sa.Engine) -> None:
-    rng = random.Random(15)
-    pairs = [(1, 1), (2_147_483_647, 2_147_483_647)] + [
-        (rng.randint(1, 2**31 - 1), rng.randint(1, 2**31 - 1)) for _ in range(120)]
-    with engine.connect() as conn:
-        for campaign_id, customer_id in pairs:
-            cust = sa.literal(customer_id, sa.BigInteger())
-            for n in (2, 3, 4):
-                got = conn.execute(sa.select(ab_test.variant_expr(campaign_id, cust, n))
-                                   ).scalar()
-                assert got == ab_test.variant_of(campaign_id, customer_id, n)
-            inside = conn.execute(sa.select(sa.case(
-                (ab_test.in_test_expr(campaign_id, cust, 30), 1), else_=0))).scalar()
-            assert bool(inside) == ab_test.in_test_share(campaign_id, customer_id, 30)
-
-
-def test_variants_split_evenly_and_independently_of_holdout_and_test_share() -> None:
-    n = 24_000
-    keys = Counter(ab_test.variant_of(9, c, 3) for c in range(1, n + 1))
-    for k in "ABC":
-        assert abs(keys[k] / n - 1 / 3) < 4 * math.sqrt(2 / 9 / n)
-    held = [c for c in range(1, n + 1) if holdout.bucket_of(9, c) < 1000]
-    in_held = Counter(ab_test.variant_of(9, c, 2) for c in held)
-    assert abs(in_held["A"] / len(held) - 0.5) < 4 * math.sqrt(0.25 / len(held))
-    tested = [c for c in range(1, n + 1) if ab_test.in_test_share(9, c, 20)]
-    assert abs(len(tested) / n - 0.2) < 4 * math.sqrt(0.16 / n)
-    in_test = Counter(ab_test.variant_of(9, c, 2) for c in tested)
-    assert abs(in_test["A"] / len(tested) - 0.5) < 4 * math.sqrt(0.25 / len(tested))
+def test_the_split_deals_exact_even_groups_in_a_stable_random_order() -> None:
+    # The tester's case: 23 in a 2-variant test get 12 and 11 (not 9 and 14).
+    assert split.sizes(23, 0, 2, 100) == split.Sizes(0, 23, 0, [12, 11])
+    # The holdout first (round half up), then the test share of the rest, dealt evenly.
+    assert split.sizes(108, 10, 2, 20) == split.Sizes(11, 19, 78, [10, 9])
+    assert split.sizes(1000, 0, 3, 100).per_variant == [334, 333, 333]
+    assert split.sizes(3, 50) == split.Sizes(2, 1, 0, [])
+    assert split.sizes(0, 20, 4, 30) == split.Sizes(0, 0, 0, [0, 0, 0, 0])
+    ids = list(range(1, 2001))
+    got = split.assign(9, ids, 10, 3, 40)
+    assert Counter(got.values()) == {("holdout", None): 200, ("queued", "A"): 240,
+                                     ("queued", "B"): 240, ("queued", "C"): 240,
+                                     ("waiting", None): 1080}
+    # Random, not by id: the holdout is spread over the ids, and each variant too.
+    held = sorted(c for c, (s, _) in got.items() if s == "holdout")
+    assert held[0] < 100 and held[-1] > 1900
+    in_a = [c for c, v in got.items() if v == ("queued", "A")]
+    assert abs(sum(in_a) / len(in_a) - 1000) < 150
+    # A different campaign draws a different order.
+    other = split.assign(10, ids, 10, 3, 40)
+    assert {c for c, v in other.items() if v[0] == "holdout"} != set(held)
 
 
 def test_launch_assigns_stable_variants_and_holds_the_rest(
@@ -109,15 +99,14 @@ def test_launch_assigns_stable_variants_and_holds_the_rest(
     assert c.message_template == VARIANTS[0]["message"]
     rows = {r.customer_id: r for r in _rows(engine, c.id)}
     assert set(rows) == set(ids)
-    for cust, r in rows.items():
-        if holdout.bucket_of(c.id, cust) < 1000:
-            assert (r.status, r.variant) == ("holdout", None)
-        elif ab_test.in_test_share(c.id, cust, 40):
-            assert (r.status, r.variant) == ("queued", ab_test.variant_of(c.id, cust, 3))
-        else:
-            assert (r.status, r.variant) == ("waiting", None)
+    # The SQL deals exactly as its Python twin: 50 held out, 180 in the test (60 per
+    # variant), 270 waiting.
+    assert {cust: (r.status, r.variant) for cust, r in rows.items()} == split.assign(
+        c.id, ids, 10, 3, 40)
+    counts = Counter((r.status, r.variant) for r in rows.values())
+    assert counts == {("holdout", None): 50, ("queued", "A"): 60, ("queued", "B"): 60,
+                      ("queued", "C"): 60, ("waiting", None): 270}
     counts = Counter(r.status for r in rows.values())
-    assert 120 < counts["queued"] < 240 and counts["waiting"] > 200
     # A re-run after a killed launch (rows rolled back) picks exactly the same split.
     before = {cust: (r.status, r.variant) for cust, r in rows.items()}
     with Session(engine) as db:
@@ -201,12 +190,13 @@ def test_test_share_then_winner_then_rest_end_to_end(
     # vendor acceptance per row), and no holdout member ever.
     assert set(vendor.received) == sendable and set(vendor.received.values()) == {1}
     assert not held & set(vendor.received)
-    test_ids = {r.id for r in rows if ab_test.in_test_share(c.id, r.customer_id, 50)}
+    dealt = split.assign(c.id, [r.customer_id for r in rows], c.holdout_percent, 2, 50)
+    test_ids = {r.id for r in rows if dealt[r.customer_id][0] == "queued"}
     for r in rows:
         if r.status == "holdout":
             assert r.variant is None and r.message is None
         elif r.id in test_ids:
-            assert r.variant == ab_test.variant_of(c.id, r.customer_id, 2)
+            assert r.variant == dealt[r.customer_id][1]
             assert vendor.bodies[str(r.id)].startswith(f"{r.variant}: ")
         else:
             assert r.variant == "B" and vendor.bodies[str(r.id)].startswith("B: ")

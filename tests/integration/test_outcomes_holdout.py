@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from mini_crm.core.campaigns import launch, service
+from mini_crm.core.campaigns import launch, service, split
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.delivery import claims, enqueue
 from mini_crm.core.outcomes import holdout
@@ -21,7 +21,7 @@ from tests.integration.campaign_helpers import LOG, add_customers, city_rules
 from tests.integration.outcomes_data import order, send_orders
 
 
-def test_sql_bucket_equals_python_bucket(engine: sa.Engine) -> None:
+def test_sql_hash_and_bucket_equal_the_python_ones(engine: sa.Engine) -> None:
     rng = random.Random(4)
     pairs = [(1, 1), (2_147_483_647, 2_147_483_647), (1, 2_147_483_647)] + [
         (rng.randint(1, 2**31 - 1), rng.randint(1, 2**31 - 1)) for _ in range(200)]
@@ -31,6 +31,9 @@ def test_sql_bucket_equals_python_bucket(engine: sa.Engine) -> None:
                 campaign_id, sa.literal(customer_id, sa.BigInteger()).label("cust")))).scalar()
             assert int(got) == holdout.bucket_of(campaign_id, customer_id), (campaign_id,
                                                                               customer_id)
+            full = conn.execute(sa.select(holdout.stable_hash(
+                campaign_id, sa.literal(customer_id, sa.BigInteger()), 99))).scalar()
+            assert int(full) == holdout.hash_of(campaign_id, customer_id, 99)
 
 
 def test_buckets_are_uniform_and_salts_independent() -> None:
@@ -64,8 +67,9 @@ def test_launch_keeps_a_stable_holdout_that_is_never_claimed(
     campaign_id, rows = _launch(engine, 20)
     assert set(rows) == set(ids)
     held = {c for c, s in rows.items() if s == "holdout"}
-    assert held == {c for c in ids if holdout.bucket_of(campaign_id, c) < 2000}
-    assert 60 < len(held) < 180 and set(rows.values()) == {"holdout", "queued"}
+    assert rows == {c: s for c, (s, _v) in split.assign(campaign_id, ids, 20).items()}
+    # Exactly 20 % of the 600 eligible, not "about": the launch deals by rank.
+    assert len(held) == 120 and set(rows.values()) == {"holdout", "queued"}
     # A second fill of the same campaign (a retried launch) adds and moves nothing, and
     # the statement itself, run again after a rollback (a killed launch), picks the same.
     with Session(engine) as db:

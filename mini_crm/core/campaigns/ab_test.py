@@ -8,17 +8,15 @@ subject line; without one it uses the campaign's (which message a row is sent is
 `core/messages/variants.message_for`, so delivery reads it without importing this
 package).
 
-Assignment (launch.audience_select, inside the launch's one INSERT ... SELECT).
-Every eligible, non-holdout recipient gets a variant from a stable bucket of
-(campaign, customer) with VARIANT_SALT, split evenly: with k variants, buckets
-[i * 10000 // k, (i + 1) * 10000 // k) get the i-th key. A second stable bucket with
-TEST_SALT decides the test share: with test_percent < 100 only customers whose bucket is
-below test_percent * 100 are `queued`; the others are `waiting` with no variant yet.
-Workers claim only `queued` rows, so a waiting row is never sent before the winner.
-Holdout members (their own salt) get no variant: they receive no message, and they are
-the control of the uplift, not of the variant comparison. The three hashes are the
-same integer arithmetic in SQL and in Python (`variant_of`, `in_test_share`), so a
-re-run, a relaunch after SIGKILL or a report recomputes the same split.
+Assignment (launch.audience_select, inside the launch's one INSERT ... SELECT; the
+rule is core/campaigns/split.py). The eligible recipients are ranked by a stable hash
+of (campaign, customer); after the holdout, the first round(test_percent %) of the
+others are the test share, `queued` with variants dealt round-robin (A, B, A, B, ...),
+so the variants' sizes differ by at most one; the others are `waiting` with no variant
+yet. Workers claim only `queued` rows, so a waiting row is never sent before the
+winner. Holdout members get no variant: they receive no message, and they are the
+control of the uplift, not of the variant comparison. The launch's statement is atomic
+and runs once per campaign, so nobody's variant ever changes after it committed.
 
 The winner. At `ab_decide_at` (launch + test_hours) the periodic task `decide_due`
 compares the variants on the rows that reached the vendor (core/outcomes/ab_winner.py:
@@ -41,7 +39,6 @@ only records which variant won, for the report.
 from __future__ import annotations
 
 import logging
-import math
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -50,13 +47,12 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns import reach
+from mini_crm.core.campaigns import reach, split
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.delivery import log_status
 from mini_crm.core.messages import render
 from mini_crm.core.messages.email import validate_email_fields
 from mini_crm.core.outcomes import ab_winner
-from mini_crm.core.outcomes.holdout import BUCKETS, bucket_of, stable_bucket
 from mini_crm.db import session_scope
 from mini_crm.models import (
     Campaign,
@@ -72,10 +68,8 @@ log = logging.getLogger(__name__)
 CAMPAIGN = Campaign.__table__
 LOG = CommunicationLog.__table__
 CONVERSION = Conversion.__table__
-KEYS = ("A", "B", "C", "D")
+KEYS = split.KEYS
 MIN_VARIANTS, MAX_VARIANTS = 2, len(KEYS)
-VARIANT_SALT = 104_729  # the 10,000th prime; holdout uses 7,919 (the 1,000th)
-TEST_SALT = 1_299_709  # the 100,000th prime
 DEFAULT_TEST = {"test_percent": 100, "test_hours": 24, "metric": "conversion"}
 MAX_TEST_HOURS = 168
 # "ended": the campaign was cancelled while testing; no winner is picked after a cancel.
@@ -157,18 +151,15 @@ def check_settings(ab_test: Any, variants: list[dict[str, Any]] | None
 
 def expected_test_size(eligible: int, n_variants: int, test_percent: int,
                        holdout_percent: int = 0) -> tuple[int, int]:
-    """(about, low): the expected number of people per variant in the test and a low
-    estimate, from `eligible` recipients (reach.Reach.recipients) before the holdout.
+    """(about, low): the number of people per variant in the test and the smallest
+    variant's, from `eligible` recipients (reach.Reach.recipients) before the holdout.
 
-    Each customer lands in the holdout, the test share and a variant by independent
-    stable hashes, so a variant's count is binomial with n = eligible and
-    p = (1 - holdout) * share / k; `low` is the mean minus two standard deviations
-    (about 2.5% of launches get fewer). A 20% test of 1,000 over 2 variants is about
-    100 each, low 81: the case where variant B got 98 and no winner could be picked.
+    The launch deals the test share out evenly (core/campaigns/split.py), so these are
+    the exact sizes for that many recipients; "about" only because the audience may
+    change before the launch. A 20% test of 1,000 over 2 variants is 100 each.
     """
-    p = (1 - holdout_percent / 100) * (test_percent / 100) / max(n_variants, 1)
-    mean = max(eligible, 0) * p
-    return round(mean), max(0, math.floor(mean - 2 * math.sqrt(mean * (1 - p))))
+    got = split.sizes(eligible, holdout_percent, max(n_variants, 1), test_percent)
+    return round(got.test / max(n_variants, 1)), min(got.per_variant)
 
 
 def small_test_warning(eligible: int, n_variants: int, test_percent: int,
@@ -219,33 +210,6 @@ def campaign_warnings(db: Session, campaign: Campaign, figures: list[dict[str, A
                                      int(settings["test_percent"]),
                                      int(campaign.holdout_percent or 0))
     return [warning] if warning else []
-
-
-# Assignment -----------------------------------------------------------------
-
-def variant_of(campaign_id: int, customer_id: int, n_variants: int) -> str:
-    """The variant key of one customer: `variant_expr`'s Python twin."""
-    b = bucket_of(campaign_id, customer_id, VARIANT_SALT)
-    return next(KEYS[i] for i in range(n_variants) if b < BUCKETS * (i + 1) // n_variants)
-
-
-def in_test_share(campaign_id: int, customer_id: int, test_percent: int) -> bool:
-    """Whether a customer is in the test share: `in_test_expr`'s Python twin."""
-    return bucket_of(campaign_id, customer_id, TEST_SALT) < test_percent * BUCKETS // 100
-
-
-def variant_expr(campaign_id: int, customer_id: sa.ColumnElement[Any],
-                 n_variants: int) -> sa.ColumnElement[Any]:
-    b = stable_bucket(campaign_id, customer_id, VARIANT_SALT)
-    whens = [(b < sa.literal(BUCKETS * (i + 1) // n_variants, sa.BigInteger()),
-              sa.literal(KEYS[i], sa.String(8))) for i in range(n_variants - 1)]
-    return sa.case(*whens, else_=sa.literal(KEYS[n_variants - 1], sa.String(8)))
-
-
-def in_test_expr(campaign_id: int, customer_id: sa.ColumnElement[Any],
-                 test_percent: int) -> sa.ColumnElement[bool]:
-    return stable_bucket(campaign_id, customer_id, TEST_SALT) < sa.literal(
-        test_percent * BUCKETS // 100, sa.BigInteger())
 
 
 # Figures --------------------------------------------------------------------

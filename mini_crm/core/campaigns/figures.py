@@ -15,6 +15,7 @@ import calendar
 from typing import Any
 
 from mini_crm.core import formatting
+from mini_crm.core.campaigns import split
 from mini_crm.core.campaigns.reach import Reach
 from mini_crm.core.sms import sms_length
 
@@ -71,9 +72,10 @@ def reach_view(counted: Reach, channel: str) -> dict[str, Any]:
 
 
 def held_out(eligible: int, percent: int) -> int:
-    """About how many of `eligible` customers a `percent` (0-50) holdout keeps back: each
-    is held out by a hash, so the real count varies around this (Reach.holdout_about)."""
-    return round(eligible * percent / 100) if eligible > 0 else 0
+    """How many of `eligible` customers a `percent` (0-50) holdout keeps back: the launch
+    holds back exactly this share of the recipients it counts then (split.sizes); "about"
+    in the words, since the audience may change before it (Reach.holdout_about)."""
+    return split.sizes(eligible, percent).holdout if eligible > 0 else 0
 
 
 def receive_text(eligible: int, percent: int) -> str:

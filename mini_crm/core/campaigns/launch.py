@@ -15,15 +15,13 @@ statistics from when the log was small, planned that anti-join as a sequential s
 communication_log per customer — over the rows the same statement was inserting — and
 a 100k launch took 76 s instead of 1 s.
 
-Holdout: with a campaign's holdout_percent > 0, each recipient's row gets status
-`holdout` instead of `queued` when their stable bucket (core/outcomes/holdout.py, a hash
-of campaign and customer id computed in the same statement) falls below the percentage;
-so the holdout is drawn from the eligible audience only, and since workers only claim
-`queued` rows, a holdout member is never sent. The frequency cap does not count them.
-
-A/B variants (core/campaigns/ab_test.py): each other recipient's row gets its variant
-key from a second stable bucket, and with a test share below 100 % a third bucket
-decides who is `queued` now and who is `waiting` (no variant yet) for the winner.
+Holdout and A/B variants (core/campaigns/split.py): with a holdout or variants, the
+same statement ranks the eligible recipients by a stable hash of (campaign, customer)
+(ROW_NUMBER) and deals them out in that order: the first round(n x holdout %) get
+status `holdout` (never sent: workers only claim `queued`, and the frequency cap does
+not count them), then the test share is `queued` with variants dealt round-robin (A, B,
+A, B, ...: equal sizes), and the rest of an A/B test share waits (`waiting`, no variant
+yet) for the winner.
 """
 
 from __future__ import annotations
@@ -34,8 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from mini_crm.core.campaigns import ab_test, reach
-from mini_crm.core.outcomes.holdout import in_holdout
+from mini_crm.core.campaigns import reach, split
 from mini_crm.models import TIMESTAMP, CommunicationLog, DeliveryStatus
 
 LOG = CommunicationLog.__table__
@@ -51,24 +48,19 @@ def audience_select(campaign_id: int, rules: dict[str, Any], now: datetime,
     n_variants (0, or 2-4) assigns variant keys to the rows to send; test_percent < 100
     makes the rows outside the test share `waiting` (see the module docstring)."""
     reached = reach.reach_select(campaign_id, rules, channel, now).subquery("reached")
-    customer = reached.c.customer_id
-    send: sa.ColumnElement[Any] = sa.literal(DeliveryStatus.QUEUED)
-    if n_variants and test_percent < 100:
-        send = sa.case((ab_test.in_test_expr(campaign_id, customer, test_percent), send),
-                       else_=sa.literal(DeliveryStatus.WAITING))
-    if holdout_percent > 0:
-        send = sa.case((in_holdout(campaign_id, customer, holdout_percent),
-                        sa.literal(DeliveryStatus.HOLDOUT)), else_=send)
-    status = sa.case((reached.c.skip_reason.is_(None), send),
-                     else_=sa.literal(DeliveryStatus.SKIPPED))
-    variant: sa.ColumnElement[Any] = sa.null()
-    if n_variants:
-        variant = sa.case((status == sa.literal(DeliveryStatus.QUEUED),
-                           ab_test.variant_expr(campaign_id, customer, n_variants)),
-                          else_=sa.null())
     stamp = sa.literal(now, TIMESTAMP)
-    return sa.select(sa.literal(campaign_id, sa.Integer), customer, status,
-                     reached.c.skip_reason, sa.literal(0, sa.Integer), stamp, stamp, variant)
+    if holdout_percent <= 0 and not n_variants:
+        # Nobody to deal out: no ranking (its sort) on an ordinary launch.
+        status = sa.case((reached.c.skip_reason.is_(None), sa.literal(DeliveryStatus.QUEUED)),
+                         else_=sa.literal(DeliveryStatus.SKIPPED))
+        return sa.select(sa.literal(campaign_id, sa.Integer), reached.c.customer_id, status,
+                         reached.c.skip_reason, sa.literal(0, sa.Integer), stamp, stamp,
+                         sa.null())
+    dealt = split.split_select(campaign_id, reached, holdout_percent, n_variants,
+                               test_percent)
+    return sa.select(sa.literal(campaign_id, sa.Integer), dealt.c.customer_id,
+                     dealt.c.status, dealt.c.skip_reason, sa.literal(0, sa.Integer), stamp,
+                     stamp, dealt.c.variant)
 
 
 def fill_log(session: Session, campaign_id: int, rules: dict[str, Any], now: datetime,

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from mini_crm.core import contacts
+from mini_crm.core.campaigns import split
 from mini_crm.core.segments import matching_customer_ids, parse_rules
 from mini_crm.core.segments.service import SAMPLE_COLUMNS
 from mini_crm.models import (
@@ -208,7 +209,9 @@ class Reach:
 
     @property
     def holdout_about(self) -> int:
-        return round(self.recipients * self.holdout_percent / 100)
+        """The holdout the launch would draw from these recipients (split.sizes); "about"
+        since the audience may change before the launch."""
+        return split.sizes(self.recipients, self.holdout_percent).holdout
 
     def as_dict(self) -> dict[str, Any]:
         return {"matching": self.matching, "recipients": self.recipients,

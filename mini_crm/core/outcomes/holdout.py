@@ -1,15 +1,15 @@
 """Holdout groups: stable random assignment at launch, and a size suggested by power.
 
-Assignment. A customer is in campaign C's holdout when
-`stable_bucket(C, customer, HOLDOUT_SALT) < holdout_percent * 100` (buckets 0..9999).
-The bucket is a hash of (campaign id, customer id) computed inside the launch's
-INSERT ... SELECT, so the audience never passes through Python and a re-run, a retry
-after SIGKILL or a second launch attempt always puts the same people in the holdout.
-The hash is integer arithmetic modulo the prime 2^31 - 1, written once as a SQLAlchemy
-expression that means the same on SQLite, PostgreSQL and MariaDB (and once in Python,
-`bucket_of`, which the tests hold it to): an affine step mixes in the ids and a salt,
-then two squaring steps make it non-linear, so two salts (holdout, A/B variants) give
-independent splits rather than shifted copies of one.
+Assignment. The launch ranks the eligible audience by a stable hash of (campaign id,
+customer id) and holds back the first round(n x holdout_percent / 100) of them: an
+exact share, drawn inside the launch's INSERT ... SELECT (core/campaigns/split.py, with
+the A/B test share and variants), so the audience never passes through Python and the
+members never change after the launch committed. The hash is integer arithmetic
+modulo the prime 2^31 - 1, written once as a SQLAlchemy expression that means the same
+on SQLite, PostgreSQL and MariaDB (`stable_hash`) and once in Python (`hash_of`, which
+the tests hold it to): an affine step mixes in the ids and a salt, then two squaring
+steps make it non-linear, so two salts give unrelated orders rather than shifted
+copies of one.
 
 Size. The wizard suggests the smallest holdout (in steps of 5 %, at most 50 %) whose
 minimum detectable effect (MDE) is at most TARGET_RELATIVE_MDE of the audience's own
@@ -68,17 +68,22 @@ POWER = 0.80
 ORDER = Order.__table__
 
 
-def bucket_of(campaign_id: int, customer_id: int, salt: int = HOLDOUT_SALT) -> int:
-    """The bucket (0..9999) of one customer in one campaign: the SQL expression's twin."""
+def hash_of(campaign_id: int, customer_id: int, salt: int = HOLDOUT_SALT) -> int:
+    """The stable hash (0 .. PRIME - 1) of one customer in one campaign: `stable_hash`'s
+    twin. core/campaigns/split.py ranks a launch's recipients by it."""
     h = (customer_id * 48_271 + campaign_id * 69_621 + salt) % PRIME
     h = (h * h + 12_345) % PRIME
-    h = (h * h + 54_321) % PRIME
-    return h % BUCKETS
+    return (h * h + 54_321) % PRIME
 
 
-def stable_bucket(campaign_id: int | sa.ColumnElement[Any], customer_id: sa.ColumnElement[Any],
-                  salt: int = HOLDOUT_SALT) -> sa.ColumnElement[Any]:
-    """`bucket_of` as a SQL expression over a customer-id column (BIGINT arithmetic:
+def bucket_of(campaign_id: int, customer_id: int, salt: int = HOLDOUT_SALT) -> int:
+    """The bucket (0..9999) of one customer in one campaign: the SQL expression's twin."""
+    return hash_of(campaign_id, customer_id, salt) % BUCKETS
+
+
+def stable_hash(campaign_id: int | sa.ColumnElement[Any], customer_id: sa.ColumnElement[Any],
+                salt: int = HOLDOUT_SALT) -> sa.ColumnElement[Any]:
+    """`hash_of` as a SQL expression over a customer-id column (BIGINT arithmetic:
     every intermediate stays below 2^62)."""
     big = sa.BigInteger()
     prime = sa.literal(PRIME, big)
@@ -87,14 +92,13 @@ def stable_bucket(campaign_id: int | sa.ColumnElement[Any], customer_id: sa.Colu
                    else campaign_id, big) * sa.literal(69_621, big)
          + sa.literal(salt, big)) % prime
     h = (h * h + sa.literal(12_345, big)) % prime
-    h = (h * h + sa.literal(54_321, big)) % prime
-    return h % sa.literal(BUCKETS, big)
+    return (h * h + sa.literal(54_321, big)) % prime
 
 
-def in_holdout(campaign_id: int, customer_id: sa.ColumnElement[Any],
-               percent: int) -> sa.ColumnElement[bool]:
-    return stable_bucket(campaign_id, customer_id) < sa.literal(percent * BUCKETS // 100,
-                                                                sa.BigInteger())
+def stable_bucket(campaign_id: int | sa.ColumnElement[Any], customer_id: sa.ColumnElement[Any],
+                  salt: int = HOLDOUT_SALT) -> sa.ColumnElement[Any]:
+    """`bucket_of` as a SQL expression over a customer-id column."""
+    return stable_hash(campaign_id, customer_id, salt) % sa.literal(BUCKETS, sa.BigInteger())
 
 
 def check_percent(value: Any) -> int:
