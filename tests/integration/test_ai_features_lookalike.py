@@ -336,3 +336,53 @@ def test_harder_cohort_needs_city_spend_and_recency(session: Session, dialect: s
           f"size {look.size}; {look.sentence}")
     assert precision >= 0.8 and recall >= 0.8
     assert "Pune" in look.sentence
+
+
+def _import_batches(session: Session) -> None:
+    """600 customers alike in spend, orders, recency and city; the last 200 came in by a
+    later import (created yesterday, the others a year ago) and carry its batch tag."""
+    rng = random.Random(8)
+    now = utcnow()
+    rows = []
+    for i in range(600):
+        count = rng.randint(0, 6)
+        rows.append({"external_id": f"im{i}", "city": rng.choice(CITIES),
+                     "total_spend": rng.uniform(200, 9000) if count else 0,
+                     "order_count": count,
+                     "last_order_at": days_ago(now, rng.uniform(1, 300)) if count else None,
+                     "first_order_at": days_ago(now, 400) if count else None,
+                     "created_at": days_ago(now, 1 if i >= 400 else 365),
+                     "attributes": {"batch": "june" if i >= 400 else "may"}})
+    add_customers(session, rows)
+
+
+JUNE = {"combinator": "and", "rules": [
+    {"field": "attributes.batch", "operator": "=", "value": "june"}]}
+
+
+def test_a_seed_set_apart_only_by_its_import_date_gets_no_lookalike(session: Session
+                                                                     ) -> None:
+    """The seed differs from the rest only by when it was added: "customers for 1 day"
+    would be its import date, not a trait, so no rules are proposed."""
+    _import_batches(session)
+    with pytest.raises(lk.LookalikeError) as refused:
+        lk.lookalike(session, rules=JUNE)
+    assert str(refused.value).startswith("these customers look like everyone else: no "
+                                         "lookalike.")
+    assert "when they were added" in str(refused.value)
+
+
+def test_a_seed_with_a_real_trait_besides_its_import_date_still_gets_rules(
+        session: Session) -> None:
+    """The same later import, but its customers also spend far more: the model names the
+    spend, not the signup date (spend separates them exactly, so no one outside the
+    seed resembles it: the nothing-found answer, about spend)."""
+    _import_batches(session)
+    session.execute(sa.update(Customer).where(Customer.external_id.in_(
+        [f"im{i}" for i in range(400, 600)])).values(total_spend=Decimal("30000"),
+                                                     order_count=8))
+    session.commit()
+    look = lk.lookalike(session, rules=JUNE).value
+    fields = set().union(*(tree_rules.fields_of(g["rules"]) for g in look.groups))
+    assert fields & {"total_spend", "order_count"} and not fields & {"days_since_signup"}
+    assert "signup" not in look.summary

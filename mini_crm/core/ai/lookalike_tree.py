@@ -21,6 +21,8 @@ from mini_crm.core.segments.schema import MAX_DAYS
 
 NEVER_DAYS = float(3 * MAX_DAYS)  # "never ordered": far beyond any real days value
 NUMERIC = ("total_spend", "order_count", "days_since_last_order", "days_since_signup")
+TENURE = NUMERIC.index("days_since_signup")  # from created_at: for imports, the import date
+TENURE_FIELDS = ("days_since_signup", "created_at")  # the rule fields that read created_at
 # A rule group must hold this share of the seed, at this lift over others, at this z.
 MIN_GROUP_SEED_SHARE = 0.03
 MIN_LIFT = 3.0
@@ -159,6 +161,23 @@ def why(rules: list[dict[str, Any]]) -> str:
     group = rules[0] if len(rules) == 1 and "rules" in rules[0] else {"combinator": "and",
                                                                        "rules": rules}
     return describe(group).removeprefix("Customers who ")
+
+
+def fields_of(rules: dict[str, Any] | list[Any]) -> set[str]:
+    """Every field a rules group (or list of rules) names, at any depth."""
+    items = rules.get("rules", []) if isinstance(rules, dict) else rules
+    out: set[str] = set()
+    for r in items:
+        if isinstance(r, dict) and "rules" in r:
+            out |= fields_of(r)
+        elif isinstance(r, dict) and r.get("field"):
+            out.add(str(r["field"]))
+    return out
+
+
+def only_tenure(groups: list[dict[str, Any]]) -> bool:
+    """True when every AND group names tenure fields only (TENURE_FIELDS)."""
+    return bool(groups) and all(fields_of(g) <= set(TENURE_FIELDS) for g in groups)
 
 
 def evaluate(path: list[Bound], x: list[list[float]]) -> list[int]:
