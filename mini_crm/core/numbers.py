@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from mini_crm.core import plain_errors
+
 __all__ = [
     "INT32", "INT64", "MONEY", "ColumnRange", "NumberError", "NumberFormatError",
     "NUMERIC_TEXT_PATTERN", "NumberRangeError", "check_range", "numeric_text", "parse_number",
@@ -109,8 +111,11 @@ def parse_number(value: object) -> Decimal:
     at its shortest repr: 0.1 → Decimal('0.1')) and Decimal. bool is refused (JSON
     true is not 1). Raises NumberFormatError with a how-to-write hint.
     """
-    if isinstance(value, bool) or value is None:
-        raise NumberFormatError(str(value), "is not a number")
+    if isinstance(value, bool) or value is None or not isinstance(
+            value, int | float | Decimal | str):
+        # Shown as JSON spells it (true, null, [1, 2]), not as Python does (True, None).
+        raise NumberFormatError(str(value), "is not a number", message=(
+            f"{plain_errors.shown(value)} is not a number: {HOW_TO_WRITE}"))
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
@@ -127,8 +132,6 @@ def parse_number(value: object) -> Decimal:
         if not value.is_finite():
             raise NumberFormatError(str(value), "is not a finite number")
         return value
-    if not isinstance(value, str):
-        raise NumberFormatError(str(value), "is not a number")
     return _parse_text(value)
 
 

@@ -26,7 +26,7 @@ _LIST_HINTS = {"items": "the order's line items, a list of objects such as "
 EMPTY_BODY = "the request body is empty; send a JSON object"
 
 
-def _shown(value: Any, limit: int = 40) -> str:
+def shown(value: Any, limit: int = 40) -> str:
     """The input as the user wrote it: text in quotes, anything else in its JSON spelling
     (true, false, null, [1, 2], {"a": 1}), never Python's (True, None, {'a': 1})."""
     if isinstance(value, str):
@@ -130,9 +130,9 @@ def message(error: dict[str, Any], label: str | None = None, *,
         limit = ctx.get("max_length" if kind == "too_long" else "min_length")
         return f"{name} has {ctx.get('actual_length')} entries; {bound} {limit}"
     if kind in ("bool_type", "bool_parsing"):
-        return f"{name} must be {BOOL_WORDS}, not {_shown(value)}"
+        return f"{name} must be {BOOL_WORDS}, not {shown(value)}"
     if kind == "none_required":
-        return f"{name} must be null, not {_shown(value)}"
+        return f"{name} must be null, not {shown(value)}"
     if _is_huge(value) or kind == "finite_number":
         return f"{name} is too large a number"
     if kind.startswith(("decimal_", "float_", "int_")) or kind in (
@@ -140,9 +140,9 @@ def message(error: dict[str, Any], label: str | None = None, *,
             "multiple_of"):
         return _number(kind, name, value, ctx)
     if kind in ("string_type", "string_unicode"):
-        return f"{name} must be text, not {_shown(value)}"
+        return f"{name} must be text, not {shown(value)}"
     if kind == "string_pattern_mismatch":
-        return f"{name} {_shown(value)} is not in the expected form ({ctx.get('pattern')})"
+        return f"{name} {shown(value)} is not in the expected form ({ctx.get('pattern')})"
     if kind == "list_type":
         hint = _LIST_HINTS.get(last)
         return f"{name} must be {hint}" if hint else f"{name} must be a list"
@@ -150,7 +150,7 @@ def message(error: dict[str, Any], label: str | None = None, *,
         return f"{name} must be an object, e.g. {{\"key\": \"value\"}}"
     if kind.startswith(("datetime_", "date_", "timezone_")):
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return (f"{name} {_shown(value)} is not a Unix time (seconds, or milliseconds "
+            return (f"{name} {shown(value)} is not a Unix time (seconds, or milliseconds "
                     f"above 20,000,000,000); write e.g. {TIMESTAMP_EXAMPLE}")
         return f"{name} must be an ISO 8601 timestamp such as {TIMESTAMP_EXAMPLE}"
     return _other(kind, name, value, text, ctx)
@@ -160,14 +160,14 @@ def _other(kind: str, name: str, value: Any, text: str, ctx: dict[str, Any]) -> 
     """Choices, and the error types request bodies rarely meet: by kind, else
     pydantic's sentence in JSON's words."""
     if kind in ("literal_error", "enum"):
-        return f"{name} must be {ctx.get('expected')}, not {_shown(value)}"
+        return f"{name} must be {ctx.get('expected')}, not {shown(value)}"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return f"{name} is not one of the shapes this field takes, not {_shown(value)}"
+        return f"{name} is not one of the shapes this field takes, not {shown(value)}"
     if kind in _INTERNAL:
-        return f"{name} cannot take the value {_shown(value)}"
+        return f"{name} cannot take the value {shown(value)}"
     base = kind.removesuffix("_type").removesuffix("_parsing")
     if (base != kind or kind == "is_instance_of") and (words := _KIND_WORDS.get(base)):
-        return f"{name} must be {words}, not {_shown(value)}"
+        return f"{name} must be {words}, not {shown(value)}"
     text = _plain_words(text)
     return f"{name}: {text}" if name != "the body" else text
 
@@ -175,17 +175,17 @@ def _other(kind: str, name: str, value: Any, text: str, ctx: dict[str, Any]) -> 
 def _number(kind: str, name: str, value: Any, ctx: dict[str, Any]) -> str:
     if isinstance(value, bool):
         if kind.startswith("int_"):
-            return f"{name} must be a whole number, not {_shown(value)}"
-        return f"{name} must be a number like {NUMBER_EXAMPLE}, not {_shown(value)}"
+            return f"{name} must be a whole number, not {shown(value)}"
+        return f"{name} must be a number like {NUMBER_EXAMPLE}, not {shown(value)}"
     bounds = {"greater_than": ("more than", "gt"), "greater_than_equal": ("at least", "ge"),
               "less_than": ("less than", "lt"), "less_than_equal": ("at most", "le")}
     if kind in bounds:
         words, key = bounds[kind]
-        return f"{name} must be {words} {ctx.get(key)}, not {_shown(value)}"
+        return f"{name} must be {words} {ctx.get(key)}, not {shown(value)}"
     if kind == "decimal_max_places":
         return f"{name} has more than {ctx.get('decimal_places')} decimal places"
     if kind in ("decimal_max_digits", "decimal_whole_digits"):
         return f"{name} is too large a number"
     if kind.startswith("int_"):
-        return f"{name} must be a whole number, not {_shown(value)}"
-    return f"{name} must be a number like {NUMBER_EXAMPLE}, not {_shown(value)}"
+        return f"{name} must be a whole number, not {shown(value)}"
+    return f"{name} must be a number like {NUMBER_EXAMPLE}, not {shown(value)}"

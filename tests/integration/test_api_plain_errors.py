@@ -4,6 +4,8 @@ without pydantic's phrasing."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -118,3 +120,22 @@ def test_a_boolean_or_text_is_not_a_number(api: TestClient, keys, app_settings, 
     error = r.json()["error"]
     assert error["code"] == "validation_error"
     assert error["message"].startswith(f"{field} must be a whole number, not ")
+
+
+@pytest.mark.parametrize(("rule", "words"), [
+    ({"field": "total_spend", "operator": ">", "value": True}, "expected a number: true is "
+                                                                "not a number"),
+    ({"field": "total_spend", "operator": ">", "value": {"x": 1}}, '{"x": 1} is not a number'),
+    ({"field": "order_count", "operator": ">", "value": None}, "null is not a number"),
+    ({"field": "city", "operator": "=", "value": [True]}, "expected text, got [true]"),
+    ({"field": "window_order_count", "operator": ">", "value": 1,
+      "window": {"last_days": True}}, "from 1 to 36500, got true"),
+])
+def test_rule_values_are_shown_in_json_words(api: TestClient, keys, app_settings, rule,
+                                             words) -> None:
+    r = api.post("/api/v1/segments/preview", json={"rules": {"combinator": "and",
+                                                             "rules": [rule]}}, headers=keys)
+    assert r.status_code == 422, r.text
+    message = r.json()["error"]["message"]
+    assert words in message, message
+    assert not re.search(r"\bTrue\b|\bNone\b|\{'", message), message

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from mini_crm.core import brand_time, contacts, numbers
+from mini_crm.core.plain_errors import shown
 from mini_crm.core.segments.fields import (
     ALL_OPERATORS,
     NULLS,
@@ -103,7 +104,8 @@ def _group(obj: Any, path: str, depth: int, counter: list[int]) -> Group:
         raise RulesError(path, f"unknown key(s) {', '.join(sorted(unknown))} in a group")
     combinator = str(obj.get("combinator", "and")).lower()
     if combinator not in ("and", "or"):
-        raise RulesError(path, f"combinator must be 'and' or 'or', not {obj.get('combinator')!r}")
+        raise RulesError(path, "combinator must be 'and' or 'or', not "
+                         f"{shown(obj.get('combinator'))}")
     negate = obj.get("not", False)
     if not isinstance(negate, bool):
         raise RulesError(path, "'not' must be true or false")
@@ -139,7 +141,7 @@ def _condition(obj: Any, path: str) -> Condition:
                          "(letters, digits, underscore)", name)
     op = obj.get("operator")
     if op not in ALL_OPERATORS:
-        raise RulesError(path, f"unknown operator {op!r}; expected one of "
+        raise RulesError(path, f"unknown operator {shown(op)}; expected one of "
                          f"{', '.join(ALL_OPERATORS)}", name)
     if op not in spec.operators:
         # named in words and by the code the API takes (only an API client can send it)
@@ -253,7 +255,7 @@ def _scalar(spec: FieldSpec, raw: Any, path: str) -> tuple[Any, str]:
     if spec.kind == "date":
         day = _date(raw)
         if day is None:
-            raise RulesError(path, f"expected a date like 2025-01-31, got {raw!r}", spec.name)
+            raise RulesError(path, f"expected a date like 2025-01-31, got {shown(raw)}", spec.name)
         try:
             brand_time.check_supported(day)
         except brand_time.TimestampError as exc:
@@ -261,7 +263,7 @@ def _scalar(spec: FieldSpec, raw: Any, path: str) -> tuple[Any, str]:
         return day, "date"
     if spec.kind == "text":
         if not isinstance(raw, str | int) or isinstance(raw, bool):
-            raise RulesError(path, f"expected text, got {raw!r}", spec.name)
+            raise RulesError(path, f"expected text, got {shown(raw)}", spec.name)
         return _text(str(raw), spec, path), "text"
     # attribute: typed by the value itself
     if isinstance(raw, bool):
@@ -277,7 +279,7 @@ def _scalar(spec: FieldSpec, raw: Any, path: str) -> tuple[Any, str]:
         if number is not None:
             return number, "number"
         return _text(raw, spec, path), "text"
-    raise RulesError(path, f"expected text, a number or true/false, got {raw!r}", spec.name)
+    raise RulesError(path, f"expected text, a number or true/false, got {shown(raw)}", spec.name)
 
 
 def _numeric(spec: FieldSpec, raw: Any, path: str) -> Decimal:
@@ -285,10 +287,10 @@ def _numeric(spec: FieldSpec, raw: Any, path: str) -> Decimal:
     if spec.kind == "days":
         if not (0 <= value <= MAX_DAYS and value == value.to_integral_value()):
             raise RulesError(path, f"expected a whole number of days from 0 to {MAX_DAYS}, "
-                             f"got {raw!r}", spec.name)
+                             f"got {shown(raw)}", spec.name)
         return value
     if value < 0:
-        raise RulesError(path, f"expected a number ≥ 0, got {raw!r}", spec.name)
+        raise RulesError(path, f"expected a number ≥ 0, got {shown(raw)}", spec.name)
     _check(value, RANGES[spec.unit], spec, path)
     return value
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mini_crm.core import brand_time
+from mini_crm.core.plain_errors import shown
 
 MAX_WINDOW_DAYS = 36_500
 ITEM_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -70,7 +71,7 @@ def parse_window(raw: Any) -> Window:
             n = int(n.strip())
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_WINDOW_DAYS:
             raise WindowError(f"last_days must be a whole number of days from 1 to "
-                              f"{MAX_WINDOW_DAYS}, got {raw['last_days']!r}")
+                              f"{MAX_WINDOW_DAYS}, got {shown(raw['last_days'])}")
         return Window(last_days=n)
     if keys == {"from", "to"}:
         first, last = _day(raw["from"], "from"), _day(raw["to"], "to")
@@ -94,7 +95,7 @@ def _day(raw: Any, name: str) -> date:
                 return brand_time.check_supported(day, f"'{name}'")
             except brand_time.TimestampError as exc:
                 raise WindowError(str(exc)) from None
-    raise WindowError(f"'{name}' must be a date like 2026-01-31, got {raw!r}")
+    raise WindowError(f"'{name}' must be a date like 2026-01-31, got {shown(raw)}")
 
 
 def parse_items_match(raw: Any) -> ItemsMatch:
@@ -103,7 +104,8 @@ def parse_items_match(raw: Any) -> ItemsMatch:
         raise WindowError('items_match is {"key": "category", "value": "shoes"}')
     key, value = raw["key"], raw["value"]
     if not isinstance(key, str) or not ITEM_KEY.match(key):
-        raise WindowError(f"items_match key must be letters, digits or underscore, got {key!r}")
+        raise WindowError("items_match key must be letters, digits or underscore, got "
+                          f"{shown(key)}")
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
         raise WindowError("items_match value must be a non-empty text")
     text = str(value).strip()
