@@ -132,6 +132,29 @@ def test_route_refuses_a_period_of_zero(api: TestClient, make_key: Callable,
     assert "a period of zero is no time at all" in r.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("prompt, why", [
+    ("spent over ₹99999999999999999999",
+     "₹99,999,999,999,999,999,999 is more than an amount can be"),
+    ("in the last 99999 days", "99999 days ago is before the earliest supported date 1900-01-01"),
+    ("signed up in 1850", "1850 is before the earliest supported date 1900-01-01"),
+])
+def test_route_refusals_name_the_part_and_why(api: TestClient, make_key: Callable,
+                                              prompt: str, why: str) -> None:
+    r = ask(api, make_key("ai"), prompt)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "not_understood"
+    [refused] = r.json()["error"]["details"]["refused"]  # was [] with no reason
+    assert refused.startswith(f"“{prompt}”: ") and why in refused
+    assert why in r.json()["error"]["message"]
+
+
+def test_route_reads_today_as_a_date(api: TestClient, make_key: Callable,
+                                     shoppers: None) -> None:
+    for prompt in ("ordered today", "last ordered today", "signed up today"):
+        r = ask(api, make_key("ai"), prompt)  # "ordered today" was a 422
+        assert r.status_code == 200, r.json()
+        assert r.json()["unparsed"] == [] and r.json()["rules"]["rules"]
+
+
 def test_route_refuses_prompts_without_an_audience(api: TestClient, make_key: Callable
                                                    ) -> None:
     r = ask(api, make_key("ai"), "what a lovely day")

@@ -9,6 +9,7 @@ orders between 1 Jan 2025 and 31 Dec 2025").
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -142,6 +143,9 @@ def _phrase(c: Condition) -> str:
     op, v = c.operator, c.value
     if c.kind == "window":
         return _window(c)
+    if op == "between" and isinstance(v[0], date) and v[0] == v[1]:
+        # one day ("last ordered today"): "on 20 Nov 2026", not "between it and itself"
+        c, op, v = replace(c, operator="=", value=v[0]), "=", v[0]
     spec = field_spec(c.field)
     own = spec.phrases.get(op) if spec is not None else None
     if own is not None:  # the field's own words (FieldSpec.phrases)

@@ -20,8 +20,10 @@ def negate(rule: dict[str, Any]) -> dict[str, Any]:
     # values included), so the flip is exact.
     if op in flips:
         return {**rule, "operator": flips[op]}
-    # total_spend and order_count are never null, so the complement is exact.
-    if f in ("total_spend", "order_count") and op in ("<", "<=", ">", ">="):
+    # total_spend, order_count and the window fields are never null (0 without
+    # orders), so the complement is exact (a window rule keeps its window).
+    if f in ("total_spend", "order_count", "window_order_count", "window_spend") \
+            and op in ("<", "<=", ">", ">="):
         return {**rule, "operator": {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]}
     return {"combinator": "and", "not": True, "rules": [rule]}
 

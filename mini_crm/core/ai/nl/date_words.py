@@ -19,7 +19,9 @@ A date that does not exist is refused with what was wrong, never moved to a near
   in November is any order in October, "ordered last quarter" any order from 1 July to
   30 September. "in the last month", "in the past week", "in the last quarter", "in the
   last year" stay the rolling last 30 / 7 / 90 / 365 days. "this quarter" is the current
-  calendar quarter up to today.
+  calendar quarter up to today, "this week" the current week (from Monday) up to today.
+- "today" and "yesterday" are that one brand day (`extra["calendar"]`), so "ordered
+  today", "last ordered yesterday", "signed up today" read as other dates do.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from mini_crm.core.ai.nl.lexicon import DATE_LEAD, MONTHS, MULTIPLIERS, UNITS
 from mini_crm.core.ai.nl.tok import Tok
 from mini_crm.core.ai.nl.tok import merge as _merge
 from mini_crm.core.ai.nl.vocab import ORDER_VERBS
+from mini_crm.core.brand_time import MIN_DATE as EARLIEST
 from mini_crm.core.segments.fields import FIELDS
 
 ORDINALS = {"st", "nd", "rd", "th"}
@@ -42,6 +45,10 @@ VERB_NEXT = ORDER_VERBS | FIELDS["total_spend"].words | {
     "still", "soon", "again", "we", "you", "they", "he", "she", "i"}
 CALENDAR = {"week": "last_week", "month": "last_month", "quarter": "last_quarter",
             "year": "last_year"}
+# a bare year after these is a date ("since 2024"); one before 1900 is refused with why
+# ("from" is left out: "spent from 1500 to 3000" is an amount range)
+EARLY_LEAD = {"since", "before", "after", "in", "until", "till", "during"}
+DAYS = {"today": "today", "yesterday": "yesterday"}
 ROLLING_BEFORE = {"the", "in", "within", "over", "for", "past"}
 _NUMERIC = re.compile(r"(\d{1,4})([/.-])(\d{1,2})\2(\d{1,4})")
 
@@ -100,6 +107,18 @@ def date_words(tokens: list[Tok]) -> list[Tok]:
             out.append(_merge(tokens, i, 2, "date", value))
             i += 2
             continue
+        # "today", "yesterday": that one brand day, wherever other dates work
+        if t.kind == "word" and t.text in DAYS:
+            out.append(Tok("date", t.text, t.start, t.end, (None, None, 1),
+                           extra={"calendar": DAYS[t.text]}))
+            i += 1
+            continue
+        # "this week": week-to-date (Monday to today), by brand days
+        if t.text in ("this", "current") and nxt is not None and nxt.text == "week":
+            out.append(Tok("date", f"{t.text} week", t.start, nxt.end, (None, None, 1),
+                           extra={"calendar": "this_week"}))
+            i += 2
+            continue
         # "this quarter": quarter-to-date, by calendar quarters in the brand's zone
         if t.text in ("this", "current") and nxt is not None and nxt.text == "quarter":
             out.append(Tok("date", f"{t.text} quarter", t.start, nxt.end, (None, None, 1),
@@ -119,6 +138,11 @@ def date_words(tokens: list[Tok]) -> list[Tok]:
             if j:
                 i = j
                 continue
+        if _too_early(t) and prev in EARLY_LEAD:
+            # "signed up in 1850": a year the calendar does not hold, refused with why
+            out.append(Tok("refused", t.text, t.start, t.end, too_early(int(t.value))))
+            i += 1
+            continue
         if t.kind == "num" and 1900 <= t.value <= 2100 and t.value == int(t.value) \
                 and "," not in t.text and prev in ("since", "before", "after", "in", "until",
                                                    "till", "during", "of", "from"):
@@ -144,6 +168,10 @@ def _month(tokens: list[Tok], out: list[Tok], i: int) -> int:
                                                and tokens[j + 1].glued)
     if j < len(tokens) and tokens[j].text == "," and day is not None and _is_year(tokens, j + 1):
         j += 1  # "February 30, 2026"
+    if _too_early(tokens[j] if j < len(tokens) else None):  # "March 1850"
+        out.append(Tok("refused", t.text, t.start, tokens[j].end,
+                       too_early(int(tokens[j].value))))
+        return j + 1
     year = int(tokens[j].value) if _is_year(tokens, j) else None
     if not (year or day is not None or _month_context(out, tokens, i)
             or (len(t.text) > 3 and t.text not in ("march", "may"))):
@@ -167,6 +195,8 @@ def _checked(t: Tok, ymd: tuple[int | None, int, int] | str, start: int, end: in
     if isinstance(ymd, str):
         return Tok("refused", t.text, start, end, ymd)
     year, month, day = ymd
+    if year is not None and year < EARLIEST.year:  # "1850-03-01"
+        return Tok("refused", text.lower(), start, end, too_early(year))
     got = day_date(year, month, day)
     if isinstance(got, str):
         return Tok("refused", text.lower(), start, end, got)
@@ -174,6 +204,17 @@ def _checked(t: Tok, ymd: tuple[int | None, int, int] | str, start: int, end: in
     if year is not None:
         extra["span"] = (got, got)
     return Tok("date", text.lower(), start, end, (year, month, day), extra=extra)
+
+
+def too_early(year: int) -> str:
+    """Why a year before the supported calendar is refused."""
+    return f"{year} is before the earliest supported date {EARLIEST.isoformat()}"
+
+
+def _too_early(t: Tok | None) -> bool:
+    """A written year before 1900 ("1850"): four digits, no comma, not a count."""
+    return t is not None and t.kind == "num" and not t.times and t.value == int(t.value) \
+        and 1000 <= t.value < EARLIEST.year and t.text.isdigit()
 
 
 def _day_before(out: list[Tok]) -> int | None:

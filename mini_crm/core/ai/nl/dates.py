@@ -11,6 +11,7 @@ from mini_crm.core.ai.nl.combine import negate
 from mini_crm.core.ai.nl.field_words import mentions, time_pairs
 from mini_crm.core.ai.nl.tokens import Tok
 from mini_crm.core.ai.nl.vocab import LAPSE, MAX_DAYS, NEG, ORDER_NOUNS, ORDER_VERBS, TENURE_NOUNS
+from mini_crm.core.ai.nl.windows import NEGATED_WINDOW
 
 _LAST = {"last", "latest", "recent", "final"}  # "last order", "most recent purchase"
 
@@ -69,12 +70,15 @@ def read_periods(c: Clause, ctx: Context) -> None:
         if t.kind == "range":
             lo, hi = (int(round(x)) for x in t.value)
             if hi > MAX_DAYS:
+                c.refuse([i, *triggers], too_long(hi, ctx.today))
                 continue
             rule = {"field": days_field, "operator": "between", "value": [lo, hi]}
             c.add(rule, [i, *triggers, *_ago(c, i)])
             continue
         days = int(t.value)
         if days > MAX_DAYS:
+            window = [j for j in range(max(0, i - 3), i) if c.toks[j].kind == "window"]
+            c.refuse([*window, i, *triggers], too_long(days, ctx.today))
             continue
         if days <= 0:
             # "in the last 0 days" is an audience of no one (and "haven't ordered in 0
@@ -84,6 +88,7 @@ def read_periods(c: Clause, ctx: Context) -> None:
                                    "“in the last 30 days”")
             continue
         used = [i, *triggers]
+        negated_window = False
         op, extra = op_around(c, i, default="")
         ago = _ago(c, i)
         window = c.before(i, [x.text for x in c.toks if x.kind == "window"], reach=3)
@@ -101,6 +106,7 @@ def read_periods(c: Clause, ctx: Context) -> None:
             lead = c.toks[i - 1].text if i > 0 else ""
             if neg:
                 op, used = ">=", used + neg
+                negated_window = True
             elif lead == "for" and not window:
                 op = ">="  # "customers for 2 years", "inactive for 90 days" (lapse = neg)
             else:
@@ -110,7 +116,24 @@ def read_periods(c: Clause, ctx: Context) -> None:
             op = ">=" if neg else "<"
             used += neg
         rule = {"field": days_field, "operator": op, "value": days}
-        c.add(_or_never(rule) if _not_ordered(c, rule, ago) else rule, used + ago)
+        if _not_ordered(c, rule, ago):
+            rule = _or_never(rule)
+            if negated_window:
+                # "didn't spend over ₹5,000 in the last 90 days": with a count or spend
+                # in the clause, nl_windows.fold negates the windowed comparison instead
+                rule[NEGATED_WINDOW] = {"last_days": days}
+        c.add(rule, used + ago)
+
+
+def too_long(days: int, today: date) -> str:
+    """Why a period longer than MAX_DAYS is refused: "99999 days ago is before the
+    earliest supported date 1900-01-01", else "40000 days is longer than a period can
+    be: the most is 36,500 days, 100 years"."""
+    if days > (today - brand_time.MIN_DATE).days:
+        return (f"{days} days ago is before the earliest supported date "
+                f"{brand_time.MIN_DATE.isoformat()}")
+    return f"{days} days is longer than a period can be: the most is {MAX_DAYS:,} days, " \
+        f"{MAX_DAYS // 365} years"
 
 
 def _negations(c: Clause, time: str) -> list[int]:
@@ -148,6 +171,14 @@ def read_dates(c: Clause, ctx: Context) -> None:
     for i in c.index("date"):
         start, end = _span(c.toks[i], ctx.today)
         _, date_field, triggers = time_field(c)
+        day_word = c.toks[i].extra.get("calendar") in ("today", "yesterday", "this_week")
+        if day_word and not triggers:
+            # "customers in Mumbai today" may mean "as of now": no order or sign-up
+            # word says what happened then, so it is refused with how to say it
+            word = c.toks[i].text
+            c.refuse([i], "on its own it does not say what happened then: say "
+                          f"“ordered {word}” or “signed up {word}”")
+            continue
         lead = c.toks[i - 1].text if i > 0 else ""
         neg = _negations(c, date_field)
         # the word before is the date's lead ("in", "since", "ordered"), not an amount
@@ -182,8 +213,13 @@ def read_dates(c: Clause, ctx: Context) -> None:
                 # ordered in April" is about the last order
                 rule = {**rule, "span_of": "orders"}
             if neg:  # "not ordered in April": no counted order in April (never ordered too)
-                rule = {**ordered_within(start, end), "operator": "=", "value": 0} \
-                    if rule.pop("span_of", None) else negate(rule)
+                if rule.pop("span_of", None):
+                    rule = {**ordered_within(start, end), "operator": "=", "value": 0}
+                    # "did not place more than 3 orders last year": with a count or spend
+                    # in the clause, nl_windows.fold negates the windowed comparison
+                    rule[NEGATED_WINDOW] = dict(rule["window"])
+                else:
+                    rule = negate(rule)
                 used += neg
         c.add(rule, used)
 
@@ -253,7 +289,9 @@ def _span(t: Tok, today: date) -> tuple[date, date]:
     if span:
         return span
     if t.extra.get("calendar"):
-        return brand_time.calendar_period(t.extra["calendar"], today)
+        start, end = brand_time.calendar_period(t.extra["calendar"], today)
+        # "this week" runs to today, as "this quarter" does (no future days in a window)
+        return start, min(end, today)
     year, month, day = t.value
     if t.extra.get("day"):
         return (d := _latest_day(month, day, today)), d

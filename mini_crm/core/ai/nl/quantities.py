@@ -3,9 +3,12 @@ their FieldSpec.words) and order counts."""
 
 from __future__ import annotations
 
+import re
+
 from mini_crm.core.ai.nl.clauses import Clause, Context, negation_words, op_around, tidy
 from mini_crm.core.ai.nl.combine import negate
 from mini_crm.core.ai.nl.field_words import money_fields, names
+from mini_crm.core.ai.nl.tokens import Tok
 from mini_crm.core.ai.nl.vocab import MAX_VALUE, NEG, ORDER_NOUNS, ORDER_VERBS, REPEAT
 
 
@@ -35,17 +38,32 @@ def read_money(c: Clause, ctx: Context) -> None:
         if t.kind == "range":
             lo, hi = t.value
             if hi > MAX_VALUE:
+                c.refuse([i, *triggers], too_big(t, hi, "an amount"))
                 continue
             c.add({"field": field_name, "operator": "between", "value": [tidy(lo), tidy(hi)]},
                   [i, *triggers])
             continue
         if t.value > MAX_VALUE:
+            op, extra = op_around(c, i, default=">=")
+            c.refuse([i, *extra, *triggers], too_big(t, t.value, "an amount"))
             continue
         op, extra = op_around(c, i, default=">=")
         if negation_words(c) and not extra and c.has({"not", "never"}):
             op = "<"  # "haven't spent ₹500" → under ₹500
         c.add({"field": field_name, "operator": op, "value": tidy(t.value)},
               [i, *extra, *triggers])
+
+
+def too_big(t: Tok, value: float, what: str) -> str:
+    """Why a number above MAX_VALUE is refused, in the marketer's figures: "₹99,999,999,
+    999,999,999,999 is more than an amount can be: the most is ₹1,000,000,000,000". The
+    number is shown from its written digits when it has no words ("lakh", "K"), since the
+    float it was read into has lost the last ones."""
+    digits = re.sub(r"[₹,\s]|rs\.?|inr", "", t.text.split(" and ")[-1])
+    shown = int(digits) if digits.isdigit() else int(value)
+    rupee = "₹" if what == "an amount" else ""
+    return (f"{rupee}{shown:,} is more than {what} can be: the most is "
+            f"{rupee}{int(MAX_VALUE):,}")
 
 
 def _counted(c: Clause, i: int) -> bool:
@@ -70,10 +88,15 @@ def read_counts(c: Clause, ctx: Context) -> None:
         verbs = [j for j, x in enumerate(c.toks) if x.text in ORDER_VERBS and j not in c.used]
         if t.kind == "range":
             lo, hi = t.value
+            if hi > MAX_VALUE:
+                c.refuse([i, *nouns, *verbs], too_big(t, hi, "a count of orders"))
+                continue
             c.add({"field": "order_count", "operator": "between", "value": [tidy(lo), tidy(hi)]},
                   [i, *nouns, *verbs])
             continue
         if t.value > MAX_VALUE:
+            _, extra = op_around(c, i, default="=")
+            c.refuse([i, *extra, *nouns, *verbs], too_big(t, t.value, "a count of orders"))
             continue
         neg = negation_words(c)
         op, extra = op_around(c, i, default="=")

@@ -52,7 +52,7 @@ FILLER = {
     "whose", "whom", "it", "its", "be", "being", "this", "these", "where", "than", "then",
     "total", "overall", "amount", "money", "rupees", "more", "less", "each", "only",
     "just", "ago", "back", "since", "before", "after", "within", "over", "account",
-    "accounts", "address", "id", "recently", "currently", "now", "today", "time", "times",
+    "accounts", "address", "id", "recently", "currently", "now", "time", "times",
     "anything", "something", "single", "made", "make", "placed", "place", "done",
     "during", "across", "around", "about", "roughly", "approximately", "s", "&", "+",
     "having", "use", "using", "holders", "holder", "owners", "people's", "fans",

@@ -22,6 +22,12 @@ ITEM_KEYS = {"category": "category", "categories": "category", "sku": "sku",
              "brand": "brand", "brands": "brand"}
 ITEM_SKIP = {"of", "is", "=", ":", "the", "a", "an", "named", "called"}
 TARGETS = {"order_count": "window_order_count", "total_spend": "window_spend"}
+# Marks a rule nl_dates read as "no order in <window>" from a negated period or span
+# ("did not … last year", "didn't … in the last 90 days"); the value is the window.
+# fold() always pops it: it never reaches the rules JSON.
+NEGATED_WINDOW = "negated_window"
+# NOT of a comparison on a window field: exact, since window fields are never missing
+_NOT_OP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "!=", "!=": "=", "between": ""}
 
 
 def fold(c: Any, cond_type: type) -> None:
@@ -31,6 +37,7 @@ def fold(c: Any, cond_type: type) -> None:
     ordered in April") is any order in that span: it folds into a count or spend here,
     and otherwise becomes "ordered at all" in it (window_order_count > 0).
     """
+    _fold_negated(c, cond_type)
     _fold(c, cond_type)
     for k, cond in enumerate(c.conds):
         if cond.rule.pop("span_of", None):
@@ -38,6 +45,42 @@ def fold(c: Any, cond_type: type) -> None:
             c.conds[k] = cond_type({"field": "window_order_count", "operator": ">", "value": 0,
                                     "window": {"from": first, "to": last}},
                                    cond.tokens, cond.note)
+
+
+def _fold_negated(c: Any, cond_type: type) -> None:
+    """A negated clause with a count or spend and a window negates the windowed
+    comparison: "did not place more than 3 orders last year" is NOT(window_order_count > 3
+    in 2025), i.e. at most 3 orders in 2025, none included; "didn't spend over ₹5,000 in
+    the last 90 days" is window_spend <= 5000 over the last 90 days. (It was read as "no
+    order in the window AND the lifetime comparison", a different audience.) Without a
+    count or spend the negated window stays "no order in it" (marker dropped)."""
+    marked = next((k for k, cond in enumerate(c.conds) if NEGATED_WINDOW in cond.rule), None)
+    if marked is None:
+        return
+    p = c.conds[marked]
+    window = p.rule.pop(NEGATED_WINDOW)
+    targets = [k for k, cond in enumerate(c.conds) if k != marked
+               and cond.rule.get("field") in TARGETS]
+    if not targets:
+        return
+    items, item_tokens = _items(c)
+    match = {"items_match": items} if items else {}
+    out = []
+    for k, cond in enumerate(c.conds):
+        if k == marked:
+            continue
+        if k in targets:
+            r = cond.rule
+            rule = {"field": TARGETS[r["field"]], "operator": r["operator"],
+                    "value": r["value"], "window": window, **match}
+            op = _NOT_OP.get(r["operator"], "")
+            negated = {**rule, "operator": op} if op else \
+                {"combinator": "and", "not": True, "rules": [rule]}
+            out.append(cond_type(negated, sorted({*cond.tokens, *p.tokens, *item_tokens})))
+        else:
+            out.append(cond)
+    c.conds = out
+    c.used.update(item_tokens)
 
 
 def _fold(c: Any, cond_type: type) -> None:
