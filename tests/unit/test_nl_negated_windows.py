@@ -92,6 +92,7 @@ def _window(first: str, last: str) -> dict[str, Any]:
     ("ordered today", [_window("2026-11-20", "2026-11-20")]),
     ("ordered yesterday", [_window("2026-11-19", "2026-11-19")]),
     ("ordered this week", [_window("2026-11-16", "2026-11-20")]),  # Monday to today
+    ("bought yesterday or today", [_window("2026-11-19", "2026-11-20")]),  # one span
     ("last ordered today",
      [{"field": "last_order_at", "operator": "between", "value": ["2026-11-20"] * 2}]),
     ("signed up today",

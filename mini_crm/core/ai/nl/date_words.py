@@ -109,8 +109,17 @@ def date_words(tokens: list[Tok]) -> list[Tok]:
             continue
         # "today", "yesterday": that one brand day, wherever other dates work
         if t.kind == "word" and t.text in DAYS:
-            out.append(Tok("date", t.text, t.start, t.end, (None, None, 1),
-                           extra={"calendar": DAYS[t.text]}))
+            if len(out) > 1 and out[-1].text == "or" and out[-2].kind == "date" \
+                    and out[-2].extra.get("calendar") in DAYS and out[-2].text != t.text:
+                # "yesterday or today": one span of the two days, not a second clause
+                first = out.pop(-2)
+                out.pop()
+                out.append(Tok("date", f"{first.text} or {t.text}", first.start, t.end,
+                               (None, None, 1), extra={"calendar": "yesterday",
+                                                       "calendar_to": "today"}))
+            else:
+                out.append(Tok("date", t.text, t.start, t.end, (None, None, 1),
+                               extra={"calendar": DAYS[t.text]}))
             i += 1
             continue
         # "this week": week-to-date (Monday to today), by brand days

@@ -290,6 +290,8 @@ def _span(t: Tok, today: date) -> tuple[date, date]:
         return span
     if t.extra.get("calendar"):
         start, end = brand_time.calendar_period(t.extra["calendar"], today)
+        if t.extra.get("calendar_to"):  # "yesterday or today"
+            end = brand_time.calendar_period(t.extra["calendar_to"], today)[1]
         # "this week" runs to today, as "this quarter" does (no future days in a window)
         return start, min(end, today)
     year, month, day = t.value
