@@ -98,7 +98,8 @@ class SegmentRulesOut(BaseModel):
 def segment_rules(body: SegmentRulesIn, _key: Any = Depends(require_scope("ai")),
                   session: Session = Depends(db_session)) -> SegmentRulesOut:
     if not body.prompt.strip():
-        raise ApiError(422, "prompt: describe the audience, e.g. “spent over ₹5K in Pune”")
+        raise ApiError(422, "prompt: describe the audience, e.g. “spent over ₹5K in Pune”",
+                       details={"field": "prompt"})
     result = nl.segment_rules(session, body.prompt)
     value = result.value
     if not value.understood:
@@ -163,7 +164,8 @@ class MessagesOut(BaseModel):
 def messages(body: MessagesIn, _key: Any = Depends(require_scope("ai")),
              session: Session = Depends(db_session)) -> MessagesOut:
     if not body.objective.strip():
-        raise ApiError(422, "objective: say what the campaign is for")
+        raise ApiError(422, "objective: say what the campaign is for",
+                       details={"field": "objective"})
     result = ai_messages.suggest_messages(session, objective=body.objective, tone=body.tone,
                                           rules=body.rules, channel=body.channel, n=body.n)
     facts = ai_messages.audience_facts(session, body.rules)
@@ -334,7 +336,8 @@ class LookalikeOut(BaseModel):
 def lookalike(body: LookalikeIn, _key: Any = Depends(require_scope("ai")),
               session: Session = Depends(db_session)) -> LookalikeOut:
     if (body.campaign_id is None) == (body.rules is None):
-        raise ApiError(422, "give either campaign_id or rules")
+        raise ApiError(422, "give either campaign_id or rules",
+                       details={"field": "campaign_id"})
     try:
         result = ai_lookalike.lookalike(session, campaign_id=body.campaign_id,
                                         rules=body.rules, exclude_seed=body.exclude_seed)

@@ -55,7 +55,7 @@ def _set(session: Session, external_id: str, channels: list[str] | None, value: 
     except LookupError as exc:
         raise ApiError(404, str(exc)) from exc
     except consent.ConsentError as exc:
-        raise ApiError(422, str(exc)) from exc
+        raise ApiError(422, str(exc), details={"field": "channels"}) from exc
     session.commit()  # before the answer: a 200 means the opt-out is stored
     return ConsentOut(external_id=external_id, consent=state)
 
@@ -120,7 +120,7 @@ def list_suppressions(cursor: str | None = None, limit: int = Query(100, ge=1, l
         # Clamped: a forged cursor past any id must not overflow SQLite's INTEGER.
         before = min(decode_cursor(cursor), 2**62) or None
     except ValueError as exc:
-        raise ApiError(422, str(exc)) from exc
+        raise ApiError(422, str(exc), details={"field": "cursor"}) from exc
     rows, more = suppression.list_after(session, before_id=before, limit=limit,
                                         channel=channel, query=q)
     return {"items": [suppression.as_json(r) for r in rows],
@@ -139,7 +139,7 @@ def add_suppression(body: SuppressionIn, response: Response,
                                        reason=body.reason, source="api",
                                        actor=key_actor(key))
     except suppression.SuppressionError as exc:
-        raise ApiError(422, str(exc)) from exc
+        raise ApiError(422, str(exc), details={"field": exc.field}) from exc
     session.commit()
     if not created:
         response.status_code = 200

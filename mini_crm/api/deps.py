@@ -57,9 +57,10 @@ async def signed_items(request: Request, key: str, max_bytes: int,
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, not_json_message(body)) from exc
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
-        raise ApiError(422, f"body must be {{\"{key}\": [...]}}")
+        raise ApiError(422, f"body must be {{\"{key}\": [...]}}", details={"field": key})
     if len(data[key]) > max_items:
-        raise ApiError(422, f"at most {max_items} {key} per request, got {len(data[key])}")
+        raise ApiError(422, f"at most {max_items} {key} per request, got {len(data[key])}",
+                       details={"field": key})
     return data[key]
 
 

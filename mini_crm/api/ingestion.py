@@ -90,12 +90,13 @@ async def _items(request: Request, model: type[BaseModel]) -> list[Any]:
         raise ApiError(422, f"unknown top-level field(s): {', '.join(unknown)}; "
                        "a batch is {\"items\": [...]}", details={"fields": unknown})
     if not isinstance(data["items"], list):
-        raise ApiError(422, "'items' must be a list")
+        raise ApiError(422, "'items' must be a list", details={"field": "items"})
     max_items = get_settings().ingest_max_items
     if len(data["items"]) > max_items:
-        raise ApiError(422, f"at most {max_items} items per request, got {len(data['items'])}")
+        raise ApiError(422, f"at most {max_items} items per request, got {len(data['items'])}",
+                       details={"field": "items"})
     if not data["items"]:
-        raise ApiError(422, "'items' is empty")
+        raise ApiError(422, "'items' is empty", details={"field": "items"})
     return data["items"]
 
 
@@ -195,7 +196,7 @@ def get_order(external_id: str = Path(description=EXTERNAL_ID_DOC),
 
 
 def _cursor_error(exc: ValueError) -> ApiError:
-    return ApiError(422, str(exc))
+    return ApiError(422, str(exc), details={"field": "cursor"})
 
 
 @router.get("/customers", summary="Customers, oldest first, cursor-paginated")

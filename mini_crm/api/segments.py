@@ -130,6 +130,8 @@ def _save(session: Session, **fields: Any) -> Segment:
         raise  # answered by the RulesError handler, not as a plain ValueError
     except service.NameTaken as exc:
         raise _name_taken(exc) from exc
+    except service.SegmentInputError as exc:
+        raise ApiError(422, str(exc), details={"field": exc.field}) from exc
     except ValueError as exc:
         raise ApiError(422, str(exc)) from exc
 

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, func, select
 
+from mini_crm.core import text_checks
 from mini_crm.core.auth import audit
 from mini_crm.core.contacts import CHANNELS, InvalidContact, blank_to_none, normalise_address
 from mini_crm.models import Suppression, utcnow
@@ -29,7 +30,12 @@ MAX_REASON = 500
 
 
 class SuppressionError(ValueError):
-    """Input that cannot become a suppression (bad channel, address or reason)."""
+    """Input that cannot become a suppression (bad channel, address or reason); `field`
+    names the input."""
+
+    def __init__(self, message: str, field: str = "address") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def insert_missing(session: Session | Connection, pairs: Iterable[tuple[str, str]], *,
@@ -65,7 +71,7 @@ def delete_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> int:
 def _checked(address: str, channel: str, reason: str | None) -> tuple[str, str | None]:
     if channel not in CHANNELS:
         raise SuppressionError(f"channel must be one of {', '.join(CHANNELS)}, "
-                               f"not {channel!r}")
+                               f"not {channel!r}", "channel")
     try:
         normalised = normalise_address(channel, address)
     except InvalidContact as exc:
@@ -75,7 +81,10 @@ def _checked(address: str, channel: str, reason: str | None) -> tuple[str, str |
         raise SuppressionError(f"give {what} to suppress on {channel}")
     reason = blank_to_none(reason)
     if reason is not None and len(reason) > MAX_REASON:
-        raise SuppressionError(f"the reason is longer than {MAX_REASON} characters")
+        raise SuppressionError(f"the reason is longer than {MAX_REASON} characters",
+                               "reason")
+    if reason is not None and (problem := text_checks.control_problem(reason, "the reason")):
+        raise SuppressionError(problem, "reason")
     return normalised, reason
 
 

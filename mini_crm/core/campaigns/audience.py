@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from mini_crm.core import text_checks
 from mini_crm.core.campaigns.errors import CampaignError
 from mini_crm.core.segments import RulesError, parse_rules
 from mini_crm.core.segments import service as segment_service
@@ -44,6 +45,8 @@ def save_audience(db: Session, *, name: str, rules: dict[str, Any] | None,
     if len(clean) > segment_service.MAX_NAME:
         raise CampaignError(f"a segment name is at most {segment_service.MAX_NAME} "
                             "characters", FIELD)
+    if problem := text_checks.control_problem(clean, "a segment name"):
+        raise CampaignError(problem, FIELD)
     try:  # the one uniqueness rule for names is save_segment's
         segment = segment_service.save_segment(db, name=clean, rules=rules,
                                                created_by=created_by)

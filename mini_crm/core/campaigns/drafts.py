@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from mini_crm.core import text_checks
 from mini_crm.core.ai.tags import offline_tags
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import ab_test, service
@@ -86,9 +87,33 @@ def _clean(db: Session, fields: dict[str, Any]) -> dict[str, Any]:
         out["ab_test"] = ({**ab_test.DEFAULT_TEST, **{k: v for k, v in out["ab_test"].items()
                                                       if v is not None}}
                           if out["ab_test"] else None)
+    _no_control_characters(out)
     if "draft_step" in out:
         out["draft_step"] = max(0, min(int(out["draft_step"] or 0), MAX_STEP))
     return out
+
+
+# A draft is stored as typed, so its texts obey the stored-text rule before launch does.
+_DRAFT_TEXTS = {"name": False, "objective": True, "message_template": True,
+                "email_subject": False, "email_preheader": False, "sender_name": False}
+
+
+def _no_control_characters(out: dict[str, Any]) -> None:
+    """CampaignError(field) for a control character in a draft text (tab and line
+    breaks allowed in the message and objective)."""
+    labels = {"name": "a campaign name", "objective": "the objective",
+              "message_template": "the message", "email_subject": "the subject line",
+              "email_preheader": "the preheader", "sender_name": "the sender name"}
+    for name, multiline in _DRAFT_TEXTS.items():
+        if problem := text_checks.control_problem(out.get(name), labels[name],
+                                                  multiline=multiline):
+            raise CampaignError(problem, name)
+    for variant in out.get("variants") or []:
+        for key, multiline in (("message", True), ("subject", False)):
+            what = f"variant {variant['key']}'s {'message' if multiline else 'subject'}"
+            if problem := text_checks.control_problem(variant.get(key), what,
+                                                      multiline=multiline):
+                raise CampaignError(problem, "variants")
 
 
 def _draft_variants(value: Any) -> list[dict[str, Any]] | None:

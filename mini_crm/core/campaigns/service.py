@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
-from mini_crm.core import brand_time
+from mini_crm.core import brand_time, text_checks
 from mini_crm.core.ai.tags import offline_tags
 from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import ab_test, launch, reach
@@ -180,6 +180,8 @@ def check_campaign(db: Session, *, name: str, channel: str, message_template: st
         raise CampaignError("a campaign needs a name", "name")
     if len(name) > MAX_NAME:
         raise CampaignError(f"a campaign name is at most {MAX_NAME} characters", "name")
+    if problem := text_checks.control_problem(name, "a campaign name"):
+        raise CampaignError(problem, "name")
     if channel not in CHANNELS:
         raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}", "channel")
     checked = ab_test.check_variants(variants, channel)
@@ -189,6 +191,8 @@ def check_campaign(db: Session, *, name: str, channel: str, message_template: st
         raise CampaignError("; ".join(problems), "message")
     if objective is not None and len(objective) > 500:
         raise CampaignError("an objective is at most 500 characters", "objective")
+    if problem := text_checks.control_problem(objective, "the objective", multiline=True):
+        raise CampaignError(problem, "objective")
     for field, problem in email.validate_email_fields(email_subject, email_preheader,
                                                       sender_name):
         raise CampaignError(problem, field)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mini_crm.core import text_checks
 from mini_crm.core.messages.render import render, validate_template
 
 MAX_SUBJECT_CHARS = 300
@@ -37,11 +38,17 @@ def validate_email_fields(subject: str | None, preheader: str | None,
                                 ("email_preheader", "preheader", preheader)):
         if not value:
             continue
+        # one line: a header (a line break in one would start another header)
+        if problem := text_checks.control_problem(value, f"the {label}"):
+            problems.append((field, problem))
+            continue
         if len(value) > MAX_SUBJECT_CHARS:
             problems.append((field, f"the {label} is longer than {MAX_SUBJECT_CHARS} "
                                     "characters"))
         problems += [(field, f"{label}: {p}") for p in validate_template(value)]
-    if sender_name and (len(sender_name) > MAX_SENDER_CHARS
+    if problem := text_checks.control_problem(sender_name, "the sender name"):
+        problems.append(("sender_name", problem))
+    elif sender_name and (len(sender_name) > MAX_SENDER_CHARS
                         or any(c in sender_name for c in "<>\"\r\n")):
         problems.append(("sender_name", f"a sender name is at most {MAX_SENDER_CHARS} "
                                         "characters, without < > \" or line breaks"))

@@ -24,6 +24,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from mini_crm.core import text_checks
 from mini_crm.core import unsubscribe_links as links
 from mini_crm.core.formatting import date as brand_date
 from mini_crm.core.formatting import group_indian, rupees
@@ -64,6 +65,8 @@ def validate_template(template: str) -> list[str]:
         return ["the message is empty"]
     if len(template) > MAX_TEMPLATE_CHARS:
         errors.append(f"the message is longer than {MAX_TEMPLATE_CHARS} characters")
+    if problem := text_checks.control_problem(template, "the message", multiline=True):
+        errors.append(problem)
     unknown: list[str] = []
     for match in _PIECE.finditer(template):
         token = match.group(1)

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from mini_crm.core import brand_time, contacts, numbers
+from mini_crm.core import brand_time, contacts, numbers, text_checks
 from mini_crm.core.plain_errors import shown
 from mini_crm.core.segments.fields import (
     ALL_OPERATORS,
@@ -102,6 +102,7 @@ def _group(obj: Any, path: str, depth: int, counter: list[int]) -> Group:
     unknown = set(obj) - {"combinator", "not", "rules", "id"}
     if unknown:
         raise RulesError(path, f"unknown key(s) {', '.join(sorted(unknown))} in a group")
+    _check_id(obj, path)
     combinator = str(obj.get("combinator", "and")).lower()
     if combinator not in ("and", "or"):
         raise RulesError(path, "combinator must be 'and' or 'or', not "
@@ -132,6 +133,7 @@ def _condition(obj: Any, path: str) -> Condition:
                           "items_match"}
     if unknown:
         raise RulesError(path, f"unknown key(s) {', '.join(sorted(unknown))} in a rule")
+    _check_id(obj, path)
     name = obj.get("field")
     if not isinstance(name, str) or not name:
         raise RulesError(path, "a rule needs a 'field'")
@@ -156,6 +158,13 @@ def _condition(obj: Any, path: str) -> Condition:
         raise RulesError(path, f"{operator_label(op, spec.kind)} needs a value", name)
     value, value_type = _value(spec, op, obj["value"], path)
     return Condition(name, spec.kind, op, value, value_type, window, items)
+
+
+def _check_id(obj: dict[str, Any], path: str) -> None:
+    # react-querybuilder's "id" is stored with the rules, so it obeys the stored-text rule
+    problem = text_checks.control_problem(obj.get("id"), "the id")
+    if problem:
+        raise RulesError(path, problem)
 
 
 def _window(spec: FieldSpec, obj: dict[str, Any], path: str
@@ -310,6 +319,10 @@ def _check(value: Decimal, column: numbers.ColumnRange, spec: FieldSpec, path: s
 
 
 def _text(value: str, spec: FieldSpec, path: str) -> str:
+    # PostgreSQL cannot compare a text holding NUL (the driver refuses the statement)
+    problem = text_checks.control_problem(value, "the value")
+    if problem:
+        raise RulesError(path, problem, spec.name)
     if len(value) > MAX_TEXT:
         raise RulesError(path, f"text values are at most {MAX_TEXT} characters", spec.name)
     if not value.strip():

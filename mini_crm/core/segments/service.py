@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
+from mini_crm.core import text_checks
 from mini_crm.core.ai import data_vocabulary
 from mini_crm.core.auth import audit
 from mini_crm.core.segments.compiler import compile_group
@@ -138,12 +139,22 @@ def find_by_name(session: Session, name: str, except_id: int | None = None
     return (int(row[0]), row[1]) if row else None
 
 
+class SegmentInputError(ValueError):
+    """A segment name or description that cannot be saved; `field` names the input."""
+
+    def __init__(self, message: str, field: str = "name") -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise ValueError("a segment needs a name")
+        raise SegmentInputError("a segment needs a name")
     if len(name) > MAX_NAME:
-        raise ValueError(f"a segment name is at most {MAX_NAME} characters")
+        raise SegmentInputError(f"a segment name is at most {MAX_NAME} characters")
+    if problem := text_checks.control_problem(name, "a segment name"):
+        raise SegmentInputError(problem)
     return name
 
 
@@ -162,6 +173,9 @@ def save_segment(session: Session, *, name: str, rules: dict[str, Any],
     """
     parse_rules(rules)
     name = _clean_name(name)
+    if problem := text_checks.control_problem(description, "a segment description",
+                                              multiline=True):
+        raise SegmentInputError(problem, "description")
     taken = find_by_name(session, name, except_id=segment_id)
     if taken is not None:
         raise NameTaken(*taken)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from mini_crm.core import brand_time
+from mini_crm.core import brand_time, text_checks
 from mini_crm.core.plain_errors import shown
 
 MAX_WINDOW_DAYS = 36_500
@@ -109,6 +109,8 @@ def parse_items_match(raw: Any) -> ItemsMatch:
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
         raise WindowError("items_match value must be a non-empty text")
     text = str(value).strip()
+    if problem := text_checks.control_problem(text, "items_match value"):
+        raise WindowError(problem)
     if len(text) > MAX_ITEM_VALUE:
         raise WindowError(f"items_match value is at most {MAX_ITEM_VALUE} characters")
     return ItemsMatch(key=key, value=text)
