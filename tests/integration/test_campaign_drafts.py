@@ -249,3 +249,25 @@ def test_a_draft_launched_from_the_wizard_keeps_its_holdout(session: Session, en
     held = session.exec(select(sa.func.count()).select_from(CommunicationLog).where(
         CommunicationLog.campaign_id == draft.id, CommunicationLog.status == "holdout")).one()
     assert 0 < held < 40  # a hash-chosen share of the 40 is kept back, never all or none
+
+
+def test_a_draft_names_one_audience_whichever_was_set_last(api, make_key,
+                                                           app_settings: sa.Engine,
+                                                           no_enqueue: None) -> None:
+    """A fresh tester PATCHed rules onto a draft made from segment 1: the launch sent to
+    the new rules (11 people) while the campaign still said "Big spenders"."""
+    add_customers(app_settings, 3)
+    h = make_key("campaigns", "read")
+    seg = api.post("/api/v1/segments", headers=h, json={
+        "name": "Big spenders", "rules": city_rules("Pune")})
+    assert seg.status_code == 201, seg.text
+    sid = seg.json()["id"]
+    cid = api.post("/api/v1/campaigns/drafts", headers=h,
+                   json={"segment_id": sid, "name": "D", "message": "Hi"}).json()["id"]
+    r = api.patch(f"/api/v1/campaigns/{cid}", headers=h, json={"rules": city_rules("Goa")})
+    assert r.status_code == 200, r.text
+    assert r.json()["segment_id"] is None and "Goa" in str(r.json()["rules"])
+    r = api.patch(f"/api/v1/campaigns/{cid}", headers=h, json={"segment_id": sid})
+    assert r.json()["segment_id"] == sid and "Goa" not in str(r.json()["rules"])
+    launched = api.post(f"/api/v1/campaigns/{cid}/launch", headers=h, json={}).json()
+    assert launched["segment_id"] == sid and launched["audience_size"] == 3

@@ -65,6 +65,13 @@ def _clean(db: Session, fields: dict[str, Any]) -> dict[str, Any]:
         out["tags"] = service.clean_tags(out["tags"])
     if "rules" in out:
         out["rules"] = out["rules"] or {}
+    # One audience: new rules replace a saved segment, a segment replaces own rules. A
+    # fresh tester PATCHed rules onto a draft made from segment 1: the launch sent to
+    # the new rules while the campaign still named "Big spenders" as its audience.
+    if out.get("rules") and "segment_id" not in out:
+        out["segment_id"] = None
+    if out.get("segment_id") is not None and "rules" not in out:
+        out["rules"] = {}
     if out.get("segment_id") is not None and db.get(service.Segment,
                                                     out["segment_id"]) is None:
         raise CampaignError(f"segment {out['segment_id']} does not exist", "segment_id")
