@@ -53,6 +53,21 @@ def test_a_negated_window_negates_the_windowed_comparison(text: str, rule: dict)
     assert parsed.unparsed == [] and parsed.refused == []
 
 
+@pytest.mark.parametrize("text, op", [("spent over 5k since March", ">"),
+                                      ("didn't spend over 5k since March", "<=")])
+def test_since_with_a_spend_is_a_window_from_that_day_to_today(text: str, op: str) -> None:
+    # was "last order since March (or not) AND lifetime spend over ₹5,000"
+    assert rules(text) == [{"field": "window_spend", "operator": op, "value": 5000,
+                            "window": {"from": "2026-03-01", "to": "2026-11-20"}}]
+
+
+def test_since_alone_stays_the_last_order_date() -> None:
+    assert rules("ordered since March") == [
+        {"field": "last_order_at", "operator": ">=", "value": "2026-03-01"}]
+    assert rules("lapsed since Diwali") == [
+        {"field": "last_order_at", "operator": "<", "value": "2026-11-08"}]
+
+
 def test_a_negated_range_over_a_window_is_not_of_the_windowed_range() -> None:
     [rule] = rules("didn't place between 2 and 5 orders last year")
     assert rule == {"combinator": "and", "not": True, "rules": [

@@ -11,7 +11,7 @@ from mini_crm.core.ai.nl.combine import negate
 from mini_crm.core.ai.nl.field_words import mentions, time_pairs
 from mini_crm.core.ai.nl.tokens import Tok
 from mini_crm.core.ai.nl.vocab import LAPSE, MAX_DAYS, NEG, ORDER_NOUNS, ORDER_VERBS, TENURE_NOUNS
-from mini_crm.core.ai.nl.windows import NEGATED_WINDOW
+from mini_crm.core.ai.nl.windows import NEGATED_WINDOW, SINCE_WINDOW
 
 _LAST = {"last", "latest", "recent", "final"}  # "last order", "most recent purchase"
 
@@ -190,6 +190,14 @@ def read_dates(c: Clause, ctx: Context) -> None:
                     "value": start.isoformat()}
             if neg and _not_ordered(c, rule, []):
                 rule = _or_never(rule)
+            # "spent over 5k since March" (or "didn't …"): with a count or spend in the
+            # clause, nl_windows.fold makes it a window from March to today
+            since = {"from": start.isoformat(), "to": ctx.today.isoformat()}
+            if date_field == "last_order_at" and not says_last(c) and start <= ctx.today:
+                if not neg:
+                    rule[SINCE_WINDOW] = since
+                elif "rules" in rule:  # "haven't …" (a lapse word says they did order)
+                    rule[NEGATED_WINDOW] = since
             used += neg
         elif neg and lead in ("after", "before", "until", "till"):
             _negated_bound(c, i, lead, date_field, end, used + neg)

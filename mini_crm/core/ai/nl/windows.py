@@ -26,6 +26,10 @@ TARGETS = {"order_count": "window_order_count", "total_spend": "window_spend"}
 # ("did not … last year", "didn't … in the last 90 days"); the value is the window.
 # fold() always pops it: it never reaches the rules JSON.
 NEGATED_WINDOW = "negated_window"
+# Marks "ordered since <date>" (last_order_at >= date), the value its window from that
+# date to today: a count or spend in the clause folds into it ("spent over 5k since
+# March"); alone it stays last_order_at >= date. fold() always pops it.
+SINCE_WINDOW = "since_window"
 # NOT of a comparison on a window field: exact, since window fields are never missing
 _NOT_OP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "!=", "!=": "=", "between": ""}
 
@@ -39,6 +43,8 @@ def fold(c: Any, cond_type: type) -> None:
     """
     _fold_negated(c, cond_type)
     _fold(c, cond_type)
+    for cond in c.conds:
+        cond.rule.pop(SINCE_WINDOW, None)
     for k, cond in enumerate(c.conds):
         if cond.rule.pop("span_of", None):
             first, last = cond.rule["value"]
@@ -117,12 +123,16 @@ def _fold(c: Any, cond_type: type) -> None:
 def _is_period(rule: dict[str, Any]) -> bool:
     """'ordered in the last N days' or 'ordered in <calendar span>' (not a negation)."""
     f, op = rule.get("field"), rule.get("operator")
+    if SINCE_WINDOW in rule:
+        return True
     return (f == "days_since_last_order" and op in ("<", "<=")) or \
         (f == "last_order_at" and op == "between")
 
 
 def _window(p: Any) -> dict[str, Any]:
     rule = p.rule
+    if SINCE_WINDOW in rule:
+        return dict(rule[SINCE_WINDOW])
     if rule["field"] == "last_order_at":
         return {"from": rule["value"][0], "to": rule["value"][1]}
     return {"last_days": int(rule["value"]) + (rule["operator"] == "<=")}
