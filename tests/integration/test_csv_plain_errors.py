@@ -27,7 +27,8 @@ def test_customer_rows_name_their_columns(app_settings: sa.Engine, tmp_path: Pat
         report = csv_import.process(path, "customers", mapping, write=write)
         assert [(e["row"], e["field"], e["message"]) for e in report.errors] == [
             (3, "unsubscribed", "Unsubscribed must be yes/no, true/false or 1/0, not 'maybe'"),
-            (4, "created_at", "30 February 2025 does not exist; February 2025 has 28 days"),
+            (4, "created_at",
+             "Signed up: 30 February 2025 does not exist; February 2025 has 28 days"),
             (5, "external_id", "Customer ID is empty on row 5")]
     with Session(app_settings) as s:
         assert s.exec(select(Customer.external_id)).all() == ["c1"]
@@ -45,8 +46,39 @@ def test_an_order_row_in_the_future_is_a_row_error(app_settings: sa.Engine,
     report = csv_import.process(path, "orders", mapping, write=True)
     assert report.imported == 1
     rows = {e["row"]: (e["field"], e["message"]) for e in report.errors}
-    assert rows[3][0] == "ordered_at" and " is in the future; an order's date can be at " \
-        "most 24 hours ahead of now" in rows[3][1]
-    assert rows[4][0] == "amount" and "'true' is not a number" in rows[4][1]
+    assert rows[3][0] == "ordered_at" and rows[3][1].startswith("date ")  # the column
+    assert " is in the future; an order's date can be at most 24 hours ahead of now" \
+        in rows[3][1] and "ordered_at" not in rows[3][1]
+    assert rows[4][0] == "amount" and rows[4][1].startswith("total: 'true' is not a number")
     with Session(app_settings) as s:
         assert s.exec(select(Order.external_id)).all() == ["o1"]
+
+
+def test_every_row_error_names_the_files_column(app_settings: sa.Engine,
+                                                tmp_path: Path) -> None:
+    """The schema's field names (ordered_at, consent.sms) never reach the person fixing
+    the file: the message says the column header they mapped."""
+    later = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
+    orders = tmp_path / "orders.csv"
+    orders.write_text("Order No,Buyer,Total,Order Date\n"
+                      f"o1,c1,100,{later}\n"
+                      "o2,c1,abc,2025-01-02\n")
+    report = csv_import.process(orders, "orders", {
+        "external_id": "Order No", "customer_external_id": "Buyer", "amount": "Total",
+        "ordered_at": "Order Date"}, write=False)
+    assert [(e["field"], e["message"].split(" is ")[0].split(":")[0])
+            for e in report.errors] == [("ordered_at", f"Order Date {int(later[8:])} "
+                                         f"{datetime.fromisoformat(later):%B %Y}"),
+                                        ("amount", "Total")]
+    people = tmp_path / "people.csv"
+    people.write_text("ID,Opted out,SMS ok,E-mail\n"
+                      "c1,yes,yes,a@example.com\n"
+                      "c2,no,no,not-an-email\n")
+    report = csv_import.process(people, "customers", {
+        "external_id": "ID", "unsubscribed": "Opted out", "consent_sms": "SMS ok",
+        "email": "E-mail"}, write=False)
+    assert [(e["row"], e["field"], e["message"]) for e in report.errors] == [
+        (2, "unsubscribed", "Opted out is true but SMS ok is true; send one of them, or "
+                            "make them agree"),
+        (3, "email", report.errors[1]["message"])]
+    assert report.errors[1]["message"].startswith("E-mail: 'not-an-email' is not a valid")

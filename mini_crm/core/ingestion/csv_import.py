@@ -160,6 +160,46 @@ def _blank_on_row(error: dict[str, Any], mapping: dict[str, str], row: int) -> s
     return str(error["message"])
 
 
+def _columns_by_field(mapping: dict[str, str], layout: _Layout, header: list[str]
+                      ) -> dict[str, str]:
+    """Field path as the item schema names it → the file's column header: mapped fields,
+    the flat consent columns under their nested name (`consent_sms` is `consent.sms`) and
+    attribute columns (`attributes.loyalty_tier` is "Loyalty Tier")."""
+    columns = {f: c for f, c in mapping.items() if c}
+    for f, c in list(columns.items()):
+        if f.startswith("consent_"):
+            columns["consent." + f.removeprefix("consent_")] = c
+    for key, i in layout.attributes.items():
+        if i < len(header):
+            columns[f"attributes.{key}"] = header[i]
+    return columns
+
+
+def _in_column_words(error: dict[str, Any], columns: dict[str, str]
+                     ) -> tuple[str | None, str]:
+    """(field, message) of one schema error with the file's column headers in place of
+    the schema's field names, since the person fixing the file knows only the headers:
+    "ordered_at 1 May 2027 is in the future" → "Order Date 1 May 2027 …", "unsubscribed
+    is true but consent.sms is true" → "Unsubscribed is true but SMS opt-in is true". A
+    message that names no column (a value error such as "'abc' is not a number") is
+    prefixed with its column: "Total: 'abc' is not a number …"."""
+    field, message = error["field"], str(error["message"])
+    if field is None and message.startswith("unsubscribed is "):
+        field = "unsubscribed"  # the model-level "unsubscribed … but consent.X …" check
+    for name, column in sorted(columns.items(), key=lambda fc: -len(fc[0])):
+        if name == column:
+            continue
+        if "_" in name or "." in name:  # never an everyday word: replace wherever it stands
+            message = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w.])", lambda _m, c=column: c,
+                             message)
+        elif message.startswith(name + " "):  # "email …", "unsubscribed …": the subject
+            message = column + message[len(name):]
+    column = columns.get(field or "") or columns.get((field or "").split(".")[0])
+    if column and column not in message:
+        message = f"{column}: {message}"
+    return field, message
+
+
 def _attribute_key(column: str) -> str:
     key = ATTRIBUTE_KEY.sub("_", column.strip()).strip("_").lower() or "column"
     return key if key[0].isalpha() or key[0] == "_" else f"c_{key}"
@@ -290,6 +330,7 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
                            blank_cells)
     report = resume or Report()
     batch: list[_Row] = []
+    columns = _columns_by_field(mapping, layout, csv_file.header)
 
     def flush() -> list[dict[str, Any]]:
         readable = [r for r in batch if r.item is not None]
@@ -299,8 +340,11 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
                                  missing="is empty")
         errors = [{"row": r.number, "field": None, "message": r.error} for r in batch
                   if r.error]
-        errors += [{"row": (n := readable[e["index"]].number), "field": e["field"],
-                    "message": _blank_on_row(e, mapping, n)} for e in checked.errors]
+        for e in checked.errors:
+            n = readable[e["index"]].number
+            named, text = _in_column_words(
+                {"field": e["field"], "message": _blank_on_row(e, mapping, n)}, columns)
+            errors.append({"row": n, "field": named, "message": text})
         errors.sort(key=lambda e: e["row"])
         report.rows += len(batch)
         if batch:
