@@ -5,13 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from mini_crm.components.campaign_ui import funnel_bar, progress_bar
+from mini_crm.components.chart_format import COMPACT_TICKS
 from mini_crm.components.ui import section
 from mini_crm.state.campaign_detail import CampaignDetailState as S
 
 C = S.c
-# A chart axis's counts in the brand's compact words: 20000 -> "20K", 150000 -> "1.5L".
-COMPACT_TICKS = ("(v) => new Intl.NumberFormat('en-IN', "
-                 "{notation: 'compact', maximumFractionDigits: 1}).format(v)")
 
 
 def funnel() -> rx.Component:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.chart_format import MONEY_AXIS_WIDTH, MONEY_TICKS, MONEY_TOOLTIP
 from mini_crm.components.ui import section
 
 
@@ -58,9 +59,12 @@ def _revenue_chart(series: rx.Var, note: rx.Var) -> rx.Component:
                             max_bar_size=24),
             rx.recharts.x_axis(data_key="label", font_size=11, tick_line=False,
                                min_tick_gap=20, stroke=rx.color("gray", 8)),
-            rx.recharts.y_axis(font_size=11, width=56, tick_line=False, axis_line=False,
-                               stroke=rx.color("gray", 8)),
-            rx.recharts.graphing_tooltip(cursor={"fill": rx.color("gray", 3)}),
+            # Compact rupees ("₹20K", "₹1.5L"): a full figure was clipped by the axis.
+            rx.recharts.y_axis(font_size=11, width=MONEY_AXIS_WIDTH, tick_line=False,
+                               axis_line=False, stroke=rx.color("gray", 8),
+                               tick_formatter=MONEY_TICKS),
+            rx.recharts.graphing_tooltip(cursor={"fill": rx.color("gray", 3)},
+                                         custom_attrs={"formatter": MONEY_TOOLTIP}),
             rx.recharts.legend(icon_type="circle", icon_size=8,
                                wrapper_style={"fontSize": "12px"}),
             data=series, width="100%", height=200,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mini_crm.components.chart_format import MONEY_AXIS_WIDTH, MONEY_TICKS
 from mini_crm.components.layout import page_shell
 from mini_crm.components.ui import (
     empty_state,
@@ -15,7 +16,7 @@ from mini_crm.components.ui import (
 )
 from mini_crm.state.dashboard import DashboardState as S
 
-# Recharts' tooltip shows the raw lakh value by default; show the rupee figure and
+# Recharts' tooltip shows the raw rupee value by default; show the rupee figure and
 # the order count the state already formatted instead.
 _TOOLTIP_FORMATTER = rx.Var(
     "((value, name, item) => name === 'Attributed to campaigns'"
@@ -48,7 +49,7 @@ def _revenue_chart() -> rx.Component:
             ),
             rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False,
                                        stroke=rx.color("gray", 5)),
-            rx.recharts.area(data_key="lakh", stroke=rx.color("accent", 9), stroke_width=2,
+            rx.recharts.area(data_key="amount", stroke=rx.color("accent", 9), stroke_width=2,
                              fill="url(#revenueFill)", type_="monotone",
                              name="Revenue", is_animation_active=False,
                              active_dot={"r": 4}),
@@ -60,20 +61,23 @@ def _revenue_chart() -> rx.Component:
                              is_animation_active=False, active_dot={"r": 4},
                              custom_attrs={"strokeDasharray": "5 4"}),
             # Weekly view only: the part campaigns earned (core/outcomes attribution).
-            rx.recharts.area(data_key="attributed_lakh", stroke=rx.color("grass", 9),
+            rx.recharts.area(data_key="attributed_amount", stroke=rx.color("grass", 9),
                              stroke_width=2, fill=rx.color("grass", 4), type_="monotone",
                              name="Attributed to campaigns", is_animation_active=False),
             rx.recharts.x_axis(data_key="label", font_size=12, tick_line=False,
                                min_tick_gap=16, stroke=rx.color("gray", 8)),
-            rx.recharts.y_axis(font_size=12, width=56, unit="L", tick_line=False,
-                               axis_line=False, stroke=rx.color("gray", 8)),
+            # The campaign page's compact rupees ("₹20K", "₹1.5L"), not lakhs with a unit.
+            rx.recharts.y_axis(font_size=12, width=MONEY_AXIS_WIDTH, tick_line=False,
+                               axis_line=False, stroke=rx.color("gray", 8),
+                               tick_formatter=MONEY_TICKS),
             _chart_tooltip(),
             data=S.chart,
             width="100%",
             height=300,
             margin={"top": 8, "right": 8, "left": 0, "bottom": 0},
         ),
-        rx.text("₹ lakh (1L = ₹1,00,000) · cancelled and refunded orders excluded · "
+        rx.text("K = thousand, L = lakh (₹1,00,000) · cancelled and refunded orders "
+                "excluded · "
                 "weeks (Monday to Sunday) and months on the ", S.timezone, " calendar",
                 rx.cond(S.granularity == "week",
                         " · green: revenue attributed to campaigns (last touch within the "

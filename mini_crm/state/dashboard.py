@@ -16,9 +16,10 @@ MONTHS = 24
 WEEKS = 26
 
 
-def _lakh(amount: Any) -> float:
-    # The chart reads in lakhs (₹1,00,000): axis ticks stay short and familiar.
-    return round(float(amount) / 100_000, 2)
+def _rupees(amount: Any) -> float:
+    # The chart's values are rupees; its axis writes them compactly (components/
+    # chart_format.MONEY_TICKS: "₹20K", "₹1.5L"), the tooltip in full.
+    return round(float(amount), 2)
 
 
 def _mark_partial(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -28,10 +29,10 @@ def _mark_partial(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not points:
         return points
     last = points[-1]
-    last["partial"], last["lakh"] = last["lakh"], None
+    last["partial"], last["amount"] = last["amount"], None
     last["label"] = f"{last['label']} (so far)"
     if len(points) > 1:
-        points[-2]["partial"] = points[-2]["lakh"]
+        points[-2]["partial"] = points[-2]["amount"]
     return points
 
 
@@ -53,14 +54,14 @@ def _load() -> dict[str, Any]:
         "aov": formatting.rupees(ov.avg_order_value),
         "active": formatting.count(ov.active_customers_90d),
         "by_month": _mark_partial([{"label": formatting.month_label(m.month),
-                                    "lakh": _lakh(m.revenue), "partial": None,
+                                    "amount": _rupees(m.revenue), "partial": None,
                                     "revenue": formatting.rupees(m.revenue),
                                     "orders": m.orders} for m in months]),
         "by_week": _mark_partial([{"label": formatting.day_month(w.week_start),
-                                   "lakh": _lakh(w.revenue), "partial": None,
+                                   "amount": _rupees(w.revenue), "partial": None,
                                    "revenue": formatting.rupees(w.revenue),
                                    "orders": w.orders,
-                                   "attributed_lakh": _lakh(earned.get(w.week_start, 0)),
+                                   "attributed_amount": _rupees(earned.get(w.week_start, 0)),
                                    "attributed": formatting.rupees(earned.get(w.week_start, 0))}
                                   for w in weeks]),
         "cities": [{"city": c, "customers": formatting.count(n), "spend": formatting.rupees(s)}

@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +21,10 @@ from mini_crm.core.segments import service as segment_service
 from mini_crm.models import (
     Campaign,
     CommunicationLog,
+    Conversion,
     Customer,
     DeliveryStatus,
+    Order,
     Segment,
     utcnow,
 )
@@ -261,3 +264,90 @@ def test_the_email_review_renders_the_subject_and_each_customers_link(
         saved = s.exec(sa.select(Segment.id).where(Segment.name == segment)).scalar_one()
         segment_service.delete_segment(s, int(saved))
         s.commit()
+
+
+@pytest.fixture
+def earning_campaign(e2e_env: dict[str, str]) -> Iterator[tuple[int, str]]:
+    """A delivered SMS campaign whose recipients bought ₹12,50,000 within hours of the
+    send (and its holdout ₹4,00,000): money figures far wider than the chart's axis."""
+    engine = e2e_engine(e2e_env)
+    tag = uuid.uuid4().hex[:6]
+    name, city = f"Big earner {tag}", f"Earnville {tag}"
+    start = utcnow() - timedelta(hours=30)
+    with engine.begin() as conn:
+        conn.execute(CUSTOMER.insert(), [
+            {"external_id": f"h13-{tag}-{i}", "name": f"Buyer {i}", "city": city,
+             "phone": f"+9171{i:08d}", "attributes": {}, "is_stub": False,
+             "created_at": start, "updated_at": start} for i in range(6)])
+        ids = list(conn.execute(sa.select(CUSTOMER.c.id).where(CUSTOMER.c.city == city)
+                                .order_by(CUSTOMER.c.id)).scalars())
+    with Session(engine) as s:
+        campaign = Campaign(name=name, rules={"combinator": "and", "rules": []},
+                            channel="sms", message_template="Hi {name}", status="completed",
+                            started_at=start, completed_at=start + timedelta(minutes=1),
+                            audience_size=6, holdout_percent=33, created_at=start)
+        s.add(campaign)
+        s.commit()
+        campaign_id = int(campaign.id)
+    held = ids[4:]
+    with engine.begin() as conn:
+        for cid in ids:
+            status = DeliveryStatus.HOLDOUT if cid in held else DeliveryStatus.DELIVERED
+            sent = None if cid in held else start + timedelta(seconds=5)
+            conn.execute(LOG.insert().values(
+                campaign_id=campaign_id, customer_id=cid, status=status, attempts=1,
+                message=None if cid in held else "Hi", sent_at=sent, delivered_at=sent,
+                created_at=start, updated_at=start))
+        logs = dict(conn.execute(sa.select(LOG.c.customer_id, LOG.c.id)
+                                 .where(LOG.c.campaign_id == campaign_id)).all())
+        for k, cid in enumerate(ids):
+            for j in range(3):
+                at = start + timedelta(hours=1 + 5 * j + k)
+                amount = Decimal("200000") if cid in held else Decimal("104166.67")
+                order_id = conn.execute(Order.__table__.insert().values(
+                    external_id=f"h13-{tag}-o{k}-{j}", customer_id=cid, amount=amount,
+                    currency="INR", status="completed", ordered_at=at, created_at=at,
+                    updated_at=at)).inserted_primary_key[0]
+                conn.execute(Conversion.__table__.insert().values(
+                    order_id=order_id, campaign_id=campaign_id, log_id=logs[cid],
+                    customer_id=cid, amount=amount, ordered_at=at, attributed_at=at,
+                    holdout=cid in held))
+    try:
+        yield campaign_id, name
+    finally:
+        with engine.begin() as conn:
+            conn.execute(Conversion.__table__.delete().where(
+                Conversion.__table__.c.campaign_id == campaign_id))
+            conn.execute(Order.__table__.delete().where(
+                Order.__table__.c.customer_id.in_(ids)))
+            conn.execute(LOG.delete().where(LOG.c.campaign_id == campaign_id))
+            conn.execute(Campaign.__table__.delete().where(Campaign.__table__.c.id
+                                                           == campaign_id))
+            conn.execute(CUSTOMER.delete().where(CUSTOMER.c.city == city))
+
+
+COMPACT_RUPEES = re.compile(r"^₹\d+(\.\d)?(K|L|Cr)?$")
+
+
+def test_the_revenue_axis_reads_compact_rupees(page: Page, app_url: str,
+                                               earning_campaign) -> None:
+    """The revenue chart's axis was 56 px of full numbers, clipped ("50000" as "0000"):
+    it reads "₹1.5L" like the timeline's "20K", every label inside the chart."""
+    campaign_id, name = earning_campaign
+    for size in SIZES:
+        page.set_viewport_size(size)
+        page.goto(f"{app_url}/campaigns/{campaign_id}")
+        expect(page.get_by_test_id("campaign-name")).to_have_text(name)
+        outcome = page.get_by_test_id("campaign-outcome")
+        ticks = outcome.locator('text.recharts-cartesian-axis-tick-value[orientation="left"]')
+        expect(ticks.first).to_be_visible()
+        texts = ticks.all_text_contents()
+        assert texts and all(t == "₹0" or COMPACT_RUPEES.match(t) for t in texts), texts
+        assert any(t.endswith("L") for t in texts), texts
+        chart_left = outcome.locator(".recharts-wrapper").bounding_box()["x"]
+        for tick in ticks.all():
+            box = tick.bounding_box()
+            assert box is not None and box["x"] >= chart_left, (tick.text_content(), box)
+        wide = size["width"] > 1000
+        outcome.screenshot(path=f"test-results/h13-revenue-{'desktop' if wide else 'phone'}"
+                                ".png")

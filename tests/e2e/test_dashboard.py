@@ -19,6 +19,7 @@ def test_dashboard_shows_the_seeded_figures(page: Page, app_url: str,
         ov = dashboard.overview(s)
         top_city = dashboard.top_cities(s, limit=1)[0][0]
     assert ov.customers >= 300 and ov.orders > 0
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(app_url + "/")
     expect(page.get_by_test_id("stat-customers")).to_have_text(formatting.count(ov.customers))
     expect(page.get_by_test_id("stat-orders")).to_have_text(formatting.count(ov.orders))
@@ -27,11 +28,19 @@ def test_dashboard_shows_the_seeded_figures(page: Page, app_url: str,
     expect(page.get_by_role("heading", name="Revenue", exact=True)).to_be_visible()
     expect(page.get_by_role("cell", name=top_city).first).to_be_visible()
     expect(page.locator(".recharts-area-area").first).to_be_visible()
+    # Compact rupees on the money axis, as on the campaign page ("₹20K", "₹1.5L").
+    ticks = page.get_by_test_id("revenue-chart").locator(
+        'text.recharts-cartesian-axis-tick-value[orientation="left"]')
+    expect(ticks.first).to_be_visible()
+    texts = ticks.all_text_contents()
+    assert texts and all(re.match(r"^₹\d+(\.\d)?(K|L|Cr)?$", t) for t in texts), texts
     # The running month (and week) is marked partial, drawn dashed, not read as a drop.
     expect(page.get_by_test_id("partial-note")).to_contain_text("This month is still in")
     page.get_by_role("radio", name="Weekly").click()
     expect(page.get_by_test_id("partial-note")).to_contain_text("This week is still in")
     page.screenshot(path="test-results/dashboard.png", full_page=True)
+    page.get_by_test_id("revenue-chart").screenshot(path="test-results/h13-dashboard-chart-"
+                                                         "desktop.png")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: figures shown whole
     revenue = page.get_by_test_id("stat-revenue")
     expect(revenue).to_have_text(formatting.rupees(ov.revenue))
@@ -39,6 +48,8 @@ def test_dashboard_shows_the_seeded_figures(page: Page, app_url: str,
     box = revenue.bounding_box()
     assert box is not None and box["x"] + box["width"] <= 390
     page.screenshot(path="test-results/dashboard-phone.png", full_page=True)
+    page.get_by_test_id("revenue-chart").screenshot(path="test-results/h13-dashboard-chart-"
+                                                         "phone.png")
 
 
 def test_customers_search_paginate_and_open_detail(page: Page, app_url: str,
