@@ -18,6 +18,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
+from mini_crm.api.campaign_schemas import ChannelName
 from mini_crm.api.deps import db_session, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.core import segments
@@ -136,7 +137,7 @@ class MessagesIn(BaseModel):
     tone: Literal["friendly", "urgent", "premium", "playful", "formal"] = "friendly"
     rules: dict[str, Any] | None = Field(default=None, description="The audience (rules "
                                          "JSON); its facts shape the wording")
-    channel: Literal["sms", "email", "whatsapp"] = "sms"
+    channel: ChannelName = "sms"
     n: int = Field(default=3, strict=True, ge=1, le=ai_messages.MAX_VARIANTS)
 
 

@@ -10,7 +10,7 @@ field), a campaign in the wrong status a 409 `conflict`
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +21,7 @@ from mini_crm.api.campaign_schemas import (
     AbTestIn,
     CampaignDetail,
     CampaignId,
+    ChannelName,
     VariantIn,
 )
 from mini_crm.api.campaigns import _detail
@@ -44,7 +45,7 @@ class DraftIn(BaseModel):
     rules: dict[str, Any] | None = None
     segment_id: int | None = Field(default=None, strict=True, ge=1, le=MAX_ID)
     message: str | None = Field(default=None, max_length=2000)
-    channel: Literal["sms", "email", "whatsapp"] | None = None
+    channel: ChannelName | None = None
     objective: str | None = Field(default=None, max_length=500)
     subject: str | None = Field(default=None, max_length=300)
     preheader: str | None = Field(default=None, max_length=300)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from mini_crm.api.segments import EXAMPLE_RULES
 from mini_crm.core.campaigns import ab_test
@@ -17,6 +17,16 @@ from mini_crm.core.ingestion.schemas import InputTimestamp
 
 MAX_ID = 2_147_483_647  # ids are 32-bit on every supported database
 CampaignId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _channel_word(value: Any) -> Any:
+    """" SMS " reads as "sms": a channel is a word, not a case-sensitive code (amounts'
+    currencies are read the same way); anything else goes on to the Literal's check."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# A message channel on every request body: sms, email or whatsapp, in any case.
+ChannelName = Annotated[Literal["sms", "email", "whatsapp"], BeforeValidator(_channel_word)]
 EXAMPLE = {"name": "Diwali win-back", "rules": EXAMPLE_RULES,
            "message": "Hi {first_name}, we miss you in {city}! 20% off this week.",
            "channel": "sms", "objective": "win back lapsed big spenders",
@@ -67,7 +77,7 @@ class CampaignIn(BaseModel):
     ab_test: AbTestIn | None = Field(default=None, description="A/B test settings (with "
                                      "`variants`); default: all at once, winner after 24 h "
                                      "by conversion rate")
-    channel: Literal["sms", "email", "whatsapp"] = "sms"
+    channel: ChannelName = "sms"
     schedule_at: InputTimestamp | None = Field(default=None, description="ISO-8601; a time in "
                                          "the past or absent launches at once")
     objective: str | None = Field(default=None, max_length=500)
@@ -107,7 +117,7 @@ class PreviewIn(BaseModel):
     rules: dict[str, Any] | None = Field(default=None, description="audience rules, or "
                                          "segment_id, never both (422)")
     segment_id: int | None = Field(default=None, strict=True, ge=1, le=MAX_ID)
-    channel: Literal["sms", "email", "whatsapp"] = "sms"
+    channel: ChannelName = "sms"
     holdout_percent: int = Field(default=0, strict=True, ge=0, le=50, description="the holdout the "
                                  "launch would keep, as on create (0-50)")
     variants: int | None = Field(default=None, strict=True, ge=2, le=ab_test.MAX_VARIANTS,

@@ -68,6 +68,13 @@ def test_preview_counts_recipients_and_skips_without_launching(
         "no_address_detail": {"no_phone": 2, "not_mobile": 0},
         "summary": "7 match · 4 will receive · skipped: 2 no mobile number, 1 duplicate "
                    "address"}
+    # A channel is a word in any case, as a currency is ("SMS" was a 422).
+    shouted = api.post("/api/v1/campaigns/preview", headers=h,
+                       json={"rules": city_rules("Pune"), "channel": " SMS "})
+    assert shouted.status_code == 200 and shouted.json() == r.json(), shouted.text
+    fax = api.post("/api/v1/campaigns/preview", headers=h,
+                   json={"rules": city_rules("Pune"), "channel": "Fax"})
+    assert fax.status_code == 422 and "channel" in fax.text
     saved = api.post("/api/v1/segments", headers=make_key("campaigns", "read"),
                      json={"name": "Pune", "rules": city_rules("Pune")})
     assert saved.status_code in (200, 201), saved.text
