@@ -82,12 +82,7 @@ def _clean(db: Session, fields: dict[str, Any]) -> dict[str, Any]:
             out["holdout_percent"] = holdout.check_percent(out["holdout_percent"] or 0)
         except ValueError as exc:
             raise CampaignError(str(exc), "holdout_percent") from exc
-    for name in ("email_subject", "email_preheader", "sender_name"):
-        if name in out:
-            out[name] = (out[name] or "").strip() or None
-            limit = service.MAX_SENDER_NAME if name == "sender_name" else service.MAX_SUBJECT
-            if out[name] and len(out[name]) > limit:
-                raise CampaignError(f"at most {limit} characters", name)
+    _clean_email_fields(out)
     if "variants" in out:
         out["variants"] = _draft_variants(out["variants"])
     if "ab_test" in out:
@@ -98,6 +93,17 @@ def _clean(db: Session, fields: dict[str, Any]) -> dict[str, Any]:
     if "draft_step" in out:
         out["draft_step"] = max(0, min(int(out["draft_step"] or 0), MAX_STEP))
     return out
+
+
+def _clean_email_fields(out: dict[str, Any]) -> None:
+    """Trim the email-only texts present in `out` (blank → None) and hold them to their
+    lengths; CampaignError(field) when one is too long."""
+    for name in ("email_subject", "email_preheader", "sender_name"):
+        if name in out:
+            out[name] = (out[name] or "").strip() or None
+            limit = service.MAX_SENDER_NAME if name == "sender_name" else service.MAX_SUBJECT
+            if out[name] and len(out[name]) > limit:
+                raise CampaignError(f"at most {limit} characters", name)
 
 
 # A draft is stored as typed, so its texts obey the stored-text rule before launch does.
