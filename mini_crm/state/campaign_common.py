@@ -38,9 +38,12 @@ def cancel_text(counts: dict[str, int], in_flight: int | None, settling: int,
     """A cancel's answer: what went out, what was stopped, and what is still settling.
     `in_flight_note` (set when the in-flight count is unknown) is said, never hidden."""
     sent = sum(counts.get(s, 0) for s in ("sent", "delivered", "undelivered"))
-    stopped = formatting.count(counts.get("failed", 0))
+    # counts are log_status buckets: the rows the cancel stopped apart from failures.
+    stopped = formatting.count(counts.get("cancelled", 0))
     text = (f"Campaign cancelled: no new message will go out. {formatting.count(sent)} sent, "
-            f"{stopped} failed or stopped")
+            f"{stopped} stopped before sending")
+    if counts.get("failed"):
+        text += f", {formatting.count(counts['failed'])} failed"
     if in_flight:
         text += (f"; {formatting.count(in_flight)} were already with the vendor when you "
                  "cancelled and may still be delivered")

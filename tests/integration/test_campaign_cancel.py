@@ -80,7 +80,8 @@ def test_a_request_in_flight_may_finish_nothing_new_starts(
         # Left to their workers: the rows in flight, and rows a job had claimed but not yet
         # sent (its next request will be refused).
         assert result.settling >= flying
-        assert result.counts == {"queued": result.settling, "failed": 200 - result.settling}
+        assert result.counts == {"queued": result.settling,
+                                 "cancelled": 200 - result.settling}
         vendor.release.set()
         wait_for(lambda: status_counts(engine, campaign.id).get("queued", 0) == 0)
     finally:
@@ -122,7 +123,7 @@ def test_a_retry_after_the_cancel_never_starts(
         result = service.cancel(campaign.id, settle_seconds=5)
         # The job was sleeping in its backoff: it wakes on the cancel, well before 3 s.
         assert result.final and result.in_flight == 0, result
-        assert result.counts == {"failed": 10}
+        assert result.counts == {"cancelled": 10}
     finally:
         jobs.shutdown_local(wait=True)
     assert vendor.calls == 1  # the retry never started

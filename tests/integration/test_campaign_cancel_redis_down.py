@@ -70,8 +70,12 @@ def test_cancel_with_redis_down_reports_the_in_flight_count_as_unknown(
     # The cancel still stopped every unsent row nobody held.
     for campaign in (cached, probed):
         assert status_counts(engine, campaign.id) == {"failed": 10}
-    text = cancel_text({"failed": 10}, None, 0, "unknown: Redis unreachable")
+    text = cancel_text({"cancelled": 10}, None, 0, "unknown: Redis unreachable")
     assert "unknown: Redis unreachable" in text and "final counts" in text
+    assert "0 sent, 10 stopped before sending" in text and "failed" not in text
+    # A real failure is its own count, never merged with the stopped rows.
+    assert "3 sent, 10 stopped before sending, 2 failed" in cancel_text(
+        {"sent": 3, "cancelled": 10, "failed": 2}, 0, 0)
 
 
 def test_without_redis_configured_the_count_is_this_process_and_known(

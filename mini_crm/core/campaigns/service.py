@@ -29,7 +29,7 @@ from mini_crm.core.auth import audit
 from mini_crm.core.campaigns import ab_test, launch, reach
 from mini_crm.core.campaigns.audience import save_audience
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
-from mini_crm.core.delivery import claims, enqueue, gate
+from mini_crm.core.delivery import claims, enqueue, gate, log_status
 from mini_crm.core.messages import email, render
 from mini_crm.core.outcomes import holdout
 from mini_crm.core.segments import RulesError, parse_rules
@@ -332,7 +332,8 @@ class CancelResult:
     answer), None when the gate could not say; then `in_flight_note` says why
     ("unknown: Redis unreachable"; None whenever `in_flight` is a count). `settling`:
     rows still with workers when the answer was written (in flight, or about to be
-    marked cancelled by their job); 0 means `counts` are final."""
+    marked cancelled by their job); 0 means `counts` are final. `counts`: rows per
+    core/delivery/log_status bucket ("cancelled" apart from "failed")."""
 
     cancelled: bool
     status: str
@@ -397,9 +398,12 @@ def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = N
 
 
 def _log_counts(db: Session, campaign_id: int) -> dict[str, int]:
+    """The campaign's rows per log_status bucket: a status, or "cancelled" for the rows
+    the cancel stopped (so "failed" holds only real failures)."""
+    status = log_status.bucket(LOG.c)
     return {str(st): int(n) for st, n in db.execute(
-        sa.select(LOG.c.status, sa.func.count()).where(LOG.c.campaign_id == campaign_id)
-        .group_by(LOG.c.status)).all()}
+        sa.select(status, sa.func.count()).where(LOG.c.campaign_id == campaign_id)
+        .group_by(status)).all()}
 
 
 def cancel(campaign_id: int, actor_user_id: int | None = None,
