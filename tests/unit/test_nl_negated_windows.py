@@ -169,6 +169,21 @@ def test_a_refusal_names_the_part_and_why(text: str, why: str) -> None:
     assert parsed.refused[0].startswith("“")  # the prompt's words, quoted
 
 
+def test_recently_alone_is_refused_with_how_to_say_it() -> None:
+    # "recently" was filler: "signed up recently" answered not_understood with nothing
+    # named, "customers in Pune who ordered recently" was Pune alone
+    parsed = p("customers in Pune who ordered recently")
+    assert parsed.rules["rules"] == [{"field": "city", "operator": "in", "value": ["Pune"]}]
+    assert parsed.refused == ["“ordered recently”: “recently” does not say how long: say "
+                              "e.g. “in the last 30 days”"]
+    assert "“recently” does not say how long" in p("signed up recently").refused[0]
+    # with a period it adds nothing and is not reported
+    recent = p("recently ordered in the last 30 days")
+    assert recent.rules["rules"] == [
+        {"field": "days_since_last_order", "operator": "<", "value": 30}]
+    assert recent.unparsed == [] and recent.refused == []
+
+
 def test_numbers_that_are_not_years_stay_numbers() -> None:
     assert rules("spent from 1500 to 3000") == [
         {"field": "total_spend", "operator": "between", "value": [1500, 3000]}]

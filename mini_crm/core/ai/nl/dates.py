@@ -12,6 +12,7 @@ from mini_crm.core.ai.nl.field_words import mentions, time_pairs
 from mini_crm.core.ai.nl.tokens import Tok
 from mini_crm.core.ai.nl.vocab import LAPSE, MAX_DAYS, NEG, ORDER_NOUNS, ORDER_VERBS, TENURE_NOUNS
 from mini_crm.core.ai.nl.windows import NEGATED_WINDOW, SINCE_WINDOW
+from mini_crm.core.ai.nl.windows import TARGETS as _WINDOWED
 
 _LAST = {"last", "latest", "recent", "final"}  # "last order", "most recent purchase"
 
@@ -230,6 +231,34 @@ def read_dates(c: Clause, ctx: Context) -> None:
                     rule = negate(rule)
                 used += neg
         c.add(rule, used)
+
+
+VAGUE_TIMES = {"recently", "lately"}
+_TIME_FIELDS = {"days_since_last_order", "last_order_at", "days_since_first_order",
+                "first_order_at", "days_since_signup", "created_at", *_WINDOWED.values()}
+
+
+def read_vague_times(c: Clause, ctx: Context) -> None:
+    """"recently", "lately": with a period or date in the clause they add nothing ("ordered
+    recently, in the last 30 days"); alone ("signed up recently") they have no length, so
+    they are refused with how to say it, never dropped as filler."""
+    vague = [i for i, t in enumerate(c.toks) if t.text in VAGUE_TIMES and i not in c.used]
+    if not vague:
+        return
+    if any(_times(cond.rule) for cond in c.conds):
+        c.used.update(vague)
+        return
+    word = c.toks[vague[0]].text
+    _, _, triggers = time_field(c)
+    c.refuse([*vague, *(j for j in triggers if j not in c.used)],
+             f"“{word}” does not say how long: say e.g. “in the last 30 days”")
+
+
+def _times(rule: dict[str, Any]) -> bool:
+    """Does the rule (or a group in it) hold a time: a date, days since, or a window?"""
+    if "rules" in rule:
+        return any(_times(r) for r in rule["rules"])
+    return rule.get("field") in _TIME_FIELDS or "window" in rule
 
 
 def join_date_ranges(tokens: list[Tok], today: date) -> list[Tok]:

@@ -48,7 +48,12 @@ from mini_crm.core.ai.nl.clauses import (
 )
 from mini_crm.core.ai.nl.combine import combine, fill_elliptic, negate
 from mini_crm.core.ai.nl.contradictions import contradictions
-from mini_crm.core.ai.nl.dates import join_date_ranges, read_dates, read_periods
+from mini_crm.core.ai.nl.dates import (
+    join_date_ranges,
+    read_dates,
+    read_periods,
+    read_vague_times,
+)
 from mini_crm.core.ai.nl.explain import leftovers, phrase, quote, reserved_words
 from mini_crm.core.ai.nl.field_words import every_word
 from mini_crm.core.ai.nl.fields import (
@@ -192,6 +197,7 @@ def _read(c: Clause, ctx: Context) -> None:
                  read_attributes, read_missing, read_periods, read_dates, read_money, read_counts):
         step(c, ctx)
     nl_windows.fold(c, Cond)
+    read_vague_times(c, ctx)  # after fold: a window is a time too
     # "not …" at the start of a clause that no extractor used negates what it found
     if c.conds and c.toks and c.toks[0].text in ("not", "non") and 0 not in c.used:
         c.conds[0] = Cond(negate(c.conds[0].rule), [0, *c.conds[0].tokens])
