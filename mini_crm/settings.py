@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Timestamps are stored in UTC; customer behaviour (send times, "evening") is read in
     # the brand's own zone.
     brand_timezone: str = "Asia/Kolkata"
+    # How a slashed date typed by a person reads (CSV cells, rule values in the builder):
+    # "DMY" = 29/11/2026 (India, the brand's locale), "MDY" = 11/29/2026. The API's
+    # timestamps stay ISO 8601 only (core.brand_time.parse_people_date).
+    date_order: Literal["DMY", "MDY"] = "DMY"
     # Phones written without a country code (98765 43210, 098765-43210) are read as numbers
     # of this region (ISO 3166 alpha-2) and stored in E.164.
     default_phone_region: str = Field(default="IN", pattern=r"^[A-Z]{2}$")

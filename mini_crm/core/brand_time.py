@@ -14,6 +14,9 @@ one place that converts between the two:
   "this_week" | "last_week", now)` → brand dates;
 - `parse_input_timestamp(value)`: an input timestamp (API, CSV) → naive UTC; without an
   offset it is read as brand wall-clock time, with one it is converted.
+- `parse_people_date(text)`: a date as a person types it in a spreadsheet or the rule
+  builder, "29/11/2026" (or 29-11-2026, 29.11.2026, optionally with a time "13:30"), in
+  DATE_ORDER (DMY by default, MDY allowed) → an ISO text; the API itself stays ISO 8601.
 """
 
 from __future__ import annotations
@@ -175,6 +178,53 @@ def _impossible_day(text: str) -> str | None:
         return None
     name = calendar.month_name[month]
     return f"{day} {name} {year} does not exist; {name} {year} has {longest} days"
+
+
+# day/month/year (or month/day/year) with one separator used twice, a 4-digit year, and
+# optionally a wall-clock time: what spreadsheets write for a date typed in India or the US.
+_PEOPLE_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})"
+                          r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_ORDER_WORDS = {"DMY": "day/month/year", "MDY": "month/day/year"}
+
+
+def date_order() -> str:
+    """The DATE_ORDER setting: "DMY" (29/11/2026) or "MDY" (11/29/2026)."""
+    return get_settings().date_order
+
+
+def parse_people_date(text: str) -> str | None:
+    """A slashed date as people type it → ISO 8601 text ("2026-11-29" or
+    "2026-11-29T13:30:00", no offset: brand time), or None when `text` is not of that form
+    (then the caller's own reading applies, e.g. ISO 8601).
+
+    "29/11/2026", "29-11-2026", "29.11.2026" and "29/11/2026 13:30" in DATE_ORDER (DMY by
+    default; MDY reads 11/29/2026). A slashed date that names no day in that order is a
+    TimestampError saying why: "'11/29/2026' is not a date in day/month/year order
+    (DATE_ORDER=DMY): there is no month 29", or "31/02/2026 … February 2026 has 28 days".
+    Two-digit years are not read (None), since 01/02/03 could be any of six days.
+    """
+    m = _PEOPLE_DATE.fullmatch(text.strip()) if isinstance(text, str) else None
+    if m is None:
+        return None
+    a, _sep, b, year_text, hour, minute, second = m.groups()
+    order = date_order()
+    day, month = (int(a), int(b)) if order == "DMY" else (int(b), int(a))
+    year = int(year_text)
+    why = f"{text.strip()[:40]!r} is not a date in {_ORDER_WORDS[order]} order (DATE_ORDER={order})"
+    if not 1 <= month <= 12:
+        example = "29/11/2026" if order == "DMY" else "11/29/2026"
+        raise TimestampError(f"{why}: there is no month {month}; write "
+                             f"{_ORDER_WORDS[order]} (e.g. {example}) or 2026-11-29")
+    longest = calendar.monthrange(year, month)[1] if year else 31
+    if not 1 <= day <= longest:
+        name = calendar.month_name[month]
+        raise TimestampError(f"{why}: {name} {year} has {longest} days, not {day}")
+    iso = f"{year:04d}-{month:02d}-{day:02d}"
+    if hour is None:
+        return iso
+    if int(hour) > 23 or int(minute) > 59 or int(second or 0) > 59:
+        raise TimestampError(f"{text.strip()[:40]!r}: {hour}:{minute} is not a time of day")
+    return f"{iso}T{int(hour):02d}:{minute}:{second or '00'}"
 
 
 def parse_input_timestamp(value: str | datetime | date) -> datetime:

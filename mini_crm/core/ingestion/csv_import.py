@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from mini_crm.core import contacts
+from mini_crm.core import brand_time, contacts
 from mini_crm.core.consent import Change
 from mini_crm.core.ingestion import limits
 from mini_crm.core.ingestion.csv_reader import CsvFileError, Dialect, detect, records
@@ -55,6 +55,18 @@ ATTRIBUTE_KEY = re.compile(r"[^A-Za-z0-9_]+")
 # ever undone by an explicit opt-in, never by a blank).
 BLANK_CELLS = ("keep", "clear")
 CLEARABLE = {"customers": {"name", "email", "phone", "city"}, "orders": {"status"}}
+# Timestamps as people type them in a sheet: "29/11/2026" in DATE_ORDER is read here
+# (brand_time.parse_people_date) and handed to the schema as ISO text; the JSON API
+# itself takes ISO 8601 only.
+TIMESTAMP_FIELDS = ("created_at", "ordered_at")
+
+
+class CellError(ValueError):
+    """A cell that cannot be read before validation; `field` is its target field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 __all__ = ["CHUNK", "KINDS", "REQUIRED", "TARGETS", "CsvFile", "CsvFileError", "Report",
            "check_mapping", "count_rows", "first_rows", "guess_mapping", "open_csv", "process",
@@ -240,6 +252,12 @@ class _Layout:
         # leaves a field out), or with blank_cells="clear" an explicit null.
         item: dict[str, Any] = {t: v or None for t, i in self.fields.items()
                                 if (v := cell(i)) or t in self.clear}
+        for name in TIMESTAMP_FIELDS:
+            if item.get(name):
+                try:
+                    item[name] = brand_time.parse_people_date(item[name]) or item[name]
+                except brand_time.TimestampError as exc:
+                    raise CellError(name, str(exc)) from None
         attrs = {k: v or None for k, i in self.attributes.items()
                  if (v := cell(i)) or "attributes" in self.clear}
         if attrs:
@@ -287,6 +305,7 @@ class _Row:
     item: dict[str, Any] | None  # None when the row cannot be read
     error: str | None
     offset: int
+    field: str | None = None  # the field the error is about, when one cell is
 
 
 def _rows(csv_file: CsvFile, layout: _Layout, skip: int) -> Iterator[_Row]:
@@ -302,7 +321,13 @@ def _rows(csv_file: CsvFile, layout: _Layout, skip: int) -> Iterator[_Row]:
         if row - 2 < skip:
             continue
         error = record.error or layout.overflow(record.cells)
-        yield _Row(row, None if error else layout.item(record.cells), error, record.offset)
+        if error:
+            yield _Row(row, None, error, record.offset)
+            continue
+        try:
+            yield _Row(row, layout.item(record.cells), None, record.offset)
+        except CellError as exc:
+            yield _Row(row, None, str(exc), record.offset, exc.field)
 
 
 def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write: bool,
@@ -338,8 +363,12 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
         # the item is a blank cell there ("Customer ID is empty on row 7").
         checked = validate_items([r.item for r in readable], model, labels=mapping,
                                  missing="is empty")
-        errors = [{"row": r.number, "field": None, "message": r.error} for r in batch
-                  if r.error]
+        errors = [{"row": r.number, "field": r.field, "message": r.error} for r in batch
+                  if r.error and r.field is None]
+        errors += [{"row": r.number, "field": named, "message": text} for r in batch
+                   if r.error and r.field is not None
+                   for named, text in [_in_column_words(
+                       {"field": r.field, "message": r.error}, columns)]]
         for e in checked.errors:
             n = readable[e["index"]].number
             named, text = _in_column_words(

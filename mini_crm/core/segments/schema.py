@@ -262,9 +262,14 @@ def _scalar(spec: FieldSpec, raw: Any, path: str) -> tuple[Any, str]:
     if spec.kind in ("number", "days", "window"):
         return _numeric(spec, raw, path), "number"
     if spec.kind == "date":
-        day = _date(raw)
+        try:  # "29/11/2026" as typed in the builder, in DATE_ORDER
+            day = _date(brand_time.parse_people_date(raw) or raw
+                        if isinstance(raw, str) else raw)
+        except brand_time.TimestampError as exc:
+            raise RulesError(path, str(exc), spec.name) from None
         if day is None:
-            raise RulesError(path, f"expected a date like 2025-01-31, got {shown(raw)}", spec.name)
+            raise RulesError(path, f"expected a date like 2025-01-31 or "
+                             f"{_people_example()}, got {shown(raw)}", spec.name)
         try:
             brand_time.check_supported(day)
         except brand_time.TimestampError as exc:
@@ -330,6 +335,10 @@ def _text(value: str, spec: FieldSpec, path: str) -> str:
                          f"{operator_label('is_null')} or {operator_label('is_not_null')}",
                          spec.name)
     return value
+
+
+def _people_example() -> str:
+    return "31/01/2025" if brand_time.date_order() == "DMY" else "01/31/2025"
 
 
 def _date(raw: Any) -> date | None:

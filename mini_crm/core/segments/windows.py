@@ -87,7 +87,10 @@ def parse_window(raw: Any) -> Window:
 def _day(raw: Any, name: str) -> date:
     if isinstance(raw, str):
         try:
-            day = date.fromisoformat(raw.strip())
+            # a slashed date as typed in the builder, in DATE_ORDER ("29/11/2026")
+            day = date.fromisoformat(brand_time.parse_people_date(raw) or raw.strip())
+        except brand_time.TimestampError as exc:
+            raise WindowError(f"'{name}': {exc}") from None
         except ValueError:
             pass
         else:
