@@ -45,6 +45,15 @@ def test_changing_field_keeps_only_operators_that_apply() -> None:
     assert editing.to_rules(tree)["rules"][0]["value"] is True
 
 
+def test_an_attribute_value_is_a_number_only_when_it_plainly_is_one() -> None:
+    tree = editing.set_field(editing.empty_tree(), "0", "attributes.visits")
+    for typed, sent in (("12", 12), ("7.50", 7.5), ("-3", -3), ("0400", "0400"),
+                        ("+91", "+91"), ("1,200", "1,200"),
+                        ("12345678901234567", "12345678901234567")):
+        tree = editing.set_value(tree, "0", typed)
+        assert editing.to_rules(tree)["rules"][0]["value"] == sent, typed
+
+
 def test_list_values_are_added_once_and_removed_by_index() -> None:
     tree = {"combinator": "and", "not": False,
             "rules": [{"field": "city", "operator": "in", "value": ""}]}

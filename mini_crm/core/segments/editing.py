@@ -28,7 +28,6 @@ from mini_crm.core.segments.fields import (
 
 DEFAULT_RULE = {"field": "total_spend", "operator": ">", "value": "5000"}
 DEFAULT_WINDOW = {"last_days": 30}
-NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 # In a list of numbers a comma also groups digits ("1,50,000"): values are separated by
 # ";", a new line or a comma followed by a space (the builder joins chips with ", ").
 NUMBER_LIST_SEPARATOR = re.compile(r"\s*(?:;|\n|,\s+)\s*")
@@ -322,9 +321,10 @@ def _typed_scalar(field: str, value: Any) -> Any:
     if kind == "attribute":
         if text.lower() in ("true", "false"):
             return text.lower() == "true"
-        if NUMBER.match(text):
-            number = float(text)
-            return int(number) if number == int(number) else number
+        # The one reading of "a text that means a number" (the schema and the SQL share
+        # it): "12" is 12, while a zip code or id such as "0400" stays text (it was 400).
+        if (number := numbers.numeric_text(text)) is not None:
+            return int(number) if number == number.to_integral_value() else float(number)
     return text
 
 
