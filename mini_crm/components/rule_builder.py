@@ -7,6 +7,8 @@ Every control is a native button/select/input, so the builder is keyboard usable
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from mini_crm.components.text_field import text_field
@@ -121,7 +123,8 @@ def _value_input(row: rx.Var) -> rx.Component:
 
 def _list_input(row: rx.Var, path: rx.Var) -> rx.Component:
     """Chips for the chosen values, and an input (cities from the data suggested) that
-    adds one on Enter, a comma or leaving it; each chip's × removes it."""
+    adds one on Enter, a comma (or a semicolon) or leaving it, and all of a pasted
+    "Pune, Mumbai; Delhi"; each chip's × removes it."""
     items = row["items"].to(list[str])
     return rx.hstack(
         rx.foreach(items, lambda item, i: rx.badge(
@@ -203,6 +206,17 @@ def _operator_label(op: rx.Var, row: rx.Var) -> rx.Var:
     return rx.cond(dates, _DATE_WORDS[op.to(str)], _WORDS[op.to(str)])
 
 
+def _did_you_mean(typed: rx.Var, known: rx.Var, pick: Any) -> rx.Component:
+    """"No customer is in “Mumbay”. Did you mean [Mumbai?]": one click (`pick`) takes the
+    known value; nothing is replaced without it."""
+    return rx.hstack(
+        rx.text("No customer is in “", typed, "”. Did you mean ", size="1",
+                color_scheme="amber"),
+        rx.button(known, "?", size="1", variant="soft", color_scheme="amber",
+                  on_click=pick, data_testid="did-you-mean"),
+        spacing="1", align="center", wrap="wrap")
+
+
 def _rule_row(row: rx.Var) -> rx.Component:
     path = row["path"].to(str)
     return rx.vstack(
@@ -246,14 +260,13 @@ def _rule_row(row: rx.Var) -> rx.Component:
                           title="Add “is not empty” beside this rule"),
                 align="center", spacing="2"),
         ),
-        rx.cond(row["suggest"].to(str) != "", rx.hstack(
-            rx.text("No customer is in “", row["value"].to(str), "”. Did you mean ", size="1",
-                    color_scheme="amber"),
-            rx.button(row["suggest"].to(str), "?", size="1", variant="soft",
-                      color_scheme="amber",
-                      on_click=S.use_value(path, row["suggest"].to(str)),
-                      data_testid="did-you-mean"),
-            spacing="1", align="center", wrap="wrap")),
+        rx.cond(row["suggest"].to(str) != "",
+                _did_you_mean(row["value"].to(str), row["suggest"].to(str),
+                              S.use_value(path, row["suggest"].to(str)))),
+        # The same for each chip of a list rule ("city is any of Pue, Mumbai").
+        rx.foreach(row["fixes"].to(list[dict[str, Any]]), lambda fix: _did_you_mean(
+            fix["item"].to(str), fix["suggest"].to(str),
+            S.use_item(path, fix["index"].to(int), fix["suggest"].to(str)))),
         rx.cond(row["error"].to(str) != "",
                 rx.text(rx.icon("circle-alert", size=12), " ", row["error"].to(str), size="1",
                         color_scheme="red", role="alert")),

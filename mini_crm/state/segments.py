@@ -4,7 +4,6 @@ and the AI is in `state/segment_answers`; the Segments list is `state/segment_li
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import Any
 
@@ -12,7 +11,7 @@ import reflex as rx
 from reflex.event import EventHandler
 
 from mini_crm.core import formatting, segments
-from mini_crm.core.segments import editing, figures, service
+from mini_crm.core.segments import editing, figures, list_values, service
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState, helper
 from mini_crm.state.debounce import settled
@@ -58,7 +57,9 @@ class SegmentEditorState(SegmentAssist, AppState):
     previewing: bool = False
     saved_message: str = ""
     save_error: str = ""
+    # What each list rule's value box holds (by row path) as the server last left it.
     drafts: dict[str, str] = {}
+    _sent: dict[str, str] = {}  # the text each list box sent last (list_values.split_draft)
     _visit: list[str] = []  # [address, websocket session] of the last open
     # The unsaved editor, mirrored in the tab's sessionStorage: a reconnect that Reflex
     # answers with a new state token (the old socket not yet gone on the server, as
@@ -74,16 +75,18 @@ class SegmentEditorState(SegmentAssist, AppState):
     @rx.var
     def rows(self) -> list[dict[str, Any]]:
         rows = editing.flatten(self.tree, self.error_path, self.error)
-        known = {city.casefold() for city in self.cities}
         for row in rows:  # what is typed but not yet added to a list rule
             row["draft"] = self.drafts.get(row["path"], "")
-            row["suggest"] = ""
-            value = str(row.get("value") or "").strip()
-            # A city nobody lives in is most often a typo: offer the closest known one.
-            if (row.get("field") == "city" and row.get("operator") in ("=", "!=") and value
-                    and self.cities and value.casefold() not in known):
-                close = difflib.get_close_matches(value, self.cities, n=1, cutoff=0.6)
-                row["suggest"] = close[0] if close else ""
+            row["suggest"], row["fixes"] = "", []
+            if row.get("field") != "city":
+                continue
+            # A city nobody lives in is most often a typo: offer the closest known one
+            # (a click takes it; nothing is replaced on its own).
+            if row.get("operator") in ("=", "!="):
+                row["suggest"] = list_values.did_you_mean(str(row.get("value") or ""),
+                                                          self.cities)
+            elif row.get("items"):
+                row["fixes"] = list_values.list_fixes(row["items"], self.cities)
         return rows
 
     @rx.var
@@ -162,7 +165,7 @@ class SegmentEditorState(SegmentAssist, AppState):
         self.segment_id, self.name, self.tree = 0, "", editing.empty_tree()
         self.found, self.dirty = True, False
         self.saved_message = self.save_error = self.error = self.error_path = ""
-        self.drafts = {}
+        self.drafts, self._sent = {}, {}
         self.reset_assist()
         self.rev += 1
         self._generation += 1
@@ -274,14 +277,28 @@ class SegmentEditorState(SegmentAssist, AppState):
         """One click: an explicit “is not empty” beside a negative rule (leave out the unknowns)."""
         return self._edit(editing.exclude_unknowns(self.tree, path))
 
-    # List rules (city in …): values are chips; typing fills a draft that Enter, a comma
-    # or leaving the input adds.
+    @rx.event
+    def use_item(self, path: str, index: int, value: str):
+        """A list value picked by a click ("Did you mean Pune?"): that chip becomes it."""
+        return self._edit(list_values.replace_item(self.tree, path, int(index), value))
+
+    # List rules (city in …): values are chips. The box's text goes to `set_draft` on
+    # every change; a separator in it, Enter or leaving the box makes chips of it.
     @rx.event
     def set_draft(self, path: str, text: str):
-        self.drafts = {**self.drafts, path: text}
-        if text.endswith(","):
-            # A separate event: the value is added, then the box emptied.
-            return SegmentEditorState.commit_draft(path)
+        """A list rule's box changed to `text`: what a separator closed becomes chips,
+        the box keeps the rest (list_values.split_draft), in one step, so no later key
+        can slip in between the chips and the emptied box."""
+        try:
+            field = editing.rule_field(self.tree, path)
+        except (IndexError, KeyError, TypeError):  # the rule went before this text came
+            return None
+        values, rest = list_values.split_draft(text, self._sent.get(path, ""), field)
+        self._sent = {**self._sent, path: text}
+        self.drafts = {**self.drafts, path: rest}
+        if not values:
+            return None
+        return [*self._add_items(path, values), _strip_box(path, text, rest)]
 
     @rx.event
     def draft_key(self, path: str, key: str):
@@ -294,26 +311,27 @@ class SegmentEditorState(SegmentAssist, AppState):
         return self._commit(path)
 
     def _commit(self, path: str):
-        """The box's text (as the server has it) becomes chips, and the box empties."""
+        """The box's text (as the server has it) becomes a chip, and the box empties."""
         text = self.drafts.get(path, "")
         if not text.strip():
             return None
-        added = self._add_item(path, text)
-        events = added if isinstance(added, list) else [] if added is None else [added]
-        return [*events, _empty_box(path, text)]
+        self.drafts = {**self.drafts, path: ""}
+        return [*self._add_items(path, [text.strip()]), _empty_box(path, text)]
 
     @rx.event
     def remove_item(self, path: str, index: int):
         return self._edit(editing.remove_item(self.tree, path, int(index)))
 
-    def _add_item(self, path: str, text: str):
-        self.drafts = {k: v for k, v in self.drafts.items() if k != path}
-        # "pune" becomes the data's own spelling, "Pune", when the city is known.
-        known = {city.casefold(): city for city in self.cities}
-        field = editing.rule_field(self.tree, path)
-        items = [known.get(item.casefold(), item) for item in editing.list_items(text, field)]
-        if items:
-            return self._edit(editing.add_item(self.tree, path, "; ".join(items)))
+    def _add_items(self, path: str, values: list[str]) -> list[Any]:
+        """Add `values` to the list rule at `path` (a known city in the data's own
+        spelling: "pune" becomes "Pune"); the events the edit asks for."""
+        if editing.rule_field(self.tree, path) == "city":
+            values = list_values.known_spelling(values, self.cities)
+        tree = self.tree
+        for value in values:
+            tree = editing.add_item(tree, path, value)
+        events = self._edit(tree)
+        return events if isinstance(events, list) else [] if events is None else [events]
 
     @rx.event
     def set_segment_name(self, name: str):
@@ -404,13 +422,26 @@ class SegmentEditorState(SegmentAssist, AppState):
             f"window.history.replaceState(null, '', '/segments/{int(self.segment_id)}')")
 
 
+def _box_script(path: str, body: str) -> rx.event.EventSpec:
+    """Run `body` (JavaScript) on a list rule's value box, `el`, if it is on the page."""
+    return rx.call_script(f"(() => {{const el = document.getElementById("
+                          f"{json.dumps(DRAFT_BOX_ID + path)}); if (el) {{{body}}}}})()")
+
+
 def _empty_box(path: str, added: str) -> rx.event.EventSpec:
-    """Empty a list rule's value box once its text became chips, unless more was typed
+    """Empty a list rule's value box once its text became a chip, unless more was typed
     since (that text stays, to be added next). The box is not mounted afresh for it (its
     key has no revision): a key typed meanwhile would be lost with the old box."""
-    return rx.call_script(
-        f"(() => {{const el = document.getElementById({json.dumps(DRAFT_BOX_ID + path)});"
-        f"if (el && el.value === {json.dumps(added)}) el.value = '';}})()")
+    return _box_script(path, f"if (el.value === {json.dumps(added)}) el.value = '';")
+
+
+def _strip_box(path: str, sent: str, rest: str) -> rx.event.EventSpec:
+    """The box sent `sent`, of which all but `rest` became chips: show `rest` followed by
+    whatever was typed after `sent` meanwhile (those keys reach the server as `sent` plus
+    them, which it reads the same way). A box that no longer starts with `sent` was
+    handled by an earlier answer, or changed by the marketer: left alone."""
+    return _box_script(path, f"const sent = {json.dumps(sent)}; if (el.value.startsWith(sent))"
+                             f" el.value = {json.dumps(rest)} + el.value.slice(sent.length);")
 
 
 DRAFT_BOX_ID = "rule-values-"  # + the rule's path: the id of a list rule's value box

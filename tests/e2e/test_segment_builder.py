@@ -123,21 +123,43 @@ def test_city_list_is_chips_added_with_enter_and_removed_with_x(page: Page, app_
     draft = row.get_by_label("Add a value")
     draft.fill("Mumbai")
     draft.press("Enter")
-    draft.fill("pune,")  # a comma adds too
     chips = row.get_by_test_id("value-chip")
-    expect(chips).to_have_text(["Mumbai", "Pune"])  # the data's spelling
+    expect(chips).to_have_text(["Mumbai"])
     expect(draft).to_have_value("")
+    draft.press_sequentially("pune,")  # typed key by key: the comma adds it
+    expect(chips).to_have_text(["Mumbai", "Pune"])  # the data's spelling
+    expect(draft).to_have_value("")  # not "pune," left behind
     two = {"combinator": "and", "not": False,
            "rules": [{"field": "city", "operator": "in", "value": ["Mumbai", "Pune"]}]}
     expect(page.get_by_test_id("audience-size")).to_have_text(_size(e2e_env, two))
     draft.fill("Mumbai")  # already there: not added twice
     draft.press("Enter")
     expect(chips).to_have_count(2)
+    draft.fill("Chennai; Hyderabad, Delhi")  # as a paste arrives: one value per chip
+    expect(chips).to_have_text(["Mumbai", "Pune", "Chennai", "Hyderabad", "Delhi"])
+    expect(draft).to_have_value("")
+    # A city nobody lives in is kept as typed, with the known one offered beside it.
+    draft.press_sequentially("Bengaluur")
+    draft.blur()  # leaving the box adds it too
+    expect(chips).to_have_count(6)
+    expect(draft).to_have_value("")
+    fix = row.get_by_test_id("did-you-mean").filter(has_text="Bengaluru")
+    expect(fix).to_have_text("Bengaluru?")
+    expect(chips.nth(5)).to_have_text("Bengaluur")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.screenshot(path="test-results/segment-list-did-you-mean.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path="test-results/segment-list-did-you-mean-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    fix.click()
+    expect(chips.nth(5)).to_have_text("Bengaluru")
+    expect(fix).to_have_count(0)
     page.get_by_role("button", name="Remove Mumbai").click()
-    expect(chips).to_have_count(1)
-    one = {"combinator": "and", "not": False,
-           "rules": [{"field": "city", "operator": "in", "value": ["Pune"]}]}
-    expect(page.get_by_test_id("audience-size")).to_have_text(_size(e2e_env, one))
+    expect(chips).to_have_count(5)
+    rest = {"combinator": "and", "not": False, "rules": [
+        {"field": "city", "operator": "in",
+         "value": ["Pune", "Chennai", "Hyderabad", "Delhi", "Bengaluru"]}]}
+    expect(page.get_by_test_id("audience-size")).to_have_text(_size(e2e_env, rest))
     page.screenshot(path="test-results/segment-city-chips.png")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     prompt = page.get_by_test_id("ai-prompt")
