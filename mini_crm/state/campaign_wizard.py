@@ -138,8 +138,7 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
             elif not choices:
                 self.audience_mode = "rules"
             editor = await self.get_state(SegmentEditorState)
-            editor.cities = context["cities"]
-            editor.field_options = editing.field_options(context["keys"])
+            editor.use_context(context)
             if resume and draft is None:
                 self.draft_note = ("That draft is no longer editable (it was launched or "
                                    "deleted); this is a new campaign.")

@@ -122,10 +122,7 @@ class SegmentEditorState(SegmentAssist, AppState):
         if reconnected:
             # Keep the unsaved rules, name and prompt, and what the boxes show (no
             # revision bump); only count again, as the data may have moved meanwhile.
-            context = await rx.run_in_thread(builder_context)
-            async with self:
-                self.cities = context["cities"]
-                self.field_options = editing.field_options(context["keys"])
+            await self._load_context()
             yield SegmentEditorState.refresh_preview
             return
         async with self:
@@ -134,7 +131,7 @@ class SegmentEditorState(SegmentAssist, AppState):
             # buyers" — a lookalike seeded from campaign 7's converters.
             buyers_of = str(self.router.page.params.get("like_buyers_of", "") or "")
             self.reset_editor()
-        context = await rx.run_in_thread(builder_context)
+        await self._load_context()
         loaded = None
         if (ref := _segment_ref(raw_id)) is not None:
             loaded = await rx.run_in_thread(lambda: load_segment(ref))
@@ -144,8 +141,6 @@ class SegmentEditorState(SegmentAssist, AppState):
                 self.found = False
             return
         async with self:
-            self.cities = context["cities"]
-            self.field_options = editing.field_options(context["keys"])
             if loaded is not None:
                 self.segment_id, self.name = loaded["id"], loaded["name"]
                 self.tree = editing.from_rules(loaded["rules"])
@@ -154,6 +149,24 @@ class SegmentEditorState(SegmentAssist, AppState):
         yield SegmentEditorState.refresh_preview
         if loaded is None and buyers_of.isdigit() and len(buyers_of) <= 12:
             yield SegmentEditorState.find_buyer_lookalikes(int(buyers_of))
+
+    async def _load_context(self) -> None:
+        """Read what the builder offers of the data (known cities, attribute keys) off
+        the event loop, and take it. For background handlers (`open`): `self` is then
+        Reflex's StateProxy, which binds this method to itself, so `async with self`
+        here locks the state as it does in the handler; it must not be called while
+        the state is held (`async with self` does not nest)."""
+        context = await rx.run_in_thread(builder_context)
+        async with self:
+            self.use_context(context)
+
+    @helper
+    def use_context(self, context: dict[str, Any]) -> None:
+        """Take `context`, `segment_answers.builder_context()`'s answer ({cities, keys}):
+        the cities the value boxes suggest and the Field menus' options. The campaign
+        wizard, which embeds the builder, reads it with its own data and calls this."""
+        self.cities = context["cities"]
+        self.field_options = editing.field_options(context["keys"])
 
     @helper
     def reset_editor(self) -> None:

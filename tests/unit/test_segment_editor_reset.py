@@ -47,7 +47,18 @@ def test_reset_editor_empties_what_was_edited_and_keeps_what_it_knows_of_the_dat
 
 
 def test_reset_editor_is_a_helper_not_an_event_the_browser_can_send() -> None:
-    assert not {"reset_editor", "reset_assist"} & set(SegmentEditorState.event_handlers)
+    assert not {"reset_editor", "reset_assist", "use_context"} & set(
+        SegmentEditorState.event_handlers)
+
+
+def test_use_context_takes_the_cities_and_the_attribute_fields() -> None:
+    """The one way the builder takes what it knows of the data (its own open, on a
+    reconnect and afresh, and the campaign wizard's)."""
+    s = _at("/segments/new")
+    s.use_context({"cities": ["Pune", "Mumbai"], "keys": ["loyalty_tier"]})
+    assert s.cities == ["Pune", "Mumbai"]
+    assert s.field_options == editing.field_options(["loyalty_tier"])
+    assert "attributes.loyalty_tier" in {o["value"] for o in s.field_options}
 
 
 def test_an_edit_inside_the_campaign_wizard_also_saves_its_draft() -> None:
