@@ -6,6 +6,7 @@ from starlette.types import ASGIApp
 
 from mini_crm.api.app import create_api
 from mini_crm.api.preflight import ApiPreflightMiddleware
+from mini_crm.components.history_guard import history_guard
 from mini_crm.core import periodic_tasks
 from mini_crm.core.ai import data_vocabulary
 from mini_crm.observability import logs
@@ -51,6 +52,8 @@ app = MiniCrmApp(
     # Handler errors become a message on the page, never the default "An error occurred".
     backend_exception_handler=backend_exception_handler,
     style={"font_family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
+    # Runs before the router starts, so a page can keep Back/Forward from leaving it.
+    head_components=[history_guard()],
 )
 # The states ask it whether a tab's websocket is still here (base.client_connected).
 base.use_app(app)

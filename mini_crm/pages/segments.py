@@ -123,15 +123,20 @@ def _not_found() -> rx.Component:
 
 # Unsaved edits (the state's `dirty`, carried by a hidden marker) are not lost without a
 # question: leaving the page (refresh, closing the tab, another site) asks through
-# beforeunload, as the campaign wizard does, and so does a click on a link inside the app,
-# which moves without unloading the page (the wizard autosaves drafts; a segment does not).
+# beforeunload, as the campaign wizard does; a click on a link inside the app and the
+# browser's Back or Forward (components/history_guard.py, which stops the move and keeps
+# the editor's address when the marketer stays), which move without unloading the page,
+# ask the same question (the wizard autosaves drafts; a segment does not).
 _LEAVE_GUARD = """
 if (!window.__mcSegmentGuard) {
   window.__mcSegmentGuard = true;
+  const ASK = 'Leave without saving this segment? Your changes will be lost.';
   const dirty = () => {
     const m = document.getElementById('segment-dirty');
     return !!m && m.dataset.dirty === 'true';
   };
+  // Back / Forward: asked by the <head> script's popstate listener.
+  (window.__mcLeaveChecks || []).push(() => !dirty() || window.confirm(ASK));
   window.addEventListener('beforeunload', (e) => {
     if (dirty()) { e.preventDefault(); e.returnValue = ''; }
   });
@@ -141,7 +146,7 @@ if (!window.__mcSegmentGuard) {
         || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
     const to = new URL(a.href, location.href);
     if (to.origin !== location.origin || to.pathname === location.pathname) return;
-    if (!window.confirm('Leave without saving this segment? Your changes will be lost.')) {
+    if (!window.confirm(ASK)) {
       e.preventDefault();
       e.stopPropagation();
     }

@@ -109,3 +109,26 @@ def test_leaving_with_unsaved_edits_asks_first(page: Page, app_url: str) -> None
     page.once("dialog", lambda d: d.accept())
     customers.click()
     expect(page).to_have_url(re.compile(r"/customers/?$"))
+
+
+def test_back_and_forward_with_unsaved_edits_ask_first(page: Page, app_url: str) -> None:
+    page.goto(app_url + "/segments")
+    page.get_by_role("link", name="New segment").first.click()  # inside the app
+    expect(page).to_have_url(re.compile(r"/segments/new/?$"))
+    name = page.get_by_test_id("segment-name")
+    name.fill("Half-made audience")
+    expect(page.locator("#segment-dirty")).to_have_attribute("data-dirty", "true")
+
+    with page.expect_event("dialog") as asked:
+        page.go_back(wait_until="commit")
+    assert "without saving" in asked.value.message
+    asked.value.dismiss()  # stay
+    expect(page).to_have_url(re.compile(r"/segments/new/?$"))
+    expect(name).to_have_value("Half-made audience")
+    expect(page.get_by_test_id("rule-row")).to_have_count(1)
+
+    page.once("dialog", lambda d: d.accept())  # leave
+    page.go_back(wait_until="commit")
+    expect(page).to_have_url(re.compile(r"/segments/?$"))
+    expect(page.get_by_role("heading", name="Segments", exact=True)).to_be_visible()
+    expect(name).to_have_count(0)
