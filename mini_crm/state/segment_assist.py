@@ -75,7 +75,9 @@ class SegmentAssist(rx.State, mixin=True):
         if filled:
             yield own_handler(self, "refresh_preview")
             if was_saved and str(self.router.page.path or "").startswith("/segments"):
-                yield rx.call_script("window.history.replaceState(null, '', '/segments/new')")
+                # The router's own history state (key, index) stays with the entry.
+                yield rx.call_script("window.history.replaceState(window.history.state, '',"
+                                     " '/segments/new')")
 
     @rx.event(background=True)
     async def find_buyer_lookalikes(self, campaign_id: int) -> None:

@@ -430,9 +430,10 @@ class SegmentEditorState(SegmentAssist, AppState):
         self.save_error, self.dirty = "", False
         self.saved_message = "Saved."
         self._keep()
-        # Stay on the page (no reload, inputs keep focus); only the address changes.
-        return rx.call_script(
-            f"window.history.replaceState(null, '', '/segments/{int(self.segment_id)}')")
+        # Stay on the page (no reload, inputs keep focus); only the address changes (the
+        # router's history state, its key and index, stays with the entry).
+        return rx.call_script("window.history.replaceState(window.history.state, '', "
+                              f"'/segments/{int(self.segment_id)}')")
 
 
 def _box_script(path: str, body: str) -> rx.event.EventSpec:
