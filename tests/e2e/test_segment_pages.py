@@ -115,6 +115,10 @@ def test_back_and_forward_with_unsaved_edits_ask_first(page: Page, app_url: str)
     page.goto(app_url + "/segments")
     page.get_by_role("link", name="New segment").first.click()  # inside the app
     expect(page).to_have_url(re.compile(r"/segments/new/?$"))
+    # The editor has opened (it starts afresh, then offers the data's attribute fields):
+    # typed before that, the name would be emptied by the opening.
+    field = page.get_by_test_id("rule-row").first.get_by_label("Field")
+    expect(field.locator("option[value^='attributes.']").first).to_be_attached()
     name = page.get_by_test_id("segment-name")
     name.fill("Half-made audience")
     expect(page.locator("#segment-dirty")).to_have_attribute("data-dirty", "true")
