@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import unicodedata
 from datetime import UTC, datetime
 from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
@@ -65,6 +66,29 @@ def percent(rate: float | None, *, trim: bool = False) -> str:
 def plural(n: int, one: str, many: str | None = None) -> str:
     """ "1 message", "3 messages" (Indian grouping for the number)."""
     return f"{count(n)} {one if n == 1 else (many or one + 's')}"
+
+
+def _first_letter(word: str) -> str:
+    """The first letter of `word` with the combining marks that belong to it
+    (Devanagari "वि" is a consonant plus a vowel sign: both, or the avatar shows half a
+    syllable); "" when the word has no letter (a quote, a dash, digits)."""
+    for i, ch in enumerate(word):
+        if ch.isalpha():
+            j = i + 1
+            while j < len(word) and unicodedata.category(word[j]).startswith("M"):
+                j += 1
+            return word[i:j]
+    return ""
+
+
+def initials(name: str | None) -> str:
+    """Up to two initials for an avatar, first and last name, from letters only:
+    'Vikram "Vicky" Rao' -> "VR", 'Anita D\'Souza' -> "AD", "विक्रम राव" -> "विरा";
+    "?" when the name has no letter at all (empty, digits, punctuation). Letters with a
+    case are upper-cased."""
+    letters = [first for word in (name or "").split() if (first := _first_letter(word))]
+    picked = letters[:1] + letters[1:][-1:]
+    return "".join(picked).upper() or "?"
 
 
 def sentence(message: str) -> str:

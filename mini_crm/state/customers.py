@@ -20,7 +20,7 @@ def _customer_row(c: Customer) -> dict[str, str]:
     return {
         "external_id": c.external_id,
         "name": c.name or "(no name)",
-        "initials": "".join(w[0] for w in (c.name or "?").split()[:2]).upper(),
+        "initials": formatting.initials(c.name),
         "email": c.email or "—",
         "city": c.city or "—",
         "spend": formatting.rupees(c.total_spend),

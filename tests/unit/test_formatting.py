@@ -104,3 +104,17 @@ def test_a_month_attribute_reads_as_its_month_in_the_rule_sentence() -> None:
         "Customers who have a birthday month that is one of March or April")
     assert describe(rule("=", 3)) == "Customers who have a birthday month that is March"
     assert describe(rule(">", 13)) == "Customers who have a birthday month that is over 13"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ('Vikram "Vicky" Rao', "VR"),      # quotes are not initials
+    ("Anita D'Souza", "AD"),
+    ("priya", "P"),
+    ("विक्रम राव", "विरा"),            # a Devanagari letter keeps its vowel sign
+    ("  - Raj  (VIP)", "RV"),
+    ("", "?"),
+    (None, "?"),
+    ("1234", "?"),
+])
+def test_initials_letters_only(name: str | None, expected: str) -> None:
+    assert formatting.initials(name) == expected
