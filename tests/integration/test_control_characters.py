@@ -88,3 +88,21 @@ def test_a_message_keeps_its_line_breaks_and_tabs(api: TestClient, keys) -> None
     r = api.post("/api/v1/campaigns/drafts", headers=keys, json={
         "name": "Lines", "message": "Hi {name},\n\tour sale\r\nstarts today", "channel": "sms"})
     assert r.status_code == 201, r.text
+
+
+def test_ingested_names_cities_and_attributes_refuse_control_characters(
+        api: TestClient, keys, app_settings: sa.Engine) -> None:
+    r = api.post("/api/v1/customers", headers=keys, json={"items": [
+        {"external_id": "k1", "name": "Asha\x07"},
+        {"external_id": "k2", "city": "Pune\nMumbai"},
+        {"external_id": "k3", "attributes": {"note": "\x1b[31m"}},
+        {"external_id": "k4", "attributes": {"note": "line one\n\tline two"}}]})
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["accepted"] == 1
+    assert [(e["index"], e["field"]) for e in body["errors"]] == [
+        (0, "name"), (1, "city"), (2, "attributes")]
+    assert body["errors"][1]["message"] == "city contains a line break; remove it"
+    with Session(app_settings) as s:
+        note = s.exec(select(Customer.attributes).where(Customer.external_id == "k4")).one()
+        assert note == {"note": "line one\n\tline two"}

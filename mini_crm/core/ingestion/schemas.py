@@ -16,13 +16,14 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_serializer,
     field_validator,
     model_validator,
 )
 
-from mini_crm.core import brand_time, numbers, plain_errors
+from mini_crm.core import brand_time, numbers, plain_errors, text_checks
 from mini_crm.core.contacts import CHANNELS, blank_to_none, normalise_email, normalise_phone
 from mini_crm.settings import get_settings
 
@@ -100,6 +101,15 @@ def _printable_id(value: Any) -> Any:
     if isinstance(value, str) and (m := _CONTROL.search(value)):
         raise ValueError(f"an external id must be printable text; it contains the control "
                          f"character U+{ord(m.group()):04X}")
+    return value
+
+
+def _printable(value: Any, field: str, *, multiline: bool = False) -> Any:
+    """`value` unless it is text holding a control character (core.text_checks, the
+    check every stored text shares): "name contains the control character U+0007;
+    remove it". Tab and line breaks pass with `multiline` (an attribute note)."""
+    if problem := text_checks.control_problem(value, field, multiline=multiline):
+        raise ValueError(problem)
     return value
 
 
@@ -182,8 +192,9 @@ class CustomerIn(_Item):
 
     @field_validator("name", "city")
     @classmethod
-    def _blank(cls, v: str | None) -> str | None:
-        return blank_to_none(v)
+    def _blank(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # one line of printable text: a name is shown in pages, CSV cells and messages
+        return blank_to_none(_printable(v, info.field_name or "the value"))
 
     @field_validator("email")
     @classmethod
@@ -219,6 +230,8 @@ class CustomerIn(_Item):
         bad = [k for k in v if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", k)]
         if bad:
             raise ValueError(f"attribute keys must be letters, digits and _ (bad: {bad[:3]})")
+        for k, x in v.items():  # a note may span lines; no other control character
+            _printable(x, f"attributes.{k}", multiline=True)
         # A blank text value is a missing one, stored as null like any other blank field.
         return {k: blank_to_none(x) if isinstance(x, str) else x for k, x in v.items()}
 
@@ -268,7 +281,7 @@ class OrderIn(_Item):
     @field_validator("status")
     @classmethod
     def _status(cls, v: str) -> str:
-        return v.lower()
+        return _printable(v, "status").lower()
 
     @field_validator("ordered_at", mode="before")
     @classmethod
