@@ -85,7 +85,7 @@ def outcome_section(c: rx.Var, series: rx.Var, actions: rx.Component | None = No
             _figure("Holdout", rx.cond(c["has_holdout"].to(bool), c["holdout_size"].to(str),
                                        "none"),
                     rx.cond(c["has_holdout"].to(bool),
-                            rx.text(c["holdout_conversions"].to(str), " orders · ",
+                            rx.text(c["holdout_conversions"].to(str), " · ",
                                     c["holdout_rate"].to(str), " bought · ",
                                     c["holdout_revenue"].to(str)), ""),
                     "outcome-holdout"),

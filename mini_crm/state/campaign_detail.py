@@ -32,17 +32,30 @@ LOG_FILTERS = ["all", "queued", "waiting", "sent", "delivered", "undelivered", "
 TIMELINE_BUCKETS = 30
 
 
+def elapsed_label(seconds: float) -> str:
+    """Time since the start in the largest units that fit, zeros dropped: 0 -> "0s",
+    45 -> "+45s", 90 -> "+1 min 30s", 3600 -> "+1 h", 5400 -> "+1 h 30 min"."""
+    whole = round(seconds)
+    if whole <= 0:
+        return "0s"
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "",
+             f"{secs}s" if secs and not hours else ""]
+    return "+" + " ".join(p for p in parts if p)
+
+
 def _time_labels(points: list[datetime]) -> list[str]:
-    """Axis labels as precise as the campaign's span needs: seconds since the start for a
-    campaign that took under two minutes, else clock time in the brand's zone."""
+    """Axis labels for round time slices (timeline(round_steps=True)): time since the
+    start in s / min / h for a run under two hours ("0s", "+5s", "+1 min 30s"), else
+    clock time in the brand's zone (with the day past one day)."""
     if not points:
         return []
     span = (points[-1] - points[0]).total_seconds()
-    if span < 120:
-        fmt = "+{:.1f}s" if span < 10 else "+{:.0f}s"
-        return [fmt.format((p - points[0]).total_seconds()) for p in points]
+    if span < 7200:
+        return [elapsed_label((p - points[0]).total_seconds()) for p in points]
     local = [formatting.brand_time(p) for p in points]
-    clock = "%H:%M:%S" if span < 600 else "%H:%M" if span < 86_400 else "%d %b %H:%M"
+    clock = "%H:%M" if span < 86_400 else "%d %b %H:%M"
     return [t.strftime(clock) for t in local]
 
 
@@ -51,7 +64,8 @@ def _summary(campaign_id: int) -> dict[str, Any] | None:
         detail = reports.campaign_detail(db, campaign_id)
         if detail is None:
             return None
-        timeline = campaign_timeline.timeline(db, campaign_id, buckets=TIMELINE_BUCKETS)
+        timeline = campaign_timeline.timeline(db, campaign_id, buckets=TIMELINE_BUCKETS,
+                                             round_steps=True)
         revenue = outcome_reports.revenue_since_send(db, campaign_id)
         view = stats_view(detail.stats)
         view["ab"] = ab_view(detail.stats)

@@ -22,7 +22,7 @@ def outcome_view(o: Any, recipients: int) -> dict[str, Any]:
     if o is None:
         return {"conversions": "0", "revenue": formatting.rupees(0), "rpm": "—",
                 "conv_rate": "—", "converters": "0", "converted_pct": 0,
-                "has_holdout": False, "holdout_size": "0", "holdout_conversions": "0",
+                "has_holdout": False, "holdout_size": "0", "holdout_conversions": "0 orders",
                 "holdout_revenue": formatting.rupees(0), "holdout_rate": "—",
                 "uplift_ready": False, "uplift": "", "uplift_ci": "", "uplift_verdict": "",
                 "incremental": "", "uplift_wait": ""}
@@ -38,7 +38,7 @@ def outcome_view(o: Any, recipients: int) -> dict[str, Any]:
         if recipients else 0,
         "has_holdout": bool(o.holdout_size),
         "holdout_size": formatting.count(o.holdout_size),
-        "holdout_conversions": formatting.count(o.holdout_conversions),
+        "holdout_conversions": formatting.plural(o.holdout_conversions, "order"),
         "holdout_revenue": formatting.rupees(o.holdout_revenue),
         "holdout_rate": _rate(o.holdout_rate),
         "uplift_ready": u is not None,

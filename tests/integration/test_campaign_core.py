@@ -329,6 +329,14 @@ def test_reports(app_settings: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> No
         assert sum(p["delivered"] for p in points) == 1
         assert sum(p["undelivered"] for p in points) == 1
         assert sum(p["failed"] for p in points) == 1
+        # Round slices for the chart's axis: the same counts, in whole-unit steps.
+        rounded = campaign_timeline.timeline(db, a.id, buckets=10, round_steps=True)
+        assert 1 <= len(rounded) <= 10
+        assert sum(p["sent"] for p in rounded) == 3
+        assert sum(p["delivered"] + p["undelivered"] for p in rounded) == 2
+        steps = {(b["at"] - a_["at"]).total_seconds()
+                 for a_, b in zip(rounded, rounded[1:], strict=False)}
+        assert steps <= set(campaign_timeline.NICE_STEPS)
     monkeypatch.setattr(reports, "CSV_CHUNK", 2)
     text = "".join(reports.iter_log_csv(app_settings, a.id))
     lines = text.strip().splitlines()
