@@ -70,7 +70,7 @@ def _mapping() -> rx.Component:
                 "Amounts may be written 1,499.00, 1,49,999 or ₹2,500; times without an "
                 "offset are read in the brand's time zone.", size="2", color_scheme="gray"),
         rx.grid(rx.foreach(S.targets, lambda t: rx.vstack(
-            rx.text(t, size="2", weight="medium"),
+            rx.text(S.target_labels[t], size="2", weight="medium"),
             rx.select(options, value=S.mapping[t], on_change=lambda c: S.set_column(t, c),
                       width="100%"),
             spacing="1")), columns=rx.breakpoints(initial="2", md="3"), spacing="3",

@@ -62,6 +62,11 @@ class DataState(AppState):
     def targets(self) -> list[str]:
         return csv_import.TARGETS[self.kind]
 
+    @rx.var
+    def target_labels(self) -> dict[str, str]:
+        """Each field's name in the marketer's words ("Order ID", "SMS opt-in")."""
+        return csv_import.FIELD_LABELS[self.kind]
+
     @rx.event
     def set_kind(self, kind: str) -> None:
         self.kind = kind if kind in csv_import.TARGETS else "customers"

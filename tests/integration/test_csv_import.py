@@ -178,3 +178,22 @@ def test_a_list_keyed_by_email_or_phone_keys_the_normalised_address(
     with Session(app_settings) as s:
         got = {c.external_id: c.city for c in s.exec(select(Customer)).all()}
     assert got == {"new.person@example.in": "Goa", "+919876543210": "Delhi"}
+
+
+def test_header_words_of_real_exports_map_per_kind() -> None:
+    """A fresh tester's orders export "Order No;Customer ID;Order Date;Amount;Status" had
+    Customer ID taken as the order id and was refused; their customers file's "Full
+    Name", "Mobile" and "Email Opt-in" were left as custom attributes."""
+    assert csv_import.guess_mapping(
+        "orders", ["Order No", "Customer ID", "Order Date", "Amount", "Status"]) == {
+        "external_id": "Order No", "customer_external_id": "Customer ID",
+        "ordered_at": "Order Date", "amount": "Amount", "status": "Status"}
+    assert csv_import.guess_mapping(
+        "customers", ["Customer ID", "Full Name", "Mobile No.", "Email ID", "Email Opt-in",
+                      "Joined On"]) == {
+        "external_id": "Customer ID", "name": "Full Name", "phone": "Mobile No.",
+        "email": "Email ID", "consent_email": "Email Opt-in", "created_at": "Joined On"}
+    # An exact field name beats a synonym, whatever the column order.
+    assert csv_import.guess_mapping(
+        "orders", ["Order #", "order_id", "customer", "total", "date"])["external_id"] == \
+        "order_id"

@@ -45,6 +45,16 @@ TARGETS = {
     "orders": ["external_id", "customer_external_id", "amount", "currency", "status",
                "ordered_at"],
 }
+# What the Data page and mapping errors call each field: the marketer's words.
+FIELD_LABELS = {
+    "customers": {"external_id": "Customer ID", "name": "Name", "email": "Email",
+                  "phone": "Phone", "city": "City", "created_at": "Signed up",
+                  "unsubscribed": "Unsubscribed (all channels)", "consent_sms": "SMS opt-in",
+                  "consent_email": "Email opt-in", "consent_whatsapp": "WhatsApp opt-in"},
+    "orders": {"external_id": "Order ID", "customer_external_id": "Customer ID",
+               "amount": "Amount", "currency": "Currency", "status": "Status",
+               "ordered_at": "Order date"},
+}
 REQUIRED = {"customers": ["external_id"],
             "orders": ["external_id", "customer_external_id", "amount", "ordered_at"]}
 ATTRIBUTE_KEY = re.compile(r"[^A-Za-z0-9_]+")
@@ -119,19 +129,57 @@ def read_header(path: Path) -> list[str]:
     return open_csv(path).header
 
 
-def guess_mapping(kind: str, header: list[str]) -> dict[str, str]:
-    """Target field -> CSV column, matched by normalised name (e.g. 'Customer ID')."""
-    def norm(s: str) -> str:
-        return re.sub(r"[^a-z]", "", s.lower())
+# Header words a shop's export uses for each field, per kind, after `_header_word`
+# (lower-case letters only: "Mobile No." → "mobileno", "Order #" → "order"). Earlier
+# words win, so an exact field name beats a looser synonym. Per kind, because "Customer
+# ID" is the key of a customers file but the customer column of an orders file (a fresh
+# tester's "Order No;Customer ID;…" mapped Customer ID to the order id).
+HEADER_WORDS: dict[str, dict[str, list[str]]] = {
+    "customers": {
+        "external_id": ["externalid", "customerid", "id", "customerno", "customernumber",
+                        "customercode", "clientid", "memberid", "userid"],
+        "name": ["name", "fullname", "customername", "clientname"],
+        "email": ["email", "emailaddress", "emailid", "mail"],
+        "phone": ["phone", "mobile", "mobileno", "mobilenumber", "phonenumber", "phoneno",
+                  "contactno", "contactnumber", "cell", "cellphone"],
+        "city": ["city", "town"],
+        "created_at": ["createdat", "signupdate", "signedup", "signedupon", "joined",
+                       "joinedon", "registered", "registeredon", "registrationdate",
+                       "customersince", "createdon"],
+        "unsubscribed": ["unsubscribed", "optedout", "unsubscribe"],
+        "consent_sms": ["consentsms", "smsoptin", "smsconsent"],
+        "consent_email": ["consentemail", "emailoptin", "emailconsent"],
+        "consent_whatsapp": ["consentwhatsapp", "whatsappoptin", "whatsappconsent"],
+    },
+    "orders": {
+        "external_id": ["externalid", "orderid", "orderno", "ordernumber", "order", "id",
+                        "invoiceno", "invoicenumber", "invoiceid", "billno"],
+        "customer_external_id": ["customerexternalid", "customerid", "customer",
+                                 "customerno", "customernumber", "customercode", "clientid"],
+        "amount": ["amount", "total", "value", "ordervalue", "ordertotal", "totalamount",
+                   "grandtotal", "amountinr", "netamount"],
+        "currency": ["currency"],
+        "status": ["status", "orderstatus"],
+        "ordered_at": ["orderedat", "date", "orderdate", "orderedon", "purchasedate",
+                       "placedat", "placedon", "invoicedate", "createdat"],
+    },
+}
 
-    aliases = {"externalid": ["id", "customerid", "orderid"], "customerexternalid":
-               ["customerid", "customer"], "orderedat": ["date", "orderdate"],
-               "createdat": ["signupdate", "joined"], "amount": ["total", "value"]}
-    mapping = {}
+
+def _header_word(column: str) -> str:
+    return re.sub(r"[^a-z]", "", column.lower())
+
+
+def guess_mapping(kind: str, header: list[str]) -> dict[str, str]:
+    """Target field -> CSV column, by the header's words (HEADER_WORDS: 'Customer ID',
+    'Mobile No.', 'Order #', 'Email Opt-in'); each column serves one field."""
+    words = [_header_word(c) for c in header]
+    mapping: dict[str, str] = {}
     for target in TARGETS[kind]:
-        wanted = [norm(target), *aliases.get(norm(target), [])]
-        for column in header:
-            if norm(column) in wanted and column not in mapping.values():
+        for wanted in HEADER_WORDS[kind][target]:
+            column = next((c for c, w in zip(header, words, strict=True)
+                           if w == wanted and c not in mapping.values()), None)
+            if column is not None:
                 mapping[target] = column
                 break
     if kind == "customers" and "external_id" not in mapping:
@@ -160,7 +208,8 @@ def check_mapping(kind: str, mapping: dict[str, str], header: list[str] | None =
                              f"its columns are {', '.join(map(repr, header))}")
     missing = [t for t in REQUIRED[kind] if not mapping.get(t)]
     if missing:
-        raise ValueError(f"map a column to: {', '.join(missing)}")
+        raise ValueError("map a column to: "
+                         + ", ".join(f"{FIELD_LABELS[kind][t]} ({t})" for t in missing))
 
 
 def _blank_on_row(error: dict[str, Any], mapping: dict[str, str], row: int) -> str:
