@@ -155,7 +155,7 @@ def status_badge(status: rx.Var) -> rx.Component:
             ("sending", "blue"), ("scheduled", "amber"), ("shipped", "blue"),
             ("processing", "amber"), ("failed", "red"), ("cancelled", "gray"),
             ("refunded", "orange"), ("undelivered", "orange"), ("draft", "gray"),
-            ("sent · awaiting receipts", "blue"),
+            ("sent · awaiting receipts", "blue"), ("A/B testing", "violet"),
             "gray",
         ),
         variant="soft",

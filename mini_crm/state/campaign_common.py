@@ -141,7 +141,11 @@ def stats_view(s: CampaignStats) -> dict[str, Any]:
                  else f"/campaigns/{s.id}"),
         "name": s.name,
         "status": status,
-        "status_label": "sent · awaiting receipts" if awaiting_receipts else status,
+        # An A/B test holding the rest back is not "sending" with a full bar: a fresh
+        # tester read 19 of 94 sent and 75 waiting 24 h as a stuck send.
+        "status_label": ("sent · awaiting receipts" if awaiting_receipts
+                         else "A/B testing" if waiting and status == CampaignStatus.SENDING
+                         else status),
         "channel": s.channel,
         "tags": list(s.tags),
         "creator": s.created_by_email or "—",
@@ -190,6 +194,7 @@ def stats_view(s: CampaignStats) -> dict[str, Any]:
         "sending": status == CampaignStatus.SENDING or live and status != "scheduled",
         "is_ab": bool(s.variant_specs),
         "waiting": formatting.count(s.waiting),
+        "has_waiting": waiting > 0,
         # "queued" alone, or with the A/B rows held for the winner named apart.
         "pending_text": _pending_text(pending, waiting, s.ab_decide_at),
         # What it earned (conversions, revenue, holdout, uplift): state/outcome_view.py.

@@ -60,3 +60,13 @@ def test_an_ab_test_names_the_held_rows_and_measures_progress_over_the_test_shar
     plain = stats_view(_stats(status="sending", queued=5, sent=5, failed=0, completed_at=None))
     assert (plain["pending_text"], plain["progress"], plain["progress_label"]) == \
         ("5 queued", 50, "Progress")
+
+
+def test_an_ab_test_holding_the_rest_reads_as_testing_not_sending() -> None:
+    """19 of 94 sent and 75 waiting for the winner read as "sending" with a full bar."""
+    view = stats_view(_stats(status="sending", completed_at=None, audience_size=94,
+                             queued=0, sent=19, failed=0, waiting=75))
+    assert view["status_label"] == "A/B testing" and view["has_waiting"]
+    assert view["waiting"] == "75" and view["progress"] == 100
+    plain = stats_view(_stats(status="sending", completed_at=None, queued=5, sent=5, failed=0))
+    assert plain["status_label"] == "sending" and not plain["has_waiting"]
