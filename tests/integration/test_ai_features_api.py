@@ -88,7 +88,7 @@ def test_send_time(api: TestClient, make_key, session: Session) -> None:
     # No campaign converted yet: the conversion grid is empty, not blended in, and said so.
     assert out["conversions"] == 0 and out["conversion_basis"] == ""
     assert sum(map(sum, out["conversion_heatmap"])) == 0 and w["conversion_share"] is None
-    assert "followed a campaign message" in out["note"]
+    assert "after a campaign message" in out["note"]
     at = datetime.fromisoformat(w["next_at"])
     assert at.utcoffset() == timedelta(0) and at.replace(tzinfo=None) > utcnow()
 

@@ -21,7 +21,8 @@ note says how many conversions there were.
 A window is an hour scored with its neighbours at half weight (a peak, not a broad
 shoulder, wins); the best three are picked greedily, at least three hours apart on
 the same day. Each reason quotes the share of orders (and of conversions) in the three
-hours around it.
+hours around it. Windows are listed strongest first by that same three-hour share
+(blended when conversions weigh in), so the figures shown read in order.
 
 LLM engine: the model sees the heatmap and picks windows with its own reasons; the
 weekday/hour are validated, and score and next_at are always recomputed from data.
@@ -41,7 +42,7 @@ from sqlmodel import Session, func, select
 
 from mini_crm.core.ai import _sqltime, engine, llm
 from mini_crm.core.ai.result import AIResult
-from mini_crm.core.formatting import plural
+from mini_crm.core.formatting import percent, plural
 from mini_crm.core.segments import parse_rules
 from mini_crm.core.segments.service import audience_size, matching_customer_ids
 from mini_crm.models import Conversion, Order, OrderStatus, utcnow
@@ -176,19 +177,22 @@ def _reason(grid: list[list[int]], weekday: int, hour: int, basis: str, tz_name:
             conversions: list[list[int]] | None = None, conversion_basis: str = "") -> str:
     flat = _flat(grid)
     total = sum(flat)
-    share = block_share(grid, weekday, hour)
+    share = round(block_share(grid, weekday, hour), 4)  # as the window's score keeps it
     peak = flat[weekday * 24 + hour] / total if total else 0.0
     span = f"{(hour - 1) % 24:02d}:00–{(hour + 2) % 24:02d}:00"
     day = WEEKDAYS[weekday] if hour not in (0, 23) else f"{WEEKDAYS[weekday]} (around midnight)"
     whose = "this audience's" if basis.startswith("audience") else "all customers'"
     lift = share / (3 / HOURS_IN_WEEK)
-    text = (f"{share:.0%} of {whose} orders fall on {day} {span} ({tz_name}), "
-            f"{lift:.1f}× an average 3-hour slot; {peak:.0%} in the {hour:02d}:00 hour itself")
+    # percent(): the one rounding the window's badge uses too ("7.3%" in both).
+    text = (f"{percent(share, trim=True)} of {whose} orders fall on {day} {span} "
+            f"({tz_name}), {lift:.1f}× an average 3-hour slot; "
+            f"{percent(peak, trim=True)} in the {hour:02d}:00 hour itself")
     if conversions is None:
         return text
     n = sum(_flat(conversions))
     whose = "this audience's" if conversion_basis == "audience" else "all customers'"
-    return (f"{text}; and {block_share(conversions, weekday, hour):.0%} of {whose} "
+    converted = percent(round(block_share(conversions, weekday, hour), 4), trim=True)
+    return (f"{text}; and {converted} of {whose} "
             f"{plural(n, 'order')} that followed a campaign message (conversions) were placed then")
 
 
@@ -203,6 +207,17 @@ def _blend(grid: list[list[int]], conversions: list[list[int]] | None) -> list[f
     n = sum(conv)
     return [(1 - CONVERSION_WEIGHT) * o + CONVERSION_WEIGHT * c / n
             for o, c in zip(orders, conv, strict=True)]
+
+
+def strongest_first(windows: list[SendWindow]) -> list[SendWindow]:
+    """`windows` ordered by their three-hour share, highest first: the order share
+    (score), blended with the conversion share by CONVERSION_WEIGHT when there is one.
+    Stable, so equal windows keep the order they were picked in."""
+    def strength(w: SendWindow) -> float:
+        if w.conversion_share is None:
+            return w.score
+        return (1 - CONVERSION_WEIGHT) * w.score + CONVERSION_WEIGHT * w.conversion_share
+    return sorted(windows, key=strength, reverse=True)
 
 
 def best_windows(grid: list[list[int]], now: datetime, tz: ZoneInfo, basis: str,
@@ -227,14 +242,14 @@ def best_windows(grid: list[list[int]], now: datetime, tz: ZoneInfo, basis: str,
                for c in chosen):
             continue
         chosen.append(i)
-    return [SendWindow(weekday=i // 24, hour=i % 24,
+    return strongest_first([SendWindow(weekday=i // 24, hour=i % 24,
                        score=round(block_share(grid, i // 24, i % 24), 4),
                        reason=_reason(grid, i // 24, i % 24, basis, tz_name, conversions,
                                       conversion_basis),
                        next_at=next_occurrence(i // 24, i % 24, now, tz),
                        conversion_share=(round(block_share(conversions, i // 24, i % 24), 4)
                                          if conversions is not None else None))
-            for i in chosen]
+            for i in chosen])
 
 
 def _conversion_grid(session: Session, ids: sa.Select, since: datetime, tz: ZoneInfo
@@ -248,13 +263,13 @@ def _conversion_grid(session: Session, ids: sa.Select, since: datetime, tz: Zone
     grid, total = _bucket(session, None, since, tz, converted=True)
     if total >= MIN_CONVERSIONS:
         return grid, total, "all customers", [
-            f"The audience had {_few(audience_total)} attributed to a campaign message "
-            f"in the last year (fewer than {MIN_CONVERSIONS}); the conversion hours blended "
-            "in are all customers'."]
+            f"This audience placed {_few(audience_total)} after a campaign message in the "
+            f"last year, too few to learn from ({MIN_CONVERSIONS} are needed), so the times "
+            "also weigh when all customers ordered after a message."]
     return grid, total, "", [
-        f"{_few(total).capitalize()} in the last year followed a campaign message (fewer "
-        f"than {MIN_CONVERSIONS}), too few to learn when messages convert; the windows "
-        "follow order times alone."]
+        f"Customers placed {_few(total)} after a campaign message in the last year, too "
+        f"few to learn when messages work ({MIN_CONVERSIONS} are needed), so these times "
+        "follow when customers usually order."]
 
 
 def _few(n: int) -> str:
@@ -350,7 +365,8 @@ def _llm_send_times(stats: SendTimeAdvice, now: datetime) -> SendTimeAdvice:
                                                                         tz),
             conversion_share=(round(block_share(blended, w.weekday, w.hour), 4)
                               if blended is not None else None)))
-    return SendTimeAdvice(heatmap=stats.heatmap, windows=windows, timezone=stats.timezone,
+    return SendTimeAdvice(heatmap=stats.heatmap, windows=strongest_first(windows),
+                          timezone=stats.timezone,
                           orders=stats.orders, basis=stats.basis,
                           audience_size=stats.audience_size, notes=stats.notes,
                           conversion_heatmap=stats.conversion_heatmap,
