@@ -31,6 +31,9 @@ def test_nested_rules_update_the_preview_and_save(page: Page, app_url: str,
     expect(rows).to_have_count(2)
     group_rule = rows.nth(1)
     group_rule.get_by_label("Field").select_option("city")
+    # Typed once the server's answer has put the city's box (cities suggested) in place
+    # of the amount's: keys typed into a box as it is replaced are lost (one cold run).
+    expect(group_rule.get_by_label("Value")).to_have_attribute("list", "known-cities")
     group_rule.get_by_label("Operator").select_option("=")
     group_rule.get_by_label("Value").fill("Mumbai")
     page.get_by_test_id("add-rule").nth(1).click()
