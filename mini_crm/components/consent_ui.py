@@ -24,8 +24,17 @@ def _channel_row(row: rx.Var) -> rx.Component:
                                content="This address is on the suppression list: nothing is "
                                        "sent to it on this channel, whoever holds it.")),
             rx.spacer(),
-            rx.text(rx.cond(subscribed, "Subscribed", "Opted out"), size="1",
-                    color_scheme=rx.cond(subscribed, "green", "gray")),
+            rx.cond(
+                row["unreachable"] != "",
+                rx.tooltip(
+                    rx.text(row["unreachable"], size="1", color_scheme="amber",
+                            data_testid="consent-unreachable-" + row["channel"]),
+                    content=rx.cond(subscribed,
+                                    "Consent is kept, but nothing can be sent on this "
+                                    "channel until the customer has an address for it.",
+                                    "Opted out, and no address for this channel.")),
+                rx.text(rx.cond(subscribed, "Subscribed", "Opted out"), size="1",
+                        color_scheme=rx.cond(subscribed, "green", "gray"))),
             rx.switch(checked=subscribed, disabled=~C.can_edit | (C.saving != ""),
                       on_change=lambda value: C.toggle(row["channel"], value),
                       aria_label="Consent for " + row["label"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 import unicodedata
 from datetime import UTC, datetime
 from datetime import date as Date
@@ -164,6 +165,35 @@ def days_ago(value: datetime | None, now: datetime) -> str:
     if days < 730:
         return f"{days // 30} months ago"
     return f"{days // 365} years ago"
+
+
+# ISO 639-1 codes as people name the languages (the codes the data stores).
+LANGUAGE_NAMES = {"hi": "Hindi", "en": "English", "mr": "Marathi", "ta": "Tamil",
+                  "te": "Telugu", "kn": "Kannada", "ml": "Malayalam", "bn": "Bengali",
+                  "gu": "Gujarati", "pa": "Punjabi", "ur": "Urdu", "or": "Odia",
+                  "as": "Assamese", "ne": "Nepali", "sd": "Sindhi", "kok": "Konkani"}
+# Words a title case would get wrong in a code ("whatsapp" is WhatsApp, "sms" SMS).
+_WORD_SPELLING = {"whatsapp": "WhatsApp", "sms": "SMS", "youtube": "YouTube",
+                  "linkedin": "LinkedIn", "tiktok": "TikTok", "seo": "SEO", "upi": "UPI",
+                  "cod": "COD", "vip": "VIP", "ios": "iOS"}
+_CODE = re.compile(r"[a-z]+(?:[_-][a-z]+)*")
+
+
+def code_label(key: str, value: str) -> str:
+    """A stored code as a person reads it, for display only (the data keeps the code):
+    a language attribute's ISO code as its name (language "hi" -> "Hindi"); a lower-case
+    code word as words ("google_ads" -> "Google Ads", "platinum" -> "Platinum",
+    "whatsapp_optin" -> "WhatsApp Optin"). Anything else (mixed case, spaces, digits,
+    an email, a URL) is returned as stored."""
+    text = value.strip()
+    if "language" in key.lower() or key.lower() in ("lang", "locale"):
+        name = LANGUAGE_NAMES.get(text.lower().split("-")[0].split("_")[0])
+        if name:
+            return name
+    if not _CODE.fullmatch(text):
+        return value
+    words = re.split(r"[_-]", text)
+    return " ".join(_WORD_SPELLING.get(w, w.capitalize()) for w in words)
 
 
 def month_attribute(key: str, value: Any) -> str | None:

@@ -23,6 +23,10 @@ LIST_SOURCES = {**SOURCE_LABELS, "ui": "the app"}
 EDITORS = ("admin", "marketer")
 
 
+NO_ADDRESS = {"sms": "No phone number", "whatsapp": "No phone number",
+              "email": "No email address"}
+
+
 def _change_text(event: Any, subscribed: bool) -> str:
     if event is None:
         return "Subscribed; no change recorded" if subscribed else "Opted out"
@@ -43,6 +47,9 @@ def _panel(external_id: str) -> list[dict[str, str]] | None:
         "channel": r.channel, "label": CHANNEL_LABELS[r.channel],
         "subscribed": "yes" if r.subscribed else "no",
         "address": r.address or "", "suppressed": "yes" if r.suppressed else "no",
+        # Consent is kept without an address, but nothing can reach the customer there:
+        # the row says so instead of a reassuring "Subscribed".
+        "unreachable": "" if r.address else NO_ADDRESS[r.channel],
         "change": _change_text(r.last_change, r.subscribed),
         "reason": ((r.last_change.details or {}).get("reason") or "") if r.last_change else "",
     } for r in rows]

@@ -145,7 +145,10 @@ def _attr(value: Any, key: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(formatting.code_label(key, v) if isinstance(v, str) else str(v)
+                         for v in value)
+    if isinstance(value, str):
+        return formatting.code_label(key, value)  # "google_ads" shown as Google Ads
     return str(value)
 
 

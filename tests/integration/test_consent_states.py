@@ -72,6 +72,19 @@ def test_marketer_toggles_consent_with_a_reason(app_settings: sa.Engine) -> None
     assert state.rows[0]["change"].startswith("Opted in ")
 
 
+def test_a_customer_without_a_phone_is_not_shown_as_reachable(app_settings: sa.Engine
+                                                              ) -> None:
+    with Session(app_settings) as s:
+        s.add(Customer(external_id="nophone", name="Ravi", email="ravi@example.in"))
+        s.commit()
+    state = _on_page(_connected(ConsentState, app_settings, "marketer"), "nophone")
+    _call(ConsentState.load, state)
+    # Consent is kept (still subscribed) but SMS and WhatsApp say they cannot reach him.
+    assert [(r["channel"], r["subscribed"], r["unreachable"]) for r in state.rows] == [
+        ("sms", "yes", "No phone number"), ("email", "yes", ""),
+        ("whatsapp", "yes", "No phone number")]
+
+
 def test_viewers_cannot_toggle(app_settings: sa.Engine) -> None:
     cid = _asha(app_settings)
     state = _on_page(_connected(ConsentState, app_settings, "viewer"), "asha")

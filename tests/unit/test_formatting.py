@@ -118,3 +118,25 @@ def test_a_month_attribute_reads_as_its_month_in_the_rule_sentence() -> None:
 ])
 def test_initials_letters_only(name: str | None, expected: str) -> None:
     assert formatting.initials(name) == expected
+
+
+@pytest.mark.parametrize(("key", "stored", "shown"), [
+    ("acquisition_source", "google_ads", "Google Ads"),
+    ("language", "hi", "Hindi"),
+    ("preferred_language", "en-IN", "English"),
+    ("loyalty_tier", "platinum", "Platinum"),
+    ("source", "whatsapp", "WhatsApp"),
+    ("note", "Call after 6pm", "Call after 6pm"),   # a sentence is kept as typed
+    ("alt_email", "me@brand.in", "me@brand.in"),
+    ("sku", "abc123", "abc123"),
+    ("language", "xx", "Xx"),                       # an unknown code still reads as a word
+])
+def test_code_label_is_for_display_only(key: str, stored: str, shown: str) -> None:
+    assert formatting.code_label(key, stored) == shown
+
+
+def test_customer_profile_shows_labels() -> None:
+    from mini_crm.state.customers import _attr
+    assert _attr("google_ads", "acquisition_source") == "Google Ads"
+    assert _attr(["hi", "en"], "languages") == "Hindi, English"
+    assert _attr(7, "birthday_month") == "July"
