@@ -61,5 +61,8 @@ def test_leading_zero_ids_stay_text(session: Session, people: dict[str, int]) ->
     assert _who(session, people, "=", "0400") == {"zip"}
     assert _who(session, people, "=", 400) == {"n400"}
     assert _who(session, people, "=", "+12") == {"phone"}
+    # text operators ask about the text, however number-like the value
+    assert _who(session, people, "starts_with", "12") == {"t12", "t12.0", "newline"}
+    assert _who(session, people, "contains", "2") == {"t12", "t12.0", "phone", "newline"}
     # a list mixing labels and number-looking texts compares them all as text
     assert _who(session, people, "in", ["twelve", "12"]) == {"word", "t12"}

@@ -142,7 +142,7 @@ attr_rule = st.one_of(
                                         "value": r["operator"][1]}),
     st.builds(_rule, st.sampled_from([f"attributes.{k}" for k in ATTR_KEYS]),
               st.sampled_from(["contains", "not_contains", "in", "not_in"]),
-              st.sampled_from(["ol", "Gold", "s"])).map(
+              st.sampled_from(["ol", "Gold", "s", "3", "0"])).map(
         lambda r: {**r, "value": [r["value"], "silver"]} if r["operator"].endswith("in")
         else r),
     st.builds(_rule, st.sampled_from(["attributes.age", "attributes.vip"]),

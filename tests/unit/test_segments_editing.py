@@ -52,6 +52,9 @@ def test_an_attribute_value_is_a_number_only_when_it_plainly_is_one() -> None:
                         ("12345678901234567", "12345678901234567")):
         tree = editing.set_value(tree, "0", typed)
         assert editing.to_rules(tree)["rules"][0]["value"] == sent, typed
+    tree = editing.set_operator(tree, "0", "starts_with")
+    tree = editing.set_value(tree, "0", "98")
+    assert editing.to_rules(tree)["rules"][0]["value"] == "98"  # a text question
 
 
 def test_list_values_are_added_once_and_removed_by_index() -> None:

@@ -297,12 +297,17 @@ def from_rules(rules: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+TEXT_OPERATORS = ("contains", "not_contains", "starts_with", "ends_with")
+
+
 def _typed_value(field: str, operator: str, value: Any) -> Any:
     if operator == "between":
         return [_typed_scalar(field, v) for v in (value or ["", ""])]
     if operator in SET:
         text = value if isinstance(value, str) else ", ".join(map(str, value or []))
         return [_typed_scalar(field, part) for part in list_items(text, field)]
+    if operator in TEXT_OPERATORS:  # "starts with 98" is about text, whatever it looks like
+        return "" if value is None else str(value).strip()
     return _typed_scalar(field, value)
 
 

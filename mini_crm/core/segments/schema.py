@@ -236,6 +236,10 @@ def _value_as_written(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[An
                              spec.name)
         return tuple(v for v, _ in parsed), types.pop()
     value, vtype = _scalar(spec, raw, path)
+    if op in ("contains", "not_contains", "starts_with", "ends_with") and vtype == "number" \
+            and spec.kind == "attribute" and isinstance(raw, str):
+        # "starts with 98" asks about the text: a number-looking value stays text here
+        value, vtype = _text(raw, spec, path), "text"
     if op in ("contains", "not_contains", "starts_with", "ends_with") and vtype != "text":
         raise RulesError(path, f"{label} needs a text value", spec.name)
     if op in ("<", "<=", ">", ">=") and vtype in ("text", "bool"):

@@ -1,7 +1,8 @@
 """Portable SQL pieces the compiler needs, compiled per dialect.
 
-- `casefold(x)`: lower-case for case-insensitive comparison; on MySQL/MariaDB also a
-  binary collation, because the default *_ci collations treat 'e' = 'é'.
+- `casefold(x)`: lower-case for case-insensitive comparison; on MariaDB also a binary
+  NO PAD collation, because the default *_ci collations treat 'e' = 'é' and PAD SPACE
+  ones 'a ' = 'a'.
 - `json_text/json_number/json_bool(col, key)`: the attribute's value when it has that
   JSON type, else NULL, so a rule never errors on a value of another type. `json_number`
   also reads a JSON string that plainly means a number (core.numbers.numeric_text:
@@ -66,7 +67,9 @@ def _casefold_default(element: casefold, compiler: Any, **kw: Any) -> str:
 @compiles(casefold, "mysql")
 @compiles(casefold, "mariadb")
 def _casefold_mysql(element: casefold, compiler: Any, **kw: Any) -> str:
-    return f"(LOWER({compiler.process(element.clauses, **kw)}) COLLATE utf8mb4_bin)"
+    # NO PAD: MariaDB's utf8mb4_bin is a PAD SPACE collation, under which '3 ' = '3' (a
+    # stored attribute "3 " matched `in ["3"]`, which no other database does).
+    return f"(LOWER({compiler.process(element.clauses, **kw)}) COLLATE utf8mb4_nopad_bin)"
 
 
 class _JsonValue(FunctionElement):
@@ -231,5 +234,5 @@ def _items_mysql(element: items_have, compiler: Any, **kw: Any) -> str:
     return (f"(CASE WHEN JSON_TYPE({col}) = 'ARRAY' AND EXISTS (SELECT 1 FROM "
             f"seq_0_to_9999 AS item WHERE item.seq < JSON_LENGTH({col}) "
             f"AND JSON_TYPE({elem}) = 'STRING' "
-            f"AND (LOWER(JSON_UNQUOTE({elem})) COLLATE utf8mb4_bin) = {value}) "
+            f"AND (LOWER(JSON_UNQUOTE({elem})) COLLATE utf8mb4_nopad_bin) = {value}) "
             f"THEN 1 ELSE 0 END)")
