@@ -76,10 +76,14 @@ def variant_editor() -> rx.Component:
                         "That share is sent first, split evenly; the rest waits and gets "
                         "the winner's message after the test period."),
                 size="1", color_scheme="gray"),
-        rx.text("The winner is the variant whose rate beats every other with p < 0.05 "
-                "(two-proportion z-test, Holm-corrected for 3-4 variants; at least 100 sent "
-                "each). With no clear winner the rest gets variant A. You can also pick the "
-                "winner yourself on the campaign page.", size="1", color_scheme="gray"),
+        rx.vstack(
+            rx.text("The winner is the variant that does clearly better than every other, "
+                    "by more than chance would explain, with at least 100 sent each. With "
+                    "no clear winner the rest gets variant A. You can also pick the winner "
+                    "yourself on the campaign page.", size="1"),
+            rx.text("How it is decided: p < 0.05, two-proportion z-test (Holm-corrected "
+                    "for 3-4 variants).", size="1", color_scheme="gray"),
+            spacing="1", width="100%"),
         spacing="3", width="100%")
     return rx.card(rx.vstack(
         rx.hstack(rx.icon("split", size=16, color=rx.color("indigo", 9)),

@@ -98,13 +98,6 @@ def review_step() -> rx.Component:
             rx.cond(W.subject_review["warning"] != "", rx.callout(
                 W.subject_review["warning"], icon="triangle-alert", color_scheme="amber",
                 size="1", width="100%", data_testid="review-subject-warning")),
-            rx.hstack(launch_button(),
-                      rx.text(rx.cond(W.schedule_mode == "later",
-                                      "The campaign is saved now and starts by itself at the "
-                                      "scheduled time.",
-                                      "Launching creates the campaign and starts delivery."),
-                              size="1", color_scheme="gray"),
-                      align="center", spacing="3", wrap="wrap"),
             rx.cond(W.eligible_size == 0, rx.callout(
                 "Nobody would receive this campaign: every matching customer is skipped ("
                 + W.skipped_summary + "). Widen the audience or pick another channel.",
@@ -116,6 +109,14 @@ def review_step() -> rx.Component:
             rx.cond(~W.can_launch, rx.callout(
                 "You can prepare a campaign, but only marketers and admins can launch it.",
                 icon="lock", color_scheme="gray", size="1", width="100%")),
+            # Warnings sit above the button: read before launching, not after.
+            rx.hstack(launch_button(),
+                      rx.text(rx.cond(W.schedule_mode == "later",
+                                      "The campaign is saved now and starts by itself at the "
+                                      "scheduled time.",
+                                      "Launching creates the campaign and starts delivery."),
+                              size="1", color_scheme="gray"),
+                      align="center", spacing="3", wrap="wrap"),
             spacing="4",
             width="100%",
         ),

@@ -21,7 +21,8 @@ def _advice(rules: dict[str, Any], channel: str, eligible: int) -> dict[str, Any
     with session_scope() as db:
         a = holdout.suggest(db, rules, channel, eligible=eligible if eligible >= 0 else None)
     return {"suggested": str(a.suggested_percent or 0), "reason": a.reason,
-            "mde": {str(o["percent"]): figures.detectable_text(o) for o in a.options}}
+            "mde": {str(o["percent"]): figures.detectable_text(o) for o in a.options},
+            "mde_stats": {str(o["percent"]): figures.detectable_stats(o) for o in a.options}}
 
 
 class HoldoutState(AppState):
@@ -29,6 +30,7 @@ class HoldoutState(AppState):
     suggested: str = "0"
     reason: str = ""
     mde: dict[str, str] = {}
+    mde_stats: dict[str, str] = {}
     loading: bool = False
     # Customers left after consent, suppressions and the frequency cap (-1: not counted
     # yet): the launch draws the holdout from these, not from everyone matching.
@@ -46,11 +48,16 @@ class HoldoutState(AppState):
                    "be measured."
         held = figures.held_text(self.eligible, int(self.percent))
         found = self.mde.get(self.percent, "")
-        return (f"Smallest uplift this holdout can detect (80% power, 5% significance): "
-                f"{found}." if found else "") + held
+        return (found + held).strip()
+
+    @rx.var
+    def mde_stats_text(self) -> str:
+        """The figures behind mde_text, a quieter second line ("" with no holdout)."""
+        return "" if self.percent == "0" else self.mde_stats.get(self.percent, "")
 
     def reset_advice(self) -> None:
         self.percent, self.suggested, self.reason, self.mde = "0", "0", "", {}
+        self.mde_stats = {}
         self.eligible = -1
 
     def _tell_variants(self) -> Any:
@@ -84,4 +91,5 @@ class HoldoutState(AppState):
         async with self:
             self.suggested, self.reason, self.mde = (advice["suggested"], advice["reason"],
                                                      advice["mde"])
+            self.mde_stats = advice["mde_stats"]
             self.loading = False

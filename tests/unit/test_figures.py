@@ -62,14 +62,24 @@ def test_a_holdout_keeps_about_its_share_of_the_eligible() -> None:
     assert figures.held_text(234, 0) == "" and figures.held_text(-1, 20) == ""
 
 
-def test_the_smallest_detectable_uplift_reads_in_points() -> None:
+def test_the_smallest_detectable_uplift_leads_with_plain_words() -> None:
     option = {"mde_absolute": 0.00843, "mde_relative": 0.351, "measurable": True}
-    assert figures.detectable_text(option) == "0.84 points (35% of the base rate)"
+    assert figures.detectable_text(option) == (
+        "It can show the message worked if it lifts buying by about 35% or more "
+        "(135 buyers for every 100 who would have bought anyway).")
+    assert figures.detectable_stats(option) == (
+        "Smallest detectable uplift 0.84 points (35% of the base rate), 80% power, "
+        "5% significance")
+    # The marketer's case: 9.63 points, 892% of the base rate.
+    huge = {"mde_absolute": 0.0963, "mde_relative": 8.92, "measurable": True}
+    assert "buy about 9.9× as often as the holdout" in figures.detectable_text(huge)
+    assert "points" not in figures.detectable_text(huge)
+    assert "892% of the base rate" in figures.detectable_stats(huge)
     few = {"mde_absolute": 0.05, "mde_relative": None, "measurable": False}
-    assert figures.detectable_text(few) == \
-        "5.00 points; too few for the uplift report to show a result"
-    assert figures.detectable_text({"mde_absolute": None, "mde_relative": None}) == \
-        "not measurable"
+    assert figures.detectable_text(few).startswith("Too few people")
+    none = {"mde_absolute": None, "mde_relative": None}
+    assert figures.detectable_text(none).startswith("Too few people")
+    assert figures.detectable_stats(none) == ""
 
 
 def test_a_sample_message_counts_its_length_and_sms() -> None:

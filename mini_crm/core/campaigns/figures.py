@@ -98,18 +98,40 @@ def held_text(eligible: int, percent: int) -> str:
 
 
 def detectable_text(option: dict[str, Any]) -> str:
-    """The smallest uplift a holdout size can detect (one of holdout.suggest's options:
-    mde_absolute and mde_relative as rates 0..1 or None, measurable): "0.84 points (35%
-    of the base rate)", with "; too few for the uplift report to show a result" when the
-    uplift report would not call it; "not measurable" without an estimate."""
+    """What a holdout size can show, in plain words (one of holdout.suggest's options:
+    mde_absolute and mde_relative as rates 0..1 or None, measurable). Leads the holdout
+    line; detectable_stats() carries the figures as a second line.
+
+    "It can show the message worked if it lifts buying by about 35% or more (135 buyers
+    for every 100 who would have bought anyway)."; above a doubling, "only if the
+    messaged buy about 10× as often as the holdout: a very large effect …"; too few
+    people or no estimate: says the uplift report will not show a result."""
+    if option["mde_absolute"] is None or option.get("measurable") is False:
+        return "Too few people for the uplift report to show whether the message worked."
+    rel = option["mde_relative"]
+    if rel is None:
+        return "It can show whether the message worked only for a large effect."
+    if rel <= 1:
+        pct = max(1, round(rel * 100))
+        return (f"It can show the message worked if it lifts buying by about {pct}% or "
+                f"more ({100 + pct} buyers for every 100 who would have bought anyway).")
+    times = 1 + rel
+    times_text = f"{times:.1f}".removesuffix(".0") if times < 10 else f"{times:.0f}"
+    return (f"It can show the message worked only if the messaged buy about {times_text}× "
+            "as often as the holdout: a very large effect, so a smaller one will read as "
+            "not significant.")
+
+
+def detectable_stats(option: dict[str, Any]) -> str:
+    """The same as figures for the curious (second line): "Smallest detectable uplift
+    0.84 points (35% of the base rate), 80% power, 5% significance"; "" without an
+    estimate."""
     if option["mde_absolute"] is None:
-        return "not measurable"
-    text = f"{option['mde_absolute'] * 100:.2f} points"
+        return ""
+    text = f"Smallest detectable uplift {option['mde_absolute'] * 100:.2f} points"
     if option["mde_relative"] is not None:
         text += f" ({option['mde_relative'] * 100:.0f}% of the base rate)"
-    if option.get("measurable") is False:
-        text += "; too few for the uplift report to show a result"
-    return text
+    return text + ", 80% power, 5% significance"
 
 
 def message_sample(row: dict[str, Any], text: str, subject: str = "") -> dict[str, str]:
