@@ -11,8 +11,7 @@ from __future__ import annotations
 # {festival} from the objective (or a neutral default).
 CORE: dict[str, list[str]] = {
     "win-back": ["we miss you! Come back for {offer}.",
-                 "it's been a while since your last order. We'd love to welcome you "
-                 "back{with_offer}.",
+                 "it's been a while since your last order. Come back{with_offer}.",
                  "your favourites are still here, waiting for you.{offer_sentence}"],
     "promotion": ["{offer_cap} on {product} is live now.", "enjoy {offer} this week.",
                   "don't miss {offer} on {product}.", "{offer_cap} starts now."],
@@ -41,9 +40,23 @@ CORE: dict[str, list[str]] = {
 }
 # Only lines that need {offer} use these when the objective names none; none of them
 # promises a discount.
+# When the objective names an occasion ("winter sale", "Diwali sale", "clearance"), the
+# core lines are these: the occasion in the marketer's own words, in every variant.
+OCCASION_CORE: dict[str, list[str]] = {
+    "win-back": ["we miss you! Come back for our {occasion}{with_offer}.",
+                 "it's been a while. Our {occasion} is the perfect time to come "
+                 "back{with_offer}.",
+                 "your favourites are waiting in our {occasion}.{offer_sentence}"],
+    "festive": ["celebrate {festival} at our {occasion}{with_offer}.",
+                "our {occasion} is here for {festival}.{offer_sentence}",
+                "make this {festival} special: our {occasion} is on{with_offer}."],
+    "default": ["our {occasion} is on now{with_offer}.",
+                "don't miss our {occasion}{with_offer}.",
+                "the {occasion} has started. Take a look{with_offer}."],
+}
 DEFAULT_OFFER = {"win-back": "something new we think you'll like",
                  "promotion": "our best prices", "loyalty": "early access to our new picks",
-                 "welcome": "our warmest welcome", "festive": "our festive picks",
+                 "welcome": "our best wishes", "festive": "our festive picks",
                  "re-engagement": "what's new", "new-arrivals": "early access",
                  "abandoned-cart": "one tap", "feedback": "our thanks"}
 DEFAULT_PRODUCT = {"new-arrivals": "collection", "promotion": "our bestsellers"}
@@ -67,3 +80,9 @@ CLOSERS = {
 }
 URGENCY = {"urgent": "Ends {deadline}!", "playful": "Hurry, it ends {deadline}!"}
 URGENCY_DEFAULT = "Offer ends {deadline}."
+
+# One feeling per message: a part whose sentiment the message already voiced is left out
+# ("We'd love to welcome you back… We'd love to see you." read as filler).
+SENTIMENTS = {"love": ("love",), "thanks": ("thank", "grateful"), "miss": ("miss",),
+              "welcome": ("welcome",), "see": ("see you",),
+              "special": ("special", "just for", "reserved"), "while": ("a while",)}

@@ -3,12 +3,14 @@
 Offline engine, built from the inputs rather than picked from a list:
 - the objective's intent comes from the tags classifier (win-back, festive, ...);
 - the objective's specifics are read out of it: a discount ("20% off", "₹500 off"), a
-  promo code, a festival, a product after "on" ("on winter jackets"), a deadline,
-  free delivery;
+  promo code, a festival, an occasion in the marketer's words ("winter sale", "Diwali
+  sale"), a product after "on" ("on winter jackets"), a deadline, free delivery; when
+  the objective names any of these, every variant mentions at least one of them;
 - the audience's facts come from the data for the given rules (one aggregate query plus
   the top city): average spend, how many ordered recently, how many lapsed or never
   ordered, where they live;
-- sentences come from phrase banks per intent and per tone (greeting, closing); each
+- sentences come from phrase banks per intent and per tone (greeting, closing), one
+  feeling per message (a closer that says "love" again is left out); each
   variant rotates through the banks and carries a different audience fact, so variants
   differ from each other and different inputs give different messages;
 - every variant is checked with the campaign renderer's validate_template and rendered
@@ -45,7 +47,9 @@ from mini_crm.core.ai.message_phrases import (
     DEFAULT_FESTIVAL,
     DEFAULT_OFFER,
     DEFAULT_PRODUCT,
+    OCCASION_CORE,
     OPENERS,
+    SENTIMENTS,
     URGENCY,
     URGENCY_DEFAULT,
 )
@@ -107,6 +111,7 @@ class Objective:
     offer: str = ""  # "20% off winter jackets"
     code: str = ""
     festival: str = ""
+    occasion: str = ""  # "winter sale", as the marketer wrote it
     product: str = ""
     deadline: str = ""
     found: list[str] = field(default_factory=list)  # what was read, for the rationale
@@ -130,13 +135,42 @@ _PRODUCT_STOP = re.compile(
     r"today|tonight|customers?|shoppers?|buyers?|people|users?|members?)\b.*$", re.I)
 _NEW_THING = re.compile(r"\bnew ([a-z][a-z\- ]{2,30}?(?:collection|range|line|menu|"
                         r"styles?|flavours?|products?|arrivals))\b", re.I)
+_OCCASION = re.compile(r"\b(sale|clearance|sale event)\b", re.I)
+# Words before "sale" that are not part of its name ("for the winter sale" -> winter sale).
+_OCCASION_STOP = {"the", "our", "a", "an", "for", "to", "at", "in", "of", "on", "back",
+                  "with", "and", "during", "from", "this", "that", "upcoming", "off",
+                  "discount", "shoppers", "customers", "buyers", "people", "about", "into",
+                  "bring", "invite", "announce", "promote", "your", "their", "its", "is"}
+# Intents as a marketer names them, for the variant's note.
+INTENT_LABELS = {"win-back": "Win-back", "promotion": "Promotion", "loyalty": "Loyalty",
+                 "welcome": "Welcome", "festive": "Festive greeting",
+                 "re-engagement": "Re-engagement", "new-arrivals": "New arrivals",
+                 "abandoned-cart": "Cart reminder", "feedback": "Feedback request"}
 _PRODUCT_INTENTS = ("promotion", "new-arrivals", "festive", "abandoned-cart")
 _NOT_PRODUCTS = {"lapsed", "inactive", "new", "loyal", "everyone", "all", "them", "us",
                  "our customers", "vip", "first order", "your first order", "orders",
                  "order", "sale", "purchase", "feedback", "a while", "months", "weeks"}
 
 
+def _occasion(text: str) -> str:
+    """The sale the objective names, with up to two words of its name before it, as
+    typed: "Bring Pune shoppers back for the winter sale" -> "winter sale", "Diwali
+    sale: flat ₹500 off" -> "Diwali sale", "20% off sale" -> "sale"; "" for none."""
+    m = _OCCASION.search(text)
+    if m is None:
+        return ""
+    before = text[:m.start()].split()
+    name: list[str] = []
+    for word in reversed(before[-2:]):
+        if not word.isalpha() or word.lower() in _OCCASION_STOP:
+            break
+        name.insert(0, word)
+    return " ".join([*name, m.group(1)])
+
+
 def read_objective(text: str) -> Objective:
+    """The objective's intent and specifics (offer, code, festival, occasion, product,
+    deadline), each as found in the text; "" for what it does not name."""
     text = " ".join(text.split())[:MAX_OBJECTIVE]
     obj = Objective(text=text, intent=tags.predict(text) if text else "promotion")
     found = [f"intent {obj.intent}"]
@@ -151,6 +185,7 @@ def read_objective(text: str) -> Objective:
         obj.code = m.group(1).upper()
     if fests := tags.festivals_in(text):
         obj.festival = fests[0]
+    obj.occasion = _occasion(text)
     if m := _DEADLINE.search(text):
         obj.deadline = m.group(1).lower()
     products = [] if obj.intent not in _PRODUCT_INTENTS else \
@@ -162,7 +197,8 @@ def read_objective(text: str) -> Objective:
             obj.product = product.lower()
             break
     for label, value in (("offer", obj.offer), ("code", obj.code), ("festival", obj.festival),
-                         ("product", obj.product), ("deadline", obj.deadline)):
+                         ("occasion", obj.occasion), ("product", obj.product),
+                         ("deadline", obj.deadline)):
         if value:
             found.append(f"{label} “{value}”")
     obj.found = found
@@ -218,22 +254,24 @@ def _facts_sentences(facts: AudienceFacts, intent: str) -> list[tuple[str, str]]
     """(sentence, why) pairs drawn from the audience data, most telling first."""
     out: list[tuple[str, str]] = []
     if facts.top_city and facts.top_city_share >= 0.5:
-        out.append(("Specially for our shoppers in {city}.",
-                    f"{facts.top_city_share:.0%} of this audience lives in {facts.top_city}, "
-                    "so it names the customer's {city}"))
+        out.append(("Just for our shoppers in {city}.",
+                    f"names the customer's city ({facts.top_city_share:.0%} of this audience "
+                    f"lives in {facts.top_city})"))
     if facts.lapsed_share >= 0.5 and intent not in ("win-back", "re-engagement"):
         out.append(("It's been a while. We'd love to see you again.",
-                    f"{facts.lapsed_share:.0%} have not ordered in 90 days"))
+                    f"says it's been a while ({facts.lapsed_share:.0%} have not ordered in "
+                    "90 days)"))
     if facts.recent_share >= 0.5:
         out.append(("Thanks for your recent order!",
-                    f"{facts.recent_share:.0%} ordered in the last 30 days"))
+                    f"thanks them for a recent order ({facts.recent_share:.0%} ordered in "
+                    "the last 30 days)"))
     if facts.never_share >= 0.5 and intent != "welcome":
         out.append(("Perfect for your first order.",
-                    f"{facts.never_share:.0%} have never ordered"))
+                    f"speaks to a first order ({facts.never_share:.0%} have never ordered)"))
     if facts.avg_spend >= 10000 and intent != "loyalty":
         out.append(("You've spent {total_spend} with us. Thank you!",
-                    f"average spend is {rupees(facts.avg_spend)}, a high-value audience, so it "
-                    "thanks them with {total_spend}"))
+                    f"thanks them with their spend (they spend {rupees(facts.avg_spend)} on "
+                    "average)"))
     return out
 
 
@@ -255,7 +293,10 @@ def _fill(line: str, obj: Objective) -> str | None:
     if "{product}" in line and not product:
         return None
     festival = obj.festival or DEFAULT_FESTIVAL
-    return (line.replace("{offer_cap}", offer[:1].upper() + offer[1:])
+    if "{occasion}" in line and not obj.occasion:
+        return None
+    return (line.replace("{occasion}", obj.occasion)
+            .replace("{offer_cap}", offer[:1].upper() + offer[1:])
             .replace("{offer_sentence}", f" Enjoy {explicit}." if explicit else "")
             .replace("{with_offer}", f" with {explicit}" if explicit else "")
             .replace("{offer}", offer).replace("{product}", product)
@@ -266,6 +307,72 @@ def _join(opener: str, core: str) -> str:
     if opener.rstrip().endswith(("!", "?")):
         core = core[:1].upper() + core[1:]
     return opener + core
+
+
+def _specifics(obj: Objective) -> list[tuple[str, str]]:
+    """What the objective itself names, as (text to look for, words for the note):
+    the occasion, the festival, the offer, the code, the product."""
+    out = []
+    if obj.occasion:
+        out.append((obj.occasion, f"the {obj.occasion}"))
+    if obj.festival and (not obj.occasion or obj.festival.lower() not in obj.occasion.lower()):
+        out.append((obj.festival, obj.festival))
+    if obj.offer:
+        out.append((obj.offer, obj.offer))
+    if obj.code:
+        out.append((obj.code, f"code {obj.code}"))
+    if obj.product:
+        out.append((obj.product, obj.product))
+    return out
+
+
+def _mentions(text: str, specifics: list[tuple[str, str]]) -> list[str]:
+    low = text.lower()
+    return [words for needle, words in specifics if needle.lower() in low]
+
+
+def _sentiments(text: str) -> set[str]:
+    low = text.lower()
+    return {name for name, words in SENTIMENTS.items() if any(w in low for w in words)}
+
+
+def _one_feeling(parts: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Drop optional parts that voice a feeling the message already has (the required
+    part first, then in order): no "We'd love… We'd love…", no "Thank you! … Thank you."."""
+    voiced: set[str] = set()
+    for text, priority in parts:
+        if not priority:
+            voiced |= _sentiments(text)
+    kept = []
+    for text, priority in parts:
+        if priority:
+            feelings = _sentiments(text)
+            if feelings & voiced:
+                continue
+            voiced |= feelings
+        kept.append((text, priority))
+    return kept
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _core_lines(obj: Objective) -> list[str]:
+    """The intent's core lines; with an occasion, lines that name it (and the festival
+    when the occasion does not already)."""
+    if obj.occasion:
+        festival_apart = obj.festival and obj.festival.lower() not in obj.occasion.lower()
+        if festival_apart:
+            return list(OCCASION_CORE["festive"])
+        return list(OCCASION_CORE.get(obj.intent if obj.intent != "festive" else "default",
+                                      OCCASION_CORE["default"]))
+    lines = list(CORE[obj.intent])
+    if obj.festival and obj.intent != "festive":
+        # "Diwali, 20% off" is a promotion with a festival: greet for it too.
+        lines = [x for pair in zip(CORE["festive"], lines, strict=False) for x in pair] + \
+            lines[len(CORE["festive"]):]
+    return lines
 
 
 def _compose(parts: list[tuple[str, int]], limit: int, typical: dict[str, Any]
@@ -289,12 +396,10 @@ def offline_messages(objective: Objective, tone: str, facts: AudienceFacts, chan
     tone = tone if tone in TONES else "friendly"
     limit = CHANNEL_LIMITS.get(channel, CHANNEL_LIMITS["sms"])
     typical = _typical(facts)
-    lines = list(CORE[objective.intent])
-    if objective.festival and objective.intent != "festive":
-        # "Diwali sale, 20% off" is a promotion with a festival: greet for it too.
-        lines = [x for pair in zip(CORE["festive"], lines, strict=False) for x in pair] + \
-            lines[len(CORE["festive"]):]
-    cores = [c for c in (_fill(line, objective) for line in lines) if c]
+    specifics = _specifics(objective)
+    cores = [c for c in (_fill(line, objective) for line in _core_lines(objective)) if c]
+    # The objective's own words in every variant: a line naming none of them is canned.
+    cores = [c for c in cores if _mentions(c, specifics)] or cores
     openers, closers = OPENERS[tone], CLOSERS[tone]
     extras = _facts_sentences(facts, objective.intent)
     # Different objectives start the rotation at different places.
@@ -317,7 +422,8 @@ def offline_messages(objective: Objective, tone: str, facts: AudienceFacts, chan
             closer = closer if tone not in URGENCY else ""
         # The objective's own deadline outlives the audience fact, which outlives the
         # closing pleasantry.
-        parts = [(_join(opener, core), 0), (extra, 2), (urgency, 1), (closer, 3)]
+        parts = _one_feeling([(_join(opener, core), 0), (extra, 2), (urgency, 1),
+                              (closer, 3)])
         composed = _compose(parts, limit, typical)
         if composed is None:
             continue
@@ -325,15 +431,17 @@ def offline_messages(objective: Objective, tone: str, facts: AudienceFacts, chan
         if text in seen or render.validate_template(text):
             continue
         seen.add(text)
-        reasons = [f"{objective.intent.replace('-', ' ')} message (read from the objective: "
-                   f"{', '.join(objective.found)}) in a{'n' if tone[0] in 'aeiou' else ''} "
-                   f"{tone} tone"]
-        if why and extra in text:
+        # The note in the marketer's words: what kind of message, what of theirs it
+        # mentions, which audience fact it uses, how long it is.
+        mentioned = _mentions(text, specifics)
+        reasons = [f"{INTENT_LABELS.get(objective.intent, objective.intent)}, {tone}"]
+        if mentioned:
+            reasons.append(f"mentions {_and(mentioned)}")
+        if why and extra and extra in text:
             reasons.append(why)
-        reasons.append(f"{length} characters for a typical customer"
-                       + (f": {sms_length(render.render(text, typical)).describe()}"
-                          if channel == "sms" else ""))
-        variants.append(MessageVariant(text=text, rationale="; ".join(reasons) + ".",
+        reasons.append(sms_length(render.render(text, typical)).describe()
+                       if channel == "sms" else f"{length} characters")
+        variants.append(MessageVariant(text=text, rationale=" · ".join(reasons),
                                        intent=objective.intent, tone=tone, length=length))
     return variants
 
