@@ -61,6 +61,7 @@ class SegmentEditorState(SegmentAssist, AppState):
     drafts: dict[str, str] = {}
     _sent: dict[str, str] = {}  # the text each list box sent last (list_values.split_draft)
     _visit: list[str] = []  # [address, websocket session] of the last open
+    _moved_to: int = 0  # the segment a save just moved the page's address to
     # The unsaved editor, mirrored in the tab's sessionStorage: a reconnect that Reflex
     # answers with a new state token (the old socket not yet gone on the server, as
     # after a network blip or a failover) starts from a fresh state, and hydrate hands
@@ -114,6 +115,10 @@ class SegmentEditorState(SegmentAssist, AppState):
                 return
             first_open = not self._visit
             reconnected, self._visit = self.reopened_after_reconnect(self._visit)
+            moved, self._moved_to = self._moved_to, 0
+            if moved and _segment_ref(str(self.router.page.params.get("segment_ref", "")
+                                          or "")) == moved:
+                return  # the save's own move to /segments/{id}: the editor already is it
             if first_open and not reconnected:
                 reconnected = self._restore()
             missing = not self.found
@@ -354,9 +359,10 @@ class SegmentEditorState(SegmentAssist, AppState):
         self.save_error = ""
         self._keep()
 
-    def _keep(self) -> None:
-        """Mirror the editor into the tab's sessionStorage (`kept`)."""
-        self.kept = json.dumps({"at": str(self.router.page.full_raw_path),
+    def _keep(self, at: str | None = None) -> None:
+        """Mirror the editor into the tab's sessionStorage (`kept`), for the address
+        `at` (default: the page's)."""
+        self.kept = json.dumps({"at": at or str(self.router.page.full_raw_path),
                                 "segment_id": self.segment_id, "name": self.name,
                                 "rules": editing.to_rules(self.tree), "dirty": self.dirty})
 
@@ -429,11 +435,21 @@ class SegmentEditorState(SegmentAssist, AppState):
             return
         self.save_error, self.dirty = "", False
         self.saved_message = "Saved."
-        self._keep()
-        # Stay on the page (no reload, inputs keep focus); only the address changes (the
-        # router's history state, its key and index, stays with the entry).
-        return rx.call_script("window.history.replaceState(window.history.state, '', "
-                              f"'/segments/{int(self.segment_id)}')")
+        # The page moves to the segment's own address through the router (replacing the
+        # entry), so the router and this state agree on where the editor is. A bare
+        # history.replaceState left the router on /segments/new: a fresh tester who then
+        # typed /segments/new got the saved segment back (a reload on the same address
+        # reads as a reconnect), and the tab's copy was filed under /segments/new too.
+        path = f"/segments/{int(self.segment_id)}"
+        self._keep(at=path)
+        if _segment_ref(str(self.router.page.params.get("segment_ref", "") or "")
+                        ) != self.segment_id:  # saved from /segments/new (or a copy)
+            self._moved_to = int(self.segment_id)
+            # Where the editor is from now on, even if the tab leaves before the move's
+            # on_load comes back: a later load of /segments/new is then no reconnect.
+            self._visit = [path, str(self.router.session.session_id)]
+            return rx.redirect(path, replace=True)
+        return None
 
 
 def _box_script(path: str, body: str) -> rx.event.EventSpec:

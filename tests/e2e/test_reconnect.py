@@ -104,3 +104,13 @@ def test_a_lost_connection_shows_a_banner_and_keeps_the_unsaved_segment(
     expect(page.get_by_test_id("segment-name")).to_have_value("Repeat buyers, kept")
     expect(size).to_have_text(expected)
     print(f"{how}: banner shown {shown_after:.2f} s after the drop")
+    if how == "close":
+        # Saved, then a new segment from the address bar: a blank editor, not the saved
+        # one's copy (a fresh tester got its name and rules back under /segments/new).
+        page.get_by_test_id("save-segment").click()
+        page.wait_for_function("/^\\/segments\\/\\d+$/.test(location.pathname)")
+        page.goto(app_url + "/segments/new")
+        expect(page.get_by_test_id("audience-size")).to_have_text(_size(e2e_env, blank))
+        expect(page.get_by_test_id("segment-name")).to_have_value("")
+        expect(page.get_by_test_id("rule-row").first.get_by_label("Field")
+               ).to_have_value("total_spend")
