@@ -69,3 +69,6 @@ def test_the_expected_buyers_read_in_words() -> None:
         found = re.search(r"bring about (\d[\d,]*) (buyers?)\b", reason)
         assert found, reason
         assert found.group(2) == ("buyer" if found.group(1) == "1" else "buyers"), reason
+    # Under half a buyer expected: not "about 0 buyers".
+    few = holdout.advise(17, 1, "sms").reason
+    assert "about 0" not in few and "less than one buyer" in few, few

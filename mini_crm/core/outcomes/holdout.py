@@ -181,7 +181,7 @@ def advise(audience: int, buyers_30d: int, channel: str,
             f"{rate_text}. This audience is too small for any holdout to show uplift: "
             f"the uplift report needs at least {UPLIFT_MIN_GROUP} people in each group "
             f"and {UPLIFT_MIN_CONVERTERS} buyers in all, and {n:,} people would "
-            f"bring about {plural(round(p * n), 'buyer')}. So no holdout is suggested; "
+            f"bring {_expected_buyers(p * n)}. So no holdout is suggested; "
             "conversions are still counted.")
     reachable = [o for o in options if o["mde_relative"] is not None
                  and o["mde_relative"] <= TARGET_RELATIVE_MDE]
@@ -204,6 +204,14 @@ def advise(audience: int, buyers_30d: int, channel: str,
                          f"can detect an uplift of {fallback['mde_absolute']:.2%} points "
                          f"({fallback['mde_relative']:.0%} relative) with 80% power; "
                          "smaller effects will read as 'not significant'.")
+
+
+def _expected_buyers(expected: float) -> str:
+    """ "about 12 buyers", "about 1 buyer"; "less than one buyer" under a half (the
+    review read "17 people would bring about 0 buyers")."""
+    if round(expected) == 0:
+        return "less than one buyer"
+    return f"about {plural(round(expected), 'buyer')}"
 
 
 def suggest(session: Session, rules: dict[str, Any], channel: str,
