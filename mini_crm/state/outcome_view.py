@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mini_crm.core import formatting
+from mini_crm.core.outcomes.story import incremental_parts
 
 
 def _points(value: float) -> str:
@@ -54,6 +55,6 @@ def outcome_view(o: Any, recipients: int) -> dict[str, Any]:
             uplift_verdict="Significant: the campaign very likely caused extra orders"
             if u["ci_low"] > 0 else "Significant: recipients bought less than the holdout"
             if u["ci_high"] < 0 else "Not significant yet: the interval includes zero",
-            incremental=f"≈ {formatting.count(round(u['incremental_orders']))} extra orders, "
-                        f"{formatting.rupees(u['incremental_revenue'])} extra revenue")
+            incremental="≈ " + ", ".join(incremental_parts(u["incremental_orders"],
+                                                          u["incremental_revenue"])))
     return view

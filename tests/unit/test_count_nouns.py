@@ -9,9 +9,10 @@ from decimal import Decimal
 from mini_crm.core.ai import insights, send_time
 from mini_crm.core.auth import audit
 from mini_crm.core.outcomes.reports import Outcome
-from mini_crm.core.outcomes.story import outcome_summary
+from mini_crm.core.outcomes.story import incremental_parts, outcome_summary
 from mini_crm.models import AuditEvent, Campaign
 from mini_crm.state.admin import _details
+from mini_crm.state.outcome_view import outcome_view
 
 WRONG = re.compile(r"\b1 (recipients|customers|orders|messages|people|hours|days|campaigns"
                    r"|matching customers|extra orders|attributed orders)\b")
@@ -74,3 +75,14 @@ def test_outcome_story_without_holdout_or_with_a_shortfall() -> None:
     assert "about 30 fewer orders and ₹7,981 less revenue than if they had bought like " \
            "the holdout" in text, text
     assert "The whole interval is below zero" in text and "picked at random" in text
+
+
+def test_the_uplift_card_says_fewer_and_less_for_a_shortfall() -> None:
+    assert incremental_parts(12.4, 8400) == ("12 extra orders", "₹8,400 extra revenue")
+    assert incremental_parts(1, 10) == ("1 extra order", "₹10 extra revenue")
+    assert incremental_parts(-30.2, -7981) == ("30 fewer orders", "₹7,981 less revenue")
+    worse = Outcome(sent=1000, converters=50, holdout_size=1000, holdout_converters=80,
+                    uplift={"absolute": -0.03, "relative": -0.375, "ci_low": -0.05,
+                            "ci_high": -0.01, "incremental_orders": -30.0,
+                            "incremental_revenue": -7981.0})
+    assert outcome_view(worse, 1000)["incremental"] == "≈ 30 fewer orders, ₹7,981 less revenue"

@@ -73,15 +73,23 @@ def outcome_summary(o: Outcome, campaign_name: str, window_hours: int) -> str:
     return " ".join(parts)
 
 
+def incremental_parts(orders: float, revenue: float) -> tuple[str, str]:
+    """The uplift's extra orders and revenue in words, signed by direction: ("12 extra
+    orders", "₹8,400 extra revenue"), or when recipients bought less than the holdout
+    ("30 fewer orders", "₹7,981 less revenue") — a "-₹7,981 extra revenue" read as
+    nonsense. Used by the insights sentence and the campaign page's uplift card."""
+    n = round(orders)
+    count = plural(abs(n), "fewer order") if n < 0 else plural(n, "extra order")
+    money = (f"{rupees(abs(revenue))} less revenue" if revenue < 0
+             else f"{rupees(revenue)} extra revenue")
+    return count, money
+
+
 def _incremental(orders: float, revenue: float) -> str:
     """"about 12 extra orders and ₹8,400 of revenue the campaign added", or, when the
-    recipients bought less than the holdout, the shortfall in the same words (a
-    negative "-₹7,981 of revenue the campaign added" read as nonsense)."""
-    n = round(orders)
-    if n >= 0 and revenue >= 0:
-        return (f"about {plural(n, 'extra order')} and {rupees(revenue)} of revenue the "
-                "campaign added")
-    fewer = plural(abs(n), "fewer order") if n < 0 else plural(n, "more order")
-    money = (f"{rupees(abs(revenue))} less revenue" if revenue < 0
-             else f"{rupees(revenue)} more revenue")
-    return f"about {fewer} and {money} than if they had bought like the holdout"
+    recipients bought less than the holdout, the shortfall in the same words."""
+    if round(orders) >= 0 and revenue >= 0:
+        return (f"about {plural(round(orders), 'extra order')} and {rupees(revenue)} of "
+                "revenue the campaign added")
+    count, money = incremental_parts(orders, revenue)
+    return f"about {count} and {money} than if they had bought like the holdout"
