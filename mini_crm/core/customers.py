@@ -41,13 +41,19 @@ def _like_escaped(text: str) -> str:
     return f"%{escaped.lower()}%"
 
 
+MAX_SEARCH_TERMS = 8  # a pasted paragraph must not become a hundred-way AND
+
+
 def _search_filter(query: str) -> sa.ColumnElement[bool] | None:
-    query = query.strip()
-    if not query:
+    """Every word of `query` is found in some column (name, email, phone, city or id):
+    "priya mumb" finds Priya Shah of Mumbai, as one box searching people should (one
+    pattern for the whole text found no one: no column holds both words)."""
+    terms = query.split()[:MAX_SEARCH_TERMS]
+    if not terms:
         return None
-    pattern = _like_escaped(query)
     columns = (Customer.name, Customer.email, Customer.phone, Customer.city, Customer.external_id)
-    return or_(*(func.lower(c).like(pattern, escape="\\") for c in columns))
+    return sa.and_(*(or_(*(func.lower(c).like(_like_escaped(term), escape="\\")
+                           for c in columns)) for term in terms))
 
 
 def default_descending(sort: str) -> bool:

@@ -91,6 +91,9 @@ def test_empty_database_overview(session: Session) -> None:
     ("100%", ["c3"]),
     ("zoë", ["c3"]),
     ("nobody", []),
+    ("asha pun", ["c1"]),   # every word, in any column: name and city
+    ("  Pune   gmail ", ["c1"]),
+    ("asha mumbai", []),
 ])
 def test_search_is_case_insensitive_and_literal(shop: Session, query: str,
                                                 expected: list[str]) -> None:
