@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from mini_crm.core.brand_time import local_date
@@ -209,3 +210,10 @@ def month_attribute(key: str, value: Any) -> str | None:
             and 1 <= int(value) <= 12:
         return calendar.month_name[int(value)]
     return None
+
+
+def customer_path(external_id: str) -> str:
+    """The customer page's address for an external id of any printable form:
+    "/customers/gid%3A%2F%2Fshop%2FCustomer%2F7001" — one path segment only when
+    percent-encoded, slashes, "?" and "#" included (a raw "gid://…" id led nowhere)."""
+    return "/customers/" + quote(external_id, safe="")

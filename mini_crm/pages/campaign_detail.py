@@ -166,7 +166,7 @@ def _message() -> rx.Component:
 def _log_row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
-            rx.link(r["customer"], href="/customers/" + r["external_id"], weight="medium",
+            rx.link(r["customer"], href=r["href"], weight="medium",
                     size="2"),
             rx.text(r["external_id"], size="1", color_scheme="gray"),
             spacing="0")),

@@ -67,8 +67,8 @@ def _row(c: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.avatar(fallback=c["initials"], size="2", radius="full", variant="soft"),
                 rx.vstack(
-                    rx.link(c["name"], href="/customers/" + c["external_id"], weight="medium",
-                            high_contrast=True),
+                    rx.link(c["name"], href=c["href"], weight="medium",
+                            high_contrast=True, data_testid="customer-link"),
                     rx.text(c["email"], size="1", color_scheme="gray"),
                     spacing="0",
                 ),

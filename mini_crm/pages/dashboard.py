@@ -137,7 +137,7 @@ def _recent_orders() -> rx.Component:
                 rx.table.column_header_cell("Amount", justify="end"),
             )),
             rx.table.body(rx.foreach(S.recent, lambda o: rx.table.row(
-                rx.table.cell(rx.link(o["customer"], href="/customers/" + o["customer_id"],
+                rx.table.cell(rx.link(o["customer"], href=o["customer_href"],
                                       weight="medium")),
                 rx.table.cell(rx.text(o["external_id"], color_scheme="gray"), display=_WIDE_ONLY),
                 rx.table.cell(status_badge(o["status"])),

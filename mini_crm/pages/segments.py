@@ -88,7 +88,7 @@ def _preview_panel() -> rx.Component:
                 E.sample.length() == 0,
                 rx.text("No customer matches these rules yet.", size="2", color_scheme="gray"),
                 rx.vstack(rx.foreach(E.sample, lambda c: rx.hstack(
-                    rx.link(c["name"], href="/customers/" + c["external_id"], size="2"),
+                    rx.link(c["name"], href=c["href"], size="2"),
                     rx.spacer(),
                     rx.text(c["city"], size="1", color_scheme="gray"),
                     rx.text(c["spend"], size="2", weight="medium"),

@@ -99,6 +99,7 @@ def _log(campaign_id: int, status: str, page: int) -> dict[str, Any]:
         "id": str(r.get("id", "")),
         "customer": r.get("customer_name") or "(no name)",
         "external_id": r.get("customer_external_id") or "",
+        "href": formatting.customer_path(r.get("customer_external_id") or ""),
         "status": r.get("status") or "",
         # A skipped row's "why" is its skip reason, in the words the figures use.
         "error": r.get("error") or SKIP_DETAIL_LABELS.get(r.get("skip_detail") or "") or

@@ -19,6 +19,9 @@ PAGE_SIZE = 25
 def _customer_row(c: Customer) -> dict[str, str]:
     return {
         "external_id": c.external_id,
+        # Ids are any printable text ("gid://shop/Customer/7001", "a b?c"): one path
+        # segment only when percent-encoded, slashes included.
+        "href": formatting.customer_path(c.external_id),
         "name": c.name or "(no name)",
         "initials": formatting.initials(c.name),
         "email": c.email or "—",

@@ -68,6 +68,7 @@ def _load() -> dict[str, Any]:
                    for c, n, s in cities],
         "recent": [{"external_id": o.external_id, "customer": o.customer_name or "(no name)",
                     "customer_id": o.customer_external_id,
+                    "customer_href": formatting.customer_path(o.customer_external_id or ""),
                     "amount": formatting.rupees(o.amount), "status": o.status,
                     "when": formatting.days_ago(o.ordered_at, now)}
                    for o in recent],

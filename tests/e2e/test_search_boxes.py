@@ -98,3 +98,22 @@ def test_suppression_search_keeps_every_key(page: Page, app_url: str,
     expect(box).to_have_value(wanted)
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table.locator("tbody tr").first).to_contain_text(wanted)
+
+
+def test_a_customer_with_any_printable_id_opens_from_the_list(page: Page, app_url: str,
+                                                                e2e_env: dict[str, str]) -> None:
+    """Ids like "gid://shop/Customer/7001" are readable over the API; their link in the
+    list led nowhere (the slashes made it several path segments)."""
+    odd = f"gid://shop/Customer/{uuid.uuid4().hex[:6]} a?b#c"
+    name = f"Slash Id {uuid.uuid4().hex[:6]}"
+    with Session(e2e_engine(e2e_env)) as s:
+        s.add(Customer(external_id=odd, name=name, city="Pune"))
+        s.commit()
+    page.goto(app_url + "/customers")
+    box = page.get_by_test_id("customer-search")
+    box.fill(name)
+    table = page.get_by_test_id("customer-table")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    table.get_by_test_id("customer-link").click()
+    expect(page.get_by_text(odd)).to_be_visible()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()

@@ -35,7 +35,8 @@ def share_text(size: int, total: int) -> str:
 def sample_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Preview sample customers (service.preview's rows) as the page lists them:
     {external_id, name ("(no name)" when blank), city ("—"), spend (₹, whole rupees)}."""
-    return [{"external_id": r["external_id"], "name": r["name"] or "(no name)",
+    return [{"external_id": r["external_id"], "href": formatting.customer_path(r["external_id"]),
+             "name": r["name"] or "(no name)",
              "city": r["city"] or "—", "spend": formatting.rupees(r["total_spend"])}
             for r in rows]
 
