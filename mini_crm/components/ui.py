@@ -119,7 +119,7 @@ def pager(page: rx.Var, pages: rx.Var, total: rx.Var, on_prev: Any, on_next: Any
 
 
 def sort_header(label: str, column: str, current: rx.Var, descending: rx.Var, on_sort: Any,
-                justify: str = "start") -> rx.Component:
+                justify: str = "start", **props: Any) -> rx.Component:
     """A column header that sorts on click and shows the direction when it is the sort."""
     active = current == column
     return rx.table.column_header_cell(
@@ -137,6 +137,7 @@ def sort_header(label: str, column: str, current: rx.Var, descending: rx.Var, on
         ),
         justify=justify,
         aria_sort=rx.cond(active, rx.cond(descending, "descending", "ascending"), "none"),
+        **props,
     )
 
 

@@ -30,6 +30,9 @@ SORT_LABELS = [("recent:desc", "Newest first"), ("recent:asc", "Oldest first"),
                ("last_order:asc", "Longest since last order"),
                ("name:asc", "Name A–Z"), ("name:desc", "Name Z–A")]
 
+_WIDE_ONLY = ["none", "none", "table-cell"]  # columns a phone can do without
+_PHONE_ONLY = ["block", "block", "none"]
+
 
 def _toolbar() -> rx.Component:
     return rx.flex(
@@ -69,17 +72,23 @@ def _row(c: rx.Var) -> rx.Component:
                 rx.vstack(
                     rx.link(c["name"], href=c["href"], weight="medium",
                             high_contrast=True, data_testid="customer-link"),
-                    rx.text(c["email"], size="1", color_scheme="gray"),
+                    rx.text(c["email"], size="1", color_scheme="gray", word_break="break-all"),
+                    # On a phone the columns a marketer scans for ride under the name: the
+                    # table showed the name alone, the rest behind a sideways swipe.
+                    rx.text(c["phone_line"], size="1", color_scheme="gray",
+                            display=_PHONE_ONLY, data_testid="customer-phone-line"),
+                    rx.text(c["phone_orders"], size="1", color_scheme="gray",
+                            display=_PHONE_ONLY),
                     spacing="0",
                 ),
                 align="center",
                 spacing="3",
             ),
         ),
-        rx.table.cell(c["city"]),
-        rx.table.cell(c["spend"], justify="end"),
-        rx.table.cell(c["orders"], justify="end"),
-        rx.table.cell(c["last_order"]),
+        rx.table.cell(c["city"], display=_WIDE_ONLY),
+        rx.table.cell(c["spend"], justify="end", display=_WIDE_ONLY),
+        rx.table.cell(c["orders"], justify="end", display=_WIDE_ONLY),
+        rx.table.cell(c["last_order"], display=_WIDE_ONLY),
         align="center",
     )
 
@@ -90,19 +99,20 @@ def _table() -> rx.Component:
             responsive_table(
                 rx.table.header(rx.table.row(
                     sort_header("Name", "name", S.sort, S.descending, S.sort_by),
-                    rx.table.column_header_cell("City"),
+                    rx.table.column_header_cell("City", display=_WIDE_ONLY),
                     sort_header("Total spend", "spend", S.sort, S.descending, S.sort_by,
-                                justify="end"),
+                                justify="end", display=_WIDE_ONLY),
                     sort_header("Orders", "orders", S.sort, S.descending, S.sort_by,
-                                justify="end"),
-                    sort_header("Last order", "last_order", S.sort, S.descending, S.sort_by),
+                                justify="end", display=_WIDE_ONLY),
+                    sort_header("Last order", "last_order", S.sort, S.descending, S.sort_by,
+                                display=_WIDE_ONLY),
                 )),
                 rx.table.body(rx.foreach(S.rows, _row)),
                 width="100%",
                 variant="ghost",
                 data_testid="customer-table",
                 opacity=rx.cond(S.loading, "0.6", "1"),
-                min_width="640px",
+                min_width=["0", "0", "640px"],
             ),
             overflow_x="auto",
             width="100%",

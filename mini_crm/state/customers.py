@@ -29,6 +29,13 @@ def _customer_row(c: Customer) -> dict[str, str]:
         "spend": formatting.rupees(c.total_spend),
         "orders": str(c.order_count),
         "last_order": formatting.days_ago(c.last_order_at, utcnow()),
+        # A phone shows the name column only: the rest in two short lines under it.
+        "phone_line": " · ".join([*([c.city] if c.city else []),
+                                  formatting.rupees(c.total_spend)]),
+        "phone_orders": " · ".join([
+            formatting.plural(c.order_count, "order"),
+            *([f"last {formatting.days_ago(c.last_order_at, utcnow())}"]
+              if c.last_order_at else [])]),
     }
 
 

@@ -33,11 +33,12 @@ def _stored(engine: sa.Engine) -> list[str]:
         return sorted(s.exec(select(Customer.external_id)).all())
 
 
-def _check(errors: list[dict], index_key: str, first: int = 0) -> None:
+def _check(errors: list[dict], index_key: str, first: int = 0, named: str = "created_at"
+           ) -> None:
     by_index = {e[index_key]: e for e in errors}
     assert set(by_index) == {first + 2, first + 3}, errors
     assert {e["field"] for e in errors} == {"created_at"}
-    assert by_index[first + 3]["message"] == PREFIX
+    assert by_index[first + 3]["message"] == PREFIX.replace("created_at", named, 1)
     assert " is in the future; a customer's signup date" in by_index[first + 2]["message"]
 
 
@@ -74,5 +75,6 @@ def test_a_csv_row_with_a_future_signup(app_settings: sa.Engine, tmp_path: Path,
         f"{item['external_id']},{item.get('created_at', '')}\n" for item in BATCH))
     report = csv_import.process(path, "customers", {"external_id": "Customer ID",
                                                     "created_at": "Signed up"}, write=write)
-    _check(report.errors, "row", first=2)  # row 1 is the header
+    # Row 1 is the header; a CSV error names the file's column ("Signed up").
+    _check(report.errors, "row", first=2, named="Signed up")
     assert _stored(app_settings) == (["past", "soon", "unknown"] if write else [])
