@@ -47,7 +47,8 @@ def test_customers_then_orders_from_csv(app_settings: sa.Engine, tmp_path: Path)
 def test_missing_required_mapping_is_refused(tmp_path: Path) -> None:
     f = tmp_path / "o.csv"
     f.write_text("id\n1\n")
-    with pytest.raises(ValueError, match="customer_external_id, amount, ordered_at"):
+    with pytest.raises(ValueError, match=r"Customer ID \(customer_external_id\), Amount "
+                                         r"\(amount\), Order date \(ordered_at\)"):
         csv_import.process(f, "orders", {"external_id": "id"}, write=False)
     empty = tmp_path / "empty.csv"
     empty.write_text("")

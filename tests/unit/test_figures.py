@@ -128,8 +128,8 @@ def test_a_segments_size_and_its_share_of_all_customers() -> None:
 def test_preview_samples_and_saved_segments_list_alike(kolkata: None) -> None:
     [row] = segment_figures.sample_rows([{"external_id": "c-9", "name": None, "city": "",
                                           "total_spend": Decimal("123456.5")}])
-    assert row == {"external_id": "c-9", "name": "(no name)", "city": "—",
-                   "spend": "₹1,23,457"}
+    assert row == {"external_id": "c-9", "href": "/customers/c-9", "name": "(no name)",
+                   "city": "—", "spend": "₹1,23,457"}
     valid = SegmentSummary(7, "Lapsed", "Customers who …", 1500, datetime(2026, 11, 28, 20))
     assert segment_figures.listed(valid) == {
         "id": "7", "name": "Lapsed", "sentence": "Customers who …", "size": "1,500",
