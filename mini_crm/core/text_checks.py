@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ControlCharacterError", "check_text", "control_problem"]
+__all__ = ["CONTROL_CHARACTERS", "ControlCharacterError", "check_text", "control_problem"]
 
 # C0 controls, DEL and C1 controls; tab (\t), newline (\n) and CR (\r) are decided by
-# `multiline`.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# `multiline`. Also what makes an external id unprintable (core.ingestion.schemas).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _LINE_CONTROLS = frozenset("\t\n\r")
 _NAMES = {"\x00": "a NUL character (U+0000)", "\t": "a tab", "\n": "a line break",
           "\r": "a line break"}
@@ -38,7 +38,7 @@ def control_problem(text: str, what: str, *, multiline: bool = False) -> str | N
     (None)."""
     if not isinstance(text, str):
         return None
-    for match in _CONTROL.finditer(text):
+    for match in CONTROL_CHARACTERS.finditer(text):
         char = match.group()
         if multiline and char in _LINE_CONTROLS:
             continue

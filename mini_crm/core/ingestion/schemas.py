@@ -71,7 +71,6 @@ class ConsentIn(BaseModel):
 _FLAT_CONSENT = {f"consent_{c}": c for c in CHANNELS}
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _no_nul(value: Any, where: str = "") -> Any:
@@ -98,7 +97,7 @@ def _printable_id(value: Any) -> Any:
     refused, since such an id could never be written in a URL path, a CSV cell or a log."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)  # shop backends send numeric ids (Shopify's are numbers)
-    if isinstance(value, str) and (m := _CONTROL.search(value)):
+    if isinstance(value, str) and (m := text_checks.CONTROL_CHARACTERS.search(value)):
         raise ValueError(f"an external id must be printable text; it contains the control "
                          f"character U+{ord(m.group()):04X}")
     return value
