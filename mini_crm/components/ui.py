@@ -147,6 +147,12 @@ def loading_bar(loading: rx.Var) -> rx.Component:
                   width="100%", margin_y="-10px", data_testid="page-loading")
 
 
+# Responsive `display` for table parts: a column a phone can do without, and a line
+# that stands in for such columns on a phone only.
+WIDE_ONLY = ["none", "none", "table-cell"]
+PHONE_ONLY = ["block", "block", "none"]
+
+
 def status_badge(status: rx.Var) -> rx.Component:
     return rx.badge(
         status,

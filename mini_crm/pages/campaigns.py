@@ -7,12 +7,17 @@ import reflex as rx
 from mini_crm.components.campaign_ui import channel_icon, progress_bar, tag_chips
 from mini_crm.components.layout import page_shell
 from mini_crm.components.text_field import text_field
-from mini_crm.components.ui import empty_state, loading_bar, pager, responsive_table, status_badge
+from mini_crm.components.ui import (
+    PHONE_ONLY,
+    WIDE_ONLY,
+    empty_state,
+    loading_bar,
+    pager,
+    responsive_table,
+    status_badge,
+)
 from mini_crm.state.campaigns import STATUS_FILTERS
 from mini_crm.state.campaigns import CampaignListState as S
-
-_WIDE_ONLY = ["none", "none", "table-cell"]  # columns a phone can do without
-_PHONE_ONLY = ["block", "block", "none"]
 
 
 def _new_button(size: str = "3") -> rx.Component:
@@ -106,7 +111,7 @@ def _row(r: rx.Var) -> rx.Component:
                 ),
                 # On a phone the status rides under the name: its own column was off
                 # the screen to the right, past a long name kept on one line.
-                rx.box(status_badge(r["status_label"].to(str)), display=_PHONE_ONLY,
+                rx.box(status_badge(r["status_label"].to(str)), display=PHONE_ONLY,
                        data_testid="row-status-phone"),
                 spacing="1",
                 # A long name wraps on a phone rather than pushing every figure off
@@ -117,12 +122,12 @@ def _row(r: rx.Var) -> rx.Component:
             ),
         ),
         rx.table.cell(status_badge(r["status_label"].to(str)), data_testid="row-status",
-                      display=_WIDE_ONLY),
+                      display=WIDE_ONLY),
         rx.table.cell(r["audience"], justify="end", data_testid="row-audience",
-                      display=_WIDE_ONLY),
+                      display=WIDE_ONLY),
         rx.table.cell(_figures(r)),
         rx.table.cell(rx.text(r["rate"], weight="medium"), justify="end",
-                      data_testid="row-rate", display=_WIDE_ONLY),
+                      data_testid="row-rate", display=WIDE_ONLY),
         rx.table.cell(rx.vstack(rx.text(r["revenue"], weight="medium",
                                         data_testid="row-revenue"),
                                 rx.text(r["conversions"], " conversions · ", r["rpm"], "/msg",
@@ -130,7 +135,7 @@ def _row(r: rx.Var) -> rx.Component:
                                 spacing="0", align="end"), justify="end"),
         rx.table.cell(rx.vstack(rx.text(r["created"], size="2"),
                                 rx.text(r["creator"], size="1", color_scheme="gray"),
-                                spacing="0"), display=_WIDE_ONLY),
+                                spacing="0"), display=WIDE_ONLY),
         align="center",
         data_testid="campaign-row",
     )
@@ -142,14 +147,14 @@ def _table() -> rx.Component:
             responsive_table(
                 rx.table.header(rx.table.row(
                     rx.table.column_header_cell("Campaign"),
-                    rx.table.column_header_cell("Status", display=_WIDE_ONLY),
+                    rx.table.column_header_cell("Status", display=WIDE_ONLY),
                     rx.table.column_header_cell("Audience", justify="end",
-                                                display=_WIDE_ONLY),
+                                                display=WIDE_ONLY),
                     rx.table.column_header_cell("Delivery"),
                     rx.table.column_header_cell("Delivery rate", justify="end",
-                                                display=_WIDE_ONLY),
+                                                display=WIDE_ONLY),
                     rx.table.column_header_cell("Revenue", justify="end"),
-                    rx.table.column_header_cell("Created", display=_WIDE_ONLY),
+                    rx.table.column_header_cell("Created", display=WIDE_ONLY),
                 )),
                 rx.table.body(rx.foreach(S.rows, _row)),
                 width="100%",

@@ -9,6 +9,8 @@ from mini_crm.components.customer_messages import customer_messages
 from mini_crm.components.layout import page_shell
 from mini_crm.components.text_field import text_field
 from mini_crm.components.ui import (
+    PHONE_ONLY,
+    WIDE_ONLY,
     empty_state,
     loading_bar,
     pager,
@@ -30,8 +32,6 @@ SORT_LABELS = [("recent:desc", "Newest first"), ("recent:asc", "Oldest first"),
                ("last_order:asc", "Longest since last order"),
                ("name:asc", "Name A–Z"), ("name:desc", "Name Z–A")]
 
-_WIDE_ONLY = ["none", "none", "table-cell"]  # columns a phone can do without
-_PHONE_ONLY = ["block", "block", "none"]
 
 
 def _toolbar() -> rx.Component:
@@ -76,19 +76,19 @@ def _row(c: rx.Var) -> rx.Component:
                     # On a phone the columns a marketer scans for ride under the name: the
                     # table showed the name alone, the rest behind a sideways swipe.
                     rx.text(c["phone_line"], size="1", color_scheme="gray",
-                            display=_PHONE_ONLY, data_testid="customer-phone-line"),
+                            display=PHONE_ONLY, data_testid="customer-phone-line"),
                     rx.text(c["phone_orders"], size="1", color_scheme="gray",
-                            display=_PHONE_ONLY),
+                            display=PHONE_ONLY),
                     spacing="0",
                 ),
                 align="center",
                 spacing="3",
             ),
         ),
-        rx.table.cell(c["city"], display=_WIDE_ONLY),
-        rx.table.cell(c["spend"], justify="end", display=_WIDE_ONLY),
-        rx.table.cell(c["orders"], justify="end", display=_WIDE_ONLY),
-        rx.table.cell(c["last_order"], display=_WIDE_ONLY),
+        rx.table.cell(c["city"], display=WIDE_ONLY),
+        rx.table.cell(c["spend"], justify="end", display=WIDE_ONLY),
+        rx.table.cell(c["orders"], justify="end", display=WIDE_ONLY),
+        rx.table.cell(c["last_order"], display=WIDE_ONLY),
         align="center",
     )
 
@@ -99,13 +99,13 @@ def _table() -> rx.Component:
             responsive_table(
                 rx.table.header(rx.table.row(
                     sort_header("Name", "name", S.sort, S.descending, S.sort_by),
-                    rx.table.column_header_cell("City", display=_WIDE_ONLY),
+                    rx.table.column_header_cell("City", display=WIDE_ONLY),
                     sort_header("Total spend", "spend", S.sort, S.descending, S.sort_by,
-                                justify="end", display=_WIDE_ONLY),
+                                justify="end", display=WIDE_ONLY),
                     sort_header("Orders", "orders", S.sort, S.descending, S.sort_by,
-                                justify="end", display=_WIDE_ONLY),
+                                justify="end", display=WIDE_ONLY),
                     sort_header("Last order", "last_order", S.sort, S.descending, S.sort_by,
-                                display=_WIDE_ONLY),
+                                display=WIDE_ONLY),
                 )),
                 rx.table.body(rx.foreach(S.rows, _row)),
                 width="100%",

@@ -7,6 +7,7 @@ import reflex as rx
 from mini_crm.components.chart_format import MONEY_AXIS_WIDTH, MONEY_TICKS
 from mini_crm.components.layout import page_shell
 from mini_crm.components.ui import (
+    WIDE_ONLY,
     empty_state,
     loading_bar,
     responsive_table,
@@ -122,7 +123,6 @@ def _cities() -> rx.Component:
     )
 
 
-_WIDE_ONLY = ["none", "none", "table-cell"]  # columns that small screens can do without
 
 
 def _recent_orders() -> rx.Component:
@@ -131,7 +131,7 @@ def _recent_orders() -> rx.Component:
         responsive_table(
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell("Customer"),
-                rx.table.column_header_cell("Order", display=_WIDE_ONLY),
+                rx.table.column_header_cell("Order", display=WIDE_ONLY),
                 rx.table.column_header_cell("Status"),
                 rx.table.column_header_cell("When"),
                 rx.table.column_header_cell("Amount", justify="end"),
@@ -139,7 +139,7 @@ def _recent_orders() -> rx.Component:
             rx.table.body(rx.foreach(S.recent, lambda o: rx.table.row(
                 rx.table.cell(rx.link(o["customer"], href=o["customer_href"],
                                       weight="medium")),
-                rx.table.cell(rx.text(o["external_id"], color_scheme="gray"), display=_WIDE_ONLY),
+                rx.table.cell(rx.text(o["external_id"], color_scheme="gray"), display=WIDE_ONLY),
                 rx.table.cell(status_badge(o["status"])),
                 rx.table.cell(o["when"]),
                 rx.table.cell(o["amount"], justify="end"),
