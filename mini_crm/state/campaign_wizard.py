@@ -117,7 +117,7 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
             else:
                 keep = False
         if keep:
-            yield CampaignWizardState.go_to(step)
+            yield CampaignWizardState.follow_url(step)
             return
         async with self:
             self._reset()
@@ -153,7 +153,11 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
             if url_step.isdigit() and int(url_step) <= step:
                 step = int(url_step)
             if step > 0:
-                yield CampaignWizardState.go_to(step)
+                yield CampaignWizardState.follow_url(step)
+            if str(step) != url_step:
+                # The history's link (no step) or a step not reached: the address says
+                # where the draft really is, in place, so Back leaves the wizard.
+                yield rx.call_script(f"window.__mcWizardStepUrl?.({int(step)}, true);")
         # The offline tag classifier trains on first use (seconds on a busy machine):
         # do it now, while the marketer picks an audience, not when they click Suggest.
         await rx.run_in_thread(reads.warm_ai)
@@ -216,7 +220,21 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
     @rx.event(background=True)
     async def go_to(self, index: int):
         """Jump to a step already reached; the steps before it are checked again (the
-        audience may have been edited since), stopping at the first that fails."""
+        audience may have been edited since), stopping at the first that fails. The URL
+        follows (a history entry per step)."""
+        async for event in self._move_to(index, sync_url=True):
+            yield event
+
+    @rx.event(background=True)
+    async def follow_url(self, index: int):
+        """Move to the step the URL names after Back, Forward or a refresh, leaving the
+        URL alone: it already says where the marketer is. Syncing it here raced a second
+        Back/Forward (the script for step 1 landed after Forward had moved the URL to
+        step 2, pushed step 1 and cut off the Forward history: CI, stop 20)."""
+        async for event in self._move_to(index, sync_url=False):
+            yield event
+
+    async def _move_to(self, index: int, sync_url: bool):
         async with self:
             if (not self.ensure_signed_in() or self.launching
                     or not 0 <= index <= self.reached or index == self.step):
@@ -230,7 +248,7 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
             self.step = index
             want_windows = index == 2 and not self.windows
             save = self._touch() if self.draft_status != "scheduled" else None
-        yield _focus_title(index)
+        yield _focus_title(index, sync_url=sync_url)
         if save is not None:
             yield save
         if index == 1:
@@ -425,7 +443,7 @@ segment_editor.notify_edits_under("/campaigns", CampaignWizardState.note_edit)
 wizard_variants.answer_to(CampaignWizardState.note_edit, CampaignWizardState.use_suggestion)
 
 
-def _focus_title(step: int) -> rx.event.EventSpec:
+def _focus_title(step: int, sync_url: bool = True) -> rx.event.EventSpec:
     # After a step change, focus its heading so keyboard and screen-reader users land
     # at the top of the new step instead of on a button that no longer exists.
     # The page goes back to its top first: Next and Back sit at the bottom of a step, and
@@ -433,7 +451,7 @@ def _focus_title(step: int) -> rx.event.EventSpec:
     # header under the sticky top bar (a full-page screenshot at 390x844 showed "New
     # campaign" across the top bar, issue 14); the focus then scrolls no further.
     # The URL follows the step (components/wizard_url.py): Back/Forward move between steps.
-    return rx.call_script(f"window.__mcWizardStepUrl?.({int(step)});"
-                          "setTimeout(() => { window.scrollTo(0, 0); "
+    sync = f"window.__mcWizardStepUrl?.({int(step)});" if sync_url else ""
+    return rx.call_script(sync + "setTimeout(() => { window.scrollTo(0, 0); "
                           "document.getElementById('wizard-step-title')"
                           "?.focus({preventScroll: true}); }, 50)")

@@ -5,6 +5,7 @@ no one", "did you mean Mumbai?"), waits for "Apply anyway"."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import reflex as rx
@@ -33,6 +34,10 @@ class SegmentAssist(rx.State, mixin=True):
     # Sentences to check ("Check: …"): the proposal waits for "Apply anyway" too.
     ai_warnings: list[str] = []
     _ai_pending: dict[str, Any] = {}
+    # Bumped whenever the builder starts afresh (another segment, a new one): an answer
+    # asked for before that (seconds for a lookalike) is dropped, not poured into the
+    # audience the marketer moved on to.
+    _ask_generation: int = 0
 
     @helper
     def reset_assist(self) -> None:
@@ -40,7 +45,8 @@ class SegmentAssist(rx.State, mixin=True):
         and no proposal held back for "Apply anyway" (part of `reset_editor`)."""
         self.ai_prompt = self.ai_engine = self.ai_note = self.ai_error = self.ai_source = ""
         self.ai_explanation, self.ai_unused, self._ai_pending = [], [], {}
-        self.ai_warnings = []
+        self.ai_warnings, self.ai_busy = [], False
+        self._ask_generation += 1
 
     @rx.event(background=True)
     async def describe_audience(self, form: dict[str, Any] | None = None) -> None:
@@ -54,9 +60,10 @@ class SegmentAssist(rx.State, mixin=True):
                 self.ai_error = "Describe the audience first, e.g. “spent over ₹5K in Pune”."
                 return
             self.ai_busy, self.ai_error = True, ""
+            asked = self._ask_generation
         answer = await rx.run_in_thread(lambda: ai_rules(prompt))
         async with self:
-            filled = self._apply_ai(answer, "description")
+            filled = asked == self._ask_generation and self._apply_ai(answer, "description")
         if filled:
             yield own_handler(self, "refresh_preview")
 
@@ -68,16 +75,22 @@ class SegmentAssist(rx.State, mixin=True):
                 return
             rules = editing.to_rules(self.tree)
             self.ai_busy, self.ai_error = True, ""
+            asked_on = str(self.router.page.raw_path or "").split("?")[0].rstrip("/")
+            asked = self._ask_generation
         answer = await rx.run_in_thread(lambda: lookalike_rules(rules))
         async with self:
             was_saved = bool(self.segment_id)
-            filled = self._apply_ai(answer, "lookalike")
+            filled = asked == self._ask_generation and self._apply_ai(answer, "lookalike")
         if filled:
             yield own_handler(self, "refresh_preview")
             if was_saved and str(self.router.page.path or "").startswith("/segments"):
-                # The router's own history state (key, index) stays with the entry.
-                yield rx.call_script("window.history.replaceState(window.history.state, '',"
-                                     " '/segments/new')")
+                # The router's own history state (key, index) stays with the entry. Only
+                # while the tab is still on this segment: a lookalike takes seconds, and a
+                # late script must not rename the page the marketer moved on to.
+                yield rx.call_script(
+                    "if (window.location.pathname.replace(/\\/$/, '') === "
+                    f"{json.dumps(asked_on)}) window.history.replaceState("
+                    "window.history.state, '', '/segments/new')")
 
     @rx.event(background=True)
     async def find_buyer_lookalikes(self, campaign_id: int) -> None:
@@ -87,9 +100,10 @@ class SegmentAssist(rx.State, mixin=True):
             if not self.ensure_signed_in():
                 return
             self.ai_busy, self.ai_error = True, ""
+            asked = self._ask_generation
         answer = await rx.run_in_thread(lambda: lookalike_rules(campaign_id=campaign_id))
         async with self:
-            filled = self._apply_ai(answer, "lookalike")
+            filled = asked == self._ask_generation and self._apply_ai(answer, "lookalike")
             if filled and not self.name:
                 self.name = answer.get("name", "")[:200]
         if filled:

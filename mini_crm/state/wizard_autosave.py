@@ -104,9 +104,12 @@ class WizardDraft(rx.State, mixin=True):
             self.draft_note = "Draft saved."
         if not created:
             return None
-        # A refresh or Back comes back to this draft.
+        # A refresh or Back comes back to this draft; only while the tab is still on the
+        # new campaign's address (a late answer must not rename a page moved on to).
         return rx.call_script(
-            "(() => {const s = new URLSearchParams(window.location.search).get('step');"
+            "(() => {if (window.location.pathname.replace(/\\/$/, '') !== '/campaigns/new'"
+            " || new URLSearchParams(window.location.search).get('draft')) return;"
+            "const s = new URLSearchParams(window.location.search).get('step');"
             f"window.history.replaceState(window.history.state, '', '/campaigns/new?draft={saved}'"
             " + '&step=' + (s || '0'));})()")
 

@@ -462,11 +462,18 @@ def test_a_draft_survives_refresh_and_back_and_can_be_deleted(page: Page, app_ur
     page.get_by_test_id("wizard-next").click()
     expect(page.get_by_test_id("schedule-now")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"\?draft={draft_id}&step=2$"))
+    # A step change that follows the URL never writes it: a late write pushed a stale
+    # step after Forward and cut the Forward history off (CI, stop 20). Watch the writes.
+    page.evaluate("""() => { const write = window.__mcWizardStepUrl; window.__urlWrites = [];
+        window.__mcWizardStepUrl = (n, r) => { window.__urlWrites.push(n); write(n, r); }; }""")
     page.go_back()
     expect(page.get_by_test_id("campaign-template")).to_have_value(
         "Hi {first_name}, almost ready!")
     page.go_forward()
     expect(page.get_by_test_id("schedule-now")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"\?draft={draft_id}&step=2$"))
+    expect(page.locator("#wizard-step-title")).to_be_focused()  # the step's script ran
+    assert page.evaluate("window.__urlWrites") == []
 
     page.reload()  # a refresh lands on the same step of the same draft
     # Resuming re-checks the steps before (a count on the database): allow a loaded

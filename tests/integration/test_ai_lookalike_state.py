@@ -122,3 +122,26 @@ def test_the_campaign_page_link_opens_the_builder_on_that_lookalike(
     events = asyncio.run(_run_with(SegmentEditorState.open, state))
     assert len(events) == 2 and "find_buyer_lookalikes" in str(events[1])
     assert "7" in str(events[1])
+
+
+def test_an_answer_for_a_builder_started_afresh_is_dropped(app_settings: sa.Engine,
+                                                            monkeypatch) -> None:  # noqa: ANN001
+    """A lookalike takes seconds: when the marketer opens another segment meanwhile (the
+    builder starts afresh), the answer must not replace that segment's rules."""
+    from mini_crm.state import segment_assist
+
+    with Session(app_settings) as s:
+        plant(s)
+    state = _builder(app_settings, PILOT)
+    other = editing.from_rules(ORDERS_5)
+
+    def slow_lookalike(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        state.reset_editor()  # the marketer moved on while the answer was computed
+        state.tree = copy.deepcopy(other)
+        return lk_answer(*args, **kwargs)
+
+    lk_answer = segment_assist.lookalike_rules
+    monkeypatch.setattr(segment_assist, "lookalike_rules", slow_lookalike)
+    events = asyncio.run(_run(SegmentEditorState.find_lookalikes, state))
+    assert events == [] and state.tree == other
+    assert state.ai_source == "" and not state.ai_busy
