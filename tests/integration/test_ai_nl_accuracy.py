@@ -65,7 +65,7 @@ from mini_crm.settings import Settings
 PROMPTS = json.loads((Path(__file__).parent.parent / "data" / "nl_prompts.json")
                      .read_text(encoding="utf-8"))
 NOW = datetime(2026, 11, 20, 12, 0, 0)
-MIN_ACCURACY = 1.0  # measured: 1.00 on every database (250 prompts)
+MIN_ACCURACY = 1.0  # measured: 1.00 on every database (274 prompts)
 OFFLINE = Settings(ai_engine="offline")
 
 
@@ -106,7 +106,10 @@ def score(session: Session) -> tuple[float, list[str]]:
         # (the 422's top-line message when nothing else was read).
         refused_ok = "refused" not in item or any(
             item["refused"] in r for r in result.value.refused)
-        if got == expected and refused_ok:
+        # "warned": a sentence the answer must warn with ("did you mean Mumbai?")
+        warned_ok = "warned" not in item or any(
+            item["warned"] in w for w in result.value.warnings)
+        if got == expected and refused_ok and warned_ok:
             right += 1
             counts[0] += 1
         else:
@@ -114,7 +117,7 @@ def score(session: Session) -> tuple[float, list[str]]:
                 and expected is not None and (got | expected) else 0.0
             failures.append(f"{item['prompt']!r}: J={jaccard:.2f} got "
                             f"{json.dumps(result.value.rules['rules'])}, refused "
-                            f"{result.value.refused}")
+                            f"{result.value.refused}, warned {result.value.warnings}")
     for name, (ok, n) in by_set.items():
         print(f"  {name}: {ok}/{n} = {ok / n:.1%}")
     return right / len(PROMPTS), failures
@@ -132,8 +135,8 @@ def test_labelled_set_is_large_varied_and_meaningful(engine: Engine, dialect: st
     # Most expected audiences are neither empty nor everyone, so a match means something.
     meaningful = sum(1 for s in sizes if 0 < s < total)
     assert meaningful >= 0.9 * len(sizes), sizes
-    # A prompt without rules is one the parser must refuse, saying why.
-    assert all("refused" in p for p in PROMPTS if "rules" not in p)
+    # A prompt without rules is one the parser must refuse or warn about, saying why.
+    assert all("refused" in p or "warned" in p for p in PROMPTS if "rules" not in p)
 
 
 def test_offline_parser_accuracy(engine: Engine, dialect: str) -> None:
