@@ -8,6 +8,7 @@
 - `fields`     extractors for names, email domains, text matches, attributes, missing values;
 - `dates`      extractors for periods and calendar dates;
 - `quantities` extractors for amounts and order counts;
+- `future`     clauses that place an order or a sign-up in the future, refused with why;
 - `windows`    folding counts/spend with a period into windowed order rules;
 - `contradictions` rules that match no one together (a warning);
 - `near_misses` "did you mean Mumbai?" for unused words near a known name (a warning);

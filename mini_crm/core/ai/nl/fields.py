@@ -8,6 +8,7 @@ from typing import Any
 from mini_crm.core.ai.nl.birthdays import BIRTH_WORDS, DAY_SPANS, subject_of, unknown_birthdays
 from mini_crm.core.ai.nl.clauses import Clause, Context, op_around, tidy
 from mini_crm.core.ai.nl.combine import negate
+from mini_crm.core.ai.nl.dates import time_field
 from mini_crm.core.ai.nl.field_words import text_fields, words_of
 from mini_crm.core.ai.nl.names import Name
 from mini_crm.core.ai.nl.vocab import FILLER, NEG, NOT_BEFORE, TEXT_OPS
@@ -94,7 +95,9 @@ def _stem_match(word: str, kw: str) -> bool:
 
 GENERIC_KEY_WORDS = {"id", "type", "is", "has", "at", "date", "value", "count", "total",
                      "name", "email", "phone", "city", "order", "orders", "last", "first",
-                     "customer", "user", "source", "status", "the", "of"}
+                     "customer", "user", "source", "status", "the", "of",
+                     # "month" alone is a time ("ordered next month"), not birthday_month
+                     "month"}
 
 
 def _key_mentions(c: Clause, key: str, keys: list[str] | None = None) -> list[int]:
@@ -369,6 +372,28 @@ def _relative_month(c: Clause, ctx: Context, key: str, mentions: list[int],
                  f"March or April”)")
         return True
     return False
+
+
+def read_month_continuation(c: Clause, ctx: Context, key: str) -> bool:
+    """"birthday this month or next month": the clause after "or" ("next month") names no
+    attribute of its own ("month" alone is a time, not birthday_month), so it continues
+    the month-of-the-year attribute `key` the clause before read, when it has no word of
+    another time of its own ("ordered", "joined"). True when it was read."""
+    if time_field(c)[2] or c.has(BIRTH_WORDS):
+        return False
+    words = {t.text for t in c.toks if t.kind == "word"} - FILLER
+    if words - {"month", *_MONTH_SHIFT}:
+        return False
+    return _relative_month(c, ctx, key, [], [])
+
+
+def month_key(c: Clause) -> str | None:
+    """The month-of-the-year attribute a clause read ("birthday_month"), or None."""
+    for cond in c.conds:
+        f = str(cond.rule.get("field", ""))
+        if f.startswith("attributes.") and "month" in f:
+            return f.removeprefix("attributes.")
+    return None
 
 
 def _raw(c: Clause, j: int) -> str | None:

@@ -9,8 +9,9 @@ How it reads a prompt:
 2. the text becomes typed tokens: amounts, periods, dates, comparisons, ranges (nl_lexicon);
 3. tokens split into clauses at connectors (and, or, but, who, with, except, commas …),
    each remembering whether it was joined by "or" and whether it was excluded;
-4. extractors read each clause: names, email domains, text matches, missing values,
-   attributes, periods and dates, amounts, order counts;
+4. a clause that places an order or a sign-up in the future ("ordered next month")
+   is refused with why (nl_future); extractors read the others: names, email domains,
+   text matches, missing values, attributes, periods and dates, amounts, order counts;
 5. conditions combine: "or" binds tighter than "and" (as in "in Pune who spent over ₹5K
    or ordered 3 times"), exclusions become NOT.
 
@@ -57,12 +58,15 @@ from mini_crm.core.ai.nl.dates import (
 from mini_crm.core.ai.nl.explain import leftovers, phrase, quote, reserved_words
 from mini_crm.core.ai.nl.field_words import every_word
 from mini_crm.core.ai.nl.fields import (
+    month_key,
     read_attributes,
     read_domains,
     read_missing,
+    read_month_continuation,
     read_names,
     read_text_matches,
 )
+from mini_crm.core.ai.nl.future import future_refusal
 from mini_crm.core.ai.nl.names import find_names
 from mini_crm.core.ai.nl.near_misses import near_misses
 from mini_crm.core.ai.nl.percentiles import read_percentiles
@@ -125,13 +129,22 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     refused: list[str] = [t.extra["refusal"] for t in tokens if t.kind == "badnum"]
     tokens = [t for t in tokens if t.kind != "badnum"]
     clauses = split_clauses(tokens)
+    continued: str | None = None  # the month attribute the clause before read
     for clause in clauses:
         unplaced = [t for t in clause.toks if t.kind == "refused"]
         if unplaced:  # a named date we cannot place: the clause gives no rule at all
             clause.refusals.append((list(range(len(clause.toks))),
                                     "; ".join(t.value for t in unplaced)))
             continue
+        # "birthday this month or next month": "next month" continues the birthday
+        if not (continued and read_month_continuation(clause, ctx, continued)):
+            future = future_refusal(clause, ctx)
+            if future:  # "ordered next month": no order can have been placed (nl_future)
+                clause.refusals.append((list(range(len(clause.toks))), future))
+                continued = None
+                continue
         _read(clause, ctx)
+        continued = month_key(clause)
     fill_elliptic(clauses)
     unparsed: list[str] = []
     everyone = False

@@ -13,6 +13,14 @@ Christmas") means ordered before but nothing since Diwali: last order before Diw
 on or after Diwali. A time about something else keeps the definition: "VIP customers
 since Holi" is VIP and a customer (signed up) since Holi; "churned signups since Diwali"
 is churned and signed up since Diwali.
+
+"recently" (or "lately") next to a term about the last order ("recently lapsed",
+"customers who lapsed recently") means it became true within the definition's own
+window: lapsed at least N days ago (the definition's threshold) and less than 2N, so
+with the default lapsed (no order in 90 days) "recently lapsed" is a last order 90–179
+days ago, "recently churned" 180–359, "recently dormant" 365–729. A term whose
+definition has no such open threshold ("at risk" is already 60–119 days; "new" is about
+the signup) reads as defined and "recently" is reported with why, never dropped.
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ TIME_TERMS = {"lapsed": "days_since_last_order", "churned": "days_since_last_ord
               "dormant": "days_since_last_order", "at_risk": "days_since_last_order",
               "new": "days_since_signup"}
 NEGATORS = {"not", "non", "never"}
+RECENTLY = {"recently", "lately"}
 
 
 def read_terms(c: Clause, ctx: Context) -> None:
@@ -81,10 +90,44 @@ def read_terms(c: Clause, ctx: Context) -> None:
         if term is None or TIME_TERMS.get(term.key, "-") == timed \
                 or any(i in c.used for i in idx):
             continue
-        rule = term.rules if len(term.rules.get("rules", [])) != 1 else term.rules["rules"][0]
-        neg = [j for j in range(max(0, idx[0] - 2), idx[0])
+        rules, note = term.rules, _note(term, False)
+        recent = [j for j in (idx[0] - 1, idx[-1] + 1) if 0 <= j < len(c.toks)
+                  and c.toks[j].text in RECENTLY and j not in c.used][:1]
+        if recent:
+            word = c.toks[recent[0]].text
+            threshold = _open_threshold(term)
+            if threshold is None:
+                c.refuse(recent, f"it adds nothing to “{term.label}”: your definition "
+                                 f"already says when: {term.description or term.label}")
+                recent = []
+            else:
+                rules = {**rules, "rules": [*rules["rules"], {
+                    "field": "days_since_last_order", "operator": "<",
+                    "value": 2 * threshold}]}
+                note = (f"{word} {term.label}: {term.label} within the last {threshold} "
+                        f"days, i.e. last order {threshold}–{2 * threshold - 1} days ago "
+                        f"(your definition in Settings: "
+                        f"{term.description or term.label})")
+        rule = rules if len(rules.get("rules", [])) != 1 else rules["rules"][0]
+        neg = [j for j in range(max(0, min([*recent, *idx]) - 2), min([*recent, *idx]))
                if c.toks[j].text in NEGATORS and j not in c.used]
-        c.add(negate(rule) if neg else rule, [*idx, *neg], note=_note(term, bool(neg)))
+        c.add(negate(rule) if neg else rule, [*idx, *recent, *neg],
+              note=f"not {note}" if neg else note)
+
+
+def _open_threshold(term: Term) -> int | None:
+    """N of a definition that says "no order in the last N days" with no upper bound
+    (lapsed, churned, dormant as defined by default), else None."""
+    if TIME_TERMS.get(term.key) != "days_since_last_order" or term.rules.get("not") \
+            or term.rules.get("combinator", "and") != "and":
+        return None
+    on_last = [r for r in term.rules.get("rules", [])
+               if r.get("field") == "days_since_last_order"]
+    lower = [r for r in on_last if r.get("operator") in (">=", ">")]
+    if len(lower) != 1 or len(on_last) != 1 or not isinstance(lower[0].get("value"), int):
+        return None
+    value = int(lower[0]["value"]) + (lower[0]["operator"] == ">")
+    return value if value > 0 else None
 
 
 def _adjacent(c: Clause, idx: list[int]) -> bool:
