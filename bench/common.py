@@ -28,7 +28,8 @@ import sqlalchemy as sa
 from rq import Queue
 from rq.job import Job
 
-from mini_crm.settings import fingerprint_of, get_settings
+from mini_crm.core import jobs, periodic
+from mini_crm.settings import Settings, get_settings
 
 # The local servers `make test` uses; a flag or DATABASE_URL of the same dialect wins.
 DEFAULT_SERVERS = {"postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
@@ -104,10 +105,21 @@ class RedisRun:
                 "SIMULATOR_REDIS_PREFIX": f"{self.tag}:sim",
                 "INGEST_STREAM_PREFIX": f"{self.tag}:ingest"}
 
+    def settings(self, database_url: str) -> Settings:
+        """The settings this run's app has on `database_url` (its REDIS_NAMESPACE): what
+        the app's own jobs.queue_name and periodic.leader_key read, so the names here
+        are spelled by the same code as the app's."""
+        return Settings(_env_file=None, database_url=database_url,
+                        redis_namespace=self.env()["REDIS_NAMESPACE"])
+
     def queue(self, name: str, database_url: str) -> Queue:
         """The RQ queue `name` of this run's app on `database_url` (jobs.queue_name)."""
-        return Queue(f"{self.tag}:{name}:{fingerprint_of(database_url)}",
+        return Queue(jobs.queue_name(name, self.settings(database_url)),
                      connection=self.client)
+
+    def leader_key(self, database_url: str) -> str:
+        """The periodic tasks' lease key of this run's app on `database_url`."""
+        return periodic.leader_key(self.settings(database_url))
 
     def queues(self) -> list[Queue]:
         """Every RQ queue this run's app created (their names start with the run's tag)."""

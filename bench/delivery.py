@@ -64,9 +64,8 @@ from bench.common import (
     wait_http,
 )
 from mini_crm import migrations
-from mini_crm.core import periodic
 from mini_crm.models import CommunicationLog, Customer, utcnow
-from mini_crm.settings import PROJECT_ROOT, fingerprint_of
+from mini_crm.settings import PROJECT_ROOT
 
 LOG = CommunicationLog.__table__
 AUTH = {"Authorization": "Bearer sim"}
@@ -86,7 +85,7 @@ def wait_ready(run: RedisRun, database_url: str, workers: int,
     a moment. Start-up must not be billed to the campaign, and on a loaded machine a
     process starved while importing looks idle to the CPU check alone."""
     deadline = time.monotonic() + timeout
-    lease = f"{run.tag}:{periodic.LEADER_KEY}:{fingerprint_of(database_url)}"
+    lease = run.leader_key(database_url)
     while (Worker.count(queue=run.queue("default", database_url)) < workers
            or run.client.get(lease) is None):
         if time.monotonic() > deadline or any(p.poll() is not None for p in procs):

@@ -19,7 +19,7 @@ from rq import Queue, Retry
 
 from mini_crm.core.redis_conn import get_redis
 from mini_crm.observability import logs
-from mini_crm.settings import get_settings
+from mini_crm.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +37,18 @@ def _local_executor() -> ThreadPoolExecutor:
         return _executor
 
 
-def queue_name(name: str) -> str:
+def queue_name(name: str, settings: Settings | None = None) -> str:
     """The RQ queue's name in Redis: REDIS_NAMESPACE + one of QUEUES + ":" + the
     database's fingerprint (settings.database_fingerprint), e.g. "default:3f2a9c01bd".
+    `settings` are this process's (get_settings()) unless given: a benchmark or test
+    names the queues of the app it started (its own DATABASE_URL and REDIS_NAMESPACE).
 
     A job names rows of one database (a campaign id, an import id), so a queue must
     belong to one database: two installs on one Redis with no namespace shared the
     queue "default", and a worker of one ran the other's jobs against its own database
     while the other's campaigns waited for a sweeper that never came (its leader lease
     was held by the first install too, see periodic.leader_key)."""
-    settings = get_settings()
+    settings = settings or get_settings()
     return f"{settings.redis_namespace}{name}:{settings.database_fingerprint}"
 
 

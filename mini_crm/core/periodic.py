@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import redis
 
 from mini_crm.core.redis_conn import get_redis
-from mini_crm.settings import get_settings
+from mini_crm.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,14 @@ def run_due(now: float | None = None) -> None:
 LEADER_KEY = "mc:periodic:leader"
 
 
-def leader_key() -> str:
+def leader_key(settings: Settings | None = None) -> str:
     """The lease's Redis key: REDIS_NAMESPACE + LEADER_KEY + ":" + the database's
     fingerprint. The periodic tasks work on one database, so one leader per database:
     with a key shared by two installs on one Redis, only one install's sweepers ran and
-    the other's receipts, scheduled campaigns and A/B decisions waited for ever."""
-    settings = get_settings()
+    the other's receipts, scheduled campaigns and A/B decisions waited for ever.
+    `settings` are this process's unless given (a test or benchmark watching the lease
+    of worker hosts it started with their own DATABASE_URL and REDIS_NAMESPACE)."""
+    settings = settings or get_settings()
     return f"{settings.redis_namespace}{LEADER_KEY}:{settings.database_fingerprint}"
 
 

@@ -90,11 +90,9 @@ class Stack:
 @pytest.fixture
 def stack(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     raw = redis.Redis.from_url(REDIS_URL)
-    for name in jobs.QUEUES:
-        Queue(name, connection=raw).empty()
-    for key in raw.scan_iter("mc:delivery:jobs:*"):
-        raw.delete(key)
-    raw.delete("mc:vendor:simulator:slots", "mc:vendor:simulator:bucket")
+    # Nothing to empty first: every queue and key of this stack is under a fresh
+    # REDIS_NAMESPACE and prefixes (below). Emptying the bare "default" queue and the
+    # un-namespaced delivery keys, as this did, reached into other runs on this Redis.
     sock = free_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     tag = uuid.uuid4().hex[:8]

@@ -128,8 +128,7 @@ def test_two_worker_hosts_one_leads_and_the_other_takes_over(private_redis: str,
             hosts.append((proc, log))
         client = redis.Redis.from_url(private_redis)
         # The hosts' lease key names their database (periodic.leader_key).
-        fingerprint = Settings(_env_file=None, database_url=db_url).database_fingerprint
-        lease = f"{periodic.LEADER_KEY}:{fingerprint}"
+        lease = periodic.leader_key(Settings(_env_file=None, database_url=db_url))
         deadline = time.monotonic() + 60
         while client.get(lease) is None:
             assert time.monotonic() < deadline, "no host took the lease"

@@ -17,6 +17,7 @@ import redis
 from rq import Queue
 
 from mini_crm import migrations
+from mini_crm.core import jobs
 from mini_crm.settings import Settings
 from tests.integration.test_observability import boom
 from tests.integration.test_periodic_leader import (  # noqa: F401 - private_redis: fixture
@@ -51,8 +52,8 @@ def test_worker_host_metrics_sum_its_processes(private_redis: str,  # noqa: F811
     url = f"http://127.0.0.1:{port}/metrics"
     try:
         # The host listens on the queues of its database (jobs.queue_name).
-        fingerprint = Settings(_env_file=None, database_url=db_url).database_fingerprint
-        Queue(f"low:{fingerprint}", connection=redis.Redis.from_url(private_redis)
+        settings = Settings(_env_file=None, database_url=db_url)
+        Queue(jobs.queue_name("low", settings), connection=redis.Redis.from_url(private_redis)
               ).enqueue(boom)
         deadline = time.monotonic() + 90
         text = ""
