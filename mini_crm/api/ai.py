@@ -21,6 +21,7 @@ from sqlmodel import Session
 from mini_crm.api.campaign_schemas import ChannelName
 from mini_crm.api.deps import db_session, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.api.whole_numbers import WholeNumber
 from mini_crm.core import segments
 from mini_crm.core.ai import insights as ai_insights
 from mini_crm.core.ai import lookalike as ai_lookalike
@@ -138,7 +139,7 @@ class MessagesIn(BaseModel):
     rules: dict[str, Any] | None = Field(default=None, description="The audience (rules "
                                          "JSON); its facts shape the wording")
     channel: ChannelName = "sms"
-    n: int = Field(default=3, strict=True, ge=1, le=ai_messages.MAX_VARIANTS)
+    n: WholeNumber = Field(default=3, ge=1, le=ai_messages.MAX_VARIANTS)
 
 
 class MessageVariantOut(BaseModel):
@@ -271,7 +272,7 @@ class LookalikeIn(BaseModel):
         {"campaign_id": 1},
         {"rules": {"combinator": "and", "rules": [
             {"field": "total_spend", "operator": ">", "value": 20000}]}}]})
-    campaign_id: int | None = Field(default=None, strict=True, ge=1, le=MAX_ID)
+    campaign_id: WholeNumber | None = Field(default=None, ge=1, le=MAX_ID)
     rules: dict[str, Any] | None = None
     exclude_seed: bool = Field(default=True, description="Leave the seed segment out of "
                                "the new audience (rules seeds only)")

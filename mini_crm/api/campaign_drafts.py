@@ -27,6 +27,7 @@ from mini_crm.api.campaign_schemas import (
 from mini_crm.api.campaigns import _detail
 from mini_crm.api.deps import db_session, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError, campaign_fault, status_conflict
+from mini_crm.api.whole_numbers import WholeNumber
 from mini_crm.core.campaigns import drafts, service
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.ingestion.schemas import InputTimestamp
@@ -43,7 +44,7 @@ class DraftIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, max_length=200)
     rules: dict[str, Any] | None = None
-    segment_id: int | None = Field(default=None, strict=True, ge=1, le=MAX_ID)
+    segment_id: WholeNumber | None = Field(default=None, ge=1, le=MAX_ID)
     message: str | None = Field(default=None, max_length=2000)
     channel: ChannelName | None = None
     objective: str | None = Field(default=None, max_length=500)
@@ -54,7 +55,7 @@ class DraftIn(BaseModel):
                                                                      max_length=10)
     schedule_at: InputTimestamp | None = Field(default=None, description="the intended time "
                                          "(ISO-8601); for a scheduled campaign, its time")
-    step: int | None = Field(default=None, strict=True, ge=0, le=10, description="the "
+    step: WholeNumber | None = Field(default=None, ge=0, le=10, description="the "
                              "wizard step a draft resumes at (0 audience, 1 message, "
                              "2 schedule, 3 review)")
     variants: list[VariantIn] | None = Field(default=None, max_length=4, description="A/B "

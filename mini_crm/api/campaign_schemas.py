@@ -12,6 +12,7 @@ from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from mini_crm.api.segments import EXAMPLE_RULES
+from mini_crm.api.whole_numbers import WholeNumber
 from mini_crm.core.campaigns import ab_test
 from mini_crm.core.ingestion.schemas import InputTimestamp
 
@@ -42,10 +43,10 @@ class VariantIn(BaseModel):
 
 class AbTestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    test_percent: int = Field(default=100, strict=True, ge=1, le=100, description="share of the "
+    test_percent: WholeNumber = Field(default=100, ge=1, le=100, description="share of the "
                               "recipients sent at launch, split evenly over the variants; "
                               "the rest waits for the winner (100: send all at once)")
-    test_hours: int = Field(default=24, strict=True, ge=1, le=ab_test.MAX_TEST_HOURS,
+    test_hours: WholeNumber = Field(default=24, ge=1, le=ab_test.MAX_TEST_HOURS,
                             description="hours after launch when the winner is picked")
     metric: Literal["conversion", "delivery"] = Field(
         default="conversion", description="compare conversion rate (converters / sent) "
@@ -66,7 +67,7 @@ class CampaignIn(BaseModel):
     rules: dict[str, Any] | None = Field(default=None, description="audience rules, or "
                                          "segment_id, never both (422); snapshotted at "
                                          "creation")
-    segment_id: int | None = Field(default=None, strict=True, ge=1, le=MAX_ID)
+    segment_id: WholeNumber | None = Field(default=None, ge=1, le=MAX_ID)
     message: str | None = Field(default=None, min_length=1, max_length=2000,
                                 description="template with {name} {first_name} {city} "
                                 "{email} {total_spend} {order_count} {last_order_date}; "
@@ -81,7 +82,7 @@ class CampaignIn(BaseModel):
     schedule_at: InputTimestamp | None = Field(default=None, description="ISO-8601; a time in "
                                          "the past or absent launches at once")
     objective: str | None = Field(default=None, max_length=500)
-    holdout_percent: int = Field(default=0, strict=True, ge=0, le=50, description="share of the "
+    holdout_percent: WholeNumber = Field(default=0, ge=0, le=50, description="share of the "
                                  "eligible audience kept as a control group: logged with "
                                  "status holdout, never sent, measured for uplift")
     subject: str | None = Field(default=None, max_length=300, description="email: the "
@@ -116,11 +117,11 @@ class PreviewIn(BaseModel):
         {"rules": EXAMPLE_RULES, "channel": "sms"}, {"segment_id": 3, "channel": "email"}]})
     rules: dict[str, Any] | None = Field(default=None, description="audience rules, or "
                                          "segment_id, never both (422)")
-    segment_id: int | None = Field(default=None, strict=True, ge=1, le=MAX_ID)
+    segment_id: WholeNumber | None = Field(default=None, ge=1, le=MAX_ID)
     channel: ChannelName = "sms"
-    holdout_percent: int = Field(default=0, strict=True, ge=0, le=50, description="the holdout the "
+    holdout_percent: WholeNumber = Field(default=0, ge=0, le=50, description="the holdout the "
                                  "launch would keep, as on create (0-50)")
-    variants: int | None = Field(default=None, strict=True, ge=2, le=ab_test.MAX_VARIANTS,
+    variants: WholeNumber | None = Field(default=None, ge=2, le=ab_test.MAX_VARIANTS,
                                  description="A/B test: how many message variants the "
                                  "launch would test (2-4); with `ab_test` it adds a warning "
                                  "when each would get fewer than 100 people in the test")

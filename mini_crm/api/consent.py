@@ -7,10 +7,10 @@ the vendor's HMAC signature over the timestamp and raw body authenticates them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +26,18 @@ router = APIRouter(prefix="/api/v1", tags=["consent"],
                    responses={401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 404: ERROR_SCHEMA,
                               422: ERROR_SCHEMA})
 Channel = str
+
+
+def _channel_filter(value: Any) -> Any:
+    # "?channel=SMS" reads as sms and "?channel=" as no filter; an unknown channel is a
+    # 422 naming the three (it listed nothing before, which read as an empty list).
+    if isinstance(value, str):
+        return value.strip().lower() or None
+    return value
+
+
+ListedChannel = Annotated[Literal["sms", "email", "whatsapp"] | None,
+                          BeforeValidator(_channel_filter)]
 SuppressionId = Annotated[int, Path(ge=1, le=2_147_483_647)]  # an INTEGER key on every DB
 
 
@@ -113,7 +125,7 @@ class SuppressionIn(BaseModel):
 
 @router.get("/suppressions", summary="The suppression list, newest first, cursor-paginated")
 def list_suppressions(cursor: str | None = None, limit: int = Query(100, ge=1, le=500),
-                      channel: str | None = None, q: str = "",
+                      channel: ListedChannel = None, q: str = "",
                       _key: ApiKey = Depends(require_scope("read")),
                       session: Session = Depends(db_session)) -> dict[str, Any]:
     try:

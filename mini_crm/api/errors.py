@@ -115,7 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
                             headers={"Retry-After": RETRY_AFTER_SECONDS})
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return JSONResponse(error_body("bad_request", not_json_message(exc.body)),
@@ -126,10 +126,51 @@ def install_error_handlers(app: FastAPI) -> None:
                for e in errors):
             return JSONResponse(error_body("bad_request", plain_errors.EMPTY_BODY),
                                 status_code=400)
-        details = [{"loc": list(e.get("loc", ())), "message": plain_errors.message(dict(e)),
+        details = [{"loc": list(e.get("loc", ())), "message": _message(request, dict(e)),
                     "type": e.get("type")} for e in errors]
         message = details[0]["message"] if details else "the request is not valid"
         return JSONResponse(error_body("validation_error", message, details), status_code=422)
+
+
+# Where FastAPI says a parameter was read from (the first item of an error's loc), for
+# the parts of the URL: their errors are worded as being "in the address".
+_ADDRESS_PARTS = {"query": "query_params", "path": "path_params"}
+
+
+def _message(request: Request, error: dict[str, Any]) -> str:
+    """An error of the request's schema in the user's words (core/plain_errors): a body
+    field by its dotted path; a query or path parameter by its name in the URL, with
+    its whole range when it is a bounded whole number (read from the route)."""
+    loc = tuple(error.get("loc", ()))
+    if len(loc) != 2 or loc[0] not in _ADDRESS_PARTS:
+        return plain_errors.message(error)
+    name = str(loc[1])
+    param = _route_param(request, _ADDRESS_PARTS[str(loc[0])], name)
+    low = high = None
+    hint = None
+    if param is not None:
+        for rule in param.field_info.metadata:
+            low = getattr(rule, "ge", low)
+            high = getattr(rule, "le", high)
+        hint = param.field_info.description
+    return plain_errors.address_message(error, name, low=low, high=high, hint=hint)
+
+
+def _route_param(request: Request, kind: str, name: str) -> Any:
+    """The matched route's query or path parameter `name` (a FastAPI ModelField, whose
+    field_info holds its constraints), looked for in the route's dependencies too; None
+    when there is none (then the message names no range)."""
+    route = request.scope.get("route")
+    stack = [getattr(route, "dependant", None)]
+    while stack:
+        dependant = stack.pop()
+        if dependant is None:
+            continue
+        for param in getattr(dependant, kind, ()):
+            if param.alias == name or param.name == name:
+                return param
+        stack.extend(getattr(dependant, "dependencies", ()))
+    return None
 
 
 def not_json_message(body: Any) -> str:

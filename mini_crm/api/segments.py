@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from mini_crm.api.deps import db_session, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
+from mini_crm.api.whole_numbers import WholeNumber
 from mini_crm.core import segments
 from mini_crm.core.segments import service
 from mini_crm.models import Segment
@@ -48,7 +49,7 @@ class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"rules": EXAMPLE_RULES}, {"rules": WINDOW_RULES}]})
     rules: dict[str, Any] = Field(description=RULES_DESCRIPTION)
-    sample: int = Field(default=10, strict=True, ge=0, le=50)
+    sample: WholeNumber = Field(default=10, ge=0, le=50)
 
 
 class PreviewOut(BaseModel):

@@ -17,6 +17,10 @@ one place that converts between the two:
 - `parse_people_date(text)`: a date as a person types it in a spreadsheet or the rule
   builder, "29/11/2026" (or 29-11-2026, 29.11.2026, optionally with a time "13:30"), in
   DATE_ORDER (DMY by default, MDY allowed) → an ISO text; the API itself stays ISO 8601.
+- `read_day(text)`: a calendar day as rules and windows take it (ISO or as people type
+  it); `no_such_day(...)` is the one sentence for a date the calendar lacks
+  ("2026-02-30 is not a date (February has 28 days in 2026)"), whichever door it came
+  through: a rule, a window, schedule_at, an API or CSV timestamp, the AI's prompt.
 """
 
 from __future__ import annotations
@@ -163,21 +167,52 @@ def last_days(n: int, now: datetime | None = None) -> tuple[date, date]:
 _YMD = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?![0-9])")
 
 
+def no_such_day(text: str, year: int | None, month: int, day: int, *,
+                order: str | None = None) -> str | None:
+    """Why `text` (year, month, day as read from it) names no calendar day, in the one
+    wording every door uses: "2026-02-30 is not a date (February has 28 days in 2026)",
+    "2026-13-01 is not a date (there is no month 13)". `order` ("DMY"/"MDY") says a
+    slashed date was read in DATE_ORDER, so a month over 12 is explained by it. Without
+    a year (the AI's "31 February") a day no year has is refused. None when it exists."""
+    written = text.strip()[:40]
+    if not 1 <= month <= 12:
+        how = f" in {_ORDER_WORDS[order]} order, DATE_ORDER={order}" if order else ""
+        return f"{written} is not a date (there is no month {month}{how})"
+    name = calendar.month_name[month]
+    if year is None:
+        longest = calendar.monthrange(2024, month)[1]  # a leap year: 29 February exists
+        return None if 1 <= day <= longest else (
+            f"{written} is not a date ({name} has at most {longest} days)")
+    longest = calendar.monthrange(year, month)[1] if year else 31
+    if 1 <= day <= longest:
+        return None
+    return f"{written} is not a date ({name} has {longest} days in {year})"
+
+
 def _impossible_day(text: str) -> str | None:
-    """For ISO text whose date part names a day the calendar lacks ("2026-02-30..."):
-    "30 February 2026 does not exist; February 2026 has 28 days" (the words the AI
-    route uses). None when the day exists or the text is not of that form."""
+    """no_such_day for ISO text whose date part names a day the calendar lacks
+    ("2026-02-30..."); None when the day exists or the text is not of that form."""
     m = _YMD.match(text)
     if not m:
         return None
     year, month, day = (int(g) for g in m.groups())
-    if not 1 <= month <= 12:
-        return f"{text[:40]!r}: there is no month {month}; write e.g. 2026-04-30"
-    longest = calendar.monthrange(year, month)[1] if year else 31
-    if 1 <= day <= longest:
+    return no_such_day(m.group(0), year, month, day)
+
+
+def read_day(text: str) -> date | None:
+    """A calendar day as a rule or a window takes it: ISO "2026-11-29" (a longer ISO
+    timestamp is cut to its day) or a slashed date as people type it, in DATE_ORDER
+    ("29/11/2026"). None when `text` is in neither form; TimestampError (no_such_day's
+    sentence) when it is but names no day, e.g. "2026-02-30" or "31/04/2026"."""
+    iso = parse_people_date(text) or text.strip()
+    if (missing := _impossible_day(iso)) is not None:
+        raise TimestampError(missing)
+    try:
+        if len(iso) > 10:
+            datetime.fromisoformat(iso)  # a whole timestamp, not "2026-01-31abc"
+        return date.fromisoformat(iso[:10])  # the day as written, before any offset
+    except ValueError:
         return None
-    name = calendar.month_name[month]
-    return f"{day} {name} {year} does not exist; {name} {year} has {longest} days"
 
 
 # day/month/year (or month/day/year) with one separator used twice, a 4-digit year, and
@@ -199,8 +234,9 @@ def parse_people_date(text: str) -> str | None:
 
     "29/11/2026", "29-11-2026", "29.11.2026" and "29/11/2026 13:30" in DATE_ORDER (DMY by
     default; MDY reads 11/29/2026). A slashed date that names no day in that order is a
-    TimestampError saying why: "'11/29/2026' is not a date in day/month/year order
-    (DATE_ORDER=DMY): there is no month 29", or "31/02/2026 … February 2026 has 28 days".
+    TimestampError saying why (no_such_day): "11/29/2026 is not a date (there is no month
+    29 in day/month/year order, DATE_ORDER=DMY); write …", or "31/02/2026 is not a date
+    (February has 28 days in 2026)".
     Two-digit years are not read (None), since 01/02/03 could be any of six days.
     """
     m = _PEOPLE_DATE.fullmatch(text.strip()) if isinstance(text, str) else None
@@ -210,15 +246,11 @@ def parse_people_date(text: str) -> str | None:
     order = date_order()
     day, month = (int(a), int(b)) if order == "DMY" else (int(b), int(a))
     year = int(year_text)
-    why = f"{text.strip()[:40]!r} is not a date in {_ORDER_WORDS[order]} order (DATE_ORDER={order})"
-    if not 1 <= month <= 12:
-        example = "29/11/2026" if order == "DMY" else "11/29/2026"
-        raise TimestampError(f"{why}: there is no month {month}; write "
-                             f"{_ORDER_WORDS[order]} (e.g. {example}) or 2026-11-29")
-    longest = calendar.monthrange(year, month)[1] if year else 31
-    if not 1 <= day <= longest:
-        name = calendar.month_name[month]
-        raise TimestampError(f"{why}: {name} {year} has {longest} days, not {day}")
+    if (missing := no_such_day(text, year, month, day, order=order)) is not None:
+        if not 1 <= month <= 12:
+            example = "29/11/2026" if order == "DMY" else "11/29/2026"
+            missing += f"; write {_ORDER_WORDS[order]} (e.g. {example}) or 2026-11-29"
+        raise TimestampError(missing)
     iso = f"{year:04d}-{month:02d}-{day:02d}"
     if hour is None:
         return iso

@@ -156,6 +156,43 @@ def message(error: dict[str, Any], label: str | None = None, *,
     return _other(kind, name, value, text, ctx)
 
 
+ADDRESS = "(in the address)"
+
+
+def address_message(error: dict[str, Any], name: str, *, low: int | None = None,
+                    high: int | None = None, hint: str | None = None) -> str:
+    """One pydantic error about a query or path parameter, in the words of a request
+    body's errors: the parameter by the name the client wrote in the URL, marked
+    "(in the address)" so it is not looked for in the body.
+
+    A whole-number parameter names its whole range, whatever was wrong ("limit (in the
+    address) must be a whole number from 1 to 500, not 0"; `low`/`high` are its bounds,
+    from the route). A value of the wrong form says what the parameter is (`hint`, e.g.
+    "the id POST /api/v1/imports answered with"). The value is shown as written in the
+    URL: everything there is text, so a number is shown bare and other text quoted.
+    """
+    kind = str(error.get("type", ""))
+    value = error.get("input")
+    label = f"{name} {ADDRESS}"
+    written = "" if value is None else str(value)
+    bounded = low is not None or high is not None
+    if kind.startswith("int_") or (bounded and kind in (
+            "greater_than_equal", "less_than_equal", "greater_than", "less_than")):
+        if low is not None and high is not None:
+            wanted = f"a whole number from {low} to {high}"
+        elif low is not None:
+            wanted = f"a whole number of at least {low}"
+        else:
+            wanted = "a whole number" + (f" of at most {high}" if high is not None else "")
+        if not written.strip():
+            return f"{label} is empty; write {wanted}"
+        shown_value = written if re.fullmatch(r"-?\d+(\.\d+)?", written) else shown(written)
+        return f"{label} must be {wanted}, not {shown_value}"
+    if kind == "string_pattern_mismatch" and hint:
+        return f"{label} {shown(written)} is not {hint[:1].lower()}{hint[1:]}"
+    return message(error, label)
+
+
 def _other(kind: str, name: str, value: Any, text: str, ctx: dict[str, Any]) -> str:
     """Choices, and the error types request bodies rarely meet: by kind, else
     pydantic's sentence in JSON's words."""

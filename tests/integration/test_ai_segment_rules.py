@@ -169,7 +169,7 @@ def test_route_refuses_an_impossible_date_saying_what_is_wrong(api: TestClient,
                                                                make_key: Callable) -> None:
     r = ask(api, make_key("ai"), "customers who ordered in 2026-02-30")
     assert r.status_code == 422  # never 28 February, never a 500
-    assert "30 February 2026 does not exist" in r.json()["error"]["details"]["unparsed"][0]
+    assert "2026-02-30 is not a date" in r.json()["error"]["details"]["unparsed"][0]
     r = ask(api, make_key("ai"), "customers who ordered since 2026-13-01")  # was a 500
     assert r.status_code == 422
     assert "there is no month 13" in r.json()["error"]["details"]["unparsed"][0]
@@ -178,10 +178,10 @@ def test_route_refuses_an_impossible_date_saying_what_is_wrong(api: TestClient,
     assert r.status_code == 422
     error = r.json()["error"]
     assert error["code"] == "not_understood"
-    assert error["message"] == ("could not use “ordered on 31 February”: 31 February does "
-                                "not exist; February has at most 29 days")
+    assert error["message"] == ("could not use “ordered on 31 February”: 31 February is not "
+                                "a date (February has at most 29 days)")
     assert error["details"]["refused"] == [
-        "“ordered on 31 February”: 31 February does not exist; February has at most 29 days"]
+        "“ordered on 31 February”: 31 February is not a date (February has at most 29 days)"]
     # Nothing refused: the general hint stays.
     r = ask(api, make_key("ai"), "what a lovely day")
     assert r.json()["error"]["message"].startswith("could not find an audience")
@@ -192,8 +192,8 @@ def test_the_builder_says_which_date_is_impossible(app_settings: sa.Engine) -> N
     from mini_crm.state.segment_answers import ai_rules
 
     got = ai_rules("ordered on 31 April")
-    assert got["error"] == ("Could not use “ordered on 31 April”: 31 April does not exist; "
-                            "April has at most 30 days.")
+    assert got["error"] == ("Could not use “ordered on 31 April”: 31 April is not a date "
+                            "(April has at most 30 days).")
     assert ai_rules("hello there")["error"].startswith("Could not find an audience")
 
 

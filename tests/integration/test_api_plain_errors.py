@@ -9,6 +9,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from mini_crm.core import plain_errors
+
 NOT_JSON = ("body is not valid JSON: Expecting property name enclosed in double quotes: "
             "line 1 column 2 (char 1)")
 RULES = {"combinator": "and", "rules": []}
@@ -51,7 +53,7 @@ def test_a_rule_value_past_floats_range(api: TestClient, keys, app_settings) -> 
 
 
 @pytest.mark.parametrize(("schedule_at", "message"), [
-    ("2026-02-30", "30 February 2026 does not exist; February 2026 has 28 days"),
+    ("2026-02-30", "2026-02-30 is not a date (February has 28 days in 2026)"),
     ("soon", "'soon' is not an ISO 8601 timestamp; write e.g. 2026-11-29T13:30:00+05:30, "
              "or without an offset for Asia/Kolkata time")])
 def test_schedule_at_without_library_prefixes(api: TestClient, keys, app_settings,
@@ -139,3 +141,80 @@ def test_rule_values_are_shown_in_json_words(api: TestClient, keys, app_settings
     message = r.json()["error"]["message"]
     assert words in message, message
     assert not re.search(r"\bTrue\b|\bNone\b|\{'", message), message
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("/api/v1/customers?limit=abc",
+     "limit (in the address) must be a whole number from 1 to 500, not 'abc'"),
+    ("/api/v1/orders?limit=0",
+     "limit (in the address) must be a whole number from 1 to 500, not 0"),
+    ("/api/v1/suppressions?limit=5.5",
+     "limit (in the address) must be a whole number from 1 to 500, not 5.5"),
+    ("/api/v1/customers?limit=", "limit (in the address) is empty; write a whole number from 1 "
+                                 "to 500"),
+    ("/api/v1/segments?offset=-1",
+     "offset (in the address) must be a whole number from 0 to 2147483647, not -1"),
+    ("/api/v1/campaigns?limit=201",
+     "limit (in the address) must be a whole number from 1 to 200, not 201"),
+    ("/api/v1/segments/0",
+     "segment_id (in the address) must be a whole number from 1 to 2147483647, not 0"),
+    ("/api/v1/campaigns/99999999999/insights",
+     "campaign_id (in the address) must be a whole number from 1 to 2147483647, not "
+     "99999999999"),
+    ("/api/v1/campaigns?status=done", "status (in the address) must be '', 'draft', "
+     "'scheduled', 'sending', 'completed', 'cancelled' or 'failed', not 'done'"),
+    ("/api/v1/campaigns?tag=" + "x" * 41, "tag (in the address) is 41 characters; at most 40"),
+    ("/api/v1/suppressions?channel=fax",
+     "channel (in the address) must be 'sms', 'email' or 'whatsapp', not 'fax'"),
+    ("/api/v1/imports/xyz",
+     "import_id (in the address) 'xyz' is not the id POST /api/v1/imports answered with"),
+    ("/api/v1/orders?cursor=zzz", "cursor (in the address) is not one this API gave out: "
+                                  "pass back the next_cursor of the previous page"),
+])
+def test_address_errors_name_the_parameter(api: TestClient, keys, app_settings, url,
+                                           message) -> None:
+    # Query and path parameters read like body fields, by the name written in the URL,
+    # with a whole number's range; the status and the details' loc stay as they were.
+    r = api.get(url, headers=keys)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["message"] == message
+    assert "query." not in error["message"] and "path." not in error["message"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/customers?limit=5.0", "/api/v1/suppressions?channel=SMS",
+                                 "/api/v1/suppressions?channel="])
+def test_address_values_read_as_meant(api: TestClient, keys, app_settings, url) -> None:
+    assert api.get(url, headers=keys).status_code == 200
+
+
+@pytest.mark.parametrize(("holdout", "status"), [(5.0, 201), (5, 201), (5.5, 422), (True, 422),
+                                                 ("5", 422)])
+def test_a_whole_number_written_as_a_json_float(api: TestClient, keys, app_settings, holdout,
+                                                status) -> None:
+    r = api.post("/api/v1/campaigns", json={"name": "x", "message": "hi", "channel": "sms",
+                                            "rules": RULES, "holdout_percent": holdout},
+                 headers=keys)
+    assert r.status_code == status, r.text
+    if status == 201:
+        assert r.json()["holdout_percent"] == 5
+    else:
+        assert r.json()["error"]["message"] == (f"holdout_percent must be a whole number, "
+                                                f"not {plain_errors.shown(holdout)}")
+
+
+IMPOSSIBLE = "2026-02-30 is not a date (February has 28 days in 2026)"
+
+
+@pytest.mark.parametrize("rule", [
+    {"field": "created_at", "operator": ">", "value": "2026-02-30"},
+    {"field": "last_order_at", "operator": "between", "value": ["2026-01-01", "2026-02-30"]},
+    {"field": "window_order_count", "operator": ">", "value": 0,
+     "window": {"from": "2026-02-01", "to": "2026-02-30"}}])
+def test_one_message_for_a_day_the_calendar_lacks(api: TestClient, keys, app_settings,
+                                                  rule) -> None:
+    # The same words as schedule_at's (above) and a CSV's or an API timestamp's.
+    r = api.post("/api/v1/segments/preview", json={"rules": {"combinator": "and",
+                                                             "rules": [rule]}}, headers=keys)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"]["message"].endswith(IMPOSSIBLE)

@@ -28,7 +28,7 @@ def test_customer_rows_name_their_columns(app_settings: sa.Engine, tmp_path: Pat
         assert [(e["row"], e["field"], e["message"]) for e in report.errors] == [
             (3, "unsubscribed", "Unsubscribed must be yes/no, true/false or 1/0, not 'maybe'"),
             (4, "created_at",
-             "Signed up: 30 February 2025 does not exist; February 2025 has 28 days"),
+             "Signed up: 2025-02-30 is not a date (February has 28 days in 2025)"),
             (5, "external_id", "Customer ID is empty on row 5")]
     with Session(app_settings) as s:
         assert s.exec(select(Customer.external_id)).all() == ["c1"]

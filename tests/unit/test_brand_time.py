@@ -90,3 +90,26 @@ def test_an_unknown_zone_is_a_clear_error(zone: object) -> None:
     zone("Mars/Olympus")  # type: ignore[operator]
     with pytest.raises(ValueError, match="BRAND_TIMEZONE 'Mars/Olympus'"):
         brand_time.today()
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("2026-02-30", "2026-02-30 is not a date (February has 28 days in 2026)"),
+    ("2024-02-30T10:00:00Z", "2024-02-30 is not a date (February has 29 days in 2024)"),
+    ("31/04/2026", "31/04/2026 is not a date (April has 30 days in 2026)"),
+    ("2026-13-01", "2026-13-01 is not a date (there is no month 13)")])
+def test_one_sentence_for_a_day_the_calendar_lacks(text: str, why: str) -> None:
+    with pytest.raises(brand_time.TimestampError) as by_day:
+        brand_time.read_day(text)
+    assert str(by_day.value) == why
+    if "/" not in text:  # the same words from an input timestamp (schedule_at, API, CSV)
+        with pytest.raises(brand_time.TimestampError) as by_timestamp:
+            brand_time.parse_input_timestamp(text)
+        assert str(by_timestamp.value) == why
+
+
+def test_read_day_takes_iso_and_people_dates_only() -> None:
+    assert brand_time.read_day("2026-11-29") == date(2026, 11, 29)
+    assert brand_time.read_day(" 29/11/2026 ") == date(2026, 11, 29)
+    assert brand_time.read_day("2026-11-29T23:30:00+05:30") == date(2026, 11, 29)
+    assert brand_time.read_day("2026-11-29abc") is None
+    assert brand_time.read_day("soon") is None

@@ -8,11 +8,12 @@ from __future__ import annotations
 import types
 import typing
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from mini_crm.api.app import ROUTERS
 from mini_crm.api.consent import SubscribeIn, SuppressionIn, UnsubscribeIn
@@ -76,3 +77,43 @@ def test_a_boolean_is_not_a_number(name: str, model: type[BaseModel], field: str
         model.model_validate({field: value})
     assert any(e["loc"][:1] == (field,) for e in caught.value.errors()), (
         f"{name}.{field} accepted {value}")
+
+
+
+def _info(model: type[BaseModel], field: str) -> FieldInfo:
+    return next(i for n, i in model.model_fields.items() if (i.alias or n) == field)
+
+
+def _read(model: type[BaseModel], field: str, json_value: str) -> Any:
+    """The field alone (its type and constraints) reading a JSON value."""
+    info = _info(model, field)
+    return TypeAdapter(Annotated[info.annotation, info]).validate_json(json_value)
+
+
+INT_FIELDS = [(name, model, field) for name, model, field in FIELDS
+              if int in _parts(_info(model, field).annotation)]
+
+
+def test_the_walk_finds_the_whole_number_fields() -> None:
+    found = {f"{name}.{field}" for name, _, field in INT_FIELDS}
+    assert {"CampaignIn.holdout_percent", "AbTestIn.test_percent", "DraftIn.step",
+            "PreviewIn.sample", "MessagesIn.n"} <= found, found
+
+
+@pytest.mark.parametrize(("name", "model", "field"), INT_FIELDS,
+                         ids=[f"{n}.{f}" for n, _, f in INT_FIELDS])
+def test_an_integral_float_is_a_whole_number(name: str, model: type[BaseModel],
+                                             field: str) -> None:
+    # JSON has one number type: 2.0 is the whole number 2 (every field here takes 2)
+    value = _read(model, field, "2.0")
+    assert value == 2 and type(value) is int
+
+
+@pytest.mark.parametrize(("name", "model", "field"), INT_FIELDS,
+                         ids=[f"{n}.{f}" for n, _, f in INT_FIELDS])
+@pytest.mark.parametrize("value", ["2.5", '"2"', "true"])
+def test_a_fraction_text_or_boolean_is_not_a_whole_number(name: str, model: type[BaseModel],
+                                                          field: str, value: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _read(model, field, value)
+    assert caught.value.errors()[0]["type"] == "int_type", (name, field, value)

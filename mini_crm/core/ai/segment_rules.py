@@ -55,7 +55,7 @@ class SegmentRules:
     def why_not_understood(self) -> str:
         """The one-line answer when no rule came out (API 422 message, builder alert):
         the parts recognised but refused and why, e.g. "could not use “ordered on 31
-        February”: 31 February does not exist; February has at most 29 days"; else how
+        February”: 31 February is not a date (February has at most 29 days)"; else how
         to describe an audience, after any warning ("“Mumbay” is not a city in your
         data: did you mean Mumbai?")."""
         if self.refused:

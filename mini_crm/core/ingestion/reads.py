@@ -28,7 +28,8 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError
         return int(value)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("invalid cursor: pass back the next_cursor of a previous page") from exc
+        raise ValueError("cursor (in the address) is not one this API gave out: pass "
+                         "back the next_cursor of the previous page") from exc
 
 
 def customer_json(c: Customer, suppressed: dict[str, bool]) -> dict[str, Any]:

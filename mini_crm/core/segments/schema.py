@@ -266,9 +266,8 @@ def _scalar(spec: FieldSpec, raw: Any, path: str) -> tuple[Any, str]:
     if spec.kind in ("number", "days", "window"):
         return _numeric(spec, raw, path), "number"
     if spec.kind == "date":
-        try:  # "29/11/2026" as typed in the builder, in DATE_ORDER
-            day = _date(brand_time.parse_people_date(raw) or raw
-                        if isinstance(raw, str) else raw)
+        try:  # ISO, or "29/11/2026" as typed in the builder, in DATE_ORDER
+            day = _date(raw)
         except brand_time.TimestampError as exc:
             raise RulesError(path, str(exc), spec.name) from None
         if day is None:
@@ -346,14 +345,12 @@ def _people_example() -> str:
 
 
 def _date(raw: Any) -> date | None:
-    """A calendar day in the brand's zone: "2026-11-29" (a longer ISO text is cut to it)."""
+    """A calendar day in the brand's zone (brand_time.read_day: "2026-11-29", a longer
+    ISO text cut to it, or "29/11/2026"); TimestampError for a day the calendar lacks."""
     if isinstance(raw, datetime):
         return raw.date()
     if isinstance(raw, date):
         return raw
     if isinstance(raw, str):
-        try:
-            return date.fromisoformat(raw.strip()[:10])
-        except ValueError:
-            return None
+        return brand_time.read_day(raw)
     return None

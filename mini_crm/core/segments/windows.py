@@ -69,6 +69,8 @@ def parse_window(raw: Any) -> Window:
         n = raw["last_days"]
         if isinstance(n, str) and n.strip().isdigit():
             n = int(n.strip())
+        if isinstance(n, float) and n.is_integer():
+            n = int(n)  # JSON has one number type: 30.0 is 30 days (30.5 is refused below)
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_WINDOW_DAYS:
             raise WindowError(f"last_days must be a whole number of days from 1 to "
                               f"{MAX_WINDOW_DAYS}, got {shown(raw['last_days'])}")
@@ -87,13 +89,11 @@ def parse_window(raw: Any) -> Window:
 def _day(raw: Any, name: str) -> date:
     if isinstance(raw, str):
         try:
-            # a slashed date as typed in the builder, in DATE_ORDER ("29/11/2026")
-            day = date.fromisoformat(brand_time.parse_people_date(raw) or raw.strip())
+            # ISO, or a slashed date as typed in the builder, in DATE_ORDER ("29/11/2026")
+            day = brand_time.read_day(raw)
         except brand_time.TimestampError as exc:
             raise WindowError(f"'{name}': {exc}") from None
-        except ValueError:
-            pass
-        else:
+        if day is not None:
             try:
                 return brand_time.check_supported(day, f"'{name}'")
             except brand_time.TimestampError as exc:

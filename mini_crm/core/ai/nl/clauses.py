@@ -19,7 +19,7 @@ class ParsedRules:
     unparsed: list[str] = field(default_factory=list)
     everyone: bool = False  # "all customers": no rules, on purpose
     # Parts recognised but refused, with why: "“ordered on 31 February”: 31 February
-    # does not exist; February has at most 29 days" (also quoted in `unparsed`).
+    # is not a date (February has at most 29 days)" (also quoted in `unparsed`).
     refused: list[str] = field(default_factory=list)
     # Sentences to check before applying, in the marketer's words: rules that match no
     # one together (nl_contradictions), "“Mumbay” …: did you mean Mumbai?" (nl_near_misses).

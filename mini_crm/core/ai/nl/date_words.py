@@ -7,7 +7,8 @@ A date that does not exist is refused with what was wrong, never moved to a near
 - ISO "2026-02-30", "31/04/2026" (slashes, dashes or dots are **day/month/year**, the
   Indian convention; "04/30/2026" has no month 30 and is refused with how to write it),
   "30 Feb 2026", "30th Feb", "the 30th of February", "Feb 30", "February 30th, 2026":
-  a `refused` token "30 February 2026 does not exist" (a clause holding it gives no rule).
+  a `refused` token "30 February 2026 is not a date (February has 28 days in 2026)" (a
+  clause holding it gives no rule).
   A written day is that one day (`extra["day"]`), a month name alone is the whole month.
 - "may" and "march" are also verbs, and "jan", "mar" … are short: such a word is a month
   after a date word ("in", "since", "before", "on" …), before a day or a year, or in a list
@@ -30,6 +31,7 @@ import calendar
 import re
 from datetime import date
 
+from mini_crm.core import brand_time
 from mini_crm.core.ai.nl.lexicon import DATE_LEAD, MONTHS, MULTIPLIERS, UNITS
 from mini_crm.core.ai.nl.tok import Tok
 from mini_crm.core.ai.nl.tok import merge as _merge
@@ -53,19 +55,19 @@ ROLLING_BEFORE = {"the", "in", "within", "over", "for", "past"}
 _NUMERIC = re.compile(r"(\d{1,4})([/.-])(\d{1,2})\2(\d{1,4})")
 
 
-def day_date(year: int | None, month: int, day: int) -> date | str:
-    """The day, or why it does not exist ("30 February 2026 does not exist"). Without a
+def day_date(year: int | None, month: int, day: int, written: str = "") -> date | str:
+    """The day, or why it does not exist (brand_time.no_such_day: "30 February 2026 is
+    not a date (February has 28 days in 2026)"). Without a
     year, a day that no year has (30 February, 31 April) is refused; 29 February is
-    placed later (the latest one not in the future)."""
+    placed later (the latest one not in the future). `written` names the date as the
+    prompt wrote it ("2026-02-30"); by default it is spelled out ("30 February 2026")."""
     name = calendar.month_name[month] if 1 <= month <= 12 else ""
     if not name:
         return f"there is no month {month}: write a date as 2026-04-30 or 30 April 2026"
-    longest = calendar.monthrange(2024 if year is None else year, month)[1]
-    if not 1 <= day <= longest:
-        where = f"{day} {name}" + ("" if year is None else f" {year}")
-        why = f"; {name} {year} has {longest} days" if year is not None else \
-            f"; {name} has at most {longest} days"
-        return f"{where} does not exist{why}"
+    written = written or f"{day} {name}" + ("" if year is None else f" {year}")
+    # the one sentence every door gives a day the calendar lacks (brand_time)
+    if (missing := brand_time.no_such_day(written, year, month, day)) is not None:
+        return missing
     return date(year if year is not None else 2024, month, day)
 
 
@@ -206,7 +208,8 @@ def _checked(t: Tok, ymd: tuple[int | None, int, int] | str, start: int, end: in
     year, month, day = ymd
     if year is not None and year < EARLIEST.year:  # "1850-03-01"
         return Tok("refused", text.lower(), start, end, too_early(year))
-    got = day_date(year, month, day)
+    # a numeric date is named as the prompt wrote it ("2026-02-30 is not a date …")
+    got = day_date(year, month, day, text if _NUMERIC.fullmatch(text) else "")
     if isinstance(got, str):
         return Tok("refused", text.lower(), start, end, got)
     extra: dict[str, object] = {"day": True}
