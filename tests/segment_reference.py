@@ -5,6 +5,9 @@ independently of SQL:
 
 - an attribute compared with a number reads a JSON number, or a JSON string that plainly
   means one (`core.numbers.numeric_text`: "12", "-3.5"; not "0400" or "1,200");
+- an attribute `in` a list of labels some of which look like numbers (["A1", "12"])
+  matches a stored text equal to a label, or a stored number (or number-like text)
+  equal to a number-like label: "12" finds "12" and 12, as `in ["12"]` does;
 - a value is *missing* when it is None or, for text, only spaces;
 - a positive operator never matches a missing value; `!=`, `not_in` and `not_contains`
   are NOT of `=`, `in` and `contains`, so they do; NOT over a group is plain negation;
@@ -98,7 +101,27 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip(" ") == "")
 
 
+def _label_member(c: Condition, attrs: dict[str, Any]) -> bool:
+    """`in` a list of labels some of which look like numbers ("A1", "12"): the stored
+    text is one of the labels, or the stored number (or number-like text) is one of
+    the number-like labels."""
+    raw = attrs.get(c.field.split(".", 1)[1])
+    if isinstance(raw, str) and raw.lower() in {v.lower() for v in c.value}:
+        return True
+    if isinstance(raw, str):
+        number = numeric_text(raw)
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        number = Decimal(str(raw))
+    else:
+        number = None
+    return number is not None and number in {numeric_text(v.strip()) for v in c.value}
+
+
 def _condition(c: Condition, customer: dict[str, Any], now: datetime) -> bool:
+    if c.kind == "attribute" and c.value_type == "text" and c.operator in ("in", "not_in") \
+            and any(numeric_text(v.strip()) is not None for v in c.value):
+        member = _label_member(c, customer["attributes"])
+        return member if c.operator == "in" else not member
     if c.kind == "window":
         value: Any = window_value(c, customer, now)
     elif c.kind == "attribute":

@@ -64,5 +64,7 @@ def test_leading_zero_ids_stay_text(session: Session, people: dict[str, int]) ->
     # text operators ask about the text, however number-like the value
     assert _who(session, people, "starts_with", "12") == {"t12", "t12.0", "newline"}
     assert _who(session, people, "contains", "2") == {"t12", "t12.0", "phone", "newline"}
-    # a list mixing labels and number-looking texts compares them all as text
-    assert _who(session, people, "in", ["twelve", "12"]) == {"word", "t12"}
+    # a list mixing labels and number-looking ones means each label: "12" finds 12 stored
+    # as a number or as text, as ["12"] alone does (test_segments_meanings)
+    assert _who(session, people, "in", ["twelve", "12"]) == {"word", "t12", "n12", "t12.0"}
+    assert _who(session, people, "in", ["twelve", "0400"]) == {"word", "zip"}

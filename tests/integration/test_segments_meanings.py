@@ -120,6 +120,27 @@ def test_blank_text_left_in_the_table_is_missing(session: Session) -> None:
     assert ids(session, one("attributes.tier", "!=", "gold")) == {"blank", "spaces"}
 
 
+def test_a_list_of_labels_means_each_label(session: Session) -> None:
+    # "is any of A1, 12" on an attribute: "12" finds the number 12 and the text "12",
+    # as ["12"] alone does; "A1" finds "A1". The same list of JSON values reads the same.
+    for ext, value in (("num", 12), ("text", "12"), ("dec", "12.0"), ("a1", "a1"),
+                       ("b2", "B2"), ("thirteen", 13), ("zip", "012"), ("none", None)):
+        customer(session, ext, attributes={} if value is None else {"code": value})
+    session.commit()
+    found = {"num", "text", "dec", "a1"}
+    assert ids(session, one("attributes.code", "in", ["A1", "12"])) == found
+    assert ids(session, one("attributes.code", "in", ["A1", 12])) == found
+    assert ids(session, one("attributes.code", "in", "A1, 12")) == found  # the builder's text
+    assert ids(session, one("attributes.code", "in", ["12"])) == {"num", "text", "dec"}
+    everyone = {"num", "text", "dec", "a1", "b2", "thirteen", "zip", "none"}
+    assert ids(session, one("attributes.code", "not_in", ["A1", "12"])) == everyone - found
+    assert ids(session, {"combinator": "and", "not": True, "rules": [
+        {"field": "attributes.code", "operator": "in", "value": ["A1", "12"]}]}) == \
+        everyone - found
+    condition = parse_rules(one("attributes.code", "in", ["A1", 12])).rules[0]
+    assert (condition.value, condition.value_type) == (("A1", "12"), "text")
+
+
 def test_a_blank_rule_value_is_refused_in_favour_of_is_empty() -> None:
     with pytest.raises(RulesError, match="use “is empty” or “is not empty”"):
         parse_rules(one("city", "=", "   "))

@@ -145,6 +145,12 @@ attr_rule = st.one_of(
               st.sampled_from(["ol", "Gold", "s", "3", "0"])).map(
         lambda r: {**r, "value": [r["value"], "silver"]} if r["operator"].endswith("in")
         else r),
+    # mixed lists: labels and number-like labels ("A1", "12"), text or JSON numbers
+    st.builds(_rule, st.sampled_from([f"attributes.{k}" for k in ATTR_KEYS]),
+              st.sampled_from(["in", "not_in"]),
+              st.lists(st.sampled_from(["gold", "A1", "12", "3", "7.50", "0", "-2", "0400",
+                                        "1,200", 3, 7.5, 0]), min_size=1, max_size=3,
+                       unique=True)),
     st.builds(_rule, st.sampled_from(["attributes.age", "attributes.vip"]),
               st.sampled_from(["!=", "not_in"]), st.sampled_from([3, 0, 7.5])).map(
         lambda r: {**r, "value": [r["value"]]} if r["operator"] == "not_in" else r),
@@ -286,7 +292,12 @@ def _every_single_rule() -> list[dict[str, Any]]:
                   _rule(f"attributes.{key}", "between", ["1", "20"]),
                   _rule(f"attributes.{key}", "between", "-2,7.5"),
                   _rule(f"attributes.{key}", "in", ["12", "3"]),
-                  _rule(f"attributes.{key}", "not_in", ["0400", "12"])]
+                  _rule(f"attributes.{key}", "not_in", ["0400", "12"]),
+                  # labels some of which look like numbers: "12" finds 12 and "12"
+                  _rule(f"attributes.{key}", "in", ["A1", "12"]),
+                  _rule(f"attributes.{key}", "not_in", ["gold", "3", "7.50"]),
+                  _rule(f"attributes.{key}", "in", ["silver", 3, 7.5]),
+                  _rule(f"attributes.{key}", "not_in", ["0400", "-2", "Gold"])]
     rules += [_rule("days_since_last_order", "!=", 30), _rule("last_order_at", "!=",
                                                                "2026-03-14")]
     for field in ("window_order_count", "window_spend"):

@@ -52,7 +52,7 @@ def test_errors_name_the_rule_and_field(rules, path: str, needle: str) -> None:
      "a blank value means a missing one: use “is empty” or “is not empty”"),
     ({"field": "city", "operator": "=", "value": "  "},
      "a blank value means a missing one: use “is empty” or “is not empty”"),
-    ({"field": "attributes.plan", "operator": "in", "value": ["Pune", 5]},
+    ({"field": "attributes.plan", "operator": "in", "value": ["Pune", True]},
      "“is any of” values must all be numbers or all be text"),
 ])
 def test_errors_name_the_operator_as_the_builder_shows_it(rule: dict, message: str) -> None:

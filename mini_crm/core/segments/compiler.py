@@ -19,6 +19,10 @@ DESIGN.md "Missing values"):
   half-open UTC range from one brand midnight to the next (core.brand_time);
 - text compares case-insensitively (Unicode lower-case), LIKE wildcards in values
   are literal;
+- an attribute `in` list of labels some of which look like numbers ("A1", "12") is
+  membership as a marketer means it: a stored text equal to a label, or a stored
+  number (or number-like text) equal to a number-like label (`in ["12"]` alone reads
+  "12" as the number 12 and finds the same customers with "12" or 12);
 - avg_order_value is total_spend / order_count rounded to 2 decimals (NULL without orders);
 - window fields aggregate counted orders in a brand-calendar period (window_sql);
 - an empty AND group matches everyone, an empty OR group matches no one.
@@ -36,7 +40,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from mini_crm.core import brand_time
 from mini_crm.core.segments import sqlfuncs, window_sql
 from mini_crm.core.segments.fields import ATTRIBUTE_PREFIX, NEGATIVE, registry
-from mini_crm.core.segments.schema import Condition, Group
+from mini_crm.core.segments.schema import Condition, Group, list_numbers
 from mini_crm.models import Customer
 
 LIKE_ESCAPE = "!"
@@ -173,6 +177,15 @@ def _attribute(c: Condition, negated: bool) -> ColumnElement[bool]:
         return _missing_aware(value, c, negated,
                               lambda col, op: sqlfuncs.compare(col, op, _float(c.value)))
     value = sqlfuncs.json_text(Customer.attributes, key)
+    if c.operator in ("in", "not_in") and (as_numbers := list_numbers(c.value)):
+        # Labels some of which look like numbers ("A1, 12"): a stored text is one of the
+        # labels, or a stored number (or number-like text) is one of those numbers, as
+        # `in ["12"]` alone would find it. Both halves are two-valued (a value of the
+        # other JSON type is NULL there and guarded), so not_in is exactly NOT in.
+        number = sqlfuncs.json_number(Customer.attributes, key)
+        member = sa.or_(sa.and_(value.is_not(None), _text(value, "in", c.value)),
+                        sa.and_(number.is_not(None), number.in_(_float(as_numbers))))
+        return member if c.operator == "in" else sa.not_(member)
     return _missing_aware(value, c, negated, lambda col, op: _text(col, op, c.value),
                           text=True)
 

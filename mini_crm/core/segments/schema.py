@@ -227,10 +227,14 @@ def _value_as_written(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[An
             raise RulesError(path, f"{label} takes at most {MAX_LIST} values", spec.name)
         parsed = [_scalar(spec, v, path) for v in items]
         types = {t for _, t in parsed}
-        if spec.kind == "attribute" and types == {"number", "text"} \
-                and all(isinstance(v, str) for v in items):
-            # "is any of A1, 12" typed as text: "12" is one of several labels here
-            parsed, types = [(_text(v, spec, path), "text") for v in items], {"text"}
+        if spec.kind == "attribute" and types == {"number", "text"}:
+            # "is any of A1, 12" (or ["A1", 12]): labels, some of them number-like. The
+            # list stays text, and the compiler also matches a number-like label as a
+            # number (list_numbers): "12" finds 12 stored as a number or as text, as
+            # ["12"] alone does, and "A1" finds "A1".
+            parsed = [(v if t == "text" else _number_label(raw_item), "text")
+                      for (v, t), raw_item in zip(parsed, items, strict=True)]
+            types = {"text"}
         if len(types) != 1 or types & {"date", "bool"}:
             raise RulesError(path, f"{label} values must all be numbers or all be text",
                              spec.name)
@@ -248,6 +252,21 @@ def _value_as_written(spec: FieldSpec, op: str, raw: Any, path: str) -> tuple[An
             and value == "":
         raise RulesError(path, f"{label} needs a non-empty text", spec.name)
     return value, vtype
+
+
+def _number_label(raw: Any) -> str:
+    """A number in a list of labels, as text: "12" as written, 12 → "12", 7.50 → "7.5"."""
+    if isinstance(raw, str):
+        return raw.strip()
+    return format(Decimal(str(raw)).normalize(), "f")
+
+
+def list_numbers(values: tuple[str, ...]) -> tuple[Decimal, ...]:
+    """The number-like labels of a text list on an attribute ("12" of "A1, 12"), as
+    numbers: `in` also matches them against a stored number or number-like text, as a
+    list of numbers alone would (compiler and reference evaluator share this)."""
+    found = (numbers.numeric_text(v.strip()) for v in values)
+    return tuple(n for n in found if n is not None)
 
 
 def _split_list(raw: Any, spec: FieldSpec | None = None) -> list[Any]:
