@@ -18,7 +18,7 @@ touches these columns, so only an explicit opt-in re-subscribes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,16 +70,40 @@ def check_channels(channels: list[str] | None) -> list[str]:
     return list(dict.fromkeys(channels))
 
 
+@dataclass(frozen=True)
+class Step:
+    """One item's consent keys, in the order a batch carried them: `wanted` channels and,
+    when the batch changed them before this item, the customer's `addresses` at that
+    moment ({"email": ..., "phone": ...}; a field left out means the stored value)."""
+
+    wanted: Mapping[str, bool]
+    addresses: Mapping[str, str | None] = field(default_factory=dict)
+
+
 def apply(session: Session, wanted: Mapping[int, Mapping[str, bool]], change: Change) -> int:
     """Set consent for customers by id ({customer_id: {channel: bool}}); returns how many
-    customers changed. Set-based: a batch of thousands is a handful of statements.
+    consent_changed events were written. Set-based: a batch of thousands is a handful of
+    statements.
 
     An opt-out puts the address on the suppression list; an opt-in here never takes it
     off. This is what ingestion calls, and a sync that sends `consent: true` for everyone
     must not undo a STOP (docs/api.md): only the explicit doors lift a suppression, each
     on its own (`set_channels` for the subscribe endpoint and the customer page,
     `set_by_address` for a START reply) or an admin removing the row."""
-    ids = sorted(wanted)
+    return apply_steps(session, {cid: [Step(w)] for cid, w in wanted.items()}, change)
+
+
+def apply_steps(session: Session, steps: Mapping[int, Sequence[Step]],
+                change: Change) -> int:
+    """`apply` for a batch in which one customer may appear several times: the steps of
+    each customer are applied in order, exactly as if each had been its own request.
+
+    So `[opt out, opt in]` ends opted in *and* leaves the address on the suppression list
+    (the opt-out listed it; an ingest opt-in never lifts it), with two audit events, as
+    two requests would; an opt-out lists the address the customer had at that step.
+    Merging the steps first (last one wins) would lose the opt-out. Returns how many
+    consent_changed events were written."""
+    ids = sorted(cid for cid, s in steps.items() if s)
     if not ids:
         return 0
     stmt = (sa.select(CUSTOMER.c.id, CUSTOMER.c.external_id, CUSTOMER.c.email,
@@ -92,22 +116,28 @@ def apply(session: Session, wanted: Mapping[int, Mapping[str, bool]], change: Ch
     opted_out: set[tuple[str, str]] = set()
     now = utcnow()
     for row in session.execute(stmt):
-        current = consent_of(row)
-        changes = {c: bool(v) for c, v in wanted[row.id].items() if current[c] != bool(v)}
-        if not changes:
-            continue
-        for channel, value in changes.items():
-            updates.setdefault((channel, value), []).append(row.id)
-            address = getattr(row, ADDRESS_FIELD[channel])
-            if address and not value:
-                opted_out.add((address, channel))
-        events.append({
-            "at": now, "actor_user_id": change.actor.user_id,
-            "actor_label": change.actor.label, "action": audit.CONSENT_CHANGED,
-            "target": f"customer:{row.external_id}"[:255],
-            "details": {**change.details, "external_id": row.external_id,
-                        "changes": changes, "source": change.source,
-                        "reason": change.reason}})
+        initial = consent_of(row)
+        current = dict(initial)
+        for step in steps[row.id]:
+            changes = {c: bool(v) for c, v in step.wanted.items() if current[c] != bool(v)}
+            if not changes:
+                continue
+            current.update(changes)
+            for channel, value in changes.items():
+                name = ADDRESS_FIELD[channel]
+                address = step.addresses[name] if name in step.addresses else getattr(row, name)
+                if address and not value:
+                    opted_out.add((address, channel))
+            events.append({
+                "at": now, "actor_user_id": change.actor.user_id,
+                "actor_label": change.actor.label, "action": audit.CONSENT_CHANGED,
+                "target": f"customer:{row.external_id}"[:255],
+                "details": {**change.details, "external_id": row.external_id,
+                            "changes": changes, "source": change.source,
+                            "reason": change.reason}})
+        for channel in CHANNELS:
+            if current[channel] != initial[channel]:
+                updates.setdefault((channel, current[channel]), []).append(row.id)
     for (channel, value), changed_ids in updates.items():
         session.execute(CUSTOMER.update().where(CUSTOMER.c.id.in_(changed_ids))
                         .values({consent_column(channel).name: value, "updated_at": now}))

@@ -10,17 +10,20 @@ comes off) the suppression list, even when no customer holds it yet.
 
 from __future__ import annotations
 
+import email.utils
+import re
 import string
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from mini_crm.core import consent
 from mini_crm.core.auth import audit
 from mini_crm.core.contacts import InvalidContact
+from mini_crm.core.ingestion.schemas import InputTimestamp, not_in_future
 
 OPT_OUT = frozenset({"STOP", "UNSUBSCRIBE"})
 OPT_IN = frozenset({"START"})
@@ -33,7 +36,36 @@ class InboundMessage(BaseModel):
     sender: str = Field(alias="from", min_length=1, max_length=320)
     channel: Literal["sms", "email", "whatsapp"]
     body: str = Field(default="", max_length=5000)
-    at: datetime | None = None
+    at: InputTimestamp | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _not_ahead(cls, v: datetime | None) -> datetime | None:
+        # A reply cannot have been sent in the future: a date in 2099 is a vendor's bug
+        # (or a forged order of events), refused rather than kept in the audit trail.
+        return None if v is None else not_in_future(v, "at", "a reply's time")
+
+
+# How vendors write the sender of a phone reply: Twilio "whatsapp:+9198…" / "sms:+91…",
+# RFC 3966 "tel:+91…". The scheme says the channel, which the message already names.
+_PHONE_SCHEME = re.compile(r"^\s*(?:whatsapp|sms|tel)\s*:\s*", re.IGNORECASE)
+
+
+def sender_address(channel: str, raw: str) -> str:
+    """The address in a reply's `from` as the vendor wrote it, ready for normalising.
+
+    Email: an RFC 5322 mailbox, `Zoe <zoe@example.in>` or `"Rao, Asha" <asha@x.in>`,
+    gives its address (email.utils); a bare address passes. Phone channels: a Twilio-style
+    `whatsapp:+91…`, `sms:+91…` or `tel:+91…` loses its scheme. Anything else is returned
+    as given, so the normaliser's error quotes what the vendor sent.
+    """
+    if channel == "email":
+        if "<" in raw:
+            _, address = email.utils.parseaddr(raw)
+            if address:
+                return address
+        return raw
+    return _PHONE_SCHEME.sub("", raw, count=1)
 
 
 def keyword(body: str) -> str | None:
@@ -70,7 +102,9 @@ def apply_replies(session: Session, messages: list[InboundMessage],
             reason=f"replied {word}",
             details={"at": message.at.isoformat() if message.at else None})
         try:  # the address is read before anything is written
-            consent.set_by_address(session, message.channel, message.sender, opting_in, change)
+            consent.set_by_address(session, message.channel,
+                                   sender_address(message.channel, message.sender),
+                                   opting_in, change)
         except InvalidContact as exc:
             result.accepted -= 1
             result.errors.append({"index": index, "field": "from", "message": str(exc)})

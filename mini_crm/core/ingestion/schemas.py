@@ -214,7 +214,7 @@ class CustomerIn(_Item):
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
         v = _naive_utc(v)
-        return None if v is None else _not_in_future(v, "created_at",
+        return None if v is None else not_in_future(v, "created_at",
                                                       "a customer's signup date")
 
     @field_serializer("created_at", when_used="json")
@@ -290,7 +290,7 @@ class OrderIn(_Item):
     @field_validator("ordered_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
-        return _not_in_future(_naive_utc(v), "ordered_at",  # type: ignore[arg-type]
+        return not_in_future(_naive_utc(v), "ordered_at",  # type: ignore[arg-type]
                               "an order's date")
 
     @field_serializer("ordered_at", when_used="json")
@@ -298,7 +298,7 @@ class OrderIn(_Item):
         return _utc_text(v)
 
 
-def _not_in_future(value: datetime, field: str, what: str) -> datetime:
+def not_in_future(value: datetime, field: str, what: str) -> datetime:
     """`value` (naive UTC) unless it is later than now + ORDER_FUTURE_TOLERANCE_HOURS.
 
     For every ingested timestamp that records something that already happened (an

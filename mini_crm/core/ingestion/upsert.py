@@ -73,25 +73,49 @@ def _last_wins(items: Sequence[T], key: Callable[[T], str]) -> list[T]:
     return list({key(i): i for i in items}.values())
 
 
-def _merge_customers(items: Sequence[CustomerIn]
-                     ) -> tuple[list[CustomerIn], dict[str, dict[str, bool]]]:
+def _merge_customers(items: Sequence[CustomerIn]) -> list[CustomerIn]:
     """One item per external_id, as if the batch's items had been sent one after another.
 
     A later item's fields override an earlier one's; fields it leaves out keep the earlier
-    item's values (so `[{id, email, city}, {id, name}]` keeps the email and city), and
-    consent keys merge in order (an opt-out in the first item is kept unless a later item
-    explicitly opts back in). Returns (items, consent wanted per external_id).
+    item's values (so `[{id, email, city}, {id, name}]` keeps the email and city).
+    Consent is not merged here (see _consent_steps).
     """
     merged: dict[str, CustomerIn] = {}
-    wanted: dict[str, dict[str, bool]] = {}
     for item in items:
         ext = item.external_id
         earlier = merged.get(ext)
         merged[ext] = item if earlier is None else earlier.model_copy(
             update={f: getattr(item, f) for f in item.model_fields_set - NOT_COLUMNS})
+    return list(merged.values())
+
+
+def _consent_steps(session: Session, items: Sequence[CustomerIn]
+                   ) -> dict[str, list[consent.Step]]:
+    """Each item's consent keys in batch order, with the customer's email and phone at
+    that point of the batch: what was stored before it (read here, before the batch is
+    written), overridden by the batch's items up to and including that one.
+
+    Consent is not merged like the other fields: `[opt out, opt in]` is two changes, and
+    the opt-out's suppression must survive, as it would over two requests
+    (core.consent.apply_steps)."""
+    with_consent = sorted({i.external_id for i in items if i.consent_wanted()})
+    if not with_consent:
+        return {}
+    addresses = {ext: {"email": None, "phone": None} for ext in with_consent}
+    addresses.update({ext: {"email": email, "phone": phone} for ext, email, phone in
+                      session.execute(sa.select(CUSTOMER.c.external_id, CUSTOMER.c.email,
+                                                CUSTOMER.c.phone)
+                                      .where(CUSTOMER.c.external_id.in_(with_consent)))})
+    steps: dict[str, list[consent.Step]] = {}
+    for item in items:
+        now = addresses.get(item.external_id)
+        if now is None:
+            continue
+        now.update({f: getattr(item, f) for f in ("email", "phone")
+                    if f in item.model_fields_set})
         if w := item.consent_wanted():
-            wanted.setdefault(ext, {}).update(w)
-    return list(merged.values()), wanted
+            steps.setdefault(item.external_id, []).append(consent.Step(w, dict(now)))
+    return steps
 
 
 def upsert_customers(session: Session, items: Sequence[CustomerIn],
@@ -108,7 +132,8 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn],
     are written, recorded as coming from `change` (default: the API): items without
     consent keys never touch it, so a later upsert cannot undo an opt-out.
     """
-    latest, wanted = _merge_customers(items)
+    latest = _merge_customers(items)
+    steps = _consent_steps(session, items)
     if merge_attributes:
         latest = _merged_attributes(session, latest)
     groups: dict[frozenset[str], list[CustomerIn]] = {}
@@ -131,7 +156,7 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn],
             return {**values, "is_stub": new["is_stub"], "updated_at": new["updated_at"]}
 
         _upsert(session, CUSTOMER, rows, update)
-    _apply_consent(session, wanted, change or consent.Change(source="api"))
+    _apply_consent(session, steps, change or consent.Change(source="api"))
     return len(latest)
 
 
@@ -153,13 +178,13 @@ def _merged_attributes(session: Session, items: list[CustomerIn]) -> list[Custom
     return merged
 
 
-def _apply_consent(session: Session, wanted: dict[str, dict[str, bool]],
+def _apply_consent(session: Session, steps: dict[str, list[consent.Step]],
                    change: consent.Change) -> None:
-    if not wanted:
+    if not steps:
         return
     ids = dict(session.execute(sa.select(CUSTOMER.c.external_id, CUSTOMER.c.id)
-                               .where(CUSTOMER.c.external_id.in_(sorted(wanted)))).all())
-    consent.apply(session, {ids[ext]: w for ext, w in wanted.items()}, change)
+                               .where(CUSTOMER.c.external_id.in_(sorted(steps)))).all())
+    consent.apply_steps(session, {ids[ext]: s for ext, s in steps.items()}, change)
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
