@@ -31,8 +31,9 @@ def _channel_row(row: rx.Var) -> rx.Component:
                             data_testid="consent-unreachable-" + row["channel"]),
                     content=rx.cond(subscribed,
                                     "Consent is kept, but nothing can be sent on this "
-                                    "channel until the customer has an address for it.",
-                                    "Opted out, and no address for this channel.")),
+                                    "channel until the customer has an address it can "
+                                    "reach.",
+                                    "Opted out, and no address this channel can reach.")),
                 rx.text(rx.cond(subscribed, "Subscribed", "Opted out"), size="1",
                         color_scheme=rx.cond(subscribed, "green", "gray"))),
             rx.switch(checked=subscribed, disabled=~C.can_edit | (C.saving != ""),

@@ -27,7 +27,13 @@ from sqlmodel import Session, select
 
 from mini_crm.core import suppression
 from mini_crm.core.auth import audit
-from mini_crm.core.contacts import ADDRESS_FIELD, CHANNELS, InvalidContact, normalise_address
+from mini_crm.core.contacts import (
+    ADDRESS_FIELD,
+    CHANNELS,
+    InvalidContact,
+    normalise_address,
+    sms_reachable,
+)
 from mini_crm.models import AuditEvent, Customer, consent_column, utcnow
 
 CUSTOMER: sa.Table = Customer.__table__  # type: ignore[assignment]
@@ -55,6 +61,60 @@ class Change:
 def consent_of(customer: Any) -> dict[str, bool]:
     """{"sms": bool, "email": bool, "whatsapp": bool} of a customer row or object."""
     return {c: bool(getattr(customer, f"consent_{c}")) for c in CHANNELS}
+
+
+# Why a channel cannot reach a customer, in the order the launch checks them
+# (core/campaigns/reach.py: opted out, then no usable address, then suppressed).
+OPTED_OUT, NO_PHONE, NO_EMAIL, LANDLINE, SUPPRESSED = (
+    "opted out", "no phone", "no email", "landline", "suppressed")
+CHANNEL_WORDS = {"sms": "SMS", "email": "email", "whatsapp": "WhatsApp"}
+
+
+def channel_blocks(customer: Any, suppressed: Mapping[str, bool]) -> dict[str, str | None]:
+    """{channel: None when a campaign on it would message the customer, else why not
+    (OPTED_OUT, NO_PHONE, NO_EMAIL, LANDLINE for SMS to a line that cannot take one,
+    SUPPRESSED)}. `suppressed` is suppressed_channels' entry for the customer. The same
+    tests as a launch's, for one customer: consent alone is not reachability."""
+    state = consent_of(customer)
+    out: dict[str, str | None] = {}
+    for channel in CHANNELS:
+        address = getattr(customer, ADDRESS_FIELD[channel])
+        if not state[channel]:
+            out[channel] = OPTED_OUT
+        elif not address:
+            out[channel] = NO_EMAIL if channel == "email" else NO_PHONE
+        elif channel == "sms" and not sms_reachable(getattr(customer, "phone_type", None)):
+            out[channel] = LANDLINE
+        elif suppressed.get(channel):
+            out[channel] = SUPPRESSED
+        else:
+            out[channel] = None
+    return out
+
+
+def reach_badge(blocks: Mapping[str, str | None]) -> tuple[str, str]:
+    """The customer page's header badge from channel_blocks: (text, tone), tone "all"
+    (every channel reaches them), "some" or "none".
+
+    "subscribed" only when every channel would message them (the badge said
+    "subscribed" for a customer with no phone); otherwise what is true per channel:
+    "email only · no phone", "SMS, email only · opted out: WhatsApp",
+    "no phone · opted out: email", "email, WhatsApp only · landline, no SMS"."""
+    ok = [CHANNEL_WORDS[c] for c in CHANNELS if blocks.get(c) is None]
+    if len(ok) == len(CHANNELS):
+        return "subscribed", "all"
+    parts = [f"{', '.join(ok)} only"] if ok else []
+    for why in (OPTED_OUT, NO_PHONE, NO_EMAIL, LANDLINE, SUPPRESSED):
+        channels = [CHANNEL_WORDS[c] for c in CHANNELS if blocks.get(c) == why]
+        if not channels:
+            continue
+        if why in (NO_PHONE, NO_EMAIL):
+            parts.append(why)  # the channels are implied: a phone is for SMS and WhatsApp
+        elif why == LANDLINE:
+            parts.append("landline, no SMS")
+        else:
+            parts.append(f"{why}: {', '.join(channels)}")
+    return " · ".join(parts), "some" if ok else "none"
 
 
 def check_channels(channels: list[str] | None) -> list[str]:
@@ -283,6 +343,9 @@ class ChannelConsent:
     address: str | None  # the customer's address for the channel
     suppressed: bool  # that address is on the suppression list
     last_change: AuditEvent | None  # the latest consent change of this channel
+    # NO_PHONE / NO_EMAIL (no address) or LANDLINE (SMS to a line that cannot take one):
+    # consent is kept, but nothing sent on the channel reaches them; None otherwise.
+    unreachable: str | None = None
 
 
 def panel(session: Session, external_id: str) -> list[ChannelConsent] | None:
@@ -293,5 +356,19 @@ def panel(session: Session, external_id: str) -> list[ChannelConsent] | None:
     suppressed = suppressed_channels(session, [customer])[int(customer.id)]  # type: ignore[arg-type]
     latest = latest_by_channel(history(session, external_id))
     state = consent_of(customer)
+    # Read as if subscribed: the address problem stands whatever the consent.
+    blocks = channel_blocks(_Subscribed(customer), suppressed)
     return [ChannelConsent(c, state[c], getattr(customer, ADDRESS_FIELD[c]), suppressed[c],
-                           latest.get(c)) for c in CHANNELS]
+                           latest.get(c),
+                           blocks[c] if blocks[c] in (NO_PHONE, NO_EMAIL, LANDLINE) else None)
+            for c in CHANNELS]
+
+
+class _Subscribed:
+    """A customer read as subscribed to every channel (its addresses unchanged)."""
+
+    def __init__(self, customer: Any) -> None:
+        self._customer = customer
+
+    def __getattr__(self, name: str) -> Any:
+        return True if name.startswith("consent_") else getattr(self._customer, name)

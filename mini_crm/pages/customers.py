@@ -164,8 +164,11 @@ def _profile_header() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading(c["name"], size="6", weight="bold"),
-                rx.badge(c["status"], radius="full", color_scheme=rx.cond(
-                    c["status"] == "subscribed", "green", "gray")),
+                # What is true per channel (consent.reach_badge): green when every
+                # channel reaches them, amber when some do, gray when none does.
+                rx.badge(c["status"], radius="full", data_testid="customer-reach-badge",
+                         color_scheme=rx.match(c["status_tone"].to(str), ("all", "green"),
+                                               ("some", "amber"), "gray")),
                 align="center",
                 spacing="3",
                 wrap="wrap",

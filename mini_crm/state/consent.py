@@ -23,8 +23,8 @@ LIST_SOURCES = {**SOURCE_LABELS, "ui": "the app"}
 EDITORS = ("admin", "marketer")
 
 
-NO_ADDRESS = {"sms": "No phone number", "whatsapp": "No phone number",
-              "email": "No email address"}
+UNREACHABLE = {consent.NO_PHONE: "No phone number", consent.NO_EMAIL: "No email address",
+               consent.LANDLINE: "Landline: cannot take an SMS"}
 
 
 def _change_text(event: Any, subscribed: bool) -> str:
@@ -49,7 +49,7 @@ def _panel(external_id: str) -> list[dict[str, str]] | None:
         "address": r.address or "", "suppressed": "yes" if r.suppressed else "no",
         # Consent is kept without an address, but nothing can reach the customer there:
         # the row says so instead of a reassuring "Subscribed".
-        "unreachable": "" if r.address else NO_ADDRESS[r.channel],
+        "unreachable": UNREACHABLE.get(r.unreachable or "", ""),
         "change": _change_text(r.last_change, r.subscribed),
         "reason": ((r.last_change.details or {}).get("reason") or "") if r.last_change else "",
     } for r in rows]

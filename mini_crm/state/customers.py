@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from mini_crm.core import contacts, customers, formatting
+from mini_crm.core import consent, contacts, customers, formatting
 from mini_crm.db import session_scope
 from mini_crm.models import Customer, Order, utcnow
 from mini_crm.state.base import AppState
@@ -162,11 +162,11 @@ def _attr(value: Any, key: str = "") -> str:
     return str(value)
 
 
-def _consent_label(c: Any) -> str:
-    opted_out = [label for channel, label in (("sms", "SMS"), ("email", "email"),
-                                              ("whatsapp", "WhatsApp"))
-                 if not getattr(c, f"consent_{channel}")]
-    return "subscribed" if not opted_out else "opted out: " + ", ".join(opted_out)
+def _reach_badge(session: Any, c: Any) -> tuple[str, str]:
+    """The header badge: what is true per channel (consent.reach_badge), not consent
+    alone: a customer with no phone is not "subscribed" to SMS in any useful sense."""
+    suppressed = consent.suppressed_channels(session, [c])[int(c.id)]
+    return consent.reach_badge(consent.channel_blocks(c, suppressed))
 
 
 def _detail(external_id: str, page: int) -> dict[str, Any] | None:
@@ -177,6 +177,7 @@ def _detail(external_id: str, page: int) -> dict[str, Any] | None:
             return None
         orders = customers.customer_orders(session, c.id, page=page)
         aov = c.total_spend / c.order_count if c.order_count else None
+        status, tone = _reach_badge(session, c)
         return {
             "customer": {
                 **_customer_row(c),
@@ -185,7 +186,7 @@ def _detail(external_id: str, page: int) -> dict[str, Any] | None:
                 "first_order": formatting.date(c.first_order_at),
                 "last_order_date": formatting.date(c.last_order_at),
                 "aov": formatting.rupees(aov),
-                "status": _consent_label(c),
+                "status": status, "status_tone": tone,
                 "last_order": formatting.days_ago(c.last_order_at, now),
             },
             "attributes": [{"key": k.replace("_", " ").capitalize(), "value": _attr(v, k)}

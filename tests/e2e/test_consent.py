@@ -61,6 +61,8 @@ def test_opt_out_on_the_customer_page_is_skipped_at_launch(page: Page, app_url: 
     expect(note).to_contain_text("asked at the store", timeout=WAIT)
     expect(sms).to_have_attribute("data-state", "unchecked", timeout=WAIT)
     expect(page.get_by_text("address suppressed")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_test_id("customer-reach-badge")).to_contain_text("opted out: SMS",
+                                                                        timeout=WAIT)
     _shoot(page, "customer-consent")
 
     page.goto(app_url + "/campaigns/new")
@@ -106,3 +108,19 @@ def test_suppression_list_on_the_data_page(page: Page, app_url: str,
     with e2e_session(e2e_env) as s:
         assert s.exec(select(Suppression).where(
             Suppression.address == address.lower())).first() is None
+
+
+def test_the_header_badge_says_no_phone_rather_than_subscribed(
+        page: Page, app_url: str, e2e_env: dict[str, str]) -> None:
+    """A customer with no phone read "subscribed" in the page's header though SMS and
+    WhatsApp cannot reach them."""
+    external_id = f"no-phone-{uuid.uuid4().hex[:6]}"
+    with e2e_session(e2e_env) as s:
+        s.add(Customer(external_id=external_id, name="Ravi Kumar", email="ravi@example.in",
+                       city="Pune"))
+        s.commit()
+    page.goto(f"{app_url}/customers/{external_id}")
+    expect(page.get_by_test_id("customer-reach-badge")).to_have_text(
+        "email only · no phone", timeout=WAIT)
+    expect(page.get_by_test_id("consent-unreachable-sms")).to_have_text("No phone number")
+    _shoot(page, "customer-no-phone")

@@ -143,3 +143,37 @@ def test_marketers_see_but_cannot_change_the_list(app_settings: sa.Engine) -> No
     assert "Only admins" in state.error
     with Session(app_settings) as s:
         assert [r.address for r in s.exec(select(Suppression))] == ["a@example.in"]
+
+
+def test_the_header_badge_says_what_is_true_per_channel(app_settings: sa.Engine) -> None:
+    """The customer page's header read "subscribed" for a customer with no phone."""
+    from mini_crm.state.customers import _detail
+
+    with Session(app_settings) as s:
+        s.add_all([
+            Customer(external_id="nophone", name="Ravi", email="ravi@example.in"),
+            Customer(external_id="all", name="Asha", email="asha@example.in",
+                     phone="+919876543210", phone_type="mobile"),
+            Customer(external_id="desk", name="Meera", email="meera@example.in",
+                     phone="+912223456789", phone_type="fixed_line"),
+            Customer(external_id="stopped", name="Kiran", phone="+919812345678",
+                     phone_type="mobile", consent_whatsapp=False),
+        ])
+        # Another record's opt-out listed this address: SMS to it is skipped.
+        s.add(Suppression(address="+919812345678", channel="sms", reason="STOP",
+                          source="inbound"))
+        s.commit()
+
+    def badge(external_id: str) -> tuple[str, str]:
+        found = _detail(external_id, 1)
+        assert found is not None
+        return found["customer"]["status"], found["customer"]["status_tone"]
+
+    assert badge("nophone") == ("email only · no phone", "some")
+    assert badge("all") == ("subscribed", "all")
+    assert badge("desk") == ("email, WhatsApp only · landline, no SMS", "some")
+    assert badge("stopped") == ("opted out: WhatsApp · no email · suppressed: SMS", "none")
+    state = _on_page(_connected(ConsentState, app_settings, "marketer"), "desk")
+    _call(ConsentState.load, state)
+    assert [(r["channel"], r["unreachable"]) for r in state.rows] == [
+        ("sms", "Landline: cannot take an SMS"), ("email", ""), ("whatsapp", "")]
