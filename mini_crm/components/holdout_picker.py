@@ -34,12 +34,18 @@ def holdout_picker() -> rx.Component:
                               data_testid="holdout-suggest")),
             # spacing 1: "% held out (never messaged)" reads as one phrase on a wide screen
             align="center", spacing="1", wrap="wrap", justify="end"),
+        # Plain words first (what the chosen share can show, then what is suggested and
+        # why it matters to the marketer); the statistics behind both come after, quieter.
         rx.text(HoldoutState.mde_text, size="1", text_align="end",
                 max_width="420px", data_testid="holdout-mde"),
+        rx.cond(HoldoutState.reason != "",
+                rx.text(HoldoutState.reason, size="1", text_align="end",
+                        max_width="420px", data_testid="holdout-reason")),
         rx.cond(HoldoutState.mde_stats_text != "",
                 rx.text(HoldoutState.mde_stats_text, size="1", color_scheme="gray",
                         text_align="end", max_width="420px", data_testid="holdout-mde-stats")),
-        rx.cond(HoldoutState.reason != "",
-                rx.text(HoldoutState.reason, size="1", color_scheme="gray", text_align="end",
-                        max_width="420px", data_testid="holdout-reason")),
+        rx.cond(HoldoutState.reason_stats != "",
+                rx.text(HoldoutState.reason_stats, size="1", color_scheme="gray",
+                        text_align="end", max_width="420px",
+                        data_testid="holdout-reason-stats")),
         spacing="1", align="end")

@@ -21,6 +21,7 @@ def _advice(rules: dict[str, Any], channel: str, eligible: int) -> dict[str, Any
     with session_scope() as db:
         a = holdout.suggest(db, rules, channel, eligible=eligible if eligible >= 0 else None)
     return {"suggested": str(a.suggested_percent or 0), "reason": a.reason,
+            "reason_stats": a.stats,
             "mde": {str(o["percent"]): figures.detectable_text(o) for o in a.options},
             "mde_stats": {str(o["percent"]): figures.detectable_stats(o) for o in a.options}}
 
@@ -28,7 +29,8 @@ def _advice(rules: dict[str, Any], channel: str, eligible: int) -> dict[str, Any
 class HoldoutState(AppState):
     percent: str = "0"
     suggested: str = "0"
-    reason: str = ""
+    reason: str = ""  # the suggestion in plain words (holdout.HoldoutAdvice.reason)
+    reason_stats: str = ""  # its figures, a quieter line after it
     mde: dict[str, str] = {}
     mde_stats: dict[str, str] = {}
     loading: bool = False
@@ -57,6 +59,7 @@ class HoldoutState(AppState):
 
     def reset_advice(self) -> None:
         self.percent, self.suggested, self.reason, self.mde = "0", "0", "", {}
+        self.reason_stats = ""
         self.mde_stats = {}
         self.eligible = -1
 
@@ -85,11 +88,11 @@ class HoldoutState(AppState):
             advice = await rx.run_in_thread(lambda: _advice(rules, channel, int(eligible)))
         except Exception as exc:  # the option still works without the advice
             async with self:
-                self.reason = f"No size suggestion: {exc}"
+                self.reason, self.reason_stats = f"No size suggestion: {exc}", ""
                 self.loading = False
             return
         async with self:
             self.suggested, self.reason, self.mde = (advice["suggested"], advice["reason"],
                                                      advice["mde"])
-            self.mde_stats = advice["mde_stats"]
+            self.mde_stats, self.reason_stats = advice["mde_stats"], advice["reason_stats"]
             self.loading = False

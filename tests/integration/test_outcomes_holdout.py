@@ -130,7 +130,7 @@ def test_power_advice_follows_the_formula() -> None:
     assert smaller is None or smaller["mde_relative"] > holdout.TARGET_RELATIVE_MDE
     # Out of reach (a 2 % base rate in 10,000): the size with most of the precision, 20 %.
     small = holdout.advise(10_000, 1_200, "email")
-    assert small.suggested_percent == 20 and "could detect" in small.reason
+    assert small.suggested_percent == 20 and "could detect" in small.stats
     assert small.mde_for(20)["mde_relative"] > holdout.TARGET_RELATIVE_MDE
     assert holdout.advise(500, 0, "sms").suggested_percent is None
 

@@ -17,8 +17,8 @@ def test_a_small_audience_gets_no_holdout_and_is_told_why() -> None:
     advice = holdout.advise(246, 40, "sms")
     assert advice.base_rate is not None and advice.base_rate * 246 < 10
     assert advice.suggested_percent is None
-    assert "too small for any holdout to show uplift" in advice.reason
-    assert "100 people in each group" in advice.reason
+    assert "too small for any holdout to show what the campaign earned" in advice.reason
+    assert "100 people in each group" in advice.stats
     assert all(o["measurable"] is False for o in advice.options)
     # Group sizes alone: 150 people can never give both groups 100.
     assert holdout.advise(150, 150, "sms").suggested_percent is None
@@ -40,7 +40,7 @@ def test_the_split_is_of_the_eligible_customers_when_known() -> None:
     # 300 match but only 180 can be messaged: 50% of 180 leaves 90 per group, too few.
     assert holdout.advise(300, 290, "email").suggested_percent is not None
     small = holdout.advise(300, 290, "email", eligible=180)
-    assert small.suggested_percent is None and "180 people" in small.reason
+    assert small.suggested_percent is None and "180 people" in small.stats
     assert small.mde_for(50)["holdout_size"] == 90
     assert holdout.advise(300, 290, "email", eligible=0).suggested_percent is None
 
@@ -65,11 +65,31 @@ def test_the_expected_buyers_read_in_words() -> None:
     import re
 
     for audience, orders in ((246, 40), (30, 30), (600, 40)):
-        reason = holdout.advise(audience, orders, "sms").reason
+        reason = holdout.advise(audience, orders, "sms").stats
         found = re.search(r"bring about (\d[\d,]*) (buyers?)\b", reason)
         assert found, reason
         assert found.group(2) == ("buyer" if found.group(1) == "1" else "buyers"), reason
     # Under half a buyer expected: not "about 0 buyers".
     for audience in (12, 17):
-        few = holdout.advise(audience, 1, "sms").reason
+        few = holdout.advise(audience, 1, "sms").stats
         assert "about 0" not in few and "would bring less than one buyer" in few, few
+
+
+def test_the_suggestion_leads_with_what_it_means_statistics_after() -> None:
+    """The explanation read "2.11% of this audience order within 120 h…; holding out 15%
+    … can detect an uplift of 0.36% points … with 80% power": statistics first."""
+    big = holdout.advise(100_000, 12_000, "email")
+    assert big.reason.startswith(f"Keep {big.suggested_percent}% (about 15,000 people) back "
+                                 "to see what the campaign really earned")
+    for words in ("power", "points", "relative", "order within", "significance"):
+        assert words not in big.reason.split(")", 1)[1], (words, big.reason)
+    assert big.stats.startswith("2.11% of this audience order within 120 h")
+    assert "0.36 points (17% relative) with 80% power" in big.stats
+    # Out of reach of a typical lift: still plain words first, the honest figures after.
+    wide = holdout.advise(12_000, 1_500, "sms")
+    assert wide.reason.startswith(f"Keep {wide.suggested_percent}% (about 2,400 people) back")
+    assert "Only a large effect will show" in wide.reason
+    assert "could detect a 20% lift" in wide.stats and "power" not in wide.reason
+    small = holdout.advise(246, 40, "sms")
+    assert small.reason.startswith("This audience is too small") and "%" not in small.reason
+    assert small.stats.startswith("0.59% of this audience order")

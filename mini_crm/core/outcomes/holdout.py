@@ -132,7 +132,10 @@ class HoldoutAdvice:
     window_hours: int
     suggested_percent: int | None
     options: list[dict[str, Any]] = field(default_factory=list)
+    # What the suggestion means to the marketer, in plain words (leads); then `stats`,
+    # the figures behind it (base rate, detectable uplift, power) for the curious.
     reason: str = ""
+    stats: str = ""
 
     def mde_for(self, percent: int) -> dict[str, Any] | None:
         return next((o for o in self.options if o["percent"] == percent), None)
@@ -169,8 +172,9 @@ def advise(audience: int, buyers_30d: int, channel: str,
     rate_text = f"{p:.2%} of this audience order within {hours} h in a normal period"
     if p <= 0:
         return HoldoutAdvice(audience, p30, p, hours, None, options,
-                             "Nobody in this audience ordered in the last 30 days, so no "
-                             "holdout size can be computed; any uplift would be unmeasurable.")
+                             "Nobody in this audience ordered in the last 30 days, so a "
+                             "holdout could not show what the campaign earned; none is "
+                             "suggested.")
     for o in options:
         o["measurable"] = (min(o["holdout_size"], n - o["holdout_size"])
                            >= UPLIFT_MIN_GROUP and p * n >= UPLIFT_MIN_CONVERTERS)
@@ -178,32 +182,47 @@ def advise(audience: int, buyers_30d: int, channel: str,
     if not options:
         return HoldoutAdvice(
             audience, p30, p, hours, None, options_all,
-            f"{rate_text}. This audience is too small for any holdout to show uplift: "
-            f"the uplift report needs at least {UPLIFT_MIN_GROUP} people in each group "
-            f"and {UPLIFT_MIN_CONVERTERS} buyers in all, and {n:,} people would "
-            f"bring {_expected_buyers(p * n)}. So no holdout is suggested; "
-            "conversions are still counted.")
+            "This audience is too small for any holdout to show what the campaign "
+            "earned, so none is suggested; orders after the message are still counted.",
+            f"{rate_text}. The uplift report needs at least {UPLIFT_MIN_GROUP} people in "
+            f"each group and {UPLIFT_MIN_CONVERTERS} buyers in all, and {n:,} people "
+            f"would bring {_expected_buyers(p * n)}.")
     reachable = [o for o in options if o["mde_relative"] is not None
                  and o["mde_relative"] <= TARGET_RELATIVE_MDE]
     if reachable:
         best = reachable[0]
         return HoldoutAdvice(audience, p30, p, hours, best["percent"], options_all,
+                             _keep_back(best) + " It is the smallest share that can show a "
+                             f"typical campaign's lift ({TARGET_RELATIVE_MDE:.0%} more "
+                             "buyers).",
                              f"{rate_text}; holding out {best['percent']}% "
                              f"({best['holdout_size']:,} people) can detect an uplift of "
-                             f"{best['mde_absolute']:.2%} points ({best['mde_relative']:.0%} "
-                             "relative) with 80% power.")
+                             f"{best['mde_absolute'] * 100:.2f} points "
+                             f"({best['mde_relative']:.0%} relative) with 80% power.")
     # Out of reach: most of the precision a 50 % holdout would give, for far fewer people
     # left unmessaged (the MDE grows as sqrt(1/h + 1/(1-h)): 20 % is within 25 % of 50 %).
     widest = options[-1]
     fallback = next(o for o in options if o["mde_absolute"] is not None
                     and o["mde_absolute"] <= FALLBACK_MDE_FACTOR * widest["mde_absolute"])
     return HoldoutAdvice(audience, p30, p, hours, fallback["percent"], options_all,
+                         _keep_back(fallback) + " Only a large effect will show: a smaller "
+                         "one will read as 'not significant', and holding back more would "
+                         "barely help.",
                          f"{rate_text}; no holdout up to {widest['percent']}% could detect a "
-                         f"{TARGET_RELATIVE_MDE:.0%} lift, so this suggests "
-                         f"{fallback['percent']}% ({fallback['holdout_size']:,} people): it "
-                         f"can detect an uplift of {fallback['mde_absolute']:.2%} points "
-                         f"({fallback['mde_relative']:.0%} relative) with 80% power; "
-                         "smaller effects will read as 'not significant'.")
+                         f"{TARGET_RELATIVE_MDE:.0%} lift; {fallback['percent']}% "
+                         f"({fallback['holdout_size']:,} people) can detect an uplift of "
+                         f"{fallback['mde_absolute'] * 100:.2f} points "
+                         f"({fallback['mde_relative']:.0%} relative) with 80% power.")
+
+
+def _keep_back(option: dict[str, Any]) -> str:
+    """The suggestion in the marketer's words: "Keep 10% (about 1,200 people) back to see
+    what the campaign really earned: they get no message, and their orders show what
+    would have sold anyway." (about: the launch draws from the audience as it is then)."""
+    people = plural(option["holdout_size"], "person", "people")
+    return (f"Keep {option['percent']}% (about {people}) back to see what the campaign "
+            "really earned: they get no message, and their orders show what would have "
+            "sold anyway.")
 
 
 def _expected_buyers(expected: float) -> str:
