@@ -129,6 +129,21 @@ class PreviewIn(BaseModel):
                                      "create (only test_percent matters here)")
 
 
+class RecentCampaignOut(BaseModel):
+    id: int
+    name: str
+    people: int = Field(description="of the recipients, how many this campaign messaged")
+
+
+class RecentOut(BaseModel):
+    people: int = Field(default=0, description="recipients who got a message from another "
+                        "campaign in the last `hours` (each counted once)")
+    hours: int = 24
+    campaigns: list[RecentCampaignOut] = Field(
+        default_factory=list, description="those campaigns, most people first (one person "
+        "can be in several)")
+
+
 class PreviewOut(BaseModel):
     matching: int = Field(description="customers the rules match now")
     recipients: int = Field(description="those a launch now would message, or hold out "
@@ -142,8 +157,15 @@ class PreviewOut(BaseModel):
         default_factory=dict, description="`skipped.no_address` by why: `no_phone` (none "
         "stored) and, for sms, `not_mobile` (a landline or toll-free number, which cannot "
         "take an SMS); `no_email` for email")
+    recently_messaged: RecentOut = Field(
+        default_factory=RecentOut, description="recipients another campaign "
+        "messaged in the last 24 h (a duplicate launched again, two campaigns on one "
+        "audience): the launch messages them again unless the frequency cap stops it")
     warnings: list[str] = Field(default_factory=list, description="sentences for the "
-                                "marketer, never a refusal: with `variants`, when each "
+                                "marketer, never a refusal: recipients messaged by another "
+                                "campaign in the last 24 h (\"1,200 of these people got a "
+                                "message from “Diwali sale” in the last 24 h; launching "
+                                "messages them again (…)\"), and with `variants`, when each "
                                 "variant would likely get fewer than the 100 people in "
                                 "the test an automatic winner needs (\"Each variant gets "
                                 "about 98 in the test; at least 100 are needed for an "

@@ -19,6 +19,7 @@ from mini_crm.api.campaign_schemas import (
     CancelOut,
     PreviewIn,
     PreviewOut,
+    RecentOut,
     Skipped,
     WinnerIn,
 )
@@ -48,7 +49,9 @@ def preview_campaign(body: PreviewIn, _key: Any = Depends(require_scope("read"))
     list), no_address (no phone for sms/whatsapp, no email for email),
     duplicate_address (another recipient has the same address: one message per
     person), frequency_cap (FREQUENCY_CAP_MESSAGES messages in FREQUENCY_CAP_DAYS).
-    With `variants` (and `ab_test.test_percent`), `warnings` says when each variant
+    `recently_messaged` counts the recipients another campaign messaged in the last
+    24 h (a duplicate launched again), and `warnings` says it in a sentence. With
+    `variants` (and `ab_test.test_percent`), `warnings` says when each variant
     would likely get fewer than 100 people in the test (no automatic winner then).
     422 `invalid_rules` for bad rules (the rule's path and field), `invalid_campaign` with
     `details.field` for an unknown segment."""
@@ -64,6 +67,7 @@ def preview_campaign(body: PreviewIn, _key: Any = Depends(require_scope("read"))
     return PreviewOut(matching=reach.matching, recipients=reach.recipients,
                       skipped=Skipped(**reach.skipped), holdout_about=reach.holdout_about,
                       warnings=reach.warnings, no_address_detail=reach.no_address_detail,
+                      recently_messaged=RecentOut(**reach.recent.as_dict()),
                       summary=figures.reach_text(reach.matching, reach.recipients,
                                                  reach.skipped, body.channel,
                                                  held_back=reach.holdout_about))

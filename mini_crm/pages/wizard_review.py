@@ -103,6 +103,10 @@ def review_step() -> rx.Component:
                 + W.skipped_summary + "). Widen the audience or pick another channel.",
                 icon="triangle-alert", color_scheme="amber", size="1", width="100%",
                 data_testid="nobody-to-send")),
+            # Said, never refused: a duplicate launched again reaches the same people.
+            rx.cond(W.recent_warning != "", rx.callout(
+                W.recent_warning, icon="repeat", color_scheme="amber", size="1",
+                width="100%", data_testid="review-recently-messaged")),
             rx.cond(V.test_warning != "", rx.callout(
                 V.test_warning, icon="triangle-alert", color_scheme="amber", size="1",
                 width="100%", data_testid="ab-test-too-small")),

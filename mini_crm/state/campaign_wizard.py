@@ -60,6 +60,8 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
     eligible_size: int = -1
     reach_summary: str = ""  # "1,480 match · 1,402 will receive · skipped: …"
     skipped_summary: str = ""  # "31 unsubscribed, 22 no phone …"
+    # "1,200 of these people got a message from “Diwali sale” in the last 24 h; …"
+    recent_warning: str = ""
     launching: bool = False
     launch_error: str = ""
     timezone: str = ""
@@ -177,7 +179,7 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
             "schedule_local": "", "schedule_error": "", "windows": [], "heat": [],
             "windows_engine": "", "windows_note": "", "windows_error": "",
             "audience_size": -1, "eligible_size": -1, "reach_summary": "",
-            "skipped_summary": "", "launch_error": "", "launching": False,
+            "skipped_summary": "", "recent_warning": "", "launch_error": "", "launching": False,
             "draft_id": 0, "draft_status": "", "dirty": False, "draft_note": "",
         }.items():
             setattr(self, name, value)
@@ -340,7 +342,7 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
         # The audience changed: anything computed from it is stale.
         self.samples, self.windows, self.heat, self.windows_engine = [], [], [], ""
         self.audience_size = self.eligible_size = -1
-        self.reach_summary = self.skipped_summary = ""
+        self.reach_summary = self.skipped_summary = self.recent_warning = ""
 
     # ---- review and launch ---------------------------------------------------------
     @rx.event(background=True)
@@ -360,6 +362,7 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
                 self.eligible_size = int(reach["eligible"])
                 self.reach_summary = reach["text"]
                 self.skipped_summary = reach["skipped_text"]
+                self.recent_warning = reach["recent_text"]
             self.reach_loading = False
         # The holdout size is advised for the same audience and channel; the review's
         # counts are drawn from the eligible customers, as the launch draws them.

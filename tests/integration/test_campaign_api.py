@@ -53,6 +53,35 @@ def test_create_launches_and_get_reports_counters(api: TestClient, make_key, ven
     assert set(vendor.accepted) and len(vendor.accepted) == 9
 
 
+def test_a_second_launch_to_the_same_people_is_said_before_launch(
+        api: TestClient, make_key, vendor, app_settings: sa.Engine) -> None:
+    """A duplicate launched again messaged the same people minutes later with only the
+    frequency cap to stop it: the preview says how many and from which campaign."""
+    add_customers(app_settings, 6)
+    h = make_key("campaigns", "read")
+    first = api.post("/api/v1/campaigns", headers=h, json={
+        "name": "Diwali sale", "rules": city_rules("Pune"), "channel": "sms",
+        "message": "Hi {name}"})
+    assert first.status_code == 201, first.text
+    wait_for(lambda: campaign_status(app_settings, first.json()["id"]) == "completed")
+    again = api.post("/api/v1/campaigns/preview", headers=h,
+                     json={"rules": city_rules("Pune"), "channel": "email"})
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert body["recipients"] == 6  # not refused, nobody skipped: the cap is 3 in 7 days
+    assert body["recently_messaged"] == {"people": 6, "hours": 24, "campaigns": [
+        {"id": first.json()["id"], "name": "Diwali sale", "people": 6}]}
+    assert body["warnings"] == [
+        "6 of these people got a message from “Diwali sale” in the last 24 h; launching "
+        "messages them again (the frequency cap leaves out only those with 3 messages in "
+        "7 days)."]
+    # Still launchable.
+    second = api.post("/api/v1/campaigns", headers=h, json={
+        "name": "Diwali sale (copy)", "rules": city_rules("Pune"), "channel": "email",
+        "message": "Hi {name}"})
+    assert second.status_code == 201, second.text
+
+
 def test_preview_counts_recipients_and_skips_without_launching(
         api: TestClient, make_key, vendor, app_settings: sa.Engine) -> None:
     add_customers(app_settings, 3)
@@ -66,6 +95,7 @@ def test_preview_counts_recipients_and_skips_without_launching(
         "unsubscribed": 0, "suppressed": 0, "no_address": 2, "duplicate_address": 1,
         "frequency_cap": 0}, "holdout_about": 0, "warnings": [],
         "no_address_detail": {"no_phone": 2, "not_mobile": 0},
+        "recently_messaged": {"people": 0, "hours": 24, "campaigns": []},
         "summary": "7 match · 4 will receive · skipped: 2 no mobile number, 1 duplicate "
                    "address"}
     # A channel is a word in any case, as a currency is ("SMS" was a 422).

@@ -264,3 +264,36 @@ def test_a_test_sends_link_opts_no_one_out(no_enqueue: sa.Engine) -> None:
                                   template="Bye {unsubscribe_url}", live_link=False)
     assert links.verify(shown["text"].rsplit("/unsubscribe/", 1)[1]) == links.Recipient(
         0, "email", 0)
+
+
+def test_the_preview_counts_who_another_campaign_messaged_in_the_last_day(
+        no_enqueue: sa.Engine) -> None:
+    """Counted from the log, of the recipients only, per campaign and in all."""
+    engine = no_enqueue
+    fine = add_customers(engine, 5, start=0)
+    opted = add_customers(engine, 1, start=10, **_opted_out("sms"))
+    with session_scope() as db:  # launched minutes ago: its rows are still queued
+        diwali = service.create_campaign(
+            db, name="Diwali sale", rules=PUNE, segment_id=None, message_template="Hi",
+            channel="sms", schedule_at=None, objective=None, created_by=None, tags=[])
+    weekend, older = _old_campaigns(2)
+    now = utcnow()
+    add_history(engine, weekend, fine[:2], now - timedelta(hours=3), status="delivered")
+    add_history(engine, weekend, opted, now - timedelta(hours=3))  # not a recipient now
+    add_history(engine, older, fine[2:4], now - timedelta(hours=30))  # over a day ago
+    add_history(engine, older, fine[4:], now - timedelta(hours=1), status="failed")
+
+    found = _preview()
+    assert found.recipients == 5
+    recent = found.recent
+    assert recent.people == 5  # each person once, whichever campaigns
+    assert [(c.campaign_id, c.name, c.people) for c in recent.campaigns] == [
+        (diwali.id, "Diwali sale", 5), (weekend, "old 0", 2)]
+    assert found.warnings == [
+        "5 of these people got a message in the last 24 h: 5 from “Diwali sale” and 2 from "
+        "“old 0”; launching messages them again (the frequency cap leaves out only those "
+        "with 3 messages in 7 days)."]
+    # An audience nobody messaged lately: nothing said.
+    add_customers(engine, 2, city="Mumbai", start=50)
+    quiet = _preview(rules=city_rules("Mumbai"))
+    assert (quiet.recent.people, quiet.recent.campaigns, quiet.warnings) == (0, [], [])

@@ -82,6 +82,7 @@ def test_sms_skips_landlines_and_the_preview_wizard_and_launch_agree(
                         json={"rules": PUNE, "channel": "sms"}).json()
     assert over_api == {**sms, "holdout_about": 0, "warnings": [],
                         "no_address_detail": {"no_phone": 0, "not_mobile": 3},
+                        "recently_messaged": {"people": 0, "hours": 24, "campaigns": []},
                         "summary": "5 match · 2 will receive · skipped: 3 no mobile number"}
     wizard = wizard_reach(PUNE, "sms")
     assert (wizard["size"], wizard["eligible"], wizard["skipped"]) == (

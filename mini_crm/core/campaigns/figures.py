@@ -16,7 +16,7 @@ from typing import Any
 
 from mini_crm.core import formatting
 from mini_crm.core.campaigns import split
-from mini_crm.core.campaigns.reach import Reach
+from mini_crm.core.campaigns.reach import RECENT_NAMED, Reach, Recent
 from mini_crm.core.sms import sms_length
 
 # Skip reasons (core/campaigns/reach.py) as a marketer reads them; {address} is the
@@ -64,11 +64,50 @@ def reach_text(matching: int, recipients: int, skipped: dict[str, int], channel:
 
 def reach_view(counted: Reach, channel: str) -> dict[str, Any]:
     """A counted launch (service.preview_campaign) for the wizard: {size (matching, int),
-    eligible (recipients, int), skipped (reason -> int), text (reach_text), skipped_text}."""
+    eligible (recipients, int), skipped (reason -> int), text (reach_text), skipped_text,
+    recent_text (recent_text: "" when nobody was messaged lately)}."""
     return {"size": counted.matching, "eligible": counted.recipients,
             "skipped": dict(counted.skipped),
             "text": reach_text(counted.matching, counted.recipients, counted.skipped, channel),
-            "skipped_text": skipped_text(counted.skipped, channel)}
+            "skipped_text": skipped_text(counted.skipped, channel),
+            "recent_text": recent_text(counted.recent)}
+
+
+def _campaign_name(name: str) -> str:
+    return f"“{name}”" if name.strip() else "an unnamed campaign"
+
+
+def recent_text(recent: Recent) -> str:
+    """Recipients another campaign messaged lately (reach.recently_messaged), before the
+    launch messages them again; "" when none:
+
+    "1,200 of these people got a message from “Diwali sale” in the last 24 h; launching
+    messages them again (the frequency cap leaves out only those with 3 messages in 7
+    days)." With several campaigns: "1,250 of these people got a message in the last
+    24 h: 1,200 from “Diwali sale”, 80 from “Weekend” and some from 2 other campaigns; …".
+    """
+    if recent.people <= 0 or not recent.campaigns:
+        return ""
+    who = formatting.count(recent.people)
+    when = f"in the last {recent.hours} h"
+    if len(recent.campaigns) == 1:
+        text = (f"{who} of these people got a message from "
+                f"{_campaign_name(recent.campaigns[0].name)} {when}")
+    else:
+        named = [f"{formatting.count(c.people)} from {_campaign_name(c.name)}"
+                 for c in recent.campaigns[:RECENT_NAMED]]
+        others = len(recent.campaigns) - RECENT_NAMED
+        if others > 0:
+            named.append(f"some from {formatting.plural(others, 'other campaign')}")
+        listed = ", ".join(named[:-1]) + " and " + named[-1]
+        text = f"{who} of these people got a message {when}: {listed}"
+    if recent.cap_messages > 0:
+        guard = ("the frequency cap leaves out only those with "
+                 f"{formatting.plural(recent.cap_messages, 'message')} in "
+                 f"{formatting.plural(recent.cap_days, 'day')}")
+    else:
+        guard = "the frequency cap is off"
+    return f"{text}; launching messages them again ({guard})."
 
 
 def held_out(eligible: int, percent: int) -> int:

@@ -27,6 +27,13 @@ Reasons, first match wins (SKIP_REASONS is that order):
 
 All of it is set-based SQL (a window function for the dedupe, left joins for the
 suppression list and the cap): nothing about the audience passes through Python.
+
+Recently messaged (`recently_messaged`): how many of the recipients got a message from
+another campaign in the last RECENT_HOURS, and from which: a duplicated campaign
+launched again, or two campaigns on one audience, message the same people minutes
+apart with only the frequency cap (3 in 7 days by default) to stop it. Counted from the
+log (rows the cap counts), joined to the recipients of the same statement; said before
+launch, never a refusal.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from mini_crm.core.campaigns import split
 from mini_crm.core.segments import matching_customer_ids, parse_rules
 from mini_crm.core.segments.service import SAMPLE_COLUMNS
 from mini_crm.models import (
+    Campaign,
     CommunicationLog,
     Customer,
     DeliveryStatus,
@@ -52,6 +60,7 @@ from mini_crm.models import (
 from mini_crm.settings import get_settings
 
 LOG = CommunicationLog.__table__
+CAMPAIGN = Campaign.__table__
 CUSTOMER = Customer.__table__
 SUPPRESSION = Suppression.__table__
 
@@ -188,6 +197,40 @@ def reach_select(campaign_id: int, rules: dict[str, Any], channel: str,
     return sa.select(ranked.c.customer_id, reason.label("skip_reason"))
 
 
+RECENT_HOURS = 24
+RECENT_NAMED = 3  # campaigns named in the sentence; the rest are counted together
+
+
+@dataclass
+class RecentCampaign:
+    """Another campaign that messaged some of the recipients in the last RECENT_HOURS."""
+
+    campaign_id: int
+    name: str
+    people: int  # of the recipients
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.campaign_id, "name": self.name, "people": self.people}
+
+
+@dataclass
+class Recent:
+    """`people`: recipients who got a message from another campaign in the last `hours`
+    (each once, however many campaigns); `campaigns`: those campaigns, most people first
+    (one person can be in several)."""
+
+    people: int = 0
+    hours: int = RECENT_HOURS
+    campaigns: list[RecentCampaign] = field(default_factory=list)
+    # The frequency cap then (settings): the only other guard, named beside the count.
+    cap_messages: int = 0
+    cap_days: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"people": self.people, "hours": self.hours,
+                "campaigns": [c.as_dict() for c in self.campaigns]}
+
+
 @dataclass
 class Reach:
     """What a launch would do now: `matching` customers, `recipients` who get the
@@ -206,6 +249,8 @@ class Reach:
     # `skipped["no_address"]` by why (no_address_detail): {"no_phone", "not_mobile"}
     # for sms, {"no_phone"} for whatsapp, {"no_email"} for email.
     no_address_detail: dict[str, int] = field(default_factory=dict)
+    # Recipients another campaign messaged in the last day (recently_messaged).
+    recent: Recent = field(default_factory=Recent)
 
     @property
     def holdout_about(self) -> int:
@@ -271,3 +316,44 @@ def sample_recipients(db: Session, rules: dict[str, Any], channel: str, now: dat
         .where(statement.c.skip_reason.is_(None))
         .order_by(CUSTOMER.c.id.desc()).limit(max(0, min(n, 50)))).all()
     return [dict(r._mapping) for r in rows]
+
+
+def recently_messaged(db: Session, rules: dict[str, Any], channel: str, now: datetime,
+                      hours: int = RECENT_HOURS, campaign_id: int = 0) -> Recent:
+    """Of the customers a launch would message now (reach_select's recipients), how
+    many got a message from another campaign (not `campaign_id`) in the last `hours`,
+    and from which campaigns.
+
+    One statement: the recipients joined to the log rows the frequency cap counts
+    (COUNTED_BY_CAP: sent or about to be) created since then, on any channel (a person
+    texted an hour ago is messaged again whichever channel this is). The distinct
+    (customer, campaign) pairs are counted per campaign and, in the same round trip,
+    the distinct people over all of them: no customer passes through Python. Raises
+    RulesError for rules that do not parse.
+    """
+    statement = reach_select(campaign_id, rules, channel, now).subquery("reach")
+    since = now - timedelta(hours=hours)
+    hits = (sa.select(LOG.c.customer_id, LOG.c.campaign_id)
+            .join_from(statement, LOG, LOG.c.customer_id == statement.c.customer_id)
+            .where(statement.c.skip_reason.is_(None), LOG.c.created_at >= since,
+                   LOG.c.created_at <= now, LOG.c.status.in_(COUNTED_BY_CAP),
+                   LOG.c.campaign_id != campaign_id)
+            .distinct()).cte("hits")
+    per_campaign = sa.select(hits.c.campaign_id, sa.func.count().label("people")) \
+        .group_by(hits.c.campaign_id)
+    # campaign_id NULL marks the total row (a log row always has a campaign).
+    total = sa.select(sa.null().label("campaign_id"),
+                      sa.func.count(sa.distinct(hits.c.customer_id)).label("people"))
+    rows = db.execute(sa.union_all(per_campaign, total)).all()
+    people = next((int(n) for cid, n in rows if cid is None), 0)
+    counts = sorted(((int(cid), int(n)) for cid, n in rows if cid is not None and n),
+                    key=lambda pair: (-pair[1], pair[0]))
+    names = dict(db.execute(sa.select(CAMPAIGN.c.id, CAMPAIGN.c.name)
+                            .where(CAMPAIGN.c.id.in_([cid for cid, _ in counts]))).all()
+                 ) if counts else {}
+    settings = get_settings()
+    return Recent(people=people, hours=hours,
+                  campaigns=[RecentCampaign(cid, str(names.get(cid) or ""), n)
+                             for cid, n in counts],
+                  cap_messages=settings.frequency_cap_messages,
+                  cap_days=settings.frequency_cap_days)

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from mini_crm.core import brand_time, text_checks
 from mini_crm.core.ai.tags import offline_tags
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns import ab_test, launch, reach
+from mini_crm.core.campaigns import ab_test, figures, launch, reach
 from mini_crm.core.campaigns.audience import save_audience
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.delivery import claims, enqueue, gate, log_status
@@ -142,11 +142,16 @@ def preview_campaign(db: Session, *, rules: dict[str, Any] | None, segment_id: i
         raise CampaignError("the test share is a whole percentage from 1 to 100 (100 sends "
                             "all at once)", "ab_test")
     snapshot, _ = _resolve_rules(db, rules, segment_id)
-    found = reach.preview_reach(db, snapshot, channel, now or utcnow())
+    now = now or utcnow()
+    found = reach.preview_reach(db, snapshot, channel, now)
     found.holdout_percent = holdout_percent
+    # Who of them another campaign messaged in the last day: a duplicate launched again
+    # messages the same people minutes later (said, never refused).
+    found.recent = (reach.recently_messaged(db, snapshot, channel, now)
+                    if found.recipients else reach.Recent())
     warning = ab_test.small_test_warning(found.recipients, variants, test_percent,
                                          holdout_percent) if variants else None
-    found.warnings = [warning] if warning else []
+    found.warnings = [w for w in (figures.recent_text(found.recent), warning) if w]
     return found
 
 
