@@ -89,6 +89,13 @@ class WizardDraft(rx.State, mixin=True):
             fields.update((await self.get_state(VariantsState)).draft_fields(self.template,
                                                                              self.channel))
             draft_id, user = self.draft_id, self._current_user()
+            untouched = wizard_drafts.untouched(fields)
+            if untouched and not draft_id:
+                # Nothing chosen or typed yet: no draft (nothing to lose by leaving).
+                self.dirty = False
+                return None
+        if untouched:
+            return await self._drop_untouched(draft_id, user, generation)
         try:
             saved = await rx.run_in_thread(
                 lambda: wizard_drafts.save(draft_id, fields, user["id"] if user else None))
@@ -112,6 +119,21 @@ class WizardDraft(rx.State, mixin=True):
             "const s = new URLSearchParams(window.location.search).get('step');"
             f"window.history.replaceState(window.history.state, '', '/campaigns/new?draft={saved}'"
             " + '&step=' + (s || '0'));})()")
+
+    async def _drop_untouched(self, draft_id: int, user: dict[str, Any] | None,
+                              generation: int) -> rx.event.EventSpec | None:
+        """Everything chosen or typed was cleared again: the draft is deleted rather
+        than left in the history as an "Untitled draft", and the address loses it."""
+        await rx.run_in_thread(lambda: wizard_drafts.delete_if_draft(
+            draft_id, user["id"] if user else None))
+        async with self:
+            if self.draft_id != draft_id:
+                return None
+            self.draft_id, self.draft_status, self.draft_note = 0, "", ""
+            if generation == self._autosave_generation:
+                self.dirty = False
+        return rx.call_script(
+            "window.history.replaceState(window.history.state, '', '/campaigns/new')")
 
     def _draft_fields(self, tree: dict[str, Any]) -> dict[str, Any]:
         return wizard_drafts.fields(

@@ -42,6 +42,20 @@ def delete(draft_id: int, user_id: int | None) -> None:
         drafts.delete_draft(db, draft_id, actor_user_id=user_id)
 
 
+def delete_if_draft(draft_id: int, user_id: int | None) -> None:
+    """Delete the draft if it still is one (launched, scheduled or already deleted
+    elsewhere: nothing to do)."""
+    with session_scope() as db:
+        campaign = drafts.get_editable(db, draft_id)
+        if campaign is not None and campaign.status == CampaignStatus.DRAFT:
+            drafts.delete_draft(db, draft_id, actor_user_id=user_id)
+
+
+def untouched(fields: dict[str, Any]) -> bool:
+    """Nothing chosen or typed yet (drafts.is_untouched): no draft is kept."""
+    return drafts.is_untouched(fields)
+
+
 def load(draft_id: int) -> dict[str, Any] | None:
     """A draft or scheduled campaign as the wizard resumes it; None for any other."""
     with session_scope() as db:

@@ -509,6 +509,103 @@ def test_a_draft_survives_refresh_and_back_and_can_be_deleted(page: Page, app_ur
         assert s.get(Campaign, draft_id) is None
 
 
+def test_review_says_who_another_campaign_messaged_lately(
+        browser: Browser, admin_storage: dict, app_url: str, e2e_env: dict[str, str]
+        ) -> None:
+    """A duplicate launched again messaged the same people minutes later, with only the
+    frequency cap to stop it: the review says how many and from which campaign, above
+    the button, and the campaign can still be launched. At 1440x900 and 390x844."""
+    tag = uuid.uuid4().hex[:6]
+    earlier, segment = f"Diwali sale {tag}", f"Lately messaged {tag}"
+    now = utcnow()
+    with Session(e2e_engine(e2e_env)) as s:
+        # The lowest spenders with an SMS number: other tests message the big spenders.
+        ids_spends = s.exec(select(Customer.id, Customer.total_spend)
+                            .where(Customer.consent_sms == sa.true(),
+                                   Customer.phone.is_not(None))
+                            .order_by(Customer.total_spend, Customer.id).limit(8)).all()
+        rules = {"combinator": "and", "not": False, "rules": [
+            {"field": "total_spend", "operator": "<=",
+             "value": float(ids_spends[-1][1])}]}
+        segment_service.save_segment(s, name=segment, rules=rules)
+        campaign = Campaign(name=earlier, rules=rules, channel="sms", message_template="Hi",
+                            status="completed", started_at=now, completed_at=now,
+                            audience_size=len(ids_spends), created_at=now)
+        s.add(campaign)
+        s.flush()
+        for cid, _spend in ids_spends:
+            s.add(CommunicationLog(campaign_id=campaign.id, customer_id=cid, message="Hi",
+                                   status=DeliveryStatus.DELIVERED, sent_at=now, attempts=1,
+                                   created_at=now,
+                                   vendor_message_id=f"lately-{campaign.id}-{cid}"))
+        s.commit()
+        segment_id = s.exec(select(Segment.id).where(Segment.name == segment)).one()
+    for width, height in ((1440, 900), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      storage_state=admin_storage)
+        try:
+            pg = context.new_page()
+            pg.goto(f"{app_url}/campaigns/new?segment={segment_id}")
+            expect(pg.get_by_test_id("segment-choice").filter(has_text=segment)
+                   ).to_be_visible()
+            pg.get_by_test_id("wizard-next").click()
+            pg.get_by_test_id("campaign-name-input").fill(f"{earlier} (copy)")
+            pg.get_by_test_id("campaign-template").fill("Hi {first_name}, it's Diwali!")
+            pg.get_by_test_id("wizard-next").click()
+            expect(pg.get_by_test_id("schedule-now")).to_be_visible()
+            pg.get_by_test_id("wizard-next").click()
+            warning = pg.get_by_test_id("review-recently-messaged")
+            expect(warning).to_have_text(re.compile(
+                rf"^\d+ of these people got a message (from “{earlier}” in the last 24 h|"
+                rf"in the last 24 h: \d+ from “{earlier}”).*; launching messages them "
+                r"again \(the frequency cap leaves out only those with \d+ messages in "
+                r"\d+ days\)\.$"))
+            expect(pg.get_by_test_id("launch-campaign")).to_be_enabled()  # said, not refused
+            pg.screenshot(path=f"test-results/campaign-review-recent-{width}.png",
+                          full_page=True)
+        finally:
+            context.close()
+
+
+def test_an_untouched_wizard_leaves_no_draft(page: Page, app_url: str,
+                                            e2e_env: dict[str, str]) -> None:
+    """Opening the wizard (and only switching to "New rules") then leaving left an
+    "Untitled draft" in the history; a draft exists once something is chosen or typed,
+    and goes again when that is undone."""
+    def drafts() -> set[int]:
+        with Session(e2e_engine(e2e_env)) as s:
+            return set(s.exec(select(Campaign.id).where(Campaign.status == "draft")).all())
+
+    # A saved segment to start on (with none, the wizard opens on "New rules").
+    _small_segment(e2e_env, f"Untouched {uuid.uuid4().hex[:6]}")
+    before = drafts()
+    dirty = page.locator("#wizard-dirty")
+    page.goto(app_url + "/campaigns")
+    page.get_by_test_id("new-campaign").first.click()
+    expect(page.get_by_test_id("wizard-next")).to_be_visible()
+    page.get_by_role("radio", name="New rules").click()
+    expect(page.get_by_test_id("wizard-rules-size")).to_be_visible()
+    # The switch is an edit: marked, then settled by the autosave, which keeps nothing.
+    expect(dirty).to_have_attribute("data-dirty", "true")
+    expect(dirty).to_have_attribute("data-dirty", "false")
+    expect(page).to_have_url(re.compile(r"/campaigns/new/?$"))
+    assert drafts() == before
+
+    # A rule of their own is a choice: the draft is saved; put back, it goes again.
+    value = page.get_by_test_id("rule-row").first.get_by_label("Value")
+    value.fill("7000")
+    draft_id = _draft_id(page)
+    assert drafts() == before | {draft_id}
+    value.fill("5000")  # the builder's own starting rule
+    expect(page).to_have_url(re.compile(r"/campaigns/new/?$"))
+    expect(dirty).to_have_attribute("data-dirty", "false")
+    assert drafts() == before
+
+    page.goto(app_url + "/campaigns")  # leaving asks nothing and leaves nothing behind
+    expect(page.get_by_test_id("new-campaign").first).to_be_visible()
+    assert drafts() == before
+
+
 def test_scheduled_campaign_edit_reschedule_send_now_and_duplicate(
         page: Page, app_url: str, e2e_env: dict[str, str]) -> None:
     from mini_crm.core.campaigns import service

@@ -117,3 +117,27 @@ def test_the_review_never_shows_a_token_cut_by_the_first_line_limit() -> None:
     review = w.subject_review
     assert "{" not in review["text"] and review["text"].startswith("Thank you")
     assert "Test: you spent" in review["text"]
+
+
+def test_a_draft_is_kept_only_once_something_is_chosen_or_typed() -> None:
+    """Opening the wizard and leaving (or only switching to "New rules") left an
+    "Untitled draft" in the history (drafts.is_untouched decides)."""
+    from mini_crm.core.campaigns.drafts import is_untouched
+    from mini_crm.core.segments import editing
+    from mini_crm.state import wizard_drafts
+
+    def fields(**changed: object) -> dict:
+        base = wizard_drafts.fields(
+            mode="rules", rules=editing.to_rules(editing.empty_tree()), segment_id="",
+            name="", channel="sms", template="", objective="", tags=[], schedule_at=None,
+            step=0)
+        return {**base, "variants": None, "ab_test": None, **changed}
+
+    assert is_untouched(fields())
+    assert is_untouched(fields(rules={}, name="   "))
+    for changed in ({"name": "Diwali"}, {"message_template": "Hi"}, {"segment_id": 3},
+                    {"tags": ["sale"]}, {"draft_step": 1}, {"objective": "sell"},
+                    {"rules": {"combinator": "and", "rules": [
+                        {"field": "city", "operator": "=", "value": "Pune"}]}},
+                    {"variants": [{"message": ""}, {"message": "B"}]}):
+        assert not is_untouched(fields(**changed)), changed

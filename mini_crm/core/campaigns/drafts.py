@@ -28,6 +28,7 @@ from mini_crm.core.campaigns import ab_test, service
 from mini_crm.core.campaigns.audience import save_audience
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.outcomes import holdout
+from mini_crm.core.segments import editing
 from mini_crm.models import Campaign, CampaignStatus, utcnow
 
 CAMPAIGN = Campaign.__table__
@@ -37,6 +38,24 @@ FIELDS = ("name", "rules", "segment_id", "channel", "message_template", "objecti
           "holdout_percent", "variants", "ab_test")
 EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 MAX_STEP = 10
+TEXT_FIELDS = ("name", "message_template", "objective", "email_subject", "email_preheader",
+               "sender_name")
+
+
+def is_untouched(fields: dict[str, Any]) -> bool:
+    """Nothing the marketer chose or typed yet: every text blank, no tags, no saved
+    segment, no schedule, no A/B variants, still on the first step, and the rules empty
+    or the rule builder's own starting rule (editing.empty_tree). The wizard keeps no
+    draft of such a campaign: opening it and leaving (or only switching to "New rules")
+    left an "Untitled draft" in the history."""
+    if any(str(fields.get(name) or "").strip() for name in TEXT_FIELDS):
+        return False
+    if (fields.get("tags") or fields.get("segment_id") is not None
+            or fields.get("scheduled_at") is not None or fields.get("variants")
+            or int(fields.get("draft_step") or 0) > 0):
+        return False
+    rules = fields.get("rules")
+    return not rules or rules == editing.to_rules(editing.empty_tree())
 
 
 
