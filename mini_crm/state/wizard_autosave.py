@@ -132,8 +132,13 @@ class WizardDraft(rx.State, mixin=True):
             self.draft_id, self.draft_status, self.draft_note = 0, "", ""
             if generation == self._autosave_generation:
                 self.dirty = False
+        # Only while the tab is still on this draft's address (a late answer must not
+        # rename a page moved on to).
         return rx.call_script(
-            "window.history.replaceState(window.history.state, '', '/campaigns/new')")
+            "(() => {if (window.location.pathname.replace(/\\/$/, '') !== '/campaigns/new'"
+            f" || new URLSearchParams(window.location.search).get('draft') !== '{draft_id}')"
+            " return;"
+            "window.history.replaceState(window.history.state, '', '/campaigns/new');})()")
 
     def _draft_fields(self, tree: dict[str, Any]) -> dict[str, Any]:
         return wizard_drafts.fields(
