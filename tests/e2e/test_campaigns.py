@@ -582,12 +582,19 @@ def test_an_untouched_wizard_leaves_no_draft(page: Page, app_url: str,
     dirty = page.locator("#wizard-dirty")
     page.goto(app_url + "/campaigns")
     page.get_by_test_id("new-campaign").first.click()
-    expect(page.get_by_test_id("wizard-next")).to_be_visible()
+    expect(page.get_by_test_id("segment-choice").first).to_be_visible()  # opened
+    # Every value the page's unsaved-edit marker takes, however briefly.
+    page.evaluate("""() => {
+        const marker = document.getElementById('wizard-dirty');
+        window.__dirtySeen = [];
+        new MutationObserver(() => window.__dirtySeen.push(marker.dataset.dirty))
+            .observe(marker, {attributes: true, attributeFilter: ['data-dirty']});
+    }""")
     page.get_by_role("radio", name="New rules").click()
     expect(page.get_by_test_id("wizard-rules-size")).to_be_visible()
     # The switch is an edit: marked, then settled by the autosave, which keeps nothing.
-    expect(dirty).to_have_attribute("data-dirty", "true")
-    expect(dirty).to_have_attribute("data-dirty", "false")
+    page.wait_for_function("window.__dirtySeen.includes('true') && "
+                           "document.getElementById('wizard-dirty').dataset.dirty === 'false'")
     expect(page).to_have_url(re.compile(r"/campaigns/new/?$"))
     assert drafts() == before
 
