@@ -181,6 +181,38 @@ def test_a_list_keyed_by_email_or_phone_keys_the_normalised_address(
     assert got == {"new.person@example.in": "Goa", "+919876543210": "Delhi"}
 
 
+def test_a_list_keyed_by_email_or_phone_updates_the_customer_holding_it(
+        app_settings: sa.Engine, tmp_path: Path) -> None:
+    """A fresh tester's list keyed by email (" asha.rao@example.in ") made a second
+    customer beside t-1, who holds that email. It updates t-1 now; with two holders,
+    the lowest customer id (the one a launch keeps)."""
+    with Session(app_settings) as s:
+        s.add(Customer(external_id="t-1", name="Asha", email="asha.rao@example.in"))
+        s.add(Customer(external_id="t-2", phone="+919876543210"))
+        s.add(Customer(external_id="dup-a", email="twice@example.in"))
+        s.add(Customer(external_id="dup-b", email="twice@example.in"))
+        s.commit()
+    people = tmp_path / "list.csv"
+    people.write_text("Email,City\n asha.rao@example.in ,Pune\nTwice@Example.in,Goa\n"
+                      "new@example.in,Delhi\n")
+    mapping = csv_import.guess_mapping("customers", csv_import.read_header(people))
+    assert mapping["external_id"] == "Email"
+    assert csv_import.process(people, "customers", mapping, write=True).imported == 3
+    phones = tmp_path / "phones.csv"
+    phones.write_text("Mobile,City\n098765 43210,Chennai\n")
+    mapping = csv_import.guess_mapping("customers", csv_import.read_header(phones))
+    assert csv_import.process(phones, "customers", mapping, write=True).imported == 1
+    with Session(app_settings) as s:
+        got = {c.external_id: (c.name, c.email, c.phone, c.city)
+               for c in s.exec(select(Customer)).all()}
+    assert got == {
+        "t-1": ("Asha", "asha.rao@example.in", None, "Pune"),
+        "t-2": (None, None, "+919876543210", "Chennai"),
+        "dup-a": (None, "twice@example.in", None, "Goa"),
+        "dup-b": (None, "twice@example.in", None, None),
+        "new@example.in": (None, "new@example.in", None, "Delhi")}
+
+
 def test_header_words_of_real_exports_map_per_kind() -> None:
     """A fresh tester's orders export "Order No;Customer ID;Order Date;Amount;Status" had
     Customer ID taken as the order id and was refused; their customers file's "Full

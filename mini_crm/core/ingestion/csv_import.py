@@ -293,6 +293,14 @@ class _Layout:
             else frozenset()
         return cls(fields, attributes, len(header), clear)
 
+    @property
+    def keyed_by(self) -> str | None:
+        """"email" or "phone" when the id column is that contact column (a list without
+        ids, guess_mapping), else None."""
+        key = self.fields.get("external_id")
+        return next((f for f in ("email", "phone")
+                     if key is not None and self.fields.get(f) == key), None)
+
     def item(self, cells: list[str]) -> dict[str, Any]:
         def cell(i: int) -> str:
             return cells[i].strip() if i < len(cells) else ""
@@ -432,7 +440,9 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
         report.errors.extend(errors[:max(0, max_errors - len(report.errors))])
         refused: dict[str, str] = {}
         if write and checked.items:
-            done = ingest(checked.items)
+            # A list keyed by email or phone updates whoever already holds the address.
+            done = (ingest(checked.items, keyed_by=layout.keyed_by)
+                    if kind == "customers" and layout.keyed_by else ingest(checked.items))
             if isinstance(done, OrdersWritten):
                 refused = done.refused
             report.imported += done.written if isinstance(done, OrdersWritten) else done

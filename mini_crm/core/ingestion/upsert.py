@@ -118,9 +118,39 @@ def _consent_steps(session: Session, items: Sequence[CustomerIn]
     return steps
 
 
+# Contact fields a list may be keyed by (a CSV without an id column, csv_import).
+KEYED_BY = ("email", "phone")
+
+
+def match_existing(session: Session, items: Sequence[CustomerIn], keyed_by: str
+                   ) -> list[CustomerIn]:
+    """Items of a list keyed by its email or phone column (their external_id is the
+    normalised address) with the external_id of the customer who already holds that
+    address, when one does: a list row for " asha.rao@example.in " updates customer
+    t-1 holding asha.rao@example.in instead of creating a second record of one person.
+
+    With several customers holding the address, the lowest customer id (the oldest
+    record, the one a launch keeps when it dedupes the address) is updated; the others
+    are left as they are. An address no customer holds keeps the address as its key.
+    Read in the writing transaction, one SELECT per batch."""
+    if keyed_by not in KEYED_BY:
+        raise ValueError(f"a list is keyed by {' or '.join(KEYED_BY)}, not {keyed_by!r}")
+    keys = sorted({i.external_id for i in items})
+    if not keys:
+        return list(items)
+    column = CUSTOMER.c[keyed_by]
+    owner: dict[str, str] = {}
+    for address, external_id in session.execute(
+            sa.select(column, CUSTOMER.c.external_id).where(column.in_(keys))
+            .order_by(CUSTOMER.c.id)):
+        owner.setdefault(address, external_id)
+    return [i.model_copy(update={"external_id": owner[i.external_id]})
+            if i.external_id in owner else i for i in items]
+
+
 def upsert_customers(session: Session, items: Sequence[CustomerIn],
                      change: consent.Change | None = None,
-                     merge_attributes: bool = False) -> int:
+                     merge_attributes: bool = False, keyed_by: str | None = None) -> int:
     """Upsert by external_id. Fields a client leaves out keep their stored values.
 
     `attributes` replaces the stored object (the API's meaning) unless
@@ -131,7 +161,12 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn],
     Consent (`unsubscribed`, `consent`) is applied through core.consent after the rows
     are written, recorded as coming from `change` (default: the API): items without
     consent keys never touch it, so a later upsert cannot undo an opt-out.
+
+    `keyed_by` ("email" or "phone"): the items come from a list keyed by that column
+    and match the customer already holding the address (match_existing).
     """
+    if keyed_by is not None:
+        items = match_existing(session, items, keyed_by)
     latest = _merge_customers(items)
     steps = _consent_steps(session, items)
     if merge_attributes:
@@ -319,8 +354,8 @@ def write_orders_in_transaction(items: Sequence[OrderIn], engine: Engine | None 
 
 def ingest_customers(items: Sequence[CustomerIn], engine: Engine | None = None,
                      change: consent.Change | None = None,
-                     merge_attributes: bool = False) -> int:
+                     merge_attributes: bool = False, keyed_by: str | None = None) -> int:
     """Upsert customers in one transaction; `change` says where consent changes came from,
-    `merge_attributes` as in upsert_customers."""
-    return in_transaction(lambda session: upsert_customers(session, items, change,
-                                                           merge_attributes), engine)
+    `merge_attributes` and `keyed_by` as in upsert_customers."""
+    return in_transaction(lambda session: upsert_customers(
+        session, items, change, merge_attributes, keyed_by), engine)
