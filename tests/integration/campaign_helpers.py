@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -78,7 +79,13 @@ class FakeVendor:
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 20.0, step: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
+    """Poll until `predicate()` holds; AssertionError after `timeout` seconds, stretched
+    by the machine's load per core (at least 1x): the workers these tests wait for are
+    real processes, and at a load of 20 on 2 cores their start alone took most of a 20 s
+    window (helpers beside a CI run, stop 21). A test that passes returns as soon as the
+    condition holds, so the stretch costs nothing; it only waits longer before failing."""
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    deadline = time.monotonic() + timeout * min(max(1.0, load), 6.0)
     while time.monotonic() < deadline:
         if predicate():
             return
