@@ -15,8 +15,9 @@ one place that converts between the two:
 - `parse_input_timestamp(value)`: an input timestamp (API, CSV) → naive UTC; without an
   offset it is read as brand wall-clock time, with one it is converted.
 - `parse_people_date(text)`: a date as a person types it in a spreadsheet or the rule
-  builder, "29/11/2026" (or 29-11-2026, 29.11.2026, optionally with a time "13:30"), in
-  DATE_ORDER (DMY by default, MDY allowed) → an ISO text; the API itself stays ISO 8601.
+  builder, "29/11/2026" (or 29-11-2026, 29.11.2026) in DATE_ORDER (DMY by default, MDY
+  allowed), or with the month in letters ("29-Nov-2026", "Nov 29, 2026"), optionally
+  with a time ("13:30", "1:30 PM") → an ISO text; the API itself stays ISO 8601.
 - `read_day(text)`: a calendar day as rules and windows take it (ISO or as people type
   it); `no_such_day(...)` is the one sentence for a date the calendar lacks
   ("2026-02-30 is not a date (February has 28 days in 2026)"), whichever door it came
@@ -217,8 +218,23 @@ def read_day(text: str) -> date | None:
 
 # day/month/year (or month/day/year) with one separator used twice, a 4-digit year, and
 # optionally a wall-clock time: what spreadsheets write for a date typed in India or the US.
-_PEOPLE_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})"
-                          r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_PEOPLE_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?P<time>.*)")
+# A date with the month in letters, as Excel shows "29-Nov-2026" or "Nov 29, 2026"
+# (day and month cannot be confused, so DATE_ORDER does not matter): day first with a
+# space, "-", "/" or "." around the month, or the month first with a space and an
+# optional comma. The year is four digits.
+_MONTH_FIRST = re.compile(r"(?P<month>[A-Za-z]{3,9})\.?[ ]+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?"
+                          r"[ ]+(?P<year>\d{4})(?P<time>.*)")
+_DAY_FIRST = re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?(?P<sep>[ ]+|[-/.])"
+                        r"(?P<month>[A-Za-z]{3,9})\.?(?:(?P=sep)|[ ]+)(?P<year>\d{4})"
+                        r"(?P<time>.*)")
+# The time after a date: "13:30", "13:30:15", "1:30 PM", "1:30pm", "1 PM", "1:30 p.m."
+# (12-hour with AM/PM, where 12 AM is midnight and 12 PM noon).
+_TIME = re.compile(r"(?:[ T]+|,[ ]*)(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?"
+                   r"[ ]*(?:([AaPp])\.?[Mm]\.?)?")
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
 _ORDER_WORDS = {"DMY": "day/month/year", "MDY": "month/day/year"}
 
 
@@ -227,36 +243,77 @@ def date_order() -> str:
     return get_settings().date_order
 
 
-def parse_people_date(text: str) -> str | None:
-    """A slashed date as people type it → ISO 8601 text ("2026-11-29" or
-    "2026-11-29T13:30:00", no offset: brand time), or None when `text` is not of that form
-    (then the caller's own reading applies, e.g. ISO 8601).
+def people_date_shapes() -> str:
+    """The date shapes parse_people_date reads, in DATE_ORDER, for a hint: "29/11/2026,
+    29-11-2026, 29.11.2026, 29-Nov-2026, 29 November 2026, Nov 29, 2026, each optionally
+    with a time (13:30 or 1:30 PM), or ISO 8601 (2026-11-29, 2026-11-29T13:30:00+05:30)"."""
+    numeric = ("29/11/2026, 29-11-2026, 29.11.2026" if date_order() == "DMY"
+               else "11/29/2026, 11-29-2026, 11.29.2026")
+    return (f"{numeric}, 29-Nov-2026, 29 November 2026, Nov 29, 2026, each optionally with "
+            "a time (13:30 or 1:30 PM), or ISO 8601 (2026-11-29, "
+            "2026-11-29T13:30:00+05:30)")
 
-    "29/11/2026", "29-11-2026", "29.11.2026" and "29/11/2026 13:30" in DATE_ORDER (DMY by
-    default; MDY reads 11/29/2026). A slashed date that names no day in that order is a
+
+def parse_people_date(text: str) -> str | None:
+    """A date as people type it in a spreadsheet → ISO 8601 text ("2026-11-29" or
+    "2026-11-29T13:30:00", no offset: brand time), or None when `text` is not of such a
+    form (then the caller's own reading applies, e.g. ISO 8601).
+
+    Numeric dates "29/11/2026", "29-11-2026", "29.11.2026" in DATE_ORDER (DMY by default;
+    MDY reads 11/29/2026); the month in letters ("29-Nov-2026", "29 November 2026", "Nov
+    29, 2026", in any DATE_ORDER since they cannot be misread); each optionally followed
+    by a time, 24-hour "13:30" or 12-hour "1:30 PM". A date that names no day is a
     TimestampError saying why (no_such_day): "11/29/2026 is not a date (there is no month
     29 in day/month/year order, DATE_ORDER=DMY); write …", or "31/02/2026 is not a date
-    (February has 28 days in 2026)".
+    (February has 28 days in 2026)"; so is a time that is not one ("25:00", "13:30 PM").
     Two-digit years are not read (None), since 01/02/03 could be any of six days.
     """
-    m = _PEOPLE_DATE.fullmatch(text.strip()) if isinstance(text, str) else None
-    if m is None:
+    if not isinstance(text, str):
         return None
-    a, _sep, b, year_text, hour, minute, second = m.groups()
-    order = date_order()
-    day, month = (int(a), int(b)) if order == "DMY" else (int(b), int(a))
+    m = _PEOPLE_DATE.fullmatch(text.strip())
+    order: str | None = None
+    if m is not None:
+        a, _sep, b, year_text, rest = m.groups()
+        order = date_order()
+        day, month = (int(a), int(b)) if order == "DMY" else (int(b), int(a))
+    else:
+        m = _DAY_FIRST.fullmatch(text.strip()) or _MONTH_FIRST.fullmatch(text.strip())
+        if m is None or m["month"].lower() not in _MONTHS:
+            return None
+        day, month, year_text, rest = (int(m["day"]), _MONTHS[m["month"].lower()],
+                                       m["year"], m["time"])
+    time = _time_of_day(rest, text.strip()[:40])
+    if time is False:
+        return None  # not a date followed by a time: left to the caller's own reading
     year = int(year_text)
     if (missing := no_such_day(text, year, month, day, order=order)) is not None:
-        if not 1 <= month <= 12:
+        if order is not None and not 1 <= month <= 12:
             example = "29/11/2026" if order == "DMY" else "11/29/2026"
             missing += f"; write {_ORDER_WORDS[order]} (e.g. {example}) or 2026-11-29"
         raise TimestampError(missing)
     iso = f"{year:04d}-{month:02d}-{day:02d}"
-    if hour is None:
-        return iso
-    if int(hour) > 23 or int(minute) > 59 or int(second or 0) > 59:
-        raise TimestampError(f"{text.strip()[:40]!r}: {hour}:{minute} is not a time of day")
-    return f"{iso}T{int(hour):02d}:{minute}:{second or '00'}"
+    return iso if time is None else f"{iso}T{time}"
+
+
+def _time_of_day(rest: str, shown: str) -> str | None | bool:
+    """The time after a people's date as "HH:MM:SS" (None when there is none, False
+    when `rest` is not a time). TimestampError for a time no clock shows."""
+    if not rest.strip():
+        return None
+    t = _TIME.fullmatch(rest.rstrip())
+    if t is None:
+        return False
+    hour, minute, second, half = int(t[1]), int(t[2] or 0), int(t[3] or 0), t[4]
+    if t[2] is None and half is None:
+        return False  # "29/11/2026 13" is not a time
+    if half is not None:
+        if not 1 <= hour <= 12:
+            raise TimestampError(f"{shown!r}: {hour} {half.upper()}M is not a time of day "
+                                 "(12-hour times run from 1 to 12)")
+        hour = hour % 12 + (12 if half.lower() == "p" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise TimestampError(f"{shown!r}: {t[1]}:{t[2]} is not a time of day")
+    return f"{hour:02d}:{minute:02d}:{second:02d}"
 
 
 def parse_input_timestamp(value: str | datetime | date) -> datetime:

@@ -72,7 +72,8 @@ TIMESTAMP_FIELDS = ("created_at", "ordered_at")
 
 
 class CellError(ValueError):
-    """A cell that cannot be read before validation; `field` is its target field."""
+    """A cell that cannot be read before validation (a date that is none); `field` is
+    its target field."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -309,17 +310,35 @@ class _Layout:
         # leaves a field out), or with blank_cells="clear" an explicit null.
         item: dict[str, Any] = {t: v or None for t, i in self.fields.items()
                                 if (v := cell(i)) or t in self.clear}
-        for name in TIMESTAMP_FIELDS:
-            if item.get(name):
-                try:
-                    item[name] = brand_time.parse_people_date(item[name]) or item[name]
-                except brand_time.TimestampError as exc:
-                    raise CellError(name, str(exc)) from None
         attrs = {k: v or None for k, i in self.attributes.items()
                  if (v := cell(i)) or "attributes" in self.clear}
         if attrs:
             item["attributes"] = attrs  # merged into the stored ones; None removes a key
         return _keyed_by_contact(item, self.fields)
+
+    @staticmethod
+    def read_dates(item: dict[str, Any]) -> list[CellError]:
+        """Read the timestamp cells of `item` in place (a people's date → ISO text, see
+        brand_time.parse_people_date) and return the cells that are no date at all. A
+        bad cell is taken out of the item, so the schema still checks the row's other
+        cells and the row reports all its errors at once, as the JSON API does."""
+        bad: list[CellError] = []
+        for name in TIMESTAMP_FIELDS:
+            if not item.get(name):
+                continue
+            try:
+                item[name] = brand_time.parse_people_date(item[name]) or item[name]
+                brand_time.parse_input_timestamp(item[name])
+            except brand_time.TimestampError as exc:
+                message = str(exc)
+                if "is not an ISO 8601 timestamp" in message:
+                    # Neither a people's date nor ISO text: say every shape that reads,
+                    # not the API's "ISO 8601 only" (a spreadsheet cell is not an API).
+                    message = (f"{str(item[name])[:40]!r} is not a date this import reads; "
+                               f"write it like {brand_time.people_date_shapes()}")
+                bad.append(CellError(name, message))
+                del item[name]
+        return bad
 
     def overflow(self, cells: list[str]) -> str | None:
         extra = [c for c in cells[self.width:] if c.strip()]
@@ -362,7 +381,9 @@ class _Row:
     item: dict[str, Any] | None  # None when the row cannot be read
     error: str | None
     offset: int
-    field: str | None = None  # the field the error is about, when one cell is
+    # Cells that cannot be read (a date that is none): the row is refused, and its item
+    # (without those cells) is still validated so that every other error is reported too.
+    cells: tuple[CellError, ...] = ()
 
 
 def _rows(csv_file: CsvFile, layout: _Layout, skip: int) -> Iterator[_Row]:
@@ -381,10 +402,8 @@ def _rows(csv_file: CsvFile, layout: _Layout, skip: int) -> Iterator[_Row]:
         if error:
             yield _Row(row, None, error, record.offset)
             continue
-        try:
-            yield _Row(row, layout.item(record.cells), None, record.offset)
-        except CellError as exc:
-            yield _Row(row, None, str(exc), record.offset, exc.field)
+        item = layout.item(record.cells)
+        yield _Row(row, item, None, record.offset, tuple(layout.read_dates(item)))
 
 
 def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write: bool,
@@ -414,23 +433,63 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
     batch: list[_Row] = []
     columns = _columns_by_field(mapping, layout, csv_file.header)
 
+    # Order id -> the row that holds it, over this pass: an id on two rows is stored
+    # once (the later row wins, as in one API batch), and the earlier row says so.
+    first_row: dict[str, int] = {}
+
+    def repeated_orders(checked: Any, readable: list[_Row]) -> list[dict[str, Any]]:
+        """Errors for earlier rows whose order id a later row repeats, taking the earlier
+        valid item out of `checked` (or, when it was in an earlier chunk, out of the
+        report's valid and imported counts): that row is not what is stored."""
+        errors: list[dict[str, Any]] = []
+        drop: set[int] = set()
+        position: dict[str, int] = {}
+        for k, (i, order) in enumerate(zip(checked.indexes, checked.items, strict=True)):
+            ext, row = order.external_id, readable[i].number
+            if ext in first_row:
+                before = first_row[ext]
+                errors.append({"row": before, "field": "external_id", "message": (
+                    f"order {ext} appears on rows {before} and {row}; the later row was "
+                    "used")})
+                if ext in position:
+                    drop.add(position[ext])
+                else:  # counted in an earlier chunk: it no longer counts
+                    report.valid -= 1
+                    if write:
+                        report.imported -= 1
+            first_row[ext], position[ext] = row, k
+        if drop:
+            kept = [k for k in range(len(checked.items)) if k not in drop]
+            checked.items[:] = [checked.items[k] for k in kept]
+            checked.indexes[:] = [checked.indexes[k] for k in kept]
+        return errors
+
     def flush() -> list[dict[str, Any]]:
         readable = [r for r in batch if r.item is not None]
         # Errors name the CSV column the user mapped, and a required field left out of
         # the item is a blank cell there ("Customer ID is empty on row 7").
         checked = validate_items([r.item for r in readable], model, labels=mapping,
                                  missing="is empty")
-        errors = [{"row": r.number, "field": r.field, "message": r.error} for r in batch
-                  if r.error and r.field is None]
-        errors += [{"row": r.number, "field": named, "message": text} for r in batch
-                   if r.error and r.field is not None
+        errors = [{"row": r.number, "field": None, "message": r.error} for r in batch
+                  if r.error]
+        errors += [{"row": r.number, "field": named, "message": text} for r in readable
+                   for cell in r.cells
                    for named, text in [_in_column_words(
-                       {"field": r.field, "message": r.error}, columns)]]
+                       {"field": cell.field, "message": str(cell)}, columns)]]
         for e in checked.errors:
-            n = readable[e["index"]].number
+            r = readable[e["index"]]
+            if any(cell.field == e["field"] for cell in r.cells):
+                continue  # the unreadable cell, taken out of the item: said once above
             named, text = _in_column_words(
-                {"field": e["field"], "message": _blank_on_row(e, mapping, n)}, columns)
-            errors.append({"row": n, "field": named, "message": text})
+                {"field": e["field"], "message": _blank_on_row(e, mapping, r.number)},
+                columns)
+            errors.append({"row": r.number, "field": named, "message": text})
+        # A row with an unreadable cell is refused even when the rest of it validates.
+        keep = [k for k, i in enumerate(checked.indexes) if not readable[i].cells]
+        checked.items[:] = [checked.items[k] for k in keep]
+        checked.indexes[:] = [checked.indexes[k] for k in keep]
+        earlier = repeated_orders(checked, readable) if kind == "orders" else []
+        errors += earlier
         errors.sort(key=lambda e: e["row"])
         report.rows += len(batch)
         if batch:
@@ -452,6 +511,8 @@ def process_iter(csv_file: CsvFile, kind: str, mapping: dict[str, str], *, write
         if refused:
             row_of = {o.external_id: readable[i].number
                       for i, o in zip(checked.indexes, checked.items, strict=True)}
+            for ext in refused:
+                first_row.pop(ext, None)  # not stored: a later row of it replaces nothing
             over = [{"row": row_of[ext], "field": "amount", "message": why}
                     for ext, why in refused.items()]
             report.valid -= len(over)
