@@ -150,6 +150,10 @@ def cancel_campaign(campaign_id: CampaignId, key: ApiKey = Depends(require_scope
             raise status_conflict(f"campaign {campaign_id} is a draft: it has sent nothing, "
                                   f"so there is nothing to cancel; delete it with DELETE "
                                   f"/api/v1/campaigns/{campaign_id}", result.status)
+        if result.status == "completed":
+            raise status_conflict(f"campaign {campaign_id} has already completed: every "
+                                  "message has gone out, so there is nothing to cancel",
+                                  result.status)
         raise status_conflict(f"campaign {campaign_id} is {result.status} and cannot be "
                               "cancelled", result.status)
     db.expire_all()

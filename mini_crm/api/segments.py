@@ -92,7 +92,8 @@ def _out(session: Session, seg: Segment) -> SegmentOut:
 @router.post("/preview", response_model=PreviewOut, summary="Audience size and a sample")
 def preview(body: PreviewIn, _key: Any = Depends(require_scope("read")),
             session: Session = Depends(db_session)) -> PreviewOut:
-    tree = segments.parse_rules(body.rules)  # bad rules: the RulesError handler answers
+    # Bad rules, or a group without conditions: the RulesError handler answers 422.
+    tree = segments.parse_audience(body.rules)
     result = segments.preview(session, tree, sample=body.sample)
     sample = [{**row, "total_spend": str(row["total_spend"]),
                "last_order_at": row["last_order_at"].isoformat() if row["last_order_at"]

@@ -34,6 +34,10 @@ def holdout_picker() -> rx.Component:
                               data_testid="holdout-suggest")),
             # spacing 1: "% held out (never messaged)" reads as one phrase on a wide screen
             align="center", spacing="1", wrap="wrap", justify="end"),
+        rx.cond(HoldoutState.nobody_text != "",
+                rx.text(HoldoutState.nobody_text, size="2", color_scheme="red",
+                        weight="medium", text_align="end", max_width="420px",
+                        role="alert", data_testid="holdout-nobody")),
         # Plain words first (what the chosen share can show, then what is suggested and
         # why it matters to the marketer); the statistics behind both come after, quieter.
         rx.text(HoldoutState.mde_text, size="1", text_align="end",

@@ -73,7 +73,11 @@ def _preview_panel() -> rx.Component:
                       width="100%"),
             # While the rules are invalid the last size belongs to other rules: hide it.
             rx.cond(E.error == "",
-                    rx.hstack(rx.heading(E.size_text, size="8", data_testid="audience-size"),
+                    rx.hstack(rx.cond(E.blank,
+                                      rx.heading(E.size_text, size="5", color_scheme="gray",
+                                                 data_testid="audience-size"),
+                                      rx.heading(E.size_text, size="8",
+                                                 data_testid="audience-size")),
                               rx.text(E.share_text, size="2", color_scheme="gray",
                                       data_testid="audience-share"),
                               align="baseline", spacing="2", wrap="wrap"),
@@ -81,13 +85,15 @@ def _preview_panel() -> rx.Component:
             rx.cond(E.error != "",
                     rx.callout(E.error, icon="circle-alert", color_scheme="red", size="1",
                                role="alert"),
-                    rx.text(E.sentence, size="2", data_testid="audience-sentence")),
+                    rx.text(E.preview_sentence, size="2", data_testid="audience-sentence")),
             rx.separator(),
             rx.text("Sample", size="2", weight="medium"),
             rx.cond(
-                E.sample.length() == 0,
-                rx.text("No customer matches these rules yet.", size="2", color_scheme="gray"),
-                rx.vstack(rx.foreach(E.sample, lambda c: rx.hstack(
+                E.preview_sample.length() == 0,
+                rx.text(rx.cond(E.blank, "Add a condition to see who matches.",
+                                "No customer matches these rules yet."),
+                        size="2", color_scheme="gray"),
+                rx.vstack(rx.foreach(E.preview_sample, lambda c: rx.hstack(
                     rx.link(c["name"], href=c["href"], size="2"),
                     rx.spacer(),
                     rx.text(c["city"], size="1", color_scheme="gray"),

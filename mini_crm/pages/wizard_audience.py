@@ -58,13 +58,16 @@ def _rules_preview() -> rx.Component:
         rx.vstack(
             rx.hstack(rx.text("Audience size", size="2", color_scheme="gray"), rx.spacer(),
                       rx.cond(E.previewing, rx.spinner(size="1")), width="100%"),
-            rx.heading(E.size_text, size="8", data_testid="wizard-rules-size"),
+            rx.cond(E.blank,
+                    rx.heading(E.size_text, size="5", color_scheme="gray",
+                               data_testid="wizard-rules-size"),
+                    rx.heading(E.size_text, size="8", data_testid="wizard-rules-size")),
             rx.cond(E.error != "",
                     rx.callout(E.error, icon="circle-alert", color_scheme="red", size="1"),
-                    rx.text(E.sentence, size="2")),
+                    rx.text(E.preview_sentence, size="2")),
             rx.separator(),
             rx.text("Sample", size="2", weight="medium"),
-            rx.vstack(rx.foreach(E.sample[:5], lambda c: rx.hstack(
+            rx.vstack(rx.foreach(E.preview_sample[:5], lambda c: rx.hstack(
                 rx.text(c["name"], size="2"), rx.spacer(),
                 rx.text(c["city"], size="1", color_scheme="gray"),
                 rx.text(c["spend"], size="2", weight="medium"), width="100%", spacing="2")),

@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from mini_crm.core.campaigns import figures
+from mini_crm.core.campaigns import figures, split
 from mini_crm.core.outcomes import holdout
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState
@@ -51,6 +51,12 @@ class HoldoutState(AppState):
         held = figures.held_text(self.eligible, int(self.percent))
         found = self.mde.get(self.percent, "")
         return (found + held).strip()
+
+    @rx.var
+    def nobody_text(self) -> str:
+        """The warning when the holdout keeps back everyone eligible (50 % of 1): the
+        launch would be refused; "" otherwise."""
+        return split.holdout_leaves_nobody(self.eligible, int(self.percent)) or ""
 
     @rx.var
     def mde_stats_text(self) -> str:

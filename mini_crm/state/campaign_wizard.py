@@ -296,8 +296,12 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
                 async with self:
                     self.audience_error = "Give the new segment a name, or untick “Save”."
                 return False
+        if mode == "rules" and not rules.get("rules"):
+            async with self:  # the blank builder: no audience chosen yet (not "everyone")
+                self.audience_error = "Add a condition to choose who gets this campaign."
+            return False
         try:
-            segments.parse_rules(rules)
+            segments.parse_audience(rules)  # a group without conditions is refused
         except segments.RulesError as exc:
             async with self:
                 self.audience_error = f"Fix the audience rules first: {exc.reason}"

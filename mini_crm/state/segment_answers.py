@@ -34,6 +34,9 @@ def preview(rules: dict[str, Any]) -> dict[str, Any]:
         tree = segments.parse_rules(rules)
     except segments.RulesError as exc:
         return {"error": exc.reason, "error_path": exc.path}
+    if not tree.rules:  # the blank builder: no size to count (it would read as everyone)
+        return {"size": 0, "sentence": figures.BLANK_SENTENCE, "error": "", "error_path": "",
+                "total": 0, "sample": []}
     try:
         with session_scope() as session:
             result = segments.preview(session, tree, sample=6)

@@ -100,13 +100,30 @@ class SegmentEditorState(SegmentAssist, AppState):
         return "Save segment" if self.segment_id else "Save as new segment"
 
     @rx.var
+    def blank(self) -> bool:
+        """No condition yet: the builder shows "Add a condition", never a size (an
+        audience without conditions is refused at launch and on save)."""
+        return not self.tree.get("rules")
+
+    @rx.var
     def size_text(self) -> str:
-        return figures.size_text(self.size)
+        return figures.BLANK_SIZE if self.blank else figures.size_text(self.size)
+
+    @rx.var
+    def preview_sentence(self) -> str:
+        """The rules in words; at once the blank state's sentence when the last condition
+        is removed (the preview itself waits for the edits to pause)."""
+        return figures.BLANK_SENTENCE if self.blank else self.sentence
+
+    @rx.var
+    def preview_sample(self) -> list[dict[str, str]]:
+        """The sample rows shown; none in the blank state (they were another audience's)."""
+        return [] if self.blank else self.sample
 
     @rx.var
     def share_text(self) -> str:
         """The size as a share of all customers, e.g. "12.5% of 3,000 customers"."""
-        return figures.share_text(self.size, self.total)
+        return "" if self.blank else figures.share_text(self.size, self.total)
 
     @rx.event(background=True)
     async def open(self) -> None:

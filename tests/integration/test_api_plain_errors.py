@@ -13,7 +13,7 @@ from mini_crm.core import plain_errors
 
 NOT_JSON = ("body is not valid JSON: Expecting property name enclosed in double quotes: "
             "line 1 column 2 (char 1)")
-RULES = {"combinator": "and", "rules": []}
+RULES = {"combinator": "and", "rules": [{"field": "total_spend", "operator": ">=", "value": 0}]}
 
 
 @pytest.fixture

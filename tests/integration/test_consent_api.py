@@ -136,7 +136,8 @@ def test_a_sync_with_consent_true_does_not_undo_a_stop_reply(api: TestClient, in
         assert read["suppressed"]["sms"] is True  # ...and the STOP still blocks sending
         assert ("+919876543210", "sms") in _suppressed(app_settings)
     preview = api.post("/api/v1/campaigns/preview", headers=make_key("campaigns", "read"), json={
-        "rules": {"combinator": "and", "rules": []}, "channel": "sms"})
+        "rules": {"combinator": "and", "rules": [
+            {"field": "total_spend", "operator": ">=", "value": 0}]}, "channel": "sms"})
     assert preview.status_code == 200, preview.text
     assert preview.json()["skipped"]["suppressed"] == 1
     # START from the handset is the person's own way back.

@@ -49,6 +49,9 @@ def test_a_date_outside_the_calendar_is_one_items_error(api: TestClient, ingest,
         assert s.exec(select(Customer.external_id)).all() == ["ok-1"]
         assert s.exec(select(Order.external_id)).all() == ["o-ok"]
 
+# An audience of every customer, said with a condition (a group without one is refused).
+EVERYONE = {"combinator": "and", "rules": [{"field": "total_spend", "operator": ">=", "value": 0}]}
+
 
 def test_the_supported_calendar_keeps_its_edges(api: TestClient, ingest) -> None:
     r = api.post("/api/v1/customers", headers=ingest, json={"items": [
@@ -84,7 +87,7 @@ def test_a_rule_date_outside_the_calendar_is_a_rule_error(api: TestClient, inges
 
 def test_a_schedule_outside_the_calendar_is_refused(api: TestClient, ingest) -> None:
     body = {"name": "edge", "message": "Hi {name}", "channel": "sms",
-            "rules": {"combinator": "and", "rules": []},
+            "rules": EVERYONE,
             "schedule_at": "0001-01-01T00:00:00+05:30"}
     r = api.post("/api/v1/campaigns", headers=ingest, json=body)
     assert r.status_code == 422, r.text
@@ -95,7 +98,7 @@ def test_an_offsetless_schedule_is_brand_time(api: TestClient, ingest) -> None:
     api.post("/api/v1/customers", headers=ingest, json={"external_id": "c1",
                                                          "phone": "9876543210"})
     body = {"name": "later", "message": "Hi {name}", "channel": "sms",
-            "rules": {"combinator": "and", "rules": []}, "schedule_at": "2031-01-01 10:00"}
+            "rules": EVERYONE, "schedule_at": "2031-01-01 10:00"}
     r = api.post("/api/v1/campaigns", headers=ingest, json=body)
     assert r.status_code in (200, 201), r.text
     detail = api.get(f"/api/v1/campaigns/{r.json()['id']}", headers=ingest).json()

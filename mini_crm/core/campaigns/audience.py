@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from mini_crm.core import text_checks
 from mini_crm.core.campaigns.errors import CampaignError
-from mini_crm.core.segments import RulesError, parse_rules
+from mini_crm.core.segments import RulesError, parse_audience
 from mini_crm.core.segments import service as segment_service
 
 FIELD = "save_audience_as"
@@ -36,7 +36,7 @@ def save_audience(db: Session, *, name: str, rules: dict[str, Any] | None,
     if not rules:
         raise CampaignError("choose an audience with rules to save it as a segment", "rules")
     try:
-        parse_rules(rules)
+        parse_audience(rules)
     except RulesError as exc:
         raise CampaignError(str(exc), "rules") from exc
     clean = (name or "").strip()

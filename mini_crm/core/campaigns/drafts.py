@@ -299,7 +299,8 @@ def launch_draft(db: Session, campaign_id: int, *, schedule_at: datetime | None 
                      target=f"campaign:{campaign.id}",
                      details={"name": campaign.name, "scheduled_at": when.isoformat()})
         return campaign
-    if service.launch_campaign(db, campaign, now=now, actor_user_id=actor_user_id) < 0:
+    if service.launch_campaign(db, campaign, now=now, actor_user_id=actor_user_id,
+                               refuse_all_held=True) < 0:
         raise CampaignError("this campaign was launched meanwhile", "status")
     return campaign
 
@@ -327,7 +328,8 @@ def send_now(db: Session, campaign_id: int, *, actor_user_id: int | None = None,
         raise CampaignError(f"this campaign is {campaign.status}; only a scheduled campaign "
                             "can be sent now", "status")
     _check_complete(db, campaign)
-    if service.launch_campaign(db, campaign, now=now, actor_user_id=actor_user_id) < 0:
+    if service.launch_campaign(db, campaign, now=now, actor_user_id=actor_user_id,
+                               refuse_all_held=True) < 0:
         raise CampaignError("this campaign was launched meanwhile", "status")
     return campaign
 

@@ -26,13 +26,13 @@ from sqlmodel import Session
 from mini_crm.core import brand_time, text_checks
 from mini_crm.core.ai.tags import offline_tags
 from mini_crm.core.auth import audit
-from mini_crm.core.campaigns import ab_test, figures, launch, reach
+from mini_crm.core.campaigns import ab_test, figures, launch, reach, split
 from mini_crm.core.campaigns.audience import save_audience
 from mini_crm.core.campaigns.errors import CampaignError, CampaignNotFound
 from mini_crm.core.delivery import claims, enqueue, gate, log_status
 from mini_crm.core.messages import email, render
 from mini_crm.core.outcomes import holdout
-from mini_crm.core.segments import RulesError, parse_rules
+from mini_crm.core.segments import RulesError, parse_audience
 from mini_crm.db import session_scope
 from mini_crm.models import (
     Campaign,
@@ -107,7 +107,7 @@ def _resolve_rules(db: Session, rules: dict[str, Any] | None, segment_id: int | 
         if rules is None:
             rules = segment.rules
     try:
-        parse_rules(rules)
+        parse_audience(rules)  # a group without conditions is refused, not "everyone"
     except RulesError as exc:
         raise CampaignError(str(exc), "rules") from exc
     return rules, segment_id
@@ -151,7 +151,9 @@ def preview_campaign(db: Session, *, rules: dict[str, Any] | None, segment_id: i
                     if found.recipients else reach.Recent())
     warning = ab_test.small_test_warning(found.recipients, variants, test_percent,
                                          holdout_percent) if variants else None
-    found.warnings = [w for w in (figures.recent_text(found.recent), warning) if w]
+    found.warnings = [w for w in (split.holdout_leaves_nobody(found.recipients,
+                                                              holdout_percent),
+                                  figures.recent_text(found.recent), warning) if w]
     return found
 
 
@@ -274,12 +276,12 @@ def create_campaign(db: Session, *, name: str, rules: dict[str, Any] | None,
                      target=f"campaign:{campaign.id}",
                      details={"name": name, "scheduled_at": scheduled.isoformat()})
         return campaign
-    launch_campaign(db, campaign, now=now, actor_user_id=created_by)
+    launch_campaign(db, campaign, now=now, actor_user_id=created_by, refuse_all_held=True)
     return campaign
 
 
 def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = None,
-                    actor_user_id: int | None = None) -> int:
+                    actor_user_id: int | None = None, refuse_all_held: bool = False) -> int:
     """draft/scheduled -> sending with its log rows, in the caller's transaction.
 
     The status change is a guarded UPDATE, so of two sweepers launching the same
@@ -287,6 +289,11 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
     Every matching customer gets a log row; those left out (reach.py) are `skipped`.
     audience_size records how many matched. Returns the number of recipients (rows to
     send), or -1 when someone else launched it first.
+
+    With `refuse_all_held` (a person's launch, not the sweeper's), a holdout that keeps
+    back every eligible customer raises CampaignError (field holdout_percent) and the
+    caller rolls back: nobody would receive it (split.holdout_leaves_nobody). The
+    sweeper's launch of a scheduled campaign goes ahead: there is no one to ask.
     """
     now = now or utcnow()
     won = db.execute(CAMPAIGN.update()
@@ -302,6 +309,12 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
     size, recipients = launch.fill_log(db, campaign.id, campaign.rules, now,
                                        campaign.channel, campaign.holdout_percent,
                                        n_variants, int(ab["test_percent"]))
+    if refuse_all_held and recipients == 0 and campaign.holdout_percent:
+        held = db.execute(sa.select(sa.func.count()).where(
+            LOG.c.campaign_id == campaign.id,
+            LOG.c.status == DeliveryStatus.HOLDOUT)).scalar_one()
+        if problem := split.holdout_leaves_nobody(held, campaign.holdout_percent):
+            raise CampaignError(problem, "holdout_percent")
     values: dict[str, Any] = {"audience_size": size}
     if n_variants:
         values.update(ab_phase=ab_test.TESTING, ab_decide_at=ab_test.decide_at(now, ab))
@@ -366,9 +379,14 @@ def cancel_campaign(db: Session, campaign_id: int, actor_user_id: int | None = N
        gone) and that are not in a request in flight fail with error "cancelled".
        Rows a live worker holds are left to it: it marks them by the vendor's answer, or
        "cancelled" when the gate refuses its next request.
-    Returns None when the campaign is not in a cancellable status.
+    Returns None when the campaign is not in a cancellable status, including a
+    `sending` campaign with nothing left to send (every row sent or failed, none queued
+    or waiting for an A/B winner): it is finished, so it is marked completed here
+    rather than cancelled with nothing stopped (a cancel used to answer "cancelled" with
+    0 rows cancelled for a campaign whose every message had gone out).
     """
     now = utcnow()
+    claims.complete_if_done(db.connection(), campaign_id, now)
     changed = db.execute(CAMPAIGN.update()
                          .where(CAMPAIGN.c.id == campaign_id,
                                 CAMPAIGN.c.status.in_([CampaignStatus.SCHEDULED,
@@ -424,6 +442,9 @@ def cancel(campaign_id: int, actor_user_id: int | None = None,
         if current is None:
             raise CampaignNotFound(f"campaign {campaign_id} does not exist")
         result = cancel_campaign(db, campaign_id, actor_user_id)
+        if result is None:  # its status now: a finished sending campaign is completed
+            current = db.execute(sa.select(CAMPAIGN.c.status)
+                                 .where(CAMPAIGN.c.id == campaign_id)).scalar_one()
     if result is None:
         return CancelResult(cancelled=False, status=str(current))
     wait = get_settings().cancel_settle_seconds if settle_seconds is None else settle_seconds

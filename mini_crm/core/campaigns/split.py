@@ -71,6 +71,19 @@ def sizes(eligible: int, holdout_percent: int = 0, n_variants: int = 0,
     return Sizes(holdout=held, test=test, waiting=rest - test, per_variant=per)
 
 
+def holdout_leaves_nobody(eligible: int, holdout_percent: int) -> str | None:
+    """The warning when the holdout would keep back every one of `eligible` recipients
+    (50 % of 1 rounds up to 1): nobody would be sent the campaign, and a launch is
+    refused. None when someone receives, or there is no one eligible anyway."""
+    if eligible <= 0 or holdout_percent <= 0:
+        return None
+    if sizes(eligible, holdout_percent).holdout < eligible:
+        return None
+    who = "the only eligible customer" if eligible == 1 else f"all {eligible} eligible customers"
+    return (f"A {holdout_percent}% holdout keeps back {who}: nobody would be sent this "
+            "campaign. Lower the holdout (or set it to 0) or widen the audience.")
+
+
 def draw_hash(campaign_id: int, customer_id: int) -> int:
     """A customer's place-deciding hash in one campaign: `draw_expr`'s twin."""
     return hash_of(campaign_id, customer_id, DRAW_SALT)

@@ -2,6 +2,8 @@
 
 Public API (other features import these):
 - `parse_rules(obj) -> Group` raises `RulesError` (with `.path`, `.field`, `.reason`);
+  `parse_audience(obj)` also refuses a group without conditions (an audience to send
+  to or save);
 - `catalogue()` the fields, kinds and operators as data;
 - `matching_customer_ids(rules, now) -> Select` of customer ids (for INSERT ... SELECT);
 - `audience_size(session, rules, now)`, `preview(session, rules, now, sample)`;
@@ -10,7 +12,13 @@ Public API (other features import these):
 
 from mini_crm.core.segments.describe import describe
 from mini_crm.core.segments.fields import FIELDS, catalogue
-from mini_crm.core.segments.schema import Condition, Group, RulesError, parse_rules
+from mini_crm.core.segments.schema import (
+    Condition,
+    Group,
+    RulesError,
+    parse_audience,
+    parse_rules,
+)
 from mini_crm.core.segments.service import (
     Preview,
     audience_size,
@@ -19,4 +27,5 @@ from mini_crm.core.segments.service import (
 )
 
 __all__ = ["FIELDS", "Condition", "Group", "Preview", "RulesError", "audience_size",
-           "catalogue", "describe", "matching_customer_ids", "parse_rules", "preview"]
+           "catalogue", "describe", "matching_customer_ids", "parse_audience", "parse_rules",
+           "preview"]

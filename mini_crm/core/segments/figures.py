@@ -24,6 +24,12 @@ def size_text(size: int | None) -> str:
     return NO_SIZE if size is None else formatting.count(size)
 
 
+# The builder's blank state (no condition yet): no size is shown, since an audience
+# without conditions is refused at launch and on save (schema.parse_audience).
+BLANK_SIZE = "Add a condition"
+BLANK_SENTENCE = "Add a condition to choose who is in this audience."
+
+
 def share_text(size: int, total: int) -> str:
     """`size` as a share of all `total` customers: "12.5% of 3,000 customers" ("<0.1% of
     …" for a sliver, "1 customer" for a lone one); "" when there are no customers."""

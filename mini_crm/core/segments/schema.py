@@ -94,6 +94,28 @@ def parse_rules(obj: Any) -> Group:
     return _group(obj, "", 1, counter)
 
 
+def parse_audience(obj: Any) -> Group:
+    """parse_rules for rules that choose whom to send to or save as a segment: a group
+    without conditions is refused too (RulesError naming the group), since it silently
+    matches every customer ("and") or nobody ("or"). A blank rule builder or `{}` used
+    to launch to the whole customer base without a word. Drafts and the builder's live
+    preview keep parse_rules: an audience may be unfinished there."""
+    tree = parse_rules(obj)
+    _require_conditions(tree, "")
+    return tree
+
+
+def _require_conditions(group: Group, path: str) -> None:
+    if not group.rules:
+        everyone = (group.combinator == "and") != group.negate
+        raise RulesError(path, "this group has no conditions, so it would match "
+                         f"{'every customer' if everyone else 'no one'}: add a condition "
+                         "(to mean every customer, say so: Total spend is at least 0)")
+    for i, node in enumerate(group.rules):
+        if isinstance(node, Group):
+            _require_conditions(node, f"{path}.rules[{i}]" if path else f"rules[{i}]")
+
+
 def _group(obj: Any, path: str, depth: int, counter: list[int]) -> Group:
     if not isinstance(obj, dict):
         raise RulesError(path, "expected a group object with 'combinator' and 'rules'")

@@ -15,7 +15,7 @@ from mini_crm.core.ai import data_vocabulary
 from mini_crm.core.auth import audit
 from mini_crm.core.segments.compiler import compile_group
 from mini_crm.core.segments.describe import describe
-from mini_crm.core.segments.schema import Group, RulesError, parse_rules
+from mini_crm.core.segments.schema import Group, RulesError, parse_audience, parse_rules
 from mini_crm.models import (
     Campaign,
     CampaignStatus,
@@ -171,7 +171,7 @@ def save_segment(session: Session, *, name: str, rules: dict[str, Any],
     LookupError for a missing `segment_id`. Recorded on the audit trail (segment
     created / changed) with `actor_user_id`, or the creator for a new one.
     """
-    parse_rules(rules)
+    parse_audience(rules)  # a segment of no conditions is no choice of customers
     name = _clean_name(name)
     if problem := text_checks.control_problem(description, "a segment description",
                                               multiline=True):
