@@ -19,7 +19,7 @@ from mini_crm.core import customers, formatting, segments
 from mini_crm.core.ai.lookalike import LookalikeError, lookalike
 from mini_crm.core.ai.segment_rules import segment_rules
 from mini_crm.core.campaigns import reports as campaign_reports
-from mini_crm.core.segments import figures, service
+from mini_crm.core.segments import figures, list_values, service
 from mini_crm.db import session_scope
 from mini_crm.state import errors
 
@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 
 def preview(rules: dict[str, Any]) -> dict[str, Any]:
     """The builder's live preview of `rules`: {size, sentence, total (all customers),
-    sample (6 rows for display), error, error_path}; a rule error (or a value the
-    database refuses) comes back as `error` on the rule at `error_path`."""
+    sample (6 rows for display), unknown_cities (case-folded cities the rules name that
+    no customer lives in, checked on the whole table), error, error_path}; a rule error
+    (or a value the database refuses) comes back as `error` on the rule at `error_path`."""
     try:
         tree = segments.parse_rules(rules)
     except segments.RulesError as exc:
@@ -41,6 +42,7 @@ def preview(rules: dict[str, Any]) -> dict[str, Any]:
         with session_scope() as session:
             result = segments.preview(session, tree, sample=6)
             total = customers.count_customers(session)
+            unknown = service.unknown_cities(session, list_values.city_values(rules))
     except (OverflowError, sa_exc.DBAPIError) as exc:
         # Past validation but refused by the database (a number too large for its
         # column, the database away): said on the rules, not in a crash toast.
@@ -49,7 +51,7 @@ def preview(rules: dict[str, Any]) -> dict[str, Any]:
         return {"error": errors.marketer_message(exc, ref), "error_path": ""}
     return {
         "size": result.size, "sentence": segments.describe(tree), "error": "", "error_path": "",
-        "total": total,
+        "total": total, "unknown_cities": unknown,
         "sample": figures.sample_rows(result.sample),
     }
 

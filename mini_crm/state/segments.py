@@ -71,23 +71,28 @@ class SegmentEditorState(SegmentAssist, AppState):
     # row's path): every edit but typing bumps it, so rows that moved, a rule replaced or
     # a value set by a click show the server's copy.
     rev: int = 0
+    # Case-folded cities the rules name that no customer lives in, checked on the whole
+    # table with each preview (service.unknown_cities): only these get "did you mean".
+    unknown_cities: list[str] = []
     _generation: int = 0
 
     @rx.var
     def rows(self) -> list[dict[str, Any]]:
         rows = editing.flatten(self.tree, self.error_path, self.error)
+        unknown = set(self.unknown_cities)
         for row in rows:  # what is typed but not yet added to a list rule
             row["draft"] = self.drafts.get(row["path"], "")
             row["suggest"], row["fixes"] = "", []
             if row.get("field") != "city":
                 continue
-            # A city nobody lives in is most often a typo: offer the closest known one
-            # (a click takes it; nothing is replaced on its own).
-            if row.get("operator") in ("=", "!="):
-                row["suggest"] = list_values.did_you_mean(str(row.get("value") or ""),
-                                                          self.cities)
+            # A city nobody lives in (checked on the whole table by the preview) is most
+            # often a typo: offer the closest known one (a click takes it; nothing is
+            # replaced on its own). One merely outside the suggested top cities is real.
+            value = str(row.get("value") or "")
+            if row.get("operator") in ("=", "!=") and value.strip().casefold() in unknown:
+                row["suggest"] = list_values.suggest_city(value, self.cities)
             elif row.get("items"):
-                row["fixes"] = list_values.list_fixes(row["items"], self.cities)
+                row["fixes"] = list_values.list_fixes(row["items"], self.cities, unknown)
         return rows
 
     @rx.var
@@ -200,7 +205,7 @@ class SegmentEditorState(SegmentAssist, AppState):
         self.segment_id, self.name, self.tree = 0, "", editing.empty_tree()
         self.found, self.dirty = True, False
         self.saved_message = self.save_error = self.error = self.error_path = ""
-        self.drafts, self._sent = {}, {}
+        self.drafts, self._sent, self.unknown_cities = {}, {}, []
         self.reset_assist()
         self.rev += 1
         self._generation += 1
@@ -425,7 +430,7 @@ class SegmentEditorState(SegmentAssist, AppState):
             self.error, self.error_path = result["error"], result["error_path"]
             if not result["error"]:
                 self.size, self.sentence = result["size"], result["sentence"]
-                self.total = result["total"]
+                self.total, self.unknown_cities = result["total"], result["unknown_cities"]
                 self.sample = result["sample"]
             self.previewing = False
 

@@ -9,6 +9,8 @@ import json
 from reflex.istate.data import RouterData
 
 import mini_crm.mini_crm  # noqa: F401 - registers every state, as in the running app
+from mini_crm.core import near_names
+from mini_crm.core.ai.nl import near_misses
 from mini_crm.core.segments import editing, list_values
 from mini_crm.state.segments import SegmentEditorState
 
@@ -49,13 +51,52 @@ def test_numbers_keep_their_digit_grouping() -> None:
 
 
 def test_did_you_mean_offers_the_closest_known_value_only_for_an_unknown_one() -> None:
-    assert list_values.did_you_mean("Mumbay", CITIES) == "Mumbai"
-    assert list_values.did_you_mean("mumbay", CITIES) == "Mumbai"
-    assert list_values.did_you_mean("Pue", CITIES) == "Pune"
-    assert list_values.did_you_mean("pune", CITIES) == ""  # known, in another case
-    assert list_values.did_you_mean("Goa", CITIES) == ""  # near nothing
-    assert list_values.did_you_mean("  ", CITIES) == ""
-    assert list_values.did_you_mean("Mumbay", []) == ""
+    assert list_values.suggest_city("Mumbay", CITIES) == "Mumbai"
+    assert list_values.suggest_city("mumbay", CITIES) == "Mumbai"
+    assert list_values.suggest_city("Pue", CITIES) == "Pune"
+    assert list_values.suggest_city("pune", CITIES) == ""  # known, in another case
+    assert list_values.suggest_city("Goa", CITIES) == ""  # near nothing
+    assert list_values.suggest_city("  ", CITIES) == ""
+    assert list_values.suggest_city("Mumbay", []) == ""
+
+
+def test_one_did_you_mean_serves_the_builder_and_the_parser_at_their_cutoffs() -> None:
+    """core/near_names is the one implementation: the builder's looser cutoff (0.6) and
+    the parser's stricter one (0.75) are its callers' arguments."""
+    assert list_values.CLOSE_ENOUGH == 0.6 and near_misses.MIN_RATIO == 0.75
+    # "Mumbaikar" → "Mumbai" is 0.8: both offer it; "Pue" → "Pune" 0.86.
+    assert near_names.did_you_mean("Mumbaikar", CITIES, cutoff=0.75) == "Mumbai"
+    # "Chenai" → "Chennai" is 0.92; "Bangalore" → "Bengaluru" is 0.67: the builder
+    # offers it (a city box, nobody lives in "Bangalore"), the parser does not.
+    assert near_names.did_you_mean("Bangalore", CITIES, cutoff=0.6) == "Bengaluru"
+    assert near_names.did_you_mean("Bangalore", CITIES, cutoff=0.75) == ""
+    assert list_values.suggest_city("Bangalore", CITIES) == "Bengaluru"
+    # The known spelling comes back, and a known name in any case is no miss.
+    assert near_names.did_you_mean("CHENAI", CITIES, cutoff=0.75) == "Chennai"
+    assert near_names.did_you_mean("DELHI", CITIES, cutoff=0.6) == ""
+
+
+def test_only_the_cities_the_whole_table_lacks_get_a_did_you_mean() -> None:
+    """A chip outside the suggested top cities is a real city all the same unless the
+    preview's whole-table check (service.unknown_cities) found no one in it."""
+    assert list_values.list_fixes(["Pue", "Pun"], CITIES, unknown={"pue"}) == [
+        {"index": 0, "item": "Pue", "suggest": "Pune"}]
+    rules = {"combinator": "and", "rules": [
+        {"field": "city", "operator": "=", "value": "Pue"},
+        {"combinator": "or", "rules": [
+            {"field": "city", "operator": "in", "value": ["Delhi", " ", "Agra"]},
+            {"field": "total_spend", "operator": ">", "value": 5},
+            {"field": "city", "operator": "is_null"}]}]}
+    assert list_values.city_values(rules) == ["Pue", "Delhi", "Agra"]
+    s = _editor()
+    s.tree = editing.from_rules({"combinator": "and", "rules": [
+        {"field": "city", "operator": "=", "value": "Pue"}]})
+    assert s.rows[1]["suggest"] == ""  # not checked yet: nothing said
+    s.unknown_cities = ["pue"]
+    assert s.rows[1]["suggest"] == "Pune"
+    s.tree = editing.set_value(s.tree, "0", "Nashik")  # known to the table, not the top
+    s.unknown_cities = []
+    assert s.rows[1]["suggest"] == ""
 
 
 def test_list_fixes_and_replace_item_keep_the_chips_order() -> None:
@@ -124,6 +165,7 @@ def test_a_pasted_list_makes_three_chips_and_blur_adds_the_last_typed_value() ->
     s.set_draft("0", "Bengaluur")
     s.commit_draft("0", "Bengaluur")  # leaving the box
     assert _chips(s) == ["Pune", "Mumbai", "Delhi", "Bengaluur"]
+    s.unknown_cities = ["bengaluur"]  # what the preview's whole-table check found
     row = next(r for r in s.rows if r["path"] == "0")
     # Offered, not applied: the chip stays as typed until the marketer clicks.
     assert row["fixes"] == [{"index": 3, "item": "Bengaluur", "suggest": "Bengaluru"}]

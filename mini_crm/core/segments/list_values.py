@@ -13,16 +13,16 @@ is the start of the next value, so it stays in the box.
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 from typing import Any
 
+from mini_crm.core.near_names import did_you_mean
 from mini_crm.core.segments import editing
 from mini_crm.core.segments.fields import field_spec
 
 TEXT_SEPARATOR = re.compile(r"[,;\n]")
-# A near miss of a known value: difflib's ratio, 0..1 (0.6 is difflib's own default;
-# "Mumbay" → "Mumbai" is 0.83, "Pue" → "Pune" 0.86, "Goa" → "Agra" 0.57, no match).
+# How near a typed city must be to a known one for the builder's "did you mean" (difflib's
+# ratio, 0..1; core/near_names says why the builder's cutoff is looser than the parser's).
 CLOSE_ENOUGH = 0.6
 
 
@@ -58,27 +58,43 @@ def known_spelling(values: list[str], known: list[str]) -> list[str]:
     return [by_fold.get(v.casefold(), v) for v in values]
 
 
-def did_you_mean(value: str, known: list[str]) -> str:
-    """The known value `value` most likely meant when it is not one itself ("Mumbay" →
-    "Mumbai"), or "" when it is known (any case), blank, or near none."""
-    value = (value or "").strip()
-    if not value or not known or value.casefold() in {k.casefold() for k in known}:
-        return ""
-    close = difflib.get_close_matches(value, known, n=1, cutoff=CLOSE_ENOUGH)
-    if not close:  # a case slip on top of a typo: "mumbay"
-        folded = {k.casefold(): k for k in known}
-        close = [folded[c] for c in difflib.get_close_matches(
-            value.casefold(), list(folded), n=1, cutoff=CLOSE_ENOUGH)]
-    return close[0] if close else ""
+def suggest_city(value: str, known: list[str]) -> str:
+    """The known city a rule's `value` most likely meant ("Mumbay" → "Mumbai"), or ""
+    when it is known (any case), blank, or near none: core/near_names at the builder's
+    cutoff."""
+    return did_you_mean(value, known, cutoff=CLOSE_ENOUGH)
 
 
-def list_fixes(items: list[str], known: list[str]) -> list[dict[str, Any]]:
+def city_values(rules: dict[str, Any]) -> list[str]:
+    """Every city a rules tree (stored shape, as `editing.to_rules` gives) names in an
+    is / is not / is any of / is none of rule, in order, as written."""
+    found: list[str] = []
+    for rule in rules.get("rules") or []:
+        if not isinstance(rule, dict):
+            continue
+        if "rules" in rule:
+            found += city_values(rule)
+        elif rule.get("field") == "city" and rule.get("operator") in ("=", "!=", "in",
+                                                                       "not_in"):
+            value = rule.get("value")
+            found += [str(v) for v in (value if isinstance(value, list) else [value])
+                      if isinstance(v, str) and v.strip()]
+    return found
+
+
+def list_fixes(items: list[str], known: list[str],
+               unknown: set[str] | None = None) -> list[dict[str, Any]]:
     """For a list rule's chips, the ones to offer a "did you mean" for: [{index, item,
-    suggest}], by position; a chip whose suggestion is already a chip is left out."""
+    suggest}], by position; a chip whose suggestion is already a chip is left out. With
+    `unknown` (case-folded cities no customer lives in, `service.unknown_cities`), only
+    those chips: one that is merely not among the `known` cities suggested is a real
+    city all the same."""
     chosen = {i.casefold() for i in items}
     fixes = []
     for index, item in enumerate(items):
-        suggest = did_you_mean(item, known)
+        if unknown is not None and item.strip().casefold() not in unknown:
+            continue
+        suggest = suggest_city(item, known)
         if suggest and suggest.casefold() not in chosen:
             fixes.append({"index": index, "item": item, "suggest": suggest})
     return fixes
