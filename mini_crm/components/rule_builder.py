@@ -11,7 +11,7 @@ from typing import Any
 
 import reflex as rx
 
-from mini_crm.components.text_field import text_field
+from mini_crm.components.text_field import text_field, typed_box
 from mini_crm.core.segments.fields import DATE_OPERATOR_LABELS, OPERATOR_LABELS
 from mini_crm.state.segments import DRAFT_BOX_ID
 from mini_crm.state.segments import SegmentEditorState as S
@@ -76,36 +76,35 @@ def _group_row(row: rx.Var) -> rx.Component:
     )
 
 
-def _box_key(path: rx.Var, slot: str) -> rx.Var:
-    """A value box's React key: the builder's revision, the row and which box of it."""
-    return S.rev.to(str) + "-" + path + "-" + slot
+def _typed(path: rx.Var, slot: str, text: rx.Var, handler: Any,
+           **props: Any) -> rx.Component:
+    """A rule's text box (`slot` of the row at `path`): text_field.typed_box, so no
+    server answer (a field change, a row moved, the editor's open) loses what is typed;
+    each change goes to `handler(path, text, seq)`."""
+    return typed_box("rule-box-" + path + "-" + slot, text,
+                     lambda v, seq: handler(path, v, seq),
+                     typed_seq=S.typed_seq, loads=S.loads, **props)
 
 
 def _value_input(row: rx.Var) -> rx.Component:
-    """Typed values go through text_field (the box owns its text; no echo resets it);
+    """Typed values go through typed_box (the box owns its text; no echo resets it);
     date pickers stay controlled inputs."""
     path = row["path"].to(str)
     kind = row["input"].to(str)
     common = {"size": "2"}
+    numeric = kind == "number"
     return rx.match(
         kind,
         ("none", rx.text("(no value needed)", size="1", color_scheme="gray")),
-        # Text, not type=number: marketers type 1,50,000, ₹10K or 1.5 lakh (core.numbers).
-        ("number", text_field(row["value"].to(str), lambda v: S.set_value(path, v, S.rev),
-                              rev=_box_key(path, "value"), input_mode="decimal",
-                              placeholder="e.g. 1,50,000 or 10K", width="150px",
-                              aria_label="Value", **common)),
         ("date", rx.input(value=row["value"].to(str), type="date",
                           on_change=lambda v: S.set_value(path, v), aria_label="Date",
                           **common)),
         ("number_pair", rx.hstack(
-            text_field(row["low"].to(str), lambda v: S.set_low(path, v, S.rev),
-                       rev=_box_key(path, "low"), input_mode="decimal", width="110px",
-                       aria_label="From", **common),
+            _typed(path, "low", row["low"].to(str), S.set_low, input_mode="decimal",
+                   width="110px", aria_label="From", **common),
             rx.text("and", size="2"),
-            text_field(row["high"].to(str), lambda v: S.set_high(path, v, S.rev),
-                       rev=_box_key(path, "high"), input_mode="decimal", width="110px",
-                       aria_label="To", **common),
+            _typed(path, "high", row["high"].to(str), S.set_high, input_mode="decimal",
+                   width="110px", aria_label="To", **common),
             align="center")),
         ("date_pair", rx.hstack(
             rx.input(value=row["low"].to(str), type="date",
@@ -115,9 +114,14 @@ def _value_input(row: rx.Var) -> rx.Component:
                      on_change=lambda v: S.set_high(path, v), aria_label="To", **common),
             align="center")),
         ("list", _list_input(row, path)),
-        text_field(row["value"].to(str), lambda v: S.set_value(path, v, S.rev),
-                   rev=_box_key(path, "value"), list="known-cities", width="220px",
-                   aria_label="Value", **common),
+        # Numbers and text in one box, so a field change from an amount to a city keeps
+        # the element the marketer is typing in (focus, caret and keys). Text, not
+        # type=number: marketers type 1,50,000, ₹10K or 1.5 lakh (core.numbers).
+        _typed(path, "value", row["value"].to(str), S.set_value,
+               input_mode=rx.cond(numeric, "decimal", "text"),
+               placeholder=rx.cond(numeric, "e.g. 1,50,000 or 10K", ""),
+               list=rx.cond(numeric, "", "known-cities"),
+               width=rx.cond(numeric, "150px", "220px"), aria_label="Value", **common),
     )
 
 
@@ -173,9 +177,9 @@ def _window_picker(row: rx.Var, path: rx.Var) -> rx.Component:
                          on_change=lambda v: S.set_window_to(path, v), aria_label="Period to"),
                 align="center", spacing="1"),
             rx.hstack(
-                text_field(row["last_days"].to(str), lambda v: S.set_window_days(path, v, S.rev),
-                           rev=_box_key(path, "days"), type="number", min=1, width="90px",
-                           size="2", aria_label="Number of days"),
+                _typed(path, "days", row["last_days"].to(str), S.set_window_days,
+                       type="number", min=1, width="90px", size="2",
+                       aria_label="Number of days"),
                 rx.text("days", size="2"), align="center", spacing="1"),
         ),
         rx.text("with an item whose", size="2", color_scheme="gray"),
@@ -186,9 +190,9 @@ def _window_picker(row: rx.Var, path: rx.Var) -> rx.Component:
             aria_label="Item key", class_name="rb-select",
         ),
         rx.text("is", size="2", color_scheme="gray"),
-        text_field(row["item_value"].to(str), lambda v: S.set_item_value(path, v, S.rev),
-                   rev=_box_key(path, "item"), placeholder="any (optional)", width="140px",
-                   size="2", aria_label="Item value"),
+        _typed(path, "item", row["item_value"].to(str), S.set_item_value,
+               placeholder="any (optional)", width="140px", size="2",
+               aria_label="Item value"),
         align="center", spacing="2", wrap="wrap", data_testid="window-picker",
     )
 

@@ -25,13 +25,21 @@ click that replaced the text and undo it; and its key is the handler's name, so 
 rows sharing `set_value` would cancel each other's pending change. The server-side work a
 key triggers is already debounced there (the live preview and the draft's autosave wait
 for a pause by generation counters).
+
+A revision remount has a gap, though: an answer that lands while keys are still being
+typed (the answer to a field change typed just before, the page's own opening) mounts a
+new box with the server's text, which lacks those keys, and the new box does not have
+the focus, so the next keys go nowhere. `typed_box` closes it for the segment builder's
+boxes: no remount at all, and the latest typed text wins (see its docstring).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
+from reflex.vars.function import FunctionStringVar
 
 
 def text_field(value: rx.Var | str, on_change: Any, *children: rx.Component,
@@ -52,3 +60,59 @@ def text_field(value: rx.Var | str, on_change: Any, *children: rx.Component,
         raise TypeError("text_field owns the box's text: pass it as the first argument")
     make = rx.text_area if multiline else rx.input
     return make(*children, default_value=value, on_change=on_change, key=rev, **props)
+
+
+# Boxes whose text the server can replace while they are being typed in (the rule
+# builder's value boxes, the segment name): see `typed_box`.
+_TYPED_JS = """((id, loads) => {
+  const m = (window.__mcTyped ||= {seq: 0});
+  m.seq = Math.max(m.seq + 1, Date.now());
+  const el = document.getElementById(id);
+  if (el) el.__mcTyped = {seq: m.seq, loads: loads};
+  return m.seq;
+})"""
+# React writes an uncontrolled box's `value` when it mounts, so a later `defaultValue`
+# no longer shows: the server's text is written into the box here when it wins.
+_SHOW_JS = """((id, text, ack, loads) => {
+  const el = typeof document === "undefined" ? null : document.getElementById(id);
+  if (!el || el.value === text) return text;
+  const typed = el.__mcTyped;
+  if (typed && typed.seq > ack) return el.value;
+  if (typed && typed.loads < loads) {
+    queueMicrotask(() => {
+      if (el.__mcTyped !== typed) return;
+      if (el._valueTracker) el._valueTracker.setValue(el.value + "\\u0000");
+      el.dispatchEvent(new Event("input", {bubbles: true}));
+    });
+    return el.value;
+  }
+  queueMicrotask(() => { if (el.__mcTyped === typed) el.value = text; });
+  return text;
+})"""
+_TYPED = FunctionStringVar.create(_TYPED_JS)
+_SHOW = FunctionStringVar.create(_SHOW_JS)
+
+
+def typed_box(box_id: rx.Var | str, value: rx.Var | str, send: Callable[[Any, Any], Any],
+              *, typed_seq: rx.Var, loads: rx.Var, **props: Any) -> rx.Component:
+    """A text box whose latest typed text wins over any server answer that lands after
+    the keys were typed: `text_field`'s uncontrolled box, without a revision key.
+
+    The box is one element for as long as `box_id` names the same box (its DOM id and
+    React key), so it keeps focus and caret whatever the server answers. Each change is
+    sent as `send(text, seq)`: `seq` numbers the tab's keystrokes (it only grows, across
+    reloads too: at least the clock's milliseconds), and the handler stores the last
+    one it applied in `typed_seq`. Whenever the server's `value` for the box changes:
+    - keys the server has not applied yet (the box's last seq above `typed_seq`): the box
+      keeps its text (those keys are on their way and will set the server's value);
+    - keys applied before the editor was opened or loaded afresh (`loads`, which only
+      such a (re)load bumps, is newer than the box's last keys): the box keeps its text
+      and sends it again, so the load does not undo it;
+    - otherwise the server's text replaces the box's (a value picked by a click, a field
+      change that clears it, rules moved up a row, an AI fill).
+    A box never typed in simply shows the server's text."""
+    if "value" in props:
+        raise TypeError("typed_box owns the box's text: pass it as the second argument")
+    return rx.input(id=box_id, key=box_id,
+                    default_value=_SHOW.call(box_id, value, typed_seq, loads),
+                    on_change=lambda v: send(v, _TYPED.call(box_id, loads)), **props)

@@ -6,7 +6,7 @@ import reflex as rx
 
 from mini_crm.components.layout import page_shell
 from mini_crm.components.rule_builder import rule_builder
-from mini_crm.components.text_field import text_field
+from mini_crm.components.text_field import typed_box
 from mini_crm.components.ui import confirm_dialog, empty_state, loading_bar, responsive_table
 from mini_crm.core.segments import service as segment_limits
 from mini_crm.state.segment_list import SegmentListState as L
@@ -175,10 +175,11 @@ def _editor_grid() -> rx.Component:
         rx.vstack(
             rx.card(rx.vstack(
                 rx.text("Name", size="2", weight="medium"),
-                text_field(E.name, E.set_segment_name, rev=E.rev, size="3",
-                           placeholder="e.g. Lapsed big spenders in Mumbai",
-                           aria_label="Segment name", data_testid="segment-name",
-                           width="100%", max_length=segment_limits.MAX_NAME),
+                typed_box("segment-name-box", E.name, E.set_segment_name,
+                          typed_seq=E.typed_seq, loads=E.loads, size="3",
+                          placeholder="e.g. Lapsed big spenders in Mumbai",
+                          aria_label="Segment name", data_testid="segment-name",
+                          width="100%", max_length=segment_limits.MAX_NAME),
                 width="100%"), width="100%"),
             rx.card(rule_builder(), width="100%"),
             rx.hstack(

@@ -17,7 +17,7 @@ from mini_crm.state.segment_answers import ai_rules, lookalike_rules
 
 class SegmentAssist(rx.State, mixin=True):
     """The AI assist's fields and handlers (see the module docstring). The builder's own
-    fields (`tree`, `name`, `segment_id`, `rev`, ...) belong to the state using it."""
+    fields (`tree`, `name`, `segment_id`, ...) belong to the state using it."""
 
     # Plain-English prompt: fills the builder for review, never saves.
     ai_prompt: str = ""
@@ -151,8 +151,7 @@ class SegmentAssist(rx.State, mixin=True):
             return False
         self.ai_source = source
         self.tree = editing.from_rules(answer["rules"])
-        self.dirty = True
-        self.rev += 1
+        self.dirty = True  # the boxes show the new rules (text_field.typed_box)
         self.saved_message = ""
         if source == "lookalike" and self.segment_id:
             # A new audience, not an edit of the one it was modelled on: saving it must

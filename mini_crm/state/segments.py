@@ -67,10 +67,13 @@ class SegmentEditorState(SegmentAssist, AppState):
     # after a network blip or a failover) starts from a fresh state, and hydrate hands
     # the browser's copy back to it before on_load runs (see `_restore`).
     kept: str = rx.SessionStorage("", name="mc_segment_editor")
-    # The value boxes own what is typed (components/text_field.py, keyed by this and the
-    # row's path): every edit but typing bumps it, so rows that moved, a rule replaced or
-    # a value set by a click show the server's copy.
-    rev: int = 0
+    # The value boxes and the name own what is typed (components/text_field.typed_box):
+    # the last keystroke the server applied (the tab numbers them), and a counter of the
+    # editor's opens and loads. A box shows the server's text unless keys typed into it
+    # are not applied yet, or were applied before an open or load replaced the editor:
+    # the marketer's latest text wins over any answer that lands after it was typed.
+    typed_seq: int = 0
+    loads: int = 0
     # Case-folded cities the rules name that no customer lives in, checked on the whole
     # table with each preview (service.unknown_cities): only these get "did you mean".
     unknown_cities: list[str] = []
@@ -172,7 +175,7 @@ class SegmentEditorState(SegmentAssist, AppState):
                 self.segment_id, self.name = loaded["id"], loaded["name"]
                 self.tree = editing.from_rules(loaded["rules"])
                 self.dirty = False
-                self.rev += 1
+                self.loads += 1
         yield SegmentEditorState.refresh_preview
         if loaded is None and buyers_of.isdigit() and len(buyers_of) <= 12:
             yield SegmentEditorState.find_buyer_lookalikes(int(buyers_of))
@@ -199,30 +202,29 @@ class SegmentEditorState(SegmentAssist, AppState):
     def reset_editor(self) -> None:
         """Start the builder afresh: a new, empty, unsaved segment with no notices, no
         half-typed list values and an empty AI assist. The value boxes show it (revision
-        bump) and a preview still running for the old rules is dropped (generation
-        bump); what the builder knows of the data (cities, fields) stays. The Segments
-        page's open and the campaign wizard's (which embeds the builder) call it."""
+        bump, `loads`: text typed before it is sent again, not lost) and a preview still
+        running for the old rules is dropped (generation bump); what the builder knows of
+        the data (cities, fields) stays. The Segments page's open and the campaign
+        wizard's (which embeds the builder) call it."""
         self.segment_id, self.name, self.tree = 0, "", editing.empty_tree()
         self.found, self.dirty = True, False
         self.saved_message = self.save_error = self.error = self.error_path = ""
         self.drafts, self._sent, self.unknown_cities = {}, {}, []
         self.reset_assist()
-        self.rev += 1
+        self.loads += 1
         self._generation += 1
 
-    def _edit(self, tree: dict[str, Any], typed: bool = False, seen: int = -1):
-        """Any change of the rules; `typed`: a box's own text, which it shows already;
-        `seen`: the revision that box was mounted at (-1: not told)."""
-        if not typed:
-            # Remount the boxes only when their text changes (editing.box_texts).
-            if editing.box_texts(tree) != editing.box_texts(self.tree):
-                self.rev += 1
-        elif tree == self.tree:
+    def _typed(self, seq: int) -> None:
+        """Keystroke `seq` of the tab is applied (see `typed_seq`); -1: not numbered."""
+        if seq > self.typed_seq:
+            self.typed_seq = seq
+
+    def _edit(self, tree: dict[str, Any], typed: bool = False):
+        """Any change of the rules; `typed`: a box's own text, which it shows already.
+        The boxes show the new tree's text themselves (text_field.typed_box): nothing
+        is remounted, so no key typed meanwhile is lost with an old box."""
+        if typed and tree == self.tree:
             return None
-        elif 0 <= seen != self.rev:
-            # The box that sent this text was replaced before it arrived (an earlier edit's
-            # answer remounted it with the older text): show the text in its replacement.
-            self.rev += 1
         self.tree, self.dirty = tree, True
         self.saved_message = self.save_error = ""  # an edit answers the last notice
         self._generation += 1
@@ -264,17 +266,27 @@ class SegmentEditorState(SegmentAssist, AppState):
     def set_operator(self, path: str, operator: str):
         return self._edit(editing.set_operator(self.tree, path, operator))
 
-    @rx.event
-    def set_value(self, path: str, value: str, seen: int = -1):
-        return self._edit(editing.set_value(self.tree, path, value), typed=True, seen=seen)
+    def _typed_edit(self, seq: int, edit: Any, *args: Any):
+        """Text typed into a rule's box (keystroke `seq`): `edit(tree, *args)` applied.
+        A rule that went before the text arrived (removed meanwhile) takes nothing."""
+        self._typed(int(seq))
+        try:
+            tree = edit(self.tree, *args)
+        except (IndexError, KeyError, TypeError):
+            return None
+        return self._edit(tree, typed=True)
 
     @rx.event
-    def set_low(self, path: str, value: str, seen: int = -1):
-        return self._edit(editing.set_value(self.tree, path, value, slot=0), typed=True, seen=seen)
+    def set_value(self, path: str, value: str, seq: int = -1):
+        return self._typed_edit(seq, editing.set_value, path, value)
 
     @rx.event
-    def set_high(self, path: str, value: str, seen: int = -1):
-        return self._edit(editing.set_value(self.tree, path, value, slot=1), typed=True, seen=seen)
+    def set_low(self, path: str, value: str, seq: int = -1):
+        return self._typed_edit(seq, editing.set_value, path, value, 0)
+
+    @rx.event
+    def set_high(self, path: str, value: str, seq: int = -1):
+        return self._typed_edit(seq, editing.set_value, path, value, 1)
 
     # Windowed order rules: the period and an optional item filter.
     @rx.event
@@ -282,9 +294,8 @@ class SegmentEditorState(SegmentAssist, AppState):
         return self._edit(editing.set_window_mode(self.tree, path, mode))
 
     @rx.event
-    def set_window_days(self, path: str, text: str, seen: int = -1):
-        return self._edit(editing.set_window_days(self.tree, path, text), typed=True,
-                          seen=seen)
+    def set_window_days(self, path: str, text: str, seq: int = -1):
+        return self._typed_edit(seq, editing.set_window_days, path, text)
 
     @rx.event
     def set_window_from(self, path: str, value: str):
@@ -301,11 +312,10 @@ class SegmentEditorState(SegmentAssist, AppState):
                                                   str(row.get("item_value", ""))))
 
     @rx.event
-    def set_item_value(self, path: str, value: str, seen: int = -1):
+    def set_item_value(self, path: str, value: str, seq: int = -1):
         row = next((r for r in self.rows if r["path"] == path), {})
-        return self._edit(editing.set_items_match(self.tree, path,
-                                                  str(row.get("item_key", "category")), value),
-                          typed=True, seen=seen)
+        return self._typed_edit(seq, editing.set_items_match, path,
+                                str(row.get("item_key", "category")), value)
 
     @rx.event
     def use_value(self, path: str, value: str):
@@ -374,7 +384,8 @@ class SegmentEditorState(SegmentAssist, AppState):
         return events if isinstance(events, list) else [] if events is None else [events]
 
     @rx.event
-    def set_segment_name(self, name: str):
+    def set_segment_name(self, name: str, seq: int = -1):
+        self._typed(int(seq))
         if name != self.name:
             self.dirty = True
         self.name = name
@@ -405,7 +416,7 @@ class SegmentEditorState(SegmentAssist, AppState):
                                            or "")) or 0
         self.tree, self.name = tree, name
         self.dirty = kept.get("dirty") is not False  # unknown: unsaved, ask before leaving
-        self.rev += 1
+        self.loads += 1
         self._generation += 1
         return True
 

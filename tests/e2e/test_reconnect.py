@@ -75,7 +75,7 @@ def test_a_lost_connection_shows_a_banner_and_keeps_the_unsaved_segment(
     expected = _size(e2e_env, edited)
     expect(size).to_have_text(expected)
     # The box still shows what was typed: changing the operator just before typing does
-    # not remount it when the server's answer lands (editing.box_texts).
+    # not replace it when the server's answer lands (text_field.typed_box).
     expect(row.get_by_label("Value")).to_have_value("2")
     page.get_by_test_id("segment-name").fill("Repeat buyers, kept")
     # What the server has: the editor's copy in sessionStorage carries the name once the

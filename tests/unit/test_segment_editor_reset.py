@@ -31,18 +31,20 @@ def test_reset_editor_empties_what_was_edited_and_keeps_what_it_knows_of_the_dat
     s.ai_warnings = ["“Pume” is not a city in your data: did you mean Pune?"]
     s.cities = ["Pune", "Mumbai"]
     s.found, s.dirty = False, True  # a missing segment's card; unsaved edits
-    rev, generation = s.rev, s._generation
+    s.unknown_cities = ["mumbay"]
+    loads, generation = s.loads, s._generation
 
     s.reset_editor()
 
     assert (s.segment_id, s.name, s.tree) == (0, "", editing.empty_tree())
     assert (s.found, s.dirty) == (True, False)  # an editor again, nothing to lose
     assert (s.saved_message, s.save_error, s.error, s.error_path) == ("", "", "", "")
-    assert s.drafts == {}
+    assert s.drafts == {} and s.unknown_cities == []
     assert (s.ai_prompt, s.ai_engine, s.ai_note, s.ai_error, s.ai_source) == ("",) * 5
     assert (s.ai_explanation, s.ai_unused, s._ai_pending, s.ai_warnings) == ([], [], {}, [])
-    # The boxes mount afresh on the empty rules; a preview still running is dropped.
-    assert (s.rev, s._generation) == (rev + 1, generation + 1)
+    # A load for the boxes (what was typed before it is sent again, not lost); a preview
+    # still running is dropped.
+    assert (s.loads, s._generation) == (loads + 1, generation + 1)
     assert s.cities == ["Pune", "Mumbai"]
 
 
@@ -80,19 +82,22 @@ def test_edits_and_a_new_name_are_unsaved_work_for_the_leave_guard() -> None:
     assert s.dirty is True
 
 
-def test_text_from_a_replaced_box_is_shown_in_its_replacement() -> None:
-    """A value typed into a box that an earlier edit's answer then replaced (it remounted
-    with the older text) is shown again: the handler is told the revision the box was
-    mounted at, and a stale one bumps the revision so the new box shows the server's text.
-    """
+def test_typed_text_records_its_keystroke_and_a_gone_rule_takes_nothing() -> None:
+    """Each box's change carries the tab's keystroke number; the state keeps the last one
+    applied (the boxes keep keys it has not applied yet over its older text), and text
+    for a rule removed before it arrived is dropped, not an error."""
     s = _at("/segments/new")
     s.tree = editing.set_field(editing.empty_tree(), "0", "city")
-    s.rev = 5
-    s.set_value("0", "Mumbai", 5)  # typed into the current box: nothing to remount
-    assert s.rev == 5 and editing.to_rules(s.tree)["rules"][0]["value"] == "Mumbai"
-    s.set_value("0", "Mumbai Central", 4)  # typed into a box revision 5 replaced
-    assert s.rev == 6 and editing.to_rules(s.tree)["rules"][0]["value"] == "Mumbai Central"
-    s.set_value("0", "Pune", -1)  # not told: as before
-    assert s.rev == 6
-    s.set_value("0", "Pune", 3)  # the same text again: no change, no remount
-    assert s.rev == 6
+    s.set_value("0", "Mumbai", 1764500000001)
+    assert s.typed_seq == 1764500000001
+    assert editing.to_rules(s.tree)["rules"][0]["value"] == "Mumbai"
+    s.set_segment_name("Mumbai", 1764500000002)
+    assert (s.typed_seq, s.name) == (1764500000002, "Mumbai")
+    s.set_value("0", "Pune")  # not numbered: the last number stays
+    assert s.typed_seq == 1764500000002
+    loads = s.loads
+    assert s.set_value("3", "Delhi", 1764500000003) is None  # no rule 3 (any more)
+    assert s.typed_seq == 1764500000003
+    assert editing.to_rules(s.tree)["rules"][0]["value"] == "Pune"
+    # Typing is never a load: only an open, a load or a reset tells boxes to resend.
+    assert s.loads == loads

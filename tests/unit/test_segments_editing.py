@@ -151,24 +151,6 @@ def test_attribute_fields_are_named_in_words() -> None:
     assert options["city"] == "City"
 
 
-def test_box_texts_change_only_when_a_box_would_show_other_text() -> None:
-    """The builder remounts its text boxes only when box_texts changes (a remount shows
-    the server's text and drops keys typed before the server answered)."""
-    tree = editing.set_field(editing.empty_tree(), "0", "order_count")
-    tree = editing.set_value(tree, "0", "2")
-    before = editing.box_texts(tree)
-    # Edits that leave every box's text as it is: no remount.
-    assert editing.box_texts(editing.set_operator(tree, "0", ">=")) == before
-    assert editing.box_texts(editing.toggle_not(tree, "")) == before
-    assert editing.box_texts(editing.toggle_combinator(tree, "")) == before
-    # Edits that change what a box shows, or which boxes there are: remount.
-    assert editing.box_texts(editing.set_operator(tree, "0", "between")) != before
-    assert editing.box_texts(editing.set_value(tree, "0", "3")) != before
-    assert editing.box_texts(editing.add_rule(tree, "")) != before
-    two = editing.set_value(editing.add_rule(tree, ""), "1", "9")
-    assert editing.box_texts(editing.remove(two, "0")) != editing.box_texts(two)
-
-
 def test_each_rule_can_show_its_own_field_in_the_menu() -> None:
     """A rule whose field is not in the known list (an attribute no longer in the
     catalogue, an AI-filled rule) adds its field to the menu, named in words; a browser

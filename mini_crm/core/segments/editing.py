@@ -5,7 +5,7 @@ A path is the dot-joined child indices from the root group ("" is the root,
 tree; the input is never mutated.
 
 At ~460 lines this module is past the codebase's 450-line mark on purpose: the edits
-and the rows the builder renders (`flatten`, `box_texts`, the field menu) change
+and the rows the builder renders (`flatten`, the field menu) change
 together whenever a rule shape is added (a window, items_match), so they stay in one
 place.
 """
@@ -342,23 +342,6 @@ def flatten(tree: dict[str, Any], error_path: str = "", error_message: str = ""
 
 
 # What the builder's free-text boxes show, per row (components/rule_builder.py).
-_BOX_TEXTS = ("input", "value", "low", "high", "last_days", "window_from", "window_to",
-              "item_value")
-
-
-def box_texts(tree: dict[str, Any]) -> list[tuple[str, ...]]:
-    """What each rule row's text boxes show, by row path: two trees with equal box texts
-    render every box with the same text.
-
-    The builder remounts its boxes (with the server's text) only when this changes: an
-    edit that leaves every box's text as it was (an operator that keeps the value, a
-    combinator, NOT) must not remount a box the marketer is typing in, or the keys typed
-    before the server's answer arrives vanish from the box while the server keeps them.
-    """
-    return [(row["path"], *(str(row.get(key, "")) for key in _BOX_TEXTS))
-            for row in flatten(tree) if row["kind"] == "rule"]
-
-
 def _ui_path(error_path: str) -> str:
     # "rules[1].rules[0]" (RulesError) -> "1.0" (builder path)
     return ".".join(re.findall(r"\[(\d+)\]", error_path))
