@@ -37,7 +37,7 @@ def preview(rules: dict[str, Any]) -> dict[str, Any]:
         return {"error": exc.reason, "error_path": exc.path}
     if not tree.rules:  # the blank builder: no size to count (it would read as everyone)
         return {"size": 0, "sentence": figures.BLANK_SENTENCE, "error": "", "error_path": "",
-                "total": 0, "sample": []}
+                "total": 0, "sample": [], "unknown_cities": []}
     try:
         with session_scope() as session:
             result = segments.preview(session, tree, sample=6)

@@ -66,3 +66,5 @@ def test_a_city_outside_the_top_hundred_is_known_and_a_typo_is_not(
     assert service.unknown_cities(session, list_values.city_values(rules)) == ["nashk"]
     assert segment_answers.preview(rules)["unknown_cities"] == ["nashk"]
     assert service.unknown_cities(session, ["", "  "]) == []
+    # Every answer carries the key the builder reads, the blank builder's too.
+    assert segment_answers.preview({"combinator": "and", "rules": []})["unknown_cities"] == []
