@@ -10,7 +10,7 @@ send-time, lookalike), each added below its own heading.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -29,6 +29,7 @@ from mini_crm.core.ai import messages as ai_messages
 from mini_crm.core.ai import segment_rules as nl
 from mini_crm.core.ai import send_time as ai_send_time
 from mini_crm.core.ai import tags as ai_tags
+from mini_crm.core.brand_time import UtcTimestamp
 from mini_crm.models import ApiKey
 
 router = APIRouter(prefix="/api/v1/ai", tags=["ai"],
@@ -223,7 +224,7 @@ class SendWindowOut(BaseModel):
                                   "message) in the same three hours; null when there were "
                                   "too few conversions to weigh in")
     reason: str
-    next_at: datetime = Field(description="The next such time, UTC")
+    next_at: UtcTimestamp = Field(description="The next such time, UTC")
 
 
 class SendTimeOut(BaseModel):

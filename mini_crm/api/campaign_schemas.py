@@ -5,7 +5,6 @@ sitting (api/campaigns.py had grown past 450 lines)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
@@ -13,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from mini_crm.api.segments import EXAMPLE_RULES
 from mini_crm.api.whole_numbers import WholeNumber
+from mini_crm.core.brand_time import UtcTimestamp
 from mini_crm.core.campaigns import ab_test
 from mini_crm.core.ingestion.schemas import InputTimestamp
 
@@ -233,10 +233,10 @@ class AbTestOut(BaseModel):
     test_hours: int
     metric: str
     phase: str | None = Field(description="testing (rest waiting) or decided")
-    decide_at: datetime | None = Field(description="when the winner is picked (UTC)")
+    decide_at: UtcTimestamp | None = Field(description="when the winner is picked (UTC)")
     waiting: int = Field(description="recipients held for the winner's message")
     decided_by: str | None = Field(description="auto or manual; null while testing")
-    decided_at: str | None
+    decided_at: UtcTimestamp | None
     reason: str | None = Field(description="why this winner, or why none, in words")
     p_value: float | None = Field(description="the (Holm-adjusted) p-value that decided")
     method: str | None
@@ -256,10 +256,10 @@ class CampaignOut(BaseModel):
     tags: list[str]
     objective: str | None
     created_by_email: str | None
-    created_at: datetime
-    scheduled_at: datetime | None
-    started_at: datetime | None
-    completed_at: datetime | None
+    created_at: UtcTimestamp
+    scheduled_at: UtcTimestamp | None
+    started_at: UtcTimestamp | None
+    completed_at: UtcTimestamp | None
     audience_size: int
     pending: int
     sent: int

@@ -67,7 +67,7 @@ def _set(session: Session, external_id: str, channels: list[str] | None, value: 
     except LookupError as exc:
         raise ApiError(404, str(exc)) from exc
     except consent.ConsentError as exc:
-        raise ApiError(422, str(exc), details={"field": "channels"}) from exc
+        raise ApiError(422, str(exc), details={"field": exc.field}) from exc
     session.commit()  # before the answer: a 200 means the opt-out is stored
     return ConsentOut(external_id=external_id, consent=state)
 
@@ -129,8 +129,8 @@ def list_suppressions(cursor: str | None = None, limit: int = Query(100, ge=1, l
                       _key: ApiKey = Depends(require_scope("read")),
                       session: Session = Depends(db_session)) -> dict[str, Any]:
     try:
-        # Clamped: a forged cursor past any id must not overflow SQLite's INTEGER.
-        before = min(decode_cursor(cursor), 2**62) or None
+        # decode_cursor refuses ids past the id range (they would overflow the driver).
+        before = decode_cursor(cursor) or None
     except ValueError as exc:
         raise ApiError(422, str(exc), details={"field": "cursor"}) from exc
     rows, more = suppression.list_after(session, before_id=before, limit=limit,

@@ -22,7 +22,13 @@ from mini_crm.api.errors import ERROR_SCHEMA, ApiError, not_json_message
 from mini_crm.core import consent
 from mini_crm.core.auth import audit
 from mini_crm.core.ingestion import limits, reads, stream
-from mini_crm.core.ingestion.schemas import CustomerIn, OrderIn, Validated, validate_items
+from mini_crm.core.ingestion.schemas import (
+    MAX_NESTING,
+    CustomerIn,
+    OrderIn,
+    Validated,
+    validate_items,
+)
 from mini_crm.core.ingestion.upsert import (
     OrdersWritten,
     ingest_customers,
@@ -80,6 +86,9 @@ async def _items(request: Request, model: type[BaseModel]) -> list[Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, not_json_message(body)) from exc
+    except RecursionError as exc:  # the parser recurses: thousands of nested [ or {
+        raise ApiError(400, "body is not valid JSON: it nests lists and objects too deep "
+                       f"to read (at most {MAX_NESTING} levels in a value)") from exc
     if not isinstance(data, dict):
         raise ApiError(422, "the body must be a JSON object: one item, or "
                        "{\"items\": [...]}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -13,6 +12,7 @@ from mini_crm.api.deps import db_session, require_scope
 from mini_crm.api.errors import ERROR_SCHEMA, ApiError
 from mini_crm.api.whole_numbers import WholeNumber
 from mini_crm.core import segments
+from mini_crm.core.brand_time import UtcTimestamp, utc_text
 from mini_crm.core.segments import service
 from mini_crm.models import Segment
 
@@ -77,8 +77,8 @@ class SegmentOut(BaseModel):
                                       "\"Invalid rules: <reason>\"")
     rules_error: str | None = Field(default=None, description="why the saved rules no "
                                     "longer validate (null when they do)")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
 
 
 def _out(session: Session, seg: Segment) -> SegmentOut:
@@ -96,8 +96,7 @@ def preview(body: PreviewIn, _key: Any = Depends(require_scope("read")),
     tree = segments.parse_audience(body.rules)
     result = segments.preview(session, tree, sample=body.sample)
     sample = [{**row, "total_spend": str(row["total_spend"]),
-               "last_order_at": row["last_order_at"].isoformat() if row["last_order_at"]
-               else None} for row in result.sample]
+               "last_order_at": utc_text(row["last_order_at"])} for row in result.sample]
     return PreviewOut(size=result.size, sample=sample, description=segments.describe(tree))
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from mini_crm.core import text_checks
 from mini_crm.core.auth import audit
 from mini_crm.models import ApiKey, utcnow
 
@@ -47,6 +48,7 @@ def create_key(session: Session, name: str, scopes: list[str],
     name = name.strip()
     if not name:
         raise ValueError("an API key needs a name")
+    text_checks.check_text(name, "an API key name")  # shown in Settings and the audit trail
     scopes = parse_scopes(scopes)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(name=name, prefix=secret[:10], key_hash=hash_key(secret), scopes=scopes,

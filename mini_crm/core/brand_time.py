@@ -14,6 +14,9 @@ one place that converts between the two:
   "this_week" | "last_week", now)` → brand dates;
 - `parse_input_timestamp(value)`: an input timestamp (API, CSV) → naive UTC; without an
   offset it is read as brand wall-clock time, with one it is converted.
+- `utc_text(ts)` / `UtcTimestamp`: a timestamp as every answer and export gives it out,
+  UTC with "Z" (`2026-11-30T16:56:01.376125Z`), so a client that sends it back gets the
+  same instant: an offset-less text would be read as brand time, hours off.
 - `parse_people_date(text)`: a date as a person types it in a spreadsheet or the rule
   builder, "29/11/2026" (or 29-11-2026, 29.11.2026) in DATE_ORDER (DMY by default, MDY
   allowed), or with the month in letters ("29-Nov-2026", "Nov 29, 2026"), optionally
@@ -29,7 +32,10 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import PlainSerializer, WithJsonSchema
 
 from mini_crm.settings import get_settings
 
@@ -47,6 +53,31 @@ class TimestampError(ValueError):
 # 9999-12-31 overflows. 1900..2199 holds every birthday, order and schedule a brand has.
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2199, 12, 31)
+
+
+def utc_text(value: datetime | str | None) -> str | None:
+    """A timestamp for an API answer or an export: ISO 8601 in UTC ending in "Z".
+
+    Stored timestamps are naive UTC; without a marker a client reads (and our own inputs
+    read) them as brand wall-clock time, so every timestamp that leaves the app goes
+    through here. Naive values are UTC, aware ones are converted; a text (an ISO time
+    kept inside a JSON column) is read first, the same way. None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat() + "Z"
+
+
+# A response model's timestamp field: serialised by `utc_text` (the one place answers
+# write timestamps), so Swagger's type is still date-time.
+UtcTimestamp = Annotated[datetime, PlainSerializer(utc_text, return_type=str,
+                                                   when_used="json"),
+                         WithJsonSchema({"type": "string", "format": "date-time",
+                                         "description": "UTC, ending in Z"},
+                                        mode="serialization")]
 
 
 def check_supported(day: date, what: str = "the date") -> date:

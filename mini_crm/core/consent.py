@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from mini_crm.core import suppression
+from mini_crm.core import suppression, text_checks
 from mini_crm.core.auth import audit
 from mini_crm.core.contacts import (
     ADDRESS_FIELD,
@@ -41,7 +41,21 @@ SOURCES = ("api", "ui", "import", "unsubscribe_link", "inbound")
 
 
 class ConsentError(ValueError):
-    """A consent request that cannot be applied (unknown channel, missing customer...)."""
+    """A consent request that cannot be applied (unknown channel, a bad reason...);
+    `field` names the input at fault."""
+
+    def __init__(self, message: str, field: str = "channels") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_reason(reason: str | None) -> str | None:
+    """The reason as given, or ConsentError(field "reason") when it holds a control
+    character: it is stored on the suppression list and in the audit trail and shown
+    on pages and in CSV exports (core.text_checks, the check every stored text shares)."""
+    if problem := text_checks.control_problem(reason, "the reason"):
+        raise ConsentError(problem, "reason")
+    return reason
 
 
 @dataclass(frozen=True)
@@ -225,8 +239,10 @@ def set_channels(session: Session, external_id: str, channels: list[str] | None,
     this record's own consent was already on. (Ingest never does: a sync that carries
     `consent: true` for everyone must not undo a STOP sent under another record.)
     Returns the customer's consent afterwards. Raises LookupError for an unknown
-    external_id and ConsentError for an unknown channel.
+    external_id and ConsentError for an unknown channel or a reason holding a control
+    character.
     """
+    check_reason(change.reason)
     wanted = dict.fromkeys(check_channels(channels), value)
     customer = _customer(session, external_id)
     apply(session, {int(customer.id): wanted}, change)  # type: ignore[arg-type]
@@ -269,6 +285,7 @@ def set_by_address(session: Session, channel: str, raw_address: str, value: bool
     InvalidContact for an unreadable address, ConsentError for an unknown channel.
     """
     check_channels([channel])
+    check_reason(change.reason)
     address = normalise_address(channel, raw_address)
     if address is None:
         raise InvalidContact("no address given")

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, func, select
 
-from mini_crm.core import text_checks
+from mini_crm.core import brand_time, text_checks
 from mini_crm.core.auth import audit
 from mini_crm.core.contacts import CHANNELS, InvalidContact, blank_to_none, normalise_address
 from mini_crm.models import Suppression, utcnow
@@ -192,4 +192,4 @@ def list_after(session: Session, *, before_id: int | None, limit: int,
 def as_json(row: Suppression) -> dict[str, Any]:
     return {"id": row.id, "address": row.address, "channel": row.channel,
             "reason": row.reason, "source": row.source, "created_by": row.created_by,
-            "created_at": row.created_at.isoformat()}
+            "created_at": brand_time.utc_text(row.created_at)}

@@ -252,3 +252,19 @@ def test_cross_origin_api_errors_keep_cors_headers(reflex_like: httpx.Client) ->
     r = reflex_like.get("/api/v1/customers", headers={"Origin": allowed})
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
     assert r.headers["access-control-allow-origin"] == allowed
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("/api/v1/customers/a%0Ab", "no customer with external_id 'a\\nb'"),
+    ("/api/v1/orders/%0A", "no order with external_id '\\n'"),
+    ("/api/v1/no%0Awhere", "no API endpoint at GET /api/v1/no"),
+])
+def test_a_line_break_in_an_api_path_still_gets_the_json_shape(
+        reflex_like: httpx.Client, make_key, path: str, message: str) -> None:
+    # Starlette's `{x:path}` pattern stopped at a newline, so no layer matched (not even
+    # the top-level mount): Starlette's plain-text "Not Found", without X-Request-ID.
+    r = reflex_like.get(path, headers=make_key("read"))
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers.get("x-request-id")
+    assert r.json()["error"]["message"].startswith(message)

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from mini_crm.core import jobs
+from mini_crm.core import brand_time, jobs
 from mini_crm.core.ingestion import csv_import
 from mini_crm.core.ingestion.csv_reader import DELIMITERS, ENCODING_LABELS
 from mini_crm.core.ingestion.import_runner import run_import
@@ -205,7 +205,7 @@ def import_status(session: Session, import_id: str, errors_limit: int = 100
 
 
 def _iso(value: Any) -> str | None:
-    return None if value is None else value.isoformat() + "Z"
+    return brand_time.utc_text(value)
 
 
 def error_rows(import_id: str, page: int = 1000) -> Iterator[tuple[int, str | None, str]]:

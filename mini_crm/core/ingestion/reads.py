@@ -8,10 +8,14 @@ from typing import Any
 from sqlmodel import Session, select
 
 from mini_crm.core import contacts
+from mini_crm.core.brand_time import utc_text
 from mini_crm.core.consent import consent_of, suppressed_channels
 from mini_crm.models import Customer, Order
 
 MAX_LIMIT = 500
+# Ids are 32-bit on every supported database (api/campaign_schemas.MAX_ID): a cursor past
+# that names no row, and a larger number overflows the database driver (a 500).
+MAX_CURSOR_ID = 2_147_483_647
 
 
 def encode_cursor(last_id: int) -> str:
@@ -19,12 +23,15 @@ def encode_cursor(last_id: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> int:
+    """The id a cursor from `encode_cursor` points past; 0 for none. ValueError (the
+    message for the user) for anything else, an id outside 0..MAX_CURSOR_ID included."""
     if not cursor:
         return 0
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "id" or not value.isdigit():
+        if kind != "id" or not (value.isascii() and value.isdigit()) or len(value) > 10 \
+                or int(value) > MAX_CURSOR_ID:
             raise ValueError
         return int(value)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -41,17 +48,17 @@ def customer_json(c: Customer, suppressed: dict[str, bool]) -> dict[str, Any]:
         and contacts.sms_reachable(c.phone_type),
         "city": c.city, "attributes": c.attributes, "is_stub": c.is_stub,
         "consent": consent_of(c), "suppressed": suppressed,
-        "created_at": c.created_at.isoformat(), "updated_at": c.updated_at.isoformat(),
+        "created_at": utc_text(c.created_at), "updated_at": utc_text(c.updated_at),
         "stats": {"total_spend": str(c.total_spend), "order_count": c.order_count,
-                  "first_order_at": c.first_order_at.isoformat() if c.first_order_at else None,
-                  "last_order_at": c.last_order_at.isoformat() if c.last_order_at else None},
+                  "first_order_at": utc_text(c.first_order_at),
+                  "last_order_at": utc_text(c.last_order_at)},
     }
 
 
 def order_json(o: Order, customer_external_id: str) -> dict[str, Any]:
     return {"external_id": o.external_id, "customer_external_id": customer_external_id,
             "amount": str(o.amount), "currency": o.currency, "status": o.status,
-            "ordered_at": o.ordered_at.isoformat(), "items": o.items}
+            "ordered_at": utc_text(o.ordered_at), "items": o.items}
 
 
 def get_customer(session: Session, external_id: str) -> Customer | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -90,6 +91,71 @@ def _no_nul(value: Any, where: str = "") -> Any:
         for i, v in enumerate(value):
             _no_nul(v, f"{where}[{i}]")
     return value
+
+
+# Free-form JSON values (an attribute's value, an order's line items) may nest lists and
+# objects at most this deep: enough for any real record, and far from where parsing,
+# storing or serialising one (recursive on every layer) would fail with a 500.
+MAX_NESTING = 10
+# Attribute numbers are compared as doubles by rules (segments.schema.ATTRIBUTE_NUMBER):
+# exact only up to 2**53, so a larger one is refused here rather than stored and then
+# refused by every rule on it. Ids and card numbers that long belong in text.
+MAX_ATTRIBUTE_NUMBER = 2**53
+
+
+def nesting_problem(item: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, message) when a value of `item` (each attribute's value on its own) nests
+    lists and objects more than MAX_NESTING levels deep, else None. Iterative, so a value
+    nested thousands deep is measured without recursion: run it before the item's
+    (recursive) validation."""
+    for key, top in item.items():
+        parts = ([(f"attributes.{k}", v) for k, v in top.items()]
+                 if key == "attributes" and isinstance(top, dict) else [(key, top)])
+        for field, value in parts:
+            if _nesting(value) > MAX_NESTING:
+                return field, (f"{field} nests lists and objects more than {MAX_NESTING} "
+                               "levels deep; flatten it")
+    return None
+
+
+def _nesting(value: Any) -> int:
+    """How many lists/objects deep `value` goes (0 for a plain value), counted only up
+    to MAX_NESTING + 1."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING:
+                break
+            stack.extend((x, depth + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
+def json_number_problem(value: Any, field: str, *, limit: int | None = None) -> str | None:
+    """The sentence for the first number in `value` (a JSON value, walked without
+    recursion) that cannot be stored as sent, else None: NaN and infinity (JSON has
+    neither; `1e400`, `Infinity`, `NaN` reach us as floats a JSON column stores as null)
+    and, with `limit`, numbers larger than it."""
+    stack = [(value, field)]
+    while stack:
+        v, where = stack.pop()
+        if isinstance(v, dict):
+            stack.extend((x, f"{where}.{k}") for k, x in v.items())
+        elif isinstance(v, list):
+            stack.extend((x, f"{where}[{i}]") for i, x in enumerate(v))
+        elif isinstance(v, float) and math.isinf(v):
+            return (f"{where} is too large a number (past 1.8e308, read as infinity); "
+                    "write it in digits, e.g. 150000 or 1499.50")
+        elif isinstance(v, float) and math.isnan(v):
+            return f"{where} is not a number (NaN); send a number or leave it out"
+        elif limit is not None and isinstance(v, int | float) and not isinstance(v, bool) \
+                and abs(v) > limit:
+            return (f"{where} is {plain_errors.shown(v)}, larger than a number attribute "
+                    f"can be ({limit:,}, 2**53: rules compare numbers exactly only up "
+                    "to there); send it as text (in quotes) if it is an id or a code")
+    return None
 
 
 def _printable_id(value: Any) -> Any:
@@ -231,6 +297,9 @@ class CustomerIn(_Item):
             raise ValueError(f"attribute keys must be letters, digits and _ (bad: {bad[:3]})")
         for k, x in v.items():  # a note may span lines; no other control character
             _printable(x, f"attributes.{k}", multiline=True)
+            if problem := json_number_problem(x, f"attributes.{k}",
+                                              limit=MAX_ATTRIBUTE_NUMBER):
+                raise ValueError(problem)
         # A blank text value is a missing one, stored as null like any other blank field.
         return {k: blank_to_none(x) if isinstance(x, str) else x for k, x in v.items()}
 
@@ -247,8 +316,9 @@ class OrderIn(_Item):
     currency: str = Field(
         default_factory=lambda: get_settings().brand_currency, pattern=r"^[A-Z]{3}$",
         description="ISO 4217 code; must be the workspace's BRAND_CURRENCY (default INR), "
-                    "which is also the default. Another currency is a per-item error: "
-                    "no exchange rates are kept, so convert the amount before sending it.")
+                    "which is also the default (for a blank or null value too). Another "
+                    "currency is a per-item error: no exchange rates are kept, so convert "
+                    "the amount before sending it.")
     status: str = Field(default="completed", min_length=1, max_length=32)
     ordered_at: datetime = Field(description=TIMESTAMP_DOC)
     items: list[dict[str, Any]] | None = None
@@ -264,6 +334,10 @@ class OrderIn(_Item):
     @field_validator("currency", mode="before")
     @classmethod
     def _currency_code(cls, v: Any) -> Any:
+        # Blank or null is a missing value, and a missing currency is the default (as
+        # every blank optional field is stored as its default or null): not an error.
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return get_settings().brand_currency
         return v.strip().upper() if isinstance(v, str) else v
 
     @field_validator("currency")
@@ -275,6 +349,14 @@ class OrderIn(_Item):
         if v != brand:
             raise ValueError(f"currency {v}: this workspace counts money in {brand}; "
                              "convert the amount before sending it")
+        return v
+
+    @field_validator("items")
+    @classmethod
+    def _line_items(cls, v: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        # A JSON column stores NaN and infinity as null: refuse them as attributes do.
+        if v is not None and (problem := json_number_problem(v, "items")):
+            raise ValueError(problem)
         return v
 
     @field_validator("status")
@@ -357,6 +439,9 @@ def validate_items(raw: list[Any], model: type[M], labels: dict[str, str] | None
     for index, item in enumerate(raw):
         if not isinstance(item, dict):
             errors.append({"index": index, "field": None, "message": "expected an object"})
+            continue
+        if deep := nesting_problem(item):
+            errors.append({"index": index, "field": deep[0], "message": deep[1]})
             continue
         try:
             good.append(model.model_validate(item))
