@@ -102,6 +102,10 @@ class Customer(SQLModel, table=True):
     external_id: str = Field(max_length=128, unique=True, index=True)
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254, index=True)  # lower-cased
+    # The inbox the email delivers to (core/contacts.inbox_key: gmail dots and +tags
+    # dropped): what the launch's dedupe and the suppression list compare. Sending uses
+    # `email`. Set with the email on every write (Core upserts, and the listener below).
+    email_key: str | None = Field(default=None, max_length=254, index=True)
     phone: str | None = Field(default=None, max_length=32, index=True)  # E.164
     # The phone's line type (core/contacts.phone_type): "mobile", "fixed_line", …;
     # set with the phone on every write. SMS skips fixed lines as no_address.
@@ -197,6 +201,14 @@ class Segment(SQLModel, table=True):
 @sa.event.listens_for(Segment, "before_update")
 def _segment_name_key(_mapper: Any, _connection: Any, target: Segment) -> None:
     target.name_key = segment_name_key(target.name)
+
+
+@sa.event.listens_for(Customer, "before_insert")
+@sa.event.listens_for(Customer, "before_update")
+def _customer_email_key(_mapper: Any, _connection: Any, target: Customer) -> None:
+    from mini_crm.core.contacts import inbox_key  # the one rule; imported late (no cycle)
+
+    target.email_key = inbox_key(target.email)
 
 
 class Campaign(SQLModel, table=True):

@@ -31,6 +31,7 @@ from mini_crm.core.contacts import (
     ADDRESS_FIELD,
     CHANNELS,
     InvalidContact,
+    address_key,
     normalise_address,
     sms_reachable,
 )
@@ -289,9 +290,10 @@ def set_by_address(session: Session, channel: str, raw_address: str, value: bool
     address = normalise_address(channel, raw_address)
     if address is None:
         raise InvalidContact("no address given")
-    column = CUSTOMER.c[ADDRESS_FIELD[channel]]
-    ids = [int(i) for i in session.execute(sa.select(CUSTOMER.c.id).where(column == address))
-           .scalars()]
+    # Every record of the inbox / handset: any spelling of a gmail address is one inbox.
+    key = address_key(channel, address)
+    ids = [int(i) for i in session.execute(
+        sa.select(CUSTOMER.c.id).where(suppression.customer_key(channel) == key)).scalars()]
     changed = apply(session, dict.fromkeys(ids, {channel: value}), change)
     if value:
         suppression.delete_pairs(session, [(address, channel)])

@@ -13,6 +13,11 @@ here, so equality of the stored strings is equality of the addresses:
   phone number ("call me") and numbers a spreadsheet turned into floats ("9.19877E+11",
   whose last digits are lost) are refused rather than guessed at.
 
+For comparing (dedupe at launch, the suppression list) an email also has an inbox key,
+`inbox_key`: Gmail's dots and the "+tag" of providers that ignore it are dropped, so
+the spellings of one inbox compare equal while the address is stored (and sent to) as
+the customer wrote it.
+
 A refused value raises `InvalidContact` (a ValueError) whose message is written for a
 marketer reading an import report.
 """
@@ -64,6 +69,44 @@ def normalise_email(raw: str | None) -> str | None:
     except EmailNotValidError as exc:
         raise InvalidContact(f"{_shown(value)} is not a valid email address: {exc}") from exc
     return checked.normalized.lower()
+
+
+# Inbox keys (dedupe and suppression, never sending). Gmail ignores dots in the local
+# part and serves googlemail.com as the same inbox; these providers deliver
+# "name+anything@" to "name@" (subaddressing). Other domains keep dots and "+": on a
+# company's own server "a.rao" and "arao", or "+" in a name, may be two people.
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+PLUS_TAG_DOMAINS = GMAIL_DOMAINS | frozenset({
+    "outlook.com", "hotmail.com", "live.com", "msn.com", "icloud.com", "me.com", "mac.com",
+    "fastmail.com", "proton.me", "protonmail.com", "pm.me"})
+
+
+def inbox_key(email: str | None) -> str | None:
+    """The key of the inbox an email address delivers to: what dedupe at launch and the
+    suppression list compare, so `Asha.Rao.Test@gmail.com`, `asharaotest+promo@gmail.com`
+    and `asharaotest@googlemail.com` are one inbox (`asharaotest@gmail.com`).
+
+    Lower-cased; for gmail.com / googlemail.com the dots of the local part go and the
+    domain is gmail.com; for providers in PLUS_TAG_DOMAINS a "+tag" goes. Any other
+    domain keeps its local part as is. Messages still go to the address as stored (the
+    customer's own spelling): this key is only for comparing. None for None.
+    """
+    if email is None:
+        return None
+    local, at, domain = email.strip().lower().rpartition("@")
+    if not at:
+        return email.strip().lower()
+    if domain in PLUS_TAG_DOMAINS:
+        local = local.split("+", 1)[0] or local
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.replace(".", "") or local, "gmail.com"
+    return f"{local}@{domain}"
+
+
+def address_key(channel: str, address: str | None) -> str | None:
+    """The key of a normalised address on `channel`, as the suppression list and the
+    launch's dedupe compare it: inbox_key for email, the E.164 phone itself otherwise."""
+    return inbox_key(address) if ADDRESS_FIELD.get(channel) == "email" else address
 
 
 def normalise_phone(raw: str | None, region: str | None = None) -> str | None:

@@ -6,6 +6,11 @@ the same number arrives later under another customer record. Rows come from opt-
 admins adding addresses by hand (a complaint, a legal request, a bounce list).
 Removing a row lifts the block on the address; it does not change any customer's
 consent flags.
+
+Rows hold the address's key (contacts.address_key): for email the inbox
+(`asharaotest@gmail.com` for `Asha.Rao.Test+promo@googlemail.com`), for a phone its
+E.164 form. Every function here keys the addresses it is given, so callers pass
+addresses as stored and any spelling of one inbox finds one row.
 """
 
 from __future__ import annotations
@@ -21,10 +26,18 @@ from sqlmodel import Session, func, select
 
 from mini_crm.core import brand_time, text_checks
 from mini_crm.core.auth import audit
-from mini_crm.core.contacts import CHANNELS, InvalidContact, blank_to_none, normalise_address
-from mini_crm.models import Suppression, utcnow
+from mini_crm.core.contacts import (
+    ADDRESS_FIELD,
+    CHANNELS,
+    InvalidContact,
+    address_key,
+    blank_to_none,
+    normalise_address,
+)
+from mini_crm.models import Customer, Suppression, utcnow
 
 TABLE: sa.Table = Suppression.__table__  # type: ignore[assignment]
+CUSTOMER: sa.Table = Customer.__table__  # type: ignore[assignment]
 SOURCES = ("api", "ui", "import", "unsubscribe_link", "inbound", "seed")
 MAX_REASON = 500
 
@@ -38,12 +51,26 @@ class SuppressionError(ValueError):
         self.field = field
 
 
+def _keyed(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """(address, channel) pairs with each address as its key (contacts.address_key)."""
+    return {(address_key(c, a) or a, c) for a, c in pairs}
+
+
+def customer_key(channel: str) -> sa.ColumnElement[Any]:
+    """The customer column holding the key of the channel's address, as the list keys
+    it: email_key for email (the stored email when no key was written), the phone for
+    sms and whatsapp. The launch's dedupe and suppression join compare this."""
+    if ADDRESS_FIELD[channel] == "email":
+        return sa.func.coalesce(CUSTOMER.c.email_key, CUSTOMER.c.email)
+    return CUSTOMER.c.phone
+
+
 def insert_missing(session: Session | Connection, pairs: Iterable[tuple[str, str]], *,
                    source: str, reason: str | None = None,
                    created_by: int | None = None) -> None:
     """Add (address, channel) pairs, leaving alone those already listed (one statement)."""
     rows = [{"address": a, "channel": c, "source": source, "reason": reason,
-             "created_by": created_by, "created_at": utcnow()} for a, c in sorted(set(pairs))]
+             "created_by": created_by, "created_at": utcnow()} for a, c in sorted(_keyed(pairs))]
     if not rows:
         return
     bind = session if isinstance(session, Connection) else session.get_bind()
@@ -60,7 +87,7 @@ def delete_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> int:
     """Remove (address, channel) pairs; returns how many rows went."""
     removed = 0
     by_channel: dict[str, set[str]] = {}
-    for address, channel in pairs:
+    for address, channel in _keyed(pairs):
         by_channel.setdefault(channel, set()).add(address)
     for channel, addresses in by_channel.items():
         removed += session.execute(TABLE.delete().where(
@@ -79,6 +106,7 @@ def _checked(address: str, channel: str, reason: str | None) -> tuple[str, str |
     if normalised is None:
         what = "an email address" if channel == "email" else "a phone number"
         raise SuppressionError(f"give {what} to suppress on {channel}")
+    normalised = address_key(channel, normalised) or normalised
     reason = blank_to_none(reason)
     if reason is not None and len(reason) > MAX_REASON:
         raise SuppressionError(f"the reason is longer than {MAX_REASON} characters",
@@ -126,19 +154,23 @@ def remove(session: Session, suppression_id: int, *, actor: audit.Actor = audit.
 
 
 def find(session: Session, address: str, channel: str) -> Suppression | None:
-    """The row for an already normalised address, or None."""
-    return session.exec(select(Suppression).where(Suppression.address == address,
+    """The row for an already normalised address (any spelling of its inbox), or None."""
+    key = address_key(channel, address) or address
+    return session.exec(select(Suppression).where(Suppression.address == key,
                                                   Suppression.channel == channel)).first()
 
 
 def listed(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which of the (normalised address, channel) pairs are suppressed."""
+    """Which of the (normalised address, channel) pairs are suppressed (as given: an
+    address is listed when its key is)."""
     wanted = set(pairs)
     if not wanted:
         return set()
+    keyed = {(a, c): (address_key(c, a) or a, c) for a, c in wanted}
     rows = session.execute(select(TABLE.c.address, TABLE.c.channel)
-                           .where(TABLE.c.address.in_(sorted({a for a, _ in wanted}))))
-    return {(a, c) for a, c in rows} & wanted
+                           .where(TABLE.c.address.in_(sorted({k for k, _ in keyed.values()}))))
+    found = {(a, c) for a, c in rows}
+    return {pair for pair, key in keyed.items() if key in found}
 
 
 @dataclass(frozen=True)
@@ -158,6 +190,8 @@ def _filters(channel: str | None, query: str) -> list[Any]:
     if channel:
         where.append(Suppression.channel == channel)
     text = query.strip().lower()
+    if channel == "email" and "@" in text:
+        text = address_key("email", text) or text  # a typed gmail spelling finds its row
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(Suppression.address.like(f"%{escaped}%", escape="\\"))

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from mini_crm.core import contacts
 from mini_crm.core.contacts import CHANNELS as MESSAGE_CHANNELS
 from mini_crm.demo import seed_data as data
 from mini_crm.demo.people import (
@@ -306,6 +307,7 @@ def generate_customer(
     }
     # make_phone draws mobiles only (contacts.phone_type would say the same, slower).
     row["phone_type"] = "mobile" if row["phone"] else None
+    row["email_key"] = contacts.inbox_key(row["email"])
     return GeneratedCustomer(row, orders)
 
 

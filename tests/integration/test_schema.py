@@ -54,7 +54,7 @@ def _all_rows() -> list[SQLModel]:
     user = User(id=1, email="asha@example.com", name="Asha Rao", role="admin")
     customer = Customer(
         id=1, external_id="c-1", name="Zoë Ñáñez 李", email="zoe@example.in",
-        phone="+91 98200 00000",
+        email_key="zoe@example.in", phone="+91 98200 00000",
         city="Pune", attributes={"tier": "gold", "tags": ["a", "b"]},
         total_spend=Decimal("12345.67"), order_count=2, first_order_at=WHEN, last_order_at=WHEN,
     )

@@ -144,3 +144,19 @@ def test_address_by_channel() -> None:
     assert normalise_address("email", "Asha@Example.in") == "asha@example.in"
     with pytest.raises(ValueError, match="unknown channel"):
         normalise_address("fax", "123")
+
+
+def test_inbox_key_reads_gmail_dots_and_plus_tags() -> None:
+    from mini_crm.core.contacts import address_key, inbox_key
+
+    for spelling in ("Asha.Rao.Test@gmail.com", "asharaotest@gmail.com",
+                     "asharaotest+promo@gmail.com", "asharaotest@googlemail.com",
+                     " a.s.h.a.r.a.o.t.e.s.t+x+y@GoogleMail.com "):
+        assert inbox_key(spelling) == "asharaotest@gmail.com"
+    assert inbox_key("asha+news@outlook.com") == "asha@outlook.com"
+    # A company's own server: dots and "+" may tell two people apart.
+    assert inbox_key("a.rao+team@example.in") == "a.rao+team@example.in"
+    assert inbox_key("+promo@gmail.com") == "+promo@gmail.com"  # no name before the tag
+    assert inbox_key(None) is None
+    assert address_key("sms", "+919876543210") == "+919876543210"
+    assert address_key("email", "A.B@gmail.com") == "ab@gmail.com"

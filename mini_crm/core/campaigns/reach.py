@@ -13,8 +13,9 @@ Reasons, first match wins (SKIP_REASONS is that order):
   phone that cannot take an SMS (a landline or service number: customer.phone_type,
   set by every ingest path with the phone; WhatsApp can reach landlines);
 - suppressed: the customer's address for the channel is on the suppression list
-  (addresses are stored normalised, lower-cased email or E.164 phone, so the
-  comparison is a plain equality that the list's unique index answers);
+  (compared by key, suppression.customer_key: the E.164 phone, or the email's inbox
+  key stored beside it, so the comparison is a plain equality that the list's unique
+  index answers, and Gmail's spellings of one inbox are one address);
 - duplicate_address: another recipient of this campaign has the same address; the
   lowest customer id among the otherwise reachable ones keeps it, so one person gets
   one message however many records they have;
@@ -45,7 +46,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from mini_crm.core import contacts
+from mini_crm.core import contacts, suppression
 from mini_crm.core.campaigns import split
 from mini_crm.core.segments import matching_customer_ids, parse_rules
 from mini_crm.core.segments.service import SAMPLE_COLUMNS
@@ -165,7 +166,9 @@ def reach_select(campaign_id: int, rules: dict[str, Any], channel: str,
     `campaign_id` is the campaign being launched (its own rows never count towards
     the cap); 0 for a preview. skip_reason is NULL for a recipient.
     """
-    address = address_column(channel)
+    # Compared by key (suppression.customer_key): one gmail inbox spelt four ways is one
+    # address for the list and for the dedupe; `address_column` is what is sent to.
+    address = suppression.customer_key(channel)
     capped = _capped(campaign_id, now)
     suppressed = _suppressed(channel)
     # (address, channel) is unique in the list: the join adds no rows.

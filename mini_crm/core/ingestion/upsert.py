@@ -135,17 +135,19 @@ def match_existing(session: Session, items: Sequence[CustomerIn], keyed_by: str
     Read in the writing transaction, one SELECT per batch."""
     if keyed_by not in KEYED_BY:
         raise ValueError(f"a list is keyed by {' or '.join(KEYED_BY)}, not {keyed_by!r}")
-    keys = sorted({i.external_id for i in items})
+    # An email list matches on the inbox (asha.rao@gmail.com finds asharao@gmail.com).
+    key = contacts.inbox_key if keyed_by == "email" else (lambda a: a)
+    keys = sorted({k for i in items if (k := key(i.external_id))})
     if not keys:
         return list(items)
-    column = CUSTOMER.c[keyed_by]
+    column = CUSTOMER.c.email_key if keyed_by == "email" else CUSTOMER.c.phone
     owner: dict[str, str] = {}
     for address, external_id in session.execute(
             sa.select(column, CUSTOMER.c.external_id).where(column.in_(keys))
             .order_by(CUSTOMER.c.id)):
         owner.setdefault(address, external_id)
-    return [i.model_copy(update={"external_id": owner[i.external_id]})
-            if i.external_id in owner else i for i in items]
+    return [i.model_copy(update={"external_id": owner[k]})
+            if (k := key(i.external_id)) in owner else i for i in items]
 
 
 def upsert_customers(session: Session, items: Sequence[CustomerIn],
@@ -178,13 +180,15 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn],
     for fields, group in groups.items():
         rows = [{
             "external_id": c.external_id, "name": c.name, "email": c.email, "phone": c.phone,
-            "phone_type": contacts.phone_type(c.phone),
+            "phone_type": contacts.phone_type(c.phone), "email_key": contacts.inbox_key(c.email),
             "city": c.city, "attributes": c.attributes or {}, "is_stub": False,
             "created_at": c.created_at or now, "updated_at": now,
             "total_spend": 0, "order_count": 0,
         } for c in group]
-        # The phone's line type travels with the phone (an SMS skips a landline).
+        # The phone's line type travels with the phone (an SMS skips a landline), the
+        # inbox key with the email (the launch's dedupe and the suppression list).
         written = fields | {"phone_type"} if "phone" in fields else fields
+        written = written | {"email_key"} if "email" in fields else written
 
         def update(new: Any, fields: frozenset[str] = written) -> dict[str, Any]:
             values = {f: new[f] for f in sorted(fields)}
