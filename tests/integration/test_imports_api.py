@@ -20,6 +20,7 @@ from mini_crm.core import jobs
 from mini_crm.core.ingestion import import_runner, imports
 from mini_crm.models import Customer, ImportJob, ImportStatus, Order
 from mini_crm.settings import get_settings
+from tests.integration.campaign_helpers import wait_for
 
 
 @pytest.fixture
@@ -79,7 +80,9 @@ def test_customers_file_end_to_end(api: TestClient, ingest, app_settings, import
     with Session(app_settings) as s:
         c = s.exec(select(Customer).where(Customer.external_id == "c7")).one()
     assert (c.name, c.city, c.attributes) == ("Zoë 7", "Köln", {"tier": "gold"})
-    assert list(import_dir.iterdir()) == []  # the upload is gone once imported
+    # The upload is gone once imported: removed just after the "completed" commit (never
+    # before the rows' result is durable), so a poll can see "completed" a moment earlier.
+    wait_for(lambda: list(import_dir.iterdir()) == [], 10)
 
     got = api.get(done["errors_url"], headers=ingest)
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
