@@ -166,7 +166,12 @@ def _editor() -> rx.Component:
         rx.el.span(id="segment-dirty", custom_attrs={"data-dirty": E.dirty.to(str)},
                    display="none"),
         rx.script(_LEAVE_GUARD),
-        _editor_grid(),
+        rx.cond(E.opening,
+                rx.card(rx.vstack(loading_bar(E.opening),
+                                  rx.text("Opening the segment…", color_scheme="gray",
+                                          size="2"), width="100%"),
+                        width="100%", data_testid="segment-opening"),
+                _editor_grid()),
     )
 
 

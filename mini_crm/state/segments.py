@@ -42,6 +42,9 @@ def notify_edits_under(route_prefix: str, handler: EventHandler) -> None:
 class SegmentEditorState(SegmentAssist, AppState):
     segment_id: int = 0
     found: bool = True  # False: the address names no saved segment (/segments/9999, /abc)
+    # True while a saved segment's address is being read: the page shows no boxes until
+    # its rules are in, so nothing typed into the blank rule is then mixed into them.
+    opening: bool = False
     name: str = ""
     tree: dict[str, Any] = editing.empty_tree()
     # Edits not saved yet: the page's leave guard asks before they are lost.
@@ -161,16 +164,23 @@ class SegmentEditorState(SegmentAssist, AppState):
             # buyers" — a lookalike seeded from campaign 7's converters.
             buyers_of = str(self.router.page.params.get("like_buyers_of", "") or "")
             self.reset_editor()
-        await self._load_context()
-        loaded = None
-        if (ref := _segment_ref(raw_id)) is not None:
-            loaded = await rx.run_in_thread(lambda: load_segment(ref))
+            self.opening = bool(raw_id)
+        try:
+            await self._load_context()
+            loaded = None
+            if (ref := _segment_ref(raw_id)) is not None:
+                loaded = await rx.run_in_thread(lambda: load_segment(ref))
+        except Exception:
+            async with self:  # the error's notice shows; the page is not left "opening"
+                self.opening = False
+            raise
         if raw_id and loaded is None:
             # Not a blank editor: saving it would make a new segment the address never named.
             async with self:
-                self.found = False
+                self.found, self.opening = False, False
             return
         async with self:
+            self.opening = False
             if loaded is not None:
                 self.segment_id, self.name = loaded["id"], loaded["name"]
                 self.tree = editing.from_rules(loaded["rules"])
@@ -207,7 +217,7 @@ class SegmentEditorState(SegmentAssist, AppState):
         the data (cities, fields) stays. The Segments page's open and the campaign
         wizard's (which embeds the builder) call it."""
         self.segment_id, self.name, self.tree = 0, "", editing.empty_tree()
-        self.found, self.dirty = True, False
+        self.found, self.dirty, self.opening = True, False, False
         self.saved_message = self.save_error = self.error = self.error_path = ""
         self.drafts, self._sent, self.unknown_cities = {}, {}, []
         self.reset_assist()
