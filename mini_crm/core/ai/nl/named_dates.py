@@ -7,6 +7,10 @@ Calendar days are brand days: `today` is the brand-zone date (core/brand_time).
 
 - "Diwali", "since Diwali": the latest Diwali on or before today;
 - "last Diwali": the latest one strictly before today; "this Diwali": this calendar year's;
+- "Diwali 2024", "Holi of 2025", "the festive season 2025": that year's, whatever the
+  qualifier; a year the calendar does not cover is refused, never read as another year,
+  and one still to come is left to nl_future ("since Diwali 2027" is refused there,
+  "before Diwali 2030" reads);
 - "next Diwali" is in the future: refused (no order can have been placed since then);
 - "Diwali week", "last Diwali week", "the week of Diwali": the 7 days centred on that
   day (Diwali −3 to +3 days: Dhanteras to Bhai Dooj and a day either side), chosen over
@@ -23,6 +27,7 @@ quietly become "never ordered".
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -115,10 +120,21 @@ def mark(tokens: list[Tok], today: date) -> list[Tok]:
         if out and out[-1].kind == "word" and out[-1].text in QUALIFIERS:
             start_tok = out.pop()
             qualifier = start_tok.text
-        span = resolve(NAMES[hit], qualifier, today)
-        text = f"{qualifier} {hit}".strip()
+        year_at = _year_after(tokens, i + n)
+        if year_at is not None:  # "Holi 2025", "Holi of 2025": that year's, never today's
+            year, n_year = year_at
+            span = in_year(NAMES[hit], year)
+            last = tokens[i + n + n_year - 1]
+            text = f"{hit} {year}"
+            n += n_year
+        else:
+            span = resolve(NAMES[hit], qualifier, today)
+            text = f"{qualifier} {hit}".strip()
         week_of = len(out) >= 2 and out[-1].text == "of" and out[-2].text == "week"
-        if week_of or (i + n < len(tokens) and tokens[i + n].text == "week"):
+        if year_at is not None and last.kind == "period":  # "Diwali 2025 week"
+            text = f"{text} week"
+            span = holiday_week(NAMES[hit], span)
+        elif week_of or (i + n < len(tokens) and tokens[i + n].text == "week"):
             if week_of:  # "the week of Diwali"
                 out.pop()
                 start_tok = out.pop()
@@ -127,6 +143,13 @@ def mark(tokens: list[Tok], today: date) -> list[Tok]:
                 last = tokens[i + n]
                 n += 1
                 text = f"{text} week"
+            year_at = year_at or _year_after(tokens, i + n)
+            if year_at is not None and not text.endswith(str(year_at[0])):
+                # "Diwali week 2025": that year's Diwali week
+                span = in_year(NAMES[hit], year_at[0])
+                last = tokens[i + n + year_at[1] - 1]
+                n += year_at[1]
+                text = f"{text} {year_at[0]}"
             span = holiday_week(NAMES[hit], span)
         if isinstance(span, str):
             out.append(Tok("refused", text, start_tok.start, last.end, span))
@@ -136,6 +159,41 @@ def mark(tokens: list[Tok], today: date) -> list[Tok]:
                            extra={"span": span, "holiday": NAMES[hit]}))
         i += n
     return out
+
+
+def in_year(name: str, year: int) -> tuple[date, date] | str:
+    """The span of a named day or season in one calendar year ("Holi 2025": 14 Mar 2025),
+    or why it cannot be placed. A year still to come is returned as is: whether it can
+    be used depends on the clause ("before Diwali 2030" reads; "since" it is refused
+    as in the future by nl_future)."""
+    label = name if name != "festive season" else "the festive season"
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return f"{label} {year}: the holiday calendar covers {FIRST_YEAR}–{LAST_YEAR} only"
+    spans = [s for s in occurrences(name) if s[0].year == year]
+    if not spans:
+        return f"{label} is not in the holiday calendar for {year}"
+    return spans[0]
+
+
+def _year_after(tokens: list[Tok], j: int) -> tuple[int, int] | None:
+    """(year, tokens it takes) when a year follows a named date at tokens[j]: "Holi
+    2025", "Holi of 2025", "Holi in 2025", "Holi, 2025"; else None."""
+    k = j
+    if k < len(tokens) and tokens[k].text in ("of", "in", ","):
+        k += 1
+    if k >= len(tokens):
+        return None
+    t = tokens[k]
+    if t.kind == "num" and isinstance(t.value, float | int) and t.value == int(t.value) \
+            and 1000 <= t.value <= 9999 and not t.glued:
+        return int(t.value), k - j + 1
+    if t.kind == "period" and re.fullmatch(r"\d{4} week", t.text) and k == j:
+        # "Diwali 2025 week": the tokenizer read "2025 week" as a period of 2025 weeks
+        return int(t.text[:4]), 1
+    if t.kind == "date" and isinstance(t.value, tuple) and t.value[1] is None \
+            and not t.extra.get("calendar") and not t.extra.get("span"):
+        return int(t.value[0]), k - j + 1
+    return None
 
 
 def holiday_week(name: str, span: tuple[date, date] | str) -> tuple[date, date] | str:

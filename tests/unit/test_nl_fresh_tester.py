@@ -1,0 +1,61 @@
+"""Plain English, the misreads a fresh tester still found (h26): a festival with a year
+is that year's, a bare mail provider is its domains, "phone is missing" is a missing
+phone, "A or B in Pune" puts Pune on both, and a city list keeps an unknown word out
+without splitting into an AND of cities."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from mini_crm.core.ai.nl import parse
+
+TODAY = date(2026, 11, 20)
+CITIES = ["Mumbai", "Pune", "Delhi"]
+
+
+def p(text: str):  # noqa: ANN201 - test helper
+    return parse(text, cities=CITIES, attribute_keys=[], today=TODAY,
+                 email_domains=["gmail.com", "yahoo.com", "yahoo.co.in", "acme.in"])
+
+
+def rules(text: str) -> list:
+    return p(text).rules["rules"]
+
+
+# --- 1. a named date with a year ----------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("ordered since Holi 2025", "2025-03-14"),
+    ("since Holi of 2025", "2025-03-14"),
+    ("ordered since Holi in 2025", "2025-03-14"),
+    ("customers who ordered since Diwali 2024", "2024-10-31"),
+    ("ordered since last Diwali 2024", "2024-10-31"),  # the year wins over "last"
+])
+def test_a_festival_with_a_year_is_that_years(text: str, day: str) -> None:
+    got = p(text)
+    assert got.rules["rules"] == [{"field": "last_order_at", "operator": ">=", "value": day}]
+    assert got.unparsed == [] and got.warnings == []
+
+
+@pytest.mark.parametrize("text", ["ordered in Diwali week 2025", "ordered in Diwali 2025 week"])
+def test_a_festival_week_with_a_year(text: str) -> None:
+    assert rules(text) == [{"field": "window_order_count", "operator": ">", "value": 0,
+                            "window": {"from": "2025-10-17", "to": "2025-10-23"}}]
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("ordered since Diwali 2040", "Diwali 2040: the holiday calendar covers 2015–2035 only"),
+    ("ordered since Diwali 2027", "“Diwali 2027” is in the future"),
+    ("signed up after Diwali 2027", "“Diwali 2027” is in the future: no one can have signed up"),
+])
+def test_a_festival_year_the_calendar_cannot_use_is_refused(text: str, why: str) -> None:
+    got = p(text)
+    assert got.rules["rules"] == []
+    assert any(why in r for r in got.refused), got.refused
+
+
+def test_before_a_festival_still_to_come_reads() -> None:
+    assert rules("ordered before Diwali 2030") == [
+        {"field": "last_order_at", "operator": "<", "value": "2030-10-26"}]
