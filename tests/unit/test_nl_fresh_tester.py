@@ -59,3 +59,43 @@ def test_a_festival_year_the_calendar_cannot_use_is_refused(text: str, why: str)
 def test_before_a_festival_still_to_come_reads() -> None:
     assert rules("ordered before Diwali 2030") == [
         {"field": "last_order_at", "operator": "<", "value": "2030-10-26"}]
+
+
+# --- 3. a bare mail provider after "email" -------------------------------------------------
+
+YAHOO = {"combinator": "or", "not": False, "rules": [
+    {"field": "email", "operator": "ends_with", "value": "@yahoo.com"},
+    {"field": "email", "operator": "ends_with", "value": "@yahoo.co.in"}]}
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("Pune customers with email at gmail",
+     {"field": "email", "operator": "ends_with", "value": "@gmail.com"}),
+    ("customers whose email ends with yahoo", YAHOO),
+    ("email is gmail", {"field": "email", "operator": "ends_with", "value": "@gmail.com"}),
+    ("email at googlemail", {"field": "email", "operator": "ends_with", "value": "@gmail.com"}),
+    # a name no known domain has: any address at that name
+    ("email at acme", {"field": "email", "operator": "ends_with", "value": "@acme.in"}),
+    ("email at zeta", {"field": "email", "operator": "contains", "value": "@zeta."}),
+    # with its domain, as before
+    ("emails at acme.in", {"field": "email", "operator": "ends_with", "value": "@acme.in"}),
+])
+def test_a_bare_provider_is_its_domains(text: str, rule: dict) -> None:
+    assert rules(text)[-1] == rule
+
+
+# --- 4. "phone is missing" --------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "op"), [
+    ("customers whose phone is missing", "is_null"),
+    ("customers whose phone is empty", "is_null"),
+    ("phone is blank", "is_null"),
+    ("customers with no phone", "is_null"),
+    ("customers without a phone", "is_null"),
+    ("phone is not missing", "is_not_null"),
+    ("phone is not blank", "is_not_null"),
+    ("phone is present", "is_not_null"),
+    ("customers who have a phone", "is_not_null"),
+])
+def test_a_missing_value_is_is_null(text: str, op: str) -> None:
+    assert rules(text) == [{"field": "phone", "operator": op}]

@@ -211,12 +211,40 @@ def read_text_matches(c: Clause, ctx: Context) -> None:
             continue
         value, end = lit
         value = str(value)
+        if op in ("=", "!=") and value.lower() in ABSENT | PRESENT:
+            # "phone is missing" is a missing phone, not the text "missing"
+            missing = (value.lower() in ABSENT) == (op == "=")
+            c.add({"field": f, "operator": "is_null" if missing else "is_not_null"},
+                  range(i, end + 1))
+            continue
         if f == "email" and op == "=" and value.startswith("@"):
             op = "ends_with"
+        if f == "email" and op in ("=", "ends_with") and "." not in value:
+            # "email at gmail", "email ends with yahoo": a bare name is a mail provider
+            # (its domains), never an address ending "@gmail", which no one has
+            c.add(provider_rule(value.lstrip("@").lower(), ctx), range(i, end + 1))
+            continue
         if f == "email" and c.toks[j - 1].text == "at" and not value.startswith(("@", ".")):
             value = "@" + value  # "emails at acme.in": the domain, not any address ending so
         rule = {"field": f, "operator": op, "value": value}
         c.add(rule, range(i, end + 1))
+
+
+# "phone is missing / empty / blank", "email is not set": no value; "phone is present": one
+ABSENT = frozenset({"missing", "empty", "blank", "none", "null", "unknown", "unset", "absent",
+                    "nil", "na", "n/a"})
+PRESENT = frozenset({"present", "set", "known", "available", "filled", "there"})
+
+
+def provider_rule(label: str, ctx: Context) -> dict[str, Any]:
+    """An email at a provider named without its domain ("gmail", "yahoo"): ends with
+    each of its known domains (gmail.com; yahoo.com or yahoo.co.in), or, for a name no
+    known domain has ("acme"), an address at acme.<anything>."""
+    hits = ctx.providers.get(label) or [d for d in ctx.domains if d.split(".")[0] == label]
+    if not hits:
+        return {"field": "email", "operator": "contains", "value": f"@{label}."}
+    rules = [{"field": "email", "operator": "ends_with", "value": "@" + d} for d in hits]
+    return rules[0] if len(rules) == 1 else {"combinator": "or", "not": False, "rules": rules}
 
 
 def read_attributes(c: Clause, ctx: Context) -> None:
