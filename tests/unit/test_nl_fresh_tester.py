@@ -99,3 +99,27 @@ def test_a_bare_provider_is_its_domains(text: str, rule: dict) -> None:
 ])
 def test_a_missing_value_is_is_null(text: str, op: str) -> None:
     assert rules(text) == [{"field": "phone", "operator": op}]
+
+
+# --- 5. "A or B in Pune" ----------------------------------------------------------------
+
+PUNE = {"field": "city", "operator": "in", "value": ["Pune"]}
+SPEND = {"field": "total_spend", "operator": ">", "value": 5000}
+
+
+def test_a_place_ending_an_or_applies_to_both() -> None:
+    assert rules("spent over 5000 or ordered more than 10 times in Pune") == [
+        {"combinator": "or", "not": False, "rules": [
+            SPEND, {"field": "order_count", "operator": ">", "value": 10}]}, PUNE]
+
+
+def test_an_alternative_is_read_whole() -> None:
+    # a place already named: the last alternative keeps its own place, all of it together
+    got = rules("in Delhi spent over 5000 or ordered 10 times in Pune")
+    assert got[1] == {"combinator": "or", "not": False, "rules": [SPEND, {
+        "combinator": "and", "not": False,
+        "rules": [PUNE, {"field": "order_count", "operator": "=", "value": 10}]}]}
+    # as before: "A who B or C" is A AND (B OR C)
+    assert rules("in Pune who spent over 5000 or ordered 3 times") == [
+        PUNE, {"combinator": "or", "not": False, "rules": [
+            SPEND, {"field": "order_count", "operator": "=", "value": 3}]}]

@@ -62,22 +62,55 @@ def fill_elliptic(clauses: list[Clause]) -> None:
             break
 
 def combine(clauses: list[Clause]) -> dict[str, Any]:
-    """AND of OR-runs: 'A who B or C' → A AND (B OR C); exclusions negate their clause."""
-    items: list[tuple[str, dict[str, Any]]] = []
+    """AND of OR-runs: 'A who B or C' → A AND (B OR C); exclusions negate their clause.
+
+    A clause joined by "or" is one alternative, all it read together: "spent over 5K or
+    ordered 3 times last month in Pune" is never "(spent over 5K OR in Pune) AND 3
+    orders", the first condition read taking the "or" alone. A place at the end of the
+    last alternative, when nothing before it names a place, applies to the whole run
+    ("A or B in Pune" → in Pune AND (A OR B)): read as said, the place ends the sentence."""
+    groups: list[list[dict[str, Any]]] = []  # AND of groups; a group is an OR of members
     for c in clauses:
-        joiner = "or" if c.joiner == "or" and items else "and"
-        for k, cond in enumerate(c.conds):
-            items.append((joiner if k == 0 else "and", cond.rule))
-    groups: list[list[dict[str, Any]]] = []
-    for joiner, rule in items:
-        if joiner == "or" and groups:
-            groups[-1].append(rule)
-        else:
-            groups.append([rule])
-    rules: list[dict[str, Any]] = []
+        rules = [cond.rule for cond in c.conds]
+        if not rules:
+            continue
+        if c.joiner == "or" and groups:
+            place = _trailing_place(c)
+            if place is not None and not any(_has_city(m) for g in groups for m in g):
+                rules.remove(place)
+                groups[-1].append(_all(rules))
+                groups.append([place])
+            else:
+                groups[-1].append(_all(rules))
+            continue
+        groups += [[r] for r in rules]
+    out: list[dict[str, Any]] = []
     for g in groups:
-        if len(g) == 1:
-            rules.append(g[0])
-        else:
-            rules.append({"combinator": "or", "not": False, "rules": g})
-    return {"combinator": "and", "not": False, "rules": rules}
+        out.append(g[0] if len(g) == 1 else {"combinator": "or", "not": False, "rules": g})
+    return {"combinator": "and", "not": False, "rules": out}
+
+
+def _all(rules: list[dict[str, Any]]) -> dict[str, Any]:
+    return rules[0] if len(rules) == 1 else {"combinator": "and", "not": False, "rules": rules}
+
+
+def _has_city(rule: dict[str, Any]) -> bool:
+    if "rules" in rule:
+        return any(_has_city(r) for r in rule["rules"])
+    return rule.get("field") == "city"
+
+
+def _trailing_place(c: Clause) -> dict[str, Any] | None:
+    """The clause's city rule when it comes after everything else the clause read
+    ("ordered more than 10 times in Pune"), else None."""
+    if len(c.conds) < 2:
+        return None
+    cities = [k for k, cond in enumerate(c.conds) if cond.rule.get("field") == "city"
+              and cond.rule.get("operator") == "in"]
+    if len(cities) != 1:
+        return None
+    place = c.conds[cities[0]]
+    others = [i for k, cond in enumerate(c.conds) if k != cities[0] for i in cond.tokens]
+    if not place.tokens or not others or min(place.tokens) < max(others):
+        return None
+    return place.rule
