@@ -123,3 +123,24 @@ def test_an_alternative_is_read_whole() -> None:
     assert rules("in Pune who spent over 5000 or ordered 3 times") == [
         PUNE, {"combinator": "or", "not": False, "rules": [
             SPEND, {"field": "order_count", "operator": "=", "value": 3}]}]
+
+
+# --- 6. a city list holding an unknown word -----------------------------------------------
+
+@pytest.mark.parametrize(("text", "word", "warned"), [
+    ("Pune, mumbay and Delhi customers", "mumbay", True),
+    ("customers in Pune and mumbay and Delhi", "mumbay", True),
+    ("customers in Pune, mumbay or Delhi", "mumbay", True),
+    ("Pune, Xanadu and Delhi customers", "Xanadu", False),
+])
+def test_a_list_with_an_unknown_word_stays_one_list(text: str, word: str, warned: bool) -> None:
+    got = p(text)
+    assert got.rules["rules"] == [{"field": "city", "operator": "in", "value": ["Pune", "Delhi"]}]
+    assert got.unparsed == [word]
+    assert got.warnings == ([f"“{word}” is not a city in your data: did you mean Mumbai?"]
+                            if warned else [])
+
+
+def test_a_list_does_not_swallow_grammar() -> None:
+    assert rules("in Pune and spent over 5000") == [
+        PUNE, {"field": "total_spend", "operator": ">", "value": 5000}]

@@ -9,7 +9,7 @@ from typing import Any
 
 from mini_crm.core.ai.nl import tokens as lx
 from mini_crm.core.ai.nl.tokens import Tok
-from mini_crm.core.ai.nl.vocab import EXCLUDE, LAPSE, NEG, SPLIT
+from mini_crm.core.ai.nl.vocab import EXCLUDE, FILLER, LAPSE, NEG, ORDER_VERBS, SPLIT
 
 
 @dataclass
@@ -106,14 +106,21 @@ def join_lists(tokens: list[Tok]) -> list[Tok]:
         t = tokens[i]
         if t.kind in ("name", "domain"):
             items, j = [t], i + 1
+            strays: list[Tok] = []  # unknown words inside the list ("Pune, mumbay and Delhi")
             while j < len(tokens):
-                k = j
-                while k < len(tokens) and tokens[k].text in (",", "and", "or", "&", "/", "nor",
-                                                             "+"):
-                    k += 1
+                k = _past_separators(tokens, j)
+                stray = None
+                if t.kind == "name" and k > j and k < len(tokens) and _stray(tokens[k]):
+                    # one unknown word between separators stays out of the list, which
+                    # goes on: "Pune, mumbay and Delhi" is never "Pune AND Delhi"
+                    after = _past_separators(tokens, k + 1)
+                    if after > k + 1 and after < len(tokens) and tokens[after].kind == "name":
+                        stray, k = tokens[k], after
+                        stray.extra["in_list"] = True  # nl_near_misses: a place slot
                 if k > j and k < len(tokens) and tokens[k].kind == t.kind and \
                         (t.kind == "domain" or _same_field(items[0], tokens[k])):
                     items.append(tokens[k])
+                    strays += [stray] if stray else []
                     j = k + 1
                 else:
                     break
@@ -121,11 +128,28 @@ def join_lists(tokens: list[Tok]) -> list[Tok]:
                 value = [x.value for x in items] if t.kind == "name" else [x.text for x in items]
                 out.append(Tok(t.kind + "s", " ".join(x.text for x in tokens[i:j]), t.start,
                                tokens[j - 1].end, value))
+                # after the list, so they are reported unused (with any "did you mean?")
+                out += strays
                 i = j
                 continue
         out.append(t)
         i += 1
     return out
+
+
+LIST_SEPARATORS = (",", "and", "or", "&", "/", "nor", "+")
+
+
+def _past_separators(tokens: list[Tok], j: int) -> int:
+    while j < len(tokens) and tokens[j].text in LIST_SEPARATORS:
+        j += 1
+    return j
+
+
+def _stray(t: Tok) -> bool:
+    """A word that may be a misspelt or unknown name in a list: not a word of the grammar."""
+    return t.kind == "word" and t.text.isalpha() and len(t.text) >= 3 \
+        and t.text not in FILLER | NEG | SPLIT | ORDER_VERBS | LAPSE | set(EXCLUDE)
 
 
 def _same_field(a: Tok, b: Tok) -> bool:

@@ -7,7 +7,8 @@ letters away from a city or a known attribute value, the parser adds a warning n
 the likely value. A place is expected:
 
 - after a place word: "in", "from", "at", "live" … ("customers in Mumbay");
-- in a list after a name the data knows: "in Pune or mumbay", "Pune, Mumbay";
+- in a list after a name the data knows: "in Pune or mumbay", "Pune, Mumbay", and between
+  two of them ("Pune, mumbay and Delhi": the list goes on past it, nl_clauses.join_lists);
 - before a people word, as in "Delhi customers": "Mumbay customers", "Pume shoppers"
   (also the prompt's first word, which the capital test below cannot tell from sentence
   case), or lower-case "mumbay customers" when the prompt names no city: a clause that
@@ -102,6 +103,8 @@ def _place_slot(c: Clause, i: int, raw: str, is_first: bool, named_city: bool,
     after = c.toks[i + 1] if i + 1 < len(c.toks) else None
     capital = raw[:1].isupper()
     if before is not None and before.text in PLACE_LEADS:
+        return True
+    if c.toks[i].extra.get("in_list"):  # "Pune, mumbay and Delhi" (nl_clauses.join_lists)
         return True
     if capital and not is_first:
         return True
