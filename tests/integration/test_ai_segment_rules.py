@@ -366,6 +366,35 @@ def test_llm_rules_that_cannot_hold_come_with_the_same_warning(
     assert result.value.unparsed == []
 
 
+def test_llm_rules_pass_the_same_guards(db: Session, llm_configured: LLMTestServer) -> None:
+    """An LLM's literal readings are rewritten or warned about as the parser's are (h26):
+    "phone is missing" is is_null, "email at gmail" the provider's domain, a time after
+    today a warning (it matches no one)."""
+    llm_configured.reply(Reply.json({"rules": {"combinator": "and", "not": False, "rules": [
+        {"field": "phone", "operator": "=", "value": "missing"},
+        {"field": "email", "operator": "ends_with", "value": "@gmail"},
+        {"field": "last_order_at", "operator": ">=", "value": "2030-01-01"}]}}))
+    result = nl.segment_rules(db, "gmail users with no phone who ordered since 2030")
+    assert result.engine == "llm"
+    assert result.value.rules["rules"] == [
+        {"field": "phone", "operator": "is_null"},
+        {"field": "email", "operator": "ends_with", "value": "@gmail.com"},
+        {"field": "last_order_at", "operator": ">=", "value": "2030-01-01"}]
+    assert result.value.warnings == ["“last ordered on or after 1 Jan 2030” is in the future: "
+                                     "no order can have been placed then"]
+
+
+def test_llm_rules_without_those_shapes_are_untouched(
+        db: Session, llm_configured: LLMTestServer) -> None:
+    rules = {"combinator": "and", "not": False, "rules": [
+        {"field": "email", "operator": "ends_with", "value": "@acme.in"},
+        {"field": "phone", "operator": "=", "value": "+919800000000"},
+        {"field": "last_order_at", "operator": "<", "value": "2030-01-01"}]}
+    llm_configured.reply(Reply.json({"rules": rules}))
+    result = nl.segment_rules(db, "acme emails")
+    assert result.value.rules == rules and result.value.warnings == []
+
+
 def test_fenced_json_is_accepted(db: Session, llm_configured: LLMTestServer) -> None:
     import json
 

@@ -144,3 +144,26 @@ def test_a_list_with_an_unknown_word_stays_one_list(text: str, word: str, warned
 def test_a_list_does_not_swallow_grammar() -> None:
     assert rules("in Pune and spent over 5000") == [
         PUNE, {"field": "total_spend", "operator": ">", "value": 5000}]
+
+
+# --- 7. the guards both engines' rules pass ------------------------------------------------
+
+def test_guards_rewrite_literal_readings_and_warn_about_the_future() -> None:
+    from mini_crm.core.ai.nl.guards import guard_rules
+
+    got, warnings = guard_rules({"combinator": "or", "not": False, "rules": [
+        {"field": "email", "operator": "=", "value": "yahoo"},
+        {"field": "phone", "operator": "!=", "value": "Empty"},
+        {"field": "created_at", "operator": ">", "value": "2026-11-20"},
+        {"field": "window_spend", "operator": ">", "value": 0,
+         "window": {"from": "2027-01-01", "to": "2027-01-31"}},
+        {"field": "last_order_at", "operator": "<", "value": "2030-01-01"}]}, TODAY, [])
+    assert got["rules"][:2] == [YAHOO, {"field": "phone", "operator": "is_not_null"}]
+    assert got["rules"][2:] == [
+        {"field": "created_at", "operator": ">", "value": "2026-11-20"},
+        {"field": "window_spend", "operator": ">", "value": 0,
+         "window": {"from": "2027-01-01", "to": "2027-01-31"}},
+        {"field": "last_order_at", "operator": "<", "value": "2030-01-01"}]
+    assert [w.split("”")[1] for w in warnings] == [
+        " is in the future: no one can have signed up then",
+        " is in the future: no order can have been placed then"]

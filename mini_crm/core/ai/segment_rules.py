@@ -21,6 +21,7 @@ from sqlmodel import Session
 from mini_crm.core import brand_time
 from mini_crm.core.ai import data_vocabulary, engine, llm, quantiles, vocabulary
 from mini_crm.core.ai import nl as nl_rules
+from mini_crm.core.ai.nl.guards import guard_rules
 from mini_crm.core.ai.result import AIResult
 from mini_crm.core.segments import catalogue, describe, parse_rules
 from mini_crm.core.segments.fields import ATTRIBUTE_PREFIX
@@ -200,11 +201,14 @@ def _llm_rules(prompt: str, ctx: Context, settings: Settings | None,
                                                  ensure_ascii=False))
     answer = llm.complete_json(system, prompt, _answer_schema(ctx.attribute_keys),
                                settings=settings)
-    rules = answer.rules  # type: ignore[attr-defined]
-    # the same check as the offline parser's: an LLM can read "less than 500 but more
-    # than 1000" literally too
+    # the same guards as the offline parser's output: an LLM can read "phone is
+    # missing", "email at gmail", "since 2027" or "less than 500 but more than 1000"
+    # literally too (nl_guards, nl_contradictions)
+    rules, future = guard_rules(answer.rules,  # type: ignore[attr-defined]
+                                brand_time.today(today), ctx.email_domains)
     return SegmentRules(rules=rules, explanation=explain(parse_rules(rules)),
-                        warnings=nl_rules.contradictions(rules, nl_rules.phrase))
+                        warnings=[*future,
+                                  *nl_rules.contradictions(rules, nl_rules.phrase)])
 
 
 def _offline_rules(prompt: str, ctx: Context, today: datetime, db: Session,
@@ -214,14 +218,17 @@ def _offline_rules(prompt: str, ctx: Context, today: datetime, db: Session,
                             email_domains=ctx.email_domains, today=brand_time.today(today),
                             terms=terms,
                             quantile=lambda f, side, pct: quantiles.threshold(db, f, side, pct))
+    # the parser writes none of the shapes the guards rewrite; a future time it reads
+    # is refused before it becomes a rule, so this only catches a regression, as a warning
+    rules, future = guard_rules(parsed.rules, brand_time.today(today), ctx.email_domains)
     try:
-        tree = check_rules(parsed.rules)
+        tree = check_rules(rules)
     except ValueError as exc:  # RulesError too: a parser bug must not become a 500
         return SegmentRules(rules={"combinator": "and", "not": False, "rules": []},
                             explanation=[], unparsed=[prompt, f"({exc})"])
-    return SegmentRules(rules=parsed.rules, unparsed=parsed.unparsed, everyone=parsed.everyone,
+    return SegmentRules(rules=rules, unparsed=parsed.unparsed, everyone=parsed.everyone,
                         explanation=explain(tree)[:1] + parsed.explanation,
-                        refused=parsed.refused, warnings=parsed.warnings)
+                        refused=parsed.refused, warnings=[*parsed.warnings, *future])
 
 
 def segment_rules(db: Session, prompt: str, *, settings: Settings | None = None,

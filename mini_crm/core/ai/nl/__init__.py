@@ -9,6 +9,8 @@
 - `dates`      extractors for periods and calendar dates;
 - `quantities` extractors for amounts and order counts;
 - `future`     clauses that place an order or a sign-up in the future, refused with why;
+- `guards`     checks over finished rules, the LLM's too: "phone = missing" is is_null, a
+               bare provider its domains, a time after today a warning;
 - `windows`    folding counts/spend with a period into windowed order rules;
 - `contradictions` rules that match no one together (a warning);
 - `near_misses` "did you mean Mumbai?" for unused words near a known name (a warning);
