@@ -167,3 +167,18 @@ def test_guards_rewrite_literal_readings_and_warn_about_the_future() -> None:
     assert [w.split("”")[1] for w in warnings] == [
         " is in the future: no one can have signed up then",
         " is in the future: no order can have been placed then"]
+
+
+# --- found on the way: "on or after" ---------------------------------------------------
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("signed up on or after 1 March",
+     {"field": "created_at", "operator": ">=", "value": "2026-03-01"}),
+    ("ordered on or after 1 Nov 2026",
+     {"field": "last_order_at", "operator": ">=", "value": "2026-11-01"}),
+    ("ordered on or before 1 Nov 2026",
+     {"field": "last_order_at", "operator": "<=", "value": "2026-11-01"}),
+])
+def test_on_or_after_is_one_bound_including_the_day(text: str, rule: dict) -> None:
+    got = p(text)
+    assert got.rules["rules"] == [rule] and got.unparsed == []

@@ -98,6 +98,27 @@ class Context:
 
 # --- token lists and clauses ------------------------------------------------------------
 
+# "on or after 1 March" is one bound, including the day: read as "since" / "until" (its
+# "or" split the clause: "ordered on" went unused and "after" was strict, and "signed up
+# on or after" lost its sign-up to the order date)
+ON_OR = {"after": "since", "before": "until"}
+
+
+def join_on_or(tokens: list[Tok]) -> list[Tok]:
+    """"on or after" → one "since" token, "on or before" → one "until" token."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        texts = [t.text for t in tokens[i:i + 3]]
+        if len(texts) == 3 and texts[:2] == ["on", "or"] and texts[2] in ON_OR:
+            out.append(Tok("word", ON_OR[texts[2]], tokens[i].start, tokens[i + 2].end))
+            i += 3
+            continue
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
 def join_lists(tokens: list[Tok]) -> list[Tok]:
     """Join 'Mumbai, Pune or Delhi' (and lists of domains) into one token."""
     out: list[Tok] = []

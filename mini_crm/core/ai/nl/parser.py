@@ -45,6 +45,7 @@ from mini_crm.core.ai.nl.clauses import (
     Context,
     ParsedRules,
     join_lists,
+    join_on_or,
     split_clauses,
 )
 from mini_crm.core.ai.nl.combine import combine, fill_elliptic, negate
@@ -116,7 +117,7 @@ def parse(text: str, *, cities: list[str], attribute_keys: list[str],
     mapped = lx.normalise(text[:1000])
     mapped, names = find_names(mapped, cities, values, reserved_words(ctx))
     tokens = join_date_ranges(join_birth_months(named_dates.mark(
-        join_lists(lx.mark_negatives(lx.tokenize(mapped.text, names))), ctx.today)),
+        join_lists(lx.mark_negatives(join_on_or(lx.tokenize(mapped.text, names)))), ctx.today)),
         ctx.today)
     for t in tokens:  # literals keep the marketer's spelling ("Kumar", "@Acme.in")
         start, _ = mapped.source(t.start, t.start)
