@@ -43,7 +43,10 @@ written with its fix: 0/16 before it. "held-out-13" (a misspelt city in any posi
 "Mumbay customers", with a "warned" sentence the answer must hold; "recently lapsed" as
 lapsed within the definition's window; times in the future refused with why: "ordered
 next month", "in 2030", "haven't ordered since tomorrow") was written before its fix
-and scored 4/24 before it. Every set is at
+and scored 4/24 before it. "held-out-14" (a festival with a year, "email at gmail",
+"phone is missing", "A or B in Pune", "Pune, mumbay and Delhi", future times; and two
+"on or after" prompts found while fixing) was written before its fix: 2/21 before it.
+Every set is at
 100% on SQLite, PostgreSQL and MariaDB, and the test asks for 100%: a lower floor let
 those misses pass.
 """
@@ -69,7 +72,7 @@ from mini_crm.settings import Settings
 PROMPTS = json.loads((Path(__file__).parent.parent / "data" / "nl_prompts.json")
                      .read_text(encoding="utf-8"))
 NOW = datetime(2026, 11, 20, 12, 0, 0)
-MIN_ACCURACY = 1.0  # measured: 1.00 on every database (274 prompts)
+MIN_ACCURACY = 1.0  # measured: 1.00 on every database (295 prompts)
 OFFLINE = Settings(ai_engine="offline")
 
 
