@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlmodel import Field, SQLModel
 
+from mini_crm.core.contacts import inbox_key
+
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 MONEY = sa.Numeric(14, 2)
 
@@ -206,8 +208,6 @@ def _segment_name_key(_mapper: Any, _connection: Any, target: Segment) -> None:
 @sa.event.listens_for(Customer, "before_insert")
 @sa.event.listens_for(Customer, "before_update")
 def _customer_email_key(_mapper: Any, _connection: Any, target: Customer) -> None:
-    from mini_crm.core.contacts import inbox_key  # the one rule; imported late (no cycle)
-
     target.email_key = inbox_key(target.email)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from functools import lru_cache
+import threading
 from pathlib import Path
 from typing import Literal
 
@@ -269,6 +269,38 @@ class Settings(BaseSettings):
         return not self.is_production and not self.oidc_client_id
 
 
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()
+class _SettingsCache:
+    """`get_settings()`: the process's Settings, built once; `get_settings.cache_clear()`
+    makes the next call read the environment again (tests, procdir).
+
+    Not `functools.lru_cache`: a thread that began building Settings before a clear
+    stored its stale answer after it, over the fresh one (a vendor client then saw the
+    default APP_URL, CI on a loaded machine, stop 21). Here a build that a clear overtook
+    is handed to its caller but never cached."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: Settings | None = None
+        self._generation = 0
+
+    def __call__(self) -> Settings:
+        value = self._value
+        if value is not None:
+            return value
+        with self._lock:
+            generation = self._generation
+        built = Settings()
+        with self._lock:
+            if self._generation != generation:
+                return built
+            if self._value is None:
+                self._value = built
+            return self._value
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._value = None
+
+
+get_settings = _SettingsCache()

@@ -61,7 +61,7 @@ class DraftIn(BaseModel):
     variants: list[VariantIn] | None = Field(default=None, max_length=4, description="A/B "
                                              "test: 2-4 variants, checked in full at launch")
     ab_test: AbTestIn | None = None
-    holdout_percent: int | None = Field(default=None, strict=True, ge=0, le=50, description=(
+    holdout_percent: WholeNumber | None = Field(default=None, ge=0, le=50, description=(
         "share of the eligible audience kept as a control group, as on create (0-50; "
         "null is 0)"))
 
@@ -86,7 +86,7 @@ class LaunchIn(BaseModel):
         "`save_audience_as`")
     # The launch settings of the create body, set on the draft just before it is checked
     # and launched (a tester sent holdout_percent with the launch and got a 422).
-    holdout_percent: int | None = Field(default=None, strict=True, ge=0, le=50,
+    holdout_percent: WholeNumber | None = Field(default=None, ge=0, le=50,
                                         description="set the draft's holdout (0-50) first")
     variants: list[VariantIn] | None = Field(default=None, max_length=4, description="set "
                                              "the draft's A/B variants first")

@@ -102,6 +102,7 @@ async def test_the_live_preview_queries_only_for_the_last_edit(
     def preview(rules: dict[str, Any]) -> dict[str, Any]:
         asked.append(rules)
         return {"error": "", "error_path": "", "size": 12, "sentence": "s", "total": 40,
+                "unknown_cities": [],
                 "sample": []}
 
     monkeypatch.setattr(segments, "preview", preview)
