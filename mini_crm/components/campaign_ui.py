@@ -125,12 +125,12 @@ def tag_chips(tags: rx.Var, on_remove: Any = None) -> rx.Component:
     def chip(tag: rx.Var) -> rx.Component:
         if on_remove is None:
             return rx.badge(tag, variant="surface", color_scheme="gray", radius="full",
-                            size="1")
+                            size="1", data_testid="tag-chip")
         return rx.badge(tag, rx.icon_button(rx.icon("x", size=10), size="1", variant="ghost",
                                             color_scheme="gray", on_click=on_remove(tag),
                                             aria_label="Remove tag", height="14px",
                                             width="14px"),
-                        variant="surface", radius="full", size="2")
+                        variant="surface", radius="full", size="2", data_testid="tag-chip")
     return rx.hstack(rx.foreach(tags, chip), spacing="1", wrap="wrap")
 
 

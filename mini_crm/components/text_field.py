@@ -116,3 +116,26 @@ def typed_box(box_id: rx.Var | str, value: rx.Var | str, send: Callable[[Any, An
     return rx.input(id=box_id, key=box_id,
                     default_value=_SHOW.call(box_id, value, typed_seq, loads),
                     on_change=lambda v: send(v, _TYPED.call(box_id, loads)), **props)
+
+
+# A box the server empties after an action (a tag added with Enter, a test sent) is
+# emptied here, in the browser, at once: waiting for the server's `rev` remount left the
+# old text in the box while the answer was on its way, so on a slow link the next tag
+# typed went after it ("winback" + "Q4 2026" became the tag "winbackq4 2026"), and the
+# remount that followed took the focus away mid-word.
+_TAKE_ON_ENTER_JS = """((id, key) => {
+  if (key !== "Enter") return "";
+  const el = document.getElementById(id);
+  if (!el) return "";
+  const text = el.value;
+  el.value = "";
+  return text;
+})"""
+_TAKE_ON_ENTER = FunctionStringVar.create(_TAKE_ON_ENTER_JS)
+
+
+def take_on_enter(box_id: str, key: rx.Var) -> rx.Var:
+    """For an `on_key_down` lambda: on Enter the text of box `box_id` (which is emptied
+    in the browser there and then), on any other key ""."""
+    return _TAKE_ON_ENTER.call(box_id, key)
+

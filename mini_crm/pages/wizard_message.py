@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mini_crm.components.campaign_ui import engine_badge, tag_chips
-from mini_crm.components.text_field import text_field
+from mini_crm.components.text_field import take_on_enter, text_field
 from mini_crm.components.variant_editor import (
     use_as_variant_button,
     variant_editor,
@@ -97,7 +97,9 @@ def _tags_field() -> rx.Component:
             # No chips, no empty box: its gap pushed the tag box 8 px right of the others.
             rx.cond(W.tags.length() > 0, tag_chips(W.tags, on_remove=W.remove_tag)),
             text_field(W.tag_input, W.set_tag_input, rev=W.form_rev, id="campaign-tag-input",
-                     on_key_down=W.tag_key, placeholder="Add a tag and press Enter",
+                     on_key_down=lambda key, _info: W.tag_key(
+                         key, take_on_enter("campaign-tag-input", key)),
+                     placeholder="Add a tag and press Enter",
                      max_length=campaign_limits.MAX_TAG,
                      size="2", min_width="200px", flex="1", aria_label="Add a tag"),
             spacing="2", wrap="wrap", align="center", width="100%"),
@@ -219,7 +221,7 @@ def _test_and_preview() -> rx.Component:
             text_field(W.test_to, W.set_test_to, rev=W.form_rev, size="2", flex="1",
                      placeholder=rx.cond(W.channel == "email", "Your email (default)",
                                          "A phone number on the test list"),
-                     aria_label="Send the test to", data_testid="test-to"),
+                     aria_label="Send the test to", data_testid="test-to", id="test-to"),
             rx.button(rx.cond(W.sending_test, rx.spinner(size="1"), rx.icon("send", size=14)),
                       "Send test", size="2", on_click=W.send_test, disabled=~W.can_launch,
                       data_testid="send-test"),
@@ -257,11 +259,8 @@ def message_step() -> rx.Component:
             _ai_messages(),
             rx.vstack(
                 rx.hstack(field_label("Message", "campaign-template"), rx.spacer(),
-                          rx.text(W.chars, " / 2000",
-                                  rx.cond(W.channel == "sms",
-                                          " · an SMS holds 160, or 70 with ₹ or other Unicode",
-                                          ""),
-                                  size="1", color_scheme="gray"),
+                          rx.text(W.length_note, size="1", color_scheme="gray",
+                                  text_align="end", data_testid="message-length"),
                           width="100%"),
                 _token_chips(),
                 text_field(W.template, W.set_template, rev=W.form_rev, multiline=True,

@@ -212,6 +212,10 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
                 yield CampaignWizardState.load_send_times
         elif new_step == 3:
             yield CampaignWizardState.load_reach
+            # The review's live preview and its subject line are the samples': loaded
+            # only on the message step, they were missing after a reload or an audience
+            # edit (the review showed an empty preview and a made-up "Test" customer).
+            yield CampaignWizardState.refresh_samples
 
     @rx.event
     def prev_step(self):
@@ -259,6 +263,7 @@ class CampaignWizardState(WizardMessage, WizardSchedule, WizardDraft, AppState):
             yield CampaignWizardState.load_send_times
         elif index == 3:
             yield CampaignWizardState.load_reach
+            yield CampaignWizardState.refresh_samples  # the review's preview (next_step)
 
     async def _validate(self, step: int) -> bool:
         """Check one step; on failure its errors are set and the step stays put."""

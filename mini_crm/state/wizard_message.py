@@ -12,7 +12,7 @@ from typing import Any
 import reflex as rx
 
 from mini_crm.core import formatting
-from mini_crm.core.campaigns import CampaignError, test_send
+from mini_crm.core.campaigns import CampaignError, figures, test_send
 from mini_crm.core.campaigns.service import clean_tags
 from mini_crm.core.messages.email import validate_email_fields
 from mini_crm.state import wizard_reads as reads
@@ -37,6 +37,14 @@ def _insert_script(token: str) -> str:
         "el.dispatchEvent(new Event('input', {bubbles: true}));"
         "el.focus(); el.setSelectionRange(s + t.length, s + t.length);})()"
     )
+
+
+def _clear_box_script(box_id: str, was: str) -> str:
+    """Empty the uncontrolled box `box_id` if it still shows `was` (not typed in since),
+    without remounting it: a `form_rev` bump remounts every box of the wizard, and one
+    being typed in loses its focus. No input event: the server already holds ""."""
+    return (f"(() => {{ const el = document.getElementById({json.dumps(box_id)}); "
+            f"if (el && el.value === {json.dumps(was)}) el.value = ''; }})()")
 
 
 class WizardMessage(rx.State, mixin=True):
@@ -83,8 +91,11 @@ class WizardMessage(rx.State, mixin=True):
         return reads.template_errors(self.template) if self.template.strip() else []
 
     @rx.var
-    def chars(self) -> int:
-        return len(self.template)
+    def length_note(self) -> str:
+        """The message box's counter: the length as sent (the samples', personalised),
+        which is what a customer's SMS count follows, not the template's."""
+        texts = [s["text"] for s in self.samples] if self.template.strip() else []
+        return figures.sent_length_note(self.template, texts, self.channel)
 
     @rx.var
     def subject_review(self) -> dict[str, str]:
@@ -188,16 +199,22 @@ class WizardMessage(rx.State, mixin=True):
             if not self.ensure_role("admin", "marketer"):
                 self.test_error = "Your role cannot send messages; ask an admin."
                 return
-            if not self.test_to.strip() and self.channel == "email":
-                self.test_to = self.user_email
-                self.form_rev += 1
+            typed = self.test_to
+            # An empty box sends to my own address (the "sent to" line names it).
+            to = typed if typed.strip() or self.channel != "email" else self.user_email
             self.sending_test, self.test_error, self.test_ok = True, "", ""
-            message, to, ref = self._message(), self.test_to, self.preview_ref
+            message, ref = self._message(), self.preview_ref
             user = self._current_user()
         answer = await rx.run_in_thread(lambda: wizard_test_send.send(message, to, ref, user))
         async with self:
             self.sending_test = False
             self.test_ok, self.test_error = answer["ok"], answer["error"]
+            if not answer["ok"] or self.test_to != typed:
+                return
+            # Sent: the box is emptied, so the next address typed is not appended to
+            # this one (the box is the browser's: the server's "" alone did not show).
+            self.test_to = ""
+        yield rx.call_script(_clear_box_script("test-to", typed))
 
     @rx.event
     def set_objective(self, value: str):
@@ -231,26 +248,41 @@ class WizardMessage(rx.State, mixin=True):
     def set_tag_input(self, value: str):
         self.tag_input, self.tag_error = value, ""
 
-    @rx.event
-    def add_tag(self, tag: str = ""):
-        raw = (tag or self.tag_input).strip().strip(",")
-        if not raw:
-            return
+    def _add_tag(self, raw: str) -> bool:
+        """Add `raw` to the tags; False (and `tag_error` set) when it is refused."""
         try:
             self.tags = clean_tags([*self.tags, raw])
         except CampaignError as exc:
             self.tag_error = exc.message[:1].upper() + exc.message[1:] + "."
-            return
-        self.tag_input, self.tag_error = "", ""
-        self.form_rev += 1  # the emptied box shows
+            return False
+        self.tag_error = ""
         self.suggested_tags = [t for t in self.suggested_tags if t not in self.tags]
-        return self._touch()
+        return True
 
     @rx.event
-    def tag_key(self, key: str):
-        if key == "Enter":  # the box is mounted afresh (emptied): keep typing in it
-            return [own_handler(self, "add_tag")(""), rx.call_script(
-                "setTimeout(() => document.getElementById('campaign-tag-input')?.focus(), 50)")]
+    def add_tag(self, tag: str):
+        """A suggested tag clicked: the tag box (perhaps half typed) is left as it is."""
+        if tag.strip() and self._add_tag(tag.strip()):
+            return self._touch()
+
+    @rx.event
+    def tag_key(self, key: str, text: str = ""):
+        """A key in the tag box; on Enter `text` is the box's text, which the browser
+        has emptied already (components/text_field.take_on_enter): the box keeps its
+        focus and the next tag is typed into an empty box at once."""
+        if key != "Enter":
+            return
+        raw = text.strip().strip(",")
+        self.tag_input = ""
+        if not raw:
+            return
+        if self._add_tag(raw):
+            return self._touch()
+        # Refused: the text goes back into the box to be corrected (unless typed in since).
+        self.tag_input = text
+        return rx.call_script(
+            "(() => { const el = document.getElementById('campaign-tag-input'); "
+            f"if (el && el.value === '') el.value = {json.dumps(text)}; }})()")
 
     @rx.event
     def remove_tag(self, tag: str):

@@ -49,6 +49,11 @@ def send(message: dict[str, Any], to: str, ref: str, user: dict[str, Any] | None
                 subject=message["email_subject"], preheader=message["email_preheader"],
                 sender_name=message["sender_name"], actor_user_id=user["id"] if user else None)
     except CampaignError as exc:
-        return {"ok": "", "error": formatting.sentence(exc.message)}
+        message = exc.message
+        if exc.field == "test_to" and "test list" in message and user \
+                and user.get("role") == "admin":
+            # Only an admin can change it: they get the setting's name.
+            message += " (the TEST_SEND_RECIPIENTS setting)"
+        return {"ok": "", "error": formatting.sentence(message)}
     return {"ok": f"Test sent to {result.to} as {result.as_customer}, labelled [TEST]; it is "
                   "not counted in the campaign.", "error": ""}

@@ -63,7 +63,8 @@ def test_refused_test_sends_say_why(session: Session) -> None:
     with pytest.raises(CampaignError) as stranger:
         test_send.send_test(session, vendor, channel="sms", template="Hi", to="+911234",
                             allowed={"+919876543210"}, customer=None)
-    assert stranger.value.field == "test_to" and "not on the test list" in stranger.value.message
+    assert stranger.value.field == "test_to"
+    assert "not on your team's test list" in stranger.value.message
     with pytest.raises(CampaignError) as typed:
         test_send.send_test(session, vendor, channel="email", template="Hi",
                             to=" stranger@Evil.com ", allowed={"me@brand.in"}, customer=None)

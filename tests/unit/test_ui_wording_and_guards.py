@@ -92,3 +92,18 @@ def test_wizard_guards_and_limits() -> None:
     assert "docs/" not in out
     seg = _rendered(segment_editor_page())
     assert f"maxLength:{segment_service.MAX_NAME}" in seg
+
+
+def test_the_message_counter_counts_the_message_as_sent() -> None:
+    from mini_crm.core.campaigns.figures import sent_length_note
+    template = "Hi {first_name}, see you in {city}!"
+    assert sent_length_note(template, [], "sms") == (
+        f"{len(template)} characters in the template · an SMS holds 160, or 70 with ₹ or "
+        "other Unicode")
+    texts = ["Hi Asha, see you in Pune!", "Hi Priyanka, see you in Mumbai!"]
+    assert sent_length_note(template, texts, "sms") == (
+        f"about 25–31 characters once personalised · 1 SMS (template: {len(template)})")
+    assert sent_length_note(template, ["x" * 170], "email") == (
+        f"about 170 characters once personalised (template: {len(template)})")
+    assert sent_length_note(template, ["x" * 170], "sms").startswith(
+        "about 170 characters once personalised · 2 SMS")

@@ -121,8 +121,8 @@ def send_test(db: Session, client: Any, *, channel: str, template: str, to: str,
         raise CampaignError("enter the address or phone number to send the test to",
                             "test_to")
     if address not in allowed:
-        raise CampaignError(f"“{to.strip()}” is not on the test list: send to your own email, "
-                            "or ask an admin to add it to TEST_SEND_RECIPIENTS", "test_to")
+        raise CampaignError(f"“{to.strip()}” is not on your team's test list; ask an admin "
+                            "to add it, or send the test to your own email", "test_to")
     kind = _line_type(to) if channel == "sms" else None
     if not contacts.sms_reachable(kind):
         # The launch skips such a phone as no_address (reach.no_address): so does a test.
