@@ -128,6 +128,18 @@ def _sample_bubble(s: rx.Var) -> rx.Component:
                   rx.text(s["city"], size="1", color_scheme="gray"), spacing="2",
                   align="center"),
         rx.box(
+            # An email as the inbox shows it: sender, subject and preheader first.
+            rx.cond(W.channel == "email", rx.vstack(
+                rx.cond(W.sender_name.strip() != "",
+                        rx.text("From ", W.sender_name.strip(), size="1",
+                                color_scheme="gray", data_testid="sample-sender")),
+                rx.text(s["subject"], size="2", weight="bold", word_break="break-word",
+                        data_testid="sample-subject"),
+                rx.cond(s["preheader"].to(str) != "",
+                        rx.text(s["preheader"], size="1", color_scheme="gray",
+                                word_break="break-word", data_testid="sample-preheader")),
+                spacing="0", width="100%", padding_bottom="6px", margin_bottom="6px",
+                border_bottom=f"1px solid {rx.color('gray', 4)}")),
             rx.text(s["text"], size="2", white_space="pre-wrap", word_break="break-word",
                     data_testid="sample-text"),
             padding="10px 12px",

@@ -162,7 +162,9 @@ class WizardMessage(rx.State, mixin=True):
     @rx.event
     def set_email_preheader(self, value: str):
         self.email_preheader, self.email_error = value, ""
-        return self._touch()
+        self._generation += 1
+        # The samples show each customer's rendered preheader too.
+        return [own_handler(self, "refresh_samples"), self._touch()]
 
     @rx.event
     def set_sender_name(self, value: str):
@@ -305,11 +307,11 @@ class WizardMessage(rx.State, mixin=True):
             if generation != self._generation or not self._rules:
                 return
             rules, template, channel = self._rules, self.template, self.channel
-            subject = self.email_subject
+            subject, preheader = self.email_subject, self.email_preheader
             self.samples_loading = True
         try:
             samples = await rx.run_in_thread(
-                lambda: reads.render_samples(rules, template, channel, subject))
+                lambda: reads.render_samples(rules, template, channel, subject, preheader))
         except Exception:  # the preview is a help; a failure must not block the wizard
             samples = []
         async with self:

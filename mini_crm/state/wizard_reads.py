@@ -58,10 +58,11 @@ def reach(rules: dict[str, Any], channel: str) -> dict[str, Any]:
 
 
 def render_samples(rules: dict[str, Any], template: str, channel: str,
-                   subject: str = "") -> list[dict[str, str]]:
+                   subject: str = "", preheader: str = "") -> list[dict[str, str]]:
     """The message as three real recipients would get it (never a customer the launch
     would skip on this channel: opted out, suppressed, no address): dicts of name, city,
-    external_id, text, subject (the email's, rendered; "" for SMS), chars, sms."""
+    external_id, text, subject and preheader (the email's, rendered; "" for SMS), chars,
+    sms."""
     with session_scope() as db:
         rows = service.sample_recipients(db, rules=rules, segment_id=None, channel=channel,
                                          n=SAMPLE_SIZE)
@@ -70,8 +71,9 @@ def render_samples(rules: dict[str, Any], template: str, channel: str,
         # Rendered as delivery renders it: the email's subject for this customer, and
         # {unsubscribe_url} their own link on this channel.
         shown = test_send.preview_for(r, channel=channel, template=template,
-                                      subject=subject or None, preheader=None)
-        out.append(figures.message_sample(r, shown["text"], shown["subject"] or ""))
+                                      subject=subject or None, preheader=preheader or None)
+        out.append(figures.message_sample(r, shown["text"], shown["subject"] or "",
+                                          shown["preheader"] or ""))
     return out
 
 

@@ -32,6 +32,19 @@ def test_tag_and_test_boxes_show_empty_once_used(page: Page, app_url: str,
     page.get_by_test_id("campaign-name-input").fill("Winter win-back")
     page.get_by_test_id("channel-email").click()
     page.get_by_test_id("campaign-template").fill("Hi {first_name}, we miss you!")
+    # The email's preview reads as the inbox does: sender, subject, preheader, body.
+    page.get_by_test_id("email-subject").fill("A gift for you, {first_name|friend}")
+    page.get_by_test_id("email-preheader").fill("Only this week in {city|your city}")
+    page.get_by_test_id("sender-name").fill("Asha from Brand")
+    preview = page.get_by_test_id("message-preview").first
+    expect(preview.get_by_test_id("sample-sender")).to_have_text("From Asha from Brand",
+                                                                 timeout=20_000)
+    expect(preview.get_by_test_id("sample-subject")).to_contain_text("A gift for you, ",
+                                                                     timeout=20_000)
+    expect(preview.get_by_test_id("sample-preheader")).to_contain_text("Only this week in ",
+                                                                       timeout=20_000)
+    expect(preview.get_by_test_id("sample-text")).to_contain_text("we miss you!")
+    page.screenshot(path="test-results/wizard-sends-email-1440.png", full_page=True)
     tag_box = page.locator("#campaign-tag-input")
     tag_box.click()
     page.keyboard.type("winback", delay=20)

@@ -123,7 +123,7 @@ async def test_the_sample_messages_render_only_for_the_last_edit(
     rendered: list[str] = []
 
     def render_samples(rules: dict[str, Any], template: str, channel: str,
-                       subject: str = "") -> list[dict[str, str]]:
+                       subject: str = "", preheader: str = "") -> list[dict[str, str]]:
         rendered.append(template)
         return [{"name": "Asha", "text": template}]
 

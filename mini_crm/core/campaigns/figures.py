@@ -173,13 +173,16 @@ def detectable_stats(option: dict[str, Any]) -> str:
     return text + ", 80% power, 5% significance"
 
 
-def message_sample(row: dict[str, Any], text: str, subject: str = "") -> dict[str, str]:
-    """One recipient's rendered message (`text`, and the email's `subject`, "" for SMS)
-    as the page lists it: {name ("(no name)" when blank), city ("—"), external_id, text,
-    subject, chars (its length), sms (" · 2 SMS", with why when it needs Unicode)}.
+def message_sample(row: dict[str, Any], text: str, subject: str = "",
+                   preheader: str = "") -> dict[str, str]:
+    """One recipient's rendered message (`text`, and the email's `subject` and
+    `preheader`, "" for SMS) as the page lists it: {name ("(no name)" when blank), city
+    ("—"), external_id, text, subject, preheader, chars (its length), sms (" · 2 SMS",
+    with why when it needs Unicode)}.
     `row` is one of reach.sample_recipients' rows."""
     return {"name": row.get("name") or "(no name)", "city": row.get("city") or "—",
             "external_id": row.get("external_id") or "", "text": text, "subject": subject,
+            "preheader": preheader,
             "chars": str(len(text)), "sms": " · " + sms_length(text).describe()}
 
 
