@@ -274,6 +274,10 @@ def _rule_row(row: rx.Var) -> rx.Component:
         rx.cond(row["error"].to(str) != "",
                 rx.text(rx.icon("circle-alert", size=12), " ", row["error"].to(str), size="1",
                         color_scheme="red", role="alert")),
+        # An empty box (a rule just added, or its field changed): a quiet hint, not an error.
+        rx.cond((row["hint"].to(str) != "") & (row["error"].to(str) == ""),
+                rx.text(row["hint"].to(str), size="1", color_scheme="gray",
+                        data_testid="rule-hint")),
         spacing="1",
         width=_width(row),
         padding="6px 10px",

@@ -11,7 +11,7 @@ import reflex as rx
 from reflex.event import EventHandler
 
 from mini_crm.core import formatting, segments
-from mini_crm.core.segments import editing, figures, list_values, service
+from mini_crm.core.segments import editing, figures, list_values, service, unfinished
 from mini_crm.db import session_scope
 from mini_crm.state.base import AppState, helper
 from mini_crm.state.debounce import settled
@@ -86,8 +86,11 @@ class SegmentEditorState(SegmentAssist, AppState):
     def rows(self) -> list[dict[str, Any]]:
         rows = editing.flatten(self.tree, self.error_path, self.error)
         unknown = set(self.unknown_cities)
+        waiting = set(unfinished.unfinished_paths(self.tree))
         for row in rows:  # what is typed but not yet added to a list rule
             row["draft"] = self.drafts.get(row["path"], "")
+            # An empty box is not a mistake: a quiet hint, never a red error.
+            row["hint"] = unfinished.HINT if row["path"] in waiting else ""
             row["suggest"], row["fixes"] = "", []
             if row.get("field") != "city":
                 continue
@@ -117,24 +120,46 @@ class SegmentEditorState(SegmentAssist, AppState):
         return not self.tree.get("rules")
 
     @rx.var
+    def uncounted(self) -> int:
+        """Rules with an empty value box: left out of the size until they have one."""
+        return len(unfinished.unfinished_paths(self.tree))
+
+    @rx.var
+    def uncounted_text(self) -> str:
+        """Said next to the size: "1 rule not counted yet" (empty when none)."""
+        n = self.uncounted
+        return "" if not n else f"{n} rule{'' if n == 1 else 's'} not counted yet"
+
+    @rx.var
+    def none_counted(self) -> bool:
+        """Rules exist but none has a value yet: there is no audience to count."""
+        return not self.blank and not unfinished.finished_only(self.tree)[0]["rules"]
+
+    @rx.var
     def size_text(self) -> str:
-        return figures.BLANK_SIZE if self.blank else figures.size_text(self.size)
+        if self.blank:
+            return figures.BLANK_SIZE
+        return figures.NO_SIZE if self.none_counted else figures.size_text(self.size)
 
     @rx.var
     def preview_sentence(self) -> str:
         """The rules in words; at once the blank state's sentence when the last condition
         is removed (the preview itself waits for the edits to pause)."""
+        if self.none_counted:
+            return "Enter a value in the rule to see who matches."
         return figures.BLANK_SENTENCE if self.blank else self.sentence
 
     @rx.var
     def preview_sample(self) -> list[dict[str, str]]:
         """The sample rows shown; none in the blank state (they were another audience's)."""
-        return [] if self.blank else self.sample
+        return [] if self.blank or self.none_counted else self.sample
 
     @rx.var
     def share_text(self) -> str:
         """The size as a share of all customers, e.g. "12.5% of 3,000 customers"."""
-        return "" if self.blank else figures.share_text(self.size, self.total)
+        if self.blank or self.none_counted:
+            return ""
+        return figures.share_text(self.size, self.total)
 
     @rx.event(background=True)
     async def open(self) -> None:
@@ -442,13 +467,16 @@ class SegmentEditorState(SegmentAssist, AppState):
             if generation != self._generation:
                 return
             self.previewing = True
-            rules = editing.to_rules(self.tree)
+            # Counted without the rules whose value box is still empty (not an error).
+            counted, paths = unfinished.finished_only(self.tree)
+            rules = editing.to_rules(counted)
             self._keep()
         result = await rx.run_in_thread(lambda: preview(rules))
         async with self:
             if generation != self._generation:
                 return
-            self.error, self.error_path = result["error"], result["error_path"]
+            self.error = result["error"]
+            self.error_path = unfinished.original_error_path(result["error_path"], paths)
             if not result["error"]:
                 self.size, self.sentence = result["size"], result["sentence"]
                 self.total, self.unknown_cities = result["total"], result["unknown_cities"]
@@ -459,6 +487,10 @@ class SegmentEditorState(SegmentAssist, AppState):
     def save(self):
         if not self.ensure_role(*EDITOR_ROLES):
             self.save_error = NOT_ALLOWED
+            return
+        if self.uncounted:  # an empty box is not a schema error: say what to do
+            self.save_error = ("Enter a value in every rule first (or remove the rule): "
+                               f"{self.uncounted_text}.")
             return
         rules = editing.to_rules(self.tree)
         user = self._current_user()

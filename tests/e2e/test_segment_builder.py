@@ -53,9 +53,18 @@ def test_nested_rules_update_the_preview_and_save(page: Page, app_url: str,
     expect(size).to_have_text(expected)
     expect(page.get_by_test_id("audience-sentence")).to_contain_text("are in Mumbai")
 
-    # An invalid value is flagged inline, on the rule that has it.
+    # An empty value is unfinished, not wrong: a quiet hint on its box, no red error,
+    # and the size counts the other rules and says one is left out.
     third.get_by_label("Value").fill("")
-    expect(third.get_by_role("alert")).to_contain_text("expected a number")
+    expect(third.get_by_test_id("rule-hint")).to_have_text("enter a value")
+    expect(third.get_by_role("alert")).to_have_count(0)
+    without_third = {**nested, "rules": [nested["rules"][0], {
+        **nested["rules"][1], "rules": nested["rules"][1]["rules"][:1]}]}
+    expect(size).to_have_text(_size(e2e_env, without_third))
+    expect(page.get_by_test_id("audience-uncounted")).to_have_text("1 rule not counted yet")
+    # An invalid value is flagged inline, on the rule that has it.
+    third.get_by_label("Value").fill("lots")
+    expect(third.get_by_role("alert")).to_contain_text("not a number")
     third.get_by_label("Value").fill("3")
     expect(third.get_by_role("alert")).to_have_count(0)
     expect(size).to_have_text(expected)
