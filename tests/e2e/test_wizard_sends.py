@@ -88,7 +88,11 @@ def test_review_and_counter_show_the_message_as_sent(page: Page, app_url: str,
     counter = page.get_by_test_id("message-length")
     expect(counter).to_contain_text(f"about {span} characters once personalised · 1 SMS")
     expect(counter).to_contain_text(f"(template: {len(template)})")
-    page.screenshot(path="test-results/wizard-sends-message-1440.png", full_page=True)
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        counter.scroll_into_view_if_needed()
+        page.screenshot(path=f"test-results/wizard-sends-message-{width}.png")
+    page.set_viewport_size({"width": 1440, "height": 900})
 
     page.get_by_test_id("wizard-next").click()  # schedule
     page.get_by_test_id("wizard-next").click()  # review
