@@ -20,6 +20,7 @@ from sqlalchemy.dialects import mysql
 from sqlmodel import Field, SQLModel
 
 from mini_crm.core.contacts import inbox_key
+from mini_crm.core.text_checks import name_key_text
 
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 MONEY = sa.Numeric(14, 2)
@@ -172,14 +173,16 @@ class User(SQLModel, table=True):
 
 
 def segment_name_key(name: str) -> str:
-    """The key that makes segment names unique ignoring case and surrounding spaces:
-    sha256 (hex, 64 characters) of the name stripped and casefolded.
+    """The key that makes segment names unique: sha256 (hex, 64 characters) of
+    text_checks.name_key_text(name) (NFKC, casefold, format characters such as U+200B
+    removed, spaces collapsed), so "Ｂｉｇ  spenders" and "big\u200bspenders " clash
+    with "Big spenders". Changing this definition needs a migration (0014 re-keys).
 
     Hashed rather than stored as the folded text so the UNIQUE index compares bytes on
     every database: MariaDB's utf8mb4_unicode_ci would also call "Café" and "Cafe" the
     same name, SQLite's lower() folds ASCII only, and casefold can lengthen a name
     ("ß" -> "ss") past the column's size."""
-    return hashlib.sha256((name or "").strip().casefold().encode()).hexdigest()
+    return hashlib.sha256(name_key_text(name).encode()).hexdigest()
 
 
 class Segment(SQLModel, table=True):

@@ -48,7 +48,7 @@ def create_key(session: Session, name: str, scopes: list[str],
     name = name.strip()
     if not name:
         raise ValueError("an API key needs a name")
-    text_checks.check_text(name, "an API key name")  # shown in Settings and the audit trail
+    text_checks.check_name(name, "an API key name")  # shown in Settings and the audit trail
     scopes = parse_scopes(scopes)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(name=name, prefix=secret[:10], key_hash=hash_key(secret), scopes=scopes,

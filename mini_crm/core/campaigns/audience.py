@@ -45,7 +45,7 @@ def save_audience(db: Session, *, name: str, rules: dict[str, Any] | None,
     if len(clean) > segment_service.MAX_NAME:
         raise CampaignError(f"a segment name is at most {segment_service.MAX_NAME} "
                             "characters", FIELD)
-    if problem := text_checks.control_problem(clean, "a segment name"):
+    if problem := text_checks.name_problem(clean, "a segment name"):
         raise CampaignError(problem, FIELD)
     try:  # the one uniqueness rule for names is save_segment's
         segment = segment_service.save_segment(db, name=clean, rules=rules,

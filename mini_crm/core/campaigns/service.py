@@ -187,7 +187,7 @@ def check_campaign(db: Session, *, name: str, channel: str, message_template: st
         raise CampaignError("a campaign needs a name", "name")
     if len(name) > MAX_NAME:
         raise CampaignError(f"a campaign name is at most {MAX_NAME} characters", "name")
-    if problem := text_checks.control_problem(name, "a campaign name"):
+    if problem := text_checks.name_problem(name, "a campaign name"):
         raise CampaignError(problem, "name")
     if channel not in CHANNELS:
         raise CampaignError(f"channel must be one of {', '.join(CHANNELS)}", "channel")

@@ -126,11 +126,11 @@ class NameTaken(ValueError):
 
 def find_by_name(session: Session, name: str, except_id: int | None = None
                  ) -> tuple[int, str] | None:
-    """(id, stored name) of a segment whose name equals `name` ignoring case and
-    surrounding spaces, other than `except_id`; None if there is none.
+    """(id, stored name) of a segment whose name equals `name` ignoring case, spacing,
+    full-width forms and invisible characters, other than `except_id`; None if none.
 
     Looked up by `name_key` (models.segment_name_key, under the UNIQUE index), so the
-    comparison is Python's casefold on every database."""
+    comparison is text_checks.name_key_text's (NFKC, casefold) on every database."""
     query = sa.select(Segment.id, Segment.name).where(
         Segment.name_key == segment_name_key(name))
     if except_id is not None:
@@ -153,7 +153,7 @@ def _clean_name(name: str) -> str:
         raise SegmentInputError("a segment needs a name")
     if len(name) > MAX_NAME:
         raise SegmentInputError(f"a segment name is at most {MAX_NAME} characters")
-    if problem := text_checks.control_problem(name, "a segment name"):
+    if problem := text_checks.name_problem(name, "a segment name"):
         raise SegmentInputError(problem)
     return name
 
