@@ -224,7 +224,9 @@ def apply_steps(session: Session, steps: Mapping[int, Sequence[Step]],
 
 
 def _customer(session: Session, external_id: str) -> Customer:
-    customer = session.exec(select(Customer).where(Customer.external_id == external_id)).first()
+    from mini_crm.core.ingestion.reads import get_customer  # reads imports this module
+
+    customer = get_customer(session, external_id)  # the path's id read as a body's
     if customer is None:
         raise LookupError(f"no customer with external_id {external_id!r}")
     return customer

@@ -79,6 +79,29 @@ def test_any_printable_external_id_reads_back(reflex_like: httpx.Client, make_ke
     assert plain.status_code == 200 and plain.json()["external_id"] == IDS[0]
 
 
+def test_a_path_id_is_read_as_a_body_id_is(api: TestClient, make_key) -> None:
+    """A write trims " t-1 " to t-1; the path's " t-1 " (t-1%20) finds that customer,
+    and its order, and its consent, through the same normalising function."""
+    headers = make_key("ingest", "read")
+    assert api.post("/api/v1/customers", headers=headers, json={"items": [
+        {"external_id": " t-1 ", "name": "Asha", "phone": "+919876543210"}]}
+        ).json()["accepted"] == 1
+    assert api.post("/api/v1/orders", headers=headers, json={"items": [
+        {"external_id": "o-1 ", "customer_external_id": "  t-1", "amount": 10,
+         "ordered_at": "2026-11-29T10:00:00+05:30"}]}).json()["accepted"] == 1
+    for path in ("t-1", "t-1%20", "%20t-1%20%20"):
+        got = api.get(f"/api/v1/customers/{path}", headers=headers)
+        assert got.status_code == 200, (path, got.text)
+        assert got.json()["external_id"] == "t-1"
+    order = api.get("/api/v1/orders/%20o-1%20", headers=headers)
+    assert order.status_code == 200, order.text
+    assert order.json()["external_id"] == "o-1"
+    r = api.post("/api/v1/customers/t-1%20/unsubscribe", headers=headers, json={})
+    assert r.status_code == 200, r.text
+    # A path holding a control character names no stored id: the usual 404.
+    assert api.get("/api/v1/customers/t-1%0A", headers=headers).status_code == 404
+
+
 def test_unknown_external_id_is_a_json_404(reflex_like: httpx.Client, make_key) -> None:
     headers = make_key("read")
     r = reflex_like.get(f"/api/v1/customers/{quote('gid://shop/Customer/1', safe='')}",

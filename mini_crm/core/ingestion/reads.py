@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from mini_crm.core import contacts
 from mini_crm.core.brand_time import utc_text
 from mini_crm.core.consent import consent_of, suppressed_channels
+from mini_crm.core.ingestion.schemas import normalise_external_id
 from mini_crm.models import Customer, Order
 
 MAX_LIMIT = 500
@@ -61,15 +62,29 @@ def order_json(o: Order, customer_external_id: str) -> dict[str, Any]:
             "ordered_at": utc_text(o.ordered_at), "items": o.items}
 
 
+def stored_id(external_id: str) -> str | None:
+    """A path's id read as a body's is (schemas.normalise_external_id: " t-1 " is t-1);
+    None when it holds a control character, which no stored id can."""
+    try:
+        return normalise_external_id(external_id)
+    except ValueError:
+        return None
+
+
 def get_customer(session: Session, external_id: str) -> Customer | None:
-    return session.exec(select(Customer).where(Customer.external_id == external_id)).first()
+    """The customer with this id (read as stored ids are), or None."""
+    if (key := stored_id(external_id)) is None:
+        return None
+    return session.exec(select(Customer).where(Customer.external_id == key)).first()
 
 
 def get_order(session: Session, external_id: str) -> tuple[Order, str] | None:
     """The order and its customer's external id, or None."""
+    if (key := stored_id(external_id)) is None:
+        return None
     row = session.exec(select(Order, Customer.external_id)
                        .join(Customer, Customer.id == Order.customer_id)
-                       .where(Order.external_id == external_id)).first()
+                       .where(Order.external_id == key)).first()
     return (row[0], row[1]) if row else None
 
 

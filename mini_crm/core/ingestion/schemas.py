@@ -158,15 +158,21 @@ def json_number_problem(value: Any, field: str, *, limit: int | None = None) -> 
     return None
 
 
-def _printable_id(value: Any) -> Any:
-    """External ids are any printable text: control characters (newline, tab, NUL) are
-    refused, since such an id could never be written in a URL path, a CSV cell or a log."""
+def normalise_external_id(value: Any) -> Any:
+    """The one reading of an external id, for a body's `external_id` and a path's
+    (`GET /customers/{id}`, `/orders/{id}`, consent): a number becomes its digits, text
+    is trimmed (" t-1 " is t-1, so a path that writes the spaces finds the customer the
+    write stored). Control characters (newline, tab, NUL) are refused with ValueError,
+    since such an id could never be written in a URL path, a CSV cell or a log."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)  # shop backends send numeric ids (Shopify's are numbers)
-    if isinstance(value, str) and (m := text_checks.CONTROL_CHARACTERS.search(value)):
-        raise ValueError(f"an external id must be printable text; it contains the control "
-                         f"character U+{ord(m.group()):04X}")
+    if isinstance(value, str):
+        if m := text_checks.CONTROL_CHARACTERS.search(value):
+            raise ValueError(f"an external id must be printable text; it contains the "
+                             f"control character U+{ord(m.group()):04X}")
+        return value.strip()
     return value
+
 
 
 def _printable(value: Any, field: str, *, multiline: bool = False) -> Any:
@@ -185,7 +191,8 @@ def _utc_text(value: datetime | None) -> str | None:
 
 
 # Any printable text, 1-128 characters; a JSON number is read as its digits.
-ExternalId = Annotated[str, BeforeValidator(_printable_id), Field(min_length=1, max_length=128)]
+ExternalId = Annotated[str, BeforeValidator(normalise_external_id),
+                       Field(min_length=1, max_length=128)]
 
 
 class _Item(BaseModel):
