@@ -313,3 +313,29 @@ def test_preview_with_a_holdout_adds_up_to_the_launch(api: TestClient, make_key,
     assert got["recipients"] + got["holdout"]["size"] == preview.json()["recipients"]
     bad = api.post("/api/v1/campaigns/preview", headers=h, json={**body, "holdout_percent": 60})
     assert bad.status_code == 422 and "holdout_percent" in bad.text
+
+
+def test_an_email_only_field_on_sms_is_refused_like_a_variants_subject(
+        api: TestClient, make_key, vendor, app_settings: sa.Engine) -> None:
+    """A top-level subject on an SMS campaign was stored and never sent, while a
+    variant's subject on SMS was refused: both are refused now, each naming its field."""
+    h = make_key("campaigns", "read")
+    base = {"name": "Sale", "rules": city_rules("Nowhere"), "channel": "sms"}
+    r = api.post("/api/v1/campaigns", headers=h,
+                 json={**base, "message": "Hi {name}", "subject": "20% off"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == {
+        "code": "invalid_campaign", "details": {"field": "email_subject"},
+        "message": "a subject line is for email only; leave it out of an SMS campaign or "
+                   "choose the email channel"}
+    for extra, field in (({"preheader": "x"}, "email_preheader"),
+                         ({"sender_name": "Shop"}, "sender_name")):
+        r = api.post("/api/v1/campaigns", headers=h, json={**base, "message": "Hi", **extra})
+        assert (r.status_code, r.json()["error"]["details"]) == (422, {"field": field})
+    variant = api.post("/api/v1/campaigns", headers=h, json={**base, "variants": [
+        {"message": "Hi", "subject": "A"}, {"message": "Hello"}]})
+    assert variant.status_code == 422
+    assert variant.json()["error"]["message"] == "variant A: a subject line is for email only"
+    email = api.post("/api/v1/campaigns", headers=h, json={
+        **base, "channel": "email", "message": "Hi", "subject": "20% off"})
+    assert email.status_code == 201, email.text

@@ -203,6 +203,15 @@ def check_campaign(db: Session, *, name: str, channel: str, message_template: st
     for field, problem in email.validate_email_fields(email_subject, email_preheader,
                                                       sender_name):
         raise CampaignError(problem, field)
+    if channel != "email":  # refused, as a variant's subject is (ab_test.check_variants),
+        # rather than stored and never sent
+        for field, label, value in (("email_subject", "a subject line", email_subject),
+                                    ("email_preheader", "a preheader", email_preheader),
+                                    ("sender_name", "a sender name", sender_name)):
+            if (value or "").strip():
+                kind = "an SMS" if channel == "sms" else "a WhatsApp"
+                raise CampaignError(f"{label} is for email only; leave it out of {kind} "
+                                    "campaign or choose the email channel", field)
     snapshot, segment_id = _resolve_rules(db, rules, segment_id)
     return name, snapshot, segment_id
 
