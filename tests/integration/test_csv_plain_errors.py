@@ -82,3 +82,15 @@ def test_every_row_error_names_the_files_column(app_settings: sa.Engine,
                             "make them agree"),
         (3, "email", report.errors[1]["message"])]
     assert report.errors[1]["message"].startswith("E-mail: 'not-an-email' is not a valid")
+
+
+def test_the_json_api_names_the_field_of_a_consent_contradiction(api, make_key) -> None:
+    """The CSV import said field "unsubscribed" and the JSON API said null for the same
+    item; both read the field from the model-level check (FieldValueError) now."""
+    r = api.post("/api/v1/customers", headers=make_key("ingest"), json={"items": [
+        {"external_id": "c1", "unsubscribed": True, "consent": {"sms": True}}]})
+    assert r.status_code == 202, r.text
+    assert (r.json()["accepted"], r.json()["rejected"]) == (0, 1)
+    assert [(e["index"], e["field"], e["message"]) for e in r.json()["errors"]] == [
+        (0, "unsubscribed", "unsubscribed is true but consent.sms is true; send one of "
+                            "them, or make them agree")]

@@ -246,8 +246,6 @@ def _in_column_words(error: dict[str, Any], columns: dict[str, str]
     message that names no column (a value error such as "'abc' is not a number") is
     prefixed with its column: "Total: 'abc' is not a number …"."""
     field, message = error["field"], str(error["message"])
-    if field is None and message.startswith("unsubscribed is "):
-        field = "unsubscribed"  # the model-level "unsubscribed … but consent.X …" check
     for name, column in sorted(columns.items(), key=lambda fc: -len(fc[0])):
         if name == column:
             continue

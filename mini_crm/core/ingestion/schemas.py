@@ -175,6 +175,16 @@ def normalise_external_id(value: Any) -> Any:
 
 
 
+class FieldValueError(ValueError):
+    """A model-level check's refusal that belongs to one field: pydantic gives a model
+    validator's error no location, so `validate_items` reads the field from here (the
+    JSON API and the CSV import then name the same field)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def _printable(value: Any, field: str, *, multiline: bool = False) -> Any:
     """`value` unless it is text holding a control character (core.text_checks, the
     check every stored text shares): "name contains the control character U+0007;
@@ -248,7 +258,7 @@ class CustomerIn(_Item):
             return self
         for channel, value in self.consent.model_dump(exclude_none=True).items():
             if value == self.unsubscribed:
-                raise ValueError(
+                raise FieldValueError("unsubscribed",
                     f"unsubscribed is {str(self.unsubscribed).lower()} but consent.{channel} "
                     f"is {str(value).lower()}; send one of them, or make them agree")
         return self
@@ -456,6 +466,9 @@ def validate_items(raw: list[Any], model: type[M], labels: dict[str, str] | None
         except ValidationError as exc:
             for e in exc.errors():
                 field = ".".join(str(p) for p in e["loc"]) or None
+                if field is None and isinstance(cause := (e.get("ctx") or {}).get("error"),
+                                                FieldValueError):
+                    field = cause.field  # a model-level check that names its field
                 label = labels.get(str(e["loc"][0])) if len(e["loc"]) == 1 else None
                 errors.append({"index": index, "field": field, "message": plain_errors.message(
                     dict(e), label, missing=missing)})
