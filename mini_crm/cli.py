@@ -9,6 +9,7 @@ measurement is in tests/unit/test_function_imports.py). Only the CLI's own plumb
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -157,6 +158,66 @@ def apikey_create(
     typer.echo(f"created API key #{key.id} '{key.name}' with scopes {','.join(key.scopes)}")
     typer.echo("store it now: it is shown only this once")
     typer.echo(key.secret)
+
+
+@apikey_app.command("list")
+def apikey_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array (UTC ISO-8601 "
+                                          "times) instead of the table")] = False,
+) -> None:
+    """List API keys, newest first: id, name, prefix, scopes, created, last used and
+    status. The key itself is never shown (only its hash is stored)."""
+    from mini_crm.core import apikeys, formatting
+    from mini_crm.core.brand_time import utc_text
+    from mini_crm.db import session_scope
+
+    with session_scope() as session:
+        keys = apikeys.list_keys(session)
+        if as_json:
+            typer.echo(json.dumps([{
+                "id": k.id, "name": k.name, "prefix": k.prefix, "scopes": list(k.scopes),
+                "created_at": utc_text(k.created_at), "last_used_at": utc_text(k.last_used_at),
+                "revoked_at": utc_text(k.revoked_at)} for k in keys], ensure_ascii=False))
+            return
+        if not keys:
+            typer.echo("no API keys yet; create one with: mini-crm apikey create --name NAME")
+            return
+        rows = [("ID", "NAME", "PREFIX", "SCOPES", "CREATED", "LAST USED", "STATUS")]
+        rows += [(str(k.id), k.name, k.prefix + "…", ",".join(k.scopes),
+                  formatting.date_time(k.created_at),
+                  formatting.date_time(k.last_used_at) if k.last_used_at else "never",
+                  f"revoked {formatting.date_time(k.revoked_at)}" if k.revoked_at
+                  else "active") for k in keys]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    typer.echo(f"(times in {formatting.brand_zone().key}; the keys themselves are never "
+               "shown)")
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id, as `apikey list` shows it")],
+) -> None:
+    """Revoke an API key at once (recorded on the audit trail, by "cli"). Requests with
+    it are refused from then on; revoking a revoked key changes nothing."""
+    from mini_crm.core import apikeys, formatting
+    from mini_crm.core.auth.audit import Actor
+    from mini_crm.db import session_scope
+    from mini_crm.models import ApiKey
+
+    with session_scope() as session:
+        key = session.get(ApiKey, key_id)
+        if key is None:
+            typer.echo(f"no API key #{key_id}; see mini-crm apikey list", err=True)
+            raise typer.Exit(1)
+        name = key.name
+        if key.revoked_at is not None:
+            typer.echo(f"API key #{key_id} '{name}' was already revoked "
+                       f"({formatting.date_time(key.revoked_at)}); nothing changed")
+            return
+        apikeys.revoke_key(session, key_id, actor=Actor(label="cli"))
+    typer.echo(f"revoked API key #{key_id} '{name}': requests with it are refused from now on")
 
 
 def _safe_url(url: str) -> str:
