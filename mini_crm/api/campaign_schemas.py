@@ -233,7 +233,15 @@ class AbTestOut(BaseModel):
     test_hours: int
     metric: str
     phase: str | None = Field(description="testing (rest waiting) or decided")
-    decide_at: UtcTimestamp | None = Field(description="when the winner is picked (UTC)")
+    decide_at: UtcTimestamp | None = Field(description="when the test ends: the winner "
+                                           "is picked then, or (auto_winner false) "
+                                           "variant A goes to the rest unless a winner "
+                                           "was picked by hand (UTC)")
+    auto_winner: bool = Field(True, description="false when the test was launched too "
+                              "small for an automatic winner (fewer than 100 per variant): "
+                              "the winner is picked by hand (POST .../winner)")
+    plan: str | None = Field(None, description="while testing with auto_winner false: "
+                             "what happens, in words")
     waiting: int = Field(description="recipients held for the winner's message")
     decided_by: str | None = Field(description="auto or manual; null while testing")
     decided_at: UtcTimestamp | None

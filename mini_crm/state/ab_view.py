@@ -51,10 +51,22 @@ def ab_view(stats: CampaignStats) -> dict[str, Any]:
         live = ab.get("live") or {}
         waiting = formatting.plural(ab.get("waiting") or 0, "recipient waits",
                                     "recipients wait")
-        headline = (f"Testing until {local_text(ab.get('decide_at'))}"
-                    + (f": {waiting} for the winner's message"
-                       if ab.get("waiting") else ""))
-        reason = "So far: " + (live.get("reason") or "no messages sent yet.")
+        if ab.get("auto_winner", True):
+            headline = (f"Testing until {local_text(ab.get('decide_at'))}"
+                        + (f": {waiting} for the winner's message"
+                           if ab.get("waiting") else ""))
+            reason = "So far: " + (live.get("reason") or "no messages sent yet.")
+        else:
+            # Launched too small for the rule: promise no automatic decision, say what
+            # happens at the end instead (core ab_test.by_hand_plan).
+            rest = (f"{waiting} for your pick; variant A goes to them at "
+                    f"{local_text(ab.get('decide_at'))} if nobody picks"
+                    if ab.get("waiting") else
+                    f"the test ends at {local_text(ab.get('decide_at'))} with no winner "
+                    "if nobody picks")
+            headline = f"Pick the winner yourself: {rest}"
+            reason = ("Too few people in the test for an automatic winner. So far: "
+                      + (live.get("reason") or "no messages sent yet."))
         detail = ""
     else:
         by = "picked by hand" if ab.get("decided_by") == "manual" else "picked automatically"

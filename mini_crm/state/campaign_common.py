@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mini_crm.core import formatting
+from mini_crm.core.campaigns import ab_test
 from mini_crm.core.campaigns.figures import skipped_text
 from mini_crm.core.campaigns.reports import CampaignStats
 from mini_crm.models import CampaignStatus, utcnow
@@ -71,13 +72,21 @@ def local_text(value: datetime | None) -> str:
     return formatting.date_time(formatting.brand_time(value))
 
 
-def _pending_text(pending: int, waiting: int, decide_at: datetime | None) -> str:
+def _pending_text(pending: int, waiting: int, decide_at: datetime | None,
+                  auto: bool = True) -> str:
     """"12 queued", or with an A/B test's held rows named apart and when they go:
-    "152 waiting for the A/B winner (decided at 30 Nov 2026, 18:00)"."""
+    "152 waiting for the A/B winner (decided at 30 Nov 2026, 18:00)"; for a test too
+    small for an automatic winner (`auto` False) "5 waiting for you to pick the A/B
+    winner (variant A at 30 Nov 2026, 18:00 if nobody does)"."""
     if not waiting:
         return f"{formatting.count(pending)} queued"
-    when = f" (decided at {local_text(decide_at)})" if decide_at is not None else ""
-    held = f"{formatting.count(waiting)} waiting for the A/B winner{when}"
+    if auto:
+        when = f" (decided at {local_text(decide_at)})" if decide_at is not None else ""
+        held = f"{formatting.count(waiting)} waiting for the A/B winner{when}"
+    else:
+        when = (f" (variant A at {local_text(decide_at)} if nobody does)"
+                if decide_at is not None else "")
+        held = f"{formatting.count(waiting)} waiting for you to pick the A/B winner{when}"
     queued = pending - waiting
     return f"{formatting.count(queued)} queued, {held}" if queued else held
 
@@ -196,7 +205,8 @@ def stats_view(s: CampaignStats) -> dict[str, Any]:
         "waiting": formatting.count(s.waiting),
         "has_waiting": waiting > 0,
         # "queued" alone, or with the A/B rows held for the winner named apart.
-        "pending_text": _pending_text(pending, waiting, s.ab_decide_at),
+        "pending_text": _pending_text(pending, waiting, s.ab_decide_at,
+                                      ab_test.auto_winner(s.ab_settings)),
         # What it earned (conversions, revenue, holdout, uplift): state/outcome_view.py.
         **outcome_view(s.outcome, total),
     }

@@ -21,7 +21,9 @@ from tests.integration.campaign_helpers import add_customers, city_rules
 PUNE = city_rules("Pune")
 VARIANTS = [{"message": "A: Hi {first_name}"}, {"message": "B: {first_name}, 20% off"}]
 SMALL = ("Each variant gets about 90 in the test; at least 100 are needed for an "
-         "automatic winner — raise the test share or pick the winner yourself.")
+         "automatic winner — raise the test share or pick the winner yourself. Launched "
+         "like this, no winner is picked automatically: you pick it on the campaign page, "
+         "and if nobody does by the end of the test the rest gets variant A.")
 
 
 def test_expected_size_and_the_sentence() -> None:
@@ -44,7 +46,9 @@ def test_expected_size_and_the_sentence() -> None:
     # All at once: raising the share cannot help, the advice says what can.
     assert ab_test.small_test_warning(150, 2, 100) == (
         "Each variant gets about 75 in the test; at least 100 are needed for an automatic "
-        "winner — use fewer variants or a larger audience, or pick the winner yourself.")
+        "winner — use fewer variants or a larger audience, or pick the winner yourself. "
+        "Launched like this, no winner is picked automatically: you can pick one on the "
+        "campaign page.")
     assert ab_test.small_test_warning(1000, 0, 20) is None  # no A/B test
     assert ab_test.launched_test_warning([{"key": "A", "recipients": 104},
                                           {"key": "B", "recipients": 98}]) == (
@@ -110,6 +114,10 @@ def test_preview_wizard_and_detail_warn_without_refusing(
     assert counts == {"A": 50, "B": 50}
     assert body["warnings"] == [ab_test.launched_test_warning(body["variants"])]
     assert f"A {counts['A']}, B {counts['B']}" in body["warnings"][0]
+    # Launched "by hand": no automatic decision is promised, the plan says what happens.
+    assert body["ab_test"]["auto_winner"] is False
+    assert body["ab_test"]["plan"] == ab_test.by_hand_plan(900)
+    assert "pick the winner yourself" in body["ab_test"]["plan"]
     again = api.get(f"/api/v1/campaigns/{body['id']}", headers=h).json()
     assert again["warnings"] == body["warnings"]
     # The winner picked by hand ends the test: no warning left to act on.
@@ -121,6 +129,8 @@ def test_preview_wizard_and_detail_warn_without_refusing(
         "name": "Fine test", "rules": PUNE, "channel": "sms", "variants": VARIANTS,
         "ab_test": {"test_percent": 60}}).json()
     assert fine["warnings"] == [] and min(v["recipients"] for v in fine["variants"]) >= 100
+    assert fine["ab_test"]["auto_winner"] is True and fine["ab_test"]["plan"] is None
+
     later = (utcnow() + timedelta(days=2)).isoformat() + "Z"
     scheduled = api.post("/api/v1/campaigns", headers=h, json={
         "name": "Later", "rules": PUNE, "channel": "sms", "variants": VARIANTS,
@@ -128,3 +138,15 @@ def test_preview_wizard_and_detail_warn_without_refusing(
     assert scheduled.status_code == 201, scheduled.text
     assert scheduled.json()["status"] == "scheduled"
     assert scheduled.json()["warnings"] == [SMALL]
+
+    # Nobody picks on a "by hand" test: at its end the rest gets A, and the record says
+    # why without a verdict the rule could not reach.
+    alone = api.post("/api/v1/campaigns", headers=h, json={
+        "name": "Nobody picks", "rules": PUNE, "channel": "sms", "variants": VARIANTS,
+        "ab_test": {"test_percent": 10}}).json()
+    assert alone["ab_test"]["auto_winner"] is False
+    assert alone["id"] in ab_test.decide_due(utcnow() + timedelta(days=2))
+    done = api.get(f"/api/v1/campaigns/{alone['id']}", headers=h).json()
+    assert done["winner"] is None and done["ab_test"]["rest_variant"] == "A"
+    assert done["ab_test"]["reason"].startswith("Nobody picked a winner")
+    assert done["ab_test"]["plan"] is None

@@ -57,6 +57,14 @@ def test_an_ab_test_names_the_held_rows_and_measures_progress_over_the_test_shar
                               waiting=152, sent=17, failed=0, completed_at=None))
     assert mixed["pending_text"] == "10 queued, 152 waiting for the A/B winner"
     assert mixed["progress"] == 63  # 17 of the 27 in the test share
+    # Launched too small for an automatic winner: no decision is promised.
+    by_hand = stats_view(_stats(status="sending", audience_size=48, queued=0, waiting=38,
+                                sent=10, failed=0, completed_at=None,
+                                ab_settings={"test_percent": 20, "auto_winner": False},
+                                ab_decide_at=datetime(2026, 11, 30, 12, 30)))
+    assert by_hand["pending_text"].startswith("38 waiting for you to pick the A/B winner "
+                                              "(variant A at ")
+    assert "decided at" not in by_hand["pending_text"]
     plain = stats_view(_stats(status="sending", queued=5, sent=5, failed=0, completed_at=None))
     assert (plain["pending_text"], plain["progress"], plain["progress_label"]) == \
         ("5 queued", 50, "Progress")

@@ -32,6 +32,12 @@ So each waiting customer is queued exactly once, with one variant.
   the reason is shown ("no winner: B leads 3.4% vs 3.1% but p = 0.41").
 The marketer can choose instead, any time before (`pick_winner`: the same
 transaction with the chosen key, marked "decided by hand").
+A test too small for the rule (a variant with fewer than ab_winner.MIN_RECIPIENTS in
+the test, counted at launch) is launched "by hand": the launch stores
+`ab_test["auto_winner"] = False` and no automatic winner is promised anywhere; the
+page and the API say the marketer picks the winner, and that if nobody does by
+`ab_decide_at` the rest gets variant A. That is what `decide_campaign` then does
+(winner None, rest A), without a statistical verdict it could not reach.
 With test_percent 100 ("send all at once") nobody waits; the decision at test_hours
 only records which variant won, for the report.
 """
@@ -166,8 +172,9 @@ def small_test_warning(eligible: int, n_variants: int, test_percent: int,
                        holdout_percent: int = 0) -> str | None:
     """The marketer's warning before launch when a variant would likely get fewer than
     ab_winner.MIN_RECIPIENTS people in the test (then no automatic winner can be
-    picked: core/outcomes/ab_winner.decide), or None. The launch is not refused: the
-    winner can be picked by hand. Used by the API preview and the wizard's review."""
+    picked: core/outcomes/ab_winner.decide), or None. The launch is not refused: it
+    launches "by hand" (by_hand_at_launch), and the warning says so. Used by the API
+    preview and the wizard's review."""
     if n_variants < MIN_VARIANTS or eligible < 0:
         return None
     about, low = expected_test_size(eligible, n_variants, test_percent, holdout_percent)
@@ -175,8 +182,40 @@ def small_test_warning(eligible: int, n_variants: int, test_percent: int,
         return None
     advice = ("raise the test share or pick the winner yourself" if test_percent < 100
               else "use fewer variants or a larger audience, or pick the winner yourself")
+    # Said as what the launch will do (it launches "by hand": no automatic winner is
+    # promised), not only as advice.
+    then = (f"Launched like this, no winner is picked automatically: you pick it on the "
+            f"campaign page, and if nobody does by the end of the test the rest gets "
+            f"variant {CONTROL}." if test_percent < 100 else
+            "Launched like this, no winner is picked automatically: you can pick one on "
+            "the campaign page.")
     return (f"Each variant gets about {about:,} in the test; at least "
-            f"{ab_winner.MIN_RECIPIENTS} are needed for an automatic winner — {advice}.")
+            f"{ab_winner.MIN_RECIPIENTS} are needed for an automatic winner — {advice}. "
+            + then)
+
+
+def by_hand_at_launch(per_variant: list[int], n_variants: int) -> bool:
+    """True when the test counted at launch (`per_variant`: its people per variant)
+    is too small for an automatic winner: then the winner is the marketer's to pick."""
+    if n_variants < MIN_VARIANTS:
+        return False
+    counts = list(per_variant) + [0] * max(0, n_variants - len(per_variant))
+    return min(counts) < ab_winner.MIN_RECIPIENTS
+
+
+def auto_winner(settings: dict[str, Any] | None) -> bool:
+    """False for a test launched too small for an automatic winner (by_hand_at_launch)."""
+    return (settings or {}).get("auto_winner", True) is not False
+
+
+def by_hand_plan(waiting: int) -> str:
+    """What happens to a test launched too small for an automatic winner, in words
+    (the API's `ab_test.plan` and the campaign page)."""
+    rest = (f"the {waiting:,} still waiting get variant {CONTROL} (the first message)"
+            if waiting else "it ends with no winner")
+    return (f"Too few people in the test for an automatic winner (at least "
+            f"{ab_winner.MIN_RECIPIENTS} per variant): pick the winner yourself. If "
+            f"nobody does by the end of the test, {rest}.")
 
 
 def launched_test_warning(figures: list[dict[str, Any]]) -> str | None:
@@ -316,7 +355,14 @@ def decide_campaign(db: Session, campaign_id: int, now: datetime | None = None
     rest = decision.winner or CONTROL
     detail = {**decision.as_dict(), "decided_by": "auto", "decided_at": now.isoformat(),
               "rest_variant": rest}
-    if decision.winner is None:
+    if not auto_winner(campaign.ab_test):
+        # Launched "by hand" (too small for the rule): no verdict was promised, so the
+        # record says what was: nobody picked, and the rest got the control.
+        detail["reason"] = ("Nobody picked a winner before the test ended, and the test "
+                            f"was too small for an automatic one ({decision.reason}): the "
+                            f"rest of the audience gets variant {CONTROL} (the first "
+                            "message, the control).")
+    elif decision.winner is None:
         detail["reason"] += f" The rest of the audience gets variant {CONTROL} (the first " \
                             "message, the control)."
     if not _settle(db, campaign, decision.winner, detail, now):

@@ -150,6 +150,12 @@ class CampaignStats:
                 "reason": detail.get("reason"), "p_value": detail.get("p_value"),
                 "method": detail.get("method"), "rates": detail.get("rates"),
                 "rest_variant": detail.get("rest_variant"),
+                # False: launched too small for an automatic winner (ab_test.auto_winner);
+                # `plan` says what happens then, while the test runs.
+                "auto_winner": ab_test.auto_winner(self.ab_settings),
+                "plan": (ab_test.by_hand_plan(self.waiting)
+                         if phase == ab_test.TESTING
+                         and not ab_test.auto_winner(self.ab_settings) else None),
                 "live": self.live_decision}
 
     def as_dict(self) -> dict[str, Any]:

@@ -327,6 +327,15 @@ def launch_campaign(db: Session, campaign: Campaign, *, now: datetime | None = N
     values: dict[str, Any] = {"audience_size": size}
     if n_variants:
         values.update(ab_phase=ab_test.TESTING, ab_decide_at=ab_test.decide_at(now, ab))
+        # The test as dealt (not as previewed): too small for the winner rule, it is
+        # launched "by hand", so nothing later promises an automatic decision.
+        per_variant = [int(n) for n in db.execute(
+            sa.select(sa.func.count()).where(LOG.c.campaign_id == campaign.id,
+                                             LOG.c.status == DeliveryStatus.QUEUED,
+                                             LOG.c.variant.is_not(None))
+            .group_by(LOG.c.variant)).scalars()]
+        if ab_test.by_hand_at_launch(per_variant, n_variants):
+            values["ab_test"] = {**ab, "auto_winner": False}
     if recipients == 0:
         values.update(status=CampaignStatus.COMPLETED, completed_at=now)
     db.execute(CAMPAIGN.update().where(CAMPAIGN.c.id == campaign.id).values(**values))
