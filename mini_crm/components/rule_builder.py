@@ -296,8 +296,8 @@ def ai_prompt_box() -> rx.Component:
                 rx.input(
                     rx.input.slot(rx.icon("sparkles", size=16)),
                     name="prompt",
-                    placeholder="Describe your audience… e.g. people in Pune who haven't "
-                                "shopped in 6 months and spent over ₹5K",
+                    # Short enough to show whole in a phone's box (390 px wide).
+                    placeholder="e.g. Pune, no order in 6 months",
                     size="3", width="100%", max_length=1000,
                     aria_label="Describe your audience", data_testid="ai-prompt",
                     flex="1", min_width="0",

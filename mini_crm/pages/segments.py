@@ -7,7 +7,13 @@ import reflex as rx
 from mini_crm.components.layout import page_shell
 from mini_crm.components.rule_builder import rule_builder
 from mini_crm.components.text_field import typed_box
-from mini_crm.components.ui import confirm_dialog, empty_state, loading_bar, responsive_table
+from mini_crm.components.ui import (
+    PHONE_ONLY,
+    confirm_dialog,
+    empty_state,
+    loading_bar,
+    responsive_table,
+)
 from mini_crm.core.segments import service as segment_limits
 from mini_crm.state.segment_list import SegmentListState as L
 from mini_crm.state.segments import SegmentEditorState as E
@@ -34,6 +40,19 @@ def _segment_row(s: rx.Var) -> rx.Component:
     )
 
 
+def _segment_line(s: rx.Var) -> rx.Component:
+    """A saved segment on a phone: its name and size, and its audience on one line."""
+    return rx.link(rx.card(rx.vstack(
+        rx.hstack(rx.text(s["name"], weight="medium", size="3"), rx.spacer(),
+                  rx.text(s["size"], size="3", weight="bold", white_space="nowrap"),
+                  width="100%", align="center", spacing="2"),
+        rx.text(s["sentence"], size="2", color_scheme="gray", white_space="nowrap",
+                overflow="hidden", text_overflow="ellipsis", width="100%"),
+        spacing="1", width="100%"), width="100%"),
+        href="/segments/" + s["id"], underline="none", width="100%",
+        data_testid="segment-line")
+
+
 def segments_page() -> rx.Component:
     return page_shell(
         "Segments",
@@ -48,6 +67,9 @@ def segments_page() -> rx.Component:
                         "A segment is a reusable audience: build one with AND/OR rules and "
                         "see its size as you go.",
                         rx.link(rx.button(rx.icon("plus"), "New segment"), href="/segments/new")),
+            # A phone gets name, size and a one-line summary; the table is ~1,600 px wide.
+            rx.fragment(rx.vstack(rx.foreach(L.rows, _segment_line), width="100%", spacing="2",
+                                  display=PHONE_ONLY, data_testid="segment-lines"),
             rx.card(responsive_table(
                 rx.table.header(rx.table.row(
                     rx.table.column_header_cell("Name"),
@@ -57,7 +79,8 @@ def segments_page() -> rx.Component:
                     rx.table.column_header_cell(""),
                 )),
                 rx.table.body(rx.foreach(L.rows, _segment_row)),
-                width="100%", variant="ghost"), width="100%", overflow_x="auto"),
+                width="100%", variant="ghost"), width="100%", overflow_x="auto",
+                display=["none", "none", "block"])),
         ),
         subtitle="Reusable audiences built from customer and order data.",
         actions=rx.link(rx.button(rx.icon("plus", size=16), "New segment", size="3"),
@@ -109,6 +132,31 @@ def _preview_panel() -> rx.Component:
         width="100%",
         position=["static", "static", "sticky"],
         top="20px",
+    )
+
+
+def _phone_size_bar() -> rx.Component:
+    """On a phone the preview card comes after the whole rule tree: the size stays in
+    sight in a bar along the bottom of the screen while the rules are edited."""
+    return rx.box(
+        rx.hstack(
+            rx.text("Audience", size="2", color_scheme="gray"),
+            rx.text(rx.cond(E.error == "", E.size_text, "—"), size="4", weight="bold",
+                    data_testid="phone-audience-size"),
+            rx.text(rx.cond(E.error == "", rx.cond(E.uncounted_text != "", E.uncounted_text,
+                                                   E.share_text),
+                            "fix the rule marked in red"),
+                    size="1", color_scheme="gray", white_space="nowrap", overflow="hidden",
+                    text_overflow="ellipsis", min_width="0"),
+            rx.spacer(),
+            rx.cond(E.previewing, rx.spinner(size="1")),
+            align="center", spacing="2", width="100%"),
+        display=["block", "block", "none"],
+        position="fixed", bottom="0", left="0", right="0", z_index="20",
+        padding="10px 16px", background=rx.color("gray", 1),
+        border_top=f"1px solid {rx.color('gray', 6)}",
+        box_shadow="0 -2px 8px rgba(0,0,0,0.08)",
+        data_testid="phone-size-bar",
     )
 
 
@@ -185,7 +233,7 @@ def _editor_grid() -> rx.Component:
                 rx.text("Name", size="2", weight="medium"),
                 typed_box("segment-name-box", E.name, E.set_segment_name,
                           typed_seq=E.typed_seq, loads=E.loads, size="3",
-                          placeholder="e.g. Lapsed big spenders in Mumbai",
+                          placeholder="e.g. Lapsed Mumbai spenders",
                           aria_label="Segment name", data_testid="segment-name",
                           width="100%", max_length=segment_limits.MAX_NAME),
                 width="100%"), width="100%"),
@@ -195,19 +243,22 @@ def _editor_grid() -> rx.Component:
                           on_click=E.save, data_testid="save-segment"),
                 rx.cond(E.segment_id != 0,
                         rx.link(rx.button(rx.icon("megaphone", size=16),
-                                          "Use in a campaign", size="3", variant="soft"),
+                                          "Use in a campaign", size="3", variant="soft",
+                                          white_space="nowrap"),
                                 href="/campaigns/new?segment=" + E.segment_id.to(str),
                                 data_testid="use-in-campaign")),
                 rx.cond(E.saved_message != "", rx.text(E.saved_message, color_scheme="green",
                                                        size="2")),
                 rx.cond(E.save_error != "", rx.text(E.save_error, color_scheme="red",
                                                     size="2", role="alert")),
-                align="center", spacing="3"),
+                align="center", spacing="3", wrap="wrap"),
             spacing="4",
             width="100%",
         ),
         _preview_panel(),
+        _phone_size_bar(),
         columns=rx.breakpoints(initial="1", lg="2fr 1fr"),
+        padding_bottom=["64px", "64px", "0"],  # room for the phone's size bar
         spacing="4",
         width="100%",
         align_items="start",

@@ -186,3 +186,48 @@ def test_page_headers_start_below_the_top_bar(page: Page, app_url: str, width: i
             _swipe_hints_follow_overflow(page, width)
         name = path.strip("/").replace("/", "-") or "dashboard"
         page.screenshot(path=f"test-results/layout-{name}-{width}.png", full_page=True)
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_segment_editor_keeps_the_size_in_sight_on_a_phone(
+        page: Page, app_url: str, e2e_env: dict[str, str], width: int, height: int) -> None:
+    """A phone: the segments list is name + size + a one-line audience, not a wide table;
+    the editor keeps the audience size in a bar on screen while rules are added below
+    the fold, says an empty rule is not counted yet, and "Use in a campaign" is one line."""
+    name = f"Layout list {uuid.uuid4().hex[:6]}"
+    _small_segment(e2e_env, name)
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(app_url + "/segments")
+    expect(_title(page, "Segments")).to_be_visible()
+    line = page.get_by_test_id("segment-line").filter(has_text=name)
+    if width < 700:
+        expect(line).to_be_visible()
+        assert _lines(line.get_by_text(name, exact=True)) == 1
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path="test-results/layout-segment-lines-390.png")
+        line.click()
+    else:
+        expect(line).to_be_hidden()
+        page.get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_test_id("use-in-campaign")).to_be_visible()
+    # One line: a size-3 button is 40 px tall (its icon makes _lines count 2 rects).
+    assert _box(page.get_by_test_id("use-in-campaign").get_by_role("button"))["height"] < 48
+    _placeholders_fit(page)
+
+    bar = page.get_by_test_id("phone-size-bar")
+    for _ in range(4):  # rules enough to push the preview card below the fold
+        page.get_by_test_id("add-rule").first.click()
+    rows = page.get_by_test_id("rule-row")
+    expect(rows).to_have_count(5)
+    rows.nth(4).get_by_label("Field").select_option("city")
+    expect(rows.nth(4).get_by_test_id("rule-hint")).to_have_text("enter a value")
+    rows.nth(4).scroll_into_view_if_needed()
+    if width < 700:
+        expect(bar).to_contain_text("1 rule not counted yet")
+        box = _box(bar)
+        assert box["y"] + box["height"] <= height + 0.5 and box["y"] >= height - 120, box
+        expect(page.get_by_test_id("phone-audience-size")).not_to_have_text("—")
+    else:
+        expect(bar).to_be_hidden()
+        expect(page.get_by_test_id("audience-uncounted")).to_have_text("1 rule not counted yet")
+    page.screenshot(path=f"test-results/layout-segment-editor-{width}.png")
