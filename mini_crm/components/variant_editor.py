@@ -91,7 +91,10 @@ def variant_editor() -> rx.Component:
                           id="ab-title"),
                   rx.spacer(),
                   rx.switch(checked=V.enabled, on_change=V.set_enabled,
-                            aria_labelledby="ab-title", data_testid="ab-toggle"),
+                            # A name of its own: the tester's screen reader found
+                            # none through aria-labelledby alone.
+                            aria_label="Test message variants (A/B)",
+                            data_testid="ab-toggle"),
                   align="center", width="100%"),
         rx.cond(V.enabled, body),
         rx.cond(V.error != "", rx.text(rx.icon("circle-alert", size=12), " ", V.error,

@@ -29,6 +29,7 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from mini_crm.core import formatting
 from mini_crm.settings import get_settings
 
 CHANNELS = ("sms", "email", "whatsapp")
@@ -182,14 +183,15 @@ def sms_reachable(kind: str | None) -> bool:
 
 
 def phone_label(phone: str | None, kind: str | None) -> str:
-    """A stored phone as a page shows it: "+912223456789 · landline, no SMS" for a
+    """A stored phone as a page shows it: "+91 22 2345 6789 · landline, no SMS" for a
     line an SMS cannot reach (SMS campaigns skip it as no_address; WhatsApp does not),
     the bare number otherwise, "—" for none."""
     if not phone:
         return "—"
+    shown = formatting.phone(phone)
     if sms_reachable(kind):
-        return phone
-    return f"{phone} · {PHONE_TYPE_WORDS.get(kind or '', 'not a mobile')}, no SMS"
+        return shown
+    return f"{shown} · {PHONE_TYPE_WORDS.get(kind or '', 'not a mobile')}, no SMS"
 
 
 def normalise_address(channel: str, raw: str | None) -> str | None:

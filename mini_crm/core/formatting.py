@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import phonenumbers
+
 from mini_crm.core.brand_time import local_date
 from mini_crm.settings import get_settings
 
@@ -30,6 +32,9 @@ def group_indian(whole: int) -> str:
 
 
 def rupees(amount: Decimal | float | int | None, *, paise: bool = False) -> str:
+    """Rupees in Indian grouping: "₹2,000" (rounded to the rupee), or with `paise`
+    "₹2,499.50" — and "₹2,000" for a whole amount, so one order reads the same in the
+    orders table as on the other pages (one rule: paise only when there are some)."""
     if amount is None:
         return "—"
     value = Decimal(str(amount))
@@ -38,7 +43,37 @@ def rupees(amount: Decimal | float | int | None, *, paise: bool = False) -> str:
         whole = int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
         return f"{sign if whole else ''}₹{group_indian(whole)}"
     cents = int((value * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    return f"{sign if cents else ''}₹{group_indian(cents // 100)}.{cents % 100:02d}"
+    fraction = f".{cents % 100:02d}" if cents % 100 else ""
+    return f"{sign if cents else ''}₹{group_indian(cents // 100)}{fraction}"
+
+
+def phone(value: str | None) -> str:
+    """A stored phone (E.164, "+917457262035") as people read it, in the international
+    format: "+91 74572 62035"; "—" for none, the value as stored when it does not parse."""
+    if not value:
+        return "—"
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def address(channel: str, value: str | None) -> str:
+    """An address on `channel` as shown: a phone (sms, whatsapp) formatted by `phone`,
+    an email as it is; "" for none."""
+    if not value:
+        return ""
+    return value if channel == "email" else phone(value)
+
+
+CHANNEL_LABELS = {"sms": "SMS", "email": "Email", "whatsapp": "WhatsApp"}
+
+
+def channel_label(channel: str | None) -> str:
+    """A channel as people write it: "SMS", "Email", "WhatsApp" (the stored key is
+    lower case); an unknown key is shown as it is."""
+    return CHANNEL_LABELS.get((channel or "").lower(), channel or "—")
 
 
 def count(n: int) -> str:

@@ -77,13 +77,13 @@ def _header() -> rx.Component:
             wrap="wrap",
         ),
         rx.hstack(
-            rx.hstack(channel_icon(C["channel"].to(str)), rx.text(C["channel"].to(str)),
+            rx.hstack(channel_icon(C["channel"].to(str)), rx.text(C["channel_label"].to(str)),
                       spacing="1", align="center"),
             rx.cond(C["creator"].to(str) != "—",
                     rx.hstack(rx.text("·"), rx.text("by ", C["creator"].to(str)),
                               spacing="2")),
             rx.text("·"),
-            rx.text(C["created"].to(str)),
+            rx.text(C["when_text"].to(str), data_testid="campaign-when"),
             tag_chips(C["tags"].to(list[str])),
             spacing="2",
             align="center",
@@ -335,12 +335,19 @@ def _body() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        outcome_section(C, S.revenue_series, actions=rx.link(
-            rx.button(rx.icon("users", size=14), "Find customers like its buyers",
-                      variant="soft", size="2"),
-            href=f"/segments/new?like_buyers_of={S.campaign_id}",
-            title="A lookalike audience modelled on the customers this campaign converted",
-            data_testid="buyers-lookalike")),
+        # Before the send there is nothing earned and no buyers to model on: one empty
+        # state instead of zero figures and a lookalike of nobody.
+        rx.cond(C["has_started"].to(bool),
+                outcome_section(C, S.revenue_series, actions=rx.link(
+                    rx.button(rx.icon("users", size=14), "Find customers like its buyers",
+                              variant="soft", size="2"),
+                    href=f"/segments/new?like_buyers_of={S.campaign_id}",
+                    title="A lookalike audience modelled on the customers this campaign "
+                          "converted",
+                    data_testid="buyers-lookalike")),
+                rx.callout("What it earned: figures appear once the campaign is sent.",
+                           icon="info", size="1", color_scheme="gray", width="100%",
+                           data_testid="outcome-not-started")),
         ab_section(C),
         _insights(),
         rx.grid(

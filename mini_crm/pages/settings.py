@@ -37,7 +37,8 @@ def _create_form() -> rx.Component:
         rx.hstack(*[rx.checkbox(f"{scope} — {SCOPE_HELP[scope]}",
                                 checked=S.new_scopes.contains(scope),
                                 on_change=lambda _c, s=scope: S.toggle_scope(s),
-                                disabled=~IS_ADMIN)
+                                aria_label=f"Scope {scope}: {SCOPE_HELP[scope]}",
+                                data_testid=f"key-scope-{scope}", disabled=~IS_ADMIN)
                     for scope in SCOPES], wrap="wrap", spacing="4"),
         rx.cond(S.error != "", rx.text(S.error, color_scheme="red", size="2", role="alert")),
         rx.button(rx.icon("key-round", size=16), "Create key", on_click=S.create_key,

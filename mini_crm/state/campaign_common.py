@@ -91,6 +91,20 @@ def _pending_text(pending: int, waiting: int, decide_at: datetime | None,
     return f"{formatting.count(queued)} queued, {held}" if queued else held
 
 
+def when_text(status: str, created_at: datetime | None, scheduled_at: datetime | None,
+              started_at: datetime | None) -> str:
+    """The campaign header's date: "Started …" once it started, "Scheduled for …"
+    while scheduled, "Draft created …" for a draft, "Created …" otherwise (cancelled
+    before it started)."""
+    if started_at is not None:
+        return f"Started {local_text(started_at)}"
+    if status == CampaignStatus.SCHEDULED and scheduled_at is not None:
+        return f"Scheduled for {local_text(scheduled_at)}"
+    if status == CampaignStatus.DRAFT:
+        return f"Draft created {local_text(created_at)}"
+    return f"Created {local_text(created_at)}"
+
+
 def never_started(status: str, started_at: datetime | None) -> bool:
     """True for a campaign cancelled before it started: its audience was never counted."""
     return status == CampaignStatus.CANCELLED and started_at is None
@@ -156,9 +170,15 @@ def stats_view(s: CampaignStats) -> dict[str, Any]:
                          else "A/B testing" if waiting and status == CampaignStatus.SENDING
                          else status),
         "channel": s.channel,
+        "channel_label": formatting.channel_label(s.channel),
         "tags": list(s.tags),
         "creator": s.created_by_email or "—",
         "created": local_text(s.created_at),
+        # The header's one date, named by what it is: a draft's creation time read as
+        # the start of a campaign that began ten minutes later.
+        "when_text": when_text(status, s.created_at, s.scheduled_at, s.started_at),
+        # "What it earned" and the lookalike need a send: hidden before one.
+        "has_started": s.started_at is not None,
         "scheduled": local_text(s.scheduled_at),
         # The same time as <input type="datetime-local"> takes it (brand zone).
         "scheduled_input": (formatting.local_input(s.scheduled_at)

@@ -13,7 +13,7 @@ from mini_crm.state.base import AppState
 from mini_crm.state.customers import CustomerDetailState
 from mini_crm.state.pager import Pager
 
-CHANNEL_LABELS = {"sms": "SMS", "email": "Email", "whatsapp": "WhatsApp"}
+CHANNEL_LABELS = formatting.CHANNEL_LABELS  # one spelling: core/formatting.channel_label
 SOURCE_LABELS = {"api": "the API", "ui": "the customer page", "import": "a CSV import",
                  "unsubscribe_link": "an unsubscribe link", "inbound": "a reply",
                  "seed": "demo data"}
@@ -46,7 +46,8 @@ def _panel(external_id: str) -> list[dict[str, str]] | None:
     return [{
         "channel": r.channel, "label": CHANNEL_LABELS[r.channel],
         "subscribed": "yes" if r.subscribed else "no",
-        "address": r.address or "", "suppressed": "yes" if r.suppressed else "no",
+        "address": formatting.address(r.channel, r.address),
+        "suppressed": "yes" if r.suppressed else "no",
         # Consent is kept without an address, but nothing can reach the customer there:
         # the row says so instead of a reassuring "Subscribed".
         "unreachable": UNREACHABLE.get(r.unreachable or "", ""),
@@ -67,7 +68,7 @@ def _suppression_page(channel: str | None, query: str, page: int
     with session_scope() as session:
         got = suppression.list_page(session, channel=channel, query=query, page=page,
                                     page_size=20)
-        rows = [{"id": str(r.id), "address": r.address,
+        rows = [{"id": str(r.id), "address": formatting.address(r.channel, r.address),
                  "channel": CHANNEL_LABELS.get(r.channel, r.channel),
                  "reason": r.reason or "—", "source": LIST_SOURCES.get(r.source, r.source),
                  "added": formatting.date_time(r.created_at)} for r in got.rows]

@@ -161,6 +161,8 @@ def test_an_empty_audience_and_a_scheduled_campaign_say_so(page: Page, app_url: 
         expect(page.get_by_test_id("campaign-name")).to_have_text(f"Nobody {tag}")
         expect(page.get_by_test_id("funnel-note")).to_have_text(
             "No one was in the audience, so nothing was sent.")
+        expect(page.get_by_test_id("campaign-when")).to_have_text(re.compile(r"^Started "))
+        expect(page.get_by_text("sms", exact=True)).to_have_count(0)  # "SMS", one spelling
         expect(page.get_by_test_id("timeline-note")).to_have_text(
             "No one was in the audience, so nothing was sent.")
         expect(page.get_by_test_id("campaign-timeline").locator(".recharts-wrapper")
@@ -173,7 +175,14 @@ def test_an_empty_audience_and_a_scheduled_campaign_say_so(page: Page, app_url: 
         page.goto(f"{app_url}/campaigns/{later}")
         expect(page.get_by_test_id("funnel-note")).to_contain_text("Not started yet")
         expect(page.get_by_text("Recipients", exact=True)).to_have_count(0)
-        _inside_its_box(page, "buyers-lookalike")
+        # Brief h30: the header's date is what it is, and nothing earned is shown (nor a
+        # lookalike of its buyers) before the send.
+        expect(page.get_by_test_id("campaign-when")).to_have_text(
+            re.compile(r"^Scheduled for "))
+        expect(page.get_by_test_id("campaign-outcome")).to_have_count(0)
+        expect(page.get_by_test_id("buyers-lookalike")).to_have_count(0)
+        expect(page.get_by_test_id("outcome-not-started")).to_have_text(
+            "What it earned: figures appear once the campaign is sent.")
         page.screenshot(path=f"test-results/h8-scheduled-{'phone' if phone else 'desktop'}"
                         ".png", full_page=True)
 

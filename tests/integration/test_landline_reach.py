@@ -42,8 +42,8 @@ def test_phone_types_from_the_library() -> None:
         assert contacts.phone_type(contacts.normalise_phone(typed)) == kind, typed
     assert contacts.phone_type(None) is None
     assert contacts.phone_label("+912223456789", "fixed_line") \
-        == "+912223456789 · landline, no SMS"
-    assert contacts.phone_label("+919876543210", "mobile") == "+919876543210"
+        == "+91 22 2345 6789 · landline, no SMS"
+    assert contacts.phone_label("+919876543210", "mobile") == "+91 98765 43210"
     assert contacts.phone_label(None, None) == "—"
 
 

@@ -31,8 +31,8 @@ def test_days_ago() -> None:
 def test_rupees_sign_and_rounding() -> None:
     assert formatting.rupees(Decimal("-1234.5")) == "-₹1,235"
     assert formatting.rupees(Decimal("-0.5"), paise=True) == "-₹0.50"
-    assert formatting.rupees(Decimal("-0.001"), paise=True) == "₹0.00"
-    assert formatting.rupees(Decimal("99.995"), paise=True) == "₹100.00"
+    assert formatting.rupees(Decimal("-0.001"), paise=True) == "₹0"
+    assert formatting.rupees(Decimal("99.995"), paise=True) == "₹100"
     assert formatting.rupees(0) == "₹0"
 
 
@@ -140,3 +140,41 @@ def test_customer_profile_shows_labels() -> None:
     assert _attr("google_ads", "acquisition_source") == "Google Ads"
     assert _attr(["hi", "en"], "languages") == "Hindi, English"
     assert _attr(7, "birthday_month") == "July"
+
+
+def test_one_money_rule_paise_only_when_there_are_some() -> None:
+    # Brief h30: an order read "₹2,000.00" in the orders table and "₹2,000" elsewhere.
+    assert formatting.rupees(Decimal("2000.00"), paise=True) == "₹2,000"
+    assert formatting.rupees(Decimal("2000"), paise=False) == "₹2,000"
+    assert formatting.rupees(Decimal("2499.5"), paise=True) == "₹2,499.50"
+    assert formatting.rupees(Decimal("-12.05"), paise=True) == "-₹12.05"
+
+
+def test_phones_read_in_the_international_format() -> None:
+    assert formatting.phone("+917457262035") == "+91 74572 62035"
+    assert formatting.phone("+912223456789") == "+91 22 2345 6789"
+    assert formatting.phone("not a phone") == "not a phone"  # shown as stored
+    assert formatting.phone(None) == "—"
+    assert formatting.address("sms", "+917457262035") == "+91 74572 62035"
+    assert formatting.address("whatsapp", "+917457262035") == "+91 74572 62035"
+    assert formatting.address("email", "asha@example.in") == "asha@example.in"
+    assert formatting.address("sms", None) == ""
+
+
+def test_one_channel_label() -> None:
+    assert [formatting.channel_label(c) for c in ("sms", "email", "whatsapp")] == \
+        ["SMS", "Email", "WhatsApp"]
+    assert formatting.channel_label("SMS") == "SMS"
+
+
+def test_the_campaign_header_names_its_date() -> None:
+    from datetime import datetime
+
+    from mini_crm.state.campaign_common import when_text
+
+    made, at = datetime(2026, 11, 30, 17, 2), datetime(2026, 11, 30, 17, 12)
+    assert when_text("sending", made, None, at).startswith("Started ")
+    assert when_text("completed", made, None, at) == when_text("sending", made, None, at)
+    assert when_text("scheduled", made, at, None).startswith("Scheduled for ")
+    assert when_text("draft", made, None, None).startswith("Draft created ")
+    assert when_text("cancelled", made, at, None).startswith("Created ")
