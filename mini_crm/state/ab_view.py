@@ -65,8 +65,9 @@ def ab_view(stats: CampaignStats) -> dict[str, Any]:
                     f"the test ends at {local_text(ab.get('decide_at'))} with no winner "
                     "if nobody picks")
             headline = f"Pick the winner yourself: {rest}"
-            reason = ("Too few people in the test for an automatic winner. So far: "
-                      + (live.get("reason") or "no messages sent yet."))
+            # Not the rule's "not enough data yet": more data is not coming.
+            reason = ("Too few people in the test for an automatic winner (at least 100 "
+                      "per variant): compare the variants below and pick one.")
         detail = ""
     else:
         by = "picked by hand" if ab.get("decided_by") == "manual" else "picked automatically"

@@ -53,6 +53,9 @@ def test_wizard_creates_an_ab_campaign_with_a_holdout(page: Page, app_url: str,
     page.get_by_test_id("campaign-template").fill("Hi {first_name}, 10% off this week!")
 
     # Turning the section on without a message for B is refused with a clear error.
+    # Brief h30: the switch has a name a screen reader reads.
+    expect(page.get_by_test_id("ab-toggle")).to_have_accessible_name(
+        "Test message variants (A/B)")
     page.get_by_test_id("ab-toggle").click()
     expect(page.get_by_test_id("variant-message")).to_have_count(1)
     page.get_by_test_id("wizard-next").click()
