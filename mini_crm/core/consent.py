@@ -295,7 +295,7 @@ def set_by_address(session: Session, channel: str, raw_address: str, value: bool
     # Every record of the inbox / handset: any spelling of a gmail address is one inbox.
     key = address_key(channel, address)
     ids = [int(i) for i in session.execute(
-        sa.select(CUSTOMER.c.id).where(suppression.customer_key(channel) == key)).scalars()]
+        sa.select(CUSTOMER.c.id).where(suppression.customers_keyed(channel, key))).scalars()]
     changed = apply(session, dict.fromkeys(ids, {channel: value}), change)
     if value:
         suppression.delete_pairs(session, [(address, channel)])

@@ -65,6 +65,18 @@ def customer_key(channel: str) -> sa.ColumnElement[Any]:
     return CUSTOMER.c.phone
 
 
+def customers_keyed(channel: str, key: str) -> sa.ColumnElement[bool]:
+    """The condition "this customer's address for `channel` has key `key`", written so
+    each side can use its index (ix_customer_email_key, ix_customer_email, the phone's):
+    `customer_key(channel) == key` hides email_key inside COALESCE, which no index
+    serves, so an opt-out would read the whole customer table (1M rows) to find one
+    inbox. Same meaning: the stored email stands in only where no key was written."""
+    if ADDRESS_FIELD[channel] == "email":
+        return sa.or_(CUSTOMER.c.email_key == key,
+                      sa.and_(CUSTOMER.c.email_key.is_(None), CUSTOMER.c.email == key))
+    return CUSTOMER.c.phone == key
+
+
 def insert_missing(session: Session | Connection, pairs: Iterable[tuple[str, str]], *,
                    source: str, reason: str | None = None,
                    created_by: int | None = None) -> None:
