@@ -95,6 +95,8 @@ def test_nested_rules_update_the_preview_and_save(page: Page, app_url: str,
     page.screenshot(path="test-results/confirm-dialog.png")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.screenshot(path="test-results/confirm-dialog-phone.png")
+    # Back to a wide screen: a phone shows segment cards, not the table's rows.
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(row).to_have_count(1)
