@@ -357,6 +357,13 @@ def _read_number(raw: Any, spec: FieldSpec, path: str) -> Decimal:
     try:
         return numbers.parse_number(raw)
     except numbers.NumberFormatError as exc:
+        if isinstance(raw, str) and exc.reason in ("is empty", "is not a number"):
+            # Typed into the builder: said as a marketer would, without quoting an empty
+            # box or spelling out the number grammar (the API's JSON values keep theirs).
+            shown_text = raw.strip()
+            raise RulesError(path, "enter a number, e.g. 5000 or 1499.50" if not shown_text
+                             else f"“{shown_text[:40]}” is not a number: write it in digits, "
+                             f"e.g. 5000, 1,50,000 or 1499.50", spec.name) from None
         raise RulesError(path, f"expected a number: {exc}", spec.name) from None
 
 
