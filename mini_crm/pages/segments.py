@@ -26,31 +26,39 @@ def _segment_row(s: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(s["sentence"], size="2", color_scheme="gray")),
         rx.table.cell(s["size"], justify="end"),
         rx.table.cell(s["updated"]),
-        rx.table.cell(rx.hstack(
-            rx.icon_button(rx.icon("copy", size=14), variant="ghost", size="1",
-                           on_click=L.duplicate(s["id"]), aria_label="Duplicate segment"),
-            confirm_dialog(
-                rx.icon_button(rx.icon("trash-2", size=14), variant="ghost",
-                               color_scheme="red", size="1", aria_label="Delete segment"),
-                title="Delete this segment?",
-                body="Campaigns keep their own copy of the rules; only the saved segment "
-                     "goes.",
-                confirm="Delete", on_confirm=L.delete(s["id"]), danger=True),
-            spacing="2")),
+        rx.table.cell(_segment_actions(s)),
     )
 
 
+def _segment_actions(s: rx.Var) -> rx.Component:
+    """Duplicate and delete, on the table's row and on a phone's card alike."""
+    return rx.hstack(
+        rx.icon_button(rx.icon("copy", size=14), variant="ghost", size="1",
+                       on_click=L.duplicate(s["id"]), aria_label="Duplicate segment"),
+        confirm_dialog(
+            rx.icon_button(rx.icon("trash-2", size=14), variant="ghost",
+                           color_scheme="red", size="1", aria_label="Delete segment"),
+            title="Delete this segment?",
+            body="Campaigns keep their own copy of the rules; only the saved segment goes.",
+            confirm="Delete", on_confirm=L.delete(s["id"]), danger=True),
+        spacing="2")
+
+
 def _segment_line(s: rx.Var) -> rx.Component:
-    """A saved segment on a phone: its name and size, and its audience on one line."""
-    return rx.link(rx.card(rx.vstack(
-        rx.hstack(rx.text(s["name"], weight="medium", size="3"), rx.spacer(),
-                  rx.text(s["size"], size="3", weight="bold", white_space="nowrap"),
-                  width="100%", align="center", spacing="2"),
-        rx.text(s["sentence"], size="2", color_scheme="gray", white_space="nowrap",
-                overflow="hidden", text_overflow="ellipsis", width="100%"),
-        spacing="1", width="100%"), width="100%"),
-        href="/segments/" + s["id"], underline="none", width="100%",
-        data_testid="segment-line")
+    """A saved segment on a phone: its name and size, its audience on one line, and
+    the table's duplicate and delete (the card alone left a phone no way to do either)."""
+    return rx.card(rx.hstack(
+        rx.link(rx.vstack(
+            rx.hstack(rx.text(s["name"], weight="medium", size="3"), rx.spacer(),
+                      rx.text(s["size"], size="3", weight="bold", white_space="nowrap"),
+                      width="100%", align="center", spacing="2"),
+            rx.text(s["sentence"], size="2", color_scheme="gray", white_space="nowrap",
+                    overflow="hidden", text_overflow="ellipsis", width="100%"),
+            spacing="1", width="100%"),
+            href="/segments/" + s["id"], underline="none", min_width="0", flex="1"),
+        _segment_actions(s),
+        align="center", spacing="3", width="100%"),
+        width="100%", data_testid="segment-line")
 
 
 def segments_page() -> rx.Component:
