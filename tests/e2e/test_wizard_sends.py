@@ -5,23 +5,9 @@ message as sent, not its template."""
 
 from __future__ import annotations
 
-import uuid
-
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_campaigns import _draft_id, _small_segment
-from tests.e2e.test_wizard_typing import SLOW_SOCKET
-
-
-def _open_message_step(page: Page, app_url: str, e2e_env: dict[str, str]) -> int:
-    segment = f"Sends audience {uuid.uuid4().hex[:6]}"
-    _small_segment(e2e_env, segment)
-    page.goto(app_url + "/campaigns/new")
-    page.get_by_test_id("segment-choice").filter(has_text=segment).click()
-    draft_id = _draft_id(page)
-    page.get_by_test_id("wizard-next").click()
-    expect(page.get_by_test_id("campaign-template")).to_be_visible()
-    return draft_id
+from tests.e2e.test_wizard_typing import SLOW_SOCKET, _open_message_step
 
 
 def test_tag_and_test_boxes_show_empty_once_used(page: Page, app_url: str,
